@@ -1,0 +1,42 @@
+/* helper.h: shared declarations of the sysjail helper's parts. */
+#ifndef SJ_HELPER_H
+#define SJ_HELPER_H
+#include <stdint.h>
+#include <sys/types.h>
+#include "proto.h"
+
+/* Messages from the jail's init and command to the monitor (one write each, < PIPE_BUF). */
+enum sj_msg_type { MSG_ERROR = 1, MSG_READY, MSG_CMD_EXIT, MSG_WARN, MSG_STEP };
+struct sj_msg {
+  int32_t type, op, err, value;
+  char text[240];
+};
+
+/* status channel to the TypeScript side (fd 3): JSON lines */
+extern int g_status_fd;
+void emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void json_str(char *out, size_t outlen, const char *s);
+void emit_error(int op, const char *step, int err, const char *path, const char *msg);
+
+/* child-to-monitor messages */
+void msg_send(int fd, int type, int op, int err, int value, const char *text);
+/* report a failed step from inside (init or command) and exit */
+void die_step(int fd, const struct sj_op_rec *op, int err, const char *path) __attribute__((noreturn));
+
+/* init phase (runs as the jail's pid 1): mounts, pivot_root, hostname, loopback */
+void init_setup(const struct sj_plan *plan, int msgfd, int treefd);
+/* command phase: limits, ids, capabilities, no_new_privs, seccomp, exec (never returns) */
+void command_exec(const struct sj_plan *plan, int msgfd) __attribute__((noreturn));
+/* the pid-1 loop: reap, report the command's status, end per the plan flags */
+void init_loop(const struct sj_plan *plan, int msgfd, pid_t cmd) __attribute__((noreturn));
+
+int run_main(struct sj_plan *plan);
+int enter_main(struct sj_plan *plan);
+
+/* small utilities */
+int write_file(const char *path, const char *data, size_t len);
+ssize_t read_file(const char *path, char *buf, size_t len);
+int read_starttime(pid_t pid, unsigned long long *out);
+const struct sj_op_rec *plan_find(const struct sj_plan *plan, uint32_t code);
+int uidmap_safe(const char *map);
+#endif

@@ -1,0 +1,30 @@
+/* main.c: sysjail-helper. No policy and no defaults: it reads a plan on fd 3, performs it in a
+ * fixed order, and reports on fd 3 as JSON lines. `sysjail-helper --version` prints the protocol. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "helper.h"
+
+int main(int argc, char **argv) {
+  if (argc == 2 && !strcmp(argv[1], "--version")) { printf("sysjail-helper protocol %d\n", SJ_PROTO); return 0; }
+  if (argc != 2 || (strcmp(argv[1], "run") && strcmp(argv[1], "enter"))) {
+    fprintf(stderr, "sysjail-helper: run by sysjail only (usage: sysjail-helper run|enter, plan on fd 3)\n");
+    return 64;
+  }
+  if (fcntl(3, F_GETFD) < 0) { fprintf(stderr, "sysjail-helper: no plan on fd 3\n"); return 64; }
+  g_status_fd = 3;
+  fcntl(3, F_SETFD, FD_CLOEXEC);
+  struct sj_plan plan;
+  memset(&plan, 0, sizeof plan);
+  char err[256];
+  int r = plan_read(3, &plan, err, sizeof err);
+  if (r < 0) {
+    emit_error(-1, r == -2 ? "protocol" : "plan", r == -2 ? EPROTO : EINVAL, "", err);
+    return 70;
+  }
+  emit("{\"ev\":\"hello\",\"proto\":%d,\"pid\":%d}", SJ_PROTO, (int)getpid());
+  return !strcmp(argv[1], "run") ? run_main(&plan) : enter_main(&plan);
+}

@@ -1,0 +1,309 @@
+/* mounts.c: the init phase. Builds the jail's tree and pivots into it.
+ *
+ * Security reasoning. The jail root is a directory the jail's own root may write to, so
+ * anything inside it can be a symlink planted to point out of it. Every target below the root
+ * is therefore opened with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) relative to a file
+ * descriptor of the attached root, and with RESOLVE_NO_SYMLINKS for the core mounts (/proc,
+ * /dev, /sys): a symlink can never lead resolution above the root, and a symlinked /proc or /dev
+ * is refused (ELOOP) instead of followed. The final component is opened O_NOFOLLOW and checked
+ * with fstat, and the mount is attached to that very file descriptor with move_mount(2), so
+ * there is no second path lookup an attacker could race. Sources of bind mounts are host paths
+ * chosen by the administrator and resolved before pivot_root, in the helper's private copy of
+ * the host's mount namespace. Every mount happens inside that private namespace: nothing is ever
+ * mounted in the host's namespace, so nothing can be left behind there.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "helper.h"
+
+static int sys_openat2(int dfd, const char *path, struct open_how *how) {
+  return (int)syscall(SYS_openat2, dfd, path, how, sizeof *how);
+}
+static int sys_open_tree(int dfd, const char *path, unsigned flags) { return (int)syscall(SYS_open_tree, dfd, path, flags); }
+static int sys_move_mount(int fd, const char *fp, int tfd, const char *tp, unsigned flags) {
+  return (int)syscall(SYS_move_mount, fd, fp, tfd, tp, flags);
+}
+static int sys_mount_setattr(int fd, const char *path, unsigned flags, struct mount_attr *a) {
+  return (int)syscall(SYS_mount_setattr, fd, path, flags, a, sizeof *a);
+}
+static int sys_fsopen(const char *fs, unsigned flags) { return (int)syscall(SYS_fsopen, fs, flags); }
+static int sys_fsconfig(int fd, unsigned cmd, const char *key, const void *val, int aux) {
+  return (int)syscall(SYS_fsconfig, fd, cmd, key, val, aux);
+}
+static int sys_fsmount(int fd, unsigned flags, unsigned attrs) { return (int)syscall(SYS_fsmount, fd, flags, attrs); }
+static int sys_pivot_root(const char *n, const char *o) { return (int)syscall(SYS_pivot_root, n, o); }
+
+static int g_root = -1;      /* O_PATH fd of the attached jail root */
+static int g_msg = -1;
+static int g_debug = 0;
+
+static const char *rel(const char *p) { while (*p == '/') p++; return *p ? p : "."; }
+
+static unsigned attr_bits(const char *flags) {
+  unsigned a = 0;
+  if (flag_has(flags, MF_RO)) a |= MOUNT_ATTR_RDONLY;
+  if (flag_has(flags, MF_NOSUID)) a |= MOUNT_ATTR_NOSUID;
+  if (flag_has(flags, MF_NODEV)) a |= MOUNT_ATTR_NODEV;
+  if (flag_has(flags, MF_NOEXEC)) a |= MOUNT_ATTR_NOEXEC;
+  return a;
+}
+
+/* Open PATH (inside the root) as an O_PATH fd; the last component must not be a symlink. */
+static int open_in_root(const char *path, int strict) {
+  struct open_how how = { .flags = O_PATH | O_CLOEXEC | O_NOFOLLOW,
+                          .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | (strict ? RESOLVE_NO_SYMLINKS : 0) };
+  int fd = sys_openat2(g_root, rel(path), &how);
+  if (fd < 0) return -1;
+  struct stat st;
+  if (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode)) { close(fd); errno = ELOOP; return -1; }
+  return fd;
+}
+
+/* The parent directory of PATH inside the root, and the last component. */
+static int open_parent(const char *path, int strict, char *base, size_t baselen) {
+  char buf[4096];
+  snprintf(buf, sizeof buf, "%s", rel(path));
+  size_t n = strlen(buf);
+  while (n > 1 && buf[n - 1] == '/') buf[--n] = 0;
+  char *slash = strrchr(buf, '/');
+  const char *b = slash ? slash + 1 : buf;
+  if (!*b || !strcmp(b, ".") || !strcmp(b, "..")) { errno = EINVAL; return -1; }
+  snprintf(base, baselen, "%s", b);
+  if (slash) *slash = 0; else snprintf(buf, sizeof buf, ".");
+  struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                          .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | (strict ? RESOLVE_NO_SYMLINKS : 0) };
+  return sys_openat2(g_root, buf, &how);
+}
+
+/* Open a mount target, creating a missing directory or file when the flags allow it. */
+static int target_fd(const char *path, const char *flags) {
+  int strict = flag_has(flags, MF_STRICT), isfile = flag_has(flags, MF_FILE);
+  int fd = open_in_root(path, strict);
+  if (fd >= 0 || errno != ENOENT || !flag_has(flags, MF_CREATE)) return fd;
+  char base[256];
+  int pfd = open_parent(path, strict, base, sizeof base);
+  if (pfd < 0) return -1;
+  /* an O_PATH fd cannot be used for mkdirat; reopen the parent as a real directory fd */
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", pfd);
+  int dfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  close(pfd);
+  if (dfd < 0) return -1;
+  int r;
+  if (isfile) { r = openat(dfd, base, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644); if (r >= 0) close(r); }
+  else r = mkdirat(dfd, base, 0755);
+  close(dfd);
+  if (r < 0 && errno != EEXIST) return -1;
+  return open_in_root(path, strict);
+}
+
+static int attach(int mfd, int tfd) {
+  return sys_move_mount(mfd, "", tfd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+}
+
+static void fail(const struct sj_op_rec *op, const char *path) { die_step(g_msg, op, errno, path); }
+
+static int optional_skip(const struct sj_op_rec *op, const char *flags, const char *path) {
+  if (errno == ENOENT && flag_has(flags, MF_OPTIONAL)) {
+    msg_send(g_msg, MSG_WARN, op->index, ENOENT, (int)op->code, path);
+    return 1;
+  }
+  return 0;
+}
+
+static void do_mount_fs(const struct sj_op_rec *op) {
+  const char *type = arg_str(op, 0), *target = arg_str(op, 1), *flags = arg_str(op, 2), *opts = arg_str(op, 3);
+  if (!type || !target || !flags || !opts) { errno = EINVAL; fail(op, "bad arguments"); }
+  int tfd = target_fd(target, flags);
+  if (tfd < 0) { if (optional_skip(op, flags, target)) return; fail(op, target); }
+  int fs = sys_fsopen(type, FSOPEN_CLOEXEC);
+  if (fs < 0) fail(op, type);
+  char buf[1024];
+  snprintf(buf, sizeof buf, "%s", opts);
+  for (char *save = NULL, *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+    char *eq = strchr(kv, '=');
+    int r;
+    if (eq) { *eq = 0; r = sys_fsconfig(fs, FSCONFIG_SET_STRING, kv, eq + 1, 0); }
+    else r = sys_fsconfig(fs, FSCONFIG_SET_FLAG, kv, NULL, 0);
+    if (r < 0) fail(op, kv);
+  }
+  if (sys_fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) fail(op, target);
+  int mfd = sys_fsmount(fs, FSMOUNT_CLOEXEC, attr_bits(flags));
+  if (mfd < 0) fail(op, target);
+  if (attach(mfd, tfd) < 0) fail(op, target);
+  close(mfd); close(fs); close(tfd);
+}
+
+static void do_bind(const struct sj_op_rec *op) {
+  const char *src = arg_str(op, 0), *target = arg_str(op, 1), *flags = arg_str(op, 2);
+  if (!src || !target || !flags) { errno = EINVAL; fail(op, "bad arguments"); }
+  int rec = flag_has(flags, MF_REC);
+  int sfd = sys_open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
+  if (sfd < 0) { if (optional_skip(op, flags, src)) return; fail(op, src); }
+  struct mount_attr a = { .attr_set = attr_bits(flags) };
+  if (a.attr_set && sys_mount_setattr(sfd, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &a) < 0) fail(op, src);
+  int tfd = target_fd(target, flags);
+  if (tfd < 0) { if (optional_skip(op, flags, target)) { close(sfd); return; } fail(op, target); }
+  if (attach(sfd, tfd) < 0) fail(op, target);
+  close(sfd); close(tfd);
+}
+
+static void do_rebind(const struct sj_op_rec *op) {
+  const char *target = arg_str(op, 0), *flags = arg_str(op, 1);
+  if (!target || !flags) { errno = EINVAL; fail(op, "bad arguments"); }
+  int tfd = open_in_root(target, flag_has(flags, MF_STRICT));
+  if (tfd < 0) { if (optional_skip(op, flags, target)) return; fail(op, target); }
+  int rec = flag_has(flags, MF_REC);
+  int sfd = sys_open_tree(tfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0));
+  if (sfd < 0) fail(op, target);
+  struct mount_attr a = { .attr_set = attr_bits(flags) };
+  if (a.attr_set && sys_mount_setattr(sfd, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &a) < 0) fail(op, target);
+  if (attach(sfd, tfd) < 0) fail(op, target);
+  close(sfd); close(tfd);
+}
+
+static void do_mask(const struct sj_op_rec *op) {
+  const char *target = arg_str(op, 0);
+  if (!target) { errno = EINVAL; fail(op, "bad arguments"); }
+  int tfd = open_in_root(target, 1);
+  if (tfd < 0) { if (errno == ENOENT) return; fail(op, target); }
+  struct stat st;
+  if (fstat(tfd, &st) < 0) fail(op, target);
+  int mfd;
+  if (S_ISDIR(st.st_mode)) {
+    int fs = sys_fsopen("tmpfs", FSOPEN_CLOEXEC);
+    if (fs < 0 || sys_fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
+        sys_fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0555", 0) < 0 ||
+        sys_fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) fail(op, target);
+    mfd = sys_fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    close(fs);
+  } else {
+    mfd = sys_open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC };
+    if (mfd >= 0 && sys_mount_setattr(mfd, "", AT_EMPTY_PATH, &a) < 0) fail(op, target);
+  }
+  if (mfd < 0 || attach(mfd, tfd) < 0) fail(op, target);
+  close(mfd); close(tfd);
+}
+
+static void do_mkdir(const struct sj_op_rec *op, int file) {
+  const char *target = arg_str(op, 0);
+  uint64_t mode;
+  if (!target || arg_u64(op, 1, &mode)) { errno = EINVAL; fail(op, "bad arguments"); }
+  char base[256];
+  int pfd = open_parent(target, 0, base, sizeof base);
+  if (pfd < 0) fail(op, target);
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", pfd);
+  int dfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  close(pfd);
+  if (dfd < 0) fail(op, target);
+  int r;
+  if (file) { r = openat(dfd, base, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode); if (r >= 0) close(r); }
+  else { r = mkdirat(dfd, base, (mode_t)mode); if (r < 0 && errno == EEXIST) r = 0; }
+  if (r >= 0 && fchmodat(dfd, base, (mode_t)mode, 0) < 0) r = -1;
+  close(dfd);
+  if (r < 0) fail(op, target);
+}
+
+static void do_symlink(const struct sj_op_rec *op) {
+  const char *text = arg_str(op, 0), *target = arg_str(op, 1);
+  if (!text || !target) { errno = EINVAL; fail(op, "bad arguments"); }
+  char base[256];
+  int pfd = open_parent(target, 0, base, sizeof base);
+  if (pfd < 0) fail(op, target);
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", pfd);
+  int dfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  close(pfd);
+  if (dfd < 0 || (symlinkat(text, dfd, base) < 0 && errno != EEXIST)) fail(op, target);
+  close(dfd);
+}
+
+static void lo_up(const struct sj_op_rec *op) {
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+  if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0) fail(op, "lo");
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) fail(op, "lo");
+  close(s);
+}
+
+/* Attach the jail's root at the staging directory and keep an fd to it. */
+static void attach_root(const struct sj_plan *plan, int treefd) {
+  const struct sj_op_rec *rop = plan_find(plan, OP_ROOT), *sop = plan_find(plan, OP_STAGING);
+  const char *path = rop ? arg_str(rop, 0) : NULL, *staging = sop ? arg_str(sop, 0) : NULL;
+  if (!path || !staging) { errno = EINVAL; die_step(g_msg, rop ? rop : sop, EINVAL, "plan lacks root or staging"); }
+  if (treefd < 0) treefd = sys_open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (treefd < 0) fail(rop, path);
+  struct mount_attr priv = { .propagation = MS_PRIVATE };
+  if (sys_mount_setattr(treefd, "", AT_EMPTY_PATH | AT_RECURSIVE, &priv) < 0) fail(rop, path);
+  if (sys_move_mount(treefd, "", AT_FDCWD, staging, MOVE_MOUNT_F_EMPTY_PATH) < 0) fail(sop, staging);
+  close(treefd);
+  g_root = open(staging, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (g_root < 0) fail(sop, staging);
+}
+
+static void pivot(const struct sj_op_rec *op) {
+  /* pivot_root(".", "."): the old root ends up stacked on the new one and is detached at once,
+   * so no path inside the jail ever leads to the host's tree. */
+  if (fchdir(g_root) < 0) fail(op, "root");
+  if (sys_pivot_root(".", ".") < 0) fail(op, "pivot_root");
+  if (umount2(".", MNT_DETACH) < 0) fail(op, "old root");
+  if (chdir("/") < 0) fail(op, "/");
+  close(g_root);
+  g_root = -1;
+}
+
+void init_setup(const struct sj_plan *plan, int msgfd, int treefd) {
+  g_msg = msgfd;
+  g_debug = (plan->flags & SJ_F_DEBUG) != 0;
+  /* never let a mount event travel back to the host */
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die_step(g_msg, NULL, errno, "make-private");
+  attach_root(plan, treefd);
+  int pivoted = 0;
+  for (uint32_t i = 0; i < plan->nops; i++) {
+    const struct sj_op_rec *op = &plan->ops[i];
+    if (g_debug && op->code >= OP_MOUNT_FS && op->code <= OP_LO_UP)
+      msg_send(g_msg, MSG_STEP, op->index, 0, (int)op->code, arg_str(op, op->code == OP_SYMLINK ? 1 : 0));
+    switch (op->code) {
+    case OP_MOUNT_FS: do_mount_fs(op); break;
+    case OP_BIND: do_bind(op); break;
+    case OP_REBIND: do_rebind(op); break;
+    case OP_MASK: do_mask(op); break;
+    case OP_MKDIR: do_mkdir(op, 0); break;
+    case OP_MKFILE: do_mkdir(op, 1); break;
+    case OP_SYMLINK: do_symlink(op); break;
+    case OP_PIVOT: pivot(op); pivoted = 1; break;
+    case OP_HOSTNAME: {
+      const char *h = arg_str(op, 0);
+      if (!h || sethostname(h, strlen(h)) < 0) fail(op, h);
+      break;
+    }
+    case OP_DOMAINNAME: {
+      const char *h = arg_str(op, 0);
+      if (!h || setdomainname(h, strlen(h)) < 0) fail(op, h);
+      break;
+    }
+    case OP_LO_UP: lo_up(op); break;
+    default: break;
+    }
+  }
+  if (!pivoted) die_step(g_msg, NULL, EINVAL, "plan has no pivot-root");
+}

@@ -1,0 +1,90 @@
+/* proto.h: the plan format shared with src/plan/encode.ts. Any change here bumps SJ_PROTO. */
+#ifndef SJ_PROTO_H
+#define SJ_PROTO_H
+#include <stdint.h>
+#include <stddef.h>
+
+#define SJ_PROTO 1
+#define SJ_MAGIC "SJP1"
+#define SJ_MAX_PLAN (4u << 20)
+#define SJ_MAX_ARGS 4096
+
+/* header flags */
+#define SJ_F_DEBUG 1u      /* report every step */
+#define SJ_F_PERSIST 2u    /* init stays when the jail has no process left */
+#define SJ_F_KILLALL 4u    /* the jail ends when its command ends (else: when every process has) */
+#define SJ_F_DETACH 8u     /* background jail: the monitor outlives the caller */
+
+/* Operation codes. The phase an op may appear in is fixed (see plan.c: op_phase). */
+enum sj_op {
+  /* monitor (host side, before clone) */
+  OP_CLONE = 1,        /* flags(u64 as text) */
+  OP_CGROUP_MKDIR,     /* dir */
+  OP_CGROUP_WRITE,     /* file value */
+  OP_CGROUP_ATTACH,    /* cgroup.procs file: the jail's init is written there before it runs */
+  OP_CGROUP_STAT,      /* name file: read at exit, reported */
+  OP_STATE_FILE,       /* file removed when the jail ends */
+  OP_WALL_LIMIT,       /* milliseconds */
+  OP_CPU_LIMIT,        /* nanoseconds usage-file: whole-jail cpu cap, polled */
+  /* monitor (host side, after clone) */
+  OP_SETGROUPS,        /* "deny" | "allow" */
+  OP_UIDMAP,           /* map text */
+  OP_GIDMAP,           /* map text */
+  OP_IDMAP_ROOT,       /* host path: idmapped detached tree handed to init */
+  /* init (inside the new namespaces, before pivot) */
+  OP_ROOT,             /* host path of the jail root (cloned by init itself) */
+  OP_STAGING,          /* host directory where the root is attached before pivot_root */
+  OP_MOUNT_FS,         /* fstype target flags(text) options(k=v,...) mode */
+  OP_BIND,             /* host-src target flags */
+  OP_REBIND,           /* target flags: bind a jail path onto itself (ro etc.) */
+  OP_MASK,             /* target: hide with an empty read-only file or directory */
+  OP_MKDIR,            /* target mode */
+  OP_MKFILE,           /* target mode */
+  OP_SYMLINK,          /* linktext target */
+  OP_PIVOT,            /* (no args) */
+  OP_HOSTNAME,         /* name */
+  OP_DOMAINNAME,       /* name */
+  OP_LO_UP,            /* (no args) */
+  /* command (the jail's first process, after pivot) */
+  OP_RLIMIT,           /* resource soft hard */
+  OP_CWD,              /* dir */
+  OP_GROUPS,           /* gid... */
+  OP_GID,              /* gid */
+  OP_UID,              /* uid */
+  OP_CAPS,             /* keep-mask(u64 text) forbidden-mask(u64 text) */
+  OP_NNP,              /* (no args) */
+  OP_SECCOMP,          /* flags program(blob of struct sock_filter) */
+  OP_ENV,              /* NAME=value */
+  OP_EXEC,             /* file argv0 argv1 ... */
+  /* enter mode (jexec, jail -m) */
+  OP_ENTER,            /* init-pid starttime nsflags */
+  OP_UMASK,            /* octal */
+  OP_MAX
+};
+
+/* mount flags (text of letters in the flags argument) */
+#define MF_RO 'r'        /* read-only */
+#define MF_STRICT 's'    /* no symlink anywhere on the target path */
+#define MF_REC 'R'       /* recursive bind */
+#define MF_NOSUID 'u'
+#define MF_NODEV 'd'
+#define MF_NOEXEC 'x'
+#define MF_FILE 'f'      /* the target is a file (created if missing) */
+#define MF_CREATE 'c'    /* create a missing target directory */
+#define MF_OPTIONAL 'o'  /* skip (with a warning) when the target or source is missing */
+
+struct sj_arg { uint32_t len; const char *p; };
+struct sj_op_rec { uint32_t code; uint32_t argc; struct sj_arg *argv; int index; };
+struct sj_plan {
+  uint32_t flags;
+  uint32_t nops;
+  struct sj_op_rec *ops;
+  char *buf;
+};
+
+int plan_read(int fd, struct sj_plan *plan, char *err, size_t errlen);
+const char *op_name(uint32_t code);
+const char *arg_str(const struct sj_op_rec *op, uint32_t i);
+int arg_u64(const struct sj_op_rec *op, uint32_t i, uint64_t *out);
+int flag_has(const char *flags, char f);
+#endif

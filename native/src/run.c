@@ -1,0 +1,381 @@
+/* run.c: the monitor (host side) and the jail's pid 1 for a new jail.
+ *
+ * The monitor stays outside the jail. It clones the jail's init into new namespaces, writes its
+ * id maps, attaches it to its cgroups, and only then lets it go on: the jail's processes are in
+ * their cgroups and namespaces before they run one instruction of their own. The init (pid 1 of
+ * the jail) is this same program, never exec'd: its memory belongs to the host's user namespace
+ * and it is not dumpable, so nothing in the jail can ptrace it, read its descriptors or reach
+ * this binary through /proc/1/exe. It performs the mounts and pivot_root, forks the command,
+ * then only reaps. The monitor reports every event to the TypeScript side as JSON lines.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "helper.h"
+
+#define REQUIRED_NS (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC)
+
+static double now_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void reset_signals(void) {
+  sigset_t none;
+  sigemptyset(&none);
+  for (int s = 1; s < NSIG; s++) if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+void init_loop(const struct sj_plan *plan, int msgfd, pid_t cmd) {
+  int persist = (plan->flags & SJ_F_PERSIST) != 0, killall = (plan->flags & SJ_F_KILLALL) != 0;
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, NULL);
+  for (;;) {
+    int st;
+    pid_t p = waitpid(-1, &st, __WALL);
+    if (p < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ECHILD) {
+        if (persist || cmd > 0) { siginfo_t si; sigwaitinfo(&chld, &si); continue; }
+        _exit(0);
+      }
+      _exit(1);
+    }
+    if (p == cmd) {
+      msg_send(msgfd, MSG_CMD_EXIT, -1, 0, st, NULL);
+      cmd = 0;
+      if (killall) kill(-1, SIGKILL);
+    }
+  }
+}
+
+/* The child side of clone: wait for the monitor, build the jail, start the command. */
+static void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int msgw, int execw) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (g_status_fd >= 0) { close(g_status_fd); g_status_fd = -1; }
+  char go = 0;
+  int treefd = -1;
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  struct iovec iov = { .iov_base = &go, .iov_len = 1 };
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+  ssize_t r;
+  do r = recvmsg(sync, &mh, MSG_CMSG_CLOEXEC); while (r < 0 && errno == EINTR);
+  if (r != 1 || go != 'G') _exit(1); /* the monitor gave up */
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&treefd, CMSG_DATA(c), sizeof treefd);
+  close(sync);
+  prctl(PR_SET_DUMPABLE, 0);
+  if ((cflags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) die_step(msgw, plan_find(plan, OP_CLONE), errno, "cgroup namespace");
+  init_setup(plan, msgw, treefd);
+  if (plan_find(plan, OP_EXEC)) {
+    pid_t cmd = fork();
+    if (cmd < 0) die_step(msgw, plan_find(plan, OP_EXEC), errno, "fork");
+    if (cmd == 0) {
+      close(msgw);
+      reset_signals();
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      command_exec(plan, execw);
+    }
+    close(execw);
+    init_loop(plan, msgw, cmd);
+  }
+  close(execw);
+  msg_send(msgw, MSG_READY, -1, 0, 0, NULL);
+  init_loop(plan, msgw, 0);
+}
+
+static int write_map(pid_t pid, const char *file, const char *data) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+  return write_file(path, data, strlen(data));
+}
+
+/* An idmapped clone of the jail root, made by the monitor (it needs host privilege). */
+static int idmapped_tree(pid_t pid, const char *path) {
+  char ns[64];
+  snprintf(ns, sizeof ns, "/proc/%d/ns/user", (int)pid);
+  int usernsfd = open(ns, O_RDONLY | O_CLOEXEC);
+  if (usernsfd < 0) return -1;
+  int fd = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (fd < 0) { close(usernsfd); return -1; }
+  struct mount_attr a = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)usernsfd };
+  if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0) {
+    /* a submount on a filesystem without idmap support: map the top mount only */
+    close(fd);
+    fd = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (fd < 0 || syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &a, sizeof a) < 0) {
+      int e = errno; if (fd >= 0) close(fd); close(usernsfd); errno = e; return -1;
+    }
+  }
+  close(usernsfd);
+  return fd;
+}
+
+static void send_go(int sync, int fd) {
+  char go = 'G';
+  struct iovec iov = { .iov_base = &go, .iov_len = 1 };
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+  if (fd >= 0) {
+    memset(cbuf, 0, sizeof cbuf);
+    mh.msg_control = cbuf; mh.msg_controllen = sizeof cbuf;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  }
+  while (sendmsg(sync, &mh, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
+}
+
+static void emit_msg(const struct sj_msg *m, int *setup_error) {
+  char t[600];
+  json_str(t, sizeof t, m->text);
+  if (m->type == MSG_ERROR) { emit_error(m->op, op_name((uint32_t)m->value), m->err, m->text, NULL); *setup_error = 1; }
+  else if (m->type == MSG_WARN) emit("{\"ev\":\"warn\",\"op\":%d,\"step\":\"%s\",\"errno\":%d,\"path\":%s}", m->op, op_name((uint32_t)m->value), m->err, t);
+  else if (m->type == MSG_STEP) emit("{\"ev\":\"step\",\"op\":%d,\"step\":\"%s\",\"path\":%s}", m->op, op_name((uint32_t)m->value), t);
+}
+
+static int drain_msgs(int fd, int *setup_error, int *cmd_status, int *have_cmd, int *ready) {
+  struct sj_msg m;
+  ssize_t n;
+  int got = 0;
+  while ((n = read(fd, &m, sizeof m)) == (ssize_t)sizeof m) {
+    got = 1;
+    if (m.type == MSG_CMD_EXIT) { *cmd_status = m.value; *have_cmd = 1; }
+    else if (m.type == MSG_READY) *ready = 1;
+    else emit_msg(&m, setup_error);
+  }
+  return n == 0 && !got ? -1 : 0; /* -1: end of file */
+}
+
+int run_main(struct sj_plan *plan) {
+  const struct sj_op_rec *cop = plan_find(plan, OP_CLONE);
+  uint64_t cflags = 0;
+  if (!cop || arg_u64(cop, 0, &cflags)) { emit_error(-1, "clone", EINVAL, "", "plan has no clone flags"); return 70; }
+  if ((cflags & REQUIRED_NS) != REQUIRED_NS) { emit_error(cop->index, "clone", EPERM, "", "a jail needs new user, pid, mount, uts and ipc namespaces"); return 70; }
+  const char *cg_dirs[64];
+  int ncg = 0;
+  const char *state_files[8];
+  int nstate = 0;
+  uint64_t wall_ms = 0, cpu_ns = 0;
+  const char *cpu_file = NULL;
+  /* host-side steps before the clone; undone in reverse at the end */
+  for (uint32_t i = 0; i < plan->nops; i++) {
+    const struct sj_op_rec *op = &plan->ops[i];
+    const char *a0 = arg_str(op, 0), *a1 = arg_str(op, 1);
+    switch (op->code) {
+    case OP_CGROUP_MKDIR:
+      if (!a0 || ncg >= 64) goto bad;
+      if (mkdir(a0, 0755) < 0 && errno != EEXIST) { emit_error(op->index, op_name(op->code), errno, a0, NULL); goto undo; }
+      cg_dirs[ncg++] = a0;
+      break;
+    case OP_CGROUP_WRITE:
+      if (!a0 || !a1) goto bad;
+      if (write_file(a0, a1, strlen(a1)) < 0) { emit_error(op->index, op_name(op->code), errno, a0, a1); goto undo; }
+      break;
+    case OP_STATE_FILE: if (!a0 || nstate >= 8) goto bad; state_files[nstate++] = a0; break;
+    case OP_WALL_LIMIT: if (arg_u64(op, 0, &wall_ms)) goto bad; break;
+    case OP_CPU_LIMIT: if (arg_u64(op, 0, &cpu_ns) || !a1) goto bad; cpu_file = a1; break;
+    default: break;
+    }
+    continue;
+  bad:
+    emit_error(op->index, op_name(op->code), EINVAL, "", "bad arguments");
+    goto undo;
+  }
+
+  int msgp[2], execp[2], sync[2];
+  if (pipe2(msgp, O_CLOEXEC) < 0 || pipe2(execp, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0) {
+    emit_error(-1, "pipe", errno, "", NULL); goto undo;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t mask;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD); sigaddset(&mask, SIGTERM); sigaddset(&mask, SIGINT); sigaddset(&mask, SIGHUP);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+  int sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (!(plan->flags & SJ_F_DETACH)) prctl(PR_SET_PDEATHSIG, SIGTERM);
+
+  double t0 = now_s();
+  pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)((cflags & ~(uint64_t)CLONE_NEWCGROUP) | SIGCHLD), 0, 0, 0, 0);
+  if (pid < 0) {
+    int e = errno;
+    const char *why = e == EPERM || e == ENOSPC || e == EINVAL
+      ? "cannot create namespaces: unprivileged user namespaces may be disabled (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0, or kernel.apparmor_restrict_unprivileged_userns=0)"
+      : NULL;
+    emit_error(cop->index, "clone", e, "", why);
+    goto undo;
+  }
+  if (pid == 0) {
+    close(msgp[0]); close(execp[0]); close(sync[0]);
+    init_main(plan, cflags, sync[1], msgp[1], execp[1]);
+    _exit(1);
+  }
+  close(msgp[1]); close(execp[1]); close(sync[1]);
+  int setup_error = 0, treefd = -1;
+  /* id maps: the kernel needs setgroups before gid_map for unprivileged writers */
+  for (uint32_t i = 0; i < plan->nops && !setup_error; i++) {
+    const struct sj_op_rec *op = &plan->ops[i];
+    const char *a0 = arg_str(op, 0);
+    int r = 0;
+    if (op->code == OP_SETGROUPS) r = a0 ? write_map(pid, "setgroups", a0) : (errno = EINVAL, -1);
+    else if (op->code == OP_UIDMAP || op->code == OP_GIDMAP) {
+      if (!a0 || !uidmap_safe(a0)) { emit_error(op->index, op_name(op->code), EPERM, a0 ? a0 : "", "the map would give the jail host id 0"); setup_error = 1; break; }
+      r = write_map(pid, op->code == OP_UIDMAP ? "uid_map" : "gid_map", a0);
+    } else if (op->code == OP_IDMAP_ROOT) {
+      if (!a0 || !strcmp(a0, "/")) { errno = EPERM; r = -1; }
+      else { treefd = idmapped_tree(pid, a0); r = treefd < 0 ? -1 : 0; }
+    } else if (op->code == OP_CGROUP_ATTACH) {
+      char b[32];
+      int n = snprintf(b, sizeof b, "%d", (int)pid);
+      r = a0 ? write_file(a0, b, (size_t)n) : (errno = EINVAL, -1);
+    }
+    if (r < 0) { emit_error(op->index, op_name(op->code), errno, a0 ? a0 : "", NULL); setup_error = 1; }
+  }
+  if (setup_error) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, __WALL);
+    goto undo;
+  }
+  unsigned long long start = 0;
+  read_starttime(pid, &start);
+  emit("{\"ev\":\"started\",\"initPid\":%d,\"initStart\":%llu,\"monitorPid\":%d}", (int)pid, start, (int)getpid());
+  send_go(sync[0], treefd);
+  if (treefd >= 0) close(treefd);
+  close(sync[0]);
+
+  int tfd = -1, cfd = -1;
+  if (wall_ms) {
+    tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    struct itimerspec its = { .it_value = { (time_t)(wall_ms / 1000), (long)(wall_ms % 1000) * 1000000L } };
+    timerfd_settime(tfd, 0, &its, NULL);
+  }
+  if (cpu_ns && cpu_file) {
+    cfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    struct itimerspec its = { .it_interval = { 0, 20000000L }, .it_value = { 0, 20000000L } };
+    timerfd_settime(cfd, 0, &its, NULL);
+  }
+  fcntl(msgp[0], F_SETFL, O_NONBLOCK);
+  int cmd_status = 0, have_cmd = 0, ready = 0, ready_sent = 0, acked = 0, exec_open = 1, ctl_open = g_status_fd >= 0;
+  int init_status = 0, done = 0;
+  const char *reason = NULL;
+  while (!done) {
+    struct pollfd p[6] = {
+      { sigfd, POLLIN, 0 }, { msgp[0], POLLIN, 0 }, { exec_open ? execp[0] : -1, POLLIN, 0 },
+      { ctl_open ? g_status_fd : -1, POLLIN, 0 }, { tfd, POLLIN, 0 }, { cfd, POLLIN, 0 },
+    };
+    if (poll(p, 6, -1) < 0 && errno != EINTR) break;
+    if (p[1].revents) drain_msgs(msgp[0], &setup_error, &cmd_status, &have_cmd, &ready);
+    if (p[2].revents) {
+      struct sj_msg m;
+      ssize_t n = read(execp[0], &m, sizeof m);
+      if (n == (ssize_t)sizeof m) { emit_msg(&m, &setup_error); }
+      else if (n <= 0) {
+        exec_open = 0;
+        close(execp[0]);
+        drain_msgs(msgp[0], &setup_error, &cmd_status, &have_cmd, &ready);
+        if (!setup_error && plan_find(plan, OP_EXEC)) ready = 1;
+      }
+    }
+    if (ready && !ready_sent && !setup_error) { ready_sent = 1; emit("{\"ev\":\"ready\",\"initPid\":%d}", (int)pid); }
+    if (p[3].revents) {
+      char c[16];
+      ssize_t n = read(g_status_fd, c, sizeof c);
+      if (n <= 0) {
+        ctl_open = 0;
+        if (!(plan->flags & SJ_F_DETACH) && !reason) { reason = "caller-gone"; kill(pid, SIGKILL); }
+        g_status_fd = -1;
+      }
+      for (ssize_t k = 0; k < n; k++) {
+        if (c[k] == 'A') acked = 1;
+        else if (c[k] == 'K' && !reason) { reason = "killed"; kill(pid, SIGKILL); }
+        else if (c[k] == 'T' && !reason) { reason = "terminated"; kill(pid, SIGKILL); }
+      }
+    }
+    if (tfd >= 0 && p[4].revents) { uint64_t x; if (read(tfd, &x, sizeof x) > 0 && !reason) { reason = "wall"; kill(pid, SIGKILL); } }
+    if (cfd >= 0 && p[5].revents) {
+      uint64_t x;
+      if (read(cfd, &x, sizeof x) > 0 && !reason) {
+        char b[64];
+        if (read_file(cpu_file, b, sizeof b) > 0 && strtoull(b, NULL, 10) >= cpu_ns) { reason = "cpu"; kill(pid, SIGKILL); }
+      }
+    }
+    if (p[0].revents) {
+      struct signalfd_siginfo si;
+      while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo != SIGCHLD && !reason) { reason = "terminated"; kill(pid, SIGKILL); }
+      }
+      int st;
+      pid_t w = waitpid(pid, &st, __WALL | WNOHANG);
+      if (w == pid) { init_status = st; done = 1; }
+    }
+  }
+  double wall = now_s() - t0;
+  drain_msgs(msgp[0], &setup_error, &cmd_status, &have_cmd, &ready);
+  struct rusage ru;
+  getrusage(RUSAGE_CHILDREN, &ru);
+  char stats[4096] = "";
+  size_t so = 0;
+  for (uint32_t i = 0; i < plan->nops; i++) {
+    const struct sj_op_rec *op = &plan->ops[i];
+    if (op->code != OP_CGROUP_STAT) continue;
+    const char *name = arg_str(op, 0), *file = arg_str(op, 1);
+    char b[1024], js[1200];
+    if (!name || !file || read_file(file, b, sizeof b) < 0) continue;
+    json_str(js, sizeof js, b);
+    so += (size_t)snprintf(stats + so, sizeof stats - so, "%s\"%s\":%s", so ? "," : "", name, js);
+    if (so >= sizeof stats) { so = sizeof stats - 1; break; }
+  }
+  const char *halt = NULL;
+  if (!reason && WIFSIGNALED(init_status)) {
+    if (WTERMSIG(init_status) == SIGINT) halt = "halt";
+    else if (WTERMSIG(init_status) == SIGHUP) halt = "restart";
+  }
+  emit("{\"ev\":\"exit\",\"setupFailed\":%s,\"cmd\":%s,\"cmdCode\":%d,\"cmdSignal\":%d,\"initCode\":%d,\"initSignal\":%d,"
+       "\"reason\":%s%s%s,\"halt\":%s%s%s,\"utime\":%.6f,\"stime\":%.6f,\"maxrssKb\":%ld,\"wall\":%.6f,\"stats\":{%s}}",
+       setup_error ? "true" : "false", have_cmd ? "true" : "false",
+       have_cmd && WIFEXITED(cmd_status) ? WEXITSTATUS(cmd_status) : -1,
+       have_cmd && WIFSIGNALED(cmd_status) ? WTERMSIG(cmd_status) : 0,
+       WIFEXITED(init_status) ? WEXITSTATUS(init_status) : -1, WIFSIGNALED(init_status) ? WTERMSIG(init_status) : 0,
+       reason ? "\"" : "", reason ? reason : "null", reason ? "\"" : "",
+       halt ? "\"" : "", halt ? halt : "null", halt ? "\"" : "",
+       ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
+       ru.ru_maxrss, wall, stats);
+  /* the caller records a detached jail after it started: wait for that before removing it */
+  if ((plan->flags & SJ_F_DETACH) && nstate && !acked && ctl_open) {
+    struct pollfd p = { g_status_fd, POLLIN, 0 };
+    for (int tries = 0; tries < 50 && !acked && poll(&p, 1, 100) >= 0; tries++) {
+      char c[16];
+      if (!p.revents) continue;
+      ssize_t n = read(g_status_fd, c, sizeof c);
+      if (n <= 0) break;
+      for (ssize_t k = 0; k < n; k++) if (c[k] == 'A') acked = 1;
+    }
+  }
+undo:
+  for (int i = 0; i < nstate; i++) unlink(state_files[i]);
+  for (int i = ncg - 1; i >= 0; i--) {
+    for (int tries = 0; tries < 100 && rmdir(cg_dirs[i]) < 0 && errno == EBUSY; tries++) usleep(2000);
+  }
+  return 0;
+}

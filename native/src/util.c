@@ -1,0 +1,123 @@
+/* util.c: reporting to the TypeScript side, child-to-monitor messages, small file helpers. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "helper.h"
+
+int g_status_fd = -1;
+
+void emit(const char *fmt, ...) {
+  if (g_status_fd < 0) return;
+  char buf[8192];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+  va_end(ap);
+  if (n < 0) return;
+  if ((size_t)n > sizeof buf - 2) n = sizeof buf - 2;
+  buf[n++] = '\n';
+  ssize_t off = 0;
+  while (off < n) {
+    ssize_t w = write(g_status_fd, buf + off, (size_t)(n - off));
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) { g_status_fd = -1; return; } /* the caller went away: keep running, stop reporting */
+    off += w;
+  }
+}
+
+void json_str(char *out, size_t outlen, const char *s) {
+  size_t o = 0;
+  if (outlen < 3) { if (outlen) out[0] = 0; return; }
+  out[o++] = '"';
+  for (; s && *s && o + 8 < outlen; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') { out[o++] = '\\'; out[o++] = (char)c; }
+    else if (c < 0x20) o += (size_t)snprintf(out + o, outlen - o, "\\u%04x", c);
+    else out[o++] = (char)c;
+  }
+  out[o++] = '"';
+  out[o] = 0;
+}
+
+void emit_error(int op, const char *step, int err, const char *path, const char *msg) {
+  char p[600], m[600];
+  json_str(p, sizeof p, path ? path : "");
+  json_str(m, sizeof m, msg ? msg : "");
+  emit("{\"ev\":\"error\",\"op\":%d,\"step\":\"%s\",\"errno\":%d,\"path\":%s,\"msg\":%s}", op, step, err, p, m);
+}
+
+void msg_send(int fd, int type, int op, int err, int value, const char *text) {
+  struct sj_msg m;
+  memset(&m, 0, sizeof m);
+  m.type = type; m.op = op; m.err = err; m.value = value;
+  if (text) snprintf(m.text, sizeof m.text, "%s", text);
+  ssize_t w;
+  do w = write(fd, &m, sizeof m); while (w < 0 && errno == EINTR);
+}
+
+void die_step(int fd, const struct sj_op_rec *op, int err, const char *path) {
+  msg_send(fd, MSG_ERROR, op ? op->index : -1, err, op ? (int)op->code : 0, path);
+  _exit(op && op->code == OP_EXEC ? 127 : 1);
+}
+
+int write_file(const char *path, const char *data, size_t len) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t w = write(fd, data, len);
+  int e = errno;
+  close(fd);
+  if (w != (ssize_t)len) { errno = w < 0 ? e : EIO; return -1; }
+  return 0;
+}
+
+ssize_t read_file(const char *path, char *buf, size_t len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, len - 1);
+  close(fd);
+  if (n < 0) return -1;
+  buf[n] = 0;
+  return n;
+}
+
+/* field 22 of /proc/PID/stat: the process start time, to tell a pid from a reused one */
+int read_starttime(pid_t pid, unsigned long long *out) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  if (read_file(path, buf, sizeof buf) < 0) return -1;
+  char *p = strrchr(buf, ')');
+  if (!p) { errno = EINVAL; return -1; }
+  p += 2; /* state */
+  for (int field = 3; field < 22; field++) {
+    p = strchr(p, ' ');
+    if (!p) { errno = EINVAL; return -1; }
+    p++;
+  }
+  *out = strtoull(p, NULL, 10);
+  return 0;
+}
+
+const struct sj_op_rec *plan_find(const struct sj_plan *plan, uint32_t code) {
+  for (uint32_t i = 0; i < plan->nops; i++)
+    if (plan->ops[i].code == code) return &plan->ops[i];
+  return NULL;
+}
+
+/* Invariant re-checked here whatever the plan says: no id map line may cover host id 0. */
+int uidmap_safe(const char *map) {
+  const char *p = map;
+  while (*p) {
+    unsigned long in, out, count;
+    int used = 0;
+    if (sscanf(p, " %lu %lu %lu%n", &in, &out, &count, &used) != 3) return 0;
+    if (count == 0 || out == 0 || out + count < out) return 0;
+    p += used;
+    while (*p == '\n' || *p == ' ') p++;
+  }
+  return 1;
+}

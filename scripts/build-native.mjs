@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Builds the C helper (native/build/sysjail-helper) with the machine's C compiler; run by npm install.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, statSync, existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const srcDir = join(root, "native", "src");
+const outDir = join(root, "native", "build");
+const out = join(outDir, "sysjail-helper");
+const cc = process.env.CC || "cc";
+
+const probe = spawnSync(cc, ["--version"], { stdio: "ignore" });
+if (probe.error || probe.status !== 0) {
+  console.error(`sysjail: no C compiler found ('${cc}'); install one (Debian: apt-get install gcc libc6-dev) and run npm rebuild`);
+  process.exit(1);
+}
+const sources = readdirSync(srcDir).filter((f) => f.endsWith(".c")).map((f) => join(srcDir, f));
+const inputs = [...sources, ...readdirSync(srcDir).filter((f) => f.endsWith(".h")).map((f) => join(srcDir, f))];
+if (existsSync(out) && !process.argv.includes("--force")) {
+  const built = statSync(out).mtimeMs;
+  if (inputs.every((f) => statSync(f).mtimeMs < built)) process.exit(0);
+}
+mkdirSync(outDir, { recursive: true });
+const flags = ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror=implicit-function-declaration",
+  "-D_FORTIFY_SOURCE=2", "-fstack-protector-strong", "-fPIE", "-pie", "-Wl,-z,relro,-z,now"];
+const r = spawnSync(cc, [...flags, "-o", out, ...sources], { stdio: "inherit" });
+if (r.status !== 0) {
+  console.error("sysjail: building the C helper failed (see the compiler output above)");
+  process.exit(1);
+}

@@ -1,0 +1,70 @@
+// SysjailError: the one error class of the package, carrying phase, step, errno and path.
+import { constants } from "node:os";
+
+/** Where an error arose: checking input, planning, the helper's steps, or the registry. */
+export type ErrorPhase = "usage" | "plan" | "setup" | "exec" | "registry" | "runtime" | "protocol";
+
+const errnoNames: Record<number, string> = Object.fromEntries(
+  Object.entries(constants.errno).map(([name, num]) => [num as number, name]),
+);
+
+/** The errno name for a number (2 -> "ENOENT"), or "E<num>". */
+export function errnoName(n: number): string {
+  return errnoNames[n] ?? `E${n}`;
+}
+
+/** The errno number for a name ("ENOENT" -> 2). */
+export function errnoNumber(name: string): number | undefined {
+  return (constants.errno as Record<string, number>)[name];
+}
+
+/** Exit statuses (sysexits(3) where one fits). */
+export const Exit = {
+  usage: 64,
+  dataErr: 65,
+  noInput: 66,
+  noUser: 67,
+  software: 70,
+  osErr: 71,
+  noPerm: 77,
+  config: 78,
+  notFound: 127,
+} as const;
+
+export interface SysjailErrorInit {
+  code: string;
+  phase: ErrorPhase;
+  step?: string | undefined;
+  errno?: number | undefined;
+  path?: string | undefined;
+  exitCode?: number | undefined;
+  cause?: unknown;
+}
+
+/** The error every sysjail API rejects with: one line of message plus structured fields. */
+export class SysjailError extends Error {
+  /** A stable code: an errno name ("ENOENT") or a sysjail code ("EUSAGE", "EPROTO", ...). */
+  readonly code: string;
+  readonly phase: ErrorPhase;
+  readonly step: string | undefined;
+  readonly errno: number | undefined;
+  readonly path: string | undefined;
+  /** The exit status the command-line tools use for this error. */
+  readonly exitCode: number;
+
+  constructor(message: string, init: SysjailErrorInit) {
+    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.name = "SysjailError";
+    this.code = init.code;
+    this.phase = init.phase;
+    this.step = init.step;
+    this.errno = init.errno;
+    this.path = init.path;
+    this.exitCode = init.exitCode ?? (init.phase === "usage" ? Exit.usage : Exit.software);
+  }
+}
+
+/** A usage error (bad flag, bad value): exit 64. */
+export function usageError(message: string, extra: Partial<SysjailErrorInit> = {}): SysjailError {
+  return new SysjailError(message, { code: "EUSAGE", phase: "usage", exitCode: Exit.usage, ...extra });
+}

@@ -1,0 +1,86 @@
+// The plan: a list of typed setup operations the C helper performs in a fixed order.
+// The op codes are the ones in native/src/proto.h; keep both in step and bump PROTOCOL on change.
+
+/** Protocol version spoken with the C helper (native/src/proto.h SJ_PROTO). */
+export const PROTOCOL = 1;
+
+/** Operation codes, as in native/src/proto.h. */
+export const OpCode = {
+  clone: 1,
+  cgroupMkdir: 2,
+  cgroupWrite: 3,
+  cgroupAttach: 4,
+  cgroupStat: 5,
+  stateFile: 6,
+  wallLimit: 7,
+  cpuLimit: 8,
+  setgroups: 9,
+  uidMap: 10,
+  gidMap: 11,
+  idmapRoot: 12,
+  root: 13,
+  staging: 14,
+  mountFs: 15,
+  bind: 16,
+  rebind: 17,
+  mask: 18,
+  mkdir: 19,
+  mkfile: 20,
+  symlink: 21,
+  pivot: 22,
+  hostname: 23,
+  domainname: 24,
+  loUp: 25,
+  rlimit: 26,
+  cwd: 27,
+  groups: 28,
+  gid: 29,
+  uid: 30,
+  caps: 31,
+  nnp: 32,
+  seccomp: 33,
+  env: 34,
+  exec: 35,
+  enter: 36,
+  umask: 37,
+} as const;
+
+export type OpName = keyof typeof OpCode;
+
+/** Mount flag letters understood by the helper (proto.h MF_*). */
+export const MountFlag = {
+  ro: "r",
+  strict: "s",
+  recursive: "R",
+  nosuid: "u",
+  nodev: "d",
+  noexec: "x",
+  file: "f",
+  create: "c",
+  optional: "o",
+} as const;
+
+/** One setup operation: its name and its arguments (strings, or bytes for blobs). */
+export interface PlanOp {
+  op: OpName;
+  args: (string | Uint8Array)[];
+  /** Why this step is there, for --dry-run and -dd traces. */
+  note?: string;
+}
+
+/** Header flags (proto.h SJ_F_*). */
+export const PlanFlag = { debug: 1, persist: 2, killAll: 4, detach: 8 } as const;
+
+/** A whole plan: what the helper runs (`run` starts a jail, `enter` joins one). */
+export interface Plan {
+  mode: "run" | "enter";
+  flags: number;
+  ops: PlanOp[];
+}
+
+/** Convenience constructor for a plan op. */
+export function op(name: OpName, args: (string | number | bigint | Uint8Array)[] = [], note?: string): PlanOp {
+  const out: PlanOp = { op: name, args: args.map((a) => (a instanceof Uint8Array ? a : String(a))) };
+  if (note) out.note = note;
+  return out;
+}
