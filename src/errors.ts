@@ -26,6 +26,7 @@ export const Exit = {
   noUser: 67,
   software: 70,
   osErr: 71,
+  cantCreate: 73,
   noPerm: 77,
   config: 78,
   notFound: 127,

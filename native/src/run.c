@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/mount.h>
 #include <poll.h>
 #include <sched.h>
@@ -85,6 +86,9 @@ static void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int
   for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&treefd, CMSG_DATA(c), sizeof treefd);
   close(sync);
+  /* become the jail's root (ids inside the new user namespace), dropping host groups */
+  if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) die_step(msgw, plan_find(plan, OP_UIDMAP), errno, "become jail root");
+  if (setgroups(0, NULL) < 0 && errno != EPERM) die_step(msgw, plan_find(plan, OP_SETGROUPS), errno, "setgroups");
   prctl(PR_SET_DUMPABLE, 0);
   if ((cflags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) die_step(msgw, plan_find(plan, OP_CLONE), errno, "cgroup namespace");
   init_setup(plan, msgw, treefd);

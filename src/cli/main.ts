@@ -1,0 +1,23 @@
+// Wraps a tool's main: one line on stderr for every error, the right exit status, no stack traces.
+import { SysjailError } from "../errors.js";
+
+/** Runs MAIN and exits with its status; errors become one line and their exit status. */
+export function runTool(tool: string, main: (argv: string[]) => Promise<number>): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      if (err instanceof SysjailError) {
+        const msg = err.message.startsWith(`${tool}:`) || err.message.startsWith("sysjail:") ? err.message : `${tool}: ${err.message}`;
+        process.stderr.write(`${msg.replace(/^sysjail:/, `${tool}:`).split("\n")[0]}\n`);
+        process.exitCode = err.exitCode;
+      } else {
+        const e = err as Error;
+        process.stderr.write(`${tool}: internal error: ${e?.message ?? String(err)}\n`);
+        if (process.env.SYSJAIL_DEBUG) process.stderr.write(`${e?.stack ?? ""}\n`);
+        process.exitCode = 70;
+      }
+    },
+  );
+}

@@ -1,0 +1,105 @@
+// sysjail(1): sysjail [-bdhilv] [-j dir] [-u user | -U user] [options] path hostname command [arg ...]
+import { usageError } from "../errors.js";
+import { planToJson } from "../plan/encode.js";
+import { PROTOCOL } from "../plan/types.js";
+import { baseSpec, checkHostname, checkPath, validateSpec } from "../spec/validate.js";
+import type { JailSpec } from "../spec/types.js";
+import { getopt, type OptSpec } from "./getopt.js";
+import { foreground, background, type CliRunOptions } from "./runjail.js";
+import { VERSION } from "../version.js";
+
+const USAGE = `usage: sysjail [-bdhilv] [-j dir] [-u user | -U user] [-n name] [--allow-raw-sockets]
+               [--allow-all-domains] [--allow-ipc] [--allow-chflags] [--allow-rlimit]
+               [--policy file] [--dry-run] path hostname command [arg ...]
+       sysjail --policy-dump [--allow-...] [--policy file]
+  -b  run in the background (stdin/stdout/stderr to /dev/null) and return at once
+  -d  debug: once for warnings, twice for a trace of the plan and each setup step
+  -h  this help            -i  print the new jail's id        -v  print the version
+  -j  state directory (default /run/sysjail, or $XDG_RUNTIME_DIR/sysjail when not root)
+  -l  clean the environment to HOME, SHELL, USER, TERM and PATH (with -u or -U)
+  -u  run as this user of the host's user database   -U  ... of the jail's user database
+  -n  name the jail (default: its jid)
+  --dry-run  print the plan as JSON and run nothing`;
+
+const OPTS: OptSpec = {
+  flags: "bdhilv",
+  withValue: "juUn",
+  longFlags: ["allow-raw-sockets", "allow-all-domains", "allow-ipc", "allow-chflags", "allow-rlimit", "dry-run", "policy-dump", "replace-policy", "help", "version"],
+  longWithValue: ["policy"],
+  refused: {
+    "4": "jail addresses (-4/-6) are not supported yet; a jail without -4/-6 has no IPv4/IPv6 access",
+    "6": "jail addresses (-4/-6) are not supported yet; a jail without -4/-6 has no IPv4/IPv6 access",
+  },
+};
+
+/** Parses sysjail's command line into a spec and run options. */
+export function parseSysjail(argv: string[]): { spec?: JailSpec; run: CliRunOptions; action: "run" | "help" | "version" | "dump" } {
+  const { opts, rest } = getopt("sysjail", argv, OPTS);
+  const run: CliRunOptions = { tool: "sysjail", debug: 0, background: false, printJid: false, dryRun: false };
+  const policy = baseSpec("/", "x").policy;
+  let user: JailSpec["user"];
+  let clean = false;
+  let name: string | undefined;
+  let action: "run" | "help" | "version" | "dump" = "run";
+  for (const o of opts) {
+    switch (o.name) {
+      case "b": run.background = true; break;
+      case "d": run.debug++; break;
+      case "h": case "help": action = "help"; break;
+      case "v": case "version": action = "version"; break;
+      case "i": run.printJid = true; break;
+      case "l": clean = true; break;
+      case "j": run.stateDir = o.value; break;
+      case "n": name = o.value; break;
+      case "u": case "U":
+        if (user && user.from !== (o.name === "u" ? "host" : "jail")) throw usageError("sysjail: -u and -U cannot be used together");
+        user = { name: o.value!, from: o.name === "u" ? "host" : "jail" };
+        break;
+      case "allow-raw-sockets": policy.allowRawSockets = true; break;
+      case "allow-all-domains": policy.allowAllDomains = true; break;
+      case "allow-ipc": policy.allowIpc = true; break;
+      case "allow-chflags": policy.allowChflags = true; break;
+      case "allow-rlimit": policy.allowRlimit = true; break;
+      case "policy": policy.files.push(o.value!); break;
+      case "replace-policy": policy.replaceDefault = true; break;
+      case "dry-run": run.dryRun = true; break;
+      case "policy-dump": action = "dump"; break;
+    }
+  }
+  if (action !== "run") {
+    const spec = baseSpec("/", "dump");
+    spec.policy = policy;
+    return { spec, run, action };
+  }
+  if (clean && !user) throw usageError("sysjail: -l needs -u or -U");
+  if (rest.length < 3) throw usageError(`sysjail: expected path, hostname and command (see sysjail -h)`);
+  const [path, hostname, ...command] = rest as [string, string, ...string[]];
+  checkHostname(hostname);
+  const spec = baseSpec(checkPath(path), hostname);
+  spec.command = command;
+  spec.policy = policy;
+  spec.cleanEnv = clean;
+  spec.env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
+  if (user) spec.user = user;
+  if (name !== undefined) spec.name = name;
+  return { spec: validateSpec(spec), run, action };
+}
+
+/** The sysjail tool. */
+export async function sysjailMain(argv: string[]): Promise<number> {
+  const { spec, run, action } = parseSysjail(argv);
+  if (action === "help") { process.stdout.write(`${USAGE}\n`); return 0; }
+  if (action === "version") { process.stdout.write(`sysjail ${VERSION} (helper protocol ${PROTOCOL})\n`); return 0; }
+  if (action === "dump") {
+    const { dumpPolicy } = await import("./policydump.js");
+    process.stdout.write(dumpPolicy(spec!));
+    return 0;
+  }
+  if (run.dryRun) {
+    const { prepare } = await import("../jail/prepare.js");
+    const prep = prepare(spec!, { stateDir: run.stateDir, debug: run.debug, detach: run.background, dryRun: true });
+    process.stdout.write(`${JSON.stringify(planToJson(prep.plan), null, 2)}\n`);
+    return 0;
+  }
+  return run.background ? background(spec!, run) : foreground(spec!, run);
+}

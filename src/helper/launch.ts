@@ -1,0 +1,155 @@
+// Starts the C helper with a plan on fd 3 and turns its JSON-line reports into typed events.
+import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SysjailError, errnoName, Exit } from "../errors.js";
+import { encodePlan } from "../plan/encode.js";
+import { PROTOCOL, type Plan } from "../plan/types.js";
+
+/** The helper's exit report (native/src/run.c). */
+export interface ExitEvent {
+  ev: "exit";
+  setupFailed: boolean;
+  cmd: boolean;
+  cmdCode: number;
+  cmdSignal: number;
+  initCode?: number;
+  initSignal?: number;
+  reason?: "wall" | "cpu" | "terminated" | "killed" | "caller-gone" | null;
+  halt?: "halt" | "restart" | null;
+  utime?: number;
+  stime?: number;
+  maxrssKb?: number;
+  wall?: number;
+  stats?: Record<string, string>;
+}
+export interface ErrorEvent { ev: "error"; op: number; step: string; errno: number; path: string; msg: string }
+export interface StartedEvent { ev: "started"; initPid: number; initStart: number; monitorPid: number }
+export type HelperEvent =
+  | { ev: "hello"; proto: number; pid: number }
+  | StartedEvent
+  | { ev: "ready"; initPid?: number; pid?: number }
+  | { ev: "step"; op: number; step: string; path: string }
+  | { ev: "warn"; op: number; step: string; errno: number; path: string }
+  | ErrorEvent
+  | ExitEvent;
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** Path of the built helper binary. */
+export function helperPath(): string {
+  const candidates = [join(here, "..", "..", "..", "native", "build", "sysjail-helper"), join(here, "..", "..", "native", "build", "sysjail-helper")];
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) {
+    throw new SysjailError("sysjail: the C helper is not built; run `npm rebuild sysjail` (needs a C compiler)", {
+      code: "ENOHELPER", phase: "setup", exitCode: Exit.software,
+    });
+  }
+  return found;
+}
+
+/** The SysjailError for a failed helper step. */
+export function stepError(e: ErrorEvent, jailPath?: string): SysjailError {
+  const code = e.step === "protocol" ? "EPROTO" : errnoName(e.errno);
+  if (e.step === "protocol") {
+    return new SysjailError(`sysjail: ${e.msg}; rebuild the helper with \`npm rebuild sysjail\``, { code, phase: "protocol", step: e.step, errno: e.errno, exitCode: Exit.software });
+  }
+  if (e.step === "exec") {
+    const notFound = e.errno === 2;
+    const what = notFound ? "command not found" : e.errno === 13 ? "permission denied" : `cannot execute (${code})`;
+    return new SysjailError(`sysjail: ${e.path}: ${what} in jail ${jailPath ?? ""}`.trimEnd(), {
+      code, phase: "exec", step: e.step, errno: e.errno, path: e.path, exitCode: notFound ? Exit.notFound : 126,
+    });
+  }
+  const detail = e.msg ? `: ${e.msg}` : "";
+  return new SysjailError(`sysjail: setting up the jail failed at ${e.step}${e.path ? ` ${e.path}` : ""}: ${code}${detail}`, {
+    code, phase: "setup", step: e.step, errno: e.errno, path: e.path, exitCode: Exit.osErr,
+  });
+}
+
+/** A running helper: its events, in order, and control over it. */
+export class HelperRun {
+  readonly child: ChildProcess;
+  private readonly queue: HelperEvent[] = [];
+  private waiter: ((e: HelperEvent | null) => void) | null = null;
+  private closed = false;
+  private buf = "";
+
+  constructor(plan: Plan, stdio: StdioOptions, detached: boolean) {
+    const base = Array.isArray(stdio) ? stdio.slice(0, 3) : [stdio, stdio, stdio];
+    this.child = spawn(helperPath(), [plan.mode], { stdio: [...base, "pipe"] as StdioOptions, detached });
+    const ctl = this.child.stdio[3] as unknown as NodeJS.ReadWriteStream;
+    ctl.on("data", (d: Buffer) => this.onData(d));
+    ctl.on("end", () => this.finish());
+    ctl.on("close", () => this.finish());
+    ctl.on("error", () => this.finish());
+    this.child.on("error", (err) => {
+      this.push({ ev: "error", op: -1, step: "spawn", errno: 2, path: helperPath(), msg: String(err.message) });
+      this.finish();
+    });
+    ctl.write(encodePlan(plan));
+  }
+
+  private onData(d: Buffer): void {
+    this.buf += d.toString("utf8");
+    let nl: number;
+    while ((nl = this.buf.indexOf("\n")) >= 0) {
+      const line = this.buf.slice(0, nl);
+      this.buf = this.buf.slice(nl + 1);
+      if (!line) continue;
+      try {
+        this.push(JSON.parse(line) as HelperEvent);
+      } catch {
+        /* a torn line cannot happen on a stream socket; ignore noise */
+      }
+    }
+  }
+
+  private push(e: HelperEvent): void {
+    if (e.ev === "hello" && e.proto !== PROTOCOL) {
+      e = { ev: "error", op: -1, step: "protocol", errno: 71, path: "", msg: `protocol mismatch: helper speaks ${e.proto}, sysjail speaks ${PROTOCOL}` };
+      this.child.kill("SIGKILL");
+    }
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = null;
+      w(e);
+    } else this.queue.push(e);
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.waiter) {
+      const w = this.waiter;
+      this.waiter = null;
+      w(null);
+    }
+  }
+
+  /** The next event, or null when the helper closed its channel. */
+  next(): Promise<HelperEvent | null> {
+    const e = this.queue.shift();
+    if (e) return Promise.resolve(e);
+    if (this.closed) return Promise.resolve(null);
+    return new Promise((resolve) => (this.waiter = resolve));
+  }
+
+  /** Sends a control byte: A (recorded), K (kill the jail), T (terminate). */
+  send(byte: "A" | "K" | "T"): void {
+    const ctl = this.child.stdio[3] as NodeJS.WritableStream | null;
+    try {
+      ctl?.write(byte);
+    } catch {
+      /* the helper is gone */
+    }
+  }
+
+  /** Lets this process exit while the helper (a background jail's monitor) goes on. */
+  release(): void {
+    const ctl = this.child.stdio[3] as (NodeJS.ReadWriteStream & { destroy?: () => void; unref?: () => void }) | null;
+    ctl?.removeAllListeners("data");
+    ctl?.destroy?.();
+    this.child.unref();
+  }
+}

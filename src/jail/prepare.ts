@@ -1,0 +1,103 @@
+// Gathers what planning needs (user, root layout, filter, cgroups) and reserves the jail's id.
+import { lstatSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { SysjailError, Exit } from "../errors.js";
+import { hostFacts, type HostFacts } from "../host/facts.js";
+import { lookupUser, type UserInfo } from "../host/users.js";
+import { idMapping } from "../plan/ids.js";
+import { planJail, type PlanContext } from "../plan/planner.js";
+import type { Plan, PlanOp } from "../plan/types.js";
+import { Registry, type Reservation } from "../registry/store.js";
+import { stateDir } from "../registry/paths.js";
+import type { JailSpec } from "../spec/types.js";
+import { buildFilter } from "./filter.js";
+
+/** Options shared by everything that starts a jail. */
+export interface PrepareOptions {
+  /** -j: the state directory. */
+  stateDir?: string | undefined;
+  /** -d count: 2 and more trace the plan's steps. */
+  debug?: number | undefined;
+  detach?: boolean | undefined;
+  /** Cgroup ops and paths from the limits backend. */
+  cgroups?: { ops: PlanOp[]; paths: Record<string, string>; rlimits?: [number, number | bigint, number | bigint][] } | undefined;
+  /** Device names for /dev (devfs ruleset result); default ruleset 4. */
+  devices?: readonly string[] | undefined;
+  /** Do not reserve an id (dry run). */
+  dryRun?: boolean | undefined;
+}
+
+/** A planned, reserved jail start. */
+export interface Prepared {
+  plan: Plan;
+  facts: HostFacts;
+  registry: Registry;
+  reservation: Reservation;
+  user: UserInfo | undefined;
+}
+
+/** Resolves -u (host database) or -U (the jail's database). */
+export function resolveUser(spec: JailSpec): UserInfo | undefined {
+  if (!spec.user) return undefined;
+  const u = lookupUser(spec.user.name, spec.user.from === "host" ? "/" : spec.path);
+  if (!u) {
+    const where = spec.user.from === "host" ? "the host's" : "the jail's";
+    throw new SysjailError(`sysjail: unknown user '${spec.user.name}' in ${where} user database`, {
+      code: "ENOUSER", phase: "usage", exitCode: Exit.noUser,
+    });
+  }
+  return u;
+}
+
+function exists(p: string): boolean {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Plans a jail start and reserves its jid and name in the registry. */
+export function prepare(spec: JailSpec, opts: PrepareOptions = {}): Prepared {
+  const facts = hostFacts();
+  const user = resolveUser(spec);
+  const ids = idMapping(facts);
+  if (user && (user.uid >= ids.count || user.gid >= ids.count)) {
+    throw new SysjailError(
+      `sysjail: user '${user.name}' (uid ${user.uid}) is not mapped in this jail (jail ids 0-${ids.count - 1}${ids.rootless ? "; rootless jails map only root" : ""})`,
+      { code: "ENOUSER", phase: "usage", exitCode: Exit.noUser },
+    );
+  }
+  const filter = buildFilter(spec, facts.arch);
+  const registry = new Registry(stateDir(opts.stateDir));
+  const reservation: Reservation = opts.dryRun
+    ? { jid: 0, name: spec.name ?? "0", files: [], release: () => undefined }
+    : registry.reserve(spec.name !== undefined ? { name: spec.name } : undefined);
+  try {
+    const ctx: PlanContext = {
+      facts,
+      jid: reservation.jid,
+      stateFiles: reservation.files,
+      rootOwner: statSync(spec.path).uid,
+      layout: {
+        proc: exists(join(spec.path, "proc")),
+        dev: exists(join(spec.path, "dev")),
+        sys: exists(join(spec.path, "sys")),
+        tmp: exists(join(spec.path, "tmp")),
+      },
+      user,
+      filter,
+      cgroupOps: opts.cgroups?.ops,
+      rlimits: opts.cgroups?.rlimits,
+      devices: opts.devices,
+      debug: (opts.debug ?? 0) >= 2,
+      detach: opts.detach ?? false,
+      staging: "/tmp",
+    };
+    return { plan: planJail(spec, ctx), facts, registry, reservation, user };
+  } catch (err) {
+    reservation.release();
+    throw err;
+  }
+}

@@ -1,0 +1,127 @@
+// Runs a planned jail through the helper: records it in the registry, follows its events.
+import type { StdioOptions } from "node:child_process";
+import { SysjailError, Exit } from "../errors.js";
+import { HelperRun, stepError, type ErrorEvent, type ExitEvent, type StartedEvent } from "../helper/launch.js";
+import type { JailEntry } from "../registry/types.js";
+import type { JailSpec } from "../spec/types.js";
+import type { Prepared } from "./prepare.js";
+
+/** How a jail run is followed. */
+export interface FollowOptions {
+  stdio: StdioOptions;
+  detach: boolean;
+  /** Called with debug lines (-d -d). */
+  debug?: ((line: string) => void) | undefined;
+  /** Called with warnings (-d). */
+  warn?: ((line: string) => void) | undefined;
+  cgroups?: Record<string, string> | undefined;
+  lifecycle?: Record<string, unknown> | undefined;
+}
+
+/** A jail that has been handed to the helper. */
+export class JailRun {
+  readonly helper: HelperRun;
+  readonly jid: number;
+  entry: JailEntry | undefined;
+  error: SysjailError | undefined;
+  exit: ExitEvent | undefined;
+  private readyResolved = false;
+
+  constructor(readonly spec: JailSpec, readonly prep: Prepared, private readonly opts: FollowOptions) {
+    this.jid = prep.reservation.jid;
+    try {
+      this.helper = new HelperRun(prep.plan, opts.stdio, opts.detach);
+    } catch (err) {
+      prep.reservation.release();
+      throw err;
+    }
+  }
+
+  private record(ev: StartedEvent): void {
+    const { spec, prep } = this;
+    const ids = prep.plan.ops.filter((o) => o.op === "uidMap" || o.op === "gidMap").map((o) => String(o.args[0]));
+    const entry: JailEntry = {
+      jid: this.jid,
+      name: prep.reservation.name,
+      path: spec.path,
+      hostname: spec.hostname,
+      ip4: spec.ip4,
+      ip6: spec.ip6,
+      initPid: ev.initPid,
+      initStart: ev.initStart,
+      monitorPid: ev.monitorPid,
+      owner: prep.facts.uid,
+      command: spec.command ?? [],
+      startedAt: new Date().toISOString(),
+      persist: spec.persist,
+      idmap: { uidMap: ids[0] ?? "", gidMap: ids[1] ?? "", rootless: prep.facts.uid !== 0 },
+      cgroups: this.opts.cgroups ?? {},
+      spec,
+      ...(this.opts.lifecycle ? { lifecycle: this.opts.lifecycle } : {}),
+    };
+    prep.registry.write(entry);
+    this.entry = entry;
+  }
+
+  private onError(ev: ErrorEvent): void {
+    this.error ??= stepError(ev, this.spec.path);
+  }
+
+  /** Follows events until the command runs (or the init is ready for a persistent jail).
+   * Resolves false when the jail failed before that. */
+  async ready(): Promise<boolean> {
+    for (;;) {
+      const ev = await this.helper.next();
+      if (!ev) return this.finishClosed();
+      switch (ev.ev) {
+        case "started": this.record(ev); break;
+        case "error": this.onError(ev); break;
+        case "step": this.opts.debug?.(`step ${ev.op} ${ev.step} ${ev.path}`); break;
+        case "warn": this.opts.warn?.(`warning: ${ev.step} ${ev.path}: skipped (${ev.errno === 2 ? "missing" : ev.errno})`); break;
+        case "ready": this.readyResolved = true; return !this.error;
+        case "exit": this.exit = ev; this.cleanup(); return false;
+        default: break;
+      }
+    }
+  }
+
+  private finishClosed(): boolean {
+    this.cleanup();
+    if (!this.error && !this.exit) {
+      this.error = new SysjailError("sysjail: the helper ended without a report", { code: "EPIPE", phase: "runtime", exitCode: Exit.software });
+    }
+    return false;
+  }
+
+  /** Follows events until the jail ends; resolves to the exit event (undefined on a lost helper). */
+  async wait(): Promise<ExitEvent | undefined> {
+    if (this.exit) return this.exit;
+    for (;;) {
+      const ev = await this.helper.next();
+      if (!ev) { this.finishClosed(); return this.exit; }
+      if (ev.ev === "started") this.record(ev);
+      else if (ev.ev === "error") this.onError(ev);
+      else if (ev.ev === "step") this.opts.debug?.(`step ${ev.op} ${ev.step} ${ev.path}`);
+      else if (ev.ev === "exit") { this.exit = ev; this.cleanup(); return ev; }
+    }
+  }
+
+  /** For a background jail: tell the monitor it is recorded, then let go of it. */
+  detach(): void {
+    this.helper.send("A");
+    this.helper.release();
+  }
+
+  /** Ask the monitor to end the jail. */
+  terminate(): void {
+    this.helper.send("T");
+  }
+
+  get isReady(): boolean {
+    return this.readyResolved;
+  }
+
+  private cleanup(): void {
+    this.prep.registry.remove(this.jid, this.prep.reservation.name);
+  }
+}

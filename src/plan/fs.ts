@@ -1,0 +1,74 @@
+// The jail's file system: its root, /proc with the host-wide entries masked, a minimal /dev, /sys.
+import type { MountSpec } from "../spec/types.js";
+import { MountFlag as F, op, type PlanOp } from "./types.js";
+
+/** Entries of the jail's /proc that stay read-only: writable host-wide knobs. */
+export const PROC_READONLY = ["/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"];
+/** Entries of /proc hidden behind an empty file or directory: kernel memory and host internals. */
+export const PROC_MASKED = [
+  "/proc/kcore", "/proc/kmsg", "/proc/keys", "/proc/key-users", "/proc/timer_list", "/proc/sched_debug",
+  "/proc/latency_stats", "/proc/kpagecount", "/proc/kpageflags", "/proc/kpagecgroup", "/proc/acpi",
+  "/proc/scsi", "/proc/asound", "/proc/firmware",
+];
+
+/** Device nodes the built-in ruleset (FreeBSD's devfsrules_jail, ruleset 4) exposes. */
+export const RULESET4_DEVICES = ["null", "zero", "full", "random", "urandom", "tty"];
+
+/** What the fs planner needs to know about the jail root. */
+export interface RootLayout {
+  proc: boolean;
+  dev: boolean;
+  sys: boolean;
+  tmp: boolean;
+}
+
+const flags = (...f: string[]) => f.join("");
+
+/** /proc: a procfs of the jail's pid namespace, with the host-wide parts read-only or masked. */
+export function procOps(): PlanOp[] {
+  const ops = [op("mountFs", ["proc", "/proc", flags(F.strict, F.nosuid, F.nodev, F.noexec), ""], "the jail's own procfs")];
+  for (const p of PROC_READONLY) ops.push(op("rebind", [p, flags(F.ro, F.strict, F.optional, F.recursive)]));
+  for (const p of PROC_MASKED) ops.push(op("mask", [p]));
+  return ops;
+}
+
+/** /dev: a small tmpfs holding only the allowed device nodes (bind mounts of the host's nodes),
+ * a private devpts, /dev/shm and the usual symlinks. Creating nodes is useless: the tmpfs is nodev. */
+export function devOps(devices: readonly string[], opts: { ttyGid?: number; shmSize?: number; mqueue: boolean }): PlanOp[] {
+  const ops: PlanOp[] = [
+    op("mountFs", ["tmpfs", "/dev", flags(F.strict, F.nosuid, F.nodev, F.noexec), "mode=0755,size=256k,nr_inodes=4096"], "devfs: a fresh tmpfs"),
+  ];
+  for (const d of devices) {
+    if (!/^[A-Za-z0-9._+-]+(\/[A-Za-z0-9._+-]+)*$/.test(d)) continue;
+    ops.push(op("bind", [`/dev/${d}`, `/dev/${d}`, flags(F.file, F.create, F.strict, F.nosuid, F.noexec, F.optional)]));
+  }
+  const pts = ["newinstance", "ptmxmode=0666", "mode=0620"];
+  if (opts.ttyGid !== undefined) pts.push(`gid=${opts.ttyGid}`);
+  ops.push(op("mountFs", ["devpts", "/dev/pts", flags(F.create, F.strict, F.nosuid, F.noexec), pts.join(",")]));
+  ops.push(op("symlink", ["pts/ptmx", "/dev/ptmx"]));
+  const shm = ["mode=1777", `size=${opts.shmSize ?? 64 * 1024 * 1024}`];
+  ops.push(op("mountFs", ["tmpfs", "/dev/shm", flags(F.create, F.strict, F.nosuid, F.nodev), shm.join(",")]));
+  if (opts.mqueue) ops.push(op("mountFs", ["mqueue", "/dev/mqueue", flags(F.create, F.strict, F.nosuid, F.nodev, F.noexec, F.optional), ""]));
+  ops.push(op("symlink", ["/proc/self/fd", "/dev/fd"]));
+  ops.push(op("symlink", ["/proc/self/fd/0", "/dev/stdin"]));
+  ops.push(op("symlink", ["/proc/self/fd/1", "/dev/stdout"]));
+  ops.push(op("symlink", ["/proc/self/fd/2", "/dev/stderr"]));
+  return ops;
+}
+
+/** /sys: a read-only sysfs of the jail's own network namespace (absent when the jail shares the
+ * host's network stack). */
+export function sysOps(ownNetns: boolean): PlanOp[] {
+  if (!ownNetns) return [];
+  return [op("mountFs", ["sysfs", "/sys", flags(F.ro, F.strict, F.nosuid, F.nodev, F.noexec, F.optional), ""], "read-only sysfs")];
+}
+
+/** Extra mounts from the spec (jail.conf mount lines, library mounts). */
+export function extraMountOps(mounts: readonly MountSpec[]): PlanOp[] {
+  return mounts.map((m) => {
+    const base = [F.create, F.nosuid, m.readonly ? F.ro : ""];
+    if (m.type === "bind") return op("bind", [m.source, m.target, flags(...base, F.recursive, F.nodev)], "shared mount");
+    if (m.type === "proc") return op("mountFs", ["proc", m.target, flags(...base, F.nodev, F.noexec), ""]);
+    return op("mountFs", ["tmpfs", m.target, flags(...base, F.nodev), m.options.join(",")]);
+  });
+}

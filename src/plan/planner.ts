@@ -1,0 +1,141 @@
+// planJail: a validated spec and the host facts in, the helper's plan out. Pure: no I/O here.
+import type { HostFacts } from "../host/facts.js";
+import type { UserInfo } from "../host/users.js";
+import type { JailSpec } from "../spec/types.js";
+import { capMask, FORBIDDEN_CAPS, jailCaps } from "./caps.js";
+import { devOps, extraMountOps, procOps, RULESET4_DEVICES, sysOps, type RootLayout } from "./fs.js";
+import { idMapOps, idMapping, type IdMapping } from "./ids.js";
+import { op, PlanFlag, type Plan, type PlanOp } from "./types.js";
+
+/** Namespace flags (linux/sched.h). */
+export const NS = {
+  CLONE_NEWNS: 0x00020000,
+  CLONE_NEWCGROUP: 0x02000000,
+  CLONE_NEWUTS: 0x04000000,
+  CLONE_NEWIPC: 0x08000000,
+  CLONE_NEWUSER: 0x10000000,
+  CLONE_NEWPID: 0x20000000,
+  CLONE_NEWNET: 0x40000000,
+} as const;
+
+/** rlimit resource numbers (asm-generic/resource.h). */
+export const RLIMIT = { CPU: 0, FSIZE: 1, DATA: 2, STACK: 3, CORE: 4, NPROC: 6, NOFILE: 7, AS: 9 } as const;
+
+/** Everything about the host and this start that the planner may not look up itself. */
+export interface PlanContext {
+  facts: HostFacts;
+  jid: number;
+  /** Registry files the helper removes when the jail ends. */
+  stateFiles: string[];
+  /** Owner uid of the jail root directory. */
+  rootOwner: number;
+  layout: RootLayout;
+  /** The resolved user the command runs as (undefined: jail root). */
+  user?: UserInfo | undefined;
+  /** The compiled system-call filter and seccomp(2) flags. */
+  filter?: { program: Uint8Array; flags: number } | undefined;
+  /** Cgroup ops (mkdir, write, attach, stat, cpu limit) from the cgroup backend. */
+  cgroupOps?: PlanOp[] | undefined;
+  /** Extra rlimits (resource, soft, hard) for limits the cgroups could not enforce. */
+  rlimits?: [number, number | bigint, number | bigint][] | undefined;
+  /** Device names exposed in /dev (the devfs ruleset's choice); default: ruleset 4. */
+  devices?: readonly string[] | undefined;
+  debug: boolean;
+  detach: boolean;
+  /** Where the helper attaches the root before pivot_root (a host directory). */
+  staging: string;
+}
+
+/** The environment the command gets. -l cleans it to what sysjail(1) and jail(8) list. */
+export function commandEnv(spec: JailSpec, user: UserInfo | undefined): Record<string, string> {
+  if (!spec.cleanEnv) return { ...spec.env };
+  const env: Record<string, string> = {
+    HOME: user?.home ?? "/root",
+    SHELL: user?.shell ?? "/bin/sh",
+    USER: user?.name ?? "root",
+    PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+  };
+  if (spec.env.TERM) env.TERM = spec.env.TERM;
+  return env;
+}
+
+function cloneFlags(spec: JailSpec): number {
+  let f = NS.CLONE_NEWUSER | NS.CLONE_NEWPID | NS.CLONE_NEWNS | NS.CLONE_NEWUTS | NS.CLONE_NEWIPC | NS.CLONE_NEWCGROUP;
+  if (ownNetns(spec)) f |= NS.CLONE_NEWNET;
+  return f;
+}
+
+/** A jail has its own network namespace unless it has addresses on the shared stack. */
+export function ownNetns(spec: JailSpec): boolean {
+  return spec.vnet || (spec.ip4.length === 0 && spec.ip6.length === 0);
+}
+
+/** The plan that starts a jail. */
+export function planJail(spec: JailSpec, ctx: PlanContext): Plan {
+  const ids: IdMapping = idMapping(ctx.facts);
+  const netns = ownNetns(spec);
+  const ops: PlanOp[] = [];
+  ops.push(op("clone", [cloneFlags(spec)], "user, pid, mount, uts, ipc, cgroup (and net) namespaces"));
+  for (const f of ctx.stateFiles) ops.push(op("stateFile", [f]));
+  if (spec.limits.wall !== undefined) ops.push(op("wallLimit", [Math.ceil(spec.limits.wall)]));
+  ops.push(...(ctx.cgroupOps ?? []));
+  ops.push(...idMapOps(ids));
+  // A root-owned jail root, for a root caller, is shown to jail root as its own through an
+  // idmapped mount; "/" never is (jail root must not own the host's files).
+  const idmap = !ids.rootless && ctx.rootOwner === 0 && spec.path !== "/";
+  if (idmap) ops.push(op("idmapRoot", [spec.path], "root-owned files appear owned by jail root"));
+  ops.push(op("root", [spec.path]));
+  ops.push(op("staging", [ctx.staging]));
+  if (spec.mountProc && ctx.layout.proc) ops.push(...procOps());
+  if (spec.mountDev && ctx.layout.dev) {
+    ops.push(...devOps(ctx.devices ?? RULESET4_DEVICES, {
+      ttyGid: ids.count > 5 ? 5 : undefined,
+      shmSize: spec.limits.shmSize,
+      mqueue: true,
+    }));
+  }
+  if (ctx.layout.sys) ops.push(...sysOps(netns));
+  if (spec.limits.tmpSize !== undefined && ctx.layout.tmp) {
+    ops.push(op("mountFs", ["tmpfs", "/tmp", "scud", `mode=1777,size=${spec.limits.tmpSize}`]));
+  }
+  ops.push(...extraMountOps(spec.mounts));
+  ops.push(op("pivot", [], "pivot_root into the jail; the old root is detached"));
+  ops.push(op("hostname", [spec.hostname]));
+  if (netns) ops.push(op("loUp", [], "only loopback in the jail's network namespace"));
+  if (spec.command && spec.command.length > 0) ops.push(...commandOps(spec, ctx, ids));
+  let flags = 0;
+  if (ctx.debug) flags |= PlanFlag.debug;
+  if (spec.persist) flags |= PlanFlag.persist;
+  if (spec.killOnExit) flags |= PlanFlag.killAll;
+  if (ctx.detach) flags |= PlanFlag.detach;
+  return { mode: "run", flags, ops };
+}
+
+/** The command phase: limits, cwd, capabilities, ids, no_new_privs, seccomp, exec. Shared by
+ * new jails and jexec, so an entered process gets exactly what the jail's own processes got. */
+export function commandOps(spec: JailSpec, ctx: Pick<PlanContext, "user" | "filter" | "rlimits">, ids: IdMapping, command = spec.command ?? []): PlanOp[] {
+  const ops: PlanOp[] = [];
+  const lim = spec.limits;
+  if (lim.openFiles !== undefined) ops.push(op("rlimit", [RLIMIT.NOFILE, lim.openFiles, lim.openFiles]));
+  if (lim.fileSize !== undefined) ops.push(op("rlimit", [RLIMIT.FSIZE, lim.fileSize, lim.fileSize]));
+  for (const [res, soft, hard] of ctx.rlimits ?? []) ops.push(op("rlimit", [res, soft, hard]));
+  const user = ctx.user;
+  const cwd = spec.cwd ?? (spec.cleanEnv && user ? user.home : "/");
+  ops.push(op("cwd", [cwd]));
+  ops.push(op("caps", [capMask(jailCaps({ allowSetHostname: spec.policy.allowSetHostname, vnet: spec.vnet })), capMask(FORBIDDEN_CAPS)]));
+  if (user) {
+    if (user.uid >= ids.count || user.gid >= ids.count) {
+      throw new RangeError(`user ${user.name} (uid ${user.uid}) is outside the jail's id map (0-${ids.count - 1})`);
+    }
+    if (!ids.rootless) ops.push(op("groups", user.groups.filter((g) => g < ids.count)));
+    ops.push(op("gid", [user.gid]));
+    ops.push(op("uid", [user.uid]));
+  } else if (!ids.rootless) {
+    ops.push(op("groups", []));
+  }
+  ops.push(op("nnp", []));
+  if (ctx.filter) ops.push(op("seccomp", [ctx.filter.flags, ctx.filter.program], "system-call policy, last before exec"));
+  for (const [k, v] of Object.entries(commandEnv(spec, user))) ops.push(op("env", [`${k}=${v}`]));
+  ops.push(op("exec", [command[0] ?? "", ...command]));
+  return ops;
+}

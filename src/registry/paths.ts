@@ -1,0 +1,20 @@
+// Where the registry lives: /run/sysjail for root, $XDG_RUNTIME_DIR/sysjail for anyone else.
+import { join } from "node:path";
+
+/** The state directory for this caller, or the one given with -j. */
+export function stateDir(explicit?: string, env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string {
+  if (explicit) return explicit;
+  if (uid === 0) return "/run/sysjail";
+  if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, "sysjail");
+  return `/tmp/sysjail-${uid}`;
+}
+
+/** Files of one jail inside a state directory. */
+export function jailFiles(dir: string, jid: number): { entry: string; reservation: string } {
+  return { entry: join(dir, "jails", `${jid}.json`), reservation: join(dir, "jails", `${jid}.jid`) };
+}
+
+/** The name-lock file of a jail name. */
+export function nameFile(dir: string, name: string): string {
+  return join(dir, "names", name);
+}

@@ -1,0 +1,215 @@
+// The jail registry: race-free jid reservation, atomic entries, and pruning of dead jails.
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { SysjailError, Exit } from "../errors.js";
+import { jailFiles, nameFile } from "./paths.js";
+import type { JailEntry } from "./types.js";
+
+/** Start time (ticks since boot) of a live process, or undefined when it is gone. */
+export function processStart(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const v = Number(fields[19]);
+    return Number.isFinite(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the entry's init is the very process that was recorded (pid reuse included). */
+export function isAlive(e: Pick<JailEntry, "initPid" | "initStart">): boolean {
+  return e.initPid > 0 && processStart(e.initPid) === e.initStart;
+}
+
+/** A reserved jid: the reservation file exists; release() drops it if the jail never started. */
+export interface Reservation {
+  jid: number;
+  name: string;
+  files: string[];
+  release(): void;
+}
+
+/** A registry rooted at one state directory. */
+export class Registry {
+  constructor(readonly dir: string) {}
+
+  private ensure(): void {
+    try {
+      mkdirSync(join(this.dir, "jails"), { recursive: true, mode: 0o755 });
+      mkdirSync(join(this.dir, "names"), { recursive: true, mode: 0o755 });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new SysjailError(`sysjail: cannot create the state directory ${this.dir}: ${e.code}`, {
+        code: e.code ?? "EIO", phase: "registry", path: this.dir, exitCode: Exit.cantCreate, cause: err,
+      });
+    }
+  }
+
+  private jids(): number[] {
+    try {
+      return readdirSync(join(this.dir, "jails"))
+        .map((f) => /^(\d+)\.(jid|json)$/.exec(f)?.[1])
+        .filter((x): x is string => x !== undefined)
+        .map(Number);
+    } catch {
+      return [];
+    }
+  }
+
+  /** Reserves the next free jid (O_EXCL: concurrent starts never share one) and the name. */
+  reserve(wanted?: { jid?: number; name?: string }): Reservation {
+    this.ensure();
+    this.prune();
+    const stamp = `${process.pid} ${processStart(process.pid) ?? 0}\n`;
+    let jid = wanted?.jid ?? Math.max(0, ...this.jids()) + 1;
+    for (;;) {
+      const { reservation } = jailFiles(this.dir, jid);
+      try {
+        const fd = openSync(reservation, "wx", 0o644);
+        writeSync(fd, stamp);
+        closeSync(fd);
+        break;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+        if (wanted?.jid !== undefined) {
+          throw new SysjailError(`sysjail: jid ${jid} is in use`, { code: "EEXIST", phase: "registry", exitCode: Exit.usage });
+        }
+        jid++;
+      }
+    }
+    const files = [jailFiles(this.dir, jid).reservation];
+    const name = wanted?.name ?? String(jid);
+    const nf = nameFile(this.dir, name);
+    try {
+      this.claimName(nf, jid);
+      files.push(nf);
+    } catch (err) {
+      rmSync(files[0]!, { force: true });
+      if ((err as NodeJS.ErrnoException).code === "EEXIST") {
+        throw new SysjailError(`sysjail: a jail named "${name}" is already running`, { code: "EEXIST", phase: "registry", exitCode: Exit.usage });
+      }
+      throw err;
+    }
+    files.push(jailFiles(this.dir, jid).entry);
+    return {
+      jid, name, files,
+      release: () => { for (const f of files) rmSync(f, { force: true }); },
+    };
+  }
+
+  /** Creates the name lock; a lock left by a jail that is gone is taken over. */
+  private claimName(nf: string, jid: number): void {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const fd = openSync(nf, "wx", 0o644);
+        writeSync(fd, `${jid}\n`);
+        closeSync(fd);
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST" || attempt > 0) throw err;
+        let holder = NaN;
+        try {
+          holder = Number(readFileSync(nf, "utf8").trim());
+        } catch {
+          continue;
+        }
+        const f = jailFiles(this.dir, holder);
+        const entry = this.read(holder);
+        const reserved = (() => { try { readFileSync(f.reservation); return true; } catch { return false; } })();
+        if ((entry && isAlive(entry)) || (!entry && reserved)) throw err;
+        rmSync(nf, { force: true });
+      }
+    }
+  }
+
+  /** Writes an entry atomically (rename), so a reader never sees half of it. */
+  write(entry: JailEntry): void {
+    const { entry: file } = jailFiles(this.dir, entry.jid);
+    const tmp = `${file}.${process.pid}.tmp`;
+    const fd = openSync(tmp, "w", 0o644);
+    writeSync(fd, JSON.stringify(entry));
+    closeSync(fd);
+    renameSync(tmp, file);
+  }
+
+  /** Removes every file of a jail. */
+  remove(jid: number, name?: string): void {
+    const f = jailFiles(this.dir, jid);
+    rmSync(f.entry, { force: true });
+    rmSync(f.reservation, { force: true });
+    if (name !== undefined) {
+      try {
+        if (readFileSync(nameFile(this.dir, name), "utf8").trim() === String(jid)) rmSync(nameFile(this.dir, name), { force: true });
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+
+  /** Reads one entry file; undefined if missing or unreadable. */
+  read(jid: number): JailEntry | undefined {
+    try {
+      return JSON.parse(readFileSync(jailFiles(this.dir, jid).entry, "utf8")) as JailEntry;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Running jails, ordered by jid; dead ones are pruned on the way. */
+  list(): JailEntry[] {
+    const out: JailEntry[] = [];
+    for (const jid of [...new Set(this.jids())].sort((a, b) => a - b)) {
+      const e = this.read(jid);
+      if (!e) continue;
+      if (isAlive(e)) out.push(e);
+      else this.tryRemove(e.jid, e.name);
+    }
+    return out;
+  }
+
+  private tryRemove(jid: number, name?: string): void {
+    try {
+      this.remove(jid, name);
+    } catch {
+      /* not ours to remove */
+    }
+  }
+
+  /** Drops reservations whose reserving process died before the jail was recorded. */
+  prune(): void {
+    let files: string[];
+    try {
+      files = readdirSync(join(this.dir, "jails"));
+    } catch {
+      return;
+    }
+    const have = new Set(files);
+    for (const f of files) {
+      const m = /^(\d+)\.jid$/.exec(f);
+      if (!m) continue;
+      const jid = Number(m[1]);
+      if (have.has(`${jid}.json`)) {
+        const e = this.read(jid);
+        if (e && !isAlive(e)) this.tryRemove(jid, e.name);
+        continue;
+      }
+      try {
+        const [pid, start] = readFileSync(join(this.dir, "jails", f), "utf8").trim().split(" ").map(Number);
+        if (pid !== undefined && start !== undefined && processStart(pid) !== start) this.tryRemove(jid);
+      } catch {
+        /* raced with its owner */
+      }
+    }
+  }
+
+  /** Finds a running jail by jid or name. */
+  find(key: string): JailEntry | undefined {
+    const all = this.list();
+    if (/^\d+$/.test(key)) {
+      const byJid = all.find((e) => e.jid === Number(key));
+      if (byJid) return byJid;
+    }
+    return all.find((e) => e.name === key);
+  }
+}
