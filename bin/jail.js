@@ -1,5 +1,3 @@
 #!/usr/bin/env node
-// jail(8): FreeBSD's jail command.
-import { runTool } from "../build/src/cli/main.js";
-import { jailMain } from "../build/src/cli/jail.js";
-runTool("jail", jailMain);
+// jail: see docs/ and `jail -h`. Runs the bundled tool (build/bin), built by npm install.
+import "../build/bin/jail.mjs";

@@ -1,5 +1,3 @@
 #!/usr/bin/env node
-// sysjail(1): runs a command in a new jail.
-import { runTool } from "../build/src/cli/main.js";
-import { sysjailMain } from "../build/src/cli/sysjail.js";
-runTool("sysjail", sysjailMain);
+// sysjail: see docs/ and `sysjail -h`. Runs the bundled tool (build/bin), built by npm install.
+import "../build/bin/sysjail.mjs";

@@ -5,18 +5,19 @@ import { SysjailError } from "../errors.js";
 export function runTool(tool: string, main: (argv: string[]) => Promise<number>): void {
   main(process.argv.slice(2)).then(
     (code) => {
-      process.exitCode = code;
+      // exit at once: waiting for Node to wind its handles down costs several milliseconds
+      process.exit(code);
     },
     (err: unknown) => {
       if (err instanceof SysjailError) {
         const msg = err.message.startsWith(`${tool}:`) || err.message.startsWith("sysjail:") ? err.message : `${tool}: ${err.message}`;
         process.stderr.write(`${msg.replace(/^sysjail:/, `${tool}:`).split("\n")[0]}\n`);
-        process.exitCode = err.exitCode;
+        process.exit(err.exitCode);
       } else {
         const e = err as Error;
         process.stderr.write(`${tool}: internal error: ${e?.message ?? String(err)}\n`);
         if (process.env.SYSJAIL_DEBUG) process.stderr.write(`${e?.stack ?? ""}\n`);
-        process.exitCode = 70;
+        process.exit(70);
       }
     },
   );

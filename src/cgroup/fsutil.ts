@@ -1,0 +1,102 @@
+// Small synchronous file helpers for cgroup directories: read, probe, remove, kill what is inside.
+import { accessSync, constants, existsSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { SysjailError } from "../errors.js";
+
+/** A file's text, or undefined when it cannot be read. */
+export function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+const existCache = new Map<string, boolean>();
+
+/** Whether a path exists (cached per process: for the static files of hierarchy roots). */
+export function existsCached(path: string): boolean {
+  let v = existCache.get(path);
+  if (v === undefined) {
+    v = existsSync(path);
+    existCache.set(path, v);
+  }
+  return v;
+}
+
+/** Forgets cached existence probes (tests that build trees). */
+export function clearProbeCache(): void {
+  existCache.clear();
+}
+
+/** Whether the caller may write a path (W_OK; EROFS on a read-only mount counts as no). */
+export function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The pids in a cgroup's cgroup.procs. */
+export function procsOf(dir: string): number[] {
+  return (readText(`${dir}/cgroup.procs`) ?? "")
+    .split("\n")
+    .filter((l) => /^\d+$/.test(l))
+    .map(Number);
+}
+
+/** rmdir of a cgroup directory; true when gone (or never there), false while busy. */
+export function removeDir(dir: string): boolean {
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return true;
+    if (code === "EBUSY") return false;
+    throw new SysjailError(`cannot remove cgroup ${dir}: ${code ?? e}`, {
+      code: code ?? "EIO",
+      phase: "runtime",
+      path: dir,
+      cause: e,
+    });
+  }
+}
+
+/** Removes a stale jail cgroup left by a helper that died; throws when processes still use it. */
+export function removeStale(dir: string): void {
+  if (!existsSync(dir)) return;
+  if (removeDir(dir)) return;
+  throw new SysjailError(`cgroup ${dir} is still in use by another jail`, { code: "EBUSY", phase: "plan", path: dir });
+}
+
+/** Kills every process of the directories (optionally through v2 cgroup.kill), then removes them, deepest first. */
+export async function killAndRemove(dirs: string[], useCgroupKill: boolean): Promise<string[]> {
+  const left: string[] = [];
+  for (const dir of [...new Set(dirs)].reverse()) {
+    if (!existsSync(dir)) continue;
+    let gone = false;
+    for (let attempt = 0; attempt < 50 && !gone; attempt++) {
+      if (useCgroupKill && existsSync(`${dir}/cgroup.kill`)) {
+        try {
+          writeFileSync(`${dir}/cgroup.kill`, "1");
+        } catch {
+          /* fall back to kill(2) below */
+        }
+      }
+      for (const pid of procsOf(dir)) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          /* already gone */
+        }
+      }
+      gone = removeDir(dir);
+      if (!gone) await sleep(attempt < 10 ? 2 : 20);
+    }
+    if (!gone) left.push(dir);
+  }
+  return left;
+}

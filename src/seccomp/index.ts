@@ -1,0 +1,92 @@
+// sysjail's seccomp-BPF policy compiler: the jail policy from PolicyOptions, typed rules for the
+// library, policy files, and the readable listing behind `sysjail --policy-dump`.
+import { readFileSync } from "node:fs";
+import { Exit, SysjailError } from "../errors.js";
+import type { PolicyOptions } from "../spec/types.js";
+import { compileRules, type Compilation } from "./compile.js";
+import { defaultPolicyText, FRAGMENTS } from "./default-policy.js";
+import { listing } from "./disasm.js";
+import { parsePolicyFile } from "./parser.js";
+import type { CompiledFilter, Rule, Target } from "./types.js";
+
+export type {
+  Action, AbiMode, AbiName, AbiRule, ArgWidth, CallRule, CompareOp, Comparison, CompiledFilter, Condition,
+  DefaultRule, Rule, SourcePos, Target,
+} from "./types.js";
+export { parsePolicyFile } from "./parser.js";
+export { defaultPolicyText } from "./default-policy.js";
+export { disassemble } from "./disasm.js";
+export { runFilter, verifyProgram, isCachedAllow, type SeccompData, type RunResult } from "./interpreter.js";
+export { AUDIT_ARCH } from "./abi.js";
+
+/** The flags the C helper passes to seccomp(SECCOMP_SET_MODE_FILTER, flags, prog). */
+export const SECCOMP_FILTER_FLAGS = 0;
+
+const CACHE_LIMIT = 32;
+const cache = new Map<string, Compilation>();
+const fragmentRules = new Map<string, Rule[]>();
+
+/** The parsed rules of one default-policy fragment (parsed once per process). */
+function fragment(name: string, text: string): Rule[] {
+  let r = fragmentRules.get(name);
+  if (!r) { r = parsePolicyFile(text, `<sysjail default policy: ${name}>`); fragmentRules.set(name, r); }
+  return r;
+}
+
+/** The default policy's rules for these options. */
+export function defaultRules(policy: PolicyOptions): Rule[] {
+  const out: Rule[] = [];
+  for (const f of FRAGMENTS) if (!f.unless || !policy[f.unless]) out.push(...fragment(f.name, f.text));
+  return out;
+}
+
+function readPolicy(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "EIO";
+    throw new SysjailError(`${file}: cannot read policy file: ${code}`, {
+      code, phase: "usage", path: file, exitCode: Exit.noInput, cause: e, errno: (e as NodeJS.ErrnoException).errno,
+    });
+  }
+}
+
+function jailCompilation(policy: PolicyOptions, arch: string): Compilation {
+  const texts = policy.files.map((f) => readPolicy(f));
+  const key = JSON.stringify([arch, policy.allowRawSockets, policy.allowAllDomains, policy.allowIpc, policy.allowChflags,
+    policy.allowRlimit, policy.allowSetHostname, policy.replaceDefault, policy.files, texts]);
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const rules = policy.replaceDefault ? [] : defaultRules(policy);
+  policy.files.forEach((f, i) => rules.push(...parsePolicyFile(texts[i]!, f)));
+  const c = compileRules(rules, { arch, foreign: "translate", x32: "refuse" });
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(key, c);
+  return c;
+}
+
+/** Compiles the jail's filter for the policy options and host arch (process.arch by default). */
+export function compileJailFilter(policy: PolicyOptions, arch: string = process.arch): CompiledFilter {
+  return jailCompilation(policy, arch).filter;
+}
+
+/** The jail's filter as a readable listing with a header (ABIs, counts, default action). */
+export function dumpJailFilter(policy: PolicyOptions, arch: string = process.arch): string {
+  const flags = (Object.keys(policy) as (keyof PolicyOptions)[]).filter((k) => k.startsWith("allow") && policy[k]);
+  const source = [
+    policy.replaceDefault ? "policy files only (default replaced)" : "sysjail default policy",
+    ...flags.map((f) => f.replace(/^allow/, "--allow-").replace(/([a-z])([A-Z])/g, "$1-$2").toLowerCase()),
+    ...policy.files.map((f) => `--policy ${f}`),
+  ].join(", ");
+  return listing(jailCompilation(policy, arch), source);
+}
+
+/** Compiles typed rules (the library's form of a policy) for a target machine. */
+export function compilePolicy(rules: Rule[], target: Target): CompiledFilter {
+  return compileRules(rules, target).filter;
+}
+
+/** Like compilePolicy, returning the listing instead. */
+export function dumpPolicy(rules: Rule[], target: Target): string {
+  return listing(compileRules(rules, target), "typed rules");
+}
