@@ -6,7 +6,7 @@
 #include "proto.h"
 
 /* Messages from the jail's init and command to the monitor (one write each, < PIPE_BUF). */
-enum sj_msg_type { MSG_ERROR = 1, MSG_READY, MSG_CMD_EXIT, MSG_WARN, MSG_STEP };
+enum sj_msg_type { MSG_ERROR = 1, MSG_READY, MSG_CMD_EXIT, MSG_WARN, MSG_STEP, MSG_EMPTY };
 struct sj_msg {
   int32_t type, op, err, value;
   char text[240];

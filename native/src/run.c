@@ -59,6 +59,14 @@ void init_loop(const struct sj_plan *plan, int msgfd, pid_t cmd) {
       if (errno == EINTR) continue;
       if (errno == ECHILD) {
         if (persist || cmd > 0) { siginfo_t si; sigwaitinfo(&chld, &si); continue; }
+        /* Tell the monitor now: tearing the namespaces down after exit takes the kernel a few
+         * milliseconds, and the caller need not wait for that. */
+        struct rusage ru;
+        char t[128];
+        getrusage(RUSAGE_CHILDREN, &ru);
+        snprintf(t, sizeof t, "%ld.%06ld %ld.%06ld %ld", (long)ru.ru_utime.tv_sec, (long)ru.ru_utime.tv_usec,
+                 (long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec, ru.ru_maxrss);
+        msg_send(msgfd, MSG_EMPTY, -1, 0, 0, t);
         _exit(0);
       }
       _exit(1);
@@ -102,9 +110,12 @@ static void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int
       command_exec(plan, execw);
     }
     close(execw);
+    /* the init keeps no copy of the jail's stdio: readers see EOF when the jail's processes are done */
+    close(0); close(1); close(2);
     init_loop(plan, msgw, cmd);
   }
   close(execw);
+  close(0); close(1); close(2);
   msg_send(msgw, MSG_READY, -1, 0, 0, NULL);
   init_loop(plan, msgw, 0);
 }
@@ -159,6 +170,10 @@ static void emit_msg(const struct sj_msg *m, int *setup_error) {
   else if (m->type == MSG_STEP) emit("{\"ev\":\"step\",\"op\":%d,\"step\":\"%s\",\"path\":%s}", m->op, op_name((uint32_t)m->value), t);
 }
 
+static int g_empty = 0;
+static double g_eu, g_es;
+static long g_erss;
+
 static int drain_msgs(int fd, int *setup_error, int *cmd_status, int *have_cmd, int *ready) {
   struct sj_msg m;
   ssize_t n;
@@ -166,6 +181,7 @@ static int drain_msgs(int fd, int *setup_error, int *cmd_status, int *have_cmd, 
   while ((n = read(fd, &m, sizeof m)) == (ssize_t)sizeof m) {
     got = 1;
     if (m.type == MSG_CMD_EXIT) { *cmd_status = m.value; *have_cmd = 1; }
+    else if (m.type == MSG_EMPTY) { g_empty = 1; sscanf(m.text, "%lf %lf %ld", &g_eu, &g_es, &g_erss); }
     else if (m.type == MSG_READY) *ready = 1;
     else emit_msg(&m, setup_error);
   }
@@ -236,6 +252,8 @@ int run_main(struct sj_plan *plan) {
     _exit(1);
   }
   close(msgp[1]); close(execp[1]); close(sync[1]);
+  int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull >= 0) { dup2(devnull, 0); dup2(devnull, 1); dup2(devnull, 2); close(devnull); }
   int setup_error = 0, treefd = -1;
   /* id maps: the kernel needs setgroups before gid_map for unprivileged writers */
   for (uint32_t i = 0; i < plan->nops && !setup_error; i++) {
@@ -289,7 +307,10 @@ int run_main(struct sj_plan *plan) {
       { ctl_open ? g_status_fd : -1, POLLIN, 0 }, { tfd, POLLIN, 0 }, { cfd, POLLIN, 0 },
     };
     if (poll(p, 6, -1) < 0 && errno != EINTR) break;
-    if (p[1].revents) drain_msgs(msgp[0], &setup_error, &cmd_status, &have_cmd, &ready);
+    if (p[1].revents) {
+      drain_msgs(msgp[0], &setup_error, &cmd_status, &have_cmd, &ready);
+      if (g_empty) { done = 1; continue; }
+    }
     if (p[2].revents) {
       struct sj_msg m;
       ssize_t n = read(execp[0], &m, sizeof m);
@@ -338,6 +359,10 @@ int run_main(struct sj_plan *plan) {
   drain_msgs(msgp[0], &setup_error, &cmd_status, &have_cmd, &ready);
   struct rusage ru;
   getrusage(RUSAGE_CHILDREN, &ru);
+  double utime = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, stime = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+  long maxrss = ru.ru_maxrss;
+  int reaped = !g_empty;
+  if (g_empty) { utime = g_eu; stime = g_es; maxrss = g_erss; }
   char stats[4096] = "";
   size_t so = 0;
   for (uint32_t i = 0; i < plan->nops; i++) {
@@ -363,8 +388,12 @@ int run_main(struct sj_plan *plan) {
        WIFEXITED(init_status) ? WEXITSTATUS(init_status) : -1, WIFSIGNALED(init_status) ? WTERMSIG(init_status) : 0,
        reason ? "\"" : "", reason ? reason : "null", reason ? "\"" : "",
        halt ? "\"" : "", halt ? halt : "null", halt ? "\"" : "",
-       ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
-       ru.ru_maxrss, wall, stats);
+       utime, stime, maxrss, wall, stats);
+  /* the jail is empty: now wait for the kernel to finish tearing it down before removing cgroups */
+  if (!reaped) {
+    int st;
+    while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR) {}
+  }
   /* the caller records a detached jail after it started: wait for that before removing it */
   if ((plan->flags & SJ_F_DETACH) && nstate && !acked && ctl_open) {
     struct pollfd p = { g_status_fd, POLLIN, 0 };

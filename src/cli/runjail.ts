@@ -3,6 +3,27 @@ import { prepare } from "../jail/prepare.js";
 import { JailRun } from "../jail/run.js";
 import { exitStatus } from "../jail/status.js";
 import type { JailSpec } from "../spec/types.js";
+import { writeFileSync } from "node:fs";
+import { buildReport, type RunReport } from "../limits/report.js";
+import type { ExitEvent } from "../helper/launch.js";
+import type { Prepared } from "../jail/prepare.js";
+
+/** The run report of a finished jail. */
+export function reportOf(ev: ExitEvent | undefined, prep: Prepared, spec: JailSpec, error?: Error): RunReport {
+  const event = ev ?? { ev: "exit" as const, setupFailed: true, cmd: false, cmdCode: -1, cmdSignal: 0 };
+  return buildReport(event, {
+    limits: spec.limits,
+    ...(prep.cgroups ? { stats: prep.cgroups.stats, unenforced: prep.cgroups.unenforced } : {}),
+    command: (spec.command?.length ?? 0) > 0,
+    ...(error ? { error: error.message } : {}),
+  });
+}
+
+function writeReport(dest: string, report: RunReport): void {
+  const text = `${JSON.stringify(report)}\n`;
+  if (dest === "-") process.stderr.write(text);
+  else writeFileSync(dest, text);
+}
 
 /** Options of sysjail and jail that concern running. */
 export interface CliRunOptions {
@@ -12,6 +33,8 @@ export interface CliRunOptions {
   printJid: boolean;
   dryRun: boolean;
   stateDir?: string | undefined;
+  /** --report FILE, or "-" for standard error. */
+  report?: string | undefined;
 }
 
 function reporters(run: CliRunOptions) {
@@ -23,7 +46,10 @@ function reporters(run: CliRunOptions) {
 
 /** Runs the jail attached to this process; resolves to the exit status to use. */
 export async function foreground(spec: JailSpec, run: CliRunOptions): Promise<number> {
-  const prep = prepare(spec, { stateDir: run.stateDir, debug: run.debug, detach: false });
+  const prep = prepare(spec, { stateDir: run.stateDir, debug: run.debug, detach: false, accounting: run.report !== undefined });
+  if (prep.cgroups?.unenforced.length && run.debug >= 1) {
+    process.stderr.write(`${run.tool}: warning: not enforced here: ${prep.cgroups.unenforced.join(", ")}\n`);
+  }
   if (run.debug >= 2) process.stderr.write(`${run.tool}: plan: ${prep.plan.ops.map((o) => o.op).join(" ")}\n`);
   const jr = new JailRun(spec, prep, { stdio: "inherit", detach: false, ...reporters(run) });
   const stop = () => jr.terminate();
@@ -36,6 +62,7 @@ export async function foreground(spec: JailSpec, run: CliRunOptions): Promise<nu
   process.off("SIGINT", stop);
   process.off("SIGTERM", stop);
   process.off("SIGHUP", stop);
+  if (run.report !== undefined) writeReport(run.report, reportOf(ev, prep, spec, jr.error));
   if (jr.error) throw jr.error;
   if (!ev) return 70;
   if (ev.halt) process.stderr.write(`${run.tool}: jail ${jr.jid} ${ev.halt === "halt" ? "halted" : "rebooted"} from inside\n`);

@@ -7,10 +7,12 @@ import type { JailSpec } from "../spec/types.js";
 import { getopt, type OptSpec } from "./getopt.js";
 import { foreground, background, type CliRunOptions } from "./runjail.js";
 import { VERSION } from "../version.js";
+import { parseLimits } from "../limits/parse.js";
 
 const USAGE = `usage: sysjail [-bdhilv] [-j dir] [-u user | -U user] [-n name] [--allow-raw-sockets]
                [--allow-all-domains] [--allow-ipc] [--allow-chflags] [--allow-rlimit]
-               [--policy file] [--dry-run] path hostname command [arg ...]
+               [--policy file] [--limit k=v,...] [--report file|-] [--dry-run]
+               path hostname command [arg ...]
        sysjail --policy-dump [--allow-...] [--policy file]
   -b  run in the background (stdin/stdout/stderr to /dev/null) and return at once
   -d  debug: once for warnings, twice for a trace of the plan and each setup step
@@ -19,13 +21,15 @@ const USAGE = `usage: sysjail [-bdhilv] [-j dir] [-u user | -U user] [-n name] [
   -l  clean the environment to HOME, SHELL, USER, TERM and PATH (with -u or -U)
   -u  run as this user of the host's user database   -U  ... of the jail's user database
   -n  name the jail (default: its jid)
+  --limit    memory=256M,pids=64,cpu=2s,wall=5s,nofile=,fsize=,cores=,tmp=,shm= (repeatable)
+  --report   write the run report (JSON) to a file, or - for standard error
   --dry-run  print the plan as JSON and run nothing`;
 
 const OPTS: OptSpec = {
   flags: "bdhilv",
   withValue: "juUn",
   longFlags: ["allow-raw-sockets", "allow-all-domains", "allow-ipc", "allow-chflags", "allow-rlimit", "dry-run", "policy-dump", "replace-policy", "help", "version"],
-  longWithValue: ["policy"],
+  longWithValue: ["policy", "limit", "report"],
   refused: {
     "4": "jail addresses (-4/-6) are not supported yet; a jail without -4/-6 has no IPv4/IPv6 access",
     "6": "jail addresses (-4/-6) are not supported yet; a jail without -4/-6 has no IPv4/IPv6 access",
@@ -37,6 +41,7 @@ export function parseSysjail(argv: string[]): { spec?: JailSpec; run: CliRunOpti
   const { opts, rest } = getopt("sysjail", argv, OPTS);
   const run: CliRunOptions = { tool: "sysjail", debug: 0, background: false, printJid: false, dryRun: false };
   const policy = baseSpec("/", "x").policy;
+  const limits: JailSpec["limits"] = {};
   let user: JailSpec["user"];
   let clean = false;
   let name: string | undefined;
@@ -63,6 +68,8 @@ export function parseSysjail(argv: string[]): { spec?: JailSpec; run: CliRunOpti
       case "policy": policy.files.push(o.value!); break;
       case "replace-policy": policy.replaceDefault = true; break;
       case "dry-run": run.dryRun = true; break;
+      case "limit": parseLimits(o.value!, limits); break;
+      case "report": run.report = o.value!; break;
       case "policy-dump": action = "dump"; break;
     }
   }
@@ -78,6 +85,7 @@ export function parseSysjail(argv: string[]): { spec?: JailSpec; run: CliRunOpti
   const spec = baseSpec(checkPath(path), hostname);
   spec.command = command;
   spec.policy = policy;
+  spec.limits = limits;
   spec.cleanEnv = clean;
   spec.env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
   if (user) spec.user = user;

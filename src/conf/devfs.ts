@@ -280,7 +280,7 @@ export function evalDevfsRuleset(
         if (a.kind === "include") {
           const t = findSet(a.ref, a.pos);
           if (!t) continue;
-          if (stack.includes(t)) throw confError(a.pos, `devfs ruleset '${t.name}' includes itself`, a.ref);
+          if (stack.includes(t)) throw confError(a.pos, `devfs include loop back to ruleset '${t.name}'`, a.ref);
           check(t, [...stack, t]);
         } else if (a.kind === "user" && userOf(a.value) === undefined) {
           throw confError(a.pos, `unknown user '${a.value}'`, a.value);

@@ -6,11 +6,13 @@ import { hostFacts, type HostFacts } from "../host/facts.js";
 import { lookupUser, type UserInfo } from "../host/users.js";
 import { idMapping } from "../plan/ids.js";
 import { planJail, type PlanContext } from "../plan/planner.js";
-import type { Plan, PlanOp } from "../plan/types.js";
+import type { Plan } from "../plan/types.js";
 import { Registry, type Reservation } from "../registry/store.js";
 import { stateDir } from "../registry/paths.js";
 import type { JailSpec } from "../spec/types.js";
 import { buildFilter } from "./filter.js";
+import { planCgroups, type CgroupContext } from "../limits/plan.js";
+import { defaultBackend } from "../cgroup/select.js";
 
 /** Options shared by everything that starts a jail. */
 export interface PrepareOptions {
@@ -19,8 +21,8 @@ export interface PrepareOptions {
   /** -d count: 2 and more trace the plan's steps. */
   debug?: number | undefined;
   detach?: boolean | undefined;
-  /** Cgroup ops and paths from the limits backend. */
-  cgroups?: { ops: PlanOp[]; paths: Record<string, string>; rlimits?: [number, number | bigint, number | bigint][] } | undefined;
+  /** Create accounting cgroups even without limits (a full run report). */
+  accounting?: boolean | undefined;
   /** Device names for /dev (devfs ruleset result); default ruleset 4. */
   devices?: readonly string[] | undefined;
   /** Do not reserve an id (dry run). */
@@ -34,6 +36,8 @@ export interface Prepared {
   registry: Registry;
   reservation: Reservation;
   user: UserInfo | undefined;
+  /** The jail's cgroups, their stat names and the limits nothing could enforce. */
+  cgroups: CgroupContext | undefined;
 }
 
 /** Resolves -u (host database) or -U (the jail's database). */
@@ -74,7 +78,13 @@ export function prepare(spec: JailSpec, opts: PrepareOptions = {}): Prepared {
   const reservation: Reservation = opts.dryRun
     ? { jid: 0, name: spec.name ?? "0", files: [], release: () => undefined }
     : registry.reserve(spec.name !== undefined ? { name: spec.name } : undefined);
+  let cgroups: CgroupContext | undefined;
   try {
+    const needCg = opts.accounting || Object.keys(spec.limits).some((k) => !["wall", "openFiles", "fileSize", "tmpSize", "shmSize"].includes(k));
+    if (needCg) {
+      cgroups = planCgroups(reservation.jid, spec.limits, { accounting: opts.accounting ?? false });
+      if (!opts.dryRun) defaultBackend().prepare(cgroups.cgroup);
+    }
     const ctx: PlanContext = {
       facts,
       jid: reservation.jid,
@@ -88,14 +98,14 @@ export function prepare(spec: JailSpec, opts: PrepareOptions = {}): Prepared {
       },
       user,
       filter,
-      cgroupOps: opts.cgroups?.ops,
-      rlimits: opts.cgroups?.rlimits,
+      cgroupOps: cgroups?.ops,
+      rlimits: cgroups?.rlimits,
       devices: opts.devices,
       debug: (opts.debug ?? 0) >= 2,
       detach: opts.detach ?? false,
       staging: "/tmp",
     };
-    return { plan: planJail(spec, ctx), facts, registry, reservation, user };
+    return { plan: planJail(spec, ctx), facts, registry, reservation, user, cgroups };
   } catch (err) {
     reservation.release();
     throw err;

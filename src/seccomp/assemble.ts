@@ -2,12 +2,12 @@
 // accumulator already holds, turns out-of-reach conditional jumps into jumps through `ja`,
 // and measures the longest path.
 import { BPF, DATA, ins, type Insn } from "./bpf.js";
-import { JMP_CODE, type DagNode, type Region, type TestNode } from "./dag.js";
+import { JMP_CODE, type DagNode, type Note, type Region } from "./dag.js";
 
 /** A laid-out program with a note per instruction and region titles by first instruction. */
 export interface Assembled {
   insns: Insn[];
-  notes: string[];
+  notes: (Note | undefined)[];
   headers: Map<number, string>;
   worstPath: number;
 }
@@ -32,134 +32,134 @@ export function wordName(off: number): string {
 }
 
 /** Topological order, region by region: within a region, reverse post-order from its entries. */
-function order(root: DagNode, regions: readonly Region[]): DagNode[] {
-  const byRegion = new Map<number, DagNode[]>();
-  const seen = new Set<number>();
+function order(root: DagNode, regions: readonly Region[], size: number): DagNode[] {
+  const byRegion: DagNode[][] = regions.map(() => []);
+  const seen = new Uint8Array(size);
+  const localParent = new Uint8Array(size);
   const stack: DagNode[] = [root];
   while (stack.length) {
     const n = stack.pop()!;
-    if (seen.has(n.id)) continue;
-    seen.add(n.id);
-    const list = byRegion.get(n.region.id) ?? [];
-    list.push(n);
-    byRegion.set(n.region.id, list);
-    if (n.kind === "test") stack.push(n.f, n.t);
+    if (seen[n.id]) continue;
+    seen[n.id] = 1;
+    byRegion[n.region.id]!.push(n);
+    if (n.kind === "test") {
+      if (n.t.region === n.region) localParent[n.t.id] = 1;
+      if (n.f.region === n.region) localParent[n.f.id] = 1;
+      stack.push(n.f, n.t);
+    }
   }
   const out: DagNode[] = [];
-  for (const r of regions) {
-    const members = byRegion.get(r.id);
-    if (!members) continue;
-    const inRegion = new Set(members.map((n) => n.id));
-    const hasLocalParent = new Set<number>();
-    for (const n of members) {
-      if (n.kind !== "test") continue;
-      for (const c of [n.t, n.f]) if (inRegion.has(c.id)) hasLocalParent.add(c.id);
-    }
+  const done = new Uint8Array(size);
+  for (const members of byRegion) {
     const post: DagNode[] = [];
-    const done = new Set<number>();
-    const visit = (start: DagNode) => {
+    for (const start of members) {
+      if (localParent[start.id] || done[start.id]) continue;
       // iterative DFS; children visited t first, so the f child ends up right after its parent
-      const work: [DagNode, number][] = [[start, 0]];
-      done.add(start.id);
+      const work: DagNode[] = [start];
+      const next: number[] = [0];
+      done[start.id] = 1;
       while (work.length) {
-        const top = work[work.length - 1]!;
-        const [n, i] = top;
-        const kids = n.kind === "test" ? [n.t, n.f] : [];
-        if (i < kids.length) {
-          top[1]++;
-          const c = kids[i]!;
-          if (inRegion.has(c.id) && !done.has(c.id)) { done.add(c.id); work.push([c, 0]); }
+        const top = work.length - 1;
+        const n = work[top]!;
+        const i = next[top]!;
+        if (n.kind === "test" && i < 2) {
+          next[top] = i + 1;
+          const c = i === 0 ? n.t : n.f;
+          if (c.region === n.region && !done[c.id]) { done[c.id] = 1; work.push(c); next.push(0); }
         } else {
           work.pop();
+          next.pop();
           post.push(n);
         }
       }
-    };
-    for (const n of members) if (!hasLocalParent.has(n.id) && !done.has(n.id)) visit(n);
-    out.push(...post.reverse());
+    }
+    for (let i = post.length - 1; i >= 0; i--) out.push(post[i]!);
   }
   return out;
 }
 
-/** Lays out the graph rooted at `root`; throws if a jump would go backwards (a compiler bug). */
-export function assemble(root: DagNode, regions: readonly Region[]): Assembled {
-  const nodes = order(root, regions);
-  const index = new Map<number, number>();
-  nodes.forEach((n, i) => index.set(n.id, i));
+const UNKNOWN = -1;
+/** The accumulator holding `word & mask` (mask null: the whole word) as one number. */
+function stateOf(word: number, mask: number | null): number {
+  return word * 2 ** 33 + (mask === null ? 2 ** 32 : mask);
+}
 
-  // accumulator state on entry: what every predecessor leaves in A ("word/mask"), or null
-  const exitState = new Map<number, string>();
-  const entry = new Map<number, string | null>();
+/** Lays out the graph rooted at `root`; throws if a jump would go backwards (a compiler bug). */
+export function assemble(root: DagNode, regions: readonly Region[], size: number): Assembled {
+  const nodes = order(root, regions, size);
+  const index = new Int32Array(size).fill(-1);
+  nodes.forEach((n, i) => { index[n.id] = i; });
+
+  // accumulator state on entry: what every predecessor leaves in A, or UNKNOWN
+  const entry = new Float64Array(size).fill(NaN);
   const slots: Slot[] = nodes.map((node) => ({ node, load: false, and: false, longT: false, longF: false, pos: 0 }));
   for (const s of slots) {
     const n = s.node;
     if (n.kind !== "test") continue;
-    const state = entry.has(n.id) ? entry.get(n.id)! : null;
-    const want = `${n.word}/${n.mask}`;
+    const state = Number.isNaN(entry[n.id]!) ? UNKNOWN : entry[n.id]!;
+    const want = stateOf(n.word, n.mask);
     if (state === want) {
       // A already holds exactly this
-    } else if (n.mask !== null && state !== null && sameWordSuperMask(state, n.word, n.mask)) {
+    } else if (n.mask !== null && state !== UNKNOWN && holdsSuperMask(state, n.word, n.mask)) {
       s.and = true;
     } else {
       s.load = true;
       s.and = n.mask !== null;
     }
-    exitState.set(n.id, want);
     for (const c of [n.t, n.f]) {
-      const ci = index.get(c.id);
-      if (ci === undefined || ci <= index.get(n.id)!) throw new Error(`seccomp compiler: backward edge to node ${c.id}`);
-      if (!entry.has(c.id)) entry.set(c.id, want);
-      else if (entry.get(c.id) !== want) entry.set(c.id, null);
+      if (index[c.id]! <= index[n.id]!) throw new Error(`seccomp compiler: backward edge to node ${c.id}`);
+      const e = entry[c.id]!;
+      entry[c.id] = Number.isNaN(e) || e === want ? want : UNKNOWN;
     }
   }
 
   // positions, growing out-of-reach jumps into trampolines until nothing changes
-  const size = (s: Slot) => (s.node.kind === "ret" ? 1 : (s.load ? 1 : 0) + (s.and ? 1 : 0) + 1 + (s.longT ? 1 : 0) + (s.longF ? 1 : 0));
+  const sizeOf = (s: Slot) => (s.node.kind === "ret" ? 1 : (s.load ? 1 : 0) + (s.and ? 1 : 0) + 1 + (s.longT ? 1 : 0) + (s.longF ? 1 : 0));
   const jmpPos = (s: Slot) => s.pos + (s.load ? 1 : 0) + (s.and ? 1 : 0);
+  const target = (n: DagNode) => slots[index[n.id]!]!.pos;
   for (;;) {
     let pos = 0;
-    for (const s of slots) { s.pos = pos; pos += size(s); }
+    for (const s of slots) { s.pos = pos; pos += sizeOf(s); }
     let changed = false;
     for (const s of slots) {
       const n = s.node;
       if (n.kind !== "test") continue;
       const from = jmpPos(s) + 1;
-      if (!s.longT && slots[index.get(n.t.id)!]!.pos - from > 255) { s.longT = true; changed = true; }
-      if (!s.longF && slots[index.get(n.f.id)!]!.pos - from > 255) { s.longF = true; changed = true; }
+      if (!s.longT && target(n.t) - from > 255) { s.longT = true; changed = true; }
+      if (!s.longF && target(n.f) - from > 255) { s.longF = true; changed = true; }
     }
     if (!changed) break;
   }
 
   const insns: Insn[] = [];
-  const notes: string[] = [];
+  const notes: (Note | undefined)[] = [];
   const headers = new Map<number, string>();
   let lastRegion = -1;
-  const target = (n: DagNode) => slots[index.get(n.id)!]!.pos;
   for (const s of slots) {
     const n = s.node;
     if (n.region.id !== lastRegion) { headers.set(insns.length, n.region.title); lastRegion = n.region.id; }
-    if (n.kind === "ret") { insns.push(ins.ret(n.k)); notes.push(n.note ?? ""); continue; }
-    if (s.load) { insns.push(ins.ldAbs(n.word)); notes.push(wordName(n.word)); }
-    if (s.and) { insns.push(ins.andK(n.mask!)); notes.push(""); }
+    if (n.kind === "ret") { insns.push(ins.ret(n.k)); notes.push(n.note); continue; }
+    if (s.load) { insns.push(ins.ldAbs(n.word)); notes.push(undefined); }
+    if (s.and) { insns.push(ins.andK(n.mask!)); notes.push(undefined); }
     const p = insns.length;
     let jt: number, jf: number;
     if (s.longT && s.longF) { jt = 0; jf = 1; }
-    else if (s.longT) { jt = 0; jf = target(n.f) - (p + 2); }
-    else if (s.longF) { jt = target(n.t) - (p + 2); jf = 0; }
+    else if (s.longT) { jt = 0; jf = target(n.f) - (p + 1); }
+    else if (s.longF) { jt = target(n.t) - (p + 1); jf = 0; }
     else { jt = target(n.t) - (p + 1); jf = target(n.f) - (p + 1); }
     insns.push(ins.jmp(JMP_CODE[n.op], n.k, jt, jf));
-    notes.push(n.note ?? "");
+    notes.push(n.note);
     if (s.longT) { insns.push(ins.ja(target(n.t) - (insns.length + 1))); notes.push("far jump"); }
     if (s.longF) { insns.push(ins.ja(target(n.f) - (insns.length + 1))); notes.push("far jump"); }
   }
   return { insns, notes, headers, worstPath: longestPath(insns) };
 }
 
-function sameWordSuperMask(state: string, word: number, mask: number): boolean {
-  const [w, m] = state.split("/");
-  if (Number(w) !== word) return false;
-  if (m === "null") return true;
-  return ((mask & ~Number(m)) >>> 0) === 0;
+/** Whether A = `word & m` (or the whole word) with `mask` a subset of m, so one `and` suffices. */
+function holdsSuperMask(state: number, word: number, mask: number): boolean {
+  if (Math.floor(state / 2 ** 33) !== word) return false;
+  const m = state % 2 ** 33;
+  return m === 2 ** 32 || ((mask & ~m) >>> 0) === 0;
 }
 
 /** Longest path from the first instruction to a return, counting every instruction executed. */
@@ -176,18 +176,4 @@ export function longestPath(insns: readonly Insn[]): number {
     } else len[i] = 1 + at(i + 1);
   }
   return len[0] ?? 0;
-}
-
-/** Test nodes of a graph (for statistics). */
-export function testNodes(root: DagNode): TestNode[] {
-  const out: TestNode[] = [];
-  const seen = new Set<number>();
-  const stack = [root];
-  while (stack.length) {
-    const n = stack.pop()!;
-    if (seen.has(n.id)) continue;
-    seen.add(n.id);
-    if (n.kind === "test") { out.push(n); stack.push(n.t, n.f); }
-  }
-  return out;
 }

@@ -41,10 +41,8 @@ function planAbis(machine: Machine, rules: readonly Rule[], target: Target): Abi
   if (machine.x32) modes.set(machine.x32, target.x32 ?? "refuse");
   for (const r of rules) {
     if (r.kind !== "abi") continue;
-    if (r.abi === machine.native) {
-      if (r.mode === "refuse") throw policyError(`the native ABI (${r.abi}) cannot be refused`, r.at, r.abi);
-      continue;
-    }
+    // the native ABI always runs the policy; naming it (a policy written for another host) changes nothing
+    if (r.abi === machine.native) continue;
     const names = r.abi === "foreign" ? machine.foreign : modes.has(r.abi) ? [r.abi] : [];
     for (const n of names) modes.set(n, r.mode);
   }
@@ -118,11 +116,12 @@ function numberSearch(g: Graph, abiPlans: AbiPlan[], rules: readonly Rule[], dfl
       let sub = subs.get(key);
       if (!sub) {
         const region = g.region(`${plan.abi.name} ${callName(plan.abi, nr)}: argument checks`);
-        let node: DagNode = g.ret(region, actionValue(d.fallback), namer(actionValue(d.fallback)));
-        for (const e of d.chain) node = g.condition(region, e.cond, g.ret(region, actionValue(e.action), namer(actionValue(e.action))), node);
+        const ret = (a: Action) => { const k = actionValue(a); return g.ret(region, k, () => namer(k)); };
+        let node: DagNode = ret(d.fallback);
+        for (const e of d.chain) node = g.condition(region, e.cond, ret(e.action), node);
         sub = { node, region };
         subs.set(key, sub);
-      } else if (!sub.region.title.includes(` ${callName(plan.abi, nr)}:`)) {
+      } else {
         sub.region.title = sub.region.title.replace(/: argument checks$/, `, ${callName(plan.abi, nr)}: argument checks`);
       }
       points.set(nr, sub.node.kind === "ret" ? { k: sub.node.k } : { node: sub.node });
@@ -146,7 +145,7 @@ function numberSearch(g: Graph, abiPlans: AbiPlan[], rules: readonly Rule[], dfl
     }
     if (cur <= to) push(cur, to, { k: defaultK });
   };
-  const sorted = [...points.keys()].sort((a, b) => a - b);
+  const sorted = Array.from(Uint32Array.from(points.keys()).sort());
   fill(0, baseEnd, sorted);
   for (const r of ranges) {
     if (r.k === defaultK) fill(r.start, r.end, sorted);
@@ -160,18 +159,21 @@ function numberSearch(g: Graph, abiPlans: AbiPlan[], rules: readonly Rule[], dfl
   const build = (lo: number, hi: number): DagNode => {
     if (lo === hi) {
       const s = segs[lo]!;
-      return s.leaf.node ?? g.ret(bst, s.leaf.k!, `${namer(s.leaf.k!)}: ${label(s)}`, false);
+      return s.leaf.node ?? g.ret(bst, s.leaf.k!, () => `${namer(s.leaf.k!)}: ${label(s)}`, false);
     }
     const mid = (lo + hi + 1) >> 1;
     const s = segs[mid]!;
-    return g.test(bst, DATA.nr, null, "jge", s.start, build(mid, hi), build(lo, mid - 1), `nr >= ${s.start} ${callName(abiForNote(s.start), s.start)}`);
+    return g.test(bst, DATA.nr, null, "jge", s.start, build(mid, hi), build(lo, mid - 1), () => `nr >= ${s.start} ${callName(abiForNote(s.start), s.start)}`);
   };
   return build(0, segs.length - 1);
 }
 
-/** Compiles rules for a target machine; throws SysjailError EPOLICY for bad rules or a too-long program. */
-export function compileRules(rules: readonly Rule[], target: Target): Compilation {
-  checkRules(rules);
+/**
+ * Compiles rules for a target machine; throws SysjailError EPOLICY for bad rules or a too-long
+ * program. `checked` skips re-validating rules the parser has just produced.
+ */
+export function compileRules(rules: readonly Rule[], target: Target, checked = false): Compilation {
+  if (!checked) checkRules(rules);
   const machine = machineFor(target.arch);
   if (!machine) throw policyError(`no system call tables for architecture '${target.arch}' (known: ${machineNames().join(", ")})`);
   const plans = planAbis(machine, rules, target);
@@ -187,7 +189,7 @@ export function compileRules(rules: readonly Rule[], target: Target): Compilatio
   for (const [arch, group] of groups) {
     const head = group[0]!;
     const node = head.mode === "refuse"
-      ? g.ret(dispatch, (RET.ERRNO | ENOSYS) >>> 0, `${head.abi.name} refused: ${namer((RET.ERRNO | ENOSYS) >>> 0)}`, false)
+      ? g.ret(dispatch, (RET.ERRNO | ENOSYS) >>> 0, `${head.abi.name} refused: errno ENOSYS`, false)
       : numberSearch(g, group, rules, dflt);
     arches.push({ arch, node, name: head.abi.name });
   }
@@ -196,7 +198,7 @@ export function compileRules(rules: readonly Rule[], target: Target): Compilatio
     const a = arches[i]!;
     root = g.test(dispatch, DATA.arch, null, "jeq", a.arch, a.node, root, `arch == ${a.name} (0x${a.arch.toString(16)})`);
   }
-  const asm = assemble(root, g.regions);
+  const asm = assemble(root, g.regions, g.size);
   if (asm.insns.length > MAX_INSNS) {
     throw policyError(`the policy compiles to ${asm.insns.length} BPF instructions; the kernel loads at most ${MAX_INSNS}`);
   }

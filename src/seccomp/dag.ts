@@ -15,6 +15,9 @@ export interface Region {
   title: string;
 }
 
+/** A listing note, built only when a listing is asked for. */
+export type Note = string | (() => string);
+
 /** `A = word & mask; if (A op k) goto t else goto f`. A null mask means the whole word. */
 export interface TestNode {
   kind: "test";
@@ -26,7 +29,7 @@ export interface TestNode {
   k: number;
   t: DagNode;
   f: DagNode;
-  note?: string;
+  note?: Note;
 }
 
 /** `return k`. */
@@ -35,7 +38,7 @@ export interface RetNode {
   id: number;
   region: Region;
   k: number;
-  note?: string;
+  note?: Note;
 }
 
 export type DagNode = TestNode | RetNode;
@@ -81,6 +84,11 @@ export class Graph {
   private readonly memo = new Map<string, DagNode>();
   readonly regions: Region[] = [];
 
+  /** How many nodes were made (node ids are 0..size-1). */
+  get size(): number {
+    return this.next;
+  }
+
   /** A new region; regions are laid out in the order they are made. */
   region(title: string): Region {
     const r = { id: this.regions.length, title };
@@ -89,7 +97,7 @@ export class Graph {
   }
 
   /** A return node; `shared` ones are reused within the region, others are private copies. */
-  ret(region: Region, k: number, note?: string, shared = true): RetNode {
+  ret(region: Region, k: number, note?: Note, shared = true): RetNode {
     const key = `${region.id}r${k >>> 0}`;
     if (shared) {
       const hit = this.memo.get(key);
@@ -102,7 +110,7 @@ export class Graph {
   }
 
   /** A test node, or one of its targets when the outcome is known. */
-  test(region: Region, word: number, mask: number | null, op: JmpOp, k: number, t: DagNode, f: DagNode, note?: string): DagNode {
+  test(region: Region, word: number, mask: number | null, op: JmpOp, k: number, t: DagNode, f: DagNode, note?: Note): DagNode {
     k >>>= 0;
     if (mask !== null) mask >>>= 0;
     if (mask === FULL) mask = null;
@@ -146,7 +154,7 @@ export class Graph {
     const ml = Number(c.mask & 0xffffffffn), vl = Number(c.value & 0xffffffffn);
     const wide = c.width === 64;
     const mh = wide ? Number(c.mask >> 32n) : 0, vh = wide ? Number(c.value >> 32n) : 0;
-    const note = describe(c);
+    const note = () => describe(c);
     const eq = (T: DagNode, F: DagNode): DagNode => {
       if ((c.value & ~c.mask) !== 0n) return F;
       const low = this.test(region, lo, ml, "jeq", vl, T, F, note);

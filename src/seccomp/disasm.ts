@@ -3,6 +3,7 @@ import { AUDIT_ARCH, X32_BIT } from "./abi.js";
 import { wordName } from "./assemble.js";
 import { actionValue, BPF, DATA, decode, MAX_INSNS, retName, type Insn } from "./bpf.js";
 import type { Compilation } from "./compile.js";
+import type { Note } from "./dag.js";
 
 const ALU_OPS: Record<number, string> = {
   [BPF.ADD]: "add", [BPF.SUB]: "sub", [BPF.MUL]: "mul", [BPF.DIV]: "div", [BPF.OR]: "or", [BPF.AND]: "and",
@@ -55,7 +56,7 @@ export function formatInsn(i: Insn, at: number, loaded: number | undefined): str
 }
 
 /** A program as lines `index  instruction  ; note`, with optional region headers. */
-export function disassemble(program: Uint8Array | readonly Insn[], notes?: readonly string[], headers?: ReadonlyMap<number, string>): string {
+export function disassemble(program: Uint8Array | readonly Insn[], notes?: readonly (Note | undefined)[], headers?: ReadonlyMap<number, string>): string {
   const p = program instanceof Uint8Array ? decode(program) : program;
   const width = String(p.length).length;
   const lines: string[] = [];
@@ -63,7 +64,8 @@ export function disassemble(program: Uint8Array | readonly Insn[], notes?: reado
   p.forEach((i, n) => {
     const h = headers?.get(n);
     if (h) lines.push(`; -- ${h}`);
-    let note = notes?.[n] ?? "";
+    const given = notes?.[n];
+    let note = typeof given === "function" ? given() : given ?? "";
     if (!note && (i.code & 0x07) === BPF.LD && (i.code & 0xe0) === BPF.ABS) note = wordName(i.k);
     if (!note && (i.code & 0x07) === BPF.JMP && loaded === DATA.arch) note = ARCH_NAMES.get(i.k) ?? "";
     const text = `${String(n).padStart(width)}  ${formatInsn(i, n, loaded)}`;

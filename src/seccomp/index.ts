@@ -59,7 +59,7 @@ function jailCompilation(policy: PolicyOptions, arch: string): Compilation {
   if (hit) return hit;
   const rules = policy.replaceDefault ? [] : defaultRules(policy);
   policy.files.forEach((f, i) => rules.push(...parsePolicyFile(texts[i]!, f)));
-  const c = compileRules(rules, { arch, foreign: "translate", x32: "refuse" });
+  const c = compileRules(rules, { arch, foreign: "translate", x32: "refuse" }, true);
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
   cache.set(key, c);
   return c;

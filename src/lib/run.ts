@@ -1,0 +1,85 @@
+// run(): a command in a fresh jail, resolved with its report and captured output.
+import type { Readable, Writable } from "node:stream";
+import { SysjailError } from "../errors.js";
+import { prepare } from "../jail/prepare.js";
+import { JailRun } from "../jail/run.js";
+import { buildReport, type RunReport } from "../limits/report.js";
+import { specFromOptions, type JailListeners, type RunOptions } from "./options.js";
+
+/** What run() resolves to. */
+export interface RunResult {
+  report: RunReport;
+  stdout: string;
+  stderr: string;
+  /** The jail's id while it ran. */
+  jid: number;
+}
+
+/** Collects a stream into a string, keeping at most `max` bytes. */
+function collect(stream: Readable | null, max: number): { text: () => string; done: Promise<void> } {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const done = new Promise<void>((resolve) => {
+    if (!stream) return resolve();
+    stream.on("data", (d: Buffer) => {
+      if (size >= max) return;
+      const part = d.subarray(0, max - size);
+      chunks.push(part);
+      size += part.length;
+    });
+    stream.on("end", () => resolve());
+    stream.on("close", () => resolve());
+    stream.on("error", () => resolve());
+  });
+  return { text: () => Buffer.concat(chunks).toString("utf8"), done };
+}
+
+/** Calls the listeners that match a finished run's report. */
+export function fireListeners(on: JailListeners | undefined, report: RunReport): void {
+  if (!on) return;
+  if (report.status === "oom") on.oom?.(report);
+  if (report.status === "timeout" || report.status === "oom" || (report.limitsHit?.length ?? 0) > 0) on.limit?.(report);
+  if (report.status === "halted") on.halt?.(report);
+  on.exit?.(report);
+}
+
+/** Runs options.command in a new jail; rejects with SysjailError when the jail cannot be set up. */
+export async function run(options: RunOptions): Promise<RunResult> {
+  const spec = specFromOptions(options, "run");
+  const signal = options.signal;
+  if (signal?.aborted) throw new SysjailError("sysjail: aborted before the jail started", { code: "ABORT_ERR", phase: "runtime", cause: signal.reason });
+  const accounting = Object.keys(spec.limits).length > 0;
+  const prep = prepare(spec, { stateDir: options.stateDir, accounting });
+  const jr = new JailRun(spec, prep, { stdio: ["pipe", "pipe", "pipe"], detach: false });
+  const max = options.maxOutputBytes ?? 1 << 20;
+  const out = collect(jr.helper.child.stdout, max);
+  const err = collect(jr.helper.child.stderr, max);
+  const stdin = jr.helper.child.stdin as Writable | null;
+  if (stdin) {
+    stdin.on("error", () => undefined);
+    if (options.stdin !== undefined) stdin.end(options.stdin);
+    else stdin.end();
+  }
+  let aborted = false;
+  const onAbort = () => {
+    aborted = true;
+    jr.terminate();
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    const ev = await jr.wait();
+    await Promise.all([out.done, err.done]);
+    if (jr.error) throw jr.error;
+    if (aborted) throw new SysjailError("sysjail: the run was aborted", { code: "ABORT_ERR", phase: "runtime", cause: signal?.reason });
+    if (!ev) throw new SysjailError("sysjail: the helper ended without a report", { code: "EPIPE", phase: "runtime" });
+    const report = buildReport(ev, {
+      limits: spec.limits,
+      ...(prep.cgroups ? { stats: prep.cgroups.stats, unenforced: prep.cgroups.unenforced } : {}),
+      command: true,
+    });
+    fireListeners(options.on, report);
+    return { report, stdout: out.text(), stderr: err.text(), jid: jr.jid };
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
