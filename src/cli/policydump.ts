@@ -1,7 +1,8 @@
 // sysjail --policy-dump: the compiled system-call filter, disassembled for audits.
+import { dumpJailFilter } from "../seccomp/index.js";
 import type { JailSpec } from "../spec/types.js";
 
 /** The readable dump of a spec's compiled policy. */
-export function dumpPolicy(_spec: JailSpec): string {
-  return "policy dump: the seccomp compiler is not wired yet\n";
+export function dumpPolicy(spec: JailSpec): string {
+  return dumpJailFilter(spec.policy);
 }

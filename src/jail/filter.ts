@@ -1,10 +1,9 @@
 // Compiles the jail's system-call filter (src/seccomp) for the host's architecture.
+import { compileJailFilter, SECCOMP_FILTER_FLAGS } from "../seccomp/index.js";
 import type { JailSpec } from "../spec/types.js";
 
-/** seccomp(2) flags the helper passes with the filter. */
-export const SECCOMP_FLAGS = 0;
-
-/** The compiled filter of a spec's policy (wired to src/seccomp once it lands). */
-export function buildFilter(_spec: JailSpec, _arch: string): { program: Uint8Array; flags: number } | undefined {
-  return undefined;
+/** The compiled filter of a spec's policy, with the seccomp(2) flags the helper passes. */
+export function buildFilter(spec: JailSpec, arch: string): { program: Uint8Array; flags: number } {
+  const f = compileJailFilter(spec.policy, arch);
+  return { program: f.program, flags: SECCOMP_FILTER_FLAGS };
 }

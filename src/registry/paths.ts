@@ -1,9 +1,10 @@
 // Where the registry lives: /run/sysjail for root, $XDG_RUNTIME_DIR/sysjail for anyone else.
 import { join } from "node:path";
 
-/** The state directory for this caller, or the one given with -j. */
+/** The state directory for this caller: the one given with -j, else $SYSJAIL_STATE_DIR, else the default. */
 export function stateDir(explicit?: string, env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): string {
   if (explicit) return explicit;
+  if (env.SYSJAIL_STATE_DIR) return env.SYSJAIL_STATE_DIR;
   if (uid === 0) return "/run/sysjail";
   if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, "sysjail");
   return `/tmp/sysjail-${uid}`;

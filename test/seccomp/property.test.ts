@@ -55,27 +55,27 @@ function randPolicy(r: Rng): { rules: Rule[]; target: Target; seen: bigint[] } {
     else if (k === 1) rules.push({ kind: "abi", abi: r.pick(["foreign", "x32", "i386", "arm"] as const), mode: r.pick(["translate", "refuse"] as const) });
     else {
       const rule: Rule = { kind: "call", call: r.pick(POOL), action: randAction(r) };
-      if (r.chance(0.65)) rule.when = randCondition(r, 2, seen);
+      if (r.chance(0.85)) rule.when = randCondition(r, 2, seen);
       rules.push(rule);
     }
   }
   return { rules, target, seen };
 }
 
-function randCall(r: Rng, target: Target, seen: bigint[]): Call {
+function randCall(r: Rng, target: Target, seen: bigint[], named: string[]): Call {
   const m = machineFor(target.arch)!;
   const abis = [m.native, m.native, ...m.foreign, ...(m.x32 ? [m.x32] : [])].map((a) => ABIS[a]);
   const abi = r.pick(abis);
   let arch = abi.auditArch;
   if (r.chance(0.03)) arch = r.pick([AUDIT_ARCH.aarch64, AUDIT_ARCH.arm, AUDIT_ARCH.i386, AUDIT_ARCH.x86_64, r.u32()]);
   let nr: number;
-  const names = POOL.filter((n) => abi.numbers.has(n));
+  const names = (r.chance(0.8) ? named : POOL).filter((n) => abi.numbers.has(n));
   if (names.length && r.chance(0.8)) nr = abi.numbers.get(r.pick(names))!;
   else nr = r.pick([0, 1, 500, 0xfffff, X32_BIT - 1, X32_BIT, X32_BIT + 1, 0xffffffff, r.u32()]);
   const arg = () => {
-    if (seen.length && r.chance(0.6)) {
+    if (seen.length && r.chance(0.8)) {
       const v = r.pick(seen);
-      return BigInt.asUintN(64, r.pick([v, v + 1n, v - 1n, v ^ (1n << 32n), v | 0xffff_ffff_0000_0000n, v & 0xffffn]));
+      return BigInt.asUintN(64, r.pick([v, v, v, v + 1n, v - 1n, v ^ (1n << 32n), v | 0xffff_ffff_0000_0000n, v & 0xffffn]));
     }
     return r.chance(0.5) ? r.pick(EDGE) : r.u64();
   };
@@ -83,14 +83,15 @@ function randCall(r: Rng, target: Target, seen: bigint[]): Call {
 }
 
 it("the compiled program agrees with the rule table on random policies and calls", () => {
-  let checked = 0;
+  let checked = 0, conditional = 0;
   for (let seed = 1; seed <= 400; seed++) {
     const r = new Rng(seed * 7919);
     const { rules, target, seen } = randPolicy(r);
     const f = compilePolicy(rules, target);
+    const unconditional = rules.filter((x) => x.kind !== "call" || x.when === undefined);
     assert.deepEqual(verifyProgram(f.program), [], `seed ${seed}`);
     for (let i = 0; i < 150; i++) {
-      const c = randCall(r, target, seen);
+      const c = randCall(r, target, seen, rules.flatMap((x) => (x.kind === "call" ? [x.call] : [])));
       const want = reference(rules, target, c);
       const got = run(f.program, c);
       if (got !== want) {
@@ -98,7 +99,10 @@ it("the compiled program agrees with the rule table on random policies and calls
           `filter 0x${got.toString(16)} but rules mean 0x${want.toString(16)}\n${JSON.stringify(rules, (_k, v) => (typeof v === "bigint" ? "0x" + v.toString(16) : v))}`);
       }
       checked++;
+      if (reference(unconditional, target, c) !== want) conditional++;
     }
   }
   assert.equal(checked, 60000);
+  // the generator must reach argument checks often, or the test would prove little
+  assert.ok(conditional > checked / 10, `only ${conditional} of ${checked} calls were decided by a condition`);
 });

@@ -1,0 +1,132 @@
+// Reads what the kernel knows about a jail's processes from /proc: pid namespace, pids, usage.
+import { readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+
+/** Clock ticks per second of /proc/PID/stat times (USER_HZ: 100 on every Linux architecture). */
+export const CLK_TCK = 100;
+
+/** One process of a jail, as the host sees it and as the jail sees it. */
+export interface ProcInfo {
+  /** Pid in the host's (the caller's) pid namespace. */
+  hostPid: number;
+  /** Pid inside the jail's pid namespace (last NSpid field). */
+  jailPid: number;
+  /** Parent pid on the host. */
+  ppid: number;
+  /** Real uid as the host sees it. */
+  hostUid: number;
+  /** Process state letter (R, S, D, Z, ...). */
+  state: string;
+  /** Start time in clock ticks since boot. */
+  start: number;
+  /** Resident memory, bytes. */
+  rssBytes: number;
+  /** CPU time of the process and the children it has reaped, seconds. */
+  cpuSeconds: number;
+  /** Command line (argv), or [comm] for kernel-style names when argv is empty. */
+  argv: string[];
+}
+
+function read(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** The fields of /proc/PID/stat after the command name (index 0 = state). */
+export function statFields(pid: number): string[] | undefined {
+  const s = read(`/proc/${pid}/stat`);
+  if (!s) return undefined;
+  return s.slice(s.lastIndexOf(")") + 2).trim().split(" ");
+}
+
+/** Identity of a process's pid namespace ("dev:ino" of /proc/PID/ns/pid), or undefined. */
+export function pidNamespace(pid: number | "self"): string | undefined {
+  try {
+    const st = statSync(`/proc/${pid}/ns/pid`);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    try {
+      return readlinkSync(`/proc/${pid}/ns/pid`);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** The NSpid list of a process (outermost first), or undefined when it is gone. */
+export function nsPids(pid: number): number[] | undefined {
+  const s = read(`/proc/${pid}/status`);
+  if (!s) return undefined;
+  const m = /^NSpid:\s*(.*)$/m.exec(s);
+  if (!m) return [pid];
+  return m[1]!.trim().split(/\s+/).map(Number);
+}
+
+/** True when PID is the first process (pid 1) of a pid namespace nested below the caller's. */
+export function isNamespaceInit(pid: number): boolean {
+  const ns = nsPids(pid);
+  if (!ns || ns.length < 2 || ns[ns.length - 1] !== 1) return false;
+  const own = pidNamespace("self");
+  const its = pidNamespace(pid);
+  return own !== undefined && its !== undefined && own !== its;
+}
+
+/** Host pids of every process in the /proc of this pid namespace. */
+export function allPids(): number[] {
+  try {
+    return readdirSync("/proc").filter((f) => /^\d+$/.test(f)).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** The pids whose pid namespace is NS (see pidNamespace). */
+export function pidsInNamespace(ns: string): number[] {
+  return allPids().filter((p) => pidNamespace(p) === ns);
+}
+
+/** Everything about one process that sjls shows; undefined when it is gone. */
+export function procInfo(pid: number): ProcInfo | undefined {
+  const f = statFields(pid);
+  const status = read(`/proc/${pid}/status`);
+  if (!f || !status) return undefined;
+  const num = (i: number) => Number(f[i] ?? 0);
+  const uid = /^Uid:\s*(\d+)/m.exec(status);
+  const rss = /^VmRSS:\s*(\d+)\s*kB/m.exec(status);
+  const ns = /^NSpid:\s*(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/).map(Number) ?? [pid];
+  const rawArgv = read(`/proc/${pid}/cmdline`) ?? "";
+  const argv = rawArgv.split("\0");
+  if (argv.length && argv[argv.length - 1] === "") argv.pop();
+  const comm = (read(`/proc/${pid}/comm`) ?? "").trim();
+  return {
+    hostPid: pid,
+    jailPid: ns[ns.length - 1] ?? pid,
+    ppid: num(1),
+    hostUid: uid ? Number(uid[1]) : -1,
+    state: f[0] ?? "?",
+    start: num(19),
+    rssBytes: rss ? Number(rss[1]) * 1024 : 0,
+    // utime, stime, cutime, cstime: what the process and its reaped children have used
+    cpuSeconds: (num(11) + num(12) + num(13) + num(14)) / CLK_TCK,
+    argv: argv.length ? argv : [`[${comm}]`],
+  };
+}
+
+/** The live processes of the pid namespace whose init is INITPID (itself included), by jail pid. */
+export function namespaceProcesses(initPid: number): ProcInfo[] {
+  const ns = pidNamespace(initPid);
+  if (!ns) return [];
+  const out: ProcInfo[] = [];
+  for (const p of pidsInNamespace(ns)) {
+    const info = procInfo(p);
+    if (info) out.push(info);
+  }
+  return out.sort((a, b) => a.jailPid - b.jailPid);
+}
+
+/** Seconds since boot (/proc/uptime), for uptimes from start ticks. */
+export function uptimeSeconds(): number {
+  return Number((read("/proc/uptime") ?? "0").split(" ")[0]);
+}
