@@ -2,11 +2,13 @@
 // Bundles each command-line tool into one ESM file (build/bin/NAME.mjs): one module to load keeps
 // a tool's start-up within a few milliseconds of Node's own.
 import { build } from "esbuild";
+import { rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const tools = ["sysjail", "jail"];
+rmSync(join(root, "build", "bin"), { recursive: true, force: true });
 await build({
   entryPoints: Object.fromEntries(tools.map((t) => [t, join(root, "src", "cli", "entry", `${t}.ts`)])),
   outdir: join(root, "build", "bin"),

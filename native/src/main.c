@@ -5,10 +5,16 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "helper.h"
 
+extern double g_helper_t0;
+
 int main(int argc, char **argv) {
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  g_helper_t0 = (double)t0.tv_sec + t0.tv_nsec / 1e9;
   if (argc == 2 && !strcmp(argv[1], "--version")) { printf("sysjail-helper protocol %d\n", SJ_PROTO); return 0; }
   if (argc != 2 || (strcmp(argv[1], "run") && strcmp(argv[1], "enter"))) {
     fprintf(stderr, "sysjail-helper: run by sysjail only (usage: sysjail-helper run|enter, plan on fd 3)\n");

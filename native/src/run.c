@@ -188,6 +188,9 @@ static int drain_msgs(int fd, int *setup_error, int *cmd_status, int *have_cmd, 
   return n == 0 && !got ? -1 : 0; /* -1: end of file */
 }
 
+/* monotonic time the helper started (main.c), for the setup-time figure */
+double g_helper_t0;
+
 int run_main(struct sj_plan *plan) {
   const struct sj_op_rec *cop = plan_find(plan, OP_CLONE);
   uint64_t cflags = 0;
@@ -300,6 +303,7 @@ int run_main(struct sj_plan *plan) {
   fcntl(msgp[0], F_SETFL, O_NONBLOCK);
   int cmd_status = 0, have_cmd = 0, ready = 0, ready_sent = 0, acked = 0, exec_open = 1, ctl_open = g_status_fd >= 0;
   int init_status = 0, done = 0;
+  double setup_s = -1;
   const char *reason = NULL;
   while (!done) {
     struct pollfd p[6] = {
@@ -322,7 +326,7 @@ int run_main(struct sj_plan *plan) {
         if (!setup_error && plan_find(plan, OP_EXEC)) ready = 1;
       }
     }
-    if (ready && !ready_sent && !setup_error) { ready_sent = 1; emit("{\"ev\":\"ready\",\"initPid\":%d}", (int)pid); }
+    if (ready && !ready_sent && !setup_error) { ready_sent = 1; setup_s = now_s() - g_helper_t0; emit("{\"ev\":\"ready\",\"initPid\":%d}", (int)pid); }
     if (p[3].revents) {
       char c[16];
       ssize_t n = read(g_status_fd, c, sizeof c);
@@ -381,14 +385,14 @@ int run_main(struct sj_plan *plan) {
     else if (WTERMSIG(init_status) == SIGHUP) halt = "restart";
   }
   emit("{\"ev\":\"exit\",\"setupFailed\":%s,\"cmd\":%s,\"cmdCode\":%d,\"cmdSignal\":%d,\"initCode\":%d,\"initSignal\":%d,"
-       "\"reason\":%s%s%s,\"halt\":%s%s%s,\"utime\":%.6f,\"stime\":%.6f,\"maxrssKb\":%ld,\"wall\":%.6f,\"stats\":{%s}}",
+       "\"reason\":%s%s%s,\"halt\":%s%s%s,\"utime\":%.6f,\"stime\":%.6f,\"maxrssKb\":%ld,\"wall\":%.6f,\"setup\":%.6f,\"stats\":{%s}}",
        setup_error ? "true" : "false", have_cmd ? "true" : "false",
        have_cmd && WIFEXITED(cmd_status) ? WEXITSTATUS(cmd_status) : -1,
        have_cmd && WIFSIGNALED(cmd_status) ? WTERMSIG(cmd_status) : 0,
        WIFEXITED(init_status) ? WEXITSTATUS(init_status) : -1, WIFSIGNALED(init_status) ? WTERMSIG(init_status) : 0,
        reason ? "\"" : "", reason ? reason : "null", reason ? "\"" : "",
        halt ? "\"" : "", halt ? halt : "null", halt ? "\"" : "",
-       utime, stime, maxrss, wall, stats);
+       utime, stime, maxrss, wall, setup_s, stats);
   /* the jail is empty: now wait for the kernel to finish tearing it down before removing cgroups */
   if (!reaped) {
     int st;

@@ -46,7 +46,7 @@ function reporters(run: CliRunOptions) {
 
 /** Runs the jail attached to this process; resolves to the exit status to use. */
 export async function foreground(spec: JailSpec, run: CliRunOptions): Promise<number> {
-  const prep = prepare(spec, { stateDir: run.stateDir, debug: run.debug, detach: false, accounting: run.report !== undefined });
+  const prep = await prepare(spec, { stateDir: run.stateDir, debug: run.debug, detach: false, accounting: run.report !== undefined });
   if (prep.cgroups?.unenforced.length && run.debug >= 1) {
     process.stderr.write(`${run.tool}: warning: not enforced here: ${prep.cgroups.unenforced.join(", ")}\n`);
   }
@@ -71,7 +71,7 @@ export async function foreground(spec: JailSpec, run: CliRunOptions): Promise<nu
 
 /** Starts the jail detached (-b): its monitor goes on without this process. */
 export async function background(spec: JailSpec, run: CliRunOptions): Promise<number> {
-  const prep = prepare(spec, { stateDir: run.stateDir, debug: run.debug, detach: true });
+  const prep = await prepare(spec, { stateDir: run.stateDir, debug: run.debug, detach: true });
   const jr = new JailRun(spec, prep, { stdio: "ignore", detach: true, ...reporters(run) });
   const ok = await jr.ready();
   if (!ok) {

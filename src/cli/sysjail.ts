@@ -105,7 +105,7 @@ export async function sysjailMain(argv: string[]): Promise<number> {
   }
   if (run.dryRun) {
     const { prepare } = await import("../jail/prepare.js");
-    const prep = prepare(spec!, { stateDir: run.stateDir, debug: run.debug, detach: run.background, dryRun: true });
+    const prep = await prepare(spec!, { stateDir: run.stateDir, debug: run.debug, detach: run.background, dryRun: true });
     process.stdout.write(`${JSON.stringify(planToJson(prep.plan), null, 2)}\n`);
     return 0;
   }

@@ -1,9 +1,59 @@
-// Compiles the jail's system-call filter (src/seccomp) for the host's architecture.
-import { compileJailFilter, SECCOMP_FILTER_FLAGS } from "../seccomp/index.js";
+// The jail's system-call filter: compiled by src/seccomp, cached on disk by what determines it.
+//
+// The cache key is a hash of the policy options, the contents of every policy file, the package
+// version and the architecture, so a cached program is exactly what compiling would produce. The
+// cache lives in the caller's own state directory (root: /run/sysjail/cache, mode 0700), so only the
+// caller can plant a program there, and a user can only weaken jails that run with their own rights.
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { SysjailError } from "../errors.js";
 import type { JailSpec } from "../spec/types.js";
+import { VERSION } from "../version.js";
 
-/** The compiled filter of a spec's policy, with the seccomp(2) flags the helper passes. */
-export function buildFilter(spec: JailSpec, arch: string): { program: Uint8Array; flags: number } {
+/** seccomp(2) flags the helper passes with the filter. */
+export const SECCOMP_FLAGS = 0;
+
+function cacheKey(spec: JailSpec, arch: string): string {
+  const h = createHash("sha256");
+  const { files, ...opts } = spec.policy;
+  h.update(JSON.stringify({ opts, arch, v: VERSION }));
+  for (const f of files) {
+    let text: string;
+    try {
+      text = readFileSync(f, "utf8");
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? "EIO";
+      throw new SysjailError(`sysjail: policy file ${f}: ${code === "ENOENT" ? "no such file" : code}`, { code, phase: "usage", path: f, exitCode: 66 });
+    }
+    h.update(`\0${f}\0${text}`);
+  }
+  return h.digest("hex").slice(0, 32);
+}
+
+/** The compiled filter of a spec's policy (from the cache when it holds this exact policy). */
+export async function buildFilter(spec: JailSpec, arch: string, cacheDir?: string): Promise<{ program: Uint8Array; flags: number }> {
+  const key = cacheKey(spec, arch);
+  const file = cacheDir ? join(cacheDir, `seccomp-${key}.bpf`) : undefined;
+  if (file) {
+    try {
+      const program = readFileSync(file);
+      if (program.length > 0 && program.length % 8 === 0) return { program, flags: SECCOMP_FLAGS };
+    } catch {
+      /* not cached yet */
+    }
+  }
+  const { compileJailFilter } = await import("../seccomp/index.js");
   const f = compileJailFilter(spec.policy, arch);
-  return { program: f.program, flags: SECCOMP_FILTER_FLAGS };
+  if (file && cacheDir) {
+    try {
+      mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, f.program, { mode: 0o600 });
+      renameSync(tmp, file);
+    } catch {
+      /* an unwritable cache only costs time */
+    }
+  }
+  return { program: f.program, flags: SECCOMP_FLAGS };
 }

@@ -63,7 +63,7 @@ function exists(p: string): boolean {
 }
 
 /** Plans a jail start and reserves its jid and name in the registry. */
-export function prepare(spec: JailSpec, opts: PrepareOptions = {}): Prepared {
+export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promise<Prepared> {
   const facts = hostFacts();
   const user = resolveUser(spec);
   const ids = idMapping(facts);
@@ -73,8 +73,9 @@ export function prepare(spec: JailSpec, opts: PrepareOptions = {}): Prepared {
       { code: "ENOUSER", phase: "usage", exitCode: Exit.noUser },
     );
   }
-  const filter = buildFilter(spec, facts.arch);
-  const registry = new Registry(stateDir(opts.stateDir));
+  const dir = stateDir(opts.stateDir);
+  const filter = await buildFilter(spec, facts.arch, join(dir, "cache"));
+  const registry = new Registry(dir);
   const reservation: Reservation = opts.dryRun
     ? { jid: 0, name: spec.name ?? "0", files: [], release: () => undefined }
     : registry.reserve(spec.name !== undefined ? { name: spec.name } : undefined);

@@ -49,7 +49,7 @@ export async function run(options: RunOptions): Promise<RunResult> {
   const signal = options.signal;
   if (signal?.aborted) throw new SysjailError("sysjail: aborted before the jail started", { code: "ABORT_ERR", phase: "runtime", cause: signal.reason });
   const accounting = Object.keys(spec.limits).length > 0;
-  const prep = prepare(spec, { stateDir: options.stateDir, accounting });
+  const prep = await prepare(spec, { stateDir: options.stateDir, accounting });
   const jr = new JailRun(spec, prep, { stdio: ["pipe", "pipe", "pipe"], detach: false });
   const max = options.maxOutputBytes ?? 1 << 20;
   const out = collect(jr.helper.child.stdout, max);

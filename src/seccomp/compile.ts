@@ -52,25 +52,36 @@ function planAbis(machine: Machine, rules: readonly Rule[], target: Target): Abi
   return plans;
 }
 
-/** Per call number, what the rules decide on this ABI. */
-function decide(abi: Abi, rules: readonly Rule[], fallback: Action): Map<number, Decision> {
-  const out = new Map<number, Decision>();
+/**
+ * Per call number, what the rules decide on this ABI: `fixed` holds the return value of calls whose
+ * outcome does not depend on arguments; `checked` the calls with argument conditions.
+ */
+function decide(abi: Abi, rules: readonly Rule[], fallback: Action): { fixed: Map<number, number>; checked: Map<number, Decision> } {
+  const fixed = new Map<number, Action>(); // the last unconditional rule's action
+  const chains = new Map<number, Decision["chain"]>(); // conditional rules after it, in order
   for (const r of rules) {
     if (r.kind !== "call") continue;
     const nr = abi.numbers.get(r.call);
     if (nr === undefined) continue;
-    if (r.when === undefined) { out.set(nr, { fallback: r.action, chain: [] }); continue; }
-    const d = out.get(nr) ?? { fallback, chain: [] };
-    // an entry that can only give what everything below it gives changes nothing
-    if (d.chain.length === 0 && sameAction(d.fallback, r.action)) { out.set(nr, d); continue; }
-    d.chain.push({ cond: normalize(r.when, r.call, abi), action: r.action });
-    out.set(nr, d);
+    if (r.when === undefined) { fixed.set(nr, r.action); chains.delete(nr); continue; }
+    let chain = chains.get(nr);
+    if (!chain) {
+      // an entry that can only give what everything below it gives changes nothing
+      if (sameAction(fixed.get(nr) ?? fallback, r.action)) continue;
+      chain = [];
+      chains.set(nr, chain);
+    }
+    chain.push({ cond: normalize(r.when, r.call, abi), action: r.action });
   }
   for (const name of MULTIPLEXED[abi.name] ?? []) {
     const nr = abi.numbers.get(name);
-    if (nr !== undefined) out.set(nr, { fallback: { kind: "errno", errno: ENOSYS }, chain: [] });
+    if (nr !== undefined) { fixed.set(nr, { kind: "errno", errno: ENOSYS }); chains.delete(nr); }
   }
-  return out;
+  const values = new Map<number, number>();
+  for (const [nr, a] of fixed) if (!chains.has(nr)) values.set(nr, actionValue(a));
+  const checked = new Map<number, Decision>();
+  for (const [nr, chain] of chains) checked.set(nr, { fallback: fixed.get(nr) ?? fallback, chain });
+  return { fixed: values, checked };
 }
 
 function sameAction(a: Action, b: Action): boolean {
@@ -82,16 +93,12 @@ function decisionKey(d: Decision): string {
 }
 
 /** A leaf of the number search: a constant return value, or the root of a call's argument checks. */
-type Leaf = { k: number; node?: undefined } | { k?: undefined; node: DagNode };
+type Leaf = number | DagNode;
 
 interface Segment {
   start: number;
   end: number;
   leaf: Leaf;
-}
-
-function sameLeaf(a: Leaf, b: Leaf): boolean {
-  return a.node !== undefined ? a.node === b.node : b.node === undefined && a.k === b.k;
 }
 
 /**
@@ -110,8 +117,9 @@ function numberSearch(g: Graph, abiPlans: AbiPlan[], rules: readonly Rule[], dfl
     const x32 = plan.role === "x32";
     if (x32) ranges.push({ start: X32_BIT, end: 0xffffffff, k: plan.mode === "refuse" ? (RET.ERRNO | ENOSYS) >>> 0 : defaultK });
     if (plan.mode === "refuse") continue;
-    for (const [nr, d] of decide(plan.abi, rules, dflt)) {
-      if (d.chain.length === 0) { points.set(nr, { k: actionValue(d.fallback) }); continue; }
+    const { fixed, checked } = decide(plan.abi, rules, dflt);
+    for (const [nr, k] of fixed) points.set(nr, k);
+    for (const [nr, d] of checked) {
       const key = `${plan.abi.name}|${decisionKey(d)}`;
       let sub = subs.get(key);
       if (!sub) {
@@ -124,7 +132,7 @@ function numberSearch(g: Graph, abiPlans: AbiPlan[], rules: readonly Rule[], dfl
       } else {
         sub.region.title = sub.region.title.replace(/: argument checks$/, `, ${callName(plan.abi, nr)}: argument checks`);
       }
-      points.set(nr, sub.node.kind === "ret" ? { k: sub.node.k } : { node: sub.node });
+      points.set(nr, sub.node.kind === "ret" ? sub.node.k : sub.node);
     }
   }
   // segments over the whole 32-bit number space
@@ -132,24 +140,24 @@ function numberSearch(g: Graph, abiPlans: AbiPlan[], rules: readonly Rule[], dfl
   const segs: Segment[] = [];
   const push = (start: number, end: number, leaf: Leaf) => {
     const last = segs[segs.length - 1];
-    if (last && last.end + 1 === start && sameLeaf(last.leaf, leaf)) last.end = end;
+    if (last && last.end + 1 === start && last.leaf === leaf) last.end = end;
     else segs.push({ start, end, leaf });
   };
-  const fill = (from: number, to: number, sorted: number[]) => {
+  const fill = (from: number, to: number, sorted: Uint32Array) => {
     let cur = from;
     for (const nr of sorted) {
       if (nr < from || nr > to) continue;
-      if (nr > cur) push(cur, nr - 1, { k: defaultK });
+      if (nr > cur) push(cur, nr - 1, defaultK);
       push(nr, nr, points.get(nr)!);
       cur = nr + 1;
     }
-    if (cur <= to) push(cur, to, { k: defaultK });
+    if (cur <= to) push(cur, to, defaultK);
   };
-  const sorted = Array.from(Uint32Array.from(points.keys()).sort());
+  const sorted = Uint32Array.from(points.keys()).sort();
   fill(0, baseEnd, sorted);
   for (const r of ranges) {
     if (r.k === defaultK) fill(r.start, r.end, sorted);
-    else push(r.start, r.end, { k: r.k });
+    else push(r.start, r.end, r.k);
   }
   const abiForNote = (nr: number) => abiPlans.find((p) => (p.role === "x32") === nr >= X32_BIT)?.abi ?? main.abi;
   const label = (s: Segment) => {
@@ -159,11 +167,12 @@ function numberSearch(g: Graph, abiPlans: AbiPlan[], rules: readonly Rule[], dfl
   const build = (lo: number, hi: number): DagNode => {
     if (lo === hi) {
       const s = segs[lo]!;
-      return s.leaf.node ?? g.ret(bst, s.leaf.k!, () => `${namer(s.leaf.k!)}: ${label(s)}`, false);
+      const k = s.leaf;
+      return typeof k !== "number" ? k : g.ret(bst, k, () => `${namer(k)}: ${label(s)}`, false);
     }
     const mid = (lo + hi + 1) >> 1;
     const s = segs[mid]!;
-    return g.test(bst, DATA.nr, null, "jge", s.start, build(mid, hi), build(lo, mid - 1), () => `nr >= ${s.start} ${callName(abiForNote(s.start), s.start)}`);
+    return g.branch(bst, DATA.nr, "jge", s.start, build(mid, hi), build(lo, mid - 1), () => `nr >= ${s.start} ${callName(abiForNote(s.start), s.start)}`);
   };
   return build(0, segs.length - 1);
 }

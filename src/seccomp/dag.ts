@@ -130,6 +130,14 @@ export class Graph {
     return n;
   }
 
+  /** A test that is never shared nor folded (the number search makes each of its tests once). */
+  branch(region: Region, word: number, op: JmpOp, k: number, t: DagNode, f: DagNode, note?: Note): DagNode {
+    if (t === f) return t;
+    const n: TestNode = { kind: "test", id: this.next++, region, word, mask: null, op, k: k >>> 0, t, f };
+    if (note) n.note = note;
+    return n;
+  }
+
   /** Nodes for a normalized condition: go to t when it holds, else to f. */
   condition(region: Region, c: NormCondition, t: DagNode, f: DagNode): DagNode {
     if ("and" in c) {

@@ -83,12 +83,16 @@ sendto, recvfrom, sendmsg, recvmsg, sendmmsg, recvmmsg, recvmmsg_time64, send, r
 # POSIX message queues (in the jail's IPC namespace) and randomness
 mq_open, mq_unlink, mq_timedsend, mq_timedsend_time64, mq_timedreceive, mq_timedreceive_time64 allow
 mq_notify, mq_getsetattr, getrandom allow
+
+# System V IPC and the host name: refused by the fragments below unless a flag allows them
+msgget, msgsnd, msgrcv, msgctl, semget, semop, semctl, semtimedop, semtimedop_time64 allow
+shmget, shmat, shmdt, shmctl, sethostname, setdomainname allow
 `;
 
 /** sysjail(1): socket families other than unix, inet, inet6 and netlink-route (unless --allow-all-domains). */
-export const DOMAINS = `# Socket families: only AF_UNIX, AF_INET, AF_INET6 and AF_NETLINK with NETLINK_ROUTE.
-# Left out by --allow-all-domains.
-socket, socketpair arg0 not in [AF_UNIX, AF_INET, AF_INET6, AF_NETLINK] errno EPROTONOSUPPORT
+export const DOMAINS = `# Socket families: only AF_UNIX, AF_INET, AF_INET6 and AF_NETLINK with NETLINK_ROUTE (AF_PACKET
+# is a raw socket: the raw-sockets fragment decides on it). Left out by --allow-all-domains.
+socket, socketpair arg0 not in [AF_UNIX, AF_INET, AF_INET6, AF_NETLINK, AF_PACKET] errno EPROTONOSUPPORT
 socket, socketpair arg0 == AF_NETLINK && arg2 != NETLINK_ROUTE errno EPROTONOSUPPORT
 `;
 

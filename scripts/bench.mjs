@@ -1,0 +1,210 @@
+#!/usr/bin/env node
+// npm run bench: measures sysjail against its peers in one run and writes BENCHMARKS.md.
+// Installs its peers (bubblewrap, firejail, strace) with apt-get when they are missing.
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, copyFileSync, existsSync } from "node:fs";
+import { tmpdir, cpus, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const quick = process.argv.includes("--quick");
+const N = quick ? 5 : 31;
+const sysjail = join(root, "bin", "sysjail.js");
+
+function have(cmd) {
+  return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
+}
+function ensurePeers() {
+  const missing = [["bwrap", "bubblewrap"], ["firejail", "firejail"], ["strace", "strace"]].filter(([c]) => !have(c)).map(([, p]) => p);
+  if (missing.length === 0) return;
+  console.error(`bench: installing ${missing.join(" ")}`);
+  spawnSync("apt-get", ["update", "-qq"], { stdio: "ignore" });
+  spawnSync("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...missing], { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+}
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const best = (xs) => Math.min(...xs);
+const fmt = (x, d = 2) => (x === undefined || Number.isNaN(x) ? "n/a" : x.toFixed(d));
+
+/** Median wall time (ms) of running a command to completion, N times. */
+function timeCmd(cmd, args, n = N) {
+  const ts = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(cmd, args, { stdio: "ignore" });
+    ts.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (r.status !== 0) return { median: NaN, error: `${cmd} exited ${r.status}` };
+  }
+  return { median: median(ts), min: best(ts) };
+}
+
+function out(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: "utf8" });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+async function main() {
+  spawnSync("npm", ["run", "build"], { cwd: root, stdio: "ignore" });
+  ensurePeers();
+  const work = mkdtempSync(join(tmpdir(), "sysjail-bench-"));
+  const results = [];
+  const section = (title, rows, note) => results.push({ title, rows, note });
+  try {
+    const probe = join(work, "probe");
+    execFileSync("gcc", ["-O2", "-static", "-o", probe, join(root, "bench", "probe.c")]);
+    const jroot = join(work, "root");
+    for (const d of ["proc", "dev", "tmp", "etc", "sys"]) mkdirSync(join(jroot, d), { recursive: true });
+    copyFileSync(probe, join(jroot, "probe"));
+    spawnSync("chmod", ["1777", join(jroot, "tmp")]);
+
+    // --- issue 3: start-up
+    const nodeE = timeCmd("node", ["-e", "0"]);
+    const sj = timeCmd("node", [sysjail, "/", "h", "/bin/true"]);
+    const unshare = timeCmd("unshare", ["-Upfimu", "--mount-proc", "-r", "true"]);
+    const unshareN = timeCmd("unshare", ["-Upfimun", "--mount-proc", "-r", "true"]);
+    const bwrapArgs = ["--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--hostname", "h", "/bin/true"];
+    const bwrap = have("bwrap") ? timeCmd("bwrap", bwrapArgs) : { median: NaN };
+    const firejail = have("firejail") ? timeCmd("firejail", ["--quiet", "--noprofile", "--net=none", "/bin/true"], Math.min(N, 11)) : { median: NaN };
+    const { prepare } = await import(join(root, "build/src/jail/prepare.js"));
+    const { JailRun } = await import(join(root, "build/src/jail/run.js"));
+    const { baseSpec, validateSpec } = await import(join(root, "build/src/spec/validate.js"));
+    const setups = [], walls = [];
+    for (let i = 0; i < N; i++) {
+      const spec = validateSpec(Object.assign(baseSpec("/", "h"), { command: ["/bin/true"], env: { PATH: "/usr/bin:/bin" } }));
+      const jr = new JailRun(spec, await prepare(spec, {}), { stdio: "ignore", detach: false });
+      const ev = await jr.wait();
+      if (ev?.setup > 0) setups.push(ev.setup * 1000);
+      if (ev?.wall > 0) walls.push(ev.wall * 1000);
+    }
+    section("Start-up (issue 3): median of " + N + " runs, ms", [
+      ["`node -e 0`", fmt(nodeE.median)],
+      ["`sysjail / h /bin/true` end to end", fmt(sj.median)],
+      ["sysjail minus `node -e 0` (goal <= 25)", fmt(sj.median - nodeE.median)],
+      ["helper's own setup (helper start to command exec)", fmt(median(setups))],
+      ["jail life of /bin/true (clone to jail empty)", fmt(median(walls))],
+      ["`unshare -Upfimu --mount-proc -r true` (floor)", fmt(unshare.median)],
+      ["`unshare -Upfimun --mount-proc -r true` (+ net)", fmt(unshareN.median)],
+      ["`bwrap --unshare-all --ro-bind / / --proc --dev true`", fmt(bwrap.median)],
+      ["`firejail --noprofile --net=none true`", fmt(firejail.median)],
+    ], "The helper's setup includes new user, pid, mount, uts, ipc, cgroup and network namespaces, id maps, ~35 mount steps, pivot_root, capabilities, no_new_privs and the seccomp filter.");
+
+    // --- issue 4: system-call policy
+    const loops = quick ? 1000000 : 10000000;
+    const runProbe = (args, jailed) => {
+      const r = jailed
+        ? spawnSync("node", [sysjail, jroot, "b", "/probe", ...args], { encoding: "utf8" })
+        : spawnSync(probe, args, { encoding: "utf8" });
+      return Number(r.stdout.trim());
+    };
+    const bareLoop = best([0, 1, 2].map(() => runProbe(["loop", String(loops)], false)));
+    const jailLoop = best([0, 1, 2].map(() => runProbe(["loop", String(loops)], true)));
+    const fdir = join(work, "files");
+    mkdirSync(fdir);
+    const bareFiles = best([0, 1, 2].map(() => runProbe(["files", "20000", fdir], false)));
+    const jailFiles = best([0, 1, 2].map(() => runProbe(["files", "20000", "/tmp"], true)));
+    let straceLoop = NaN;
+    if (have("strace")) {
+      const r = spawnSync("strace", ["-f", "-qq", "-o", "/dev/null", probe, "loop", "200000"], { encoding: "utf8" });
+      straceLoop = Number(r.stdout.trim());
+    }
+    const { compileJailFilter, defaultRules } = await import(join(root, "build/src/seccomp/index.js"));
+    const { defaultPolicy } = await import(join(root, "build/src/spec/types.js"));
+    let t0 = performance.now();
+    const f = compileJailFilter(defaultPolicy(), process.arch);
+    const compileCold = performance.now() - t0;
+    const filterFile = join(work, "filter.bin");
+    writeFileSync(filterFile, f.program);
+    // a docker-like filter: one linear comparison per allowed call, no binary search
+    const allowAll = join(work, "allow.bin");
+    const ins = (code, jt, jf, k) => { const b = Buffer.alloc(8); b.writeUInt16LE(code, 0); b[2] = jt; b[3] = jf; b.writeUInt32LE(k >>> 0, 4); return b; };
+    writeFileSync(allowAll, ins(0x06, 0, 0, 0x7fff0000));
+    const linear = [ins(0x20, 0, 0, 4), ins(0x15, 1, 0, 0xc000003e), ins(0x06, 0, 0, 0), ins(0x20, 0, 0, 0)];
+    const nrs = Array.from({ length: 350 }, (_, i) => i);
+    nrs.forEach((nr, i) => linear.push(ins(0x15, nrs.length - i, 0, nr)));
+    linear.push(ins(0x06, 0, 0, 0x00050026), ins(0x06, 0, 0, 0x7fff0000));
+    const linearFile = join(work, "linear.bin");
+    writeFileSync(linearFile, Buffer.concat(linear));
+    const install = (file) => median(Array.from({ length: N }, () => Number(out(probe, ["install", file]))));
+    // the kernel's own cost of being filtered at all: the same loop under a 1-instruction allow-all filter
+    section("System-call policy (issue 4)", [
+      ["getppid loop, bare (ns/call, best of 3)", fmt(bareLoop)],
+      ["getppid loop, in a jail with the default policy", fmt(jailLoop)],
+      ["ratio jail / bare (goal <= 1.03)", fmt(jailLoop / bareLoop, 3)],
+      ["getppid loop under `strace -f` (a ptrace interceptor)", fmt(straceLoop)],
+      ["file cycle (create, write, stat, unlink), bare (us)", fmt(bareFiles, 3)],
+      ["file cycle in a jail", fmt(jailFiles, 3)],
+      ["ratio jail / bare", fmt(jailFiles / bareFiles, 3)],
+      ["compiled default filter: instructions", String(f.instructions)],
+      ["worst path (instructions executed)", String(f.worstPath)],
+      ["compile time, first call in a process (ms)", fmt(compileCold)],
+      ["install time of our filter (us, median)", fmt(install(filterFile), 1)],
+      ["install time of a 1-instruction allow-all filter (us)", fmt(install(allowAll), 1)],
+      ["install time of a docker-like linear filter, 350 calls (us)", fmt(install(linearFile), 1)],
+    ], "Allowed calls that do not depend on arguments compile to constant results, so the kernel's seccomp action cache answers them without running the filter.");
+
+    // --- issue 8: library rate and memory
+    const lib = await import(join(root, "build/src/index.js"));
+    const seqN = quick ? 40 : 200;
+    t0 = performance.now();
+    for (let i = 0; i < seqN; i++) await lib.run({ path: "/", hostname: "r", command: ["/bin/true"] });
+    const ourSeq = seqN / ((performance.now() - t0) / 1000);
+    t0 = performance.now();
+    for (let i = 0; i < seqN / 2; i++) await Promise.all([0, 1].map(() => lib.run({ path: "/", hostname: "r", command: ["/bin/true"] })));
+    const ourPar = seqN / ((performance.now() - t0) / 1000);
+    const bw = (n, par) => new Promise((resolve) => {
+      let done = 0, started = 0;
+      const t = performance.now();
+      const next = () => {
+        if (started >= n) return;
+        started++;
+        spawn("bwrap", bwrapArgs.map((a) => (a === "h" ? "r" : a)), { stdio: "ignore" }).on("exit", () => {
+          if (++done === n) resolve(n / ((performance.now() - t) / 1000));
+          else next();
+        });
+      };
+      for (let i = 0; i < par; i++) next();
+    });
+    const bwSeq = have("bwrap") ? await bw(seqN, 1) : NaN;
+    const bwPar = have("bwrap") ? await bw(seqN, 2) : NaN;
+    // memory of an idle persistent jail: the monitor and the init, proportional set size
+    let pssKiB = NaN;
+    const sd = join(work, "state");
+    const jid = out("node", [sysjail, "-b", "-i", "-j", sd, "/", "idle", "/bin/sleep", "600"]);
+    if (jid) {
+      const entry = JSON.parse(readFileSync(join(sd, "jails", `${jid}.json`), "utf8"));
+      const pss = (pid) => { try { return Number(/Pss:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"))?.[1]); } catch { return NaN; } };
+      pssKiB = pss(entry.monitorPid) + pss(entry.initPid);
+      spawnSync("kill", ["-KILL", String(entry.initPid)]);
+    }
+    section("Library (issue 8)", [
+      [`run() of /bin/true, ${seqN} in a row (jails/s)`, fmt(ourSeq, 0)],
+      ["`child_process.spawn` of bwrap, in a row (jails/s)", fmt(bwSeq, 0)],
+      ["run(), 2 at a time (jails/s)", fmt(ourPar, 0)],
+      ["bwrap, 2 at a time (jails/s)", fmt(bwPar, 0)],
+      ["memory per idle jail: PSS of monitor + init (MiB, goal <= 1)", fmt(pssKiB / 1024, 2)],
+    ]);
+
+    const md = [
+      "# Benchmarks",
+      "",
+      `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${Math.round(totalmem() / 2 ** 30)} GiB, kernel ${out("uname", ["-r"])}, Node ${process.version}, bwrap ${out("bwrap", ["--version"]) ?? "absent"}.`,
+      "Peers are measured in the same run. Figures on a shared virtual machine vary by 10-30% between runs; compare rows of one run.",
+      "",
+    ];
+    for (const s of results) {
+      md.push(`## ${s.title}`, "", "| measure | value |", "|---|---|", ...s.rows.map(([k, v]) => `| ${k} | ${v} |`), "");
+      if (s.note) md.push(s.note, "");
+    }
+    const extra = join(root, "docs", "BENCHMARKS-NOTES.md");
+    if (existsSync(extra)) md.push(readFileSync(extra, "utf8"));
+    writeFileSync(join(root, "BENCHMARKS.md"), md.join("\n"));
+    console.log(md.join("\n"));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(`bench: ${err.stack ?? err}`);
+  process.exit(1);
+});
