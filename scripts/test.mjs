@@ -3,6 +3,7 @@
 // Integration tests run real jails; they need root for the root cases and run the rootless
 // cases through setpriv as uid 65534 themselves.
 import { spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -12,8 +13,17 @@ const step = (cmd, args) => {
   if (r.status !== 0) process.exit(r.status ?? 1);
 };
 step("npx", ["tsc", "-p", "tsconfig.json"]);
+step(process.execPath, [join(root, "scripts", "bundle.mjs")]);
 step(process.execPath, [join(root, "scripts", "build-native.mjs")]);
-const files = process.argv.slice(2);
-const args = ["--test", "--test-concurrency=2", ...(files.length ? files : ["build/test/"])];
+// only *.test.js files: node would also run every other .js file under a directory named test
+const find = (dir) => readdirSync(join(root, dir), { withFileTypes: true }).flatMap((d) =>
+  d.isDirectory() ? find(join(dir, d.name)) : d.name.endsWith(".test.js") ? [join(dir, d.name)] : []);
+const wanted = process.argv.slice(2);
+const files = find(join("build", "test")).filter((f) => wanted.length === 0 || wanted.some((w) => f.includes(w))).sort();
+if (files.length === 0) {
+  console.error("test: no test files matched");
+  process.exit(1);
+}
+const args = ["--test", "--test-concurrency=2", ...files];
 const r = spawnSync(process.execPath, args, { cwd: root, stdio: "inherit" });
 process.exit(r.status ?? 1);
