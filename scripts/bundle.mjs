@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const tools = ["sysjail", "jail"];
+const tools = ["sysjail", "jail", "jls", "sjls", "jexec"];
 rmSync(join(root, "build", "bin"), { recursive: true, force: true });
 await build({
   entryPoints: Object.fromEntries(tools.map((t) => [t, join(root, "src", "cli", "entry", `${t}.ts`)])),

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "helper.h"
+#include "net.h"
 
 int enter_main(struct sj_plan *plan) {
   const struct sj_op_rec *eop = plan_find(plan, OP_ENTER);
@@ -27,6 +28,7 @@ int enter_main(struct sj_plan *plan) {
   if (pidfd < 0 || read_starttime((pid_t)pid, &st) < 0 || st != start) {
     emit_error(eop->index, "enter", ESRCH, "", "the jail's init is gone"); return 0;
   }
+  if (net_enter(plan) < 0) return 0; /* jail -m: the address map, while the host's view is ours */
   /* cgroups first, while the host's cgroup tree is still in view */
   for (uint32_t i = 0; i < plan->nops; i++) {
     const struct sj_op_rec *op = &plan->ops[i];

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define SJ_PROTO 1
+#define SJ_PROTO 2
 #define SJ_MAGIC "SJP1"
 #define SJ_MAX_PLAN (4u << 20)
 #define SJ_MAX_ARGS 4096
@@ -59,6 +59,19 @@ enum sj_op {
   /* enter mode (jexec, jail -m) */
   OP_ENTER,            /* init-pid starttime nsflags */
   OP_UMASK,            /* octal */
+  /* network (net.c). monitor, before clone: */
+  OP_BPF_MAP,          /* name key-size value-size max-entries entries(blob: key,value pairs) */
+  OP_BPF_PROG,         /* name prog-type attach-type cgroup-dir attach-flags insns(blob); map = fd_array[0] */
+  /* network, monitor after clone (before "go"): */
+  OP_VNET_LINK,        /* "veth"|"move" host-ifname jail-ifname */
+  OP_HOST_ADDR,        /* ifname address/prefix */
+  OP_HOST_ROUTE,       /* destination/prefix ifname */
+  OP_NET_HELPER,       /* file argv0 argv1 ... ("{pid}" = the init's pid); killed when the jail ends */
+  /* network, init (after loopback): */
+  OP_JAIL_ADDR,        /* ifname address/prefix (the link is brought up) */
+  OP_JAIL_ROUTE,       /* destination/prefix gateway|"" ifname */
+  /* network, enter mode (jail -m): */
+  OP_BPF_UPDATE,       /* cgroup-dir map-name sets(blob: key,value pairs) deletes(blob: keys) */
   OP_MAX
 };
 

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "helper.h"
+#include "net.h"
 
 #define REQUIRED_NS (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC)
 
@@ -100,6 +101,7 @@ static void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int
   prctl(PR_SET_DUMPABLE, 0);
   if ((cflags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) die_step(msgw, plan_find(plan, OP_CLONE), errno, "cgroup namespace");
   init_setup(plan, msgw, treefd);
+  net_init(plan, msgw);
   if (plan_find(plan, OP_EXEC)) {
     pid_t cmd = fork();
     if (cmd < 0) die_step(msgw, plan_find(plan, OP_EXEC), errno, "fork");
@@ -219,6 +221,7 @@ int run_main(struct sj_plan *plan) {
     case OP_STATE_FILE: if (!a0 || nstate >= 8) goto bad; state_files[nstate++] = a0; break;
     case OP_WALL_LIMIT: if (arg_u64(op, 0, &wall_ms)) goto bad; break;
     case OP_CPU_LIMIT: if (arg_u64(op, 0, &cpu_ns) || !a1) goto bad; cpu_file = a1; break;
+    case OP_BPF_MAP: case OP_BPF_PROG: if (net_host_pre(plan, op) < 0) goto undo; break;
     default: break;
     }
     continue;
@@ -277,6 +280,7 @@ int run_main(struct sj_plan *plan) {
     }
     if (r < 0) { emit_error(op->index, op_name(op->code), errno, a0 ? a0 : "", NULL); setup_error = 1; }
   }
+  if (!setup_error && net_host_post(plan, pid) < 0) setup_error = 1;
   if (setup_error) {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, __WALL);
@@ -410,6 +414,7 @@ int run_main(struct sj_plan *plan) {
     }
   }
 undo:
+  net_cleanup();
   for (int i = 0; i < nstate; i++) unlink(state_files[i]);
   for (int i = ncg - 1; i >= 0; i--) {
     for (int tries = 0; tries < 100 && rmdir(cg_dirs[i]) < 0 && errno == EBUSY; tries++) usleep(2000);

@@ -3,11 +3,15 @@
 import { usageError } from "../errors.js";
 import { baseSpec, checkHostname, checkPath, validateSpec } from "../spec/validate.js";
 import type { JailSpec } from "../spec/types.js";
+import { manageForm } from "../manage/form.js";
+import { canonicalAddr } from "../net/addr.js";
 import { getopt } from "./getopt.js";
 import { foreground, type CliRunOptions } from "./runjail.js";
 
 const USAGE = `usage: jail [-i] [-l -u user | -l -U user] path hostname ip-number command ...
-  ip-number: '-' for no address (the jail gets a private network namespace with loopback only)`;
+  ip-number: the jail's addresses, IPv4 and IPv6, separated by commas (as ip4.addr and ip6.addr:
+             the first of each family is the one the wildcard and loopback become), or '-' for none
+             (the jail gets a private network namespace with loopback only)`;
 
 /** Parses the legacy positional form. */
 export function parseLegacy(argv: string[]): { spec: JailSpec; run: CliRunOptions } | "help" {
@@ -30,8 +34,16 @@ export function parseLegacy(argv: string[]): { spec: JailSpec; run: CliRunOption
   const [path, hostname, ip, ...command] = rest as [string, string, string, ...string[]];
   if (clean && !user) throw usageError("jail: -l needs -u or -U");
   checkHostname(hostname);
-  if (ip !== "-") throw usageError(`jail: ip-number '${ip}': jail addresses are not supported yet; use '-' for none`);
   const spec = baseSpec(checkPath(path), hostname);
+  if (ip !== "-") {
+    for (const a of ip.split(",").map((x) => x.trim()).filter(Boolean)) {
+      const fam = a.includes(":") ? 6 : 4;
+      const list = fam === 4 ? spec.ip4 : spec.ip6;
+      const c = canonicalAddr(a, fam, false);
+      if (!list.includes(c)) list.push(c);
+    }
+    if (!spec.ip4.length && !spec.ip6.length) throw usageError(`jail: ip-number '${ip}': no address; use '-' for none`);
+  }
   spec.command = command;
   spec.cleanEnv = clean;
   spec.env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
@@ -41,6 +53,8 @@ export function parseLegacy(argv: string[]): { spec: JailSpec; run: CliRunOption
 
 /** The jail tool. */
 export async function jailMain(argv: string[]): Promise<number> {
+  // -r, -R and -m act on running jails (src/manage)
+  if (manageForm(argv)) return (await import("../manage/jailcmd.js")).jailManageMain(argv);
   const parsed = parseLegacy(argv);
   if (parsed === "help") { process.stdout.write(`${USAGE}\n`); return 0; }
   return foreground(parsed.spec, parsed.run);

@@ -8,12 +8,13 @@ import { getopt, type OptSpec } from "./getopt.js";
 import { foreground, background, type CliRunOptions } from "./runjail.js";
 import { VERSION } from "../version.js";
 import { parseLimits } from "../limits/parse.js";
+import { canonicalAddr } from "../net/addr.js";
 
 const USAGE = `usage: sysjail [-bdhilv] [-j dir] [-u user | -U user] [-n name] [--allow-raw-sockets]
                [--allow-all-domains] [--allow-ipc] [--allow-chflags] [--allow-rlimit]
                [--policy file] [--limit k=v,...] [--report file|-] [--dry-run]
                path hostname command [arg ...]
-       sysjail --policy-dump [--allow-...] [--policy file]
+       sysjail --policy-dump [-4 addr] [-6 addr] [--allow-...] [--policy file]
   -b  run in the background (stdin/stdout/stderr to /dev/null) and return at once
   -d  debug: once for warnings, twice for a trace of the plan and each setup step
   -h  this help            -i  print the new jail's id        -v  print the version
@@ -21,19 +22,18 @@ const USAGE = `usage: sysjail [-bdhilv] [-j dir] [-u user | -U user] [-n name] [
   -l  clean the environment to HOME, SHELL, USER, TERM and PATH (with -u or -U)
   -u  run as this user of the host's user database   -U  ... of the jail's user database
   -n  name the jail (default: its jid)
+  -4  an IPv4 address of the jail (repeatable; the first is the one the wildcard and 127.0.0.1
+      become); without -4 the jail has no IPv4 outside its own loopback. -6: the same for IPv6
+  --vnet     the jail gets its own network stack and a veth pair to the host (see docs/NETWORK.md)
   --limit    memory=256M,pids=64,cpu=2s,wall=5s,nofile=,fsize=,cores=,tmp=,shm= (repeatable)
   --report   write the run report (JSON) to a file, or - for standard error
   --dry-run  print the plan as JSON and run nothing`;
 
 const OPTS: OptSpec = {
   flags: "bdhilv",
-  withValue: "juUn",
-  longFlags: ["allow-raw-sockets", "allow-all-domains", "allow-ipc", "allow-chflags", "allow-rlimit", "dry-run", "policy-dump", "replace-policy", "help", "version"],
+  withValue: "juUn46",
+  longFlags: ["allow-raw-sockets", "allow-all-domains", "allow-ipc", "allow-chflags", "allow-rlimit", "dry-run", "policy-dump", "replace-policy", "help", "version", "vnet"],
   longWithValue: ["policy", "limit", "report"],
-  refused: {
-    "4": "jail addresses (-4/-6) are not supported yet; a jail without -4/-6 has no IPv4/IPv6 access",
-    "6": "jail addresses (-4/-6) are not supported yet; a jail without -4/-6 has no IPv4/IPv6 access",
-  },
 };
 
 /** Parses sysjail's command line into a spec and run options. */
@@ -46,6 +46,8 @@ export function parseSysjail(argv: string[]): { spec?: JailSpec; run: CliRunOpti
   let clean = false;
   let name: string | undefined;
   let action: "run" | "help" | "version" | "dump" = "run";
+  const ip4: string[] = [], ip6: string[] = [];
+  let vnet = false;
   for (const o of opts) {
     switch (o.name) {
       case "b": run.background = true; break;
@@ -71,11 +73,18 @@ export function parseSysjail(argv: string[]): { spec?: JailSpec; run: CliRunOpti
       case "limit": parseLimits(o.value!, limits); break;
       case "report": run.report = o.value!; break;
       case "policy-dump": action = "dump"; break;
+      case "4": ip4.push(o.value!); break;
+      case "6": ip6.push(o.value!); break;
+      case "vnet": vnet = true; break;
     }
   }
+  // FreeBSD's list: the first address is the one the wildcard and loopback become; duplicates go
+  const addrs = (xs: string[], fam: 4 | 6) => [...new Set(xs.map((a) => canonicalAddr(a, fam, vnet)))];
+  const net = { ip4: addrs(ip4, 4), ip6: addrs(ip6, 6), vnet };
   if (action !== "run") {
     const spec = baseSpec("/", "dump");
     spec.policy = policy;
+    Object.assign(spec, net);
     return { spec, run, action };
   }
   if (clean && !user) throw usageError("sysjail: -l needs -u or -U");
@@ -87,6 +96,7 @@ export function parseSysjail(argv: string[]): { spec?: JailSpec; run: CliRunOpti
   spec.policy = policy;
   spec.limits = limits;
   spec.cleanEnv = clean;
+  Object.assign(spec, net);
   spec.env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
   if (user) spec.user = user;
   if (name !== undefined) spec.name = name;
@@ -100,7 +110,8 @@ export async function sysjailMain(argv: string[]): Promise<number> {
   if (action === "version") { process.stdout.write(`sysjail ${VERSION} (helper protocol ${PROTOCOL})\n`); return 0; }
   if (action === "dump") {
     const { dumpPolicy } = await import("./policydump.js");
-    process.stdout.write(dumpPolicy(spec!));
+    const { dumpNet } = await import("../net/dump.js");
+    process.stdout.write(dumpPolicy(spec!) + dumpNet(spec!));
     return 0;
   }
   if (run.dryRun) {
@@ -108,6 +119,11 @@ export async function sysjailMain(argv: string[]): Promise<number> {
     const prep = await prepare(spec!, { stateDir: run.stateDir, debug: run.debug, detach: run.background, dryRun: true });
     process.stdout.write(`${JSON.stringify(planToJson(prep.plan), null, 2)}\n`);
     return 0;
+  }
+  if (process.getuid?.() !== 0 && (spec!.ip4.length || spec!.ip6.length)) {
+    const { findNetTool, rootlessNotice } = await import("../net/context.js");
+    const tool = findNetTool();
+    if (!tool || run.debug) process.stderr.write(`${rootlessNotice(tool)}\n`);
   }
   return run.background ? background(spec!, run) : foreground(spec!, run);
 }

@@ -78,3 +78,23 @@ export function parseLegacyArgs(argv: readonly string[]): ParamArg[] {
   out.push({ name: "command", op: "=", values: argv.slice(3), pos: argPos(3), raw: argv[3]! });
   return out;
 }
+
+/** The inverse of parseParamArgs: parameters as jail(8) arguments (false booleans as `noNAME`, command last). */
+export function formatParamArgs(params: Readonly<Record<string, string | string[] | boolean>>): string[] {
+  const out: string[] = [];
+  let command: string[] | undefined;
+  for (const [name, v] of Object.entries(params)) {
+    if (name === "command" && Array.isArray(v)) command = v;
+    else if (v === true) out.push(name);
+    else if (v === false) out.push(name.replace(/([^.]*)$/, "no$1"));
+    else if (typeof v === "string") out.push(`${name}=${v}`);
+    else {
+      const ref = lookupParam(name);
+      if (ref?.type === "param" && ref.info.splitComma && v.length && !v.some((x) => x.includes(","))) out.push(`${name}=${v.join(",")}`);
+      else if (v.length === 0) out.push(`${name}=`);
+      else for (const x of v) out.push(`${name}=${x}`);
+    }
+  }
+  if (command?.length) out.push(`command=${command[0]}`, ...command.slice(1));
+  return out;
+}

@@ -15,7 +15,7 @@ export {
 } from "./parser.js";
 export { PARAMS, lookupParam, sameParam, type ParamInfo, type ParamKind, type ParamRef } from "./params.js";
 export { findJailBlock, hasJail, resolveJail, resolveParams, type ParamValue, type ResolvedJail } from "./resolve.js";
-export { parseLegacyArgs, parseParamArgs, type ParamArg } from "./cli.js";
+export { formatParamArgs, parseLegacyArgs, parseParamArgs, type ParamArg } from "./cli.js";
 export {
   CREATE_STEPS,
   REMOVE_STEPS,

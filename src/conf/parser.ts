@@ -243,7 +243,7 @@ class Parser {
         throw confError(t.pos, `cannot read included file '${f}': ${code}`, name);
       }
       this.conf.files.push(f);
-      new Parser(this.conf, text, f, this.opts, [...this.stack, f]).parseFile();
+      new Parser(this.conf, text.replace(/^\uFEFF/, ""), f, this.opts, [...this.stack, f]).parseFile();
     }
   }
 }
@@ -255,7 +255,7 @@ export function parseJailConf(text: string, file: string, opts: ParseOptions = {
     readFile: opts.readFile ?? ((p) => readFileSync(p, "utf8")),
     glob: opts.glob ?? fsGlob,
   };
-  new Parser(conf, text, file, full, [file]).parseFile();
+  new Parser(conf, text.replace(/^\uFEFF/, ""), file, full, [file]).parseFile();
   return conf;
 }
 

@@ -62,7 +62,12 @@ class Evaluator {
     if (old.isVar !== isVar) {
       throw confError(pos, `variable '$${isVar ? name : old.name}' cannot have the same name as a parameter`, raw);
     }
-    if (old.immutable) throw confError(pos, `cannot redefine parameter '${old.name}' (set by the jail's name)`, raw);
+    if (old.immutable) {
+      const same = values.length === 1 && values[0]!.pieces.length === 1 && values[0]!.pieces[0]!.kind === "text" &&
+        values[0]!.pieces[0]!.text === (old.values[0]!.pieces[0] as { text: string }).text;
+      if (same && old.name === name) return;
+      throw confError(pos, `cannot redefine parameter '${old.name}' (set by the jail's name)`, raw);
+    }
     const append = values.length > 0 && (op === "+=" || (fromCli && old.fromCli));
     old.values = append ? [...old.values, ...values] : values;
     old.name = name;

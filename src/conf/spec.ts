@@ -64,8 +64,8 @@ export interface JailLifecycle {
 export interface ToSpecOptions {
   /** Reads mount.fstab files (default: the local filesystem). */
   readFile?: (path: string) => string;
-  /** Converts a raw limit ("256M", "10s") into the Limits number; when given, JailSpec.limits is filled. */
-  parseLimit?: (key: LimitKey, raw: string) => number;
+  /** Converts a raw limit ("256M", "10s") into the Limits number (undefined: unlimited); when given, JailSpec.limits is filled. */
+  parseLimit?: (key: LimitKey, raw: string) => number | undefined;
 }
 
 /** The result of paramsToSpec. */
@@ -223,7 +223,8 @@ export function paramsToSpec(resolved: ResolvedJail | Record<string, ParamValue>
     const parsed: Limits = {};
     for (const [k, raw] of Object.entries(limits) as [LimitKey, string][]) {
       try {
-        parsed[k] = opts.parseLimit(k, raw);
+        const n = opts.parseLimit(k, raw);
+        if (n !== undefined) parsed[k] = n;
       } catch (e) {
         throw confError(limitPos[k] ?? noPos(k), `bad ${k} limit: ${(e as Error).message}`, raw);
       }

@@ -7,10 +7,11 @@ import { lookupUser, type UserInfo } from "../host/users.js";
 import { idMapping } from "../plan/ids.js";
 import { planJail, type PlanContext } from "../plan/planner.js";
 import type { Plan } from "../plan/types.js";
-import { Registry, type Reservation } from "../registry/store.js";
+import { isAlive, Registry, type Reservation } from "../registry/store.js";
 import { stateDir } from "../registry/paths.js";
 import type { JailSpec } from "../spec/types.js";
 import { buildFilter } from "./filter.js";
+import { prepareNet } from "../net/context.js";
 import { planCgroups, type CgroupContext } from "../limits/plan.js";
 import { defaultBackend } from "../cgroup/select.js";
 
@@ -105,6 +106,10 @@ export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promis
       debug: (opts.debug ?? 0) >= 2,
       detach: opts.detach ?? false,
       staging: "/tmp",
+      net: prepareNet(spec, {
+        uid: facts.uid, jid: reservation.jid, dryRun: opts.dryRun,
+        others: opts.dryRun ? [] : registry.list().filter((e) => e.jid !== reservation.jid && isAlive(e)),
+      }),
     };
     return { plan: planJail(spec, ctx), facts, registry, reservation, user, cgroups };
   } catch (err) {

@@ -64,13 +64,30 @@ export function nsPids(pid: number): number[] | undefined {
   return m[1]!.trim().split(/\s+/).map(Number);
 }
 
-/** True when PID is the first process (pid 1) of a pid namespace nested below the caller's. */
+/** True when PID is the first process (pid 1) of a pid namespace nested below the caller's (its
+ * NSpid, shown from the caller's namespace down, has more than one level and ends in 1). */
 export function isNamespaceInit(pid: number): boolean {
   const ns = nsPids(pid);
-  if (!ns || ns.length < 2 || ns[ns.length - 1] !== 1) return false;
-  const own = pidNamespace("self");
-  const its = pidNamespace(pid);
-  return own !== undefined && its !== undefined && own !== its;
+  return ns !== undefined && ns.length >= 2 && ns[ns.length - 1] === 1;
+}
+
+/** Parent pid of a process (from /proc/PID/stat), or undefined. */
+export function parentOf(pid: number): number | undefined {
+  const f = statFields(pid);
+  return f ? Number(f[1]) : undefined;
+}
+
+/** The pid namespace whose first process is INITPID. The init itself is not dumpable (its memory
+ * belongs to the host), so a caller without CAP_SYS_PTRACE on the host learns it from a child. */
+export function jailNamespace(initPid: number): string | undefined {
+  const direct = pidNamespace(initPid);
+  if (direct) return direct;
+  for (const p of allPids()) {
+    if (p === initPid || parentOf(p) !== initPid) continue;
+    const ns = pidNamespace(p);
+    if (ns && nsPids(p)?.length === nsPids(initPid)?.length) return ns;
+  }
+  return undefined;
 }
 
 /** Host pids of every process in the /proc of this pid namespace. */
@@ -116,10 +133,11 @@ export function procInfo(pid: number): ProcInfo | undefined {
 
 /** The live processes of the pid namespace whose init is INITPID (itself included), by jail pid. */
 export function namespaceProcesses(initPid: number): ProcInfo[] {
-  const ns = pidNamespace(initPid);
-  if (!ns) return [];
+  const ns = jailNamespace(initPid);
+  const pids = new Set(ns ? pidsInNamespace(ns) : []);
+  pids.add(initPid);
   const out: ProcInfo[] = [];
-  for (const p of pidsInNamespace(ns)) {
+  for (const p of pids) {
     const info = procInfo(p);
     if (info) out.push(info);
   }

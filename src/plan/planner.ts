@@ -2,6 +2,9 @@
 import type { HostFacts } from "../host/facts.js";
 import type { UserInfo } from "../host/users.js";
 import type { JailSpec } from "../spec/types.js";
+import type { NetContext } from "../net/context.js";
+import { netMode } from "../net/mode.js";
+import { netOps } from "../net/plan.js";
 import { capMask, FORBIDDEN_CAPS, jailCaps } from "./caps.js";
 import { devOps, extraMountOps, procOps, RULESET4_DEVICES, sysOps, type RootLayout } from "./fs.js";
 import { idMapOps, idMapping, type IdMapping } from "./ids.js";
@@ -44,6 +47,8 @@ export interface PlanContext {
   detach: boolean;
   /** Where the helper attaches the root before pivot_root (a host directory). */
   staging: string;
+  /** The jail's network as prepareNet (src/net) found the host; needed when the spec has addresses. */
+  net?: NetContext | undefined;
 }
 
 /** The environment the command gets. -l cleans it to what sysjail(1) and jail(8) list. */
@@ -59,26 +64,31 @@ export function commandEnv(spec: JailSpec, user: UserInfo | undefined): Record<s
   return env;
 }
 
-function cloneFlags(spec: JailSpec): number {
+function cloneFlags(spec: JailSpec, uid: number): number {
   let f = NS.CLONE_NEWUSER | NS.CLONE_NEWPID | NS.CLONE_NEWNS | NS.CLONE_NEWUTS | NS.CLONE_NEWIPC | NS.CLONE_NEWCGROUP;
-  if (ownNetns(spec)) f |= NS.CLONE_NEWNET;
+  if (ownNetns(spec, uid)) f |= NS.CLONE_NEWNET;
   return f;
 }
 
-/** A jail has its own network namespace unless it has addresses on the shared stack. */
-export function ownNetns(spec: JailSpec): boolean {
-  return spec.vnet || (spec.ip4.length === 0 && spec.ip6.length === 0);
+/** A jail has its own network namespace unless it has addresses on the shared stack (which needs
+ * root: a rootless caller's addresses live in a private namespace; see src/net/mode.ts). */
+export function ownNetns(spec: JailSpec, uid = 0): boolean {
+  return netMode(spec, uid) !== "shared";
 }
 
 /** The plan that starts a jail. */
 export function planJail(spec: JailSpec, ctx: PlanContext): Plan {
   const ids: IdMapping = idMapping(ctx.facts);
-  const netns = ownNetns(spec);
+  const netns = ownNetns(spec, ctx.facts.uid);
+  const mode = netMode(spec, ctx.facts.uid);
+  if (mode !== "none" && ctx.net?.mode !== mode) throw new Error(`planJail: a jail with addresses needs ctx.net for mode ${mode} (prepareNet)`);
+  const net = netOps(spec, ctx.net ?? { mode }, { cgroupOps: ctx.cgroupOps });
   const ops: PlanOp[] = [];
-  ops.push(op("clone", [cloneFlags(spec)], "user, pid, mount, uts, ipc, cgroup (and net) namespaces"));
+  ops.push(op("clone", [cloneFlags(spec, ctx.facts.uid)], "user, pid, mount, uts, ipc, cgroup (and net) namespaces"));
   for (const f of ctx.stateFiles) ops.push(op("stateFile", [f]));
   if (spec.limits.wall !== undefined) ops.push(op("wallLimit", [Math.ceil(spec.limits.wall)]));
   ops.push(...(ctx.cgroupOps ?? []));
+  ops.push(...net.host);
   ops.push(...idMapOps(ids));
   // A root-owned jail root, for a root caller, is shown to jail root as its own through an
   // idmapped mount; "/" never is (jail root must not own the host's files).
@@ -101,7 +111,8 @@ export function planJail(spec: JailSpec, ctx: PlanContext): Plan {
   ops.push(...extraMountOps(spec.mounts));
   ops.push(op("pivot", [], "pivot_root into the jail; the old root is detached"));
   ops.push(op("hostname", [spec.hostname]));
-  if (netns) ops.push(op("loUp", [], "only loopback in the jail's network namespace"));
+  if (netns) ops.push(op("loUp", [], "loopback in the jail's network namespace"));
+  ops.push(...net.init);
   if (spec.command && spec.command.length > 0) ops.push(...commandOps(spec, ctx, ids));
   let flags = 0;
   if (ctx.debug) flags |= PlanFlag.debug;

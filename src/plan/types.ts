@@ -2,7 +2,7 @@
 // The op codes are the ones in native/src/proto.h; keep both in step and bump PROTOCOL on change.
 
 /** Protocol version spoken with the C helper (native/src/proto.h SJ_PROTO). */
-export const PROTOCOL = 1;
+export const PROTOCOL = 2;
 
 /** Operation codes, as in native/src/proto.h. */
 export const OpCode = {
@@ -43,6 +43,15 @@ export const OpCode = {
   exec: 35,
   enter: 36,
   umask: 37,
+  bpfMap: 38,
+  bpfProg: 39,
+  vnetLink: 40,
+  hostAddr: 41,
+  hostRoute: 42,
+  netHelper: 43,
+  jailAddr: 44,
+  jailRoute: 45,
+  bpfUpdate: 46,
 } as const;
 
 export type OpName = keyof typeof OpCode;

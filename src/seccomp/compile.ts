@@ -4,6 +4,7 @@ import { assemble, type Assembled } from "./assemble.js";
 import { actionValue, DATA, encode, MAX_INSNS, RET, retName as namer } from "./bpf.js";
 import { Graph, type DagNode, type NormCondition, type Region } from "./dag.js";
 import type { AbiMode, AbiName, Action, CompiledFilter, Rule, Target } from "./types.js";
+import { buildChain } from "./specialize.js";
 import { checkRules, conditionKey, normalize, policyError } from "./validate.js";
 
 const ENOSYS = 38;
@@ -124,10 +125,7 @@ function numberSearch(g: Graph, abiPlans: AbiPlan[], rules: readonly Rule[], dfl
       let sub = subs.get(key);
       if (!sub) {
         const region = g.region(`${plan.abi.name} ${callName(plan.abi, nr)}: argument checks`);
-        const ret = (a: Action) => { const k = actionValue(a); return g.ret(region, k, () => namer(k)); };
-        let node: DagNode = ret(d.fallback);
-        for (const e of d.chain) node = g.condition(region, e.cond, ret(e.action), node);
-        sub = { node, region };
+        sub = { node: buildChain(g, region, { fallback: d.fallback, entries: d.chain }), region };
         subs.set(key, sub);
       } else {
         sub.region.title = sub.region.title.replace(/: argument checks$/, `, ${callName(plan.abi, nr)}: argument checks`);
@@ -136,7 +134,7 @@ function numberSearch(g: Graph, abiPlans: AbiPlan[], rules: readonly Rule[], dfl
     }
   }
   // segments over the whole 32-bit number space
-  const baseEnd = main.abi.name === "x86_64" ? X32_BIT - 1 : 0xffffffff;
+  const baseEnd = abiPlans.some((p) => p.role === "x32") ? X32_BIT - 1 : 0xffffffff;
   const segs: Segment[] = [];
   const push = (start: number, end: number, leaf: Leaf) => {
     const last = segs[segs.length - 1];

@@ -90,7 +90,7 @@ export function listing(c: Compilation, source: string): string {
   const header = [
     `; sysjail seccomp-BPF filter for ${c.machine.name} hosts (system call tables from Linux ${native.kernel})`,
     `; policy: ${source}`,
-    "; ABIs, told apart by seccomp_data.arch (AUDIT_ARCH) and, for x32, by the number:",
+    `; ABIs, told apart by seccomp_data.arch (AUDIT_ARCH)${c.machine.x32 ? " and, for x32, by the number" : ""}:`,
     ...c.plans.map(abiLine),
     ";   any other arch: the process is killed",
     `; calls no rule names: ${retName(actionValue(c.defaultAction))}`,

@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { Exit, SysjailError } from "../errors.js";
 import type { PolicyOptions } from "../spec/types.js";
 import { compileRules, type Compilation } from "./compile.js";
-import { defaultPolicyText, FRAGMENTS } from "./default-policy.js";
+import { FRAGMENTS } from "./default-policy.js";
 import { listing } from "./disasm.js";
 import { parsePolicyFile } from "./parser.js";
 import type { CompiledFilter, Rule, Target } from "./types.js";

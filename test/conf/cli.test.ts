@@ -1,6 +1,7 @@
+// Tests: jail(8) command-line parameter forms.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseLegacyArgs, parseParamArgs } from "../../src/conf/index.js";
+import { formatParamArgs, parseLegacyArgs, parseParamArgs, resolveParams } from "../../src/conf/index.js";
 import { throwsConf } from "./helpers.js";
 
 const short = (argv: string[]) => parseParamArgs(argv).map((a) => [a.name, a.op, a.values]);
@@ -48,4 +49,14 @@ test("the old form: path hostname ip[,ip] command ...", () => {
   ]);
   assert.deepEqual(parseLegacyArgs(["/r", "lg", "-", "/probe", "hostname"]).map((x) => x.name), ["path", "host.hostname", "command"]);
   throwsConf(() => parseLegacyArgs(["/r", "h", "-"]), "command line argument 3: expected: path hostname ip[,ip...] command ... near '/r h -'");
+});
+
+test("formatParamArgs turns a parameter set back into arguments that parse to the same set", () => {
+  const argv = ["name=web", "persist", "allow.noraw_sockets", "ip4.addr=10.0.0.1,10.0.0.2", "mount=/a /jails/a nullfs ro 0 0",
+    "mount=/b /jails/b nullfs ro 0 0", "meta=tag=blue", "exec.start=", "path=/jails", "command=/bin/sh", "-c", "echo a, b"];
+  const p1 = resolveParams(parseParamArgs(argv)).params;
+  const back = formatParamArgs(p1);
+  assert.deepEqual(back, argv);
+  assert.deepEqual(resolveParams(parseParamArgs(back)).params, p1);
+  assert.deepEqual(formatParamArgs({ "ip4.addr": [], depend: ["a,b", "c"] }), ["ip4.addr=", "depend=a,b", "depend=c"]);
 });

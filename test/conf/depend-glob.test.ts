@@ -1,3 +1,4 @@
+// Tests: depend ordering, fnmatch and the filesystem glob.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";

@@ -1,3 +1,4 @@
+// Tests: devfs.rules parsing, ruleset evaluation and the built-in Linux rulesets.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { BUILTIN_DEVFS_RULES, devfsNodes, evalDevfsRuleset, linuxDevType, parseDevfsRules } from "../../src/conf/index.js";

@@ -1,3 +1,4 @@
+// Tests: docs/JAIL_CONF.md stays in step with the parameter table.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
@@ -7,7 +8,8 @@ import { PARAMS, RCTL_RESOURCES, builtinDevfsRules } from "../../src/conf/index.
 
 function docs(): string {
   let d = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(d, "package.json"))) d = dirname(d);
+  while (!existsSync(join(d, "package.json")) && dirname(d) !== d) d = dirname(d);
+  if (!existsSync(join(d, "docs", "JAIL_CONF.md"))) d = process.cwd();
   return readFileSync(join(d, "docs", "JAIL_CONF.md"), "utf8");
 }
 

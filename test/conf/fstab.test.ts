@@ -1,3 +1,4 @@
+// Tests: fstab(5) lines as MountSpec, with jail-relative targets.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { jailTarget, parseFstab, parseFstabLine } from "../../src/conf/index.js";

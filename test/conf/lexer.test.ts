@@ -1,3 +1,4 @@
+// Tests: jail.conf tokenizer: words, quoting, escapes, variables, comments, positions and lexical errors.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Lexer, type Token } from "../../src/conf/index.js";

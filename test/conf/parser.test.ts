@@ -1,3 +1,4 @@
+// Tests: jail.conf parser: blocks, wildcards, global statements, .include and syntax errors.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { listJails, parseJailConf, wildJailMatch, isWildJailName, type JailConf } from "../../src/conf/index.js";
@@ -30,6 +31,10 @@ test("jail blocks, global statements and wildcard blocks in file order", () => {
 test("statements without '=' and empty blocks", () => {
   const conf = parseJailConf(`a { persist true; exec.start "sh /etc/rc"; }\nb {}\n"quoted name" { }`, "j.conf");
   assert.deepEqual(outline(conf), ["a: persisttrue exec.start\"sh /etc/rc\"", "b: ", "quoted name: "]);
+});
+
+test("a byte-order mark at the start of a file is skipped", () => {
+  assert.deepEqual(listJails(parseJailConf("\uFEFFweb { persist; }", "j.conf")), ["web"]);
 });
 
 test("variables are statements with isVar", () => {

@@ -1,3 +1,4 @@
+// Tests: Per-jail evaluation: statement order, wildcards, variables, booleans, types, meta/env, command-line overrides.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { hasJail, parseJailConf, parseParamArgs, resolveJail, resolveParams } from "../../src/conf/index.js";
@@ -88,6 +89,7 @@ test("the jail's name parameter cannot be redefined; a jid block may set a name"
   throwsConf(() => params("web { name = other; }", "web"), "j.conf:1:7: cannot redefine parameter 'name' (set by the jail's name) near 'name'");
   throwsConf(() => params("* { name = x; }\nweb {}", "web"), "j.conf:1:5: cannot redefine parameter 'name' (set by the jail's name) near 'name'");
   assert.deepEqual(params("9 { name = nine; }", "9"), { jid: "9", name: "nine" });
+  assert.deepEqual(params("web { persist; }", "web", ["name=web"]), { name: "web", persist: true });
 });
 
 test("variable errors: undefined, loops, valueless, clashing with parameters", () => {

@@ -1,3 +1,4 @@
+// Tests: paramsToSpec: JailSpec and JailLifecycle from resolved parameters.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { defaultPolicy } from "../../src/spec/types.js";

@@ -18,6 +18,13 @@ function randValue(r: Rng): bigint {
 }
 
 function randCondition(r: Rng, depth: number, seen: bigint[]): Condition {
+  if (r.chance(0.2)) {
+    // several constants on one argument: what makes the compiler split a chain on that argument
+    const arg = r.int(3), width = r.pick<ArgWidth>([16, 32, 32]);
+    const op = r.pick<CompareOp>(["==", "==", "!="]);
+    const list = Array.from({ length: 3 + r.int(4) }, () => { const v = r.chance(0.5) ? BigInt(r.int(40)) : randValue(r); seen.push(v); return { arg, width, op, value: v }; });
+    return op === "==" ? { or: list } : { and: list };
+  }
   if (depth > 0 && r.chance(0.35)) {
     const n = 1 + r.int(3);
     const parts = Array.from({ length: n }, () => randCondition(r, depth - 1, seen));

@@ -1,0 +1,98 @@
+// jexec(8): jexec [-l] [-d dir] [-e name=value ...] [-u user | -U user] jail [command ...]
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { SysjailError, Exit, usageError } from "../errors.js";
+import type { HelperRun } from "../helper/launch.js";
+import { hostFacts } from "../host/facts.js";
+import { enterContext, enterEnv, enterStatus, jailRootDir, planEnter, resolveEnterUser, runEnter } from "../manage/enter.js";
+import { findJail } from "../manage/locate.js";
+import { getopt } from "./getopt.js";
+
+const USAGE = `usage: jexec [-l] [-d dir] [-e name=value ...] [-u user | -U user] jail [command ...]
+  Runs COMMAND (default: the user's shell) in the running jail JAIL (jid or name), with the jail's
+  root, namespaces, system-call policy, capabilities, no_new_privs and limits.
+  -l  clean environment (HOME, SHELL, USER, TERM, PATH), starting in the user's home
+  -d  working directory in the jail (default /)
+  -e  set a variable in the command's environment (repeatable)
+  -u  run as this user of the host's user database   -U  ... of the jail's user database`;
+
+/** Parsed jexec command line. */
+export interface JexecArgs {
+  jail: string;
+  command: string[];
+  clean: boolean;
+  cwd?: string | undefined;
+  env: Record<string, string>;
+  user?: { name: string; from: "host" | "jail" } | undefined;
+}
+
+/** Parses jexec's command line ("help" for -h). */
+export function parseJexec(argv: string[]): JexecArgs | "help" {
+  const { opts, rest } = getopt("jexec", argv, { flags: "lhn", withValue: "deuU", longFlags: ["help"] });
+  let clean = false;
+  let cwd: string | undefined;
+  const env: Record<string, string> = {};
+  let user: JexecArgs["user"];
+  for (const o of opts) {
+    switch (o.name) {
+      case "h": case "help": return "help";
+      case "n": break; // FreeBSD: accepted, unused
+      case "l": clean = true; break;
+      case "d": cwd = o.value!; break;
+      case "e": {
+        const eq = o.value!.indexOf("=");
+        if (eq <= 0) throw usageError(`jexec: -e ${o.value}: expected name=value`);
+        env[o.value!.slice(0, eq)] = o.value!.slice(eq + 1);
+        break;
+      }
+      case "u": case "U":
+        if (user && user.from !== (o.name === "u" ? "host" : "jail")) throw usageError("jexec: -u and -U cannot be used together");
+        user = { name: o.value!, from: o.name === "u" ? "host" : "jail" };
+        break;
+    }
+  }
+  if (rest.length < 1) throw usageError("usage: jexec [-l] [-d dir] [-e name=value ...] [-u user | -U user] jail [command ...]");
+  if (cwd !== undefined && !cwd.startsWith("/")) throw usageError(`jexec: -d ${cwd}: must be an absolute path in the jail`);
+  const [jail, ...command] = rest as [string, ...string[]];
+  return { jail, command, clean, cwd, env, user };
+}
+
+/** The jexec tool: resolves to the command's exit status (128+signal when it was killed). */
+export async function jexecMain(argv: string[]): Promise<number> {
+  const a = parseJexec(argv);
+  if (a === "help") { process.stdout.write(`${USAGE}\n`); return 0; }
+  const ref = findJail("jexec", a.jail);
+  const { entry } = ref;
+  const user = resolveEnterUser(entry, a.user?.name, a.user?.from ?? "jail");
+  if (!user) {
+    const where = a.user?.from === "host" ? "the host's" : "the jail's";
+    throw new SysjailError(`jexec: ${a.user?.name}: no such user in ${where} user database`, { code: "ENOUSER", phase: "usage", exitCode: Exit.noUser });
+  }
+  // the shell: the jail's passwd for -U and jail root; a host user's shell may not exist in the jail
+  const shell = a.user?.from === "host" ? "/bin/sh" : user.shell || "/bin/sh";
+  const argvIn = a.command.length ? a.command : [shell];
+  const home = user.home || "/";
+  const cwd = a.cwd ?? (a.clean && existsSync(join(jailRootDir(entry), home)) ? home : "/");
+  const facts = hostFacts();
+  const ctx = await enterContext(entry, ref.dirOwner, facts);
+  const plan = planEnter(entry, { argv: argvIn, user, env: enterEnv(process.env, a.clean, user, a.env), cwd }, ctx);
+  // root entering a user's jail: the host's supplementary groups must not come along (a rootless
+  // jail cannot set its own), so the entered process holds exactly what the jail's processes hold
+  if (facts.uid === 0 && ctx.ids.rootless) process.setgroups?.([]);
+  let helper: HelperRun | undefined;
+  const forward = (sig: NodeJS.Signals) => () => helper?.child.kill(sig);
+  const onInt = () => undefined; // the terminal's ^C reaches the command itself
+  const onTerm = forward("SIGTERM");
+  const onHup = forward("SIGHUP");
+  process.on("SIGINT", onInt);
+  process.on("SIGTERM", onTerm);
+  process.on("SIGHUP", onHup);
+  try {
+    const ev = await runEnter(plan, "inherit", entry.path, (h) => (helper = h));
+    return enterStatus(ev);
+  } finally {
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
+    process.off("SIGHUP", onHup);
+  }
+}

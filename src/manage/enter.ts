@@ -1,0 +1,192 @@
+// Entering a running jail (jexec, jail -m, exec.stop): the enter plan, built from the registry entry.
+import type { StdioOptions } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { defaultBackend } from "../cgroup/select.js";
+import { CGROUP_KEYS } from "../cgroup/none.js";
+import type { CgroupPaths } from "../cgroup/types.js";
+import { SysjailError, Exit } from "../errors.js";
+import { HelperRun, stepError, type ExitEvent } from "../helper/launch.js";
+import { hostFacts, type HostFacts } from "../host/facts.js";
+import { lookupUser, type UserInfo } from "../host/users.js";
+import { buildFilter } from "../jail/filter.js";
+import { fallbackRlimits } from "../limits/rlimit.js";
+import { idMapping, type IdMapping } from "../plan/ids.js";
+import { commandEnv, commandOps, NS, ownNetns } from "../plan/planner.js";
+import { op, type Plan, type PlanOp } from "../plan/types.js";
+import { stateDir } from "../registry/paths.js";
+import type { JailEntry } from "../registry/types.js";
+import { processStart } from "../registry/store.js";
+import type { JailSpec } from "../spec/types.js";
+import { jailNamespace, pidNamespace, pidsInNamespace, statFields } from "./proc.js";
+import { trustedCgroups } from "./cgroups.js";
+
+/** The namespaces a process joins to be in the jail: all of the jail's own. */
+export function enterNsFlags(spec: JailSpec): number {
+  let f = NS.CLONE_NEWUSER | NS.CLONE_NEWNS | NS.CLONE_NEWPID | NS.CLONE_NEWUTS | NS.CLONE_NEWIPC | NS.CLONE_NEWCGROUP;
+  if (ownNetns(spec)) f |= NS.CLONE_NEWNET;
+  return f;
+}
+
+/** The jail's id mapping as recorded (root entering a user's jail must use the user's map). */
+export function entryIdMapping(entry: JailEntry, facts: HostFacts): IdMapping {
+  const m = /^\s*0\s+(\d+)\s+(\d+)\s*$/.exec(entry.idmap?.uidMap ?? "");
+  if (!m) return idMapping(facts);
+  const rootless = entry.idmap.rootless;
+  return {
+    uidMap: entry.idmap.uidMap,
+    gidMap: entry.idmap.gidMap,
+    setgroups: rootless ? "deny" : "allow",
+    count: Number(m[2]),
+    hostBase: Number(m[1]),
+    rootless,
+  };
+}
+
+/** What to run in the jail and how. */
+export interface EnterRequest {
+  /** The command's argv (argv[0] is looked up on the jail's PATH). */
+  argv: string[];
+  /** The user (undefined: jail root). */
+  user?: UserInfo | undefined;
+  /** Exactly the command's environment. */
+  env: Record<string, string>;
+  /** Working directory inside the jail. */
+  cwd: string;
+}
+
+/** What the enter plan needs besides the request; gathered by enterContext. */
+export interface EnterContext {
+  ids: IdMapping;
+  filter?: { program: Uint8Array; flags: number } | undefined;
+  rlimits?: [number, number | bigint, number | bigint][] | undefined;
+  /** cgroupAttach ops for the jail's cgroups. */
+  attach: PlanOp[];
+  /** The process whose namespaces are joined (default: the jail's init). */
+  target?: EnterTarget | undefined;
+}
+
+/** A process of the jail to join the namespaces of, pinned by its start time. */
+export interface EnterTarget { pid: number; start: number }
+
+/** Whom to join: the jail's init when the caller may (root), else its oldest process that is
+ * verifiably in the jail's pid namespace. The init is not dumpable (its memory belongs to the
+ * host), so the kernel lets only a caller with CAP_SYS_PTRACE on the host open it for setns. */
+export function enterTarget(entry: JailEntry): EnterTarget {
+  const init = { pid: entry.initPid, start: entry.initStart };
+  if (pidNamespace(entry.initPid)) return init;
+  const ns = jailNamespace(entry.initPid);
+  for (const p of ns ? pidsInNamespace(ns).sort((a, b) => a - b) : []) {
+    const start = processStart(p);
+    if (start !== undefined && statFields(p)?.[0] !== "Z" && pidNamespace(p) === ns) return { pid: p, start };
+  }
+  throw new SysjailError("sysjail: this jail has no process you may join (only root can enter a jail whose only process is its init)", {
+    code: "EPERM", phase: "runtime", exitCode: Exit.noPerm,
+  });
+}
+
+/** Jail root as a user record, so the command phase sets uid and gid 0 explicitly. */
+export const JAIL_ROOT: UserInfo = { name: "root", uid: 0, gid: 0, groups: [], home: "/root", shell: "/bin/sh" };
+
+/** The plan that runs REQ in the jail with exactly the policy of the jail's own processes. Pure. */
+export function planEnter(entry: JailEntry, req: EnterRequest, ctx: EnterContext): Plan {
+  const spec: JailSpec = { ...entry.spec, env: req.env, cleanEnv: false, cwd: req.cwd, command: req.argv };
+  let cmd: PlanOp[];
+  try {
+    cmd = commandOps(spec, { user: req.user ?? JAIL_ROOT, filter: ctx.filter, rlimits: ctx.rlimits }, ctx.ids, req.argv);
+  } catch (err) {
+    if (err instanceof RangeError) throw new SysjailError(`sysjail: ${err.message}`, { code: "ENOUSER", phase: "usage", exitCode: Exit.noUser });
+    throw err;
+  }
+  const t = ctx.target ?? { pid: entry.initPid, start: entry.initStart };
+  return {
+    mode: "enter",
+    flags: 0,
+    ops: [op("enter", [t.pid, t.start, enterNsFlags(entry.spec)], "join the jail's namespaces"), ...ctx.attach, ...cmd],
+  };
+}
+
+/** The plan of `jail -m host.hostname=...`: join the user and UTS namespaces, set the names. Pure. */
+export function planSetNames(entry: JailEntry, names: { hostname?: string | undefined; domainname?: string | undefined }, target?: EnterTarget): Plan {
+  const t = target ?? { pid: entry.initPid, start: entry.initStart };
+  const ops: PlanOp[] = [op("enter", [t.pid, t.start, NS.CLONE_NEWUSER | NS.CLONE_NEWUTS])];
+  if (names.hostname !== undefined) ops.push(op("hostname", [names.hostname]));
+  if (names.domainname !== undefined) ops.push(op("domainname", [names.domainname]));
+  return { mode: "enter", flags: 0, ops };
+}
+
+/** The environment of an entered command: the caller's (or -l's clean one) plus -e settings. */
+export function enterEnv(base: Record<string, string | undefined>, clean: boolean, user: UserInfo, extra: Record<string, string>): Record<string, string> {
+  const own = Object.fromEntries(Object.entries(base).filter((e): e is [string, string] => e[1] !== undefined));
+  const env = clean
+    ? commandEnv({ cleanEnv: true, env: own.TERM !== undefined ? { TERM: own.TERM } : {} } as JailSpec, user)
+    : own;
+  return { ...env, ...extra };
+}
+
+/** rlimit stand-ins the jail's own processes got for cgroup limits its cgroups do not enforce. */
+export function entryRlimits(entry: JailEntry): [number, number | bigint, number | bigint][] {
+  const controllerOf: Record<string, string> = { memory: "memory", swap: "memory", pids: "pids", cpu: "cpuacct", cores: "cpu", cpuShares: "cpu" };
+  const have = entry.cgroups ?? {};
+  // a cgroup v2 directory holds every controller; v1 has one directory per hierarchy
+  const unified = Object.values(have).some((d) => existsSync(join(d, "cgroup.controllers")));
+  const unenforced = CGROUP_KEYS.filter((k) => entry.spec.limits[k] !== undefined && !(unified || have[controllerOf[k] ?? ""]));
+  return fallbackRlimits(entry.spec.limits, unenforced).ops.map((o) => {
+    const [res, soft, hard] = o.args.map(String);
+    return [Number(res), BigInt(soft ?? 0), BigInt(hard ?? 0)];
+  });
+}
+
+/** Looks up the entered user: -u in the host's database, -U (or jail root) in the jail's. */
+export function resolveEnterUser(entry: JailEntry, name: string | undefined, from: "host" | "jail"): UserInfo | undefined {
+  if (name === undefined) return lookupUser("root", jailRootDir(entry)) ?? JAIL_ROOT;
+  return lookupUser(name, from === "host" ? "/" : jailRootDir(entry));
+}
+
+/** The jail's root as the host can read it: through its init (the jail's own mounts), else its path. */
+export function jailRootDir(entry: JailEntry): string {
+  const viaInit = `/proc/${entry.initPid}/root`;
+  return existsSync(join(viaInit, ".")) ? viaInit : entry.path;
+}
+
+/** Gathers the filter, rlimits, id mapping and cgroup attach ops of a jail for planEnter. */
+export async function enterContext(entry: JailEntry, dirOwner: number, facts: HostFacts = hostFacts()): Promise<EnterContext> {
+  const paths = trustedCgroups(entry, dirOwner) as CgroupPaths;
+  return {
+    ids: entryIdMapping(entry, facts),
+    // the filter cache of the caller's own state directory: nobody else can plant a program there
+    filter: await buildFilter(entry.spec, facts.arch, join(stateDir(), "cache")),
+    rlimits: entryRlimits(entry),
+    attach: Object.keys(paths).length ? defaultBackend().attachOps(paths) : [],
+    target: enterTarget(entry),
+  };
+}
+
+/** Runs an enter plan through the helper; resolves to its exit report (throws on a setup error). */
+export async function runEnter(plan: Plan, stdio: StdioOptions, jailPath: string, onStart?: (h: HelperRun) => void): Promise<ExitEvent> {
+  const h = new HelperRun(plan, stdio, false);
+  onStart?.(h);
+  let error: SysjailError | undefined;
+  for (;;) {
+    const ev = await h.next();
+    if (!ev) break;
+    if (ev.ev === "error") error ??= stepError(ev, jailPath);
+    else if (ev.ev === "exit") {
+      if (error) throw error;
+      return ev;
+    }
+  }
+  if (error) {
+    if (error.errno === 3 && error.step === "enter") {
+      throw new SysjailError("sysjail: the jail ended before it could be entered", { code: "ESRCH", phase: "runtime", exitCode: 1 });
+    }
+    throw error;
+  }
+  throw new SysjailError("sysjail: the helper ended without a report", { code: "EPIPE", phase: "runtime", exitCode: Exit.software });
+}
+
+/** The exit status of an entered command: its own, or 128+signal. */
+export function enterStatus(ev: ExitEvent): number {
+  if (ev.cmdSignal > 0) return 128 + ev.cmdSignal;
+  return ev.cmdCode >= 0 ? ev.cmdCode : 1;
+}

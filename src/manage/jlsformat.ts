@@ -1,0 +1,193 @@
+// jls output: FreeBSD's default table, -N, -v, parameter lists (-n, -q, -h, -s) and libxo JSON. Pure.
+import type { JailEntry } from "../registry/types.js";
+import { allParams, jailsysParent, lookupParam, noName, valueText, type ParamDef, type ParamValue } from "./params.js";
+
+/** What jls prints, from its flags (FreeBSD's PRINT_* bits, as booleans). */
+export interface JlsFormat {
+  /** -v: the multi-line layout (only without parameter operands). */
+  verbose: boolean;
+  /** -N: names instead of jids in the default table. */
+  names: boolean;
+  /** -h: a header line of parameter names. */
+  header: boolean;
+  /** -n: name=value pairs. */
+  nameval: boolean;
+  /** -q: quote values with spaces, quotes, or nothing in them. */
+  quoted: boolean;
+  /** -s: only what jail -c takes back. */
+  skip: boolean;
+  /** Parameter operands (empty: the table, or "all" with -h/-n). */
+  params: string[];
+}
+
+/** The layout a format selects. */
+export function layoutOf(f: JlsFormat): "table" | "verbose" | "params" {
+  if (f.params.length > 0 || f.header || f.nameval) return "params";
+  return f.verbose ? "verbose" : "table";
+}
+
+/** Cuts S to at most N bytes without splitting a character (C's %.Ns on UTF-8 text). */
+export function cut(s: string, n: number): string {
+  if (Buffer.byteLength(s) <= n) return s;
+  let out = "";
+  for (const ch of s) {
+    if (Buffer.byteLength(out + ch) > n) break;
+    out += ch;
+  }
+  return out;
+}
+
+/** C's %-W.Ws: cut to W bytes, then padded with spaces to W. */
+export function fit(s: string, w: number): string {
+  const c = cut(s, w);
+  return c + " ".repeat(Math.max(0, w - Buffer.byteLength(c)));
+}
+
+function padLeft(s: string, w: number): string {
+  return " ".repeat(Math.max(0, w - s.length)) + s;
+}
+
+/** The default table's header line (with -N: the name layout). */
+export function tableHeader(names: boolean): string {
+  if (names) return ` ${fit("JID", 15)} ${fit("IP Address", 15)} ${fit("Hostname", 29)} Path`;
+  return `${padLeft("JID", 6)}  IP Address${" ".repeat(6)}Hostname${" ".repeat(22)}Path`;
+}
+
+/** One row of the default table: jid (or name), first IPv4 address, hostname, path. */
+export function tableRow(e: JailEntry, names: boolean): string {
+  const rest = `${fit(e.ip4[0] ?? "", 15)} ${fit(e.hostname, 29)} ${cut(e.path, 74)}`;
+  return names ? ` ${e.name.padEnd(15)} ${rest}` : `${padLeft(String(e.jid), 6)}  ${rest}`;
+}
+
+/** The -v header: JID/Hostname/Path, Name/State, then the addresses. */
+export function verboseHeader(): string[] {
+  return [
+    `   JID  Hostname${" ".repeat(22)}Path`,
+    `${" ".repeat(8)}Name${" ".repeat(26)}State`,
+    `${" ".repeat(8)}IP Address(es)`,
+  ];
+}
+
+/** One jail in the -v layout. */
+export function verboseRows(e: JailEntry): string[] {
+  return [
+    `${padLeft(String(e.jid), 6)}  ${fit(e.hostname, 29)} ${cut(e.path, 74)}`,
+    `${" ".repeat(8)}${fit(e.name, 29)} ACTIVE`,
+    ...[...e.ip4, ...e.ip6].map((a) => `${" ".repeat(8)}${a}`),
+  ];
+}
+
+/** The parameters to print for these jails: the operands, or `all` (with every jail's meta keys). */
+export function paramList(f: JlsFormat, jails: JailEntry[], unknown: (name: string) => never): ParamDef[] {
+  const names = f.params.length ? f.params : ["all"];
+  const out: ParamDef[] = [];
+  const seen = new Set<string>();
+  const add = (d: ParamDef) => {
+    if (!seen.has(d.name)) { seen.add(d.name); out.push(d); }
+  };
+  for (const n of names) {
+    if (n === "all") {
+      const byName = new Map<string, ParamDef>();
+      for (const j of jails.length ? jails : [undefined]) {
+        for (const d of j ? allParams(j) : allParams(emptyMetaJail)) byName.set(d.name, d);
+      }
+      const all = [...byName.values()];
+      const top = all.filter((d) => !d.name.includes("."));
+      const dotted = all.filter((d) => d.name.includes(".")).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      // the fixed top-level list keeps its order; dotted names are sorted as FreeBSD's sort_param does
+      [...top, ...dotted].forEach(add);
+      continue;
+    }
+    const d = lookupParam(n);
+    if (!d) unknown(n);
+    add(d!);
+  }
+  return out;
+}
+
+const emptyMetaJail = { spec: { meta: {} } } as unknown as JailEntry;
+
+function isEmpty(v: ParamValue): boolean {
+  return v === "" || (Array.isArray(v) && v.length === 0);
+}
+
+/** FreeBSD's quoting: "..." around values with ' or blanks, '...' around values with ". */
+export function quoteValue(s: string, quoted: boolean): string {
+  if (!quoted) return s;
+  const qc = s.includes("'") ? '"' : s.includes('"') ? "'" : /[ \t\n]/.test(s) ? '"' : "";
+  return qc ? `${qc}${s}${qc}` : s;
+}
+
+/** Whether -s leaves a parameter out: not settable, or its jailsys parent is not "new". */
+function skipped(d: ParamDef, e: JailEntry): boolean {
+  if (!d.writable) return true;
+  const parent = jailsysParent(d.name);
+  return parent !== undefined && lookupParam(parent)!.get(e) !== "new";
+}
+
+/** The -h header line: the parameter names. */
+export function paramHeader(defs: ParamDef[]): string {
+  return defs.map((d) => d.name).join(" ");
+}
+
+/** One jail's parameter line (plain, -n, -q, -s). */
+export function paramLine(e: JailEntry, defs: ParamDef[], f: JlsFormat): string {
+  const parts: string[] = [];
+  for (const d of defs) {
+    if (f.skip && skipped(d, e)) continue;
+    const v = d.get(e);
+    if (f.nameval && d.type === "bool") {
+      parts.push(v ? d.name : noName(d.name));
+      continue;
+    }
+    const prefix = f.nameval ? `${d.name}=` : "";
+    if (isEmpty(v)) parts.push(prefix + (f.quoted ? '""' : f.nameval ? "" : "-"));
+    else parts.push(prefix + quoteValue(valueText(v), f.quoted));
+  }
+  return parts.join(" ");
+}
+
+/** One jail as a libxo JSON instance, with the keys FreeBSD's jls uses for the layout. */
+export function jsonInstance(e: JailEntry, f: JlsFormat, defs: ParamDef[]): Record<string, unknown> {
+  const layout = layoutOf(f);
+  if (layout === "table") {
+    const head = f.names ? { name: e.name } : { jid: e.jid };
+    return { ...head, ipv4: e.ip4[0] ?? "", hostname: e.hostname, path: e.path };
+  }
+  if (layout === "verbose") {
+    return { jid: e.jid, hostname: e.hostname, path: e.path, name: e.name, state: "ACTIVE", ipv4_addrs: [...e.ip4], ipv6_addrs: [...e.ip6] };
+  }
+  const out: Record<string, unknown> = {};
+  for (const d of defs) {
+    if (f.skip && skipped(d, e)) continue;
+    const v = d.get(e);
+    if (Array.isArray(v)) out[d.name] = v;
+    else if (typeof v === "boolean" && f.nameval) out[d.name] = v;
+    else out[d.name] = valueText(v);
+  }
+  return out;
+}
+
+/** The whole libxo JSON document (version 2, as jls emits it). */
+export function jsonDocument(instances: Record<string, unknown>[], pretty = false): string {
+  if (pretty) {
+    return `${JSON.stringify({ __version: "2", "jail-information": { jail: instances } }, null, 2)}\n`;
+  }
+  return `{"__version": "2", "jail-information": {"jail": [${instances.map((i) => JSON.stringify(i)).join(", ")}]}}\n`;
+}
+
+/** Everything jls prints for these jails, in text. */
+export function formatText(jails: JailEntry[], f: JlsFormat, defs: ParamDef[]): string {
+  const lines: string[] = [];
+  const layout = layoutOf(f);
+  if (layout === "table") {
+    lines.push(tableHeader(f.names), ...jails.map((e) => tableRow(e, f.names)));
+  } else if (layout === "verbose") {
+    lines.push(...verboseHeader());
+    for (const e of jails) lines.push(...verboseRows(e));
+  } else {
+    if (f.header) lines.push(paramHeader(defs));
+    for (const e of jails) lines.push(paramLine(e, defs, f));
+  }
+  return lines.map((l) => `${l}\n`).join("");
+}

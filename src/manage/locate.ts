@@ -1,0 +1,162 @@
+// Finds running jails: the caller's state directory, and for root every user's too (checked first).
+import { lstatSync, readdirSync, type Stats } from "node:fs";
+import { join } from "node:path";
+import { SysjailError, Exit } from "../errors.js";
+import { stateDir } from "../registry/paths.js";
+import { isAlive, Registry } from "../registry/store.js";
+import type { JailEntry } from "../registry/types.js";
+import { readEntry, readNoFollow } from "./entryfile.js";
+import { isNamespaceInit } from "./proc.js";
+
+/** A running jail and where its registry entry lives. */
+export interface JailRef {
+  entry: JailEntry;
+  /** The state directory holding the entry. */
+  dir: string;
+  /** Owner of that directory: the only user besides root who may manage the jail. */
+  dirOwner: number;
+  /** The caller's own state directory (entries there are trusted and pruned by the Registry). */
+  own: boolean;
+}
+
+/** A state directory to look in. */
+export interface StateDirRef {
+  dir: string;
+  own: boolean;
+  /** Owner uid for foreign directories. */
+  owner?: number;
+}
+
+function lstatOrUndef(p: string): Stats | undefined {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function listDir(p: string): string[] {
+  try {
+    return readdirSync(p);
+  } catch {
+    return [];
+  }
+}
+
+/** The state directories this caller sees: its own; for root also /run/user/UID/sysjail and
+ * /tmp/sysjail-UID of every user (each owned by that user), unless SYSJAIL_STATE_DIR is set. */
+export function stateDirs(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): StateDirRef[] {
+  const own = stateDir(undefined, env, uid);
+  const out: StateDirRef[] = [{ dir: own, own: true }];
+  if (uid !== 0 || env.SYSJAIL_STATE_DIR) return out;
+  const candidates: [string, number][] = [];
+  for (const u of listDir("/run/user")) if (/^\d+$/.test(u)) candidates.push([join("/run/user", u, "sysjail"), Number(u)]);
+  for (const f of listDir("/tmp")) {
+    const m = /^sysjail-(\d+)$/.exec(f);
+    if (m) candidates.push([join("/tmp", f), Number(m[1])]);
+  }
+  for (const [dir, owner] of candidates) {
+    if (dir === own || owner === 0) continue;
+    const st = lstatOrUndef(dir);
+    // a directory only, owned by the user it is named after (nobody may plant one for another)
+    if (st && st.isDirectory() && !st.isSymbolicLink() && st.uid === owner) out.push({ dir, own: false, owner });
+  }
+  return out;
+}
+
+/** Host ids the jail's user namespace maps onto (from /proc/PID/uid_map), or undefined. */
+function mappedHostUids(pid: number): { first: number; count: number }[] | undefined {
+  const text = readNoFollow(`/proc/${pid}/uid_map`);
+  if (text === undefined) return undefined;
+  return text.trim().split("\n").filter(Boolean).map((l) => {
+    const [, outside, count] = l.trim().split(/\s+/).map(Number);
+    return { first: outside ?? -1, count: count ?? 0 };
+  });
+}
+
+/** True when an entry's fields have the types a real entry has. */
+function wellFormed(e: unknown): e is JailEntry {
+  const x = e as Partial<JailEntry>;
+  return typeof x === "object" && x !== null && Number.isInteger(x.jid) && (x.jid ?? 0) > 0 &&
+    typeof x.name === "string" && /^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/.test(x.name) &&
+    Number.isInteger(x.initPid) && (x.initPid ?? 0) > 1 && typeof x.initStart === "number" &&
+    typeof x.path === "string" && typeof x.hostname === "string" && Array.isArray(x.ip4) && Array.isArray(x.ip6) &&
+    typeof x.spec === "object" && x.spec !== null && typeof x.idmap === "object" && x.idmap !== null;
+}
+
+/** Whether an entry may be acted on: its init is the recorded process, is the first process of a
+ * pid namespace below ours, and (for a user's directory) maps only that user's uid. */
+export function trustworthy(e: JailEntry, owner: number | undefined): boolean {
+  if (!wellFormed(e) || !isAlive(e) || !isNamespaceInit(e.initPid)) return false;
+  if (owner === undefined || owner === 0) return true;
+  if (e.owner !== owner) return false;
+  const map = mappedHostUids(e.initPid);
+  return map !== undefined && map.length > 0 && map.every((r) => r.first === owner && r.count === 1);
+}
+
+/** Running jails of one foreign directory, read-only (its owner prunes it). */
+function scanForeign(d: StateDirRef): JailRef[] {
+  const jails = join(d.dir, "jails");
+  const st = lstatOrUndef(jails);
+  if (!st || !st.isDirectory() || st.uid !== d.owner) return [];
+  const out: JailRef[] = [];
+  for (const f of listDir(jails)) {
+    if (!/^\d+\.json$/.test(f)) continue;
+    // entries are renamed into place, so a reader never sees half of one
+    const e = readEntry(d.dir, Number(f.slice(0, -5)));
+    if (e && trustworthy(e, d.owner)) out.push({ entry: e, dir: d.dir, dirOwner: d.owner ?? 0, own: false });
+  }
+  return out;
+}
+
+/** Every running jail this caller may see, ordered by jid (own directory first on a tie). */
+export function listJails(dirs: StateDirRef[] = stateDirs()): JailRef[] {
+  const me = process.getuid?.() ?? 0;
+  const out: JailRef[] = [];
+  for (const d of dirs) {
+    if (d.own) {
+      const owner = me === 0 ? 0 : me;
+      for (const e of new Registry(d.dir).list()) {
+        if (trustworthy(e, me === 0 ? undefined : owner)) out.push({ entry: e, dir: d.dir, dirOwner: owner, own: true });
+      }
+    } else out.push(...scanForeign(d));
+  }
+  return out.sort((a, b) => a.entry.jid - b.entry.jid || Number(b.own) - Number(a.own) || a.dirOwner - b.dirOwner);
+}
+
+/** The error every tool gives for a jail that is not running: FreeBSD's wording, exit 1. */
+export function notFound(tool: string, key: string): SysjailError {
+  return new SysjailError(tool === "jail" ? `jail: "${key}" not found` : `${tool}: jail "${key}" not found`, { code: "ENOENT", phase: "usage", exitCode: 1 });
+}
+
+/** The jails a key names: a jid when it is a number, else a name (jid first, as jls -j does). */
+export function matchKey(refs: JailRef[], key: string): JailRef[] {
+  if (/^\d+$/.test(key)) {
+    const byJid = refs.filter((r) => r.entry.jid === Number(key));
+    if (byJid.length) return byJid;
+  }
+  return refs.filter((r) => r.entry.name === key);
+}
+
+/** Finds one running jail by jid or name; the caller's own directory wins over other users'. */
+export function findJail(tool: string, key: string, refs: JailRef[] = listJails()): JailRef {
+  const hits = matchKey(refs, key);
+  const own = hits.filter((r) => r.own);
+  if (own.length) return own[0]!;
+  if (hits.length === 1) return hits[0]!;
+  if (hits.length > 1) {
+    const owners = hits.map((r) => r.dirOwner).join(", ");
+    throw new SysjailError(`${tool}: jail "${key}" is ambiguous (jails of uids ${owners}); set SYSJAIL_STATE_DIR to the owner's state directory`, {
+      code: "EUSAGE", phase: "usage", exitCode: Exit.usage,
+    });
+  }
+  throw notFound(tool, key);
+}
+
+/** The jail's entry as it is on disk now, when it is still the same running jail. */
+export function refresh(ref: JailRef): JailRef | undefined {
+  const e = readEntry(ref.dir, ref.entry.jid);
+  if (!e || e.initPid !== ref.entry.initPid || e.initStart !== ref.entry.initStart) return undefined;
+  if (!trustworthy(e, ref.own && (process.getuid?.() ?? 0) === 0 ? undefined : ref.dirOwner)) return undefined;
+  return { ...ref, entry: e };
+}

@@ -1,0 +1,103 @@
+// jail -m: changes the parameters of a running jail that can change (hostname, domain name, meta, env).
+import { applyStoreArgs } from "../conf/kvstore.js";
+import { SysjailError, Exit, usageError } from "../errors.js";
+import { checkHostname } from "../spec/validate.js";
+import { enterTarget, planSetNames, runEnter } from "./enter.js";
+import { writeEntry } from "./entryfile.js";
+import { refresh, notFound, type JailRef } from "./locate.js";
+import { withJailLock } from "./lock.js";
+import { lookupParam } from "./params.js";
+
+/** One name=value (or bare boolean) argument of jail -m. */
+export interface ParamArg {
+  name: string;
+  /** Comma-separated values split; a bare name has none. */
+  values: string[];
+  /** The value as given (undefined for a bare name). */
+  raw?: string | undefined;
+}
+
+/** Parameters jail -m may change while the jail runs. */
+export const MODIFIABLE = ["host.hostname", "host.domainname", "meta", "env"] as const;
+
+/** Parses "name=value" / "name" arguments. */
+export function parseParamArgs(args: string[]): ParamArg[] {
+  return args.map((a) => {
+    const eq = a.indexOf("=");
+    if (eq < 0) return { name: a, values: [] };
+    const raw = a.slice(eq + 1);
+    return { name: a.slice(0, eq), values: raw === "" ? [""] : raw.split(","), raw };
+  });
+}
+
+function modifiable(name: string): boolean {
+  return (MODIFIABLE as readonly string[]).includes(name) || /^(meta|env)\..+/.test(name);
+}
+
+/** Checks the arguments: unknown names and parameters fixed at creation are refused by name (64). */
+export function checkModifications(jailName: string, args: ParamArg[]): void {
+  for (const a of args) {
+    const base = a.name.replace(/^(.*\.)?no(?=[^.]+$)/, "$1");
+    if (modifiable(a.name)) {
+      if (a.raw === undefined) throw usageError(`jail: ${a.name}: needs a value (${a.name}=...)`);
+      if (a.name === "host.hostname") checkHostname(a.raw);
+      if (a.name === "host.domainname" && a.raw !== "" && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/.test(a.raw)) {
+        throw usageError(`jail: invalid domain name '${a.raw}': use letters, digits, '-', '_' and '.' only`);
+      }
+      continue;
+    }
+    if (lookupParam(a.name) || lookupParam(base) || /^(ip4|ip6|mount|exec|allow|vnet|children|securelevel|osrelease|osreldate|devfs_ruleset|enforce_statfs|cpuset|stop|command|depend|interface|linux|sysv)/.test(a.name)) {
+      throw usageError(`jail: ${jailName}: ${a.name} cannot be changed after creation`);
+    }
+    throw usageError(`jail: unknown parameter: ${a.name}`);
+  }
+}
+
+/** Applies the changes to a running jail: the kernel first (through the helper's enter mode), then
+ * its registry entry, all under the jail's lock so that concurrent jail -m lose no change. */
+export async function modifyJail(ref: JailRef, args: ParamArg[]): Promise<JailRef> {
+  checkModifications(ref.entry.name, args);
+  return withJailLock(ref.dir, ref.entry.jid, async () => {
+    const cur = refresh(ref);
+    if (!cur) throw notFound("jail", ref.entry.name);
+    const e = structuredClone(cur.entry);
+    let hostname: string | undefined;
+    let domainname: string | undefined;
+    for (const a of args) {
+      if (a.name === "host.hostname") hostname = a.raw!;
+      else if (a.name === "host.domainname") domainname = a.raw!;
+    }
+    const metaArgs = args.filter((a) => a.name === "meta" || a.name.startsWith("meta."));
+    if (metaArgs.length) {
+      const text = Object.entries(e.spec.meta ?? {}).map(([k, v]) => `${k}=${v}`).join("\n");
+      e.spec.meta = storeToRecord(applyStoreArgs(text, "meta", metaArgs));
+    }
+    const envArgs = args.filter((a) => a.name === "env" || a.name.startsWith("env."));
+    if (envArgs.length) {
+      const life = (e.lifecycle ??= {}) as Record<string, unknown>;
+      const cur = (life.env ?? {}) as Record<string, string>;
+      const text = Object.entries(cur).map(([k, v]) => `${k}=${v}`).join("\n");
+      life.env = storeToRecord(applyStoreArgs(text, "env", envArgs));
+    }
+    if (hostname !== undefined || domainname !== undefined) {
+      const ev = await runEnter(planSetNames(e, { hostname, domainname }, enterTarget(e)), ["ignore", "ignore", "inherit"], e.path);
+      if (ev.setupFailed) throw new SysjailError(`jail: ${e.name}: cannot change the names`, { code: "EIO", phase: "runtime", exitCode: Exit.osErr });
+      if (hostname !== undefined) { e.hostname = hostname; e.spec.hostname = hostname; }
+      if (domainname !== undefined) e.spec.params = { ...(e.spec.params ?? {}), "host.domainname": domainname };
+    }
+    writeEntry(cur.dir, cur.dirOwner, e);
+    return { ...cur, entry: e };
+  });
+}
+
+/** key=value lines to a record (the first line of a key wins). */
+function storeToRecord(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of text.split("\n")) {
+    const eq = l.indexOf("=");
+    if (eq <= 0) continue;
+    const k = l.slice(0, eq);
+    if (!(k in out)) out[k] = l.slice(eq + 1);
+  }
+  return out;
+}

@@ -1,0 +1,146 @@
+// jail -r: FreeBSD's stop sequence as a table of steps (hooks plug in), run against a running jail.
+import { existsSync } from "node:fs";
+import { SysjailError } from "../errors.js";
+import { isAlive } from "../registry/store.js";
+import { jailFiles } from "../registry/paths.js";
+import { removeLeftoverCgroups, trustedCgroups } from "./cgroups.js";
+import { removeEntryFiles } from "./entryfile.js";
+import { defaultHookRunner, hooksOf, type HookName, type HookRunner } from "./hooks.js";
+import type { JailRef } from "./locate.js";
+import { isNamespaceInit, jailNamespace, pidNamespace, pidsInNamespace, statFields } from "./proc.js";
+
+/** Everything a stop step may use. */
+export interface StopContext {
+  ref: JailRef;
+  /** Seconds between SIGTERM and SIGKILL (stop.timeout; 0 kills at once). */
+  stopTimeout: number;
+  /** Run exec.* hooks (jail -R does not). */
+  hooks: boolean;
+  runHook: HookRunner;
+  /** Warnings, one line each (the tool prefixes its name). */
+  warn: (line: string) => void;
+  /** How long to wait for the kernel and the monitor after SIGKILL, ms. */
+  settleMs: number;
+}
+
+/** One step of the stop sequence. */
+export interface StopStep {
+  name: string;
+  /** Where it acts: host commands, commands inside the jail, or the kernel. */
+  where: "host" | "jail" | "kernel";
+  /** Whether a failure stops the removal (before the jail is gone) or is only reported. */
+  fatal: boolean;
+  run(ctx: StopContext): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function hookStep(hook: HookName, where: "host" | "jail", fatal: boolean): StopStep {
+  return {
+    name: `exec.${hook}`, where, fatal,
+    async run(ctx) {
+      if (!ctx.hooks) return;
+      for (const cmd of hooksOf(ctx.ref.entry, hook)) {
+        const status = await ctx.runHook({ hook, where, command: cmd, ref: ctx.ref });
+        if (status !== 0) throw new SysjailError(`jail: ${ctx.ref.entry.name}: exec.${hook} ${JSON.stringify(cmd)} failed (status ${status})`, { code: "EHOOK", phase: "runtime", exitCode: 1 });
+      }
+    },
+  };
+}
+
+/** The jail's processes other than its init that are still running (zombies do not count). */
+function others(ns: string, initPid: number): number[] {
+  return pidsInNamespace(ns).filter((p) => p !== initPid && statFields(p)?.[0] !== "Z");
+}
+
+/** SIGTERM to every process in the jail, then up to stop.timeout for them to end. Each pid is
+ * signalled only after checking, right before, that it is in the jail's pid namespace. */
+export async function terminateAll(ctx: StopContext): Promise<void> {
+  const e = ctx.ref.entry;
+  if (ctx.stopTimeout <= 0 || !isAlive(e) || !isNamespaceInit(e.initPid)) return;
+  const ns = jailNamespace(e.initPid);
+  if (!ns) return; // nothing but the init is known to run there
+  for (const pid of others(ns, e.initPid)) {
+    if (pidNamespace(pid) !== ns) continue;
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      /* gone already */
+    }
+  }
+  const deadline = Date.now() + ctx.stopTimeout * 1000;
+  while (Date.now() < deadline && isAlive(e) && others(ns, e.initPid).length > 0) await sleep(25);
+}
+
+/** SIGKILL to the jail's init: the kernel kills every process of its pid namespace; the monitor
+ * then removes the cgroups and the registry files. Waits (bounded) for both, else cleans up. */
+export async function killJail(ctx: StopContext): Promise<void> {
+  const e = ctx.ref.entry;
+  if (isAlive(e) && isNamespaceInit(e.initPid)) {
+    try {
+      process.kill(e.initPid, "SIGKILL");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ESRCH") {
+        throw new SysjailError(`jail: ${e.name}: cannot kill the jail's init (pid ${e.initPid}): ${(err as NodeJS.ErrnoException).code}`, { code: "EPERM", phase: "runtime", exitCode: 1 });
+      }
+    }
+  }
+  const files = jailFiles(ctx.ref.dir, e.jid);
+  const monitorUp = () => e.monitorPid > 0 && existsSync(`/proc/${e.monitorPid}`) && statFields(e.monitorPid)?.[0] !== "Z";
+  const deadline = Date.now() + ctx.settleMs;
+  while (Date.now() < deadline && (isAlive(e) || existsSync(files.entry) || monitorUp())) await sleep(10);
+  if (isAlive(e)) {
+    throw new SysjailError(`jail: ${e.name}: the jail's init (pid ${e.initPid}) did not end`, { code: "EBUSY", phase: "runtime", exitCode: 1 });
+  }
+  // a monitor that is gone (or hung) left its files: remove them, and the cgroups if empty
+  if (existsSync(files.entry) || existsSync(files.reservation)) removeEntryFiles(ctx.ref.dir, e.jid, e.name);
+  const left = removeLeftoverCgroups(trustedCgroups(e, ctx.ref.dirOwner));
+  if (left.length) ctx.warn(`${e.name}: cgroups still in use: ${left.join(" ")}`);
+}
+
+/** FreeBSD's removal order: exec.prestop, exec.stop (in the jail), SIGTERM and stop.timeout,
+ * removal (SIGKILL), exec.poststop, exec.release. The hook steps come from the entry's lifecycle. */
+export const STOP_SEQUENCE: readonly StopStep[] = [
+  hookStep("prestop", "host", true),
+  hookStep("stop", "jail", true),
+  { name: "stop.timeout", where: "kernel", fatal: true, run: terminateAll },
+  { name: "remove", where: "kernel", fatal: true, run: killJail },
+  hookStep("poststop", "host", false),
+  hookStep("release", "host", false),
+];
+
+/** stop.timeout of a jail: its lifecycle's, else FreeBSD's default of 10 seconds. */
+export function stopTimeoutOf(ref: JailRef): number {
+  const v = (ref.entry.lifecycle as { stopTimeout?: unknown } | undefined)?.stopTimeout;
+  return typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : 10;
+}
+
+/** Options of removeJail. */
+export interface RemoveOptions {
+  /** jail -R: no hooks, no grace period. */
+  force?: boolean;
+  runHook?: HookRunner;
+  warn?: (line: string) => void;
+  settleMs?: number;
+  steps?: readonly StopStep[];
+}
+
+/** Ends a running jail through the stop sequence. */
+export async function removeJail(ref: JailRef, opts: RemoveOptions = {}): Promise<void> {
+  const ctx: StopContext = {
+    ref,
+    stopTimeout: opts.force ? 0 : stopTimeoutOf(ref),
+    hooks: !opts.force,
+    runHook: opts.runHook ?? defaultHookRunner,
+    warn: opts.warn ?? ((l) => process.stderr.write(`jail: ${l}\n`)),
+    settleMs: opts.settleMs ?? 5000,
+  };
+  for (const step of opts.steps ?? STOP_SEQUENCE) {
+    try {
+      await step.run(ctx);
+    } catch (err) {
+      if (step.fatal) throw err;
+      ctx.warn(err instanceof Error ? err.message.replace(/^jail: /, "") : String(err));
+    }
+  }
+}

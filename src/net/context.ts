@@ -1,0 +1,130 @@
+// Which network a jail gets, and what the host offers for it: the decision (pure) and the look-up
+// of the host (cgroup2 mount, user-mode networking tools), done once before planning.
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync } from "node:fs";
+import { endianness } from "node:os";
+import { delimiter, join } from "node:path";
+import { detectCgroups } from "../cgroup/detect.js";
+import { SysjailError, Exit } from "../errors.js";
+import type { JailEntry } from "../registry/types.js";
+import type { JailSpec } from "../spec/types.js";
+import { checkConflicts } from "./conflict.js";
+import { netMode, type NetMode } from "./mode.js";
+
+export { netMode, type NetMode };
+
+/** A user-mode networking tool for rootless jails. */
+export interface NetTool {
+  name: "pasta" | "slirp4netns";
+  path: string;
+}
+
+/** What the planner needs to know about the host for the jail's network. */
+export interface NetContext {
+  mode: NetMode;
+  /** shared: the jail's cgroup v2 directory, where the programs are attached. */
+  cgroupDir?: string;
+  /** vnet: the host end of the veth pair. */
+  hostIf?: string;
+  /** vnet: host interfaces moved into the jail (vnet.interface), given back at the end. */
+  moveIfs?: string[];
+  /** private: the tool giving outbound connectivity, if one is installed. */
+  tool?: NetTool;
+}
+
+/** The jail's end of its veth pair, as FreeBSD names a vnet jail's first epair end on Linux hosts. */
+export const JAIL_IF = "eth0";
+/** The host end of a vnet jail's veth pair (at most 15 bytes). */
+export function hostIfName(jid: number): string {
+  return `sj${jid}h`.slice(0, 15);
+}
+
+/** vnet.interface from a jail.conf-made spec (its recorded parameters). */
+export function vnetInterfaces(spec: JailSpec): string[] {
+  const v = spec.params?.["vnet.interface"];
+  const list = Array.isArray(v) ? v : typeof v === "string" && v ? [v] : [];
+  for (const n of list) {
+    if (!/^[A-Za-z0-9_.-]{1,15}$/.test(n)) throw new SysjailError(`sysjail: vnet.interface '${n}': not an interface name`, { code: "EUSAGE", phase: "usage", exitCode: Exit.usage });
+  }
+  return list;
+}
+
+/** The first of pasta and slirp4netns found on PATH. */
+export function findNetTool(path = process.env.PATH ?? ""): NetTool | undefined {
+  for (const name of ["pasta", "slirp4netns"] as const) {
+    for (const dir of path.split(delimiter)) {
+      if (!dir) continue;
+      const p = join(dir, name);
+      try {
+        accessSync(p, constants.X_OK);
+        return { name, path: p };
+      } catch {
+        /* not here */
+      }
+    }
+  }
+  return undefined;
+}
+
+/** One line for a rootless caller giving addresses: what their jail gets and what is missing. */
+export function rootlessNotice(tool: NetTool | undefined): string {
+  return tool
+    ? `sysjail: not root: the jail gets a private network with its addresses on loopback; outbound traffic goes through ${tool.name}`
+    : "sysjail: not root: the jail gets a private network with its addresses on loopback only; install pasta (passt) or slirp4netns for outbound connectivity";
+}
+
+function cgroupInUse(dir: string): boolean {
+  try {
+    return readFileSync(join(dir, "cgroup.procs"), "utf8").trim() !== "";
+  } catch {
+    return false;
+  }
+}
+
+/** Options of prepareNet. */
+export interface PrepareNetOptions {
+  uid: number;
+  jid: number;
+  /** Live jails of the same registry, for the address-conflict rule. */
+  others?: readonly JailEntry[];
+  /** Plan only: create nothing. */
+  dryRun?: boolean;
+  /** Where cgroup file systems are mounted (tests). */
+  cgroupRoot?: string;
+}
+
+/** Looks at the host for a jail's network and makes the shared parent cgroup exist. Throws a
+ * SysjailError when the jail's addresses cannot be had or enforced. */
+export function prepareNet(spec: JailSpec, opts: PrepareNetOptions): NetContext {
+  const mode = netMode(spec, opts.uid);
+  checkConflicts(spec, mode, opts.others ?? []);
+  if (mode === "none") return { mode };
+  if (mode === "private") {
+    const tool = findNetTool();
+    return tool ? { mode, tool } : { mode };
+  }
+  if (mode === "vnet") return { mode, hostIf: hostIfName(opts.jid), moveIfs: vnetInterfaces(spec) };
+  if (endianness() !== "LE") {
+    throw new SysjailError("sysjail: jail addresses on the shared stack are implemented for little-endian machines only", { code: "ENOTSUP", phase: "plan", exitCode: Exit.software });
+  }
+  const v2 = detectCgroups(opts.cgroupRoot ?? "/sys/fs/cgroup").v2?.path;
+  if (!v2) {
+    throw new SysjailError("sysjail: jail addresses on the shared stack need a cgroup2 hierarchy for their eBPF programs (mount -t cgroup2 none /sys/fs/cgroup/unified), or use --vnet", {
+      code: "ENOTSUP", phase: "plan", exitCode: Exit.osErr,
+    });
+  }
+  const base = join(v2, "sysjail");
+  const dir = join(base, String(opts.jid));
+  if (!opts.dryRun) {
+    try {
+      mkdirSync(base, { recursive: true, mode: 0o755 });
+      if (existsSync(dir)) {
+        if (cgroupInUse(dir)) throw Object.assign(new Error("busy"), { code: "EBUSY" });
+        rmdirSync(dir); // left by a jail whose monitor was killed: its programs go with it
+      }
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? "EIO";
+      throw new SysjailError(`sysjail: cannot prepare the jail's cgroup ${dir}: ${code}`, { code, phase: "plan", path: dir, exitCode: Exit.cantCreate, cause: err });
+    }
+  }
+  return { mode, cgroupDir: dir };
+}

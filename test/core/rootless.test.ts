@@ -1,0 +1,190 @@
+// Issue 3, line 8 (and the rootless side of the other lines): jails started by an unprivileged
+// user, uid 65534, through `setpriv --reuid=65534 --regid=65534 --clear-groups env
+// XDG_RUNTIME_DIR=<dir owned by 65534> HOME=/`. A rootless jail maps jail root onto the caller.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { chmodSync, closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { describe, it, before, after, type TestContext } from "node:test";
+import { Registry } from "../../src/registry/store.js";
+import {
+  assertStateEmpty, chownTree, coreSuite, defer, hostMountsMentioning, isRunning, makeJailRoot, makeNobody, makeTempDir,
+  NOBODY_UID, probeLine, procComm, procDescendants, procId, removeTree, show, startCli, stateDir, stateFiles, sysjail,
+  waitUntil, type JailRoot, type Nobody,
+} from "../helpers/index.js";
+
+const env = coreSuite();
+let root: JailRoot;
+let nobody: Nobody;
+before(() => {
+  root = makeJailRoot(env.probe);
+  nobody = makeNobody();
+});
+after(() => {
+  root?.remove();
+  nobody?.remove();
+});
+
+/** sysjail as 65534 with a private state dir it owns. */
+function rl(t: TestContext, args: string[], opts: Parameters<typeof sysjail>[1] = {}) {
+  const j = stateDir(t, NOBODY_UID);
+  return { j, run: sysjail(["-j", j, ...args], { ...opts, as: nobody }) };
+}
+
+describe("rootless jails (uid 65534)", { concurrency: 3 }, () => {
+  it("have the given hostname", async (t) => {
+    const { j, run } = rl(t, [root.path, "rootless-host", "/probe", "hostname"]);
+    const r = await run;
+    assert.equal(probeLine(r), "ok rootless-host", show(r));
+    assertStateEmpty(j);
+  });
+
+  it("have their own pid namespace and /proc", async (t) => {
+    const { j, run } = rl(t, [root.path, "rl", "/probe", "pid"]);
+    const r = await run;
+    assert.equal(probeLine(r), "ok 2 1", show(r));
+    const l = await sysjail(["-j", j, root.path, "rl", "/probe", "ls", "/proc"], { as: nobody });
+    const pids = probeLine(l).split(" ").slice(1).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b);
+    assert.deepEqual(pids, [1, 2], show(l));
+  });
+
+  it("map jail root onto the caller (uid_map and gid_map: 0 65534 1) and run as jail root", async (t) => {
+    const { j, run } = rl(t, [root.path, "rl", "/probe", "read", "/proc/self/uid_map"]);
+    const r = await run;
+    assert.deepEqual(probeLine(r).replace(/^ok\s+/, "").split(/\s+/), ["0", "65534", "1"], show(r));
+    const g = await sysjail(["-j", j, root.path, "rl", "/probe", "read", "/proc/self/gid_map"], { as: nobody });
+    assert.deepEqual(probeLine(g).replace(/^ok\s+/, "").split(/\s+/), ["0", "65534", "1"], show(g));
+    const i = await sysjail(["-j", j, root.path, "rl", "/probe", "ids"], { as: nobody });
+    assert.equal(probeLine(i), "ok 0 0 0 0 0 0", show(i));
+  });
+
+  it("keep their state under $XDG_RUNTIME_DIR/sysjail while running, and remove it at exit", async (t) => {
+    const xdgState = join(nobody.xdg, "sysjail");
+    const run = startCli([root.path, "rl-state", "/probe", "hold"], { as: nobody, stdin: "pipe" });
+    defer(t, () => run.stop());
+    await run.waitOutput(/^ready 2$/m);
+    const entry = await waitUntil(() => new Registry(xdgState).list().find((e) => e.hostname === "rl-state"), `an entry under ${xdgState}`);
+    assert.equal(entry.owner, NOBODY_UID);
+    const file = join(xdgState, "jails", `${entry.jid}.json`);
+    assert.ok(existsSync(file), `no ${file}`);
+    assert.equal(statSync(file).uid, NOBODY_UID, "the entry belongs to the caller");
+    assert.equal(entry.idmap.rootless, true);
+    run.closeStdin();
+    const r = await run.done;
+    assert.equal(r.code, 0, show(r));
+    assert.ok(!existsSync(file), "the entry outlived the jail");
+    assert.deepEqual(stateFiles(xdgState), []);
+  });
+
+  it("have no_new_privs and no SYS_MODULE, SYS_RAWIO, SYS_TIME, MKNOD in the bounding set", async (t) => {
+    const { run, j } = rl(t, [root.path, "rl", "/probe", "status", "NoNewPrivs"]);
+    assert.equal(probeLine(await run), "ok 1");
+    const b = await sysjail(["-j", j, root.path, "rl", "/probe", "status", "CapBnd"], { as: nobody });
+    const bnd = BigInt(`0x${probeLine(b).slice(3)}`);
+    for (const bit of [16, 17, 25, 27]) assert.equal((bnd >> BigInt(bit)) & 1n, 0n, `capability ${bit} in ${probeLine(b)}`);
+  });
+
+  it("pass no descriptor but 0, 1, 2 into the jail", async (t) => {
+    const fd = openSync("/etc/hostname", "r");
+    defer(t, () => closeSync(fd));
+    const { run } = rl(t, [root.path, "rl", "/probe", "fds"], { extraFds: [fd, "pipe"] });
+    assert.equal(probeLine(await run), "fds 0 1 2");
+  });
+
+  it("cannot reach the host: ESRCH for a host process of the caller's own uid, ECONNREFUSED for 127.0.0.1", async (t) => {
+    const sleeper = spawn("setpriv", [`--reuid=${NOBODY_UID}`, `--regid=${NOBODY_UID}`, "--clear-groups", "sleep", "120"], { stdio: "ignore" });
+    defer(t, () => sleeper.kill("SIGKILL"));
+    await waitUntil(() => procComm(sleeper.pid!) === "sleep", "the bystander");
+    const { run, j } = rl(t, [root.path, "rl", "/probe", "kill", String(sleeper.pid), "0"]);
+    assert.equal(probeLine(await run), "err ESRCH");
+    const n = await sysjail(["-j", j, root.path, "rl", "/probe", "ifaces"], { as: nobody });
+    assert.equal(probeLine(n), "ifaces lo:up", show(n));
+    let accepted = 0;
+    const srv = createServer((s) => { accepted++; s.destroy(); });
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+    defer(t, () => srv.close());
+    const port = (srv.address() as { port: number }).port;
+    const c = await sysjail(["-j", j, root.path, "rl", "/probe", "connect4", "127.0.0.1", String(port)], { as: nobody });
+    assert.equal(probeLine(c), "err ECONNREFUSED", show(c));
+    assert.equal(accepted, 0);
+  });
+
+  it("kill(-1) from rootless jail root reaches only the jail, not a host process of the same uid", async (t) => {
+    const sleeper = spawn("setpriv", [`--reuid=${NOBODY_UID}`, `--regid=${NOBODY_UID}`, "--clear-groups", "sleep", "120"], { stdio: "ignore" });
+    defer(t, () => sleeper.kill("SIGKILL"));
+    await waitUntil(() => procComm(sleeper.pid!) === "sleep", "the bystander");
+    const b = procId(sleeper.pid!);
+    const { run } = rl(t, [root.path, "rl", "/probe", "killall", "3", env.ns.pid, env.ns.user]);
+    const r = await run;
+    assert.doesNotMatch(r.stdout, /^refused/m, `the probe's namespace guard refused: ${show(r)}`);
+    assert.match(r.stdout, /^ok sent=0 killed=3 of 3$/m, show(r));
+    assert.equal(r.code, 0, show(r));
+    assert.ok(isRunning(b), "a host process of uid 65534 was killed from the jail");
+  });
+
+  it("halt from rootless jail root ends the jail with status 130", async (t) => {
+    const { run } = rl(t, [root.path, "rl", "/probe", "halt", env.ns.pid, env.ns.user]);
+    const r = await run;
+    assert.doesNotMatch(r.stdout, /^refused/m, show(r));
+    assert.equal(r.code, 130, show(r));
+  });
+
+  it("SIGTERM to a rootless sysjail ends every process of its jail", async (t) => {
+    const j = stateDir(t, NOBODY_UID);
+    const run = startCli(["-j", j, root.path, "rl-term", "/probe", "forks", "2"], { as: nobody });
+    defer(t, () => run.stop());
+    await run.waitOutput(/^ok \d+ \d+$/m);
+    const e = await waitUntil(() => new Registry(j).list()[0], "the entry");
+    const procs = [procId(e.initPid), procId(e.monitorPid), ...procDescendants(e.initPid).map(procId)];
+    assert.equal(procs.length, 5);
+    run.signal("SIGTERM");
+    const r = await run.done;
+    assert.equal(r.code, 143, show(r));
+    await waitUntil(() => !procs.some(isRunning), "the jail's processes to end", 10_000);
+    assertStateEmpty(j);
+  });
+});
+
+describe("rootless jails and the host's files", { concurrency: 2 }, () => {
+  it("a rootless jail on `/` cannot write root-owned host files", async (t) => {
+    const dir = makeTempDir("sysjail-hostfile-");
+    defer(t, () => removeTree(dir));
+    const file = join(dir, "root-owned");
+    writeFileSync(file, "host root's\n");
+    chmodSync(file, 0o644);
+    const mtime = statSync(file).mtimeMs;
+    const { run } = rl(t, ["/", "rl", env.probe, "rewrite", file]);
+    const r = await run;
+    assert.match(probeLine(r), /^err E(ACCES|PERM|ROFS)$/, show(r));
+    assert.equal(readFileSync(file, "utf8"), "host root's\n");
+    assert.equal(statSync(file).mtimeMs, mtime);
+  });
+
+  it("files jail root makes in a root the caller owns belong to the caller on the host, to jail root inside", async (t) => {
+    const r = makeJailRoot(env.probe, { owner: { uid: NOBODY_UID, gid: NOBODY_UID } });
+    defer(t, () => r.remove());
+    const { run, j } = rl(t, [r.path, "rl", "/probe", "write", "/made", "x"]);
+    assert.equal(probeLine(await run), "ok 1");
+    assert.equal(statSync(r.at("made")).uid, NOBODY_UID);
+    const s = await sysjail(["-j", j, r.path, "rl", "/probe", "stat", "/made", "/"], { as: nobody });
+    for (const l of s.stdout.trim().split("\n")) assert.match(l, /^ok \d+ 0 0 /, show(s));
+  });
+
+  it("a hostile root (dev -> a host directory) changes nothing outside", async (t) => {
+    const r = makeJailRoot(env.probe, { owner: { uid: NOBODY_UID, gid: NOBODY_UID } });
+    defer(t, () => r.remove());
+    const victim = makeTempDir("sysjail-victim-", 0o777, "/var/tmp");
+    defer(t, () => removeTree(victim));
+    chownTree(victim, NOBODY_UID, NOBODY_UID);
+    writeFileSync(join(victim, "marker"), "victim\n");
+    removeTree(r.at("dev"));
+    symlinkSync(victim, r.at("dev"));
+    const { run, j } = rl(t, [r.path, "rl", "/probe", "ls", "/dev"]);
+    const res = await run;
+    if (res.code !== 0) assert.equal(res.stderr.trim().split("\n").length, 1, show(res));
+    assert.deepEqual(readdirSync(victim), ["marker"], `the host directory changed: ${show(res)}`);
+    assert.deepEqual(hostMountsMentioning(victim), []);
+    assertStateEmpty(j);
+  });
+});

@@ -1,0 +1,132 @@
+// Shared-stack jails with -4/-6, in real jails: what the kernel lets through. Traffic stays on
+// 127.0.0.0/8 and ::1, or inside a network namespace the test makes (the IPv6 cases).
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { exited, hostProbe, jail, jailServer, port, reachable, setup, skipReason, sleep, teardown, type NetEnv } from "./jails.js";
+
+const skip = skipReason();
+const J4 = ["-4", "127.0.0.2"];
+
+describe("shared stack (-4/-6, cgroup eBPF)", { skip, concurrency: false }, () => {
+  let env: NetEnv;
+  before(() => { env = setup(); });
+  after(async () => {
+    const left = await teardown(env);
+    assert.deepEqual(left, [], "jail cgroups left behind");
+  });
+
+  it("binds the wildcard (TCP and UDP) and 127.0.0.1 to the jail address", () => {
+    assert.equal(jail(env, J4, ["bind", "0.0.0.0", "0"]).out, "ok 127.0.0.2");
+    assert.equal(jail(env, J4, ["bind", "0.0.0.0", "0", "udp"]).out, "ok 127.0.0.2");
+    assert.equal(jail(env, J4, ["bind", "127.0.0.1", "0"]).out, "ok 127.0.0.2");
+  });
+
+  it("refuses another host address with EADDRNOTAVAIL, keeps the listed ones", () => {
+    assert.equal(jail(env, J4, ["bind", "127.0.0.3", "0"]).out, "err EADDRNOTAVAIL");
+    assert.equal(jail(env, [...J4, "-4", "127.0.0.5"], ["bind", "127.0.0.5", "0"]).out, "ok 127.0.0.5");
+    assert.equal(jail(env, [...J4, "-4", "127.0.0.5"], ["bind", "127.0.0.6", "0", "udp"]).out, "err EADDRNOTAVAIL");
+  });
+
+  it("listen() without bind answers at the jail address only", async () => {
+    const srv = await jailServer(env, J4, ["listen-unbound", "4", "5"]);
+    const m = /^listening 127\.0\.0\.2 (\d+)$/.exec(srv.first);
+    assert.ok(m, `getsockname shows the jail address: ${srv.first}`);
+    const p = Number(m[1]);
+    assert.equal(await reachable("127.0.0.7", p, 800), false, "reachable at another host address");
+    assert.equal(await reachable("127.0.0.2", p), true, "not reachable at the jail address");
+    srv.child.kill("SIGTERM");
+    await exited(srv.child);
+  });
+
+  it("outgoing TCP and UDP leave from the jail address", async () => {
+    const p = port();
+    const tcp = await hostProbe(env, ["serve", "127.0.0.9", String(p), "5"]);
+    const udp = await hostProbe(env, ["udp-recv", "127.0.0.9", String(p + 1), "5"]);
+    assert.equal(jail(env, J4, ["connect", "127.0.0.9", String(p)]).out, "ok 127.0.0.2");
+    assert.equal(jail(env, J4, ["udp-send", "127.0.0.9", String(p + 1), "hi"]).out, "ok 127.0.0.2");
+    await sleep(200);
+    assert.deepEqual(tcp.lines.slice(1), ["peer 127.0.0.2"]);
+    assert.deepEqual(udp.lines.slice(1), ["from 127.0.0.2"]);
+    tcp.child.kill(); udp.child.kill();
+  });
+
+  it("127.0.0.1 in the jail is the jail's own address, never the host's loopback", async () => {
+    const p = port();
+    const host = await hostProbe(env, ["echo-serve", "127.0.0.1", String(p), "6"]);
+    assert.equal(jail(env, J4, ["loopback", String(p)]).out, "ok jail");
+    assert.equal(jail(env, J4, ["echo", "127.0.0.1", String(p), "x"]).out, "err ECONNREFUSED");
+    assert.deepEqual(host.lines.slice(1), [], "the host's loopback service was reached");
+    host.child.kill();
+  });
+
+  it("without -4 the jail reaches nothing outside; with -4 only, no IPv6 either", async () => {
+    const p = port();
+    const host = await hostProbe(env, ["serve", "127.0.0.9", String(p), "5"]);
+    assert.match(jail(env, [], ["connect", "127.0.0.9", String(p)]).out, /^err /);
+    assert.equal(jail(env, J4, ["socket", "10", "1", "0"]).out, "err EAFNOSUPPORT");
+    assert.equal(jail(env, ["-6", "::1"], ["socket", "2", "1", "0"]).out, "err EAFNOSUPPORT");
+    assert.deepEqual(host.lines.slice(1), []);
+    host.child.kill();
+  });
+
+  it("IPv4-mapped IPv6 gets no other source", async () => {
+    const p = port();
+    const host = await hostProbe(env, ["serve", "127.0.0.9", String(p), "5"]);
+    assert.equal(jail(env, [...J4, "-6", "::1"], ["connect6mapped", "127.0.0.9", String(p)]).out, "ok ::ffff:127.0.0.2");
+    assert.equal(jail(env, ["-6", "::1"], ["connect6mapped", "127.0.0.9", String(p)]).out, "err ENETUNREACH");
+    assert.equal(jail(env, [...J4, "-6", "::1"], ["bind", "::ffff:127.0.0.3", "0"]).out, "err EADDRNOTAVAIL");
+    await sleep(200);
+    assert.deepEqual(host.lines.slice(1), ["peer 127.0.0.2"]);
+    host.child.kill();
+  });
+
+  it("raw, packet and ping sockets, spoofed and unbound-then-connected datagrams do not get around it", () => {
+    const p = String(port());
+    for (const [fam, type, proto] of [["2", "3", "1"], ["17", "3", "0"], ["2", "2", "1"], ["2", "1", "132"]]) {
+      assert.match(jail(env, J4, ["socket", fam!, type!, proto!]).out, /^err E(PERM|ACCES|PROTONOSUPPORT|AFNOSUPPORT)$/, `socket ${fam} ${type} ${proto}`);
+    }
+    assert.equal(jail(env, J4, ["udp-spoof", "127.0.0.9", p, "127.0.0.3"]).out, "err EADDRNOTAVAIL");
+    assert.equal(jail(env, J4, ["udp-send-connect", "127.0.0.9", p]).out, "err EADDRNOTAVAIL");
+  });
+
+  it("a process in the jail cannot detach the programs", () => {
+    assert.match(jail(env, J4, ["bpf-detach"]).out, /^err E(PERM|NOSYS|ACCES)$/);
+    assert.equal(jail(env, J4, ["bind", "127.0.0.3", "0"]).out, "err EADDRNOTAVAIL");
+  });
+
+  it("a daemon bound to 0.0.0.0 (the full-jail case) answers at its address only", async () => {
+    const p = port();
+    const d = await jailServer(env, J4, ["echo-serve", "0.0.0.0", String(p), "6"]);
+    assert.equal(d.first, `listening 127.0.0.2 ${p}`);
+    const via = await hostProbe(env, ["echo", "127.0.0.2", String(p), "hello"]);
+    assert.equal(via.first, "ok hello");
+    assert.equal(await reachable("127.0.0.7", p), false);
+    assert.equal(await reachable("127.0.0.1", p), false);
+    d.child.kill("SIGTERM");
+    await exited(d.child);
+  });
+
+  it("applies FreeBSD's rule to addresses two jails claim", async () => {
+    const p = port();
+    const a = await jailServer(env, ["-4", "127.0.0.2", "-4", "127.0.0.3"], ["serve", "0.0.0.0", String(p), "5"]);
+    await sleep(300);
+    const r = jail(env, ["-4", "127.0.0.3"], ["bind", "0.0.0.0", "0"]);
+    assert.match(r.out, /127\.0\.0\.3 is in use by jail/);
+    assert.equal(r.code, 64);
+    a.child.kill("SIGTERM");
+    await exited(a.child);
+  });
+
+  it("IPv6 on a stack of its own making (fd00:: in a test namespace)", () => {
+    const script = [
+      "ip link set lo up",
+      "ip addr add fd00::2/128 dev lo nodad", "ip addr add fd00::3/128 dev lo nodad",
+      `exec "$@"`,
+    ].join("; ");
+    const wrap = ["unshare", "-n", "sh", "-c", script, "sh"];
+    assert.equal(jail(env, ["-6", "fd00::2"], ["bind", "::", "0"], wrap).out, "ok fd00::2");
+    assert.equal(jail(env, ["-6", "fd00::2"], ["bind", "fd00::3", "0"], wrap).out, "err EADDRNOTAVAIL");
+    assert.equal(jail(env, ["-6", "fd00::2"], ["bind", "::1", "0", "udp"], wrap).out, "ok fd00::2");
+    assert.equal(jail(env, ["-6", "fd00::2"], ["connect", "fd00::3", "9"], wrap).out, "err ECONNREFUSED");
+  });
+});
