@@ -24,7 +24,10 @@ if (existsSync(out) && !process.argv.includes("--force")) {
 }
 mkdirSync(outDir, { recursive: true });
 const flags = ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror=implicit-function-declaration",
-  "-D_FORTIFY_SOURCE=2", "-fstack-protector-strong", "-fPIE", "-pie", "-Wl,-z,relro,-z,now"];
+  "-D_FORTIFY_SOURCE=2", "-fstack-protector-strong", "-fPIE", "-Wl,-z,relro,-z,now"];
+// static-pie when the C library allows it: no dynamic loader work at each jail start
+const staticOk = spawnSync(cc, ["-static-pie", "-x", "c", "-o", "/dev/null", "-"], { input: "int main(void){return 0;}" }).status === 0;
+flags.push(staticOk ? "-static-pie" : "-pie");
 const r = spawnSync(cc, [...flags, "-o", out, ...sources], { stdio: "inherit" });
 if (r.status !== 0) {
   console.error("sysjail: building the C helper failed (see the compiler output above)");

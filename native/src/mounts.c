@@ -176,6 +176,30 @@ static void do_rebind(const struct sj_op_rec *op) {
   close(sfd); close(tfd);
 }
 
+/* Masking sources, made once: an empty read-only tmpfs for directories, a read-only /dev/null
+ * for files. Each mask is a clone of one of them (a bind), far cheaper than a new superblock. */
+static int g_mask_dir = -1, g_mask_file = -1;
+
+static int mask_source(int dir, const struct sj_op_rec *op, const char *target) {
+  int *slot = dir ? &g_mask_dir : &g_mask_file;
+  if (*slot < 0) {
+    if (dir) {
+      int fs = sys_fsopen("tmpfs", FSOPEN_CLOEXEC);
+      if (fs < 0 || sys_fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
+          sys_fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0555", 0) < 0 ||
+          sys_fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) fail(op, target);
+      *slot = sys_fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+      close(fs);
+    } else {
+      *slot = sys_open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+      struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC };
+      if (*slot >= 0 && sys_mount_setattr(*slot, "", AT_EMPTY_PATH, &a) < 0) fail(op, target);
+    }
+    if (*slot < 0) fail(op, target);
+  }
+  return sys_open_tree(*slot, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+}
+
 static void do_mask(const struct sj_op_rec *op) {
   const char *target = arg_str(op, 0);
   if (!target) { errno = EINVAL; fail(op, "bad arguments"); }
@@ -183,19 +207,7 @@ static void do_mask(const struct sj_op_rec *op) {
   if (tfd < 0) { if (errno == ENOENT) return; fail(op, target); }
   struct stat st;
   if (fstat(tfd, &st) < 0) fail(op, target);
-  int mfd;
-  if (S_ISDIR(st.st_mode)) {
-    int fs = sys_fsopen("tmpfs", FSOPEN_CLOEXEC);
-    if (fs < 0 || sys_fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
-        sys_fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0555", 0) < 0 ||
-        sys_fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) fail(op, target);
-    mfd = sys_fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-    close(fs);
-  } else {
-    mfd = sys_open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-    struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC };
-    if (mfd >= 0 && sys_mount_setattr(mfd, "", AT_EMPTY_PATH, &a) < 0) fail(op, target);
-  }
+  int mfd = mask_source(S_ISDIR(st.st_mode), op, target);
   if (mfd < 0 || attach(mfd, tfd) < 0) fail(op, target);
   close(mfd); close(tfd);
 }
@@ -261,6 +273,8 @@ static void attach_root(const struct sj_plan *plan, int treefd) {
 }
 
 static void pivot(const struct sj_op_rec *op) {
+  if (g_mask_dir >= 0) { close(g_mask_dir); g_mask_dir = -1; }
+  if (g_mask_file >= 0) { close(g_mask_file); g_mask_file = -1; }
   /* pivot_root(".", "."): the old root ends up stacked on the new one and is detached at once,
    * so no path inside the jail ever leads to the host's tree. */
   if (fchdir(g_root) < 0) fail(op, "root");

@@ -415,9 +415,11 @@ int run_main(struct sj_plan *plan) {
   }
 undo:
   net_cleanup();
-  for (int i = 0; i < nstate; i++) unlink(state_files[i]);
   for (int i = ncg - 1; i >= 0; i--) {
     for (int tries = 0; tries < 100 && rmdir(cg_dirs[i]) < 0 && errno == EBUSY; tries++) usleep(2000);
   }
+  /* the registry files go last, the id reservation (listed last) very last: until then no new
+   * jail can take this jid, and with it these cgroup names */
+  for (int i = 0; i < nstate; i++) unlink(state_files[i]);
   return 0;
 }

@@ -51,7 +51,7 @@ export function parseJexec(argv: string[]): JexecArgs | "help" {
         break;
     }
   }
-  if (rest.length < 1) throw usageError("usage: jexec [-l] [-d dir] [-e name=value ...] [-u user | -U user] jail [command ...]");
+  if (rest.length < 1) throw usageError("jexec: missing jail (usage: jexec [-l] [-d dir] [-e name=value ...] [-u user | -U user] jail [command ...])");
   if (cwd !== undefined && !cwd.startsWith("/")) throw usageError(`jexec: -d ${cwd}: must be an absolute path in the jail`);
   const [jail, ...command] = rest as [string, ...string[]];
   return { jail, command, clean, cwd, env, user };

@@ -28,7 +28,15 @@ export interface JlsArgs {
 
 /** Parses jls's options with FreeBSD's precedence (a later -h/-n/-s/-v overrides an earlier one). */
 export function parseJls(argv: string[]): JlsArgs {
-  const { opts, rest } = getopt("jls", argv, { flags: "acdhNnqsv", withValue: "j", longFlags: ["json", "help"], longWithValue: ["libxo"] });
+  let parsed: ReturnType<typeof getopt>;
+  try {
+    parsed = getopt("jls", argv, { flags: "acdhNnqsv", withValue: "j", longFlags: ["json", "help"], longWithValue: ["libxo"] });
+  } catch (err) {
+    // -h is jls's header flag: point at --help instead
+    if (err instanceof SysjailError) throw usageError(err.message.replace("(see jls -h)", "(see jls --help)"));
+    throw err;
+  }
+  const { opts, rest } = parsed;
   const f: JlsFormat = { verbose: false, names: false, header: false, nameval: false, quoted: false, skip: false, params: [] };
   const out: JlsArgs = { format: f, check: false, json: false, pretty: false, help: false };
   for (const o of opts) {

@@ -105,7 +105,9 @@ class Evaluator {
   }
 
   private lookup(p: Extract<Piece, { kind: "var" }>, active: Set<Rec>): { text: string; pos: SourcePos }[] {
-    const target = this.recs.find((r) => r.name === p.name);
+    // a numbered block without a name parameter is named by its jid: ${name} is the number
+    const target = this.recs.find((r) => r.name === p.name) ??
+      (p.name === "name" ? this.recs.find((r) => r.name === "jid" && r.immutable) : undefined);
     if (!target) throw confError(p.pos, `variable '${p.name}' is not defined`, p.raw);
     if (active.has(target)) throw confError(p.pos, `variable loop: '${p.name}' depends on itself`, p.raw);
     const vals = this.expand(target, active);

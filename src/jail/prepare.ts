@@ -28,6 +28,8 @@ export interface PrepareOptions {
   devices?: readonly string[] | undefined;
   /** Do not reserve an id (dry run). */
   dryRun?: boolean | undefined;
+  /** Reserve exactly this jid (jail.conf `jid`); an error when it is in use. */
+  jid?: number | undefined;
 }
 
 /** A planned, reserved jail start. */
@@ -79,7 +81,7 @@ export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promis
   const registry = new Registry(dir);
   const reservation: Reservation = opts.dryRun
     ? { jid: 0, name: spec.name ?? "0", files: [], release: () => undefined }
-    : registry.reserve(spec.name !== undefined ? { name: spec.name } : undefined);
+    : registry.reserve({ ...(spec.name !== undefined ? { name: spec.name } : {}), ...(opts.jid ? { jid: opts.jid } : {}) });
   let cgroups: CgroupContext | undefined;
   try {
     const needCg = opts.accounting || Object.keys(spec.limits).some((k) => !["wall", "openFiles", "fileSize", "tmpSize", "shmSize"].includes(k));

@@ -5,6 +5,7 @@ import { HelperRun, stepError, type ErrorEvent, type ExitEvent, type StartedEven
 import type { JailEntry } from "../registry/types.js";
 import type { JailSpec } from "../spec/types.js";
 import type { Prepared } from "./prepare.js";
+import { processStart } from "../registry/store.js";
 
 /** How a jail run is followed. */
 export interface FollowOptions {
@@ -50,6 +51,7 @@ export class JailRun {
       initPid: ev.initPid,
       initStart: ev.initStart,
       monitorPid: ev.monitorPid,
+      monitorStart: processStart(ev.monitorPid),
       owner: prep.facts.uid,
       command: spec.command ?? [],
       startedAt: new Date().toISOString(),
@@ -121,7 +123,9 @@ export class JailRun {
     return this.readyResolved;
   }
 
+  /** The monitor removes a started jail's files itself, after its cgroups; only a jail whose
+   * monitor never reported a start is released here. */
   private cleanup(): void {
-    this.prep.registry.remove(this.jid, this.prep.reservation.name);
+    if (!this.entry) this.prep.reservation.release();
   }
 }

@@ -38,8 +38,15 @@ export function devOps(devices: readonly string[], opts: { ttyGid?: number; shmS
   const ops: PlanOp[] = [
     op("mountFs", ["tmpfs", "/dev", flags(F.strict, F.nosuid, F.nodev, F.noexec), "mode=0755,size=256k,nr_inodes=4096"], "devfs: a fresh tmpfs"),
   ];
+  const dirs = new Set<string>();
   for (const d of devices) {
-    if (!/^[A-Za-z0-9._+-]+(\/[A-Za-z0-9._+-]+)*$/.test(d)) continue;
+    if (!/^[A-Za-z0-9._+-]+(\/[A-Za-z0-9._+-]+)*$/.test(d) || d.split("/").some((c) => c === "." || c === "..")) continue;
+    // a node in a subdirectory (dri/card0, net/tun): its directories first, in the tmpfs
+    const parts = d.split("/");
+    for (let i = 1; i < parts.length; i++) {
+      const dir = `/dev/${parts.slice(0, i).join("/")}`;
+      if (!dirs.has(dir)) { dirs.add(dir); ops.push(op("mkdir", [dir, "0755"])); }
+    }
     ops.push(op("bind", [`/dev/${d}`, `/dev/${d}`, flags(F.file, F.create, F.strict, F.nosuid, F.noexec, F.optional)]));
   }
   const pts = ["newinstance", "ptmxmode=0666", "mode=0620"];
@@ -63,12 +70,26 @@ export function sysOps(ownNetns: boolean): PlanOp[] {
   return [op("mountFs", ["sysfs", "/sys", flags(F.ro, F.strict, F.nosuid, F.nodev, F.noexec, F.optional), ""], "read-only sysfs")];
 }
 
-/** Extra mounts from the spec (jail.conf mount lines, library mounts). */
+/** Mount options that are mount attributes rather than filesystem options. */
+const ATTR_OPTIONS: Record<string, string> = { noexec: F.noexec, nosuid: F.nosuid, nodev: F.nodev, ro: F.ro, rdonly: F.ro };
+/** Options that change nothing here: atime policy and sync flags (the host's defaults apply), and
+ * the relaxations of nosuid and nodev, which every extra mount keeps. */
+const IGNORED_OPTIONS = new Set(["rw", "exec", "suid", "dev", "atime", "noatime", "relatime", "strictatime", "nodiratime", "diratime", "async", "sync", "lazytime", "nolazytime", "bind", "rbind"]);
+
+/** Extra mounts from the spec (jail.conf mount lines, library mounts): nullfs-style binds of host
+ * directories (recursive, read-only with `ro`), tmpfs and procfs. Every one is nosuid and nodev;
+ * noexec and ro are mount attributes; key=value options (size=, mode=, ...) go to the filesystem. */
 export function extraMountOps(mounts: readonly MountSpec[]): PlanOp[] {
   return mounts.map((m) => {
-    const base = [F.create, F.nosuid, m.readonly ? F.ro : ""];
-    if (m.type === "bind") return op("bind", [m.source, m.target, flags(...base, F.recursive, F.nodev)], "shared mount");
-    if (m.type === "proc") return op("mountFs", ["proc", m.target, flags(...base, F.nodev, F.noexec), ""]);
-    return op("mountFs", ["tmpfs", m.target, flags(...base, F.nodev), m.options.join(",")]);
+    const attrs = new Set<string>([F.create, F.nosuid, F.nodev]);
+    if (m.readonly) attrs.add(F.ro);
+    const fsOpts: string[] = [];
+    for (const o of m.options) {
+      if (ATTR_OPTIONS[o]) attrs.add(ATTR_OPTIONS[o]!);
+      else if (!IGNORED_OPTIONS.has(o)) fsOpts.push(o);
+    }
+    if (m.type === "bind") return op("bind", [m.source, m.target, flags(...attrs, F.recursive)], "shared mount");
+    if (m.type === "proc") return op("mountFs", ["proc", m.target, flags(...attrs, F.noexec), fsOpts.join(",")]);
+    return op("mountFs", ["tmpfs", m.target, flags(...attrs), fsOpts.join(",")]);
   });
 }

@@ -22,6 +22,14 @@ export function isAlive(e: Pick<JailEntry, "initPid" | "initStart">): boolean {
   return e.initPid > 0 && processStart(e.initPid) === e.initStart;
 }
 
+/** True while the jail's monitor may still be cleaning up (its cgroups, its files): only then
+ * may its id be given to a new jail. */
+export function monitorAlive(e: Pick<JailEntry, "monitorPid" | "monitorStart">): boolean {
+  if (!e.monitorPid) return false;
+  const start = processStart(e.monitorPid);
+  return start !== undefined && (e.monitorStart === undefined || start === e.monitorStart);
+}
+
 /** A reserved jid: the reservation file exists; release() drops it if the jail never started. */
 export interface Reservation {
   jid: number;
@@ -78,20 +86,21 @@ export class Registry {
         jid++;
       }
     }
-    const files = [jailFiles(this.dir, jid).reservation];
+    const resv = jailFiles(this.dir, jid).reservation;
+    // removal order (the monitor's): entry, name, then the id reservation last
+    const files = [jailFiles(this.dir, jid).entry];
     const name = wanted?.name ?? String(jid);
     const nf = nameFile(this.dir, name);
     try {
       this.claimName(nf, jid);
-      files.push(nf);
+      files.push(nf, resv);
     } catch (err) {
-      rmSync(files[0]!, { force: true });
+      rmSync(resv, { force: true });
       if ((err as NodeJS.ErrnoException).code === "EEXIST") {
         throw new SysjailError(`sysjail: a jail named "${name}" is already running`, { code: "EEXIST", phase: "registry", exitCode: Exit.usage });
       }
       throw err;
     }
-    files.push(jailFiles(this.dir, jid).entry);
     return {
       jid, name, files,
       release: () => { for (const f of files) rmSync(f, { force: true }); },
@@ -163,7 +172,7 @@ export class Registry {
       const e = this.read(jid);
       if (!e) continue;
       if (isAlive(e)) out.push(e);
-      else this.tryRemove(e.jid, e.name);
+      else if (!monitorAlive(e)) this.tryRemove(e.jid, e.name);
     }
     return out;
   }
@@ -191,7 +200,7 @@ export class Registry {
       const jid = Number(m[1]);
       if (have.has(`${jid}.json`)) {
         const e = this.read(jid);
-        if (e && !isAlive(e)) this.tryRemove(jid, e.name);
+        if (e && !isAlive(e) && !monitorAlive(e)) this.tryRemove(jid, e.name);
         continue;
       }
       try {

@@ -12,8 +12,9 @@ export interface JailEntry {
   /** Host pid of the jail's init (its pid 1) and that process's start time (/proc/PID/stat field 22). */
   initPid: number;
   initStart: number;
-  /** Host pid of the helper that monitors the jail. */
+  /** Host pid of the helper that monitors the jail, and its start time. */
   monitorPid: number;
+  monitorStart?: number;
   /** Host uid that started the jail. */
   owner: number;
   command: string[];

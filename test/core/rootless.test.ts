@@ -2,16 +2,16 @@
 // user, uid 65534, through `setpriv --reuid=65534 --regid=65534 --clear-groups env
 // XDG_RUNTIME_DIR=<dir owned by 65534> HOME=/`. A rootless jail maps jail root onto the caller.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { describe, it, before, after, type TestContext } from "node:test";
 import { Registry } from "../../src/registry/store.js";
 import {
-  assertStateEmpty, chownTree, coreSuite, defer, hostMountsMentioning, isRunning, makeJailRoot, makeNobody, makeTempDir,
-  NOBODY_UID, probeLine, procComm, procDescendants, procId, removeTree, show, startCli, stateDir, stateFiles, sysjail,
-  waitUntil, type JailRoot, type Nobody,
+  assertOneLineError, assertStateEmpty, chownTree, coreSuite, defer, hostMountsMentioning, isRunning, jail, makeJailRoot,
+  makeNobody, makeTempDir, NOBODY_UID, probeLine, procComm, procDescendants, procId, procStatus, removeTree, show, startCli,
+  stateDir, stateFiles, sysjail, tokenProcesses, waitUntil, type JailRoot, type Nobody,
 } from "../helpers/index.js";
 
 const env = coreSuite();
@@ -143,6 +143,95 @@ describe("rootless jails (uid 65534)", { concurrency: 3 }, () => {
     assert.equal(r.code, 143, show(r));
     await waitUntil(() => !procs.some(isRunning), "the jail's processes to end", 10_000);
     assertStateEmpty(j);
+  });
+});
+
+describe("rootless jails: their own /proc, /dev, /sys, IPC, and the CLI", { concurrency: 3 }, () => {
+  it("pivot into the root: one / mount, a chroot escape finds nothing", async (t) => {
+    const { run, j } = rl(t, [root.path, "rl", "/probe", "cat", "/proc/self/mountinfo"]);
+    const m = await run;
+    assert.equal(m.code, 0, show(m));
+    const mps = m.stdout.trim().split("\n").map((l) => l.split(" ")[4]);
+    assert.equal(mps.filter((x) => x === "/").length, 1, show(m));
+    assert.deepEqual(mps.filter((x) => x !== "/" && !/^\/(proc|dev|sys)(\/|$)/.test(x ?? "")), [], show(m));
+    assert.ok(!mps.some((x) => x?.startsWith("/sys/")), show(m));
+    const e = await sysjail(["-j", j, root.path, "rl", "/probe", "chroot-escape", "/bin/sh"], { as: nobody });
+    assert.doesNotMatch(e.stdout, /chroot-denied/, show(e));
+    assert.equal(probeLine(e), "err ENOENT", show(e));
+  });
+
+  it("/dev holds only the safe nodes, /proc/sys is read-only, /proc's host-wide entries are masked", async (t) => {
+    const { run, j } = rl(t, [root.path, "rl", "/probe", "ls", "/dev", "/dev/pts"]);
+    const r = await run;
+    const [dev, pts] = r.stdout.trim().split("\n");
+    const names = (dev ?? "").split(" ").slice(1);
+    const allowed = ["null", "zero", "full", "random", "urandom", "tty", "pts", "ptmx", "shm", "fd", "stdin", "stdout", "stderr", "mqueue"];
+    assert.deepEqual(names.filter((n) => !allowed.includes(n)), [], show(r));
+    for (const n of ["null", "zero", "urandom", "pts", "ptmx", "shm"]) assert.ok(names.includes(n), `no /dev/${n}: ${show(r)}`);
+    assert.equal(pts, "ls ptmx", show(r));
+    const w = await sysjail(["-j", j, root.path, "rl", "/probe", "rewrite", "/proc/sys/kernel/msgmax"], { as: nobody });
+    assert.equal(probeLine(w), "err EROFS", show(w));
+    const present = ["/proc/kmsg", "/proc/keys", "/proc/timer_list", "/proc/kpagecount"].filter((f) => existsSync(f));
+    assert.ok(present.length > 0, "control: the host has some of the masked entries");
+    const s = await sysjail(["-j", j, root.path, "rl", "/probe", "stat", ...present], { as: nobody });
+    for (const l of s.stdout.trim().split("\n")) assert.match(l, /^(ok 20\d{3} \d+ \d+ 1:3|err ENOENT)$/, show(s));
+    const c = await sysjail(["-j", j, root.path, "rl", "/probe", "write", "/sys/planted", "x"], { as: nobody });
+    assert.match(probeLine(c), /^err E(ROFS|ACCES)$/, show(c));
+    assert.ok(!existsSync(root.at("sys/planted")));
+  });
+
+  it("a POSIX message queue made in a rootless jail is invisible to another jail and to the host", async (t) => {
+    const j = stateDir(t, NOBODY_UID);
+    const name = `/sysjail-rl-${process.pid}-${Date.now()}`;
+    const a = startCli(["-j", j, "--allow-ipc", root.path, "rl-a", "/probe", "mq", name, "hold"], { as: nobody, stdin: "pipe" });
+    defer(t, () => a.stop());
+    await a.waitOutput(/^ok \d+$/m);
+    const b = await sysjail(["-j", j, "--allow-ipc", root.path, "rl-b", "/probe", "mq", name], { as: nobody });
+    assert.equal(probeLine(b), "err ENOENT", show(b));
+    const h = spawnSync(env.probe, ["mq", name], { encoding: "utf8" }).stdout.trim();
+    if (h.startsWith("ok")) spawnSync(env.probe, ["mq", name, "rm"]);
+    assert.equal(h, "err ENOENT", "the host sees the jail's queue");
+    a.closeStdin();
+    assert.equal((await a.done).code, 0);
+  });
+
+  it("-b -i: a rootless background jail runs on, registered under its owner's state directory", async (t) => {
+    const r = makeJailRoot(env.probe);
+    defer(t, () => r.remove());
+    const j = stateDir(t, NOBODY_UID);
+    const res = await sysjail(["-j", j, "-b", "-i", r.path, "rl-bg", "/probe", "waitfile", "/tmp/stop"], { as: nobody });
+    defer(t, () => { writeFileSync(r.at("tmp/stop"), ""); });
+    assert.equal(res.code, 0, show(res));
+    const e = new Registry(j).list().find((x) => String(x.jid) === res.stdout.trim());
+    assert.ok(e, show(res));
+    assert.equal(e.owner, NOBODY_UID);
+    const init = procId(e.initPid);
+    assert.ok(isRunning(init));
+    assert.equal(procStatus(e.initPid, "Uid")?.split(/\s+/)[0], String(NOBODY_UID));
+    writeFileSync(r.at("tmp/stop"), "");
+    await waitUntil(() => !isRunning(init), "the background jail to end");
+    await waitUntil(() => stateFiles(j).length === 0, "its state to go");
+  });
+
+  it("bad input as 65534: one line and the right status (127 missing command, 67 unmapped or unknown user)", async (t) => {
+    const j = stateDir(t, NOBODY_UID);
+    const m = await sysjail(["-j", j, root.path, "rl", "/no-such-command"], { as: nobody });
+    assertOneLineError(m, 127, /no-such-command/);
+    // a rootless jail maps only root: any other user is refused before anything starts
+    const u = await sysjail(["-j", j, "-u", "daemon", root.path, "rl", "/probe", "ids"], { as: nobody });
+    assertOneLineError(u, 67, /daemon/);
+    const x = await sysjail(["-j", j, "-u", "no-such-user-x", root.path, "rl", "/probe", "ids"], { as: nobody });
+    assertOneLineError(x, 67, /no-such-user-x/);
+    const h = await sysjail(["-j", j, root.path, "bad host", "/probe", "ids"], { as: nobody });
+    assertOneLineError(h, 64, /hostname/);
+    assertStateEmpty(j);
+    for (const r of [m, u, x, h]) assert.deepEqual(tokenProcesses(r.token), []);
+  });
+
+  it("the legacy form works rootless too", async (t) => {
+    const j = stateDir(t, NOBODY_UID);
+    const r = await jail(["-j", j, root.path, "rl-legacy", "-", "/probe", "hostname"], { as: nobody });
+    assert.equal(probeLine(r), "ok rl-legacy", show(r));
   });
 });
 

@@ -102,7 +102,7 @@ test("jexec options", () => {
   if (a === "help") return;
   assert.deepEqual(a, { jail: "web", command: ["ls", "-l"], clean: true, cwd: "/tmp", env: { A: "1" }, user: { name: "bob", from: "jail" } });
   assert.throws(() => parseJexec(["-u", "a", "-U", "b", "web"]), /-u and -U/);
-  assert.throws(() => parseJexec([]), /usage/);
+  assert.throws(() => parseJexec([]), /missing jail/);
   assert.throws(() => parseJexec(["-e", "novalue", "web"]), /name=value/);
 });
 

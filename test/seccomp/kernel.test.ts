@@ -72,6 +72,7 @@ describe("default policy on the kernel (seccomp-exec + probe, no jail)", { skip 
       best.policy = Math.min(best.policy, ns([loader, filterFor(), "0", probe, "loop", "300000"]));
     }
     t.diagnostic(`getppid: ${best.bare} ns bare, ${best.allow} ns under allow-all, ${best.policy} ns under the default policy`);
-    assert.ok(best.policy < best.allow * 1.2, `default policy ${best.policy} ns vs allow-all ${best.allow} ns`);
+    // loose: the exact guarantee (cached calls) is checked by isCachedAllow in default-policy.test
+    assert.ok(best.policy < best.allow * 1.3, `default policy ${best.policy} ns vs allow-all ${best.allow} ns`);
   });
 });

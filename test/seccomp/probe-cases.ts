@@ -54,6 +54,8 @@ export const CASES: ProbeCase[] = [
   // file flags
   { name: "chattr", args: ["chattr", "{tmp}/flags"], want: E("EPERM") },
   { name: "FS_IOC_FSSETXATTR", args: ["fsxattr", "{tmp}/flags"], want: E("EPERM") },
+  { name: "FS_IOC32_SETFLAGS (the 32-bit number)", args: ["file-ioctl", "{tmp}/flags", "0x40046602"], want: E("EPERM") },
+  { name: "--allow-chflags: FS_IOC32_SETFLAGS", flags: ["--allow-chflags"], args: ["file-ioctl", "{tmp}/flags", "0x40046602"], want: /^(ok 0|err (ENOTTY|EOPNOTSUPP|ENOTSUP|EINVAL))$/ },
   { name: "file_setattr", args: ["sys", "469", "-100", "0", "0", "0", "0"], want: E("EPERM") },
   { name: "--allow-chflags: chattr", flags: ["--allow-chflags"], args: ["chattr", "{tmp}/flags"], want: /^(ok 0|err (ENOTTY|EOPNOTSUPP|ENOTSUP|EINVAL))$/ },
   { name: "--allow-chflags: file_setattr", flags: ["--allow-chflags"], args: ["sys", "469", "-100", "0", "0", "0", "0"], want: /^err (EINVAL|EFAULT|E2BIG)$/ },
@@ -120,6 +122,8 @@ export const CASES: ProbeCase[] = [
   { name: "mknod char device", args: ["mknod", "chr", "{tmp}/chr"], want: E("EPERM") },
   { name: "mknod block device", args: ["mknod", "blk", "{tmp}/blk"], want: E("EPERM") },
   { name: "mknod fifo", args: ["mknod", "fifo", "{tmp}/fifo"], want: /^ok 0$/ },
+  { name: "mknod(2) char device", args: ["mknod-legacy", "chr", "{tmp}/chr"], want: E("EPERM") },
+  { name: "mknod(2) fifo", args: ["mknod-legacy", "fifo", "{tmp}/fifo"], want: /^ok 0$/ },
   { name: "ptrace a child", args: ["ptrace-child"], want: /^ok 0$/ },
   // i386 through int $0x80: the same policy with i386 numbers
   { name: "i386 getpid", args: ["i386", "20"], want: OK },
@@ -138,6 +142,10 @@ export const CASES: ProbeCase[] = [
   { name: "i386 bpf", args: ["i386", "357", "1000", "0", "0"], want: E("EPERM") },
   { name: "i386 sethostname (NULL, 4)", args: ["i386", "74", "0", "4"], want: E("EPERM") },
   { name: "i386 stime", args: ["i386", "25", "0"], want: E("EPERM") },
+  { name: "i386 clock_settime64", args: ["i386", "404", "0", "0"], want: E("EPERM") },
+  { name: "i386 clock_adjtime64", args: ["i386", "405", "0", "0"], want: E("EPERM") },
+  { name: "i386 umount", args: ["i386", "22", "0"], want: E("EPERM") },
+  { name: "i386 umount2", args: ["i386", "52", "0", "0"], want: E("EPERM") },
   { name: "i386 clone3", args: ["i386", "435", "0", "0"], want: E("ENOSYS") },
   { name: "i386 personality READ_IMPLIES_EXEC", args: ["i386", "136", "0x400000"], want: E("EPERM") },
   // x32 is refused whole

@@ -1,0 +1,189 @@
+// The exec.* hook runner: host-side hooks through /bin/sh -c, exec.start/exec.stop and command in
+// the jail through the jexec machinery; JID, JNAME and JPATH in their environment, exec.clean,
+// exec.jail_user, exec.system_user, exec.timeout and exec.consolelog applied.
+import { spawn, type StdioOptions } from "node:child_process";
+import { closeSync, existsSync, openSync } from "node:fs";
+import { join } from "node:path";
+import { SysjailError } from "../errors.js";
+import type { HelperRun } from "../helper/launch.js";
+import { lookupUser, type UserInfo } from "../host/users.js";
+import { enterContext, enterEnv, enterStatus, jailRootDir, planEnter, resolveEnterUser, runEnter, type EnterContext } from "../manage/enter.js";
+import type { HookCall, HookRunner } from "../manage/hooks.js";
+import type { JailRef } from "../manage/locate.js";
+import type { JailEntry } from "../registry/types.js";
+
+/** What a hook needs to know about its jail and the lifecycle options that shape it. */
+export interface HookJail {
+  /** JNAME: the jail's name (its jid when it has none). */
+  name: string;
+  /** JID, once the jail has one. */
+  jid?: number | undefined;
+  /** JPATH. */
+  path: string;
+  clean: boolean;
+  jailUser?: string | undefined;
+  systemJailUser: boolean;
+  systemUser?: string | undefined;
+  /** Seconds a command may run (0 or absent: no limit). */
+  execTimeout?: number | undefined;
+  consoleLog?: string | undefined;
+}
+
+/** How one command ended. */
+export interface HookResult {
+  status: number;
+  timedOut: boolean;
+  /** Why it could not run at all, when it could not. */
+  error?: string | undefined;
+}
+
+const SHELL_META = /[!"$&'()*;<>?[\\\]`{|}~]/;
+
+/** A command line as jail(8) runs it: through /bin/sh -c when it has shell metacharacters, else
+ * split into words and executed directly (so a jail needs no shell for `exec.start = "/app -d"`). */
+export function commandArgv(line: string): string[] {
+  if (SHELL_META.test(line)) return ["/bin/sh", "-c", line];
+  return line.split(/[ \t\f\v\r\n]+/).filter(Boolean);
+}
+
+/** The JID, JNAME and JPATH variables every hook gets. */
+export function jailVars(j: HookJail): Record<string, string> {
+  return { JID: j.jid === undefined ? "" : String(j.jid), JNAME: j.name, JPATH: j.path };
+}
+
+/** The lifecycle options of a registry entry (what jail -r needs to run its hooks). */
+export function hookJailOf(entry: JailEntry): HookJail {
+  const l = (entry.lifecycle ?? {}) as Record<string, unknown>;
+  const str = (k: string) => (typeof l[k] === "string" && l[k] !== "" ? (l[k] as string) : undefined);
+  return {
+    name: entry.name, jid: entry.jid, path: entry.path, clean: l.clean === true,
+    jailUser: str("jailUser"), systemJailUser: l.systemJailUser === true, systemUser: str("systemUser"),
+    execTimeout: typeof l.execTimeout === "number" ? l.execTimeout : undefined, consoleLog: str("consoleLog"),
+  };
+}
+
+/** stdout and stderr of a hook: the consolelog file (appended to), else jail(8)'s own. */
+function outputFds(j: HookJail): { fds: [number | "inherit", number | "inherit"]; close(): void } {
+  if (!j.consoleLog) return { fds: ["inherit", "inherit"], close: () => undefined };
+  let fd: number;
+  try {
+    fd = openSync(j.consoleLog, "a", 0o644);
+  } catch (err) {
+    throw new SysjailError(`jail: ${j.name}: exec.consolelog ${j.consoleLog}: ${(err as NodeJS.ErrnoException).code ?? "EIO"}`, { code: "EIO", phase: "runtime", exitCode: 1 });
+  }
+  return { fds: [fd, fd], close: () => closeSync(fd) };
+}
+
+function cleanHostEnv(user: UserInfo | undefined): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    HOME: user?.home || "/", SHELL: user?.shell || "/bin/sh", USER: user?.name ?? "root",
+  };
+  if (process.env.TERM) env.TERM = process.env.TERM;
+  return env;
+}
+
+/** Runs a host-side hook with /bin/sh -c as the caller or exec.system_user. */
+export function runHostHook(line: string, j: HookJail): Promise<HookResult> {
+  let user: UserInfo | undefined;
+  if (j.systemUser) {
+    user = lookupUser(j.systemUser, "/");
+    if (!user) return Promise.resolve({ status: 67, timedOut: false, error: `exec.system_user ${j.systemUser}: no such user` });
+  } else if (j.clean) user = lookupUser(String(process.getuid?.() ?? 0), "/");
+  const base = j.clean ? cleanHostEnv(user) : { ...process.env } as Record<string, string>;
+  if (j.systemUser && !j.clean && user) Object.assign(base, { HOME: user.home, USER: user.name, SHELL: user.shell || "/bin/sh" });
+  const out = outputFds(j);
+  const limit = j.execTimeout ?? 0;
+  return new Promise<HookResult>((resolve) => {
+    const child = spawn("/bin/sh", ["-c", line], {
+      env: { ...base, ...jailVars(j) },
+      stdio: ["inherit", ...out.fds] as StdioOptions,
+      // a limited hook gets its own process group, so that all of it can be killed
+      detached: limit > 0,
+      cwd: j.clean && user?.home && existsSync(user.home) ? user.home : process.cwd(),
+      ...(j.systemUser && user ? { uid: user.uid, gid: user.gid } : {}),
+    });
+    let timedOut = false;
+    const timer = limit > 0
+      ? setTimeout(() => {
+        timedOut = true;
+        try { process.kill(-child.pid!, "SIGKILL"); } catch { child.kill("SIGKILL"); }
+      }, limit * 1000)
+      : undefined;
+    const done = (r: HookResult) => {
+      if (timer) clearTimeout(timer);
+      out.close();
+      resolve(r);
+    };
+    child.on("error", (e) => done({ status: 127, timedOut: false, error: e.message }));
+    child.on("exit", (code, sig) => done({ status: code ?? 128 + (sig === "SIGKILL" ? 9 : 15), timedOut }));
+  });
+}
+
+/** Enter contexts by jail, computed once per jail and command run (the filter is the costly part). */
+const contexts = new WeakMap<JailEntry, Promise<EnterContext>>();
+
+/** Runs ARGV in the jail (exec.start, command, exec.stop) as jail root or exec.jail_user, with the
+ * policy, namespaces and limits of the jail's own processes. STDIN is jail(8)'s own for command. */
+export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<JailRef, "entry" | "dirOwner">): Promise<HookResult> {
+  const entry = ref.entry;
+  const user = resolveEnterUser(entry, j.jailUser, j.systemJailUser ? "host" : "jail");
+  if (!user) return { status: 67, timedOut: false, error: `exec.jail_user ${j.jailUser}: no such user` };
+  let ctxP = contexts.get(entry);
+  if (!ctxP) {
+    ctxP = enterContext(entry, ref.dirOwner);
+    contexts.set(entry, ctxP);
+  }
+  const ctx = await ctxP;
+  const env = enterEnv(process.env, j.clean, user, jailVars(j));
+  const cwd = j.clean && user.home && existsSync(join(jailRootDir(entry), user.home)) ? user.home : "/";
+  const plan = planEnter(entry, { argv, user, env, cwd }, ctx);
+  const out = outputFds(j);
+  let helper: HelperRun | undefined;
+  let timedOut = false;
+  const limit = j.execTimeout ?? 0;
+  // the helper ends the command with SIGKILL when it gets SIGTERM
+  const timer = limit > 0 ? setTimeout(() => { timedOut = true; helper?.child.kill("SIGTERM"); }, limit * 1000) : undefined;
+  const onInt = () => undefined; // ^C reaches the command itself
+  process.on("SIGINT", onInt);
+  try {
+    const ev = await runEnter(plan, ["inherit", ...out.fds] as StdioOptions, entry.path, (h) => (helper = h));
+    return { status: enterStatus(ev), timedOut };
+  } catch (err) {
+    return { status: (err as SysjailError).exitCode ?? 126, timedOut, error: (err as Error).message.replace(/^sysjail: /, "") };
+  } finally {
+    if (timer) clearTimeout(timer);
+    process.off("SIGINT", onInt);
+    out.close();
+  }
+}
+
+/** One run of a hook line, where it belongs: the host, or the jail. */
+export function runHookLine(line: string, where: "host" | "jail", j: HookJail, ref?: Pick<JailRef, "entry" | "dirOwner">): Promise<HookResult> {
+  if (where === "host") return runHostHook(line, j);
+  if (!ref) return Promise.resolve({ status: 70, timedOut: false, error: "the jail does not exist yet" });
+  return runJailCommand(commandArgv(line), j, ref);
+}
+
+/** The message of a failed command, as FreeBSD's jail(8) words it. */
+export function failureText(line: string, r: HookResult): string {
+  if (r.error) return `${line}: ${r.error}`;
+  if (r.timedOut) return `${line}: timed out`;
+  if (r.status > 128) return `${line}: exited on signal ${r.status - 128}`;
+  return `${line}: failed`;
+}
+
+/** A runner for src/manage's stop sequence (jail -r, -rc): the same semantics as at creation, with
+ * -v's "run command" notes and FreeBSD's failure messages. */
+export function stopHookRunner(note: (name: string, text: string) => void, warn: (name: string, text: string) => void): HookRunner {
+  return async (call: HookCall) => {
+    const j = hookJailOf(call.ref.entry);
+    note(j.name, `run command${call.where === "jail" ? " in jail" : ""}: ${call.command}`);
+    const r = await runHookLine(call.command, call.where, j, call.ref);
+    if (r.status !== 0 || r.timedOut) {
+      warn(j.name, failureText(call.command, r));
+      return r.status === 0 ? 124 : r.status;
+    }
+    return 0;
+  };
+}

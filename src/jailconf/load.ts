@@ -1,0 +1,106 @@
+// Loading: the jail.conf file, one jail's parameters (configuration or command line) resolved and
+// turned into the JailSpec the helper builds and the lifecycle jail(8) itself acts on.
+import { existsSync, readFileSync } from "node:fs";
+import { hostname as osHostname } from "node:os";
+import { confErrorNoPos } from "../conf/errors.js";
+import type { ParamArg } from "../conf/cli.js";
+import { DEFAULT_JAIL_CONF, listJails as confJails, parseJailConf, type JailConf } from "../conf/parser.js";
+import { resolveJail, resolveParams, type ResolvedJail } from "../conf/resolve.js";
+import { paramsToSpec, type JailLifecycle } from "../conf/spec.js";
+import { normalizeLimits } from "../limits/parse.js";
+import { baseSpec, checkName } from "../spec/validate.js";
+import type { JailSpec } from "../spec/types.js";
+
+/** Reads the configuration: FILE, or the default one when it exists ("-" is standard input). */
+export function readConf(file: string | undefined): JailConf | undefined {
+  const name = file ?? DEFAULT_JAIL_CONF;
+  if (file === undefined && !existsSync(name)) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(name === "-" ? 0 : name, "utf8");
+  } catch (err) {
+    throw confErrorNoPos(`jail: ${name}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as NodeJS.ErrnoException).code}`, name);
+  }
+  return parseJailConf(text, name);
+}
+
+/** The non-wildcard jails a configuration defines, in file order. */
+export function configuredJails(conf: JailConf): string[] {
+  return confJails(conf);
+}
+
+/** One jail, ready to be created. */
+export interface LoadedJail {
+  /** The name jail(8) prints ("web: created"): the configuration's block name, or the name (else
+   * jid) parameter; undefined for a jail given without either. */
+  label: string | undefined;
+  resolved: ResolvedJail;
+  /** The spec as configured: persist as asked, no command (jail(8) runs command itself). */
+  spec: JailSpec;
+  lifecycle: JailLifecycle & { persist: boolean };
+  /** A requested jid (jid parameter or numbered block). */
+  jid?: number | undefined;
+  /** command came from the command line (one argv) rather than a configuration (command lines). */
+  commandArgv: boolean;
+  warnings: string[];
+}
+
+/** Limits from limits.* and rctl, in Limits units, through the same parser as --limit. */
+function parseLimit(key: string, raw: string): number | undefined {
+  return (normalizeLimits({ [key]: raw }) as Record<string, number | undefined>)[key];
+}
+
+/** A valid hostname from the host's own (FreeBSD copies the parent's hostname to a new jail). */
+function defaultHostname(): string {
+  const h = osHostname();
+  return /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/.test(h) ? h : "localhost";
+}
+
+/** Turns resolved parameters into the jail's spec and lifecycle. The path is not checked here:
+ * exec.prepare may create it. */
+export function toLoaded(r: ResolvedJail, label: string | undefined): LoadedJail {
+  const { spec: part, lifecycle, warnings } = paramsToSpec(r, { parseLimit });
+  const spec = baseSpec(part.path ?? "/", part.hostname || defaultHostname());
+  if (part.name !== undefined) spec.name = checkName(part.name);
+  spec.ip4 = part.ip4 ?? [];
+  spec.ip6 = part.ip6 ?? [];
+  spec.vnet = part.vnet ?? false;
+  spec.persist = part.persist ?? false;
+  spec.cleanEnv = part.cleanEnv ?? false;
+  spec.mounts = part.mounts ?? [];
+  spec.mountDev = part.mountDev ?? false;
+  spec.mountProc = part.mountProc ?? false;
+  spec.devfsRuleset = part.devfsRuleset ?? 4;
+  if (part.policy) spec.policy = part.policy;
+  spec.meta = part.meta ?? {};
+  spec.limits = part.limits ?? {};
+  if (part.params) spec.params = part.params;
+  const commandArgv = r.sources.command?.arg !== undefined;
+  return {
+    label,
+    resolved: r,
+    spec,
+    lifecycle: { ...lifecycle, persist: spec.persist },
+    jid: lifecycle.jid,
+    commandArgv,
+    warnings,
+  };
+}
+
+/** A jail of the configuration, with command-line parameters applied last. */
+export function loadConfJail(conf: JailConf, nameOrJid: string, cli: readonly ParamArg[] = []): LoadedJail {
+  const r = resolveJail(conf, nameOrJid, cli);
+  return toLoaded(r, r.name);
+}
+
+/** A jail given by parameters on the command line alone. */
+export function loadParamJail(params: readonly ParamArg[]): LoadedJail {
+  const r = resolveParams(params);
+  const name = typeof r.params.name === "string" ? r.params.name : typeof r.params.jid === "string" && r.params.jid !== "0" ? r.params.jid : undefined;
+  return toLoaded(r, name);
+}
+
+/** How a loaded jail is looked up among running ones: its name, else its jid. */
+export function lookupKey(j: LoadedJail): string | undefined {
+  return j.spec.name ?? (j.jid ? String(j.jid) : undefined);
+}
