@@ -3,7 +3,7 @@
 import { usageError } from "../errors.js";
 import { baseSpec, checkHostname, checkPath, validateSpec } from "../spec/validate.js";
 import type { JailSpec } from "../spec/types.js";
-import { manageForm } from "../manage/form.js";
+import { jailForm } from "../jailconf/form.js";
 import { canonicalAddr } from "../net/addr.js";
 import { getopt } from "./getopt.js";
 import { foreground, type CliRunOptions } from "./runjail.js";
@@ -53,8 +53,10 @@ export function parseLegacy(argv: string[]): { spec: JailSpec; run: CliRunOption
 
 /** The jail tool. */
 export async function jailMain(argv: string[]): Promise<number> {
-  // -r, -R and -m act on running jails (src/manage)
-  if (manageForm(argv)) return (await import("../manage/jailcmd.js")).jailManageMain(argv);
+  // -c, -cm, -rc, -r and -e: src/jailconf; -R and -m act on running jails: src/manage
+  const { form, argv: args } = jailForm(argv);
+  if (form === "jailconf") return (await import("../jailconf/main.js")).jailconfMain(args);
+  if (form === "manage") return (await import("../manage/jailcmd.js")).jailManageMain(args);
   const parsed = parseLegacy(argv);
   if (parsed === "help") { process.stdout.write(`${USAGE}\n`); return 0; }
   return foreground(parsed.spec, parsed.run);

@@ -7,6 +7,7 @@ const WITH_VALUE = "fJuUnspej";
  * src/jailconf (-c, -cm, -rc, -r, -e); argv is what to hand it (-m drops `-f file`: FreeBSD reads
  * no configuration for a modification given as parameters). */
 export function jailForm(argv: readonly string[]): { form: "legacy" | "manage" | "jailconf"; argv: string[] } {
+  if (argv[0] === "--reap-when-empty") return { form: "jailconf", argv: [...argv] };
   const letters = new Set<string>();
   const withoutF: string[] = [];
   let i = 0;
@@ -32,6 +33,7 @@ export function jailForm(argv: readonly string[]): { form: "legacy" | "manage" |
   }
   withoutF.push(...argv.slice(i));
   if (letters.has("c") || letters.has("e")) return { form: "jailconf", argv: [...argv] };
+  if (letters.has("h") && !letters.has("m") && !letters.has("R")) return { form: "jailconf", argv: [...argv] };
   if (letters.has("R")) return { form: "manage", argv: [...argv] };
   if (letters.has("r")) return { form: "jailconf", argv: [...argv] };
   if (letters.has("m")) return { form: "manage", argv: withoutF };

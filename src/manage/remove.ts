@@ -1,7 +1,7 @@
 // jail -r: FreeBSD's stop sequence as a table of steps (hooks plug in), run against a running jail.
 import { existsSync } from "node:fs";
 import { SysjailError } from "../errors.js";
-import { isAlive } from "../registry/store.js";
+import { isAlive, monitorAlive } from "../registry/store.js";
 import { jailFiles } from "../registry/paths.js";
 import { removeLeftoverCgroups, trustedCgroups } from "./cgroups.js";
 import { removeEntryFiles } from "./entryfile.js";
@@ -86,7 +86,7 @@ export async function killJail(ctx: StopContext): Promise<void> {
     }
   }
   const files = jailFiles(ctx.ref.dir, e.jid);
-  const monitorUp = () => e.monitorPid > 0 && existsSync(`/proc/${e.monitorPid}`) && statFields(e.monitorPid)?.[0] !== "Z";
+  const monitorUp = () => monitorAlive(e) && statFields(e.monitorPid)?.[0] !== "Z";
   const deadline = Date.now() + ctx.settleMs;
   while (Date.now() < deadline && (isAlive(e) || existsSync(files.entry) || monitorUp())) await sleep(10);
   if (isAlive(e)) {

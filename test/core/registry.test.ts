@@ -54,6 +54,15 @@ describe("registry entries", { concurrency: 2 }, () => {
     assertStateEmpty(j);
   });
 
+  it("no entry outlives its jail, also when the command exits at once", async (t) => {
+    const j = stateDir(t);
+    const runs = await Promise.all(Array.from({ length: 12 }, (_, i) => sysjail(["-j", j, root.path, `quick${i}`, "/probe", "exit", "0"])));
+    for (const r of runs) assert.equal(r.code, 0, show(r));
+    // what is on disk right after the jails ended (list() would prune dead entries)
+    assertStateEmpty(j, "after 12 jails whose command exited at once");
+    assert.deepEqual(new Registry(j).list(), []);
+  });
+
   it("a second running jail cannot take a name in use (exit 64, one line, nothing left)", async (t) => {
     const j = stateDir(t);
     const first = startCli(["-j", j, "-n", "taken", root.path, "one", "/probe", "hold"], { stdin: "pipe" });

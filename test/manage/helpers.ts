@@ -1,7 +1,7 @@
 // Helpers of the management tests: the built tools, a private state directory per test, a jail
 // root holding a static test program, and jails that are always removed again.
 import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -159,4 +159,25 @@ export function sjlsEntry(o: RunOptions, jid: number): Record<string, unknown> |
   const r = run("sjls", ["--json"], o);
   const arr = JSON.parse(r.stdout) as Record<string, unknown>[];
   return arr.find((x) => x.jid === jid);
+}
+
+/** Kills jails the registry lost (a registry bug must not leak processes past a test): for each
+ * process whose command line matches PATTERN exactly, its parent is SIGKILLed only when that is
+ * a jail's init (the first process of a nested pid namespace) run by the sysjail helper. */
+export function killLostJails(pattern: string): number {
+  let n = 0;
+  for (const pid of pidsWithCmdline(pattern)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const init = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const status = readFileSync(`/proc/${init}/status`, "utf8");
+      const cmd = readFileSync(`/proc/${init}/cmdline`, "utf8");
+      if (!/^NSpid:\s*\d+\s+1$/m.test(status) || !cmd.includes("sysjail-helper")) continue;
+      process.kill(init, "SIGKILL");
+      n++;
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return n;
 }

@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { alive, makeRoot, pidsWithCmdline, requireBuilt, run, runAsync, Scope, sjlsEntry, start, waitFor } from "./helpers.js";
+import { alive, killLostJails, makeRoot, pidsWithCmdline, requireBuilt, run, runAsync, Scope, sjlsEntry, start, waitFor } from "./helpers.js";
 
 describe("the registry", () => {
   let scope: Scope;
@@ -22,19 +22,24 @@ describe("the registry", () => {
 
   test("50 jails started at once get distinct jids, and jail -r '*' ends them all", async () => {
     const n = 50;
-    const rs = await Promise.all(Array.from({ length: n }, (_, i) => runAsync("sysjail", ["-b", "-i", root, `par${i}.example`, "/mprobe", "sleep", "121"], { ...scope.o, timeoutMs: 120000 })));
-    const ids = rs.map((r) => Number(r.stdout.trim()));
-    for (const r of rs) assert.equal(r.code, 0, r.stderr);
-    assert.equal(new Set(ids).size, n, `jids: ${ids.join(" ")}`);
-    assert.ok(ids.every((i) => Number.isInteger(i) && i > 0));
-    const listed = run("jls", ["jid"], scope.o).stdout.trim().split("\n").map(Number).sort((a, b) => a - b);
-    assert.deepEqual(listed, [...ids].sort((a, b) => a - b));
-    assert.equal(pidsWithCmdline("^/mprobe sleep 121$").length, n);
-    const r = run("jail", ["-r", "*"], { ...scope.o, timeoutMs: 120000 });
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout.trim().split("\n").length, n);
-    assert.equal(run("jls", ["jid"], scope.o).stdout, "");
-    assert.deepEqual(pidsWithCmdline("^/mprobe sleep 121$").filter(alive), []);
+    try {
+      const rs = await Promise.all(Array.from({ length: n }, (_, i) => runAsync("sysjail", ["-b", "-i", root, `par${i}.example`, "/mprobe", "sleep", "121"], { ...scope.o, timeoutMs: 120000 })));
+      const ids = rs.map((r) => Number(r.stdout.trim()));
+      for (const r of rs) assert.equal(r.code, 0, r.stderr);
+      assert.equal(new Set(ids).size, n, `jids: ${ids.join(" ")}`);
+      assert.ok(ids.every((i) => Number.isInteger(i) && i > 0));
+      const listed = run("jls", ["jid"], scope.o).stdout.trim().split("\n").map(Number).sort((a, b) => a - b);
+      assert.deepEqual(listed, [...ids].sort((a, b) => a - b), "every started jail is listed");
+      assert.equal(pidsWithCmdline("^/mprobe sleep 121$").length, n);
+      const r = run("jail", ["-r", "*"], { ...scope.o, timeoutMs: 120000 });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim().split("\n").length, n);
+      assert.equal(run("jls", ["jid"], scope.o).stdout, "");
+      assert.deepEqual(pidsWithCmdline("^/mprobe sleep 121$").filter(alive), []);
+    } finally {
+      run("jail", ["-R", "*"], { ...scope.o, timeoutMs: 120000 });
+      killLostJails("^/mprobe sleep 121$");
+    }
   });
 
   test("jls during starts and removals only ever shows whole entries", async () => {
@@ -47,13 +52,17 @@ describe("the registry", () => {
         seen.push(r.stdout);
       }
     })();
-    for (let round = 0; round < 3; round++) {
-      const rs = await Promise.all(Array.from({ length: 6 }, (_, i) => runAsync("sysjail", ["-b", "-i", root, `churn${i}.example`, "/mprobe", "sleep", "60"], scope.o)));
-      for (const r of rs) assert.equal(r.code, 0, r.stderr);
-      await runAsync("jail", ["-r", "*"], scope.o);
+    try {
+      for (let round = 0; round < 3; round++) {
+        const rs = await Promise.all(Array.from({ length: 6 }, (_, i) => runAsync("sysjail", ["-b", "-i", root, `churn${i}.example`, "/mprobe", "sleep", "60"], scope.o)));
+        for (const r of rs) assert.equal(r.code, 0, r.stderr);
+        await runAsync("jail", ["-r", "*"], scope.o);
+      }
+    } finally {
+      stop = true;
+      await reader;
+      run("jail", ["-R", "*"], scope.o);
     }
-    stop = true;
-    await reader;
     assert.ok(seen.length > 0);
     for (const out of seen) {
       for (const line of out.split("\n").filter(Boolean)) {
@@ -80,7 +89,7 @@ describe("the registry", () => {
       const pid = sleeper.pid!;
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
       const startTicks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
-      const base = { name: "", path: root, hostname: "forged.example", ip4: [], ip6: [], initPid: pid, monitorPid: 1, owner: 0, command: ["x"], startedAt: new Date().toISOString(), persist: false, idmap: { uidMap: "0 1879048192 65536\n", gidMap: "0 1879048192 65536\n", rootless: false }, cgroups: {}, spec: { meta: {}, policy: {}, limits: {} } };
+      const base = { name: "", path: root, hostname: "forged.example", ip4: [], ip6: [], initPid: pid, monitorPid: 0, owner: 0, command: ["x"], startedAt: new Date().toISOString(), persist: false, idmap: { uidMap: "0 1879048192 65536\n", gidMap: "0 1879048192 65536\n", rootless: false }, cgroups: {}, spec: { meta: {}, policy: {}, limits: {} } };
       // 901: the pid now belongs to another process (another start time)
       writeFileSync(join(scope.state, "jails", "901.json"), JSON.stringify({ ...base, jid: 901, name: "901", initStart: startTicks + 1 }));
       // 902: the right start time, but a host process, not the first process of a jail's pid namespace
