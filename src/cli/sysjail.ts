@@ -11,7 +11,7 @@ import { parseLimits } from "../limits/parse.js";
 import { canonicalAddr } from "../net/addr.js";
 
 const USAGE = `usage: sysjail [-bdhilv] [-j dir] [-u user | -U user] [-n name] [--allow-raw-sockets]
-               [--allow-all-domains] [--allow-ipc] [--allow-chflags] [--allow-rlimit]
+               [--allow-all-domains] [--allow-ipc] [--allow-chflags] [--allow-rlimit] [--allow-set-hostname]
                [--policy file] [--limit k=v,...] [--report file|-] [--dry-run]
                path hostname command [arg ...]
        sysjail --policy-dump [-4 addr] [-6 addr] [--allow-...] [--policy file]
@@ -32,7 +32,7 @@ const USAGE = `usage: sysjail [-bdhilv] [-j dir] [-u user | -U user] [-n name] [
 const OPTS: OptSpec = {
   flags: "bdhilv",
   withValue: "juUn46",
-  longFlags: ["allow-raw-sockets", "allow-all-domains", "allow-ipc", "allow-chflags", "allow-rlimit", "dry-run", "policy-dump", "replace-policy", "help", "version", "vnet"],
+  longFlags: ["allow-raw-sockets", "allow-all-domains", "allow-ipc", "allow-chflags", "allow-rlimit", "allow-set-hostname", "dry-run", "policy-dump", "replace-policy", "help", "version", "vnet"],
   longWithValue: ["policy", "limit", "report"],
 };
 
@@ -67,6 +67,7 @@ export function parseSysjail(argv: string[]): { spec?: JailSpec; run: CliRunOpti
       case "allow-ipc": policy.allowIpc = true; break;
       case "allow-chflags": policy.allowChflags = true; break;
       case "allow-rlimit": policy.allowRlimit = true; break;
+      case "allow-set-hostname": policy.allowSetHostname = true; break;
       case "policy": policy.files.push(o.value!); break;
       case "replace-policy": policy.replaceDefault = true; break;
       case "dry-run": run.dryRun = true; break;

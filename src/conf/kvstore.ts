@@ -9,8 +9,11 @@ export function storeSetAll(values: readonly string[]): StoreLines {
   return text === "" ? [] : text.split("\n");
 }
 
-/** Sets one key (`meta.KEY=VALUE`): drops the key's old lines and puts `KEY=VALUE` first. */
+/** Sets one key (`meta.KEY=VALUE`): drops the key's old lines and puts `KEY=VALUE` first. Setting
+ * a key to the value it already has changes nothing (so `jail -c $(jls -s)` keeps the order). */
 export function storeSetKey(lines: StoreLines, key: string, value: string): StoreLines {
+  const mine = lines.filter((l) => l.startsWith(`${key}=`));
+  if (mine.length === 1 && mine[0] === `${key}=${value}`) return lines;
   const kept = lines.filter((l) => {
     const eq = l.indexOf("=");
     return eq < 0 || l.slice(0, eq) !== key;

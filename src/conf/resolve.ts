@@ -165,9 +165,11 @@ function typedValue(info: ParamInfo, negated: boolean, vals: { text: string; pos
   }
 }
 
-/** Is an ignored parameter asking for something (a true boolean, any other value)? */
-function asksForSomething(v: ParamValue): boolean {
-  return v !== false;
+/** Is an ignored parameter asking for something (a true boolean, any other value)? An empty
+ * value and `host = new` (what every jail has) ask for nothing: jls -s prints them. */
+function asksForSomething(name: string, v: ParamValue): boolean {
+  if (v === false || v === "" || (Array.isArray(v) && v.length === 0)) return false;
+  return !(name === "host" && v === "new");
 }
 
 /** Turns merged records into the final parameter set. */
@@ -201,7 +203,7 @@ function finish(name: string, ev: Evaluator): ResolvedJail {
     }
     sources[info.name] = rec.pos;
     if (info.kind === "list" || info.kind === "command") valueSources[info.name] = vals.map((v) => v.pos);
-    if (info.ignored && asksForSomething(value)) {
+    if (info.ignored && asksForSomething(info.name, value)) {
       warnings.push(confWarning(rec.pos, `parameter '${info.name}' is accepted and ignored on Linux`));
     }
   }

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { SysjailError } from "../errors.js";
 import type { JailSpec } from "../spec/types.js";
 import { VERSION } from "../version.js";
+import { compilerFingerprint } from "../seccomp/revision.js";
 
 /** seccomp(2) flags the helper passes with the filter. */
 export const SECCOMP_FLAGS = 0;
@@ -17,7 +18,7 @@ export const SECCOMP_FLAGS = 0;
 function cacheKey(spec: JailSpec, arch: string): string {
   const h = createHash("sha256");
   const { files, ...opts } = spec.policy;
-  h.update(JSON.stringify({ opts, arch, v: VERSION }));
+  h.update(JSON.stringify({ opts, arch, v: VERSION, c: compilerFingerprint() }));
   for (const f of files) {
     let text: string;
     try {

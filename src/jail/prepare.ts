@@ -65,6 +65,14 @@ function exists(p: string): boolean {
   }
 }
 
+/** Where the helper attaches the jail's root before pivot_root, in its private mount namespace
+ * (the directory is hidden from the rest of the setup): /tmp, unless a bind mount's source is
+ * there; then the jail's own path, which the attached root merely covers with itself. */
+export function stagingDir(spec: JailSpec): string {
+  const underTmp = spec.mounts.some((m) => m.type === "bind" && (m.source === "/tmp" || m.source.startsWith("/tmp/")));
+  return underTmp && spec.path !== "/" ? spec.path : "/tmp";
+}
+
 /** Plans a jail start and reserves its jid and name in the registry. */
 export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promise<Prepared> {
   const facts = hostFacts();
@@ -107,7 +115,7 @@ export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promis
       devices: opts.devices,
       debug: (opts.debug ?? 0) >= 2,
       detach: opts.detach ?? false,
-      staging: "/tmp",
+      staging: stagingDir(spec),
       net: prepareNet(spec, {
         uid: facts.uid, jid: reservation.jid, dryRun: opts.dryRun,
         others: opts.dryRun ? [] : registry.list().filter((e) => e.jid !== reservation.jid && isAlive(e)),

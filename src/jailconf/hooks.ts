@@ -167,7 +167,7 @@ export function runHookLine(line: string, where: "host" | "jail", j: HookJail, r
 
 /** The message of a failed command, as FreeBSD's jail(8) words it. */
 export function failureText(line: string, r: HookResult): string {
-  if (r.error) return `${line}: ${r.error}`;
+  if (r.error) return r.error;
   if (r.timedOut) return `${line}: timed out`;
   if (r.status > 128) return `${line}: exited on signal ${r.status - 128}`;
   return `${line}: failed`;

@@ -64,7 +64,9 @@ export function toLoaded(r: ResolvedJail, label: string | undefined): LoadedJail
   if (part.name !== undefined) spec.name = checkName(part.name);
   spec.ip4 = part.ip4 ?? [];
   spec.ip6 = part.ip6 ?? [];
-  spec.vnet = part.vnet ?? false;
+  // FreeBSD's vnet jail has its own stack with only lo0 unless vnet.interface moves interfaces
+  // in: that is sysjail's jail without addresses (no veth pair), which jls shows as vnet=new
+  spec.vnet = (part.vnet ?? false) && (spec.ip4.length > 0 || spec.ip6.length > 0 || lifecycle.vnetInterfaces.length > 0);
   spec.persist = part.persist ?? false;
   spec.cleanEnv = part.cleanEnv ?? false;
   spec.mounts = part.mounts ?? [];

@@ -1,6 +1,6 @@
 // jls output: FreeBSD's default table, -N, -v, parameter lists (-n, -q, -h, -s) and libxo JSON. Pure.
 import type { JailEntry } from "../registry/types.js";
-import { allParams, jailsysParent, lookupParam, noName, valueText, type ParamDef, type ParamValue } from "./params.js";
+import { allParams, jailsysParent, lookupParam, noName, PARAMS, valueText, type ParamDef, type ParamValue } from "./params.js";
 
 /** What jls prints, from its flags (FreeBSD's PRINT_* bits, as booleans). */
 export interface JlsFormat {
@@ -87,14 +87,13 @@ export function paramList(f: JlsFormat, jails: JailEntry[], unknown: (name: stri
   };
   for (const n of names) {
     if (n === "all") {
+      // every jail's meta keys: a header line (-h) names them all
       const byName = new Map<string, ParamDef>();
-      for (const j of jails.length ? jails : [undefined]) {
-        for (const d of j ? allParams(j) : allParams(emptyMetaJail)) byName.set(d.name, d);
-      }
-      const all = [...byName.values()];
-      const top = all.filter((d) => !d.name.includes("."));
-      const dotted = all.filter((d) => d.name.includes(".")).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-      // the fixed top-level list keeps its order; dotted names are sorted as FreeBSD's sort_param does
+      for (const j of jails) for (const d of allParams(j)) byName.set(d.name, d);
+      if (jails.length === 0) for (const d of PARAMS) byName.set(d.name, d);
+      const defs = [...byName.values()];
+      const top = defs.filter((d) => !d.name.includes("."));
+      const dotted = defs.filter((d) => d.name.includes(".")).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       [...top, ...dotted].forEach(add);
       continue;
     }
@@ -104,8 +103,6 @@ export function paramList(f: JlsFormat, jails: JailEntry[], unknown: (name: stri
   }
   return out;
 }
-
-const emptyMetaJail = { spec: { meta: {} } } as unknown as JailEntry;
 
 function isEmpty(v: ParamValue): boolean {
   return v === "" || (Array.isArray(v) && v.length === 0);

@@ -115,9 +115,9 @@ export function listJails(dirs: StateDirRef[] = stateDirs()): JailRef[] {
   const out: JailRef[] = [];
   for (const d of dirs) {
     if (d.own) {
-      const owner = me === 0 ? 0 : me;
+      // root's own entries are root's; a user's own are checked to map only that user
       for (const e of new Registry(d.dir).list()) {
-        if (trustworthy(e, me === 0 ? undefined : owner)) out.push({ entry: e, dir: d.dir, dirOwner: owner, own: true });
+        if (trustworthy(e, me === 0 ? undefined : me)) out.push({ entry: e, dir: d.dir, dirOwner: me, own: true });
       }
     } else out.push(...scanForeign(d));
   }

@@ -35,18 +35,13 @@ async function holdingJail(t: import("node:test").TestContext, dir: string, name
   return run;
 }
 
-/** A host process (`sleep`) started by this test as host uid UID: a bystander. */
-function bystander(t: import("node:test").TestContext, uid: number): ProcId {
+/** A host process (`sleep`) started by this test as host uid UID: a bystander; killed afterwards. */
+async function bystander(t: import("node:test").TestContext, uid: number): Promise<ProcId> {
   const c = spawn("setpriv", [`--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "sleep", "120"], { stdio: "ignore" });
-  const id = { pid: c.pid!, start: 0 };
   defer(t, () => { c.kill("SIGKILL"); });
-  return id;
-}
-
-async function bystanderId(b: ProcId): Promise<ProcId> {
-  // setpriv execs sleep in place: the pid stays; wait until it is sleep, then fix its identity
-  await waitUntil(() => procComm(b.pid) === "sleep", "the bystander to run sleep");
-  return procId(b.pid);
+  // setpriv execs sleep in place: same pid; take its identity once it is sleep
+  await waitUntil(() => procComm(c.pid!) === "sleep", "the bystander to run sleep");
+  return procId(c.pid!);
 }
 
 /** The host uid jail root maps onto, from a running jail's init (as the host reads it). */
@@ -83,7 +78,7 @@ describe("processes: the jail sees its own, the host sees them all", { concurren
     const hold = await holdingJail(t, j, "uidsrc");
     const uid = jailRootHostUid((await entryOf(j)).initPid);
     assert.notEqual(uid, 0);
-    const b = await bystanderId(bystander(t, uid));
+    const b = await bystander(t, uid);
     const r2 = await sysjail(["-j", j, root.path, "kill2", "/probe", "kill", String(b.pid), "0"]);
     assert.equal(probeLine(r2), "err ESRCH", show(r2));
     assert.ok(isRunning(b));
@@ -109,7 +104,7 @@ describe("processes: the jail sees its own, the host sees them all", { concurren
     const otherEntry = await entryOf(j);
     const otherInit = procId(otherEntry.initPid);
     const otherCmd = procId(procDescendants(otherEntry.initPid)[0]!);
-    const b = await bystanderId(bystander(t, jailRootHostUid(otherEntry.initPid)));
+    const b = await bystander(t, jailRootHostUid(otherEntry.initPid));
     const r = await sysjail(["-j", j, root.path, "killer", "/probe", "killall", "3", env.ns.pid, env.ns.user]);
     assert.doesNotMatch(r.stdout, /^refused/m, `the probe's namespace guard refused: ${show(r)}`);
     assert.match(r.stdout, /^children \d+ \d+ \d+$/m, show(r));

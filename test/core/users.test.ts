@@ -82,9 +82,9 @@ describe("users: jail root is never host root", { concurrency: 3 }, () => {
 
   it("-u takes the user from the host's database", async (t) => {
     const j = stateDir(t);
-    const games = readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith("daemon:"));
-    assert.ok(games, "control: the host has a daemon user");
-    const [, , uid, gid] = games.split(":");
+    const daemon = readFileSync("/etc/passwd", "utf8").split("\n").find((l) => l.startsWith("daemon:"));
+    assert.ok(daemon, "control: the host has a daemon user");
+    const [, , uid, gid] = daemon.split(":");
     const r = await sysjail(["-j", j, "-u", "daemon", root.path, "hostuser", "/probe", "ids"]);
     assert.equal(probeLine(r), `ok ${uid} ${uid} ${uid} ${gid} ${gid} ${gid}`, show(r));
     const n = await sysjail(["-j", j, "-u", "nobody", root.path, "hostuser", "/probe", "ids"]);

@@ -54,7 +54,7 @@ describe("the registry", () => {
     })();
     try {
       for (let round = 0; round < 3; round++) {
-        const rs = await Promise.all(Array.from({ length: 6 }, (_, i) => runAsync("sysjail", ["-b", "-i", root, `churn${i}.example`, "/mprobe", "sleep", "60"], scope.o)));
+        const rs = await Promise.all(Array.from({ length: 6 }, (_, i) => runAsync("sysjail", ["-b", "-i", root, `churn${i}.example`, "/mprobe", "sleep", "61"], scope.o)));
         for (const r of rs) assert.equal(r.code, 0, r.stderr);
         await runAsync("jail", ["-r", "*"], scope.o);
       }
@@ -62,6 +62,7 @@ describe("the registry", () => {
       stop = true;
       await reader;
       run("jail", ["-R", "*"], scope.o);
+      killLostJails("^/mprobe sleep 61$");
     }
     assert.ok(seen.length > 0);
     for (const out of seen) {

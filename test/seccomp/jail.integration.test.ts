@@ -54,7 +54,7 @@ describe("default policy in real jails (sysjail + probe)", { skip }, () => {
     it(`${c.name}${c.flags ? ` (${c.flags.join(" ")})` : ""}: ${c.args.join(" ")}`, (t) => {
       if (why) return t.skip(why);
       const r = jailed(c.flags ?? [], c.args.map((a) => a.replace("{tmp}", "/tmp")));
-      assert.match(r.out, c.inJail ?? c.want);
+      assert.match(r.out, c.inJail ?? c.want, `sysjail said (exit ${r.status}): ${r.out}`);
     });
   }
 

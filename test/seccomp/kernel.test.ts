@@ -51,7 +51,7 @@ describe("default policy on the kernel (seccomp-exec + probe, no jail)", { skip 
     it(`${c.name}${c.flags ? ` (${c.flags.join(" ")})` : ""}: ${c.args.join(" ")}`, (t) => {
       if (!probe || !loader) return t.skip(why);
       const out = underFilter(filterFor(c.flags), c.args.map((a) => a.replace("{tmp}", dir)));
-      assert.match(out, c.onHost ?? c.want);
+      assert.match(out, c.onHost ?? c.want, `the probe said: ${out}`);
     });
   }
 
