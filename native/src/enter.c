@@ -84,9 +84,12 @@ int enter_main(struct sj_plan *plan) {
     struct pollfd p = { sigfd, POLLIN, 0 };
     poll(&p, 1, 50);
     if (p.revents) {
-      char buf[128];
-      while (read(sigfd, buf, sizeof buf) > 0) {}
-      kill(child, SIGKILL);
+      /* SIGINT from a terminal reaches the entered command itself (same process group): leave it
+       * to the command; SIGTERM and SIGHUP, sent to jexec, end it */
+      struct signalfd_siginfo si;
+      int term = 0;
+      while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) if (si.ssi_signo != SIGINT) term = 1;
+      if (term) kill(child, SIGKILL);
     }
   }
   emit("{\"ev\":\"exit\",\"setupFailed\":%s,\"cmd\":true,\"cmdCode\":%d,\"cmdSignal\":%d}", failed ? "true" : "false",

@@ -22,6 +22,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -281,27 +282,42 @@ static int del_link(int fd, const char *name) {
   return nl_talk(fd, &r);
 }
 
+/* Starts a helper program: "{pid}" in its arguments is the init's pid; "{ready}" is a descriptor
+ * (3) it writes to once it is ready, which the monitor waits for (at most 10 s) before "go". */
 static pid_t start_helper(const struct sj_op_rec *op, pid_t pid) {
   char pidtext[16], *argv[64];
+  int ready[2] = { -1, -1 };
   snprintf(pidtext, sizeof pidtext, "%d", (int)pid);
   if (op->argc < 2 || op->argc > 63) { errno = EINVAL; return -1; }
   for (uint32_t i = 1; i < op->argc; i++) {
     const char *s = arg_str(op, i);
     if (!s) { errno = EINVAL; return -1; }
-    argv[i - 1] = !strcmp(s, "{pid}") ? pidtext : (char *)s;
+    if (!strcmp(s, "{ready}") && ready[0] < 0 && pipe2(ready, O_CLOEXEC) < 0) return -1;
+    argv[i - 1] = !strcmp(s, "{pid}") ? pidtext : !strcmp(s, "{ready}") ? "3" : (char *)s;
   }
   argv[op->argc - 1] = NULL;
   pid_t c = fork();
-  if (c != 0) return c;
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-  prctl(PR_SET_PDEATHSIG, SIGTERM);
-  int null = open("/dev/null", O_RDWR);
-  if (null >= 0) { dup2(null, 0); dup2(null, 1); }
-  syscall(SYS_close_range, 3U, ~0U, 0U);
-  execv(arg_str(op, 0), argv);
-  _exit(127);
+  if (c < 0) return -1;
+  if (c == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) { dup2(null, 0); dup2(null, 1); }
+    if (ready[1] >= 0) dup2(ready[1], 3); /* dup2 clears close-on-exec on 3 */
+    syscall(SYS_close_range, ready[1] >= 0 ? 4U : 3U, ~0U, 0U);
+    execv(arg_str(op, 0), argv);
+    _exit(127);
+  }
+  if (ready[0] >= 0) {
+    close(ready[1]);
+    struct pollfd p = { ready[0], POLLIN, 0 };
+    char b;
+    if (poll(&p, 1, 10000) > 0 && read(ready[0], &b, 1) < 0) {}
+    close(ready[0]);
+  }
+  return c;
 }
 
 int net_host_post(const struct sj_plan *plan, pid_t pid) {

@@ -57,7 +57,7 @@ export class JailRun {
       startedAt: new Date().toISOString(),
       persist: spec.persist,
       idmap: { uidMap: ids[0] ?? "", gidMap: ids[1] ?? "", rootless: prep.facts.uid !== 0 },
-      cgroups: this.opts.cgroups ?? {},
+      cgroups: this.prep.cgroups?.paths ?? this.opts.cgroups ?? {},
       spec,
       ...(this.opts.lifecycle ? { lifecycle: this.opts.lifecycle } : {}),
     };

@@ -1,10 +1,13 @@
 // Jail: a persistent jail for Node programs: create, spawn/exec inside, update, remove, events.
 import { EventEmitter } from "node:events";
-import type { Readable, Writable } from "node:stream";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { PassThrough, type Readable, type Writable } from "node:stream";
 import { SysjailError, Exit } from "../errors.js";
 import type { HelperRun } from "../helper/launch.js";
 import { prepare } from "../jail/prepare.js";
 import { JailRun } from "../jail/run.js";
+import { statKey } from "../cgroup/stats.js";
 import { buildReport, type RunReport } from "../limits/report.js";
 import { enterContext, enterStatus, planEnter, resolveEnterUser, runEnter } from "../manage/enter.js";
 import { findJail, listJails, type JailRef, type StateDirRef } from "../manage/locate.js";
@@ -12,8 +15,8 @@ import { modifyJail } from "../manage/modify.js";
 import { removeJail } from "../manage/remove.js";
 import { stateDir } from "../registry/paths.js";
 import type { JailEntry } from "../registry/types.js";
+import type { CgroupContext } from "../limits/plan.js";
 import { specFromOptions, type JailOptions } from "./options.js";
-import { fireListeners } from "./run.js";
 
 /** Options of spawn() and exec(). */
 export interface SpawnOptions {
@@ -26,59 +29,117 @@ export interface SpawnOptions {
 
 /** A process started in a jail: stdio streams and a promise of its exit. */
 export interface JailProcess {
-  stdin: Writable | null;
-  stdout: Readable | null;
-  stderr: Readable | null;
-  /** Resolves when the command ends: its exit code (128+signal when killed) and signal. */
+  /** The command's standard input (end() it to send EOF). */
+  stdin: Writable;
+  stdout: Readable;
+  stderr: Readable;
+  /** Resolves when the command ends: its exit code (128+signal when killed) and signal; rejects
+   * with SysjailError when it could not be started (no such command, the jail is gone, ...). */
   exit: Promise<{ code: number; signal: number | null }>;
-  /** Ends the command (the helper kills it). */
+  /** Ends the command (SIGTERM to it through the helper). */
   kill(): void;
 }
 
+/** What a Jail's "oom" and "limit" events carry while the jail lives (its "exit" carries a RunReport). */
+export interface JailLimitEvent {
+  jid: number;
+  /** The limit that was reached: memory (an OOM kill in the jail) or pids (a fork refused). */
+  limit: "memory" | "pids";
+  /** The cgroup's counter: OOM kills, or forks refused, since the jail started. */
+  count: number;
+  /** The spawn()/exec() command whose end revealed it, if any. */
+  command?: string[];
+}
+
 const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const SIGKILL = 9;
+
+function readCounter(dir: string | undefined, files: string[], key: string): number | undefined {
+  if (!dir) return undefined;
+  for (const f of files) {
+    try {
+      const v = statKey(readFileSync(join(dir, f), "utf8"), key);
+      if (v !== undefined) return v;
+    } catch {
+      /* not this cgroup version */
+    }
+  }
+  return undefined;
+}
 
 /** A persistent jail: it exists, with its init only, until remove(); emits exit, oom, limit, halt. */
 export class Jail extends EventEmitter {
+  /** Counters already announced through "oom" and "limit". */
+  private seen = { oom: 0, pids: 0 };
+
   private constructor(private ref: JailRef, private readonly dirs: StateDirRef[]) {
     super();
   }
 
-  /** Creates a persistent jail (it outlives this process until removed, like `jail -c persist`). */
+  /** Creates a persistent jail (it outlives this process until removed, like `jail -c persist`).
+   * It always gets accounting cgroups where the caller may make them, so that its limits can be
+   * changed later with update() and its processes are counted together. */
   static async create(options: JailOptions): Promise<Jail> {
     const spec = specFromOptions(options, "create");
-    const prep = await prepare(spec, { stateDir: options.stateDir, detach: true, accounting: Object.keys(spec.limits).length > 0 });
-    const jr = new JailRun(spec, prep, { stdio: "ignore", detach: true });
+    const prep = await prepare(spec, { stateDir: options.stateDir, detach: true, accounting: true });
+    const jr = new JailRun(spec, prep, { stdio: "ignore", detach: true, cgroups: prep.cgroups?.paths as Record<string, string> | undefined });
     const ok = await jr.ready();
     if (!ok || !jr.entry) throw jr.error ?? new SysjailError("sysjail: the jail did not start", { code: "EIO", phase: "setup", exitCode: Exit.osErr });
     jr.helper.send("A");
     const dirs: StateDirRef[] = [{ dir: stateDir(options.stateDir), own: true }];
     const jail = new Jail({ entry: jr.entry, dir: dirs[0]!.dir, dirOwner: prep.facts.uid, own: true }, dirs);
-    jail.watch(jr);
+    jail.watch(jr, prep.cgroups);
     return jail;
   }
 
-  /** A handle on a running jail of the registry, by jid or name. */
+  /** A handle on a running jail of the registry, by jid or name. It emits no events (only the
+   * handle that created the jail follows its monitor). */
   static async get(id: number | string, options: { stateDir?: string } = {}): Promise<Jail> {
     const dirs: StateDirRef[] = [{ dir: stateDir(options.stateDir), own: true }];
     return new Jail(findJail("sysjail", String(id), listJails(dirs)), dirs);
   }
 
   /** Follows the monitor without keeping this process alive, to emit the jail's events. */
-  private watch(jr: JailRun): void {
+  private watch(jr: JailRun, cg: CgroupContext | undefined): void {
     const h: HelperRun = jr.helper;
     h.child.unref();
     const ctl = h.child.stdio[3] as unknown as { unref?: () => void } | null;
     ctl?.unref?.();
     void jr.wait().then((ev) => {
       if (!ev) return;
-      const report: RunReport = buildReport(ev, { limits: jr.spec.limits, command: false });
-      fireListeners({
-        exit: (r) => this.emit("exit", r),
-        oom: (r) => this.emit("oom", r),
-        limit: (r) => this.emit("limit", r),
-        halt: (r) => this.emit("halt", r),
-      }, report);
+      // a persistent jail ends when its init is killed (jail -r, remove()): that is a removal,
+      // not an internal error
+      const event = !ev.reason && !ev.cmd && ev.initSignal === SIGKILL ? { ...ev, reason: "killed" as const } : ev;
+      const report: RunReport = buildReport(event, {
+        limits: this.ref.entry.spec.limits, // as update() left them
+        ...(cg ? { stats: cg.stats, unenforced: cg.unenforced } : {}),
+        command: false,
+      });
+      if (report.oomKills !== null && report.oomKills > this.seen.oom) this.announce("memory", report.oomKills);
+      if (report.status === "halted") this.emit("halt", report);
+      this.emit("exit", report);
     });
+  }
+
+  /** Emits "oom"/"limit" for a counter that grew. */
+  private announce(limit: "memory" | "pids", count: number, command?: string[]): void {
+    const ev: JailLimitEvent = { jid: this.jid, limit, count, ...(command ? { command } : {}) };
+    if (limit === "memory") {
+      this.seen.oom = count;
+      this.emit("oom", ev);
+    } else {
+      this.seen.pids = count;
+    }
+    this.emit("limit", ev);
+  }
+
+  /** Reads the jail's OOM-kill and refused-fork counters and announces what grew. */
+  private checkCounters(command?: string[]): void {
+    const cg = this.ref.entry.cgroups ?? {};
+    const oom = readCounter(cg.memory, ["memory.oom_control", "memory.events"], "oom_kill");
+    const pids = readCounter(cg.pids, ["pids.events"], "max");
+    if (oom !== undefined && oom > this.seen.oom) this.announce("memory", oom, command);
+    if (pids !== undefined && pids > this.seen.pids) this.announce("pids", pids, command);
   }
 
   get jid(): number { return this.ref.entry.jid; }
@@ -93,84 +154,96 @@ export class Jail extends EventEmitter {
     return this.ref;
   }
 
-  /** Starts CMD with ARGS in the jail, with the jail's own policy, capabilities and limits. */
+  /** Starts CMD with ARGS in the jail, with the jail's own policy, capabilities, cgroups and limits.
+   * The streams exist at once (data flows once the command runs); `exit` settles at its end. */
   spawn(cmd: string, args: string[] = [], opts: SpawnOptions = {}): JailProcess {
     let helper: HelperRun | undefined;
     let killed = false;
-    const ready = new Promise<HelperRun>((resolve, reject) => {
-      void (async () => {
-        const ref = this.current();
-        const user = resolveEnterUser(ref.entry, opts.user, "jail");
-        if (!user) throw new SysjailError(`sysjail: unknown user '${opts.user}' in the jail's user database`, { code: "ENOUSER", phase: "usage", exitCode: Exit.noUser });
-        const ctx = await enterContext(ref.entry, ref.dirOwner);
-        const plan = planEnter(ref.entry, { argv: [cmd, ...args], user, env: opts.env ?? { PATH: DEFAULT_PATH }, cwd: opts.cwd ?? "/" }, ctx);
-        const exit = runEnter(plan, ["pipe", "pipe", "pipe"], ref.entry.path, (h) => {
-          helper = h;
-          if (killed) h.send("T");
-          resolve(h);
-        });
-        return exit;
-      })().then((ev) => done(ev), reject);
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const argv = [cmd, ...args];
+    const exit = (async () => {
+      const ref = this.current();
+      const user = resolveEnterUser(ref.entry, opts.user, "jail");
+      if (!user) throw new SysjailError(`sysjail: unknown user '${opts.user}' in the jail's user database`, { code: "ENOUSER", phase: "usage", exitCode: Exit.noUser });
+      const ctx = await enterContext(ref.entry, ref.dirOwner);
+      const plan = planEnter(ref.entry, { argv, user, env: opts.env ?? { PATH: DEFAULT_PATH }, cwd: opts.cwd ?? "/" }, ctx);
+      const ev = await runEnter(plan, ["pipe", "pipe", "pipe"], ref.entry.path, (h) => {
+        helper = h;
+        h.child.stdin?.on("error", () => undefined);
+        if (h.child.stdin) stdin.pipe(h.child.stdin);
+        else stdin.resume();
+        if (h.child.stdout) h.child.stdout.pipe(stdout);
+        else stdout.end();
+        if (h.child.stderr) h.child.stderr.pipe(stderr);
+        else stderr.end();
+        if (killed) h.child.kill("SIGTERM");
+      });
+      this.checkCounters(argv);
+      return { code: enterStatus(ev), signal: ev.cmdSignal > 0 ? ev.cmdSignal : null };
+    })();
+    exit.catch(() => {
+      // never started (or the helper failed): end the streams so that readers are not left hanging
+      if (!helper) {
+        stdout.end();
+        stderr.end();
+        stdin.resume();
+      }
     });
-    let done: (ev: Awaited<ReturnType<typeof runEnter>>) => void = () => undefined;
-    const exit = new Promise<{ code: number; signal: number | null }>((resolve, reject) => {
-      done = (ev) => resolve({ code: enterStatus(ev), signal: ev.cmdSignal > 0 ? ev.cmdSignal : null });
-      ready.catch(reject);
-    });
-    // the streams exist once the helper is spawned, which happens in the same tick as planning ends
-    const proc: JailProcess = {
-      stdin: null,
-      stdout: null,
-      stderr: null,
+    return {
+      stdin,
+      stdout,
+      stderr,
       exit,
       kill: () => {
         killed = true;
         helper?.child.kill("SIGTERM");
       },
     };
-    void ready.then((h) => {
-      proc.stdin = h.child.stdin;
-      proc.stdout = h.child.stdout;
-      proc.stderr = h.child.stderr;
-    }, () => undefined);
-    (proc as JailProcess & { started: Promise<HelperRun> }).started = ready;
-    return proc;
   }
 
-  /** Runs ARGV in the jail to completion; resolves with its output and status. */
+  /** Runs ARGV in the jail to completion; resolves with its output and status (code 128+signal
+   * when it was killed, e.g. 137 after an OOM kill). */
   async exec(argv: string[], opts: SpawnOptions & { stdin?: string | Uint8Array } = {}): Promise<{ code: number; signal: number | null; stdout: string; stderr: string }> {
-    const p = this.spawn(argv[0] ?? "", argv.slice(1), opts) as JailProcess & { started: Promise<HelperRun> };
-    const h = await p.started;
-    const collect = (s: Readable | null) => new Promise<string>((resolve) => {
+    if (!Array.isArray(argv) || argv.length === 0 || argv.some((a) => typeof a !== "string")) {
+      throw new SysjailError("sysjail: exec() needs an argv array of strings", { code: "EUSAGE", phase: "usage", exitCode: Exit.usage });
+    }
+    const p = this.spawn(argv[0]!, argv.slice(1), opts);
+    const collect = (s: Readable) => new Promise<string>((resolve) => {
       const chunks: Buffer[] = [];
-      if (!s) return resolve("");
       s.on("data", (d: Buffer) => chunks.push(d));
-      s.on("close", () => resolve(Buffer.concat(chunks).toString("utf8")));
+      s.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
       s.on("error", () => resolve(Buffer.concat(chunks).toString("utf8")));
     });
-    const out = collect(h.child.stdout);
-    const err = collect(h.child.stderr);
-    h.child.stdin?.on("error", () => undefined);
-    h.child.stdin?.end(opts.stdin);
-    const [res, stdout, stderr] = await Promise.all([p.exit, out, err]);
+    const out = collect(p.stdout);
+    const err = collect(p.stderr);
+    if (opts.stdin !== undefined) p.stdin.end(opts.stdin);
+    else p.stdin.end();
+    const res = await p.exit;
+    const [stdout, stderr] = await Promise.all([out, err]);
     return { ...res, stdout, stderr };
   }
 
-  /** Changes the running jail: its hostname now (visible inside at once). */
+  /** Changes the running jail: its hostname (visible inside at once) and its cgroup limits
+   * (memory, swap, pids, cores, cpuShares). */
   async update(changes: { hostname?: string; limits?: Record<string, string | number> }): Promise<void> {
+    if (typeof changes !== "object" || changes === null) throw new SysjailError("sysjail: update() needs an object", { code: "EUSAGE", phase: "usage", exitCode: Exit.usage });
     for (const k of Object.keys(changes)) {
       if (k !== "hostname" && k !== "limits") throw new SysjailError(`sysjail: unknown update '${k}' (allowed: hostname, limits)`, { code: "EUSAGE", phase: "usage", exitCode: Exit.usage });
     }
     if (changes.limits !== undefined) {
       const { updateLimits } = await import("./limits.js");
       await updateLimits(this.current(), changes.limits);
+      this.current();
     }
     if (changes.hostname !== undefined) {
       this.ref = await modifyJail(this.current(), [{ name: "host.hostname", raw: changes.hostname } as Parameters<typeof modifyJail>[1][number]]);
     }
   }
 
-  /** Ends the jail: every process in it is killed; its cgroups and registry entry go. */
+  /** Ends the jail: every process in it is killed; its cgroups and registry entry go. The
+   * creating handle then emits "exit". */
   async remove(): Promise<void> {
     let ref: JailRef;
     try {
@@ -180,4 +253,14 @@ export class Jail extends EventEmitter {
     }
     await removeJail(ref, { warn: () => undefined });
   }
+}
+
+/** Typed listeners of a Jail's events. */
+export interface Jail {
+  on(event: "exit" | "halt", listener: (report: RunReport) => void): this;
+  on(event: "oom" | "limit", listener: (ev: JailLimitEvent) => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+  once(event: "exit" | "halt", listener: (report: RunReport) => void): this;
+  once(event: "oom" | "limit", listener: (ev: JailLimitEvent) => void): this;
+  once(event: string | symbol, listener: (...args: any[]) => void): this;
 }

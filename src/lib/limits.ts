@@ -18,17 +18,44 @@ export async function updateLimits(ref: JailRef, raw: Record<string, string | nu
   }
   const have = ref.entry.cgroups ?? {};
   if (Object.keys(have).length === 0) {
-    throw new SysjailError("sysjail: this jail has no cgroups (it was started without limits)", { code: "ENOTSUP", phase: "runtime", exitCode: Exit.usage });
+    throw new SysjailError("sysjail: this jail has no cgroups (it was started without limits, or by a user without delegated cgroups)", { code: "ENOTSUP", phase: "runtime", exitCode: Exit.usage });
   }
   const plan = defaultBackend().plan(ref.entry.jid, { ...ref.entry.spec.limits, ...limits });
+  // a limit whose controller the jail was not started with cannot be added later: say so rather
+  // than skip its writes
+  const missing = Object.keys(plan.paths).filter((c) => !(c in have));
+  if (missing.length) {
+    throw new SysjailError(`sysjail: this jail has no ${missing.join(", ")} cgroup; start it with such a limit to change it later`, { code: "ENOTSUP", phase: "runtime", exitCode: Exit.usage });
+  }
   const known = new Set(Object.values(have));
   await withJailLock(ref.dir, ref.entry.jid, async () => {
+    let pending: [string, string][] = [];
     for (const o of plan.ops) {
       if (o.op !== "cgroupWrite") continue;
       const [file, value] = o.args.map(String) as [string, string];
       // only files inside the cgroups the jail was started with
       if (![...known].some((d) => file.startsWith(`${d}/`))) continue;
-      writeFileSync(file, value);
+      pending.push([file, value]);
+    }
+    // Some writes depend on order (v1: memory.memsw.limit_in_bytes may never be below
+    // memory.limit_in_bytes, so raising needs memsw first, lowering needs it last): retry the
+    // failed ones while that makes progress.
+    for (;;) {
+      const failed: [string, string, unknown][] = [];
+      for (const [file, value] of pending) {
+        try {
+          writeFileSync(file, value);
+        } catch (err) {
+          failed.push([file, value, err]);
+        }
+      }
+      if (failed.length === 0) break;
+      if (failed.length === pending.length) {
+        const [file, value, err] = failed[0]!;
+        const e = err as NodeJS.ErrnoException;
+        throw new SysjailError(`sysjail: cannot write ${value} to ${file}: ${e.code ?? e.message}`, { code: e.code ?? "EIO", phase: "runtime", path: file, errno: typeof e.errno === "number" ? -e.errno : undefined, cause: err });
+      }
+      pending = failed.map(([f, v]) => [f, v]);
     }
     const e = structuredClone(ref.entry);
     e.spec.limits = { ...e.spec.limits, ...limits };

@@ -2,14 +2,19 @@
 import { usageError, SysjailError } from "../errors.js";
 import { normalizeLimits } from "../limits/parse.js";
 import { baseSpec, validateSpec } from "../spec/validate.js";
+import type { RunReport } from "../limits/report.js";
 import type { JailSpec, MountSpec, PolicyOptions } from "../spec/types.js";
 
-/** Events of a jail, the "custom listeners" of sysjail(3). */
+/** Events of a run() jail, the "custom listeners" of sysjail(3); each gets the run report. */
 export interface JailListeners {
-  exit?: (report: unknown) => void;
-  oom?: (report: unknown) => void;
-  limit?: (report: unknown) => void;
-  halt?: (report: unknown) => void;
+  /** Always, last, when the jail has ended. */
+  exit?: (report: RunReport) => void;
+  /** The jail's command was OOM-killed (status "oom"). */
+  oom?: (report: RunReport) => void;
+  /** A limit was reached: a timeout, an OOM kill, or anything in report.limitsHit. */
+  limit?: (report: RunReport) => void;
+  /** The jail called reboot(2) (status "halted"). */
+  halt?: (report: RunReport) => void;
 }
 
 /** What a Node program passes to run() and Jail.create(). Unknown keys are rejected. */

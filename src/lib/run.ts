@@ -50,7 +50,8 @@ export async function run(options: RunOptions): Promise<RunResult> {
   if (signal?.aborted) throw new SysjailError("sysjail: aborted before the jail started", { code: "ABORT_ERR", phase: "runtime", cause: signal.reason });
   const accounting = Object.keys(spec.limits).length > 0;
   const prep = await prepare(spec, { stateDir: options.stateDir, accounting });
-  const jr = new JailRun(spec, prep, { stdio: ["pipe", "pipe", "pipe"], detach: false });
+  // the entry records the cgroups, so that jexec into this jail joins them
+  const jr = new JailRun(spec, prep, { stdio: ["pipe", "pipe", "pipe"], detach: false, cgroups: prep.cgroups?.paths as Record<string, string> | undefined });
   const max = options.maxOutputBytes ?? 1 << 20;
   const out = collect(jr.helper.child.stdout, max);
   const err = collect(jr.helper.child.stderr, max);
@@ -68,7 +69,16 @@ export async function run(options: RunOptions): Promise<RunResult> {
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
     const ev = await jr.wait();
-    await Promise.all([out.done, err.done]);
+    // the monitor reports before it removes the jail's cgroups and registry files: wait for it to
+    // finish, so that nothing of the jail is left once run() settles
+    const child = jr.helper.child;
+    const gone = child.exitCode !== null || child.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.once("error", () => resolve());
+      });
+    await Promise.all([out.done, err.done, gone]);
     if (jr.error) throw jr.error;
     if (aborted) throw new SysjailError("sysjail: the run was aborted", { code: "ABORT_ERR", phase: "runtime", cause: signal?.reason });
     if (!ev) throw new SysjailError("sysjail: the helper ended without a report", { code: "EPIPE", phase: "runtime" });

@@ -18,7 +18,7 @@ function holderGone(text: string): boolean {
 
 /** Runs FN holding jail JID's lock; waits (up to timeoutMs) while another process holds it, and
  * takes over a lock whose holder has died. O_CREAT|O_EXCL never follows a planted symlink. */
-export async function withJailLock<T>(dir: string, jid: number, fn: () => Promise<T>, timeoutMs = 15000): Promise<T> {
+export async function withJailLock<T>(dir: string, jid: number, fn: () => Promise<T>, timeoutMs = 60000): Promise<T> {
   const file = lockFile(dir, jid);
   const stamp = `${process.pid} ${processStart(process.pid) ?? 0}\n`;
   const deadline = Date.now() + timeoutMs;

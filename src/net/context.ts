@@ -48,9 +48,9 @@ export function vnetInterfaces(spec: JailSpec): string[] {
   return list;
 }
 
-/** The first of pasta and slirp4netns found on PATH. */
+/** The first of slirp4netns and pasta found on PATH. */
 export function findNetTool(path = process.env.PATH ?? ""): NetTool | undefined {
-  for (const name of ["pasta", "slirp4netns"] as const) {
+  for (const name of ["slirp4netns", "pasta"] as const) {
     for (const dir of path.split(delimiter)) {
       if (!dir) continue;
       const p = join(dir, name);

@@ -53,7 +53,7 @@ export function netOps(spec: JailSpec, ctx: NetContext, opts: NetOpsOptions = {}
       if (t?.name === "pasta") {
         out.host.push(op("netHelper", [t.path, "pasta", "--config-net", "--no-map-gw", "-t", "none", "-u", "none", "-T", "none", "-U", "none", "--foreground", "--quiet", "{pid}"], "outbound connectivity (pasta)"));
       } else if (t?.name === "slirp4netns") {
-        out.host.push(op("netHelper", [t.path, "slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback", "{pid}", "tap0"], "outbound connectivity (slirp4netns)"));
+        out.host.push(op("netHelper", [t.path, "slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback", "--ready-fd", "{ready}", "{pid}", "tap0"], "outbound connectivity (slirp4netns)"));
       }
       return out;
     }

@@ -205,7 +205,12 @@ export class Registry {
       }
       try {
         const [pid, start] = readFileSync(join(this.dir, "jails", f), "utf8").trim().split(" ").map(Number);
-        if (pid !== undefined && start !== undefined && processStart(pid) !== start) this.tryRemove(jid);
+        if (pid !== undefined && start !== undefined && processStart(pid) !== start) {
+          // the reserver records the entry before it exits: look again now that it is gone
+          const e = this.read(jid);
+          if (!e) this.tryRemove(jid);
+          else if (!isAlive(e) && !monitorAlive(e)) this.tryRemove(jid, e.name);
+        }
       } catch {
         /* raced with its owner */
       }

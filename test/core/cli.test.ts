@@ -20,7 +20,7 @@ after(() => root?.remove());
 
 /** Nothing of a failed run remains: no state file, no process of it. */
 async function assertNothingLeft(r: CliResult, dir: string): Promise<void> {
-  assertStateEmpty(dir, `after: ${show(r)}`);
+  await assertStateEmpty(dir, `after: ${show(r)}`);
   await waitUntil(() => tokenProcesses(r.token).length === 0, "the run's processes to be gone", 10_000).catch(() => undefined);
   assert.deepEqual(tokenProcesses(r.token), [], `processes left behind by ${show(r)}`);
 }
@@ -68,15 +68,20 @@ describe("-b: background jails", () => {
 });
 
 describe("-i, -d, -v, -h", { concurrency: 3 }, () => {
-  it("-i prints the jail's jid (foreground)", async (t) => {
+  it("-i prints the jail's jid (foreground), every time, also for a command that exits at once", async (t) => {
     const j = stateDir(t);
-    const r = await sysjail(["-j", j, "-i", root.path, "jid", "/probe", "hostname"]);
-    assert.equal(r.code, 0, show(r));
-    const lines = r.stdout.trim().split("\n").sort();
-    assert.equal(lines.length, 2, show(r));
-    assert.match(lines[0]!, /^\d+$/, show(r));
-    assert.equal(lines[1], "ok jid");
-    assertStateEmpty(j);
+    const runs = await Promise.all(Array.from({ length: 8 }, (_, i) => sysjail(["-j", j, "-i", root.path, `jid${i}`, "/probe", "hostname"])));
+    const jids: number[] = [];
+    runs.forEach((r, i) => {
+      assert.equal(r.code, 0, show(r));
+      const lines = r.stdout.trim().split("\n");
+      assert.ok(lines.includes(`ok jid${i}`), show(r));
+      const jid = lines.filter((l) => /^\d+$/.test(l));
+      assert.equal(jid.length, 1, `-i printed no jid: ${show(r)}`);
+      jids.push(Number(jid[0]));
+    });
+    assert.equal(new Set(jids).size, jids.length, `distinct jids: ${jids.join(" ")}`);
+    await assertStateEmpty(j);
   });
 
   it("-d once prints no step trace; -d twice prints the plan and a line per setup step on stderr", async (t) => {
@@ -92,7 +97,7 @@ describe("-i, -d, -v, -h", { concurrency: 3 }, () => {
     assert.ok(steps.some((l) => / \/proc\//.test(l)) && steps.some((l) => / \/dev\//.test(l)), `steps for /proc and /dev: ${twice.stderr}`);
     const plain = await sysjail(["-j", j, root.path, "dbg", "/probe", "hostname"]);
     assert.equal(plain.stderr, "", show(plain));
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
   });
 
   it("-v prints the version, -h the usage; neither starts a jail", async (t) => {
@@ -141,7 +146,7 @@ describe("the legacy form: jail path hostname - command", { concurrency: 2 }, ()
     assert.deepEqual(i.stdout.trim().split("\n").sort(), [i.stdout.trim().split("\n").find((l) => /^\d+$/.test(l)), "ok legacy"].sort(), show(i));
     const u = await jail(["-j", j, "-U", "jailer", root.path, "legacy", "-", "/probe", "ids"]);
     assert.equal(probeLine(u), "ok 1234 1234 1234 1234 1234 1234", show(u));
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
   });
 });
 
@@ -192,7 +197,7 @@ describe("bad input: one line, the right status, nothing left behind", { concurr
     const silent = runs.filter((r) => !/no-such-command/.test(r.stderr));
     assert.deepEqual(silent.map(show), [], `${silent.length} of ${runs.length} runs exited without a message`);
     for (const r of runs) assertOneLineError(r, 127, /no-such-command/);
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
   });
 
   it("a hostname of exactly 64 bytes is fine (the control of the length limit)", async (t) => {

@@ -45,7 +45,7 @@ describe("hostname", { concurrency: 3 }, () => {
     const u = await sysjail(["-j", j, "/", "other-name", "/bin/sh", "-c", "uname -n; hostname; cat /proc/sys/kernel/hostname"]);
     assert.deepEqual(u.stdout.trim().split("\n"), ["other-name", "other-name", "other-name"], show(u));
     assert.equal(hostname(), env.hostname, "the host's hostname changed");
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
   });
 
   it("sethostname from inside fails with EPERM, and the host's name never changes", async (t) => {
@@ -77,7 +77,7 @@ describe("IPC objects are the jail's own", () => {
     assert.equal(h, "err ENOENT", "the host sees the jail's queue");
     a.closeStdin();
     assert.equal((await a.done).code, 0);
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
   });
 
   it("a SysV queue is visible inside the jail that made it (control) and a host queue is not", async (t) => {
@@ -112,7 +112,7 @@ describe("IPC objects are the jail's own", () => {
     assert.equal(probeLine(c), "err ENOENT", `the jail sees the host's queue: ${show(c)}`);
     a.closeStdin();
     assert.equal((await a.done).code, 0);
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
   });
 });
 

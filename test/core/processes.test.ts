@@ -66,7 +66,7 @@ describe("processes: the jail sees its own, the host sees them all", { concurren
     run.closeStdin();
     const r = await run.done;
     assert.equal(r.code, 0, show(r));
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
   });
 
   it("kill() of a host pid from inside fails with ESRCH, also for a process of jail root's own host uid", async (t) => {
@@ -94,7 +94,7 @@ describe("processes: the jail sees its own, the host sees them all", { concurren
     assert.match(r.stdout, /^ok alive=1 ppid=1$/m, show(r));
     assert.equal(r.code, 0, `a jail whose init took the signals would end with 129, 130 or 143: ${show(r)}`);
     assert.doesNotMatch(r.stderr, /halted|rebooted/, show(r));
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
   });
 
   it("kill(-1) from jailed root reaches every jail process but the caller, and nothing outside", async (t) => {
@@ -115,7 +115,7 @@ describe("processes: the jail sees its own, the host sees them all", { concurren
     other.closeStdin();
     const o = await other.done;
     assert.equal(o.code, 0, show(o));
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
   });
 });
 
@@ -138,7 +138,7 @@ describe("lifetime", { concurrency: 2 }, () => {
     assert.ok(existsSync(r.at("tmp/done")), `the orphan was killed before it finished: ${run.stdout} ${run.stderr}`);
     const res = await run.done;
     assert.equal(res.code, 0, show(res));
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
     assert.deepEqual(run.leftovers(), []);
   });
 
@@ -156,7 +156,7 @@ describe("lifetime", { concurrency: 2 }, () => {
     const res = await run.done;
     assert.equal(res.code, 143, show(res));
     await waitUntil(() => ![init, monitor, ...procs].some(isRunning), "every process of the jail to end", 10_000);
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
     assert.deepEqual(run.leftovers(), []);
   });
 
@@ -207,7 +207,7 @@ describe("exit status", { concurrency: 3 }, () => {
       const j = stateDir(t);
       const r = await sysjail(["-j", j, root.path, "status", "/probe", ...args]);
       assert.equal(r.code, code, show(r));
-      assertStateEmpty(j);
+      await assertStateEmpty(j);
     });
   }
 
@@ -233,6 +233,6 @@ describe("halt from jailed root", () => {
     assert.ok(otherProcs.every(isRunning), "another jail was halted too");
     other.closeStdin();
     assert.equal((await other.done).code, 0);
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
   });
 });

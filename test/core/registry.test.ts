@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { describe, it, before, after } from "node:test";
 import { Registry } from "../../src/registry/store.js";
 import {
-  assertOneLineError, assertStateEmpty, coreSuite, defer, isRunning, killIfSame, killTokenProcesses, makeJailRoot, makeNobody,
+  assertOneLineError, assertStateEmpty, assertStateEmptyNow, coreSuite, defer, isRunning, killIfSame, killTokenProcesses, makeJailRoot, makeNobody,
   procComm, procId, procPpid, procStart, procStatus, runAsNobody, show, startCli, stateDir, stateFiles, sysjail, tokenProcesses,
   waitUntil, type JailRoot,
 } from "../helpers/index.js";
@@ -21,7 +21,7 @@ before(() => {
 after(() => root?.remove());
 
 describe("registry entries", { concurrency: 2 }, () => {
-  it("a running jail has an entry with jid, name, path, hostname, initPid, initStart, owner, command, startedAt; gone at exit", async (t) => {
+  it("a running jail has an entry with jid, name, path, hostname, initPid, initStart, owner, command, startedAt; gone when sysjail returns", async (t) => {
     const j = stateDir(t);
     const t0 = Date.now();
     const run = startCli(["-j", j, "-n", "regname", "-i", root.path, "reghost", "/probe", "hold"], { stdin: "pipe" });
@@ -49,9 +49,9 @@ describe("registry entries", { concurrency: 2 }, () => {
     assert.ok(existsSync(file), `the entry lives in ${file}`);
     run.closeStdin();
     assert.equal((await run.done).code, 0);
+    // when sysjail has returned, its jail is gone from the registry (before any list() pruning)
+    assertStateEmptyNow(j, "when sysjail returned (the jail's entry outlives it)");
     assert.deepEqual(new Registry(j).list(), []);
-    assert.ok(!existsSync(file), "the entry outlived the jail");
-    assertStateEmpty(j);
   });
 
   it("no entry outlives its jail, also when the command exits at once", async (t) => {
@@ -59,7 +59,7 @@ describe("registry entries", { concurrency: 2 }, () => {
     const runs = await Promise.all(Array.from({ length: 12 }, (_, i) => sysjail(["-j", j, root.path, `quick${i}`, "/probe", "exit", "0"])));
     for (const r of runs) assert.equal(r.code, 0, show(r));
     // what is on disk right after the jails ended (list() would prune dead entries)
-    assertStateEmpty(j, "after 12 jails whose command exited at once");
+    await assertStateEmpty(j, "after 12 jails whose command exited at once");
     assert.deepEqual(new Registry(j).list(), []);
   });
 
@@ -75,7 +75,7 @@ describe("registry entries", { concurrency: 2 }, () => {
     assert.deepEqual(list.map((e) => e.hostname), ["one"]);
     first.closeStdin();
     assert.equal((await first.done).code, 0);
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
   });
 
   it("an entry does not let other users read the caller's environment", async (t) => {
@@ -130,7 +130,7 @@ describe("concurrent starts", () => {
     writeFileSync(r.at("tmp/stop"), "");
     await waitUntil(() => results.every((x) => tokenProcesses(x.token).length === 0), "all 50 jails to end", 60_000);
     await waitUntil(() => stateFiles(j).length === 0, "the state directory to empty", 20_000).catch(() => undefined);
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
   });
 });
 

@@ -62,7 +62,7 @@ describe("root: pivot_root into the jail path, the old root detached", { concurr
     assert.equal(sh, "err ENOENT", show(r2));
     assert.equal(pw, "err ENOENT", show(r2));
     assert.match(pr ?? "", /^ok 100755 /, show(r2));
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
   });
 
   it("mountinfo inside shows one root mount (the jail path) and only the jail's own mounts", async (t) => {
@@ -93,7 +93,7 @@ describe("root: pivot_root into the jail path, the old root detached", { concurr
       assert.doesNotMatch(r.stdout, /chroot-denied/, `jail root should hold CAP_SYS_CHROOT for the attempt to mean anything: ${show(r)}`);
       assert.equal(probeLine(r), "err ENOENT", `escaped to the host's ${target}: ${show(r)}`);
     }
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
   });
 
   it("path `/` runs the host's tree, with the jail's own /proc and /dev", async (t) => {
@@ -111,7 +111,7 @@ describe("root: pivot_root into the jail path, the old root detached", { concurr
     assert.deepEqual(dev.filter((d) => !DEV_ALLOWED.includes(d)), [], `unexpected entries in /dev: ${devLine}`);
     assert.deepEqual(DEV_REQUIRED.filter((d) => !dev.includes(d)), [], `missing entries in /dev: ${devLine}`);
     assert.deepEqual(lsNames(ptsLine), ["ptmx"], `a private devpts: ${ptsLine}`);
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
   });
 });
 
@@ -133,7 +133,7 @@ describe("no host descriptor reaches the jail but 0, 1 and 2", { concurrency: 2 
       const r = await sysjail(["-j", j, ...args], { extraFds: [rfd, wfd, dfd, "pipe", null, null, wfd] });
       assert.equal(probeLine(r), "fds 0 1 2", show(r));
       assert.equal(readFileSync(wfile, "utf8"), "host-data\n");
-      assertStateEmpty(j);
+      await assertStateEmpty(j);
     });
   }
 });
@@ -162,7 +162,7 @@ describe("a hostile jail path cannot make sysjail mount or write outside the jai
     assert.equal(snapshot(victim), before, `the host directory ${victim} changed: ${show(res)}`);
     assert.deepEqual(hostMountsMentioning(victim), [], "a host mount mentions the victim");
     assert.deepEqual(hostMountsMentioning(r.base), [], "a host mount mentions the jail root");
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
     await waitUntil(() => res.token && !existsSync(`/proc/${res.pid}`), "the sysjail process to be gone");
     return res;
   }
@@ -209,7 +209,7 @@ describe("a hostile jail path cannot make sysjail mount or write outside the jai
     const w = await sysjail(["-j", j, r.path, "links", "/probe", "write", `/up2${victim}/planted`, "x"]);
     assert.equal(probeLine(w), "err ENOENT", show(w));
     assert.equal(snapshot(victim), before);
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
   });
 });
 
@@ -255,7 +255,7 @@ describe("/proc is the jail's own", { concurrency: 3 }, () => {
       assert.equal(mnt.length, 1, `one mount at ${mp}: ${show(m)}`);
       assert.match(mnt[0]!.options, /(^|,)ro(,|$)/, mnt[0]!.line);
     }
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
   });
 
   it("kernel memory and host-wide entries (/proc/kcore, kmsg, keys, timer_list, kpage*, ...) are masked", async (t) => {
@@ -283,7 +283,7 @@ describe("/proc is the jail's own", { concurrency: 3 }, () => {
       const d = await sysjail(["-j", j, root.path, "masked", "/probe", "ls", ...hostDirs]);
       for (const l of lines(d)) assert.match(l, /^(ls|err ENOENT)$/, `a masked directory is empty: ${show(d)}`);
     }
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
   });
 });
 
@@ -311,7 +311,7 @@ describe("/sys is absent or read-only", { concurrency: 2 }, () => {
     assert.ok(hostCg.length > 0, "control: the host has cgroup mounts under /sys/fs/cgroup");
     const l = await sysjail(["-j", j, "/", "sys", env.probe, "ls", "/sys/fs/cgroup"]);
     assert.equal(probeLine(l), "ls", `the host's cgroup hierarchies are visible: ${show(l)}`);
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
   });
 });
 

@@ -61,7 +61,7 @@ describe("users: jail root is never host root", { concurrency: 3 }, () => {
       assert.equal(outside, base, `${file}: ${show(r)}`);
       assert.equal(n, count, `${file}: ${show(r)}`);
     }
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
   });
 
   it("by default the command runs as jail root, which the host sees as the range's first uid", async (t) => {
@@ -98,7 +98,7 @@ describe("users: jail root is never host root", { concurrency: 3 }, () => {
     assert.equal(probeLine(r), "ok 1234 1234 1234 1234 1234 1234", show(r));
     const g = await sysjail(["-j", j, "-U", "jailer", root.path, "jailuser", "/probe", "status", "Groups"]);
     assert.deepEqual(numbers(probeLine(g)).sort((a, b) => a - b), [50], show(g));
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
   });
 
   it("-l cleans the environment to HOME, SHELL, USER, TERM and PATH and starts in the user's home", async (t) => {
@@ -125,7 +125,7 @@ describe("users: jail root is never host root", { concurrency: 3 }, () => {
     // the legacy form: jail -l -U user
     const l = await jail(["-j", j, "-l", "-U", "jailer", root.path, "clean", "-", "/probe", "env"], { env: extra });
     assert.deepEqual(Object.keys(envOf(l)).sort(), ["HOME", "PATH", "SHELL", "TERM", "USER"], show(l));
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
   });
 });
 
@@ -149,7 +149,7 @@ describe("the host's files are out of jail root's reach", { concurrency: 2 }, ()
     // not even as a user the jail maps: -u daemon
     const d = await sysjail(["-j", j, "-u", "daemon", "/", "hostfs", env.probe, "rewrite", file]);
     assert.match(probeLine(d), /^err E(ACCES|PERM|ROFS)$/, show(d));
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
   });
 
   it("an idmapped root: jail root owns the root-owned jail path inside, and its new files belong to host root", async (t) => {
@@ -166,7 +166,7 @@ describe("the host's files are out of jail root's reach", { concurrency: 2 }, ()
     const lines = s.stdout.trim().split("\n");
     assert.equal(lines.length, 3, show(s));
     for (const l of lines) assert.match(l, /^ok \d+ 0 0 /, `jail root owns its files inside: ${show(s)}`);
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
   });
 });
 
@@ -202,6 +202,6 @@ describe("privilege", { concurrency: 3 }, () => {
     assert.equal(probeLine(r), "ok 1234 1234 1234 1234 1234 1234", show(r));
     const c = await sysjail(["-j", j, "-U", "jailer", root.path, "suid", "/suid-probe", "status", "CapEff"]);
     assert.equal(probeLine(c), "ok 0000000000000000", show(c));
-    assertStateEmpty(j);
+    await assertStateEmpty(j);
   });
 });

@@ -9,6 +9,7 @@ import { NOBODY_GID, NOBODY_UID, requireRoot } from "./nobody.js";
 import { buildProbe } from "./probe.js";
 import { hostNs } from "./proc.js";
 import { filesBelow, makeOwnedDir, makeTempDir, removeAllTemp, removeTree } from "./tmp.js";
+import { waitUntil } from "./wait.js";
 
 export interface CoreEnv {
   /** Host path of the built probe (world-executable). */
@@ -86,7 +87,15 @@ export function stateFiles(dir: string): string[] {
   return filesBelow(dir).filter((f) => !f.startsWith("cache/"));
 }
 
-/** Asserts that a state directory holds nothing about any jail. */
-export function assertStateEmpty(dir: string, what = "after the jail ended"): void {
+/** Asserts that a state directory holds nothing about any jail right now (use it right after
+ * sysjail returned, to check that a jail's entry is gone when its sysjail is). */
+export function assertStateEmptyNow(dir: string, what = "when sysjail returned"): void {
+  assert.deepEqual(stateFiles(dir), [], `state directory ${dir} is not empty ${what}`);
+}
+
+/** Asserts that a state directory holds nothing about any jail once the runs that used it are
+ * over (allowing a jail's monitor a moment to finish its cleanup after sysjail returned). */
+export async function assertStateEmpty(dir: string, what = "after the jail ended"): Promise<void> {
+  await waitUntil(() => stateFiles(dir).length === 0, `state directory ${dir} to empty`, 5_000).catch(() => undefined);
   assert.deepEqual(stateFiles(dir), [], `state directory ${dir} is not empty ${what}`);
 }

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { HostFacts } from "../../src/host/facts.js";
-import { manageForm } from "../../src/manage/form.js";
+import { jailForm } from "../../src/jailconf/form.js";
 import { enterEnv, enterNsFlags, entryIdMapping, entryRlimits, JAIL_ROOT, planEnter, planSetNames } from "../../src/manage/enter.js";
 import { checkModifications, parseParamArgs } from "../../src/manage/modify.js";
 import { STOP_SEQUENCE } from "../../src/manage/remove.js";
@@ -106,14 +106,11 @@ test("jexec options", () => {
   assert.throws(() => parseJexec(["-e", "novalue", "web"]), /name=value/);
 });
 
-test("jail: -r, -R and -m forms are told from the legacy form", () => {
-  assert.equal(manageForm(["-r", "web"]), "remove");
-  assert.equal(manageForm(["-R", "*"]), "remove");
-  assert.equal(manageForm(["-qr", "web"]), "remove");
-  assert.equal(manageForm(["-m", "web", "host.hostname=x"]), "modify");
-  assert.equal(manageForm(["-u", "rm", "/", "h", "-", "/bin/sh"]), undefined);
-  assert.equal(manageForm(["-urm", "/", "h", "-", "/bin/sh"]), undefined);
-  assert.equal(manageForm(["-i", "/", "h", "-", "/bin/rm", "-r"]), undefined);
+test("jail routes -R and -m to src/manage, and keeps the legacy form", () => {
+  assert.equal(jailForm(["-R", "*"]).form, "manage");
+  assert.equal(jailForm(["-m", "web", "host.hostname=x"]).form, "manage");
+  assert.equal(jailForm(["-u", "rm", "/", "h", "-", "/bin/sh"]).form, "legacy");
+  assert.equal(jailForm(["-i", "/", "h", "-", "/bin/rm", "-r"]).form, "legacy");
 });
 
 test("jail -m refuses what cannot change while the jail runs, by name", () => {

@@ -169,7 +169,7 @@ describe("jls, sjls, jexec and jail -m on a running jail", () => {
 
   test("concurrent jail -m on one jail lose no change", async () => {
     const n = 12;
-    const rs = await Promise.all(Array.from({ length: n }, (_, i) => runAsync("jail", ["-m", "web", `meta.k${i}=v${i}`], scope.o)));
+    const rs = await Promise.all(Array.from({ length: n }, (_, i) => runAsync("jail", ["-m", "web", `meta.k${i}=v${i}`], { ...scope.o, timeoutMs: 120000 })));
     for (const r of rs) assert.equal(r.code, 0, r.stderr);
     const meta = run("jls", ["-j", "web", "meta"], scope.o).stdout.trim().split("\n").sort();
     assert.deepEqual(meta, Array.from({ length: n }, (_, i) => `k${i}=v${i}`).sort());
