@@ -1,31 +1,49 @@
 #!/usr/bin/env node
 // Bundles each command-line tool into one ESM file (build/bin/NAME.mjs): one module to load keeps
-// a tool's start-up within a few milliseconds of Node's own.
+// a tool's start-up within a few milliseconds of Node's own. Code needed only sometimes (the
+// seccomp compiler, on a filter-cache miss) is a separate file loaded on demand (build/bin/lazy).
 import { build } from "esbuild";
 import { renameSync, rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const tools = ["sysjail", "jail", "jls", "sjls", "jexec"];
+/** Modules every tool loads lazily, each bundled once into build/bin/lazy/NAME.mjs. */
+const lazy = { seccomp: join(root, "src", "seccomp", "index.ts") };
+
 // build aside, then swap in: a tool started meanwhile never finds a half-written bundle
 const final = join(root, "build", "bin");
 const staging = join(root, "build", `bin.${process.pid}.tmp`);
 const old = join(root, "build", `bin.${process.pid}.old`);
 rmSync(staging, { recursive: true, force: true });
+
+const common = { bundle: true, platform: "node", format: "esm", target: "node20", logLevel: "warning" };
+
+/** Turns `import("…/seccomp/index.js")` into an import of the separately bundled file. */
+const lazyPlugin = (fromDir) => ({
+  name: "sysjail-lazy",
+  setup(b) {
+    b.onResolve({ filter: /seccomp\/index\.js$/ }, (args) => {
+      if (args.kind !== "dynamic-import") return undefined;
+      return { path: `./${relative(fromDir, join(staging, "lazy", "seccomp.mjs"))}`, external: true };
+    });
+  },
+});
+
 await build({
+  ...common,
+  entryPoints: Object.fromEntries(Object.entries(lazy).map(([k, v]) => [k, v])),
+  outdir: join(staging, "lazy"),
+  outExtension: { ".js": ".mjs" },
+});
+await build({
+  ...common,
   entryPoints: Object.fromEntries(tools.map((t) => [t, join(root, "src", "cli", "entry", `${t}.ts`)])),
   outdir: staging,
   outExtension: { ".js": ".mjs" },
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  splitting: true,
-  chunkNames: "chunks/[name]-[hash]",
-  logLevel: "warning",
-  // the helper is located relative to the bundle: build/bin -> native/build
-  define: { "process.env.SYSJAIL_BUNDLED": '"1"' },
+  splitting: false,
+  plugins: [lazyPlugin(staging)],
 });
 try {
   renameSync(final, old);

@@ -112,7 +112,7 @@ export async function sysjailMain(argv: string[]): Promise<number> {
   if (action === "dump") {
     const { dumpPolicy } = await import("./policydump.js");
     const { dumpNet } = await import("../net/dump.js");
-    process.stdout.write(dumpPolicy(spec!) + dumpNet(spec!));
+    process.stdout.write((await dumpPolicy(spec!)) + dumpNet(spec!));
     return 0;
   }
   if (run.dryRun) {

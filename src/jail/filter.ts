@@ -4,7 +4,6 @@
 // version and the architecture, so a cached program is exactly what compiling would produce. The
 // cache lives in the caller's own state directory (root: /run/sysjail/cache, mode 0700), so only the
 // caller can plant a program there, and a user can only weaken jails that run with their own rights.
-import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SysjailError } from "../errors.js";
@@ -15,8 +14,28 @@ import { compilerFingerprint } from "../seccomp/revision.js";
 /** seccomp(2) flags the helper passes with the filter. */
 export const SECCOMP_FLAGS = 0;
 
+/** Two independent 32-bit FNV-1a hashes (64 bits) and the length: enough to tell inputs apart
+ * in a cache only the caller can write, without loading node:crypto at every start. */
+class Fnv {
+  private a = 0x811c9dc5;
+  private b = 0x050c5d1f;
+  private n = 0;
+  update(s: string): void {
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      this.a = Math.imul(this.a ^ c, 0x01000193) >>> 0;
+      this.b = Math.imul(this.b ^ c, 0x01000193) >>> 0;
+      this.b = (this.b ^ (this.b >>> 13)) >>> 0;
+    }
+    this.n += s.length;
+  }
+  digest(): string {
+    return `${this.a.toString(16).padStart(8, "0")}${this.b.toString(16).padStart(8, "0")}-${this.n.toString(16)}`;
+  }
+}
+
 function cacheKey(spec: JailSpec, arch: string): string {
-  const h = createHash("sha256");
+  const h = new Fnv();
   const { files, ...opts } = spec.policy;
   h.update(JSON.stringify({ opts, arch, v: VERSION, c: compilerFingerprint() }));
   for (const f of files) {
@@ -29,7 +48,7 @@ function cacheKey(spec: JailSpec, arch: string): string {
     }
     h.update(`\0${f}\0${text}`);
   }
-  return h.digest("hex").slice(0, 32);
+  return h.digest();
 }
 
 /** The compiled filter of a spec's policy (from the cache when it holds this exact policy). */
