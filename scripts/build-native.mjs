@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the C helper (native/build/sysjail-helper) with the machine's C compiler; run by npm install.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, statSync, existsSync } from "node:fs";
+import { mkdirSync, readdirSync, statSync, existsSync, renameSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -28,8 +28,12 @@ const flags = ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror=implicit-functi
 // static-pie when the C library allows it: no dynamic loader work at each jail start
 const staticOk = spawnSync(cc, ["-static-pie", "-x", "c", "-o", "/dev/null", "-"], { input: "int main(void){return 0;}" }).status === 0;
 flags.push(staticOk ? "-static-pie" : "-pie");
-const r = spawnSync(cc, [...flags, "-o", out, ...sources], { stdio: "inherit" });
+// build aside and rename into place: a jail starting meanwhile never runs a half-written helper
+const tmp = `${out}.${process.pid}.tmp`;
+const r = spawnSync(cc, [...flags, "-o", tmp, ...sources], { stdio: "inherit" });
 if (r.status !== 0) {
+  rmSync(tmp, { force: true });
   console.error("sysjail: building the C helper failed (see the compiler output above)");
   process.exit(1);
 }
+renameSync(tmp, out);

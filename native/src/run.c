@@ -402,8 +402,9 @@ int run_main(struct sj_plan *plan) {
     int st;
     while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR) {}
   }
-  /* the caller records a detached jail after it started: wait for that before removing it */
-  if ((plan->flags & SJ_F_DETACH) && nstate && !acked && ctl_open) {
+  /* the caller records the jail after it started: wait for that (or for the caller to go away)
+   * before removing the registry files, or a fast jail's entry would outlive it */
+  if (nstate && !acked && ctl_open) {
     struct pollfd p = { g_status_fd, POLLIN, 0 };
     for (int tries = 0; tries < 50 && !acked && poll(&p, 1, 100) >= 0; tries++) {
       char c[16];

@@ -63,6 +63,7 @@ export class JailRun {
     };
     prep.registry.write(entry);
     this.entry = entry;
+    this.helper.send("A"); // recorded: the monitor may remove the files when the jail ends
   }
 
   private onError(ev: ErrorEvent): void {
