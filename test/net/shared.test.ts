@@ -2,7 +2,10 @@
 // 127.0.0.0/8 and ::1, or inside a network namespace the test makes (the IPv6 cases).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { exited, hostProbe, jail, jailServer, port, reachable, setup, skipReason, sleep, teardown, type NetEnv } from "./jails.js";
+import { spawnSync } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { exited, hostProbe, jail, jailServer, port, reachable, REPO, setup, skipReason, sleep, teardown, type NetEnv } from "./jails.js";
 
 const skip = skipReason();
 const J4 = ["-4", "127.0.0.2"];
@@ -115,6 +118,22 @@ describe("shared stack (-4/-6, cgroup eBPF)", { skip, concurrency: false }, () =
     assert.equal(r.code, 64);
     a.child.kill("SIGTERM");
     await exited(a.child);
+  });
+
+  it("jail -m: a running jail's addresses change in place (the address map)", async () => {
+    const p = port();
+    const d = await jailServer(env, J4, ["serve", "0.0.0.0", String(p), "8"]);
+    assert.equal(d.first, `listening 127.0.0.2 ${p}`);
+    await sleep(200);
+    const jid = readdirSync(join(env.state, "jails")).find((f) => f.endsWith(".json"))!.replace(".json", "");
+    const fixture = join(REPO, "test", "net", "fixtures", "update-addrs.mjs");
+    const r = spawnSync(process.execPath, [fixture, REPO, env.state, jid, "127.0.0.3"], { encoding: "utf8", timeout: 20000 });
+    assert.match(r.stdout, /"ev":"net".*"set":2,"deleted":1/, `${r.stdout}${r.stderr}`);
+    // the socket bound to 127.0.0.2 can no longer receive: that address is not the jail's any more
+    assert.equal(await reachable("127.0.0.2", p, 800), false);
+    assert.equal(jail(env, J4, ["bind", "127.0.0.3", "0"]).out, "err EADDRNOTAVAIL", "another jail is unaffected");
+    d.child.kill("SIGTERM");
+    await exited(d.child);
   });
 
   it("IPv6 on a stack of its own making (fd00:: in a test namespace)", () => {
