@@ -98,6 +98,13 @@ static void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int
   /* become the jail's root (ids inside the new user namespace), dropping host groups */
   if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) die_step(msgw, plan_find(plan, OP_UIDMAP), errno, "become jail root");
   if (setgroups(0, NULL) < 0 && errno != EPERM) die_step(msgw, plan_find(plan, OP_SETGROUPS), errno, "setgroups");
+  /* the credential change cleared the parent-death signal: arm it again, then make sure the
+   * monitor did not die in between (its end of the message pipe would be closed) */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  {
+    struct pollfd pf = { msgw, 0, 0 };
+    if (poll(&pf, 1, 0) > 0 && (pf.revents & (POLLERR | POLLHUP))) _exit(1);
+  }
   prctl(PR_SET_DUMPABLE, 0);
   if ((cflags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) die_step(msgw, plan_find(plan, OP_CLONE), errno, "cgroup namespace");
   init_setup(plan, msgw, treefd);
@@ -317,7 +324,6 @@ int run_main(struct sj_plan *plan) {
     if (poll(p, 6, -1) < 0 && errno != EINTR) break;
     if (p[1].revents) {
       drain_msgs(msgp[0], &setup_error, &cmd_status, &have_cmd, &ready);
-      if (g_empty) { done = 1; continue; }
     }
     if (p[2].revents) {
       struct sj_msg m;
@@ -362,9 +368,21 @@ int run_main(struct sj_plan *plan) {
       pid_t w = waitpid(pid, &st, __WALL | WNOHANG);
       if (w == pid) { init_status = st; done = 1; }
     }
+    if (g_empty) done = 1;
   }
   double wall = now_s() - t0;
   drain_msgs(msgp[0], &setup_error, &cmd_status, &have_cmd, &ready);
+  /* the jail is empty or its init gone: every writer of the exec pipe has closed it, so what it
+   * still holds (an exec error, or the end that means the command ran) is complete */
+  if (exec_open) {
+    struct sj_msg m;
+    ssize_t n;
+    while ((n = read(execp[0], &m, sizeof m)) == (ssize_t)sizeof m) emit_msg(&m, &setup_error);
+    exec_open = 0;
+    close(execp[0]);
+    if (!setup_error && plan_find(plan, OP_EXEC)) ready = 1;
+  }
+  if (ready && !ready_sent && !setup_error) { ready_sent = 1; setup_s = now_s() - g_helper_t0; emit("{\"ev\":\"ready\",\"initPid\":%d}", (int)pid); }
   struct rusage ru;
   getrusage(RUSAGE_CHILDREN, &ru);
   double utime = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, stime = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;

@@ -76,7 +76,9 @@ export async function background(spec: JailSpec, run: CliRunOptions): Promise<nu
   const ok = await jr.ready();
   if (!ok) {
     if (jr.error) throw jr.error;
-    return 70;
+    const ev = jr.exit;
+    process.stderr.write(`${run.tool}: the jail ended before its command started${ev ? ` (status ${exitStatus(ev)})` : ""}\n`);
+    return ev ? exitStatus(ev) : 70;
   }
   jr.detach();
   if (run.printJid) process.stdout.write(`${jr.jid}\n`);

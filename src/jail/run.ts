@@ -58,7 +58,8 @@ export class JailRun {
       persist: spec.persist,
       idmap: { uidMap: ids[0] ?? "", gidMap: ids[1] ?? "", rootless: prep.facts.uid !== 0 },
       cgroups: this.prep.cgroups?.paths ?? this.opts.cgroups ?? {},
-      spec,
+      // the environment stays with the caller: entries are readable by jls, and jexec takes its own
+      spec: { ...spec, env: {} },
       ...(this.opts.lifecycle ? { lifecycle: this.opts.lifecycle } : {}),
     };
     prep.registry.write(entry);

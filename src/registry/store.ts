@@ -44,8 +44,8 @@ export class Registry {
 
   private ensure(): void {
     try {
-      mkdirSync(join(this.dir, "jails"), { recursive: true, mode: 0o755 });
-      mkdirSync(join(this.dir, "names"), { recursive: true, mode: 0o755 });
+      mkdirSync(join(this.dir, "jails"), { recursive: true, mode: 0o700 });
+      mkdirSync(join(this.dir, "names"), { recursive: true, mode: 0o700 });
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       throw new SysjailError(`sysjail: cannot create the state directory ${this.dir}: ${e.code}`, {
@@ -136,7 +136,7 @@ export class Registry {
   write(entry: JailEntry): void {
     const { entry: file } = jailFiles(this.dir, entry.jid);
     const tmp = `${file}.${process.pid}.tmp`;
-    const fd = openSync(tmp, "w", 0o644);
+    const fd = openSync(tmp, "w", 0o600);
     writeSync(fd, JSON.stringify(entry));
     closeSync(fd);
     renameSync(tmp, file);

@@ -24,6 +24,9 @@ export function checkName(n: string): string {
 
 /** The jail root: it must exist and be a directory; returned absolute and canonical. */
 export function checkPath(p: string): string {
+  if (p === "") {
+    throw new SysjailError("sysjail: jail path '': it must name a directory", { code: "ENOENT", phase: "usage", path: p, exitCode: Exit.noInput });
+  }
   const abs = isAbsolute(p) ? p : resolve(p);
   let st;
   try {

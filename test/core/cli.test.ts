@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, it, before, after } from "node:test";
 import { Registry } from "../../src/registry/store.js";
 import {
-  assertOneLineError, assertStateEmpty, coreSuite, defer, isRunning, jail, killIfSame, makeJailRoot, probeLine, procComm,
+  assertOneLineError, assertStateEmpty, coreSuite, defer, isRunning, jail, killTokenProcesses, makeJailRoot, probeLine, procComm,
   procId, procPpid, procDescendants, runCli, show, stateDir, stateFiles, sysjail, tokenProcesses, waitUntil,
   type CliResult, type JailRoot,
 } from "../helpers/index.js";
@@ -31,7 +31,7 @@ describe("-b: background jails", () => {
     const r = makeJailRoot(env.probe);
     defer(t, () => r.remove());
     const res = await sysjail(["-j", j, "-b", "-i", r.path, "bg", "/probe", "waitfile", "/tmp/stop"]);
-    defer(t, () => { for (const p of tokenProcesses(res.token)) killIfSame(procId(p)); });
+    defer(t, () => killTokenProcesses(res.token));
     assert.equal(res.code, 0, show(res));
     const jid = res.stdout.trim();
     assert.match(jid, /^\d+$/, `-i prints the jid: ${show(res)}`);

@@ -96,6 +96,6 @@ export function assertStateEmptyNow(dir: string, what = "when sysjail returned")
 /** Asserts that a state directory holds nothing about any jail once the runs that used it are
  * over (allowing a jail's monitor a moment to finish its cleanup after sysjail returned). */
 export async function assertStateEmpty(dir: string, what = "after the jail ended"): Promise<void> {
-  await waitUntil(() => stateFiles(dir).length === 0, `state directory ${dir} to empty`, 5_000).catch(() => undefined);
+  await waitUntil(() => stateFiles(dir).length === 0, `state directory ${dir} to empty`, 3_000).catch(() => undefined);
   assert.deepEqual(stateFiles(dir), [], `state directory ${dir} is not empty ${what}`);
 }
