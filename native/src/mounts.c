@@ -264,7 +264,9 @@ static void attach_root(const struct sj_plan *plan, int treefd) {
   if (!path || !staging) { errno = EINVAL; die_step(g_msg, rop ? rop : sop, EINVAL, "plan lacks root or staging"); }
   if (treefd < 0) treefd = sys_open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
   if (treefd < 0) fail(rop, path);
-  struct mount_attr priv = { .propagation = MS_PRIVATE };
+  /* nodev on the whole tree: a device node left in the jail's root (by debootstrap, say) must not
+   * open the host's device; the allowed nodes come as separate mounts on the jail's /dev */
+  struct mount_attr priv = { .attr_set = MOUNT_ATTR_NODEV, .propagation = MS_PRIVATE };
   if (sys_mount_setattr(treefd, "", AT_EMPTY_PATH | AT_RECURSIVE, &priv) < 0) fail(rop, path);
   if (sys_move_mount(treefd, "", AT_FDCWD, staging, MOVE_MOUNT_F_EMPTY_PATH) < 0) fail(sop, staging);
   close(treefd);

@@ -118,7 +118,7 @@ export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promis
       staging: stagingDir(spec),
       net: prepareNet(spec, {
         uid: facts.uid, jid: reservation.jid, dryRun: opts.dryRun,
-        others: opts.dryRun ? [] : registry.list().filter((e) => e.jid !== reservation.jid && isAlive(e)),
+        others: () => (opts.dryRun ? [] : registry.list().filter((e) => e.jid !== reservation.jid && isAlive(e))),
       }),
     };
     return { plan: planJail(spec, ctx), facts, registry, reservation, user, cgroups };

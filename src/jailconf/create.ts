@@ -11,7 +11,7 @@ import { removeJail } from "../manage/remove.js";
 import { checkPath, validateSpec } from "../spec/validate.js";
 import type { JailSpec } from "../spec/types.js";
 import { jailDevices } from "./devfs.js";
-import { failureText, runHookLine, runJailCommand, type HookJail, type HookResult } from "./hooks.js";
+import { abortCurrent, failureText, runHookLine, runJailCommand, type HookJail, type HookResult } from "./hooks.js";
 import type { LoadedJail } from "./load.js";
 import type { Reporter } from "./report.js";
 
@@ -53,7 +53,7 @@ export interface CreateStep {
   undo?(ctx: CreateContext): Promise<void>;
 }
 
-/** The label messages use: the jail's configured name, else its JNAME. */
+/** The name messages use: the configured one (none for an unnamed jail, as on FreeBSD). */
 function label(ctx: CreateContext): string | undefined {
   return ctx.jail.label;
 }
@@ -178,23 +178,42 @@ export const CREATE_SEQUENCE: readonly CreateStep[] = [
   hookStep("poststart", "host"),
 ];
 
-/** Runs the creation sequence; on a failure undoes the completed steps in reverse and rethrows. */
+/** Runs the creation sequence; on a failure undoes the completed steps in reverse and rethrows.
+ * SIGINT, SIGTERM and SIGHUP count as a failure of the step under way (a half-made jail is undone). */
 export async function runCreate(ctx: CreateContext, steps: readonly CreateStep[] = CREATE_SEQUENCE): Promise<JailRef> {
   const done: CreateStep[] = [];
-  for (const step of steps) {
-    try {
-      await step.run(ctx);
-    } catch (err) {
-      for (const d of done.reverse()) {
-        try {
-          await d.undo?.(ctx);
-        } catch (e) {
-          ctx.opts.out.warn(label(ctx), (e as Error).message.replace(/^jail: /, ""));
-        }
+  let signal: string | undefined;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signal ??= sig;
+    abortCurrent();
+  };
+  const signals: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const sig of signals) process.on(sig, onSignal);
+  try {
+    for (const step of steps) {
+      try {
+        if (signal) throw new StepFailure(`interrupted (${signal})`);
+        await step.run(ctx);
+        done.push(step);
+        if (signal) throw new StepFailure(`interrupted (${signal})`);
+      } catch (err) {
+        await undoAll(ctx, done);
+        throw err;
       }
-      throw err;
     }
-    done.push(step);
+  } finally {
+    for (const sig of signals) process.off(sig, onSignal);
   }
   return ctx.ref!;
+}
+
+/** Undoes completed steps, last first; an undo that fails is reported and the others still run. */
+async function undoAll(ctx: CreateContext, done: CreateStep[]): Promise<void> {
+  for (const d of [...done].reverse()) {
+    try {
+      await d.undo?.(ctx);
+    } catch (e) {
+      ctx.opts.out.warn(label(ctx), (e as Error).message.replace(/^jail: /, ""));
+    }
+  }
 }

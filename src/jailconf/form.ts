@@ -36,6 +36,9 @@ export function jailForm(argv: readonly string[]): { form: "legacy" | "manage" |
   if (letters.has("h") && !letters.has("m") && !letters.has("R")) return { form: "jailconf", argv: [...argv] };
   if (letters.has("R")) return { form: "manage", argv: [...argv] };
   if (letters.has("r")) return { form: "jailconf", argv: [...argv] };
+  // -m of the configuration form (`jail -f conf -m web`): the configuration's parameters
+  const operands = argv.slice(i);
+  if (letters.has("m") && operands.length <= 1 && !operands.some((a) => a.includes("="))) return { form: "jailconf", argv: [...argv] };
   if (letters.has("m")) return { form: "manage", argv: withoutF };
   return { form: "legacy", argv: [...argv] };
 }

@@ -10,6 +10,7 @@ import { lookupUser, type UserInfo } from "../host/users.js";
 import { enterContext, enterEnv, enterStatus, jailRootDir, planEnter, resolveEnterUser, runEnter, type EnterContext } from "../manage/enter.js";
 import type { HookCall, HookRunner } from "../manage/hooks.js";
 import type { JailRef } from "../manage/locate.js";
+import type { Plan } from "../plan/types.js";
 import type { JailEntry } from "../registry/types.js";
 
 /** What a hook needs to know about its jail and the lifecycle options that shape it. */
@@ -35,6 +36,14 @@ export interface HookResult {
   timedOut: boolean;
   /** Why it could not run at all, when it could not. */
   error?: string | undefined;
+}
+
+/** Ends the command that is running now, if any (jail(8) got SIGINT, SIGTERM or SIGHUP). */
+let current: (() => void) | undefined;
+
+/** Stops the command under way: a host hook is killed, a jailed one ended by its helper. */
+export function abortCurrent(): void {
+  current?.();
 }
 
 const SHELL_META = /[!"$&'()*;<>?[\\\]`{|}~]/;
@@ -98,20 +107,20 @@ export function runHostHook(line: string, j: HookJail): Promise<HookResult> {
     const child = spawn("/bin/sh", ["-c", line], {
       env: { ...base, ...jailVars(j) },
       stdio: ["inherit", ...out.fds] as StdioOptions,
-      // a limited hook gets its own process group, so that all of it can be killed
-      detached: limit > 0,
+      // its own process group, so that all of it can be killed (exec.timeout, jail(8) interrupted)
+      detached: true,
       cwd: j.clean && user?.home && existsSync(user.home) ? user.home : process.cwd(),
       ...(j.systemUser && user ? { uid: user.uid, gid: user.gid } : {}),
     });
     let timedOut = false;
-    const timer = limit > 0
-      ? setTimeout(() => {
-        timedOut = true;
-        try { process.kill(-child.pid!, "SIGKILL"); } catch { child.kill("SIGKILL"); }
-      }, limit * 1000)
-      : undefined;
+    const kill = () => {
+      try { process.kill(-child.pid!, "SIGKILL"); } catch { child.kill("SIGKILL"); }
+    };
+    const timer = limit > 0 ? setTimeout(() => { timedOut = true; kill(); }, limit * 1000) : undefined;
+    current = kill;
     const done = (r: HookResult) => {
       if (timer) clearTimeout(timer);
+      current = undefined;
       out.close();
       resolve(r);
     };
@@ -134,10 +143,18 @@ export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<Jail
     ctxP = enterContext(entry, ref.dirOwner);
     contexts.set(entry, ctxP);
   }
-  const ctx = await ctxP;
-  const env = enterEnv(process.env, j.clean, user, jailVars(j));
-  const cwd = j.clean && user.home && existsSync(join(jailRootDir(entry), user.home)) ? user.home : "/";
-  const plan = planEnter(entry, { argv, user, env, cwd }, ctx);
+  let plan: Plan;
+  try {
+    const ctx = await ctxP;
+    // as FreeBSD's setusercontext: a named user's USER, HOME and SHELL, also without exec.clean
+    const named: Record<string, string> = j.jailUser ? { USER: user.name, HOME: user.home, SHELL: user.shell || "/bin/sh" } : {};
+    const env = enterEnv(process.env, j.clean, user, { ...named, ...jailVars(j) });
+    const cwd = j.clean && user.home && existsSync(join(jailRootDir(entry), user.home)) ? user.home : "/";
+    plan = planEnter(entry, { argv, user, env, cwd }, ctx);
+  } catch (err) {
+    // the jail cannot be entered (a rootless caller and a jail with no process but its init)
+    return { status: (err as SysjailError).exitCode ?? 70, timedOut: false, error: (err as Error).message.replace(/^sysjail: /, "") };
+  }
   const out = outputFds(j);
   let helper: HelperRun | undefined;
   let timedOut = false;
@@ -146,6 +163,7 @@ export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<Jail
   const timer = limit > 0 ? setTimeout(() => { timedOut = true; helper?.child.kill("SIGTERM"); }, limit * 1000) : undefined;
   const onInt = () => undefined; // ^C reaches the command itself
   process.on("SIGINT", onInt);
+  current = () => helper?.child.kill("SIGTERM");
   try {
     const ev = await runEnter(plan, ["inherit", ...out.fds] as StdioOptions, entry.path, (h) => (helper = h));
     return { status: enterStatus(ev), timedOut };
@@ -153,6 +171,7 @@ export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<Jail
     return { status: (err as SysjailError).exitCode ?? 126, timedOut, error: (err as Error).message.replace(/^sysjail: /, "") };
   } finally {
     if (timer) clearTimeout(timer);
+    current = undefined;
     process.off("SIGINT", onInt);
     out.close();
   }

@@ -90,7 +90,7 @@ async function removeMain(cmd: JailCommand, conf: JailConf | undefined, out: Rep
   };
   for (const key of cmd.names) {
     if (key === "*") {
-      for (const r of listJails().filter((x) => x.own)) add(r, r.entry.name);
+      for (const r of listJails()) add(r, r.entry.name);
       continue;
     }
     const order = conf && findJailBlock(conf, key) ? removeOrder(conf, [key]) : [key];
@@ -125,7 +125,32 @@ function exportMain(cmd: JailCommand): number {
   return 0;
 }
 
-/** The jail tool for the -c, -m (with -c), -r and -e forms; resolves to the exit status. */
+/** What -c, -cm, -rc and -m do with one jail, given whether it runs; resolves to success. */
+async function act(t: Target, cmd: JailCommand, out: Reporter): Promise<boolean> {
+  const j = t.jail;
+  const ref = running(lookupKey(j));
+  const label = j.label ?? ref?.entry.name;
+  const { create: c, modify: m, remove: r } = cmd.op;
+  if (ref && t.dependency) return true; // a dependency that runs is left as it is
+  if (ref && r) return (await remove(ref, label!, out)) && create(t, cmd, out);
+  if (ref && m) {
+    const fixed = await updateJail(ref, j);
+    for (const f of fixed) out.warn(label, `${f} cannot be changed after creation`);
+    if (fixed.length === 0) out.note(label, "updated");
+    return fixed.length === 0;
+  }
+  if (ref) {
+    out.warn(undefined, `"${label}" already exists`);
+    return false;
+  }
+  if (!t.dependency && (r || (m && !c))) {
+    out.warn(undefined, `"${j.label ?? lookupKey(j) ?? ""}" not found`);
+    return false;
+  }
+  return create(t, cmd, out);
+}
+
+/** The jail tool for the -c, -cm, -rc, -r, -e and configuration -m forms; resolves to the exit status. */
 export async function jailconfMain(argv: string[]): Promise<number> {
   if (argv[0] === REAPER_FLAG) return reaperMain(argv.slice(1));
   const cmd = parseJailCommand(argv);
@@ -137,43 +162,14 @@ export async function jailconfMain(argv: string[]): Promise<number> {
   if (cmd.op.remove && !cmd.op.create) return removeMain(cmd, conf, out);
   const list = targets(cmd, conf);
   if (cmd.jidFile !== undefined) writeFileSync(cmd.jidFile, "");
-  let status = 0;
   const failed = new Set<string>();
   for (const t of list) {
     const j = t.jail;
-    for (const w of j.warnings) if (!cmd.quiet) process.stderr.write(`jail: ${w}\n`);
-    const deps = conf && j.label ? (Array.isArray(j.resolved.params.depend) ? j.resolved.params.depend : []) : [];
-    const brokenDep = deps.find((d) => failed.has(findJailBlock(conf!, d)?.name ?? d));
-    if (brokenDep) {
-      out.warn(j.label, `not created: it depends on ${brokenDep}, which failed`);
-      failed.add(j.label ?? "");
-      status = 1;
-      continue;
-    }
-    const ref = running(lookupKey(j));
-    let ok = true;
-    if (ref && cmd.op.remove) {
-      ok = (await remove(ref, j.label ?? ref.entry.name, out)) && (await create(t, cmd, out));
-    } else if (ref && cmd.op.modify) {
-      const fixed = await updateJail(ref, j);
-      for (const f of fixed) out.warn(j.label ?? ref.entry.name, `${f} cannot be changed after creation`);
-      ok = fixed.length === 0;
-      if (ok) out.note(j.label ?? ref.entry.name, "updated");
-    } else if (ref) {
-      if (!t.dependency) {
-        out.warn(undefined, `"${j.label ?? ref.entry.name}" already exists`);
-        ok = false;
-      }
-    } else if (cmd.op.remove && !cmd.op.modify && !t.dependency) {
-      out.warn(undefined, `"${j.label ?? lookupKey(j) ?? ""}" not found`);
-      ok = false;
-    } else {
-      ok = await create(t, cmd, out);
-    }
-    if (!ok) {
-      failed.add(j.label ?? "");
-      status = 1;
-    }
+    if (!cmd.quiet) for (const w of j.warnings) process.stderr.write(`jail: ${w}\n`);
+    const deps = conf && Array.isArray(j.resolved.params.depend) ? j.resolved.params.depend : [];
+    const broken = deps.find((d) => failed.has(findJailBlock(conf!, d)?.name ?? d));
+    if (broken) out.warn(j.label, `not created: it depends on ${broken}, which failed`);
+    if (broken || !(await act(t, cmd, out))) failed.add(j.label ?? "");
   }
-  return status;
+  return failed.size ? 1 : 0;
 }

@@ -36,7 +36,7 @@ export interface JailProcess {
   /** Resolves when the command ends: its exit code (128+signal when killed) and signal; rejects
    * with SysjailError when it could not be started (no such command, the jail is gone, ...). */
   exit: Promise<{ code: number; signal: number | null }>;
-  /** Ends the command (SIGTERM to it through the helper). */
+  /** Ends the command: the helper that entered the jail SIGKILLs it (exit: code 137, signal 9). */
   kill(): void;
 }
 
@@ -169,6 +169,14 @@ export class Jail extends EventEmitter {
       if (!user) throw new SysjailError(`sysjail: unknown user '${opts.user}' in the jail's user database`, { code: "ENOUSER", phase: "usage", exitCode: Exit.noUser });
       const ctx = await enterContext(ref.entry, ref.dirOwner);
       const plan = planEnter(ref.entry, { argv, user, env: opts.env ?? { PATH: DEFAULT_PATH }, cwd: opts.cwd ?? "/" }, ctx);
+      const killedResult = { code: 128 + SIGKILL, signal: SIGKILL };
+      if (killed) {
+        // kill() before the helper started: the command never runs
+        stdout.end();
+        stderr.end();
+        stdin.resume();
+        return killedResult;
+      }
       const ev = await runEnter(plan, ["pipe", "pipe", "pipe"], ref.entry.path, (h) => {
         helper = h;
         h.child.stdin?.on("error", () => undefined);
@@ -178,9 +186,14 @@ export class Jail extends EventEmitter {
         else stdout.end();
         if (h.child.stderr) h.child.stderr.pipe(stderr);
         else stderr.end();
-        if (killed) h.child.kill("SIGTERM");
+      }).catch((err: unknown) => {
+        // a helper killed before it took charge of the command gives no report: the command was
+        // ended (or never started), which is what kill() asked for
+        if (killed && err instanceof SysjailError && err.code === "EPIPE") return undefined;
+        throw err;
       });
       this.checkCounters(argv);
+      if (!ev) return killedResult;
       return { code: enterStatus(ev), signal: ev.cmdSignal > 0 ? ev.cmdSignal : null };
     })();
     exit.catch(() => {

@@ -84,8 +84,8 @@ function cgroupInUse(dir: string): boolean {
 export interface PrepareNetOptions {
   uid: number;
   jid: number;
-  /** Live jails of the same registry, for the address-conflict rule. */
-  others?: readonly JailEntry[];
+  /** Live jails of the same registry, for the address-conflict rule (asked only when needed). */
+  others?: () => readonly JailEntry[];
   /** Plan only: create nothing. */
   dryRun?: boolean;
   /** Where cgroup file systems are mounted (tests). */
@@ -96,8 +96,8 @@ export interface PrepareNetOptions {
  * SysjailError when the jail's addresses cannot be had or enforced. */
 export function prepareNet(spec: JailSpec, opts: PrepareNetOptions): NetContext {
   const mode = netMode(spec, opts.uid);
-  checkConflicts(spec, mode, opts.others ?? []);
   if (mode === "none") return { mode };
+  checkConflicts(spec, mode, opts.others?.() ?? []);
   if (mode === "private") {
     const tool = findNetTool();
     return tool ? { mode, tool } : { mode };

@@ -119,8 +119,10 @@ test("param_consistency: a command-line jail with exec.poststart and a command; 
 test("meta: meta.KEY sets one key, a whole meta replaces the store, jls prints key=value lines", (t) => {
   const s = scope(t);
   const root = makeRoot(s.base);
-  ok(s, "-c", "name=m", `path=${root}`, "persist", "meta=tag=blue");
+  ok(s, "-c", "name=m", `path=${root}`, "persist", "meta=tag=blue", "env.LANG=C", "env.TZ=UTC");
   assert.equal(jls(s, "-j", "m", "meta"), "tag=blue\n");
+  assert.equal(jls(s, "-j", "m", "env"), "TZ=UTC\nLANG=C\n", "env is a second store, newest key first");
+  assert.equal(jls(s, "-j", "m", "env.LANG"), "C\n");
   assert.equal(jls(s, "-j", "m", "meta.tag"), "blue\n");
   ok(s, "-m", "m", "meta.owner=ops");
   assert.equal(jls(s, "-j", "m", "meta.owner"), "ops\n");

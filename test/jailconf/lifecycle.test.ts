@@ -116,7 +116,7 @@ test("a failing exec.start undoes the creation: the jail, its mounts and cgroups
   const mounts = hostMountinfo();
   const r = s.jail("-c", "name=bad", `jid=${jid}`, `path=${root}`, "persist", "mount.devfs", "mount.procfs", "limits.memory=64M", "limits.pids=32",
     `mount=${share} ${root}/share nullfs ro 0 0`, "mount=tmpfs scratch tmpfs rw,size=1m 0 0",
-    `exec.created=cp "$SYSJAIL_STATE_DIR/jails/$JID.json" ${trace}`,
+    `exec.created=cp "$SYSJAIL_STATE_DIR/jails/$JID.json" ${trace} && chmod 644 ${trace}`,
     "exec.start=/probe read /share/trace.json", "exec.start=/probe exit 3");
   assert.equal(r.code, 1, show(r));
   assert.match(r.stdout, /^bad: created\nok \{"jid":\d+.*\}\nbad: removed\n$/);

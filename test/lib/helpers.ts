@@ -1,0 +1,171 @@
+// Shared pieces of the library tests (test/lib): the static workload program, jail roots holding
+// it, private state directories, and the checks that a jail left nothing behind.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { TestContext } from "node:test";
+import { Jail, list, type JailEntry } from "../../src/index.js";
+import { REPO } from "../helpers/paths.js";
+import { allPids, isRunning, procDescendants, procStart, procState, type ProcId } from "../helpers/proc.js";
+import { filesBelow, makeOwnedDir, makeTempDir, removeTree } from "../helpers/tmp.js";
+import { waitUntil } from "../helpers/wait.js";
+
+export { REPO };
+
+/** The workload program's source. */
+export const WORK_SOURCE = join(REPO, "test", "lib", "fixtures", "work.c");
+
+let built: string | undefined;
+
+/** Compiles test/lib/fixtures/work.c with gcc -O2 -static (once per test process) and returns
+ * the binary's path, in a 0755 temp directory removed when the process exits. */
+export function buildWork(): string {
+  if (built && existsSync(built)) return built;
+  const dir = makeTempDir("sysjail-libwork-");
+  const out = join(dir, "work");
+  const r = spawnSync("gcc", ["-O2", "-static", "-o", out, WORK_SOURCE], { encoding: "utf8" });
+  if (r.error || r.status !== 0) {
+    removeTree(dir);
+    throw new Error(`cannot build ${WORK_SOURCE} with gcc -O2 -static: ${r.error?.message ?? r.stderr.trim().split("\n").slice(-3).join(" | ")} (the library tests need gcc and a static libc)`);
+  }
+  chmodSync(out, 0o755);
+  process.on("exit", () => {
+    try {
+      removeTree(dir);
+    } catch {
+      /* best effort at exit */
+    }
+  });
+  built = out;
+  return out;
+}
+
+/** A jail root for the workload: proc, dev, tmp, etc, sys and the program at /work. */
+export interface WorkRoot {
+  path: string;
+  remove(): void;
+}
+
+/** Makes a fresh jail root holding `work` at /work (and any extra files). */
+export function makeWorkRoot(work: string, files: Record<string, string> = {}): WorkRoot {
+  const base = makeTempDir("sysjail-libroot-");
+  const path = join(base, "root");
+  mkdirSync(path, { mode: 0o755 });
+  for (const d of ["proc", "dev", "tmp", "etc", "sys"]) mkdirSync(join(path, d), { mode: 0o755 });
+  chmodSync(join(path, "tmp"), 0o1777);
+  copyFileSync(work, join(path, "work"));
+  chmodSync(join(path, "work"), 0o755);
+  for (const [p, text] of Object.entries(files)) writeFileSync(join(path, p), text);
+  return { path, remove: () => removeTree(base) };
+}
+
+/** Name of the reservation that makes a private state directory start at a high jid. */
+const SEED = /^jails\/\d+\.jid$/;
+
+/**
+ * A private state directory for one test, removed after it (the `stateDir` option).
+ *
+ * Jail ids are counted per state directory, but a jail's cgroups are named by its jid alone
+ * (/sys/fs/cgroup/<controller>/sysjail/<jid>), host-wide. Two fresh private directories would
+ * both start at jid 1 and their jails would collide in the same cgroups (EBUSY, or worse, shared
+ * limits and mixed figures) whenever other suites run jails at the same time. So the directory
+ * is seeded with one live reservation (this test process's pid and start time) at a random high
+ * jid; the registry then hands out the ids above it. stateLeft() ignores the seed.
+ */
+export function libState(t: TestContext, opts: { owner?: number; seed?: boolean } = {}): string {
+  const d = opts.owner === undefined ? makeTempDir("sysjail-libstate-") : makeOwnedDir(opts.owner, opts.owner, "sysjail-libstate-", 0o755);
+  if (opts.seed !== false) {
+    mkdirSync(join(d, "jails"), { mode: 0o755 });
+    const jid = 100_000 + Math.floor(Math.random() * 800_000);
+    writeFileSync(join(d, "jails", `${jid}.jid`), `${process.pid} ${procStart(process.pid)}\n`);
+  }
+  t.after(async () => {
+    // a test that failed half-way may have left jails running: end them before the directory goes
+    try {
+      for (const e of await list({ stateDir: d })) await (await Jail.get(e.jid, { stateDir: d })).remove();
+    } finally {
+      removeTree(d);
+    }
+  });
+  return d;
+}
+
+/** Processes in a jail's pid namespace (its init included), found through /proc. */
+export function jailProcesses(initPid: number): number[] {
+  let ns: string;
+  try {
+    ns = readlinkSync(`/proc/${initPid}/ns/pid`);
+  } catch {
+    return [];
+  }
+  return allPids().filter((p) => {
+    try {
+      return readlinkSync(`/proc/${p}/ns/pid`) === ns && procState(p) !== "Z";
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Files of a state directory that describe jails (not the policy cache, not the seed). */
+export function stateLeft(dir: string): string[] {
+  return filesBelow(dir).filter((f) => !f.startsWith("cache/") && !SEED.test(f));
+}
+
+/** Existing cgroup directories of a jid: /sys/fs/cgroup/{*,}/sysjail/<jid>. */
+export function cgroupDirsOf(jid: number): string[] {
+  const root = "/sys/fs/cgroup";
+  const candidates = [join(root, "sysjail", String(jid))];
+  try {
+    for (const c of readdirSync(root)) candidates.push(join(root, c, "sysjail", String(jid)));
+  } catch {
+    /* no cgroup fs */
+  }
+  return candidates.filter((d) => existsSync(d));
+}
+
+/** What a running jail consists of on the host, taken while it runs. */
+export interface JailSnapshot {
+  jid: number;
+  /** Its init, its monitor and every descendant of the init at the time. */
+  procs: ProcId[];
+  cgroups: string[];
+}
+
+/** Snapshots a running jail from its registry entry. */
+export function snapshot(entry: JailEntry): JailSnapshot {
+  const pids = [entry.initPid, entry.monitorPid, ...procDescendants(entry.initPid), ...jailProcesses(entry.initPid)];
+  const procs: ProcId[] = [];
+  for (const pid of new Set(pids)) {
+    const start = procStart(pid);
+    if (start !== undefined) procs.push({ pid, start });
+  }
+  return { jid: entry.jid, procs, cgroups: Object.values(entry.cgroups ?? {}) };
+}
+
+/** Waits for a jail of the state directory that matches (and whose init has a child: its
+ * command runs), and returns its entry. */
+export async function waitForJail(dir: string, match: (e: JailEntry) => boolean = () => true, withCommand = true): Promise<JailEntry> {
+  return waitUntil(async () => {
+    const e = (await list({ stateDir: dir })).find(match);
+    return e && (!withCommand || jailProcesses(e.initPid).length > 1) ? e : undefined;
+  }, `a running jail in ${dir}`);
+}
+
+/** Asserts that nothing of a jail is left: no registry entry or file, no process, no cgroup. */
+export function assertNothingLeft(dir: string, snap: JailSnapshot | undefined, what: string): void {
+  assert.deepEqual(stateLeft(dir), [], `${what}: state files left in ${dir}`);
+  if (!snap) return;
+  const alive = snap.procs.filter((p) => isRunning(p));
+  assert.deepEqual(alive.map((p) => p.pid), [], `${what}: processes of jail ${snap.jid} still running`);
+  assert.deepEqual(cgroupDirsOf(snap.jid), [], `${what}: cgroups of jail ${snap.jid} left`);
+  for (const d of snap.cgroups) assert.ok(!existsSync(d), `${what}: cgroup ${d} left`);
+}
+
+/** Asserts lo <= x <= hi with a message naming the figure. */
+export function inRange(x: number | null | undefined, lo: number, hi: number, what: string): void {
+  assert.ok(typeof x === "number" && x >= lo && x <= hi, `${what}: ${x} not in [${lo}, ${hi}]`);
+}
+
+export const MiB = 1024 * 1024;
