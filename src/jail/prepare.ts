@@ -12,6 +12,7 @@ import { stateDir } from "../registry/paths.js";
 import type { JailSpec } from "../spec/types.js";
 import { buildFilter } from "./filter.js";
 import { prepareNet } from "../net/context.js";
+import { instanceName } from "../registry/instance.js";
 import { planCgroups, type CgroupContext } from "../limits/plan.js";
 import { defaultBackend } from "../cgroup/select.js";
 
@@ -41,6 +42,8 @@ export interface Prepared {
   user: UserInfo | undefined;
   /** The jail's cgroups, their stat names and the limits nothing could enforce. */
   cgroups: CgroupContext | undefined;
+  /** The cgroup2 directory holding a shared-stack jail's network programs. */
+  netCgroup?: string | undefined;
 }
 
 /** Resolves -u (host database) or -U (the jail's database). */
@@ -91,12 +94,18 @@ export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promis
     ? { jid: 0, name: spec.name ?? "0", files: [], release: () => undefined }
     : registry.reserve({ ...(spec.name !== undefined ? { name: spec.name } : {}), ...(opts.jid ? { jid: opts.jid } : {}) });
   let cgroups: CgroupContext | undefined;
+  let netCgroup: string | undefined;
   try {
     const needCg = opts.accounting || Object.keys(spec.limits).some((k) => !["wall", "openFiles", "fileSize", "tmpSize", "shmSize"].includes(k));
     if (needCg) {
-      cgroups = planCgroups(reservation.jid, spec.limits, { accounting: opts.accounting ?? false });
+      cgroups = planCgroups(instanceName(dir, reservation.jid), spec.limits, { accounting: opts.accounting ?? false });
       if (!opts.dryRun) defaultBackend().prepare(cgroups.cgroup);
     }
+    const net = prepareNet(spec, {
+        uid: facts.uid, jid: reservation.jid, instance: instanceName(dir, reservation.jid), dryRun: opts.dryRun,
+        others: () => (opts.dryRun ? [] : registry.list().filter((e) => e.jid !== reservation.jid && isAlive(e))),
+      });
+    netCgroup = net.cgroupDir;
     const ctx: PlanContext = {
       facts,
       jid: reservation.jid,
@@ -116,12 +125,9 @@ export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promis
       debug: (opts.debug ?? 0) >= 2,
       detach: opts.detach ?? false,
       staging: stagingDir(spec),
-      net: prepareNet(spec, {
-        uid: facts.uid, jid: reservation.jid, dryRun: opts.dryRun,
-        others: () => (opts.dryRun ? [] : registry.list().filter((e) => e.jid !== reservation.jid && isAlive(e))),
-      }),
+      net,
     };
-    return { plan: planJail(spec, ctx), facts, registry, reservation, user, cgroups };
+    return { plan: planJail(spec, ctx), facts, registry, reservation, user, cgroups, netCgroup };
   } catch (err) {
     reservation.release();
     throw err;

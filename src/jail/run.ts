@@ -57,7 +57,7 @@ export class JailRun {
       startedAt: new Date().toISOString(),
       persist: spec.persist,
       idmap: { uidMap: ids[0] ?? "", gidMap: ids[1] ?? "", rootless: prep.facts.uid !== 0 },
-      cgroups: this.prep.cgroups?.paths ?? this.opts.cgroups ?? {},
+      cgroups: { ...(this.prep.cgroups?.paths ?? this.opts.cgroups ?? {}), ...(this.prep.netCgroup ? { net: this.prep.netCgroup } : {}) },
       // the environment stays with the caller: entries are readable by jls, and jexec takes its own
       spec: { ...spec, env: {} },
       ...(this.opts.lifecycle ? { lifecycle: this.opts.lifecycle } : {}),

@@ -1,7 +1,7 @@
 // Entering a running jail (jexec, jail -m, exec.stop): the enter plan, built from the registry entry.
 import type { StdioOptions } from "node:child_process";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, lstatSync } from "node:fs";
+import { isAbsolute, join, normalize } from "node:path";
 import { defaultBackend } from "../cgroup/select.js";
 import { CGROUP_KEYS } from "../cgroup/none.js";
 import type { CgroupPaths } from "../cgroup/types.js";
@@ -149,6 +149,20 @@ export function jailRootDir(entry: JailEntry): string {
   return existsSync(join(viaInit, ".")) ? viaInit : entry.path;
 }
 
+/** The cgroup2 directory of a shared-stack jail's address programs: an entered process must join
+ * it too, or it would not be under the jail's address rules. */
+function netAttach(entry: JailEntry, dirOwner: number): PlanOp[] {
+  const dir = entry.cgroups?.net;
+  if (typeof dir !== "string" || !isAbsolute(dir) || normalize(dir) !== dir || !dir.startsWith("/sys/fs/cgroup/")) return [];
+  try {
+    const st = lstatSync(dir);
+    if (!st.isDirectory() || (dirOwner !== 0 && st.uid !== dirOwner)) return [];
+  } catch {
+    return [];
+  }
+  return [op("cgroupAttach", [join(dir, "cgroup.procs")], "the jail's address programs")];
+}
+
 /** Gathers the filter, rlimits, id mapping and cgroup attach ops of a jail for planEnter. */
 export async function enterContext(entry: JailEntry, dirOwner: number, facts: HostFacts = hostFacts()): Promise<EnterContext> {
   const paths = trustedCgroups(entry, dirOwner) as CgroupPaths;
@@ -157,7 +171,7 @@ export async function enterContext(entry: JailEntry, dirOwner: number, facts: Ho
     // the filter cache of the caller's own state directory: nobody else can plant a program there
     filter: await buildFilter(entry.spec, facts.arch, join(stateDir(), "cache")),
     rlimits: entryRlimits(entry),
-    attach: Object.keys(paths).length ? defaultBackend().attachOps(paths) : [],
+    attach: [...(Object.keys(paths).length ? defaultBackend().attachOps(paths) : []), ...netAttach(entry, dirOwner)],
     target: enterTarget(entry),
   };
 }

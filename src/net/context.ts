@@ -34,8 +34,8 @@ export interface NetContext {
 /** The jail's end of its veth pair, as FreeBSD names a vnet jail's first epair end on Linux hosts. */
 export const JAIL_IF = "eth0";
 /** The host end of a vnet jail's veth pair (at most 15 bytes). */
-export function hostIfName(jid: number): string {
-  return `sj${jid}h`.slice(0, 15);
+export function hostIfName(jid: number | string): string {
+  return `sj${String(jid).replace(/[^A-Za-z0-9]/g, "")}h`.slice(0, 15);
 }
 
 /** vnet.interface from a jail.conf-made spec (its recorded parameters). */
@@ -84,6 +84,8 @@ function cgroupInUse(dir: string): boolean {
 export interface PrepareNetOptions {
   uid: number;
   jid: number;
+  /** The jail's instance name (src/registry/instance.ts): names its cgroup and host link. */
+  instance?: string | undefined;
   /** Live jails of the same registry, for the address-conflict rule (asked only when needed). */
   others?: () => readonly JailEntry[];
   /** Plan only: create nothing. */
@@ -102,7 +104,7 @@ export function prepareNet(spec: JailSpec, opts: PrepareNetOptions): NetContext 
     const tool = findNetTool();
     return tool ? { mode, tool } : { mode };
   }
-  if (mode === "vnet") return { mode, hostIf: hostIfName(opts.jid), moveIfs: vnetInterfaces(spec) };
+  if (mode === "vnet") return { mode, hostIf: hostIfName(opts.instance ?? opts.jid), moveIfs: vnetInterfaces(spec) };
   if (endianness() !== "LE") {
     throw new SysjailError("sysjail: jail addresses on the shared stack are implemented for little-endian machines only", { code: "ENOTSUP", phase: "plan", exitCode: Exit.software });
   }
@@ -113,7 +115,7 @@ export function prepareNet(spec: JailSpec, opts: PrepareNetOptions): NetContext 
     });
   }
   const base = join(v2, "sysjail");
-  const dir = join(base, String(opts.jid));
+  const dir = join(base, opts.instance ?? String(opts.jid));
   if (!opts.dryRun) {
     try {
       mkdirSync(base, { recursive: true, mode: 0o755 });

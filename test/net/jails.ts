@@ -39,7 +39,7 @@ function cgroupBase(): string {
 /** The numbered jail cgroups that exist now. */
 export function jailCgroups(): string[] {
   try {
-    return readdirSync(cgroupBase()).filter((n) => /^\d+$/.test(n));
+    return readdirSync(cgroupBase()).filter((n) => /^([0-9a-f]{4}-)?\d+$/.test(n));
   } catch {
     return [];
   }

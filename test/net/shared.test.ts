@@ -136,6 +136,21 @@ describe("shared stack (-4/-6, cgroup eBPF)", { skip, concurrency: false }, () =
     await exited(d.child);
   });
 
+  it("a process entered with jexec is under the same address programs", async () => {
+    const b = spawnSync(process.execPath, [join(REPO, "bin", "sysjail.js"), "-b", "-i", "-j", env.state, ...J4, env.root, "nj", "/p", "serve", "127.0.0.2", "0", "20"], { encoding: "utf8", timeout: 20000 });
+    const jid = b.stdout.trim().split("\n").pop() ?? "";
+    assert.match(jid, /^\d+$/, `sysjail -b -i printed ${b.stdout}${b.stderr}`);
+    const jexec = (args: string[]) => spawnSync(process.execPath, [join(REPO, "bin", "jexec.js"), jid, "/p", ...args], {
+      encoding: "utf8", timeout: 20000, env: { ...process.env, SYSJAIL_STATE_DIR: env.state },
+    });
+    try {
+      assert.equal(`${jexec(["bind", "127.0.0.3", "0"]).stdout}`.trim(), "err EADDRNOTAVAIL");
+      assert.equal(`${jexec(["bind", "0.0.0.0", "0"]).stdout}`.trim(), "ok 127.0.0.2");
+    } finally {
+      spawnSync(process.execPath, [join(REPO, "bin", "jail.js"), "-r", jid], { env: { ...process.env, SYSJAIL_STATE_DIR: env.state }, timeout: 20000 });
+    }
+  });
+
   it("IPv6 on a stack of its own making (fd00:: in a test namespace)", () => {
     const script = [
       "ip link set lo up",
