@@ -11,6 +11,11 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <signal.h>
 
 static double now_ns(void) {
   struct timespec t;
@@ -55,6 +60,57 @@ int main(int argc, char **argv) {
     double t0 = now_ns();
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &p)) { perror("seccomp"); return 1; }
     printf("%.1f\n", (now_ns() - t0) / 1000);
+    return 0;
+  }
+  if (!strcmp(argv[1], "sink") && argc > 4) { /* sink ADDR PORT SECONDS: accept, read and discard */
+    int s = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[3])) };
+    inet_pton(AF_INET, argv[2], &sa.sin_addr);
+    if (bind(s, (void *)&sa, sizeof sa) || listen(s, 512)) { perror("sink"); return 1; }
+    alarm(atoi(argv[4]));
+    printf("listening\n");
+    fflush(stdout);
+    static char buf[1 << 16];
+    for (;;) {
+      int c = accept(s, NULL, NULL);
+      if (c < 0) return 0;
+      while (read(c, buf, sizeof buf) > 0) {}
+      close(c);
+    }
+  }
+  if (!strcmp(argv[1], "connects") && argc > 4) { /* connects ADDR PORT N: connect+close per second */
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[3])) };
+    inet_pton(AF_INET, argv[2], &sa.sin_addr);
+    long n = atol(argv[4]);
+    double t0 = now_ns();
+    for (long i = 0; i < n; i++) {
+      int c = socket(AF_INET, SOCK_STREAM, 0);
+      struct linger lg = { 1, 0 }; /* reset on close: no TIME_WAIT pile-up on loopback */
+      setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+      if (connect(c, (void *)&sa, sizeof sa)) { perror("connect"); return 1; }
+      close(c);
+    }
+    printf("%.0f\n", n / ((now_ns() - t0) / 1e9));
+    return 0;
+  }
+  if (!strcmp(argv[1], "send") && argc > 4) { /* send ADDR PORT MIB: MiB/s written to a sink */
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(atoi(argv[3])) };
+    inet_pton(AF_INET, argv[2], &sa.sin_addr);
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(c, (void *)&sa, sizeof sa)) { perror("connect"); return 1; }
+    static char buf[1 << 16];
+    memset(buf, 7, sizeof buf);
+    long total = atol(argv[4]) << 20;
+    double t0 = now_ns();
+    for (long sent = 0; sent < total;) {
+      ssize_t w = write(c, buf, sizeof buf);
+      if (w <= 0) { perror("write"); return 1; }
+      sent += w;
+    }
+    shutdown(c, SHUT_WR);
+    while (read(c, buf, sizeof buf) > 0) {}
+    printf("%.1f\n", (total >> 20) / ((now_ns() - t0) / 1e9));
     return 0;
   }
   fprintf(stderr, "probe: unknown command %s\n", argv[1]);

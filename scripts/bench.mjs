@@ -142,6 +142,35 @@ async function main() {
       ["install time of a docker-like linear filter, 350 calls (us)", fmt(install(linearFile), 1)],
     ], "Allowed calls that do not depend on arguments compile to constant results, so the kernel's seccomp action cache answers them without running the filter.");
 
+    // --- issue 7: shared-stack address jails (loopback addresses only)
+    const netRows = [];
+    if (process.getuid?.() === 0) {
+      const port = 20000 + Math.floor(Math.random() * 20000);
+      const sink = spawn(probe, ["sink", "127.0.0.9", String(port), "600"], { stdio: ["ignore", "pipe", "ignore"] });
+      await new Promise((r) => sink.stdout.once("data", r));
+      const jailedNet = (args) => Number(out("node", [sysjail, "-4", "127.0.0.2", jroot, "n", "/probe", ...args]));
+      const conns = quick ? 2000 : 20000, mib = quick ? 256 : 1024;
+      const bareConn = median([0, 1, 2].map(() => Number(out(probe, ["connects", "127.0.0.9", String(port), String(conns)]))));
+      const jailConn = median([0, 1, 2].map(() => jailedNet(["connects", "127.0.0.9", String(port), String(conns)])));
+      const bareSend = median([0, 1, 2].map(() => Number(out(probe, ["send", "127.0.0.9", String(port), String(mib)]))));
+      const jailSend = median([0, 1, 2].map(() => jailedNet(["send", "127.0.0.9", String(port), String(mib)])));
+      sink.kill("SIGKILL");
+      const plain = timeCmd("node", [sysjail, jroot, "v", "/probe", "loop", "1"], Math.min(N, 11));
+      const vnet = timeCmd("node", [sysjail, "--vnet", "-4", "10.213.0.2", jroot, "v", "/probe", "loop", "1"], Math.min(N, 11));
+      netRows.push(
+        [`TCP connect+close to a host listener, bare (conn/s, ${conns} each, median of 3)`, fmt(bareConn, 0)],
+        ["the same from a shared-stack jail (-4 127.0.0.2)", fmt(jailConn, 0)],
+        ["ratio jail / bare", fmt(jailConn / bareConn, 3)],
+        [`${mib} MiB loopback transfer, bare (MiB/s)`, fmt(bareSend, 1)],
+        ["the same from a shared-stack jail", fmt(jailSend, 1)],
+        ["ratio jail / bare (goal >= 0.97)", fmt(jailSend / bareSend, 3)],
+        ["jail start to exit, own namespace, no address (ms)", fmt(plain.median)],
+        ["jail start to exit, --vnet -4 10.213.0.2 (ms; veth pair, no traffic)", fmt(vnet.median)],
+      );
+    }
+    section("Jail addresses (issue 7)", netRows.length ? netRows : [["(needs root)", "n/a"]],
+      "Traffic stays on 127.0.0.0/8: the jail sends from 127.0.0.2 to a sink on 127.0.0.9. The vnet case creates a veth pair and routes, and sends nothing.");
+
     // --- issue 8: library rate and memory
     const lib = await import(join(root, "build/src/index.js"));
     const seqN = quick ? 40 : 200;

@@ -1,6 +1,10 @@
 // Wraps a tool's main: one line on stderr for every error, the right exit status, no stack traces.
 import { SysjailError } from "../errors.js";
 
+function isSysjailError(e: unknown): e is SysjailError {
+  return e instanceof Error && e.name === "SysjailError" && typeof (e as SysjailError).exitCode === "number";
+}
+
 /** Runs MAIN and exits with its status; errors become one line and their exit status. */
 export function runTool(tool: string, main: (argv: string[]) => Promise<number>): void {
   main(process.argv.slice(2)).then(
@@ -9,7 +13,8 @@ export function runTool(tool: string, main: (argv: string[]) => Promise<number>)
       process.exit(code);
     },
     (err: unknown) => {
-      if (err instanceof SysjailError) {
+      // by name too: a lazily loaded bundle (the seccomp compiler) carries its own copy of the class
+      if (err instanceof SysjailError || isSysjailError(err)) {
         const msg = err.message.startsWith(`${tool}:`) || err.message.startsWith("sysjail:") ? err.message : `${tool}: ${err.message}`;
         process.stderr.write(`${msg.replace(/^sysjail:/, `${tool}:`).split("\n")[0]}\n`);
         process.exit(err.exitCode);

@@ -82,7 +82,7 @@ export class Jail extends EventEmitter {
   static async create(options: JailOptions): Promise<Jail> {
     const spec = specFromOptions(options, "create");
     const prep = await prepare(spec, { stateDir: options.stateDir, detach: true, accounting: true });
-    const jr = new JailRun(spec, prep, { stdio: "ignore", detach: true, cgroups: prep.cgroups?.paths as Record<string, string> | undefined });
+    const jr = new JailRun(spec, prep, { stdio: "ignore", detach: true });
     const ok = await jr.ready();
     if (!ok || !jr.entry) throw jr.error ?? new SysjailError("sysjail: the jail did not start", { code: "EIO", phase: "setup", exitCode: Exit.osErr });
     jr.helper.send("A");

@@ -1,11 +1,14 @@
 // Changes a running jail's cgroup limits (Jail.update({ limits })).
 import { writeFileSync } from "node:fs";
+import { basename } from "node:path";
 import { SysjailError, Exit } from "../errors.js";
 import { defaultBackend } from "../cgroup/select.js";
 import { normalizeLimits } from "../limits/parse.js";
 import { writeEntry } from "../manage/entryfile.js";
 import type { JailRef } from "../manage/locate.js";
 import { withJailLock } from "../manage/lock.js";
+
+const CONTROLLERS = new Set(["memory", "pids", "cpu", "cpuacct"]);
 
 /** Limits the kernel holds in the jail's cgroups, and so may change while it runs. */
 const LIVE = new Set(["memory", "swap", "pids", "cores", "cpuShares"]);
@@ -16,11 +19,15 @@ export async function updateLimits(ref: JailRef, raw: Record<string, string | nu
   for (const k of Object.keys(limits)) {
     if (!LIVE.has(k)) throw new SysjailError(`sysjail: limit '${k}' cannot change while the jail runs (live: ${[...LIVE].join(", ")})`, { code: "EUSAGE", phase: "usage", exitCode: Exit.usage });
   }
-  const have = ref.entry.cgroups ?? {};
+  // the jail's own controller directories (an entry may also name other cgroups, e.g. "net")
+  const have = Object.fromEntries(Object.entries(ref.entry.cgroups ?? {}).filter(([c]) => CONTROLLERS.has(c)));
   if (Object.keys(have).length === 0) {
     throw new SysjailError("sysjail: this jail has no cgroups (it was started without limits, or by a user without delegated cgroups)", { code: "ENOTSUP", phase: "runtime", exitCode: Exit.usage });
   }
-  const plan = defaultBackend().plan(ref.entry.jid, { ...ref.entry.spec.limits, ...limits });
+  // plan under the jail's cgroup name (its jid, or registry-qualified: see registry/instance.ts),
+  // read from the directories it was started with
+  const name = basename(Object.values(have)[0]!);
+  const plan = defaultBackend().plan(name, { ...ref.entry.spec.limits, ...limits });
   // a limit whose controller the jail was not started with cannot be added later: say so rather
   // than skip its writes
   const missing = Object.keys(plan.paths).filter((c) => !(c in have));

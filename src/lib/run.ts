@@ -63,8 +63,7 @@ export async function run(options: RunOptions): Promise<RunResult> {
   if (signal?.aborted) throw new SysjailError("sysjail: aborted before the jail started", { code: "ABORT_ERR", phase: "runtime", cause: signal.reason });
   const accounting = Object.keys(spec.limits).length > 0;
   const prep = await prepare(spec, { stateDir: options.stateDir, accounting });
-  // the entry records the cgroups, so that jexec into this jail joins them
-  const jr = new JailRun(spec, prep, { stdio: ["pipe", "pipe", "pipe"], detach: false, cgroups: prep.cgroups?.paths as Record<string, string> | undefined });
+  const jr = new JailRun(spec, prep, { stdio: ["pipe", "pipe", "pipe"], detach: false });
   const max = options.maxOutputBytes ?? 1 << 20;
   const out = collect(jr.helper.child.stdout, max);
   const err = collect(jr.helper.child.stderr, max);

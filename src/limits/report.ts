@@ -108,6 +108,16 @@ function usage(ev: ExitEvent, st: CgroupStats, limits: Limits) {
   if (st.cpuUserSeconds !== undefined && st.cpuSystemSeconds !== undefined) {
     user = st.cpuUserSeconds;
     sys = st.cpuSystemSeconds;
+    // the user/system split is sampled at ticks; the total (cpuacct.usage, usage_usec) is exact:
+    // keep the split's proportion and the exact total, as the kernel's cputime_adjust does
+    const split = user + sys;
+    if (st.cpuSeconds !== undefined && split > 0) {
+      user = (st.cpuSeconds * user) / split;
+      sys = st.cpuSeconds - user;
+    } else if (st.cpuSeconds !== undefined) {
+      user = st.cpuSeconds;
+      sys = 0;
+    }
   } else if (st.cpuSeconds !== undefined) {
     const total = ru.user + ru.sys;
     user = total > 0 ? (st.cpuSeconds * ru.user) / total : st.cpuSeconds;

@@ -1,7 +1,7 @@
 // One validation for the CLI, jail.conf and the library: raw values in, a JailSpec out.
 import { statSync, realpathSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import { SysjailError, usageError, Exit } from "../errors.js";
+import { SysjailError, usageError, Exit, errnoNumber } from "../errors.js";
 import { defaultPolicy, type JailSpec } from "./types.js";
 
 /** Hostnames: 1-64 bytes of letters, digits, '-', '_' and '.', not starting with '-' or '.'. */
@@ -34,11 +34,11 @@ export function checkPath(p: string): string {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? "ENOENT";
     throw new SysjailError(`sysjail: jail path ${p}: ${code === "ENOENT" ? "no such directory" : code}`, {
-      code, phase: "usage", path: p, exitCode: Exit.noInput,
+      code, phase: "usage", path: p, errno: errnoNumber(code), exitCode: Exit.noInput,
     });
   }
   if (!st.isDirectory()) {
-    throw new SysjailError(`sysjail: jail path ${p}: not a directory`, { code: "ENOTDIR", phase: "usage", path: p, exitCode: Exit.noInput });
+    throw new SysjailError(`sysjail: jail path ${p}: not a directory`, { code: "ENOTDIR", phase: "usage", path: p, errno: errnoNumber("ENOTDIR"), exitCode: Exit.noInput });
   }
   return realpathSync(abs);
 }

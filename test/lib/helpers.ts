@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { TestContext } from "node:test";
 import { Jail, list, type JailEntry } from "../../src/index.js";
 import { REPO } from "../helpers/paths.js";
@@ -60,28 +60,11 @@ export function makeWorkRoot(work: string, files: Record<string, string> = {}): 
   return { path, remove: () => removeTree(base) };
 }
 
-/** Name of the reservation that makes a private state directory start at a high jid. */
-const SEED = /^jails\/\d+\.jid$/;
-
-/**
- * A private state directory for one test, removed after it (the `stateDir` option).
- *
- * Jail ids are counted per state directory, but a jail's cgroups are named by its jid alone
- * (/sys/fs/cgroup/<controller>/sysjail/<jid>), host-wide. Two fresh private directories would
- * both start at jid 1 and their jails would collide in the same cgroups (EBUSY, or worse, shared
- * limits and mixed figures) whenever other suites run jails at the same time. So the directory
- * is seeded with one live reservation (this test process's pid and start time) at a random high
- * jid; the registry then hands out the ids above it. stateLeft() ignores the seed.
- */
-export function libState(t: TestContext, opts: { owner?: number; seed?: boolean } = {}): string {
+/** A private state directory for one test (the `stateDir` option), removed after it, with any
+ * jail a failed test left in it. */
+export function libState(t: TestContext, opts: { owner?: number } = {}): string {
   const d = opts.owner === undefined ? makeTempDir("sysjail-libstate-") : makeOwnedDir(opts.owner, opts.owner, "sysjail-libstate-", 0o755);
-  if (opts.seed !== false) {
-    mkdirSync(join(d, "jails"), { mode: 0o755 });
-    const jid = 100_000 + Math.floor(Math.random() * 800_000);
-    writeFileSync(join(d, "jails", `${jid}.jid`), `${process.pid} ${procStart(process.pid)}\n`);
-  }
   t.after(async () => {
-    // a test that failed half-way may have left jails running: end them before the directory goes
     try {
       for (const e of await list({ stateDir: d })) await (await Jail.get(e.jid, { stateDir: d })).remove();
     } finally {
@@ -89,6 +72,24 @@ export function libState(t: TestContext, opts: { owner?: number; seed?: boolean 
     }
   });
   return d;
+}
+
+/** Files of a state directory that describe jails (not the compiled-policy cache). */
+export function stateLeft(dir: string): string[] {
+  return filesBelow(dir).filter((f) => !f.startsWith("cache/"));
+}
+
+/** Existing cgroup directories named NAME: /sys/fs/cgroup/{*,}/sysjail/NAME (a jail's cgroup name
+ * is its jid, or its registry-qualified jid for a private state directory). */
+export function cgroupDirsNamed(name: string): string[] {
+  const root = "/sys/fs/cgroup";
+  const candidates = [join(root, "sysjail", name)];
+  try {
+    for (const c of readdirSync(root)) candidates.push(join(root, c, "sysjail", name));
+  } catch {
+    /* no cgroup fs */
+  }
+  return candidates.filter((d) => existsSync(d));
 }
 
 /** Processes in a jail's pid namespace (its init included), found through /proc. */
@@ -108,29 +109,14 @@ export function jailProcesses(initPid: number): number[] {
   });
 }
 
-/** Files of a state directory that describe jails (not the policy cache, not the seed). */
-export function stateLeft(dir: string): string[] {
-  return filesBelow(dir).filter((f) => !f.startsWith("cache/") && !SEED.test(f));
-}
-
-/** Existing cgroup directories of a jid: /sys/fs/cgroup/{*,}/sysjail/<jid>. */
-export function cgroupDirsOf(jid: number): string[] {
-  const root = "/sys/fs/cgroup";
-  const candidates = [join(root, "sysjail", String(jid))];
-  try {
-    for (const c of readdirSync(root)) candidates.push(join(root, c, "sysjail", String(jid)));
-  } catch {
-    /* no cgroup fs */
-  }
-  return candidates.filter((d) => existsSync(d));
-}
-
 /** What a running jail consists of on the host, taken while it runs. */
 export interface JailSnapshot {
   jid: number;
-  /** Its init, its monitor and every descendant of the init at the time. */
+  /** Its init, its monitor and every process of its pid namespace at the time. */
   procs: ProcId[];
+  /** Its cgroup directories, and their name. */
   cgroups: string[];
+  cgroupName: string | undefined;
 }
 
 /** Snapshots a running jail from its registry entry. */
@@ -141,7 +127,8 @@ export function snapshot(entry: JailEntry): JailSnapshot {
     const start = procStart(pid);
     if (start !== undefined) procs.push({ pid, start });
   }
-  return { jid: entry.jid, procs, cgroups: Object.values(entry.cgroups ?? {}) };
+  const own = Object.entries(entry.cgroups ?? {}).filter(([c]) => ["memory", "pids", "cpu", "cpuacct"].includes(c)).map(([, d]) => d);
+  return { jid: entry.jid, procs, cgroups: own, cgroupName: own[0] ? basename(own[0]) : undefined };
 }
 
 /** Waits for a jail of the state directory that matches (and whose init has a child: its
@@ -159,7 +146,7 @@ export function assertNothingLeft(dir: string, snap: JailSnapshot | undefined, w
   if (!snap) return;
   const alive = snap.procs.filter((p) => isRunning(p));
   assert.deepEqual(alive.map((p) => p.pid), [], `${what}: processes of jail ${snap.jid} still running`);
-  assert.deepEqual(cgroupDirsOf(snap.jid), [], `${what}: cgroups of jail ${snap.jid} left`);
+  if (snap.cgroupName) assert.deepEqual(cgroupDirsNamed(snap.cgroupName), [], `${what}: cgroups of jail ${snap.jid} left`);
   for (const d of snap.cgroups) assert.ok(!existsSync(d), `${what}: cgroup ${d} left`);
 }
 
