@@ -69,6 +69,9 @@ function readCounter(dir: string | undefined, files: string[], key: string): num
 
 /** A persistent jail: it exists, with its init only, until remove(); emits exit, oom, limit, halt. */
 export class Jail extends EventEmitter {
+  /** Settles when the creating handle has emitted "exit". */
+  private ended: Promise<void> | undefined;
+  private holdOpen: (() => void) | undefined;
   /** Counters already announced through "oom" and "limit". */
   private seen = { oom: 0, pids: 0 };
 
@@ -103,9 +106,10 @@ export class Jail extends EventEmitter {
   private watch(jr: JailRun, cg: CgroupContext | undefined): void {
     const h: HelperRun = jr.helper;
     h.child.unref();
-    const ctl = h.child.stdio[3] as unknown as { unref?: () => void } | null;
+    const ctl = h.child.stdio[3] as unknown as { unref?: () => void; ref?: () => void } | null;
     ctl?.unref?.();
-    void jr.wait().then((ev) => {
+    this.holdOpen = () => ctl?.ref?.();
+    this.ended = jr.wait().then((ev) => {
       if (!ev) return;
       // a persistent jail ends when its init is killed (jail -r, remove()): that is a removal,
       // not an internal error
@@ -264,7 +268,15 @@ export class Jail extends EventEmitter {
     } catch {
       return; // already gone
     }
+    // keep the monitor's channel referenced until its last report arrives, so "exit" fires
+    // before remove() resolves even when nothing else keeps this process alive
+    this.holdOpen?.();
     await removeJail(ref, { warn: () => undefined });
+    if (this.ended) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.ended, new Promise((r) => { timer = setTimeout(r, 5000); })]);
+      clearTimeout(timer);
+    }
   }
 }
 

@@ -70,7 +70,10 @@ export class Registry {
     this.ensure();
     this.prune();
     const stamp = `${process.pid} ${processStart(process.pid) ?? 0}\n`;
-    let jid = wanted?.jid ?? Math.max(0, ...this.jids()) + 1;
+    // like FreeBSD, ids grow: the next after the last one handed out (or the highest in use);
+    // O_EXCL below is what makes them unique, the counter only keeps fresh ids from being reused
+    let jid = wanted?.jid ?? Math.max(this.lastJid(), ...this.jids()) + 1;
+    if (jid > 0x7fffffff) jid = 1;
     for (;;) {
       const { reservation } = jailFiles(this.dir, jid);
       try {
@@ -86,6 +89,7 @@ export class Registry {
         jid++;
       }
     }
+    if (wanted?.jid === undefined) this.setLastJid(jid);
     const resv = jailFiles(this.dir, jid).reservation;
     // removal order (the monitor's): entry, name, then the id reservation last
     const files = [jailFiles(this.dir, jid).entry];
@@ -105,6 +109,30 @@ export class Registry {
       jid, name, files,
       release: () => { for (const f of files) rmSync(f, { force: true }); },
     };
+  }
+
+  private lastJid(): number {
+    try {
+      const n = Number(readFileSync(join(this.dir, "lastjid"), "utf8").trim());
+      return Number.isInteger(n) && n >= 0 ? n : 0;
+    } catch {
+      return 0;
+    }
+  }
+
+  private setLastJid(jid: number): void {
+    const file = join(this.dir, "lastjid");
+    const tmp = `${file}.${process.pid}.tmp`;
+    try {
+      const fd = openSync(tmp, "w", 0o600);
+      writeSync(fd, `${jid}\n`);
+      closeSync(fd);
+      // never move the counter backwards when starts race
+      if (this.lastJid() < jid) renameSync(tmp, file);
+      else rmSync(tmp, { force: true });
+    } catch {
+      /* only a hint */
+    }
   }
 
   /** Creates the name lock; a lock left by a jail that is gone is taken over. */
