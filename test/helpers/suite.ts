@@ -82,9 +82,9 @@ export function stateDir(t: TestContext, owner?: number): string {
 }
 
 /** Files of a state directory that describe jails (registry entries, reservations, name locks,
- * anything else but the compiled-policy cache under cache/, which is kept on purpose). */
+ * anything else but the compiled-policy cache under cache/, and the last-jid counter, both kept on purpose). */
 export function stateFiles(dir: string): string[] {
-  return filesBelow(dir).filter((f) => !f.startsWith("cache/"));
+  return filesBelow(dir).filter((f) => !f.startsWith("cache/") && f !== "lastjid");
 }
 
 /** Asserts that a state directory holds nothing about any jail right now (use it right after

@@ -75,7 +75,7 @@ describe("docs/LIBRARY.md", () => {
     for (const s of [
       "hello from demo", "pid 2", '"SHOUT THIS\\n"', '"hi from /etc\\n"', "runtime-error 3 exited with status 3", "1000 ok",
       "oom memory limit 64 MiB reached 67108864", "timeout wall-clock limit 300 ms reached", "ABORT_ERR runtime",
-      "box1\n", "box2\n", "HELLO\n", "signaled the jail was removed 1", "ENOENT usage - - /nonexistent",
+      "box1\n", "box2\n", "HELLO\n", "signaled the jail was removed 1", "ENOENT usage - 2 /nonexistent",
       "ENOENT exec exec 2 /no/such/program", "EUSAGE usage - - -", "cjs ok", "limit: wall-clock limit 200 ms reached", "exit: timeout",
     ]) {
       assert.ok(all.includes(s), `the examples' output lacks ${JSON.stringify(s)}:\n${all}`);

@@ -76,7 +76,7 @@ export function libState(t: TestContext, opts: { owner?: number } = {}): string 
 
 /** Files of a state directory that describe jails (not the compiled-policy cache). */
 export function stateLeft(dir: string): string[] {
-  return filesBelow(dir).filter((f) => !f.startsWith("cache/"));
+  return filesBelow(dir).filter((f) => !f.startsWith("cache/") && f !== "lastjid");
 }
 
 /** Existing cgroup directories named NAME: /sys/fs/cgroup/{*,}/sysjail/NAME (a jail's cgroup name
