@@ -18,7 +18,12 @@ const staging = join(root, "build", `bin.${process.pid}.tmp`);
 const old = join(root, "build", `bin.${process.pid}.old`);
 rmSync(staging, { recursive: true, force: true });
 
-const common = { bundle: true, platform: "node", format: "esm", target: "node20", logLevel: "warning" };
+// the seccomp compiler's fingerprint (a filter-cache key part), computed once here from tsc's output
+const { compilerFingerprint } = await import(join(root, "build", "src", "seccomp", "revision.js"));
+const common = {
+  bundle: true, platform: "node", format: "esm", target: "node20", logLevel: "warning",
+  define: { __SYSJAIL_COMPILER_FP__: JSON.stringify(compilerFingerprint()) },
+};
 
 /** Turns `import("…/seccomp/index.js")` into an import of the separately bundled file. */
 const lazyPlugin = (fromDir) => ({

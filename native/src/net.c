@@ -376,6 +376,9 @@ void net_init(const struct sj_plan *plan, int msgfd) {
   if (fd >= 0) close(fd);
 }
 
+/* Whether net_cleanup has host-side objects to remove (links, helpers, a map). */
+int net_busy(void) { return g_map >= 0 || g_nhelpers > 0 || g_nveth > 0 || g_nmoved > 0; }
+
 void net_cleanup(void) {
   if (g_map >= 0) { close(g_map); g_map = -1; }
   for (int i = 0; i < g_nhelpers; i++) { kill(g_helpers[i], SIGTERM); waitpid(g_helpers[i], NULL, 0); }

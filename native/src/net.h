@@ -14,6 +14,7 @@ void net_init(const struct sj_plan *plan, int msgfd);
 /* Monitor, at the end (also after a failed start): give moved interfaces back, delete the host
  * end of veth pairs, stop helpers, close what is left. */
 void net_cleanup(void);
+int net_busy(void);
 /* Enter mode: OP_BPF_UPDATE (jail -m). Reports its own error; -1 on failure. */
 int net_enter(const struct sj_plan *plan);
 #endif

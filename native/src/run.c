@@ -415,11 +415,6 @@ int run_main(struct sj_plan *plan) {
        reason ? "\"" : "", reason ? reason : "null", reason ? "\"" : "",
        halt ? "\"" : "", halt ? halt : "null", halt ? "\"" : "",
        utime, stime, maxrss, wall, setup_s, stats);
-  /* the jail is empty: now wait for the kernel to finish tearing it down before removing cgroups */
-  if (!reaped) {
-    int st;
-    while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR) {}
-  }
   /* the caller records the jail after it started: wait for that (or for the caller to go away)
    * before removing the registry files, or a fast jail's entry would outlive it */
   if (nstate && !acked && ctl_open) {
@@ -431,6 +426,17 @@ int run_main(struct sj_plan *plan) {
       if (n <= 0) break;
       for (ssize_t k = 0; k < n; k++) if (c[k] == 'A') acked = 1;
     }
+  }
+  /* A jail with no cgroups and no host-side network objects names nothing on the host but its
+   * registry files: they can go now, while the kernel still tears the namespaces down. */
+  if (!reaped && ncg == 0 && !net_busy()) {
+    for (int i = 0; i < nstate; i++) unlink(state_files[i]);
+    nstate = 0;
+  }
+  /* the jail is empty: now wait for the kernel to finish tearing it down before removing cgroups */
+  if (!reaped) {
+    int st;
+    while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR) {}
   }
 undo:
   net_cleanup();

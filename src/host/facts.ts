@@ -31,10 +31,13 @@ function subRange(file: string): [number, number] | undefined {
   return undefined;
 }
 
-/** Reads the facts of the running host. */
+let cachedRange: [number, number] | undefined;
+
+/** Reads the facts of the running host (the subordinate range once per process). */
 export function hostFacts(): HostFacts {
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
-  const [subidBase, subidCount] = subRange("/etc/subuid") ?? [DEFAULT_SUBID_BASE, DEFAULT_SUBID_COUNT];
+  cachedRange ??= subRange("/etc/subuid") ?? [DEFAULT_SUBID_BASE, DEFAULT_SUBID_COUNT];
+  const [subidBase, subidCount] = cachedRange;
   return { uid, gid, arch: process.arch, subidBase, subidCount };
 }

@@ -11,6 +11,17 @@ import type { JailSpec } from "../spec/types.js";
 import { VERSION } from "../version.js";
 import { compilerFingerprint } from "../seccomp/revision.js";
 
+/** Set by the bundler (scripts/bundle.mjs) to compilerFingerprint() at build time. */
+declare const __SYSJAIL_COMPILER_FP__: string | undefined;
+let fp: string | undefined;
+function fingerprint(): string {
+  fp ??= typeof __SYSJAIL_COMPILER_FP__ === "string" ? __SYSJAIL_COMPILER_FP__ : compilerFingerprint();
+  return fp;
+}
+
+/** Programs this process has already loaded or compiled, by cache key. */
+const memo = new Map<string, Uint8Array>();
+
 /** seccomp(2) flags the helper passes with the filter. */
 export const SECCOMP_FLAGS = 0;
 
@@ -37,7 +48,7 @@ class Fnv {
 function cacheKey(spec: JailSpec, arch: string): string {
   const h = new Fnv();
   const { files, ...opts } = spec.policy;
-  h.update(JSON.stringify({ opts, arch, v: VERSION, c: compilerFingerprint() }));
+  h.update(JSON.stringify({ opts, arch, v: VERSION, c: fingerprint() }));
   for (const f of files) {
     let text: string;
     try {
@@ -54,17 +65,23 @@ function cacheKey(spec: JailSpec, arch: string): string {
 /** The compiled filter of a spec's policy (from the cache when it holds this exact policy). */
 export async function buildFilter(spec: JailSpec, arch: string, cacheDir?: string): Promise<{ program: Uint8Array; flags: number }> {
   const key = cacheKey(spec, arch);
+  const hit = memo.get(key);
+  if (hit) return { program: hit, flags: SECCOMP_FLAGS };
   const file = cacheDir ? join(cacheDir, `seccomp-${key}.bpf`) : undefined;
   if (file) {
     try {
       const program = readFileSync(file);
-      if (program.length > 0 && program.length % 8 === 0) return { program, flags: SECCOMP_FLAGS };
+      if (program.length > 0 && program.length % 8 === 0) {
+        memo.set(key, program);
+        return { program, flags: SECCOMP_FLAGS };
+      }
     } catch {
       /* not cached yet */
     }
   }
   const { compileJailFilter } = await import("../seccomp/index.js");
   const f = compileJailFilter(spec.policy, arch);
+  memo.set(key, f.program);
   if (file && cacheDir) {
     try {
       mkdirSync(cacheDir, { recursive: true, mode: 0o700 });

@@ -81,10 +81,13 @@ export async function run(options: RunOptions): Promise<RunResult> {
   signal?.addEventListener("abort", onAbort, { once: true });
   try {
     const ev = await jr.wait();
-    // the monitor reports before it removes the jail's cgroups and registry files: wait for it to
-    // finish, so that nothing of the jail is left once run() settles
+    // the monitor reports before it removes the jail's cgroups (and for such jails its registry
+    // files): wait for it to finish, so that nothing of the jail is left once run() settles. A
+    // jail without cgroups has nothing left by the time of the report (the monitor removes its
+    // files at once), and waiting for the kernel's namespace teardown would only cost time.
     const child = jr.helper.child;
-    const gone = child.exitCode !== null || child.signalCode !== null
+    const holdsHost = prep.cgroups !== undefined || prep.netCgroup !== undefined || spec.vnet || spec.ip4.length > 0 || spec.ip6.length > 0;
+    const gone = !holdsHost || child.exitCode !== null || child.signalCode !== null
       ? Promise.resolve()
       : new Promise<void>((resolve) => {
         child.once("exit", () => resolve());

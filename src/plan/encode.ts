@@ -5,30 +5,32 @@ const MAGIC = Buffer.from("SJP1", "latin1");
 
 /** The binary plan the helper reads on fd 3: header, then ops of (code, argc, (len, bytes)...). */
 export function encodePlan(plan: Plan): Buffer {
-  const parts: Buffer[] = [];
+  // two passes over one buffer: sizes first, then the bytes (start-up matters: this runs cold)
+  const args = plan.ops.map((o) => o.args.map((a) => (typeof a === "string" ? Buffer.from(a + "\0", "utf8") : a)));
   let bodyLen = 0;
-  for (const o of plan.ops) {
-    const head = Buffer.allocUnsafe(8);
-    head.writeUInt32LE(OpCode[o.op], 0);
-    head.writeUInt32LE(o.args.length, 4);
-    parts.push(head);
+  for (const list of args) {
     bodyLen += 8;
-    for (const a of o.args) {
-      // strings end with NUL so the helper can use them in place; blobs go as they are
-      const bytes = typeof a === "string" ? Buffer.from(a + "\0", "utf8") : Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-      const len = Buffer.allocUnsafe(4);
-      len.writeUInt32LE(bytes.length, 0);
-      parts.push(len, bytes);
-      bodyLen += 4 + bytes.length;
-    }
+    for (const a of list) bodyLen += 4 + a.byteLength;
   }
-  const header = Buffer.alloc(20);
-  MAGIC.copy(header, 0);
-  header.writeUInt32LE(PROTOCOL, 4);
-  header.writeUInt32LE(plan.flags >>> 0, 8);
-  header.writeUInt32LE(plan.ops.length, 12);
-  header.writeUInt32LE(bodyLen, 16);
-  return Buffer.concat([header, ...parts], 20 + bodyLen);
+  const out = Buffer.allocUnsafe(20 + bodyLen);
+  MAGIC.copy(out, 0);
+  out.writeUInt32LE(PROTOCOL, 4);
+  out.writeUInt32LE(plan.flags >>> 0, 8);
+  out.writeUInt32LE(plan.ops.length, 12);
+  out.writeUInt32LE(bodyLen, 16);
+  let off = 20;
+  plan.ops.forEach((o, i) => {
+    const list = args[i]!;
+    out.writeUInt32LE(OpCode[o.op], off);
+    out.writeUInt32LE(list.length, off + 4);
+    off += 8;
+    for (const a of list) {
+      out.writeUInt32LE(a.byteLength, off);
+      out.set(a, off + 4);
+      off += 4 + a.byteLength;
+    }
+  });
+  return out;
 }
 
 /** The plan as plain JSON data (blobs as base64 with their length), for --dry-run and -dd. */

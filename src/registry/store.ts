@@ -38,14 +38,19 @@ export interface Reservation {
   release(): void;
 }
 
+/** State directories this process has already created (start-up cost matters for run()). */
+const ensured = new Set<string>();
+
 /** A registry rooted at one state directory. */
 export class Registry {
   constructor(readonly dir: string) {}
 
   private ensure(): void {
+    if (ensured.has(this.dir)) return;
     try {
       mkdirSync(join(this.dir, "jails"), { recursive: true, mode: 0o700 });
       mkdirSync(join(this.dir, "names"), { recursive: true, mode: 0o700 });
+      ensured.add(this.dir);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       throw new SysjailError(`sysjail: cannot create the state directory ${this.dir}: ${e.code}`, {
@@ -68,11 +73,12 @@ export class Registry {
   /** Reserves the next free jid (O_EXCL: concurrent starts never share one) and the name. */
   reserve(wanted?: { jid?: number; name?: string }): Reservation {
     this.ensure();
-    this.prune();
+    // pruning is left to readers (list(), jls): a start only needs a free id, which O_EXCL gives
     const stamp = `${process.pid} ${processStart(process.pid) ?? 0}\n`;
     // like FreeBSD, ids grow: the next after the last one handed out (or the highest in use);
     // O_EXCL below is what makes them unique, the counter only keeps fresh ids from being reused
-    let jid = wanted?.jid ?? Math.max(this.lastJid(), ...this.jids()) + 1;
+    const last = this.lastJid();
+    let jid = wanted?.jid ?? (last > 0 ? last : Math.max(0, ...this.jids())) + 1;
     if (jid > 0x7fffffff) jid = 1;
     for (;;) {
       const { reservation } = jailFiles(this.dir, jid);
