@@ -7,6 +7,9 @@ import { writeEntry } from "./entryfile.js";
 import { refresh, notFound, type JailRef } from "./locate.js";
 import { withJailLock } from "./lock.js";
 import { lookupParam } from "./params.js";
+import { addressUpdateOps } from "../net/update.js";
+import { NS } from "../plan/planner.js";
+import { op } from "../plan/types.js";
 
 /** One name=value (or bare boolean) argument of jail -m. */
 export interface ParamArg {
@@ -18,7 +21,7 @@ export interface ParamArg {
 }
 
 /** Parameters jail -m may change while the jail runs. */
-export const MODIFIABLE = ["host.hostname", "host.domainname", "meta", "env"] as const;
+export const MODIFIABLE = ["host.hostname", "host.domainname", "meta", "env", "ip4.addr", "ip6.addr"] as const;
 
 /** Parses "name=value" / "name" arguments. */
 export function parseParamArgs(args: string[]): ParamArg[] {
@@ -78,6 +81,20 @@ export async function modifyJail(ref: JailRef, args: ParamArg[]): Promise<JailRe
       const cur = (life.env ?? {}) as Record<string, string>;
       const text = Object.entries(cur).map(([k, v]) => `${k}=${v}`).join("\n");
       life.env = storeToRecord(applyStoreArgs(text, "env", envArgs));
+    }
+    const ip4Arg = args.find((a) => a.name === "ip4.addr");
+    const ip6Arg = args.find((a) => a.name === "ip6.addr");
+    if (ip4Arg || ip6Arg) {
+      // the address map of a shared-stack jail's programs, changed in place by the helper from the
+      // host side (it needs host privilege); the jail's processes see the new list at once
+      const list = (a: ParamArg | undefined, cur: string[]) => (a ? a.values.map((v) => v.trim()).filter((v) => v !== "") : cur);
+      const ip4 = list(ip4Arg, e.ip4);
+      const ip6 = list(ip6Arg, e.ip6);
+      const t = enterTarget(e);
+      const plan = { mode: "enter" as const, flags: 0, ops: [op("enter", [t.pid, t.start, NS.CLONE_NEWUTS]), ...addressUpdateOps(e, ip4, ip6)] };
+      const ev = await runEnter(plan, ["ignore", "ignore", "inherit"], e.path);
+      if (ev.setupFailed) throw new SysjailError(`jail: ${e.name}: cannot change the addresses`, { code: "EIO", phase: "runtime", exitCode: Exit.osErr });
+      e.ip4 = ip4; e.ip6 = ip6; e.spec.ip4 = ip4; e.spec.ip6 = ip6;
     }
     if (hostname !== undefined || domainname !== undefined) {
       const ev = await runEnter(planSetNames(e, { hostname, domainname }, enterTarget(e)), ["ignore", "ignore", "inherit"], e.path);

@@ -136,6 +136,24 @@ describe("shared stack (-4/-6, cgroup eBPF)", { skip, concurrency: false }, () =
     await exited(d.child);
   });
 
+  it("jail -m ip4.addr= changes a running jail's addresses, seen by its processes at once", async () => {
+    const b = spawnSync(process.execPath, [join(REPO, "bin", "sysjail.js"), "-b", "-i", "-j", env.state, ...J4, env.root, "nj", "/p", "serve", "127.0.0.2", "0", "20"], { encoding: "utf8", timeout: 20000 });
+    const jid = b.stdout.trim().split("\n").pop() ?? "";
+    assert.match(jid, /^\d+$/, `sysjail -b -i printed ${b.stdout}${b.stderr}`);
+    const envs = { ...process.env, SYSJAIL_STATE_DIR: env.state };
+    const tool = (t: string, args: string[]) => spawnSync(process.execPath, [join(REPO, "bin", `${t}.js`), ...args], { encoding: "utf8", timeout: 20000, env: envs });
+    try {
+      assert.equal(tool("jexec", [jid, "/p", "bind", "127.0.0.4", "0"]).stdout.trim(), "err EADDRNOTAVAIL");
+      const m = tool("jail", ["-m", jid, "ip4.addr=127.0.0.4"]);
+      assert.equal(m.status, 0, `jail -m: ${m.stdout}${m.stderr}`);
+      assert.equal(tool("jexec", [jid, "/p", "bind", "127.0.0.4", "0"]).stdout.trim(), "ok 127.0.0.4");
+      assert.equal(tool("jexec", [jid, "/p", "bind", "0.0.0.0", "0"]).stdout.trim(), "ok 127.0.0.4");
+      assert.equal(tool("jls", ["-j", jid, "ip4.addr"]).stdout.trim(), "127.0.0.4");
+    } finally {
+      tool("jail", ["-r", jid]);
+    }
+  });
+
   it("a process entered with jexec is under the same address programs", async () => {
     const b = spawnSync(process.execPath, [join(REPO, "bin", "sysjail.js"), "-b", "-i", "-j", env.state, ...J4, env.root, "nj", "/p", "serve", "127.0.0.2", "0", "20"], { encoding: "utf8", timeout: 20000 });
     const jid = b.stdout.trim().split("\n").pop() ?? "";
