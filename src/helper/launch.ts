@@ -36,8 +36,11 @@ export type HelperEvent =
   | ExitEvent;
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** Path of the built helper binary. */
+let foundHelper: string | undefined;
+
+/** Path of the built helper binary (looked up once per process). */
 export function helperPath(): string {
+  if (foundHelper) return foundHelper;
   const candidates = [join(here, "..", "..", "..", "native", "build", "sysjail-helper"), join(here, "..", "..", "native", "build", "sysjail-helper")];
   const found = candidates.find((p) => existsSync(p));
   if (!found) {
@@ -45,6 +48,7 @@ export function helperPath(): string {
       code: "ENOHELPER", phase: "setup", exitCode: Exit.software,
     });
   }
+  foundHelper = found;
   return found;
 }
 
@@ -75,9 +79,12 @@ export class HelperRun {
   private closed = false;
   private buf = "";
 
-  constructor(plan: Plan, stdio: StdioOptions, detached: boolean) {
+  /** Spawns the helper; with a plan it is sent at once, else later with sendPlan() (the helper
+   * waits for it on fd 3, so its start-up overlaps with the caller's planning). */
+  constructor(plan: Plan | "run" | "enter", stdio: StdioOptions, detached: boolean) {
     const base = Array.isArray(stdio) ? stdio.slice(0, 3) : [stdio, stdio, stdio];
-    this.child = spawn(helperPath(), [plan.mode], { stdio: [...base, "pipe"] as StdioOptions, detached });
+    const mode = typeof plan === "string" ? plan : plan.mode;
+    this.child = spawn(helperPath(), [mode], { stdio: [...base, "pipe"] as StdioOptions, detached });
     const ctl = this.child.stdio[3] as unknown as NodeJS.ReadWriteStream;
     ctl.on("data", (d: Buffer) => this.onData(d));
     ctl.on("end", () => this.finish());
@@ -87,7 +94,18 @@ export class HelperRun {
       this.push({ ev: "error", op: -1, step: "spawn", errno: 2, path: helperPath(), msg: String(err.message) });
       this.finish();
     });
-    ctl.write(encodePlan(plan));
+    if (typeof plan !== "string") ctl.write(encodePlan(plan));
+  }
+
+  /** Sends the plan to a helper spawned without one. */
+  sendPlan(plan: Plan): void {
+    (this.child.stdio[3] as unknown as NodeJS.WritableStream).write(encodePlan(plan));
+  }
+
+  /** Ends a helper that will get no plan (planning failed). */
+  abandon(): void {
+    this.child.kill("SIGKILL");
+    this.release();
   }
 
   private onData(d: Buffer): void {

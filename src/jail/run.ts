@@ -28,10 +28,16 @@ export class JailRun {
   exit: ExitEvent | undefined;
   private readyResolved = false;
 
-  constructor(readonly spec: JailSpec, readonly prep: Prepared, private readonly opts: FollowOptions) {
+  /** Hands the plan to the helper: a fresh one, or one spawned early (HelperRun("run", ...)). */
+  constructor(readonly spec: JailSpec, readonly prep: Prepared, private readonly opts: FollowOptions, early?: HelperRun) {
     this.jid = prep.reservation.jid;
     try {
-      this.helper = new HelperRun(prep.plan, opts.stdio, opts.detach);
+      if (early) {
+        early.sendPlan(prep.plan);
+        this.helper = early;
+      } else {
+        this.helper = new HelperRun(prep.plan, opts.stdio, opts.detach);
+      }
     } catch (err) {
       prep.reservation.release();
       throw err;

@@ -2,7 +2,9 @@
 import { rmSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 import { SysjailError } from "../errors.js";
-import { prepare } from "../jail/prepare.js";
+import { prepare, type Prepared } from "../jail/prepare.js";
+import { HelperRun } from "../helper/launch.js";
+import type { StdioOptions } from "node:child_process";
 import { JailRun } from "../jail/run.js";
 import { buildReport, type RunReport } from "../limits/report.js";
 import { jailFiles } from "../registry/paths.js";
@@ -62,8 +64,18 @@ export async function run(options: RunOptions): Promise<RunResult> {
   const signal = options.signal;
   if (signal?.aborted) throw new SysjailError("sysjail: aborted before the jail started", { code: "ABORT_ERR", phase: "runtime", cause: signal.reason });
   const accounting = Object.keys(spec.limits).length > 0;
-  const prep = await prepare(spec, { stateDir: options.stateDir, accounting });
-  const jr = new JailRun(spec, prep, { stdio: ["pipe", "pipe", "pipe"], detach: false });
+  // no stdin pipe unless there is input: the command then reads end-of-file from /dev/null
+  const stdio: StdioOptions = [options.stdin !== undefined ? "pipe" : "ignore", "pipe", "pipe"];
+  // the helper starts while the plan is made: it waits for the plan on fd 3
+  const early = new HelperRun("run", stdio, false);
+  let prep: Prepared;
+  try {
+    prep = await prepare(spec, { stateDir: options.stateDir, accounting });
+  } catch (err) {
+    early.abandon();
+    throw err;
+  }
+  const jr = new JailRun(spec, prep, { stdio, detach: false }, early);
   const max = options.maxOutputBytes ?? 1 << 20;
   const out = collect(jr.helper.child.stdout, max);
   const err = collect(jr.helper.child.stderr, max);
