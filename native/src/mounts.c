@@ -89,19 +89,28 @@ static int open_parent(const char *path, int strict, char *base, size_t baselen)
   return sys_openat2(g_root, buf, &how);
 }
 
+/* The parent directory of PATH inside the root as a real directory fd (an O_PATH fd cannot be
+ * used with mkdirat and friends: it is reopened through /proc/self/fd, which names that very
+ * directory, not a path to look up again). */
+static int open_parent_dir(const char *path, int strict, char *base, size_t baselen) {
+  int pfd = open_parent(path, strict, base, baselen);
+  if (pfd < 0) return -1;
+  char proc[64];
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", pfd);
+  int dfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int e = errno;
+  close(pfd);
+  errno = e;
+  return dfd;
+}
+
 /* Open a mount target, creating a missing directory or file when the flags allow it. */
 static int target_fd(const char *path, const char *flags) {
   int strict = flag_has(flags, MF_STRICT), isfile = flag_has(flags, MF_FILE);
   int fd = open_in_root(path, strict);
   if (fd >= 0 || errno != ENOENT || !flag_has(flags, MF_CREATE)) return fd;
   char base[256];
-  int pfd = open_parent(path, strict, base, sizeof base);
-  if (pfd < 0) return -1;
-  /* an O_PATH fd cannot be used for mkdirat; reopen the parent as a real directory fd */
-  char proc[64];
-  snprintf(proc, sizeof proc, "/proc/self/fd/%d", pfd);
-  int dfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  close(pfd);
+  int dfd = open_parent_dir(path, strict, base, sizeof base);
   if (dfd < 0) return -1;
   int r;
   if (isfile) { r = openat(dfd, base, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644); if (r >= 0) close(r); }
@@ -217,12 +226,7 @@ static void do_mkdir(const struct sj_op_rec *op, int file) {
   uint64_t mode;
   if (!target || arg_u64(op, 1, &mode)) { errno = EINVAL; fail(op, "bad arguments"); }
   char base[256];
-  int pfd = open_parent(target, 0, base, sizeof base);
-  if (pfd < 0) fail(op, target);
-  char proc[64];
-  snprintf(proc, sizeof proc, "/proc/self/fd/%d", pfd);
-  int dfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  close(pfd);
+  int dfd = open_parent_dir(target, 0, base, sizeof base);
   if (dfd < 0) fail(op, target);
   int r;
   if (file) { r = openat(dfd, base, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode); if (r >= 0) close(r); }
@@ -236,12 +240,7 @@ static void do_symlink(const struct sj_op_rec *op) {
   const char *text = arg_str(op, 0), *target = arg_str(op, 1);
   if (!text || !target) { errno = EINVAL; fail(op, "bad arguments"); }
   char base[256];
-  int pfd = open_parent(target, 0, base, sizeof base);
-  if (pfd < 0) fail(op, target);
-  char proc[64];
-  snprintf(proc, sizeof proc, "/proc/self/fd/%d", pfd);
-  int dfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  close(pfd);
+  int dfd = open_parent_dir(target, 0, base, sizeof base);
   if (dfd < 0 || (symlinkat(text, dfd, base) < 0 && errno != EEXIST)) fail(op, target);
   close(dfd);
 }

@@ -47,7 +47,8 @@ function reporters(run: CliRunOptions) {
 /** Runs the jail attached to this process; resolves to the exit status to use. */
 export async function foreground(spec: JailSpec, run: CliRunOptions): Promise<number> {
   const prep = await prepare(spec, { stateDir: run.stateDir, debug: run.debug, detach: false, accounting: run.report !== undefined });
-  if (prep.cgroups?.unenforced.length && run.debug >= 1) {
+  // the caller is told which limits this host could not enforce (rootless without delegation)
+  if (prep.cgroups?.unenforced.length) {
     process.stderr.write(`${run.tool}: warning: not enforced here: ${prep.cgroups.unenforced.join(", ")}\n`);
   }
   if (run.debug >= 2) process.stderr.write(`${run.tool}: plan: ${prep.plan.ops.map((o) => o.op).join(" ")}\n`);

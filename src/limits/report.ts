@@ -6,31 +6,9 @@ import type { StatMap } from "../cgroup/types.js";
 import type { Limits } from "../spec/types.js";
 import { formatDuration, formatSize } from "./units.js";
 
-/** The helper's "exit" event (native/src/run.c), as parsed JSON. */
-export interface ExitEvent {
-  ev: "exit";
-  setupFailed: boolean;
-  /** The command's status is known (init reported it). */
-  cmd: boolean;
-  /** The command's exit code, -1 when it did not exit normally. */
-  cmdCode: number;
-  /** The signal that ended the command, 0 if none. */
-  cmdSignal: number;
-  initCode?: number;
-  initSignal?: number;
-  /** Why the monitor killed the jail, if it did. */
-  reason?: null | "wall" | "cpu" | "terminated" | "killed" | "caller-gone";
-  /** reboot(2) from inside the jail. */
-  halt?: null | "halt" | "restart";
-  /** getrusage(RUSAGE_CHILDREN) of the monitor: every reaped jail process. */
-  utime?: number;
-  stime?: number;
-  maxrssKb?: number;
-  /** Seconds from clone to the init's end. */
-  wall?: number;
-  /** cgroupStat name -> file content. */
-  stats?: Record<string, string>;
-}
+/** The helper's "exit" event (native/src/run.c); defined with the other helper events. */
+export type { ExitEvent } from "../helper/launch.js";
+import type { ExitEvent } from "../helper/launch.js";
 
 /** What buildReport needs besides the event: the limits and the plan's stat names. */
 export interface ReportContext {
