@@ -1,3 +1,4 @@
 #!/usr/bin/env node
-// jexec: see docs/MANAGE.md and `jexec -h`. Runs the bundled tool (build/bin), built by npm install.
-import "../build/bin/jexec.mjs";
+// jexec: see docs/ and `jexec -h`. Runs the bundled tool (build/bin), built by npm install.
+import { runTool } from "./run-tool.js";
+await runTool("jexec");

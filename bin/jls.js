@@ -1,3 +1,4 @@
 #!/usr/bin/env node
-// jls: see docs/MANAGE.md and `jls --help`. Runs the bundled tool (build/bin), built by npm install.
-import "../build/bin/jls.mjs";
+// jls: see docs/ and `jls -h`. Runs the bundled tool (build/bin), built by npm install.
+import { runTool } from "./run-tool.js";
+await runTool("jls");

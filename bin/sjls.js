@@ -1,3 +1,4 @@
 #!/usr/bin/env node
-// sjls: see docs/MANAGE.md and `sjls -h`. Runs the bundled tool (build/bin), built by npm install.
-import "../build/bin/sjls.mjs";
+// sjls: see docs/ and `sjls -h`. Runs the bundled tool (build/bin), built by npm install.
+import { runTool } from "./run-tool.js";
+await runTool("sjls");

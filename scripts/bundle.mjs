@@ -50,6 +50,19 @@ await build({
   splitting: false,
   plugins: [lazyPlugin(staging)],
 });
+// CommonJS flavours of the tools, which bin/*.js run through vm.Script with a V8 code cache
+// (build/bin/NAME.cache, made on first use): Node 20 has no compile cache for ES modules, and
+// compiling the bundle cold is most of a tool's start-up. The seccomp compiler is included here
+// (V8 compiles functions lazily, and the cache holds only what ran).
+await build({
+  ...common,
+  entryPoints: Object.fromEntries(tools.map((t) => [t, join(root, "src", "cli", "entry", `${t}.ts`)])),
+  outdir: staging,
+  outExtension: { ".js": ".cjs" },
+  format: "cjs",
+  define: { ...common.define, "import.meta.url": "__sysjailUrl" },
+  banner: { js: 'const __sysjailUrl = require("node:url").pathToFileURL(__filename).href;' },
+});
 try {
   renameSync(final, old);
 } catch {
