@@ -1,5 +1,6 @@
 // Real jails for the network tests: builds test/net/fixtures/netprobe.c, a jail root holding it,
 // runs `node bin/sysjail.js` and the probe on the host, and cleans everything up even on failure.
+import { instanceName } from "../../src/registry/instance.js";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { connect } from "node:net";
@@ -36,10 +37,12 @@ function cgroupBase(): string {
   return join(detectCgroups().v2?.path ?? "/sys/fs/cgroup", "sysjail");
 }
 
-/** The numbered jail cgroups that exist now. */
-export function jailCgroups(): string[] {
+/** The jail cgroups that exist now; with a state directory, only that registry's (other test
+ * files run at the same time and make their own). */
+export function jailCgroups(state?: string): string[] {
+  const prefix = state === undefined ? undefined : `${instanceName(state, 0).split("-")[0]}-`;
   try {
-    return readdirSync(cgroupBase()).filter((n) => /^([0-9a-f]{4}-)?\d+$/.test(n));
+    return readdirSync(cgroupBase()).filter((n) => /^([0-9a-f]{4}-)?\d+$/.test(n) && (prefix === undefined || n.startsWith(prefix)));
   } catch {
     return [];
   }
@@ -58,7 +61,7 @@ export function setup(): NetEnv {
   copyFileSync(probe, join(root, "p"));
   chmodSync(join(root, "p"), 0o755);
   const state = join(dir, "state");
-  return { dir, root, probe, state, children: [], cgroupsBefore: jailCgroups() };
+  return { dir, root, probe, state, children: [], cgroupsBefore: jailCgroups(state) };
 }
 
 /** Stops what is left and removes the files; resolves to the jail cgroups left behind. */
@@ -68,7 +71,7 @@ export async function teardown(env: NetEnv | undefined): Promise<string[]> {
   await Promise.all(env.children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once("exit", r)) : undefined)));
   await sleep(300);
   rmSync(env.dir, { recursive: true, force: true });
-  return jailCgroups().filter((n) => !env.cgroupsBefore.includes(n));
+  return jailCgroups(env.state).filter((n) => !env.cgroupsBefore.includes(n));
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -73,7 +73,7 @@ describe("vnet jails", { skip, concurrency: false }, () => {
   });
 
   it("undoes a start that fails half-way (the host already routes the address)", () => {
-    const before = jailCgroups();
+    const before = jailCgroups(env.state);
     const out = inNetns(env, `
       ip route add 10.99.0.7/32 dev lo
       $SJ --vnet -4 10.99.0.7 $R vj /p bind 0.0.0.0 0; echo "rc=$?"
@@ -82,6 +82,6 @@ describe("vnet jails", { skip, concurrency: false }, () => {
     assert.match(out, /already has a route/);
     assert.match(out, /rc=(7\d|1)/);
     assert.match(out, /after: sj-links=0/);
-    assert.deepEqual(jailCgroups().filter((n) => !before.includes(n)), []);
+    assert.deepEqual(jailCgroups(env.state).filter((n) => !before.includes(n)), []);
   });
 });
