@@ -10,7 +10,7 @@ import { VERSION } from "../version.js";
 import { parseLimits } from "../limits/parse.js";
 import { canonicalAddr } from "../net/addr.js";
 
-const USAGE = `usage: sysjail [-bdhilv] [-j dir] [-u user | -U user] [-n name] [--allow-raw-sockets]
+const USAGE = `usage: sysjail [-bdhilv] [-j dir] [-u user | -U user] [-n name] [-4 addr] [-6 addr] [--vnet] [--allow-raw-sockets]
                [--allow-all-domains] [--allow-ipc] [--allow-chflags] [--allow-rlimit] [--allow-set-hostname]
                [--policy file] [--limit k=v,...] [--report file|-] [--dry-run]
                path hostname command [arg ...]

@@ -347,6 +347,18 @@ describe("/dev holds only the safe nodes", { concurrency: 3 }, () => {
     assert.ok(!existsSync(root.at("tmp/planted-null")));
   });
 
+  it("a device node the host left in the jail's root cannot be opened (the root is nodev)", async (t) => {
+    const j = stateDir(t);
+    const node = root.at("planted-null");
+    const mk = spawnSync("mknod", ["-m", "666", node, "c", "1", "3"]);
+    assert.equal(mk.status, 0, `mknod on the host: ${mk.stderr}`);
+    defer(t, () => removeTree(node));
+    // the same node opens through the jail's own /dev: only the planted one is refused
+    assert.match(probeLine(await sysjail(["-j", j, root.path, "nd", "/probe", "openw", "/dev/null"])), /^ok /);
+    const r = await sysjail(["-j", j, root.path, "nd", "/probe", "openw", "/planted-null"]);
+    assert.equal(probeLine(r), "err EACCES", show(r));
+  });
+
   it("/dev/null works and /dev/full is full", async (t) => {
     const j = stateDir(t);
     const r = await sysjail(["-j", j, root.path, "dev", "/probe", "write", "/dev/null", "discarded"]);
