@@ -406,15 +406,6 @@ int run_main(struct sj_plan *plan) {
     if (WTERMSIG(init_status) == SIGINT) halt = "halt";
     else if (WTERMSIG(init_status) == SIGHUP) halt = "restart";
   }
-  emit("{\"ev\":\"exit\",\"setupFailed\":%s,\"cmd\":%s,\"cmdCode\":%d,\"cmdSignal\":%d,\"initCode\":%d,\"initSignal\":%d,"
-       "\"reason\":%s%s%s,\"halt\":%s%s%s,\"utime\":%.6f,\"stime\":%.6f,\"maxrssKb\":%ld,\"wall\":%.6f,\"setup\":%.6f,\"stats\":{%s}}",
-       setup_error ? "true" : "false", have_cmd ? "true" : "false",
-       have_cmd && WIFEXITED(cmd_status) ? WEXITSTATUS(cmd_status) : -1,
-       have_cmd && WIFSIGNALED(cmd_status) ? WTERMSIG(cmd_status) : 0,
-       WIFEXITED(init_status) ? WEXITSTATUS(init_status) : -1, WIFSIGNALED(init_status) ? WTERMSIG(init_status) : 0,
-       reason ? "\"" : "", reason ? reason : "null", reason ? "\"" : "",
-       halt ? "\"" : "", halt ? halt : "null", halt ? "\"" : "",
-       utime, stime, maxrss, wall, setup_s, stats);
   /* the caller records the jail after it started: wait for that (or for the caller to go away)
    * before removing the registry files, or a fast jail's entry would outlive it */
   if (nstate && !acked && ctl_open) {
@@ -428,11 +419,21 @@ int run_main(struct sj_plan *plan) {
     }
   }
   /* A jail with no cgroups and no host-side network objects names nothing on the host but its
-   * registry files: they can go now, while the kernel still tears the namespaces down. */
+   * registry files: they go before the exit is reported (so a caller finds nothing left once it
+   * has the report), while the kernel still tears the namespaces down. */
   if (!reaped && ncg == 0 && !net_busy()) {
     for (int i = 0; i < nstate; i++) unlink(state_files[i]);
     nstate = 0;
   }
+  emit("{\"ev\":\"exit\",\"setupFailed\":%s,\"cmd\":%s,\"cmdCode\":%d,\"cmdSignal\":%d,\"initCode\":%d,\"initSignal\":%d,"
+       "\"reason\":%s%s%s,\"halt\":%s%s%s,\"utime\":%.6f,\"stime\":%.6f,\"maxrssKb\":%ld,\"wall\":%.6f,\"setup\":%.6f,\"stats\":{%s}}",
+       setup_error ? "true" : "false", have_cmd ? "true" : "false",
+       have_cmd && WIFEXITED(cmd_status) ? WEXITSTATUS(cmd_status) : -1,
+       have_cmd && WIFSIGNALED(cmd_status) ? WTERMSIG(cmd_status) : 0,
+       WIFEXITED(init_status) ? WEXITSTATUS(init_status) : -1, WIFSIGNALED(init_status) ? WTERMSIG(init_status) : 0,
+       reason ? "\"" : "", reason ? reason : "null", reason ? "\"" : "",
+       halt ? "\"" : "", halt ? halt : "null", halt ? "\"" : "",
+       utime, stime, maxrss, wall, setup_s, stats);
   /* the jail is empty: now wait for the kernel to finish tearing it down before removing cgroups */
   if (!reaped) {
     int st;

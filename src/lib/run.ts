@@ -1,5 +1,4 @@
 // run(): a command in a fresh jail, resolved with its report and captured output.
-import { rmSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 import { SysjailError } from "../errors.js";
 import { prepare, type Prepared } from "../jail/prepare.js";
@@ -7,7 +6,6 @@ import { HelperRun } from "../helper/launch.js";
 import type { StdioOptions } from "node:child_process";
 import { JailRun } from "../jail/run.js";
 import { buildReport, type RunReport } from "../limits/report.js";
-import { jailFiles } from "../registry/paths.js";
 import { specFromOptions, type JailListeners, type RunOptions } from "./options.js";
 
 /** What run() resolves to. */
@@ -47,16 +45,6 @@ export function fireListeners(on: JailListeners | undefined, report: RunReport):
   on.exit?.(report);
 }
 
-/** The registry entry is written when the helper's "started" event is read; for a short command
- * that can happen after the monitor already removed the jail's files, leaving an entry behind.
- * Once the helper has exited, remove such an entry if it is still this very jail's. */
-function dropLateEntry(jr: JailRun): void {
-  const mine = jr.entry;
-  if (!mine) return;
-  const file = jailFiles(jr.prep.registry.dir, mine.jid).entry;
-  const now = jr.prep.registry.read(mine.jid);
-  if (now && now.initPid === mine.initPid && now.initStart === mine.initStart) rmSync(file, { force: true });
-}
 
 /** Runs options.command in a new jail; rejects with SysjailError when the jail cannot be set up. */
 export async function run(options: RunOptions): Promise<RunResult> {
@@ -106,7 +94,6 @@ export async function run(options: RunOptions): Promise<RunResult> {
         child.once("error", () => resolve());
       });
     await Promise.all([out.done, err.done, gone]);
-    dropLateEntry(jr);
     if (jr.error) throw jr.error;
     if (aborted) throw new SysjailError("sysjail: the run was aborted", { code: "ABORT_ERR", phase: "runtime", cause: signal?.reason });
     if (!ev) throw new SysjailError("sysjail: the helper ended without a report", { code: "EPIPE", phase: "runtime" });

@@ -8,19 +8,20 @@ import { makeTempDir, removeTree } from "./tmp.js";
 /** The probe's source. */
 export const PROBE_SOURCE = join(REPO, "test", "core", "fixtures", "probe.c");
 
-let built: string | undefined;
+const built = new Map<string, string>();
 
-/** Compiles the probe with `gcc -O2 -static` into a temp dir (0755, so the unprivileged runner
- * and every jail can execute it) and returns its path; the same path for the rest of the
- * process, removed when the process exits. Throws a clear error when it cannot be built. */
-export function buildProbe(): string {
-  if (built && existsSync(built)) return built;
-  const dir = makeTempDir("sysjail-probe-");
-  const out = join(dir, "probe");
-  const r = spawnSync("gcc", ["-O2", "-static", "-o", out, PROBE_SOURCE], { encoding: "utf8" });
+/** Compiles SOURCE with `gcc -O2 -static` into a 0755 temp dir (so the unprivileged runner and
+ * every jail can execute it) as NAME, once per test process; removed when the process exits.
+ * Throws a clear error when it cannot be built (the tests need gcc and a static libc). */
+export function buildStatic(source: string, name: string): string {
+  const have = built.get(source);
+  if (have && existsSync(have)) return have;
+  const dir = makeTempDir(`sysjail-${name}-`);
+  const out = join(dir, name);
+  const r = spawnSync("gcc", ["-O2", "-static", "-o", out, source], { encoding: "utf8" });
   if (r.error || r.status !== 0) {
     removeTree(dir);
-    throw new Error(`cannot build the test probe (gcc -O2 -static ${PROBE_SOURCE}): ${r.error?.message ?? r.stderr.trim().split("\n").slice(-3).join(" | ")}; the core tests need gcc and a static libc (libc6-dev)`);
+    throw new Error(`cannot build ${source} with gcc -O2 -static: ${r.error?.message ?? r.stderr.trim().split("\n").slice(-3).join(" | ")}; the tests need gcc and a static libc (libc6-dev)`);
   }
   chmodSync(out, 0o755);
   process.on("exit", () => {
@@ -30,6 +31,11 @@ export function buildProbe(): string {
       /* reported by the suite's own after() */
     }
   });
-  built = out;
+  built.set(source, out);
   return out;
+}
+
+/** The core probe (test/core/fixtures/probe.c), built once per test process. */
+export function buildProbe(): string {
+  return buildStatic(PROBE_SOURCE, "probe");
 }

@@ -1,44 +1,25 @@
 // Shared pieces of the library tests (test/lib): the static workload program, jail roots holding
 // it, private state directories, and the checks that a jail left nothing behind.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { TestContext } from "node:test";
 import { Jail, list, type JailEntry } from "../../src/index.js";
 import { REPO } from "../helpers/paths.js";
 import { allPids, isRunning, procDescendants, procStart, procState, type ProcId } from "../helpers/proc.js";
-import { filesBelow, makeOwnedDir, makeTempDir, removeTree } from "../helpers/tmp.js";
+import { makeOwnedDir, makeTempDir, removeTree } from "../helpers/tmp.js";
 import { waitUntil } from "../helpers/wait.js";
+import { buildStatic } from "../helpers/probe.js";
+import { stateFiles } from "../helpers/suite.js";
 
 export { REPO };
 
 /** The workload program's source. */
 export const WORK_SOURCE = join(REPO, "test", "lib", "fixtures", "work.c");
 
-let built: string | undefined;
-
-/** Compiles test/lib/fixtures/work.c with gcc -O2 -static (once per test process) and returns
- * the binary's path, in a 0755 temp directory removed when the process exits. */
+/** The workload program, built once per test process (test/helpers/probe.ts). */
 export function buildWork(): string {
-  if (built && existsSync(built)) return built;
-  const dir = makeTempDir("sysjail-libwork-");
-  const out = join(dir, "work");
-  const r = spawnSync("gcc", ["-O2", "-static", "-o", out, WORK_SOURCE], { encoding: "utf8" });
-  if (r.error || r.status !== 0) {
-    removeTree(dir);
-    throw new Error(`cannot build ${WORK_SOURCE} with gcc -O2 -static: ${r.error?.message ?? r.stderr.trim().split("\n").slice(-3).join(" | ")} (the library tests need gcc and a static libc)`);
-  }
-  chmodSync(out, 0o755);
-  process.on("exit", () => {
-    try {
-      removeTree(dir);
-    } catch {
-      /* best effort at exit */
-    }
-  });
-  built = out;
-  return out;
+  return buildStatic(WORK_SOURCE, "work");
 }
 
 /** A jail root for the workload: proc, dev, tmp, etc, sys and the program at /work. */
@@ -74,10 +55,8 @@ export function libState(t: TestContext, opts: { owner?: number } = {}): string 
   return d;
 }
 
-/** Files of a state directory that describe jails (not the compiled-policy cache). */
-export function stateLeft(dir: string): string[] {
-  return filesBelow(dir).filter((f) => !f.startsWith("cache/") && f !== "lastjid");
-}
+/** Files of a state directory that describe jails (test/helpers/suite.ts). */
+export const stateLeft = stateFiles;
 
 /** Existing cgroup directories named NAME: /sys/fs/cgroup/{*,}/sysjail/NAME (a jail's cgroup name
  * is its jid, or its registry-qualified jid for a private state directory). */
