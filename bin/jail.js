@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 // jail: see docs/ and `jail -h`. Runs the bundled tool (build/bin), built by npm install.
-import { runTool } from "./run-tool.js";
-await runTool("jail");
+"use strict";
+require("./run-tool.js").runTool("jail");

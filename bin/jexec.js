@@ -1,4 +1,4 @@
 #!/usr/bin/env node
 // jexec: see docs/ and `jexec -h`. Runs the bundled tool (build/bin), built by npm install.
-import { runTool } from "./run-tool.js";
-await runTool("jexec");
+"use strict";
+require("./run-tool.js").runTool("jexec");

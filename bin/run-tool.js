@@ -1,39 +1,55 @@
 // Runs a bundled tool: the CommonJS flavour through vm.Script with a V8 code cache when it can,
 // else the ES module. The cache is only written into a build directory the caller owns.
-import { closeSync, openSync, readFileSync, renameSync, statSync, writeSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import vm from "node:vm";
+// This directory is CommonJS (bin/package.json): a CommonJS entry starts without Node's ES module
+// loader, which would cost a tool several milliseconds before its first line runs.
+"use strict";
+const { closeSync, openSync, readFileSync, renameSync, statSync, writeSync } = require("node:fs");
+const { createRequire } = require("node:module");
+const { join } = require("node:path");
+const { pathToFileURL } = require("node:url");
+const vm = require("node:vm");
 
-const binDir = join(dirname(fileURLToPath(import.meta.url)), "..", "build", "bin");
+const binDir = join(__dirname, "..", "build", "bin");
+/** Set by the tool (src/cli/main.ts mainPathRan) once a run went through its main path. */
+const MAIN_PATH = Symbol.for("sysjail.mainPathRan");
 
-/** Runs build/bin/NAME (cached CommonJS, else ESM). */
-export async function runTool(name) {
+/** Runs build/bin/NAME (cached CommonJS, else ESM).
+ * NAME.cache is one byte (1: made by a main-path run, 0: by another run, such as -h) and V8's
+ * code cache. V8 caches only the functions that ran, so a cache made by a short run is replaced
+ * by the first main-path run; after that the cache is only read. */
+function runTool(name) {
   const file = join(binDir, `${name}.cjs`);
   const cacheFile = join(binDir, `${name}.cache`);
   let source;
   try {
     source = readFileSync(file, "utf8");
   } catch {
-    await import(join(binDir, `${name}.mjs`));
+    import(pathToFileURL(join(binDir, `${name}.mjs`)).href).catch((err) => {
+      process.stderr.write(`${name}: cannot load the bundled tool (run npm install): ${err.message}\n`);
+      process.exitCode = 70;
+    });
     return;
   }
-  let cachedData;
+  let cached;
   try {
-    cachedData = readFileSync(cacheFile);
+    cached = readFileSync(cacheFile);
   } catch {
     /* first run */
   }
+  const cachedData = cached && cached.length > 1 ? cached.subarray(1) : undefined;
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
   const script = new vm.Script(wrapped, { filename: file, cachedData });
-  if (cachedData === undefined || script.cachedDataRejected) {
+  const complete = cachedData !== undefined && !script.cachedDataRejected && cached[0] === 1;
+  if (!complete) {
     process.once("exit", () => {
+      const main = globalThis[MAIN_PATH] === true;
+      if (cachedData !== undefined && !script.cachedDataRejected && !main) return; // keep what we have
       try {
         if (statSync(binDir).uid !== process.getuid?.()) return; // only into a directory of ours
         const data = script.createCachedData();
         const tmp = `${cacheFile}.${process.pid}.tmp`;
         const fd = openSync(tmp, "w", 0o644);
+        writeSync(fd, Buffer.of(main ? 1 : 0));
         writeSync(fd, data);
         closeSync(fd);
         renameSync(tmp, cacheFile);
@@ -45,3 +61,5 @@ export async function runTool(name) {
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(file), module, file, binDir);
 }
+
+module.exports = { runTool };

@@ -26,40 +26,43 @@ const common = {
 };
 
 /** Turns `import("…/seccomp/index.js")` into an import of the separately bundled file. */
-const lazyPlugin = (fromDir) => ({
+const lazyPlugin = (fromDir, ext) => ({
   name: "sysjail-lazy",
   setup(b) {
     b.onResolve({ filter: /seccomp\/index\.js$/ }, (args) => {
       if (args.kind !== "dynamic-import") return undefined;
-      return { path: `./${relative(fromDir, join(staging, "lazy", "seccomp.mjs"))}`, external: true };
+      return { path: `./${relative(fromDir, join(staging, "lazy", `seccomp${ext}`))}`, external: true };
     });
   },
 });
 
+const lazyEntries = Object.fromEntries(Object.entries(lazy).map(([k, v]) => [k, v]));
+await build({ ...common, entryPoints: lazyEntries, outdir: join(staging, "lazy"), outExtension: { ".js": ".mjs" } });
+await build({ ...common, entryPoints: lazyEntries, outdir: join(staging, "lazy"), outExtension: { ".js": ".cjs" }, format: "cjs", minify: true });
+const toolEntries = Object.fromEntries(tools.map((t) => [t, join(root, "src", "cli", "entry", `${t}.ts`)]));
 await build({
   ...common,
-  entryPoints: Object.fromEntries(Object.entries(lazy).map(([k, v]) => [k, v])),
-  outdir: join(staging, "lazy"),
-  outExtension: { ".js": ".mjs" },
-});
-await build({
-  ...common,
-  entryPoints: Object.fromEntries(tools.map((t) => [t, join(root, "src", "cli", "entry", `${t}.ts`)])),
+  entryPoints: toolEntries,
   outdir: staging,
   outExtension: { ".js": ".mjs" },
   splitting: false,
-  plugins: [lazyPlugin(staging)],
+  plugins: [lazyPlugin(staging, ".mjs")],
 });
 // CommonJS flavours of the tools, which bin/*.js run through vm.Script with a V8 code cache
-// (build/bin/NAME.cache, made on first use): Node 20 has no compile cache for ES modules, and
-// compiling the bundle cold is most of a tool's start-up. The seccomp compiler is included here
-// (V8 compiles functions lazily, and the cache holds only what ran).
+// (build/bin/NAME.cache, see bin/run-tool.js): Node 20 has no compile cache for ES modules, and
+// compiling the bundle cold is most of a tool's start-up. Minified, since reading and
+// deserializing scale with size; the seccomp compiler stays a separate file here too (it runs
+// only when a filter is not cached yet).
 await build({
   ...common,
-  entryPoints: Object.fromEntries(tools.map((t) => [t, join(root, "src", "cli", "entry", `${t}.ts`)])),
+  entryPoints: toolEntries,
   outdir: staging,
   outExtension: { ".js": ".cjs" },
   format: "cjs",
+  minify: true,
+  // import() of the lazy file becomes require(): vm.Script code has no dynamic-import hook
+  supported: { "dynamic-import": false },
+  plugins: [lazyPlugin(staging, ".cjs")],
   define: { ...common.define, "import.meta.url": "__sysjailUrl" },
   banner: { js: 'const __sysjailUrl = require("node:url").pathToFileURL(__filename).href;' },
 });

@@ -7,6 +7,7 @@ import { hostFacts } from "../host/facts.js";
 import { enterContext, enterEnv, enterStatus, jailRootDir, planEnter, resolveEnterUser, runEnter } from "../manage/enter.js";
 import { findJail } from "../manage/locate.js";
 import { getopt } from "./getopt.js";
+import { mainPathRan } from "./main.js";
 
 const USAGE = `usage: jexec [-l] [-d dir] [-e name=value ...] [-u user | -U user] jail [command ...]
   Runs COMMAND (default: the user's shell) in the running jail JAIL (jid or name), with the jail's
@@ -89,6 +90,7 @@ export async function jexecMain(argv: string[]): Promise<number> {
   process.on("SIGHUP", onHup);
   try {
     const ev = await runEnter(plan, "inherit", entry.path, (h) => (helper = h));
+    mainPathRan();
     return enterStatus(ev);
   } finally {
     process.off("SIGINT", onInt);

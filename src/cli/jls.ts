@@ -3,6 +3,7 @@ import { SysjailError, usageError } from "../errors.js";
 import { formatText, jsonDocument, jsonInstance, layoutOf, paramList, type JlsFormat } from "../manage/jlsformat.js";
 import { listJails, matchKey, notFound, type JailRef } from "../manage/locate.js";
 import { getopt } from "./getopt.js";
+import { mainPathRan } from "./main.js";
 
 const USAGE = `usage: jls [-dhNnqsv] [-j jail] [--json | --libxo json] [parameter ...]
        jls -c -j jail
@@ -89,5 +90,6 @@ export async function jlsMain(argv: string[]): Promise<number> {
     : [];
   if (a.json) process.stdout.write(jsonDocument(jails.map((e) => jsonInstance(e, a.format, defs)), a.pretty));
   else process.stdout.write(formatText(jails, a.format, defs));
+  mainPathRan();
   return 0;
 }

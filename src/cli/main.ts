@@ -1,6 +1,13 @@
 // Wraps a tool's main: one line on stderr for every error, the right exit status, no stack traces.
 import { SysjailError } from "../errors.js";
 
+/** Tells bin/run-tool.js that this run went through the tool's main path, so the V8 code cache
+ * it writes at exit covers that path: a cache made by a `-h` run alone would leave the code that
+ * starts a jail to be compiled cold at every later start. */
+export function mainPathRan(): void {
+  (globalThis as Record<symbol, unknown>)[Symbol.for("sysjail.mainPathRan")] = true;
+}
+
 function isSysjailError(e: unknown): e is SysjailError {
   return e instanceof Error && e.name === "SysjailError" && typeof (e as SysjailError).exitCode === "number";
 }

@@ -5,8 +5,9 @@ import { exitStatus } from "../jail/status.js";
 import type { JailSpec } from "../spec/types.js";
 import { writeFileSync } from "node:fs";
 import { buildReport, type RunReport } from "../limits/report.js";
-import type { ExitEvent } from "../helper/launch.js";
+import { HelperRun, type ExitEvent } from "../helper/launch.js";
 import type { Prepared } from "../jail/prepare.js";
+import { mainPathRan } from "./main.js";
 
 /** The run report of a finished jail. */
 export function reportOf(ev: ExitEvent | undefined, prep: Prepared, spec: JailSpec, error?: Error): RunReport {
@@ -46,13 +47,21 @@ function reporters(run: CliRunOptions) {
 
 /** Runs the jail attached to this process; resolves to the exit status to use. */
 export async function foreground(spec: JailSpec, run: CliRunOptions): Promise<number> {
-  const prep = await prepare(spec, { stateDir: run.stateDir, debug: run.debug, detach: false, accounting: run.report !== undefined });
+  // the helper starts while the plan is made: it waits for the plan on fd 3
+  const early = new HelperRun("run", "inherit", false);
+  let prep: Prepared;
+  try {
+    prep = await prepare(spec, { stateDir: run.stateDir, debug: run.debug, detach: false, accounting: run.report !== undefined });
+  } catch (err) {
+    early.abandon();
+    throw err;
+  }
   // the caller is told which limits this host could not enforce (rootless without delegation)
   if (prep.cgroups?.unenforced.length) {
     process.stderr.write(`${run.tool}: warning: not enforced here: ${prep.cgroups.unenforced.join(", ")}\n`);
   }
   if (run.debug >= 2) process.stderr.write(`${run.tool}: plan: ${prep.plan.ops.map((o) => o.op).join(" ")}\n`);
-  const jr = new JailRun(spec, prep, { stdio: "inherit", detach: false, ...reporters(run) });
+  const jr = new JailRun(spec, prep, { stdio: "inherit", detach: false, ...reporters(run) }, early);
   const stop = () => jr.terminate();
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
@@ -60,6 +69,7 @@ export async function foreground(spec: JailSpec, run: CliRunOptions): Promise<nu
   const ok = await jr.ready();
   if (ok && run.printJid) process.stdout.write(`${jr.jid}\n`);
   const ev = await jr.wait();
+  mainPathRan();
   process.off("SIGINT", stop);
   process.off("SIGTERM", stop);
   process.off("SIGHUP", stop);
@@ -82,6 +92,7 @@ export async function background(spec: JailSpec, run: CliRunOptions): Promise<nu
     return ev ? exitStatus(ev) : 70;
   }
   jr.detach();
+  mainPathRan();
   if (run.printJid) process.stdout.write(`${jr.jid}\n`);
   return 0;
 }

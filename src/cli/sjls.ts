@@ -5,6 +5,7 @@ import { longForm, processTable, tableHeader, tableRow } from "../manage/sjlsfor
 import { jailInfo, jailProcesses } from "../manage/sjlsinfo.js";
 import { watch } from "../manage/watch.js";
 import { getopt } from "./getopt.js";
+import { mainPathRan } from "./main.js";
 
 const USAGE = `usage: sjls [-v] [-j jail] [--json]
        sjls -p jail [--json]
@@ -85,5 +86,6 @@ export async function sjlsMain(argv: string[]): Promise<number> {
   } else {
     process.stdout.write([tableHeader(), ...infos.map((i) => tableRow(i))].map((l) => `${l}\n`).join(""));
   }
+  mainPathRan();
   return 0;
 }

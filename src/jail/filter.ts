@@ -9,13 +9,16 @@ import { join } from "node:path";
 import { SysjailError } from "../errors.js";
 import type { JailSpec } from "../spec/types.js";
 import { VERSION } from "../version.js";
-import { compilerFingerprint } from "../seccomp/revision.js";
 
 /** Set by the bundler (scripts/bundle.mjs) to compilerFingerprint() at build time. */
 declare const __SYSJAIL_COMPILER_FP__: string | undefined;
 let fp: string | undefined;
-function fingerprint(): string {
-  fp ??= typeof __SYSJAIL_COMPILER_FP__ === "string" ? __SYSJAIL_COMPILER_FP__ : compilerFingerprint();
+/** The compiler's fingerprint: the bundle's constant, else computed (which loads the default
+ * policy and a system-call table, so the bundled tools never do it at start-up). */
+async function fingerprint(): Promise<string> {
+  if (fp === undefined) {
+    fp = typeof __SYSJAIL_COMPILER_FP__ === "string" ? __SYSJAIL_COMPILER_FP__ : (await import("../seccomp/revision.js")).compilerFingerprint();
+  }
   return fp;
 }
 
@@ -45,10 +48,10 @@ class Fnv {
   }
 }
 
-function cacheKey(spec: JailSpec, arch: string): string {
+function cacheKey(spec: JailSpec, arch: string, compiler: string): string {
   const h = new Fnv();
   const { files, ...opts } = spec.policy;
-  h.update(JSON.stringify({ opts, arch, v: VERSION, c: fingerprint() }));
+  h.update(JSON.stringify({ opts, arch, v: VERSION, c: compiler }));
   for (const f of files) {
     let text: string;
     try {
@@ -64,7 +67,7 @@ function cacheKey(spec: JailSpec, arch: string): string {
 
 /** The compiled filter of a spec's policy (from the cache when it holds this exact policy). */
 export async function buildFilter(spec: JailSpec, arch: string, cacheDir?: string): Promise<{ program: Uint8Array; flags: number }> {
-  const key = cacheKey(spec, arch);
+  const key = cacheKey(spec, arch, await fingerprint());
   const hit = memo.get(key);
   if (hit) return { program: hit, flags: SECCOMP_FLAGS };
   const file = cacheDir ? join(cacheDir, `seccomp-${key}.bpf`) : undefined;

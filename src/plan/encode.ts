@@ -3,14 +3,15 @@ import { OpCode, PROTOCOL, type Plan } from "./types.js";
 
 const MAGIC = Buffer.from("SJP1", "latin1");
 
-/** The binary plan the helper reads on fd 3: header, then ops of (code, argc, (len, bytes)...). */
+/** The binary plan the helper reads on fd 3: header, then ops of (code, argc, (len, bytes)...).
+ * A string argument is its UTF-8 bytes and a NUL, counted in its length. */
 export function encodePlan(plan: Plan): Buffer {
-  // two passes over one buffer: sizes first, then the bytes (start-up matters: this runs cold)
-  const args = plan.ops.map((o) => o.args.map((a) => (typeof a === "string" ? Buffer.from(a + "\0", "utf8") : a)));
+  // two passes over one buffer: sizes first, then the bytes written in place (this runs cold at
+  // every start, so it makes no intermediate buffer per argument)
   let bodyLen = 0;
-  for (const list of args) {
+  for (const o of plan.ops) {
     bodyLen += 8;
-    for (const a of list) bodyLen += 4 + a.byteLength;
+    for (const a of o.args) bodyLen += 4 + (typeof a === "string" ? Buffer.byteLength(a, "utf8") + 1 : a.byteLength);
   }
   const out = Buffer.allocUnsafe(20 + bodyLen);
   MAGIC.copy(out, 0);
@@ -19,17 +20,23 @@ export function encodePlan(plan: Plan): Buffer {
   out.writeUInt32LE(plan.ops.length, 12);
   out.writeUInt32LE(bodyLen, 16);
   let off = 20;
-  plan.ops.forEach((o, i) => {
-    const list = args[i]!;
+  for (const o of plan.ops) {
     out.writeUInt32LE(OpCode[o.op], off);
-    out.writeUInt32LE(list.length, off + 4);
+    out.writeUInt32LE(o.args.length, off + 4);
     off += 8;
-    for (const a of list) {
-      out.writeUInt32LE(a.byteLength, off);
-      out.set(a, off + 4);
-      off += 4 + a.byteLength;
+    for (const a of o.args) {
+      if (typeof a === "string") {
+        const n = out.write(a, off + 4, "utf8");
+        out[off + 4 + n] = 0;
+        out.writeUInt32LE(n + 1, off);
+        off += 5 + n;
+      } else {
+        out.writeUInt32LE(a.byteLength, off);
+        out.set(a, off + 4);
+        off += 4 + a.byteLength;
+      }
     }
-  });
+  }
   return out;
 }
 
