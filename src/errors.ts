@@ -1,21 +1,23 @@
 // SysjailError: the one error class of the package, carrying phase, step, errno and path.
-import { constants } from "node:os";
+import { ERRNO_NAMES } from "./host/errno.js";
 
 /** Where an error arose: checking input, planning, the helper's steps, or the registry. */
 export type ErrorPhase = "usage" | "plan" | "setup" | "exec" | "registry" | "runtime" | "protocol";
 
-const errnoNames: Record<number, string> = Object.fromEntries(
-  Object.entries(constants.errno).map(([name, num]) => [num as number, name]),
-);
+let byName: Map<string, number> | undefined;
 
 /** The errno name for a number (2 -> "ENOENT"), or "E<num>". */
 export function errnoName(n: number): string {
-  return errnoNames[n] ?? `E${n}`;
+  return ERRNO_NAMES[n] ?? `E${n}`;
 }
 
-/** The errno number for a name ("ENOENT" -> 2). */
+/** The errno number for a name ("ENOENT" -> 2; the aliases EWOULDBLOCK, EDEADLOCK and ENOTSUP too). */
 export function errnoNumber(name: string): number | undefined {
-  return (constants.errno as Record<string, number>)[name];
+  if (!byName) {
+    byName = new Map(Object.entries(ERRNO_NAMES).map(([n, s]) => [s, Number(n)]));
+    byName.set("EWOULDBLOCK", 11).set("EDEADLOCK", 35).set("ENOTSUP", 95);
+  }
+  return byName.get(name);
 }
 
 /** Exit statuses (sysexits(3) where one fits). */

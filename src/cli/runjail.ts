@@ -4,13 +4,14 @@ import { JailRun } from "../jail/run.js";
 import { exitStatus } from "../jail/status.js";
 import type { JailSpec } from "../spec/types.js";
 import { writeFileSync } from "node:fs";
-import { buildReport, type RunReport } from "../limits/report.js";
+import type { RunReport } from "../limits/report.js";
 import { HelperRun, type ExitEvent } from "../helper/launch.js";
 import type { Prepared } from "../jail/prepare.js";
 import { mainPathRan } from "./main.js";
 
-/** The run report of a finished jail. */
-export function reportOf(ev: ExitEvent | undefined, prep: Prepared, spec: JailSpec, error?: Error): RunReport {
+/** The run report of a finished jail (the report code loads only for --report). */
+export async function reportOf(ev: ExitEvent | undefined, prep: Prepared, spec: JailSpec, error?: Error): Promise<RunReport> {
+  const { buildReport } = await import("../limits/report.js");
   const event = ev ?? { ev: "exit" as const, setupFailed: true, cmd: false, cmdCode: -1, cmdSignal: 0 };
   return buildReport(event, {
     limits: spec.limits,
@@ -73,7 +74,7 @@ export async function foreground(spec: JailSpec, run: CliRunOptions): Promise<nu
   process.off("SIGINT", stop);
   process.off("SIGTERM", stop);
   process.off("SIGHUP", stop);
-  if (run.report !== undefined) writeReport(run.report, reportOf(ev, prep, spec, jr.error));
+  if (run.report !== undefined) writeReport(run.report, await reportOf(ev, prep, spec, jr.error));
   if (jr.error) throw jr.error;
   if (!ev) return 70;
   if (ev.halt) process.stderr.write(`${run.tool}: jail ${jr.jid} ${ev.halt === "halt" ? "halted" : "rebooted"} from inside\n`);

@@ -11,10 +11,11 @@ import { isAlive, Registry, type Reservation } from "../registry/store.js";
 import { stateDir } from "../registry/paths.js";
 import type { JailSpec } from "../spec/types.js";
 import { buildFilter } from "./filter.js";
-import { prepareNet } from "../net/context.js";
+import type { NetContext } from "../net/context.js";
+import { netMode } from "../net/mode.js";
+import type { NetOps } from "../net/plan.js";
 import { instanceName } from "../registry/instance.js";
-import { planCgroups, type CgroupContext } from "../limits/plan.js";
-import { defaultBackend } from "../cgroup/select.js";
+import type { CgroupContext } from "../limits/plan.js";
 
 /** Options shared by everything that starts a jail. */
 export interface PrepareOptions {
@@ -97,14 +98,22 @@ export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promis
   let netCgroup: string | undefined;
   try {
     const needCg = opts.accounting || Object.keys(spec.limits).some((k) => !["wall", "openFiles", "fileSize", "tmpSize", "shmSize"].includes(k));
+    // the cgroup and network code loads only for jails that use them (start-up time)
     if (needCg) {
+      const [{ planCgroups }, { defaultBackend }] = await Promise.all([import("../limits/plan.js"), import("../cgroup/select.js")]);
       cgroups = planCgroups(instanceName(dir, reservation.jid), spec.limits, { accounting: opts.accounting ?? false });
       if (!opts.dryRun) defaultBackend().prepare(cgroups.cgroup);
     }
-    const net = prepareNet(spec, {
+    let net: NetContext = { mode: "none" };
+    let netOps: NetOps | undefined;
+    if (netMode(spec, facts.uid) !== "none") {
+      const [{ prepareNet }, plan] = await Promise.all([import("../net/context.js"), import("../net/plan.js")]);
+      net = prepareNet(spec, {
         uid: facts.uid, jid: reservation.jid, instance: instanceName(dir, reservation.jid), dryRun: opts.dryRun,
         others: () => (opts.dryRun ? [] : registry.list().filter((e) => e.jid !== reservation.jid && isAlive(e))),
       });
+      netOps = plan.netOps(spec, net, { cgroupOps: cgroups?.ops });
+    }
     netCgroup = net.cgroupDir;
     const ctx: PlanContext = {
       facts,
@@ -126,6 +135,7 @@ export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promis
       detach: opts.detach ?? false,
       staging: stagingDir(spec),
       net,
+      netOps,
     };
     return { plan: planJail(spec, ctx), facts, registry, reservation, user, cgroups, netCgroup };
   } catch (err) {

@@ -7,6 +7,13 @@ import type { JailSpec } from "../spec/types.js";
 import type { Prepared } from "./prepare.js";
 import { processStart } from "../registry/store.js";
 
+/** The current time in ISO 8601 (UTC), like Date#toISOString without loading the time zone
+ * data (which that call reads on first use: a cost at every start). */
+export function isoNow(d = new Date()): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, "0");
+  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())}T${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(d.getUTCMilliseconds(), 3)}Z`;
+}
+
 /** How a jail run is followed. */
 export interface FollowOptions {
   stdio: StdioOptions;
@@ -60,7 +67,7 @@ export class JailRun {
       monitorStart: processStart(ev.monitorPid),
       owner: prep.facts.uid,
       command: spec.command ?? [],
-      startedAt: new Date().toISOString(),
+      startedAt: isoNow(),
       persist: spec.persist,
       idmap: { uidMap: ids[0] ?? "", gidMap: ids[1] ?? "", rootless: prep.facts.uid !== 0 },
       cgroups: { ...(this.prep.cgroups?.paths ?? this.opts.cgroups ?? {}), ...(this.prep.netCgroup ? { net: this.prep.netCgroup } : {}) },

@@ -4,7 +4,7 @@ import type { UserInfo } from "../host/users.js";
 import type { JailSpec } from "../spec/types.js";
 import type { NetContext } from "../net/context.js";
 import { netMode } from "../net/mode.js";
-import { netOps } from "../net/plan.js";
+import type { NetOps } from "../net/plan.js";
 import { capMask, FORBIDDEN_CAPS, jailCaps } from "./caps.js";
 import { devOps, extraMountOps, procOps, RULESET4_DEVICES, sysOps, type RootLayout } from "./fs.js";
 import { idMapOps, idMapping, type IdMapping } from "./ids.js";
@@ -49,6 +49,10 @@ export interface PlanContext {
   staging: string;
   /** The jail's network as prepareNet (src/net) found the host; needed when the spec has addresses. */
   net?: NetContext | undefined;
+  /** The network's ops (src/net/plan.ts netOps for net and cgroupOps); needed when the spec has
+   * addresses. Made by the caller like cgroupOps, so a jail without addresses never loads the
+   * network code (the eBPF assembler and programs). */
+  netOps?: NetOps | undefined;
 }
 
 /** The environment the command gets. -l cleans it to what sysjail(1) and jail(8) list. */
@@ -81,8 +85,10 @@ export function planJail(spec: JailSpec, ctx: PlanContext): Plan {
   const ids: IdMapping = idMapping(ctx.facts);
   const netns = ownNetns(spec, ctx.facts.uid);
   const mode = netMode(spec, ctx.facts.uid);
-  if (mode !== "none" && ctx.net?.mode !== mode) throw new Error(`planJail: a jail with addresses needs ctx.net for mode ${mode} (prepareNet)`);
-  const net = netOps(spec, ctx.net ?? { mode }, { cgroupOps: ctx.cgroupOps });
+  if (mode !== "none" && (ctx.net?.mode !== mode || !ctx.netOps)) {
+    throw new Error(`planJail: a jail with addresses needs ctx.net for mode ${mode} (prepareNet) and ctx.netOps (netOps)`);
+  }
+  const net: NetOps = mode === "none" ? { host: [], init: [] } : ctx.netOps!;
   const ops: PlanOp[] = [];
   ops.push(op("clone", [cloneFlags(spec, ctx.facts.uid)], "user, pid, mount, uts, ipc, cgroup (and net) namespaces"));
   for (const f of ctx.stateFiles) ops.push(op("stateFile", [f]));

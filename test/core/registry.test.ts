@@ -3,7 +3,7 @@
 // concurrent starts; dead entries never reported and cleaned. Read through the registry module
 // itself: `new Registry(dir).list()` (build/src/registry/store.js).
 import assert from "node:assert/strict";
-import { existsSync, realpathSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it, before, after } from "node:test";
 import { Registry } from "../../src/registry/store.js";
@@ -96,6 +96,28 @@ describe("registry entries", { concurrency: 2 }, () => {
     assert.ok(!r.stdout.includes(secret), `uid 65534 reads the caller's environment (SYSJAIL_TEST_SECRET) in ${join(j, "jails", `${e.jid}.json`)}`);
     run.closeStdin();
     await run.done;
+  });
+});
+
+describe("the id counter", () => {
+  it("ids grow past the last one handed out; the counter is a link, and an old counter file still counts", (t) => {
+    const j = join(stateDir(t), "state");
+    const reg = new Registry(j);
+    const a = reg.reserve();
+    a.release();
+    const b = reg.reserve();
+    b.release();
+    assert.equal(b.jid, a.jid + 1, "a freed id is not handed out again at once");
+    assert.equal(lstatSync(join(j, "lastjid")).isSymbolicLink(), true);
+    assert.equal(readlinkSync(join(j, "lastjid")), String(b.jid));
+    // a counter written by an older version: a regular file
+    rmSync(join(j, "lastjid"));
+    writeFileSync(join(j, "lastjid"), "41\n");
+    const c = reg.reserve();
+    c.release();
+    assert.equal(c.jid, 42);
+    assert.equal(readlinkSync(join(j, "lastjid")), "42");
+    assert.deepEqual(readdirSync(j).filter((f) => f.includes(".tmp")), [], "no temporary link left");
   });
 });
 

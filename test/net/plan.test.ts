@@ -12,6 +12,7 @@ import { baseSpec } from "../../src/spec/validate.js";
 import { planJail, ownNetns } from "../../src/plan/planner.js";
 import type { JailEntry } from "../../src/registry/types.js";
 import type { JailSpec } from "../../src/spec/types.js";
+import type { NetContext } from "../../src/net/context.js";
 import { dumpNet } from "../../src/net/dump.js";
 
 const spec = (ip4: string[], ip6: string[] = [], vnet = false): JailSpec => ({ ...baseSpec("/tmp", "t"), ip4, ip6, vnet, command: ["/x"] });
@@ -105,15 +106,19 @@ describe("modes and ops", () => {
   it("the planner places host ops after the cgroups and jail ops after loopback", () => {
     const facts = { uid: 0, gid: 0, arch: "x64", subidBase: 0x70000000, subidCount: 65536 };
     const ctx = { facts, jid: 3, stateFiles: [], rootOwner: 0, layout: { proc: false, dev: false, sys: false, tmp: false }, debug: false, detach: false, staging: "/tmp" };
-    const shared = planJail(spec(["127.0.0.2"]), { ...ctx, net: { mode: "shared", cgroupDir: "/cg/3" } });
+    const withNet = (sp: JailSpec, net: NetContext) => ({ ...ctx, net, netOps: netOps(sp, net) });
+    const sharedSpec = spec(["127.0.0.2"]);
+    const shared = planJail(sharedSpec, withNet(sharedSpec, { mode: "shared", cgroupDir: "/cg/3" }));
     const names = shared.ops.map((o) => o.op);
     assert.ok(names.indexOf("bpfMap") < names.indexOf("uidMap"));
     assert.ok(!names.includes("loUp"));
     assert.equal(Number(shared.ops[0]!.args[0]) & 0x40000000, 0, "no new network namespace");
-    const vnet = planJail(spec(["10.99.0.2"], [], true), { ...ctx, net: { mode: "vnet", hostIf: "sj3h" } });
+    const vnetSpec = spec(["10.99.0.2"], [], true);
+    const vnet = planJail(vnetSpec, withNet(vnetSpec, { mode: "vnet", hostIf: "sj3h" }));
     const v = vnet.ops.map((o) => o.op);
     assert.ok(v.indexOf("loUp") < v.indexOf("jailAddr"));
     assert.throws(() => planJail(spec(["127.0.0.2"]), ctx), /needs ctx.net/);
+    assert.throws(() => planJail(sharedSpec, { ...ctx, net: { mode: "shared", cgroupDir: "/cg/3" } }), /ctx.netOps/);
   });
 });
 
