@@ -76,10 +76,24 @@ async function main() {
       if (ev?.setup > 0) setups.push(ev.setup * 1000);
       if (ev?.wall > 0) walls.push(ev.wall * 1000);
     }
+    // the floor of this design on this machine: a minimal Node program that only loads
+    // child_process, spawns the helper with a plan encoded beforehand, and waits for its exit
+    // event (no argument parsing, registry, planning or encoding)
+    const { encodePlan } = await import(join(root, "build/src/plan/encode.js"));
+    const { helperPath } = await import(join(root, "build/src/helper/launch.js"));
+    const floorSpec = validateSpec(Object.assign(baseSpec("/", "h"), { command: ["/bin/true"], env: { PATH: "/usr/bin:/bin" } }));
+    writeFileSync(join(work, "plan.bin"), encodePlan((await prepare(floorSpec, { dryRun: true })).plan));
+    writeFileSync(join(work, "floor.cjs"), `const plan = require("fs").readFileSync(${JSON.stringify(join(work, "plan.bin"))});
+const c = require("child_process").spawn(${JSON.stringify(helperPath())}, ["run"], { stdio: ["inherit", "inherit", "inherit", "pipe"] });
+c.stdio[3].on("data", (d) => { if (String(d).includes('"ev":"exit"')) process.exit(0); });
+c.stdio[3].write(plan);
+`);
+    const floor = timeCmd("node", [join(work, "floor.cjs")]);
     section("Start-up (issue 3): median of " + N + " runs, ms", [
       ["`node -e 0`", fmt(nodeE.median)],
       ["`sysjail / h /bin/true` end to end", fmt(sj.median)],
       ["sysjail minus `node -e 0` (goal <= 25)", fmt(sj.median - nodeE.median)],
+      ["floor: Node spawning the helper with a ready plan, minus `node -e 0`", fmt(floor.median - nodeE.median)],
       ["helper's own setup (helper start to command exec)", fmt(median(setups))],
       ["jail life of /bin/true (clone to jail empty)", fmt(median(walls))],
       ["`unshare -Upfimu --mount-proc -r true` (floor)", fmt(unshare.median)],
