@@ -14,14 +14,18 @@ const binDir = join(__dirname, "..", "build", "bin");
 const MAIN_PATH = Symbol.for("sysjail.mainPathRan");
 
 /** Runs build/bin/NAME (cached CommonJS, else ESM).
- * NAME.cache is one byte (1: made by a main-path run, 0: by another run, such as -h) and V8's
- * code cache. V8 caches only the functions that ran, so a cache made by a short run is replaced
- * by the first main-path run; after that the cache is only read. */
+ * NAME.cache is a header (one byte: 1 when a main-path run made it, 0 for another run such as -h;
+ * then the bundle's modification time in ms, 8 bytes) and V8's code cache. V8 checks only the
+ * source's length, so the time keeps a cache from outliving a same-length rebuild. V8 caches only
+ * the functions that ran: a cache made by a short run is replaced by the first main-path run,
+ * and from then on only read. */
 function runTool(name) {
   const file = join(binDir, `${name}.cjs`);
   const cacheFile = join(binDir, `${name}.cache`);
   let source;
+  let mtime;
   try {
+    mtime = statSync(file).mtimeMs;
     source = readFileSync(file, "utf8");
   } catch {
     import(pathToFileURL(join(binDir, `${name}.mjs`)).href).catch((err) => {
@@ -36,7 +40,8 @@ function runTool(name) {
   } catch {
     /* first run */
   }
-  const cachedData = cached && cached.length > 1 ? cached.subarray(1) : undefined;
+  const fresh = cached !== undefined && cached.length > 9 && cached.readDoubleLE(1) === mtime;
+  const cachedData = fresh ? cached.subarray(9) : undefined;
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
   const script = new vm.Script(wrapped, { filename: file, cachedData });
   const complete = cachedData !== undefined && !script.cachedDataRejected && cached[0] === 1;
@@ -49,7 +54,10 @@ function runTool(name) {
         const data = script.createCachedData();
         const tmp = `${cacheFile}.${process.pid}.tmp`;
         const fd = openSync(tmp, "w", 0o644);
-        writeSync(fd, Buffer.of(main ? 1 : 0));
+        const header = Buffer.alloc(9);
+        header[0] = main ? 1 : 0;
+        header.writeDoubleLE(mtime, 1);
+        writeSync(fd, header);
         writeSync(fd, data);
         closeSync(fd);
         renameSync(tmp, cacheFile);

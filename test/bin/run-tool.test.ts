@@ -1,0 +1,73 @@
+// bin/run-tool.js: the V8 code cache of a bundled tool. A short run (-h) makes a cache that the
+// first main-path run replaces; after that the cache is only read; a rebuilt bundle of the same
+// length never runs with the old cache; only a build directory the caller owns gets a cache.
+import assert from "node:assert/strict";
+import { copyFileSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync, chownSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { defer } from "../helpers/suite.js";
+import { requireRoot } from "../helpers/nobody.js";
+import { makeTempDir, removeTree } from "../helpers/tmp.js";
+import { REPO } from "../helpers/paths.js";
+
+/** A package layout like ours (bin/, build/bin/) with a tool "t" whose output names its version. */
+function fakePackage(t: Parameters<typeof defer>[0], version: string): { dir: string; tool: string; cache: string } {
+  const dir = makeTempDir("sysjail-runtool-");
+  defer(t, () => removeTree(dir));
+  mkdirSync(join(dir, "bin"));
+  mkdirSync(join(dir, "build", "bin"), { recursive: true });
+  copyFileSync(join(REPO, "bin", "run-tool.js"), join(dir, "bin", "run-tool.js"));
+  copyFileSync(join(REPO, "bin", "package.json"), join(dir, "bin", "package.json"));
+  writeFileSync(join(dir, "bin", "t.js"), 'require("./run-tool.js").runTool("t");\n');
+  writeTool(dir, version);
+  return { dir, tool: join(dir, "bin", "t.js"), cache: join(dir, "build", "bin", "t.cache") };
+}
+
+function writeTool(dir: string, version: string): void {
+  // the main path marks itself the way src/cli/main.ts mainPathRan does
+  writeFileSync(join(dir, "build", "bin", "t.cjs"),
+    `if (process.argv[2] === "main") globalThis[Symbol.for("sysjail.mainPathRan")] = true;\nprocess.stdout.write("${version}\\n");\n`);
+}
+
+function run(tool: string, arg: string, prefix: string[] = []): string {
+  const argv = [...prefix, process.execPath, tool, arg];
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+describe("the tools' code cache", () => {
+  it("a -h run's cache is replaced by the first main-path run, which is then kept", (t) => {
+    const p = fakePackage(t, "v1");
+    assert.equal(run(p.tool, "-h"), "v1");
+    assert.equal(readFileSync(p.cache)[0], 0, "made by a short run");
+    assert.equal(run(p.tool, "main"), "v1");
+    assert.equal(readFileSync(p.cache)[0], 1, "replaced by the main-path run");
+    const before = statSync(p.cache);
+    assert.equal(run(p.tool, "main"), "v1");
+    assert.equal(run(p.tool, "-h"), "v1");
+    const after = statSync(p.cache);
+    assert.equal(after.ino, before.ino, "a complete cache is only read");
+    assert.equal(after.mtimeMs, before.mtimeMs);
+  });
+
+  it("a rebuilt bundle of the same length does not run with the old cache", (t) => {
+    const p = fakePackage(t, "v1");
+    assert.equal(run(p.tool, "main"), "v1");
+    const old = statSync(join(p.dir, "build", "bin", "t.cjs"));
+    writeTool(p.dir, "v2");
+    utimesSync(join(p.dir, "build", "bin", "t.cjs"), old.atime, new Date(old.mtimeMs + 5000));
+    assert.equal(statSync(join(p.dir, "build", "bin", "t.cjs")).size, old.size);
+    assert.equal(run(p.tool, "main"), "v2");
+    assert.equal(run(p.tool, "main"), "v2", "and the cache made now is the new one's");
+  });
+
+  it("no cache is written into a build directory another user owns", (t) => {
+    requireRoot("this test");
+    const p = fakePackage(t, "v1");
+    chownSync(p.dir, 0, 0);
+    assert.equal(run(p.tool, "main", ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]), "v1");
+    assert.throws(() => statSync(p.cache), /ENOENT/);
+  });
+});
