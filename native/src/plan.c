@@ -51,6 +51,7 @@ int plan_read(int fd, struct sj_plan *plan, char *err, size_t errlen) {
   plan->flags = rd32(hdr + 8);
   plan->nops = rd32(hdr + 12);
   uint32_t len = rd32(hdr + 16);
+  plan->len = len;
   if (len > SJ_MAX_PLAN || plan->nops > len / 8 + 1) { snprintf(err, errlen, "plan too large"); return -1; }
   plan->buf = malloc(len + 1);
   plan->ops = calloc(plan->nops + 1, sizeof *plan->ops);
@@ -73,6 +74,30 @@ int plan_read(int fd, struct sj_plan *plan, char *err, size_t errlen) {
   }
   if (p != end) { snprintf(err, errlen, "trailing bytes in plan"); return -1; }
   return 0;
+}
+
+static void wr32(unsigned char *p, uint32_t v) { p[0] = v & 0xff; p[1] = (v >> 8) & 0xff; p[2] = (v >> 16) & 0xff; p[3] = v >> 24; }
+
+static int write_full(int fd, const void *buf, size_t n) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t w = write(fd, (const char *)buf + done, n - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return -1;
+    done += (size_t)w;
+  }
+  return 0;
+}
+
+/* Writes a plan as it was read (the jail's init reads it from the monitor this way). */
+int plan_write(int fd, const struct sj_plan *plan) {
+  unsigned char hdr[20];
+  memcpy(hdr, SJ_MAGIC, 4);
+  wr32(hdr + 4, SJ_PROTO);
+  wr32(hdr + 8, plan->flags);
+  wr32(hdr + 12, plan->nops);
+  wr32(hdr + 16, plan->len);
+  return write_full(fd, hdr, sizeof hdr) || write_full(fd, plan->buf, plan->len) ? -1 : 0;
 }
 
 /* A string argument: the encoder ends each with NUL; anything else is refused. */

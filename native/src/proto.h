@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define SJ_PROTO 2
+#define SJ_PROTO 3
 #define SJ_MAGIC "SJP1"
 #define SJ_MAX_PLAN (4u << 20)
 #define SJ_MAX_ARGS 4096
@@ -14,6 +14,8 @@
 #define SJ_F_PERSIST 2u    /* init stays when the jail has no process left */
 #define SJ_F_KILLALL 4u    /* the jail ends when its command ends (else: when every process has) */
 #define SJ_F_DETACH 8u     /* background jail: the monitor outlives the caller */
+#define SJ_F_PRELUDE 16u   /* a prelude: only the clone flags and id maps, sent while the caller is
+                            * still planning; the whole plan follows and must repeat them */
 
 /* Operation codes. The phase an op may appear in is fixed (see plan.c: op_phase). */
 enum sj_op {
@@ -91,11 +93,13 @@ struct sj_op_rec { uint32_t code; uint32_t argc; struct sj_arg *argv; int index;
 struct sj_plan {
   uint32_t flags;
   uint32_t nops;
+  uint32_t len;             /* body length (the ops as read) */
   struct sj_op_rec *ops;
   char *buf;
 };
 
 int plan_read(int fd, struct sj_plan *plan, char *err, size_t errlen);
+int plan_write(int fd, const struct sj_plan *plan);
 const char *op_name(uint32_t code);
 const char *arg_str(const struct sj_op_rec *op, uint32_t i);
 int arg_u64(const struct sj_op_rec *op, uint32_t i, uint64_t *out);

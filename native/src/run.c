@@ -197,43 +197,132 @@ static int drain_msgs(int fd, int *setup_error, int *cmd_status, int *have_cmd, 
   return n == 0 && !got ? -1 : 0; /* -1: end of file */
 }
 
-/* monotonic time the helper started (main.c), for the setup-time figure */
-double g_helper_t0;
-
-int run_main(struct sj_plan *plan) {
-  const struct sj_op_rec *cop = plan_find(plan, OP_CLONE);
-  uint64_t cflags = 0;
-  if (!cop || arg_u64(cop, 0, &cflags)) { emit_error(-1, "clone", EINVAL, "", "plan has no clone flags"); return 70; }
-  if ((cflags & REQUIRED_NS) != REQUIRED_NS) { emit_error(cop->index, "clone", EPERM, "", "a jail needs new user, pid, mount, uts and ipc namespaces"); return 70; }
+/* What the monitor set up on the host (undone in reverse at the end). */
+struct host_state {
   const char *cg_dirs[64];
-  int ncg = 0;
+  int ncg;
   const char *state_files[8];
-  int nstate = 0;
-  uint64_t wall_ms = 0, cpu_ns = 0;
-  const char *cpu_file = NULL;
-  /* host-side steps before the clone; undone in reverse at the end */
+  int nstate;
+  uint64_t wall_ms, cpu_ns;
+  const char *cpu_file;
+};
+
+/* The host-side steps that need no jail process: cgroups, limits, registry files, eBPF objects.
+ * Returns -1 after reporting the failed step. */
+static int host_pre(const struct sj_plan *plan, struct host_state *h) {
   for (uint32_t i = 0; i < plan->nops; i++) {
     const struct sj_op_rec *op = &plan->ops[i];
     const char *a0 = arg_str(op, 0), *a1 = arg_str(op, 1);
     switch (op->code) {
     case OP_CGROUP_MKDIR:
-      if (!a0 || ncg >= 64) goto bad;
-      if (mkdir(a0, 0755) < 0 && errno != EEXIST) { emit_error(op->index, op_name(op->code), errno, a0, NULL); goto undo; }
-      cg_dirs[ncg++] = a0;
+      if (!a0 || h->ncg >= 64) goto bad;
+      if (mkdir(a0, 0755) < 0 && errno != EEXIST) { emit_error(op->index, op_name(op->code), errno, a0, NULL); return -1; }
+      h->cg_dirs[h->ncg++] = a0;
       break;
     case OP_CGROUP_WRITE:
       if (!a0 || !a1) goto bad;
-      if (write_file(a0, a1, strlen(a1)) < 0) { emit_error(op->index, op_name(op->code), errno, a0, a1); goto undo; }
+      if (write_file(a0, a1, strlen(a1)) < 0) { emit_error(op->index, op_name(op->code), errno, a0, a1); return -1; }
       break;
-    case OP_STATE_FILE: if (!a0 || nstate >= 8) goto bad; state_files[nstate++] = a0; break;
-    case OP_WALL_LIMIT: if (arg_u64(op, 0, &wall_ms)) goto bad; break;
-    case OP_CPU_LIMIT: if (arg_u64(op, 0, &cpu_ns) || !a1) goto bad; cpu_file = a1; break;
-    case OP_BPF_MAP: case OP_BPF_PROG: if (net_host_pre(plan, op) < 0) goto undo; break;
+    case OP_STATE_FILE: if (!a0 || h->nstate >= 8) goto bad; h->state_files[h->nstate++] = a0; break;
+    case OP_WALL_LIMIT: if (arg_u64(op, 0, &h->wall_ms)) goto bad; break;
+    case OP_CPU_LIMIT: if (arg_u64(op, 0, &h->cpu_ns) || !a1) goto bad; h->cpu_file = a1; break;
+    case OP_BPF_MAP: case OP_BPF_PROG: if (net_host_pre(plan, op) < 0) return -1; break;
     default: break;
     }
     continue;
   bad:
     emit_error(op->index, op_name(op->code), EINVAL, "", "bad arguments");
+    return -1;
+  }
+  return 0;
+}
+
+/* Whether the first op with CODE is in both plans with the same arguments. */
+static int same_op(const struct sj_plan *a, const struct sj_plan *b, uint32_t code) {
+  const struct sj_op_rec *x = plan_find(a, code), *y = plan_find(b, code);
+  if (!x || !y || x->argc != y->argc) return 0;
+  for (uint32_t i = 0; i < x->argc; i++)
+    if (x->argv[i].len != y->argv[i].len || memcmp(x->argv[i].p, y->argv[i].p, x->argv[i].len)) return 0;
+  return 1;
+}
+
+/* A prelude's whole plan: read from the caller, checked against the prelude the namespaces and
+ * id maps were made from. Returns -1 after reporting why it is refused. */
+static int read_whole_plan(const struct sj_plan *prelude, struct sj_plan *whole) {
+  char err[256];
+  int r = plan_read(g_status_fd, whole, err, sizeof err);
+  if (r < 0) { emit_error(-1, r == -2 ? "protocol" : "plan", r == -2 ? EPROTO : EINVAL, "", err); return -1; }
+  if (whole->flags != (prelude->flags & ~SJ_F_PRELUDE) || !same_op(prelude, whole, OP_CLONE) || !same_op(prelude, whole, OP_SETGROUPS) ||
+      !same_op(prelude, whole, OP_UIDMAP) || !same_op(prelude, whole, OP_GIDMAP)) {
+    emit_error(-1, "plan", EINVAL, "", "the plan does not repeat its prelude's flags, clone flags and id maps");
+    return -1;
+  }
+  return 0;
+}
+
+/* The init of a jail started from a prelude: its plan comes from the monitor, once checked. */
+static void init_from_pipe(int planfd, uint64_t cflags, int sync, int msgw, int execw) {
+  struct sj_plan plan;
+  char err[256];
+  memset(&plan, 0, sizeof plan);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (g_status_fd >= 0) { close(g_status_fd); g_status_fd = -1; }
+  if (plan_read(planfd, &plan, err, sizeof err) < 0) _exit(1); /* the monitor gave up (or died) */
+  close(planfd);
+  init_main(&plan, cflags, sync, msgw, execw);
+}
+
+/* monotonic time the helper started (main.c), for the setup-time figure */
+double g_helper_t0;
+
+enum { AC_MAPS = 1, AC_REST = 2 };
+
+/* The monitor's steps on the cloned init before it runs: its id maps (AC_MAPS), then the
+ * idmapped root and the cgroups it joins (AC_REST). Returns -1 after reporting the failure. */
+static int after_clone(const struct sj_plan *plan, pid_t pid, int which, int *treefd) {
+  for (uint32_t i = 0; i < plan->nops; i++) {
+    const struct sj_op_rec *op = &plan->ops[i];
+    const char *a0 = arg_str(op, 0);
+    int r = 0;
+    if (which & AC_MAPS) {
+      if (op->code == OP_SETGROUPS) r = a0 ? write_map(pid, "setgroups", a0) : (errno = EINVAL, -1);
+      else if (op->code == OP_UIDMAP || op->code == OP_GIDMAP) {
+        if (!a0 || !uidmap_safe(a0)) { emit_error(op->index, op_name(op->code), EPERM, a0 ? a0 : "", "the map would give the jail host id 0"); return -1; }
+        r = write_map(pid, op->code == OP_UIDMAP ? "uid_map" : "gid_map", a0);
+      }
+    }
+    if (which & AC_REST) {
+      if (op->code == OP_IDMAP_ROOT) {
+        if (!a0 || !strcmp(a0, "/")) { errno = EPERM; r = -1; }
+        else { *treefd = idmapped_tree(pid, a0); r = *treefd < 0 ? -1 : 0; }
+      } else if (op->code == OP_CGROUP_ATTACH) {
+        char b[32];
+        int n = snprintf(b, sizeof b, "%d", (int)pid);
+        r = a0 ? write_file(a0, b, (size_t)n) : (errno = EINVAL, -1);
+      }
+    }
+    if (r < 0) { emit_error(op->index, op_name(op->code), errno, a0 ? a0 : "", NULL); return -1; }
+  }
+  return 0;
+}
+
+/* Starts a jail from PLAN, or from a prelude (SJ_F_PRELUDE: the clone flags and id maps alone):
+ * then the namespaces are made and mapped while the caller still plans, and the whole plan,
+ * which must repeat them, is read afterwards and handed to the init before it runs. */
+int run_main(struct sj_plan *first) {
+  const int prelude = (first->flags & SJ_F_PRELUDE) != 0;
+  struct sj_plan whole;
+  memset(&whole, 0, sizeof whole);
+  const struct sj_plan *plan = first;
+  const struct sj_op_rec *cop = plan_find(first, OP_CLONE);
+  uint64_t cflags = 0;
+  if (!cop || arg_u64(cop, 0, &cflags)) { emit_error(-1, "clone", EINVAL, "", "plan has no clone flags"); return 70; }
+  if ((cflags & REQUIRED_NS) != REQUIRED_NS) { emit_error(cop->index, "clone", EPERM, "", "a jail needs new user, pid, mount, uts and ipc namespaces"); return 70; }
+  struct host_state h;
+  memset(&h, 0, sizeof h);
+  int planp[2] = { -1, -1 };
+  if (prelude ? pipe2(planp, O_CLOEXEC) < 0 : host_pre(first, &h) < 0) {
+    if (prelude) emit_error(-1, "pipe", errno, "", NULL);
     goto undo;
   }
 
@@ -261,31 +350,24 @@ int run_main(struct sj_plan *plan) {
   }
   if (pid == 0) {
     close(msgp[0]); close(execp[0]); close(sync[0]);
+    if (prelude) { close(planp[1]); init_from_pipe(planp[0], cflags, sync[1], msgp[1], execp[1]); }
     init_main(plan, cflags, sync[1], msgp[1], execp[1]);
     _exit(1);
   }
   close(msgp[1]); close(execp[1]); close(sync[1]);
+  if (prelude) { close(planp[0]); planp[0] = -1; }
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (devnull >= 0) { dup2(devnull, 0); dup2(devnull, 1); dup2(devnull, 2); close(devnull); }
   int setup_error = 0, treefd = -1;
-  /* id maps: the kernel needs setgroups before gid_map for unprivileged writers */
-  for (uint32_t i = 0; i < plan->nops && !setup_error; i++) {
-    const struct sj_op_rec *op = &plan->ops[i];
-    const char *a0 = arg_str(op, 0);
-    int r = 0;
-    if (op->code == OP_SETGROUPS) r = a0 ? write_map(pid, "setgroups", a0) : (errno = EINVAL, -1);
-    else if (op->code == OP_UIDMAP || op->code == OP_GIDMAP) {
-      if (!a0 || !uidmap_safe(a0)) { emit_error(op->index, op_name(op->code), EPERM, a0 ? a0 : "", "the map would give the jail host id 0"); setup_error = 1; break; }
-      r = write_map(pid, op->code == OP_UIDMAP ? "uid_map" : "gid_map", a0);
-    } else if (op->code == OP_IDMAP_ROOT) {
-      if (!a0 || !strcmp(a0, "/")) { errno = EPERM; r = -1; }
-      else { treefd = idmapped_tree(pid, a0); r = treefd < 0 ? -1 : 0; }
-    } else if (op->code == OP_CGROUP_ATTACH) {
-      char b[32];
-      int n = snprintf(b, sizeof b, "%d", (int)pid);
-      r = a0 ? write_file(a0, b, (size_t)n) : (errno = EINVAL, -1);
-    }
-    if (r < 0) { emit_error(op->index, op_name(op->code), errno, a0 ? a0 : "", NULL); setup_error = 1; }
+  /* id maps first (the kernel needs setgroups before gid_map for unprivileged writers); from a
+   * prelude, the rest waits for the whole plan, which the init reads only once it is checked */
+  if (after_clone(first, pid, prelude ? AC_MAPS : AC_MAPS | AC_REST, &treefd) < 0) setup_error = 1;
+  if (prelude && !setup_error) {
+    if (read_whole_plan(first, &whole) < 0 || plan_write(planp[1], &whole) < 0) setup_error = 1;
+    close(planp[1]); planp[1] = -1;
+    plan = &whole;
+    t0 = now_s(); /* the jail's wall time runs from here: before, it only waited for its plan */
+    if (!setup_error && (host_pre(plan, &h) < 0 || after_clone(plan, pid, AC_REST, &treefd) < 0)) setup_error = 1;
   }
   if (!setup_error && net_host_post(plan, pid) < 0) setup_error = 1;
   if (setup_error) {
@@ -301,12 +383,12 @@ int run_main(struct sj_plan *plan) {
   close(sync[0]);
 
   int tfd = -1, cfd = -1;
-  if (wall_ms) {
+  if (h.wall_ms) {
     tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-    struct itimerspec its = { .it_value = { (time_t)(wall_ms / 1000), (long)(wall_ms % 1000) * 1000000L } };
+    struct itimerspec its = { .it_value = { (time_t)(h.wall_ms / 1000), (long)(h.wall_ms % 1000) * 1000000L } };
     timerfd_settime(tfd, 0, &its, NULL);
   }
-  if (cpu_ns && cpu_file) {
+  if (h.cpu_ns && h.cpu_file) {
     cfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
     struct itimerspec its = { .it_interval = { 0, 20000000L }, .it_value = { 0, 20000000L } };
     timerfd_settime(cfd, 0, &its, NULL);
@@ -356,7 +438,7 @@ int run_main(struct sj_plan *plan) {
       uint64_t x;
       if (read(cfd, &x, sizeof x) > 0 && !reason) {
         char b[64];
-        if (read_file(cpu_file, b, sizeof b) > 0 && strtoull(b, NULL, 10) >= cpu_ns) { reason = "cpu"; kill(pid, SIGKILL); }
+        if (read_file(h.cpu_file, b, sizeof b) > 0 && strtoull(b, NULL, 10) >= h.cpu_ns) { reason = "cpu"; kill(pid, SIGKILL); }
       }
     }
     if (p[0].revents) {
@@ -408,7 +490,7 @@ int run_main(struct sj_plan *plan) {
   }
   /* the caller records the jail after it started: wait for that (or for the caller to go away)
    * before removing the registry files, or a fast jail's entry would outlive it */
-  if (nstate && !acked && ctl_open) {
+  if (h.nstate && !acked && ctl_open) {
     struct pollfd p = { g_status_fd, POLLIN, 0 };
     for (int tries = 0; tries < 50 && !acked && poll(&p, 1, 100) >= 0; tries++) {
       char c[16];
@@ -421,9 +503,9 @@ int run_main(struct sj_plan *plan) {
   /* A jail with no cgroups and no host-side network objects names nothing on the host but its
    * registry files: they go before the exit is reported (so a caller finds nothing left once it
    * has the report), while the kernel still tears the namespaces down. */
-  if (!reaped && ncg == 0 && !net_busy()) {
-    for (int i = 0; i < nstate; i++) unlink(state_files[i]);
-    nstate = 0;
+  if (!reaped && h.ncg == 0 && !net_busy()) {
+    for (int i = 0; i < h.nstate; i++) unlink(h.state_files[i]);
+    h.nstate = 0;
   }
   emit("{\"ev\":\"exit\",\"setupFailed\":%s,\"cmd\":%s,\"cmdCode\":%d,\"cmdSignal\":%d,\"initCode\":%d,\"initSignal\":%d,"
        "\"reason\":%s%s%s,\"halt\":%s%s%s,\"utime\":%.6f,\"stime\":%.6f,\"maxrssKb\":%ld,\"wall\":%.6f,\"setup\":%.6f,\"stats\":{%s}}",
@@ -441,11 +523,13 @@ int run_main(struct sj_plan *plan) {
   }
 undo:
   net_cleanup();
-  for (int i = ncg - 1; i >= 0; i--) {
-    for (int tries = 0; tries < 100 && rmdir(cg_dirs[i]) < 0 && errno == EBUSY; tries++) usleep(2000);
+  for (int i = h.ncg - 1; i >= 0; i--) {
+    for (int tries = 0; tries < 100 && rmdir(h.cg_dirs[i]) < 0 && errno == EBUSY; tries++) usleep(2000);
   }
   /* the registry files go last, the id reservation (listed last) very last: until then no new
    * jail can take this jid, and with it these cgroup names */
-  for (int i = 0; i < nstate; i++) unlink(state_files[i]);
+  for (int i = 0; i < h.nstate; i++) unlink(h.state_files[i]);
+  if (planp[0] >= 0) close(planp[0]);
+  if (planp[1] >= 0) close(planp[1]);
   return 0;
 }

@@ -90,8 +90,9 @@ export class HelperRun {
   private buf = "";
 
   /** Spawns the helper; with a plan it is sent at once, else later with sendPlan() (the helper
-   * waits for it on fd 3, so its start-up overlaps with the caller's planning). */
-  constructor(plan: Plan | "run" | "enter", stdio: StdioOptions, detached: boolean) {
+   * waits for it on fd 3, so its start-up overlaps with the caller's planning). A prelude
+   * (planPrelude) sent at once lets it make the jail's namespaces meanwhile too. */
+  constructor(plan: Plan | "run" | "enter", stdio: StdioOptions, detached: boolean, prelude?: Plan) {
     const base = Array.isArray(stdio) ? stdio.slice(0, 3) : [stdio, stdio, stdio];
     const mode = typeof plan === "string" ? plan : plan.mode;
     this.child = spawn(helperPath(), [mode], { stdio: [...base, "pipe"] as StdioOptions, detached });
@@ -105,6 +106,7 @@ export class HelperRun {
       this.finish();
     });
     if (typeof plan !== "string") ctl.write(encodePlan(plan));
+    else if (prelude) ctl.write(encodePlan(prelude));
   }
 
   /** Sends the plan to a helper spawned without one. */

@@ -7,6 +7,8 @@ import type { StdioOptions } from "node:child_process";
 import { JailRun } from "../jail/run.js";
 import { buildReport, type RunReport } from "../limits/report.js";
 import { specFromOptions, type JailListeners, type RunOptions } from "./options.js";
+import { hostFacts } from "../host/facts.js";
+import { planFlags, planPrelude } from "../plan/planner.js";
 
 /** What run() resolves to. */
 export interface RunResult {
@@ -54,8 +56,9 @@ export async function run(options: RunOptions): Promise<RunResult> {
   const accounting = Object.keys(spec.limits).length > 0;
   // no stdin pipe unless there is input: the command then reads end-of-file from /dev/null
   const stdio: StdioOptions = [options.stdin !== undefined ? "pipe" : "ignore", "pipe", "pipe"];
-  // the helper starts while the plan is made: it waits for the plan on fd 3
-  const early = new HelperRun("run", stdio, false);
+  // the helper starts while the plan is made: from the prelude it makes the jail's namespaces,
+  // then waits for the whole plan on fd 3
+  const early = new HelperRun("run", stdio, false, planPrelude(spec, hostFacts(), planFlags(spec, { debug: false, detach: false })));
   let prep: Prepared;
   try {
     prep = await prepare(spec, { stateDir: options.stateDir, accounting });

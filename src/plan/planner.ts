@@ -80,6 +80,32 @@ export function ownNetns(spec: JailSpec, uid = 0): boolean {
   return netMode(spec, uid) !== "shared";
 }
 
+/** The first ops of every jail's plan: its namespaces and id maps. */
+function cloneAndMapOps(spec: JailSpec, facts: HostFacts): { clone: PlanOp; maps: PlanOp[] } {
+  return {
+    clone: op("clone", [cloneFlags(spec, facts.uid)], "user, pid, mount, uts, ipc, cgroup (and net) namespaces"),
+    maps: idMapOps(idMapping(facts)),
+  };
+}
+
+/** A prelude: the clone flags and id maps of the jail planJail will plan, sent to a helper
+ * spawned early so it makes and maps the namespaces while the rest is planned. The helper
+ * checks that the whole plan repeats them (and these flags, without the prelude bit). */
+export function planPrelude(spec: JailSpec, facts: HostFacts, flags: number): Plan {
+  const { clone, maps } = cloneAndMapOps(spec, facts);
+  return { mode: "run", flags: flags | PlanFlag.prelude, ops: [clone, ...maps] };
+}
+
+/** The plan's header flags for a spec. */
+export function planFlags(spec: JailSpec, opts: { debug: boolean; detach: boolean }): number {
+  let flags = 0;
+  if (opts.debug) flags |= PlanFlag.debug;
+  if (spec.persist) flags |= PlanFlag.persist;
+  if (spec.killOnExit) flags |= PlanFlag.killAll;
+  if (opts.detach) flags |= PlanFlag.detach;
+  return flags;
+}
+
 /** The plan that starts a jail. */
 export function planJail(spec: JailSpec, ctx: PlanContext): Plan {
   const ids: IdMapping = idMapping(ctx.facts);
@@ -90,12 +116,13 @@ export function planJail(spec: JailSpec, ctx: PlanContext): Plan {
   }
   const net: NetOps = mode === "none" ? { host: [], init: [] } : ctx.netOps!;
   const ops: PlanOp[] = [];
-  ops.push(op("clone", [cloneFlags(spec, ctx.facts.uid)], "user, pid, mount, uts, ipc, cgroup (and net) namespaces"));
+  const first = cloneAndMapOps(spec, ctx.facts);
+  ops.push(first.clone);
   for (const f of ctx.stateFiles) ops.push(op("stateFile", [f]));
   if (spec.limits.wall !== undefined) ops.push(op("wallLimit", [Math.ceil(spec.limits.wall)]));
   ops.push(...(ctx.cgroupOps ?? []));
   ops.push(...net.host);
-  ops.push(...idMapOps(ids));
+  ops.push(...first.maps);
   // A root-owned jail root, for a root caller, is shown to jail root as its own through an
   // idmapped mount; "/" never is (jail root must not own the host's files).
   const idmap = !ids.rootless && ctx.rootOwner === 0 && spec.path !== "/";
@@ -120,12 +147,7 @@ export function planJail(spec: JailSpec, ctx: PlanContext): Plan {
   if (netns) ops.push(op("loUp", [], "loopback in the jail's network namespace"));
   ops.push(...net.init);
   if (spec.command && spec.command.length > 0) ops.push(...commandOps(spec, ctx, ids));
-  let flags = 0;
-  if (ctx.debug) flags |= PlanFlag.debug;
-  if (spec.persist) flags |= PlanFlag.persist;
-  if (spec.killOnExit) flags |= PlanFlag.killAll;
-  if (ctx.detach) flags |= PlanFlag.detach;
-  return { mode: "run", flags, ops };
+  return { mode: "run", flags: planFlags(spec, ctx), ops };
 }
 
 /** The command phase: limits, cwd, capabilities, ids, no_new_privs, seccomp, exec. Shared by
