@@ -320,7 +320,7 @@ int run_main(struct sj_plan *first) {
   if ((cflags & REQUIRED_NS) != REQUIRED_NS) { emit_error(cop->index, "clone", EPERM, "", "a jail needs new user, pid, mount, uts and ipc namespaces"); return 70; }
   struct host_state h;
   memset(&h, 0, sizeof h);
-  int planp[2] = { -1, -1 };
+  int planp[2] = { -1, -1 }, whole_read = 0;
   if (prelude ? pipe2(planp, O_CLOEXEC) < 0 : host_pre(first, &h) < 0) {
     if (prelude) emit_error(-1, "pipe", errno, "", NULL);
     goto undo;
@@ -363,6 +363,7 @@ int run_main(struct sj_plan *first) {
    * prelude, the rest waits for the whole plan, which the init reads only once it is checked */
   if (after_clone(first, pid, prelude ? AC_MAPS : AC_MAPS | AC_REST, &treefd) < 0) setup_error = 1;
   if (prelude && !setup_error) {
+    whole_read = 1;
     if (read_whole_plan(first, &whole) < 0 || plan_write(planp[1], &whole) < 0) setup_error = 1;
     close(planp[1]); planp[1] = -1;
     plan = &whole;
@@ -522,6 +523,14 @@ int run_main(struct sj_plan *first) {
     while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR) {}
   }
 undo:
+  /* a prelude's caller sends the whole plan even after a failure it cannot know of yet: take it,
+   * so its write succeeds and it reads the report (a closed channel would lose it) */
+  if (prelude && !whole_read && g_status_fd >= 0) {
+    struct sj_plan rest;
+    char err[256];
+    memset(&rest, 0, sizeof rest);
+    (void)plan_read(g_status_fd, &rest, err, sizeof err);
+  }
   net_cleanup();
   for (int i = h.ncg - 1; i >= 0; i--) {
     for (int tries = 0; tries < 100 && rmdir(h.cg_dirs[i]) < 0 && errno == EBUSY; tries++) usleep(2000);

@@ -1,5 +1,5 @@
 // Starts the C helper with a plan on fd 3 and turns its JSON-line reports into typed events.
-import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess, type StdioOptions } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -60,6 +60,23 @@ export function helperPath(): string {
   }
   foundHelper = found;
   return found;
+}
+
+/** The error for a helper that closed its channel without a report. A helper of another
+ * protocol refuses the plan and may be gone before the plan is written, taking its report with
+ * it; asking its version (only on this failure path) still names the cause. */
+export function lostReportError(): SysjailError {
+  let proto: number | undefined;
+  try {
+    const m = /protocol (\d+)/.exec(spawnSync(helperPath(), ["--version"], { encoding: "utf8", timeout: 5000 }).stdout ?? "");
+    proto = m ? Number(m[1]) : undefined;
+  } catch {
+    /* no helper at all: helperPath() said so before */
+  }
+  if (proto !== undefined && proto !== PROTOCOL) {
+    return stepError({ ev: "error", op: -1, step: "protocol", errno: 71, path: "", msg: `protocol mismatch: helper speaks ${proto}, sysjail speaks ${PROTOCOL}` });
+  }
+  return new SysjailError("sysjail: the helper ended without a report", { code: "EPIPE", phase: "runtime", exitCode: Exit.software });
 }
 
 /** The SysjailError for a failed helper step. */

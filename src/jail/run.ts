@@ -1,7 +1,7 @@
 // Runs a planned jail through the helper: records it in the registry, follows its events.
 import type { StdioOptions } from "node:child_process";
-import { SysjailError, Exit } from "../errors.js";
-import { HelperRun, stepError, type ErrorEvent, type ExitEvent, type StartedEvent } from "../helper/launch.js";
+import type { SysjailError } from "../errors.js";
+import { HelperRun, lostReportError, stepError, type ErrorEvent, type ExitEvent, type StartedEvent } from "../helper/launch.js";
 import type { JailEntry } from "../registry/types.js";
 import type { JailSpec } from "../spec/types.js";
 import type { Prepared } from "./prepare.js";
@@ -105,7 +105,7 @@ export class JailRun {
   private finishClosed(): boolean {
     this.cleanup();
     if (!this.error && !this.exit) {
-      this.error = new SysjailError("sysjail: the helper ended without a report", { code: "EPIPE", phase: "runtime", exitCode: Exit.software });
+      this.error = lostReportError();
     }
     return false;
   }

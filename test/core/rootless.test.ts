@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, it, before, after, type TestContext } from "node:test";
 import { Registry } from "../../src/registry/store.js";
 import {
-  assertOneLineError, assertStateEmpty, chownTree, coreSuite, defer, hostMountsMentioning, isRunning, jail, makeJailRoot,
+  assertOneLineError, assertStateEmpty, BIN, chownTree, coreSuite, defer, hostMountsMentioning, isRunning, jail, makeJailRoot,
   makeNobody, makeTempDir, NOBODY_UID, probeLine, procComm, procDescendants, procId, procStatus, removeTree, show, startCli,
   stateDir, stateFiles, sysjail, tokenProcesses, waitUntil, type JailRoot, type Nobody,
 } from "../helpers/index.js";
@@ -276,4 +276,23 @@ describe("rootless jails and the host's files", { concurrency: 2 }, () => {
     assert.deepEqual(hostMountsMentioning(victim), []);
     await assertStateEmpty(j);
   });
+});
+
+describe("when the kernel forbids user namespaces", () => {
+  // A user namespace whose own user.max_user_namespaces is 0 (each user namespace has its own
+  // limit, so the host's setting is never touched): nothing started in it can make another one.
+  for (const [who, prefix, owner] of [
+    ["uid 65534 (root of its own user namespace)", () => nobody.prefix.slice(0, 4), NOBODY_UID],
+    ["host root (root of its own user namespace)", () => [] as string[], undefined],
+  ] as const) {
+    it(`${who}: one line says why and which settings fix it (exit 71), and nothing is left`, (t) => {
+      const j = stateDir(t, owner);
+      const script = `echo 0 > /proc/sys/user/max_user_namespaces && exec "${process.execPath}" "${BIN.sysjail}" -j "${j}" / forbidden /bin/true`;
+      const argv = [...prefix(), "unshare", "-U", "-r", "sh", "-c", script];
+      const p = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8", timeout: 30_000 });
+      const r = { code: p.status, signal: p.signal, stdout: p.stdout, stderr: p.stderr, token: "", pid: p.pid };
+      assertOneLineError(r, 71, /^sysjail: .*clone: ENOSPC: cannot create namespaces: unprivileged user namespaces may be disabled \(sysctl kernel\.unprivileged_userns_clone=1, user\.max_user_namespaces > 0/);
+      assert.deepEqual(stateFiles(j), [], "no registry file left");
+    });
+  }
 });

@@ -12,6 +12,12 @@ import { PlanFlag, type Plan } from "../../src/plan/types.js";
 import { baseSpec, validateSpec } from "../../src/spec/validate.js";
 import type { JailSpec } from "../../src/spec/types.js";
 import { isRunning, procId } from "../helpers/proc.js";
+import { chmodSync, cpSync, mkdirSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { REPO } from "../helpers/paths.js";
+import { defer, stateDir, stateFiles } from "../helpers/suite.js";
+import { makeTempDir, removeTree } from "../helpers/tmp.js";
 import { waitUntil } from "../helpers/wait.js";
 
 function spec(): JailSpec {
@@ -82,5 +88,29 @@ describe("helper protocol", () => {
     const evs = await events(h);
     assert.ok(evs.some((e) => e.ev === "error" && e.step === "plan"), JSON.stringify(evs));
     assert.ok(!evs.some((e) => e.ev === "started"));
+  });
+
+  it("a helper built for another protocol is named as such, with what fixes it, and nothing is left", (t) => {
+    // a copy of the installed tool whose helper is an older build: it refuses the plan's protocol
+    // and exits at once, before the caller has written the whole plan
+    const pkg = makeTempDir("sysjail-oldhelper-");
+    defer(t, () => removeTree(pkg));
+    cpSync(join(REPO, "bin"), join(pkg, "bin"), { recursive: true });
+    cpSync(join(REPO, "build", "bin"), join(pkg, "build", "bin"), { recursive: true });
+    mkdirSync(join(pkg, "native", "build"), { recursive: true });
+    const fake = join(pkg, "native", "build", "sysjail-helper");
+    writeFileSync(fake, `#!/bin/sh
+if [ "$1" = "--version" ]; then echo "sysjail-helper protocol 2"; exit 0; fi
+printf '{"ev":"error","op":-1,"step":"protocol","errno":71,"path":"","msg":"protocol mismatch: plan speaks 3, helper speaks 2"}\\n' >&3
+exit 70
+`);
+    chmodSync(fake, 0o755);
+    const j = stateDir(t);
+    const r = spawnSync(process.execPath, [join(pkg, "bin", "sysjail.js"), "-j", j, "/", "old", "/bin/true"], { encoding: "utf8", timeout: 30_000 });
+    assert.equal(r.status, 70, r.stderr);
+    const lines = r.stderr.split("\n").filter(Boolean);
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, /^sysjail: protocol mismatch: .*helper speaks 2.*; rebuild the helper with `npm rebuild sysjail`$/);
+    assert.deepEqual(stateFiles(j), []);
   });
 });
