@@ -5,9 +5,8 @@ import { exitStatus } from "../jail/status.js";
 import type { JailSpec } from "../spec/types.js";
 import { writeFileSync } from "node:fs";
 import type { RunReport } from "../limits/report.js";
-import { HelperRun, type ExitEvent } from "../helper/launch.js";
-import { hostFacts } from "../host/facts.js";
-import { planFlags, planPrelude } from "../plan/planner.js";
+import type { ExitEvent } from "../helper/launch.js";
+import { prepareWithHelper } from "../jail/early.js";
 import type { Prepared } from "../jail/prepare.js";
 import { mainPathRan } from "./main.js";
 
@@ -50,17 +49,9 @@ function reporters(run: CliRunOptions) {
 
 /** Runs the jail attached to this process; resolves to the exit status to use. */
 export async function foreground(spec: JailSpec, run: CliRunOptions): Promise<number> {
-  // the helper starts while the plan is made: from the prelude it makes the jail's namespaces,
-  // then waits for the whole plan on fd 3
-  const prelude = planPrelude(spec, hostFacts(), planFlags(spec, { debug: run.debug >= 2, detach: false }));
-  const early = new HelperRun("run", "inherit", false, prelude);
-  let prep: Prepared;
-  try {
-    prep = await prepare(spec, { stateDir: run.stateDir, debug: run.debug, detach: false, accounting: run.report !== undefined });
-  } catch (err) {
-    early.abandon();
-    throw err;
-  }
+  const { prep, helper: early } = await prepareWithHelper(spec, "inherit", {
+    stateDir: run.stateDir, debug: run.debug, detach: false, accounting: run.report !== undefined,
+  });
   // the caller is told which limits this host could not enforce (rootless without delegation)
   if (prep.cgroups?.unenforced.length) {
     process.stderr.write(`${run.tool}: warning: not enforced here: ${prep.cgroups.unenforced.join(", ")}\n`);

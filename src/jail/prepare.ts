@@ -77,6 +77,11 @@ export function stagingDir(spec: JailSpec): string {
   return underTmp && spec.path !== "/" ? spec.path : "/tmp";
 }
 
+/** The plan header switches that PrepareOptions decide (planFlags takes them with the spec). */
+export function planSwitches(opts: PrepareOptions): { debug: boolean; detach: boolean } {
+  return { debug: (opts.debug ?? 0) >= 2, detach: opts.detach ?? false };
+}
+
 /** Plans a jail start and reserves its jid and name in the registry. */
 export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promise<Prepared> {
   const facts = hostFacts();
@@ -131,8 +136,7 @@ export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promis
       cgroupOps: cgroups?.ops,
       rlimits: cgroups?.rlimits,
       devices: opts.devices,
-      debug: (opts.debug ?? 0) >= 2,
-      detach: opts.detach ?? false,
+      ...planSwitches(opts),
       staging: stagingDir(spec),
       net,
       netOps,

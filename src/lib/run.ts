@@ -1,14 +1,11 @@
 // run(): a command in a fresh jail, resolved with its report and captured output.
 import type { Readable, Writable } from "node:stream";
 import { SysjailError } from "../errors.js";
-import { prepare, type Prepared } from "../jail/prepare.js";
-import { HelperRun } from "../helper/launch.js";
 import type { StdioOptions } from "node:child_process";
 import { JailRun } from "../jail/run.js";
 import { buildReport, type RunReport } from "../limits/report.js";
 import { specFromOptions, type JailListeners, type RunOptions } from "./options.js";
-import { hostFacts } from "../host/facts.js";
-import { planFlags, planPrelude } from "../plan/planner.js";
+import { prepareWithHelper } from "../jail/early.js";
 
 /** What run() resolves to. */
 export interface RunResult {
@@ -56,16 +53,7 @@ export async function run(options: RunOptions): Promise<RunResult> {
   const accounting = Object.keys(spec.limits).length > 0;
   // no stdin pipe unless there is input: the command then reads end-of-file from /dev/null
   const stdio: StdioOptions = [options.stdin !== undefined ? "pipe" : "ignore", "pipe", "pipe"];
-  // the helper starts while the plan is made: from the prelude it makes the jail's namespaces,
-  // then waits for the whole plan on fd 3
-  const early = new HelperRun("run", stdio, false, planPrelude(spec, hostFacts(), planFlags(spec, { debug: false, detach: false })));
-  let prep: Prepared;
-  try {
-    prep = await prepare(spec, { stateDir: options.stateDir, accounting });
-  } catch (err) {
-    early.abandon();
-    throw err;
-  }
+  const { prep, helper: early } = await prepareWithHelper(spec, stdio, { stateDir: options.stateDir, accounting });
   const jr = new JailRun(spec, prep, { stdio, detach: false }, early);
   const max = options.maxOutputBytes ?? 1 << 20;
   const out = collect(jr.helper.child.stdout, max);

@@ -1,7 +1,6 @@
 // Reading, rewriting and removing registry entry files safely, also in another user's directory.
 import { closeSync, constants, fchownSync, fstatSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
 import { jailFiles, nameFile } from "../registry/paths.js";
 import type { JailEntry } from "../registry/types.js";
 

@@ -81,10 +81,10 @@ export function ownNetns(spec: JailSpec, uid = 0): boolean {
 }
 
 /** The first ops of every jail's plan: its namespaces and id maps. */
-function cloneAndMapOps(spec: JailSpec, facts: HostFacts): { clone: PlanOp; maps: PlanOp[] } {
+function cloneAndMapOps(spec: JailSpec, facts: HostFacts, ids = idMapping(facts)): { clone: PlanOp; maps: PlanOp[] } {
   return {
     clone: op("clone", [cloneFlags(spec, facts.uid)], "user, pid, mount, uts, ipc, cgroup (and net) namespaces"),
-    maps: idMapOps(idMapping(facts)),
+    maps: idMapOps(ids),
   };
 }
 
@@ -116,7 +116,7 @@ export function planJail(spec: JailSpec, ctx: PlanContext): Plan {
   }
   const net: NetOps = mode === "none" ? { host: [], init: [] } : ctx.netOps!;
   const ops: PlanOp[] = [];
-  const first = cloneAndMapOps(spec, ctx.facts);
+  const first = cloneAndMapOps(spec, ctx.facts, ids);
   ops.push(first.clone);
   for (const f of ctx.stateFiles) ops.push(op("stateFile", [f]));
   if (spec.limits.wall !== undefined) ops.push(op("wallLimit", [Math.ceil(spec.limits.wall)]));

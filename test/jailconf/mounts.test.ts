@@ -20,7 +20,7 @@ test("two jails share one read-only host directory: both read it, writes fail wi
   mkdirSync(share);
   writeFileSync(join(share, "file"), "shared-content\n");
   const r1 = makeRoot(s.base, "r1");
-  const r2 = makeRoot(s.base, "r2");
+  makeRoot(s.base, "r2"); // r2 mounts the share relative to its own root
   const conf = s.file("jail.conf", `
     persist;
     path = "${s.base}/\${name}";

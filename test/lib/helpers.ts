@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { TestContext } from "node:test";
-import { Jail, list, type JailEntry } from "../../src/index.js";
+import { Jail, list, SysjailError, type JailEntry } from "../../src/index.js";
 import { REPO } from "../helpers/paths.js";
 import { allPids, isRunning, procDescendants, procStart, procState, type ProcId } from "../helpers/proc.js";
 import { makeOwnedDir, makeTempDir, removeTree } from "../helpers/tmp.js";
@@ -135,3 +135,14 @@ export function inRange(x: number | null | undefined, lo: number, hi: number, wh
 }
 
 export const MiB = 1024 * 1024;
+
+/** Asserts that a promise rejects with a SysjailError and returns it. */
+export async function rejection(p: Promise<unknown>): Promise<SysjailError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof SysjailError, `not a SysjailError: ${String(e)}`);
+    return e;
+  }
+  assert.fail("the promise resolved");
+}

@@ -6,12 +6,12 @@ import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { get, Jail, list, SysjailError, type JailLimitEvent, type RunReport } from "../../src/index.js";
+import { get, Jail, list, type JailLimitEvent, type RunReport } from "../../src/index.js";
 import { requireRoot } from "../helpers/nobody.js";
 import { isRunning } from "../helpers/proc.js";
 import { waitUntil } from "../helpers/wait.js";
 import {
-  assertNothingLeft, buildWork, jailProcesses, libState, makeWorkRoot, MiB, REPO, snapshot, type JailSnapshot, type WorkRoot,
+  assertNothingLeft, buildWork, jailProcesses, libState, makeWorkRoot, MiB, REPO, rejection, snapshot, type JailSnapshot, type WorkRoot,
 } from "./helpers.js";
 
 let root: WorkRoot;
@@ -57,16 +57,6 @@ function commandRunning(jail: Jail, what: string): Promise<number[]> {
     const ps = jailProcesses(jail.entry.initPid);
     return ps.length > 1 ? ps : undefined;
   }, what);
-}
-
-async function rejection(p: Promise<unknown>): Promise<SysjailError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof SysjailError, `not a SysjailError: ${String(e)}`);
-    return e;
-  }
-  assert.fail("the promise resolved");
 }
 
 describe("Jail", { concurrency: 3 }, () => {

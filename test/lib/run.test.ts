@@ -2,10 +2,10 @@
 // its fields), unknown keys, and AbortSignal, with nothing left behind after each run.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { run, SysjailError, type RunReport } from "../../src/index.js";
+import { run, type RunReport } from "../../src/index.js";
 import { requireRoot } from "../helpers/nobody.js";
 import {
-  assertNothingLeft, buildWork, libState, makeWorkRoot, snapshot, stateLeft, waitForJail, type JailSnapshot, type WorkRoot,
+  assertNothingLeft, buildWork, libState, makeWorkRoot, rejection, snapshot, stateLeft, waitForJail, type JailSnapshot, type WorkRoot,
 } from "./helpers.js";
 
 let root: WorkRoot;
@@ -14,17 +14,6 @@ before(() => {
   root = makeWorkRoot(buildWork(), { "etc/motd": "inside the jail\n" });
 });
 after(() => root?.remove());
-
-/** Asserts that a promise rejects with a SysjailError and returns it. */
-async function rejection(p: Promise<unknown>): Promise<SysjailError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof SysjailError, `not a SysjailError: ${String(e)}`);
-    return e;
-  }
-  assert.fail("the promise resolved");
-}
 
 describe("run()", { concurrency: 4 }, () => {
   it("runs the command in the jail and resolves to { report, stdout, stderr }", async (t) => {

@@ -1,0 +1,21 @@
+// Starts a jail's helper before its plan is made: the helper makes and maps the jail's namespaces
+// from the prelude (planPrelude) while prepare() reserves the id and plans the rest.
+import type { StdioOptions } from "node:child_process";
+import { HelperRun } from "../helper/launch.js";
+import { hostFacts } from "../host/facts.js";
+import { planFlags, planPrelude } from "../plan/planner.js";
+import type { JailSpec } from "../spec/types.js";
+import { planSwitches, prepare, type Prepared, type PrepareOptions } from "./prepare.js";
+
+/** prepare() with the helper already started from the prelude; the helper is ended when
+ * preparing fails. Hand both to JailRun (its `early` argument). */
+export async function prepareWithHelper(spec: JailSpec, stdio: StdioOptions, opts: PrepareOptions): Promise<{ prep: Prepared; helper: HelperRun }> {
+  const prelude = planPrelude(spec, hostFacts(), planFlags(spec, planSwitches(opts)));
+  const helper = new HelperRun("run", stdio, opts.detach ?? false, prelude);
+  try {
+    return { prep: await prepare(spec, opts), helper };
+  } catch (err) {
+    helper.abandon();
+    throw err;
+  }
+}
