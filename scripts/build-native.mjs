@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// Builds the C helper (native/build/sysjail-helper) with the machine's C compiler; run by npm install.
+// Builds the C helper (native/build/sysjail-helper) with the machine's C compiler, and the links
+// `sysjail` and `jail` beside it (the commands' native front, package.json bin); run by npm
+// install as its preinstall step, so the bin targets exist when npm links them.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, statSync, existsSync, renameSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readlinkSync, statSync, existsSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -10,6 +12,19 @@ const srcDir = join(root, "native", "src");
 const outDir = join(root, "native", "build");
 const out = join(outDir, "sysjail-helper");
 const cc = process.env.CC || "cc";
+
+/** native/build/sysjail and native/build/jail: links to the helper, which is those commands'
+ * front when started under their names (native/src/front.c). */
+function ensureLinks() {
+  for (const tool of ["sysjail", "jail"]) {
+    const link = join(outDir, tool);
+    let target;
+    try { target = readlinkSync(link); } catch { /* none yet */ }
+    if (target === "sysjail-helper") continue;
+    rmSync(link, { force: true });
+    symlinkSync("sysjail-helper", link);
+  }
+}
 
 const probe = spawnSync(cc, ["--version"], { stdio: "ignore" });
 if (probe.error || probe.status !== 0) {
@@ -20,7 +35,10 @@ const sources = readdirSync(srcDir).filter((f) => f.endsWith(".c")).map((f) => j
 const inputs = [...sources, ...readdirSync(srcDir).filter((f) => f.endsWith(".h")).map((f) => join(srcDir, f))];
 if (existsSync(out) && !process.argv.includes("--force")) {
   const built = statSync(out).mtimeMs;
-  if (inputs.every((f) => statSync(f).mtimeMs < built)) process.exit(0);
+  if (inputs.every((f) => statSync(f).mtimeMs < built)) {
+    ensureLinks();
+    process.exit(0);
+  }
 }
 mkdirSync(outDir, { recursive: true });
 const flags = ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror=implicit-function-declaration",
@@ -28,6 +46,8 @@ const flags = ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror=implicit-functi
 // static-pie when the C library allows it: no dynamic loader work at each jail start
 const staticOk = spawnSync(cc, ["-static-pie", "-x", "c", "-o", "/dev/null", "-"], { input: "int main(void){return 0;}" }).status === 0;
 flags.push(staticOk ? "-static-pie" : "-pie");
+// the front runs `node` from PATH, as `#!/usr/bin/env node` would; this Node when PATH has none
+flags.push(`-DSJ_NODE=${JSON.stringify(process.execPath)}`);
 // build aside and rename into place: a jail starting meanwhile never runs a half-written helper
 const tmp = `${out}.${process.pid}.tmp`;
 const r = spawnSync(cc, [...flags, "-o", tmp, ...sources], { stdio: "inherit" });
@@ -37,3 +57,4 @@ if (r.status !== 0) {
   process.exit(1);
 }
 renameSync(tmp, out);
+ensureLinks();

@@ -31,6 +31,9 @@ void command_exec(const struct sj_plan *plan, int msgfd) __attribute__((noreturn
 void init_loop(const struct sj_plan *plan, int msgfd, pid_t cmd) __attribute__((noreturn));
 
 int run_main(struct sj_plan *plan);
+/* `sysjail` and `jail` as native commands: Node plans as a child, this process runs the plan */
+int front_main(int argc, char **argv, const char *tool);
+extern int g_front;
 int enter_main(struct sj_plan *plan);
 
 /* small utilities */

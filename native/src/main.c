@@ -1,5 +1,6 @@
 /* main.c: sysjail-helper. No policy and no defaults: it reads a plan on fd 3, performs it in a
- * fixed order, and reports on fd 3 as JSON lines. `sysjail-helper --version` prints the protocol. */
+ * fixed order, and reports on fd 3 as JSON lines. `sysjail-helper --version` prints the protocol.
+ * Started as `sysjail` or `jail` (links beside it), it is those commands' front (front.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,9 @@ int main(int argc, char **argv) {
   struct timespec t0;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   g_helper_t0 = (double)t0.tv_sec + t0.tv_nsec / 1e9;
+  const char *base = strrchr(argv[0], '/');
+  base = base ? base + 1 : argv[0];
+  if (!strcmp(base, "sysjail") || !strcmp(base, "jail")) return front_main(argc, argv, base);
   if (argc == 2 && !strcmp(argv[1], "--version")) { printf("sysjail-helper protocol %d\n", SJ_PROTO); return 0; }
   if (argc != 2 || (strcmp(argv[1], "run") && strcmp(argv[1], "enter"))) {
     fprintf(stderr, "sysjail-helper: run by sysjail only (usage: sysjail-helper run|enter, plan on fd 3)\n");

@@ -336,7 +336,9 @@ int run_main(struct sj_plan *first) {
   sigaddset(&mask, SIGCHLD); sigaddset(&mask, SIGTERM); sigaddset(&mask, SIGINT); sigaddset(&mask, SIGHUP);
   sigprocmask(SIG_BLOCK, &mask, NULL);
   int sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-  if (!(plan->flags & SJ_F_DETACH)) prctl(PR_SET_PDEATHSIG, SIGTERM);
+  /* the caller is the parent, except under a front (its caller is its Node child, whose end of
+   * the channel closing is noticed below): a front's parent is the user's shell */
+  if (!(plan->flags & SJ_F_DETACH) && !g_front) prctl(PR_SET_PDEATHSIG, SIGTERM);
 
   double t0 = now_s();
   pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)((cflags & ~(uint64_t)CLONE_NEWCGROUP) | SIGCHLD), 0, 0, 0, 0);

@@ -7,6 +7,7 @@ import { jailForm } from "../jailconf/form.js";
 import { canonicalAddr } from "../net/addr.js";
 import { getopt } from "./getopt.js";
 import { foreground, type CliRunOptions } from "./runjail.js";
+import { dropFront } from "../helper/front.js";
 
 const USAGE = `usage: jail [-i] [-l -u user | -l -U user] path hostname ip-number command ...
   ip-number: the jail's addresses, IPv4 and IPv6, separated by commas (as ip4.addr and ip6.addr:
@@ -55,9 +56,10 @@ export function parseLegacy(argv: string[]): { spec: JailSpec; run: CliRunOption
 export async function jailMain(argv: string[]): Promise<number> {
   // -c, -cm, -rc, -r and -e: src/jailconf; -R and -m act on running jails: src/manage
   const { form, argv: args } = jailForm(argv);
+  if (form === "jailconf" || form === "manage") dropFront(); // only foreground() uses it
   if (form === "jailconf") return (await import("../jailconf/main.js")).jailconfMain(args);
   if (form === "manage") return (await import("../manage/jailcmd.js")).jailManageMain(args);
   const parsed = parseLegacy(argv);
-  if (parsed === "help") { process.stdout.write(`${USAGE}\n`); return 0; }
+  if (parsed === "help") { dropFront(); process.stdout.write(`${USAGE}\n`); return 0; }
   return foreground(parsed.spec, parsed.run);
 }

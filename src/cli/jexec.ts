@@ -81,7 +81,7 @@ export async function jexecMain(argv: string[]): Promise<number> {
   // jail cannot set its own), so the entered process holds exactly what the jail's processes hold
   if (facts.uid === 0 && ctx.ids.rootless) process.setgroups?.([]);
   let helper: HelperRun | undefined;
-  const forward = (sig: NodeJS.Signals) => () => helper?.child.kill(sig);
+  const forward = (sig: NodeJS.Signals) => () => helper?.child?.kill(sig);
   const onInt = () => undefined; // the terminal's ^C reaches the command itself
   const onTerm = forward("SIGTERM");
   const onHup = forward("SIGHUP");

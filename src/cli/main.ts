@@ -1,5 +1,6 @@
 // Wraps a tool's main: one line on stderr for every error, the right exit status, no stack traces.
 import { SysjailError } from "../errors.js";
+import { captureFront } from "../helper/front.js";
 
 /** Tells bin/run-tool.js that this run went through the tool's main path, so the V8 code cache
  * it writes at exit covers that path: a cache made by a `-h` run alone would leave the code that
@@ -14,6 +15,7 @@ function isSysjailError(e: unknown): e is SysjailError {
 
 /** Runs MAIN and exits with its status; errors become one line and their exit status. */
 export function runTool(tool: string, main: (argv: string[]) => Promise<number>): void {
+  captureFront();
   main(process.argv.slice(2)).then(
     (code) => {
       // exit at once: waiting for Node to wind its handles down costs several milliseconds

@@ -7,6 +7,7 @@ import { writeFileSync } from "node:fs";
 import type { RunReport } from "../limits/report.js";
 import type { ExitEvent } from "../helper/launch.js";
 import { prepareWithHelper } from "../jail/early.js";
+import { takeFront } from "../helper/front.js";
 import type { Prepared } from "../jail/prepare.js";
 import { mainPathRan } from "./main.js";
 
@@ -49,9 +50,10 @@ function reporters(run: CliRunOptions) {
 
 /** Runs the jail attached to this process; resolves to the exit status to use. */
 export async function foreground(spec: JailSpec, run: CliRunOptions): Promise<number> {
+  // started as the package's native command, the front is this jail's helper (src/helper/front.ts)
   const { prep, helper: early } = await prepareWithHelper(spec, "inherit", {
     stateDir: run.stateDir, debug: run.debug, detach: false, accounting: run.report !== undefined,
-  });
+  }, takeFront());
   // the caller is told which limits this host could not enforce (rootless without delegation)
   if (prep.cgroups?.unenforced.length) {
     process.stderr.write(`${run.tool}: warning: not enforced here: ${prep.cgroups.unenforced.join(", ")}\n`);

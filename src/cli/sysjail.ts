@@ -6,6 +6,7 @@ import { baseSpec, checkHostname, checkPath, validateSpec } from "../spec/valida
 import type { JailSpec } from "../spec/types.js";
 import { getopt, type OptSpec } from "./getopt.js";
 import { foreground, background, type CliRunOptions } from "./runjail.js";
+import { dropFront } from "../helper/front.js";
 import { VERSION } from "../version.js";
 import { parseLimits } from "../limits/parse.js";
 import { canonicalAddr } from "../net/addr.js";
@@ -107,6 +108,7 @@ export function parseSysjail(argv: string[]): { spec?: JailSpec; run: CliRunOpti
 /** The sysjail tool. */
 export async function sysjailMain(argv: string[]): Promise<number> {
   const { spec, run, action } = parseSysjail(argv);
+  if (action !== "run" || run.dryRun || run.background) dropFront(); // only foreground() uses it
   if (action === "help") { process.stdout.write(`${USAGE}\n`); return 0; }
   if (action === "version") { process.stdout.write(`sysjail ${VERSION} (helper protocol ${PROTOCOL})\n`); return 0; }
   if (action === "dump") {

@@ -1,11 +1,13 @@
 // Starts the C helper with a plan on fd 3 and turns its JSON-line reports into typed events.
-import { spawn, spawnSync, type ChildProcess, type StdioOptions } from "node:child_process";
+import type { ChildProcess, StdioOptions } from "node:child_process";
 import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SysjailError, errnoName, Exit } from "../errors.js";
 import { encodePlan } from "../plan/encode.js";
 import { PROTOCOL, type Plan } from "../plan/types.js";
+import type { FrontChannel } from "./front.js";
 
 /** The helper's "exit" event (native/src/run.c), as parsed JSON. */
 export interface ExitEvent {
@@ -46,6 +48,13 @@ export type HelperEvent =
   | ExitEvent;
 
 const here = dirname(fileURLToPath(import.meta.url));
+const requireHere = createRequire(import.meta.url);
+
+/** node:child_process, loaded on first use: a run through a native front spawns nothing, and
+ * loading it costs about 4 ms of a jail's start. */
+function childProcess(): typeof import("node:child_process") {
+  return requireHere("node:child_process") as typeof import("node:child_process");
+}
 let foundHelper: string | undefined;
 
 /** Path of the built helper binary (looked up once per process). */
@@ -68,7 +77,7 @@ export function helperPath(): string {
 export function lostReportError(): SysjailError {
   let proto: number | undefined;
   try {
-    const m = /protocol (\d+)/.exec(spawnSync(helperPath(), ["--version"], { encoding: "utf8", timeout: 5000 }).stdout ?? "");
+    const m = /protocol (\d+)/.exec(childProcess().spawnSync(helperPath(), ["--version"], { encoding: "utf8", timeout: 5000 }).stdout ?? "");
     proto = m ? Number(m[1]) : undefined;
   } catch {
     /* no helper at all: helperPath() said so before */
@@ -100,41 +109,61 @@ export function stepError(e: ErrorEvent, jailPath?: string): SysjailError {
 
 /** A running helper: its events, in order, and control over it. */
 export class HelperRun {
-  readonly child: ChildProcess;
+  /** The spawned helper; undefined when a native front is this run's helper. */
+  readonly child: ChildProcess | undefined;
+  private readonly front: FrontChannel | undefined;
   private readonly queue: HelperEvent[] = [];
   private waiter: ((e: HelperEvent | null) => void) | null = null;
   private closed = false;
   private buf = "";
 
-  /** Spawns the helper; with a plan it is sent at once, else later with sendPlan() (the helper
-   * waits for it on fd 3, so its start-up overlaps with the caller's planning). A prelude
-   * (planPrelude) sent at once lets it make the jail's namespaces meanwhile too. */
-  constructor(plan: Plan | "run" | "enter", stdio: StdioOptions, detached: boolean, prelude?: Plan) {
+  /** Spawns the helper, or uses the native front's channel (FRONT, src/helper/front.ts); with a
+   * plan it is sent at once, else later with sendPlan() (the helper waits for it on fd 3, so its
+   * start-up overlaps with the caller's planning). A prelude (planPrelude) sent at once lets it
+   * make the jail's namespaces meanwhile too. */
+  constructor(plan: Plan | "run" | "enter", stdio: StdioOptions, detached: boolean, prelude?: Plan, front?: FrontChannel) {
+    const first = typeof plan !== "string" ? plan : prelude;
+    if (front) {
+      this.front = front;
+      front.start((d) => this.onData(d), () => this.finish());
+      if (first) front.write(encodePlan(first));
+      return;
+    }
     const base = Array.isArray(stdio) ? stdio.slice(0, 3) : [stdio, stdio, stdio];
     const mode = typeof plan === "string" ? plan : plan.mode;
-    this.child = spawn(helperPath(), [mode], { stdio: [...base, "pipe"] as StdioOptions, detached });
-    const ctl = this.child.stdio[3] as unknown as NodeJS.ReadWriteStream;
+    const child = childProcess().spawn(helperPath(), [mode], { stdio: [...base, "pipe"] as StdioOptions, detached });
+    this.child = child;
+    const ctl = child.stdio[3] as unknown as NodeJS.ReadWriteStream;
     ctl.on("data", (d: Buffer) => this.onData(d));
     ctl.on("end", () => this.finish());
     ctl.on("close", () => this.finish());
     ctl.on("error", () => this.finish());
-    this.child.on("error", (err) => {
+    child.on("error", (err) => {
       this.push({ ev: "error", op: -1, step: "spawn", errno: 2, path: helperPath(), msg: String(err.message) });
       this.finish();
     });
-    if (typeof plan !== "string") ctl.write(encodePlan(plan));
-    else if (prelude) ctl.write(encodePlan(prelude));
+    if (first) ctl.write(encodePlan(first));
+  }
+
+  private write(data: Uint8Array | string): void {
+    if (this.front) this.front.write(data);
+    else (this.child?.stdio[3] as unknown as NodeJS.WritableStream | null)?.write(data);
   }
 
   /** Sends the plan to a helper spawned without one. */
   sendPlan(plan: Plan): void {
-    (this.child.stdio[3] as unknown as NodeJS.WritableStream).write(encodePlan(plan));
+    this.write(encodePlan(plan));
   }
 
-  /** Ends a helper that will get no plan (planning failed). */
+  /** Ends a helper that will get no plan (planning failed): a front sees its channel close. */
   abandon(): void {
-    this.child.kill("SIGKILL");
+    this.stop();
     this.release();
+  }
+
+  private stop(): void {
+    if (this.front) this.front.close();
+    else this.child?.kill("SIGKILL");
   }
 
   private onData(d: Buffer): void {
@@ -155,7 +184,7 @@ export class HelperRun {
   private push(e: HelperEvent): void {
     if (e.ev === "hello" && e.proto !== PROTOCOL) {
       e = { ev: "error", op: -1, step: "protocol", errno: 71, path: "", msg: `protocol mismatch: helper speaks ${e.proto}, sysjail speaks ${PROTOCOL}` };
-      this.child.kill("SIGKILL");
+      this.stop();
     }
     if (this.waiter) {
       const w = this.waiter;
@@ -184,9 +213,8 @@ export class HelperRun {
 
   /** Sends a control byte: A (recorded), K (kill the jail), T (terminate). */
   send(byte: "A" | "K" | "T"): void {
-    const ctl = this.child.stdio[3] as NodeJS.WritableStream | null;
     try {
-      ctl?.write(byte);
+      this.write(byte);
     } catch {
       /* the helper is gone */
     }
@@ -194,6 +222,7 @@ export class HelperRun {
 
   /** Lets this process exit while the helper (a background jail's monitor) goes on. */
   release(): void {
+    if (!this.child) return;
     const ctl = this.child.stdio[3] as (NodeJS.ReadWriteStream & { destroy?: () => void; unref?: () => void }) | null;
     ctl?.removeAllListeners("data");
     ctl?.destroy?.();

@@ -2,17 +2,19 @@
 // from the prelude (planPrelude) while prepare() reserves the id and plans the rest.
 import type { StdioOptions } from "node:child_process";
 import { HelperRun } from "../helper/launch.js";
+import type { FrontChannel } from "../helper/front.js";
 import { hostFacts } from "../host/facts.js";
 import { planFlags, planPrelude } from "../plan/planner.js";
 import type { JailSpec } from "../spec/types.js";
 import { planSwitches, prepare, type Prepared, type PrepareOptions } from "./prepare.js";
 
-/** prepare() with the helper already started from the prelude; the helper is ended when
- * preparing fails. Hand both to JailRun (its `early` argument). */
-export async function prepareWithHelper(spec: JailSpec, stdio: StdioOptions, opts: PrepareOptions): Promise<{ prep: Prepared; helper: HelperRun }> {
+/** prepare() with the helper already started from the prelude (or handed it through a native
+ * front's channel); the helper is ended when preparing fails. Hand both to JailRun (its `early`
+ * argument). */
+export async function prepareWithHelper(spec: JailSpec, stdio: StdioOptions, opts: PrepareOptions, front?: FrontChannel): Promise<{ prep: Prepared; helper: HelperRun }> {
   const prelude = planPrelude(spec, hostFacts(), planFlags(spec, planSwitches(opts)));
-  const helper = new HelperRun("run", stdio, opts.detach ?? false, prelude);
-  try {
+  const helper = new HelperRun("run", stdio, opts.detach ?? false, prelude, front);
+    try {
     return { prep: await prepare(spec, opts), helper };
   } catch (err) {
     helper.abandon();

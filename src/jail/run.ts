@@ -6,6 +6,7 @@ import type { JailEntry } from "../registry/types.js";
 import type { JailSpec } from "../spec/types.js";
 import type { Prepared } from "./prepare.js";
 import { processStart } from "../registry/store.js";
+import { cleanUpAfterMonitor } from "./orphan.js";
 
 /** The current time in ISO 8601 (UTC), like Date#toISOString without loading the time zone
  * data (which that call reads on first use: a cost at every start). */
@@ -89,7 +90,7 @@ export class JailRun {
   async ready(): Promise<boolean> {
     for (;;) {
       const ev = await this.helper.next();
-      if (!ev) return this.finishClosed();
+      if (!ev) return await this.finishClosed();
       switch (ev.ev) {
         case "started": this.record(ev); break;
         case "error": this.onError(ev); break;
@@ -102,10 +103,14 @@ export class JailRun {
     }
   }
 
-  private finishClosed(): boolean {
+  /** The channel closed without an exit report: the monitor died (killed). Its jail died with
+   * it; what it could not remove is removed here (src/jail/orphan.ts). */
+  private async finishClosed(): Promise<boolean> {
     this.cleanup();
     if (!this.error && !this.exit) {
       this.error = lostReportError();
+      const e = this.entry;
+      if (e) await cleanUpAfterMonitor(this.prep.plan, { pid: e.monitorPid, start: e.monitorStart }, { pid: e.initPid, start: e.initStart });
     }
     return false;
   }
@@ -115,7 +120,7 @@ export class JailRun {
     if (this.exit) return this.exit;
     for (;;) {
       const ev = await this.helper.next();
-      if (!ev) { this.finishClosed(); return this.exit; }
+      if (!ev) { await this.finishClosed(); return this.exit; }
       if (ev.ev === "started") this.record(ev);
       else if (ev.ev === "error") this.onError(ev);
       else if (ev.ev === "step") this.opts.debug?.(`step ${ev.op} ${ev.step} ${ev.path}`);

@@ -160,10 +160,10 @@ export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<Jail
   let timedOut = false;
   const limit = j.execTimeout ?? 0;
   // the helper ends the command with SIGKILL when it gets SIGTERM
-  const timer = limit > 0 ? setTimeout(() => { timedOut = true; helper?.child.kill("SIGTERM"); }, limit * 1000) : undefined;
+  const timer = limit > 0 ? setTimeout(() => { timedOut = true; helper?.child?.kill("SIGTERM"); }, limit * 1000) : undefined;
   const onInt = () => undefined; // ^C reaches the command itself
   process.on("SIGINT", onInt);
-  current = () => helper?.child.kill("SIGTERM");
+  current = () => helper?.child?.kill("SIGTERM");
   try {
     const ev = await runEnter(plan, ["inherit", ...out.fds] as StdioOptions, entry.path, (h) => (helper = h));
     return { status: enterStatus(ev), timedOut };

@@ -105,8 +105,9 @@ export class Jail extends EventEmitter {
   /** Follows the monitor without keeping this process alive, to emit the jail's events. */
   private watch(jr: JailRun, cg: CgroupContext | undefined): void {
     const h: HelperRun = jr.helper;
-    h.child.unref();
-    const ctl = h.child.stdio[3] as unknown as { unref?: () => void; ref?: () => void } | null;
+    const child = h.child!; // spawned: the library never has a native front
+    child.unref();
+    const ctl = child.stdio[3] as unknown as { unref?: () => void; ref?: () => void } | null;
     ctl?.unref?.();
     this.holdOpen = () => ctl?.ref?.();
     this.ended = jr.wait().then((ev) => {
@@ -183,12 +184,13 @@ export class Jail extends EventEmitter {
       }
       const ev = await runEnter(plan, ["pipe", "pipe", "pipe"], ref.entry.path, (h) => {
         helper = h;
-        h.child.stdin?.on("error", () => undefined);
-        if (h.child.stdin) stdin.pipe(h.child.stdin);
+        const child = h.child!; // spawned: the library never has a native front
+        child.stdin?.on("error", () => undefined);
+        if (child.stdin) stdin.pipe(child.stdin);
         else stdin.resume();
-        if (h.child.stdout) h.child.stdout.pipe(stdout);
+        if (child.stdout) child.stdout.pipe(stdout);
         else stdout.end();
-        if (h.child.stderr) h.child.stderr.pipe(stderr);
+        if (child.stderr) child.stderr.pipe(stderr);
         else stderr.end();
       }).catch((err: unknown) => {
         // a helper killed before it took charge of the command gives no report: the command was
@@ -215,7 +217,7 @@ export class Jail extends EventEmitter {
       exit,
       kill: () => {
         killed = true;
-        helper?.child.kill("SIGTERM");
+        helper?.child?.kill("SIGTERM");
       },
     };
   }

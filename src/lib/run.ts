@@ -56,9 +56,10 @@ export async function run(options: RunOptions): Promise<RunResult> {
   const { prep, helper: early } = await prepareWithHelper(spec, stdio, { stateDir: options.stateDir, accounting });
   const jr = new JailRun(spec, prep, { stdio, detach: false }, early);
   const max = options.maxOutputBytes ?? 1 << 20;
-  const out = collect(jr.helper.child.stdout, max);
-  const err = collect(jr.helper.child.stderr, max);
-  const stdin = jr.helper.child.stdin as Writable | null;
+  const child = jr.helper.child!; // spawned: run() never has a native front
+  const out = collect(child.stdout, max);
+  const err = collect(child.stderr, max);
+  const stdin = child.stdin as Writable | null;
   if (stdin) {
     stdin.on("error", () => undefined);
     if (options.stdin !== undefined) stdin.end(options.stdin);
@@ -76,7 +77,6 @@ export async function run(options: RunOptions): Promise<RunResult> {
     // files): wait for it to finish, so that nothing of the jail is left once run() settles. A
     // jail without cgroups has nothing left by the time of the report (the monitor removes its
     // files at once), and waiting for the kernel's namespace teardown would only cost time.
-    const child = jr.helper.child;
     const holdsHost = prep.cgroups !== undefined || prep.netCgroup !== undefined || spec.vnet || spec.ip4.length > 0 || spec.ip6.length > 0;
     const gone = !holdsHost || child.exitCode !== null || child.signalCode !== null
       ? Promise.resolve()

@@ -160,23 +160,28 @@ describe("lifetime", { concurrency: 2 }, () => {
     assert.deepEqual(run.leftovers(), []);
   });
 
-  it("SIGKILL to sysjail ends the jail too (its monitor follows the caller)", async (t) => {
-    const j = stateDir(t);
-    const run = startCli(["-j", j, root.path, "kill9", "/probe", "forks", "2"]);
-    defer(t, () => run.stop());
-    await run.waitOutput(/^ok \d+ \d+$/m);
-    const e = await entryOf(j);
-    const all = [procId(e.initPid), procId(e.monitorPid), ...procDescendants(e.initPid).map(procId)];
-    run.signal("SIGKILL");
-    const res = await run.done;
-    assert.equal(res.signal, "SIGKILL");
-    await waitUntil(() => !all.some(isRunning), "every process of the jail to end", 10_000);
-    await waitUntil(() => stateFiles(j).length === 0, "the jail's state files to go", 10_000);
-  });
+  for (const via of ["front", "node"] as const) {
+    it(`SIGKILL to sysjail ends the jail and leaves nothing (run ${via === "front" ? "as the installed command" : "by node bin/sysjail.js"})`, async (t) => {
+      // under the front, sysjail is the monitor itself: its Node child removes what it left; run
+      // by node, the helper sees its caller die and ends the jail itself
+      const j = stateDir(t);
+      const run = startCli(["-j", j, root.path, "kill9", "/probe", "forks", "2"], { via });
+      defer(t, () => run.stop());
+      await run.waitOutput(/^ok \d+ \d+$/m);
+      const e = await entryOf(j);
+      const all = [procId(e.initPid), procId(e.monitorPid), ...procDescendants(e.initPid).map(procId)];
+      run.signal("SIGKILL");
+      const res = await run.done;
+      assert.equal(res.signal, "SIGKILL");
+      await waitUntil(() => !all.some(isRunning), "every process of the jail to end", 10_000);
+      await waitUntil(() => stateFiles(j).length === 0, "the jail's state files to go", 10_000);
+      await waitUntil(() => run.leftovers().length === 0, "the run's processes to end", 10_000);
+    });
+  }
 
-  it("a jail does not outlive its monitor (SIGKILL to the helper ends the jail)", async (t) => {
+  it("a jail does not outlive its monitor (SIGKILL to the helper ends the jail; its caller removes what it left)", async (t) => {
     const j = stateDir(t);
-    const run = startCli(["-j", j, root.path, "orphaned", "/probe", "forks", "2"]);
+    const run = startCli(["-j", j, root.path, "orphaned", "/probe", "forks", "2"], { via: "node" });
     defer(t, () => run.stop());
     await run.waitOutput(/^ok \d+ \d+$/m);
     const e = await entryOf(j);
@@ -185,11 +190,14 @@ describe("lifetime", { concurrency: 2 }, () => {
     defer(t, () => { for (const p of jailProcs) killIfSame(p); });
     assert.equal(procComm(e.monitorPid), "sysjail-helper");
     killIfSame(procId(e.monitorPid));
-    await run.done;
+    const res = await run.done;
     // the helper's init asks for SIGKILL when its parent (the monitor) dies (native/src/run.c,
     // init_main: prctl(PR_SET_PDEATHSIG, SIGKILL))
     const gone = await waitUntil(() => !jailProcs.some(isRunning), "the jail to end with its monitor", 5_000).then(() => true, () => false);
     assert.ok(gone, `the jail's processes outlived the monitor: ${jailProcs.filter(isRunning).map((p) => p.pid).join(" ")} (pdeath signal lost?)`);
+    assert.equal(res.code, 70, show(res));
+    assert.match(res.stderr, /^sysjail: the helper ended without a report$/m, show(res));
+    assert.deepEqual(stateFiles(j), [], "the caller removes the files of a jail whose monitor was killed");
   });
 });
 

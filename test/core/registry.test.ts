@@ -44,7 +44,9 @@ describe("registry entries", { concurrency: 2 }, () => {
     assert.equal(procStart(e.initPid), e.initStart, "initStart is the init's start time");
     assert.equal(procStatus(e.initPid, "NSpid")?.split(/\s+/).at(-1), "1");
     assert.equal(procPpid(e.initPid), e.monitorPid);
-    assert.equal(procComm(e.monitorPid), "sysjail-helper");
+    // the installed command is the helper's native front: sysjail itself is the jail's monitor
+    assert.equal(procComm(e.monitorPid), "sysjail");
+    assert.equal(e.monitorPid, run.pid);
     const file = join(j, "jails", `${e.jid}.json`);
     assert.ok(existsSync(file), `the entry lives in ${file}`);
     run.closeStdin();

@@ -40,7 +40,7 @@ describe("helper protocol", () => {
     const bytes = encodePlan(await wholePlan(spec()));
     bytes.writeUInt32LE(999, 4);
     const h = new HelperRun("run", "ignore", false);
-    (h.child.stdio[3] as unknown as NodeJS.WritableStream).write(bytes);
+    (h.child!.stdio[3] as unknown as NodeJS.WritableStream).write(bytes);
     const evs = await events(h);
     const err = evs.find((e) => e.ev === "error");
     assert.ok(err && err.ev === "error", `no error event: ${JSON.stringify(evs)}`);
@@ -68,7 +68,7 @@ describe("helper protocol", () => {
     it(`a whole plan with ${what} than its prelude is refused, before any jail starts`, async () => {
       const s = spec();
       const h = new HelperRun("run", "ignore", false, planPrelude(s, hostFacts(), planFlags(s, { debug: false, detach: false })));
-      const helper = procId(h.child.pid!);
+      const helper = procId(h.child!.pid!);
       const plan = await wholePlan(s);
       h.sendPlan({ ...plan, ops: change(plan) });
       const evs = await events(h);

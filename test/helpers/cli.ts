@@ -1,17 +1,19 @@
-// Running the command-line tools (bin/sysjail.js, bin/jail.js) as a user would: a real node
-// process, as root or through setpriv as 65534. Every run carries a unique token in its
+// Running the command-line tools as a user would: the installed command (package.json bin, the
+// native front) or `node bin/TOOL.js`, as root or through setpriv as 65534. Every run carries a unique token in its
 // environment (TOKEN_VAR) so that what it leaves behind can be found, and killed, precisely.
 import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import assert from "node:assert/strict";
 import type { Writable } from "node:stream";
-import { BIN } from "./paths.js";
+import { BIN, FRONT } from "./paths.js";
 import type { Nobody } from "./nobody.js";
 import { killTokenProcesses, tokenProcesses, TOKEN_VAR } from "./proc.js";
 import { waitUntil } from "./wait.js";
 
 export interface CliOptions {
   tool?: "sysjail" | "jail";
+  /** "front" (default): the package's command, native/build/TOOL; "node": node bin/TOOL.js. */
+  via?: "front" | "node";
   /** Run as uid 65534 through setpriv (its own XDG_RUNTIME_DIR). */
   as?: Nobody | undefined;
   /** "pipe" keeps stdin open (closeStdin() ends it), "ignore" gives /dev/null, a string is written
@@ -50,7 +52,7 @@ export class CliRun {
     const tool = opts.tool ?? "sysjail";
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries({ ...process.env, ...(opts.env ?? {}), [TOKEN_VAR]: this.token })) if (v !== undefined) env[k] = v;
-    const argv = [process.execPath, BIN[tool], ...args];
+    const argv = opts.via === "node" ? [process.execPath, BIN[tool], ...args] : [FRONT[tool], ...args];
     const full = opts.as ? [...opts.as.prefix, ...argv] : argv;
     const stdin = opts.stdin === undefined || opts.stdin === "ignore" ? "ignore" : "pipe";
     const stdio: StdioOptions = [stdin, "pipe", "pipe", ...(opts.extraFds ?? [])];

@@ -1,0 +1,179 @@
+/* front.c: the helper started as `sysjail` or `jail` (package.json bin): the native front of
+ * those commands.
+ *
+ * The front runs Node with the tool's entry (bin/TOOL.js beside this build) as its child, every
+ * argument passed on, and the other end of a socket pair on the child's fd 3
+ * (SYSJAIL_FRONT_FD=3). If the run makes a foreground jail, its plan arrives on that socket and
+ * this process becomes the jail's monitor, exactly as a helper spawned by Node would be: Node
+ * needs neither child_process nor a spawn, which were most of a jail's start-up cost beyond
+ * Node's own. Every decision stays in TypeScript: a run that makes no plan here (help, a dry run,
+ * a background jail, an error) ends with Node's exit, which the front passes on.
+ *
+ * Signals: until a plan arrives and after the jail has ended, a signal sent to the front by a
+ * process (kill(2), not the terminal, whose signals reach Node's process group directly) is
+ * passed on to Node. While the jail runs, the monitor's own handling applies (the jail is ended
+ * and Node reports its status). The front's exit status is Node's; a Node ended by SIGINT,
+ * SIGTERM, SIGHUP, SIGPIPE or SIGKILL ends the front by the same signal. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "helper.h"
+
+int g_front;
+extern double g_helper_t0;
+static pid_t g_node = -1;
+
+/* fds 0-2 open (on /dev/null when the caller closed them), so the socket pair never takes one */
+static void open_stdio(void) {
+  for (int fd = 0; fd < 3; fd++) {
+    if (fcntl(fd, F_GETFD) >= 0) continue;
+    int n = open("/dev/null", O_RDWR);
+    if (n >= 0 && n != fd) { dup2(n, fd); close(n); }
+  }
+}
+
+/* ROOT/bin/TOOL.js, where this binary is ROOT/native/build/sysjail-helper */
+static int entry_path(const char *tool, char *out, size_t n) {
+  char exe[PATH_MAX];
+  ssize_t l = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (l <= 0) return -1;
+  exe[l] = 0;
+  for (int up = 0; up < 3; up++) {
+    char *s = strrchr(exe, '/');
+    if (!s) { errno = ENOENT; return -1; }
+    *s = 0;
+  }
+  if ((size_t)snprintf(out, n, "%s/bin/%s.js", exe, tool) >= n) { errno = ENAMETOOLONG; return -1; }
+  return access(out, R_OK);
+}
+
+/* Reads pending signals; passes on to Node those a process sent to the front. */
+static void forward_signals(int sigfd) {
+  struct signalfd_siginfo si;
+  while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+    if (si.ssi_signo == SIGCHLD) continue;
+    if (si.ssi_code == SI_USER || si.ssi_code == SI_QUEUE || si.ssi_code == SI_TKILL) kill(g_node, (int)si.ssi_signo);
+  }
+}
+
+static int node_ended(void) {
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  return waitid(P_PID, (id_t)g_node, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == g_node;
+}
+
+/* 1 when Node starts sending a plan, 0 when it ended or closed the socket without one. */
+static int wait_plan(int sock, int sigfd) {
+  for (;;) {
+    struct pollfd p[2] = { { sock, POLLIN, 0 }, { sigfd, POLLIN, 0 } };
+    if (poll(p, 2, -1) < 0) { if (errno == EINTR) continue; return 0; }
+    if (p[0].revents) {
+      char c;
+      ssize_t n = recv(sock, &c, 1, MSG_PEEK);
+      if (n == 1) return 1;
+      if (n == 0 || errno != EINTR) return 0;
+    }
+    if (p[1].revents) {
+      forward_signals(sigfd);
+      if (node_ended()) return 0;
+    }
+  }
+}
+
+/* Node's wait status, signals passed on meanwhile. */
+static int wait_node(int sigfd) {
+  for (;;) {
+    int st;
+    pid_t w = waitpid(g_node, &st, WNOHANG);
+    if (w == g_node) return st;
+    if (w < 0 && errno != EINTR) return 70 << 8;
+    struct pollfd p = { sigfd, POLLIN, 0 };
+    if (poll(&p, 1, -1) > 0) forward_signals(sigfd);
+  }
+}
+
+static int pass_status(int st) {
+  if (WIFEXITED(st)) return WEXITSTATUS(st);
+  int sig = WTERMSIG(st);
+  if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGPIPE || sig == SIGKILL) {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, sig);
+    signal(sig, SIG_DFL);
+    sigprocmask(SIG_UNBLOCK, &s, NULL);
+    kill(getpid(), sig);
+  }
+  return 128 + sig;
+}
+
+int front_main(int argc, char **argv, const char *tool) {
+  open_stdio();
+  char entry[PATH_MAX];
+  if (entry_path(tool, entry, sizeof entry) < 0) {
+    fprintf(stderr, "%s: cannot find bin/%s.js beside the helper (%s); reinstall sysjail\n", tool, tool, strerror(errno));
+    return 70;
+  }
+  /* Node may close the channel at any time (it decided on no jail): a report written after that
+   * must fail with EPIPE, not end the front */
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t mask, old;
+  sigemptyset(&mask);
+  sigaddset(&mask, SIGCHLD); sigaddset(&mask, SIGTERM); sigaddset(&mask, SIGINT); sigaddset(&mask, SIGHUP);
+  sigprocmask(SIG_BLOCK, &mask, &old);
+  int sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+  int sv[2];
+  char **nargv = calloc((size_t)argc + 2, sizeof *nargv);
+  if (sigfd < 0 || !nargv || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+    fprintf(stderr, "%s: cannot start: %s\n", tool, strerror(errno));
+    return 71;
+  }
+  nargv[0] = "node";
+  nargv[1] = entry;
+  for (int i = 1; i < argc; i++) nargv[i + 1] = argv[i];
+  g_node = fork();
+  if (g_node < 0) { fprintf(stderr, "%s: cannot start node: %s\n", tool, strerror(errno)); return 71; }
+  if (g_node == 0) {
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    signal(SIGPIPE, SIG_DFL); /* an ignored signal stays ignored across exec */
+    if (sv[1] == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(sv[1], 3) < 0) _exit(71); /* dup2 clears close-on-exec */
+    setenv("SYSJAIL_FRONT_FD", "3", 1);
+    execvp("node", nargv);
+#ifdef SJ_NODE
+    if (errno == ENOENT) execv(SJ_NODE, nargv);
+#endif
+    fprintf(stderr, "%s: cannot run node: %s\n", tool, strerror(errno));
+    _exit(127);
+  }
+  close(sv[1]);
+  if (wait_plan(sv[0], sigfd)) {
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    g_helper_t0 = (double)t0.tv_sec + t0.tv_nsec / 1e9; /* the setup figure starts with the plan */
+    struct sj_plan plan;
+    char err[256];
+    memset(&plan, 0, sizeof plan);
+    g_status_fd = sv[0];
+    int r = plan_read(sv[0], &plan, err, sizeof err);
+    if (r < 0) emit_error(-1, r == -2 ? "protocol" : "plan", r == -2 ? EPROTO : EINVAL, "", err);
+    else if (plan.flags & SJ_F_DETACH) emit_error(-1, "plan", EINVAL, "", "a background jail's monitor is spawned by sysjail, not run by its front");
+    else {
+      emit("{\"ev\":\"hello\",\"proto\":%d,\"pid\":%d}", SJ_PROTO, (int)getpid());
+      g_front = 1;
+      run_main(&plan);
+    }
+  }
+  close(sv[0]); /* Node sees the end of the channel */
+  g_status_fd = -1;
+  return pass_status(wait_node(sigfd));
+}
