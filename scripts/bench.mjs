@@ -11,6 +11,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const quick = process.argv.includes("--quick");
 const N = quick ? 5 : 31;
 const sysjail = join(root, "bin", "sysjail.js");
+/** The installed command (package.json bin): the helper's native front. */
+const front = join(root, "native", "build", "sysjail");
 
 function have(cmd) {
   return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
@@ -38,6 +40,20 @@ function timeCmd(cmd, args, n = N) {
   return { median: median(ts), min: best(ts) };
 }
 
+/** Median wall times (ms) of several commands run in turn, N rounds: each round runs every
+ * command once, so a change in the machine's speed during the run weighs on all alike. */
+function timeInterleaved(cmds, n = N) {
+  const ts = cmds.map(() => []);
+  for (let i = 0; i < n; i++) {
+    cmds.forEach(([cmd, args], k) => {
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(cmd, args, { stdio: "ignore" });
+      ts[k].push(r.status === 0 ? Number(process.hrtime.bigint() - t0) / 1e6 : NaN);
+    });
+  }
+  return ts.map((xs) => (xs.some(Number.isNaN) ? NaN : median(xs)));
+}
+
 function out(cmd, args) {
   const r = spawnSync(cmd, args, { encoding: "utf8" });
   return r.status === 0 ? r.stdout.trim() : undefined;
@@ -58,8 +74,6 @@ async function main() {
     spawnSync("chmod", ["1777", join(jroot, "tmp")]);
 
     // --- issue 3: start-up
-    const nodeE = timeCmd("node", ["-e", "0"]);
-    const sj = timeCmd("node", [sysjail, "/", "h", "/bin/true"]);
     const unshare = timeCmd("unshare", ["-Upfimu", "--mount-proc", "-r", "true"]);
     const unshareN = timeCmd("unshare", ["-Upfimun", "--mount-proc", "-r", "true"]);
     const bwrapArgs = ["--unshare-all", "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "--hostname", "h", "/bin/true"];
@@ -76,9 +90,10 @@ async function main() {
       if (ev?.setup > 0) setups.push(ev.setup * 1000);
       if (ev?.wall > 0) walls.push(ev.wall * 1000);
     }
-    // the floor of this design on this machine: a minimal Node program that only loads
-    // child_process, spawns the helper with a plan encoded beforehand, and waits for its exit
-    // event (no argument parsing, registry, planning or encoding)
+    // the floors of the two ways in, on this machine: minimal Node programs that skip argument
+    // parsing, registry, planning and encoding. Under a front (a copy of the helper beside a
+    // bin/sysjail.js of its own): write a plan encoded beforehand to fd 3, wait for the exit event.
+    // Node as the parent: load child_process, spawn the helper with that plan, wait likewise.
     const { encodePlan } = await import(join(root, "build/src/plan/encode.js"));
     const { helperPath } = await import(join(root, "build/src/helper/launch.js"));
     const floorSpec = validateSpec(Object.assign(baseSpec("/", "h"), { command: ["/bin/true"], env: { PATH: "/usr/bin:/bin" } }));
@@ -88,12 +103,33 @@ const c = require("child_process").spawn(${JSON.stringify(helperPath())}, ["run"
 c.stdio[3].on("data", (d) => { if (String(d).includes('"ev":"exit"')) process.exit(0); });
 c.stdio[3].write(plan);
 `);
-    const floor = timeCmd("node", [join(work, "floor.cjs")]);
-    section("Start-up (issue 3): median of " + N + " runs, ms", [
-      ["`node -e 0`", fmt(nodeE.median)],
-      ["`sysjail / h /bin/true` end to end", fmt(sj.median)],
-      ["sysjail minus `node -e 0` (goal <= 25)", fmt(sj.median - nodeE.median)],
-      ["floor: Node spawning the helper with a ready plan, minus `node -e 0`", fmt(floor.median - nodeE.median)],
+    const frontFloor = join(work, "frontfloor");
+    mkdirSync(join(frontFloor, "native", "build"), { recursive: true });
+    mkdirSync(join(frontFloor, "bin"));
+    copyFileSync(helperPath(), join(frontFloor, "native", "build", "sysjail-helper"));
+    spawnSync("chmod", ["755", join(frontFloor, "native", "build", "sysjail-helper")]);
+    spawnSync("ln", ["-s", "sysjail-helper", join(frontFloor, "native", "build", "sysjail")]);
+    writeFileSync(join(frontFloor, "bin", "sysjail.js"), `const fs = require("fs");
+fs.writeSync(3, fs.readFileSync(${JSON.stringify(join(work, "plan.bin"))}));
+const buf = Buffer.alloc(65536); let acc = "";
+const next = () => fs.read(3, buf, 0, buf.length, null, (e, n) => { if (e || n <= 0) process.exit(1); acc += buf.toString("utf8", 0, n); if (acc.includes('"ev":"exit"')) process.exit(0); next(); });
+next();
+`);
+    for (let i = 0; i < 3; i++) { spawnSync(front, ["/", "h", "/bin/true"]); spawnSync("node", [sysjail, "/", "h", "/bin/true"]); } // code caches
+    const [nodeT, sjT, sjNodeT, frontFloorT, floorT] = timeInterleaved([
+      ["node", ["-e", "0"]],
+      [front, ["/", "h", "/bin/true"]],
+      ["node", [sysjail, "/", "h", "/bin/true"]],
+      [join(frontFloor, "native", "build", "sysjail"), []],
+      ["node", [join(work, "floor.cjs")]],
+    ]);
+    section("Start-up (issue 3): median of " + N + " rounds, ms (the first five rows interleaved)", [
+      ["`node -e 0`", fmt(nodeT)],
+      ["`sysjail / h /bin/true` end to end (the installed command, native front)", fmt(sjT)],
+      ["sysjail minus `node -e 0` (goal <= 25)", fmt(sjT - nodeT)],
+      ["`node bin/sysjail.js / h /bin/true` minus `node -e 0` (Node spawns the helper)", fmt(sjNodeT - nodeT)],
+      ["floor under the front: Node writing a ready plan, minus `node -e 0`", fmt(frontFloorT - nodeT)],
+      ["floor with Node as the parent: loading child_process, spawning the helper with a ready plan, minus `node -e 0`", fmt(floorT - nodeT)],
       ["helper's own setup (helper start to command exec)", fmt(median(setups))],
       ["jail life of /bin/true (clone to jail empty)", fmt(median(walls))],
       ["`unshare -Upfimu --mount-proc -r true` (floor)", fmt(unshare.median)],

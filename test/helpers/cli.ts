@@ -14,6 +14,8 @@ export interface CliOptions {
   tool?: "sysjail" | "jail";
   /** "front" (default): the package's command, native/build/TOOL; "node": node bin/TOOL.js. */
   via?: "front" | "node";
+  /** Another front binary to run instead of native/build/TOOL. */
+  frontPath?: string;
   /** Run as uid 65534 through setpriv (its own XDG_RUNTIME_DIR). */
   as?: Nobody | undefined;
   /** "pipe" keeps stdin open (closeStdin() ends it), "ignore" gives /dev/null, a string is written
@@ -52,7 +54,7 @@ export class CliRun {
     const tool = opts.tool ?? "sysjail";
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries({ ...process.env, ...(opts.env ?? {}), [TOKEN_VAR]: this.token })) if (v !== undefined) env[k] = v;
-    const argv = opts.via === "node" ? [process.execPath, BIN[tool], ...args] : [FRONT[tool], ...args];
+    const argv = opts.via === "node" ? [process.execPath, BIN[tool], ...args] : [opts.frontPath ?? FRONT[tool], ...args];
     const full = opts.as ? [...opts.as.prefix, ...argv] : argv;
     const stdin = opts.stdin === undefined || opts.stdin === "ignore" ? "ignore" : "pipe";
     const stdio: StdioOptions = [stdin, "pipe", "pipe", ...(opts.extraFds ?? [])];

@@ -1,0 +1,97 @@
+// The native front (native/src/front.c, src/helper/front.ts): `sysjail` as package.json installs
+// it is the helper, running Node as its child to plan. Most of the suite runs sysjail this way
+// (test/helpers/cli.ts); these are the cases that only the front has: signals before the plan
+// exists, a Node child that dies under a running jail, the channel kept from the jail, and the
+// front's own failures.
+import assert from "node:assert/strict";
+import { cpSync, mkdirSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import {
+  assertOneLineError, coreSuite, defer, isRunning, makeJailRoot, makeNobody, makeTempDir, NOBODY_UID, procChildren, procComm,
+  procDescendants, procId, REPO, removeTree, show, startCli, stateDir, stateFiles, sysjail, waitUntil, type JailRoot, type Nobody,
+} from "../helpers/index.js";
+import { Registry } from "../../src/registry/store.js";
+import { runCli } from "../helpers/cli.js";
+
+const env = coreSuite();
+let root: JailRoot;
+let nobody: Nobody;
+before(() => {
+  root = makeJailRoot(env.probe);
+  nobody = makeNobody();
+});
+after(() => root?.remove());
+
+describe("the native front", { concurrency: 2 }, () => {
+  it("a jail's status and output pass through it, as root and as 65534", async (t) => {
+    for (const as of [undefined, nobody]) {
+      const j = stateDir(t, as ? NOBODY_UID : undefined);
+      const r = await sysjail(["-j", j, root.path, "fr", "/probe", "exit", "7"], { as });
+      assert.equal(r.code, 7, show(r));
+      const k = await sysjail(["-j", j, root.path, "fr", "/probe", "selfkill", "9"], { as });
+      assert.equal(k.code, 137, show(k));
+      const v = await sysjail(["-v"], { as });
+      assert.match(v.stdout, /^sysjail \S+ \(helper protocol \d+\)$/m, show(v));
+      assert.equal(v.code, 0);
+      assert.deepEqual(stateFiles(j), []);
+    }
+  });
+
+  it("the jail gets no descriptor and no variable of the channel to Node", async (t) => {
+    const j = stateDir(t);
+    const f = await sysjail(["-j", j, root.path, "fr", "/probe", "fds"]);
+    assert.match(f.stdout, /^fds 0 1 2$/m, show(f));
+    const e = await sysjail(["-j", j, root.path, "fr", "/probe", "env"]);
+    assert.match(e.stdout, /^ok \d+$/m, show(e));
+    assert.doesNotMatch(e.stdout, /SYSJAIL_FRONT/, show(e));
+  });
+
+  it("SIGTERM at once, before any plan: the run ends by it and leaves nothing", async (t) => {
+    for (let i = 0; i < 3; i++) {
+      const j = stateDir(t);
+      const run = startCli(["-j", j, root.path, "early", "/probe", "hold"], { stdin: "pipe" });
+      defer(t, () => run.stop());
+      run.signal("SIGTERM");
+      const res = await run.done;
+      // a signal that reached Node while it planned ends it, and the front by the same signal;
+      // one that came after the plan ended the jail (status 143)
+      assert.ok(res.signal === "SIGTERM" || res.code === 143, show(res));
+      await waitUntil(() => run.leftovers().length === 0, "the run's processes to end", 10_000);
+      await waitUntil(() => stateFiles(j).length === 0, "its state files to go", 10_000);
+    }
+  });
+
+  it("a Node child killed under a running jail: the jail ends, nothing is left, the front ends by the same signal", async (t) => {
+    const j = stateDir(t);
+    const run = startCli(["-j", j, root.path, "nodekill", "/probe", "forks", "2"]);
+    defer(t, () => run.stop());
+    await run.waitOutput(/^ok \d+ \d+$/m);
+    const e = new Registry(j).list()[0]!;
+    assert.equal(e.monitorPid, run.pid, "the front is the monitor");
+    const jailProcs = [procId(e.initPid), ...procDescendants(e.initPid).map(procId)];
+    const node = procChildren(run.pid).filter((p) => procComm(p) === "node");
+    assert.equal(node.length, 1, `one node child of the front: ${procChildren(run.pid).map((p) => `${p}:${procComm(p)}`).join(" ")}`);
+    process.kill(node[0]!, "SIGKILL"); // a process this test started, through the front
+    const res = await run.done;
+    assert.equal(res.signal, "SIGKILL", show(res));
+    await waitUntil(() => !jailProcs.some(isRunning), "the jail's processes to end", 10_000);
+    await waitUntil(() => stateFiles(j).length === 0, "its state files to go", 10_000);
+  });
+
+  it("without node on PATH it runs the Node that built it", async (t) => {
+    const j = stateDir(t);
+    const r = await sysjail(["-j", j, root.path, "nopath", "/probe", "exit", "3"], { env: { PATH: "/nonexistent" } });
+    assert.equal(r.code, 3, show(r));
+  });
+
+  it("a front without its package beside it: one line, exit 70", async (t) => {
+    const dir = makeTempDir("front");
+    defer(t, () => removeTree(dir));
+    mkdirSync(join(dir, "native", "build"), { recursive: true });
+    cpSync(join(REPO, "native", "build", "sysjail-helper"), join(dir, "native", "build", "sysjail-helper"));
+    symlinkSync("sysjail-helper", join(dir, "native", "build", "sysjail"));
+    const r = await runCli([root.path, "lost", "/probe", "exit", "0"], { frontPath: join(dir, "native", "build", "sysjail") });
+    assertOneLineError(r, 70, /^sysjail: cannot find bin\/sysjail\.js beside the helper \(.*\); reinstall sysjail$/);
+  });
+});
