@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <time.h>
 #include <unistd.h>
 #include "helper.h"
@@ -16,6 +17,12 @@ int main(int argc, char **argv) {
   struct timespec t0;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   g_helper_t0 = (double)t0.tv_sec + t0.tv_nsec / 1e9;
+  /* Never setuid, setgid or with file capabilities: whoever runs the helper chooses its plan, and
+   * the front runs `node` from PATH. Unprivileged jails come from user namespaces instead. */
+  if (getauxval(AT_SECURE)) {
+    fprintf(stderr, "sysjail: refusing to run setuid, setgid or with file capabilities (unprivileged jails need none)\n");
+    return 77;
+  }
   const char *base = strrchr(argv[0], '/');
   base = base ? base + 1 : argv[0];
   if (!strcmp(base, "sysjail") || !strcmp(base, "jail")) return front_main(argc, argv, base);

@@ -4,12 +4,12 @@
 // exists, a Node child that dies under a running jail, the channel kept from the jail, and the
 // front's own failures.
 import assert from "node:assert/strict";
-import { cpSync, mkdirSync, symlinkSync } from "node:fs";
+import { chmodSync, cpSync, mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
   assertOneLineError, coreSuite, defer, isRunning, makeJailRoot, makeNobody, makeTempDir, NOBODY_UID, procChildren, procComm,
-  procDescendants, procId, REPO, removeTree, show, startCli, stateDir, stateFiles, sysjail, waitUntil, type JailRoot, type Nobody,
+  procDescendants, procId, REPO, removeTree, runAsNobody, show, startCli, stateDir, stateFiles, sysjail, waitUntil, type JailRoot, type Nobody,
 } from "../helpers/index.js";
 import { Registry } from "../../src/registry/store.js";
 import { runCli } from "../helpers/cli.js";
@@ -83,6 +83,21 @@ describe("the native front", { concurrency: 2 }, () => {
     const j = stateDir(t);
     const r = await sysjail(["-j", j, root.path, "nopath", "/probe", "exit", "3"], { env: { PATH: "/nonexistent" } });
     assert.equal(r.code, 3, show(r));
+  });
+
+  it("a setuid copy refuses to run (one line, exit 77), as the front and as the helper", async (t) => {
+    const dir = makeTempDir("setuid");
+    defer(t, () => removeTree(dir));
+    mkdirSync(join(dir, "native", "build"), { recursive: true });
+    const helper = join(dir, "native", "build", "sysjail-helper");
+    cpSync(join(REPO, "native", "build", "sysjail-helper"), helper);
+    chmodSync(helper, 0o4755);
+    symlinkSync("sysjail-helper", join(dir, "native", "build", "sysjail"));
+    const r = await runCli([root.path, "suid", "/probe", "exit", "0"], { frontPath: join(dir, "native", "build", "sysjail"), as: nobody });
+    assertOneLineError(r, 77, /^sysjail: refusing to run setuid, setgid or with file capabilities/);
+    const h = runAsNobody(nobody, helper, ["--version"]);
+    assert.equal(h.status, 77, `${h.stdout} ${h.stderr}`);
+    assert.equal(h.stdout, "");
   });
 
   it("a front without its package beside it: one line, exit 70", async (t) => {
