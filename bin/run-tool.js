@@ -1,12 +1,12 @@
 // Runs a bundled tool: the CommonJS flavour through vm.Script with a V8 code cache when it can,
 // else the ES module. The cache is only written into a build directory the caller owns.
 // This directory is CommonJS (bin/package.json): a CommonJS entry starts without Node's ES module
-// loader, which would cost a tool several milliseconds before its first line runs.
+// loader, which would cost a tool several milliseconds before its first line runs. The native
+// front (native/src/front.c) runs this file itself, `node bin/run-tool.js TOOL ARGS...`, one
+// module load fewer than through bin/TOOL.js.
 "use strict";
 const { closeSync, openSync, readFileSync, renameSync, statSync, writeSync } = require("node:fs");
-const { createRequire } = require("node:module");
 const { join } = require("node:path");
-const { pathToFileURL } = require("node:url");
 const vm = require("node:vm");
 
 const binDir = join(__dirname, "..", "build", "bin");
@@ -26,9 +26,10 @@ function runTool(name) {
   let mtime;
   try {
     mtime = statSync(file).mtimeMs;
-    source = readFileSync(file, "utf8");
+    // latin1: the bundles are ASCII (scripts/bundle.mjs checks), and decoding UTF-8 costs more
+    source = readFileSync(file, "latin1");
   } catch {
-    import(pathToFileURL(join(binDir, `${name}.mjs`)).href).catch((err) => {
+    import(require("node:url").pathToFileURL(join(binDir, `${name}.mjs`)).href).catch((err) => {
       process.stderr.write(`${name}: cannot load the bundled tool (run npm install): ${err.message}\n`);
       process.exitCode = 70;
     });
@@ -67,7 +68,17 @@ function runTool(name) {
     });
   }
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(file), module, file, binDir);
+  // the bundle requires Node's modules and, by a path relative to build/bin, its lazy parts
+  const bundleRequire = (id) => require(id.startsWith("./") ? join(binDir, id) : id);
+  script.runInThisContext()(module.exports, bundleRequire, module, file, binDir);
 }
 
 module.exports = { runTool };
+
+if (require.main === module) {
+  const name = process.argv.splice(2, 1)[0] ?? "";
+  if (!/^(sysjail|jail)$/.test(name)) {
+    process.stderr.write(`run-tool: usage: node bin/run-tool.js sysjail|jail [arg ...]\n`);
+    process.exitCode = 64;
+  } else runTool(name);
+}

@@ -3,7 +3,7 @@
 // a tool's start-up within a few milliseconds of Node's own. Code needed only sometimes (the
 // seccomp compiler, on a filter-cache miss) is a separate file loaded on demand (build/bin/lazy).
 import { build } from "esbuild";
-import { renameSync, rmSync } from "node:fs";
+import { readFileSync, renameSync, rmSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -66,6 +66,11 @@ await build({
   define: { ...common.define, "import.meta.url": "__sysjailUrl" },
   banner: { js: 'const __sysjailUrl = require("node:url").pathToFileURL(__filename).href;' },
 });
+// bin/run-tool.js reads the CommonJS bundles as latin1 (cheaper than decoding UTF-8): they must be
+// ASCII, which is esbuild's default charset; make sure
+for (const f of [...tools.map((t) => join(staging, `${t}.cjs`)), ...Object.keys(lazy).map((k) => join(staging, "lazy", `${k}.cjs`))]) {
+  if (/[^\x00-\x7f]/.test(readFileSync(f, "latin1"))) throw new Error(`bundle: ${f} is not ASCII`);
+}
 try {
   renameSync(final, old);
 } catch {

@@ -1,8 +1,8 @@
 /* front.c: the helper started as `sysjail` or `jail` (package.json bin): the native front of
  * those commands.
  *
- * The front runs Node with the tool's entry (bin/TOOL.js beside this build) as its child, every
- * argument passed on, and the other end of a socket pair on the child's fd 3
+ * The front runs Node with the tool's entry (`node bin/run-tool.js TOOL ARGS...`, beside this
+ * build) as its child, every argument passed on, and the other end of a socket pair on the child's fd 3
  * (SYSJAIL_FRONT_FD=3). If the run makes a foreground jail, its plan arrives on that socket and
  * this process becomes the jail's monitor, exactly as a helper spawned by Node would be: Node
  * needs neither child_process nor a spawn, which were most of a jail's start-up cost beyond
@@ -43,8 +43,9 @@ static void open_stdio(void) {
   }
 }
 
-/* ROOT/bin/TOOL.js, where this binary is ROOT/native/build/sysjail-helper */
-static int entry_path(const char *tool, char *out, size_t n) {
+/* ROOT/bin/run-tool.js (which runs TOOL's bundle), where this binary is
+ * ROOT/native/build/sysjail-helper */
+static int entry_path(char *out, size_t n) {
   char exe[PATH_MAX];
   ssize_t l = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (l <= 0) return -1;
@@ -54,7 +55,7 @@ static int entry_path(const char *tool, char *out, size_t n) {
     if (!s) { errno = ENOENT; return -1; }
     *s = 0;
   }
-  if ((size_t)snprintf(out, n, "%s/bin/%s.js", exe, tool) >= n) { errno = ENAMETOOLONG; return -1; }
+  if ((size_t)snprintf(out, n, "%s/bin/run-tool.js", exe) >= n) { errno = ENAMETOOLONG; return -1; }
   return access(out, R_OK);
 }
 
@@ -120,8 +121,8 @@ static int pass_status(int st) {
 int front_main(int argc, char **argv, const char *tool) {
   open_stdio();
   char entry[PATH_MAX];
-  if (entry_path(tool, entry, sizeof entry) < 0) {
-    fprintf(stderr, "%s: cannot find bin/%s.js beside the helper (%s); reinstall sysjail\n", tool, tool, strerror(errno));
+  if (entry_path(entry, sizeof entry) < 0) {
+    fprintf(stderr, "%s: cannot find bin/run-tool.js beside the helper (%s); reinstall sysjail\n", tool, strerror(errno));
     return 70;
   }
   /* Node may close the channel at any time (it decided on no jail): a report written after that
@@ -133,14 +134,15 @@ int front_main(int argc, char **argv, const char *tool) {
   sigprocmask(SIG_BLOCK, &mask, &old);
   int sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   int sv[2];
-  char **nargv = calloc((size_t)argc + 2, sizeof *nargv);
+  char **nargv = calloc((size_t)argc + 3, sizeof *nargv);
   if (sigfd < 0 || !nargv || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
     fprintf(stderr, "%s: cannot start: %s\n", tool, strerror(errno));
     return 71;
   }
   nargv[0] = "node";
   nargv[1] = entry;
-  for (int i = 1; i < argc; i++) nargv[i + 1] = argv[i];
+  nargv[2] = (char *)tool;
+  for (int i = 1; i < argc; i++) nargv[i + 2] = argv[i];
   g_node = fork();
   if (g_node < 0) { fprintf(stderr, "%s: cannot start node: %s\n", tool, strerror(errno)); return 71; }
   if (g_node == 0) {

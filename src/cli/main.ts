@@ -15,7 +15,7 @@ function isSysjailError(e: unknown): e is SysjailError {
 
 /** Runs MAIN and exits with its status; errors become one line and their exit status. */
 export function runTool(tool: string, main: (argv: string[]) => Promise<number>): void {
-  captureFront();
+  captureFront(); // before anything reads the environment
   main(process.argv.slice(2)).then(
     (code) => {
       // exit at once: waiting for Node to wind its handles down costs several milliseconds

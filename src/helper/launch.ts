@@ -115,6 +115,7 @@ export class HelperRun {
   private readonly queue: HelperEvent[] = [];
   private waiter: ((e: HelperEvent | null) => void) | null = null;
   private closed = false;
+  private reading = false;
   private buf = "";
 
   /** Spawns the helper, or uses the native front's channel (FRONT, src/helper/front.ts); with a
@@ -124,8 +125,9 @@ export class HelperRun {
   constructor(plan: Plan | "run" | "enter", stdio: StdioOptions, detached: boolean, prelude?: Plan, front?: FrontChannel) {
     const first = typeof plan !== "string" ? plan : prelude;
     if (front) {
+      // reading starts with the first next(): Node's thread pool, which reads the channel, then
+      // starts while the helper sets the jail up on the other core, not before the plan is sent
       this.front = front;
-      front.start((d) => this.onData(d), () => this.finish());
       if (first) front.write(encodePlan(first));
       return;
     }
@@ -205,6 +207,10 @@ export class HelperRun {
 
   /** The next event, or null when the helper closed its channel. */
   next(): Promise<HelperEvent | null> {
+    if (this.front && !this.reading) {
+      this.reading = true;
+      this.front.start((d) => this.onData(d), () => this.finish());
+    }
     const e = this.queue.shift();
     if (e) return Promise.resolve(e);
     if (this.closed) return Promise.resolve(null);

@@ -14,7 +14,7 @@ import { planSwitches, prepare, type Prepared, type PrepareOptions } from "./pre
 export async function prepareWithHelper(spec: JailSpec, stdio: StdioOptions, opts: PrepareOptions, front?: FrontChannel): Promise<{ prep: Prepared; helper: HelperRun }> {
   const prelude = planPrelude(spec, hostFacts(), planFlags(spec, planSwitches(opts)));
   const helper = new HelperRun("run", stdio, opts.detach ?? false, prelude, front);
-    try {
+  try {
     return { prep: await prepare(spec, opts), helper };
   } catch (err) {
     helper.abandon();

@@ -1,6 +1,7 @@
 // bin/run-tool.js: the V8 code cache of a bundled tool. A short run (-h) makes a cache that the
 // first main-path run replaces; after that the cache is only read; a rebuilt bundle of the same
-// length never runs with the old cache; only a build directory the caller owns gets a cache.
+// length never runs with the old cache; only a build directory the caller owns gets a cache. Run
+// as the main module (the native front's way in), it runs only sysjail and jail.
 import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync, chownSync } from "node:fs";
 import { spawnSync } from "node:child_process";
@@ -69,5 +70,22 @@ describe("the tools' code cache", () => {
     chownSync(p.dir, 0, 0);
     assert.equal(run(p.tool, "main", ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]), "v1");
     assert.throws(() => statSync(p.cache), /ENOENT/);
+  });
+
+  it("run as the main module (the native front's way in) it runs sysjail or jail, and names anything else in one line, exit 64", () => {
+    const v = spawnSync(process.execPath, [join(REPO, "bin", "run-tool.js"), "sysjail", "-v"], { encoding: "utf8" });
+    assert.equal(v.status, 0, v.stderr);
+    assert.match(v.stdout, /^sysjail \S+ \(helper protocol \d+\)\n$/);
+    const bad = spawnSync(process.execPath, [join(REPO, "bin", "run-tool.js"), "jls", "-v"], { encoding: "utf8" });
+    assert.equal(bad.status, 64);
+    assert.equal(bad.stdout, "");
+    assert.equal(bad.stderr, "run-tool: usage: node bin/run-tool.js sysjail|jail [arg ...]\n");
+  });
+
+  it("the bundled lazy parts load through the bundle's require (relative to build/bin)", () => {
+    // --policy-dump always compiles the filter: the seccomp compiler is build/bin/lazy/seccomp.cjs
+    const r = spawnSync(process.execPath, [join(REPO, "bin", "run-tool.js"), "sysjail", "--policy-dump", "/", "h", "/bin/true"], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /\S/);
   });
 });

@@ -107,6 +107,6 @@ describe("the native front", { concurrency: 2 }, () => {
     cpSync(join(REPO, "native", "build", "sysjail-helper"), join(dir, "native", "build", "sysjail-helper"));
     symlinkSync("sysjail-helper", join(dir, "native", "build", "sysjail"));
     const r = await runCli([root.path, "lost", "/probe", "exit", "0"], { frontPath: join(dir, "native", "build", "sysjail") });
-    assertOneLineError(r, 70, /^sysjail: cannot find bin\/sysjail\.js beside the helper \(.*\); reinstall sysjail$/);
+    assertOneLineError(r, 70, /^sysjail: cannot find bin\/run-tool\.js beside the helper \(.*\); reinstall sysjail$/);
   });
 });
