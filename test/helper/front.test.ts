@@ -67,7 +67,7 @@ describe("the native front", { concurrency: 2 }, () => {
     const run = startCli(["-j", j, root.path, "nodekill", "/probe", "forks", "2"]);
     defer(t, () => run.stop());
     await run.waitOutput(/^ok \d+ \d+$/m);
-    const e = new Registry(j).list()[0]!;
+    const e = await waitUntil(() => new Registry(j).list()[0], "the jail's registry entry");
     assert.equal(e.monitorPid, run.pid, "the front is the monitor");
     const jailProcs = [procId(e.initPid), ...procDescendants(e.initPid).map(procId)];
     const node = procChildren(run.pid).filter((p) => procComm(p) === "node");
