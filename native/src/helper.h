@@ -29,6 +29,9 @@ void init_setup(const struct sj_plan *plan, int msgfd, int treefd);
 void command_exec(const struct sj_plan *plan, int msgfd) __attribute__((noreturn));
 /* the pid-1 loop: reap, report the command's status, end per the plan flags */
 void init_loop(const struct sj_plan *plan, int msgfd, pid_t cmd) __attribute__((noreturn));
+/* the jail's init (init.c), from a whole plan or from a prelude and the whole plan on PLANFD */
+void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int msgw, int execw) __attribute__((noreturn));
+void init_from_prelude(const struct sj_plan *prelude, int planfd, uint64_t cflags, int sync, int msgw, int execw) __attribute__((noreturn));
 
 int run_main(struct sj_plan *plan);
 /* `sysjail` and `jail` as native commands: Node plans as a child, this process runs the plan */
@@ -41,5 +44,9 @@ int write_file(const char *path, const char *data, size_t len);
 ssize_t read_file(const char *path, char *buf, size_t len);
 int read_starttime(pid_t pid, unsigned long long *out);
 const struct sj_op_rec *plan_find(const struct sj_plan *plan, uint32_t code);
+/* the init phase: idmap-root to loopback, the ops init_setup performs before the command phase */
+int op_in_init_phase(uint32_t code);
+/* a prelude that carries the init phase (it has the pivot_root op) */
+int prelude_has_init_phase(const struct sj_plan *prelude);
 int uidmap_safe(const char *map);
 #endif

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define SJ_PROTO 3
+#define SJ_PROTO 4
 #define SJ_MAGIC "SJP1"
 #define SJ_MAX_PLAN (4u << 20)
 #define SJ_MAX_ARGS 4096
@@ -14,10 +14,12 @@
 #define SJ_F_PERSIST 2u    /* init stays when the jail has no process left */
 #define SJ_F_KILLALL 4u    /* the jail ends when its command ends (else: when every process has) */
 #define SJ_F_DETACH 8u     /* background jail: the monitor outlives the caller */
-#define SJ_F_PRELUDE 16u   /* a prelude: only the clone flags and id maps, sent while the caller is
-                            * still planning; the whole plan follows and must repeat them */
+#define SJ_F_PRELUDE 16u   /* a prelude: the clone flags and id maps, and perhaps the init phase,
+                            * sent while the caller is still planning; the whole plan follows and
+                            * must repeat them (run.c read_whole_plan) */
 
-/* Operation codes. The phase an op may appear in is fixed (see plan.c: op_phase). */
+/* Operation codes, grouped by the phase that performs them; the init phase is the range
+ * OP_IDMAP_ROOT..OP_LO_UP (util.c op_in_init_phase). */
 enum sj_op {
   /* monitor (host side, before clone) */
   OP_CLONE = 1,        /* flags(u64 as text) */

@@ -1,12 +1,9 @@
-/* run.c: the monitor (host side) and the jail's pid 1 for a new jail.
+/* run.c: the monitor of a new jail (host side); the jail's pid 1 is in init.c.
  *
  * The monitor stays outside the jail. It clones the jail's init into new namespaces, writes its
  * id maps, attaches it to its cgroups, and only then lets it go on: the jail's processes are in
- * their cgroups and namespaces before they run one instruction of their own. The init (pid 1 of
- * the jail) is this same program, never exec'd: its memory belongs to the host's user namespace
- * and it is not dumpable, so nothing in the jail can ptrace it, read its descriptors or reach
- * this binary through /proc/1/exe. It performs the mounts and pivot_root, forks the command,
- * then only reaps. The monitor reports every event to the TypeScript side as JSON lines.
+ * their cgroups and namespaces before they run one instruction of their own. The monitor
+ * reports every event to the TypeScript side as JSON lines.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,95 +37,6 @@ static double now_s(void) {
   return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
 
-static void reset_signals(void) {
-  sigset_t none;
-  sigemptyset(&none);
-  for (int s = 1; s < NSIG; s++) if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
-void init_loop(const struct sj_plan *plan, int msgfd, pid_t cmd) {
-  int persist = (plan->flags & SJ_F_PERSIST) != 0, killall = (plan->flags & SJ_F_KILLALL) != 0;
-  sigset_t chld;
-  sigemptyset(&chld);
-  sigaddset(&chld, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &chld, NULL);
-  for (;;) {
-    int st;
-    pid_t p = waitpid(-1, &st, __WALL);
-    if (p < 0) {
-      if (errno == EINTR) continue;
-      if (errno == ECHILD) {
-        if (persist || cmd > 0) { siginfo_t si; sigwaitinfo(&chld, &si); continue; }
-        /* Tell the monitor now: tearing the namespaces down after exit takes the kernel a few
-         * milliseconds, and the caller need not wait for that. */
-        struct rusage ru;
-        char t[128];
-        getrusage(RUSAGE_CHILDREN, &ru);
-        snprintf(t, sizeof t, "%ld.%06ld %ld.%06ld %ld", (long)ru.ru_utime.tv_sec, (long)ru.ru_utime.tv_usec,
-                 (long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec, ru.ru_maxrss);
-        msg_send(msgfd, MSG_EMPTY, -1, 0, 0, t);
-        _exit(0);
-      }
-      _exit(1);
-    }
-    if (p == cmd) {
-      msg_send(msgfd, MSG_CMD_EXIT, -1, 0, st, NULL);
-      cmd = 0;
-      if (killall) kill(-1, SIGKILL);
-    }
-  }
-}
-
-/* The child side of clone: wait for the monitor, build the jail, start the command. */
-static void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int msgw, int execw) {
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (g_status_fd >= 0) { close(g_status_fd); g_status_fd = -1; }
-  char go = 0;
-  int treefd = -1;
-  char cbuf[CMSG_SPACE(sizeof(int))];
-  struct iovec iov = { .iov_base = &go, .iov_len = 1 };
-  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
-  ssize_t r;
-  do r = recvmsg(sync, &mh, MSG_CMSG_CLOEXEC); while (r < 0 && errno == EINTR);
-  if (r != 1 || go != 'G') _exit(1); /* the monitor gave up */
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&treefd, CMSG_DATA(c), sizeof treefd);
-  close(sync);
-  /* become the jail's root (ids inside the new user namespace), dropping host groups */
-  if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) die_step(msgw, plan_find(plan, OP_UIDMAP), errno, "become jail root");
-  if (setgroups(0, NULL) < 0 && errno != EPERM) die_step(msgw, plan_find(plan, OP_SETGROUPS), errno, "setgroups");
-  /* the credential change cleared the parent-death signal: arm it again, then make sure the
-   * monitor did not die in between (its end of the message pipe would be closed) */
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  {
-    struct pollfd pf = { msgw, 0, 0 };
-    if (poll(&pf, 1, 0) > 0 && (pf.revents & (POLLERR | POLLHUP))) _exit(1);
-  }
-  prctl(PR_SET_DUMPABLE, 0);
-  if ((cflags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) die_step(msgw, plan_find(plan, OP_CLONE), errno, "cgroup namespace");
-  init_setup(plan, msgw, treefd);
-  net_init(plan, msgw);
-  if (plan_find(plan, OP_EXEC)) {
-    pid_t cmd = fork();
-    if (cmd < 0) die_step(msgw, plan_find(plan, OP_EXEC), errno, "fork");
-    if (cmd == 0) {
-      close(msgw);
-      reset_signals();
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      command_exec(plan, execw);
-    }
-    close(execw);
-    /* the init keeps no copy of the jail's stdio: readers see EOF when the jail's processes are done */
-    close(0); close(1); close(2);
-    init_loop(plan, msgw, cmd);
-  }
-  close(execw);
-  close(0); close(1); close(2);
-  msg_send(msgw, MSG_READY, -1, 0, 0, NULL);
-  init_loop(plan, msgw, 0);
-}
-
 static int write_map(pid_t pid, const char *file, const char *data) {
   char path[64];
   snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
@@ -156,9 +64,10 @@ static int idmapped_tree(pid_t pid, const char *path) {
   return fd;
 }
 
-static void send_go(int sync, int fd) {
-  char go = 'G';
-  struct iovec iov = { .iov_base = &go, .iov_len = 1 };
+/* Tells the init to go on: BYTE is 'M' (id maps written) or 'G' (go); FD (the idmapped root)
+ * goes along when >= 0. */
+static void send_token(int sync, char byte, int fd) {
+  struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
   char cbuf[CMSG_SPACE(sizeof(int))];
   struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
   if (fd >= 0) {
@@ -237,13 +146,28 @@ static int host_pre(const struct sj_plan *plan, struct host_state *h) {
   return 0;
 }
 
-/* Whether the first op with CODE is in both plans with the same arguments. */
-static int same_op(const struct sj_plan *a, const struct sj_plan *b, uint32_t code) {
-  const struct sj_op_rec *x = plan_find(a, code), *y = plan_find(b, code);
-  if (!x || !y || x->argc != y->argc) return 0;
+static int same_args(const struct sj_op_rec *x, const struct sj_op_rec *y) {
+  if (x->code != y->code || x->argc != y->argc) return 0;
   for (uint32_t i = 0; i < x->argc; i++)
     if (x->argv[i].len != y->argv[i].len || memcmp(x->argv[i].p, y->argv[i].p, x->argv[i].len)) return 0;
   return 1;
+}
+
+/* Whether the first op with CODE is in both plans with the same arguments. */
+static int same_op(const struct sj_plan *a, const struct sj_plan *b, uint32_t code) {
+  const struct sj_op_rec *x = plan_find(a, code), *y = plan_find(b, code);
+  return x && y && same_args(x, y);
+}
+
+/* Whether both plans have the same init-phase ops (op_in_init_phase), in the same order. */
+static int same_init_phase(const struct sj_plan *a, const struct sj_plan *b) {
+  uint32_t i = 0, j = 0;
+  for (;; i++, j++) {
+    while (i < a->nops && !op_in_init_phase(a->ops[i].code)) i++;
+    while (j < b->nops && !op_in_init_phase(b->ops[j].code)) j++;
+    if (i == a->nops || j == b->nops) return i == a->nops && j == b->nops;
+    if (!same_args(&a->ops[i], &b->ops[j])) return 0;
+  }
 }
 
 /* A prelude's whole plan: read from the caller, checked against the prelude the namespaces and
@@ -257,28 +181,21 @@ static int read_whole_plan(const struct sj_plan *prelude, struct sj_plan *whole)
     emit_error(-1, "plan", EINVAL, "", "the plan does not repeat its prelude's flags, clone flags and id maps");
     return -1;
   }
+  /* the init performed the prelude's init phase already: the plan must have exactly that one */
+  if (prelude_has_init_phase(prelude) && !same_init_phase(prelude, whole)) {
+    emit_error(-1, "plan", EINVAL, "", "the plan does not repeat its prelude's root, mounts, hostname and loopback");
+    return -1;
+  }
   return 0;
-}
-
-/* The init of a jail started from a prelude: its plan comes from the monitor, once checked. */
-static void init_from_pipe(int planfd, uint64_t cflags, int sync, int msgw, int execw) {
-  struct sj_plan plan;
-  char err[256];
-  memset(&plan, 0, sizeof plan);
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (g_status_fd >= 0) { close(g_status_fd); g_status_fd = -1; }
-  if (plan_read(planfd, &plan, err, sizeof err) < 0) _exit(1); /* the monitor gave up (or died) */
-  close(planfd);
-  init_main(&plan, cflags, sync, msgw, execw);
 }
 
 /* monotonic time the helper started (main.c), for the setup-time figure */
 double g_helper_t0;
 
-enum { AC_MAPS = 1, AC_REST = 2 };
+enum { AC_MAPS = 1, AC_IDMAP = 2, AC_REST = 4 };
 
-/* The monitor's steps on the cloned init before it runs: its id maps (AC_MAPS), then the
- * idmapped root and the cgroups it joins (AC_REST). Returns -1 after reporting the failure. */
+/* The monitor's steps on the cloned init before it runs: its id maps (AC_MAPS), the idmapped
+ * root (AC_IDMAP), the cgroups it joins (AC_REST). Returns -1 after reporting the failure. */
 static int after_clone(const struct sj_plan *plan, pid_t pid, int which, int *treefd) {
   for (uint32_t i = 0; i < plan->nops; i++) {
     const struct sj_op_rec *op = &plan->ops[i];
@@ -291,11 +208,12 @@ static int after_clone(const struct sj_plan *plan, pid_t pid, int which, int *tr
         r = write_map(pid, op->code == OP_UIDMAP ? "uid_map" : "gid_map", a0);
       }
     }
+    if ((which & AC_IDMAP) && op->code == OP_IDMAP_ROOT) {
+      if (!a0 || !strcmp(a0, "/")) { errno = EPERM; r = -1; }
+      else { *treefd = idmapped_tree(pid, a0); r = *treefd < 0 ? -1 : 0; }
+    }
     if (which & AC_REST) {
-      if (op->code == OP_IDMAP_ROOT) {
-        if (!a0 || !strcmp(a0, "/")) { errno = EPERM; r = -1; }
-        else { *treefd = idmapped_tree(pid, a0); r = *treefd < 0 ? -1 : 0; }
-      } else if (op->code == OP_CGROUP_ATTACH) {
+      if (op->code == OP_CGROUP_ATTACH) {
         char b[32];
         int n = snprintf(b, sizeof b, "%d", (int)pid);
         r = a0 ? write_file(a0, b, (size_t)n) : (errno = EINVAL, -1);
@@ -306,11 +224,13 @@ static int after_clone(const struct sj_plan *plan, pid_t pid, int which, int *tr
   return 0;
 }
 
-/* Starts a jail from PLAN, or from a prelude (SJ_F_PRELUDE: the clone flags and id maps alone):
- * then the namespaces are made and mapped while the caller still plans, and the whole plan,
- * which must repeat them, is read afterwards and handed to the init before it runs. */
+/* Starts a jail from PLAN, or from a prelude (SJ_F_PRELUDE: the clone flags and id maps, and
+ * perhaps the init phase): then the namespaces are made and mapped, and the init builds the
+ * jail's root, while the caller still plans; the whole plan, which must repeat all that, is read
+ * afterwards and handed to the init before its command runs (init.c). */
 int run_main(struct sj_plan *first) {
   const int prelude = (first->flags & SJ_F_PRELUDE) != 0;
+  const int early = prelude && prelude_has_init_phase(first);
   struct sj_plan whole;
   memset(&whole, 0, sizeof whole);
   const struct sj_plan *plan = first;
@@ -352,27 +272,35 @@ int run_main(struct sj_plan *first) {
   }
   if (pid == 0) {
     close(msgp[0]); close(execp[0]); close(sync[0]);
-    if (prelude) { close(planp[1]); init_from_pipe(planp[0], cflags, sync[1], msgp[1], execp[1]); }
+    if (prelude) { close(planp[1]); init_from_prelude(first, planp[0], cflags, sync[1], msgp[1], execp[1]); }
     init_main(plan, cflags, sync[1], msgp[1], execp[1]);
-    _exit(1);
   }
   close(msgp[1]); close(execp[1]); close(sync[1]);
   if (prelude) { close(planp[0]); planp[0] = -1; }
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (devnull >= 0) { dup2(devnull, 0); dup2(devnull, 1); dup2(devnull, 2); close(devnull); }
-  int setup_error = 0, treefd = -1;
+  fcntl(msgp[0], F_SETFL, O_NONBLOCK);
+  int setup_error = 0, treefd = -1, cmd_status = 0, have_cmd = 0, ready = 0;
   /* id maps first (the kernel needs setgroups before gid_map for unprivileged writers); from a
-   * prelude, the rest waits for the whole plan, which the init reads only once it is checked */
-  if (after_clone(first, pid, prelude ? AC_MAPS : AC_MAPS | AC_REST, &treefd) < 0) setup_error = 1;
+   * prelude, the rest waits for the whole plan, which the init reads only once it is checked.
+   * A prelude with the init phase lets the init build the root meanwhile ('M'). */
+  if (after_clone(first, pid, !prelude ? AC_MAPS | AC_IDMAP | AC_REST : early ? AC_MAPS | AC_IDMAP : AC_MAPS, &treefd) < 0) setup_error = 1;
+  if (early && !setup_error) {
+    send_token(sync[0], 'M', treefd);
+    if (treefd >= 0) close(treefd);
+    treefd = -1;
+  }
   if (prelude && !setup_error) {
     whole_read = 1;
     if (read_whole_plan(first, &whole) < 0 || plan_write(planp[1], &whole) < 0) setup_error = 1;
     close(planp[1]); planp[1] = -1;
     plan = &whole;
     t0 = now_s(); /* the jail's wall time runs from here: before, it only waited for its plan */
-    if (!setup_error && (host_pre(plan, &h) < 0 || after_clone(plan, pid, AC_REST, &treefd) < 0)) setup_error = 1;
+    if (!setup_error && (host_pre(plan, &h) < 0 || after_clone(plan, pid, early ? AC_REST : AC_IDMAP | AC_REST, &treefd) < 0)) setup_error = 1;
   }
   if (!setup_error && net_host_post(plan, pid) < 0) setup_error = 1;
+  /* what the init reported so far (from an early init phase: a failed mount) */
+  drain_msgs(msgp[0], &setup_error, &cmd_status, &have_cmd, &ready);
   if (setup_error) {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, __WALL);
@@ -381,7 +309,7 @@ int run_main(struct sj_plan *first) {
   unsigned long long start = 0;
   read_starttime(pid, &start);
   emit("{\"ev\":\"started\",\"initPid\":%d,\"initStart\":%llu,\"monitorPid\":%d}", (int)pid, start, (int)getpid());
-  send_go(sync[0], treefd);
+  send_token(sync[0], 'G', treefd);
   if (treefd >= 0) close(treefd);
   close(sync[0]);
 
@@ -396,8 +324,7 @@ int run_main(struct sj_plan *first) {
     struct itimerspec its = { .it_interval = { 0, 20000000L }, .it_value = { 0, 20000000L } };
     timerfd_settime(cfd, 0, &its, NULL);
   }
-  fcntl(msgp[0], F_SETFL, O_NONBLOCK);
-  int cmd_status = 0, have_cmd = 0, ready = 0, ready_sent = 0, acked = 0, exec_open = 1, ctl_open = g_status_fd >= 0;
+  int ready_sent = 0, acked = 0, exec_open = 1, ctl_open = g_status_fd >= 0;
   int init_status = 0, done = 0;
   double setup_s = -1;
   const char *reason = NULL;

@@ -108,6 +108,14 @@ const struct sj_op_rec *plan_find(const struct sj_plan *plan, uint32_t code) {
   return NULL;
 }
 
+int op_in_init_phase(uint32_t code) {
+  return code >= OP_IDMAP_ROOT && code <= OP_LO_UP;
+}
+
+int prelude_has_init_phase(const struct sj_plan *prelude) {
+  return (prelude->flags & SJ_F_PRELUDE) && plan_find(prelude, OP_PIVOT) != NULL;
+}
+
 /* Invariant re-checked here whatever the plan says: no id map line may cover host id 0. */
 int uidmap_safe(const char *map) {
   const char *p = map;

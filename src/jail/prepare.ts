@@ -6,6 +6,7 @@ import { hostFacts, type HostFacts } from "../host/facts.js";
 import { lookupUser, type UserInfo } from "../host/users.js";
 import { idMapping } from "../plan/ids.js";
 import { planJail, type PlanContext } from "../plan/planner.js";
+import type { RootLayout } from "../plan/fs.js";
 import type { Plan } from "../plan/types.js";
 import { isAlive, Registry, type Reservation } from "../registry/store.js";
 import { stateDir } from "../registry/paths.js";
@@ -32,6 +33,29 @@ export interface PrepareOptions {
   dryRun?: boolean | undefined;
   /** Reserve exactly this jid (jail.conf `jid`); an error when it is in use. */
   jid?: number | undefined;
+  /** The root as rootFacts() found it for a prelude already sent (its init phase must match). */
+  root?: RootFacts | undefined;
+}
+
+/** What the init phase needs to know of the jail root (planner InitPhaseContext). */
+export interface RootFacts {
+  rootOwner: number;
+  layout: RootLayout;
+  staging: string;
+}
+
+/** Looks at the jail root: its owner, which mount points it has, where it is attached. */
+export function rootFacts(spec: JailSpec): RootFacts {
+  return {
+    rootOwner: statSync(spec.path).uid,
+    layout: {
+      proc: exists(join(spec.path, "proc")),
+      dev: exists(join(spec.path, "dev")),
+      sys: exists(join(spec.path, "sys")),
+      tmp: exists(join(spec.path, "tmp")),
+    },
+    staging: stagingDir(spec),
+  };
 }
 
 /** A planned, reserved jail start. */
@@ -124,20 +148,13 @@ export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promis
       facts,
       jid: reservation.jid,
       stateFiles: reservation.files,
-      rootOwner: statSync(spec.path).uid,
-      layout: {
-        proc: exists(join(spec.path, "proc")),
-        dev: exists(join(spec.path, "dev")),
-        sys: exists(join(spec.path, "sys")),
-        tmp: exists(join(spec.path, "tmp")),
-      },
+      ...(opts.root ?? rootFacts(spec)),
       user,
       filter,
       cgroupOps: cgroups?.ops,
       rlimits: cgroups?.rlimits,
       devices: opts.devices,
       ...planSwitches(opts),
-      staging: stagingDir(spec),
       net,
       netOps,
     };

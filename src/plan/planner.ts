@@ -88,41 +88,14 @@ function cloneAndMapOps(spec: JailSpec, facts: HostFacts, ids = idMapping(facts)
   };
 }
 
-/** A prelude: the clone flags and id maps of the jail planJail will plan, sent to a helper
- * spawned early so it makes and maps the namespaces while the rest is planned. The helper
- * checks that the whole plan repeats them (and these flags, without the prelude bit). */
-export function planPrelude(spec: JailSpec, facts: HostFacts, flags: number): Plan {
-  const { clone, maps } = cloneAndMapOps(spec, facts);
-  return { mode: "run", flags: flags | PlanFlag.prelude, ops: [clone, ...maps] };
-}
+/** What the init phase depends on: the host facts and the jail root as prepare() found them. */
+export type InitPhaseContext = Pick<PlanContext, "facts" | "rootOwner" | "layout" | "devices" | "staging">;
 
-/** The plan's header flags for a spec. */
-export function planFlags(spec: JailSpec, opts: { debug: boolean; detach: boolean }): number {
-  let flags = 0;
-  if (opts.debug) flags |= PlanFlag.debug;
-  if (spec.persist) flags |= PlanFlag.persist;
-  if (spec.killOnExit) flags |= PlanFlag.killAll;
-  if (opts.detach) flags |= PlanFlag.detach;
-  return flags;
-}
-
-/** The plan that starts a jail. */
-export function planJail(spec: JailSpec, ctx: PlanContext): Plan {
-  const ids: IdMapping = idMapping(ctx.facts);
-  const netns = ownNetns(spec, ctx.facts.uid);
-  const mode = netMode(spec, ctx.facts.uid);
-  if (mode !== "none" && (ctx.net?.mode !== mode || !ctx.netOps)) {
-    throw new Error(`planJail: a jail with addresses needs ctx.net for mode ${mode} (prepareNet) and ctx.netOps (netOps)`);
-  }
-  const net: NetOps = mode === "none" ? { host: [], init: [] } : ctx.netOps!;
+/** The init phase: the idmapped root, the root, its mounts, pivot_root, the hostname and the
+ * loopback. They depend on the spec and the root alone, so a prelude can carry them. */
+export function initPhaseOps(spec: JailSpec, ctx: InitPhaseContext, ids: IdMapping = idMapping(ctx.facts)): PlanOp[] {
   const ops: PlanOp[] = [];
-  const first = cloneAndMapOps(spec, ctx.facts, ids);
-  ops.push(first.clone);
-  for (const f of ctx.stateFiles) ops.push(op("stateFile", [f]));
-  if (spec.limits.wall !== undefined) ops.push(op("wallLimit", [Math.ceil(spec.limits.wall)]));
-  ops.push(...(ctx.cgroupOps ?? []));
-  ops.push(...net.host);
-  ops.push(...first.maps);
+  const netns = ownNetns(spec, ctx.facts.uid);
   // A root-owned jail root, for a root caller, is shown to jail root as its own through an
   // idmapped mount; "/" never is (jail root must not own the host's files).
   const idmap = !ids.rootless && ctx.rootOwner === 0 && spec.path !== "/";
@@ -145,6 +118,46 @@ export function planJail(spec: JailSpec, ctx: PlanContext): Plan {
   ops.push(op("pivot", [], "pivot_root into the jail; the old root is detached"));
   ops.push(op("hostname", [spec.hostname]));
   if (netns) ops.push(op("loUp", [], "loopback in the jail's network namespace"));
+  return ops;
+}
+
+/** A prelude: the clone flags and id maps of the jail planJail will plan, and with INIT its init
+ * phase, sent to a helper started early: it makes and maps the namespaces, and its init builds
+ * the jail's root, while the rest is planned. The helper checks that the whole plan repeats all
+ * of it (and these flags, without the prelude bit). */
+export function planPrelude(spec: JailSpec, facts: HostFacts, flags: number, init?: Omit<InitPhaseContext, "facts">): Plan {
+  const { clone, maps } = cloneAndMapOps(spec, facts);
+  const phase = init ? initPhaseOps(spec, { ...init, facts }) : [];
+  return { mode: "run", flags: flags | PlanFlag.prelude, ops: [clone, ...maps, ...phase] };
+}
+
+/** The plan's header flags for a spec. */
+export function planFlags(spec: JailSpec, opts: { debug: boolean; detach: boolean }): number {
+  let flags = 0;
+  if (opts.debug) flags |= PlanFlag.debug;
+  if (spec.persist) flags |= PlanFlag.persist;
+  if (spec.killOnExit) flags |= PlanFlag.killAll;
+  if (opts.detach) flags |= PlanFlag.detach;
+  return flags;
+}
+
+/** The plan that starts a jail. */
+export function planJail(spec: JailSpec, ctx: PlanContext): Plan {
+  const ids: IdMapping = idMapping(ctx.facts);
+  const mode = netMode(spec, ctx.facts.uid);
+  if (mode !== "none" && (ctx.net?.mode !== mode || !ctx.netOps)) {
+    throw new Error(`planJail: a jail with addresses needs ctx.net for mode ${mode} (prepareNet) and ctx.netOps (netOps)`);
+  }
+  const net: NetOps = mode === "none" ? { host: [], init: [] } : ctx.netOps!;
+  const ops: PlanOp[] = [];
+  const first = cloneAndMapOps(spec, ctx.facts, ids);
+  ops.push(first.clone);
+  for (const f of ctx.stateFiles) ops.push(op("stateFile", [f]));
+  if (spec.limits.wall !== undefined) ops.push(op("wallLimit", [Math.ceil(spec.limits.wall)]));
+  ops.push(...(ctx.cgroupOps ?? []));
+  ops.push(...net.host);
+  ops.push(...first.maps);
+  ops.push(...initPhaseOps(spec, ctx, ids));
   ops.push(...net.init);
   if (spec.command && spec.command.length > 0) ops.push(...commandOps(spec, ctx, ids));
   return { mode: "run", flags: planFlags(spec, ctx), ops };

@@ -2,7 +2,7 @@
 // The op codes are the ones in native/src/proto.h; keep both in step and bump PROTOCOL on change.
 
 /** Protocol version spoken with the C helper (native/src/proto.h SJ_PROTO). */
-export const PROTOCOL = 3;
+export const PROTOCOL = 4;
 
 /** Operation codes, as in native/src/proto.h. */
 export const OpCode = {

@@ -1,11 +1,12 @@
 // The helper's side of the protocol, with the real helper: it refuses a plan of another protocol
-// version, and a whole plan that does not repeat its prelude (the namespaces it already made),
-// before any jail starts; a prelude followed by its plan starts the jail.
+// version, and a whole plan that does not repeat its prelude (the namespaces it already made, the
+// root its init already built), before any command runs; a prelude followed by its plan starts
+// the jail; a mount of the prelude that fails is reported.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { HelperRun, stepError, type HelperEvent } from "../../src/helper/launch.js";
 import { encodePlan } from "../../src/plan/encode.js";
-import { prepare } from "../../src/jail/prepare.js";
+import { prepare, rootFacts } from "../../src/jail/prepare.js";
 import { hostFacts } from "../../src/host/facts.js";
 import { planFlags, planPrelude } from "../../src/plan/planner.js";
 import { PlanFlag, type Plan } from "../../src/plan/types.js";
@@ -33,6 +34,11 @@ async function events(h: HelperRun): Promise<HelperEvent[]> {
 
 async function wholePlan(s: JailSpec): Promise<Plan> {
   return (await prepare(s, { dryRun: true })).plan;
+}
+
+/** A prelude that carries the init phase, as the CLI and run() send it (src/jail/early.ts). */
+function earlyPrelude(s: JailSpec): Plan {
+  return planPrelude(s, hostFacts(), planFlags(s, { debug: false, detach: false }), rootFacts(s));
 }
 
 describe("helper protocol", () => {
@@ -79,6 +85,61 @@ describe("helper protocol", () => {
       await waitUntil(() => !isRunning(helper), "the helper to end", 5000);
     });
   }
+
+  it("a prelude with the init phase and then its whole plan start the jail, with the prelude's root and hostname", async () => {
+    const s = validateSpec(Object.assign(baseSpec("/", "early"), { command: ["/bin/sh", "-c", 'test "$(hostname)" = early && test -e /dev/null && test ! -e /dev/sda'], env: { PATH: "/usr/bin:/bin" } }));
+    const h = new HelperRun("run", "ignore", false, earlyPrelude(s));
+    h.sendPlan(await wholePlan(s));
+    const evs = await events(h);
+    assert.ok(evs.some((e) => e.ev === "started"), JSON.stringify(evs));
+    const exit = evs.find((e) => e.ev === "exit");
+    assert.ok(exit && exit.ev === "exit" && exit.cmdCode === 0 && !exit.setupFailed, JSON.stringify(evs));
+  });
+
+  for (const [what, change] of [
+    ["another hostname", (p: Plan) => p.ops.map((o) => (o.op === "hostname" ? { ...o, args: ["other"] } : o))],
+    ["a mount less", (p: Plan) => p.ops.filter((o) => !(o.op === "mask" && o.args[0] === "/proc/kcore"))],
+    ["a mount more", (p: Plan) => p.ops.flatMap((o) => (o.op === "pivot" ? [{ op: "mountFs" as const, args: ["tmpfs", "/mnt", "sudx", ""] }, o] : [o]))],
+    ["its mounts in another order", (p: Plan) => {
+      const i = p.ops.findIndex((o) => o.op === "mask");
+      const ops = [...p.ops];
+      [ops[i], ops[i + 1]] = [ops[i + 1]!, ops[i]!];
+      return ops;
+    }],
+  ] as const) {
+    it(`a whole plan with ${what} than its prelude's init phase is refused, and its command never runs`, async () => {
+      const s = spec();
+      const h = new HelperRun("run", "ignore", false, earlyPrelude(s));
+      const helper = procId(h.child!.pid!);
+      const plan = await wholePlan(s);
+      h.sendPlan({ ...plan, ops: change(plan) });
+      const evs = await events(h);
+      const err = evs.find((e) => e.ev === "error");
+      assert.ok(err && err.ev === "error" && err.step === "plan", JSON.stringify(evs));
+      assert.match(err.msg, /does not repeat its prelude's root, mounts, hostname and loopback/);
+      assert.ok(!evs.some((e) => e.ev === "started" || e.ev === "ready"), "no jail started");
+      await waitUntil(() => !isRunning(helper), "the helper to end", 5000);
+    });
+  }
+
+  it("a mount of the prelude's init phase that fails is reported, and the command never runs", async (t) => {
+    // a bind mount whose source is gone by the time the init mounts it (made here by skipping the
+    // spec's validation): the init fails while the caller is still planning; the monitor reports it
+    const dir = makeTempDir("sysjail-early-", 0o755);
+    defer(t, () => removeTree(dir));
+    const s = spec();
+    s.mounts = [{ type: "bind", source: join(dir, "gone"), target: "/mnt", readonly: true, options: [] }];
+    const h = new HelperRun("run", "ignore", false, earlyPrelude(s));
+    const helper = procId(h.child!.pid!);
+    h.sendPlan(await wholePlan(s));
+    const evs = await events(h);
+    const err = evs.find((e) => e.ev === "error");
+    assert.ok(err && err.ev === "error" && err.step === "bind" && err.errno === 2, JSON.stringify(evs));
+    assert.ok(!evs.some((e) => e.ev === "ready"), JSON.stringify(evs));
+    const exit = evs.find((e) => e.ev === "exit");
+    assert.ok(!exit || (exit.ev === "exit" && exit.setupFailed && !exit.cmd), JSON.stringify(evs));
+    await waitUntil(() => !isRunning(helper), "the helper to end", 5000);
+  });
 
   it("a whole plan with other header flags than its prelude is refused", async () => {
     const s = spec();

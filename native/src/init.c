@@ -1,0 +1,164 @@
+/* init.c: the jail's pid 1, cloned by the monitor (run.c) into the jail's new namespaces.
+ *
+ * The init is the helper's own code, never exec'd: its memory belongs to the host's user
+ * namespace and it is not dumpable, so nothing in the jail can ptrace it, read its descriptors or
+ * reach this binary through /proc/1/exe. It waits for the monitor, becomes the jail's root,
+ * performs the mounts and pivot_root (mounts.c), forks the command (command.c), then only reaps.
+ *
+ * Two orders, both ending with the command started only after the monitor's "go" ('G'), that is
+ * after the jail's cgroups hold the init:
+ * - a whole plan: 'G', then root, cgroup namespace, mounts, network, command;
+ * - a prelude carrying the init phase (its ops from idmap-root to loopback, planPrelude in
+ *   src/plan/planner.ts): 'M' (id maps written, with the idmapped root when there is one), then
+ *   root and mounts while the caller still plans; then the whole plan from the monitor, which
+ *   checked that it repeats the prelude's init phase exactly; then 'G', the cgroup namespace,
+ *   network and command. The mounts touch only the jail's own mount namespace, and no process of
+ *   the jail runs code of its own before 'G'.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <grp.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "helper.h"
+#include "net.h"
+
+static void reset_signals(void) {
+  sigset_t none;
+  sigemptyset(&none);
+  for (int s = 1; s < NSIG; s++) if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+void init_loop(const struct sj_plan *plan, int msgfd, pid_t cmd) {
+  int persist = (plan->flags & SJ_F_PERSIST) != 0, killall = (plan->flags & SJ_F_KILLALL) != 0;
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, NULL);
+  for (;;) {
+    int st;
+    pid_t p = waitpid(-1, &st, __WALL);
+    if (p < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ECHILD) {
+        if (persist || cmd > 0) { siginfo_t si; sigwaitinfo(&chld, &si); continue; }
+        /* Tell the monitor now: tearing the namespaces down after exit takes the kernel a few
+         * milliseconds, and the caller need not wait for that. */
+        struct rusage ru;
+        char t[128];
+        getrusage(RUSAGE_CHILDREN, &ru);
+        snprintf(t, sizeof t, "%ld.%06ld %ld.%06ld %ld", (long)ru.ru_utime.tv_sec, (long)ru.ru_utime.tv_usec,
+                 (long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec, ru.ru_maxrss);
+        msg_send(msgfd, MSG_EMPTY, -1, 0, 0, t);
+        _exit(0);
+      }
+      _exit(1);
+    }
+    if (p == cmd) {
+      msg_send(msgfd, MSG_CMD_EXIT, -1, 0, st, NULL);
+      cmd = 0;
+      if (killall) kill(-1, SIGKILL);
+    }
+  }
+}
+
+/* Waits for the monitor's byte WANT; returns the descriptor sent along (the idmapped root) or
+ * -1. Exits when the monitor gave up (or died). */
+static int wait_monitor(int sync, char want) {
+  char got = 0;
+  int fd = -1;
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  struct iovec iov = { .iov_base = &got, .iov_len = 1 };
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+  ssize_t r;
+  do r = recvmsg(sync, &mh, MSG_CMSG_CLOEXEC); while (r < 0 && errno == EINTR);
+  if (r != 1 || got != want) _exit(1);
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return fd;
+}
+
+/* Become the jail's root (ids inside the new user namespace), dropping host groups. */
+static void become_jail_root(const struct sj_plan *plan, int msgw) {
+  if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) die_step(msgw, plan_find(plan, OP_UIDMAP), errno, "become jail root");
+  if (setgroups(0, NULL) < 0 && errno != EPERM) die_step(msgw, plan_find(plan, OP_SETGROUPS), errno, "setgroups");
+  /* the credential change cleared the parent-death signal: arm it again, then make sure the
+   * monitor did not die in between (its end of the message pipe would be closed) */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  {
+    struct pollfd pf = { msgw, 0, 0 };
+    if (poll(&pf, 1, 0) > 0 && (pf.revents & (POLLERR | POLLHUP))) _exit(1);
+  }
+  prctl(PR_SET_DUMPABLE, 0);
+}
+
+/* The cgroup namespace: made after 'G', so its root is the jail's own cgroup. */
+static void enter_cgroupns(const struct sj_plan *plan, uint64_t cflags, int msgw) {
+  if ((cflags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) die_step(msgw, plan_find(plan, OP_CLONE), errno, "cgroup namespace");
+}
+
+/* The jail's network, then the command (or none: a persistent jail), then reaping. */
+static void start_command(const struct sj_plan *plan, int msgw, int execw) __attribute__((noreturn));
+static void start_command(const struct sj_plan *plan, int msgw, int execw) {
+  net_init(plan, msgw);
+  if (plan_find(plan, OP_EXEC)) {
+    pid_t cmd = fork();
+    if (cmd < 0) die_step(msgw, plan_find(plan, OP_EXEC), errno, "fork");
+    if (cmd == 0) {
+      close(msgw);
+      reset_signals();
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      command_exec(plan, execw);
+    }
+    close(execw);
+    /* the init keeps no copy of the jail's stdio: readers see EOF when the jail's processes are done */
+    close(0); close(1); close(2);
+    init_loop(plan, msgw, cmd);
+  }
+  close(execw);
+  close(0); close(1); close(2);
+  msg_send(msgw, MSG_READY, -1, 0, 0, NULL);
+  init_loop(plan, msgw, 0);
+}
+
+void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int msgw, int execw) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (g_status_fd >= 0) { close(g_status_fd); g_status_fd = -1; }
+  int treefd = wait_monitor(sync, 'G');
+  close(sync);
+  become_jail_root(plan, msgw);
+  enter_cgroupns(plan, cflags, msgw);
+  init_setup(plan, msgw, treefd);
+  start_command(plan, msgw, execw);
+}
+
+void init_from_prelude(const struct sj_plan *prelude, int planfd, uint64_t cflags, int sync, int msgw, int execw) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (g_status_fd >= 0) { close(g_status_fd); g_status_fd = -1; }
+  struct sj_plan plan;
+  char err[256];
+  memset(&plan, 0, sizeof plan);
+  if (!prelude_has_init_phase(prelude)) {
+    if (plan_read(planfd, &plan, err, sizeof err) < 0) _exit(1); /* the monitor gave up (or died) */
+    close(planfd);
+    init_main(&plan, cflags, sync, msgw, execw);
+  }
+  int treefd = wait_monitor(sync, 'M');
+  become_jail_root(prelude, msgw);
+  init_setup(prelude, msgw, treefd);
+  if (plan_read(planfd, &plan, err, sizeof err) < 0) _exit(1);
+  close(planfd);
+  wait_monitor(sync, 'G');
+  close(sync);
+  enter_cgroupns(&plan, cflags, msgw);
+  start_command(&plan, msgw, execw);
+}
