@@ -161,8 +161,8 @@ describe("helper protocol", () => {
     mkdirSync(join(pkg, "native", "build"), { recursive: true });
     const fake = join(pkg, "native", "build", "sysjail-helper");
     writeFileSync(fake, `#!/bin/sh
-if [ "$1" = "--version" ]; then echo "sysjail-helper protocol 2"; exit 0; fi
-printf '{"ev":"error","op":-1,"step":"protocol","errno":71,"path":"","msg":"protocol mismatch: plan speaks 3, helper speaks 2"}\\n' >&3
+if [ "$1" = "--version" ]; then echo "sysjail-helper protocol 3"; exit 0; fi
+printf '{"ev":"error","op":-1,"step":"protocol","errno":71,"path":"","msg":"protocol mismatch: plan speaks 4, helper speaks 3"}\\n' >&3
 exit 70
 `);
     chmodSync(fake, 0o755);
@@ -171,7 +171,7 @@ exit 70
     assert.equal(r.status, 70, r.stderr);
     const lines = r.stderr.split("\n").filter(Boolean);
     assert.equal(lines.length, 1, r.stderr);
-    assert.match(lines[0]!, /^sysjail: protocol mismatch: .*helper speaks 2.*; rebuild the helper with `npm rebuild sysjail`$/);
+    assert.match(lines[0]!, /^sysjail: protocol mismatch: .*helper speaks 3.*; rebuild the helper with `npm rebuild sysjail`$/);
     assert.deepEqual(stateFiles(j), []);
   });
 });
