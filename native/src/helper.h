@@ -48,5 +48,7 @@ const struct sj_op_rec *plan_find(const struct sj_plan *plan, uint32_t code);
 int op_in_init_phase(uint32_t code);
 /* a prelude that carries the init phase (it has the pivot_root op) */
 int prelude_has_init_phase(const struct sj_plan *prelude);
+/* NULL when WHOLE repeats its PRELUDE (flags, namespaces, id maps, init phase), else why not */
+const char *prelude_mismatch(const struct sj_plan *prelude, const struct sj_plan *whole);
 int uidmap_safe(const char *map);
 #endif

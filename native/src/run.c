@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "helper.h"
+#include "host.h"
 #include "net.h"
 
 #define REQUIRED_NS (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC)
@@ -35,33 +36,6 @@ static double now_s(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
-static int write_map(pid_t pid, const char *file, const char *data) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
-  return write_file(path, data, strlen(data));
-}
-
-/* An idmapped clone of the jail root, made by the monitor (it needs host privilege). */
-static int idmapped_tree(pid_t pid, const char *path) {
-  char ns[64];
-  snprintf(ns, sizeof ns, "/proc/%d/ns/user", (int)pid);
-  int usernsfd = open(ns, O_RDONLY | O_CLOEXEC);
-  if (usernsfd < 0) return -1;
-  int fd = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-  if (fd < 0) { close(usernsfd); return -1; }
-  struct mount_attr a = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)usernsfd };
-  if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0) {
-    /* a submount on a filesystem without idmap support: map the top mount only */
-    close(fd);
-    fd = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-    if (fd < 0 || syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &a, sizeof a) < 0) {
-      int e = errno; if (fd >= 0) close(fd); close(usernsfd); errno = e; return -1;
-    }
-  }
-  close(usernsfd);
-  return fd;
 }
 
 /* Tells the init to go on: BYTE is 'M' (id maps written) or 'G' (go); FD (the idmapped root)
@@ -106,123 +80,19 @@ static int drain_msgs(int fd, int *setup_error, int *cmd_status, int *have_cmd, 
   return n == 0 && !got ? -1 : 0; /* -1: end of file */
 }
 
-/* What the monitor set up on the host (undone in reverse at the end). */
-struct host_state {
-  const char *cg_dirs[64];
-  int ncg;
-  const char *state_files[8];
-  int nstate;
-  uint64_t wall_ms, cpu_ns;
-  const char *cpu_file;
-};
-
-/* The host-side steps that need no jail process: cgroups, limits, registry files, eBPF objects.
- * Returns -1 after reporting the failed step. */
-static int host_pre(const struct sj_plan *plan, struct host_state *h) {
-  for (uint32_t i = 0; i < plan->nops; i++) {
-    const struct sj_op_rec *op = &plan->ops[i];
-    const char *a0 = arg_str(op, 0), *a1 = arg_str(op, 1);
-    switch (op->code) {
-    case OP_CGROUP_MKDIR:
-      if (!a0 || h->ncg >= 64) goto bad;
-      if (mkdir(a0, 0755) < 0 && errno != EEXIST) { emit_error(op->index, op_name(op->code), errno, a0, NULL); return -1; }
-      h->cg_dirs[h->ncg++] = a0;
-      break;
-    case OP_CGROUP_WRITE:
-      if (!a0 || !a1) goto bad;
-      if (write_file(a0, a1, strlen(a1)) < 0) { emit_error(op->index, op_name(op->code), errno, a0, a1); return -1; }
-      break;
-    case OP_STATE_FILE: if (!a0 || h->nstate >= 8) goto bad; h->state_files[h->nstate++] = a0; break;
-    case OP_WALL_LIMIT: if (arg_u64(op, 0, &h->wall_ms)) goto bad; break;
-    case OP_CPU_LIMIT: if (arg_u64(op, 0, &h->cpu_ns) || !a1) goto bad; h->cpu_file = a1; break;
-    case OP_BPF_MAP: case OP_BPF_PROG: if (net_host_pre(plan, op) < 0) return -1; break;
-    default: break;
-    }
-    continue;
-  bad:
-    emit_error(op->index, op_name(op->code), EINVAL, "", "bad arguments");
-    return -1;
-  }
-  return 0;
-}
-
-static int same_args(const struct sj_op_rec *x, const struct sj_op_rec *y) {
-  if (x->code != y->code || x->argc != y->argc) return 0;
-  for (uint32_t i = 0; i < x->argc; i++)
-    if (x->argv[i].len != y->argv[i].len || memcmp(x->argv[i].p, y->argv[i].p, x->argv[i].len)) return 0;
-  return 1;
-}
-
-/* Whether the first op with CODE is in both plans with the same arguments. */
-static int same_op(const struct sj_plan *a, const struct sj_plan *b, uint32_t code) {
-  const struct sj_op_rec *x = plan_find(a, code), *y = plan_find(b, code);
-  return x && y && same_args(x, y);
-}
-
-/* Whether both plans have the same init-phase ops (op_in_init_phase), in the same order. */
-static int same_init_phase(const struct sj_plan *a, const struct sj_plan *b) {
-  uint32_t i = 0, j = 0;
-  for (;; i++, j++) {
-    while (i < a->nops && !op_in_init_phase(a->ops[i].code)) i++;
-    while (j < b->nops && !op_in_init_phase(b->ops[j].code)) j++;
-    if (i == a->nops || j == b->nops) return i == a->nops && j == b->nops;
-    if (!same_args(&a->ops[i], &b->ops[j])) return 0;
-  }
-}
-
 /* A prelude's whole plan: read from the caller, checked against the prelude the namespaces and
- * id maps were made from. Returns -1 after reporting why it is refused. */
+ * id maps were made from (and the root built from). Returns -1 after reporting why it is refused. */
 static int read_whole_plan(const struct sj_plan *prelude, struct sj_plan *whole) {
   char err[256];
   int r = plan_read(g_status_fd, whole, err, sizeof err);
   if (r < 0) { emit_error(-1, r == -2 ? "protocol" : "plan", r == -2 ? EPROTO : EINVAL, "", err); return -1; }
-  if (whole->flags != (prelude->flags & ~SJ_F_PRELUDE) || !same_op(prelude, whole, OP_CLONE) || !same_op(prelude, whole, OP_SETGROUPS) ||
-      !same_op(prelude, whole, OP_UIDMAP) || !same_op(prelude, whole, OP_GIDMAP)) {
-    emit_error(-1, "plan", EINVAL, "", "the plan does not repeat its prelude's flags, clone flags and id maps");
-    return -1;
-  }
-  /* the init performed the prelude's init phase already: the plan must have exactly that one */
-  if (prelude_has_init_phase(prelude) && !same_init_phase(prelude, whole)) {
-    emit_error(-1, "plan", EINVAL, "", "the plan does not repeat its prelude's root, mounts, hostname and loopback");
-    return -1;
-  }
+  const char *why = prelude_mismatch(prelude, whole);
+  if (why) { emit_error(-1, "plan", EINVAL, "", why); return -1; }
   return 0;
 }
 
 /* monotonic time the helper started (main.c), for the setup-time figure */
 double g_helper_t0;
-
-enum { AC_MAPS = 1, AC_IDMAP = 2, AC_REST = 4 };
-
-/* The monitor's steps on the cloned init before it runs: its id maps (AC_MAPS), the idmapped
- * root (AC_IDMAP), the cgroups it joins (AC_REST). Returns -1 after reporting the failure. */
-static int after_clone(const struct sj_plan *plan, pid_t pid, int which, int *treefd) {
-  for (uint32_t i = 0; i < plan->nops; i++) {
-    const struct sj_op_rec *op = &plan->ops[i];
-    const char *a0 = arg_str(op, 0);
-    int r = 0;
-    if (which & AC_MAPS) {
-      if (op->code == OP_SETGROUPS) r = a0 ? write_map(pid, "setgroups", a0) : (errno = EINVAL, -1);
-      else if (op->code == OP_UIDMAP || op->code == OP_GIDMAP) {
-        if (!a0 || !uidmap_safe(a0)) { emit_error(op->index, op_name(op->code), EPERM, a0 ? a0 : "", "the map would give the jail host id 0"); return -1; }
-        r = write_map(pid, op->code == OP_UIDMAP ? "uid_map" : "gid_map", a0);
-      }
-    }
-    if ((which & AC_IDMAP) && op->code == OP_IDMAP_ROOT) {
-      if (!a0 || !strcmp(a0, "/")) { errno = EPERM; r = -1; }
-      else { *treefd = idmapped_tree(pid, a0); r = *treefd < 0 ? -1 : 0; }
-    }
-    if (which & AC_REST) {
-      if (op->code == OP_CGROUP_ATTACH) {
-        char b[32];
-        int n = snprintf(b, sizeof b, "%d", (int)pid);
-        r = a0 ? write_file(a0, b, (size_t)n) : (errno = EINVAL, -1);
-      }
-    }
-    if (r < 0) { emit_error(op->index, op_name(op->code), errno, a0 ? a0 : "", NULL); return -1; }
-  }
-  return 0;
-}
 
 /* Starts a jail from PLAN, or from a prelude (SJ_F_PRELUDE: the clone flags and id maps, and
  * perhaps the init phase): then the namespaces are made and mapped, and the init builds the

@@ -129,3 +129,39 @@ int uidmap_safe(const char *map) {
   }
   return 1;
 }
+
+static int same_args(const struct sj_op_rec *x, const struct sj_op_rec *y) {
+  if (x->code != y->code || x->argc != y->argc) return 0;
+  for (uint32_t i = 0; i < x->argc; i++)
+    if (x->argv[i].len != y->argv[i].len || memcmp(x->argv[i].p, y->argv[i].p, x->argv[i].len)) return 0;
+  return 1;
+}
+
+/* Whether the first op with CODE is in both plans with the same arguments. */
+static int same_op(const struct sj_plan *a, const struct sj_plan *b, uint32_t code) {
+  const struct sj_op_rec *x = plan_find(a, code), *y = plan_find(b, code);
+  return x && y && same_args(x, y);
+}
+
+/* Whether both plans have the same init-phase ops (op_in_init_phase), in the same order. */
+static int same_init_phase(const struct sj_plan *a, const struct sj_plan *b) {
+  uint32_t i = 0, j = 0;
+  for (;; i++, j++) {
+    while (i < a->nops && !op_in_init_phase(a->ops[i].code)) i++;
+    while (j < b->nops && !op_in_init_phase(b->ops[j].code)) j++;
+    if (i == a->nops || j == b->nops) return i == a->nops && j == b->nops;
+    if (!same_args(&a->ops[i], &b->ops[j])) return 0;
+  }
+}
+
+/* Security-relevant: the monitor made the namespaces and id maps, and the init built the root,
+ * from the prelude; the whole plan must describe exactly that jail, or its init phase and maps
+ * would not be what the plan (and --dry-run) say. */
+const char *prelude_mismatch(const struct sj_plan *prelude, const struct sj_plan *whole) {
+  if (whole->flags != (prelude->flags & ~SJ_F_PRELUDE) || !same_op(prelude, whole, OP_CLONE) || !same_op(prelude, whole, OP_SETGROUPS) ||
+      !same_op(prelude, whole, OP_UIDMAP) || !same_op(prelude, whole, OP_GIDMAP))
+    return "the plan does not repeat its prelude's flags, clone flags and id maps";
+  if (prelude_has_init_phase(prelude) && !same_init_phase(prelude, whole))
+    return "the plan does not repeat its prelude's root, mounts, hostname and loopback";
+  return NULL;
+}

@@ -1,0 +1,100 @@
+/* host.c: the monitor's steps on the host, before the jail's command runs: cgroups, limits and
+ * registry files (host_pre), the init's id maps, idmapped root and cgroup membership
+ * (after_clone). Each failure is reported as the step that failed. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "helper.h"
+#include "host.h"
+#include "net.h"
+
+static int write_map(pid_t pid, const char *file, const char *data) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+  return write_file(path, data, strlen(data));
+}
+
+/* An idmapped clone of the jail root, made by the monitor (it needs host privilege). */
+static int idmapped_tree(pid_t pid, const char *path) {
+  char ns[64];
+  snprintf(ns, sizeof ns, "/proc/%d/ns/user", (int)pid);
+  int usernsfd = open(ns, O_RDONLY | O_CLOEXEC);
+  if (usernsfd < 0) return -1;
+  int fd = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+  if (fd < 0) { close(usernsfd); return -1; }
+  struct mount_attr a = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)usernsfd };
+  if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0) {
+    /* a submount on a filesystem without idmap support: map the top mount only */
+    close(fd);
+    fd = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (fd < 0 || syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &a, sizeof a) < 0) {
+      int e = errno; if (fd >= 0) close(fd); close(usernsfd); errno = e; return -1;
+    }
+  }
+  close(usernsfd);
+  return fd;
+}
+
+int host_pre(const struct sj_plan *plan, struct host_state *h) {
+  for (uint32_t i = 0; i < plan->nops; i++) {
+    const struct sj_op_rec *op = &plan->ops[i];
+    const char *a0 = arg_str(op, 0), *a1 = arg_str(op, 1);
+    switch (op->code) {
+    case OP_CGROUP_MKDIR:
+      if (!a0 || h->ncg >= 64) goto bad;
+      if (mkdir(a0, 0755) < 0 && errno != EEXIST) { emit_error(op->index, op_name(op->code), errno, a0, NULL); return -1; }
+      h->cg_dirs[h->ncg++] = a0;
+      break;
+    case OP_CGROUP_WRITE:
+      if (!a0 || !a1) goto bad;
+      if (write_file(a0, a1, strlen(a1)) < 0) { emit_error(op->index, op_name(op->code), errno, a0, a1); return -1; }
+      break;
+    case OP_STATE_FILE: if (!a0 || h->nstate >= 8) goto bad; h->state_files[h->nstate++] = a0; break;
+    case OP_WALL_LIMIT: if (arg_u64(op, 0, &h->wall_ms)) goto bad; break;
+    case OP_CPU_LIMIT: if (arg_u64(op, 0, &h->cpu_ns) || !a1) goto bad; h->cpu_file = a1; break;
+    case OP_BPF_MAP: case OP_BPF_PROG: if (net_host_pre(plan, op) < 0) return -1; break;
+    default: break;
+    }
+    continue;
+  bad:
+    emit_error(op->index, op_name(op->code), EINVAL, "", "bad arguments");
+    return -1;
+  }
+  return 0;
+}
+
+
+int after_clone(const struct sj_plan *plan, pid_t pid, int which, int *treefd) {
+  for (uint32_t i = 0; i < plan->nops; i++) {
+    const struct sj_op_rec *op = &plan->ops[i];
+    const char *a0 = arg_str(op, 0);
+    int r = 0;
+    if (which & AC_MAPS) {
+      if (op->code == OP_SETGROUPS) r = a0 ? write_map(pid, "setgroups", a0) : (errno = EINVAL, -1);
+      else if (op->code == OP_UIDMAP || op->code == OP_GIDMAP) {
+        if (!a0 || !uidmap_safe(a0)) { emit_error(op->index, op_name(op->code), EPERM, a0 ? a0 : "", "the map would give the jail host id 0"); return -1; }
+        r = write_map(pid, op->code == OP_UIDMAP ? "uid_map" : "gid_map", a0);
+      }
+    }
+    if ((which & AC_IDMAP) && op->code == OP_IDMAP_ROOT) {
+      if (!a0 || !strcmp(a0, "/")) { errno = EPERM; r = -1; }
+      else { *treefd = idmapped_tree(pid, a0); r = *treefd < 0 ? -1 : 0; }
+    }
+    if (which & AC_REST) {
+      if (op->code == OP_CGROUP_ATTACH) {
+        char b[32];
+        int n = snprintf(b, sizeof b, "%d", (int)pid);
+        r = a0 ? write_file(a0, b, (size_t)n) : (errno = EINVAL, -1);
+      }
+    }
+    if (r < 0) { emit_error(op->index, op_name(op->code), errno, a0 ? a0 : "", NULL); return -1; }
+  }
+  return 0;
+}
+

@@ -1,0 +1,27 @@
+/* host.h: the monitor's steps on the host (host.c). */
+#ifndef SJ_HOST_H
+#define SJ_HOST_H
+#include <stdint.h>
+#include <sys/types.h>
+#include "proto.h"
+
+/* What the monitor set up on the host (undone in reverse at the end). */
+struct host_state {
+  const char *cg_dirs[64];
+  int ncg;
+  const char *state_files[8];
+  int nstate;
+  uint64_t wall_ms, cpu_ns;
+  const char *cpu_file;
+};
+
+/* The host-side steps that need no jail process: cgroups, limits, registry files, eBPF objects.
+ * Returns -1 after reporting the failed step. */
+int host_pre(const struct sj_plan *plan, struct host_state *h);
+
+/* after_clone's groups of steps */
+enum { AC_MAPS = 1, AC_IDMAP = 2, AC_REST = 4 };
+/* The monitor's steps on the cloned init before it runs: its id maps (AC_MAPS), the idmapped
+ * root (AC_IDMAP), the cgroups it joins (AC_REST). Returns -1 after reporting the failure. */
+int after_clone(const struct sj_plan *plan, pid_t pid, int which, int *treefd);
+#endif
