@@ -110,7 +110,7 @@ export class JailRun {
     if (!this.error && !this.exit) {
       this.error = lostReportError();
       const e = this.entry;
-      if (e) await cleanUpAfterMonitor(this.prep.plan, { pid: e.monitorPid, start: e.monitorStart }, { pid: e.initPid, start: e.initStart });
+      if (e) await cleanUpAfterMonitor(e, this.prep.registry);
     }
     return false;
   }
