@@ -36,6 +36,15 @@ const lazyPlugin = (fromDir, ext) => ({
   },
 });
 
+/** The CommonJS flavour of src/helper/locate.ts (see there). */
+const cjsLocatePlugin = {
+  name: "sysjail-locate-cjs",
+  setup(b) {
+    b.onResolve({ filter: /\/locate\.js$/ }, (args) =>
+      args.resolveDir === join(root, "src", "helper") ? { path: join(root, "src", "helper", "locate-cjs.ts") } : undefined);
+  },
+};
+
 const lazyEntries = Object.fromEntries(Object.entries(lazy).map(([k, v]) => [k, v]));
 await build({ ...common, entryPoints: lazyEntries, outdir: join(staging, "lazy"), outExtension: { ".js": ".mjs" } });
 await build({ ...common, entryPoints: lazyEntries, outdir: join(staging, "lazy"), outExtension: { ".js": ".cjs" }, format: "cjs", minify: true });
@@ -62,9 +71,9 @@ await build({
   minify: true,
   // import() of the lazy file becomes require(): vm.Script code has no dynamic-import hook
   supported: { "dynamic-import": false },
-  plugins: [lazyPlugin(staging, ".cjs")],
-  define: { ...common.define, "import.meta.url": "__sysjailUrl" },
-  banner: { js: 'const __sysjailUrl = require("node:url").pathToFileURL(__filename).href;' },
+  plugins: [lazyPlugin(staging, ".cjs"), cjsLocatePlugin],
+  // code that needs its own location asks src/helper/locate.ts; import.meta would be empty here
+  logOverride: { "empty-import-meta": "error" },
 });
 // bin/run-tool.js reads the CommonJS bundles as latin1 (cheaper than decoding UTF-8): they must be
 // ASCII, which is esbuild's default charset; make sure

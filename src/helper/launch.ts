@@ -1,13 +1,12 @@
 // Starts the C helper with a plan on fd 3 and turns its JSON-line reports into typed events.
 import type { ChildProcess, StdioOptions } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { SysjailError, errnoName, Exit } from "../errors.js";
 import { encodePlan } from "../plan/encode.js";
 import { PROTOCOL, type Plan } from "../plan/types.js";
 import type { FrontChannel } from "./front.js";
+import { builtin, codeDir } from "./locate.js";
 
 /** The helper's "exit" event (native/src/run.c), as parsed JSON. */
 export interface ExitEvent {
@@ -47,19 +46,17 @@ export type HelperEvent =
   | ErrorEvent
   | ExitEvent;
 
-const here = dirname(fileURLToPath(import.meta.url));
-const requireHere = createRequire(import.meta.url);
-
 /** node:child_process, loaded on first use: a run through a native front spawns nothing, and
  * loading it costs about 4 ms of a jail's start. */
 function childProcess(): typeof import("node:child_process") {
-  return requireHere("node:child_process") as typeof import("node:child_process");
+  return builtin<typeof import("node:child_process")>("node:child_process");
 }
 let foundHelper: string | undefined;
 
 /** Path of the built helper binary (looked up once per process). */
 export function helperPath(): string {
   if (foundHelper) return foundHelper;
+  const here = codeDir();
   const candidates = [join(here, "..", "..", "..", "native", "build", "sysjail-helper"), join(here, "..", "..", "native", "build", "sysjail-helper")];
   const found = candidates.find((p) => existsSync(p));
   if (!found) {

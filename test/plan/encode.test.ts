@@ -58,4 +58,19 @@ describe("plan encoding", () => {
     assert.deepEqual(d.ops[0]!.args[0], Buffer.from("0\0"));
     assert.deepEqual(new Uint8Array(d.ops[0]!.args[1]!), blob);
   });
+
+  it("copies a blob that is a view into a larger buffer: its own bytes only", () => {
+    const whole = Uint8Array.from({ length: 64 }, (_, i) => i);
+    const view = whole.subarray(10, 30);
+    const d = decode(encodePlan({ mode: "run", flags: 0, ops: [{ op: "seccomp", args: ["0", view] }] } as unknown as Plan));
+    assert.deepEqual([...d.ops[0]!.args[1]!], [...view]);
+  });
+
+  it("writes every byte of lengths and counts past 255", () => {
+    const long = "x".repeat(70000);
+    const ops = Array.from({ length: 300 }, () => ({ op: "env", args: ["A=1"] }));
+    const d = decode(encodePlan({ mode: "run", flags: 0, ops: [{ op: "hostname", args: [long] }, ...ops] } as unknown as Plan));
+    assert.equal(d.ops.length, 301);
+    assert.equal(d.ops[0]!.args[0]!.length, 70001);
+  });
 });
