@@ -86,8 +86,7 @@ export function resolveUser(spec: JailSpec): UserInfo | undefined {
 
 function exists(p: string): boolean {
   try {
-    lstatSync(p);
-    return true;
+    return lstatSync(p, { throwIfNoEntry: false }) !== undefined; // no exception for a missing entry
   } catch {
     return false;
   }
