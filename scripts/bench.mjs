@@ -40,18 +40,34 @@ function timeCmd(cmd, args, n = N) {
   return { median: median(ts), min: best(ts) };
 }
 
-/** Median wall times (ms) of several commands run in turn, N rounds: each round runs every
- * command once, so a change in the machine's speed during the run weighs on all alike. */
-function timeInterleaved(cmds, n = N) {
-  const ts = cmds.map(() => []);
+/** Against a baseline: each round runs BASE, then each command followed by BASE again, and a
+ * command's delta is its time minus the mean of the BASE runs on either side. This virtual
+ * machine switches between a fast and a slow state within seconds; a delta taken across ~0.3 s
+ * is far steadier than a difference of medians taken over the whole run. Returns the median
+ * baseline time, and each command's median time and median delta (ms). */
+function timeAgainst(base, cmds, n = N) {
+  const run = ([cmd, args]) => {
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(cmd, args, { stdio: "ignore" });
+    return r.status === 0 ? Number(process.hrtime.bigint() - t0) / 1e6 : NaN;
+  };
+  const baseT = [];
+  const times = cmds.map(() => []);
+  const deltas = cmds.map(() => []);
   for (let i = 0; i < n; i++) {
-    cmds.forEach(([cmd, args], k) => {
-      const t0 = process.hrtime.bigint();
-      const r = spawnSync(cmd, args, { stdio: "ignore" });
-      ts[k].push(r.status === 0 ? Number(process.hrtime.bigint() - t0) / 1e6 : NaN);
+    let before = run(base);
+    baseT.push(before);
+    cmds.forEach((c, k) => {
+      const t = run(c);
+      const after = run(base);
+      baseT.push(after);
+      times[k].push(t);
+      deltas[k].push(t - (before + after) / 2);
+      before = after;
     });
   }
-  return ts.map((xs) => (xs.some(Number.isNaN) ? NaN : median(xs)));
+  const med = (xs) => (xs.some(Number.isNaN) ? NaN : median(xs));
+  return { base: med(baseT), times: times.map(med), deltas: deltas.map(med) };
 }
 
 function out(cmd, args) {
@@ -116,20 +132,20 @@ const next = () => fs.read(3, buf, 0, buf.length, null, (e, n) => { if (e || n <
 next();
 `);
     for (let i = 0; i < 3; i++) { spawnSync(front, ["/", "h", "/bin/true"]); spawnSync("node", [sysjail, "/", "h", "/bin/true"]); } // code caches
-    const [nodeT, sjT, sjNodeT, frontFloorT, floorT] = timeInterleaved([
-      ["node", ["-e", "0"]],
+    const startup = timeAgainst(["node", ["-e", "0"]], [
       [front, ["/", "h", "/bin/true"]],
       ["node", [sysjail, "/", "h", "/bin/true"]],
       [join(frontFloor, "native", "build", "sysjail"), []],
       ["node", [join(work, "floor.cjs")]],
     ]);
-    section("Start-up (issue 3): median of " + N + " rounds, ms (the first five rows interleaved)", [
-      ["`node -e 0`", fmt(nodeT)],
-      ["`sysjail / h /bin/true` end to end (the installed command, native front)", fmt(sjT)],
-      ["sysjail minus `node -e 0` (goal <= 25)", fmt(sjT - nodeT)],
-      ["`node bin/sysjail.js / h /bin/true` minus `node -e 0` (Node spawns the helper)", fmt(sjNodeT - nodeT)],
-      ["floor under the front: Node writing a ready plan, minus `node -e 0`", fmt(frontFloorT - nodeT)],
-      ["floor with Node as the parent: loading child_process, spawning the helper with a ready plan, minus `node -e 0`", fmt(floorT - nodeT)],
+    const [sjD, sjNodeD, frontFloorD, floorD] = startup.deltas;
+    section("Start-up (issue 3): median of " + N + " rounds, ms (the first six rows: each command run between two runs of `node -e 0`, its delta taken against their mean)", [
+      ["`node -e 0`", fmt(startup.base)],
+      ["`sysjail / h /bin/true` end to end (the installed command, native front)", fmt(startup.times[0])],
+      ["sysjail minus `node -e 0` (goal <= 25)", fmt(sjD)],
+      ["`node bin/sysjail.js / h /bin/true` minus `node -e 0` (Node spawns the helper)", fmt(sjNodeD)],
+      ["floor under the front: Node writing a ready plan, minus `node -e 0`", fmt(frontFloorD)],
+      ["floor with Node as the parent: loading child_process, spawning the helper with a ready plan, minus `node -e 0`", fmt(floorD)],
       ["helper's own setup (helper start to command exec)", fmt(median(setups))],
       ["jail life of /bin/true (clone to jail empty)", fmt(median(walls))],
       ["`unshare -Upfimu --mount-proc -r true` (floor)", fmt(unshare.median)],
