@@ -1,8 +1,9 @@
 /* front.c: the helper started as `sysjail` or `jail` (package.json bin): the native front of
  * those commands.
  *
- * The front runs Node with the tool's entry (`node bin/run-tool.js TOOL ARGS...`, beside this
- * build) as its child, every argument passed on, and the other end of a socket pair on the child's fd 3
+ * The front runs Node with the tool's entry (`node --preserve-symlinks-main bin/run-tool.js TOOL
+ * ARGS...`, beside this build) as its child, every argument passed on, and the other end of a
+ * socket pair on the child's fd 3
  * (SYSJAIL_FRONT_FD=3). If the run makes a foreground jail, its plan arrives on that socket and
  * this process becomes the jail's monitor, exactly as a helper spawned by Node would be: Node
  * needs neither child_process nor a spawn, which were most of a jail's start-up cost beyond
@@ -134,15 +135,18 @@ int front_main(int argc, char **argv, const char *tool) {
   sigprocmask(SIG_BLOCK, &mask, &old);
   int sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   int sv[2];
-  char **nargv = calloc((size_t)argc + 3, sizeof *nargv);
+  char **nargv = calloc((size_t)argc + 4, sizeof *nargv);
   if (sigfd < 0 || !nargv || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
     fprintf(stderr, "%s: cannot start: %s\n", tool, strerror(errno));
     return 71;
   }
+  /* the entry's path comes from /proc/self/exe, already free of links: Node need not resolve
+   * it again (its realpath walk over each component runs cold, most of a millisecond) */
   nargv[0] = "node";
-  nargv[1] = entry;
-  nargv[2] = (char *)tool;
-  for (int i = 1; i < argc; i++) nargv[i + 2] = argv[i];
+  nargv[1] = "--preserve-symlinks-main";
+  nargv[2] = entry;
+  nargv[3] = (char *)tool;
+  for (int i = 1; i < argc; i++) nargv[i + 3] = argv[i];
   g_node = fork();
   if (g_node < 0) { fprintf(stderr, "%s: cannot start node: %s\n", tool, strerror(errno)); return 71; }
   if (g_node == 0) {
