@@ -1,7 +1,8 @@
 // bin/run-tool.js: the V8 code cache of a bundled tool. A short run (-h) makes a cache that the
 // first main-path run replaces; after that the cache is only read; a rebuilt bundle of the same
 // length never runs with the old cache; only a build directory the caller owns gets a cache. Run
-// as the main module (the native front's way in), it runs only sysjail and jail.
+// as the main module (the native front's way in), it runs only sysjail and jail. A jail started
+// through the front loads none of the modules whose cost the front and locate-cjs.ts avoid.
 import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync, chownSync } from "node:fs";
 import { spawnSync } from "node:child_process";
@@ -10,7 +11,7 @@ import { describe, it } from "node:test";
 import { defer } from "../helpers/suite.js";
 import { requireRoot } from "../helpers/nobody.js";
 import { makeTempDir, removeTree } from "../helpers/tmp.js";
-import { REPO } from "../helpers/paths.js";
+import { FRONT, REPO } from "../helpers/paths.js";
 
 /** A package layout like ours (bin/, build/bin/) with a tool "t" whose output names its version. */
 function fakePackage(t: Parameters<typeof defer>[0], version: string): { dir: string; tool: string; cache: string } {
@@ -87,5 +88,22 @@ describe("the tools' code cache", () => {
     const r = spawnSync(process.execPath, [join(REPO, "bin", "run-tool.js"), "sysjail", "--policy-dump", "/", "h", "/bin/true"], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /\S/);
+  });
+
+  it("a jail started through the front loads neither node:module nor child_process nor net", (t) => {
+    // each costs milliseconds at every start (src/helper/locate-cjs.ts, src/helper/front.ts)
+    requireRoot("this test");
+    const dir = makeTempDir("sysjail-modules-");
+    defer(t, () => removeTree(dir));
+    const list = join(dir, "modules.txt");
+    const preload = join(dir, "preload.cjs");
+    writeFileSync(preload, `process.on("exit", () => require("fs").writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join("\\n")));\n`);
+    const r = spawnSync(FRONT.sysjail, ["-j", join(dir, "state"), "/", "modules", "/bin/true"], {
+      encoding: "utf8", env: { ...process.env, NODE_OPTIONS: `-r ${preload}` },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const loaded = readFileSync(list, "utf8").split("\n");
+    assert.ok(loaded.includes("NativeModule vm"), "the list is the tool's (it ran the bundle through vm.Script)");
+    for (const m of ["module", "child_process", "net"]) assert.ok(!loaded.includes(`NativeModule ${m}`), `${m} was loaded`);
   });
 });
