@@ -21,7 +21,10 @@ before(() => {
   root = makeJailRoot(env.probe);
   nobody = makeNobody();
 });
-after(() => root?.remove());
+after(() => {
+  root?.remove();
+  nobody?.remove();
+});
 
 describe("the native front", { concurrency: 2 }, () => {
   it("a jail's status and output pass through it, as root and as 65534", async (t) => {
