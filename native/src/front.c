@@ -105,6 +105,39 @@ static int wait_node(int sigfd) {
   }
 }
 
+/* Node's last word after a jail (src/helper/front.ts lastWord): "E" and its exit status in three
+ * digits, written once its exit handlers have run. Returns the status, or -1 when Node ended or
+ * closed the channel without one. Bytes before it are control bytes the monitor no longer needs;
+ * digits are none of them, so a word read by the monitor during the jail is harmless. */
+static int wait_word(int sock, int sigfd) {
+  char w[4];
+  int have = 0;
+  for (;;) {
+    struct pollfd p[2] = { { sock, POLLIN, 0 }, { sigfd, POLLIN, 0 } };
+    if (poll(p, 2, -1) < 0) { if (errno == EINTR) continue; return -1; }
+    if (p[0].revents) {
+      char b[64];
+      ssize_t n = read(sock, b, sizeof b);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return -1;
+      for (ssize_t k = 0; k < n; k++) {
+        if (have == 0) { if (b[k] == 'E') w[have++] = 'E'; continue; }
+        if (b[k] < '0' || b[k] > '9') { have = b[k] == 'E'; continue; }
+        w[have++] = b[k];
+        if (have == 4) {
+          int st = (w[1] - '0') * 100 + (w[2] - '0') * 10 + (w[3] - '0');
+          if (st <= 255) return st;
+          have = 0;
+        }
+      }
+    }
+    if (p[1].revents) {
+      forward_signals(sigfd);
+      if (node_ended()) return -1;
+    }
+  }
+}
+
 static int pass_status(int st) {
   if (WIFEXITED(st)) return WEXITSTATUS(st);
   int sig = WTERMSIG(st);
@@ -177,6 +210,19 @@ int front_main(int argc, char **argv, const char *tool) {
       emit("{\"ev\":\"hello\",\"proto\":%d,\"pid\":%d}", SJ_PROTO, (int)getpid());
       g_front = 1;
       run_main(&plan);
+      /* the jail is gone and cleaned up. Node has (or will have) the report; once it has said
+       * its status it has nothing left to do, and its own teardown (freeing its heap, ending its
+       * threads: milliseconds) is cut short. It is this process's child and still reaped here,
+       * so nothing outlives the front. */
+      shutdown(sv[0], SHUT_WR); /* Node sees the end of the channel */
+      int word = wait_word(sv[0], sigfd);
+      g_status_fd = -1;
+      if (word >= 0) {
+        kill(g_node, SIGKILL);
+        (void)wait_node(sigfd);
+        close(sv[0]);
+        return word;
+      }
     }
   }
   close(sv[0]); /* Node sees the end of the channel */

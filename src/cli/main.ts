@@ -1,6 +1,6 @@
 // Wraps a tool's main: one line on stderr for every error, the right exit status, no stack traces.
 import { SysjailError } from "../errors.js";
-import { captureFront } from "../helper/front.js";
+import { captureFront, lastWord } from "../helper/front.js";
 
 /** Tells bin/run-tool.js that this run went through the tool's main path, so the V8 code cache
  * it writes at exit covers that path: a cache made by a `-h` run alone would leave the code that
@@ -13,25 +13,31 @@ function isSysjailError(e: unknown): e is SysjailError {
   return e instanceof Error && e.name === "SysjailError" && typeof (e as SysjailError).exitCode === "number";
 }
 
+/** Exits with CODE now, the front told last (src/helper/front.ts lastWord). */
+function exitNow(code: number): never {
+  lastWord(code);
+  process.exit(code);
+}
+
 /** Runs MAIN and exits with its status; errors become one line and their exit status. */
 export function runTool(tool: string, main: (argv: string[]) => Promise<number>): void {
   captureFront(); // before anything reads the environment
   main(process.argv.slice(2)).then(
     (code) => {
       // exit at once: waiting for Node to wind its handles down costs several milliseconds
-      process.exit(code);
+      exitNow(code);
     },
     (err: unknown) => {
       // by name too: a lazily loaded bundle (the seccomp compiler) carries its own copy of the class
       if (err instanceof SysjailError || isSysjailError(err)) {
         const msg = err.message.startsWith(`${tool}:`) || err.message.startsWith("sysjail:") ? err.message : `${tool}: ${err.message}`;
         process.stderr.write(`${msg.replace(/^sysjail:/, `${tool}:`).split("\n")[0]}\n`);
-        process.exit(err.exitCode);
+        exitNow(err.exitCode);
       } else {
         const e = err as Error;
         process.stderr.write(`${tool}: internal error: ${e?.message ?? String(err)}\n`);
         if (process.env.SYSJAIL_DEBUG) process.stderr.write(`${e?.stack ?? ""}\n`);
-        process.exit(70);
+        exitNow(70);
       }
     },
   );

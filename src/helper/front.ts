@@ -6,6 +6,19 @@ import { closeSync, fstatSync, read, writeSync } from "node:fs";
 const ENV = "SYSJAIL_FRONT_FD";
 let frontFd: number | undefined;
 
+/** The channel handed to this run's foreground jail (takeFront), for lastWord. */
+let taken: FrontChannel | undefined;
+
+/** Tells the front this process's exit status, after every other exit handler has run (call it
+ * just before process.exit). A front that ran this run's jail then ends this process at once and
+ * exits with STATUS: what is left of Node's exit is freeing memory and ending threads. */
+export function lastWord(status: number): void {
+  const ch = taken;
+  if (!ch) return;
+  const code = Math.min(255, Math.max(0, status | 0));
+  process.once("exit", () => ch.write(`E${String(code).padStart(3, "0")}`));
+}
+
 /** Takes the front's channel from the environment (once, at a tool's start), and removes the
  * variable so that nothing started from here (a jail included) inherits it. */
 export function captureFront(): void {
@@ -25,7 +38,8 @@ export function takeFront(): FrontChannel | undefined {
   if (frontFd === undefined) return undefined;
   const fd = frontFd;
   frontFd = undefined;
-  return new FrontChannel(fd);
+  taken = new FrontChannel(fd);
+  return taken;
 }
 
 /** Closes the front's channel unused (this run makes no foreground jail), so that no process

@@ -4,7 +4,7 @@
 // exists, a Node child that dies under a running jail, the channel kept from the jail, and the
 // front's own failures.
 import assert from "node:assert/strict";
-import { chmodSync, cpSync, mkdirSync, symlinkSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
@@ -80,6 +80,24 @@ describe("the native front", { concurrency: 2 }, () => {
     assert.equal(res.signal, "SIGKILL", show(res));
     await waitUntil(() => !jailProcs.some(isRunning), "the jail's processes to end", 10_000);
     await waitUntil(() => stateFiles(j).length === 0, "its state files to go", 10_000);
+  });
+
+  it("after the jail Node says its status, and the front ends and reaps it before exiting: nothing outlives the front", async (t) => {
+    for (const as of [undefined, nobody]) {
+      const j = stateDir(t, as ? NOBODY_UID : undefined);
+      const run = startCli(["-j", j, root.path, "word", "/probe", "hold"], { stdin: "pipe", as });
+      defer(t, () => run.stop());
+      await run.waitOutput(/^ready 2$/m);
+      // setpriv execs in place: the front is the CLI's pid as either user
+      const node = procChildren(run.pid).filter((p) => procComm(p) === "node");
+      assert.equal(node.length, 1, `one node child of the front: ${procChildren(run.pid).map((p) => `${p}:${procComm(p)}`).join(" ")}`);
+      run.closeStdin();
+      const res = await run.done;
+      assert.equal(res.code, 0, show(res));
+      // reaped by the front itself: not even a zombie is left for the front's parent to reap
+      assert.equal(existsSync(`/proc/${node[0]}`), false, `Node (${node[0]}) is still there after the front exited: ${show(res)}`);
+      assert.deepEqual(stateFiles(j), []);
+    }
   });
 
   it("without node on PATH it runs the Node that built it", async (t) => {
