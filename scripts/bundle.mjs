@@ -41,7 +41,7 @@ const cjsLocatePlugin = {
   name: "sysjail-locate-cjs",
   setup(b) {
     b.onResolve({ filter: /\/locate\.js$/ }, (args) =>
-      args.resolveDir === join(root, "src", "helper") ? { path: join(root, "src", "helper", "locate-cjs.ts") } : undefined);
+      join(args.resolveDir, args.path) === join(root, "src", "helper", "locate.js") ? { path: join(root, "src", "helper", "locate-cjs.ts") } : undefined);
   },
 };
 

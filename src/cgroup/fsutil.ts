@@ -1,7 +1,10 @@
 // Small synchronous file helpers for cgroup directories: read, probe, remove, kill what is inside.
 import { accessSync, constants, existsSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
-import { setTimeout as sleep } from "node:timers/promises";
 import { SysjailError } from "../errors.js";
+
+/** Resolves after MS milliseconds (node:timers/promises would be one more module to load, for a
+ * wait that a jail seldom needs). */
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A file's text, or undefined when it cannot be read. */
 export function readText(path: string): string | undefined {

@@ -1,7 +1,6 @@
 // Which network a jail gets, and what the host offers for it: the decision (pure) and the look-up
 // of the host (cgroup2 mount, user-mode networking tools), done once before planning.
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync } from "node:fs";
-import { endianness } from "node:os";
 import { delimiter, join } from "node:path";
 import { detectCgroups } from "../cgroup/detect.js";
 import { SysjailError, Exit } from "../errors.js";
@@ -9,6 +8,12 @@ import type { JailEntry } from "../registry/types.js";
 import type { JailSpec } from "../spec/types.js";
 import { checkConflicts } from "./conflict.js";
 import { netMode, type NetMode } from "./mode.js";
+
+/** True on a little-endian machine (what node:os endianness() says, without loading node:os,
+ * about 0.4 ms). */
+function littleEndian(): boolean {
+  return new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+}
 
 export { netMode, type NetMode };
 
@@ -105,7 +110,7 @@ export function prepareNet(spec: JailSpec, opts: PrepareNetOptions): NetContext 
     return tool ? { mode, tool } : { mode };
   }
   if (mode === "vnet") return { mode, hostIf: hostIfName(opts.instance ?? opts.jid), moveIfs: vnetInterfaces(spec) };
-  if (endianness() !== "LE") {
+  if (!littleEndian()) {
     throw new SysjailError("sysjail: jail addresses on the shared stack are implemented for little-endian machines only", { code: "ENOTSUP", phase: "plan", exitCode: Exit.software });
   }
   const v2 = detectCgroups(opts.cgroupRoot ?? "/sys/fs/cgroup").v2?.path;

@@ -90,8 +90,9 @@ describe("the tools' code cache", () => {
     assert.match(r.stdout, /\S/);
   });
 
-  it("a jail started through the front loads neither node:module nor child_process nor net", (t) => {
-    // each costs milliseconds at every start (src/helper/locate-cjs.ts, src/helper/front.ts)
+  it("a jail started through the front loads neither node:module, child_process, net, os nor timers/promises", (t) => {
+    // each would cost from 0.1 to several milliseconds of every start (src/helper/locate-cjs.ts,
+    // src/helper/front.ts, src/limits/report.ts, src/net/context.ts, src/cgroup/fsutil.ts)
     requireRoot("this test");
     const dir = makeTempDir("sysjail-modules-");
     defer(t, () => removeTree(dir));
@@ -104,6 +105,6 @@ describe("the tools' code cache", () => {
     assert.equal(r.status, 0, r.stderr);
     const loaded = readFileSync(list, "utf8").split("\n");
     assert.ok(loaded.includes("NativeModule vm"), "the list is the tool's (it ran the bundle through vm.Script)");
-    for (const m of ["module", "child_process", "net"]) assert.ok(!loaded.includes(`NativeModule ${m}`), `${m} was loaded`);
+    for (const m of ["module", "child_process", "net", "os", "timers/promises"]) assert.ok(!loaded.includes(`NativeModule ${m}`), `${m} was loaded`);
   });
 });
