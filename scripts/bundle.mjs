@@ -3,7 +3,8 @@
 // a tool's start-up within a few milliseconds of Node's own. Code needed only sometimes (the
 // seccomp compiler, on a filter-cache miss) is a separate file loaded on demand (build/bin/lazy).
 import { build } from "esbuild";
-import { readFileSync, renameSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -79,6 +80,14 @@ await build({
 // ASCII, which is esbuild's default charset; make sure
 for (const f of [...tools.map((t) => join(staging, `${t}.cjs`)), ...Object.keys(lazy).map((k) => join(staging, "lazy", `${k}.cjs`))]) {
   if (/[^\x00-\x7f]/.test(readFileSync(f, "latin1"))) throw new Error(`bundle: ${f} is not ASCII`);
+}
+// each tool's last line names its build (a hash of the rest): bin/run-tool.js keys the tool's code
+// cache with it, so a rebuild never runs with an old cache, and no stat is needed to tell
+for (const t of tools) {
+  const f = join(staging, `${t}.cjs`);
+  const text = readFileSync(f, "latin1");
+  const id = createHash("sha256").update(text).digest("hex").slice(0, 16);
+  writeFileSync(f, `${text.endsWith("\n") ? text : `${text}\n`}//# sysjail-build=${id}\n`, "latin1");
 }
 try {
   renameSync(final, old);

@@ -1,8 +1,9 @@
 // bin/run-tool.js: the V8 code cache of a bundled tool. A short run (-h) makes a cache that the
 // first main-path run replaces; after that the cache is only read; a rebuilt bundle of the same
-// length never runs with the old cache; only a build directory the caller owns gets a cache. Run
-// as the main module (the native front's way in), it runs only sysjail and jail. A jail started
-// through the front loads none of the modules whose cost the front and locate-cjs.ts avoid.
+// length never runs with the old cache (the cache is keyed by the bundle's build line, or by its
+// time without one); only a build directory the caller owns gets a cache. Run as the main module
+// (the native front's way in), it runs only sysjail and jail. A jail started through the front
+// loads none of the modules whose cost the front and locate-cjs.ts avoid.
 import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync, chownSync } from "node:fs";
 import { spawnSync } from "node:child_process";
@@ -61,6 +62,24 @@ describe("the tools' code cache", () => {
     writeTool(p.dir, "v2");
     utimesSync(join(p.dir, "build", "bin", "t.cjs"), old.atime, new Date(old.mtimeMs + 5000));
     assert.equal(statSync(join(p.dir, "build", "bin", "t.cjs")).size, old.size);
+    assert.equal(run(p.tool, "main"), "v2");
+    assert.equal(run(p.tool, "main"), "v2", "and the cache made now is the new one's");
+  });
+
+  it("a bundle's build line keys its cache: a new build of the same length and time does not run with the old cache", (t) => {
+    const p = fakePackage(t, "v1");
+    const file = join(p.dir, "build", "bin", "t.cjs");
+    const keyed = (version: string, id: string) => {
+      writeTool(p.dir, version);
+      writeFileSync(file, `${readFileSync(file, "latin1")}//# sysjail-build=${id}\n`);
+    };
+    keyed("v1", "00000000000000aa");
+    assert.equal(run(p.tool, "main"), "v1");
+    assert.match(readFileSync(p.cache, "latin1").slice(0, 18), /^\x01\x1000000000000000aa$/, "the cache names the build");
+    const old = statSync(file);
+    keyed("v2", "00000000000000bb");
+    utimesSync(file, old.atime, old.mtime); // the same time: only the build line tells the builds apart
+    assert.equal(statSync(file).size, old.size);
     assert.equal(run(p.tool, "main"), "v2");
     assert.equal(run(p.tool, "main"), "v2", "and the cache made now is the new one's");
   });
