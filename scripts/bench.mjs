@@ -110,7 +110,8 @@ async function main() {
     }
     // the floors of the two ways in, on this machine: minimal Node programs that skip argument
     // parsing, registry, planning and encoding. Under a front (a copy of the helper beside a
-    // bin/run-tool.js of its own): write a plan encoded beforehand to fd 3, wait for the exit event.
+    // bin/run-tool.js of its own): write a plan encoded beforehand to fd 3, wait for the exit event,
+    // say the status as Node's last word (src/helper/front.ts lastWord), exit.
     // Node as the parent: load child_process, spawn the helper with that plan, wait likewise.
     const { encodePlan } = await import(join(root, "build/src/plan/encode.js"));
     const { helperPath } = await import(join(root, "build/src/helper/launch.js"));
@@ -130,7 +131,7 @@ c.stdio[3].write(plan);
     writeFileSync(join(frontFloor, "bin", "run-tool.js"), `const fs = require("fs");
 fs.writeSync(3, fs.readFileSync(${JSON.stringify(join(work, "plan.bin"))}));
 const buf = Buffer.alloc(65536); let acc = "";
-const next = () => fs.read(3, buf, 0, buf.length, null, (e, n) => { if (e || n <= 0) process.exit(1); acc += buf.toString("utf8", 0, n); if (acc.includes('"ev":"exit"')) process.exit(0); next(); });
+const next = () => fs.read(3, buf, 0, buf.length, null, (e, n) => { if (e || n <= 0) process.exit(1); acc += buf.toString("utf8", 0, n); if (acc.includes('"ev":"exit"')) { fs.writeSync(3, "E000"); process.exit(0); } next(); });
 next();
 `);
     for (let i = 0; i < 3; i++) { spawnSync(front, ["/", "h", "/bin/true"]); spawnSync("node", [sysjail, "/", "h", "/bin/true"]); } // code caches
