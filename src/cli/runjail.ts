@@ -68,9 +68,8 @@ export async function foreground(spec: JailSpec, run: CliRunOptions): Promise<nu
   if (ok && run.printJid) process.stdout.write(`${jr.jid}\n`);
   const ev = await jr.wait();
   mainPathRan();
-  process.off("SIGINT", stop);
-  process.off("SIGTERM", stop);
-  process.off("SIGHUP", stop);
+  // the handlers stay: this process exits next (src/cli/main.ts), and a signal meanwhile only
+  // repeats a terminate request the ended jail ignores; removing each costs system calls
   if (run.report !== undefined) writeReport(run.report, await reportOf(ev, prep, spec, jr.error));
   if (jr.error) throw jr.error;
   if (!ev) return 70;
