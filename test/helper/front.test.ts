@@ -4,7 +4,7 @@
 // exists, a Node child that dies under a running jail, the channel kept from the jail, and the
 // front's own failures.
 import assert from "node:assert/strict";
-import { chmodSync, cpSync, existsSync, mkdirSync, symlinkSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
@@ -98,6 +98,24 @@ describe("the native front", { concurrency: 2 }, () => {
       assert.equal(existsSync(`/proc/${node[0]}`), false, `Node (${node[0]}) is still there after the front exited: ${show(res)}`);
       assert.deepEqual(stateFiles(j), []);
     }
+  });
+
+  it("what Node writes after the jail (--report to standard error or a file) is whole when the front has exited", async (t) => {
+    const j = stateDir(t);
+    const dir = makeTempDir("sysjail-report-");
+    defer(t, () => removeTree(dir));
+    const file = join(dir, "report.json");
+    const a = await sysjail(["-j", j, "--report", "-", root.path, "rep", "/probe", "exit", "3"]);
+    assert.equal(a.code, 3, show(a));
+    const line = a.stderr.split("\n").find((l) => l.startsWith("{"));
+    assert.ok(line, show(a));
+    assert.equal(JSON.parse(line).exitCode, 3, show(a));
+    const b = await sysjail(["-j", j, "--report", file, root.path, "rep", "/probe", "selfkill", "9"]);
+    assert.equal(b.code, 137, show(b));
+    const r = JSON.parse(readFileSync(file, "utf8"));
+    assert.equal(r.signal, 9);
+    assert.equal(r.signalName, "SIGKILL");
+    assert.deepEqual(stateFiles(j), []);
   });
 
   it("without node on PATH it runs the Node that built it", async (t) => {
