@@ -76,8 +76,8 @@ await build({
   // code that needs its own location asks src/helper/locate.ts; import.meta would be empty here
   logOverride: { "empty-import-meta": "error" },
 });
-// bin/run-tool.js reads the CommonJS bundles as latin1 (cheaper than decoding UTF-8): they must be
-// ASCII, which is esbuild's default charset; make sure
+// the CommonJS bundles must be ASCII (esbuild's default charset; make sure): their build line
+// below is appended to their bytes read as latin1, and bin/run-tool.js decodes them as UTF-8
 for (const f of [...tools.map((t) => join(staging, `${t}.cjs`)), ...Object.keys(lazy).map((k) => join(staging, "lazy", `${k}.cjs`))]) {
   if (/[^\x00-\x7f]/.test(readFileSync(f, "latin1"))) throw new Error(`bundle: ${f} is not ASCII`);
 }

@@ -75,22 +75,29 @@ static int node_ended(void) {
   return waitid(P_PID, (id_t)g_node, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == g_node;
 }
 
-/* 1 when Node starts sending a plan, 0 when it ended or closed the socket without one. */
-static int wait_plan(int sock, int sigfd) {
+/* 1 when SOCK has something to read (or its end), 0 when Node ended first; signals passed on
+ * meanwhile. */
+static int wait_readable(int sock, int sigfd) {
   for (;;) {
     struct pollfd p[2] = { { sock, POLLIN, 0 }, { sigfd, POLLIN, 0 } };
     if (poll(p, 2, -1) < 0) { if (errno == EINTR) continue; return 0; }
-    if (p[0].revents) {
-      char c;
-      ssize_t n = recv(sock, &c, 1, MSG_PEEK);
-      if (n == 1) return 1;
-      if (n == 0 || errno != EINTR) return 0;
-    }
+    if (p[0].revents) return 1;
     if (p[1].revents) {
       forward_signals(sigfd);
       if (node_ended()) return 0;
     }
   }
+}
+
+/* 1 when Node starts sending a plan, 0 when it ended or closed the socket without one. */
+static int wait_plan(int sock, int sigfd) {
+  while (wait_readable(sock, sigfd)) {
+    char c;
+    ssize_t n = recv(sock, &c, 1, MSG_PEEK);
+    if (n == 1) return 1;
+    if (n == 0 || errno != EINTR) return 0;
+  }
+  return 0;
 }
 
 /* Node's wait status, signals passed on meanwhile. */
@@ -110,32 +117,24 @@ static int wait_node(int sigfd) {
  * closed the channel without one. Bytes before it are control bytes the monitor no longer needs;
  * digits are none of them, so a word read by the monitor during the jail is harmless. */
 static int wait_word(int sock, int sigfd) {
-  char w[4];
-  int have = 0;
-  for (;;) {
-    struct pollfd p[2] = { { sock, POLLIN, 0 }, { sigfd, POLLIN, 0 } };
-    if (poll(p, 2, -1) < 0) { if (errno == EINTR) continue; return -1; }
-    if (p[0].revents) {
-      char b[64];
-      ssize_t n = read(sock, b, sizeof b);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return -1;
-      for (ssize_t k = 0; k < n; k++) {
-        if (have == 0) { if (b[k] == 'E') w[have++] = 'E'; continue; }
-        if (b[k] < '0' || b[k] > '9') { have = b[k] == 'E'; continue; }
-        w[have++] = b[k];
-        if (have == 4) {
-          int st = (w[1] - '0') * 100 + (w[2] - '0') * 10 + (w[3] - '0');
-          if (st <= 255) return st;
-          have = 0;
-        }
+  int digits = -1, st = 0; /* digits read since an "E"; -1: none seen */
+  while (wait_readable(sock, sigfd)) {
+    char b[64];
+    ssize_t n = read(sock, b, sizeof b);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return -1;
+    for (ssize_t k = 0; k < n; k++) {
+      if (b[k] == 'E') { digits = 0; st = 0; continue; }
+      if (digits < 0) continue;
+      if (b[k] < '0' || b[k] > '9') { digits = -1; continue; }
+      st = st * 10 + (b[k] - '0');
+      if (++digits == 3) {
+        if (st <= 255) return st;
+        digits = -1;
       }
     }
-    if (p[1].revents) {
-      forward_signals(sigfd);
-      if (node_ended()) return -1;
-    }
   }
+  return -1;
 }
 
 static int pass_status(int st) {
