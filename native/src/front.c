@@ -194,6 +194,9 @@ int front_main(int argc, char **argv, const char *tool) {
     _exit(127);
   }
   close(sv[1]);
+  /* while Node loads, the jail's likely namespaces are made on the idle core (early.c) */
+  struct sj_early ahead;
+  early_start(&ahead, sv[0], sigfd);
   if (wait_plan(sv[0], sigfd)) {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -208,7 +211,8 @@ int front_main(int argc, char **argv, const char *tool) {
     else {
       emit("{\"ev\":\"hello\",\"proto\":%d,\"pid\":%d}", SJ_PROTO, (int)getpid());
       g_front = 1;
-      run_main(&plan);
+      run_main(&plan, &ahead);
+      early_discard(&ahead); /* adopted, or discarded already, unless the plan was refused first */
       /* the jail is gone and cleaned up. Node has (or will have) the report; once it has said
        * its status it has nothing left to do, and its own teardown (freeing its heap, ending its
        * threads: milliseconds) is cut short. It is this process's child and still reaped here,
@@ -226,5 +230,9 @@ int front_main(int argc, char **argv, const char *tool) {
   }
   close(sv[0]); /* Node sees the end of the channel */
   g_status_fd = -1;
-  return pass_status(wait_node(sigfd));
+  /* no jail was run from the early init: it ends while Node does */
+  if (ahead.pid > 0) kill(ahead.pid, SIGKILL);
+  int st = wait_node(sigfd);
+  early_discard(&ahead);
+  return pass_status(st);
 }

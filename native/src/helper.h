@@ -33,7 +33,21 @@ void init_loop(const struct sj_plan *plan, int msgfd, pid_t cmd) __attribute__((
 void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int msgw, int execw) __attribute__((noreturn));
 void init_from_prelude(const struct sj_plan *prelude, int planfd, uint64_t cflags, int sync, int msgw, int execw) __attribute__((noreturn));
 
-int run_main(struct sj_plan *plan);
+/* the jail's init cloned ahead of its plan by the front (early.c): its pid and the monitor's
+ * ends of its message, exec, sync and plan channels (the child's ends are -1 here) */
+struct sj_early {
+  pid_t pid;
+  int msg[2], exec[2], sync[2], plan[2];
+};
+/* clones the early init; DROP0 and DROP1 are descriptors of the front it must not keep */
+void early_start(struct sj_early *e, int drop0, int drop1);
+/* 1 when the early init is alive and has the namespaces of a prelude with clone flags CFLAGS */
+int early_fits(struct sj_early *e, uint64_t cflags);
+/* kills and reaps the early init (if any) and closes its channels */
+void early_discard(struct sj_early *e);
+
+/* runs a jail from PLAN; EARLY (or NULL) is an init the front cloned ahead, adopted or discarded */
+int run_main(struct sj_plan *plan, struct sj_early *early);
 /* `sysjail` and `jail` as native commands: Node plans as a child, this process runs the plan */
 int front_main(int argc, char **argv, const char *tool);
 extern int g_front;

@@ -43,5 +43,5 @@ int main(int argc, char **argv) {
     return 70;
   }
   emit("{\"ev\":\"hello\",\"proto\":%d,\"pid\":%d}", SJ_PROTO, (int)getpid());
-  return !strcmp(argv[1], "run") ? run_main(&plan) : enter_main(&plan);
+  return !strcmp(argv[1], "run") ? run_main(&plan, NULL) : enter_main(&plan);
 }

@@ -98,7 +98,7 @@ double g_helper_t0;
  * perhaps the init phase): then the namespaces are made and mapped, and the init builds the
  * jail's root, while the caller still plans; the whole plan, which must repeat all that, is read
  * afterwards and handed to the init before its command runs (init.c). */
-int run_main(struct sj_plan *first) {
+int run_main(struct sj_plan *first, struct sj_early *ahead) {
   const int prelude = (first->flags & SJ_F_PRELUDE) != 0;
   const int early = prelude && prelude_has_init_phase(first);
   struct sj_plan whole;
@@ -111,14 +111,21 @@ int run_main(struct sj_plan *first) {
   struct host_state h;
   memset(&h, 0, sizeof h);
   int planp[2] = { -1, -1 }, whole_read = 0;
-  if (prelude ? pipe2(planp, O_CLOEXEC) < 0 : host_pre(first, &h) < 0) {
-    if (prelude) emit_error(-1, "pipe", errno, "", NULL);
-    goto undo;
-  }
-
-  int msgp[2], execp[2], sync[2];
-  if (pipe2(msgp, O_CLOEXEC) < 0 || pipe2(execp, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0) {
-    emit_error(-1, "pipe", errno, "", NULL); goto undo;
+  int msgp[2] = { -1, -1 }, execp[2] = { -1, -1 }, sync[2] = { -1, -1 };
+  /* an init the front cloned ahead with exactly these namespaces is this jail's (early.c) */
+  const int adopt = prelude && early_fits(ahead, cflags);
+  if (adopt) {
+    msgp[0] = ahead->msg[0]; execp[0] = ahead->exec[0]; sync[0] = ahead->sync[0]; planp[1] = ahead->plan[1];
+    ahead->msg[0] = ahead->exec[0] = ahead->sync[0] = ahead->plan[1] = -1;
+  } else {
+    early_discard(ahead);
+    if (prelude ? pipe2(planp, O_CLOEXEC) < 0 : host_pre(first, &h) < 0) {
+      if (prelude) emit_error(-1, "pipe", errno, "", NULL);
+      goto undo;
+    }
+    if (pipe2(msgp, O_CLOEXEC) < 0 || pipe2(execp, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0) {
+      emit_error(-1, "pipe", errno, "", NULL); goto undo;
+    }
   }
   signal(SIGPIPE, SIG_IGN);
   sigset_t mask;
@@ -131,7 +138,13 @@ int run_main(struct sj_plan *first) {
   if (!(plan->flags & SJ_F_DETACH) && !g_front) prctl(PR_SET_PDEATHSIG, SIGTERM);
 
   double t0 = now_s();
-  pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)((cflags & ~(uint64_t)CLONE_NEWCGROUP) | SIGCHLD), 0, 0, 0, 0);
+  pid_t pid = adopt ? ahead->pid : (pid_t)syscall(SYS_clone, (unsigned long)((cflags & ~(uint64_t)CLONE_NEWCGROUP) | SIGCHLD), 0, 0, 0, 0);
+  if (adopt) {
+    ahead->pid = -1;
+    /* the adopted init learns its prelude now; it waits for its id maps ('M') as any other */
+    if (plan_write(planp[1], first) < 0) { emit_error(cop->index, "clone", errno, "", "the early init is gone"); kill(pid, SIGKILL); waitpid(pid, NULL, __WALL); goto undo; }
+    if (first->flags & SJ_F_DEBUG) emit("{\"ev\":\"step\",\"op\":%d,\"step\":\"clone\",\"path\":\"(made ahead by the front)\"}", cop->index);
+  }
   if (pid < 0) {
     int e = errno;
     const char *why = e == EPERM || e == ENOSPC || e == EINVAL
@@ -145,8 +158,10 @@ int run_main(struct sj_plan *first) {
     if (prelude) { close(planp[1]); init_from_prelude(first, planp[0], cflags, sync[1], msgp[1], execp[1]); }
     init_main(plan, cflags, sync[1], msgp[1], execp[1]);
   }
-  close(msgp[1]); close(execp[1]); close(sync[1]);
-  if (prelude) { close(planp[0]); planp[0] = -1; }
+  if (!adopt) {
+    close(msgp[1]); close(execp[1]); close(sync[1]);
+    if (prelude) { close(planp[0]); planp[0] = -1; }
+  }
   int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (devnull >= 0) { dup2(devnull, 0); dup2(devnull, 1); dup2(devnull, 2); close(devnull); }
   fcntl(msgp[0], F_SETFL, O_NONBLOCK);

@@ -1,7 +1,7 @@
 // The channel to a native front (native/src/front.c): when `sysjail` or `jail` is started as the
 // package's native command, Node runs as the front's child with a socket to it on fd 3, and the
 // front is the helper of this run's foreground jail.
-import { closeSync, fstatSync, read, writeSync } from "node:fs";
+import { closeSync, fstatSync, readSync, writeSync } from "node:fs";
 
 const ENV = "SYSJAIL_FRONT_FD";
 let frontFd: number | undefined;
@@ -11,12 +11,16 @@ let taken: FrontChannel | undefined;
 
 /** Tells the front this process's exit status, after every other exit handler has run (call it
  * just before process.exit). A front that ran this run's jail then ends this process at once and
- * exits with STATUS: what is left of Node's exit is freeing memory and ending threads. */
+ * exits with STATUS: what is left of Node's exit is freeing memory and ending threads. With no
+ * exit handler to wait for (the usual case: the code cache's writer is there only on a first
+ * run), it is said at once. */
 export function lastWord(status: number): void {
   const ch = taken;
   if (!ch) return;
   const code = Math.min(255, Math.max(0, status | 0));
-  process.once("exit", () => ch.write(`E${String(code).padStart(3, "0")}`));
+  const say = () => ch.write(`E${String(code).padStart(3, "0")}`);
+  if (process.listenerCount("exit") === 0) say();
+  else process.once("exit", say);
 }
 
 /** Takes the front's channel from the environment (once, at a tool's start), and removes the
@@ -55,10 +59,16 @@ export function dropFront(): void {
   frontFd = undefined;
 }
 
-/** A byte stream to the front, read on Node's thread pool: loading `net` for a socket would cost
- * more than the spawn the front saves. */
+/** A byte stream to the front, written and read synchronously: loading `net` for a socket would
+ * cost more than the spawn the front saves, and a blocking read wakes this thread directly when
+ * the front reports, without a hop through Node's thread pool (which then never starts).
+ *
+ * Node only waits while it reads: the jail's monitor is the front, which handles the signals
+ * that end a run (it is the process whose pid the caller has, and the terminal's signals reach
+ * it too); a signal sent to this Node process alone is seen after the jail has ended. */
 export class FrontChannel {
   private open = true;
+  private readonly buf = Buffer.alloc(65536);
 
   constructor(readonly fd: number) {}
 
@@ -75,17 +85,18 @@ export class FrontChannel {
     }
   }
 
-  /** Calls ON_DATA with each chunk read, then ON_END once at the end of the stream (or an error). */
-  start(onData: (d: Buffer) => void, onEnd: () => void): void {
-    const buf = Buffer.alloc(65536);
-    const next = (): void => {
-      read(this.fd, buf, 0, buf.length, null, (err, n) => {
-        if (err || n <= 0 || !this.open) return onEnd();
-        onData(Buffer.from(buf.subarray(0, n)));
-        next();
-      });
-    };
-    next();
+  /** Waits for the front's next bytes; null at the end of the stream (or an error). */
+  readSync(): Buffer | null {
+    if (!this.open) return null;
+    for (;;) {
+      try {
+        const n = readSync(this.fd, this.buf, 0, this.buf.length, null);
+        return n > 0 ? Buffer.from(this.buf.subarray(0, n)) : null;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "EINTR") continue;
+        return null;
+      }
+    }
   }
 
   /** Closes this end: the front sees the caller gone (before a plan: no jail). */

@@ -112,7 +112,6 @@ export class HelperRun {
   private readonly queue: HelperEvent[] = [];
   private waiter: ((e: HelperEvent | null) => void) | null = null;
   private closed = false;
-  private reading = false;
   private buf = "";
 
   /** Spawns the helper, or uses the native front's channel (FRONT, src/helper/front.ts); with a
@@ -122,8 +121,7 @@ export class HelperRun {
   constructor(plan: Plan | "run" | "enter", stdio: StdioOptions, detached: boolean, prelude?: Plan, front?: FrontChannel) {
     const first = typeof plan !== "string" ? plan : prelude;
     if (front) {
-      // reading starts with the first next(): Node's thread pool, which reads the channel, then
-      // starts while the helper sets the jail up on the other core, not before the plan is sent
+      // read by next(), blocking, once this process has nothing else to do
       this.front = front;
       if (first) front.write(encodePlan(first));
       return;
@@ -204,9 +202,11 @@ export class HelperRun {
 
   /** The next event, or null when the helper closed its channel. */
   next(): Promise<HelperEvent | null> {
-    if (this.front && !this.reading) {
-      this.reading = true;
-      this.front.start((d) => this.onData(d), () => this.finish());
+    // a front's channel is read here, blocking (src/helper/front.ts): nothing else runs meanwhile
+    while (this.front && this.queue.length === 0 && !this.closed) {
+      const d = this.front.readSync();
+      if (d) this.onData(d);
+      else this.finish();
     }
     const e = this.queue.shift();
     if (e) return Promise.resolve(e);

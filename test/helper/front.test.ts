@@ -4,12 +4,12 @@
 // exists, a Node child that dies under a running jail, the channel kept from the jail, and the
 // front's own failures.
 import assert from "node:assert/strict";
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
   assertOneLineError, coreSuite, defer, isRunning, makeJailRoot, makeNobody, makeTempDir, NOBODY_UID, procChildren, procComm,
-  procDescendants, procId, REPO, removeTree, runAsNobody, show, startCli, stateDir, stateFiles, sysjail, waitUntil, type JailRoot, type Nobody,
+  procDescendants, procId, procState, REPO, removeTree, runAsNobody, show, startCli, stateDir, stateFiles, sysjail, waitUntil, type JailRoot, type Nobody,
 } from "../helpers/index.js";
 import { Registry } from "../../src/registry/store.js";
 import { runCli } from "../helpers/cli.js";
@@ -116,6 +116,54 @@ describe("the native front", { concurrency: 2 }, () => {
     assert.equal(r.signal, 9);
     assert.equal(r.signalName, "SIGKILL");
     assert.deepEqual(stateFiles(j), []);
+  });
+
+  it("a default jail runs in the namespaces the front made while Node loaded, as root and as 65534; a jail that asks for others gets its own", async (t) => {
+    for (const as of [undefined, nobody]) {
+      const j = stateDir(t, as ? NOBODY_UID : undefined);
+      const r = await sysjail(["-dd", "-j", j, root.path, "ahead", "/probe", "hostname"], { as });
+      assert.equal(r.code, 0, show(r));
+      assert.match(r.stdout, /^ok ahead$/m, show(r));
+      assert.match(r.stderr, /^sysjail: step 0 clone \(made ahead by the front\)$/m, show(r));
+      assert.deepEqual(stateFiles(j), []);
+    }
+    // the shared stack: no network namespace, so not the namespaces made ahead; they are ended
+    // and reaped before the jail's own are made (no zombie beside its init)
+    const j = stateDir(t);
+    const run = startCli(["-dd", "-j", j, "-4", "127.0.0.61", root.path, "shared", "/probe", "hold"], { stdin: "pipe" });
+    defer(t, () => run.stop());
+    await run.waitOutput(/^ready 2$/m);
+    const e = await waitUntil(() => new Registry(j).list()[0], "the jail's registry entry");
+    const kids = procChildren(run.pid).filter((p) => procComm(p) !== "node");
+    assert.deepEqual(kids, [e.initPid], `the front's children besides node: ${kids.map((p) => `${p}:${procComm(p)}:${procState(p)}`).join(" ")}`);
+    run.closeStdin();
+    const s = await run.done;
+    assert.equal(s.code, 0, show(s));
+    assert.doesNotMatch(s.stderr, /made ahead/, show(s));
+    assert.deepEqual(stateFiles(j), []);
+  });
+
+  it("namespaces made ahead of a run that starts no jail end with the run: nothing is left", async (t) => {
+    // a stand-in for node that plans nothing: the front's early init exists while it runs
+    const dir = makeTempDir("front-ahead");
+    defer(t, () => removeTree(dir));
+    writeFileSync(join(dir, "node"), "#!/bin/sh\nsleep 1\nexit 3\n", { mode: 0o755 });
+    const run = startCli([root.path, "none", "/probe", "exit", "0"], { env: { PATH: `${dir}:/usr/bin:/bin` } });
+    defer(t, () => run.stop());
+    const early = await waitUntil(() => procChildren(run.pid).find((p) => procComm(p) === "sysjail"), "the front's early init");
+    assert.notEqual(readlinkSync(`/proc/${early}/ns/pid`), readlinkSync("/proc/self/ns/pid"), "the early init has its own pid namespace");
+    assert.notEqual(readlinkSync(`/proc/${early}/ns/net`), readlinkSync("/proc/self/ns/net"), "and its own network namespace");
+    const res = await run.done;
+    assert.equal(res.code, 3, show(res));
+    assert.deepEqual(run.leftovers(), [], "the early init was reaped before the front exited");
+    // and through Node: help, a dry run, a usage error
+    for (const args of [["-h"], ["--dry-run", root.path, "dry", "/probe"], ["-Z", root.path, "bad", "/probe"]]) {
+      const r2 = startCli(args);
+      defer(t, () => r2.stop());
+      const out = await r2.done;
+      assert.ok(out.code === 0 || out.code === 64, show(out));
+      assert.deepEqual(r2.leftovers(), [], `${args.join(" ")}: nothing left`);
+    }
   });
 
   it("without node on PATH it runs the Node that built it", async (t) => {
