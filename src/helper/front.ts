@@ -68,7 +68,7 @@ export function dropFront(): void {
  * it too); a signal sent to this Node process alone is seen after the jail has ended. */
 export class FrontChannel {
   private open = true;
-  private readonly buf = Buffer.alloc(65536);
+  private readonly buf = Buffer.allocUnsafe(65536); // only the bytes read are ever handed on
 
   constructor(readonly fd: number) {}
 
