@@ -50,10 +50,14 @@ static void early_child(struct sj_early *e, int drop0, int drop1) {
   init_from_prelude(&prelude, e->plan[0], cflags, e->sync[1], e->msg[1], e->exec[1]);
 }
 
-void early_start(struct sj_early *e, int drop0, int drop1) {
+void early_none(struct sj_early *e) {
   memset(e, 0, sizeof *e);
   e->pid = -1;
   e->msg[0] = e->msg[1] = e->exec[0] = e->exec[1] = e->sync[0] = e->sync[1] = e->plan[0] = e->plan[1] = -1;
+}
+
+void early_start(struct sj_early *e, int drop0, int drop1) {
+  early_none(e);
   if (pipe2(e->msg, O_CLOEXEC) < 0 || pipe2(e->exec, O_CLOEXEC) < 0 || pipe2(e->plan, O_CLOEXEC) < 0 ||
       socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, e->sync) < 0) {
     early_discard(e);

@@ -34,6 +34,9 @@
 int g_front;
 extern double g_helper_t0;
 static pid_t g_node = -1;
+/* how long after starting Node the front makes the jail's namespaces ahead (early.c): Node runs
+ * on a core of its own by then, and has most of its start-up still ahead of it */
+#define EARLY_DELAY_MS 5
 
 /* fds 0-2 open (on /dev/null when the caller closed them), so the socket pair never takes one */
 static void open_stdio(void) {
@@ -194,9 +197,16 @@ int front_main(int argc, char **argv, const char *tool) {
     _exit(127);
   }
   close(sv[1]);
-  /* while Node loads, the jail's likely namespaces are made on the idle core (early.c) */
+  /* while Node loads, the jail's likely namespaces are made on the idle core (early.c); not at
+   * once: Node has just been forked, often onto this very core, and would wait for the clone */
   struct sj_early ahead;
-  early_start(&ahead, sv[0], sigfd);
+  early_none(&ahead);
+  {
+    struct pollfd p[2] = { { sv[0], POLLIN, 0 }, { sigfd, POLLIN, 0 } };
+    int r;
+    while ((r = poll(p, 2, EARLY_DELAY_MS)) < 0 && errno == EINTR) {}
+    if (r == 0) early_start(&ahead, sv[0], sigfd);
+  }
   if (wait_plan(sv[0], sigfd)) {
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);

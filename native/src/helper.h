@@ -39,6 +39,8 @@ struct sj_early {
   pid_t pid;
   int msg[2], exec[2], sync[2], plan[2];
 };
+/* no early init (yet) */
+void early_none(struct sj_early *e);
 /* clones the early init; DROP0 and DROP1 are descriptors of the front it must not keep */
 void early_start(struct sj_early *e, int drop0, int drop1);
 /* 1 when the early init is alive and has the namespaces of a prelude with clone flags CFLAGS */
