@@ -45,9 +45,10 @@ function runTool(name) {
   } catch {
     /* first run */
   }
-  const keyBytes = Buffer.from(key, "latin1");
-  const head = 2 + keyBytes.length;
-  const fresh = cached !== undefined && cached.length > head && cached[1] === keyBytes.length && cached.subarray(2, head).equals(keyBytes);
+  const head = 2 + key.length; // the key is ASCII: as many bytes as characters
+  // compared as a string: Buffer.from and equals, called cold, cost about 0.2 ms more
+  const cachedKey = (b) => (typeof b.latin1Slice === "function" ? b.latin1Slice(2, head) : b.toString("latin1", 2, head));
+  const fresh = cached !== undefined && cached.length > head && cached[1] === key.length && cachedKey(cached) === key;
   const cachedData = fresh ? cached.subarray(head) : undefined;
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
   const script = new vm.Script(wrapped, { filename: file, cachedData });
@@ -63,8 +64,8 @@ function runTool(name) {
         const fd = openSync(tmp, "w", 0o644);
         const header = Buffer.alloc(head);
         header[0] = main ? 1 : 0;
-        header[1] = keyBytes.length;
-        keyBytes.copy(header, 2);
+        header[1] = key.length;
+        header.write(key, 2, "latin1");
         writeSync(fd, header);
         writeSync(fd, data);
         closeSync(fd);
