@@ -68,7 +68,7 @@ export function dropFront(): void {
  * it too); a signal sent to this Node process alone is seen after the jail has ended. */
 export class FrontChannel {
   private open = true;
-  private readonly buf = Buffer.allocUnsafe(65536); // only the bytes read are ever handed on
+  private readonly buf = Buffer.allocUnsafe(65536); // only the bytes read are ever looked at
 
   constructor(readonly fd: number) {}
 
@@ -85,13 +85,14 @@ export class FrontChannel {
     }
   }
 
-  /** Waits for the front's next bytes; null at the end of the stream (or an error). */
+  /** Waits for the front's next bytes; null at the end of the stream (or an error). The bytes are
+   * a view of this channel's buffer, valid until the next read (the caller decodes them at once). */
   readSync(): Buffer | null {
     if (!this.open) return null;
     for (;;) {
       try {
         const n = readSync(this.fd, this.buf, 0, this.buf.length, null);
-        return n > 0 ? Buffer.from(this.buf.subarray(0, n)) : null;
+        return n > 0 ? this.buf.subarray(0, n) : null;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === "EINTR") continue;
         return null;
