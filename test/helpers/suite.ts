@@ -2,6 +2,8 @@
 // and cleanup that runs on failure too, and check after the file that the host was not harmed.
 import { spawnSync } from "node:child_process";
 import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, type TestContext } from "node:test";
 import { hostname } from "node:os";
 import { stopAllCli } from "./cli.js";
@@ -10,6 +12,8 @@ import { buildProbe } from "./probe.js";
 import { hostNs } from "./proc.js";
 import { filesBelow, makeOwnedDir, makeTempDir, removeAllTemp, removeTree } from "./tmp.js";
 import { waitUntil } from "./wait.js";
+import { cleanUpAfterMonitor } from "../../src/jail/orphan.js";
+import { Registry } from "../../src/registry/store.js";
 
 export interface CoreEnv {
   /** Host path of the built probe (world-executable). */
@@ -74,11 +78,31 @@ export function defer(t: TestContext, fn: () => unknown): void {
 }
 
 /** A private state directory for one test (-j DIR), removed after it. For the unprivileged
- * runner, pass its uid: the directory is then owned by it. */
+ * runner, pass its uid: the directory is then owned by it. Its cleanup runs after the test's
+ * own (which stop its runs): a jail still recorded there then lost both its monitor and Node to
+ * a failing test's SIGKILL, and its cgroups are removed as its caller would have. */
 export function stateDir(t: TestContext, owner?: number): string {
   const d = owner === undefined ? makeTempDir("sysjail-state-") : makeOwnedDir(owner, owner === NOBODY_UID ? NOBODY_GID : owner, "sysjail-state-", 0o755);
-  defer(t, () => removeTree(d));
+  defer(t, async () => {
+    await cleanUpRecorded(d);
+    removeTree(d);
+  });
   return d;
+}
+
+/** What the monitors of the jails recorded in state directory DIR did not live to remove. */
+async function cleanUpRecorded(dir: string): Promise<void> {
+  let files: string[];
+  try {
+    files = readdirSync(join(dir, "jails"));
+  } catch {
+    return;
+  }
+  const registry = new Registry(dir);
+  for (const f of files) {
+    const e = /^(\d+)\.json$/.test(f) ? registry.read(Number(f.slice(0, -5))) : undefined;
+    if (e) await cleanUpAfterMonitor(e, registry);
+  }
 }
 
 /** Files of a state directory that describe jails (registry entries, reservations, name locks,
