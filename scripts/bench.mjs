@@ -48,9 +48,9 @@ function timeCmd(cmd, args, n = N) {
  * is far steadier than a difference of medians taken over the whole run. Returns the median
  * baseline time, and each command's median time and median delta (ms). */
 function timeAgainst(base, cmds, n = N) {
-  const run = ([cmd, args]) => {
+  const run = ([cmd, args, env]) => {
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(cmd, args, { stdio: "ignore" });
+    const r = spawnSync(cmd, args, { stdio: "ignore", env });
     return r.status === 0 ? Number(process.hrtime.bigint() - t0) / 1e6 : NaN;
   };
   const baseT = [];
@@ -135,14 +135,22 @@ const next = () => fs.read(3, buf, 0, buf.length, null, (e, n) => { if (e || n <
 next();
 `);
     for (let i = 0; i < 3; i++) { spawnSync(front, ["/", "h", "/bin/true"]); spawnSync("node", [sysjail, "/", "h", "/bin/true"]); } // code caches
-    const startup = timeAgainst(["node", ["-e", "0"]], [
-      [front, ["/", "h", "/bin/true"]],
-      ["node", [sysjail, "/", "h", "/bin/true"]],
-      [join(frontFloor, "native", "build", "sysjail"), []],
-      ["node", [join(work, "floor.cjs")]],
+    // The front runs sysjail's Node without the caller's NODE_* variables (docs/ARCHITECTURE.md),
+    // so the like-for-like baseline is `node -e 0` without them too: every row of the first
+    // comparison runs in that environment. The second compares the installed command with
+    // `node -e 0` in the caller's own environment, as a user (and the acceptance check) sees it.
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("NODE_")));
+    const held = Object.keys(process.env).filter((k) => k.startsWith("NODE_")).sort();
+    const startup = timeAgainst(["node", ["-e", "0"], clean], [
+      [front, ["/", "h", "/bin/true"], clean],
+      ["node", [sysjail, "/", "h", "/bin/true"], clean],
+      [join(frontFloor, "native", "build", "sysjail"), [], clean],
+      ["node", [join(work, "floor.cjs")], clean],
     ], NSTART);
+    const asCalled = held.length > 0 ? timeAgainst(["node", ["-e", "0"]], [[front, ["/", "h", "/bin/true"]]], NSTART) : undefined;
     const [sjD, sjNodeD, frontFloorD, floorD] = startup.deltas;
-    section("Start-up (issue 3): median of " + NSTART + " rounds, ms (the first six rows: each command run between two runs of `node -e 0`, its delta taken against their mean)", [
+    const heldNote = held.length > 0 ? `here ${held.map((k) => `\`${k}\``).join(", ")}` : "none set here";
+    section("Start-up (issue 3): median of " + NSTART + " rounds, ms (the first six rows: each command run between two runs of `node -e 0`, its delta taken against their mean; all run without the NODE_* variables, " + heldNote + ")", [
       ["`node -e 0`", fmt(startup.base)],
       ["`sysjail / h /bin/true` end to end (the installed command, native front)", fmt(startup.times[0])],
       ["sysjail minus `node -e 0` (goal <= 25)", fmt(sjD)],
@@ -155,6 +163,10 @@ next();
       ["`unshare -Upfimun --mount-proc -r true` (+ net)", fmt(unshareN.median)],
       ["`bwrap --unshare-all --ro-bind / / --proc --dev true`", fmt(bwrap.median)],
       ["`firejail --noprofile --net=none true`", fmt(firejail.median)],
+      ...(asCalled ? [
+        ["`node -e 0` with this machine's environment (" + heldNote + ")", fmt(asCalled.base)],
+        ["sysjail minus `node -e 0`, both with this machine's environment (what a user and the acceptance check see)", fmt(asCalled.deltas[0])],
+      ] : []),
     ], "The helper's setup includes new user, pid, mount, uts, ipc, cgroup and network namespaces, id maps, ~35 mount steps, pivot_root, capabilities, no_new_privs and the seccomp filter.");
 
     // --- issue 4: system-call policy

@@ -23,9 +23,34 @@ export function lastWord(status: number): void {
   else process.once("exit", say);
 }
 
+const HELD = "SYSJAIL_HELD";
+
+/** Puts back into ENV the NODE_* variables the front moved aside (native/src/front.c
+ * hold_node_env: NAME=value became SYSJAIL_HELD_NAME=value, SYSJAIL_HELD lists the names joined
+ * by "="), so that the jail's command and hooks see the caller's environment unchanged. */
+export function restoreHeld(env: NodeJS.ProcessEnv): void {
+  const list = env[HELD];
+  if (list === undefined) return;
+  delete env[HELD];
+  for (const name of list.split("=")) {
+    const v = env[`${HELD}_${name}`];
+    if (!name.startsWith("NODE_") || v === undefined) continue;
+    env[name] = v;
+    delete env[`${HELD}_${name}`];
+  }
+}
+
+/** ENV without NODE_* variables: the environment for a Node process of sysjail's own (the
+ * front's rule, native/src/front.c hold_node_env). */
+export function ownNodeEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith("NODE_")));
+}
+
 /** Takes the front's channel from the environment (once, at a tool's start), and removes the
- * variable so that nothing started from here (a jail included) inherits it. */
+ * variable so that nothing started from here (a jail included) inherits it. Also puts back the
+ * NODE_* variables the front held away from this Node (restoreHeld). */
 export function captureFront(): void {
+  restoreHeld(process.env);
   const v = process.env[ENV];
   if (v === undefined) return;
   delete process.env[ENV];

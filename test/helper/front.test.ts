@@ -12,7 +12,7 @@ import {
   procDescendants, procId, procState, REPO, removeTree, runAsNobody, show, startCli, stateDir, stateFiles, sysjail, waitUntil, type JailRoot, type Nobody,
 } from "../helpers/index.js";
 import { Registry } from "../../src/registry/store.js";
-import { runCli } from "../helpers/cli.js";
+import { jail as jailCmd, runCli } from "../helpers/cli.js";
 
 const env = coreSuite();
 let root: JailRoot;
@@ -48,6 +48,29 @@ describe("the native front", { concurrency: 2 }, () => {
     const e = await sysjail(["-j", j, root.path, "fr", "/probe", "env"]);
     assert.match(e.stdout, /^ok \d+$/m, show(e));
     assert.doesNotMatch(e.stdout, /SYSJAIL_FRONT/, show(e));
+  });
+
+  it("Node runs without the caller's NODE_* variables, and the jail gets them unchanged, as root and as 65534", async (t) => {
+    // a missing --require would end Node at its start, a missing certificate file makes it warn:
+    // an empty stderr shows that sysjail's Node saw neither
+    const env = {
+      NODE_OPTIONS: "--require /nonexistent/sysjail-test-hook.js",
+      NODE_EXTRA_CA_CERTS: "/nonexistent/sysjail-test-ca.pem",
+      SYSJAIL_HELD_NODE_MINE: "kept", // a caller's own variable of that form is passed on as it is
+      NODE_BOTH: "node-both", SYSJAIL_HELD_NODE_BOTH: "held-both", // and is never overwritten
+    };
+    for (const as of [undefined, nobody]) {
+      const j = stateDir(t, as ? NOBODY_UID : undefined);
+      for (const args of [["/", "nv", "/usr/bin/env"], ["/", "nv", "-", "/usr/bin/env"]]) {
+        const r = await (args.length === 3 ? sysjail : jailCmd)(["-j", j, ...args], { as, env });
+        assert.equal(r.code, 0, show(r));
+        assert.equal(r.stderr, "", show(r));
+        const vars = r.stdout.split("\n");
+        for (const [k, v] of Object.entries(env)) assert.ok(vars.includes(`${k}=${v}`), `${k} ${show(r)}`);
+        assert.deepEqual(vars.filter((l) => /^SYSJAIL_(HELD|FRONT)/.test(l) && !/^SYSJAIL_HELD_NODE_(MINE|BOTH)=/.test(l)), [], show(r));
+      }
+      assert.deepEqual(stateFiles(j), []);
+    }
   });
 
   it("SIGTERM at once, before any plan: the run ends by it and leaves nothing", async (t) => {

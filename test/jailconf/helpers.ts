@@ -78,10 +78,11 @@ export class Scope {
   }
 
   /** Runs a tool with this scope's state directory (and extra environment). */
-  run(tool: Tool, args: string[], env: Record<string, string> = {}, timeoutMs = 60_000): Run {
+  run(tool: Tool, args: string[], env: Record<string, string> = {}, timeoutMs = 60_000, native = false): Run {
     const e: NodeJS.ProcessEnv = { ...process.env, SYSJAIL_STATE_DIR: this.state, ...env };
     delete e.NODE_TEST_CONTEXT;
-    const r = spawnSync(process.execPath, [join(ROOT, "bin", `${tool}.js`), ...args], {
+    const cmd = native ? [join(ROOT, "native", "build", tool)] : [process.execPath, join(ROOT, "bin", `${tool}.js`)];
+    const r = spawnSync(cmd[0]!, [...cmd.slice(1), ...args], {
       env: e, encoding: "utf8", input: "", timeout: timeoutMs, cwd: this.base,
     });
     return { code: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };

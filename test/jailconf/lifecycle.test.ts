@@ -148,8 +148,11 @@ test("a jail without persist ends with its processes; with persist it stays with
   assert.equal(f.code, 1, show(f));
   assert.match(f.stderr, /jail: f: \/probe exit 4: failed/);
   assert.deepEqual(s.leftovers(), []);
-  // a process exec.start leaves behind keeps the jail until it ends
-  const d = s.jail("-c", "name=d", `path=${root}`, "exec.start=/probe spawn 2");
+  // a process exec.start leaves behind keeps the jail until it ends, watched by a Node process of
+  // jail's own, which the caller's NODE_OPTIONS (meant for the caller's programs) must not end:
+  // run as installed, through the native front, which keeps NODE_* from jail's Node
+  const hook = { NODE_OPTIONS: "--require /nonexistent/sysjail-test-hook.js" };
+  const d = s.run("jail", ["-c", "name=d", `path=${root}`, "exec.start=/probe spawn 2"], hook, 60_000, true);
   assert.equal(d.code, 0, show(d));
   assert.equal(jls(s, "-j", "d", "persist").stdout, "false\n");
   assert.ok(await waitFor(() => jls(s, "-j", "d").code === 1, 15_000), "the jail outlived its last process");
