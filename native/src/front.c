@@ -39,12 +39,14 @@ int g_front;
 extern double g_helper_t0;
 static pid_t g_node = -1;
 /* how long after starting Node the front makes the jail's namespaces ahead (early.c). Made at
- * once, the clone often took the core Node had just been forked onto; 5 ms after, when jails
- * start back to back, it still met the kernel tearing down the last jail's namespaces (about
- * 0.6 ms slower end to end than no early namespaces, 900 paired runs); 30 ms after, about 1.8 ms
- * faster. Node's start-up takes longer than that (a prelude that comes first finds none). */
+ * once, the clone often took the core Node had just been forked onto. When Node loaded a CA
+ * bundle at start-up (over 80 ms), 5 ms after still met the kernel tearing down the last jail's
+ * namespaces when jails started back to back (+0.6 ms end to end, 900 paired runs) and 30 ms
+ * after was best (-1.8 ms). Without it (hold_node_env) Node's start takes about 25-40 ms and its
+ * prelude sometimes came before 30 ms; 5 to 20 ms measured alike (within 0.3 ms, 250 rounds),
+ * 10 ms -0.3 +- 0.2 ms against none (400 paired runs). */
 #ifndef EARLY_DELAY_MS
-#define EARLY_DELAY_MS 30
+#define EARLY_DELAY_MS 10
 #endif
 
 /* fds 0-2 open (on /dev/null when the caller closed them), so the socket pair never takes one */

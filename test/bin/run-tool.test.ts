@@ -118,8 +118,10 @@ describe("the tools' code cache", () => {
     const list = join(dir, "modules.txt");
     const preload = join(dir, "preload.cjs");
     writeFileSync(preload, `process.on("exit", () => require("fs").writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join("\\n")));\n`);
+    // the front keeps NODE_OPTIONS from its Node: preloaded by a `node` first on PATH instead
+    writeFileSync(join(dir, "node"), `#!/bin/sh\nexec ${process.execPath} -r ${preload} "$@"\n`, { mode: 0o755 });
     const r = spawnSync(FRONT.sysjail, ["-j", join(dir, "state"), "/", "modules", "/bin/true"], {
-      encoding: "utf8", env: { ...process.env, NODE_OPTIONS: `-r ${preload}` },
+      encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH ?? "/usr/bin:/bin"}` },
     });
     assert.equal(r.status, 0, r.stderr);
     const loaded = readFileSync(list, "utf8").split("\n");

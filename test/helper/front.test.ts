@@ -173,7 +173,11 @@ describe("the native front", { concurrency: 2 }, () => {
     writeFileSync(join(dir, "node"), "#!/bin/sh\nsleep 1\nexit 3\n", { mode: 0o755 });
     const run = startCli([root.path, "none", "/probe", "exit", "0"], { env: { PATH: `${dir}:/usr/bin:/bin` } });
     defer(t, () => run.stop());
-    const early = await waitUntil(() => procChildren(run.pid).find((p) => procComm(p) === "sysjail"), "the front's early init");
+    // once the stand-in runs (a child just forked for it is still named sysjail until its exec)
+    const early = await waitUntil(() => {
+      const kids = procChildren(run.pid);
+      return kids.some((p) => procComm(p) === "node") ? kids.find((p) => procComm(p) === "sysjail") : undefined;
+    }, "the front's early init");
     assert.notEqual(readlinkSync(`/proc/${early}/ns/pid`), readlinkSync("/proc/self/ns/pid"), "the early init has its own pid namespace");
     assert.notEqual(readlinkSync(`/proc/${early}/ns/net`), readlinkSync("/proc/self/ns/net"), "and its own network namespace");
     const res = await run.done;
