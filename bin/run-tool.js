@@ -85,8 +85,8 @@ module.exports = { runTool };
 
 if (require.main === module) {
   const name = process.argv.splice(2, 1)[0] ?? "";
-  if (!/^(sysjail|jail)$/.test(name)) {
-    process.stderr.write(`run-tool: usage: node bin/run-tool.js sysjail|jail [arg ...]\n`);
+  if (!/^(sysjail|jail|jls|sjls|jexec)$/.test(name)) {
+    process.stderr.write(`run-tool: usage: node bin/run-tool.js sysjail|jail|jls|sjls|jexec [arg ...]\n`);
     process.exitCode = 64;
   } else runTool(name);
 }

@@ -16,7 +16,7 @@ const cc = process.env.CC || "cc";
 /** native/build/sysjail and native/build/jail: links to the helper, which is those commands'
  * front when started under their names (native/src/front.c). */
 function ensureLinks() {
-  for (const tool of ["sysjail", "jail"]) {
+  for (const tool of ["sysjail", "jail", "jls", "sjls", "jexec"]) {
     const link = join(outDir, tool);
     let target;
     try { target = readlinkSync(link); } catch { /* none yet */ }

@@ -16,6 +16,10 @@
  * and Node reports its status). The front's exit status is Node's; a Node ended by SIGINT,
  * SIGTERM, SIGHUP, SIGPIPE or SIGKILL ends the front by the same signal.
  *
+ * Started as `jls`, `sjls` or `jexec`, which start no jail from a plan, the front only runs Node
+ * (no channel, no namespaces made ahead) and passes on signals and its status, so that those
+ * tools too run as installed without the caller's NODE_* variables.
+ *
  * Environment: Node runs without the caller's NODE_* variables (hold_node_env), which are meant
  * for the caller's own Node programs; the tool restores them (src/helper/front.ts) before it
  * reads its environment, so the jail's command gets them unchanged. */
@@ -215,9 +219,12 @@ int front_main(int argc, char **argv, const char *tool) {
   sigaddset(&mask, SIGCHLD); sigaddset(&mask, SIGTERM); sigaddset(&mask, SIGINT); sigaddset(&mask, SIGHUP);
   sigprocmask(SIG_BLOCK, &mask, &old);
   int sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-  int sv[2];
+  /* only sysjail and jail start jails from a plan; the other tools get no channel at all, so
+   * nothing they start (a jexec'd process in a jail) can hold one to this process */
+  int plans = !strcmp(tool, "sysjail") || !strcmp(tool, "jail");
+  int sv[2] = { -1, -1 };
   char **nargv = calloc((size_t)argc + 4, sizeof *nargv);
-  if (sigfd < 0 || !nargv || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+  if (sigfd < 0 || !nargv || (plans && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)) {
     fprintf(stderr, "%s: cannot start: %s\n", tool, strerror(errno));
     return 71;
   }
@@ -233,8 +240,10 @@ int front_main(int argc, char **argv, const char *tool) {
   if (g_node == 0) {
     sigprocmask(SIG_SETMASK, &old, NULL);
     signal(SIGPIPE, SIG_DFL); /* an ignored signal stays ignored across exec */
-    if (sv[1] == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(sv[1], 3) < 0) _exit(71); /* dup2 clears close-on-exec */
-    setenv("SYSJAIL_FRONT_FD", "3", 1);
+    if (plans) {
+      if (sv[1] == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(sv[1], 3) < 0) _exit(71); /* dup2 clears close-on-exec */
+      setenv("SYSJAIL_FRONT_FD", "3", 1);
+    } else unsetenv("SYSJAIL_FRONT_FD");
     hold_node_env();
     execvp("node", nargv);
 #ifdef SJ_NODE
@@ -243,6 +252,7 @@ int front_main(int argc, char **argv, const char *tool) {
     fprintf(stderr, "%s: cannot run node: %s\n", tool, strerror(errno));
     _exit(127);
   }
+  if (!plans) return pass_status(wait_node(sigfd));
   close(sv[1]);
   /* while Node loads, the jail's likely namespaces are made on the idle core (early.c); not at
    * once (EARLY_DELAY_MS) */

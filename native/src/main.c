@@ -1,6 +1,7 @@
 /* main.c: sysjail-helper. No policy and no defaults: it reads a plan on fd 3, performs it in a
  * fixed order, and reports on fd 3 as JSON lines. `sysjail-helper --version` prints the protocol.
- * Started as `sysjail` or `jail` (links beside it), it is those commands' front (front.c). */
+ * Started as `sysjail`, `jail`, `jls`, `sjls` or `jexec` (links beside it), it is those commands'
+ * front (front.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +26,9 @@ int main(int argc, char **argv) {
   }
   const char *base = strrchr(argv[0], '/');
   base = base ? base + 1 : argv[0];
-  if (!strcmp(base, "sysjail") || !strcmp(base, "jail")) return front_main(argc, argv, base);
+  static const char *const tools[] = { "sysjail", "jail", "jls", "sjls", "jexec" };
+  for (size_t i = 0; i < sizeof tools / sizeof *tools; i++)
+    if (!strcmp(base, tools[i])) return front_main(argc, argv, base);
   if (argc == 2 && !strcmp(argv[1], "--version")) { printf("sysjail-helper protocol %d\n", SJ_PROTO); return 0; }
   if (argc != 2 || (strcmp(argv[1], "run") && strcmp(argv[1], "enter"))) {
     fprintf(stderr, "sysjail-helper: run by sysjail only (usage: sysjail-helper run|enter, plan on fd 3)\n");

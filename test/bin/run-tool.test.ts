@@ -92,14 +92,14 @@ describe("the tools' code cache", () => {
     assert.throws(() => statSync(p.cache), /ENOENT/);
   });
 
-  it("run as the main module (the native front's way in) it runs sysjail or jail, and names anything else in one line, exit 64", () => {
+  it("run as the main module (the native front's way in) it runs a tool, and names anything else in one line, exit 64", () => {
     const v = spawnSync(process.execPath, [join(REPO, "bin", "run-tool.js"), "sysjail", "-v"], { encoding: "utf8" });
     assert.equal(v.status, 0, v.stderr);
     assert.match(v.stdout, /^sysjail \S+ \(helper protocol \d+\)\n$/);
-    const bad = spawnSync(process.execPath, [join(REPO, "bin", "run-tool.js"), "jls", "-v"], { encoding: "utf8" });
+    const bad = spawnSync(process.execPath, [join(REPO, "bin", "run-tool.js"), "mkjail", "-v"], { encoding: "utf8" });
     assert.equal(bad.status, 64);
     assert.equal(bad.stdout, "");
-    assert.equal(bad.stderr, "run-tool: usage: node bin/run-tool.js sysjail|jail [arg ...]\n");
+    assert.equal(bad.stderr, "run-tool: usage: node bin/run-tool.js sysjail|jail|jls|sjls|jexec [arg ...]\n");
   });
 
   it("the bundled lazy parts load through the bundle's require (relative to build/bin)", () => {

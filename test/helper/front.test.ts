@@ -73,6 +73,37 @@ describe("the native front", { concurrency: 2 }, () => {
     }
   });
 
+  it("jls, sjls and jexec as installed run through the front too: their Node without NODE_*, no channel in what jexec starts, statuses passed on, as root and as 65534", async (t) => {
+    const env = { NODE_OPTIONS: "--require /nonexistent/sysjail-test-hook.js" }; // ends a Node that sees it
+    for (const as of [undefined, nobody]) {
+      const j = stateDir(t, as ? NOBODY_UID : undefined);
+      const stop = `/tmp/stop-front-tools-${as ? "nobody" : "root"}`;
+      defer(t, () => writeFileSync(root.at(stop.slice(1)), "")); // ends the jail, also on failure
+      const bg = await sysjail(["-j", j, "-b", "-i", "-n", "tools", root.path, "tools", "/probe", "waitfile", stop], { as, env });
+      assert.equal(bg.code, 0, show(bg));
+      const o = { as, env: { ...env, SYSJAIL_STATE_DIR: j } };
+      const ls = await runCli(["-j", "tools", "name", "host.hostname"], { ...o, tool: "jls" });
+      assert.equal(ls.stdout, "tools tools\n", show(ls));
+      assert.equal(ls.stderr, "", show(ls));
+      const sj = await runCli(["-j", "tools"], { ...o, tool: "sjls" });
+      assert.equal(sj.code, 0, show(sj));
+      assert.equal(sj.stderr, "", show(sj));
+      const fds = await runCli(["tools", "/probe", "fds"], { ...o, tool: "jexec" });
+      assert.match(fds.stdout, /^fds 0 1 2$/m, show(fds));
+      const vars = await runCli(["tools", "/probe", "env"], { ...o, tool: "jexec" });
+      assert.match(vars.stdout, /^ok \d+$/m, show(vars));
+      assert.doesNotMatch(vars.stdout, /SYSJAIL_(FRONT|HELD)/, show(vars));
+      const st = await runCli(["tools", "/probe", "exit", "7"], { ...o, tool: "jexec" });
+      assert.equal(st.code, 7, show(st));
+      assert.equal(st.stderr, "", show(st));
+      const bad = await runCli(["-Z"], { ...o, tool: "jls" });
+      assertOneLineError(bad, 64, /^jls: /);
+      assert.match(vars.stdout, /^env NODE_OPTIONS=--require \/nonexistent\/sysjail-test-hook\.js$/m, `jexec passes NODE_OPTIONS on: ${show(vars)}`);
+      writeFileSync(root.at(stop.slice(1)), "");
+      await waitUntil(() => stateFiles(j).length === 0, "the jail to end");
+    }
+  });
+
   it("SIGTERM at once, before any plan: the run ends by it and leaves nothing", async (t) => {
     for (let i = 0; i < 3; i++) {
       const j = stateDir(t);

@@ -5,13 +5,13 @@ import { spawn, type ChildProcess, type StdioOptions } from "node:child_process"
 import { randomBytes } from "node:crypto";
 import assert from "node:assert/strict";
 import type { Writable } from "node:stream";
-import { BIN, FRONT } from "./paths.js";
+import { BIN, FRONT, type ToolName } from "./paths.js";
 import type { Nobody } from "./nobody.js";
 import { killTokenProcesses, tokenProcesses, TOKEN_VAR } from "./proc.js";
 import { waitUntil } from "./wait.js";
 
 export interface CliOptions {
-  tool?: "sysjail" | "jail";
+  tool?: ToolName;
   /** "front" (default): the package's command, native/build/TOOL; "node": node bin/TOOL.js. */
   via?: "front" | "node";
   /** Another front binary to run instead of native/build/TOOL. */

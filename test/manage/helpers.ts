@@ -72,12 +72,13 @@ function command(tool: Tool, args: string[], o: RunOptions): { file: string; arg
   delete env.NODE_TEST_CONTEXT;
   delete env.SYSJAIL_STATE_DIR;
   if (o.state) env.SYSJAIL_STATE_DIR = o.state;
-  const bin = join(ROOT, "bin", `${tool}.js`);
-  if (o.nobody === undefined) return { file: process.execPath, argv: [bin, ...args], env };
+  // as installed (package.json bin): the native front, which runs Node with the tool's bundle
+  const bin = join(ROOT, "native", "build", tool);
+  if (o.nobody === undefined) return { file: bin, argv: args, env };
   // nobody "" runs without XDG_RUNTIME_DIR: the user's state directory is then /tmp/sysjail-65534
   const xdg = o.nobody === "" ? ["-u", "XDG_RUNTIME_DIR"] : [`XDG_RUNTIME_DIR=${o.nobody}`];
   const pass = [...xdg, "HOME=/", ...(o.state ? [`SYSJAIL_STATE_DIR=${o.state}`] : [])];
-  return { file: "setpriv", argv: ["--reuid=65534", "--regid=65534", "--clear-groups", "env", "-u", "SYSJAIL_STATE_DIR", ...pass, process.execPath, bin, ...args], env };
+  return { file: "setpriv", argv: ["--reuid=65534", "--regid=65534", "--clear-groups", "env", "-u", "SYSJAIL_STATE_DIR", ...pass, bin, ...args], env };
 }
 
 /** Runs a tool to its end. */
