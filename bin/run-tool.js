@@ -88,5 +88,10 @@ if (require.main === module) {
   if (!/^(sysjail|jail|jls|sjls|jexec)$/.test(name)) {
     process.stderr.write(`run-tool: usage: node bin/run-tool.js sysjail|jail|jls|sjls|jexec [arg ...]\n`);
     process.exitCode = 64;
-  } else runTool(name);
+  } else {
+    // argv[1] names the tool's own entry, as `node bin/TOOL.js` has it: a tool that starts itself
+    // again (jail -c's watcher of a non-persistent jail) runs that
+    process.argv[1] = join(__dirname, `${name}.js`);
+    runTool(name);
+  }
 }

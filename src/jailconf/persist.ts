@@ -3,13 +3,12 @@
 // once; one that still has processes is watched by a small detached reaper that removes it when
 // the last of them is gone.
 import { spawn } from "node:child_process";
-import { basename } from "node:path";
+import { ownNodeEnv } from "../helper/front.js";
 import { readEntry, writeEntry } from "../manage/entryfile.js";
 import { refresh, type JailRef } from "../manage/locate.js";
 import { withJailLock } from "../manage/lock.js";
 import { jailNamespace, pidsInNamespace, statFields } from "../manage/proc.js";
 import { removeJail } from "../manage/remove.js";
-import { ownNodeEnv } from "../helper/front.js";
 import { isAlive } from "../registry/store.js";
 import type { JailEntry } from "../registry/types.js";
 
@@ -42,10 +41,7 @@ export async function dropPersist(ref: JailRef, settleMs = 5000): Promise<"remov
   }
   const script = process.argv[1];
   if (!script) return "watched";
-  // started through the native front, this process runs bin/run-tool.js, which takes the tool's
-  // name first (and has taken it out of argv)
-  const entry = basename(script) === "run-tool.js" ? [script, "jail"] : [script];
-  spawn(process.execPath, [...entry, REAPER_FLAG, cur.dir, String(cur.entry.jid), String(cur.entry.initStart)], {
+  spawn(process.execPath, [script, REAPER_FLAG, cur.dir, String(cur.entry.jid), String(cur.entry.initStart)], {
     detached: true, stdio: "ignore", cwd: "/", env: ownNodeEnv(process.env),
   }).unref();
   return "watched";
