@@ -54,6 +54,8 @@ int run_main(struct sj_plan *plan, struct sj_early *early);
 int front_main(int argc, char **argv, const char *tool);
 extern int g_front;
 int enter_main(struct sj_plan *plan);
+/* `read-in-root` / `read-in-proc-root`: files of a jail's tree, read inside its root (readroot.c) */
+int read_in_root_main(int argc, char **argv);
 
 /* small utilities */
 int write_file(const char *path, const char *data, size_t len);

@@ -3,11 +3,11 @@
 // exec.jail_user, exec.system_user, exec.timeout and exec.consolelog applied.
 import { spawn, type StdioOptions } from "node:child_process";
 import { closeSync, existsSync, openSync } from "node:fs";
-import { join } from "node:path";
 import { SysjailError } from "../errors.js";
 import type { HelperRun } from "../helper/launch.js";
 import { lookupUser, type UserInfo } from "../host/users.js";
-import { enterContext, enterEnv, enterStatus, jailRootDir, planEnter, resolveEnterUser, runEnter, type EnterContext } from "../manage/enter.js";
+import { isJailDir } from "../host/jailfile.js";
+import { enterContext, enterEnv, enterStatus, jailRoot, planEnter, resolveEnterUser, runEnter, type EnterContext } from "../manage/enter.js";
 import type { HookCall, HookRunner } from "../manage/hooks.js";
 import type { JailRef } from "../manage/locate.js";
 import type { Plan } from "../plan/types.js";
@@ -136,7 +136,13 @@ const contexts = new WeakMap<JailEntry, Promise<EnterContext>>();
  * policy, namespaces and limits of the jail's own processes. STDIN is jail(8)'s own for command. */
 export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<JailRef, "entry" | "dirOwner">): Promise<HookResult> {
   const entry = ref.entry;
-  const user = resolveEnterUser(entry, j.jailUser, j.systemJailUser ? "host" : "jail");
+  const root = jailRoot(entry);
+  let user: UserInfo | undefined;
+  try {
+    user = resolveEnterUser(entry, j.jailUser, j.systemJailUser ? "host" : "jail", root);
+  } catch (err) {
+    return { status: 67, timedOut: false, error: `exec.jail_user ${j.jailUser}: ${(err as Error).message.replace(/^sysjail: /, "")}` };
+  }
   if (!user) return { status: 67, timedOut: false, error: `exec.jail_user ${j.jailUser}: no such user` };
   let ctxP = contexts.get(entry);
   if (!ctxP) {
@@ -149,7 +155,7 @@ export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<Jail
     // as FreeBSD's setusercontext: a named user's USER, HOME and SHELL, also without exec.clean
     const named: Record<string, string> = j.jailUser ? { USER: user.name, HOME: user.home, SHELL: user.shell || "/bin/sh" } : {};
     const env = enterEnv(process.env, j.clean, user, { ...named, ...jailVars(j) });
-    const cwd = j.clean && user.home && existsSync(join(jailRootDir(entry), user.home)) ? user.home : "/";
+    const cwd = j.clean && user.home && user.home !== "/" && isJailDir(root, user.home) ? user.home : "/";
     plan = planEnter(entry, { argv, user, env, cwd }, ctx);
   } catch (err) {
     // the jail cannot be entered (a rootless caller and a jail with no process but its init)
