@@ -2,11 +2,12 @@
 // the jail through the jexec machinery; JID, JNAME and JPATH in their environment, exec.clean,
 // exec.jail_user, exec.system_user, exec.timeout and exec.consolelog applied.
 import { spawn, type StdioOptions } from "node:child_process";
-import { closeSync, existsSync, openSync } from "node:fs";
+import { closeSync, existsSync } from "node:fs";
 import { SysjailError } from "../errors.js";
 import type { HelperRun } from "../helper/launch.js";
 import { lookupUser, type UserInfo } from "../host/users.js";
 import { isJailDir } from "../host/jailfile.js";
+import { openHostLog } from "../host/hostfile.js";
 import { enterContext, enterEnv, enterStatus, jailRoot, planEnter, resolveEnterUser, runEnter, type EnterContext } from "../manage/enter.js";
 import type { HookCall, HookRunner } from "../manage/hooks.js";
 import type { JailRef } from "../manage/locate.js";
@@ -76,9 +77,11 @@ function outputFds(j: HookJail): { fds: [number | "inherit", number | "inherit"]
   if (!j.consoleLog) return { fds: ["inherit", "inherit"], close: () => undefined };
   let fd: number;
   try {
-    fd = openSync(j.consoleLog, "a", 0o644);
+    fd = openHostLog(j.consoleLog, j.path);
   } catch (err) {
-    throw new SysjailError(`jail: ${j.name}: exec.consolelog ${j.consoleLog}: ${(err as NodeJS.ErrnoException).code ?? "EIO"}`, { code: "EIO", phase: "runtime", exitCode: 1 });
+    const code = (err as NodeJS.ErrnoException).code ?? "EIO";
+    const why = code === "EXDEV" ? "inside the jail's path (keep it on the host)" : code === "ELOOP" ? "a symbolic link" : code === "ENOTREG" ? "not a regular file" : code;
+    throw new SysjailError(`jail: ${j.name}: exec.consolelog ${j.consoleLog}: ${why}`, { code: "EIO", phase: "runtime", exitCode: 1 });
   }
   return { fds: [fd, fd], close: () => closeSync(fd) };
 }
