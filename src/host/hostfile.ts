@@ -1,8 +1,8 @@
-// Host files that jail.conf names (mount.fstab, exec.consolelog): opened by the host, so never
+// Host files that jail.conf or the command line names (mount.fstab, exec.consolelog, --report): opened by the host, so never
 // inside the jail's own tree, where the jail could swap them for a symlink to a host file, a FIFO
 // or a file of its own choosing; and opened without following a final symlink, non-blocking,
 // regular files only.
-import { closeSync, constants, fstatSync, openSync, readSync, realpathSync } from "node:fs";
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, realpathSync, writeSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 
 /** An errno-style error (the callers name the file and the code). */
@@ -62,4 +62,19 @@ export function openHostLog(file: string, jailPath: string): number {
   const fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY, 0o644);
   checkRegular(fd);
   return fd;
+}
+
+/** Writes a host file the caller named (--report), replacing its content: refused inside the
+ * jail's tree (the jail could have put a symlink to a host file there), through a final symlink,
+ * or when not a regular file. */
+export function writeHostFile(file: string, jailPath: string, text: string): void {
+  if (insideJailTree(file, jailPath)) throw refuse("EXDEV", "inside the jail's tree");
+  const fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY, 0o644);
+  try {
+    checkRegular(fd);
+    ftruncateSync(fd, 0);
+    writeSync(fd, text);
+  } finally {
+    try { closeSync(fd); } catch { /* closed by checkRegular */ }
+  }
 }
