@@ -98,10 +98,15 @@ function cleanHostEnv(user: UserInfo | undefined): Record<string, string> {
 /** Runs a host-side hook with /bin/sh -c as the caller or exec.system_user. */
 export function runHostHook(line: string, j: HookJail): Promise<HookResult> {
   let user: UserInfo | undefined;
-  if (j.systemUser) {
-    user = lookupUser(j.systemUser, "/");
-    if (!user) return Promise.resolve({ status: 67, timedOut: false, error: `exec.system_user ${j.systemUser}: no such user` });
-  } else if (j.clean) user = lookupUser(String(process.getuid?.() ?? 0), "/");
+  try {
+    if (j.systemUser) {
+      user = lookupUser(j.systemUser, "/");
+      if (!user) return Promise.resolve({ status: 67, timedOut: false, error: `exec.system_user ${j.systemUser}: no such user` });
+    } else if (j.clean) user = lookupUser(String(process.getuid?.() ?? 0), "/");
+  } catch (err) {
+    // a malformed host passwd entry (src/host/users.ts): one line, never used
+    return Promise.resolve({ status: 67, timedOut: false, error: (err as Error).message.replace(/^sysjail: /, "") });
+  }
   const base = j.clean ? cleanHostEnv(user) : { ...process.env } as Record<string, string>;
   if (j.systemUser && !j.clean && user) Object.assign(base, { HOME: user.home, USER: user.name, SHELL: user.shell || "/bin/sh" });
   const out = outputFds(j);
