@@ -99,20 +99,20 @@ int read_in_root_main(int argc, char **argv) {
   if (proc) {
     unsigned long long st = 0;
     pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
-    if (pidfd < 0 || read_starttime((pid_t)pid, &st) < 0 || st != start) { say("err %llu\n", ESRCH); return 1; }
+    if (pidfd < 0 || read_starttime((pid_t)pid, &st) < 0 || st != start) { say("err %llu\n", (unsigned long long)ESRCH); return 1; }
     char dir[64];
     snprintf(dir, sizeof dir, "/proc/%llu/root", pid);
     rootfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
     int err = errno;
     struct pollfd p = { pidfd, POLLIN, 0 };
-    if (poll(&p, 1, 0) != 0) { say("err %llu\n", ESRCH); return 1; } /* it ended: the root may be another's */
+    if (poll(&p, 1, 0) != 0) { say("err %llu\n", (unsigned long long)ESRCH); return 1; } /* it ended: the root may be another's */
     if (rootfd < 0) { say("err %llu\n", (unsigned long long)err); return 1; }
   } else {
     rootfd = open(argv[2], O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0) { say("err %llu\n", (unsigned long long)errno); return 1; }
   }
   char *buf = malloc((size_t)max + 1);
-  if (!buf) { say("err %llu\n", ENOMEM); return 1; }
+  if (!buf) { say("err %llu\n", (unsigned long long)ENOMEM); return 1; }
   for (int i = first; i < argc; i++) read_one(rootfd, argv[i], (size_t)max, buf);
   return 0;
 }
