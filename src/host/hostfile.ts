@@ -78,3 +78,13 @@ export function writeHostFile(file: string, jailPath: string, text: string): voi
     try { closeSync(fd); } catch { /* closed by checkRegular */ }
   }
 }
+
+/** True when the directory DIR lies inside the jail tree JAILPATH, as written or with its
+ * symlinks resolved (a bind source there is the jail's to replace with a symlink to any host
+ * directory before the next start); a jail on "/" refuses nothing. */
+export function dirInsideJailTree(dir: string, jailPath: string): boolean {
+  const root = real(jailPath);
+  if (root === "/") return false;
+  const under = (p: string, r: string) => p === r || p.startsWith(`${r}/`);
+  return under(resolve(dir), resolve(jailPath)) || under(resolve(dir), root) || under(real(dir), root);
+}
