@@ -18,13 +18,11 @@ function real(p: string): string {
   }
 }
 
-/** True when FILE lies inside the jail tree JAILPATH (symlinks of its directories resolved); a jail
- * on "/" has the host as its tree, and nothing is refused for it. */
+/** True when FILE lies inside the jail tree JAILPATH, as written or with the symlinks of its
+ * directories resolved (a directory of the jail's could be its symlink to a host directory); a
+ * jail on "/" has the host as its tree, and nothing is refused for it. */
 export function insideJailTree(file: string, jailPath: string): boolean {
-  const root = real(jailPath);
-  if (root === "/") return false;
-  const dir = real(dirname(resolve(file)));
-  return dir === root || dir.startsWith(`${root}/`);
+  return dirInsideJailTree(dirname(resolve(file)), jailPath);
 }
 
 function checkRegular(fd: number): void {

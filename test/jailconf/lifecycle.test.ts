@@ -212,6 +212,14 @@ test("mount.fstab and exec.consolelog inside the jail's path are refused; a syml
   const c = s.jail("-c", "name=cl", `path=${root}`, "persist", `exec.consolelog=${join(root, "tmp", "log")}`, "exec.start=/probe pid");
   assert.notEqual(c.code, 0, show(c));
   assert.match(c.stderr, /exec.consolelog .*: inside the jail's path/, show(c));
+  // a directory of the jail's own that it made a symlink to a host directory
+  const hostDir = join(s.base, "hostdir");
+  mkdirSync(hostDir);
+  symlinkSync(hostDir, join(root, "planted"));
+  const p = s.jail("-c", "name=cl", `path=${root}`, "persist", `exec.consolelog=${join(root, "planted", "console.log")}`, "exec.start=/probe pid");
+  assert.notEqual(p.code, 0, show(p));
+  assert.match(p.stderr, /exec.consolelog .*: inside the jail's path/, show(p));
+  assert.equal(existsSync(join(hostDir, "console.log")), false, "nothing created in the host directory");
   const victim = join(s.base, "victim");
   writeFileSync(victim, "unchanged\n");
   const link = join(s.base, "console.log");
