@@ -26,7 +26,6 @@ export type UserSource = "/" | JailRoot;
 
 const USER_NAME = /^[A-Za-z0-9_.][A-Za-z0-9_.@-]{0,63}\$?$/;
 // C0 and C1 controls and DEL: never in a HOME, SHELL or USER that reaches a process or a terminal
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** A database's text for SOURCE; "" when it does not exist. Throws (67) when a jail's file is
