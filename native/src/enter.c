@@ -63,6 +63,7 @@ int enter_main(struct sj_plan *plan) {
     for (int s = 1; s < NSIG; s++) if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
     sigprocmask(SIG_SETMASK, &none, NULL);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    title_set(SJ_INIT_NAME); /* seen in the jail until its exec: no host path */
     command_exec(plan, execp[1]);
   }
   close(execp[1]);

@@ -74,7 +74,8 @@ export interface Prepared {
 /** Resolves -u (host database) or -U (the jail's database). */
 export function resolveUser(spec: JailSpec): UserInfo | undefined {
   if (!spec.user) return undefined;
-  const u = lookupUser(spec.user.name, spec.user.from === "host" ? "/" : spec.path);
+  // the jail's database is read confined to its root (a symlink or FIFO there leads nowhere)
+  const u = lookupUser(spec.user.name, spec.user.from === "host" ? "/" : { dir: spec.path });
   if (!u) {
     const where = spec.user.from === "host" ? "the host's" : "the jail's";
     throw new SysjailError(`sysjail: unknown user '${spec.user.name}' in ${where} user database`, {

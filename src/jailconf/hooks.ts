@@ -2,12 +2,13 @@
 // the jail through the jexec machinery; JID, JNAME and JPATH in their environment, exec.clean,
 // exec.jail_user, exec.system_user, exec.timeout and exec.consolelog applied.
 import { spawn, type StdioOptions } from "node:child_process";
-import { closeSync, existsSync, openSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, existsSync } from "node:fs";
 import { SysjailError } from "../errors.js";
 import type { HelperRun } from "../helper/launch.js";
 import { lookupUser, type UserInfo } from "../host/users.js";
-import { enterContext, enterEnv, enterStatus, jailRootDir, planEnter, resolveEnterUser, runEnter, type EnterContext } from "../manage/enter.js";
+import { isJailDir } from "../host/jailfile.js";
+import { openHostLog } from "../host/hostfile.js";
+import { enterContext, enterEnv, enterStatus, jailRoot, planEnter, resolveEnterUser, runEnter, type EnterContext } from "../manage/enter.js";
 import type { HookCall, HookRunner } from "../manage/hooks.js";
 import type { JailRef } from "../manage/locate.js";
 import type { Plan } from "../plan/types.js";
@@ -76,9 +77,11 @@ function outputFds(j: HookJail): { fds: [number | "inherit", number | "inherit"]
   if (!j.consoleLog) return { fds: ["inherit", "inherit"], close: () => undefined };
   let fd: number;
   try {
-    fd = openSync(j.consoleLog, "a", 0o644);
+    fd = openHostLog(j.consoleLog, j.path);
   } catch (err) {
-    throw new SysjailError(`jail: ${j.name}: exec.consolelog ${j.consoleLog}: ${(err as NodeJS.ErrnoException).code ?? "EIO"}`, { code: "EIO", phase: "runtime", exitCode: 1 });
+    const code = (err as NodeJS.ErrnoException).code ?? "EIO";
+    const why = code === "EXDEV" ? "inside the jail's path (keep it on the host)" : code === "ELOOP" ? "a symbolic link" : code === "ENOTREG" ? "not a regular file" : code;
+    throw new SysjailError(`jail: ${j.name}: exec.consolelog ${j.consoleLog}: ${why}`, { code: "EIO", phase: "runtime", exitCode: 1 });
   }
   return { fds: [fd, fd], close: () => closeSync(fd) };
 }
@@ -95,10 +98,15 @@ function cleanHostEnv(user: UserInfo | undefined): Record<string, string> {
 /** Runs a host-side hook with /bin/sh -c as the caller or exec.system_user. */
 export function runHostHook(line: string, j: HookJail): Promise<HookResult> {
   let user: UserInfo | undefined;
-  if (j.systemUser) {
-    user = lookupUser(j.systemUser, "/");
-    if (!user) return Promise.resolve({ status: 67, timedOut: false, error: `exec.system_user ${j.systemUser}: no such user` });
-  } else if (j.clean) user = lookupUser(String(process.getuid?.() ?? 0), "/");
+  try {
+    if (j.systemUser) {
+      user = lookupUser(j.systemUser, "/");
+      if (!user) return Promise.resolve({ status: 67, timedOut: false, error: `exec.system_user ${j.systemUser}: no such user` });
+    } else if (j.clean) user = lookupUser(String(process.getuid?.() ?? 0), "/");
+  } catch (err) {
+    // a malformed host passwd entry (src/host/users.ts): one line, never used
+    return Promise.resolve({ status: 67, timedOut: false, error: (err as Error).message.replace(/^sysjail: /, "") });
+  }
   const base = j.clean ? cleanHostEnv(user) : { ...process.env } as Record<string, string>;
   if (j.systemUser && !j.clean && user) Object.assign(base, { HOME: user.home, USER: user.name, SHELL: user.shell || "/bin/sh" });
   const out = outputFds(j);
@@ -136,7 +144,13 @@ const contexts = new WeakMap<JailEntry, Promise<EnterContext>>();
  * policy, namespaces and limits of the jail's own processes. STDIN is jail(8)'s own for command. */
 export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<JailRef, "entry" | "dirOwner">): Promise<HookResult> {
   const entry = ref.entry;
-  const user = resolveEnterUser(entry, j.jailUser, j.systemJailUser ? "host" : "jail");
+  const root = jailRoot(entry);
+  let user: UserInfo | undefined;
+  try {
+    user = resolveEnterUser(entry, j.jailUser, j.systemJailUser ? "host" : "jail", root);
+  } catch (err) {
+    return { status: 67, timedOut: false, error: `exec.jail_user ${j.jailUser}: ${(err as Error).message.replace(/^sysjail: /, "")}` };
+  }
   if (!user) return { status: 67, timedOut: false, error: `exec.jail_user ${j.jailUser}: no such user` };
   let ctxP = contexts.get(entry);
   if (!ctxP) {
@@ -149,7 +163,7 @@ export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<Jail
     // as FreeBSD's setusercontext: a named user's USER, HOME and SHELL, also without exec.clean
     const named: Record<string, string> = j.jailUser ? { USER: user.name, HOME: user.home, SHELL: user.shell || "/bin/sh" } : {};
     const env = enterEnv(process.env, j.clean, user, { ...named, ...jailVars(j) });
-    const cwd = j.clean && user.home && existsSync(join(jailRootDir(entry), user.home)) ? user.home : "/";
+    const cwd = j.clean && user.home && user.home !== "/" && isJailDir(root, user.home) ? user.home : "/";
     plan = planEnter(entry, { argv, user, env, cwd }, ctx);
   } catch (err) {
     // the jail cannot be entered (a rootless caller and a jail with no process but its init)

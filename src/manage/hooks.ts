@@ -42,7 +42,13 @@ export const defaultHookRunner: HookRunner = async (call) => {
   const { entry } = call.ref;
   const life = (entry.lifecycle ?? {}) as { jailUser?: unknown; systemJailUser?: unknown; clean?: unknown };
   const name = typeof life.jailUser === "string" ? life.jailUser : undefined;
-  const user = resolveEnterUser(entry, name, life.systemJailUser === true ? "host" : "jail");
+  let user;
+  try {
+    user = resolveEnterUser(entry, name, life.systemJailUser === true ? "host" : "jail");
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 67;
+  }
   if (!user) return 67;
   const ctx = await enterContext(entry, call.ref.dirOwner);
   const env = enterEnv(process.env, life.clean === true, user, {});
