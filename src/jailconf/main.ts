@@ -1,5 +1,6 @@
 // jail(8)'s -c, -cm, -rc, -r and -e forms: which jails, in which order (depend), and what to do
 // with each; creation is create.ts's sequence, removal src/manage's stop sequence.
+import { vis } from "../manage/vis.js";
 import { appendFileSync, writeFileSync } from "node:fs";
 import { createOrder, removeOrder } from "../conf/depend.js";
 import { findJailBlock, resolveJail } from "../conf/resolve.js";
@@ -165,7 +166,7 @@ export async function jailconfMain(argv: string[]): Promise<number> {
   const failed = new Set<string>();
   for (const t of list) {
     const j = t.jail;
-    if (!cmd.quiet) for (const w of j.warnings) process.stderr.write(`jail: ${w}\n`);
+    if (!cmd.quiet) for (const w of j.warnings) process.stderr.write(`jail: ${vis(w)}\n`);
     const deps = conf && Array.isArray(j.resolved.params.depend) ? j.resolved.params.depend : [];
     const broken = deps.find((d) => failed.has(findJailBlock(conf!, d)?.name ?? d));
     if (broken) out.warn(j.label, `not created: it depends on ${broken}, which failed`);
