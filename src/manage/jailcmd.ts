@@ -2,7 +2,7 @@
 import { vis } from "./vis.js";
 import { usageError } from "../errors.js";
 import { getopt } from "../cli/getopt.js";
-import { findJail, listJails, matchKey, notFound, type JailRef } from "./locate.js";
+import { findJail, listJails, matchKey, notFound, reportUnusable, type JailRef, type Unusable } from "./locate.js";
 import { checkModifications, modifyJail, parseParamArgs } from "./modify.js";
 import { removeJail } from "./remove.js";
 
@@ -31,7 +31,9 @@ export async function jailManageMain(argv: string[]): Promise<number> {
 
 async function removeMain(keys: string[], force: boolean, quiet: boolean): Promise<number> {
   if (keys.length === 0) throw usageError("jail: -r needs a jail (a jid, a name, or '*')");
-  const all = listJails();
+  const unusable: Unusable[] = [];
+  const all = listJails(undefined, { corrupt: true, unusable });
+  reportUnusable("jail", unusable, all);
   const targets: JailRef[] = [];
   let status = 0;
   for (const key of keys) {

@@ -94,7 +94,7 @@ export async function killJail(ctx: StopContext): Promise<void> {
     throw new SysjailError(`jail: ${e.name}: the jail's init (pid ${e.initPid}) did not end`, { code: "EBUSY", phase: "runtime", exitCode: 1 });
   }
   // a monitor that is gone (or hung) left its files: remove them, and the cgroups if empty
-  if (existsSync(files.entry) || existsSync(files.reservation)) removeEntryFiles(ctx.ref.dir, e.jid, e.name);
+  if (existsSync(files.entry) || existsSync(files.reservation)) removeEntryFiles(ctx.ref.dir, e.jid, e.name, ctx.ref.dirOwner);
   const left = removeLeftoverCgroups(trustedCgroups(e, ctx.ref.dirOwner));
   if (left.length) ctx.warn(`${e.name}: cgroups still in use: ${left.join(" ")}`);
 }

@@ -88,6 +88,7 @@ export function longForm(j: JailInfo): string[] {
     `  state       ${vis(j.stateDir)}`,
   ];
   if (meta) lines.push(`  meta        ${meta}`);
+  if (j.corrupt) lines.push(`  corrupt     ${vis(j.corrupt.join("; "))}`);
   return lines;
 }
 
