@@ -1,6 +1,7 @@
 // jls output: FreeBSD's default table, -N, -v, parameter lists (-n, -q, -h, -s) and libxo JSON. Pure.
 import type { JailEntry } from "../registry/types.js";
 import { vis } from "./vis.js";
+import { envText, metaText } from "./params.js";
 import { allParams, jailsysParent, lookupParam, noName, PARAMS, valueText, type ParamDef, type ParamValue } from "./params.js";
 
 /** What jls prints, from its flags (FreeBSD's PRINT_* bits, as booleans). */
@@ -123,6 +124,14 @@ function skipped(d: ParamDef, e: JailEntry): boolean {
   return parent !== undefined && lookupParam(parent)!.get(e) !== "new";
 }
 
+/** A value escaped for a terminal (vis); the key=value lines of the meta and env stores keep
+ * their line breaks, with each key and value escaped. */
+function visValue(d: ParamDef, e: JailEntry, v: ParamValue): string {
+  if (d.name === "meta") return metaText(e, vis);
+  if (d.name === "env") return envText(e, vis);
+  return vis(valueText(v));
+}
+
 /** The -h header line: the parameter names. */
 export function paramHeader(defs: ParamDef[]): string {
   return defs.map((d) => vis(d.name)).join(" ");
@@ -140,7 +149,7 @@ export function paramLine(e: JailEntry, defs: ParamDef[], f: JlsFormat): string 
     }
     const prefix = f.nameval ? `${vis(d.name)}=` : "";
     if (isEmpty(v)) parts.push(prefix + (f.quoted ? '""' : f.nameval ? "" : "-"));
-    else parts.push(prefix + quoteValue(vis(valueText(v)), f.quoted));
+    else parts.push(prefix + quoteValue(visValue(d, e, v), f.quoted));
   }
   return parts.join(" ");
 }
