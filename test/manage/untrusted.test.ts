@@ -2,7 +2,7 @@
 // checked field by field (a corrupt one of a live jail is still shown and removable), and what a
 // jail controls reaches root's terminal escaped. Real jails, as root and as uid 65534.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chownSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -165,6 +165,24 @@ describe("root and a user's jails", () => {
     } finally {
       victim.kill("SIGKILL");
     }
+  });
+
+  test("a policy file in a user's entry that is a FIFO hangs neither jexec nor jail -r", () => {
+    const jid = start(user, root, "fifo.example", ["/mprobe", "sleep", "120"]);
+    const fifo = join(out, "policy.fifo");
+    assert.equal(spawnSync("mkfifo", [fifo]).status, 0);
+    rewrite(scope.state, jid, (e) => {
+      (e.spec as { policy: { files: string[] } }).policy.files = [fifo];
+      e.lifecycle = { exec: { stop: ["true"] } };
+    });
+    const x = run("jexec", [String(jid), "/mprobe", "ids"], { ...asRoot, timeoutMs: 20000 });
+    assert.equal(x.signal, null, "jexec returned by itself");
+    assert.notEqual(x.code, 0);
+    assert.match(x.stderr, /policy\.fifo: (not a regular file|EINVAL)/);
+    assert.equal(x.stderr.split("\n").length, 2, x.stderr);
+    const r = run("jail", ["-R", String(jid)], { ...asRoot, timeoutMs: 20000 });
+    assert.equal(r.signal, null);
+    assert.equal(r.code, 0, r.stderr);
   });
 
   test("a symlinked or oversized entry file is reported, never followed", () => {
