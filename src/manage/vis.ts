@@ -24,6 +24,8 @@ const enc = new TextEncoder();
 function visChar(ch: string): string {
   if (ch === "\\") return "\\\\";
   const cp = ch.codePointAt(0)!;
+  // a byte that was not UTF-8, kept by decodeBytes as U+DC80..U+DCFF: that byte
+  if (cp >= 0xdc80 && cp <= 0xdcff) return octal(new Uint8Array([cp - 0xdc00]));
   // a lone surrogate has no UTF-8 form: escape its WTF-8 bytes
   if (cp >= 0xd800 && cp <= 0xdfff) return octal(new Uint8Array([0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f)]));
   return UNSAFE.test(ch) ? octal(enc.encode(ch)) : ch;
@@ -42,6 +44,25 @@ function utf8Len(b: Uint8Array, i: number): number {
   if (c === 0xf0 && d < 0x90) return 0; // overlong
   if (c === 0xf4 && d >= 0x90) return 0; // above U+10FFFF
   return n;
+}
+
+/** Bytes from the kernel or a file (a /proc cmdline) as text, every byte that is not part of
+ * valid UTF-8 kept as the lone surrogate U+DC00+byte (Python's surrogateescape): JSON then
+ * shows it as "\udcff", and vis() prints the original byte as \ooo. */
+export function decodeBytes(b: Uint8Array): string {
+  let out = "";
+  const dec = new TextDecoder();
+  for (let i = 0; i < b.length;) {
+    const n = utf8Len(b, i);
+    if (n === 0) {
+      out += String.fromCharCode(0xdc00 + b[i]!);
+      i++;
+    } else {
+      out += n === 1 ? String.fromCharCode(b[i]!) : dec.decode(b.subarray(i, i + n));
+      i += n;
+    }
+  }
+  return out;
 }
 
 /** Text made safe for a terminal: unsafe characters and invalid UTF-8 bytes as `\ooo`, `\` as `\\`.

@@ -1,7 +1,7 @@
 // vis(): what reaches a terminal from a jail or a user's registry (unit; no jail is started).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { vis } from "../../src/manage/vis.js";
+import { decodeBytes, vis } from "../../src/manage/vis.js";
 import { formatText, layoutOf, paramList, type JlsFormat } from "../../src/manage/jlsformat.js";
 import { longForm, processTable, tableRow } from "../../src/manage/sjlsformat.js";
 import type { JailInfo } from "../../src/manage/sjlsinfo.js";
@@ -68,4 +68,12 @@ test("sjls layouts escape names, hostnames, paths, commands and process titles",
   const text = [tableRow(info), ...longForm(info), ...processTable([{ hostPid: 9, jailPid: 1, hostUid: 0, jailUid: 0, state: "S", rssBytes: 0, cpuSeconds: 0, argv: [ESC, "x"] } as never])].join("\n");
   assert.doesNotMatch(text, /\x1b|\x07/);
   assert.match(text, /\\033\]0;SJB-TITLE\\007/);
+});
+
+test("bytes that are not UTF-8 survive decoding and print as their own \\ooo", () => {
+  const s = decodeBytes(Buffer.from([0x61, 0xff, 0x1b, 0xc3, 0xa9, 0xed, 0xa0, 0x80]));
+  assert.equal(s, "a\udcff\x1bé\udced\udca0\udc80");
+  assert.equal(vis(s), "a\\377\\033é\\355\\240\\200");
+  assert.equal(JSON.stringify(s), '"a\\udcff\\u001bé\\udced\\udca0\\udc80"');
+  assert.equal(decodeBytes(Buffer.from("plain /bin/sh")), "plain /bin/sh");
 });
