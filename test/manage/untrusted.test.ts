@@ -253,4 +253,19 @@ describe("root and a user's jails", () => {
       rmSync(join(weird, ".."), { recursive: true, force: true });
     }
   });
+
+  test("a process title that is not UTF-8 prints byte for byte as \\ooo", async () => {
+    const mine = new Scope();
+    try {
+      // the jail's own process writes the bytes (a command line given from here would be UTF-8)
+      const jid = String(start(mine.o, root, "inv.example", ["/mprobe", "renamehex", "74ffc31b", "120"]));
+      await waitFor(() => run("sjls", ["-p", jid], mine.o).stdout.includes("t\\377"));
+      const p = run("sjls", ["-p", jid], mine.o).stdout;
+      assert.match(p, /t\\377\\303\\033 sleep 120/);
+      const js = JSON.parse(run("sjls", ["-p", jid, "--json"], mine.o).stdout) as { argv: string[] }[];
+      assert.ok(js.some((x) => x.argv[0] === "t\udcff\udcc3\x1b"));
+    } finally {
+      mine.cleanup();
+    }
+  });
 });
