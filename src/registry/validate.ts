@@ -115,7 +115,8 @@ function checkPolicy(c: Checker, v: unknown): PolicyOptions | undefined {
   const p = {
     allowRawSockets: b("allowRawSockets"), allowAllDomains: b("allowAllDomains"), allowIpc: b("allowIpc"),
     allowChflags: b("allowChflags"), allowRlimit: b("allowRlimit"), allowSetHostname: b("allowSetHostname"),
-    files: c.strings("spec.policy.files", o.files, (f, x) => c.path(f, x), 64), replaceDefault: b("replaceDefault"),
+    // read (by jexec's filter) as regular files only, non-blocking, size-capped: see src/host/regular.ts
+    files: c.strings("spec.policy.files", o.files, (f, x) => c.str(f, x, MAX.path), 64), replaceDefault: b("replaceDefault"),
   };
   return Object.values(p).some((x) => x === undefined) ? undefined : (p as PolicyOptions);
 }
@@ -144,7 +145,7 @@ function checkMounts(c: Checker, v: unknown): MountSpec[] | undefined {
     if (!o) return undefined;
     const type = o.type === "bind" || o.type === "tmpfs" || o.type === "proc" ? o.type : c.bad(`${f}.type`, "not bind, tmpfs or proc");
     const m = {
-      source: c.str(`${f}.source`, o.source, MAX.path), target: c.path(`${f}.target`, o.target), type,
+      source: c.str(`${f}.source`, o.source, MAX.path), target: c.str(`${f}.target`, o.target, MAX.path), type,
       readonly: c.bool(`${f}.readonly`, o.readonly), options: c.strings(`${f}.options`, o.options, (g, x) => c.str(g, x, 256), 64),
     };
     if (Object.values(m).some((x) => x === undefined)) return undefined;
@@ -178,7 +179,7 @@ function checkSpec(c: Checker, v: unknown): JailSpec | undefined {
   const out = spec as JailSpec;
   if (o.name !== undefined && (out.name = c.str("spec.name", o.name, 64, NAME)) === undefined) return undefined;
   if (o.command !== undefined && (out.command = c.strings("spec.command", o.command, (f, x) => c.str(f, x))) === undefined) return undefined;
-  if (o.cwd !== undefined && (out.cwd = c.path("spec.cwd", o.cwd)) === undefined) return undefined;
+  if (o.cwd !== undefined && (out.cwd = c.str("spec.cwd", o.cwd, MAX.path)) === undefined) return undefined;
   if (o.user !== undefined) {
     const u = c.obj("spec.user", o.user);
     const name = u && c.str("spec.user.name", u.name, 256);
@@ -236,11 +237,11 @@ function checkLifecycle(c: Checker, v: unknown): Record<string, unknown> | undef
     opt("systemUser", (f, x) => c.str(f, x, 256)),
     opt("execTimeout", (f, x) => c.num(f, x)),
     opt("stopTimeout", (f, x) => c.num(f, x)),
-    opt("consoleLog", (f, x) => c.path(f, x)),
+    opt("consoleLog", (f, x) => c.str(f, x, MAX.path)), // opened by the owner's shell
     opt("persist", (f, x) => c.bool(f, x)),
     opt("depend", (f, x) => c.strings(f, x, (g, y) => c.str(g, y, 256), 256)),
-    opt("vnetInterfaces", (f, x) => c.strings(f, x, (g, y) => c.str(g, y, 15, /^[A-Za-z0-9_.:-]{1,15}$/), 64)),
-    opt("mountFstab", (f, x) => c.strings(f, x, (g, y) => c.path(g, y), 64)),
+    opt("vnetInterfaces", (f, x) => c.strings(f, x, (g, y) => c.str(g, y, 64), 64)),
+    opt("mountFstab", (f, x) => c.strings(f, x, (g, y) => c.str(g, y, MAX.path), 64)),
     opt("ip4Mode", (f, x) => (x === "new" || x === "inherit" || x === "disable" ? x : c.bad(f, "not new, inherit or disable"))),
     opt("ip6Mode", (f, x) => (x === "new" || x === "inherit" || x === "disable" ? x : c.bad(f, "not new, inherit or disable"))),
     opt("env", (f, x) => c.record(f, x)),

@@ -46,10 +46,10 @@ const corruptions: [string, (e: Record<string, unknown>) => void, RegExp][] = [
   ["cgroup traversal", (e) => { e.cgroups = { pids: "/sys/fs/cgroup/pids/u/../../../../etc" }; }, /^cgroups/],
   ["cgroup unknown controller", (e) => { e.cgroups = { devices: "/sys/fs/cgroup/devices/u/j" }; }, /^cgroups/],
   ["spec null", (e) => { e.spec = null; }, /^spec/],
-  ["spec policy file relative", (e) => { (e.spec as { policy: { files: unknown } }).policy.files = ["x"]; }, /^spec\.policy/],
+  ["spec policy file not a string", (e) => { (e.spec as { policy: { files: unknown } }).policy.files = [7]; }, /^spec\.policy/],
   ["spec limit negative", (e) => { (e.spec as { limits: unknown }).limits = { memory: -1 }; }, /^spec\.limits/],
   ["hook not a list", (e) => { e.lifecycle = { exec: { poststop: "id" } }; }, /^lifecycle\.exec/],
-  ["consolelog relative", (e) => { e.lifecycle = { consoleLog: "../x" }; }, /^lifecycle\.consoleLog/],
+  ["consolelog with NUL", (e) => { e.lifecycle = { consoleLog: "/x\0" }; }, /^lifecycle\.consoleLog/],
   ["startedAt free text", (e) => { e.startedAt = "\x1b[2J"; }, /^startedAt/],
   ["not an object", () => undefined, /^entry/],
 ];
