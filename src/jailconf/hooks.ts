@@ -194,7 +194,8 @@ export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<Jail
     const ctx = await ctxP;
     // as FreeBSD's setusercontext: a named user's USER, HOME and SHELL, also without exec.clean
     const named: Record<string, string> = j.jailUser ? { USER: user.name, HOME: user.home, SHELL: user.shell || "/bin/sh" } : {};
-    const env = enterEnv(process.env, j.clean, user, { ...named, ...jailVars(j) });
+    // root running exec.stop for a user's jail: none of root's environment enters that jail
+    const env = enterEnv(process.env, j.clean || j.runAs !== undefined, user, { ...named, ...jailVars(j) });
     const cwd = j.clean && user.home && existsSync(join(jailRootDir(entry), user.home)) ? user.home : "/";
     plan = planEnter(entry, { argv, user, env, cwd }, ctx);
   } catch (err) {

@@ -54,7 +54,8 @@ export const defaultHookRunner: HookRunner = async (call) => {
   const user = resolveEnterUser(entry, name, life.systemJailUser === true ? "host" : "jail");
   if (!user) return 67;
   const ctx = await enterContext(entry, call.ref.dirOwner);
-  const env = enterEnv(process.env, life.clean === true, user, {});
+  // for another user's jail none of the caller's environment enters it (owner.ts)
+  const env = enterEnv(process.env, life.clean === true || runAsOwner(call.ref.dirOwner) !== undefined, user, {});
   const plan = planEnter(entry, { argv: ["/bin/sh", "-c", call.command], user, env, cwd: "/" }, ctx);
   try {
     return enterStatus(await runEnter(plan, ["ignore", "inherit", "inherit"], entry.path));

@@ -94,6 +94,15 @@ describe("root and a user's jails", () => {
     assert.equal(run("jls", ["-j", String(j2)], asRoot).code, 1, "the jail is removed all the same");
   });
 
+  test("exec.stop of a user's jail, run by root, gets none of root's environment", () => {
+    const c = run("jail", ["-c", "name=ustop", `path=${root}`, "persist", "exec.stop=/mprobe env ROOT_SECRET_X"], user);
+    assert.equal(c.code, 0, c.stderr);
+    const r = run("jail", ["-r", "ustop"], { ...asRoot, env: { ROOT_SECRET_X: "s3cret" } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^\(unset\)$/m);
+    assert.doesNotMatch(r.stdout + r.stderr, /s3cret/);
+  });
+
   test("a corrupt entry of a live jail: each field refused, the jail shown by jid and pid and removable", () => {
     const jid = start(user, root, "corrupt.example", ["/mprobe", "sleep", "120"]);
     const orig = JSON.parse(readFileSync(join(scope.state, "jails", `${jid}.json`), "utf8")) as Record<string, unknown>;
