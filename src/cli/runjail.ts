@@ -1,4 +1,5 @@
 // Runs a jail from a command-line tool: in the foreground (status passed on) or in the background.
+import { vis } from "../manage/vis.js";
 import { prepare } from "../jail/prepare.js";
 import { JailRun } from "../jail/run.js";
 import { exitStatus } from "../jail/status.js";
@@ -52,8 +53,8 @@ export interface CliRunOptions {
 
 function reporters(run: CliRunOptions) {
   return {
-    debug: run.debug >= 2 ? (l: string) => process.stderr.write(`${run.tool}: ${l}\n`) : undefined,
-    warn: run.debug >= 1 ? (l: string) => process.stderr.write(`${run.tool}: ${l}\n`) : undefined,
+    debug: run.debug >= 2 ? (l: string) => process.stderr.write(`${run.tool}: ${vis(l)}\n`) : undefined,
+    warn: run.debug >= 1 ? (l: string) => process.stderr.write(`${run.tool}: ${vis(l)}\n`) : undefined,
   };
 }
 
