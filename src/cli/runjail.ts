@@ -45,6 +45,7 @@ function reporters(run: CliRunOptions) {
   return {
     debug: run.debug >= 2 ? (l: string) => process.stderr.write(`${run.tool}: ${l}\n`) : undefined,
     warn: run.debug >= 1 ? (l: string) => process.stderr.write(`${run.tool}: ${l}\n`) : undefined,
+    notice: (l: string) => process.stderr.write(`${run.tool}: ${l}\n`),
   };
 }
 

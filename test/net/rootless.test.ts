@@ -5,7 +5,7 @@
 // loopback of a network namespace each test makes (unshare -m -n); in the same private mount
 // namespace /dev/net/tun is a node of mode 0666, as udev makes it (the host's is left alone).
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chmodSync, chownSync, cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -123,6 +123,26 @@ describe("rootless -4", { skip, concurrency: false }, () => {
       assert.deepEqual(marked(mark).map((pid) => readFileSync(`/proc/${pid}/comm`, "utf8").trim()), [], `${tool} outlived its jail`);
     });
   }
+
+  it("says so in one line when the tool dies while the jail runs", async () => {
+    const p = port();
+    const fake = toolDir({ slirp4netns: "#!/bin/sh\n# ready (its --ready-fd is 3), then gone\nprintf 1 >&3\nexit 5\n" });
+    const argv = [...inNetns(false, p), "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", `HOME=${xdg}`, `XDG_RUNTIME_DIR=${xdg}`, `PATH=${fake}`,
+      process.execPath, join(REPO, "bin", "sysjail.js"), "-4", "10.1.0.5", root, "rl", "/p", "serve", "10.1.0.5", "0", "60"];
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], detached: true });
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => { out += d.toString(); });
+    child.stderr!.on("data", (d: Buffer) => { out += d.toString(); });
+    const ended = new Promise((r) => child.once("close", r));
+    try {
+      for (let i = 0; i < 400 && !/no outbound traffic any more/.test(out) && child.exitCode === null; i++) await sleep(50);
+      assert.match(out, /^sysjail: slirp4netns exited with status 5: the jail has no outbound traffic any more$/m, out);
+      assert.match(out, /^listening 10\.1\.0\.5 \d+$/m, `the jail goes on: ${out}`);
+    } finally {
+      try { process.kill(-child.pid!, "SIGTERM"); } catch { /* gone */ }
+      await ended;
+    }
+  });
 
   it("refuses to start, in one line, when the tool dies before it is ready", () => {
     const p = port();
