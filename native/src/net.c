@@ -44,6 +44,7 @@ static int g_nmoved;
 static int g_jailns = -1, g_hostns = -1; /* held while an interface is moved in */
 static pid_t g_helpers[4];
 static int g_helper_op[4];
+static int g_helper_err[4];              /* the read end of each helper's standard error */
 static char g_helper_name[4][32];
 static int g_nhelpers;
 
@@ -325,11 +326,12 @@ static void helper_said(int fd, char *out, size_t outlen) {
  * there once it is ready, which the monitor waits for (at most 10 s) before "go". A helper that
  * ends (or closes 3) before it is ready fails the start, with the last line of its standard error
  * (a non-blocking pipe, so a chatty helper never blocks on it). */
-static pid_t start_helper(const struct sj_op_rec *op, pid_t pid, char *why, size_t whylen) {
+static pid_t start_helper(const struct sj_op_rec *op, pid_t pid, char *why, size_t whylen, int *errfd) {
   char pidtext[16], *argv[64];
   int ready[2] = { -1, -1 }, errp[2] = { -1, -1 }, want_ns = 0;
   snprintf(pidtext, sizeof pidtext, "%d", (int)pid);
   why[0] = 0;
+  *errfd = -1;
   if (op->argc < 2 || op->argc > 63) { errno = EINVAL; return -1; }
   for (uint32_t i = 1; i < op->argc; i++) {
     const char *s = arg_str(op, i);
@@ -359,6 +361,7 @@ static pid_t start_helper(const struct sj_op_rec *op, pid_t pid, char *why, size
     int null = open("/dev/null", O_RDWR);
     if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(hi[3] >= 0 ? hi[3] : null, 2); }
     if (hi[0] >= 0) dup2(hi[0], 3);
+    else if (null >= 0 && want_ns) dup2(null, 3); /* 3-5 are all the helper's */
     if (want_ns) { dup2(hi[1], 4); dup2(hi[2], 5); }
     syscall(SYS_close_range, want_ns ? 6U : hi[0] >= 0 ? 4U : 3U, ~0U, 0U);
     execv(arg_str(op, 0), argv);
@@ -389,7 +392,9 @@ static pid_t start_helper(const struct sj_op_rec *op, pid_t pid, char *why, size
       return -1;
     }
   }
-  if (errp[0] >= 0) close(errp[0]); /* later writes fail with EPIPE, never block */
+  /* kept open until the helper is reaped: a full pipe makes its writes fail (EAGAIN), a closed
+   * one would kill it with SIGPIPE; what it says before it dies is its last words */
+  *errfd = errp[0];
   return c;
 }
 
@@ -402,11 +407,13 @@ int net_host_post(const struct sj_plan *plan, pid_t pid) {
     if (op->code == OP_NET_HELPER) {
       if (g_nhelpers >= 4) return fail(op, EINVAL, a0, "too many helpers");
       char why[300];
-      pid_t c = start_helper(op, pid, why, sizeof why);
+      int errfd = -1;
+      pid_t c = start_helper(op, pid, why, sizeof why, &errfd);
       if (c < 0) return fail(op, errno, a0, why[0] ? why : NULL);
       const char *base = strrchr(a0, '/');
       snprintf(g_helper_name[g_nhelpers], sizeof g_helper_name[0], "%s", base ? base + 1 : a0);
       g_helper_op[g_nhelpers] = op->index;
+      g_helper_err[g_nhelpers] = errfd;
       g_helpers[g_nhelpers++] = c;
       continue;
     }
@@ -457,12 +464,16 @@ void net_reap(void) {
   for (int i = 0; i < g_nhelpers; i++) {
     int st;
     if (waitpid(g_helpers[i], &st, WNOHANG) != g_helpers[i]) continue;
-    char t[160], js[400];
-    snprintf(t, sizeof t, "%s %s %d: the jail has no outbound traffic any more", g_helper_name[i],
-             WIFSIGNALED(st) ? "died of signal" : "exited with status", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+    char t[400], js[900], said[200];
+    helper_said(g_helper_err[i], said, sizeof said);
+    if (g_helper_err[i] >= 0) close(g_helper_err[i]);
+    snprintf(t, sizeof t, "%s %s %d: the jail has no outbound traffic any more%s%s", g_helper_name[i],
+             WIFSIGNALED(st) ? "died of signal" : "exited with status", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st),
+             said[0] ? " (it said: " : "", said);
+    if (said[0] && strlen(t) + 1 < sizeof t) strcat(t, ")");
     json_str(js, sizeof js, t);
     emit("{\"ev\":\"warn\",\"op\":%d,\"step\":\"net-helper\",\"errno\":0,\"path\":%s}", g_helper_op[i], js);
-    g_helpers[i] = g_helpers[g_nhelpers - 1]; g_helper_op[i] = g_helper_op[g_nhelpers - 1];
+    g_helpers[i] = g_helpers[g_nhelpers - 1]; g_helper_op[i] = g_helper_op[g_nhelpers - 1]; g_helper_err[i] = g_helper_err[g_nhelpers - 1];
     memcpy(g_helper_name[i], g_helper_name[g_nhelpers - 1], sizeof g_helper_name[i]);
     g_nhelpers--; i--;
   }
@@ -473,7 +484,11 @@ int net_busy(void) { return g_map >= 0 || g_nhelpers > 0 || g_nveth > 0 || g_nmo
 
 void net_cleanup(void) {
   if (g_map >= 0) { close(g_map); g_map = -1; }
-  for (int i = 0; i < g_nhelpers; i++) { kill(g_helpers[i], SIGTERM); waitpid(g_helpers[i], NULL, 0); }
+  for (int i = 0; i < g_nhelpers; i++) {
+    kill(g_helpers[i], SIGTERM);
+    waitpid(g_helpers[i], NULL, 0);
+    if (g_helper_err[i] >= 0) close(g_helper_err[i]);
+  }
   g_nhelpers = 0;
   int fd = g_nveth || g_nmoved ? nl_open() : -1;
   for (int i = 0; i < g_nveth && fd >= 0; i++) del_link(fd, g_veth[i]); /* its peer and its routes go with it */

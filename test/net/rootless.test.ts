@@ -126,7 +126,7 @@ describe("rootless -4", { skip, concurrency: false }, () => {
 
   it("says so in one line when the tool dies while the jail runs", async () => {
     const p = port();
-    const fake = toolDir({ slirp4netns: "#!/bin/sh\n# ready (its --ready-fd is 3), then gone\nprintf 1 >&3\nexit 5\n" });
+    const fake = toolDir({ slirp4netns: "#!/bin/sh\n# ready (its --ready-fd is 3), then gone\nprintf 1 >&3\necho 'sjt: bye' >&2\nexit 5\n" });
     const argv = [...inNetns(false, p), "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", `HOME=${xdg}`, `XDG_RUNTIME_DIR=${xdg}`, `PATH=${fake}`,
       process.execPath, join(REPO, "bin", "sysjail.js"), "-4", "10.1.0.5", root, "rl", "/p", "serve", "10.1.0.5", "0", "60"];
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ["ignore", "pipe", "pipe"], detached: true });
@@ -136,7 +136,7 @@ describe("rootless -4", { skip, concurrency: false }, () => {
     const ended = new Promise((r) => child.once("close", r));
     try {
       for (let i = 0; i < 400 && !/no outbound traffic any more/.test(out) && child.exitCode === null; i++) await sleep(50);
-      assert.match(out, /^sysjail: slirp4netns exited with status 5: the jail has no outbound traffic any more$/m, out);
+      assert.match(out, /^sysjail: slirp4netns exited with status 5: the jail has no outbound traffic any more \(it said: sjt: bye\)$/m, out);
       assert.match(out, /^listening 10\.1\.0\.5 \d+$/m, `the jail goes on: ${out}`);
     } finally {
       try { process.kill(-child.pid!, "SIGTERM"); } catch { /* gone */ }
