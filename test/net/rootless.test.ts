@@ -49,9 +49,12 @@ describe("rootless -4", { skip, concurrency: false }, () => {
   });
   after(async () => { await teardown(env); });
 
-  const sj = (opts: string[], cmd: string[], wrap: string[] = [], extraEnv: string[] = []) => {
+  /** sysjail as 65534: `node bin/sysjail.js`, or with `front` the installed command (the native
+   * front, whose init made ahead the monitor adopts). */
+  const sj = (opts: string[], cmd: string[], wrap: string[] = [], extraEnv: string[] = [], front = false) => {
+    const tool = front ? [join(REPO, "native", "build", "sysjail")] : [process.execPath, join(REPO, "bin", "sysjail.js")];
     const argv = [...wrap, "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", `HOME=${xdg}`, `XDG_RUNTIME_DIR=${xdg}`, ...extraEnv,
-      process.execPath, join(REPO, "bin", "sysjail.js"), ...opts, root, "rl", "/p", ...cmd];
+      ...tool, ...opts, root, "rl", "/p", ...cmd];
     const r = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8", timeout: 40000, cwd: xdg });
     return { out: `${r.stdout}${r.stderr}`, stdout: r.stdout, stderr: r.stderr, code: r.status };
   };
@@ -106,14 +109,14 @@ describe("rootless -4", { skip, concurrency: false }, () => {
     host.child.kill();
   });
 
-  for (const tool of ["slirp4netns", "pasta"] as const) {
-    it(`goes out through ${tool}, handed the namespaces the monitor holds; the tool ends with the jail`, async () => {
+  for (const [tool, front] of [["slirp4netns", false], ["pasta", false], ["slirp4netns", true], ["pasta", true]] as const) {
+    it(`goes out through ${tool}${front ? " (the native front)" : ""}, handed the namespaces the monitor holds; the tool ends with the jail`, async () => {
       const path = which(tool);
       assert.ok(path, `${tool} is not installed (apt-get install ${tool === "pasta" ? "passt" : tool}; .ci/run does)`);
       const dir = toolDir({ [tool]: path });
       const p = port();
       const mark = `SJT_NET_MARK=${randomBytes(6).toString("hex")}`;
-      const r = sj(["-4", "10.1.0.5"], ["connect", "10.77.0.1", String(p)], inNetns(tool === "pasta", p), [`PATH=${dir}`, mark]);
+      const r = sj(["-4", "10.1.0.5"], ["connect", "10.77.0.1", String(p)], inNetns(tool === "pasta", p), [`PATH=${dir}`, mark], front);
       assert.equal(r.code, 0, r.out);
       // slirp4netns's NAT address, or the address pasta copied from the namespace's interface
       assert.match(r.stdout, tool === "slirp4netns" ? /^ok 10\.0\.2\.100$/m : /^ok 10\.78\.0\.1$/m, r.out);
