@@ -378,7 +378,8 @@ static pid_t start_helper(const struct sj_op_rec *op, pid_t pid, char *why, size
     close(ready[0]);
     if (n != 1) {
       int st = 0;
-      if (r == 0) kill(c, SIGKILL);
+      /* not ready: gone, or it closed 3 and lives on; an exiting helper keeps its status */
+      kill(c, SIGKILL);
       waitpid(c, &st, 0);
       char said[200];
       helper_said(errp[0], said, sizeof said);
