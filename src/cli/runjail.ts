@@ -55,6 +55,7 @@ function reporters(run: CliRunOptions) {
   return {
     debug: run.debug >= 2 ? (l: string) => process.stderr.write(`${run.tool}: ${vis(l)}\n`) : undefined,
     warn: run.debug >= 1 ? (l: string) => process.stderr.write(`${run.tool}: ${vis(l)}\n`) : undefined,
+    notice: (l: string) => process.stderr.write(`${run.tool}: ${vis(l)}\n`),
   };
 }
 

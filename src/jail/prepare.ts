@@ -3,6 +3,7 @@ import { lstatSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SysjailError, Exit } from "../errors.js";
 import { hostFacts, type HostFacts } from "../host/facts.js";
+import { landlockFacts } from "../host/landlock.js";
 import { lookupUser, type UserInfo } from "../host/users.js";
 import { idMapping } from "../plan/ids.js";
 import { planJail, type PlanContext } from "../plan/planner.js";
@@ -157,6 +158,7 @@ export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promis
       ...planSwitches(opts),
       net,
       netOps,
+      landlock: landlockFacts(),
     };
     return { plan: planJail(spec, ctx), facts, registry, reservation, user, cgroups, netCgroup };
   } catch (err) {
