@@ -163,6 +163,7 @@ export const PARAMS: readonly ParamInfo[] = [
   p("rctl", "list", "rctl(8)-style rules `[jail:NAME:]resource:deny=amount` mapped onto limits.*.", { extension: true }),
   p("allow.rlimit", "bool", "Raising resource limits (sysjail --allow-rlimit).", { extension: true }),
   p("policy.files", "list", "Policy files added to the default system-call policy (sysjail --policy).", { extension: true }),
+  p("idrange", "string", "Root's jails: share the host id range of another jail (its name or jid) or a range base of the pool, on purpose (sysjail --idrange). Default: the tree's range, the name's lease, the tree's lease, or an ephemeral range.", { extension: true }),
   p("policy.replace", "bool", "policy.files replace the default policy instead of adding to it.", { extension: true }),
 ];
 

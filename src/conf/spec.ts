@@ -158,6 +158,8 @@ export function paramsToSpec(resolved: ResolvedJail | Record<string, ParamValue>
   if (vnetInterfaces.length && !spec.vnet) throw confError(pos("vnet.interface"), "vnet.interface needs vnet", vnetInterfaces[0]!);
   spec.persist = bool("persist");
   spec.killOnExit = false;
+  const idrange = str("idrange");
+  if (idrange !== undefined && idrange !== "") spec.idrange = idrange;
   const command = Array.isArray(P.command) ? [...P.command] : undefined;
   if (command) spec.command = command;
   spec.cleanEnv = bool("exec.clean");

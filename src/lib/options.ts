@@ -22,6 +22,8 @@ export interface JailOptions {
   path: string;
   hostname: string;
   name?: string;
+  /** Root's jails: share this jail's (name or jid) host id range, or a range base of the pool. */
+  idrange?: string;
   /** argv of the command (run(): required). */
   command?: string[];
   env?: Record<string, string>;
@@ -60,7 +62,7 @@ export interface RunOptions extends JailOptions {
 }
 
 const SPEC_KEYS = new Set([
-  "path", "hostname", "name", "command", "env", "cwd", "user", "limits", "allowRawSockets", "allowAllDomains",
+  "path", "hostname", "name", "idrange", "command", "env", "cwd", "user", "limits", "allowRawSockets", "allowAllDomains",
   "allowIpc", "allowChflags", "allowRlimit", "allowSetHostname", "policyFiles", "ip4", "ip6", "vnet", "mounts",
   "meta", "killOnExit", "stateDir",
 ]);
@@ -90,6 +92,7 @@ export function specFromOptions(o: unknown, kind: "run" | "create"): JailSpec {
   if (typeof x.hostname !== "string") throw usageError("sysjail: option hostname must be a string");
   const spec = baseSpec(x.path, x.hostname);
   if (x.name !== undefined) spec.name = String(x.name);
+  if (x.idrange !== undefined) spec.idrange = String(x.idrange);
   if (x.command !== undefined) spec.command = strings(x.command, "command");
   else if (kind === "run") throw usageError("sysjail: option command (an argv array) is required");
   if (x.env !== undefined) {

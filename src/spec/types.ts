@@ -61,6 +61,9 @@ export interface JailSpec {
   hostname: string;
   /** Jail name; defaults to the jid. No dots. */
   name?: string;
+  /** Root's jails: share another jail's host id range on purpose (a running jail's name or jid,
+   * a jail name with a lease, or a range base of the pool); see docs/JAILS.md, Host ids. */
+  idrange?: string;
   /** The command (argv) run in the jail; absent for a persistent jail with no process. */
   command?: string[];
   /** Environment of the command: exactly these variables. */
