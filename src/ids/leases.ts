@@ -95,8 +95,8 @@ function exhausted(pool: IdPool): SysjailError {
 function claimBlock(pool: IdPool, content: string, ephemeral: boolean, dirs = leaseDirs()): { block: number; file: string } {
   const mine = ephemeral ? dirs.ephemeral : join(dirs.persistent, "blocks");
   const other = ephemeral ? join(dirs.persistent, "blocks") : dirs.ephemeral;
-  ensureDir(mine);
   ensureDir(dirs.persistent);
+  ensureDir(mine);
   const n = pool.blocks;
   const first = n > 1 ? 1 + (readCounter(dirs.persistent) % (n - 1)) : 0;
   for (let k = 0; k < n; k++) {
@@ -151,6 +151,23 @@ export function persistentLease(kind: "name" | "tree", value: string, opts: { po
   throw new SysjailError(`sysjail: could not lease an id range for ${kind} ${value}`, { code: "EAGAIN", phase: "registry", exitCode: Exit.osErr });
 }
 
+/** Leases block I (sjadopt -r BASE) for a tree, unless something holds it already (then the
+ * tree shares that range, as asked). */
+export function leaseBlock(kind: "name" | "tree", value: string, block: number): void {
+  const dirs = leaseDirs();
+  ensureDir(dirs.persistent);
+  ensureDir(join(dirs.persistent, "blocks"));
+  if (!tryCreate(join(dirs.persistent, "blocks", String(block)), keyText(kind, value))) return;
+  ensureDir(join(dirs.persistent, "keys"));
+  const kf = keyFile(dirs.persistent, kind, value);
+  rmSync(kf, { force: true });
+  try {
+    symlinkSync(String(block), kf);
+  } catch {
+    /* a concurrent lease of the same key: the block file still holds this one */
+  }
+}
+
 /** A block for one run of an unnamed jail; its file is removed when the jail ends. */
 export function ephemeralLease(what: string, opts: { pool?: IdPool } = {}): { block: number; file: string } {
   return claimBlock(opts.pool ?? idPool(), `ephemeral ${JSON.stringify(what)}\n`, true);
@@ -163,6 +180,36 @@ export function dropPersistentLease(kind: "name" | "tree", value: string, opts: 
   const block = persistentLease(kind, value, { pool, peek: true });
   rmSync(keyFile(dirs.persistent, kind, value), { force: true });
   if (block !== undefined) rmSync(join(dirs.persistent, "blocks", String(block)), { force: true });
+}
+
+/** Ends whatever persistent lease holds block I (sjadopt -u of a tree whose lease was keyed by
+ * another path); a name's lease is kept unless dropNames. */
+export function dropBlockLease(block: number, opts: { dropNames?: boolean } = {}): void {
+  const dirs = leaseDirs();
+  const bf = join(dirs.persistent, "blocks", String(block));
+  let held: string;
+  try {
+    held = readFileSync(bf, "utf8");
+  } catch {
+    return;
+  }
+  const m = /^(name|tree) (".*")\n$/.exec(held);
+  if (!m) return;
+  const kind = m[1] as "name" | "tree";
+  if (kind === "name" && !opts.dropNames) return;
+  let value: string;
+  try {
+    value = JSON.parse(m[2]!) as string;
+  } catch {
+    return;
+  }
+  const kf = keyFile(dirs.persistent, kind, value);
+  try {
+    if (readlinkSync(kf) === String(block)) rmSync(kf, { force: true });
+  } catch {
+    /* no key */
+  }
+  rmSync(bf, { force: true });
 }
 
 /** Releases an ephemeral lease by its file (only files of the ephemeral directory named by a block number). */

@@ -40,6 +40,8 @@ export interface JailInfo {
   /** Where memory and cpu come from: the jail's cgroup, or the sum over its processes. */
   usageSource: "cgroup" | "processes";
   idmap: { uidMap: string; gidMap: string; rootless: boolean };
+  /** Root's jails: the host id range and why the jail has it (docs/JAILS.md, Host ids). */
+  ids?: { uid: number; gid: number; count: number; lease: string } | undefined;
   policy: PolicyInfo;
   limits: Limits;
   cgroups: Record<string, string>;
@@ -95,6 +97,8 @@ export function jailInfo(ref: JailRef, now = Date.now()): JailInfo {
     cpuSeconds: fromCgroup ? usage.cpuSeconds! : procs.reduce((s, p) => s + p.cpuSeconds, 0),
     usageSource: fromCgroup ? "cgroup" : "processes",
     idmap: e.idmap,
+    ...(e.ids && [e.ids.uid, e.ids.gid, e.ids.count].every(Number.isSafeInteger) && /^[a-z]{1,16}$/.test(String(e.ids.lease))
+      ? { ids: { uid: e.ids.uid, gid: e.ids.gid, count: e.ids.count, lease: e.ids.lease } } : {}),
     policy: {
       ...e.spec.policy,
       noNewPrivs: true,
