@@ -1,5 +1,6 @@
 // Which host id range a jail of root maps onto: a shared one, its tree's, its name's lease, its
 // tree's lease, or an ephemeral one; rootless jails map only their caller.
+import { readFileSync } from "node:fs";
 import { SysjailError, Exit } from "../errors.js";
 import type { HostFacts } from "../host/facts.js";
 import { idMapping, type IdMapping } from "../plan/ids.js";
@@ -66,6 +67,15 @@ export function shareBlock(value: string, pool: IdPool, runningBase?: (key: stri
   throw usage(`sysjail: idrange '${value}': not a running jail of root, a leased jail name, or a range base of the pool (${first}, ${first + pool.size}, ... ${first + (pool.blocks - 1) * pool.size})`);
 }
 
+/** Whether this process is in the host's user namespace (its uid_map maps every id onto itself). */
+function initialUserNs(): boolean {
+  try {
+    return /^\s*0\s+0\s+4294967295\s*$/.test(readFileSync("/proc/self/uid_map", "utf8"));
+  } catch {
+    return false;
+  }
+}
+
 /** Chooses the range, in the order docs/JAILS.md (Host ids and setuid files) gives, and leases
  * it unless this is a dry run. */
 export function chooseIds(spec: JailSpec, facts: HostFacts, opts: ChooseOptions): IdChoice {
@@ -73,11 +83,26 @@ export function chooseIds(spec: JailSpec, facts: HostFacts, opts: ChooseOptions)
     if (spec.idrange !== undefined) throw usage(`sysjail: idrange '${spec.idrange}': only root's jails have id ranges (a user's jail maps only the user)`);
     return { mapping: idMapping(facts) };
   }
+  // root of a user namespace other than the host's cannot map the pool (nor lease in the host's
+  // directories): it keeps the default mapping, and the kernel's refusal is reported as before
+  if (!opts.pool && !initialUserNs()) return { mapping: idMapping(facts) };
   const pool = opts.pool ?? idPool();
   const pick = (block: number, lease: LeaseKind, file?: string): IdChoice => ({ mapping: blockMapping(pool, block, lease), lease, block, file });
   if (spec.idrange !== undefined) return pick(shareBlock(spec.idrange, pool, opts.runningBase), "share");
   const owned = spec.path === "/" ? undefined : blockOfBase(pool, opts.rootOwner);
   if (owned !== undefined) return pick(owned, "owned");
+  try {
+    return leased(spec, pool, opts, pick);
+  } catch (err) {
+    if (err instanceof SysjailError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    throw new SysjailError(`sysjail: cannot lease a host id range: ${e.code ?? "error"}: ${e.path ?? e.message}`, {
+      code: e.code ?? "EIO", phase: "registry", exitCode: Exit.osErr, path: e.path,
+    });
+  }
+}
+
+function leased(spec: JailSpec, pool: IdPool, opts: ChooseOptions, pick: (block: number, lease: LeaseKind, file?: string) => IdChoice): IdChoice {
   const peek = opts.dryRun ?? false;
   const persistent = (kind: "name" | "tree", value: string) => pick(persistentLease(kind, value, { pool, peek }) ?? nextBlock(pool), kind);
   if (spec.name !== undefined) return persistent("name", spec.name);
