@@ -126,8 +126,8 @@ export function initPhaseOps(spec: JailSpec, ctx: InitPhaseContext, ids: IdMappi
  * phase, sent to a helper started early: it makes and maps the namespaces, and its init builds
  * the jail's root, while the rest is planned. The helper checks that the whole plan repeats all
  * of it (and these flags, without the prelude bit). */
-export function planPrelude(spec: JailSpec, facts: HostFacts, flags: number, init?: Omit<InitPhaseContext, "facts">): Plan {
-  const { clone, maps } = cloneAndMapOps(spec, facts, init?.ids ?? idMapping(facts));
+export function planPrelude(spec: JailSpec, facts: HostFacts, flags: number, init?: Omit<InitPhaseContext, "facts">, ids = init?.ids ?? idMapping(facts)): Plan {
+  const { clone, maps } = cloneAndMapOps(spec, facts, ids);
   const phase = init ? initPhaseOps(spec, { ...init, facts }) : [];
   return { mode: "run", flags: flags | PlanFlag.prelude, ops: [clone, ...maps, ...phase] };
 }
