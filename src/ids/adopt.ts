@@ -162,13 +162,25 @@ export function adoptTreeSync(dir: string, opts: { base?: number | undefined; na
     throw err(`sjadopt: ${q(path)} is owned by uid ${owner}; only a tree owned by root (or one adopted already) can be adopted`, Exit.dataErr, "ERANGE");
   }
   block ??= already;
-  if (block === undefined) block = opts.name !== undefined ? persistentLease("name", opts.name, { pool })! : persistentLease("tree", path, { pool })!;
-  else leaseBlock("tree", path, block);
+  // a lease made here is ended again when the tree is refused (nothing is left of a refusal)
+  let leasedNow: boolean;
+  if (block === undefined) {
+    const [kind, value] = opts.name !== undefined ? ["name" as const, opts.name] : ["tree" as const, path];
+    leasedNow = persistentLease(kind, value, { pool, peek: true }) === undefined;
+    block = persistentLease(kind, value, { pool })!;
+  } else {
+    leasedNow = leaseBlock("tree", path, block);
+  }
   const b = blockBase(pool, block);
   const size = pool.size;
   const to = (base: number): IdMap => (id) => (id < size ? base + id : id >= base && id < base + size ? id : undefined);
   const res: ShiftResult = { path, base: b.uid, gidBase: b.gid, count: size, changed: 0, cleared: 0 };
-  shiftTree(path, { uid: to(b.uid), gid: to(b.gid), keepSetid: true }, res, `only ids 0-${size - 1} can be shifted into ${b.uid}-${b.uid + size - 1}`);
+  try {
+    shiftTree(path, { uid: to(b.uid), gid: to(b.gid), keepSetid: true }, res, `only ids 0-${size - 1} can be shifted into ${b.uid}-${b.uid + size - 1}`);
+  } catch (e) {
+    if (leasedNow && res.changed === 0) dropBlockLease(block, { dropNames: true });
+    throw e;
+  }
   return res;
 }
 

@@ -152,12 +152,12 @@ export function persistentLease(kind: "name" | "tree", value: string, opts: { po
 }
 
 /** Leases block I (sjadopt -r BASE) for a tree, unless something holds it already (then the
- * tree shares that range, as asked). */
-export function leaseBlock(kind: "name" | "tree", value: string, block: number): void {
+ * tree shares that range, as asked). True when this call made the lease. */
+export function leaseBlock(kind: "name" | "tree", value: string, block: number): boolean {
   const dirs = leaseDirs();
   ensureDir(dirs.persistent);
   ensureDir(join(dirs.persistent, "blocks"));
-  if (!tryCreate(join(dirs.persistent, "blocks", String(block)), keyText(kind, value))) return;
+  if (!tryCreate(join(dirs.persistent, "blocks", String(block)), keyText(kind, value))) return false;
   ensureDir(join(dirs.persistent, "keys"));
   const kf = keyFile(dirs.persistent, kind, value);
   rmSync(kf, { force: true });
@@ -166,6 +166,7 @@ export function leaseBlock(kind: "name" | "tree", value: string, block: number):
   } catch {
     /* a concurrent lease of the same key: the block file still holds this one */
   }
+  return true;
 }
 
 /** A block for one run of an unnamed jail; its file is removed when the jail ends. */

@@ -16,13 +16,16 @@ import { hostPrivileged, mapBase, pool, privateLeases, sjadopt } from "./helpers
 const env = coreSuite();
 privateLeases();
 
-/** The attacker's moves, as jail root, each a separate jail run: DIR is a directory jail root may
- * create in, OWNED a file it does not own. Returns the probe lines by move. */
-async function attack(j: string, args: { root: string; probe: string; dir: string; owned: string; as?: ReturnType<typeof makeNobody> }): Promise<Record<string, string>> {
-  const run = async (...cmd: string[]) => probeLine(await sysjail(["-j", j, args.root, "attack", args.probe, ...cmd], args.as ? { as: args.as } : {}));
+/** The attacker's moves, as jail root, each a separate run of the same jail (ARGS.pre names it
+ * where its range would otherwise change between runs): DIR is a directory jail root may create
+ * in, PROBE the program it copies and runs, OWNED a file it does not own. Returns the probe lines
+ * by move. */
+async function attack(j: string, args: { root: string; probe: string; dir: string; owned: string; as?: ReturnType<typeof makeNobody>; pre?: string[] }): Promise<Record<string, string>> {
+  const run = async (...cmd: string[]) => probeLine(await sysjail(["-j", j, ...(args.pre ?? []), args.root, "attack", args.probe, ...cmd], args.as ? { as: args.as } : {}));
   const d = args.dir;
   const out: Record<string, string> = {};
-  out["creat 06755"] = await run("creat", `${d}/s`, "6755");
+  out["creat 06755"] = await run("creat", `${d}/made`, "6755");
+  out["copy program"] = await run("copy", args.probe, `${d}/s`);
   out["chown 0:0"] = await run("chown", `${d}/s`, "0", "0");
   out["chmod 6755"] = await run("chmod", `${d}/s`, "6755");
   out["setcap v2"] = await run("setcap", `${d}/s`, "2");
@@ -48,7 +51,9 @@ describe("no host-privileged file from a jail", { concurrency: 2 }, () => {
     const out = await attack(j, { root: r.path, probe: "/probe", dir: "/tmp", owned: "/probe" });
     assert.match(out["chown owned"]!, /^err EPERM$/, JSON.stringify(out));
     assert.match(out["chmod owned 4755"]!, /^err EPERM$/, JSON.stringify(out));
-    assert.match(out["creat 06755"]!, /^ok/, `control: the jail can create in its 1777 /tmp: ${JSON.stringify(out)}`);
+    for (const k of ["creat 06755", "copy program", "chown 0:0", "chmod 6755", "setcap v2", "copy", "setcap v3 rootid 0", "rename"]) {
+      assert.match(out[k]!, /^ok/, `control: jail root may do "${k}" in its 1777 /tmp: ${JSON.stringify(out)}`);
+    }
     const root = probeLine(await sysjail(["-j", j, r.path, "attack", "/probe", "creat", "/planted", "4755"]));
     assert.match(root, /^err E(ACCES|PERM)$/, "a root-owned directory is not jail root's");
     assert.ok(!existsSync(r.at("planted")));
@@ -67,11 +72,12 @@ describe("no host-privileged file from a jail", { concurrency: 2 }, () => {
     chmodSync(dir, 0o1777);
     const owned = join(dir, "hostfile");
     copyFileSync(env.probe, owned);
-    const out = await attack(j, { root: "/", probe: env.probe, dir, owned });
+    const out = await attack(j, { root: "/", probe: env.probe, dir, owned, pre: ["-n", "ids-attack-slash"] });
     assert.match(out["chown owned"]!, /^err EPERM$/, JSON.stringify(out));
     assert.match(out["chmod owned 4755"]!, /^err EPERM$/, JSON.stringify(out));
-    assert.match(out["creat 06755"]!, /^ok/, JSON.stringify(out));
+    assert.match(out["rename"]!, /^ok/, JSON.stringify(out));
     assert.deepEqual(hostPrivileged(env.probe, dir), []);
+    assert.doesNotMatch(hostEuid(join(dir, "renamed")), /^ok \d+ 0 /, "uid 65534 gains host root through the file");
     assert.ok(statSync(join(dir, "renamed")).uid >= pool().start);
     assert.equal(statSync(owned).mode & 0o7777, 0o755, "the host's file kept its mode");
     await assertStateEmpty(j);
@@ -84,7 +90,7 @@ describe("no host-privileged file from a jail", { concurrency: 2 }, () => {
     const r = makeJailRoot(env.probe, { owner: { uid: NOBODY_UID, gid: NOBODY_UID } });
     defer(t, () => r.remove());
     const out = await attack(j, { root: r.path, probe: "/probe", dir: "", owned: "/etc/marker", as: nobody });
-    assert.match(out["creat 06755"]!, /^ok/, JSON.stringify(out));
+    assert.match(out["rename"]!, /^ok/, JSON.stringify(out));
     assert.deepEqual(hostPrivileged(env.probe, r.path), []);
     const st = statSync(r.at("renamed"));
     assert.equal(st.uid, NOBODY_UID);
@@ -115,8 +121,9 @@ describe("no host-privileged file from a jail", { concurrency: 2 }, () => {
     // the jail's root runs it as itself: euid 0 in the jail (no_new_privs keeps a -U user's ids)
     assert.match(probeLine(await sysjail(["-j", j, r.path, "adopted", "/suid", "ids"])), /^ok 0 0 0 /);
     const out = await attack(j, { root: r.path, probe: "/probe", dir: "", owned: "/nonexistent" });
-    assert.match(out["creat 06755"]!, /^ok/, `jail root writes its adopted tree: ${JSON.stringify(out)}`);
+    assert.match(out["rename"]!, /^ok/, `jail root writes its adopted tree: ${JSON.stringify(out)}`);
     assert.match(out["setcap v2"]!, /^ok/, JSON.stringify(out));
+    assert.match(hostEuid(r.at("renamed")), new RegExp(`^ok 65534 ${base} `));
     assert.deepEqual(hostPrivileged(env.probe, r.path), []);
     assert.equal(statSync(r.at("renamed")).uid, base);
     await assertStateEmpty(j);
