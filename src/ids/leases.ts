@@ -12,7 +12,6 @@
 // of the same block each create their own file first and then look for the other's; whoever
 // finds the other backs off, so at most one keeps it (both may back off; they then try the next).
 // A start does a readlink, an O_EXCL create, one stat and a symlink+rename: no directory scans.
-import { createHash } from "node:crypto";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { SysjailError, Exit } from "../errors.js";
@@ -32,8 +31,19 @@ function keyText(kind: "name" | "tree", value: string): string {
   return `${kind} ${JSON.stringify(value)}\n`;
 }
 
+/** FNV-1a (32 bits) of S's UTF-16 units, from the end when BACK: two of them name a long key. */
+function fnv(s: string, back: boolean): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(back ? s.length - 1 - i : i), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, "0");
+}
+
+/** A key's file: the key escaped (a long one hashed; node:crypto would cost every start half a
+ * millisecond to load). The block file holds the whole key, which a lookup compares. */
 function keyFile(dir: string, kind: "name" | "tree", value: string): string {
-  return join(dir, "keys", createHash("sha256").update(`${kind}\0${value}`).digest("hex").slice(0, 40));
+  const esc = encodeURIComponent(value).replace(/[!'()*.~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const name = esc.length <= 200 ? `${kind}-${esc}` : `${kind}-h-${fnv(value, false)}${fnv(value, true)}-${value.length}`;
+  return join(dir, "keys", name);
 }
 
 /** Makes P (0700, root only) and its parents (0755: /run/sysjail is the registry's too). */
@@ -90,6 +100,12 @@ function exhausted(pool: IdPool): SysjailError {
   });
 }
 
+/** Where the round-robin starts: the counter names the next block to try (1..n-1). */
+function firstBlock(n: number, counter: number): number {
+  if (n <= 1) return 0;
+  return counter >= 1 && counter < n ? counter : 1;
+}
+
 /** Takes a free block, round-robin from the counter; block 0 (the range every root jail shared
  * before there was a pool) is handed out last. Returns the block and the file that holds it. */
 function claimBlock(pool: IdPool, content: string, ephemeral: boolean, dirs = leaseDirs()): { block: number; file: string } {
@@ -98,7 +114,7 @@ function claimBlock(pool: IdPool, content: string, ephemeral: boolean, dirs = le
   ensureDir(dirs.persistent);
   ensureDir(mine);
   const n = pool.blocks;
-  const first = n > 1 ? 1 + (readCounter(dirs.persistent) % (n - 1)) : 0;
+  const first = firstBlock(n, readCounter(dirs.persistent));
   for (let k = 0; k < n; k++) {
     const block = n > 1 ? (k === n - 1 ? 0 : 1 + ((first - 1 + k) % (n - 1))) : 0;
     const file = join(mine, String(block));
@@ -107,7 +123,7 @@ function claimBlock(pool: IdPool, content: string, ephemeral: boolean, dirs = le
       rmSync(file, { force: true });
       continue;
     }
-    if (block !== 0) writeCounter(dirs.persistent, block + 1);
+    if (block !== 0) writeCounter(dirs.persistent, block + 1 < n ? block + 1 : 1);
     return { block, file };
   }
   throw exhausted(pool);
@@ -227,7 +243,7 @@ export function releaseEphemeral(file: string | undefined): void {
 
 /** The block the round-robin would hand out next (a dry run's guess; nothing is leased). */
 export function nextBlock(pool: IdPool = idPool()): number {
-  return pool.blocks > 1 ? 1 + (readCounter(leaseDirs().persistent) % (pool.blocks - 1)) : 0;
+  return firstBlock(pool.blocks, readCounter(leaseDirs().persistent));
 }
 
 /** The key a block's lease file names (for sjls and sjadopt messages), or undefined. */
