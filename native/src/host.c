@@ -50,6 +50,7 @@ int host_pre(const struct sj_plan *plan, struct host_state *h) {
 
 
 int after_clone(const struct sj_plan *plan, pid_t pid, int which, int *treefd) {
+  (void)treefd; /* no idmapped tree is ever made: the init gets none */
   for (uint32_t i = 0; i < plan->nops; i++) {
     const struct sj_op_rec *op = &plan->ops[i];
     const char *a0 = arg_str(op, 0);

@@ -88,6 +88,7 @@ export const PARAMS: readonly ParamInfo[] = [
   p("env", "store", "A second key=value store like meta (FreeBSD shows it inside the jail). Not the command's environment."),
   // Permissions mapped onto the system-call policy
   p("allow.set_hostname", "bool", "sethostname(2) inside the jail (policy allowSetHostname). Off by default, unlike FreeBSD."),
+  p("allow.setuid", "bool", "No no_new_privs: setuid programs and file capabilities of the jail's own ids (an adopted or mkjail tree: sudo, passwd) work inside; they grant at most jail root. Off by default.", { extension: true }),
   p("allow.sysvipc", "bool", "SysV IPC calls (policy allowIpc), in the jail's own IPC namespace."),
   p("allow.raw_sockets", "bool", "SOCK_RAW, IPPROTO_RAW and AF_PACKET sockets (policy allowRawSockets)."),
   p("allow.chflags", "bool", "FS_IOC_SETFLAGS / FS_IOC_FSSETXATTR (policy allowChflags)."),

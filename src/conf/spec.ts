@@ -194,6 +194,7 @@ export function paramsToSpec(resolved: ResolvedJail | Record<string, ParamValue>
   policy.allowAllDomains = bool("allow.socket_af");
   policy.allowChflags = bool("allow.chflags");
   policy.allowSetHostname = bool("allow.set_hostname");
+  if (bool("allow.setuid")) policy.allowSetuid = true;
   policy.allowRlimit = bool("allow.rlimit");
   policy.allowIpc = bool("allow.sysvipc") || ["sysvmsg", "sysvsem", "sysvshm"].some((n) => str(n) === "new" || str(n) === "inherit");
   policy.files = list("policy.files");

@@ -37,6 +37,8 @@ export interface JailOptions {
   allowChflags?: boolean;
   allowRlimit?: boolean;
   allowSetHostname?: boolean;
+  /** No no_new_privs: setuid programs of the jail's own ids work inside (docs/JAILS.md). */
+  allowSetuid?: boolean;
   /** Policy files added to the default policy. */
   policyFiles?: string[];
   ip4?: string[];
@@ -63,7 +65,7 @@ export interface RunOptions extends JailOptions {
 
 const SPEC_KEYS = new Set([
   "path", "hostname", "name", "idrange", "command", "env", "cwd", "user", "limits", "allowRawSockets", "allowAllDomains",
-  "allowIpc", "allowChflags", "allowRlimit", "allowSetHostname", "policyFiles", "ip4", "ip6", "vnet", "mounts",
+  "allowIpc", "allowChflags", "allowRlimit", "allowSetHostname", "allowSetuid", "policyFiles", "ip4", "ip6", "vnet", "mounts",
   "meta", "killOnExit", "stateDir",
 ]);
 const RUN_KEYS = new Set([...SPEC_KEYS, "stdin", "maxOutputBytes", "signal", "on"]);
@@ -116,6 +118,7 @@ export function specFromOptions(o: unknown, kind: "run" | "create"): JailSpec {
     allowChflags: bool(x.allowChflags, "allowChflags"),
     allowRlimit: bool(x.allowRlimit, "allowRlimit"),
     allowSetHostname: bool(x.allowSetHostname, "allowSetHostname"),
+    ...(bool(x.allowSetuid, "allowSetuid") ? { allowSetuid: true } : {}),
     files: strings(x.policyFiles, "policyFiles"),
   };
   spec.policy = policy;

@@ -81,7 +81,7 @@ export function longForm(j: JailInfo): string[] {
     `  cpu         ${humanCpu(j.cpuSeconds)} (${src})`,
     `  user ns     uid ${j.idmap.uidMap.trim() || "-"}, gid ${j.idmap.gidMap.trim() || "-"}${j.idmap.rootless ? " (rootless)" : ""}`,
     ...(j.ids && /^[a-z]{1,16}$/.test(String(j.ids.lease)) ? [`  host ids    ${j.ids.uid}-${j.ids.uid + j.ids.count - 1}, gids ${j.ids.gid}-${j.ids.gid + j.ids.count - 1} (${j.ids.lease})`] : []),
-    `  policy      no_new_privs, seccomp; allow: ${policyWords(j.policy)}`,
+    `  policy      ${j.policy.noNewPrivs ? "no_new_privs, " : ""}seccomp; allow: ${policyWords(j.policy)}`,
     `  caps        ${j.policy.capabilities.join(",")}`,
     `  limits      ${limits || "-"}`,
     `  cgroups     ${cgroups || "-"}`,

@@ -9,7 +9,7 @@ import { namespaceProcesses, type ProcInfo } from "./proc.js";
 
 /** The policy of a jail as sjls shows it. */
 export interface PolicyInfo extends PolicyOptions {
-  noNewPrivs: true;
+  noNewPrivs: boolean;
   /** Capabilities jail root keeps (all of them confined to the jail's user namespace). */
   capabilities: string[];
   /** Its own network namespace (no addresses, or vnet). */
@@ -101,7 +101,7 @@ export function jailInfo(ref: JailRef, now = Date.now()): JailInfo {
       ? { ids: { uid: e.ids.uid, gid: e.ids.gid, count: e.ids.count, lease: e.ids.lease } } : {}),
     policy: {
       ...e.spec.policy,
-      noNewPrivs: true,
+      noNewPrivs: !e.spec.policy.allowSetuid,
       capabilities: jailCaps({ allowSetHostname: e.spec.policy.allowSetHostname, vnet: e.spec.vnet }).map((c) => c.toLowerCase()),
       ownNetwork: ownNetns(e.spec),
     },
@@ -121,6 +121,7 @@ export function policyWords(p: PolicyOptions): string {
   if (p.allowChflags) w.push("chflags");
   if (p.allowRlimit) w.push("rlimit");
   if (p.allowSetHostname) w.push("set-hostname");
+  if (p.allowSetuid) w.push("setuid");
   if (p.files.length) w.push(`${p.replaceDefault ? "policy" : "+policy"}:${p.files.join(",")}`);
   return w.length ? w.join(",") : "-";
 }

@@ -186,7 +186,9 @@ export function commandOps(spec: JailSpec, ctx: Pick<PlanContext, "user" | "filt
   } else if (!ids.rootless) {
     ops.push(op("groups", []));
   }
-  ops.push(op("nnp", []));
+  // no_new_privs unless the jail allows setuid programs: the helper then installs the filter with
+  // CAP_SYS_ADMIN of the jail's user namespace, which it drops before exec (native/src/command.c)
+  ops.push(spec.policy.allowSetuid ? op("nnp", ["off"], "setuid programs of the jail's own ids work inside") : op("nnp", []));
   if (ctx.filter) ops.push(op("seccomp", [ctx.filter.flags, ctx.filter.program], "system-call policy, last before exec"));
   for (const [k, v] of Object.entries(commandEnv(spec, user))) ops.push(op("env", [`${k}=${v}`]));
   ops.push(op("exec", [command[0] ?? "", ...command]));

@@ -14,6 +14,9 @@ export interface PolicyOptions {
   allowRlimit: boolean;
   /** allow.set_hostname: sethostname from inside the jail (its own UTS namespace). */
   allowSetHostname: boolean;
+  /** --allow-setuid / allow.setuid: no no_new_privs, so setuid programs of the jail's own (sudo,
+   * passwd in an adopted tree) work inside; they grant at most jail root (docs/JAILS.md). */
+  allowSetuid?: boolean;
   /** Policy files added to (or replacing) the default policy, in order. */
   files: string[];
   /** Replace the default policy with the files instead of adding to it. */

@@ -15,6 +15,8 @@ import { hostPrivileged, mapBase, pool, privateLeases, sjadopt } from "./helpers
 
 const env = coreSuite();
 privateLeases();
+const PASSWD = "root:x:0:0:root:/:/bin/sh\njailer:x:1234:1234::/:/bin/sh\n";
+const GROUP = "root:x:0:\njailer:x:1234:\n";
 
 /** The attacker's moves, as jail root, each a separate run of the same jail (ARGS.pre names it
  * where its range would otherwise change between runs): DIR is a directory jail root may create
@@ -46,7 +48,7 @@ function hostEuid(file: string): string {
 describe("no host-privileged file from a jail", { concurrency: 2 }, () => {
   it("root-owned root: jail root sees it as nobody's, and what it makes in /tmp is its range's", async (t) => {
     const j = stateDir(t);
-    const r = makeJailRoot(env.probe);
+    const r = makeJailRoot(env.probe, { passwd: PASSWD, group: GROUP });
     defer(t, () => r.remove());
     const out = await attack(j, { root: r.path, probe: "/probe", dir: "/tmp", owned: "/probe" });
     assert.match(out["chown owned"]!, /^err EPERM$/, JSON.stringify(out));
@@ -62,6 +64,11 @@ describe("no host-privileged file from a jail", { concurrency: 2 }, () => {
     assert.ok(st.uid >= pool().start && st.gid >= pool().start, `owned by the jail's range on the host: ${st.uid}:${st.gid}`);
     assert.doesNotMatch(hostEuid(r.at("tmp/renamed")), /^ok \d+ 0 /, "uid 65534 gains host root through the file");
     assert.equal(statSync(r.at("probe")).uid, 0, "the root-owned probe kept its owner");
+    // host root's setuid file is nobody's inside: even without no_new_privs it grants nothing
+    copyFileSync(env.probe, r.at("hostsuid"));
+    chmodSync(r.at("hostsuid"), 0o4755);
+    const h = await sysjail(["-j", j, "--allow-setuid", "-U", "jailer", r.path, "attack", "/hostsuid", "ids"]);
+    assert.equal(probeLine(h), "ok 1234 1234 1234 1234 1234 1234", show(h));
     await assertStateEmpty(j);
   });
 
@@ -100,7 +107,7 @@ describe("no host-privileged file from a jail", { concurrency: 2 }, () => {
 
   it("adopted root: setuid files are the jail's own inside and an unprivileged id's on the host", async (t) => {
     const j = stateDir(t);
-    const r = makeJailRoot(env.probe);
+    const r = makeJailRoot(env.probe, { passwd: PASSWD, group: GROUP });
     defer(t, () => r.remove());
     copyFileSync(env.probe, r.at("suid"));
     chmodSync(r.at("suid"), 0o4755); // setuid root, before adoption
@@ -118,8 +125,14 @@ describe("no host-privileged file from a jail", { concurrency: 2 }, () => {
     const lines = inside.stdout.trim().split("\n");
     assert.match(lines[0]!, /^ok 104755 0 0 /, `inside, setuid jail root: ${show(inside)}`);
     assert.match(lines[1]!, /^ok \d+ 0 0 /, `inside, jail root owns its tree: ${show(inside)}`);
-    // the jail's root runs it as itself: euid 0 in the jail (no_new_privs keeps a -U user's ids)
-    assert.match(probeLine(await sysjail(["-j", j, r.path, "adopted", "/suid", "ids"])), /^ok 0 0 0 /);
+    // with no_new_privs (the default) a user's ids stay; --allow-setuid lets the setuid bit work,
+    // as far as jail root: euid 0 in the jail, without the capabilities the jail never has
+    assert.equal(probeLine(await sysjail(["-j", j, "-U", "jailer", r.path, "adopted", "/suid", "ids"])), "ok 1234 1234 1234 1234 1234 1234");
+    assert.equal(probeLine(await sysjail(["-j", j, "--allow-setuid", "-U", "jailer", r.path, "adopted", "/suid", "ids"])), "ok 1234 0 0 1234 1234 1234");
+    const capsOf = async (...pre: string[]) => probeLine(await sysjail(["-j", j, ...pre, r.path, "adopted", "/suid", "status", "CapEff"]));
+    assert.equal(await capsOf("--allow-setuid", "-U", "jailer"), await capsOf(), "setuid jail root gets what jail root gets, no more");
+    assert.equal(probeLine(await sysjail(["-j", j, "--allow-setuid", r.path, "adopted", "/probe", "status", "NoNewPrivs"])), "ok 0");
+    assert.equal(probeLine(await sysjail(["-j", j, "--allow-setuid", "-U", "jailer", r.path, "adopted", "/probe", "status", "Seccomp"])), "ok 2", "the filter is in without no_new_privs");
     const out = await attack(j, { root: r.path, probe: "/probe", dir: "", owned: "/nonexistent" });
     assert.match(out["rename"]!, /^ok/, `jail root writes its adopted tree: ${JSON.stringify(out)}`);
     assert.match(out["setcap v2"]!, /^ok/, JSON.stringify(out));
