@@ -12,7 +12,7 @@
 // of the same block each create their own file first and then look for the other's; whoever
 // finds the other backs off, so at most one keeps it (both may back off; they then try the next).
 // A start does a readlink, an O_EXCL create, one stat and a symlink+rename: no directory scans.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { SysjailError, Exit } from "../errors.js";
 import { idPool, type IdPool } from "./pool.js";
@@ -244,6 +244,46 @@ export function releaseEphemeral(file: string | undefined): void {
 /** The block the round-robin would hand out next (a dry run's guess; nothing is leased). */
 export function nextBlock(pool: IdPool = idPool()): number {
   return firstBlock(pool.blocks, readCounter(leaseDirs().persistent));
+}
+
+/** One lease, as `sjadopt -l` lists it. */
+export interface LeaseInfo {
+  block: number;
+  kind: string;
+  /** The name, the tree's path, or what the ephemeral jail was called. */
+  key: string;
+}
+
+/** Every lease (an admin's listing: this one reads the directories). */
+export function listLeases(): LeaseInfo[] {
+  const dirs = leaseDirs();
+  const out: LeaseInfo[] = [];
+  for (const d of [join(dirs.persistent, "blocks"), dirs.ephemeral]) {
+    let names: string[];
+    try {
+      names = readdirSync(d);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      if (!/^\d+$/.test(n)) continue;
+      let text = "";
+      try {
+        text = readFileSync(join(d, n), "utf8");
+      } catch {
+        continue;
+      }
+      const m = /^(name|tree|ephemeral) (".*")\n$/.exec(text);
+      let key = "?";
+      try {
+        if (m) key = JSON.parse(m[2]!) as string;
+      } catch {
+        /* shown as ? */
+      }
+      out.push({ block: Number(n), kind: m?.[1] ?? "?", key });
+    }
+  }
+  return out.sort((a, b) => a.block - b.block);
 }
 
 /** The key a block's lease file names (for sjls and sjadopt messages), or undefined. */

@@ -88,6 +88,14 @@ describe("sjadopt", { concurrency: 2 }, () => {
     const lib = await adoptTree(r3.path, { name: "ids-adopt-name" });
     assert.equal(lib.base, (JSON.parse(n.stdout) as { uid: number }).uid, "the same name, the same range");
     assert.equal(lstatSync(r3.at("probe")).uid, lib.base);
+    // -l lists the leases with their ranges
+    const l = sjadopt(["-l", "--json"]);
+    assert.equal(l.code, 0, show(l));
+    const rows = JSON.parse(l.stdout) as { kind: string; key: string; uid: number }[];
+    assert.ok(rows.some((x) => x.kind === "name" && x.key === "ids-adopt-name" && x.uid === lib.base), l.stdout);
+    assert.ok(rows.some((x) => x.kind === "tree" && x.key === r1.path && x.uid === base), l.stdout);
+    assert.match(sjadopt(["-l"]).stdout, new RegExp(`^${base}-${base + p.size - 1} +tree +"${r1.path}"$`, "m"));
+    assertOneLineError(sjadopt(["-l", r1.path]), 64);
   });
 
   it("bad input: one line, the documented status, nothing changed", (t) => {
