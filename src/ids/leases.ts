@@ -70,8 +70,13 @@ function writeCounter(dir: string, n: number): void {
   const file = join(dir, "next");
   const tmp = `${file}.${process.pid}.tmp`;
   try {
-    rmSync(tmp, { force: true });
-    symlinkSync(String(n), tmp);
+    try {
+      symlinkSync(String(n), tmp);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      unlinkSync(tmp); // left by a process that had this pid
+      symlinkSync(String(n), tmp);
+    }
     renameSync(tmp, file);
   } catch {
     rmSync(tmp, { force: true }); // only a hint
