@@ -3,7 +3,8 @@
 // Integration tests run real jails; they need root for the root cases and run the rootless
 // cases through setpriv as uid 65534 themselves.
 import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -25,5 +26,10 @@ if (files.length === 0) {
   process.exit(1);
 }
 const args = ["--test", "--test-concurrency=2", ...files];
-const r = spawnSync(process.execPath, args, { cwd: root, stdio: "inherit" });
+// root's jails lease host id ranges (src/ids): the tests' leases go to a directory of their own,
+// not the host's /var/lib/sysjail/ids
+const ids = process.env.SYSJAIL_IDS_DIR ? undefined : mkdtempSync(join(tmpdir(), "sysjail-test-ids-"));
+const env = ids ? { ...process.env, SYSJAIL_IDS_DIR: ids } : process.env;
+const r = spawnSync(process.execPath, args, { cwd: root, stdio: "inherit", env });
+if (ids) rmSync(ids, { recursive: true, force: true });
 process.exit(r.status ?? 1);

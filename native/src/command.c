@@ -149,13 +149,29 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
     }
     if (setgroups(n, list) < 0) fail(groups, "setgroups");
   }
+  /* The plan says whether no_new_privs is set ("nnp" with no argument) or, for a jail that allows
+   * setuid programs of its own ids, not ("nnp off"). Without it the kernel installs a filter only
+   * for a caller with CAP_SYS_ADMIN in its user namespace: the command keeps that one capability
+   * (KEEPCAPS across the uid change) until the filter is in, then drops it. Capabilities held
+   * before exec do not pass execve for a non-root uid; root gets the bounding set. */
+  const char *nnp_arg = nnp->argc > 0 ? arg_str(nnp, 0) : NULL;
+  if (nnp->argc > 0 && (!nnp_arg || strcmp(nnp_arg, "off"))) { errno = EINVAL; fail(nnp, "bad no-new-privs argument"); }
+  int setuid_ok = nnp_arg != NULL;
+  const uint64_t sys_admin = 1ULL << 21;
+  /* landlock_restrict_self, like the filter, needs no_new_privs or CAP_SYS_ADMIN in the namespace */
+  int need_admin = setuid_ok && (filter || landlock);
+  if (need_admin && uid && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail(nnp, "keepcaps");
   if (gid) { uint64_t g; if (arg_u64(gid, 0, &g) || setresgid((gid_t)g, (gid_t)g, (gid_t)g) < 0) fail(gid, "setresgid"); }
   if (uid) { uint64_t u; if (arg_u64(uid, 0, &u) || setresuid((uid_t)u, (uid_t)u, (uid_t)u) < 0) fail(uid, "setresuid"); }
-  trim_caps(caps, keep);
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(nnp, "no_new_privs");
+  trim_caps(caps, need_admin ? keep | sys_admin : keep);
+  if (!setuid_ok && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(nnp, "no_new_privs");
   if (landlock) {
     if (plan->flags & SJ_F_DEBUG) msg_send(g_msg, MSG_STEP, landlock->index, 0, (int)landlock->code, arg_str(landlock, 0));
     do_landlock(landlock);
+  }
+  if (need_admin && !filter && !(keep & sys_admin)) {
+    trim_caps(caps, keep); /* the domain is in and no filter follows: CAP_SYS_ADMIN goes now */
+    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) fail(nnp, "keepcaps");
   }
   char **envp = calloc(nenv + 1, sizeof *envp);
   char **argv = calloc(ex->argc, sizeof *argv);
@@ -184,6 +200,10 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
     memcpy(insns, prog->p, prog->len);
     struct sock_fprog fp = { .len = (unsigned short)(prog->len / sizeof(struct sock_filter)), .filter = insns };
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)flags, &fp) < 0) fail(filter, "seccomp");
+    if (setuid_ok && !(keep & sys_admin)) {
+      trim_caps(caps, keep); /* the filter is in: CAP_SYS_ADMIN goes again (capget/capset pass the policy) */
+      if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) fail(nnp, "keepcaps");
+    }
   }
   environ = envp; /* the PATH search inside the jail uses the jail's environment */
   execvpe(file, argv, envp);

@@ -20,27 +20,6 @@ static int write_map(pid_t pid, const char *file, const char *data) {
   return write_file(path, data, strlen(data));
 }
 
-/* An idmapped clone of the jail root, made by the monitor (it needs host privilege). */
-static int idmapped_tree(pid_t pid, const char *path) {
-  char ns[64];
-  snprintf(ns, sizeof ns, "/proc/%d/ns/user", (int)pid);
-  int usernsfd = open(ns, O_RDONLY | O_CLOEXEC);
-  if (usernsfd < 0) return -1;
-  int fd = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-  if (fd < 0) { close(usernsfd); return -1; }
-  struct mount_attr a = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)usernsfd };
-  if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a, sizeof a) < 0) {
-    /* a submount on a filesystem without idmap support: map the top mount only */
-    close(fd);
-    fd = (int)syscall(SYS_open_tree, AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-    if (fd < 0 || syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &a, sizeof a) < 0) {
-      int e = errno; if (fd >= 0) close(fd); close(usernsfd); errno = e; return -1;
-    }
-  }
-  close(usernsfd);
-  return fd;
-}
-
 int host_pre(const struct sj_plan *plan, struct host_state *h) {
   for (uint32_t i = 0; i < plan->nops; i++) {
     const struct sj_op_rec *op = &plan->ops[i];
@@ -71,6 +50,7 @@ int host_pre(const struct sj_plan *plan, struct host_state *h) {
 
 
 int after_clone(const struct sj_plan *plan, pid_t pid, int which, int *treefd) {
+  (void)treefd; /* no idmapped tree is ever made: the init gets none */
   for (uint32_t i = 0; i < plan->nops; i++) {
     const struct sj_op_rec *op = &plan->ops[i];
     const char *a0 = arg_str(op, 0);
@@ -83,8 +63,10 @@ int after_clone(const struct sj_plan *plan, pid_t pid, int which, int *treefd) {
       }
     }
     if ((which & AC_IDMAP) && op->code == OP_IDMAP_ROOT) {
-      if (!a0 || !strcmp(a0, "/")) { errno = EPERM; r = -1; }
-      else { *treefd = idmapped_tree(pid, a0); r = *treefd < 0 ? -1 : 0; }
+      /* refused: an idmapped root stored jail root's files as host root's (a setuid-root
+       * program on the host); a tree shows its owners through the jail's own map instead */
+      emit_error(op->index, op_name(op->code), EPERM, a0 ? a0 : "", "idmapped roots are refused");
+      return -1;
     }
     if (which & AC_REST) {
       if (op->code == OP_CGROUP_ATTACH) {

@@ -13,7 +13,7 @@ import { canonicalAddr } from "../net/addr.js";
 
 const USAGE = `usage: sysjail [-bdhilv] [-j dir] [-u user | -U user] [-n name] [-4 addr] [-6 addr] [--vnet] [--allow-raw-sockets]
                [--allow-all-domains] [--allow-ipc] [--allow-chflags] [--allow-rlimit] [--allow-set-hostname]
-               [--policy file] [--limit k=v,...] [--report file|-] [--dry-run]
+               [--allow-setuid] [--policy file] [--limit k=v,...] [--report file|-] [--idrange jail|base] [--dry-run]
                path hostname command [arg ...]
        sysjail --policy-dump [-4 addr] [-6 addr] [--allow-...] [--policy file]
   -b  run in the background (stdin/stdout/stderr to /dev/null) and return at once
@@ -28,13 +28,15 @@ const USAGE = `usage: sysjail [-bdhilv] [-j dir] [-u user | -U user] [-n name] [
   --vnet     the jail gets its own network stack and a veth pair to the host (see docs/NETWORK.md)
   --limit    memory=256M,pids=64,cpu=2s,wall=5s,nofile=,fsize=,cores=,tmp=,shm= (repeatable)
   --report   write the run report (JSON) to a file, or - for standard error
+  --allow-setuid  no no_new_privs: setuid programs of the jail's own ids (an adopted tree) work
+  --idrange  root: share the host id range of this jail (name or jid) or range base (docs/JAILS.md)
   --dry-run  print the plan as JSON and run nothing`;
 
 const OPTS: OptSpec = {
   flags: "bdhilv",
   withValue: "juUn46",
-  longFlags: ["allow-raw-sockets", "allow-all-domains", "allow-ipc", "allow-chflags", "allow-rlimit", "allow-set-hostname", "dry-run", "policy-dump", "replace-policy", "help", "version", "vnet"],
-  longWithValue: ["policy", "limit", "report"],
+  longFlags: ["allow-raw-sockets", "allow-all-domains", "allow-ipc", "allow-chflags", "allow-rlimit", "allow-set-hostname", "allow-setuid", "dry-run", "policy-dump", "replace-policy", "help", "version", "vnet"],
+  longWithValue: ["policy", "limit", "report", "idrange"],
 };
 
 /** Parses sysjail's command line into a spec and run options. */
@@ -46,6 +48,7 @@ export function parseSysjail(argv: string[]): { spec?: JailSpec; run: CliRunOpti
   let user: JailSpec["user"];
   let clean = false;
   let name: string | undefined;
+  let idrange: string | undefined;
   let action: "run" | "help" | "version" | "dump" = "run";
   const ip4: string[] = [], ip6: string[] = [];
   let vnet = false;
@@ -69,11 +72,13 @@ export function parseSysjail(argv: string[]): { spec?: JailSpec; run: CliRunOpti
       case "allow-chflags": policy.allowChflags = true; break;
       case "allow-rlimit": policy.allowRlimit = true; break;
       case "allow-set-hostname": policy.allowSetHostname = true; break;
+      case "allow-setuid": policy.allowSetuid = true; break;
       case "policy": policy.files.push(o.value!); break;
       case "replace-policy": policy.replaceDefault = true; break;
       case "dry-run": run.dryRun = true; break;
       case "limit": parseLimits(o.value!, limits); break;
       case "report": run.report = o.value!; break;
+      case "idrange": idrange = o.value!; break;
       case "policy-dump": action = "dump"; break;
       case "4": ip4.push(o.value!); break;
       case "6": ip6.push(o.value!); break;
@@ -102,6 +107,7 @@ export function parseSysjail(argv: string[]): { spec?: JailSpec; run: CliRunOpti
   spec.env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
   if (user) spec.user = user;
   if (name !== undefined) spec.name = name;
+  if (idrange !== undefined) spec.idrange = idrange;
   return { spec: validateSpec(spec), run, action };
 }
 

@@ -88,6 +88,7 @@ export const PARAMS: readonly ParamInfo[] = [
   p("env", "store", "A second key=value store like meta (FreeBSD shows it inside the jail). Not the command's environment."),
   // Permissions mapped onto the system-call policy
   p("allow.set_hostname", "bool", "sethostname(2) inside the jail (policy allowSetHostname). Off by default, unlike FreeBSD."),
+  p("allow.setuid", "bool", "No no_new_privs: setuid programs and file capabilities of the jail's own ids (an adopted or mkjail tree: sudo, passwd) work inside; they grant at most jail root. Off by default.", { extension: true }),
   p("allow.sysvipc", "bool", "SysV IPC calls (policy allowIpc), in the jail's own IPC namespace."),
   p("allow.raw_sockets", "bool", "SOCK_RAW, IPPROTO_RAW and AF_PACKET sockets (policy allowRawSockets)."),
   p("allow.chflags", "bool", "FS_IOC_SETFLAGS / FS_IOC_FSSETXATTR (policy allowChflags)."),
@@ -163,6 +164,7 @@ export const PARAMS: readonly ParamInfo[] = [
   p("rctl", "list", "rctl(8)-style rules `[jail:NAME:]resource:deny=amount` mapped onto limits.*.", { extension: true }),
   p("allow.rlimit", "bool", "Raising resource limits (sysjail --allow-rlimit).", { extension: true }),
   p("policy.files", "list", "Policy files added to the default system-call policy (sysjail --policy).", { extension: true }),
+  p("idrange", "string", "Root's jails: share the host id range of another jail (its name or jid) or a range base of the pool, on purpose (sysjail --idrange). Default: the tree's range, the name's lease, the tree's lease, or an ephemeral range.", { extension: true }),
   p("policy.replace", "bool", "policy.files replace the default policy instead of adding to it.", { extension: true }),
 ];
 

@@ -158,6 +158,8 @@ export function paramsToSpec(resolved: ResolvedJail | Record<string, ParamValue>
   if (vnetInterfaces.length && !spec.vnet) throw confError(pos("vnet.interface"), "vnet.interface needs vnet", vnetInterfaces[0]!);
   spec.persist = bool("persist");
   spec.killOnExit = false;
+  const idrange = str("idrange");
+  if (idrange !== undefined && idrange !== "") spec.idrange = idrange;
   const command = Array.isArray(P.command) ? [...P.command] : undefined;
   if (command) spec.command = command;
   spec.cleanEnv = bool("exec.clean");
@@ -195,6 +197,7 @@ export function paramsToSpec(resolved: ResolvedJail | Record<string, ParamValue>
   policy.allowAllDomains = bool("allow.socket_af");
   policy.allowChflags = bool("allow.chflags");
   policy.allowSetHostname = bool("allow.set_hostname");
+  if (bool("allow.setuid")) policy.allowSetuid = true;
   policy.allowRlimit = bool("allow.rlimit");
   policy.allowIpc = bool("allow.sysvipc") || ["sysvmsg", "sysvsem", "sysvshm"].some((n) => str(n) === "new" || str(n) === "inherit");
   policy.files = list("policy.files");

@@ -3,6 +3,7 @@
 // SIGKILL (under a native front, SIGKILL to `sysjail` itself) cannot. Its jail dies with it (the
 // init's parent-death signal); the caller, still running, then removes what the monitor left,
 // with the pieces `jail -r` uses for a monitor that is gone (src/manage).
+import { releaseEphemeral } from "../ids/leases.js";
 import { isAlive, monitorAlive, type Registry } from "../registry/store.js";
 import type { JailEntry } from "../registry/types.js";
 
@@ -23,5 +24,6 @@ export async function cleanUpAfterMonitor(e: JailEntry, registry: Registry): Pro
   // the last processes may still be leaving the cgroups: EBUSY for a moment
   for (let i = 0; i < 50 && removeLeftoverCgroups(e.cgroups ?? {}).length > 0; i++) await sleep(10);
   registry.remove(e.jid, e.name);
+  if (e.owner === 0 && e.ids?.lease === "ephemeral") releaseEphemeral(e.ids.file);
   return true;
 }

@@ -5,7 +5,9 @@ import { SysjailError, Exit } from "../errors.js";
 import { hostFacts, type HostFacts } from "../host/facts.js";
 import { landlockFacts } from "../host/landlock.js";
 import { lookupUser, type UserInfo } from "../host/users.js";
-import { idMapping } from "../plan/ids.js";
+import type { IdMapping } from "../plan/ids.js";
+import { chooseIds, type IdChoice } from "../ids/choose.js";
+import { releaseEphemeral } from "../ids/leases.js";
 import { planJail, type PlanContext } from "../plan/planner.js";
 import type { RootLayout } from "../plan/fs.js";
 import type { Plan } from "../plan/types.js";
@@ -43,12 +45,27 @@ export interface RootFacts {
   rootOwner: number;
   layout: RootLayout;
   staging: string;
+  /** The jail's id maps, from its range (src/ids/choose.ts). */
+  ids: IdMapping;
+  /** The range's lease: an ephemeral one is released when the jail ends or fails to start. */
+  idChoice: IdChoice;
 }
 
-/** Looks at the jail root: its owner, which mount points it has, where it is attached. */
-export function rootFacts(spec: JailSpec): RootFacts {
+/** Looks at the jail root: its owner, which mount points it has, where it is attached, and
+ * (from the owner and the spec) the jail's host id range, which it leases unless dryRun. */
+export function rootFacts(spec: JailSpec, opts: { dryRun?: boolean | undefined; stateDir?: string | undefined } = {}): RootFacts {
+  const rootOwner = statSync(spec.path).uid;
+  const idChoice = chooseIds(spec, hostFacts(), {
+    rootOwner,
+    dryRun: opts.dryRun,
+    runningBase: (key) => {
+      const e = new Registry(stateDir(opts.stateDir)).find(key);
+      const m = e && e.owner === 0 ? /^\s*0\s+(\d+)\s/.exec(e.idmap?.uidMap ?? "") : null;
+      return m ? Number(m[1]) : undefined;
+    },
+  });
   return {
-    rootOwner: statSync(spec.path).uid,
+    rootOwner,
     layout: {
       proc: exists(join(spec.path, "proc")),
       dev: exists(join(spec.path, "dev")),
@@ -56,6 +73,8 @@ export function rootFacts(spec: JailSpec): RootFacts {
       tmp: exists(join(spec.path, "tmp")),
     },
     staging: stagingDir(spec),
+    ids: idChoice.mapping,
+    idChoice,
   };
 }
 
@@ -70,6 +89,8 @@ export interface Prepared {
   cgroups: CgroupContext | undefined;
   /** The cgroup2 directory holding a shared-stack jail's network programs. */
   netCgroup?: string | undefined;
+  /** The jail's host id range and its lease. */
+  idChoice?: IdChoice | undefined;
 }
 
 /** Resolves -u (host database) or -U (the jail's database). */
@@ -109,9 +130,19 @@ export function planSwitches(opts: PrepareOptions): { debug: boolean; detach: bo
 
 /** Plans a jail start and reserves its jid and name in the registry. */
 export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promise<Prepared> {
+  const root = opts.root ?? rootFacts(spec, { dryRun: opts.dryRun, stateDir: opts.stateDir });
+  try {
+    return await prepareWithRoot(spec, opts, root);
+  } catch (err) {
+    releaseEphemeral(root.idChoice.file);
+    throw err;
+  }
+}
+
+async function prepareWithRoot(spec: JailSpec, opts: PrepareOptions, root: RootFacts): Promise<Prepared> {
   const facts = hostFacts();
   const user = resolveUser(spec);
-  const ids = idMapping(facts);
+  const ids = root.ids;
   if (user && (user.uid >= ids.count || user.gid >= ids.count)) {
     throw new SysjailError(
       `sysjail: user '${user.name}' (uid ${user.uid}) is not mapped in this jail (jail ids 0-${ids.count - 1}${ids.rootless ? "; rootless jails map only root" : ""})`,
@@ -124,6 +155,8 @@ export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promis
   const reservation: Reservation = opts.dryRun
     ? { jid: 0, name: spec.name ?? "0", files: [], release: () => undefined }
     : registry.reserve({ ...(spec.name !== undefined ? { name: spec.name } : {}), ...(opts.jid ? { jid: opts.jid } : {}) });
+  // the monitor removes an ephemeral range's lease with the jail's files (before the id reservation, the last)
+  if (root.idChoice.file) reservation.files.splice(Math.max(0, reservation.files.length - 1), 0, root.idChoice.file);
   let cgroups: CgroupContext | undefined;
   let netCgroup: string | undefined;
   try {
@@ -149,7 +182,7 @@ export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promis
       facts,
       jid: reservation.jid,
       stateFiles: reservation.files,
-      ...(opts.root ?? rootFacts(spec)),
+      ...root,
       user,
       filter,
       cgroupOps: cgroups?.ops,
@@ -160,7 +193,7 @@ export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promis
       netOps,
       landlock: landlockFacts(),
     };
-    return { plan: planJail(spec, ctx), facts, registry, reservation, user, cgroups, netCgroup };
+    return { plan: planJail(spec, ctx), facts, registry, reservation, user, cgroups, netCgroup, idChoice: root.idChoice };
   } catch (err) {
     reservation.release();
     throw err;

@@ -73,6 +73,12 @@ export class JailRun {
       startedAt: isoNow(),
       persist: spec.persist,
       idmap: { uidMap: ids[0] ?? "", gidMap: ids[1] ?? "", rootless: prep.facts.uid !== 0 },
+      ...(prep.idChoice?.lease ? {
+        ids: {
+          uid: prep.idChoice.mapping.hostBase, gid: prep.idChoice.mapping.gidBase ?? prep.idChoice.mapping.hostBase,
+          count: prep.idChoice.mapping.count, lease: prep.idChoice.lease, ...(prep.idChoice.file ? { file: prep.idChoice.file } : {}),
+        },
+      } : {}),
       cgroups: { ...(this.prep.cgroups?.paths ?? this.opts.cgroups ?? {}), ...(this.prep.netCgroup ? { net: this.prep.netCgroup } : {}) },
       // the environment stays with the caller: entries are readable by jls, and jexec takes its own
       spec: { ...spec, env: {} },

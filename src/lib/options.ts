@@ -22,6 +22,8 @@ export interface JailOptions {
   path: string;
   hostname: string;
   name?: string;
+  /** Root's jails: share this jail's (name or jid) host id range, or a range base of the pool. */
+  idrange?: string;
   /** argv of the command (run(): required). */
   command?: string[];
   env?: Record<string, string>;
@@ -35,6 +37,8 @@ export interface JailOptions {
   allowChflags?: boolean;
   allowRlimit?: boolean;
   allowSetHostname?: boolean;
+  /** No no_new_privs: setuid programs of the jail's own ids work inside (docs/JAILS.md). */
+  allowSetuid?: boolean;
   /** Policy files added to the default policy. */
   policyFiles?: string[];
   ip4?: string[];
@@ -60,8 +64,8 @@ export interface RunOptions extends JailOptions {
 }
 
 const SPEC_KEYS = new Set([
-  "path", "hostname", "name", "command", "env", "cwd", "user", "limits", "allowRawSockets", "allowAllDomains",
-  "allowIpc", "allowChflags", "allowRlimit", "allowSetHostname", "policyFiles", "ip4", "ip6", "vnet", "mounts",
+  "path", "hostname", "name", "idrange", "command", "env", "cwd", "user", "limits", "allowRawSockets", "allowAllDomains",
+  "allowIpc", "allowChflags", "allowRlimit", "allowSetHostname", "allowSetuid", "policyFiles", "ip4", "ip6", "vnet", "mounts",
   "meta", "killOnExit", "stateDir",
 ]);
 const RUN_KEYS = new Set([...SPEC_KEYS, "stdin", "maxOutputBytes", "signal", "on"]);
@@ -90,6 +94,7 @@ export function specFromOptions(o: unknown, kind: "run" | "create"): JailSpec {
   if (typeof x.hostname !== "string") throw usageError("sysjail: option hostname must be a string");
   const spec = baseSpec(x.path, x.hostname);
   if (x.name !== undefined) spec.name = String(x.name);
+  if (x.idrange !== undefined) spec.idrange = String(x.idrange);
   if (x.command !== undefined) spec.command = strings(x.command, "command");
   else if (kind === "run") throw usageError("sysjail: option command (an argv array) is required");
   if (x.env !== undefined) {
@@ -113,6 +118,7 @@ export function specFromOptions(o: unknown, kind: "run" | "create"): JailSpec {
     allowChflags: bool(x.allowChflags, "allowChflags"),
     allowRlimit: bool(x.allowRlimit, "allowRlimit"),
     allowSetHostname: bool(x.allowSetHostname, "allowSetHostname"),
+    ...(bool(x.allowSetuid, "allowSetuid") ? { allowSetuid: true } : {}),
     files: strings(x.policyFiles, "policyFiles"),
   };
   spec.policy = policy;

@@ -76,7 +76,16 @@ export function verboseRows(e: JailEntry): string[] {
     `${padLeft(String(e.jid), 6)}  ${fit(vis(e.hostname), 29)} ${cut(vis(e.path), 74)}`,
     `${" ".repeat(8)}${fit(vis(e.name), 29)} ACTIVE`,
     ...[...e.ip4, ...e.ip6].map((a) => `${" ".repeat(8)}${vis(a)}`),
+    ...(idRangeText(e) ? [`${" ".repeat(8)}Host ids ${vis(idRangeText(e))}`] : []),
   ];
+}
+
+/** A root jail's host id range, as recorded ("1879113728-1879179263 (tree)"), or "". */
+export function idRangeText(e: JailEntry): string {
+  const r = e.ids;
+  if (!r || ![r.uid, r.gid, r.count].every(Number.isSafeInteger) || !/^[a-z]{1,16}$/.test(String(r.lease))) return "";
+  const gid = r.gid !== r.uid ? `, gids ${r.gid}-${r.gid + r.count - 1}` : "";
+  return `${r.uid}-${r.uid + r.count - 1}${gid} (${r.lease})`;
 }
 
 /** The parameters to print for these jails: the operands, or `all` (with every jail's meta keys). */
@@ -162,7 +171,9 @@ export function jsonInstance(e: JailEntry, f: JlsFormat, defs: ParamDef[]): Reco
     return { ...head, ipv4: e.ip4[0] ?? "", hostname: e.hostname, path: e.path };
   }
   if (layout === "verbose") {
-    return { jid: e.jid, hostname: e.hostname, path: e.path, name: e.name, state: "ACTIVE", ipv4_addrs: [...e.ip4], ipv6_addrs: [...e.ip6] };
+    const v: Record<string, unknown> = { jid: e.jid, hostname: e.hostname, path: e.path, name: e.name, state: "ACTIVE", ipv4_addrs: [...e.ip4], ipv6_addrs: [...e.ip6] };
+    if (idRangeText(e)) v.host_ids = { uid: e.ids!.uid, gid: e.ids!.gid, count: e.ids!.count, lease: e.ids!.lease };
+    return v;
   }
   const out: Record<string, unknown> = {};
   for (const d of defs) {

@@ -77,6 +77,7 @@ export const PARAMS: readonly ParamDef[] = [
   P("allow.chflags", "bool", true, (e) => e.spec.policy.allowChflags),
   P("allow.raw_sockets", "bool", true, (e) => e.spec.policy.allowRawSockets),
   P("allow.set_hostname", "bool", true, (e) => e.spec.policy.allowSetHostname),
+  P("allow.setuid", "bool", true, (e) => e.spec.policy.allowSetuid === true),
   P("allow.socket_af", "bool", true, (e) => e.spec.policy.allowAllDomains),
   P("allow.sysvipc", "bool", true, (e) => e.spec.policy.allowIpc),
   P("children.cur", "int", false, () => 0),

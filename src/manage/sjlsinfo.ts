@@ -9,7 +9,7 @@ import { namespaceProcesses, type ProcInfo } from "./proc.js";
 
 /** The policy of a jail as sjls shows it. */
 export interface PolicyInfo extends PolicyOptions {
-  noNewPrivs: true;
+  noNewPrivs: boolean;
   /** Capabilities jail root keeps (all of them confined to the jail's user namespace). */
   capabilities: string[];
   /** Its own network namespace (no addresses, or vnet). */
@@ -40,6 +40,8 @@ export interface JailInfo {
   /** Where memory and cpu come from: the jail's cgroup, or the sum over its processes. */
   usageSource: "cgroup" | "processes";
   idmap: { uidMap: string; gidMap: string; rootless: boolean };
+  /** Root's jails: the host id range and why the jail has it (docs/JAILS.md, Host ids). */
+  ids?: { uid: number; gid: number; count: number; lease: string } | undefined;
   policy: PolicyInfo;
   limits: Limits;
   cgroups: Record<string, string>;
@@ -97,9 +99,11 @@ export function jailInfo(ref: JailRef, now = Date.now()): JailInfo {
     cpuSeconds: fromCgroup ? usage.cpuSeconds! : procs.reduce((s, p) => s + p.cpuSeconds, 0),
     usageSource: fromCgroup ? "cgroup" : "processes",
     idmap: e.idmap,
+    ...(e.ids && [e.ids.uid, e.ids.gid, e.ids.count].every(Number.isSafeInteger) && /^[a-z]{1,16}$/.test(String(e.ids.lease))
+      ? { ids: { uid: e.ids.uid, gid: e.ids.gid, count: e.ids.count, lease: e.ids.lease } } : {}),
     policy: {
       ...e.spec.policy,
-      noNewPrivs: true,
+      noNewPrivs: !e.spec.policy.allowSetuid,
       capabilities: jailCaps({ allowSetHostname: e.spec.policy.allowSetHostname, vnet: e.spec.vnet }).map((c) => c.toLowerCase()),
       ownNetwork: ownNetns(e.spec),
     },
@@ -120,6 +124,7 @@ export function policyWords(p: PolicyOptions): string {
   if (p.allowChflags) w.push("chflags");
   if (p.allowRlimit) w.push("rlimit");
   if (p.allowSetHostname) w.push("set-hostname");
+  if (p.allowSetuid) w.push("setuid");
   if (p.files.length) w.push(`${p.replaceDefault ? "policy" : "+policy"}:${p.files.join(",")}`);
   return w.length ? w.join(",") : "-";
 }

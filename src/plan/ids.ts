@@ -12,11 +12,16 @@ export interface IdMapping {
   count: number;
   /** Host id of jail id 0. */
   hostBase: number;
+  /** Host gid of jail gid 0 (hostBase when absent). */
+  gidBase?: number | undefined;
   rootless: boolean;
+  /** Why a root jail has this range (src/ids/choose.ts); absent for rootless jails. */
+  lease?: "share" | "owned" | "name" | "tree" | "ephemeral" | undefined;
 }
 
-/** Root callers map jail ids 0..65535 onto the dedicated subordinate range; anyone else maps jail
- * root onto their own uid and nothing more. */
+/** The default mapping planners use when they are given none: root callers map jail ids
+ * 0..65535 onto the pool's first range (a jail's own range is chosen by src/ids/choose.ts);
+ * anyone else maps jail root onto their own uid and nothing more. */
 export function idMapping(facts: HostFacts): IdMapping {
   if (facts.uid === 0) {
     const line = `0 ${facts.subidBase} ${facts.subidCount}\n`;
@@ -36,7 +41,7 @@ export function idMapping(facts: HostFacts): IdMapping {
 export function idMapOps(m: IdMapping): PlanOp[] {
   return [
     op("setgroups", [m.setgroups], "setgroups before gid_map"),
-    op("uidMap", [m.uidMap], m.rootless ? "jail root = the caller" : "jail ids onto the sysjail range"),
+    op("uidMap", [m.uidMap], m.rootless ? "jail root = the caller" : `jail ids onto the jail's range${m.lease ? ` (${m.lease})` : ""}`),
     op("gidMap", [m.gidMap]),
   ];
 }

@@ -34,6 +34,8 @@ export interface PlanContext {
   stateFiles: string[];
   /** Owner uid of the jail root directory. */
   rootOwner: number;
+  /** The jail's id maps (src/ids/choose.ts); default idMapping(facts). */
+  ids?: IdMapping | undefined;
   layout: RootLayout;
   /** The resolved user the command runs as (undefined: jail root). */
   user?: UserInfo | undefined;
@@ -94,17 +96,16 @@ function cloneAndMapOps(spec: JailSpec, facts: HostFacts, ids = idMapping(facts)
 }
 
 /** What the init phase depends on: the host facts and the jail root as prepare() found them. */
-export type InitPhaseContext = Pick<PlanContext, "facts" | "rootOwner" | "layout" | "devices" | "staging">;
+export type InitPhaseContext = Pick<PlanContext, "facts" | "rootOwner" | "layout" | "devices" | "staging" | "ids">;
 
-/** The init phase: the idmapped root, the root, its mounts, pivot_root, the hostname and the
- * loopback. They depend on the spec and the root alone, so a prelude can carry them. */
-export function initPhaseOps(spec: JailSpec, ctx: InitPhaseContext, ids: IdMapping = idMapping(ctx.facts)): PlanOp[] {
+/** The init phase: the root, its mounts, pivot_root, the hostname and the loopback. They depend
+ * on the spec and the root alone, so a prelude can carry them. The root is never an idmapped
+ * mount: a tree shows the jail its on-disk owners through the jail's own id map (a tree of the
+ * jail's range is the jail's; a root-owned one is nobody's), so nothing jail root writes is ever
+ * stored as owned by host root (docs/JAILS.md, Host ids and setuid files). */
+export function initPhaseOps(spec: JailSpec, ctx: InitPhaseContext, ids: IdMapping = ctx.ids ?? idMapping(ctx.facts)): PlanOp[] {
   const ops: PlanOp[] = [];
   const netns = ownNetns(spec, ctx.facts.uid);
-  // A root-owned jail root, for a root caller, is shown to jail root as its own through an
-  // idmapped mount; "/" never is (jail root must not own the host's files).
-  const idmap = !ids.rootless && ctx.rootOwner === 0 && spec.path !== "/";
-  if (idmap) ops.push(op("idmapRoot", [spec.path], "root-owned files appear owned by jail root"));
   ops.push(op("root", [spec.path]));
   ops.push(op("staging", [ctx.staging]));
   if (spec.mountProc && ctx.layout.proc) ops.push(...procOps());
@@ -130,8 +131,8 @@ export function initPhaseOps(spec: JailSpec, ctx: InitPhaseContext, ids: IdMappi
  * phase, sent to a helper started early: it makes and maps the namespaces, and its init builds
  * the jail's root, while the rest is planned. The helper checks that the whole plan repeats all
  * of it (and these flags, without the prelude bit). */
-export function planPrelude(spec: JailSpec, facts: HostFacts, flags: number, init?: Omit<InitPhaseContext, "facts">): Plan {
-  const { clone, maps } = cloneAndMapOps(spec, facts);
+export function planPrelude(spec: JailSpec, facts: HostFacts, flags: number, init?: Omit<InitPhaseContext, "facts">, ids = init?.ids ?? idMapping(facts)): Plan {
+  const { clone, maps } = cloneAndMapOps(spec, facts, ids);
   const phase = init ? initPhaseOps(spec, { ...init, facts }) : [];
   return { mode: "run", flags: flags | PlanFlag.prelude, ops: [clone, ...maps, ...phase] };
 }
@@ -148,7 +149,7 @@ export function planFlags(spec: JailSpec, opts: { debug: boolean; detach: boolea
 
 /** The plan that starts a jail. */
 export function planJail(spec: JailSpec, ctx: PlanContext): Plan {
-  const ids: IdMapping = idMapping(ctx.facts);
+  const ids: IdMapping = ctx.ids ?? idMapping(ctx.facts);
   const mode = netMode(spec, ctx.facts.uid);
   if (mode !== "none" && (ctx.net?.mode !== mode || !ctx.netOps)) {
     throw new Error(`planJail: a jail with addresses needs ctx.net for mode ${mode} (prepareNet) and ctx.netOps (netOps)`);
@@ -193,7 +194,10 @@ export function commandOps(spec: JailSpec, ctx: Pick<PlanContext, "user" | "filt
   } else if (!ids.rootless) {
     ops.push(op("groups", []));
   }
-  ops.push(op("nnp", []));
+  // no_new_privs unless the jail allows setuid programs: the helper then installs the Landlock
+  // domain and the filter with CAP_SYS_ADMIN of the jail's user namespace, which it drops before exec
+  // (native/src/command.c)
+  ops.push(spec.policy.allowSetuid ? op("nnp", ["off"], "setuid programs of the jail's own ids work inside") : op("nnp", []));
   if (ctx.scopes) ops.push(landlockOp(ctx.scopes));
   if (ctx.filter) ops.push(op("seccomp", [ctx.filter.flags, ctx.filter.program], "system-call policy, last before exec"));
   for (const [k, v] of Object.entries(commandEnv(spec, user))) ops.push(op("env", [`${k}=${v}`]));

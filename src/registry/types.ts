@@ -23,6 +23,9 @@ export interface JailEntry {
   persist: boolean;
   /** How jail ids map onto host ids. */
   idmap: { uidMap: string; gidMap: string; rootless: boolean };
+  /** Root's jails: the host id range (first uid and gid, size), why the jail has it
+   * (share, owned, name, tree, ephemeral) and the ephemeral lease's file. */
+  ids?: { uid: number; gid: number; count: number; lease: string; file?: string | undefined };
   /** Cgroup directories of the jail, by controller. */
   cgroups: Record<string, string>;
   /** The validated spec the jail was started from (jexec rebuilds the same policy from it). */

@@ -14,6 +14,9 @@ export interface PolicyOptions {
   allowRlimit: boolean;
   /** allow.set_hostname: sethostname from inside the jail (its own UTS namespace). */
   allowSetHostname: boolean;
+  /** --allow-setuid / allow.setuid: no no_new_privs, so setuid programs of the jail's own (sudo,
+   * passwd in an adopted tree) work inside; they grant at most jail root (docs/JAILS.md). */
+  allowSetuid?: boolean;
   /** Policy files added to (or replacing) the default policy, in order. */
   files: string[];
   /** Replace the default policy with the files instead of adding to it. */
@@ -61,6 +64,9 @@ export interface JailSpec {
   hostname: string;
   /** Jail name; defaults to the jid. No dots. */
   name?: string;
+  /** Root's jails: share another jail's host id range on purpose (a running jail's name or jid,
+   * a jail name with a lease, or a range base of the pool); see docs/JAILS.md, Host ids. */
+  idrange?: string;
   /** The command (argv) run in the jail; absent for a persistent jail with no process. */
   command?: string[];
   /** Environment of the command: exactly these variables. */

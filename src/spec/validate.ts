@@ -70,6 +70,9 @@ export function validateSpec(spec: JailSpec): JailSpec {
   spec.path = checkPath(spec.path);
   checkHostname(spec.hostname);
   if (spec.name !== undefined) checkName(spec.name);
+  if (spec.idrange !== undefined && (typeof spec.idrange !== "string" || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(spec.idrange))) {
+    throw usageError(`sysjail: idrange ${JSON.stringify(String(spec.idrange))}: a jail name, jid or range base (letters, digits, _ . -) is allowed`);
+  }
   if (spec.command !== undefined) {
     if (!Array.isArray(spec.command) || spec.command.length === 0 || spec.command.some((a) => typeof a !== "string")) {
       throw usageError("sysjail: command must be a non-empty list of strings");

@@ -198,3 +198,13 @@ test("the create and remove step orders", () => {
   assert.deepEqual(REMOVE_STEPS.slice(0, 4), ["exec.prestop", "exec.stop", "stop.timeout", "remove"]);
   assert.deepEqual(REMOVE_STEPS.slice(-2), ["exec.poststop", "exec.release"]);
 });
+
+test("idrange and allow.setuid (sysjail extensions) reach the spec; absent, neither is set", () => {
+  const { spec } = fromConf(`j { path = /jails/j; idrange = web; allow.setuid; persist; }`, "j");
+  assert.equal(spec.idrange, "web");
+  assert.equal(spec.policy?.allowSetuid, true);
+  const plain = fromConf(`j { path = /jails/j; persist; }`, "j").spec;
+  assert.equal(plain.idrange, undefined);
+  assert.equal(plain.policy?.allowSetuid, undefined);
+  assert.equal(fromCli(["name=k", "path=/", "idrange=1879113728", "persist"]).spec.idrange, "1879113728");
+});

@@ -1,5 +1,5 @@
 // Issue 3, lines 6 and 7: users (jail root never host root, -u, -U, -l), the host's files out of
-// jail root's reach, the idmapped root, and privilege (no_new_privs, the bounding set, setuid).
+// jail root's reach (root-owned roots are nobody's inside), and privilege (no_new_privs, the bounding set, setuid).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, chownSync, copyFileSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -24,17 +24,17 @@ before(() => {
 });
 after(() => root?.remove());
 
-/** The host range root-created jails map onto: /etc/subuid's `sysjail` line, or 0x70000000+65536. */
-function expectedRange(): [number, number] {
+/** The pool root's jails take their ranges from: /etc/subuid's `sysjail` line, or 0x70000000.. */
+function pool(): { start: number; size: number; end: number } {
   try {
     for (const l of readFileSync("/etc/subuid", "utf8").split("\n")) {
       const [who, start, count] = l.trim().split(":");
-      if (who === "sysjail" && start && count) return [Number(start), Math.min(Number(count), 65536)];
+      if (who === "sysjail" && start && count) return { start: Number(start), size: Math.min(Number(count), 65536), end: Number(start) + Number(count) };
     }
   } catch {
     /* none */
   }
-  return [0x70000000, 65536];
+  return { start: 0x70000000, size: 65536, end: 0x80000000 };
 }
 
 function numbers(line: string): number[] {
@@ -50,16 +50,16 @@ function capBits(line: string): bigint {
 const CAP = { CHOWN: 0, SYS_MODULE: 16, SYS_RAWIO: 17, SYS_ADMIN: 21, SYS_TIME: 25, MKNOD: 27 } as const;
 
 describe("users: jail root is never host root", { concurrency: 3 }, () => {
-  it("uid_map and gid_map map jail 0 onto the sysjail range for a root caller, never onto host 0", async (t) => {
+  it("uid_map and gid_map map jail 0 onto a range of the pool for a root caller, never onto host 0", async (t) => {
     const j = stateDir(t);
-    const [base, count] = expectedRange();
+    const p = pool();
     for (const file of ["uid_map", "gid_map"]) {
       const r = await sysjail(["-j", j, root.path, "maps", "/probe", "read", `/proc/self/${file}`]);
       const [inside, outside, n] = numbers(probeLine(r));
       assert.equal(inside, 0, show(r));
       assert.notEqual(outside, 0, `${file}: jail root is host root: ${show(r)}`);
-      assert.equal(outside, base, `${file}: ${show(r)}`);
-      assert.equal(n, count, `${file}: ${show(r)}`);
+      assert.ok(outside! >= p.start && outside! + n! <= p.end && (outside! - p.start) % p.size === 0, `${file}: a range of the pool: ${show(r)}`);
+      assert.equal(n, p.size, `${file}: ${show(r)}`);
     }
     await assertStateEmpty(j);
   });
@@ -73,7 +73,8 @@ describe("users: jail root is never host root", { concurrency: 3 }, () => {
     await run.waitOutput(/^ready/m);
     const e = await waitUntil(() => new Registry(j).list()[0], "the registry entry");
     const cmd = procDescendants(e.initPid)[0]!;
-    const [base] = expectedRange();
+    const base = e.ids?.uid;
+    assert.ok(base !== undefined && base >= pool().start, `the entry records the range: ${JSON.stringify(e.ids)}`);
     assert.deepEqual(procStatus(cmd, "Uid")?.split(/\s+/).map(Number), [base, base, base, base]);
     assert.deepEqual(procStatus(cmd, "Gid")?.split(/\s+/).map(Number), [base, base, base, base]);
     run.closeStdin();
@@ -152,20 +153,19 @@ describe("the host's files are out of jail root's reach", { concurrency: 2 }, ()
     await assertStateEmpty(j);
   });
 
-  it("an idmapped root: jail root owns the root-owned jail path inside, and its new files belong to host root", async (t) => {
+  it("a root-owned jail root is nobody's inside: jail root cannot write it, only its 1777 /tmp", async (t) => {
     const j = stateDir(t);
     const r = makeJailRoot(env.probe);
     defer(t, () => r.remove());
     assert.equal(statSync(r.path).uid, 0, "control: the jail path is owned by host root");
-    const w = await sysjail(["-j", j, r.path, "idmap", "/probe", "write", "/made-in-jail", "hello"]);
-    assert.equal(probeLine(w), "ok 5", show(w));
-    const st = statSync(r.at("made-in-jail"));
-    assert.equal(st.uid, 0, "on the host, jail root's new file belongs to host root");
-    assert.equal(st.gid, 0);
-    const s = await sysjail(["-j", j, r.path, "idmap", "/probe", "stat", "/made-in-jail", "/", "/probe"]);
-    const lines = s.stdout.trim().split("\n");
-    assert.equal(lines.length, 3, show(s));
-    for (const l of lines) assert.match(l, /^ok \d+ 0 0 /, `jail root owns its files inside: ${show(s)}`);
+    const w = await sysjail(["-j", j, r.path, "rootowned", "/probe", "write", "/made-in-jail", "hello"]);
+    assert.match(probeLine(w), /^err E(ACCES|PERM)$/, show(w));
+    assert.ok(!existsSync(r.at("made-in-jail")));
+    const s = await sysjail(["-j", j, r.path, "rootowned", "/probe", "stat", "/", "/probe"]);
+    for (const l of s.stdout.trim().split("\n")) assert.match(l, /^ok \d+ 65534 65534 /, `host root's files are nobody's inside: ${show(s)}`);
+    const tmp = await sysjail(["-j", j, r.path, "rootowned", "/probe", "write", "/tmp/mine", "hello"]);
+    assert.equal(probeLine(tmp), "ok 5", show(tmp));
+    assert.ok(statSync(r.at("tmp/mine")).uid >= pool().start, "the jail's file belongs to its range on the host");
     await assertStateEmpty(j);
   });
 });
@@ -197,7 +197,7 @@ describe("privilege", { concurrency: 3 }, () => {
     const ctl = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", root.at("suid-probe"), "ids"], { encoding: "utf8" });
     assert.match(ctl.stdout, /^ok 65534 0 0 /, `control: the setuid bit works on the host: ${ctl.stdout}${ctl.stderr}`);
     const s = await sysjail(["-j", j, root.path, "suid", "/probe", "stat", "/suid-probe"]);
-    assert.match(probeLine(s), /^ok 104755 0 0 /, `inside, the binary is setuid jail root: ${show(s)}`);
+    assert.match(probeLine(s), /^ok 104755 65534 65534 /, `inside, host root's setuid binary is nobody's: ${show(s)}`);
     const r = await sysjail(["-j", j, "-U", "jailer", root.path, "suid", "/suid-probe", "ids"]);
     assert.equal(probeLine(r), "ok 1234 1234 1234 1234 1234 1234", show(r));
     const c = await sysjail(["-j", j, "-U", "jailer", root.path, "suid", "/suid-probe", "status", "CapEff"]);

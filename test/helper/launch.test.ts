@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { HelperRun, stepError, type HelperEvent } from "../../src/helper/launch.js";
 import { encodePlan } from "../../src/plan/encode.js";
-import { prepare, rootFacts } from "../../src/jail/prepare.js";
+import { prepare, rootFacts, type RootFacts } from "../../src/jail/prepare.js";
 import { hostFacts } from "../../src/host/facts.js";
 import { planFlags, planPrelude } from "../../src/plan/planner.js";
 import { PlanFlag, type Plan } from "../../src/plan/types.js";
@@ -32,13 +32,26 @@ async function events(h: HelperRun): Promise<HelperEvent[]> {
   return out;
 }
 
+/** One look at the root per spec (its id range: a dry run's guess, the same for prelude and plan). */
+const roots = new WeakMap<JailSpec, RootFacts>();
+function rootOf(s: JailSpec): RootFacts {
+  let r = roots.get(s);
+  if (!r) roots.set(s, (r = rootFacts(s, { dryRun: true })));
+  return r;
+}
+
 async function wholePlan(s: JailSpec): Promise<Plan> {
-  return (await prepare(s, { dryRun: true })).plan;
+  return (await prepare(s, { dryRun: true, root: rootOf(s) })).plan;
+}
+
+/** A prelude without the init phase (the clone flags and id maps only). */
+function barePrelude(s: JailSpec): Plan {
+  return planPrelude(s, hostFacts(), planFlags(s, { debug: false, detach: false }), undefined, rootOf(s).ids);
 }
 
 /** A prelude that carries the init phase, as the CLI and run() send it (src/jail/early.ts). */
 function earlyPrelude(s: JailSpec): Plan {
-  return planPrelude(s, hostFacts(), planFlags(s, { debug: false, detach: false }), rootFacts(s));
+  return planPrelude(s, hostFacts(), planFlags(s, { debug: false, detach: false }), rootOf(s));
 }
 
 describe("helper protocol", () => {
@@ -59,7 +72,7 @@ describe("helper protocol", () => {
 
   it("a prelude and then its whole plan start the jail", async () => {
     const s = spec();
-    const h = new HelperRun("run", "ignore", false, planPrelude(s, hostFacts(), planFlags(s, { debug: false, detach: false })));
+    const h = new HelperRun("run", "ignore", false, barePrelude(s));
     h.sendPlan(await wholePlan(s));
     const evs = await events(h);
     assert.ok(evs.some((e) => e.ev === "started"), JSON.stringify(evs));
@@ -94,7 +107,7 @@ describe("helper protocol", () => {
   for (const [what, change, withInit, refusal] of mismatches) {
     it(`a whole plan with ${what} than its prelude${withInit ? "'s init phase" : ""} is refused, and its command never runs`, async () => {
       const s = spec();
-      const h = new HelperRun("run", "ignore", false, withInit ? earlyPrelude(s) : planPrelude(s, hostFacts(), planFlags(s, { debug: false, detach: false })));
+      const h = new HelperRun("run", "ignore", false, withInit ? earlyPrelude(s) : barePrelude(s));
       const helper = procId(h.child!.pid!);
       const plan = await wholePlan(s);
       h.sendPlan({ ...plan, ops: change(plan) });
@@ -129,7 +142,7 @@ describe("helper protocol", () => {
 
   it("a whole plan with other header flags than its prelude is refused", async () => {
     const s = spec();
-    const h = new HelperRun("run", "ignore", false, planPrelude(s, hostFacts(), planFlags(s, { debug: false, detach: false })));
+    const h = new HelperRun("run", "ignore", false, barePrelude(s));
     const plan = await wholePlan(s);
     h.sendPlan({ ...plan, flags: plan.flags | PlanFlag.persist });
     const evs = await events(h);

@@ -52,7 +52,9 @@ export function probe(): string {
 /** A jail root: /probe, /bin/sh (dash and its libraries) and empty proc, dev, tmp, etc, sys. */
 export function makeRoot(base: string, name = "root"): string {
   const r = join(base, name);
-  for (const d of ["proc", "dev", "tmp", "etc", "sys", "bin"]) mkdirSync(join(r, d), { recursive: true });
+  // the mount points the tests use exist, as FreeBSD requires: jail root cannot create them in a
+  // root-owned tree, which is nobody's inside (docs/JAILS.md, Host ids and setuid files)
+  for (const d of ["proc", "dev", "tmp", "etc", "sys", "bin", "log", "share", "data", "scratch"]) mkdirSync(join(r, d), { recursive: true });
   chmodSync(r, 0o755);
   chmodSync(join(r, "tmp"), 0o1777);
   copyFileSync(probe(), join(r, "probe"));
