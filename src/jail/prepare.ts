@@ -12,6 +12,7 @@ import { isAlive, Registry, type Reservation } from "../registry/store.js";
 import { stateDir } from "../registry/paths.js";
 import type { JailSpec } from "../spec/types.js";
 import { buildFilter } from "./filter.js";
+import { isThin } from "./thin.js";
 import type { NetContext } from "../net/context.js";
 import { netMode } from "../net/mode.js";
 import type { NetOps } from "../net/plan.js";
@@ -42,6 +43,8 @@ export interface RootFacts {
   rootOwner: number;
   layout: RootLayout;
   staging: string;
+  /** A thin tree (mkjail thin): the host's /usr is bound read-only at its /usr (src/jail/thin.ts). */
+  thin?: boolean | undefined;
 }
 
 /** Looks at the jail root: its owner, which mount points it has, where it is attached. */
@@ -55,6 +58,7 @@ export function rootFacts(spec: JailSpec): RootFacts {
       tmp: exists(join(spec.path, "tmp")),
     },
     staging: stagingDir(spec),
+    thin: isThin(spec.path, process.getuid?.() ?? 0),
   };
 }
 
