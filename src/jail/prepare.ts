@@ -144,7 +144,7 @@ export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promis
         uid: facts.uid, jid: reservation.jid, instance: instanceName(dir, reservation.jid), dryRun: opts.dryRun,
         others: () => (opts.dryRun ? [] : registry.list().filter((e) => e.jid !== reservation.jid && isAlive(e))),
       });
-      netOps = plan.netOps(spec, net, { cgroupOps: cgroups?.ops });
+      netOps = plan.netOps(spec, net, { cgroupOps: cgroups?.ops, rootUid: ids.hostBase });
     }
     netCgroup = net.cgroupDir;
     const ctx: PlanContext = {
