@@ -111,6 +111,14 @@ export function sshHostKeys(tree: string): void {
   const kg = have("ssh-keygen");
   if (!kg) throw new SysjailError("mkjail: the ssh set needs ssh-keygen on the host for the jail's host keys (apt-get install openssh-client)", { code: "ENOENT", phase: "runtime", exitCode: Exit.config });
   execFileSync(kg, ["-A", "-f", tree], { stdio: "ignore" });
+  // root's authorized_keys, owned by jail root once the tree is adopted: a key written into it
+  // from the host (which keeps the file's owner) passes sshd's StrictModes, where a file host
+  // root creates would show as nobody's in the jail
+  const dotSsh = join(tree, "root", ".ssh");
+  if (lstatSync(join(tree, "root"), { throwIfNoEntry: false })?.isDirectory() && !lstatSync(dotSsh, { throwIfNoEntry: false })) {
+    mkdirSync(dotSsh, { mode: 0o700 });
+    writeFileSync(join(dotSsh, "authorized_keys"), "", { mode: 0o600 });
+  }
 }
 
 /** Fills TREE with a Debian root (from CACHEDIR when it holds this build). */
