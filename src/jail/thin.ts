@@ -10,7 +10,7 @@
 // small. What it grants is fixed here (/usr, read-only), never taken from the record. For a
 // rootless caller, jail root is the caller, who can read the host's /usr anyway: a marker file
 // .sysjail-thin in the tree root, owned by the caller, is enough (nothing to gain by forging it).
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, writeFileSync, constants, type Stats } from "node:fs";
+import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, renameSync, rmSync, writeFileSync, constants, type Stats } from "node:fs";
 import { join } from "node:path";
 
 /** Host root's records of thin trees. */
@@ -32,10 +32,27 @@ export function markThin(dir: string, path: string, uid = process.getuid?.() ?? 
     return;
   }
   mkdirSync(THIN_RECORDS, { recursive: true, mode: 0o700 });
+  pruneRecords();
   const rec = join(THIN_RECORDS, recordName(st));
   const tmp = `${rec}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify({ path, birth: st.birthtimeMs, shared: THIN_SHARED })}\n`, { mode: 0o600 });
   renameSync(tmp, rec);
+}
+
+/** Removes records whose tree is gone (or replaced: another inode or birth time at its path). */
+function pruneRecords(): void {
+  for (const name of readdirSync(THIN_RECORDS)) {
+    const file = join(THIN_RECORDS, name);
+    if (name.endsWith(".tmp")) continue; // another mkjail writing its record
+    try {
+      const rec = JSON.parse(readOwned(file, 0) ?? "null") as { path?: unknown; birth?: unknown } | null;
+      const st = typeof rec?.path === "string" ? lstatSync(rec.path, { throwIfNoEntry: false }) : undefined;
+      if (!st && typeof rec?.path === "string" && lstatSync(`${rec.path}.partial`, { throwIfNoEntry: false })) continue; // not renamed yet
+      if (!st || recordName(st) !== name || st.birthtimeMs !== rec?.birth) rmSync(file, { force: true });
+    } catch {
+      rmSync(file, { force: true });
+    }
+  }
 }
 
 /** The record file of DIR, for a root caller (tests remove it with the tree). */

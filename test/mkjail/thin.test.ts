@@ -41,7 +41,7 @@ describe("mkjail thin", () => {
     assert.equal(r.stdout.trim(), "ls", show(r)); // the empty /usr of the tree, not the host's
   });
 
-  it("a thin tree moved keeps its record; another tree at the same path does not inherit it", (t) => {
+  it("another tree at the same path does not inherit a thin record; stale records are pruned", (t) => {
     const base = makeTempDir("mkjail-thin-");
     defer(t, () => removeTree(base));
     const dir = join(base, "thin");
@@ -53,6 +53,11 @@ describe("mkjail thin", () => {
     for (const d of ["proc", "dev", "tmp"]) mkdirSync(join(dir, d));
     const r = sysjail([dir, "other", "/usr/bin/true"]);
     assert.equal(r.code, 127, show(r));
+    // the next thin build prunes the record of the tree that is gone
+    const next = join(base, "thin2");
+    assert.equal(mkjail(["thin", next]).code, 0);
+    defer(t, () => rmSync(thinRecord(next), { force: true }));
+    assert.equal(existsSync(record), false, "a stale record is kept");
   });
 
   it("rootless: the user's own tree with its marker runs with the host's /usr read-only", (t) => {
