@@ -1,7 +1,8 @@
 // What an ELF program loads: its interpreter (PT_INTERP, read here) and the DT_NEEDED closure,
 // which the interpreter itself lists (`ld.so --list PROG`, the host's loader: the very search it
 // will do in the jail, where the libraries sit at the same paths).
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, openSync, readSync, realpathSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { execFileSync } from "node:child_process";
 
 const PT_INTERP = 3;
@@ -38,9 +39,27 @@ export function elfInterpreter(file: string): string | undefined | null {
   }
 }
 
+/** Is FILE (and every directory above it) owned by root and writable by no one else? An ELF
+ * interpreter is named by the program's own bytes: mkjail runs it only when it is a loader the
+ * host's administrator installed, never one a user planted. */
+export function trustedPath(file: string): boolean {
+  let p: string;
+  try {
+    p = realpathSync(file);
+  } catch {
+    return false;
+  }
+  for (let cur = p; ; cur = dirname(cur)) {
+    const st = statSync(cur);
+    if (st.uid !== 0 || (st.mode & 0o022) !== 0) return false;
+    if (cur === "/") return true;
+  }
+}
+
 /** The libraries PROG loads, as absolute host paths (interpreter included); throws naming a
- * library the loader cannot find. */
+ * library the loader cannot find, or an interpreter that is not the administrator's. */
 export function sharedLibraries(prog: string, interp: string): string[] {
+  if (!trustedPath(interp)) throw new Error(`its ELF interpreter ${JSON.stringify(interp)} is missing, or not root's alone (owned by root, writable by no one else)`);
   const out = execFileSync(interp, ["--list", prog], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { PATH: "/usr/bin:/bin" } });
   const libs: string[] = [];
   for (const raw of out.split("\n")) {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { join } from "node:path";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { coreSuite, defer, makeTempDir, removeTree } from "../helpers/index.js";
 import { mkjail, names, oneLineError, show } from "./helpers.js";
 
@@ -71,6 +72,22 @@ describe("mkjail bad input", () => {
     assert.equal(mkjail(["nano:/bin/sh", join(base, "D")]).code, 0);
     assert.deepEqual(names(base), ["D"]);
     assert.equal(existsSync(join(base, "D", "junk")), false);
+  });
+
+  it("a program whose ELF interpreter is not root's: exit 66, the interpreter never runs, nothing left", (t) => {
+    const base = makeTempDir("mkjail-bad-");
+    defer(t, () => removeTree(base));
+    const evil = join(base, "evil-ld.so");
+    const marker = join(base, "ran");
+    writeFileSync(evil, `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o755 });
+    const prog = join(base, "prog");
+    const cc = spawnSync("gcc", ["-x", "c", "-o", prog, `-Wl,--dynamic-linker=${evil}`, "-"], { input: "int main(void){return 0;}", encoding: "utf8" });
+    assert.equal(cc.status, 0, cc.stderr);
+    const r = mkjail([`nano:${prog}`, join(base, "D")]);
+    assert.equal(oneLineError(r, [66]), undefined, show(r));
+    assert.match(r.stderr, /interpreter/);
+    assert.equal(existsSync(marker), false, "mkjail ran the program's own interpreter");
+    assert.deepEqual(names(base), ["evil-ld.so", "prog"]);
   });
 
   it("-h prints the usage and exits 0", () => {
