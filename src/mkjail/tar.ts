@@ -7,7 +7,7 @@
 // adoptTree) inside DIR.partial, mode 0700, which no other host user can enter; device nodes are
 // removed afterwards (scrubTree), since the jail's /dev is its own and a node in the tree would
 // give jail root the host's device.
-import { lstatSync } from "node:fs";
+import { statSync } from "node:fs";
 import { Exit, SysjailError } from "../errors.js";
 import { runTool } from "./partial.js";
 import type { Progress } from "./types.js";
@@ -23,9 +23,9 @@ export function tarExtractArgs(file: string, tree: string, extra: string[] = [])
 
 /** Checks FILE before anything is made. */
 export function checkTarball(file: string): void {
-  const st = lstatSync(file, { throwIfNoEntry: false });
-  if (!st?.isFile() && !st?.isSymbolicLink()) {
-    throw new SysjailError(`mkjail: tar: no tarball ${JSON.stringify(file)}`, { code: "ENOENT", phase: "usage", exitCode: Exit.noInput });
+  const st = statSync(file, { throwIfNoEntry: false });
+  if (!st?.isFile()) { // a FIFO or a device would block or never end
+    throw new SysjailError(`mkjail: tar: ${JSON.stringify(file)} is no tarball (a regular file)`, { code: "ENOENT", phase: "usage", exitCode: Exit.noInput });
   }
 }
 

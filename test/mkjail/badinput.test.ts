@@ -22,6 +22,7 @@ describe("mkjail bad input", () => {
     ["a bad jail name", ["-n", "../x", "thin", "D"], [64]],
     ["a bad mirror", ["--mirror", "ftp://x", "debian", "D"], [64]],
     ["a missing tarball", ["tar:/no/such.tar", "D"], [66]],
+    ["a tarball that is a device", ["tar:/dev/zero", "D"], [66]],
     ["a missing image", ["oci:/no/such/image", "D"], [66]],
     ["no DIR", ["thin"], [64]],
     ["an unknown option", ["-z", "thin", "D"], [64]],
