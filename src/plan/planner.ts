@@ -8,7 +8,7 @@ import type { NetOps } from "../net/plan.js";
 import { capMask, FORBIDDEN_CAPS, jailCaps } from "./caps.js";
 import { devOps, extraMountOps, procOps, RULESET4_DEVICES, sysOps, type RootLayout } from "./fs.js";
 import { idMapOps, idMapping, type IdMapping } from "./ids.js";
-import { op, PlanFlag, type Plan, type PlanOp } from "./types.js";
+import { MountFlag as MF, op, PlanFlag, type Plan, type PlanOp } from "./types.js";
 
 /** Namespace flags (linux/sched.h). */
 export const NS = {
@@ -116,7 +116,7 @@ export function initPhaseOps(spec: JailSpec, ctx: InitPhaseContext, ids: IdMappi
   if (spec.limits.tmpSize !== undefined && ctx.layout.tmp) {
     ops.push(op("mountFs", ["tmpfs", "/tmp", "scud", `mode=1777,size=${spec.limits.tmpSize}`]));
   }
-  if (ctx.thin) ops.push(op("bind", ["/usr", "/usr", "rRud"], "thin tree: the host's /usr, read-only"));
+  if (ctx.thin) ops.push(op("bind", ["/usr", "/usr", `${MF.ro}${MF.recursive}${MF.nosuid}${MF.nodev}`], "thin tree: the host's /usr, read-only"));
   ops.push(...extraMountOps(spec.mounts));
   ops.push(op("pivot", [], "pivot_root into the jail; the old root is detached"));
   ops.push(op("hostname", [spec.hostname]));
