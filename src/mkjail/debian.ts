@@ -85,7 +85,7 @@ async function bootstrap(tree: string, b: DebianBuild, progress: Progress): Prom
     progress.step(`mmdebstrap ${b.suite} (${b.sets.join(",")}) from ${b.mirrors.length} apt source(s)`);
     const mode = (process.getuid?.() ?? 0) === 0 ? "root" : "unshare";
     await runTool(mm, [`--mode=${mode}`, "--variant=minbase", `--architectures=${b.arch}`,
-      ...(pkgs.length ? [`--include=${pkgs.join(",")}`] : []), b.suite, tree, ...b.mirrors], { what: "mmdebstrap", onLine });
+      ...(pkgs.length ? [`--include=${pkgs.join(",")}`] : []), b.suite, tree, ...b.mirrors], { what: "mmdebstrap", onLine, terminal: progress.terminal });
     return;
   }
   const db = have("debootstrap");
@@ -94,7 +94,7 @@ async function bootstrap(tree: string, b: DebianBuild, progress: Progress): Prom
   const first = b.mirrors.find((l) => l.split(" ")[2] === b.suite)?.split(" ")[1];
   if (!first) throw new SysjailError(`mkjail: no mirror for the suite ${b.suite} itself`, { code: "ENOMIRROR", phase: "usage", exitCode: Exit.config });
   progress.step(`debootstrap ${b.suite} (${b.sets.join(",")})`);
-  await runTool(db, ["--variant=minbase", `--arch=${b.arch}`, ...(pkgs.length ? [`--include=${pkgs.join(",")}`] : []), b.suite, tree, first], { what: "debootstrap", onLine });
+  await runTool(db, ["--variant=minbase", `--arch=${b.arch}`, ...(pkgs.length ? [`--include=${pkgs.join(",")}`] : []), b.suite, tree, first], { what: "debootstrap", onLine, terminal: progress.terminal });
 }
 
 /** Removes the ssh host keys a build made: every jail gets its own (sshHostKeys). */

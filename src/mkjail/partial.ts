@@ -14,9 +14,10 @@ export function removeTree(path: string): void {
 }
 
 /** Runs a program to its end; rejects with one line (its last stderr line) when it fails. */
-export function runTool(cmd: string, args: string[], opts: SpawnOptions & { onLine?: (line: string) => void; what?: string } = {}): Promise<void> {
+export function runTool(cmd: string, args: string[], opts: SpawnOptions & { onLine?: (line: string) => void; what?: string; terminal?: boolean } = {}): Promise<void> {
   return new Promise((res, rej) => {
-    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"], ...opts });
+    // on a terminal the tool draws its own steps and percentages (mmdebstrap, apt)
+    const child = spawn(cmd, args, { stdio: ["ignore", opts.terminal ? 2 : "pipe", opts.terminal ? 2 : "pipe"], ...opts });
     children.add(child);
     let last = "";
     const feed = (buf: Buffer) => {

@@ -14,6 +14,7 @@ export function makeProgress(json: boolean, tty = process.stderr.isTTY === true)
     if (json) writeSync(1, `${JSON.stringify(ev)}\n`);
   };
   return {
+    terminal: !json && tty,
     event,
     step(what, pct) {
       event({ ev: "step", step: what, ...(pct !== undefined ? { pct } : {}) });

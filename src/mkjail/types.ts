@@ -29,4 +29,6 @@ export type DevProfile = "base" | "ssh" | "http" | "all";
 export interface Progress {
   step(what: string, pct?: number): void;
   log(line: string): void;
+  /** A terminal watches (no --json): tools may draw their own progress on it. */
+  readonly terminal: boolean;
 }
