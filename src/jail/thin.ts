@@ -32,21 +32,23 @@ export function markThin(dir: string, path: string, uid = process.getuid?.() ?? 
     return;
   }
   mkdirSync(THIN_RECORDS, { recursive: true, mode: 0o700 });
-  pruneRecords();
+  pruneRecords(path);
   const rec = join(THIN_RECORDS, recordName(st));
   const tmp = `${rec}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify({ path, birth: st.birthtimeMs, shared: THIN_SHARED })}\n`, { mode: 0o600 });
   renameSync(tmp, rec);
 }
 
-/** Removes records whose tree is gone (or replaced: another inode or birth time at its path). */
-function pruneRecords(): void {
+/** Removes records whose tree is gone (or replaced: another inode or birth time at its path), and
+ * those of BUILDING, the path a new tree is about to take. */
+function pruneRecords(building: string): void {
   for (const name of readdirSync(THIN_RECORDS)) {
     const file = join(THIN_RECORDS, name);
     if (name.endsWith(".tmp")) continue; // another mkjail writing its record
     try {
       const rec = JSON.parse(readOwned(file, 0) ?? "null") as { path?: unknown; birth?: unknown } | null;
       const st = typeof rec?.path === "string" ? lstatSync(rec.path, { throwIfNoEntry: false }) : undefined;
+      if (rec?.path === building) { rmSync(file, { force: true }); continue; }
       if (!st && typeof rec?.path === "string" && lstatSync(`${rec.path}.partial`, { throwIfNoEntry: false })) continue; // not renamed yet
       if (!st || recordName(st) !== name || st.birthtimeMs !== rec?.birth) rmSync(file, { force: true });
     } catch {

@@ -58,6 +58,12 @@ describe("mkjail thin", () => {
     assert.equal(mkjail(["thin", next]).code, 0);
     defer(t, () => rmSync(thinRecord(next), { force: true }));
     assert.equal(existsSync(record), false, "a stale record is kept");
+    // a new thin tree at a path whose old tree was removed replaces that tree's record
+    const nextRecord = thinRecord(next);
+    removeTree(next);
+    assert.equal(mkjail(["thin", next]).code, 0);
+    defer(t, () => rmSync(thinRecord(next), { force: true }));
+    assert.ok(thinRecord(next) === nextRecord || !existsSync(nextRecord), "the old tree's record is kept");
   });
 
   it("rootless: the user's own tree with its marker runs with the host's /usr read-only", (t) => {
