@@ -294,6 +294,11 @@ next();
       ["memory per idle jail: PSS of monitor + init (MiB, goal <= 1)", fmt(pssKiB / 1024, 2)],
     ]);
 
+    // --- issue 18: mkjail and the full jail
+    const { mkjailRows } = await import(join(root, "scripts", "bench-mkjail.mjs"));
+    section("mkjail and full jails (issue 18)", await mkjailRows({ quick }),
+      "The Debian rows fetch from the host's configured mirror (the first build and mmdebstrap) and so depend on the network; the cached build reads only the cache. The full jail listens on 127.0.0.90.");
+
     const md = [
       "# Benchmarks",
       "",

@@ -35,7 +35,7 @@ export function progTypeOf(a: AttachName): number {
 }
 
 /** Helper function ids (enum bpf_func_id). */
-export const Helper = { map_lookup_elem: 1, map_update_elem: 2, map_delete_elem: 3, skb_load_bytes: 26, bind: 64, get_retval: 186, set_retval: 187 } as const;
+export const Helper = { map_lookup_elem: 1, map_update_elem: 2, map_delete_elem: 3, get_current_uid_gid: 15, skb_load_bytes: 26, bind: 64, get_retval: 186, set_retval: 187 } as const;
 
 /** Helper names by id, for listings. */
 export const HELPER_NAMES: Record<number, string> = Object.fromEntries(Object.entries(Helper).map(([n, v]) => [v, n]));

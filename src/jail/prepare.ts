@@ -15,6 +15,7 @@ import { isAlive, Registry, type Reservation } from "../registry/store.js";
 import { stateDir } from "../registry/paths.js";
 import type { JailSpec } from "../spec/types.js";
 import { buildFilter } from "./filter.js";
+import { isThin } from "./thin.js";
 import type { NetContext } from "../net/context.js";
 import { netMode } from "../net/mode.js";
 import type { NetOps } from "../net/plan.js";
@@ -49,6 +50,8 @@ export interface RootFacts {
   ids: IdMapping;
   /** The range's lease: an ephemeral one is released when the jail ends or fails to start. */
   idChoice: IdChoice;
+  /** A thin tree (mkjail thin): the host's /usr is bound read-only at its /usr (src/jail/thin.ts). */
+  thin?: boolean | undefined;
 }
 
 /** Looks at the jail root: its owner, which mount points it has, where it is attached, and
@@ -75,6 +78,7 @@ export function rootFacts(spec: JailSpec, opts: { dryRun?: boolean | undefined; 
     staging: stagingDir(spec),
     ids: idChoice.mapping,
     idChoice,
+    thin: isThin(spec.path, process.getuid?.() ?? 0),
   };
 }
 
@@ -175,7 +179,7 @@ async function prepareWithRoot(spec: JailSpec, opts: PrepareOptions, root: RootF
         uid: facts.uid, jid: reservation.jid, instance: instanceName(dir, reservation.jid), dryRun: opts.dryRun,
         others: () => (opts.dryRun ? [] : registry.list().filter((e) => e.jid !== reservation.jid && isAlive(e))),
       });
-      netOps = plan.netOps(spec, net, { cgroupOps: cgroups?.ops });
+      netOps = plan.netOps(spec, net, { cgroupOps: cgroups?.ops, rootUid: ids.hostBase });
     }
     netCgroup = net.cgroupDir;
     const ctx: PlanContext = {

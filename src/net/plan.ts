@@ -21,6 +21,8 @@ export interface NetOps {
 export interface NetOpsOptions {
   /** Cgroup ops the limits backend planned (a same-path mkdir or attach is not repeated). */
   cgroupOps?: readonly PlanOp[] | undefined;
+  /** Host uid of jail root (the id map's base): may bind ports below 1024 on the jail's addresses. */
+  rootUid?: number | undefined;
 }
 
 const cidr = (a: JailAddr) => `${a.text}/${a.prefix}`;
@@ -75,7 +77,7 @@ function sharedOps(spec: JailSpec, ctx: NetContext, v4: JailAddr[], v6: JailAddr
   const blob = encodeEntries(mapEntries(v4, v6));
   ops.push(op("bpfMap", [ADDR_MAP.name, ADDR_MAP.keySize, ADDR_MAP.valueSize, ADDR_MAP.maxEntries, blob],
     `addresses: ${[...v4, ...v6].map((a) => a.text).join(" ")}`));
-  for (const p of jailPrograms({ ping: spec.policy.allowRawSockets })) {
+  for (const p of jailPrograms({ ping: spec.policy.allowRawSockets, rootUid: opts.rootUid })) {
     ops.push(op("bpfProg", [p.name, p.progType, p.attachType, dir, 0, p.bytes], p.purpose));
   }
   if (!has("cgroupAttach", procs)) ops.push(op("cgroupAttach", [procs], "the jail's init joins it before it runs"));

@@ -22,12 +22,14 @@ export interface JailProgram {
 export interface ProgramOptions {
   /** allow.raw_sockets: ICMP echo ("ping") sockets may be created. */
   ping: boolean;
+  /** Host uid of jail root: its binds of ports below 1024 skip CAP_NET_BIND_SERVICE (sockaddr.ts). */
+  rootUid?: number | undefined;
 }
 
 const TABLE: [string, AttachName, string, (o: ProgramOptions) => Asm][] = [
   ["sj_sock", "INET_SOCK_CREATE", "families the jail has addresses of; TCP and UDP only", (o) => sockCreate(o)],
-  ["sj_bind4", "INET4_BIND", "wildcard and 127.0.0.1 -> first address; others EADDRNOTAVAIL", bind4],
-  ["sj_bind6", "INET6_BIND", ":: and ::1 -> first address; IPv4-mapped by the IPv4 rules", bind6],
+  ["sj_bind4", "INET4_BIND", "wildcard and 127.0.0.1 -> first address; others EADDRNOTAVAIL; jail root: ports < 1024", (o) => bind4(o)],
+  ["sj_bind6", "INET6_BIND", ":: and ::1 -> first address; IPv4-mapped by the IPv4 rules; jail root: ports < 1024", (o) => bind6(o)],
   ["sj_conn4", "INET4_CONNECT", "source = a jail address; 127.0.0.1 -> the jail's own", connect4],
   ["sj_conn6", "INET6_CONNECT", "source = a jail address of the destination's kind", connect6],
   ["sj_send4", "UDP4_SENDMSG", "datagram source = a jail address", sendmsg4],

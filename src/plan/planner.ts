@@ -10,7 +10,7 @@ import { devOps, extraMountOps, procOps, RULESET4_DEVICES, sysOps, type RootLayo
 import { idMapOps, idMapping, type IdMapping } from "./ids.js";
 import type { LandlockFacts } from "../host/landlock.js";
 import { jailLandlock, landlockOp, type LandlockChoice } from "./landlock.js";
-import { op, PlanFlag, type Plan, type PlanOp } from "./types.js";
+import { MountFlag as MF, op, PlanFlag, type Plan, type PlanOp } from "./types.js";
 
 /** Namespace flags (linux/sched.h). */
 export const NS = {
@@ -51,6 +51,8 @@ export interface PlanContext {
   detach: boolean;
   /** Where the helper attaches the root before pivot_root (a host directory). */
   staging: string;
+  /** A thin tree: the host's /usr is bound read-only at /usr (src/jail/thin.ts decides). */
+  thin?: boolean | undefined;
   /** The jail's network as prepareNet (src/net) found the host; needed when the spec has addresses. */
   net?: NetContext | undefined;
   /** The network's ops (src/net/plan.ts netOps for net and cgroupOps); needed when the spec has
@@ -96,7 +98,7 @@ function cloneAndMapOps(spec: JailSpec, facts: HostFacts, ids = idMapping(facts)
 }
 
 /** What the init phase depends on: the host facts and the jail root as prepare() found them. */
-export type InitPhaseContext = Pick<PlanContext, "facts" | "rootOwner" | "layout" | "devices" | "staging" | "ids">;
+export type InitPhaseContext = Pick<PlanContext, "facts" | "rootOwner" | "layout" | "devices" | "staging" | "ids" | "thin">;
 
 /** The init phase: the root, its mounts, pivot_root, the hostname and the loopback. They depend
  * on the spec and the root alone, so a prelude can carry them. The root is never an idmapped
@@ -120,6 +122,7 @@ export function initPhaseOps(spec: JailSpec, ctx: InitPhaseContext, ids: IdMappi
   if (spec.limits.tmpSize !== undefined && ctx.layout.tmp) {
     ops.push(op("mountFs", ["tmpfs", "/tmp", "scud", `mode=1777,size=${spec.limits.tmpSize}`]));
   }
+  if (ctx.thin) ops.push(op("bind", ["/usr", "/usr", `${MF.ro}${MF.recursive}${MF.nosuid}${MF.nodev}`], "thin tree: the host's /usr, read-only"));
   ops.push(...extraMountOps(spec.mounts));
   ops.push(op("pivot", [], "pivot_root into the jail; the old root is detached"));
   ops.push(op("hostname", [spec.hostname]));

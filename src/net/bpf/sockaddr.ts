@@ -14,12 +14,32 @@
 // source would be the route's, not the jail's. sendmsg (unconnected UDP): the source the kernel
 // would use (bound address, or IP_PKTINFO's) must be a jail address; none means the first. The
 // egress program checks every packet's source again, so a path these hooks miss cannot leak.
+//
+// Privileged ports (bind, rootUid given). The jail shares the host's network namespace, which
+// belongs to the host's user namespace, so the kernel's CAP_NET_BIND_SERVICE check for a port
+// below 1024 fails for every jail process. An allowed bind returns 3 instead of 1 (Linux 5.11+:
+// the cgroup program lets the kernel skip that check) only when the port is below 1024 and the
+// caller's real uid, as bpf_get_current_uid_gid reads it from the kernel's credentials in the
+// host's user namespace, is the host uid of jail root (known at plan time from the id map).
+// Other jail users get EACCES from the kernel as on a host; the address rules above are unchanged,
+// so root too binds only the jail's own addresses.
 import { Asm, R } from "../../ebpf/asm.js";
-import { Net, SockAddr as C, Sock } from "../../ebpf/abi.js";
+import { Helper, Net, SockAddr as C, Sock } from "../../ebpf/abi.js";
 import { bindFromStack, Errno, keyCopy, keyMapped, keyWords, keyZero, lookup, refuse, SA, valueToCtx, W } from "./common.js";
 
+/** The end of an allowed bind: 3 (skip the CAP_NET_BIND_SERVICE check) for jail root and a port
+ * below 1024, else 1. user_port holds the port in network order: its first byte is the high one. */
+function allowBind(a: Asm, rootUid: number | undefined): Asm {
+  a.label("allow");
+  if (rootUid === undefined) return a.ret(1);
+  a.ldx("w", R.r7, R.r6, C.user_port).alu("and", R.r7, 0xff).jmp32("jge", R.r7, 4, "plain")
+    .note("port < 1024: jail root may bind it").call(Helper.get_current_uid_gid)
+    .jmp32("jne", R.r0, rootUid, "plain").ret(3);
+  return a.label("plain").ret(1);
+}
+
 /** bind4: wildcard and 127.0.0.1 -> first IPv4 address; listed addresses stay; others refused. */
-export function bind4(): Asm {
+export function bind4(opts: { rootUid?: number | undefined } = {}): Asm {
   const a = new Asm();
   a.mov(R.r6, R.r1).ldx("w", R.r7, R.r6, C.user_ip4)
     .jmp32("jeq", R.r7, 0, "primary").jmp32("jeq", R.r7, W.LOOP4, "primary");
@@ -28,13 +48,12 @@ export function bind4(): Asm {
   refuse(a, "deny", Errno.EADDRNOTAVAIL, "not a jail address");
   keyMapped(a.label("primary").note("first IPv4 address"), 0);
   lookup(a).jmp("jeq", R.r0, 0, "deny")
-    .ldx("w", R.r1, R.r0, 12).stx("w", R.r6, C.user_ip4, R.r1)
-    .label("allow").ret(1);
-  return a;
+    .ldx("w", R.r1, R.r0, 12).stx("w", R.r6, C.user_ip4, R.r1);
+  return allowBind(a, opts.rootUid);
 }
 
 /** bind6: :: and ::1 -> first IPv6 address; ::ffff:0.0.0.0 and ::ffff:127.0.0.1 -> ::ffff:first IPv4. */
-export function bind6(): Asm {
+export function bind6(opts: { rootUid?: number | undefined } = {}): Asm {
   const a = new Asm();
   a.mov(R.r6, R.r1);
   keyCopy(a, R.r6, C.user_ip6, R.r1);
@@ -50,7 +69,7 @@ export function bind6(): Asm {
   valueToCtx(lookup(a).jmp("jeq", R.r0, 0, "deny"), R.r6, C.user_ip6).ja("allow");
   keyMapped(a.label("primary4").note("::ffff:first IPv4 address"), 0);
   lookup(a).jmp("jeq", R.r0, 0, "deny").ldx("w", R.r1, R.r0, 12).stx("w", R.r6, C.user_ip6 + 12, R.r1);
-  return a.label("allow").ret(1);
+  return allowBind(a, opts.rootUid);
 }
 
 /** connect4: 127.0.0.1 -> first address; the socket's source must be (or become) a jail address. */
