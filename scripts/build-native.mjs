@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the C helper (native/build/sysjail-helper) with the machine's C compiler, and the links
-// `sysjail` and `jail` beside it (the commands' native front, package.json bin); run by npm
-// install as its preinstall step, so the bin targets exist when npm links them.
+// `sysjail` and `jail` beside it (the commands' native front, package.json bin), and sjtest's
+// attacker program (native/build/sjprobe, from native/probe); run by npm install as its
+// preinstall step, so the bin targets exist when npm links them.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readlinkSync, statSync, existsSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -33,12 +34,29 @@ if (probe.error || probe.status !== 0) {
 }
 const sources = readdirSync(srcDir).filter((f) => f.endsWith(".c")).map((f) => join(srcDir, f));
 const inputs = [...sources, ...readdirSync(srcDir).filter((f) => f.endsWith(".h")).map((f) => join(srcDir, f))];
-if (existsSync(out) && !process.argv.includes("--force")) {
-  const built = statSync(out).mtimeMs;
-  if (inputs.every((f) => statSync(f).mtimeMs < built)) {
-    ensureLinks();
-    process.exit(0);
+const fresh = (file, from) => existsSync(file) && !process.argv.includes("--force") && from.every((f) => statSync(f).mtimeMs < statSync(file).mtimeMs);
+
+/** native/build/sjprobe: sjtest's attacker program, static so it runs in any jail root. */
+function buildProbe() {
+  const src = join(root, "native", "probe", "sjprobe.c");
+  const probeOut = join(outDir, "sjprobe");
+  if (fresh(probeOut, [src])) return;
+  mkdirSync(outDir, { recursive: true });
+  const staticFlag = spawnSync(cc, ["-static-pie", "-x", "c", "-o", "/dev/null", "-"], { input: "int main(void){return 0;}" }).status === 0 ? "-static-pie" : "-static";
+  const tmpProbe = `${probeOut}.${process.pid}.tmp`;
+  const pr = spawnSync(cc, ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-fPIE", staticFlag, "-o", tmpProbe, src], { stdio: "inherit" });
+  if (pr.status !== 0) {
+    rmSync(tmpProbe, { force: true });
+    console.error("sysjail: building sjtest's probe failed (see the compiler output above; it needs a static C library, Debian: libc6-dev)");
+    process.exit(1);
   }
+  renameSync(tmpProbe, probeOut);
+}
+
+if (fresh(out, inputs)) {
+  ensureLinks();
+  buildProbe();
+  process.exit(0);
 }
 mkdirSync(outDir, { recursive: true });
 const flags = ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror=implicit-function-declaration",
@@ -58,3 +76,4 @@ if (r.status !== 0) {
 }
 renameSync(tmp, out);
 ensureLinks();
+buildProbe();
