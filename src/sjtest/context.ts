@@ -2,7 +2,7 @@
 // processes with a deadline, jail roots made for a test, and the cleanup that runs whatever
 // happens (also on SIGINT).
 import { spawn, type StdioOptions } from "node:child_process";
-import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -99,7 +99,9 @@ export class Ctx {
       for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
       let child: ReturnType<typeof spawn>;
       try {
-        child = spawn(file, args, { env: env as NodeJS.ProcessEnv, cwd: o.cwd ?? this.dir, stdio: o.stdio ?? ["pipe", "pipe", "pipe"] });
+        // its own process group: a hang is ended with every process it started (the native
+        // front's Node child included, which would otherwise keep our pipes open)
+        child = spawn(file, args, { env: env as NodeJS.ProcessEnv, cwd: o.cwd ?? this.dir, stdio: o.stdio ?? ["pipe", "pipe", "pipe"], detached: true });
       } catch (e) {
         resolve({ status: null, signal: null, out: "", err: String((e as Error).message), timedOut: false });
         return;
@@ -111,12 +113,21 @@ export class Ctx {
       child.stdout?.setEncoding("utf8").on("data", (d: string) => { if (out.length < 1 << 20) out += d; });
       child.stderr?.setEncoding("utf8").on("data", (d: string) => { if (err.length < 1 << 20) err += d; });
       if (child.stdin) { child.stdin.on("error", () => {}); child.stdin.end(o.input ?? ""); }
-      const timer = setTimeout(() => { timedOut = true; child.kill("SIGKILL"); }, o.deadlineMs ?? 30_000);
+      const timer = setTimeout(() => { timedOut = true; killGroup(child); }, o.deadlineMs ?? 30_000);
       child.on("error", (e) => { err += e.message; });
-      child.on("close", (status, signal) => {
+      let done = false;
+      const finish = (status: number | null, signal: string | null) => {
+        if (done) return;
+        done = true;
         clearTimeout(timer);
         this.children.delete(child);
         resolve({ status, signal, out, err, timedOut });
+      };
+      child.on("close", finish);
+      // a descendant that outlives the child (a -b jail's monitor, a stray process) may hold its
+      // output open: after the exit, wait a little for the output, not for that descendant
+      child.on("exit", (status, signal) => {
+        setTimeout(() => { child.stdout?.destroy(); child.stderr?.destroy(); finish(status, signal); }, 2000).unref();
       });
     });
   }
@@ -141,12 +152,28 @@ export class Ctx {
 
   /** Runs every cleanup, kills the children still running (ours only), removes the temp dir. */
   async close(): Promise<void> {
-    for (const c of this.children) c.kill("SIGKILL");
+    for (const c of this.children) killGroup(c);
     for (const fn of this.cleanups.reverse()) {
       try { await fn(); } catch { /* the next one still runs */ }
     }
     this.cleanups = [];
+    // never delete through a mount point: a broken jail must not turn cleanup into harm
+    const mounts = readFileSync("/proc/self/mountinfo", "latin1").split("\n").map((l) => l.split(" ")[4] ?? "");
+    const inside = mounts.filter((m) => m === this.dir || m.startsWith(`${this.dir}/`));
+    if (inside.length) {
+      process.stderr.write(`sjtest: left ${this.dir} in place: something is mounted below it (${inside.join(", ")})\n`);
+      return;
+    }
     try { rmSync(this.dir, { recursive: true, force: true }); } catch { /* best effort */ }
+  }
+}
+
+/** SIGKILL to the process group of CHILD, a child we started in a group of its own. */
+function killGroup(child: ReturnType<typeof spawn>): void {
+  try {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, "SIGKILL");
+  } catch {
+    child.kill("SIGKILL");
   }
 }
 

@@ -146,10 +146,13 @@ export function issue17Tests(): SjTest[] {
         const name = ctx.name("pwfifo");
         const bad = await background(ctx, name, t);
         if (bad) return bad;
-        const a = await ctx.tool("jexec", [name, "/sjprobe", "pid"], { deadlineMs: 15_000 });
-        const b = await ctx.tool("jexec", ["-l", name, "/sjprobe", "pid"], { deadlineMs: 15_000 });
-        const c = await ctx.tool("jail", ["-r", name], { deadlineMs: 15_000 });
-        const d = await ctx.tool("jls", ["-j", name], { deadlineMs: 15_000 });
+        // both at once, each with a hang detector (a fixed jexec answers at once)
+        const [a, b] = await Promise.all([
+          ctx.tool("jexec", [name, "/sjprobe", "pid"], { deadlineMs: 10_000 }),
+          ctx.tool("jexec", ["-l", name, "/sjprobe", "pid"], { deadlineMs: 10_000 }),
+        ]);
+        const c = await ctx.tool("jail", ["-r", name], { deadlineMs: 10_000 });
+        const d = await ctx.tool("jls", ["-j", name], { deadlineMs: 10_000 });
         if (a.timedOut || b.timedOut) return fail(`jexec${a.timedOut ? "" : " -l"} hung on a FIFO at the jail's /etc/passwd`);
         if (c.timedOut || d.status === 0) return fail(`jail -r could not remove a jail with a FIFO passwd (${show(c)})`);
         return pass(`jexec: ${show(a)}; jexec -l: ${show(b)}; jail -r: ${show(c)}`);
