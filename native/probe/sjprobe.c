@@ -135,6 +135,15 @@ static int call(char **a, int n) {
 #endif
   }
   if (!strcmp(c, "pid")) return res(getpid());
+  if (!strcmp(c, "out") && n >= 2) {
+    /* the following calls' lines go to FILE (a background jail's output is /dev/null) */
+    int fd = open(a[1], O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) return err(errno);
+    fflush(stdout);
+    if (dup2(fd, 1) < 0) return err(errno);
+    close(fd);
+    return res(0);
+  }
   if (!strcmp(c, "sethostname-same")) {
     char h[256] = {0};
     if (gethostname(h, sizeof h - 1) < 0) return err(errno);
@@ -335,7 +344,7 @@ static int call(char **a, int n) {
     /* waits (up to SECONDS) for a process whose argv[1] is MARK, then tries to take its fds 0-2 */
     pid_t p = 0;
     for (long i = 0; i < atol(a[2]) * 20 && !(p = find_marked(a[1])); i++) sleep_ms(50);
-    if (!p) { printf("none\n"); return 1; }
+    if (!p) { printf("none\n"); fflush(stdout); return 1; }
     int pfd = (int)syscall(SYS_pidfd_open, p, 0);
     for (int fd = 0; fd <= 2; fd++) {
       char id[64], path[64];
@@ -347,6 +356,8 @@ static int call(char **a, int n) {
       if (got >= 0) { fdid(got, id, sizeof id); printf("stolen proc-fd %d %s\n", fd, id); close(got); }
       else printf("denied proc-fd %d %s\n", fd, ename(errno));
     }
+    printf("done\n");
+    fflush(stdout);
     return 0;
   }
   if (!strcmp(c, "rename") && n >= 3) {
