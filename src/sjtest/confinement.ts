@@ -5,7 +5,7 @@ import type { Ctx, Result } from "./context.js";
 import { lines, show } from "./context.js";
 import { E, OK, probeCheck, runProbe } from "./probe.js";
 import { abstractListener, hostReaches, tcpListener } from "./servers.js";
-import { fail, pass, type Outcome, type SjTest } from "./types.js";
+import { fail, pass, type SjTest } from "./types.js";
 
 /** Runs `sjtest --inside CHECK` as the command of a new path=/ jail named NAME. */
 export function inside(ctx: Ctx, name: string, check: string, flags: string[] = []): Promise<Result> {
