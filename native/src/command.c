@@ -5,7 +5,9 @@
  * seccomp, exec. The bounding set is cut while the process still holds CAP_SETPCAP; ids are
  * changed while it still holds CAP_SETUID/CAP_SETGID; the permitted set is trimmed after that;
  * no_new_privs comes before the filter (the kernel requires it for an unprivileged filter, and
- * it keeps setuid binaries and file capabilities from raising anything); the filter is the very
+ * it keeps setuid binaries and file capabilities from raising anything); the Landlock domain
+ * (OP_LANDLOCK) comes after no_new_privs (landlock_restrict_self needs it) and before the filter,
+ * so its two calls are never subject to the jail's policy; the filter is the very
  * last thing before execve so that the helper's own calls above are never subject to it.
  * Every descriptor above 2 is marked close-on-exec, so the jailed program starts with stdio only.
  */
@@ -53,6 +55,42 @@ static void do_caps(const struct sj_op_rec *op, uint64_t *keep_out) {
   *keep_out = keep;
 }
 
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#define SYS_landlock_restrict_self 446
+#endif
+
+/* struct landlock_ruleset_attr of ABI 6 (Debian 12's headers predate its `scoped` field). */
+struct sj_landlock_attr { uint64_t handled_access_fs, handled_access_net, scoped; };
+
+/* A Landlock domain with no file system or network rule, only SCOPED (LANDLOCK_SCOPE_*: abstract
+ * unix sockets, signals). Security reasoning: a scoped domain may connect (or send) to an abstract
+ * unix socket only when the socket's creator is in the same domain or one nested in it, and may
+ * signal only processes of the same or a nested domain. The jail's command and everything it
+ * starts share this domain; the host's processes, the jail's init and other jails (each its own
+ * domain) are outside it. The kernel checks the creator's domain, kept with the socket and the
+ * task, so nothing in the jail's memory takes part. A domain can only be narrowed, never left:
+ * a process of the jail may add a domain of its own, which restricts it further. "best-effort"
+ * (the plan's choice) skips a kernel without Landlock or without these scopes, with a warning. */
+static void do_landlock(const struct sj_op_rec *op) {
+  uint64_t scoped;
+  const char *mode = arg_str(op, 1);
+  if (arg_u64(op, 0, &scoped) || !mode || (strcmp(mode, "required") && strcmp(mode, "best-effort"))) { errno = EINVAL; fail(op, "bad arguments"); }
+  struct sj_landlock_attr attr = { 0, 0, scoped };
+  int fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0U);
+  if (fd < 0) {
+    int e = errno;
+    if (!strcmp(mode, "best-effort") && (e == ENOSYS || e == EOPNOTSUPP || e == EINVAL || e == E2BIG)) {
+      msg_send(g_msg, MSG_WARN, op->index, e, (int)op->code, "Landlock scopes (Linux 6.12+)");
+      return;
+    }
+    errno = e;
+    fail(op, e == EOPNOTSUPP ? "Landlock is disabled in this kernel (lsm=)" : "the kernel lacks Landlock's scopes (Linux 6.12+)");
+  }
+  if (syscall(SYS_landlock_restrict_self, fd, 0U) < 0) { int e = errno; close(fd); errno = e; fail(op, "landlock_restrict_self"); }
+  close(fd);
+}
+
 static void trim_caps(const struct sj_op_rec *op, uint64_t keep) {
   struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
   struct __user_cap_data_struct d[2];
@@ -68,7 +106,7 @@ static void trim_caps(const struct sj_op_rec *op, uint64_t keep) {
 void command_exec(const struct sj_plan *plan, int msgfd) {
   g_msg = msgfd;
   const struct sj_op_rec *caps = NULL, *groups = NULL, *gid = NULL, *uid = NULL, *nnp = NULL, *filter = NULL,
-                         *ex = NULL, *cwd = NULL, *umaskop = NULL;
+                         *ex = NULL, *cwd = NULL, *umaskop = NULL, *landlock = NULL;
   size_t nenv = 0;
   for (uint32_t i = 0; i < plan->nops; i++) {
     const struct sj_op_rec *op = &plan->ops[i];
@@ -89,6 +127,7 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
     case OP_EXEC: ex = op; break;
     case OP_CWD: cwd = op; break;
     case OP_UMASK: umaskop = op; break;
+    case OP_LANDLOCK: landlock = op; break;
     case OP_ENV: nenv++; break;
     default: break;
     }
@@ -114,6 +153,10 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
   if (uid) { uint64_t u; if (arg_u64(uid, 0, &u) || setresuid((uid_t)u, (uid_t)u, (uid_t)u) < 0) fail(uid, "setresuid"); }
   trim_caps(caps, keep);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(nnp, "no_new_privs");
+  if (landlock) {
+    if (plan->flags & SJ_F_DEBUG) msg_send(g_msg, MSG_STEP, landlock->index, 0, (int)landlock->code, arg_str(landlock, 0));
+    do_landlock(landlock);
+  }
   char **envp = calloc(nenv + 1, sizeof *envp);
   char **argv = calloc(ex->argc, sizeof *argv);
   if (!envp || !argv) { errno = ENOMEM; fail(ex, "memory"); }

@@ -35,6 +35,7 @@ static void close_pair(int p[2]) {
 /* The early init: waits for the prelude the monitor adopted it for, then is the jail's init. */
 static void early_child(struct sj_early *e, int drop0, int drop1) __attribute__((noreturn));
 static void early_child(struct sj_early *e, int drop0, int drop1) {
+  title_set(SJ_INIT_NAME);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (drop0 >= 0) close(drop0);
   if (drop1 >= 0) close(drop1);

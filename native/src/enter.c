@@ -63,13 +63,24 @@ int enter_main(struct sj_plan *plan) {
     for (int s = 1; s < NSIG; s++) if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
     sigprocmask(SIG_SETMASK, &none, NULL);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    title_set(SJ_INIT_NAME); /* seen in the jail until its exec: no host path */
     command_exec(plan, execp[1]);
   }
   close(execp[1]);
   struct sj_msg m;
   ssize_t n;
   int failed = 0;
-  do n = read(execp[0], &m, sizeof m); while (n < 0 && errno == EINTR);
+  /* steps (-dd) and warnings (a best-effort Landlock domain skipped) may come before the end of
+   * the pipe (the command ran) or an error */
+  for (;;) {
+    do n = read(execp[0], &m, sizeof m); while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof m || m.type == MSG_ERROR) break;
+    char t[600];
+    m.text[sizeof m.text - 1] = 0;
+    json_str(t, sizeof t, m.text);
+    if (m.type == MSG_STEP) emit("{\"ev\":\"step\",\"op\":%d,\"step\":\"%s\",\"path\":%s}", m.op, op_name((uint32_t)m.value), t);
+    else if (m.type == MSG_WARN) emit("{\"ev\":\"warn\",\"op\":%d,\"step\":\"%s\",\"errno\":%d,\"path\":%s}", m.op, op_name((uint32_t)m.value), m.err, t);
+  }
   if (n == (ssize_t)sizeof m && m.type == MSG_ERROR) {
     emit_error(m.op, op_name((uint32_t)m.value), m.err, m.text, NULL);
     failed = 1;

@@ -54,6 +54,15 @@ int run_main(struct sj_plan *plan, struct sj_early *early);
 int front_main(int argc, char **argv, const char *tool);
 extern int g_front;
 int enter_main(struct sj_plan *plan);
+/* `read-in-root` / `read-in-proc-root`: files of a jail's tree, read inside its root (readroot.c) */
+int read_in_root_main(int argc, char **argv);
+
+/* the name a jail sees for its pid 1 (and for an entered process before its exec) */
+#define SJ_INIT_NAME "sysjail-init"
+/* title.c: main records where argv and the environment lie; title_set overwrites both areas with
+ * NAME (what /proc/PID/cmdline shows), clears environ and sets the thread name */
+void title_record(int argc, char **argv);
+void title_set(const char *name);
 
 /* small utilities */
 int write_file(const char *path, const char *data, size_t len);

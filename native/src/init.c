@@ -131,6 +131,7 @@ static void start_command(const struct sj_plan *plan, int msgw, int execw) {
 }
 
 void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int msgw, int execw) {
+  title_set(SJ_INIT_NAME);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (g_status_fd >= 0) { close(g_status_fd); g_status_fd = -1; }
   int treefd = wait_monitor(sync, 'G');
@@ -142,6 +143,7 @@ void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int msgw, 
 }
 
 void init_from_prelude(const struct sj_plan *prelude, int planfd, uint64_t cflags, int sync, int msgw, int execw) {
+  title_set(SJ_INIT_NAME);
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (g_status_fd >= 0) { close(g_status_fd); g_status_fd = -1; }
   struct sj_plan plan;

@@ -1,7 +1,8 @@
 /* main.c: sysjail-helper. No policy and no defaults: it reads a plan on fd 3, performs it in a
  * fixed order, and reports on fd 3 as JSON lines. `sysjail-helper --version` prints the protocol.
  * Started as `sysjail`, `jail`, `jls`, `sjls` or `jexec` (links beside it), it is those commands'
- * front (front.c). */
+ * front (front.c). `read-in-root` and `read-in-proc-root` read files of a jail's tree for the host
+ * side, confined to the jail's root (readroot.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@ int main(int argc, char **argv) {
   struct timespec t0;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   g_helper_t0 = (double)t0.tv_sec + t0.tv_nsec / 1e9;
+  title_record(argc, argv);
   /* Never setuid, setgid or with file capabilities: whoever runs the helper chooses its plan, and
    * the front runs `node` from PATH. Unprivileged jails come from user namespaces instead. */
   if (getauxval(AT_SECURE)) {
@@ -29,6 +31,7 @@ int main(int argc, char **argv) {
   static const char *const tools[] = { "sysjail", "jail", "jls", "sjls", "jexec" };
   for (size_t i = 0; i < sizeof tools / sizeof *tools; i++)
     if (!strcmp(base, tools[i])) return front_main(argc, argv, base);
+  if (argc >= 2 && (!strcmp(argv[1], "read-in-root") || !strcmp(argv[1], "read-in-proc-root"))) return read_in_root_main(argc, argv);
   if (argc == 2 && !strcmp(argv[1], "--version")) { printf("sysjail-helper protocol %d\n", SJ_PROTO); return 0; }
   if (argc != 2 || (strcmp(argv[1], "run") && strcmp(argv[1], "enter"))) {
     fprintf(stderr, "sysjail-helper: run by sysjail only (usage: sysjail-helper run|enter, plan on fd 3)\n");

@@ -43,6 +43,9 @@ static struct { char host[IFNAMSIZ], jail[IFNAMSIZ]; } g_moved[8]; /* interfaces
 static int g_nmoved;
 static int g_jailns = -1, g_hostns = -1; /* held while an interface is moved in */
 static pid_t g_helpers[4];
+static int g_helper_op[4];
+static int g_helper_err[4];              /* the read end of each helper's standard error */
+static char g_helper_name[4][32];
 static int g_nhelpers;
 
 static int sys_bpf(int cmd, union bpf_attr *a) { return (int)syscall(SYS_bpf, cmd, a, sizeof *a); }
@@ -282,41 +285,117 @@ static int del_link(int fd, const char *name) {
   return nl_talk(fd, &r);
 }
 
-/* Starts a helper program: "{pid}" in its arguments is the init's pid; "{ready}" is a descriptor
- * (3) it writes to once it is ready, which the monitor waits for (at most 10 s) before "go". */
-static pid_t start_helper(const struct sj_op_rec *op, pid_t pid) {
+/* The jail's network and user namespaces, opened by the monitor right after clone (net_hold),
+ * while the init is still dumpable: once it is jail root and not dumpable, a monitor without
+ * privilege over the host (a rootless caller) can no longer open /proc/PID/ns/..., and neither can
+ * a helper program it starts. The helpers get these descriptors instead ({netns}, {userns}). */
+static int g_userns = -1, g_hold_err = 0;
+
+void net_hold(pid_t pid) {
+  char p[64];
+  snprintf(p, sizeof p, "/proc/%d/ns/net", (int)pid);
+  if (g_jailns < 0 && (g_jailns = open(p, O_RDONLY | O_CLOEXEC)) < 0) g_hold_err = errno;
+  snprintf(p, sizeof p, "/proc/%d/ns/user", (int)pid);
+  if (g_userns < 0 && (g_userns = open(p, O_RDONLY | O_CLOEXEC)) < 0) g_hold_err = errno;
+}
+
+/* The last non-empty line of what a helper wrote to its standard error (non-printable bytes as
+ * '?'), for the report of a helper that died. */
+static void helper_said(int fd, char *out, size_t outlen) {
+  static char buf[8192];
+  size_t n = 0;
+  ssize_t r;
+  out[0] = 0;
+  if (fd < 0) return;
+  while ((r = read(fd, buf + n, sizeof buf - 1 - n)) > 0) {
+    n += (size_t)r;
+    if (n >= sizeof buf - 1) { memmove(buf, buf + n / 2, n - n / 2); n -= n / 2; } /* keep the tail */
+  }
+  while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ')) n--;
+  buf[n] = 0;
+  char *line = strrchr(buf, '\n');
+  line = line ? line + 1 : buf;
+  size_t k = 0;
+  for (; line[k] && k + 1 < outlen; k++) out[k] = (unsigned char)line[k] >= 0x20 && (unsigned char)line[k] < 0x7f ? line[k] : '?';
+  out[k] = 0;
+}
+
+/* Starts a helper program. Its arguments may hold "{pid}" (the init's pid), "{netns}" and
+ * "{userns}" (paths to the jail's namespaces: /proc/self/fd/4 and 5 of the helper, the monitor's
+ * descriptors), "{ready}" (descriptor 3) or "{ready-path}" (/proc/self/fd/3): the helper writes
+ * there once it is ready, which the monitor waits for (at most 10 s) before "go". A helper that
+ * ends (or closes 3) before it is ready fails the start, with the last line of its standard error
+ * (a non-blocking pipe, so a chatty helper never blocks on it). */
+static pid_t start_helper(const struct sj_op_rec *op, pid_t pid, char *why, size_t whylen, int *errfd) {
   char pidtext[16], *argv[64];
-  int ready[2] = { -1, -1 };
+  int ready[2] = { -1, -1 }, errp[2] = { -1, -1 }, want_ns = 0;
   snprintf(pidtext, sizeof pidtext, "%d", (int)pid);
+  why[0] = 0;
+  *errfd = -1;
   if (op->argc < 2 || op->argc > 63) { errno = EINVAL; return -1; }
   for (uint32_t i = 1; i < op->argc; i++) {
     const char *s = arg_str(op, i);
     if (!s) { errno = EINVAL; return -1; }
-    if (!strcmp(s, "{ready}") && ready[0] < 0 && pipe2(ready, O_CLOEXEC) < 0) return -1;
-    argv[i - 1] = !strcmp(s, "{pid}") ? pidtext : !strcmp(s, "{ready}") ? "3" : (char *)s;
+    int r = !strcmp(s, "{ready}") || !strcmp(s, "{ready-path}");
+    if (r && ready[0] < 0 && pipe2(ready, O_CLOEXEC) < 0) return -1;
+    if (!strcmp(s, "{netns}") || !strcmp(s, "{userns}")) want_ns = 1;
+    argv[i - 1] = !strcmp(s, "{pid}") ? pidtext : !strcmp(s, "{ready}") ? "3" : !strcmp(s, "{ready-path}") ? "/proc/self/fd/3"
+                : !strcmp(s, "{netns}") ? "/proc/self/fd/4" : !strcmp(s, "{userns}") ? "/proc/self/fd/5" : (char *)s;
   }
   argv[op->argc - 1] = NULL;
+  if (want_ns && (g_jailns < 0 || g_userns < 0)) { errno = g_hold_err ? g_hold_err : EBADF; snprintf(why, whylen, "the jail's namespaces are not held"); return -1; }
+  if (pipe2(errp, O_CLOEXEC | O_NONBLOCK) < 0) errp[0] = errp[1] = -1;
   pid_t c = fork();
   if (c < 0) return -1;
   if (c == 0) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    /* the monitor ignores SIGPIPE; an ignored signal stays ignored across exec (and pasta refuses
+     * to start when it finds SIGPIPE ignored already) */
+    for (int s = 1; s < NSIG; s++) if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
+    /* first out of the way of 0-5, then into place (dup2 clears close-on-exec) */
+    int src[4] = { ready[1], g_jailns, g_userns, errp[1] }, hi[4];
+    for (int i = 0; i < 4; i++) hi[i] = src[i] >= 0 ? fcntl(src[i], F_DUPFD_CLOEXEC, 10) : -1;
     int null = open("/dev/null", O_RDWR);
-    if (null >= 0) { dup2(null, 0); dup2(null, 1); }
-    if (ready[1] >= 0) dup2(ready[1], 3); /* dup2 clears close-on-exec on 3 */
-    syscall(SYS_close_range, ready[1] >= 0 ? 4U : 3U, ~0U, 0U);
+    if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(hi[3] >= 0 ? hi[3] : null, 2); }
+    if (hi[0] >= 0) dup2(hi[0], 3);
+    else if (null >= 0 && want_ns) dup2(null, 3); /* 3-5 are all the helper's */
+    if (want_ns) { dup2(hi[1], 4); dup2(hi[2], 5); }
+    syscall(SYS_close_range, want_ns ? 6U : hi[0] >= 0 ? 4U : 3U, ~0U, 0U);
     execv(arg_str(op, 0), argv);
     _exit(127);
   }
+  if (errp[1] >= 0) close(errp[1]);
   if (ready[0] >= 0) {
     close(ready[1]);
     struct pollfd p = { ready[0], POLLIN, 0 };
     char b;
-    if (poll(&p, 1, 10000) > 0 && read(ready[0], &b, 1) < 0) {}
+    int r;
+    do r = poll(&p, 1, 10000); while (r < 0 && errno == EINTR);
+    ssize_t n = r > 0 ? read(ready[0], &b, 1) : -1;
     close(ready[0]);
+    if (n != 1) {
+      int st = 0;
+      /* not ready: gone, or it closed 3 and lives on; an exiting helper keeps its status */
+      kill(c, SIGKILL);
+      waitpid(c, &st, 0);
+      char said[200];
+      helper_said(errp[0], said, sizeof said);
+      if (errp[0] >= 0) close(errp[0]);
+      const char *base = strrchr(arg_str(op, 0), '/');
+      base = base ? base + 1 : arg_str(op, 0);
+      if (r == 0) snprintf(why, whylen, "%s was not ready after 10 s", base);
+      else if (WIFSIGNALED(st)) snprintf(why, whylen, "%s died of signal %d before it was ready%s%s", base, WTERMSIG(st), said[0] ? ": " : "", said);
+      else snprintf(why, whylen, "%s exited with status %d before it was ready%s%s", base, WEXITSTATUS(st), said[0] ? ": " : "", said);
+      errno = ECHILD;
+      return -1;
+    }
   }
+  /* kept open until the helper is reaped: a full pipe makes its writes fail (EAGAIN), a closed
+   * one would kill it with SIGPIPE; what it says before it dies is its last words */
+  *errfd = errp[0];
   return c;
 }
 
@@ -328,8 +407,14 @@ int net_host_post(const struct sj_plan *plan, pid_t pid) {
     const char *a0 = arg_str(op, 0), *a1 = arg_str(op, 1), *a2 = arg_str(op, 2);
     if (op->code == OP_NET_HELPER) {
       if (g_nhelpers >= 4) return fail(op, EINVAL, a0, "too many helpers");
-      pid_t c = start_helper(op, pid);
-      if (c < 0) return fail(op, errno, a0, NULL);
+      char why[300];
+      int errfd = -1;
+      pid_t c = start_helper(op, pid, why, sizeof why, &errfd);
+      if (c < 0) return fail(op, errno, a0, why[0] ? why : NULL);
+      const char *base = strrchr(a0, '/');
+      snprintf(g_helper_name[g_nhelpers], sizeof g_helper_name[0], "%s", base ? base + 1 : a0);
+      g_helper_op[g_nhelpers] = op->index;
+      g_helper_err[g_nhelpers] = errfd;
       g_helpers[g_nhelpers++] = c;
       continue;
     }
@@ -344,7 +429,7 @@ int net_host_post(const struct sj_plan *plan, pid_t pid) {
       } else if (!strcmp(a0, "move") && g_nmoved < 8) {
         char ns[64];
         snprintf(ns, sizeof ns, "/proc/%d/ns/net", (int)pid);
-        if (g_jailns < 0) g_jailns = open(ns, O_RDONLY | O_CLOEXEC);
+        if (g_jailns < 0) g_jailns = open(ns, O_RDONLY | O_CLOEXEC); /* held since clone (net_hold) */
         if (g_hostns < 0) g_hostns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
         r = g_jailns < 0 || g_hostns < 0 ? -1 : move_link(fd, (int)if_nametoindex(a1), a2, pid, -1);
         if (r == 0) { snprintf(g_moved[g_nmoved].host, IFNAMSIZ, "%s", a1); snprintf(g_moved[g_nmoved++].jail, IFNAMSIZ, "%s", a2); }
@@ -376,12 +461,35 @@ void net_init(const struct sj_plan *plan, int msgfd) {
   if (fd >= 0) close(fd);
 }
 
+void net_reap(void) {
+  for (int i = 0; i < g_nhelpers; i++) {
+    int st;
+    if (waitpid(g_helpers[i], &st, WNOHANG) != g_helpers[i]) continue;
+    char t[400], js[900], said[200];
+    helper_said(g_helper_err[i], said, sizeof said);
+    if (g_helper_err[i] >= 0) close(g_helper_err[i]);
+    snprintf(t, sizeof t, "%s %s %d: the jail has no outbound traffic any more%s%s", g_helper_name[i],
+             WIFSIGNALED(st) ? "died of signal" : "exited with status", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st),
+             said[0] ? " (it said: " : "", said);
+    if (said[0] && strlen(t) + 1 < sizeof t) strcat(t, ")");
+    json_str(js, sizeof js, t);
+    emit("{\"ev\":\"warn\",\"op\":%d,\"step\":\"net-helper\",\"errno\":0,\"path\":%s}", g_helper_op[i], js);
+    g_helpers[i] = g_helpers[g_nhelpers - 1]; g_helper_op[i] = g_helper_op[g_nhelpers - 1]; g_helper_err[i] = g_helper_err[g_nhelpers - 1];
+    memcpy(g_helper_name[i], g_helper_name[g_nhelpers - 1], sizeof g_helper_name[i]);
+    g_nhelpers--; i--;
+  }
+}
+
 /* Whether net_cleanup has host-side objects to remove (links, helpers, a map). */
 int net_busy(void) { return g_map >= 0 || g_nhelpers > 0 || g_nveth > 0 || g_nmoved > 0; }
 
 void net_cleanup(void) {
   if (g_map >= 0) { close(g_map); g_map = -1; }
-  for (int i = 0; i < g_nhelpers; i++) { kill(g_helpers[i], SIGTERM); waitpid(g_helpers[i], NULL, 0); }
+  for (int i = 0; i < g_nhelpers; i++) {
+    kill(g_helpers[i], SIGTERM);
+    waitpid(g_helpers[i], NULL, 0);
+    if (g_helper_err[i] >= 0) close(g_helper_err[i]);
+  }
   g_nhelpers = 0;
   int fd = g_nveth || g_nmoved ? nl_open() : -1;
   for (int i = 0; i < g_nveth && fd >= 0; i++) del_link(fd, g_veth[i]); /* its peer and its routes go with it */
@@ -398,6 +506,7 @@ void net_cleanup(void) {
   if (fd >= 0) close(fd);
   if (g_jailns >= 0) { close(g_jailns); g_jailns = -1; }
   if (g_hostns >= 0) { close(g_hostns); g_hostns = -1; }
+  if (g_userns >= 0) { close(g_userns); g_userns = -1; }
 }
 
 /* The address map of the programs on a cgroup, found through its ingress program. */

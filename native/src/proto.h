@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define SJ_PROTO 4
+#define SJ_PROTO 5
 #define SJ_MAGIC "SJP1"
 #define SJ_MAX_PLAN (4u << 20)
 #define SJ_MAX_ARGS 4096
@@ -70,12 +70,16 @@ enum sj_op {
   OP_VNET_LINK,        /* "veth"|"move" host-ifname jail-ifname */
   OP_HOST_ADDR,        /* ifname address/prefix */
   OP_HOST_ROUTE,       /* destination/prefix ifname */
-  OP_NET_HELPER,       /* file argv0 argv1 ... ("{pid}" = the init's pid); killed when the jail ends */
+  OP_NET_HELPER,       /* file argv0 argv1 ... ("{netns}"/"{userns}": paths to the jail's namespaces,
+                        * "{ready}"/"{ready-path}": a descriptor / path it writes when ready);
+                        * killed when the jail ends */
   /* network, init (after loopback): */
   OP_JAIL_ADDR,        /* ifname address/prefix (the link is brought up) */
   OP_JAIL_ROUTE,       /* destination/prefix gateway|"" ifname */
   /* network, enter mode (jail -m): */
   OP_BPF_UPDATE,       /* cgroup-dir map-name sets(blob: key,value pairs) deletes(blob: keys) */
+  /* command (after no-new-privs, before seccomp; command.c): */
+  OP_LANDLOCK,         /* scoped(u64 text: LANDLOCK_SCOPE_* bits) "required"|"best-effort" */
   OP_MAX
 };
 

@@ -158,6 +158,9 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     if (prelude) { close(planp[1]); init_from_prelude(first, planp[0], cflags, sync[1], msgp[1], execp[1]); }
     init_main(plan, cflags, sync[1], msgp[1], execp[1]);
   }
+  /* before the init is told anything (it turns non-dumpable right after): its namespaces, for
+   * the user-mode networking helpers of a rootless jail (net.c) */
+  if (cflags & CLONE_NEWNET) net_hold(pid);
   if (!adopt) {
     close(msgp[1]); close(execp[1]); close(sync[1]);
     if (prelude) { close(planp[0]); planp[0] = -1; }
@@ -264,6 +267,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
       int st;
       pid_t w = waitpid(pid, &st, __WALL | WNOHANG);
       if (w == pid) { init_status = st; done = 1; }
+      net_reap();
     }
     if (g_empty) done = 1;
   }

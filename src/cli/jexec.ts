@@ -1,10 +1,9 @@
 // jexec(8): jexec [-l] [-d dir] [-e name=value ...] [-u user | -U user] jail [command ...]
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { SysjailError, Exit, usageError } from "../errors.js";
 import type { HelperRun } from "../helper/launch.js";
 import { hostFacts } from "../host/facts.js";
-import { enterContext, enterEnv, enterStatus, jailRootDir, planEnter, resolveEnterUser, runEnter } from "../manage/enter.js";
+import { enterContext, enterEnv, enterStatus, jailRoot, planEnter, resolveEnterUser, runEnter } from "../manage/enter.js";
+import { isJailDir } from "../host/jailfile.js";
 import { findJail } from "../manage/locate.js";
 import { getopt } from "./getopt.js";
 import { mainPathRan } from "./main.js";
@@ -64,7 +63,8 @@ export async function jexecMain(argv: string[]): Promise<number> {
   if (a === "help") { process.stdout.write(`${USAGE}\n`); return 0; }
   const ref = findJail("jexec", a.jail);
   const { entry } = ref;
-  const user = resolveEnterUser(entry, a.user?.name, a.user?.from ?? "jail");
+  const root = jailRoot(entry);
+  const user = resolveEnterUser(entry, a.user?.name, a.user?.from ?? "jail", root);
   if (!user) {
     const where = a.user?.from === "host" ? "the host's" : "the jail's";
     throw new SysjailError(`jexec: ${a.user?.name}: no such user in ${where} user database`, { code: "ENOUSER", phase: "usage", exitCode: Exit.noUser });
@@ -73,7 +73,7 @@ export async function jexecMain(argv: string[]): Promise<number> {
   const shell = a.user?.from === "host" ? "/bin/sh" : user.shell || "/bin/sh";
   const argvIn = a.command.length ? a.command : [shell];
   const home = user.home || "/";
-  const cwd = a.cwd ?? (a.clean && existsSync(join(jailRootDir(entry), home)) ? home : "/");
+  const cwd = a.cwd ?? (a.clean && home !== "/" && isJailDir(root, home) ? home : "/");
   const facts = hostFacts();
   const ctx = await enterContext(entry, ref.dirOwner, facts);
   const plan = planEnter(entry, { argv: argvIn, user, env: enterEnv(process.env, a.clean, user, a.env), cwd }, ctx);

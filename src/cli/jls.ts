@@ -1,7 +1,7 @@
 // jls(8): jls [-cdhNnqsv] [-j jail] [--json | --libxo json] [parameter ...]
 import { SysjailError, usageError } from "../errors.js";
 import { formatText, jsonDocument, jsonInstance, layoutOf, paramList, type JlsFormat } from "../manage/jlsformat.js";
-import { listJails, matchKey, notFound, type JailRef } from "../manage/locate.js";
+import { listJails, matchKey, notFound, reportUnusable, type JailRef, type Unusable } from "../manage/locate.js";
 import { getopt } from "./getopt.js";
 import { mainPathRan } from "./main.js";
 
@@ -73,7 +73,9 @@ export function parseJls(argv: string[]): JlsArgs {
 export async function jlsMain(argv: string[]): Promise<number> {
   const a = parseJls(argv);
   if (a.help) { process.stdout.write(`${USAGE}\n`); return 0; }
-  const all = listJails();
+  const unusable: Unusable[] = [];
+  const all = listJails(undefined, { corrupt: true, unusable });
+  if (!a.check) reportUnusable("jls", unusable, all);
   let refs: JailRef[] = all;
   if (a.jail !== undefined) {
     refs = matchKey(all, a.jail);

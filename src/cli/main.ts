@@ -1,4 +1,5 @@
 // Wraps a tool's main: one line on stderr for every error, the right exit status, no stack traces.
+import { vis } from "../manage/vis.js";
 import { SysjailError } from "../errors.js";
 import { captureFront, lastWord } from "../helper/front.js";
 
@@ -31,11 +32,11 @@ export function runTool(tool: string, main: (argv: string[]) => Promise<number>)
       // by name too: a lazily loaded bundle (the seccomp compiler) carries its own copy of the class
       if (err instanceof SysjailError || isSysjailError(err)) {
         const msg = err.message.startsWith(`${tool}:`) || err.message.startsWith("sysjail:") ? err.message : `${tool}: ${err.message}`;
-        process.stderr.write(`${msg.replace(/^sysjail:/, `${tool}:`).split("\n")[0]}\n`);
+        process.stderr.write(`${vis(msg.replace(/^sysjail:/, `${tool}:`).split("\n")[0]!)}\n`);
         exitNow(err.exitCode);
       } else {
         const e = err as Error;
-        process.stderr.write(`${tool}: internal error: ${e?.message ?? String(err)}\n`);
+        process.stderr.write(`${tool}: internal error: ${vis(e?.message ?? String(err))}\n`);
         if (process.env.SYSJAIL_DEBUG) process.stderr.write(`${e?.stack ?? ""}\n`);
         exitNow(70);
       }

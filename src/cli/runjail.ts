@@ -1,9 +1,11 @@
 // Runs a jail from a command-line tool: in the foreground (status passed on) or in the background.
+import { vis } from "../manage/vis.js";
 import { prepare } from "../jail/prepare.js";
 import { JailRun } from "../jail/run.js";
 import { exitStatus } from "../jail/status.js";
 import type { JailSpec } from "../spec/types.js";
-import { writeFileSync } from "node:fs";
+import { writeHostFile } from "../host/hostfile.js";
+import { SysjailError, Exit } from "../errors.js";
 import type { RunReport } from "../limits/report.js";
 import type { ExitEvent } from "../helper/launch.js";
 import { prepareWithHelper } from "../jail/early.js";
@@ -23,10 +25,18 @@ export async function reportOf(ev: ExitEvent | undefined, prep: Prepared, spec: 
   });
 }
 
-function writeReport(dest: string, report: RunReport): void {
+function writeReport(dest: string, report: RunReport, jailPath: string): void {
   const text = `${JSON.stringify(report)}\n`;
   if (dest === "-") process.stderr.write(text);
-  else writeFileSync(dest, text);
+  else {
+    try {
+      writeHostFile(dest, jailPath, text); // never through a jail's symlink (src/host/hostfile.ts)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? "EIO";
+      const why = code === "EXDEV" ? "it lies inside the jail's path" : code === "ELOOP" ? "it is a symbolic link" : code === "ENOTREG" ? "not a regular file" : code;
+      throw new SysjailError(`sysjail: --report ${dest}: ${why}`, { code, phase: "runtime", path: dest, exitCode: Exit.cantCreate });
+    }
+  }
 }
 
 /** Options of sysjail and jail that concern running. */
@@ -43,8 +53,9 @@ export interface CliRunOptions {
 
 function reporters(run: CliRunOptions) {
   return {
-    debug: run.debug >= 2 ? (l: string) => process.stderr.write(`${run.tool}: ${l}\n`) : undefined,
-    warn: run.debug >= 1 ? (l: string) => process.stderr.write(`${run.tool}: ${l}\n`) : undefined,
+    debug: run.debug >= 2 ? (l: string) => process.stderr.write(`${run.tool}: ${vis(l)}\n`) : undefined,
+    warn: run.debug >= 1 ? (l: string) => process.stderr.write(`${run.tool}: ${vis(l)}\n`) : undefined,
+    notice: (l: string) => process.stderr.write(`${run.tool}: ${vis(l)}\n`),
   };
 }
 
@@ -70,7 +81,7 @@ export async function foreground(spec: JailSpec, run: CliRunOptions): Promise<nu
   mainPathRan();
   // the handlers stay: this process exits next (src/cli/main.ts), and a signal meanwhile only
   // repeats a terminate request the ended jail ignores; removing each costs system calls
-  if (run.report !== undefined) writeReport(run.report, await reportOf(ev, prep, spec, jr.error));
+  if (run.report !== undefined) writeReport(run.report, await reportOf(ev, prep, spec, jr.error), spec.path);
   if (jr.error) throw jr.error;
   if (!ev) return 70;
   if (ev.halt) process.stderr.write(`${run.tool}: jail ${jr.jid} ${ev.halt === "halt" ? "halted" : "rebooted"} from inside\n`);

@@ -1,6 +1,6 @@
 // sjls(1): a more featureful jls. sjls [-v] [-j jail] [--json] | sjls -p jail [--json] | sjls --watch [-i sec] [--count n]
 import { usageError } from "../errors.js";
-import { findJail, listJails, matchKey, type JailRef } from "../manage/locate.js";
+import { findJail, listJails, matchKey, reportUnusable, type JailRef, type Unusable } from "../manage/locate.js";
 import { longForm, processTable, tableHeader, tableRow } from "../manage/sjlsformat.js";
 import { jailInfo, jailProcesses } from "../manage/sjlsinfo.js";
 import { watch } from "../manage/watch.js";
@@ -69,14 +69,17 @@ export async function sjlsMain(argv: string[]): Promise<number> {
     });
     return 0;
   }
+  const unusable: Unusable[] = [];
+  const all = listJails(undefined, { corrupt: true, unusable });
+  reportUnusable("sjls", unusable, all);
   if (a.procs !== undefined) {
-    const ref = findJail("sjls", a.procs);
+    const ref = findJail("sjls", a.procs, all);
     const procs = jailProcesses(ref);
     if (a.json) process.stdout.write(`${JSON.stringify(procs, null, 2)}\n`);
     else process.stdout.write(processTable(procs).map((l) => `${l}\n`).join(""));
     return 0;
   }
-  const refs = a.jail !== undefined ? [findJail("sjls", a.jail)] : listJails();
+  const refs = a.jail !== undefined ? [findJail("sjls", a.jail, all)] : all;
   const now = Date.now();
   const infos = refs.map((r) => jailInfo(r, now));
   if (a.json) {

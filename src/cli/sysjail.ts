@@ -124,9 +124,10 @@ export async function sysjailMain(argv: string[]): Promise<number> {
     return 0;
   }
   if (process.getuid?.() !== 0 && (spec!.ip4.length || spec!.ip6.length)) {
-    const { findNetTool, rootlessNotice } = await import("../net/context.js");
+    const { findNetTool, rootlessNotice, tunProblem } = await import("../net/context.js");
     const tool = findNetTool();
-    if (!tool || run.debug) process.stderr.write(`${rootlessNotice(tool)}\n`);
+    const problem = tool && tunProblem();
+    if (!tool || problem || run.debug) process.stderr.write(`${rootlessNotice(tool, problem)}\n`);
   }
   return run.background ? background(spec!, run) : foreground(spec!, run);
 }

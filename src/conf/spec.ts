@@ -1,5 +1,5 @@
 // Maps a resolved parameter set onto Partial<JailSpec> plus the JailLifecycle that jail(8) itself acts on.
-import { readFileSync } from "node:fs";
+import { readHostConfig } from "../host/hostfile.js";
 import { isIPv4, isIPv6 } from "node:net";
 import { posix } from "node:path";
 import { defaultPolicy, type JailSpec, type Limits, type MountSpec } from "../spec/types.js";
@@ -170,7 +170,8 @@ export function paramsToSpec(resolved: ResolvedJail | Record<string, ParamValue>
     const m = parseFstabAt(line, spec.path, at);
     if (m) mounts.push(m);
   });
-  const readFile = opts.readFile ?? ((p: string) => readFileSync(p, "utf8"));
+  // a host file, never one of the jail's tree (its lines choose host paths to mount)
+  const readFile = opts.readFile ?? ((p: string) => readHostConfig(p, spec.path ?? "/"));
   for (const [i, f] of list("mount.fstab").entries()) {
     if (f === "") continue;
     const at = r.valueSources["mount.fstab"]?.[i] ?? pos("mount.fstab");
@@ -178,7 +179,9 @@ export function paramsToSpec(resolved: ResolvedJail | Record<string, ParamValue>
     try {
       text = readFile(f);
     } catch (e) {
-      throw confError(at, `cannot read fstab file '${f}': ${(e as { code?: string }).code ?? (e as Error).message}`, f);
+      const code = (e as { code?: string }).code;
+      const why = code === "EXDEV" ? "it lies inside the jail's path (keep it on the host)" : code === "ELOOP" ? "it is a symbolic link" : code === "ENOTREG" ? "not a regular file" : code ?? (e as Error).message;
+      throw confError(at, `cannot read fstab file '${f}': ${why}`, f);
     }
     mounts.push(...parseFstab(text, spec.path, f));
   }

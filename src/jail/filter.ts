@@ -4,6 +4,7 @@
 // version and the architecture, so a cached program is exactly what compiling would produce. The
 // cache lives in the caller's own state directory (root: /run/sysjail/cache, mode 0700), so only the
 // caller can plant a program there, and a user can only weaken jails that run with their own rights.
+import { readRegularFile } from "../host/regular.js";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SysjailError } from "../errors.js";
@@ -55,7 +56,7 @@ function cacheKey(spec: JailSpec, arch: string, compiler: string): string {
   for (const f of files) {
     let text: string;
     try {
-      text = readFileSync(f, "utf8");
+      text = readRegularFile(f);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? "EIO";
       throw new SysjailError(`sysjail: policy file ${f}: ${code === "ENOENT" ? "no such file" : code}`, { code, phase: "usage", path: f, exitCode: 66 });

@@ -3,6 +3,7 @@ import { lstatSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SysjailError, Exit } from "../errors.js";
 import { hostFacts, type HostFacts } from "../host/facts.js";
+import { landlockFacts } from "../host/landlock.js";
 import { lookupUser, type UserInfo } from "../host/users.js";
 import { idMapping } from "../plan/ids.js";
 import { planJail, type PlanContext } from "../plan/planner.js";
@@ -74,7 +75,8 @@ export interface Prepared {
 /** Resolves -u (host database) or -U (the jail's database). */
 export function resolveUser(spec: JailSpec): UserInfo | undefined {
   if (!spec.user) return undefined;
-  const u = lookupUser(spec.user.name, spec.user.from === "host" ? "/" : spec.path);
+  // the jail's database is read confined to its root (a symlink or FIFO there leads nowhere)
+  const u = lookupUser(spec.user.name, spec.user.from === "host" ? "/" : { dir: spec.path });
   if (!u) {
     const where = spec.user.from === "host" ? "the host's" : "the jail's";
     throw new SysjailError(`sysjail: unknown user '${spec.user.name}' in ${where} user database`, {
@@ -156,6 +158,7 @@ export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promis
       ...planSwitches(opts),
       net,
       netOps,
+      landlock: landlockFacts(),
     };
     return { plan: planJail(spec, ctx), facts, registry, reservation, user, cgroups, netCgroup };
   } catch (err) {

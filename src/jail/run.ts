@@ -23,6 +23,8 @@ export interface FollowOptions {
   debug?: ((line: string) => void) | undefined;
   /** Called with warnings (-d). */
   warn?: ((line: string) => void) | undefined;
+  /** Called with notices a user must see without -d (a rootless jail's network tool died). */
+  notice?: ((line: string) => void) | undefined;
   cgroups?: Record<string, string> | undefined;
   lifecycle?: Record<string, unknown> | undefined;
 }
@@ -81,6 +83,12 @@ export class JailRun {
     this.helper.send("A"); // recorded: the monitor may remove the files when the jail ends
   }
 
+  private onWarn(ev: { step: string; errno: number; path: string }): void {
+    // the helper made the text printable (native/src/net.c net_reap)
+    if (ev.step === "net-helper") this.opts.notice?.(ev.path);
+    else this.opts.warn?.(`warning: ${ev.step} ${ev.path}: skipped (${ev.errno === 2 ? "missing" : ev.errno})`);
+  }
+
   private onError(ev: ErrorEvent): void {
     this.error ??= stepError(ev, this.spec.path);
   }
@@ -95,7 +103,7 @@ export class JailRun {
         case "started": this.record(ev); break;
         case "error": this.onError(ev); break;
         case "step": this.opts.debug?.(`step ${ev.op} ${ev.step} ${ev.path}`); break;
-        case "warn": this.opts.warn?.(`warning: ${ev.step} ${ev.path}: skipped (${ev.errno === 2 ? "missing" : ev.errno})`); break;
+        case "warn": this.onWarn(ev); break;
         case "ready": this.readyResolved = true; return !this.error;
         case "exit": this.exit = ev; this.cleanup(); return false;
         default: break;
@@ -124,6 +132,7 @@ export class JailRun {
       if (ev.ev === "started") this.record(ev);
       else if (ev.ev === "error") this.onError(ev);
       else if (ev.ev === "step") this.opts.debug?.(`step ${ev.op} ${ev.step} ${ev.path}`);
+      else if (ev.ev === "warn") this.onWarn(ev);
       else if (ev.ev === "exit") { this.exit = ev; this.cleanup(); return ev; }
     }
   }

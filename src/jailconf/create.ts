@@ -4,6 +4,7 @@
 import { existsSync, lstatSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { JailHooks } from "../conf/spec.js";
+import { dirInsideJailTree } from "../host/hostfile.js";
 import { prepare, type Prepared } from "../jail/prepare.js";
 import { JailRun } from "../jail/run.js";
 import type { JailRef } from "../manage/locate.js";
@@ -110,6 +111,9 @@ async function checkMounts(ctx: CreateContext): Promise<void> {
   ctx.hook.path = spec.path;
   for (const m of spec.mounts) {
     if (m.type === "bind" && !existsSync(m.source)) throw new StepFailure(`mount: ${m.source}: No such file or directory`);
+    // the helper opens a bind source by its host path: one in the jail's own tree could be a
+    // symlink the jail planted to any host directory
+    if (m.type === "bind" && dirInsideJailTree(m.source, spec.path)) throw new StepFailure(`mount: ${m.source}: the source lies inside the jail's path (bind sources must be host directories outside it)`);
   }
   if (!spec.mountProc && hostMountPoint(join(spec.path, "proc"))) spec.mountProc = true;
   if (!spec.mountDev && hostMountPoint(join(spec.path, "dev"))) spec.mountDev = true;

@@ -2,14 +2,16 @@
 // the jail through the jexec machinery; JID, JNAME and JPATH in their environment, exec.clean,
 // exec.jail_user, exec.system_user, exec.timeout and exec.consolelog applied.
 import { spawn, type StdioOptions } from "node:child_process";
-import { closeSync, existsSync, openSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, existsSync } from "node:fs";
 import { SysjailError } from "../errors.js";
 import type { HelperRun } from "../helper/launch.js";
 import { lookupUser, type UserInfo } from "../host/users.js";
-import { enterContext, enterEnv, enterStatus, jailRootDir, planEnter, resolveEnterUser, runEnter, type EnterContext } from "../manage/enter.js";
+import { isJailDir } from "../host/jailfile.js";
+import { openHostLog } from "../host/hostfile.js";
+import { enterContext, enterEnv, enterStatus, jailRoot, planEnter, resolveEnterUser, runEnter, type EnterContext } from "../manage/enter.js";
 import type { HookCall, HookRunner } from "../manage/hooks.js";
 import type { JailRef } from "../manage/locate.js";
+import { ownerEnv, runAsOwner, spawnAsOwner, type RunAs } from "../manage/owner.js";
 import type { Plan } from "../plan/types.js";
 import type { JailEntry } from "../registry/types.js";
 
@@ -28,6 +30,9 @@ export interface HookJail {
   /** Seconds a command may run (0 or absent: no limit). */
   execTimeout?: number | undefined;
   consoleLog?: string | undefined;
+  /** Host commands run as this identity, the jail's owner, when the caller is someone else
+   * (root managing a user's jail): see src/manage/owner.ts. */
+  runAs?: RunAs | undefined;
 }
 
 /** How one command ended. */
@@ -76,9 +81,11 @@ function outputFds(j: HookJail): { fds: [number | "inherit", number | "inherit"]
   if (!j.consoleLog) return { fds: ["inherit", "inherit"], close: () => undefined };
   let fd: number;
   try {
-    fd = openSync(j.consoleLog, "a", 0o644);
+    fd = openHostLog(j.consoleLog, j.path);
   } catch (err) {
-    throw new SysjailError(`jail: ${j.name}: exec.consolelog ${j.consoleLog}: ${(err as NodeJS.ErrnoException).code ?? "EIO"}`, { code: "EIO", phase: "runtime", exitCode: 1 });
+    const code = (err as NodeJS.ErrnoException).code ?? "EIO";
+    const why = code === "EXDEV" ? "inside the jail's path (keep it on the host)" : code === "ELOOP" ? "a symbolic link" : code === "ENOTREG" ? "not a regular file" : code;
+    throw new SysjailError(`jail: ${j.name}: exec.consolelog ${j.consoleLog}: ${why}`, { code: "EIO", phase: "runtime", exitCode: 1 });
   }
   return { fds: [fd, fd], close: () => closeSync(fd) };
 }
@@ -92,13 +99,20 @@ function cleanHostEnv(user: UserInfo | undefined): Record<string, string> {
   return env;
 }
 
-/** Runs a host-side hook with /bin/sh -c as the caller or exec.system_user. */
+/** Runs a host-side hook with /bin/sh -c as the caller or exec.system_user; for another user's
+ * jail as that user (j.runAs), never as the caller. */
 export function runHostHook(line: string, j: HookJail): Promise<HookResult> {
+  if (j.runAs) return runOwnerHook(line, j, j.runAs);
   let user: UserInfo | undefined;
-  if (j.systemUser) {
-    user = lookupUser(j.systemUser, "/");
-    if (!user) return Promise.resolve({ status: 67, timedOut: false, error: `exec.system_user ${j.systemUser}: no such user` });
-  } else if (j.clean) user = lookupUser(String(process.getuid?.() ?? 0), "/");
+  try {
+    if (j.systemUser) {
+      user = lookupUser(j.systemUser, "/");
+      if (!user) return Promise.resolve({ status: 67, timedOut: false, error: `exec.system_user ${j.systemUser}: no such user` });
+    } else if (j.clean) user = lookupUser(String(process.getuid?.() ?? 0), "/");
+  } catch (err) {
+    // a malformed host passwd entry (src/host/users.ts): one line, never used
+    return Promise.resolve({ status: 67, timedOut: false, error: (err as Error).message.replace(/^sysjail: /, "") });
+  }
   const base = j.clean ? cleanHostEnv(user) : { ...process.env } as Record<string, string>;
   if (j.systemUser && !j.clean && user) Object.assign(base, { HOME: user.home, USER: user.name, SHELL: user.shell || "/bin/sh" });
   const out = outputFds(j);
@@ -129,6 +143,46 @@ export function runHostHook(line: string, j: HookJail): Promise<HookResult> {
   });
 }
 
+/** A host hook of another user's jail: as its owner, with nothing of the caller's (owner.ts).
+ * exec.system_user may only name the owner; exec.consolelog is opened by the owner's shell. */
+function runOwnerHook(line: string, j: HookJail, who: RunAs): Promise<HookResult> {
+  if (j.systemUser) {
+    const u = lookupUser(j.systemUser, "/");
+    if (!u || u.uid !== who.uid) {
+      return Promise.resolve({ status: 77, timedOut: false, error: `exec.system_user ${j.systemUser}: the host commands of a jail of uid ${who.uid} run as that user only` });
+    }
+  }
+  const env = ownerEnv(who, jailVars(j));
+  let cmd = line;
+  if (j.consoleLog) {
+    env.SYSJAIL_CONSOLELOG = j.consoleLog;
+    cmd = `exec >>"$SYSJAIL_CONSOLELOG" 2>&1 || exit 73; unset SYSJAIL_CONSOLELOG\n${line}`;
+  }
+  const limit = j.execTimeout ?? 0;
+  return new Promise<HookResult>((resolve) => {
+    let child: ReturnType<typeof spawnAsOwner>;
+    try {
+      child = spawnAsOwner(cmd, who, env);
+    } catch (err) {
+      resolve({ status: 126, timedOut: false, error: (err as Error).message });
+      return;
+    }
+    let timedOut = false;
+    const kill = () => {
+      try { process.kill(-child.pid!, "SIGKILL"); } catch { child.kill("SIGKILL"); }
+    };
+    const timer = limit > 0 ? setTimeout(() => { timedOut = true; kill(); }, limit * 1000) : undefined;
+    current = kill;
+    const done = (r: HookResult) => {
+      if (timer) clearTimeout(timer);
+      current = undefined;
+      resolve(r);
+    };
+    child.on("error", (e) => done({ status: 127, timedOut: false, error: e.message }));
+    child.on("close", (code, sig) => done({ status: code ?? 128 + (sig === "SIGKILL" ? 9 : 15), timedOut }));
+  });
+}
+
 /** Enter contexts by jail, computed once per jail and command run (the filter is the costly part). */
 const contexts = new WeakMap<JailEntry, Promise<EnterContext>>();
 
@@ -136,7 +190,13 @@ const contexts = new WeakMap<JailEntry, Promise<EnterContext>>();
  * policy, namespaces and limits of the jail's own processes. STDIN is jail(8)'s own for command. */
 export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<JailRef, "entry" | "dirOwner">): Promise<HookResult> {
   const entry = ref.entry;
-  const user = resolveEnterUser(entry, j.jailUser, j.systemJailUser ? "host" : "jail");
+  const root = jailRoot(entry);
+  let user: UserInfo | undefined;
+  try {
+    user = resolveEnterUser(entry, j.jailUser, j.systemJailUser ? "host" : "jail", root);
+  } catch (err) {
+    return { status: 67, timedOut: false, error: `exec.jail_user ${j.jailUser}: ${(err as Error).message.replace(/^sysjail: /, "")}` };
+  }
   if (!user) return { status: 67, timedOut: false, error: `exec.jail_user ${j.jailUser}: no such user` };
   let ctxP = contexts.get(entry);
   if (!ctxP) {
@@ -148,8 +208,9 @@ export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<Jail
     const ctx = await ctxP;
     // as FreeBSD's setusercontext: a named user's USER, HOME and SHELL, also without exec.clean
     const named: Record<string, string> = j.jailUser ? { USER: user.name, HOME: user.home, SHELL: user.shell || "/bin/sh" } : {};
-    const env = enterEnv(process.env, j.clean, user, { ...named, ...jailVars(j) });
-    const cwd = j.clean && user.home && existsSync(join(jailRootDir(entry), user.home)) ? user.home : "/";
+    // root running exec.stop for a user's jail: none of root's environment enters that jail
+    const env = enterEnv(process.env, j.clean || j.runAs !== undefined, user, { ...named, ...jailVars(j) });
+    const cwd = j.clean && user.home && user.home !== "/" && isJailDir(root, user.home) ? user.home : "/";
     plan = planEnter(entry, { argv, user, env, cwd }, ctx);
   } catch (err) {
     // the jail cannot be entered (a rootless caller and a jail with no process but its init)
@@ -196,7 +257,7 @@ export function failureText(line: string, r: HookResult): string {
  * -v's "run command" notes and FreeBSD's failure messages. */
 export function stopHookRunner(note: (name: string, text: string) => void, warn: (name: string, text: string) => void): HookRunner {
   return async (call: HookCall) => {
-    const j = hookJailOf(call.ref.entry);
+    const j = { ...hookJailOf(call.ref.entry), runAs: runAsOwner(call.ref.dirOwner) };
     note(j.name, `run command${call.where === "jail" ? " in jail" : ""}: ${call.command}`);
     const r = await runHookLine(call.command, call.where, j, call.ref);
     if (r.status !== 0 || r.timedOut) {

@@ -1,11 +1,12 @@
 // jail(8)'s -c, -cm, -rc, -r and -e forms: which jails, in which order (depend), and what to do
 // with each; creation is create.ts's sequence, removal src/manage's stop sequence.
+import { vis } from "../manage/vis.js";
 import { appendFileSync, writeFileSync } from "node:fs";
 import { createOrder, removeOrder } from "../conf/depend.js";
 import { findJailBlock, resolveJail } from "../conf/resolve.js";
 import type { JailConf } from "../conf/parser.js";
 import { SysjailError, usageError } from "../errors.js";
-import { listJails, matchKey, type JailRef } from "../manage/locate.js";
+import { listJails, matchKey, reportUnusable, type JailRef, type Unusable } from "../manage/locate.js";
 import { removeJail } from "../manage/remove.js";
 import { parseJailCommand, USAGE, type JailCommand } from "./args.js";
 import { runCreate, StepFailure, type CreateContext } from "./create.js";
@@ -22,9 +23,9 @@ interface Target {
 }
 
 /** The running jail a key names (the caller's own first), if any. */
-function running(key: string | undefined): JailRef | undefined {
+function running(key: string | undefined, corrupt = false): JailRef | undefined {
   if (key === undefined) return undefined;
-  const hits = matchKey(listJails(), key);
+  const hits = matchKey(listJails(undefined, { corrupt }), key);
   return hits.find((r) => r.own) ?? hits[0];
 }
 
@@ -90,12 +91,15 @@ async function removeMain(cmd: JailCommand, conf: JailConf | undefined, out: Rep
   };
   for (const key of cmd.names) {
     if (key === "*") {
-      for (const r of listJails()) add(r, r.entry.name);
+      const unusable: Unusable[] = [];
+      const all = listJails(undefined, { corrupt: true, unusable });
+      reportUnusable("jail", unusable, all);
+      for (const r of all) add(r, r.entry.name);
       continue;
     }
     const order = conf && findJailBlock(conf, key) ? removeOrder(conf, [key]) : [key];
     for (const name of order) {
-      const ref = running(lookupConfKey(conf, name));
+      const ref = running(lookupConfKey(conf, name), true);
       if (ref) add(ref, name);
       else if (name === key) {
         out.warn(undefined, `"${key}" not found`);
@@ -165,7 +169,7 @@ export async function jailconfMain(argv: string[]): Promise<number> {
   const failed = new Set<string>();
   for (const t of list) {
     const j = t.jail;
-    if (!cmd.quiet) for (const w of j.warnings) process.stderr.write(`jail: ${w}\n`);
+    if (!cmd.quiet) for (const w of j.warnings) process.stderr.write(`jail: ${vis(w)}\n`);
     const deps = conf && Array.isArray(j.resolved.params.depend) ? j.resolved.params.depend : [];
     const broken = deps.find((d) => failed.has(findJailBlock(conf!, d)?.name ?? d));
     if (broken) out.warn(j.label, `not created: it depends on ${broken}, which failed`);

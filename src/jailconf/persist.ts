@@ -33,7 +33,7 @@ export async function dropPersist(ref: JailRef, settleMs = 5000): Promise<"remov
     if (e.lifecycle) e.lifecycle = { ...e.lifecycle, persist: false };
     writeEntry(r.dir, r.dirOwner, e);
     return { ...r, entry: e };
-  });
+  }, undefined, ref.dirOwner);
   if (!cur) return "gone";
   if (!hasProcesses(cur.entry)) {
     await removeJail(cur, { force: true, settleMs, warn: () => undefined });

@@ -1,5 +1,6 @@
 // What jail(8) prints: notes ("web: created") on stdout unless -q, -v's steps, warnings on stderr;
 // and the parameter lines of -J and -e with FreeBSD's quoting.
+import { vis } from "../manage/vis.js";
 import type { ParamValue } from "../conf/resolve.js";
 
 /** Where messages go; LABEL is the jail's name (none for an unnamed jail). */
@@ -14,7 +15,7 @@ export interface Reporter {
 
 /** The reporter of -q / -v. */
 export function reporter(quiet: boolean, verbose: boolean): Reporter {
-  const line = (l: string | undefined, t: string) => (l === undefined ? `${t}\n` : `${l}: ${t}\n`);
+  const line = (l: string | undefined, t: string) => (l === undefined ? `${vis(t)}\n` : `${vis(l)}: ${vis(t)}\n`);
   return {
     // FreeBSD names the jail in a note only when it has a name; an unnamed one's notes need -v
     note: (l, t) => { if (!quiet && (l !== undefined || verbose)) process.stdout.write(line(l, t)); },

@@ -67,5 +67,5 @@ export async function updateLimits(ref: JailRef, raw: Record<string, string | nu
     const e = structuredClone(ref.entry);
     e.spec.limits = { ...e.spec.limits, ...limits };
     writeEntry(ref.dir, ref.dirOwner, e);
-  });
+  }, undefined, ref.dirOwner);
 }

@@ -9,6 +9,7 @@ import { SysjailError, Exit } from "../errors.js";
 import { HelperRun, stepError, type ExitEvent } from "../helper/launch.js";
 import { hostFacts, type HostFacts } from "../host/facts.js";
 import { lookupUser, type UserInfo } from "../host/users.js";
+import type { JailRoot } from "../host/jailfile.js";
 import { buildFilter } from "../jail/filter.js";
 import { fallbackRlimits } from "../limits/rlimit.js";
 import { idMapping, type IdMapping } from "../plan/ids.js";
@@ -137,16 +138,30 @@ export function entryRlimits(entry: JailEntry): [number, number | bigint, number
   });
 }
 
-/** Looks up the entered user: -u in the host's database, -U (or jail root) in the jail's. */
-export function resolveEnterUser(entry: JailEntry, name: string | undefined, from: "host" | "jail"): UserInfo | undefined {
-  if (name === undefined) return lookupUser("root", jailRootDir(entry)) ?? JAIL_ROOT;
-  return lookupUser(name, from === "host" ? "/" : jailRootDir(entry));
+/** Looks up the entered user: -u in the host's database, -U (or jail root) in the jail's, read
+ * inside the jail's root (src/host/jailfile.ts). Jail root with no usable passwd entry (none, or
+ * a database or line the jail made unusable) is entered with JAIL_ROOT's defaults, so a jail can
+ * always be entered and stopped; a named user with a bad entry is an error (SysjailError, 67). */
+export function resolveEnterUser(entry: JailEntry, name: string | undefined, from: "host" | "jail", root?: JailRoot): UserInfo | undefined {
+  if (name === undefined) {
+    try {
+      return lookupUser("root", root ?? jailRoot(entry)) ?? JAIL_ROOT;
+    } catch {
+      return JAIL_ROOT;
+    }
+  }
+  return lookupUser(name, from === "host" ? "/" : root ?? jailRoot(entry));
 }
 
-/** The jail's root as the host can read it: through its init (the jail's own mounts), else its path. */
-export function jailRootDir(entry: JailEntry): string {
-  const viaInit = `/proc/${entry.initPid}/root`;
-  return existsSync(join(viaInit, ".")) ? viaInit : entry.path;
+/** The jail's tree as the host reads it: the root of a process of the jail (its own mounts),
+ * pinned by pid and start time (the init for root, else the jail's oldest process), else, for a
+ * jail with no process the caller may look into, its path read confined to it. */
+export function jailRoot(entry: JailEntry): JailRoot {
+  try {
+    return enterTarget(entry);
+  } catch {
+    return { dir: entry.path };
+  }
 }
 
 /** The cgroup2 directory of a shared-stack jail's address programs: an entered process must join

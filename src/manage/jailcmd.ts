@@ -1,7 +1,8 @@
 // jail(8)'s -r, -R and -m forms: jail -r jail... | jail -r '*' | jail -m jail|jid=N|name=X param=value...
+import { vis } from "./vis.js";
 import { usageError } from "../errors.js";
 import { getopt } from "../cli/getopt.js";
-import { findJail, listJails, matchKey, notFound, type JailRef } from "./locate.js";
+import { findJail, listJails, matchKey, notFound, reportUnusable, type JailRef, type Unusable } from "./locate.js";
 import { checkModifications, modifyJail, parseParamArgs } from "./modify.js";
 import { removeJail } from "./remove.js";
 
@@ -30,21 +31,23 @@ export async function jailManageMain(argv: string[]): Promise<number> {
 
 async function removeMain(keys: string[], force: boolean, quiet: boolean): Promise<number> {
   if (keys.length === 0) throw usageError("jail: -r needs a jail (a jid, a name, or '*')");
-  const all = listJails();
+  const unusable: Unusable[] = [];
+  const all = listJails(undefined, { corrupt: true, unusable });
+  reportUnusable("jail", unusable, all);
   const targets: JailRef[] = [];
   let status = 0;
   for (const key of keys) {
     if (key === "*") { targets.push(...all); continue; }
     const hits = matchKey(all, key);
     if (!hits.length) {
-      process.stderr.write(`jail: "${key}" not found\n`);
+      process.stderr.write(`jail: "${vis(key)}" not found\n`);
       status = 1;
       continue;
     }
     try {
       targets.push(findJail("jail", key, all));
     } catch (err) {
-      process.stderr.write(`${(err as Error).message}\n`);
+      process.stderr.write(`${vis((err as Error).message)}\n`);
       status = 1;
     }
   }
@@ -53,9 +56,9 @@ async function removeMain(keys: string[], force: boolean, quiet: boolean): Promi
   await Promise.all(unique.map(async (ref) => {
     try {
       await removeJail(ref, { force });
-      if (!quiet) process.stdout.write(`${ref.entry.name}: removed\n`);
+      if (!quiet) process.stdout.write(`${vis(ref.entry.name)}: removed\n`);
     } catch (err) {
-      process.stderr.write(`${(err as Error).message.startsWith("jail:") ? "" : "jail: "}${(err as Error).message}\n`);
+      process.stderr.write(`${(err as Error).message.startsWith("jail:") ? "" : "jail: "}${vis((err as Error).message)}\n`);
       status = 1;
     }
   }));
@@ -80,6 +83,6 @@ async function modifyMain(operands: string[], quiet: boolean, verbose: boolean):
   const ref = findJail("jail", key, refs);
   checkModifications(ref.entry.name, args);
   const done = await modifyJail(ref, args);
-  if (verbose && !quiet) process.stdout.write(`${done.entry.name}: updated\n`);
+  if (verbose && !quiet) process.stdout.write(`${vis(done.entry.name)}: updated\n`);
   return 0;
 }

@@ -1,5 +1,7 @@
 // jls output: FreeBSD's default table, -N, -v, parameter lists (-n, -q, -h, -s) and libxo JSON. Pure.
 import type { JailEntry } from "../registry/types.js";
+import { vis } from "./vis.js";
+import { envText, metaText } from "./params.js";
 import { allParams, jailsysParent, lookupParam, noName, PARAMS, valueText, type ParamDef, type ParamValue } from "./params.js";
 
 /** What jls prints, from its flags (FreeBSD's PRINT_* bits, as booleans). */
@@ -55,8 +57,8 @@ export function tableHeader(names: boolean): string {
 
 /** One row of the default table: jid (or name), first IPv4 address, hostname, path. */
 export function tableRow(e: JailEntry, names: boolean): string {
-  const rest = `${fit(e.ip4[0] ?? "", 15)} ${fit(e.hostname, 29)} ${cut(e.path, 74)}`;
-  return names ? ` ${e.name.padEnd(15)} ${rest}` : `${padLeft(String(e.jid), 6)}  ${rest}`;
+  const rest = `${fit(vis(e.ip4[0] ?? ""), 15)} ${fit(vis(e.hostname), 29)} ${cut(vis(e.path), 74)}`;
+  return names ? ` ${vis(e.name).padEnd(15)} ${rest}` : `${padLeft(String(e.jid), 6)}  ${rest}`;
 }
 
 /** The -v header: JID/Hostname/Path, Name/State, then the addresses. */
@@ -71,9 +73,9 @@ export function verboseHeader(): string[] {
 /** One jail in the -v layout. */
 export function verboseRows(e: JailEntry): string[] {
   return [
-    `${padLeft(String(e.jid), 6)}  ${fit(e.hostname, 29)} ${cut(e.path, 74)}`,
-    `${" ".repeat(8)}${fit(e.name, 29)} ACTIVE`,
-    ...[...e.ip4, ...e.ip6].map((a) => `${" ".repeat(8)}${a}`),
+    `${padLeft(String(e.jid), 6)}  ${fit(vis(e.hostname), 29)} ${cut(vis(e.path), 74)}`,
+    `${" ".repeat(8)}${fit(vis(e.name), 29)} ACTIVE`,
+    ...[...e.ip4, ...e.ip6].map((a) => `${" ".repeat(8)}${vis(a)}`),
   ];
 }
 
@@ -122,9 +124,17 @@ function skipped(d: ParamDef, e: JailEntry): boolean {
   return parent !== undefined && lookupParam(parent)!.get(e) !== "new";
 }
 
+/** A value escaped for a terminal (vis); the key=value lines of the meta and env stores keep
+ * their line breaks, with each key and value escaped. */
+function visValue(d: ParamDef, e: JailEntry, v: ParamValue): string {
+  if (d.name === "meta") return metaText(e, vis);
+  if (d.name === "env") return envText(e, vis);
+  return vis(valueText(v));
+}
+
 /** The -h header line: the parameter names. */
 export function paramHeader(defs: ParamDef[]): string {
-  return defs.map((d) => d.name).join(" ");
+  return defs.map((d) => vis(d.name)).join(" ");
 }
 
 /** One jail's parameter line (plain, -n, -q, -s). */
@@ -134,12 +144,12 @@ export function paramLine(e: JailEntry, defs: ParamDef[], f: JlsFormat): string 
     if (f.skip && skipped(d, e)) continue;
     const v = d.get(e);
     if (f.nameval && d.type === "bool") {
-      parts.push(v ? d.name : noName(d.name));
+      parts.push(vis(v ? d.name : noName(d.name)));
       continue;
     }
-    const prefix = f.nameval ? `${d.name}=` : "";
+    const prefix = f.nameval ? `${vis(d.name)}=` : "";
     if (isEmpty(v)) parts.push(prefix + (f.quoted ? '""' : f.nameval ? "" : "-"));
-    else parts.push(prefix + quoteValue(valueText(v), f.quoted));
+    else parts.push(prefix + quoteValue(visValue(d, e, v), f.quoted));
   }
   return parts.join(" ");
 }

@@ -6,6 +6,9 @@ import { stateDir } from "../registry/paths.js";
 import { isAlive, Registry } from "../registry/store.js";
 import type { JailEntry } from "../registry/types.js";
 import { readEntry, readNoFollow } from "./entryfile.js";
+import { checkEntry, corruptInit } from "../registry/validate.js";
+import { baseSpec } from "../spec/validate.js";
+import { vis } from "./vis.js";
 import { isNamespaceInit } from "./proc.js";
 
 /** A running jail and where its registry entry lives. */
@@ -17,6 +20,18 @@ export interface JailRef {
   dirOwner: number;
   /** The caller's own state directory (entries there are trusted and pruned by the Registry). */
   own: boolean;
+  /** Set for a live jail whose entry failed validation (src/registry/validate.ts): the fields that
+   * failed. Its entry then holds only the jid (the file's), the init's pid and start time (proved
+   * to be that user's jail) and defaults: it may be shown and removed, nothing else. */
+  corrupt?: string[];
+}
+
+/** A registry file of another user that could not be used, for the tools to report. */
+export interface Unusable {
+  file: string;
+  owner: number;
+  jid: number;
+  problems: string[];
 }
 
 /** A state directory to look in. */
@@ -47,7 +62,12 @@ function listDir(p: string): string[] {
  * /tmp/sysjail-UID of every user (each owned by that user), unless SYSJAIL_STATE_DIR is set. */
 export function stateDirs(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0): StateDirRef[] {
   const own = stateDir(undefined, env, uid);
-  const out: StateDirRef[] = [{ dir: own, own: true }];
+  // root pointed at a directory another user owns (-j, SYSJAIL_STATE_DIR): that user's entries,
+  // checked as any user's are, and acted on as that user
+  const ownSt = uid === 0 ? lstatOrUndef(own) : undefined;
+  const out: StateDirRef[] = ownSt && ownSt.isDirectory() && ownSt.uid !== 0
+    ? [{ dir: own, own: false, owner: ownSt.uid }]
+    : [{ dir: own, own: true }];
   if (uid !== 0 || env.SYSJAIL_STATE_DIR) return out;
   const candidates: [string, number][] = [];
   for (const u of listDir("/run/user")) if (/^\d+$/.test(u)) candidates.push([join("/run/user", u, "sysjail"), Number(u)]);
@@ -94,23 +114,75 @@ export function trustworthy(e: JailEntry, owner: number | undefined): boolean {
   return map !== undefined && map.length > 0 && map.every((r) => r.first === owner && r.count === 1);
 }
 
-/** Running jails of one foreign directory, read-only (its owner prunes it). */
-function scanForeign(d: StateDirRef): JailRef[] {
+/** Whether PID is a live jail init of OWNER: the recorded process (start time), the first
+ * process of a pid namespace below ours, in a user namespace that maps only OWNER's uid. */
+function liveInitOf(initPid: number, initStart: number, owner: number): boolean {
+  if (!isAlive({ initPid, initStart }) || !isNamespaceInit(initPid)) return false;
+  const map = mappedHostUids(initPid);
+  return map !== undefined && map.length > 0 && map.every((r) => r.first === owner && r.count === 1);
+}
+
+/** A stand-in entry for a corrupt one: nothing of the file but what was proved. */
+function corruptEntry(jid: number, owner: number, initPid: number, initStart: number): JailEntry {
+  return {
+    jid, name: String(jid), path: "", hostname: "", ip4: [], ip6: [], initPid, initStart, monitorPid: 0, owner,
+    command: [], startedAt: "", persist: false, idmap: { uidMap: "", gidMap: "", rootless: true }, cgroups: {},
+    spec: { ...baseSpec("/", ""), path: "" },
+  };
+}
+
+/** Running jails of one foreign directory, read-only (its owner prunes it). Every file is read
+ * without following symlinks (regular files only, size-capped, non-blocking) and every entry is
+ * checked field by field; UNUSABLE collects what could not be used. */
+function scanForeign(d: StateDirRef, corrupt: boolean, unusable?: Unusable[]): JailRef[] {
+  const owner = d.owner ?? 0;
   const jails = join(d.dir, "jails");
   const st = lstatOrUndef(jails);
-  if (!st || !st.isDirectory() || st.uid !== d.owner) return [];
+  if (!st || !st.isDirectory() || st.uid !== owner) return [];
   const out: JailRef[] = [];
   for (const f of listDir(jails)) {
-    if (!/^\d+\.json$/.test(f)) continue;
+    if (!/^\d{1,10}\.json$/.test(f)) continue;
+    const jid = Number(f.slice(0, -5));
+    const file = join(jails, f);
+    const bad = (problems: string[], raw?: unknown) => {
+      unusable?.push({ file, owner, jid, problems });
+      const init = corruptInit(raw);
+      if (corrupt && init && jid > 0 && jid <= 0x7fffffff && liveInitOf(init.initPid, init.initStart, owner)) {
+        out.push({ entry: corruptEntry(jid, owner, init.initPid, init.initStart), dir: d.dir, dirOwner: owner, own: false, corrupt: problems });
+      }
+    };
     // entries are renamed into place, so a reader never sees half of one
-    const e = readEntry(d.dir, Number(f.slice(0, -5)));
-    if (e && trustworthy(e, d.owner)) out.push({ entry: e, dir: d.dir, dirOwner: d.owner ?? 0, own: false });
+    const text = readNoFollow(file, 1 << 20);
+    if (text === undefined) {
+      if (lstatOrUndef(file)) bad(["entry: not a regular file of at most 1 MiB"]);
+      continue;
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      bad(["entry: not JSON"]);
+      continue;
+    }
+    const c = checkEntry(raw, jid, owner);
+    if (!c.ok) {
+      bad(c.problems, raw);
+      continue;
+    }
+    if (trustworthy(c.entry, owner)) out.push({ entry: c.entry, dir: d.dir, dirOwner: owner, own: false });
   }
   return out;
 }
 
+/** What listJails may add: corrupt entries of live jails (jls, sjls, jail -r), and a list to
+ * collect the files it could not use. */
+export interface ListOptions {
+  corrupt?: boolean;
+  unusable?: Unusable[];
+}
+
 /** Every running jail this caller may see, ordered by jid (own directory first on a tie). */
-export function listJails(dirs: StateDirRef[] = stateDirs()): JailRef[] {
+export function listJails(dirs: StateDirRef[] = stateDirs(), opts: ListOptions = {}): JailRef[] {
   const me = process.getuid?.() ?? 0;
   const out: JailRef[] = [];
   for (const d of dirs) {
@@ -119,7 +191,7 @@ export function listJails(dirs: StateDirRef[] = stateDirs()): JailRef[] {
       for (const e of new Registry(d.dir).list()) {
         if (trustworthy(e, me === 0 ? undefined : me)) out.push({ entry: e, dir: d.dir, dirOwner: me, own: true });
       }
-    } else out.push(...scanForeign(d));
+    } else out.push(...scanForeign(d, opts.corrupt === true, opts.unusable));
   }
   return out.sort((a, b) => a.entry.jid - b.entry.jid || Number(b.own) - Number(a.own) || a.dirOwner - b.dirOwner);
 }
@@ -155,8 +227,23 @@ export function findJail(tool: string, key: string, refs: JailRef[] = listJails(
 
 /** The jail's entry as it is on disk now, when it is still the same running jail. */
 export function refresh(ref: JailRef): JailRef | undefined {
-  const e = readEntry(ref.dir, ref.entry.jid);
+  if (ref.corrupt) return undefined;
+  let e = readEntry(ref.dir, ref.entry.jid);
+  if (e && !ref.own) {
+    const c = checkEntry(e, ref.entry.jid, ref.dirOwner);
+    e = c.ok ? c.entry : undefined;
+  }
   if (!e || e.initPid !== ref.entry.initPid || e.initStart !== ref.entry.initStart) return undefined;
   if (!trustworthy(e, ref.own && (process.getuid?.() ?? 0) === 0 ? undefined : ref.dirOwner)) return undefined;
   return { ...ref, entry: e };
+}
+
+/** One stderr line per registry file of another user that could not be used: never dropped
+ * silently (a live jail behind it is also listed, by jid and init pid). */
+export function reportUnusable(tool: string, list: Unusable[], shown: JailRef[]): void {
+  for (const u of list) {
+    const live = shown.find((r) => r.corrupt && r.entry.jid === u.jid && r.dirOwner === u.owner);
+    const what = live ? `jail ${u.jid} (uid ${u.owner}, init pid ${live.entry.initPid})` : `${u.file} (uid ${u.owner})`;
+    process.stderr.write(`${tool}: ${vis(what)}: corrupt registry entry: ${vis(u.problems.slice(0, 3).join("; "))}\n`);
+  }
 }

@@ -3,6 +3,7 @@ import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { SysjailError } from "../errors.js";
 import { processStart } from "../registry/store.js";
+import { runAsOwner, shAsOwner } from "./owner.js";
 
 /** The lock file of jail JID in state directory DIR. */
 export function lockFile(dir: string, jid: number): string {
@@ -16,20 +17,45 @@ function holderGone(text: string): boolean {
   return pid === undefined || start === undefined || !Number.isInteger(pid) || processStart(pid) !== start;
 }
 
+/** The lock file's creation (O_EXCL) and removal, in another user's directory done as that
+ * user (DIROWNER): a directory of the path it replaced by a symlink then leads only where that
+ * user may write anyway. */
+function lockOps(file: string, dirOwner: number): { create(stamp: string): void; remove(): void } {
+  const who = runAsOwner(dirOwner);
+  if (!who) {
+    return {
+      create(stamp) {
+        const fd = openSync(file, "wx", 0o644);
+        try {
+          writeSync(fd, stamp);
+        } finally {
+          closeSync(fd);
+        }
+      },
+      remove: () => rmSync(file, { force: true }),
+    };
+  }
+  return {
+    create(stamp) {
+      // noclobber: sh opens the file with O_CREAT|O_EXCL
+      const st = shAsOwner('set -C; printf %s "$2" > "$1"', [file, stamp], who);
+      if (st !== 0) throw Object.assign(new Error(`cannot create ${file}`), { code: "EEXIST" });
+    },
+    remove: () => void shAsOwner('rm -f -- "$1"', [file], who),
+  };
+}
+
 /** Runs FN holding jail JID's lock; waits (up to timeoutMs) while another process holds it, and
- * takes over a lock whose holder has died. O_CREAT|O_EXCL never follows a planted symlink. */
-export async function withJailLock<T>(dir: string, jid: number, fn: () => Promise<T>, timeoutMs = 60000): Promise<T> {
+ * takes over a lock whose holder has died. O_CREAT|O_EXCL never follows a planted symlink. In a
+ * user's directory (DIROWNER) the file is made and removed as that user. */
+export async function withJailLock<T>(dir: string, jid: number, fn: () => Promise<T>, timeoutMs = 60000, dirOwner = process.getuid?.() ?? 0): Promise<T> {
   const file = lockFile(dir, jid);
+  const ops = lockOps(file, dirOwner);
   const stamp = `${process.pid} ${processStart(process.pid) ?? 0}\n`;
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 0; ; attempt++) {
     try {
-      const fd = openSync(file, "wx", 0o644);
-      try {
-        writeSync(fd, stamp);
-      } finally {
-        closeSync(fd);
-      }
+      ops.create(stamp);
       break;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
@@ -45,7 +71,7 @@ export async function withJailLock<T>(dir: string, jid: number, fn: () => Promis
       // a holder that is gone (and wrote its stamp) left the lock behind: take it over, once
       if (held.endsWith("\n") && holderGone(held)) {
         try {
-          if (readFileSync(file, "utf8") === held) rmSync(file, { force: true });
+          if (readFileSync(file, "utf8") === held) ops.remove();
         } catch {
           /* someone else took it over */
         }
@@ -60,6 +86,6 @@ export async function withJailLock<T>(dir: string, jid: number, fn: () => Promis
   try {
     return await fn();
   } finally {
-    rmSync(file, { force: true });
+    ops.remove();
   }
 }

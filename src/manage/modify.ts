@@ -104,7 +104,7 @@ export async function modifyJail(ref: JailRef, args: ParamArg[]): Promise<JailRe
     }
     writeEntry(cur.dir, cur.dirOwner, e);
     return { ...cur, entry: e };
-  });
+  }, undefined, ref.dirOwner);
 }
 
 /** key=value lines to a record (the first line of a key wins). */

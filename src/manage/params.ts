@@ -27,15 +27,17 @@ function lifeNum(e: JailEntry, key: string, dflt: number): number {
   return typeof v === "number" && Number.isFinite(v) ? v : dflt;
 }
 
-/** The meta store as FreeBSD prints it: key=value lines. */
-export function metaText(e: JailEntry): string {
-  return Object.entries(e.spec.meta ?? {}).map(([k, v]) => `${k}=${v}`).join("\n");
+/** The meta store as FreeBSD prints it: key=value lines (with ESC, each key and value is
+ * passed through it, so that a newline in a value cannot make a line of its own). */
+export function metaText(e: JailEntry, esc: (s: string) => string = (s) => s): string {
+  return Object.entries(e.spec.meta ?? {}).map(([k, v]) => `${esc(k)}=${esc(v)}`).join("\n");
 }
 
-function envText(e: JailEntry): string {
+/** The env store, as metaText. */
+export function envText(e: JailEntry, esc: (s: string) => string = (s) => s): string {
   const env = lifecycle(e).env;
   if (!env || typeof env !== "object") return "";
-  return Object.entries(env as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`).join("\n");
+  return Object.entries(env as Record<string, unknown>).map(([k, v]) => `${esc(k)}=${esc(String(v))}`).join("\n");
 }
 
 function addrMode(e: JailEntry, fam: "ip4" | "ip6"): string {
@@ -57,12 +59,12 @@ export const PARAMS: readonly ParamDef[] = [
   P("devfs_ruleset", "int", true, (e) => e.spec.devfsRuleset ?? 4),
   P("dying", "bool", false, () => false),
   P("enforce_statfs", "int", true, (e) => lifeNum(e, "enforceStatfs", 2)),
-  P("env", "string", true, envText),
+  P("env", "string", true, (e) => envText(e)),
   P("host", "jailsys", true, () => "new"),
   P("ip4", "jailsys", true, (e) => addrMode(e, "ip4")),
   P("ip6", "jailsys", true, (e) => addrMode(e, "ip6")),
   P("jid", "int", true, (e) => e.jid),
-  P("meta", "string", true, metaText),
+  P("meta", "string", true, (e) => metaText(e)),
   P("name", "string", true, (e) => e.name),
   P("osrelease", "string", false, () => release()),
   P("parent", "int", false, () => 0),

@@ -1,4 +1,5 @@
 // Reads what the kernel knows about a jail's processes from /proc: pid namespace, pids, usage.
+import { decodeBytes } from "./vis.js";
 import { readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 
 /** Clock ticks per second of /proc/PID/stat times (USER_HZ: 100 on every Linux architecture). */
@@ -29,6 +30,16 @@ export interface ProcInfo {
 function read(path: string): string | undefined {
   try {
     return readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+/** A /proc file of a process as text, bytes that are not UTF-8 kept (decodeBytes): the
+ * process chose them, and the tools escape them byte for byte. */
+function readBytes(path: string): string | undefined {
+  try {
+    return decodeBytes(readFileSync(path));
   } catch {
     return undefined;
   }
@@ -113,10 +124,10 @@ export function procInfo(pid: number): ProcInfo | undefined {
   const uid = /^Uid:\s*(\d+)/m.exec(status);
   const rss = /^VmRSS:\s*(\d+)\s*kB/m.exec(status);
   const ns = /^NSpid:\s*(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/).map(Number) ?? [pid];
-  const rawArgv = read(`/proc/${pid}/cmdline`) ?? "";
+  const rawArgv = readBytes(`/proc/${pid}/cmdline`) ?? "";
   const argv = rawArgv.split("\0");
   if (argv.length && argv[argv.length - 1] === "") argv.pop();
-  const comm = (read(`/proc/${pid}/comm`) ?? "").trim();
+  const comm = (readBytes(`/proc/${pid}/comm`) ?? "").replace(/\n$/, "");
   return {
     hostPid: pid,
     jailPid: ns[ns.length - 1] ?? pid,

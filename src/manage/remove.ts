@@ -1,4 +1,5 @@
 // jail -r: FreeBSD's stop sequence as a table of steps (hooks plug in), run against a running jail.
+import { vis } from "./vis.js";
 import { existsSync } from "node:fs";
 import { SysjailError } from "../errors.js";
 import { isAlive, monitorAlive } from "../registry/store.js";
@@ -93,7 +94,7 @@ export async function killJail(ctx: StopContext): Promise<void> {
     throw new SysjailError(`jail: ${e.name}: the jail's init (pid ${e.initPid}) did not end`, { code: "EBUSY", phase: "runtime", exitCode: 1 });
   }
   // a monitor that is gone (or hung) left its files: remove them, and the cgroups if empty
-  if (existsSync(files.entry) || existsSync(files.reservation)) removeEntryFiles(ctx.ref.dir, e.jid, e.name);
+  if (existsSync(files.entry) || existsSync(files.reservation)) removeEntryFiles(ctx.ref.dir, e.jid, e.name, ctx.ref.dirOwner);
   const left = removeLeftoverCgroups(trustedCgroups(e, ctx.ref.dirOwner));
   if (left.length) ctx.warn(`${e.name}: cgroups still in use: ${left.join(" ")}`);
 }
@@ -132,7 +133,7 @@ export async function removeJail(ref: JailRef, opts: RemoveOptions = {}): Promis
     stopTimeout: opts.force ? 0 : stopTimeoutOf(ref),
     hooks: !opts.force,
     runHook: opts.runHook ?? defaultHookRunner,
-    warn: opts.warn ?? ((l) => process.stderr.write(`jail: ${l}\n`)),
+    warn: opts.warn ?? ((l) => process.stderr.write(`jail: ${vis(l)}\n`)),
     settleMs: opts.settleMs ?? 5000,
   };
   for (const step of opts.steps ?? STOP_SEQUENCE) {

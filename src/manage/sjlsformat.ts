@@ -2,6 +2,7 @@
 import { formatLimits } from "../limits/parse.js";
 import type { JailInfo, JailProc } from "./sjlsinfo.js";
 import { policyWords } from "./sjlsinfo.js";
+import { vis } from "./vis.js";
 
 /** Bytes as a short human figure: 512, 1.5K, 12M, 3.2G. */
 export function humanBytes(n: number): string {
@@ -52,41 +53,42 @@ export function tableHeader(cpuPercent = false): string {
 /** One jail's row in the table. */
 export function tableRow(j: JailInfo, cpuPercent?: number): string {
   const cells = [
-    col(String(j.jid), 5, true), col(j.name, 12), col(j.hostname, 20), col(j.ownerName, 8),
+    col(String(j.jid), 5, true), col(vis(j.name), 12), col(vis(j.hostname), 20), col(vis(j.ownerName), 8),
     col(String(j.processes), 5, true), col(humanBytes(j.memoryBytes), 7, true), col(humanCpu(j.cpuSeconds), 8, true),
     col(humanDuration(j.uptimeSeconds), 9, true),
   ];
   if (cpuPercent !== undefined) cells.splice(7, 0, col(cpuPercent.toFixed(1), 6, true));
-  return `${cells.join(" ")} ${j.command.join(" ")}`;
+  return `${cells.join(" ")} ${j.command.map(vis).join(" ")}`;
 }
 
 /** The long form of one jail (sjls -v). */
 export function longForm(j: JailInfo): string[] {
-  const addrs = [...j.ip4, ...j.ip6];
+  const addrs = [...j.ip4, ...j.ip6].map(vis);
   const net = addrs.length ? addrs.join(", ") : j.policy.ownNetwork ? "none (own network namespace, loopback only)" : "none";
   const src = j.usageSource === "cgroup" ? "cgroup" : "sum of its processes";
   const limits = formatLimits(j.limits);
-  const cgroups = Object.entries(j.cgroups).map(([k, v]) => `${k}=${v}`).join(" ");
-  const meta = Object.entries(j.meta).map(([k, v]) => `${k}=${v}`).join(" ");
+  const cgroups = Object.entries(j.cgroups).map(([k, v]) => `${vis(k)}=${vis(v)}`).join(" ");
+  const meta = Object.entries(j.meta).map(([k, v]) => `${vis(k)}=${vis(v)}`).join(" ");
   const lines = [
-    `jail ${j.jid} "${j.name}" (owner ${j.ownerName}, uid ${j.owner})`,
-    `  hostname    ${j.hostname}`,
-    `  path        ${j.path}`,
+    `jail ${j.jid} "${vis(j.name)}" (owner ${vis(j.ownerName)}, uid ${j.owner})`,
+    `  hostname    ${vis(j.hostname)}`,
+    `  path        ${vis(j.path)}`,
     `  addresses   ${net}`,
     `  init        host pid ${j.initPid} (monitor ${j.monitorPid})`,
-    `  started     ${j.startedAt} (up ${humanDuration(j.uptimeSeconds)})${j.persist ? ", persistent" : ""}`,
-    `  command     ${j.command.length ? j.command.join(" ") : "-"}`,
+    `  started     ${vis(j.startedAt)} (up ${humanDuration(j.uptimeSeconds)})${j.persist ? ", persistent" : ""}`,
+    `  command     ${j.command.length ? j.command.map(vis).join(" ") : "-"}`,
     `  processes   ${j.processes}`,
     `  memory      ${humanBytes(j.memoryBytes)} (${j.memoryBytes} bytes, ${src})`,
     `  cpu         ${humanCpu(j.cpuSeconds)} (${src})`,
-    `  user ns     uid ${j.idmap.uidMap.trim() || "-"}, gid ${j.idmap.gidMap.trim() || "-"}${j.idmap.rootless ? " (rootless)" : ""}`,
-    `  policy      no_new_privs, seccomp; allow: ${policyWords(j.policy)}`,
-    `  caps        ${j.policy.capabilities.join(",")}`,
-    `  limits      ${limits || "-"}`,
+    `  user ns     uid ${vis(j.idmap.uidMap.trim()) || "-"}, gid ${vis(j.idmap.gidMap.trim()) || "-"}${j.idmap.rootless ? " (rootless)" : ""}`,
+    `  policy      no_new_privs, seccomp; allow: ${vis(policyWords(j.policy))}`,
+    `  caps        ${vis(j.policy.capabilities.join(","))}`,
+    `  limits      ${vis(limits) || "-"}`,
     `  cgroups     ${cgroups || "-"}`,
-    `  state       ${j.stateDir}`,
+    `  state       ${vis(j.stateDir)}`,
   ];
   if (meta) lines.push(`  meta        ${meta}`);
+  if (j.corrupt) lines.push(`  corrupt     ${vis(j.corrupt.join("; "))}`);
   return lines;
 }
 
@@ -96,7 +98,7 @@ export function processTable(procs: JailProc[]): string[] {
   return [
     head,
     ...procs.map((p) =>
-      `${col(String(p.hostPid), 9, true)} ${col(String(p.jailPid), 9, true)} ${col(String(p.jailUid), 6, true)} ${col(p.state, 1)} ${col(humanBytes(p.rssBytes), 7, true)} ${col(humanCpu(p.cpuSeconds), 8, true)} ${p.argv.join(" ")}`),
+      `${col(String(p.hostPid), 9, true)} ${col(String(p.jailPid), 9, true)} ${col(String(p.jailUid), 6, true)} ${col(vis(p.state), 1)} ${col(humanBytes(p.rssBytes), 7, true)} ${col(humanCpu(p.cpuSeconds), 8, true)} ${p.argv.map(vis).join(" ")}`),
   ];
 }
 

@@ -45,6 +45,8 @@ export interface JailInfo {
   cgroups: Record<string, string>;
   meta: Record<string, string>;
   stateDir: string;
+  /** Present for a live jail whose registry entry is corrupt: the fields that failed. */
+  corrupt?: string[];
 }
 
 /** A process of a jail with its uid as the jail sees it. */
@@ -105,6 +107,7 @@ export function jailInfo(ref: JailRef, now = Date.now()): JailInfo {
     cgroups: e.cgroups,
     meta: e.spec.meta ?? {},
     stateDir: ref.dir,
+    ...(ref.corrupt ? { corrupt: ref.corrupt } : {}),
   };
 }
 

@@ -43,7 +43,7 @@ export async function watch(opts: WatchOptions): Promise<void> {
   try {
     for (let frame = 0; !stop && (opts.count === undefined || frame < opts.count); frame++) {
       const now = Date.now();
-      const refs = listJails().filter((r) => !opts.filter || opts.filter(r));
+      const refs = listJails(undefined, { corrupt: true }).filter((r) => !opts.filter || opts.filter(r));
       const rows: { info: JailInfo; cpuPercent: number }[] = [];
       const seen = new Map<string, Sample>();
       for (const r of refs) {

@@ -32,8 +32,10 @@ export interface NetContext {
   hostIf?: string;
   /** vnet: host interfaces moved into the jail (vnet.interface), given back at the end. */
   moveIfs?: string[];
-  /** private: the tool giving outbound connectivity, if one is installed. */
+  /** private: the tool giving outbound connectivity, if one is installed and can work. */
   tool?: NetTool;
+  /** private: why the installed tool cannot work here (then `tool` is unset). */
+  toolProblem?: string;
 }
 
 /** The jail's end of its veth pair, as FreeBSD names a vnet jail's first epair end on Linux hosts. */
@@ -53,25 +55,72 @@ export function vnetInterfaces(spec: JailSpec): string[] {
   return list;
 }
 
-/** The first of slirp4netns and pasta found on PATH. */
-export function findNetTool(path = process.env.PATH ?? ""): NetTool | undefined {
-  for (const name of ["slirp4netns", "pasta"] as const) {
-    for (const dir of path.split(delimiter)) {
-      if (!dir) continue;
-      const p = join(dir, name);
-      try {
-        accessSync(p, constants.X_OK);
-        return { name, path: p };
-      } catch {
-        /* not here */
-      }
+/** Where a tool is on PATH, if it is. */
+function onPath(name: string, path: string): string | undefined {
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    const p = join(dir, name);
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      /* not here */
     }
   }
   return undefined;
 }
 
+/** True when the caller's network namespace has a default route (IPv4 or IPv6): pasta copies
+ * the jail's address and routes from that interface and refuses to start without one. */
+export function hasDefaultRoute(): boolean {
+  try {
+    // /proc/net/route: Iface Destination Gateway ... Mask (hex); a default route has both zero
+    for (const line of readFileSync("/proc/net/route", "utf8").split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 7 && f[1] === "00000000" && f[7] === "00000000") return true;
+    }
+  } catch {
+    /* no IPv4 table */
+  }
+  try {
+    // /proc/net/ipv6_route: destination prefix-length ... device; ::/0 not on lo
+    for (const line of readFileSync("/proc/net/ipv6_route", "utf8").split("\n")) {
+      const f = line.trim().split(/\s+/);
+      if (f.length >= 10 && /^0{32}$/.test(f[0]!) && f[1] === "00" && f[9] !== "lo") return true;
+    }
+  } catch {
+    /* no IPv6 */
+  }
+  return false;
+}
+
+/** Why user-mode networking cannot work for this caller, or undefined: the tools create a tap
+ * device in the jail's namespace through /dev/net/tun (udev makes it mode 0666). */
+export function tunProblem(): string | undefined {
+  try {
+    accessSync("/dev/net/tun", constants.R_OK | constants.W_OK);
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? "EIO";
+    return code === "ENOENT"
+      ? "/dev/net/tun is missing (modprobe tun)"
+      : `/dev/net/tun is not readable and writable for this user (${code}; udev's default mode is 0666)`;
+  }
+}
+
+/** The user-mode networking tool for a rootless jail: pasta when installed and the host has a
+ * default route to copy (it needs one), else slirp4netns (which needs none), else pasta anyway;
+ * undefined when neither is on PATH. */
+export function findNetTool(path = process.env.PATH ?? "", defaultRoute: () => boolean = hasDefaultRoute): NetTool | undefined {
+  const pasta = onPath("pasta", path), slirp = onPath("slirp4netns", path);
+  if (pasta && (!slirp || defaultRoute())) return { name: "pasta", path: pasta };
+  if (slirp) return { name: "slirp4netns", path: slirp };
+  return undefined;
+}
+
 /** One line for a rootless caller giving addresses: what their jail gets and what is missing. */
-export function rootlessNotice(tool: NetTool | undefined): string {
+export function rootlessNotice(tool: NetTool | undefined, problem?: string): string {
+  if (tool && problem) return `sysjail: not root: the jail gets a private network with its addresses on loopback only; ${tool.name} cannot give it outbound traffic: ${problem}`;
   return tool
     ? `sysjail: not root: the jail gets a private network with its addresses on loopback; outbound traffic goes through ${tool.name}`
     : "sysjail: not root: the jail gets a private network with its addresses on loopback only; install pasta (passt) or slirp4netns for outbound connectivity";
@@ -107,7 +156,8 @@ export function prepareNet(spec: JailSpec, opts: PrepareNetOptions): NetContext 
   checkConflicts(spec, mode, opts.others?.() ?? []);
   if (mode === "private") {
     const tool = findNetTool();
-    return tool ? { mode, tool } : { mode };
+    const problem = tool && tunProblem();
+    return tool && !problem ? { mode, tool } : problem ? { mode, toolProblem: `${tool!.name}: ${problem}` } : { mode };
   }
   if (mode === "vnet") return { mode, hostIf: hostIfName(opts.instance ?? opts.jid), moveIfs: vnetInterfaces(spec) };
   if (!littleEndian()) {

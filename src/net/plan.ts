@@ -50,10 +50,16 @@ export function netOps(spec: JailSpec, ctx: NetContext, opts: NetOpsOptions = {}
     case "private": {
       for (const a of [...v4, ...v6]) out.init.push(op("jailAddr", ["lo", host(a)], "the jail's address, in its own namespace"));
       const t = ctx.tool;
+      // Both tools get the jail's namespaces as the monitor's descriptors ({netns}, {userns}):
+      // the init is not dumpable, so /proc/PID/ns/* of it is closed to a rootless caller's tools.
+      // No port is forwarded into the jail, and neither tool lets the jail reach the host's
+      // loopback (pasta: --no-map-gw; slirp4netns: --disable-host-loopback).
       if (t?.name === "pasta") {
-        out.host.push(op("netHelper", [t.path, "pasta", "--config-net", "--no-map-gw", "-t", "none", "-u", "none", "-T", "none", "-U", "none", "--foreground", "--quiet", "{pid}"], "outbound connectivity (pasta)"));
+        out.host.push(op("netHelper", [t.path, "pasta", "--config-net", "--no-map-gw", "-t", "none", "-u", "none", "-T", "none", "-U", "none",
+          "--foreground", "--quiet", "--no-netns-quit", "--pid", "{ready-path}", "--userns", "{userns}", "--netns", "{netns}"], "outbound connectivity (pasta)"));
       } else if (t?.name === "slirp4netns") {
-        out.host.push(op("netHelper", [t.path, "slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback", "--ready-fd", "{ready}", "{pid}", "tap0"], "outbound connectivity (slirp4netns)"));
+        out.host.push(op("netHelper", [t.path, "slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback", "--ready-fd", "{ready}",
+          "--netns-type=path", "--userns-path", "{userns}", "{netns}", "tap0"], "outbound connectivity (slirp4netns)"));
       }
       return out;
     }

@@ -8,6 +8,8 @@ import type { NetOps } from "../net/plan.js";
 import { capMask, FORBIDDEN_CAPS, jailCaps } from "./caps.js";
 import { devOps, extraMountOps, procOps, RULESET4_DEVICES, sysOps, type RootLayout } from "./fs.js";
 import { idMapOps, idMapping, type IdMapping } from "./ids.js";
+import type { LandlockFacts } from "../host/landlock.js";
+import { jailLandlock, landlockOp, type LandlockChoice } from "./landlock.js";
 import { op, PlanFlag, type Plan, type PlanOp } from "./types.js";
 
 /** Namespace flags (linux/sched.h). */
@@ -53,6 +55,9 @@ export interface PlanContext {
    * addresses. Made by the caller like cgroupOps, so a jail without addresses never loads the
    * network code (the eBPF assembler and programs). */
   netOps?: NetOps | undefined;
+  /** The kernel's Landlock ABI (src/host/landlock.ts); undefined: none known (a shared-stack jail
+   * is then refused, see src/plan/landlock.ts). */
+  landlock?: LandlockFacts | undefined;
 }
 
 /** The environment the command gets. -l cleans it to what sysjail(1) and jail(8) list. */
@@ -159,13 +164,16 @@ export function planJail(spec: JailSpec, ctx: PlanContext): Plan {
   ops.push(...first.maps);
   ops.push(...initPhaseOps(spec, ctx, ids));
   ops.push(...net.init);
-  if (spec.command && spec.command.length > 0) ops.push(...commandOps(spec, ctx, ids));
+  const scopes = jailLandlock(mode === "shared", ctx.landlock);
+  if (spec.command && spec.command.length > 0) ops.push(...commandOps(spec, { ...ctx, scopes }, ids));
   return { mode: "run", flags: planFlags(spec, ctx), ops };
 }
 
-/** The command phase: limits, cwd, capabilities, ids, no_new_privs, seccomp, exec. Shared by
- * new jails and jexec, so an entered process gets exactly what the jail's own processes got. */
-export function commandOps(spec: JailSpec, ctx: Pick<PlanContext, "user" | "filter" | "rlimits">, ids: IdMapping, command = spec.command ?? []): PlanOp[] {
+/** The command phase: limits, cwd, capabilities, ids, no_new_privs, Landlock scopes, seccomp,
+ * exec. Shared by new jails and jexec, so an entered process gets what the jail's own processes
+ * got; `scopes` (the landlock op's parameters, src/plan/landlock.ts) is the caller's choice:
+ * jailLandlock for a new jail, no domain or the abstract-socket scope alone for an entered one. */
+export function commandOps(spec: JailSpec, ctx: Pick<PlanContext, "user" | "filter" | "rlimits"> & { scopes?: LandlockChoice | undefined }, ids: IdMapping, command = spec.command ?? []): PlanOp[] {
   const ops: PlanOp[] = [];
   const lim = spec.limits;
   if (lim.openFiles !== undefined) ops.push(op("rlimit", [RLIMIT.NOFILE, lim.openFiles, lim.openFiles]));
@@ -186,6 +194,7 @@ export function commandOps(spec: JailSpec, ctx: Pick<PlanContext, "user" | "filt
     ops.push(op("groups", []));
   }
   ops.push(op("nnp", []));
+  if (ctx.scopes) ops.push(landlockOp(ctx.scopes));
   if (ctx.filter) ops.push(op("seccomp", [ctx.filter.flags, ctx.filter.program], "system-call policy, last before exec"));
   for (const [k, v] of Object.entries(commandEnv(spec, user))) ops.push(op("env", [`${k}=${v}`]));
   ops.push(op("exec", [command[0] ?? "", ...command]));

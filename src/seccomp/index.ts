@@ -1,6 +1,6 @@
 // sysjail's seccomp-BPF policy compiler: the jail policy from PolicyOptions, typed rules for the
 // library, policy files, and the readable listing behind `sysjail --policy-dump`.
-import { readFileSync } from "node:fs";
+import { readRegularFile } from "../host/regular.js";
 import { Exit, SysjailError } from "../errors.js";
 import type { PolicyOptions } from "../spec/types.js";
 import { compileRules, type Compilation } from "./compile.js";
@@ -42,7 +42,7 @@ export function defaultRules(policy: PolicyOptions): Rule[] {
 
 function readPolicy(file: string): string {
   try {
-    return readFileSync(file, "utf8");
+    return readRegularFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? "EIO";
     throw new SysjailError(`${file}: cannot read policy file: ${code}`, {

@@ -1,6 +1,6 @@
 // The policy file format: one rule per line, `CALL[, CALL...] [CONDITION] ACTION`, plus `default`,
 // `abi` and `include` lines and `#` comments. docs/POLICY.md is the reference.
-import { readFileSync } from "node:fs";
+import { readRegularFile } from "../host/regular.js";
 import { dirname, resolve } from "node:path";
 import { errnoName, errnoNumber } from "../errors.js";
 import { isKnownCall } from "./abi.js";
@@ -187,7 +187,7 @@ function include(m: RegExpExecArray, raw: string, file: string, lineNo: number, 
   if (ctx.stack.includes(path)) throw policyError("include loop", at, arg);
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readRegularFile(path);
   } catch (e) {
     throw policyError(`cannot read included file (${(e as NodeJS.ErrnoException).code ?? "error"})`, at, arg);
   }

@@ -173,13 +173,14 @@ describe("dead entries", () => {
     const jid = Number(dead.stdout.trim());
     const e = new Registry(j).list().find((x) => x.jid === jid);
     assert.ok(e, "the victim is listed while it runs");
-    // verify it is the init we started: its identity matches the entry, it carries our token,
-    // it is pid 1 of its namespace and its parent is the recorded monitor
+    // verify it is the init we started: its identity matches the entry, it is pid 1 of its
+    // namespace and its parent is the recorded monitor, which carries our token (the init clears
+    // its own environment: docs/JAILS.md, "What a jail sees of its pid 1")
     const init = procId(e.initPid);
     assert.equal(init.start, e.initStart);
     assert.equal(procPpid(e.initPid), e.monitorPid);
     assert.equal(procStatus(e.initPid, "NSpid")?.split(/\s+/).at(-1), "1");
-    assert.ok(tokenProcesses(dead.token).includes(e.initPid), "the init carries this test's token");
+    assert.ok(tokenProcesses(dead.token).includes(e.monitorPid), "the init's monitor carries this test's token");
     // the monitor would remove the entry when the init dies: stop it first (SIGKILL, verified),
     // so that only the registry's own pruning can clean up
     const monitor = procId(e.monitorPid);

@@ -204,10 +204,10 @@ describe("the native front", { concurrency: 2 }, () => {
     writeFileSync(join(dir, "node"), "#!/bin/sh\nsleep 1\nexit 3\n", { mode: 0o755 });
     const run = startCli([root.path, "none", "/probe", "exit", "0"], { env: { PATH: `${dir}:/usr/bin:/bin` } });
     defer(t, () => run.stop());
-    // once the stand-in runs (a child just forked for it is still named sysjail until its exec)
+    // once the stand-in runs; the early init names itself sysjail-init (native/src/title.c)
     const early = await waitUntil(() => {
       const kids = procChildren(run.pid);
-      return kids.some((p) => procComm(p) === "node") ? kids.find((p) => procComm(p) === "sysjail") : undefined;
+      return kids.some((p) => procComm(p) === "node") ? kids.find((p) => procComm(p) === "sysjail-init") : undefined;
     }, "the front's early init");
     assert.notEqual(readlinkSync(`/proc/${early}/ns/pid`), readlinkSync("/proc/self/ns/pid"), "the early init has its own pid namespace");
     assert.notEqual(readlinkSync(`/proc/${early}/ns/net`), readlinkSync("/proc/self/ns/net"), "and its own network namespace");

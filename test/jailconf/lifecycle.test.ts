@@ -3,7 +3,7 @@
 // non-persistent jails.
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { hostMountinfo, makeRoot, requireBuilt, scope, show, waitFor, type Scope } from "./helpers.js";
 
@@ -183,4 +183,50 @@ test("depend: dependencies are created first and removed last; a failed one stop
   assert.equal(a.code, 1);
   assert.match(a.stderr, /jail: broken: false: failed\njail: app: not created: it depends on broken, which failed/);
   assert.deepEqual(s.leftovers(), []);
+});
+
+test("exec.jail_user: a jail's passwd that is a symlink to a host file is refused, nothing of it used", async (t) => {
+  const s = scope(t);
+  const root = makeRoot(s.base);
+  const secret = join(s.base, "host-passwd");
+  writeFileSync(secret, "app:x:0:0::/HOST-SECRET-HOME:/bin/sh\n");
+  chmodSync(secret, 0o600);
+  symlinkSync(secret, join(root, "etc", "passwd"));
+  const before = hostMountinfo();
+  const r = s.jail("-c", "name=ju", `path=${root}`, "persist", "exec.jail_user=app", "exec.start=/probe env HOME");
+  assert.notEqual(r.code, 0, show(r));
+  assert.match(r.stderr, /the jail's \/etc\/passwd is a symbolic link/, show(r));
+  assert.doesNotMatch(r.stdout + r.stderr, /HOST-SECRET/);
+  await assertNothingLeft(s, undefined, before);
+});
+
+test("mount.fstab and exec.consolelog inside the jail's path are refused; a symlinked consolelog too", async (t) => {
+  const s = scope(t);
+  const root = makeRoot(s.base);
+  const fstab = join(root, "fstab");
+  writeFileSync(fstab, "tmpfs tmp tmpfs rw 0 0\n");
+  const before = hostMountinfo();
+  const f = s.jail("-c", "name=fs", `path=${root}`, "persist", `mount.fstab=${fstab}`);
+  assert.notEqual(f.code, 0, show(f));
+  assert.match(f.stderr, /cannot read fstab file '.*': it lies inside the jail's path/, show(f));
+  const c = s.jail("-c", "name=cl", `path=${root}`, "persist", `exec.consolelog=${join(root, "tmp", "log")}`, "exec.start=/probe pid");
+  assert.notEqual(c.code, 0, show(c));
+  assert.match(c.stderr, /exec.consolelog .*: inside the jail's path/, show(c));
+  // a directory of the jail's own that it made a symlink to a host directory
+  const hostDir = join(s.base, "hostdir");
+  mkdirSync(hostDir);
+  symlinkSync(hostDir, join(root, "planted"));
+  const p = s.jail("-c", "name=cl", `path=${root}`, "persist", `exec.consolelog=${join(root, "planted", "console.log")}`, "exec.start=/probe pid");
+  assert.notEqual(p.code, 0, show(p));
+  assert.match(p.stderr, /exec.consolelog .*: inside the jail's path/, show(p));
+  assert.equal(existsSync(join(hostDir, "console.log")), false, "nothing created in the host directory");
+  const victim = join(s.base, "victim");
+  writeFileSync(victim, "unchanged\n");
+  const link = join(s.base, "console.log");
+  symlinkSync(victim, link);
+  const l = s.jail("-c", "name=cl", `path=${root}`, "persist", `exec.consolelog=${link}`, "exec.start=/probe pid");
+  assert.notEqual(l.code, 0, show(l));
+  assert.match(l.stderr, /exec.consolelog .*: a symbolic link/, show(l));
+  assert.equal(readFileSync(victim, "utf8"), "unchanged\n");
+  await assertNothingLeft(s, undefined, before);
 });

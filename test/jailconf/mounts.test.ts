@@ -100,3 +100,19 @@ test("a bad mount line is a configuration error; a missing source fails before a
   assert.match(missing.stderr, /jail: m: mount: .*\/nope: No such file or directory/);
   assert.deepEqual(s.leftovers(), []);
 });
+
+test("a bind source inside the jail's own path is refused (the jail could make it a symlink to any host directory)", (t) => {
+  const s = scope(t);
+  const root = makeRoot(s.base);
+  mkdirSync(join(root, "src"));
+  symlinkSync("/etc", join(root, "planted"));
+  const before = hostMountinfo();
+  for (const src of [join(root, "src"), join(root, "planted")]) {
+    const c = s.jail("-c", "name=b", `path=${root}`, "persist", `mount=${src} ${root}/mnt nullfs ro 0 0`);
+    assert.notEqual(c.code, 0, show(c));
+    assert.match(c.stderr, /the source lies inside the jail's path/, show(c));
+    assert.equal(c.stderr.trim().split("\n").length, 1, show(c));
+  }
+  assert.equal(s.jail("-r", "b").code === 0, false, "nothing was created");
+  assert.equal(hostMountinfo().split("\n").filter((l) => !before.includes(l) && l.includes(s.base)).length, 0);
+});

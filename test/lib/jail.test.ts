@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { get, Jail, list, type JailLimitEvent, type RunReport } from "../../src/index.js";
@@ -169,6 +169,25 @@ describe("Jail", { concurrency: 3 }, () => {
       early.kill();
       assert.notEqual((await early.exit).code, 0);
     } finally {
+      await jail.remove();
+    }
+  });
+
+  it("exec({ user }) reads the jail's passwd inside the jail: a symlink to a host file is refused (ENOUSER)", async (t) => {
+    const dir = libState(t);
+    const jail = await Jail.create({ path: root.path, hostname: "h", stateDir: dir });
+    const passwd = join(root.path, "etc", "passwd");
+    const secret = join(dir, "host-passwd");
+    writeFileSync(secret, "root:x:0:0::/HOST-SECRET-HOME:/bin/sh\n", { mode: 0o600 });
+    symlinkSync(secret, passwd);
+    try {
+      const e = await rejection(jail.exec(["/work", "exit", "0"], { user: "root" }));
+      assert.equal(e.code, "ENOUSER");
+      assert.match(e.message, /the jail's \/etc\/passwd is a symbolic link/);
+      assert.doesNotMatch(e.message, /HOST-SECRET/);
+      assert.equal((await jail.exec(["/work", "exit", "0"])).code, 0, "jail root is entered without a user lookup of its own");
+    } finally {
+      rmSync(passwd, { force: true });
       await jail.remove();
     }
   });

@@ -173,7 +173,7 @@ export function killLostJails(pattern: string): number {
       const init = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
       const status = readFileSync(`/proc/${init}/status`, "utf8");
       const cmd = readFileSync(`/proc/${init}/cmdline`, "utf8");
-      if (!/^NSpid:\s*\d+\s+1$/m.test(status) || !cmd.includes("sysjail-helper")) continue;
+      if (!/^NSpid:\s*\d+\s+1$/m.test(status) || !(cmd.includes("sysjail-helper") || cmd.startsWith("sysjail-init"))) continue;
       process.kill(init, "SIGKILL");
       n++;
     } catch {

@@ -9,7 +9,14 @@ import { netOps } from "../../src/net/plan.js";
 import { addressUpdateOps } from "../../src/net/update.js";
 import { parseJailAddrs } from "../../src/net/addr.js";
 import { baseSpec } from "../../src/spec/validate.js";
-import { planJail, ownNetns } from "../../src/plan/planner.js";
+import { planJail, ownNetns, commandOps } from "../../src/plan/planner.js";
+import { LANDLOCK_SCOPE } from "../../src/plan/landlock.js";
+import { abiOfRelease } from "../../src/host/landlock.js";
+import { SysjailError } from "../../src/errors.js";
+import { findNetTool } from "../../src/net/context.js";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { JailEntry } from "../../src/registry/types.js";
 import type { JailSpec } from "../../src/spec/types.js";
 import type { NetContext } from "../../src/net/context.js";
@@ -101,11 +108,38 @@ describe("modes and ops", () => {
     const n = netOps(spec(["10.1.0.5"]), { mode: "private", tool: { name: "slirp4netns", path: "/usr/bin/slirp4netns" } });
     assert.deepEqual(n.init.map((o) => o.args), [["lo", "10.1.0.5/32"]]);
     assert.equal(n.host[0]!.op, "netHelper");
-    assert.ok(n.host[0]!.args.includes("{pid}"));
+    // the jail's namespaces as the monitor holds them: never /proc/PID of the non-dumpable init
+    assert.deepEqual(n.host[0]!.args.slice(-4), ["--userns-path", "{userns}", "{netns}", "tap0"]);
+    assert.ok(!n.host[0]!.args.includes("{pid}"));
+    assert.ok(n.host[0]!.args.includes("--disable-host-loopback"));
+    const p = netOps(spec(["10.1.0.5"]), { mode: "private", tool: { name: "pasta", path: "/usr/bin/pasta" } });
+    const pa = p.host[0]!.args.map(String);
+    assert.deepEqual(pa.slice(0, 2), ["/usr/bin/pasta", "pasta"]);
+    for (const [flag, value] of [["--netns", "{netns}"], ["--userns", "{userns}"], ["--pid", "{ready-path}"]]) assert.equal(pa[pa.indexOf(flag!) + 1], value, flag);
+    for (const f of ["--no-map-gw", "--foreground", "--config-net"]) assert.ok(pa.includes(f), f);
+    assert.ok(!pa.includes("{pid}"));
+    assert.deepEqual(netOps(spec(["10.1.0.5"]), { mode: "private", toolProblem: "pasta: /dev/net/tun ..." }).host, []);
+  });
+  it("picks pasta when the host has a default route, else slirp4netns", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sysjail-nettool-"));
+    try {
+      const both = join(dir, "both"), slirp = join(dir, "slirp"), pasta = join(dir, "pasta");
+      for (const [d, names] of [[both, ["pasta", "slirp4netns"]], [slirp, ["slirp4netns"]], [pasta, ["pasta"]]] as const) {
+        mkdirSync(d);
+        for (const n of names) writeFileSync(join(d, n), "#!/bin/sh\n", { mode: 0o755 });
+      }
+      assert.equal(findNetTool(both, () => true)?.name, "pasta");
+      assert.equal(findNetTool(both, () => false)?.name, "slirp4netns");
+      assert.equal(findNetTool(slirp, () => true)?.name, "slirp4netns");
+      assert.equal(findNetTool(pasta, () => false)?.name, "pasta");
+      assert.equal(findNetTool(join(dir, "none"), () => true), undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   it("the planner places host ops after the cgroups and jail ops after loopback", () => {
     const facts = { uid: 0, gid: 0, arch: "x64", subidBase: 0x70000000, subidCount: 65536 };
-    const ctx = { facts, jid: 3, stateFiles: [], rootOwner: 0, layout: { proc: false, dev: false, sys: false, tmp: false }, debug: false, detach: false, staging: "/tmp" };
+    const ctx = { facts, jid: 3, stateFiles: [], rootOwner: 0, layout: { proc: false, dev: false, sys: false, tmp: false }, debug: false, detach: false, staging: "/tmp", landlock: { abi: 6, sure: true } };
     const withNet = (sp: JailSpec, net: NetContext) => ({ ...ctx, net, netOps: netOps(sp, net) });
     const sharedSpec = spec(["127.0.0.2"]);
     const shared = planJail(sharedSpec, withNet(sharedSpec, { mode: "shared", cgroupDir: "/cg/3" }));
@@ -119,6 +153,42 @@ describe("modes and ops", () => {
     assert.ok(v.indexOf("loUp") < v.indexOf("jailAddr"));
     assert.throws(() => planJail(spec(["127.0.0.2"]), ctx), /needs ctx.net/);
     assert.throws(() => planJail(sharedSpec, { ...ctx, net: { mode: "shared", cgroupDir: "/cg/3" } }), /ctx.netOps/);
+  });
+  it("gives every jail's command Landlock scopes, after no-new-privs and before seccomp; a shared-stack jail needs them", () => {
+    const facts = { uid: 0, gid: 0, arch: "x64", subidBase: 0x70000000, subidCount: 65536 };
+    const base = { facts, jid: 3, stateFiles: [], rootOwner: 0, layout: { proc: false, dev: false, sys: false, tmp: false }, debug: false, detach: false, staging: "/tmp",
+      filter: { program: new Uint8Array(8), flags: 0 } };
+    const sharedSpec = spec(["127.0.0.2"]);
+    const net: NetContext = { mode: "shared", cgroupDir: "/cg/3" };
+    const shared = (landlock?: { abi: number; sure: boolean }) => planJail(sharedSpec, { ...base, net, netOps: netOps(sharedSpec, net), landlock });
+    const ll = (p: ReturnType<typeof planJail>) => p.ops.filter((o) => o.op === "landlock").map((o) => o.args);
+    const plan = shared({ abi: 6, sure: false });
+    assert.deepEqual(ll(plan), [[String(LANDLOCK_SCOPE.abstractUnixSocket | LANDLOCK_SCOPE.signal), "required"]]);
+    const names = plan.ops.map((o) => o.op);
+    assert.ok(names.indexOf("nnp") < names.indexOf("landlock") && names.indexOf("landlock") < names.indexOf("seccomp"), names.join(" "));
+    for (const abi of [0, 5]) {
+      assert.throws(() => shared({ abi, sure: true }), (e: unknown) => e instanceof SysjailError && e.exitCode === 71 && /abstract unix socket scope \(Linux 6\.12\+/.test(e.message) && !e.message.includes("\n"));
+    }
+    assert.throws(() => shared(undefined), /abstract unix socket scope/);
+    const own = spec([]);
+    const ownPlan = (landlock?: { abi: number; sure: boolean }) => planJail(own, { ...base, landlock });
+    assert.deepEqual(ll(ownPlan({ abi: 7, sure: true })), [["3", "required"]]);
+    assert.deepEqual(ll(ownPlan({ abi: 6, sure: false })), [["3", "best-effort"]]);
+    assert.deepEqual(ll(ownPlan({ abi: 5, sure: true })), []);
+    assert.deepEqual(ll(ownPlan(undefined)), []);
+    // entered processes get what their caller chooses (jexec: none, or the abstract scope alone)
+    const ids = { rootless: false, count: 65536 } as unknown as Parameters<typeof commandOps>[2];
+    assert.deepEqual(commandOps(own, { scopes: { scoped: LANDLOCK_SCOPE.abstractUnixSocket, required: true } }, ids).filter((o) => o.op === "landlock").map((o) => o.args), [["1", "required"]]);
+    assert.deepEqual(commandOps(own, {}, ids).filter((o) => o.op === "landlock"), []);
+  });
+  it("reads the Landlock ABI of a kernel release", () => {
+    assert.equal(abiOfRelease("6.18.44-fc-v1272"), 7);
+    assert.equal(abiOfRelease("6.12.0"), 6);
+    assert.equal(abiOfRelease("6.11.9"), 5);
+    assert.equal(abiOfRelease("6.1.0-28-amd64"), 2);
+    assert.equal(abiOfRelease("6.2.0"), 3);
+    assert.equal(abiOfRelease("5.10.0"), 0);
+    assert.equal(abiOfRelease("garbage"), 0);
   });
 });
 
