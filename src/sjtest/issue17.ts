@@ -238,6 +238,17 @@ export function issue17Tests(): SjTest[] {
         return pass(`-${fam} jail: ${lines(r)[0] ?? show(r)}`);
       },
     })),
+    ...([[], ["-4"]] as const).map((flags): SjTest => ({
+      // item 6; breaks without Landlock's signal scope: signal 0 from the jail's command reaches
+      // a process outside its domain (its init, the helper; the kernel's pid-namespace rule
+      // drops real signals to pid 1, not signal 0)
+      name: `signal-scope${flags.length ? "-4" : ""}`,
+      run: async (ctx) => {
+        const f = flags.length ? ["-4", loopbackAddr()] : [];
+        const r = await runProbe(ctx, "sig", { flags: f, calls: [{ args: ["kill", "1", "0"], want: ERR }] });
+        return judge(r, [{ args: ["kill 1 0"], want: /^err EPERM$/ }]);
+      },
+    })),
     {
       // item 6; breaks when a user's -4 jail gets no outbound connection (slirp4netns/pasta dead
       // or missing); runs in a network namespace sjtest makes (unshare -n) with 10.77.0.1 on lo
