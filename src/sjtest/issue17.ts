@@ -67,15 +67,16 @@ export function issue17Tests(): SjTest[] {
       },
     },
     {
-      // item 1 on a tree the caller owns (rootless: jail root is the caller, never host root);
-      // as root, a tree owned by 65534 (adopted ranges aside, jail root has no rights on it)
+      // item 1 in a user's jail on a tree the user owns (as root: run as 65534 on a tree owned
+      // by 65534): jail root is the user, so nothing it makes may belong to host root
       name: "setuid-user-owned-tree",
-      run: (ctx) => {
-        const owner = ctx.root ? NOBODY : undefined;
-        const t = ctx.tree("suiduser", owner);
+      run: async (ctx) => {
+        const t = ctx.tree("suiduser", ctx.root ? NOBODY : undefined);
         mkdirSync(join(t, "work"), { mode: 0o755 });
-        if (owner !== undefined) chownSync(join(t, "work"), owner, owner);
-        return suidIn(ctx, "suiduser", t, "/work", join(t, "work"));
+        if (ctx.root) chownSync(join(t, "work"), NOBODY, NOBODY);
+        const pre = asUser(ctx, ctx.root ? ctx.nobodyDir("suiduser") : ctx.state);
+        const r = await ctx.exec(pre[0]!, [...pre.slice(1), `${ctx.tools}/sysjail`, t, ctx.name("suiduser"), "/sjprobe", "suid", "/work"]);
+        return hostSuidCheck(ctx, join(t, "work"), lines(r).join(" ") || show(r));
       },
     },
     {

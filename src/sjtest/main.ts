@@ -46,6 +46,7 @@ function parse(argv: string[]): Args {
   return a;
 }
 
+const why = (root: boolean): string => (root ? "not for this machine or kernel" : "they need root, or not for this machine or kernel");
 const applicable = (t: SjTest, root: boolean): boolean => (!t.root || root) && (!t.arch || t.arch === process.arch);
 
 /** Runs TESTS, CONCURRENCY at a time; without KEEPGOING no test starts after a failure. */
@@ -90,12 +91,17 @@ export async function sjtestMain(argv: string[]): Promise<number> {
   }
   const root = process.getuid?.() === 0;
   const chosen = a.tests.length ? all.filter((t) => a.tests.includes(t.name) || a.tests.includes(t.name.replace(/ \(root\)$/, ""))) : all;
-  const tests = chosen.filter((t) => applicable(t, root));
-  const notRun = chosen.filter((t) => !applicable(t, root));
-  if (tests.length === 0 && notRun.length) {
-    throw usageError(`sjtest: ${notRun.map((t) => t.name).join(", ")}: not applicable here (${root ? "another machine type" : "needs root"}); nothing run`, { exitCode: 1 });
-  }
   const ctx = new Ctx();
+  const tests: SjTest[] = [];
+  const notRun: SjTest[] = [];
+  for (const t of chosen) {
+    const ok = applicable(t, root) && (!t.applies || (await t.applies(ctx).catch(() => false)));
+    (ok ? tests : notRun).push(t);
+  }
+  if (tests.length === 0 && notRun.length) {
+    await ctx.close();
+    throw usageError(`sjtest: ${notRun.map((t) => t.name).join(", ")}: not applicable here (${why(root)}); nothing run`, { exitCode: 1 });
+  }
   let interrupted = false;
   const onSignal = (sig: NodeJS.Signals) => {
     if (interrupted) return;
@@ -120,7 +126,7 @@ export async function sjtestMain(argv: string[]): Promise<number> {
     const skipped = tests.length - rows.length;
     process.stdout.write(`sjtest: ${passed} passed, ${failed} failed` +
       (skipped ? `, ${skipped} not started after the first failure (-k runs them)` : "") +
-      (notRun.length ? `, ${notRun.length} not applicable (${root ? "another machine type" : "they need root"}: ${notRun.map((t) => t.name).join(", ")})` : "") + "\n");
+      (notRun.length ? `, ${notRun.length} not applicable (${why(root)}: ${notRun.map((t) => t.name).join(", ")})` : "") + "\n");
   }
   return failed === 0 && rows.length === tests.length ? 0 : 1;
 }

@@ -19,7 +19,7 @@ const i386 = (nr: number, ...a: string[]): string[] => ["i386", String(nr), ...a
 
 /** The policy's tests. */
 export function policyTests(): SjTest[] {
-  return [
+  const tests: SjTest[] = [
     // fragments
     rule("policy-domains", [
       { args: ["socket", "38", "5", "0"], want: E("EPROTONOSUPPORT") }, // AF_ALG
@@ -151,4 +151,8 @@ export function policyTests(): SjTest[] {
       { args: ["x32", "0", "0", "0", "0"], want: E("ENOSYS") },
     ], [], "x64"),
   ];
+  // i386 code runs only where the kernel has IA32 emulation (ia32_emulation=0 turns it off)
+  const i386Test = tests.find((t) => t.name === "abi-i386")!;
+  i386Test.applies = async (ctx) => (await ctx.exec(ctx.probe, ["i386", "20"])).out.startsWith("ok ");
+  return tests;
 }

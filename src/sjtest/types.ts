@@ -16,6 +16,8 @@ export interface SjTest {
   root?: boolean;
   /** Run only on this machine type (process.arch), e.g. "x64" for the i386/x32 ABIs. */
   arch?: string;
+  /** Whether the host can run it at all (e.g. the kernel runs i386 code); false: not applicable. */
+  applies?: (ctx: Ctx) => Promise<boolean>;
   run(ctx: Ctx): Promise<Outcome>;
 }
 
