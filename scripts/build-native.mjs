@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the C helper (native/build/sysjail-helper) with the machine's C compiler, and the links
-// `sysjail` and `jail` beside it (the commands' native front, package.json bin); run by npm
-// install as its preinstall step, so the bin targets exist when npm links them.
+// `sysjail` and `jail` beside it (the commands' native front, package.json bin), and sjtest's
+// attacker program (native/build/sjprobe, from native/probe); run by npm install as its
+// preinstall step, so the bin targets exist when npm links them.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readlinkSync, statSync, existsSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -33,12 +34,33 @@ if (probe.error || probe.status !== 0) {
 }
 const sources = readdirSync(srcDir).filter((f) => f.endsWith(".c")).map((f) => join(srcDir, f));
 const inputs = [...sources, ...readdirSync(srcDir).filter((f) => f.endsWith(".h")).map((f) => join(srcDir, f))];
-if (existsSync(out) && !process.argv.includes("--force")) {
-  const built = statSync(out).mtimeMs;
-  if (inputs.every((f) => statSync(f).mtimeMs < built)) {
-    ensureLinks();
-    process.exit(0);
+const fresh = (file, from) => existsSync(file) && !process.argv.includes("--force") && from.every((f) => statSync(f).mtimeMs < statSync(file).mtimeMs);
+
+/** native/build/sjprobe: sjtest's attacker program, static so it runs in any jail root. */
+function buildProbe() {
+  const src = join(root, "native", "probe", "sjprobe.c");
+  const probeOut = join(outDir, "sjprobe");
+  if (fresh(probeOut, [src])) return;
+  mkdirSync(outDir, { recursive: true });
+  const tmpProbe = `${probeOut}.${process.pid}.tmp`;
+  // static (it runs in jail roots that hold nothing else); sjtest alone needs it, so a C library
+  // without a static flavour costs only a warning and a dynamic probe (path=/ jails still work)
+  for (const link of ["-static-pie", "-static", "-pie"]) {
+    const pr = spawnSync(cc, ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-fPIE", link, "-o", tmpProbe, src], { stdio: ["ignore", "ignore", "pipe"] });
+    if (pr.status === 0) {
+      renameSync(tmpProbe, probeOut);
+      if (link === "-pie") console.error("sysjail: sjtest's probe is dynamically linked (no static C library; Debian: libc6-dev): sjtest's tests in jail roots of their own will fail");
+      return;
+    }
   }
+  rmSync(tmpProbe, { force: true });
+  console.error("sysjail: cannot build sjtest's probe (native/probe/sjprobe.c); sjtest will fail its system-call tests");
+}
+
+if (fresh(out, inputs)) {
+  ensureLinks();
+  buildProbe();
+  process.exit(0);
 }
 mkdirSync(outDir, { recursive: true });
 const flags = ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror=implicit-function-declaration",
@@ -58,3 +80,4 @@ if (r.status !== 0) {
 }
 renameSync(tmp, out);
 ensureLinks();
+buildProbe();
