@@ -98,13 +98,17 @@ static void hold_node_env(void) {
 }
 
 /* ROOT/bin/run-tool.js (which runs TOOL's bundle), where this binary is
- * ROOT/native/build/sysjail-helper */
+ * ROOT/native/build/sysjail-helper, or ROOT/native/prebuilt/ARCH/sysjail-helper for the package's
+ * prebuilt helpers (built with SJ_ROOT_DEPTH=4, scripts/pack-native.mjs) */
+#ifndef SJ_ROOT_DEPTH
+#define SJ_ROOT_DEPTH 3
+#endif
 static int entry_path(char *out, size_t n) {
   char exe[PATH_MAX];
   ssize_t l = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (l <= 0) return -1;
   exe[l] = 0;
-  for (int up = 0; up < 3; up++) {
+  for (int up = 0; up < SJ_ROOT_DEPTH; up++) {
     char *s = strrchr(exe, '/');
     if (!s) { errno = ENOENT; return -1; }
     *s = 0;

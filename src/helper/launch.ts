@@ -53,14 +53,21 @@ function childProcess(): typeof import("node:child_process") {
 }
 let foundHelper: string | undefined;
 
-/** Path of the built helper binary (looked up once per process). */
+/** The package's prebuilt helpers by process.arch (native/prebuilt/ARCH, scripts/pack-native.mjs). */
+const PREBUILT_ARCH: Record<string, string> = { x64: "x86_64", arm64: "aarch64" };
+
+/** Path of the helper binary (looked up once per process): the one built from source
+ * (native/build/sysjail-helper: a checkout, or an install that built it), else the package's
+ * prebuilt one for this process's arch. */
 export function helperPath(): string {
   if (foundHelper) return foundHelper;
   const here = codeDir();
+  const arch = PREBUILT_ARCH[process.arch];
   const candidates = [join(here, "..", "..", "..", "native", "build", "sysjail-helper"), join(here, "..", "..", "native", "build", "sysjail-helper")];
+  if (arch) candidates.push(join(here, "..", "..", "..", "native", "prebuilt", arch, "sysjail-helper"), join(here, "..", "..", "native", "prebuilt", arch, "sysjail-helper"));
   const found = candidates.find((p) => existsSync(p));
   if (!found) {
-    throw new SysjailError("sysjail: the C helper is not built; run `npm rebuild sysjail` (needs a C compiler)", {
+    throw new SysjailError(`the C helper is not built and the package has no prebuilt one for ${process.arch}; run \`npm rebuild sysjail\` (needs a C compiler)`, {
       code: "ENOHELPER", phase: "setup", exitCode: Exit.software,
     });
   }
