@@ -7,4 +7,4 @@ export type { RunReport, RunStatus } from "./limits/report.js";
 export type { JailEntry } from "./registry/types.js";
 export type { JailSpec, Limits, PolicyOptions, MountSpec } from "./spec/types.js";
 export { VERSION } from "./version.js";
-export { Jail, type JailProcess, type SpawnOptions, type JailLimitEvent } from "./lib/jail.js";
+export { Jail, type JailProcess, type SpawnOptions, type JailLimitEvent, type JailEventName } from "./lib/jail.js";

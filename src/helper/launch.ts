@@ -5,46 +5,11 @@ import { join } from "node:path";
 import { SysjailError, errnoName, Exit } from "../errors.js";
 import { encodePlan } from "../plan/encode.js";
 import { PROTOCOL, type Plan } from "../plan/types.js";
+import type { ErrorEvent, HelperEvent } from "./events.js";
 import type { FrontChannel } from "./front.js";
 import { builtin, codeDir } from "./locate.js";
 
-/** The helper's "exit" event (native/src/run.c), as parsed JSON. */
-export interface ExitEvent {
-  ev: "exit";
-  setupFailed: boolean;
-  /** The command's status is known (init reported it). */
-  cmd: boolean;
-  /** The command's exit code, -1 when it did not exit normally. */
-  cmdCode: number;
-  /** The signal that ended the command, 0 if none. */
-  cmdSignal: number;
-  initCode?: number;
-  initSignal?: number;
-  /** Why the monitor killed the jail, if it did. */
-  reason?: "wall" | "cpu" | "terminated" | "killed" | "caller-gone" | null;
-  /** reboot(2) from inside the jail. */
-  halt?: "halt" | "restart" | null;
-  /** getrusage of every reaped jail process. */
-  utime?: number;
-  stime?: number;
-  maxrssKb?: number;
-  /** Seconds from clone to the jail's end. */
-  wall?: number;
-  /** Seconds from the helper's start to the command's exec. */
-  setup?: number;
-  /** cgroupStat name -> file content. */
-  stats?: Record<string, string>;
-}
-export interface ErrorEvent { ev: "error"; op: number; step: string; errno: number; path: string; msg: string }
-export interface StartedEvent { ev: "started"; initPid: number; initStart: number; monitorPid: number }
-export type HelperEvent =
-  | { ev: "hello"; proto: number; pid: number }
-  | StartedEvent
-  | { ev: "ready"; initPid?: number; pid?: number }
-  | { ev: "step"; op: number; step: string; path: string }
-  | { ev: "warn"; op: number; step: string; errno: number; path: string }
-  | ErrorEvent
-  | ExitEvent;
+export type { ErrorEvent, ExitEvent, HelperEvent, StartedEvent } from "./events.js";
 
 /** node:child_process, loaded on first use: a run through a native front spawns nothing, and
  * loading it costs about 4 ms of a jail's start. */
