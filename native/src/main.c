@@ -36,6 +36,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "sysjail-helper: --front: no tool named '%.64s'\n", argv[2]);
     return 64;
   }
+  if (argc == 2 && !strcmp(argv[1], "--probe")) return probe_main();
   if (argc == 2 && !strcmp(argv[1], "--version")) { printf("sysjail-helper protocol %d\n", SJ_PROTO); return 0; }
   if (argc != 2 || (strcmp(argv[1], "run") && strcmp(argv[1], "enter"))) {
     fprintf(stderr, "sysjail-helper: run by sysjail only (usage: sysjail-helper run|enter, plan on fd 3)\n");
