@@ -2,7 +2,7 @@
 export { SysjailError, type ErrorPhase } from "./errors.js";
 export { run, type RunResult } from "./lib/run.js";
 export { list, get } from "./lib/registry.js";
-export type { JailOptions, RunOptions, JailListeners } from "./lib/options.js";
+export type { JailOptions, RunOptions, JailListeners, LimitsInput, LimitValue, MountInput, UserInput } from "./lib/options.js";
 export type { RunReport, RunStatus } from "./limits/report.js";
 export type { JailEntry } from "./registry/types.js";
 export type { JailSpec, Limits, PolicyOptions, MountSpec } from "./spec/types.js";
