@@ -101,7 +101,8 @@ export class Jail {
   on(event: "oom" | "limit", listener: (ev: JailLimitEvent) => void): this;
   on(event: JailEventName, listener: (arg: RunReport | JailLimitEvent) => void): this;
   on(event: JailEventName, listener: (arg: never) => void): this {
-    this.events.on(checkEvent(event, listener, "on"), listener as (...a: unknown[]) => void);
+    const name = checkEvent(event, listener, "on");
+    this.events.on(name, listener as (...a: unknown[]) => void);
     return this;
   }
 
@@ -110,7 +111,8 @@ export class Jail {
   once(event: "oom" | "limit", listener: (ev: JailLimitEvent) => void): this;
   once(event: JailEventName, listener: (arg: RunReport | JailLimitEvent) => void): this;
   once(event: JailEventName, listener: (arg: never) => void): this {
-    this.events.once(checkEvent(event, listener, "once"), listener as (...a: unknown[]) => void);
+    const name = checkEvent(event, listener, "once");
+    this.events.once(name, listener as (...a: unknown[]) => void);
     return this;
   }
 
@@ -119,7 +121,8 @@ export class Jail {
   off(event: "oom" | "limit", listener: (ev: JailLimitEvent) => void): this;
   off(event: JailEventName, listener: (arg: RunReport | JailLimitEvent) => void): this;
   off(event: JailEventName, listener: (arg: never) => void): this {
-    this.events.off(checkEvent(event, listener, "off"), listener as (...a: unknown[]) => void);
+    const name = checkEvent(event, listener, "off");
+    this.events.off(name, listener as (...a: unknown[]) => void);
     return this;
   }
 
