@@ -2,7 +2,8 @@
  * fixed order, and reports on fd 3 as JSON lines. `sysjail-helper --version` prints the protocol.
  * Started as `sysjail`, `jail`, `jls`, `sjls` or `jexec` (links beside it), it is those commands'
  * front (front.c); `sysjail-helper --front TOOL ARGS...` is the same front for a caller that cannot
- * choose argv[0] (the package's sh stand-in for a bin entry, scripts/pack-native.mjs). */
+ * choose argv[0] (the package's sh stand-in for a bin entry, scripts/pack-native.mjs).
+ * `sysjail-helper --probe` prints the kernel's answers for `sysjail doctor` (probe.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

@@ -87,6 +87,14 @@ describe("the packed package", () => {
     assert.ok(!readdirSync(join(pkgDir, "build", "bin")).some((f) => f.endsWith(".cache")));
   });
 
+  it("its helpers are reproducible: built again from a copy elsewhere, they have the same checksums", () => {
+    const other = join(work, "elsewhere", "at", "another", "depth");
+    for (const p of ["package.json", "native/src", "scripts"]) cpSync(join(REPO, p), join(other, p), { recursive: true });
+    const r = sh(process.execPath, [join(other, "scripts", "pack-native.mjs")], { cwd: other });
+    assert.equal(r.status, 0, show(r));
+    assert.equal(readFileSync(join(other, "native", "prebuilt", "SHA256SUMS"), "utf8"), readFileSync(join(pkgDir, "native", "prebuilt", "SHA256SUMS"), "utf8"));
+  });
+
   it("installed with scripts off and no compiler, its commands run jails (root)", () => {
     const r = sh(join(app, "node_modules", ".bin", "sysjail"), ["/", "pkg", "/bin/echo", "hello-pkg"], { cwd: app });
     assert.equal(r.stdout, "hello-pkg\n", show(r));
