@@ -8,9 +8,9 @@
 // and the packed sh stand-ins find the prebuilt helper themselves.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
-import { ARCHES, PREBUILT_DIR, ROOT, linkTools } from "./native-common.mjs";
+import { ARCHES, BUILD_DIR, PREBUILT_DIR, ROOT, linkTools } from "./native-common.mjs";
 
 const truthy = (v) => v !== undefined && v !== "" && v !== "0" && v !== "false";
 const asked = truthy(process.env.SYSJAIL_BUILD_FROM_SOURCE) || truthy(process.env.npm_config_build_from_source);
@@ -36,6 +36,12 @@ function prebuilt() {
 const found = asked ? undefined : prebuilt();
 if (found) {
   linkTools(found);
+  // the prebuilt front runs the `node` on PATH, else this one (PATH under sudo often has none)
+  const node = join(BUILD_DIR, "node");
+  const tmp = `${node}.${process.pid}.tmp`;
+  rmSync(tmp, { force: true });
+  symlinkSync(process.execPath, tmp);
+  renameSync(tmp, node);
 } else {
   const r = spawnSync(process.execPath, [join(ROOT, "scripts", "build-native.mjs")], { stdio: "inherit" });
   process.exit(r.status ?? 1);

@@ -253,6 +253,14 @@ int front_main(int argc, char **argv, const char *tool) {
 #ifdef SJ_NODE
     if (errno == ENOENT) execv(SJ_NODE, nargv);
 #endif
+    /* a prebuilt helper knows no Node of this machine; npm's install step leaves a link to the
+     * Node that installed the package at ROOT/native/build/node (scripts/install-native.mjs) */
+    if (errno == ENOENT) {
+      char node[PATH_MAX];
+      size_t n = strlen(entry) - strlen("/bin/run-tool.js");
+      if (snprintf(node, sizeof node, "%.*s/native/build/node", (int)n, entry) < (int)sizeof node) execv(node, nargv);
+      errno = ENOENT;
+    }
     fprintf(stderr, "%s: cannot run node: %s\n", tool, strerror(errno));
     _exit(127);
   }

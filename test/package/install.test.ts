@@ -130,6 +130,9 @@ describe("the packed package", () => {
     assert.equal(readlinkSync(join(pkgDir, "native", "build", "sysjail")), "../prebuilt/x86_64/sysjail-helper");
     r = sh(join(app, "node_modules", ".bin", "sysjail"), ["/", "pkg", "/bin/echo", "linked"]);
     assert.equal(r.stdout, "linked\n", show(r));
+    // no node on PATH (sudo's secure_path): the Node that ran the install step
+    r = sh(join(app, "node_modules", ".bin", "sysjail"), ["/", "pkg", "/bin/echo", "no-path"], { env: { ...process.env, PATH: "/nonexistent" } });
+    assert.equal(r.stdout, "no-path\n", show(r));
     // asked to build, with no compiler: one line saying what to install, exit 1
     r = sh(process.execPath, [step], { env: { ...process.env, PATH: nocc, SYSJAIL_BUILD_FROM_SOURCE: "1" } });
     assert.equal(r.status, 1, show(r));
