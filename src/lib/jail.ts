@@ -16,7 +16,7 @@ import { removeJail } from "../manage/remove.js";
 import { stateDir } from "../registry/paths.js";
 import type { JailEntry } from "../registry/types.js";
 import type { CgroupContext } from "../limits/plan.js";
-import { specFromOptions, type JailOptions, type LimitsInput } from "./options.js";
+import { checkJailId, checkSpawn, checkStateDirOption, specFromOptions, type JailOptions, type LimitsInput } from "./options.js";
 
 // The stdio streams are typed by Node's global stream interfaces, declared (empty) here too so
 // that the package's types compile with nothing but the package installed: with @types/node these
@@ -38,10 +38,11 @@ const EVENT_NAMES: ReadonlySet<string> = new Set(["exit", "halt", "oom", "limit"
 /** Options of spawn() and exec(). */
 export interface SpawnOptions {
   /** Exactly the command's environment (default: PATH only). */
-  env?: Record<string, string>;
-  cwd?: string;
+  env?: Record<string, string> | undefined;
+  /** Absolute working directory in the jail (default: /). */
+  cwd?: string | undefined;
   /** A user of the jail's passwd (default: jail root). */
-  user?: string;
+  user?: string | undefined;
 }
 
 /** A process started in a jail: stdio streams and a promise of its exit. */
@@ -163,9 +164,10 @@ export class Jail {
 
   /** A handle on a running jail of the registry, by jid or name. It emits no events (only the
    * handle that created the jail follows its monitor). */
-  static async get(id: number | string, options: { stateDir?: string } = {}): Promise<Jail> {
-    const dirs: StateDirRef[] = [{ dir: stateDir(options.stateDir), own: true }];
-    return new Jail(findJail("sysjail", String(id), listJails(dirs)), dirs);
+  static async get(id: number | string, options: { stateDir?: string | undefined } = {}): Promise<Jail> {
+    const key = checkJailId(id);
+    const dirs: StateDirRef[] = [{ dir: stateDir(checkStateDirOption(options)), own: true }];
+    return new Jail(findJail("sysjail", key, listJails(dirs)), dirs);
   }
 
   /** Follows the monitor without keeping this process alive, to emit the jail's events. */
@@ -228,6 +230,7 @@ export class Jail {
   /** Starts CMD with ARGS in the jail, with the jail's own policy, capabilities, cgroups and limits.
    * The streams exist at once (data flows once the command runs); `exit` settles at its end. */
   spawn(cmd: string, args: string[] = [], opts: SpawnOptions = {}): JailProcess {
+    checkSpawn("spawn", cmd, args, opts);
     let helper: HelperRun | undefined;
     let killed = false;
     const stdin = new PassThrough();
@@ -292,9 +295,11 @@ export class Jail {
    * when it was killed, e.g. 137 after an OOM kill). */
   async exec(argv: string[], opts: SpawnOptions & { stdin?: string | Uint8Array } = {}): Promise<{ code: number; signal: number | null; stdout: string; stderr: string }> {
     if (!Array.isArray(argv) || argv.length === 0 || argv.some((a) => typeof a !== "string")) {
-      throw new SysjailError("sysjail: exec() needs an argv array of strings", { code: "EUSAGE", phase: "usage", exitCode: Exit.usage });
+      throw new SysjailError("exec() needs an argv array of strings", { code: "EUSAGE", phase: "usage", exitCode: Exit.usage });
     }
-    const p = this.spawn(argv[0]!, argv.slice(1), opts);
+    checkSpawn("exec", argv[0], argv.slice(1), opts);
+    const { stdin: input, ...spawnOpts } = opts;
+    const p = this.spawn(argv[0]!, argv.slice(1), spawnOpts);
     const collect = (s: NodeJS.ReadableStream) => new Promise<string>((resolve) => {
       const chunks: Buffer[] = [];
       s.on("data", (d: Buffer) => chunks.push(d));
@@ -303,7 +308,7 @@ export class Jail {
     });
     const out = collect(p.stdout);
     const err = collect(p.stderr);
-    if (opts.stdin !== undefined) p.stdin.end(opts.stdin);
+    if (input !== undefined) p.stdin.end(input);
     else p.stdin.end();
     const res = await p.exit;
     const [stdout, stderr] = await Promise.all([out, err]);

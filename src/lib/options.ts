@@ -268,3 +268,39 @@ export function specFromOptions(o: unknown, kind: "run" | "create"): JailSpec {
     throw new SysjailError((err as Error).message, { code: "EINVAL", phase: "usage", cause: err });
   }
 }
+
+const SPAWN_KEYS = new Set(["env", "cwd", "user"]);
+
+/** spawn()'s and exec()'s arguments, checked (exec() also takes stdin). */
+export function checkSpawn(method: "spawn" | "exec", cmd: unknown, args: unknown, opts: unknown): void {
+  if (typeof cmd !== "string" || cmd === "") throw usageError(`${method}(): the command must be a non-empty string, not ${describe(cmd)}`);
+  strings(args, `${method}() arguments`);
+  if (typeof opts !== "object" || opts === null || Array.isArray(opts)) throw usageError(`${method}(): options must be an object, not ${describe(opts)}`);
+  const x = opts as Record<string, unknown>;
+  for (const k of Object.keys(x)) {
+    if (!SPAWN_KEYS.has(k) && !(method === "exec" && k === "stdin")) {
+      throw usageError(`${method}(): unknown option '${k.slice(0, 40)}' (allowed: env, cwd, user${method === "exec" ? ", stdin" : ""})`);
+    }
+  }
+  if (x.env !== undefined) stringMap(x.env, "env");
+  if (x.cwd !== undefined) absolute(x.cwd, "cwd", "a directory in the jail");
+  if (x.user !== undefined) str(x.user, "user", "a user name of the jail");
+  if (x.stdin !== undefined && typeof x.stdin !== "string" && !(x.stdin instanceof Uint8Array)) {
+    throw usageError(`option stdin must be a string or a Uint8Array, not ${describe(x.stdin)}`);
+  }
+}
+
+/** A jail id for get(): a jid (a whole number above 0) or a name. */
+export function checkJailId(id: unknown): string {
+  if ((typeof id === "number" && Number.isSafeInteger(id) && id > 0) || (typeof id === "string" && id !== "")) return String(id);
+  throw usageError(`a jail is named by its jid (a whole number above 0) or its name, not ${describe(id)}`);
+}
+
+/** The { stateDir } options of list(), get() and Jail.get(). */
+export function checkStateDirOption(o: unknown): string | undefined {
+  if (o === undefined) return undefined;
+  if (typeof o !== "object" || o === null || Array.isArray(o)) throw usageError(`options must be an object { stateDir? }, not ${describe(o)}`);
+  for (const k of Object.keys(o)) if (k !== "stateDir") throw usageError(`unknown option '${k.slice(0, 40)}' (allowed: stateDir)`);
+  const d = (o as { stateDir?: unknown }).stateDir;
+  return d === undefined ? undefined : absolute(d, "stateDir", "a directory");
+}

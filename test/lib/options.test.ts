@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { Jail, run, SysjailError } from "../../src/index.js";
+import { get, Jail, list, run, SysjailError } from "../../src/index.js";
 import { specFromOptions } from "../../src/lib/options.js";
 import { makeNobody, requireRoot, runAsNobody, type Nobody } from "../helpers/nobody.js";
 import { makeTempDir, removeTree } from "../helpers/tmp.js";
@@ -81,6 +81,20 @@ describe("library options, checked", () => {
   it("a message written in the tools' style loses its prefix in the library", () => {
     assert.equal(new SysjailError("sysjail: x failed", { code: "EIO", phase: "runtime" }).message, "x failed");
     assert.equal(new SysjailError("jail: kept", { code: "EIO", phase: "runtime" }).message, "jail: kept");
+  });
+
+  it("spawn(), exec(), get(), list() and Jail.get() check their arguments too", async () => {
+    const handle = Object.create(Jail.prototype) as Jail; // the checks come before the jail is looked at
+    const usage = (re: RegExp) => (e: unknown) => e instanceof SysjailError && e.code === "EUSAGE" && e.exitCode === 64 && re.test(e.message);
+    assert.throws(() => handle.spawn("", []), usage(/^spawn\(\): the command must be a non-empty string, not ""$/));
+    assert.throws(() => handle.spawn("/bin/true", "x" as unknown as string[]), usage(/^option spawn\(\) arguments must be an array of strings, not "x"$/));
+    assert.throws(() => handle.spawn("/bin/true", [], { cwd: "tmp" }), usage(/^option cwd must be an absolute path, not "tmp"$/));
+    assert.throws(() => handle.spawn("/bin/true", [], { stdin: "x" } as never), usage(/^spawn\(\): unknown option 'stdin' \(allowed: env, cwd, user\)$/));
+    await assert.rejects(handle.exec(["/bin/true"], { env: { A: 1 } } as never), usage(/^option env\.A must be a string, not 1$/));
+    await assert.rejects(handle.exec(["/bin/true"], { stdin: 5 } as never), usage(/^option stdin must be a string or a Uint8Array, not 5$/));
+    await assert.rejects(get(0), usage(/^a jail is named by its jid \(a whole number above 0\) or its name, not 0$/));
+    await assert.rejects(list({ stateDir: "state" }), usage(/^option stateDir must be an absolute path, not "state"$/));
+    await assert.rejects(Jail.get("x", { stateDir: "/tmp", colour: 1 } as never), usage(/^unknown option 'colour' \(allowed: stateDir\)$/));
   });
 
   it("Jail.on() refuses an event it never emits", async () => {
