@@ -3,8 +3,7 @@
 // this machine (native/prebuilt/ARCH/sysjail-helper, its checksum checked against
 // native/prebuilt/SHA256SUMS), or builds the helper from source (build-native.mjs) when none fits,
 // its checksum is wrong, or one is asked for: SYSJAIL_BUILD_FROM_SOURCE=1 or
-// `npm install --build-from-source` (npm_config_build_from_source). A checkout has no prebuilt
-// helpers (npm pack makes them), so it always builds. With install scripts off nothing runs here
+// `npm install --build-from-source` (npm_config_build_from_source). A checkout always builds. With install scripts off nothing runs here
 // and the packed sh stand-ins find the prebuilt helper themselves.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -33,7 +32,10 @@ function prebuilt() {
   return `../prebuilt/${rel}`;
 }
 
-const found = asked ? undefined : prebuilt();
+// a checkout (it has the TypeScript sources' tsconfig.json, which the package does not ship)
+// always builds: native/prebuilt there is whatever the last npm pack left
+const checkout = existsSync(join(ROOT, "tsconfig.json"));
+const found = asked || checkout ? undefined : prebuilt();
 if (found) {
   linkTools(found);
   // the prebuilt front runs the `node` on PATH, else this one (PATH under sudo often has none)
