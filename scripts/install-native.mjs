@@ -3,8 +3,9 @@
 // this machine (native/prebuilt/ARCH/sysjail-helper, its checksum checked against
 // native/prebuilt/SHA256SUMS), or builds the helper from source (build-native.mjs) when none fits,
 // its checksum is wrong, or one is asked for: SYSJAIL_BUILD_FROM_SOURCE=1 or
-// `npm install --build-from-source` (npm_config_build_from_source). A checkout always builds. With install scripts off nothing runs here
-// and the packed sh stand-ins find the prebuilt helper themselves.
+// `npm install --build-from-source` (npm_config_build_from_source). A checkout always builds.
+// With install scripts off nothing runs here and the packed sh stand-ins find the prebuilt
+// helper themselves.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, renameSync, rmSync, symlinkSync } from "node:fs";
