@@ -1,38 +1,27 @@
 #!/usr/bin/env node
 // Builds the C helper (native/build/sysjail-helper) with the machine's C compiler, and the links
-// `sysjail` and `jail` beside it (the commands' native front, package.json bin), and sjtest's
-// attacker program (native/build/sjprobe, from native/probe); run by npm install as its
-// preinstall step, so the bin targets exist when npm links them.
+// native/build/TOOL to it for each command of package.json bin (the commands' native front). Run by
+// `npm run build`, and by npm's install step when no prebuilt helper fits or one is built from
+// source on request (scripts/install-native.mjs); and sjtest's attacker program
+// (native/build/sjprobe, from native/probe).
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readlinkSync, statSync, existsSync, renameSync, rmSync, symlinkSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { mkdirSync, readdirSync, statSync, existsSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { BASE_FLAGS, BUILD_DIR as outDir, ROOT as root, SRC_DIR as srcDir, linkTools, sources as relSources } from "./native-common.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const srcDir = join(root, "native", "src");
-const outDir = join(root, "native", "build");
 const out = join(outDir, "sysjail-helper");
 const cc = process.env.CC || "cc";
 
-/** native/build/sysjail and native/build/jail: links to the helper, which is those commands'
- * front when started under their names (native/src/front.c). */
-function ensureLinks() {
-  for (const tool of ["sysjail", "jail", "jls", "sjls", "jexec"]) {
-    const link = join(outDir, tool);
-    let target;
-    try { target = readlinkSync(link); } catch { /* none yet */ }
-    if (target === "sysjail-helper") continue;
-    rmSync(link, { force: true });
-    symlinkSync("sysjail-helper", link);
-  }
-}
+/** native/build/TOOL for each command of package.json bin: links to the helper, which is those
+ * commands' front when started under their names (native/src/front.c). */
+const ensureLinks = () => linkTools("sysjail-helper");
 
 const probe = spawnSync(cc, ["--version"], { stdio: "ignore" });
 if (probe.error || probe.status !== 0) {
   console.error(`sysjail: no C compiler found ('${cc}'); install one (Debian: apt-get install gcc libc6-dev) and run npm rebuild`);
   process.exit(1);
 }
-const sources = readdirSync(srcDir).filter((f) => f.endsWith(".c")).map((f) => join(srcDir, f));
+const sources = relSources().map((f) => join(root, f));
 const inputs = [...sources, ...readdirSync(srcDir).filter((f) => f.endsWith(".h")).map((f) => join(srcDir, f))];
 const fresh = (file, from) => existsSync(file) && !process.argv.includes("--force") && from.every((f) => statSync(f).mtimeMs < statSync(file).mtimeMs);
 
@@ -57,14 +46,13 @@ function buildProbe() {
   console.error("sysjail: cannot build sjtest's probe (native/probe/sjprobe.c); sjtest will fail its system-call tests");
 }
 
-if (fresh(out, inputs)) {
+if (existsSync(out) && statSync(out).isFile() && fresh(out, inputs)) {
   ensureLinks();
   buildProbe();
   process.exit(0);
 }
 mkdirSync(outDir, { recursive: true });
-const flags = ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror=implicit-function-declaration",
-  "-D_FORTIFY_SOURCE=2", "-fstack-protector-strong", "-fPIE", "-Wl,-z,relro,-z,now"];
+const flags = [...BASE_FLAGS];
 // static-pie when the C library allows it: no dynamic loader work at each jail start
 const staticOk = spawnSync(cc, ["-static-pie", "-x", "c", "-o", "/dev/null", "-"], { input: "int main(void){return 0;}" }).status === 0;
 flags.push(staticOk ? "-static-pie" : "-pie");

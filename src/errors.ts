@@ -55,8 +55,11 @@ export class SysjailError extends Error {
   /** The exit status the command-line tools use for this error. */
   readonly exitCode: number;
 
+  /** MESSAGE is one line without the tools' prefix: a leading "sysjail: " is dropped (messages
+   * written in the command-line style read the same from the library; the tools add their own
+   * name where they print, src/cli/main.ts). */
   constructor(message: string, init: SysjailErrorInit) {
-    super(message, init.cause === undefined ? undefined : { cause: init.cause });
+    super(message.startsWith("sysjail: ") ? message.slice(9) : message, init.cause === undefined ? undefined : { cause: init.cause });
     this.name = "SysjailError";
     this.code = init.code;
     this.phase = init.phase;

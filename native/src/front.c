@@ -98,13 +98,17 @@ static void hold_node_env(void) {
 }
 
 /* ROOT/bin/run-tool.js (which runs TOOL's bundle), where this binary is
- * ROOT/native/build/sysjail-helper */
+ * ROOT/native/build/sysjail-helper, or ROOT/native/prebuilt/ARCH/sysjail-helper for the package's
+ * prebuilt helpers (built with SJ_ROOT_DEPTH=4, scripts/pack-native.mjs) */
+#ifndef SJ_ROOT_DEPTH
+#define SJ_ROOT_DEPTH 3
+#endif
 static int entry_path(char *out, size_t n) {
   char exe[PATH_MAX];
   ssize_t l = readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (l <= 0) return -1;
   exe[l] = 0;
-  for (int up = 0; up < 3; up++) {
+  for (int up = 0; up < SJ_ROOT_DEPTH; up++) {
     char *s = strrchr(exe, '/');
     if (!s) { errno = ENOENT; return -1; }
     *s = 0;
@@ -249,6 +253,14 @@ int front_main(int argc, char **argv, const char *tool) {
 #ifdef SJ_NODE
     if (errno == ENOENT) execv(SJ_NODE, nargv);
 #endif
+    /* a prebuilt helper knows no Node of this machine; npm's install step leaves a link to the
+     * Node that installed the package at ROOT/native/build/node (scripts/install-native.mjs) */
+    if (errno == ENOENT) {
+      char node[PATH_MAX];
+      size_t n = strlen(entry) - strlen("/bin/run-tool.js");
+      if (snprintf(node, sizeof node, "%.*s/native/build/node", (int)n, entry) < (int)sizeof node) execv(node, nargv);
+      errno = ENOENT;
+    }
     fprintf(stderr, "%s: cannot run node: %s\n", tool, strerror(errno));
     _exit(127);
   }

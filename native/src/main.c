@@ -1,8 +1,11 @@
 /* main.c: sysjail-helper. No policy and no defaults: it reads a plan on fd 3, performs it in a
  * fixed order, and reports on fd 3 as JSON lines. `sysjail-helper --version` prints the protocol.
  * Started as `sysjail`, `jail`, `jls`, `sjls` or `jexec` (links beside it), it is those commands'
- * front (front.c). `read-in-root` and `read-in-proc-root` read files of a jail's tree for the host
- * side, confined to the jail's root (readroot.c). */
+ * front (front.c); `sysjail-helper --front TOOL ARGS...` is the same front for a caller that cannot
+ * choose argv[0] (the package's sh stand-in for a bin entry, scripts/pack-native.mjs).
+ * `sysjail-helper --probe` prints the kernel's answers for `sysjail doctor` (probe.c).
+ * `read-in-root` and `read-in-proc-root` read files of a jail's tree for the host side,
+ * confined to the jail's root (readroot.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +35,13 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < sizeof tools / sizeof *tools; i++)
     if (!strcmp(base, tools[i])) return front_main(argc, argv, base);
   if (argc >= 2 && (!strcmp(argv[1], "read-in-root") || !strcmp(argv[1], "read-in-proc-root"))) return read_in_root_main(argc, argv);
+  if (argc >= 3 && !strcmp(argv[1], "--front")) {
+    for (size_t i = 0; i < sizeof tools / sizeof *tools; i++)
+      if (!strcmp(argv[2], tools[i])) return front_main(argc - 2, argv + 2, tools[i]);
+    fprintf(stderr, "sysjail-helper: --front: no tool named '%.64s'\n", argv[2]);
+    return 64;
+  }
+  if (argc == 2 && !strcmp(argv[1], "--probe")) return probe_main();
   if (argc == 2 && !strcmp(argv[1], "--version")) { printf("sysjail-helper protocol %d\n", SJ_PROTO); return 0; }
   if (argc != 2 || (strcmp(argv[1], "run") && strcmp(argv[1], "enter"))) {
     fprintf(stderr, "sysjail-helper: run by sysjail only (usage: sysjail-helper run|enter, plan on fd 3)\n");

@@ -16,6 +16,7 @@ const USAGE = `usage: sysjail [-bdhilv] [-j dir] [-u user | -U user] [-n name] [
                [--allow-setuid] [--policy file] [--limit k=v,...] [--report file|-] [--idrange jail|base] [--dry-run]
                path hostname command [arg ...]
        sysjail --policy-dump [-4 addr] [-6 addr] [--allow-...] [--policy file]
+       sysjail doctor [--json] [feature ...]   (what this host lacks, and the fix)
   -b  run in the background (stdin/stdout/stderr to /dev/null) and return at once
   -d  debug: once for warnings, twice for a trace of the plan and each setup step
   -h  this help            -i  print the new jail's id        -v  print the version
@@ -113,6 +114,11 @@ export function parseSysjail(argv: string[]): { spec?: JailSpec; run: CliRunOpti
 
 /** The sysjail tool. */
 export async function sysjailMain(argv: string[]): Promise<number> {
+  if (argv[0] === "doctor") {
+    dropFront();
+    const { doctorMain } = await import("./doctor.js");
+    return doctorMain(argv.slice(1));
+  }
   const { spec, run, action } = parseSysjail(argv);
   if (action !== "run" || run.dryRun || run.background) dropFront(); // only foreground() uses it
   if (action === "help") { process.stdout.write(`${USAGE}\n`); return 0; }

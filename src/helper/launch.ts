@@ -5,46 +5,11 @@ import { join } from "node:path";
 import { SysjailError, errnoName, Exit } from "../errors.js";
 import { encodePlan } from "../plan/encode.js";
 import { PROTOCOL, type Plan } from "../plan/types.js";
+import type { ErrorEvent, HelperEvent } from "./events.js";
 import type { FrontChannel } from "./front.js";
 import { builtin, codeDir } from "./locate.js";
 
-/** The helper's "exit" event (native/src/run.c), as parsed JSON. */
-export interface ExitEvent {
-  ev: "exit";
-  setupFailed: boolean;
-  /** The command's status is known (init reported it). */
-  cmd: boolean;
-  /** The command's exit code, -1 when it did not exit normally. */
-  cmdCode: number;
-  /** The signal that ended the command, 0 if none. */
-  cmdSignal: number;
-  initCode?: number;
-  initSignal?: number;
-  /** Why the monitor killed the jail, if it did. */
-  reason?: "wall" | "cpu" | "terminated" | "killed" | "caller-gone" | null;
-  /** reboot(2) from inside the jail. */
-  halt?: "halt" | "restart" | null;
-  /** getrusage of every reaped jail process. */
-  utime?: number;
-  stime?: number;
-  maxrssKb?: number;
-  /** Seconds from clone to the jail's end. */
-  wall?: number;
-  /** Seconds from the helper's start to the command's exec. */
-  setup?: number;
-  /** cgroupStat name -> file content. */
-  stats?: Record<string, string>;
-}
-export interface ErrorEvent { ev: "error"; op: number; step: string; errno: number; path: string; msg: string }
-export interface StartedEvent { ev: "started"; initPid: number; initStart: number; monitorPid: number }
-export type HelperEvent =
-  | { ev: "hello"; proto: number; pid: number }
-  | StartedEvent
-  | { ev: "ready"; initPid?: number; pid?: number }
-  | { ev: "step"; op: number; step: string; path: string }
-  | { ev: "warn"; op: number; step: string; errno: number; path: string }
-  | ErrorEvent
-  | ExitEvent;
+export type { ErrorEvent, ExitEvent, HelperEvent, StartedEvent } from "./events.js";
 
 /** node:child_process, loaded on first use: a run through a native front spawns nothing, and
  * loading it costs about 4 ms of a jail's start. */
@@ -53,14 +18,21 @@ function childProcess(): typeof import("node:child_process") {
 }
 let foundHelper: string | undefined;
 
-/** Path of the built helper binary (looked up once per process). */
+/** The package's prebuilt helpers by process.arch (native/prebuilt/ARCH, scripts/pack-native.mjs). */
+const PREBUILT_ARCH: Record<string, string> = { x64: "x86_64", arm64: "aarch64" };
+
+/** Path of the helper binary (looked up once per process): the one built from source
+ * (native/build/sysjail-helper: a checkout, or an install that built it), else the package's
+ * prebuilt one for this process's arch. */
 export function helperPath(): string {
   if (foundHelper) return foundHelper;
   const here = codeDir();
+  const arch = PREBUILT_ARCH[process.arch];
   const candidates = [join(here, "..", "..", "..", "native", "build", "sysjail-helper"), join(here, "..", "..", "native", "build", "sysjail-helper")];
+  if (arch) candidates.push(join(here, "..", "..", "..", "native", "prebuilt", arch, "sysjail-helper"), join(here, "..", "..", "native", "prebuilt", arch, "sysjail-helper"));
   const found = candidates.find((p) => existsSync(p));
   if (!found) {
-    throw new SysjailError("sysjail: the C helper is not built; run `npm rebuild sysjail` (needs a C compiler)", {
+    throw new SysjailError(`the C helper is not built and the package has no prebuilt one for ${process.arch}; run \`npm rebuild sysjail\` (needs a C compiler)`, {
       code: "ENOHELPER", phase: "setup", exitCode: Exit.software,
     });
   }

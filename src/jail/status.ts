@@ -1,5 +1,5 @@
 // The exit status a foreground jail gives its caller, and a one-line reason for it.
-import type { ExitEvent } from "../helper/launch.js";
+import type { ExitEvent } from "../helper/events.js";
 
 /** Exit statuses for a halted (reboot/halt from jailed root) or restarted jail. */
 export const HALT_STATUS = 130;

@@ -2,7 +2,7 @@
 import { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { PassThrough, type Readable, type Writable } from "node:stream";
+import { PassThrough } from "node:stream";
 import { SysjailError, Exit } from "../errors.js";
 import type { HelperRun } from "../helper/launch.js";
 import { prepare } from "../jail/prepare.js";
@@ -16,23 +16,41 @@ import { removeJail } from "../manage/remove.js";
 import { stateDir } from "../registry/paths.js";
 import type { JailEntry } from "../registry/types.js";
 import type { CgroupContext } from "../limits/plan.js";
-import { specFromOptions, type JailOptions } from "./options.js";
+import { checkJailId, checkSpawn, checkStateDirOption, specFromOptions, type JailOptions, type LimitsInput } from "./options.js";
+
+// The stdio streams are typed by Node's global stream interfaces, declared (empty) here too so
+// that the package's types compile with nothing but the package installed: with @types/node these
+// declarations merge into Node's and add nothing; without it they are opaque (docs/LIBRARY.md).
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace NodeJS {
+    interface ReadableStream {}
+    interface WritableStream {}
+  }
+}
+
+/** The events a Jail emits. */
+export type JailEventName = "exit" | "halt" | "oom" | "limit";
+/** Accepted by on/once/off: the events, and "error" (never emitted), which events.once() of Node
+ * listens to on any emitter it is given. */
+const EVENT_NAMES: ReadonlySet<string> = new Set(["exit", "halt", "oom", "limit", "error"]);
 
 /** Options of spawn() and exec(). */
 export interface SpawnOptions {
   /** Exactly the command's environment (default: PATH only). */
-  env?: Record<string, string>;
-  cwd?: string;
+  env?: Record<string, string> | undefined;
+  /** Absolute working directory in the jail (default: /). */
+  cwd?: string | undefined;
   /** A user of the jail's passwd (default: jail root). */
-  user?: string;
+  user?: string | undefined;
 }
 
 /** A process started in a jail: stdio streams and a promise of its exit. */
 export interface JailProcess {
   /** The command's standard input (end() it to send EOF). */
-  stdin: Writable;
-  stdout: Readable;
-  stderr: Readable;
+  stdin: NodeJS.WritableStream;
+  stdout: NodeJS.ReadableStream;
+  stderr: NodeJS.ReadableStream;
   /** Resolves when the command ends: its exit code (128+signal when killed) and signal; rejects
    * with SysjailError when it could not be started (no such command, the jail is gone, ...). */
   exit: Promise<{ code: number; signal: number | null }>;
@@ -68,15 +86,64 @@ function readCounter(dir: string | undefined, files: string[], key: string): num
 }
 
 /** A persistent jail: it exists, with its init only, until remove(); emits exit, oom, limit, halt. */
-export class Jail extends EventEmitter {
+export class Jail {
+  /** Its listeners (an EventEmitter kept inside, so that the public type needs no Node types). */
+  private readonly events = new EventEmitter();
   /** Settles when the creating handle has emitted "exit". */
   private ended: Promise<void> | undefined;
   private holdOpen: (() => void) | undefined;
   /** Counters already announced through "oom" and "limit". */
   private seen = { oom: 0, pids: 0 };
 
-  private constructor(private ref: JailRef, private readonly dirs: StateDirRef[]) {
-    super();
+  private constructor(private ref: JailRef, private readonly dirs: StateDirRef[]) {}
+
+  /** Adds a listener: "exit" and "halt" get the RunReport, "oom" and "limit" a JailLimitEvent. */
+  on(event: "exit" | "halt", listener: (report: RunReport) => void): this;
+  on(event: "oom" | "limit", listener: (ev: JailLimitEvent) => void): this;
+  on(event: JailEventName, listener: (arg: RunReport | JailLimitEvent) => void): this;
+  on(event: JailEventName, listener: (arg: never) => void): this {
+    const name = checkEvent(event, listener, "on");
+    this.events.on(name, listener as (...a: unknown[]) => void);
+    return this;
+  }
+
+  /** Adds a listener called at most once. */
+  once(event: "exit" | "halt", listener: (report: RunReport) => void): this;
+  once(event: "oom" | "limit", listener: (ev: JailLimitEvent) => void): this;
+  once(event: JailEventName, listener: (arg: RunReport | JailLimitEvent) => void): this;
+  once(event: JailEventName, listener: (arg: never) => void): this {
+    const name = checkEvent(event, listener, "once");
+    this.events.once(name, listener as (...a: unknown[]) => void);
+    return this;
+  }
+
+  /** Removes a listener added with on() or once(). */
+  off(event: "exit" | "halt", listener: (report: RunReport) => void): this;
+  off(event: "oom" | "limit", listener: (ev: JailLimitEvent) => void): this;
+  off(event: JailEventName, listener: (arg: RunReport | JailLimitEvent) => void): this;
+  off(event: JailEventName, listener: (arg: never) => void): this {
+    const name = checkEvent(event, listener, "off");
+    this.events.off(name, listener as (...a: unknown[]) => void);
+    return this;
+  }
+
+  /** on() under EventEmitter's other name. */
+  addListener(event: JailEventName, listener: (arg: RunReport | JailLimitEvent) => void): this {
+    return this.on(event, listener);
+  }
+
+  /** off() under EventEmitter's other name. */
+  removeListener(event: JailEventName, listener: (arg: RunReport | JailLimitEvent) => void): this {
+    return this.off(event, listener);
+  }
+
+  /** How many listeners an event has. */
+  listenerCount(event: JailEventName): number {
+    return this.events.listenerCount(event);
+  }
+
+  private emit(event: JailEventName, arg: RunReport | JailLimitEvent): void {
+    this.events.emit(event, arg);
   }
 
   /** Creates a persistent jail (it outlives this process until removed, like `jail -c persist`).
@@ -97,9 +164,10 @@ export class Jail extends EventEmitter {
 
   /** A handle on a running jail of the registry, by jid or name. It emits no events (only the
    * handle that created the jail follows its monitor). */
-  static async get(id: number | string, options: { stateDir?: string } = {}): Promise<Jail> {
-    const dirs: StateDirRef[] = [{ dir: stateDir(options.stateDir), own: true }];
-    return new Jail(findJail("sysjail", String(id), listJails(dirs)), dirs);
+  static async get(id: number | string, options: { stateDir?: string | undefined } = {}): Promise<Jail> {
+    const key = checkJailId(id);
+    const dirs: StateDirRef[] = [{ dir: stateDir(checkStateDirOption(options)), own: true }];
+    return new Jail(findJail("sysjail", key, listJails(dirs)), dirs);
   }
 
   /** Follows the monitor without keeping this process alive, to emit the jail's events. */
@@ -162,6 +230,7 @@ export class Jail extends EventEmitter {
   /** Starts CMD with ARGS in the jail, with the jail's own policy, capabilities, cgroups and limits.
    * The streams exist at once (data flows once the command runs); `exit` settles at its end. */
   spawn(cmd: string, args: string[] = [], opts: SpawnOptions = {}): JailProcess {
+    checkSpawn("spawn", cmd, args, opts);
     let helper: HelperRun | undefined;
     let killed = false;
     const stdin = new PassThrough();
@@ -226,10 +295,12 @@ export class Jail extends EventEmitter {
    * when it was killed, e.g. 137 after an OOM kill). */
   async exec(argv: string[], opts: SpawnOptions & { stdin?: string | Uint8Array } = {}): Promise<{ code: number; signal: number | null; stdout: string; stderr: string }> {
     if (!Array.isArray(argv) || argv.length === 0 || argv.some((a) => typeof a !== "string")) {
-      throw new SysjailError("sysjail: exec() needs an argv array of strings", { code: "EUSAGE", phase: "usage", exitCode: Exit.usage });
+      throw new SysjailError("exec() needs an argv array of strings", { code: "EUSAGE", phase: "usage", exitCode: Exit.usage });
     }
-    const p = this.spawn(argv[0]!, argv.slice(1), opts);
-    const collect = (s: Readable) => new Promise<string>((resolve) => {
+    checkSpawn("exec", argv[0], argv.slice(1), opts);
+    const { stdin: input, ...spawnOpts } = opts;
+    const p = this.spawn(argv[0]!, argv.slice(1), spawnOpts);
+    const collect = (s: NodeJS.ReadableStream) => new Promise<string>((resolve) => {
       const chunks: Buffer[] = [];
       s.on("data", (d: Buffer) => chunks.push(d));
       s.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
@@ -237,7 +308,7 @@ export class Jail extends EventEmitter {
     });
     const out = collect(p.stdout);
     const err = collect(p.stderr);
-    if (opts.stdin !== undefined) p.stdin.end(opts.stdin);
+    if (input !== undefined) p.stdin.end(input);
     else p.stdin.end();
     const res = await p.exit;
     const [stdout, stderr] = await Promise.all([out, err]);
@@ -246,7 +317,7 @@ export class Jail extends EventEmitter {
 
   /** Changes the running jail: its hostname (visible inside at once) and its cgroup limits
    * (memory, swap, pids, cores, cpuShares). */
-  async update(changes: { hostname?: string; limits?: Record<string, string | number> }): Promise<void> {
+  async update(changes: { hostname?: string | undefined; limits?: LimitsInput | undefined }): Promise<void> {
     if (typeof changes !== "object" || changes === null) throw new SysjailError("sysjail: update() needs an object", { code: "EUSAGE", phase: "usage", exitCode: Exit.usage });
     for (const k of Object.keys(changes)) {
       if (k !== "hostname" && k !== "limits") throw new SysjailError(`sysjail: unknown update '${k}' (allowed: hostname, limits)`, { code: "EUSAGE", phase: "usage", exitCode: Exit.usage });
@@ -282,12 +353,13 @@ export class Jail extends EventEmitter {
   }
 }
 
-/** Typed listeners of a Jail's events. */
-export interface Jail {
-  on(event: "exit" | "halt", listener: (report: RunReport) => void): this;
-  on(event: "oom" | "limit", listener: (ev: JailLimitEvent) => void): this;
-  on(event: string | symbol, listener: (...args: any[]) => void): this;
-  once(event: "exit" | "halt", listener: (report: RunReport) => void): this;
-  once(event: "oom" | "limit", listener: (ev: JailLimitEvent) => void): this;
-  once(event: string | symbol, listener: (...args: any[]) => void): this;
+/** The event name, checked: one of JailEventName, with a function as its listener. */
+function checkEvent(event: unknown, listener: unknown, method: string): JailEventName {
+  if (typeof event !== "string" || !EVENT_NAMES.has(event)) {
+    throw new SysjailError(`jail.${method}(): unknown event ${JSON.stringify(String(event)).slice(0, 40)} (allowed: exit, halt, oom, limit)`, { code: "EUSAGE", phase: "usage", exitCode: Exit.usage });
+  }
+  if (typeof listener !== "function") {
+    throw new SysjailError(`jail.${method}(): the listener of "${event}" must be a function`, { code: "EUSAGE", phase: "usage", exitCode: Exit.usage });
+  }
+  return event as JailEventName;
 }

@@ -14,7 +14,7 @@ const CONTROLLERS = new Set(["memory", "pids", "cpu", "cpuacct"]);
 const LIVE = new Set(["memory", "swap", "pids", "cores", "cpuShares"]);
 
 /** Writes new values into the jail's existing cgroups and records them in its entry. */
-export async function updateLimits(ref: JailRef, raw: Record<string, string | number>): Promise<void> {
+export async function updateLimits(ref: JailRef, raw: unknown): Promise<void> {
   const limits = normalizeLimits(raw);
   for (const k of Object.keys(limits)) {
     if (!LIVE.has(k)) throw new SysjailError(`sysjail: limit '${k}' cannot change while the jail runs (live: ${[...LIVE].join(", ")})`, { code: "EUSAGE", phase: "usage", exitCode: Exit.usage });

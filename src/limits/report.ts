@@ -7,8 +7,8 @@ import type { Limits } from "../spec/types.js";
 import { formatDuration, formatSize } from "./units.js";
 
 /** The helper's "exit" event (native/src/run.c); defined with the other helper events. */
-export type { ExitEvent } from "../helper/launch.js";
-import type { ExitEvent } from "../helper/launch.js";
+export type { ExitEvent } from "../helper/events.js";
+import type { ExitEvent } from "../helper/events.js";
 
 /** What buildReport needs besides the event: the limits and the plan's stat names. */
 export interface ReportContext {

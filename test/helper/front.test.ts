@@ -4,6 +4,7 @@
 // exists, a Node child that dies under a running jail, the channel kept from the jail, and the
 // front's own failures.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -253,5 +254,16 @@ describe("the native front", { concurrency: 2 }, () => {
     symlinkSync("sysjail-helper", join(dir, "native", "build", "sysjail"));
     const r = await runCli([root.path, "lost", "/probe", "exit", "0"], { frontPath: join(dir, "native", "build", "sysjail") });
     assertOneLineError(r, 70, /^sysjail: cannot find bin\/run-tool\.js beside the helper \(.*\); reinstall sysjail$/);
+  });
+
+  it("`sysjail-helper --front TOOL` is TOOL's front (the packed stand-ins' way in); a name not of its tools: one line, exit 64", () => {
+    const helper = join(REPO, "native", "build", "sysjail-helper");
+    const ok = spawnSync(helper, ["--front", "sysjail", root.path, "fronted", "/probe", "hostname"], { encoding: "utf8", timeout: 30_000 });
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(ok.stdout, "ok fronted\n");
+    const bad = spawnSync(helper, ["--front", "../x"], { encoding: "utf8", timeout: 30_000 });
+    assert.equal(bad.status, 64);
+    assert.equal(bad.stdout, "");
+    assert.equal(bad.stderr, "sysjail-helper: --front: no tool named '../x'\n");
   });
 });

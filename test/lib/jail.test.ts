@@ -6,7 +6,7 @@ import { once } from "node:events";
 import { readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { get, Jail, list, type JailLimitEvent, type RunReport } from "../../src/index.js";
+import { get, Jail, list, type JailEventName, type JailLimitEvent, type RunReport } from "../../src/index.js";
 import { requireRoot } from "../helpers/nobody.js";
 import { isRunning } from "../helpers/proc.js";
 import { waitUntil } from "../helpers/wait.js";
@@ -32,11 +32,11 @@ function jls(dir: string): { jid: number; hostname: string; path: string }[] {
 
 /** Catches an event from now on; wait() then gives it, failing (not hanging) when it does not
  * come within 15 s of the call to wait(). */
-function eventOf<T>(emitter: Jail, name: string, what: string): { wait(): Promise<T> } {
+function eventOf<T>(emitter: Jail, name: JailEventName, what: string): { wait(): Promise<T> } {
   let got: { v: T } | undefined;
   let notify: (() => void) | undefined;
-  emitter.once(name, (v: T) => {
-    got = { v };
+  emitter.once(name, (v) => {
+    got = { v: v as T };
     notify?.();
   });
   return {
@@ -65,7 +65,7 @@ describe("Jail", { concurrency: 3 }, () => {
     const jail = await Jail.create({ path: root.path, hostname: "persist1", name: "libjail", stateDir: dir });
     let snap: JailSnapshot | undefined;
     const events: [string, unknown][] = [];
-    for (const n of ["exit", "oom", "limit", "halt"]) jail.on(n, (v: unknown) => events.push([n, v]));
+    for (const n of ["exit", "oom", "limit", "halt"] as const) jail.on(n, (v: unknown) => events.push([n, v]));
     const exited = eventOf<RunReport>(jail, "exit", "the jail was removed");
     try {
       assert.equal(jail.hostname, "persist1");
@@ -231,6 +231,7 @@ describe("Jail", { concurrency: 3 }, () => {
       assert.equal(jail.hostname, "h", "nothing changed");
       const cpu = await rejection(jail.update({ limits: { cpu: "1s" } }));
       assert.match(cpu.message, /cannot change while the jail runs/);
+      // @ts-expect-error a misspelt limit is a type error too
       const unknown = await rejection(jail.update({ limits: { memroy: "1G" } }));
       assert.match(unknown.message, /unknown limit/);
       const host = await rejection(jail.update({ hostname: "bad host" }));

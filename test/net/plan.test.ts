@@ -35,8 +35,8 @@ describe("addresses", () => {
     for (const bad of ["1:2:3:4:5:6:7:8:9", "::1::", "fd00::g", "1.2.3.4"]) assert.throws(() => parseJailAddr(bad, 6, false), /not an IPv6/, bad);
   });
   it("refuses what a jail cannot own", () => {
-    for (const a of ["0.0.0.0", "0.1.2.3", "224.0.0.1", "255.255.255.255"]) assert.throws(() => parseJailAddr(a, 4, false), /sysjail: -4/, a);
-    for (const a of ["::", "ff02::1", "::ffff:1.2.3.4", "fe80::1"]) assert.throws(() => parseJailAddr(a, 6, false), /sysjail: -6/, a);
+    for (const a of ["0.0.0.0", "0.1.2.3", "224.0.0.1", "255.255.255.255"]) assert.throws(() => parseJailAddr(a, 4, false), { message: /^-4 / }, a);
+    for (const a of ["::", "ff02::1", "::ffff:1.2.3.4", "fe80::1"]) assert.throws(() => parseJailAddr(a, 6, false), { message: /^-6 / }, a);
     assert.throws(() => parseJailAddr("10.0.0.1/24", 4, false), /only meaningful with --vnet/);
   });
 });
