@@ -59,7 +59,7 @@ export async function mkjailMain(argv: string[]): Promise<number> {
     if (removed) progress.step(`removed ${removed} device node(s): the jail's /dev is its own`);
     if (root) {
       progress.step("giving the tree to the jail's id range");
-      const { base } = await adoptTree(tree);
+      const { base } = await adoptTree(tree, { rebase: true });
       progress.event({ ev: "adopted", base });
     }
     if (src.kind === "thin") markThin(tree, dir);

@@ -135,12 +135,16 @@ function treeDir(dir: string): string {
 /** Shifts a root-owned tree (ids 0..65535) into a range of the pool: opts.base (a range base),
  * the range leased to jail name opts.name, or a range leased to the tree. Safe to run again on a
  * tree it adopted (also to finish an interrupted run). */
-export async function adoptTree(dir: string, opts?: { base?: number; name?: string }): Promise<{ base: number }> {
+export async function adoptTree(dir: string, opts?: { base?: number; name?: string; rebase?: boolean }): Promise<{ base: number }> {
   return adoptTreeSync(dir, opts ?? {});
 }
 
 /** adoptTree, with what it did (sjadopt). */
-export function adoptTreeSync(dir: string, opts: { base?: number | undefined; name?: string | undefined }, pool: IdPool = idPool()): ShiftResult {
+export function adoptTreeSync(
+  dir: string,
+  opts: { base?: number | undefined; name?: string | undefined; rebase?: boolean | undefined },
+  pool: IdPool = idPool(),
+): ShiftResult {
   if (opts.base !== undefined && opts.name !== undefined) throw err("sjadopt: give a base (-r) or a name (-n), not both", Exit.usage);
   const first = blockBase(pool, 0).uid;
   const bases = `${first}, ${first + pool.size}, ... ${first + (pool.blocks - 1) * pool.size}`;
@@ -173,10 +177,21 @@ export function adoptTreeSync(dir: string, opts: { base?: number | undefined; na
   }
   const b = blockBase(pool, block);
   const size = pool.size;
-  const to = (base: number): IdMap => (id) => (id < size ? base + id : id >= base && id < base + size ? id : undefined);
+  // rebase (mkjail's images): an id of another range of the pool keeps its place in its range, so
+  // an image made from an adopted tree arrives as the same ids of the new range
+  const other = (id: number, first: number): number | undefined => {
+    if (!opts.rebase || id < first || id >= first + pool.blocks * size) return undefined;
+    return (id - first) % size;
+  };
+  const to = (base: number, first: number): IdMap => (id) => {
+    if (id < size) return base + id;
+    if (id >= base && id < base + size) return id;
+    const off = other(id, first);
+    return off === undefined ? undefined : base + off;
+  };
   const res: ShiftResult = { path, base: b.uid, gidBase: b.gid, count: size, changed: 0, cleared: 0 };
   try {
-    shiftTree(path, { uid: to(b.uid), gid: to(b.gid), keepSetid: true }, res, `only ids 0-${size - 1} can be shifted into ${b.uid}-${b.uid + size - 1}`);
+    shiftTree(path, { uid: to(b.uid, blockBase(pool, 0).uid), gid: to(b.gid, blockBase(pool, 0).gid), keepSetid: true }, res, `only ids 0-${size - 1} can be shifted into ${b.uid}-${b.uid + size - 1}`);
   } catch (e) {
     if (leasedNow && res.changed === 0) dropBlockLease(block, { dropNames: true });
     throw e;

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { coreSuite, defer, makeTempDir, removeTree } from "../helpers/index.js";
-import { hostFacts } from "../../src/host/facts.js";
+import { blockOfBase, idPool } from "../../src/ids/pool.js";
 import { entries, mkjail, names, oneLineError, show, sysjail } from "./helpers.js";
 
 coreSuite();
@@ -42,7 +42,8 @@ describe("mkjail tar", () => {
     assert.equal(readFileSync(join(dir, "etc", "from-tar"), "utf8"), "tar\n");
     assert.equal(existsSync(join(dir, "etc", "disk")), false, "the device node is gone");
     const st = lstatSync(join(dir, "suid"));
-    assert.equal(st.uid, hostFacts().subidBase, "setuid file owned by the range's root");
+    assert.equal(st.uid, lstatSync(dir).uid, "setuid file owned by the range's root (the tree's owner)");
+    assert.notEqual(blockOfBase(idPool(), st.uid), undefined, `owned by a range base of the pool, not ${st.uid}`);
     assert.ok(lstatSync(join(dir, "etc", "escape")).isSymbolicLink());
     for (const e of entries(dir)) assert.notEqual(e.kind, "dev", e.path);
     const run = sysjail([dir, "tarj", "/bin/sh", "-c", "read x </etc/from-tar; echo $x"]);
