@@ -53,6 +53,22 @@ static void do_caps(const struct sj_op_rec *op, uint64_t *keep_out) {
   *keep_out = keep;
 }
 
+/* A Landlock domain that handles only scopes (signals, abstract unix sockets): a process in it
+ * cannot signal, connect to an abstract socket of, or ptrace / pidfd_getfd / open /proc/PID/fd
+ * of any process outside it. Entered processes (enter.c) get none, or one of their own. */
+static void landlock_scope(const struct sj_op_rec *op) {
+  uint64_t scopes;
+  const char *how = arg_str(op, 1);
+  if (arg_u64(op, 0, &scopes) || !how || (strcmp(how, "optional") && strcmp(how, "required"))) { errno = EINVAL; fail(op, "bad arguments"); }
+  struct { uint64_t fs, net, scoped; } attr = { 0, 0, scopes };
+  int fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+  /* "optional": a kernel without Landlock (ENOSYS, EOPNOTSUPP) or without these scopes (EINVAL) */
+  if (fd < 0 && !strcmp(how, "optional") && (errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) return;
+  if (fd < 0) fail(op, "landlock_create_ruleset");
+  if (syscall(SYS_landlock_restrict_self, fd, 0) < 0) fail(op, "landlock_restrict_self");
+  close(fd);
+}
+
 static void trim_caps(const struct sj_op_rec *op, uint64_t keep) {
   struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
   struct __user_cap_data_struct d[2];
@@ -68,7 +84,7 @@ static void trim_caps(const struct sj_op_rec *op, uint64_t keep) {
 void command_exec(const struct sj_plan *plan, int msgfd) {
   g_msg = msgfd;
   const struct sj_op_rec *caps = NULL, *groups = NULL, *gid = NULL, *uid = NULL, *nnp = NULL, *filter = NULL,
-                         *ex = NULL, *cwd = NULL, *umaskop = NULL;
+                         *ex = NULL, *cwd = NULL, *umaskop = NULL, *scope = NULL;
   size_t nenv = 0;
   for (uint32_t i = 0; i < plan->nops; i++) {
     const struct sj_op_rec *op = &plan->ops[i];
@@ -89,6 +105,7 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
     case OP_EXEC: ex = op; break;
     case OP_CWD: cwd = op; break;
     case OP_UMASK: umaskop = op; break;
+    case OP_LANDLOCK_SCOPE: scope = op; break;
     case OP_ENV: nenv++; break;
     default: break;
     }
@@ -114,6 +131,7 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
   if (uid) { uint64_t u; if (arg_u64(uid, 0, &u) || setresuid((uid_t)u, (uid_t)u, (uid_t)u) < 0) fail(uid, "setresuid"); }
   trim_caps(caps, keep);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(nnp, "no_new_privs");
+  if (scope) landlock_scope(scope);
   char **envp = calloc(nenv + 1, sizeof *envp);
   char **argv = calloc(ex->argc, sizeof *argv);
   if (!envp || !argv) { errno = ENOMEM; fail(ex, "memory"); }

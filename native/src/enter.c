@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "helper.h"
 #include "net.h"
+#include "relay.h"
 
 int enter_main(struct sj_plan *plan) {
   const struct sj_op_rec *eop = plan_find(plan, OP_ENTER);
@@ -46,12 +47,24 @@ int enter_main(struct sj_plan *plan) {
     if (op->code == OP_DOMAINNAME && (!a || setdomainname(a, strlen(a)) < 0)) { emit_error(op->index, "domainname", errno, a ? a : "", NULL); return 0; }
   }
   if (!plan_find(plan, OP_EXEC)) { emit("{\"ev\":\"exit\",\"setupFailed\":false,\"cmd\":false,\"cmdCode\":0,\"cmdSignal\":0}"); return 0; }
+  /* the command's stdio: never the caller's descriptors (relay.c) */
+  const struct sj_op_rec *sop = plan_find(plan, OP_STDIO);
+  const struct sj_op_rec *uop = plan_find(plan, OP_UID), *gop = plan_find(plan, OP_GID);
+  uint64_t uid = 0, gid = 0;
+  if (uop) arg_u64(uop, 0, &uid);
+  if (gop) arg_u64(gop, 0, &gid);
+  struct relay relay;
+  relay_init(&relay);
+  const char *smode = sop ? arg_str(sop, 0) : NULL;
+  if (!smode) { emit_error(-1, "stdio", EINVAL, "", "an entered command needs a relayed stdio (pty or pipe)"); return 0; }
+  if (relay_prepare(&relay, smode, (uid_t)uid, (gid_t)gid) < 0) { emit_error(sop->index, "stdio", errno, smode, NULL); return 0; }
   int execp[2];
   if (pipe2(execp, O_CLOEXEC) < 0) { emit_error(-1, "pipe", errno, "", NULL); return 0; }
   signal(SIGPIPE, SIG_IGN);
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM); sigaddset(&mask, SIGINT); sigaddset(&mask, SIGHUP);
+  sigaddset(&mask, SIGQUIT); sigaddset(&mask, SIGCHLD); sigaddset(&mask, SIGWINCH);
   sigprocmask(SIG_BLOCK, &mask, NULL);
   pid_t child = fork(); /* the child is the first to live in the jail's pid namespace */
   if (child < 0) { emit_error(-1, "fork", errno, "", NULL); return 0; }
@@ -63,6 +76,7 @@ int enter_main(struct sj_plan *plan) {
     for (int s = 1; s < NSIG; s++) if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
     sigprocmask(SIG_SETMASK, &none, NULL);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (relay_child(&relay) < 0) die_step(execp[1], sop, errno, "stdio");
     command_exec(plan, execp[1]);
   }
   close(execp[1]);
@@ -76,22 +90,7 @@ int enter_main(struct sj_plan *plan) {
   } else emit("{\"ev\":\"ready\",\"pid\":%d}", (int)child);
   close(execp[0]);
   int status = 0;
-  /* forward a termination request to the entered command */
-  int sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-  for (;;) {
-    pid_t w = waitpid(child, &status, WNOHANG);
-    if (w == child) break;
-    struct pollfd p = { sigfd, POLLIN, 0 };
-    poll(&p, 1, 50);
-    if (p.revents) {
-      /* SIGINT from a terminal reaches the entered command itself (same process group): leave it
-       * to the command; SIGTERM and SIGHUP, sent to jexec, end it */
-      struct signalfd_siginfo si;
-      int term = 0;
-      while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) if (si.ssi_signo != SIGINT) term = 1;
-      if (term) kill(child, SIGKILL);
-    }
-  }
+  relay_run(&relay, child, &status);
   emit("{\"ev\":\"exit\",\"setupFailed\":%s,\"cmd\":true,\"cmdCode\":%d,\"cmdSignal\":%d}", failed ? "true" : "false",
        WIFEXITED(status) ? WEXITSTATUS(status) : -1, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
   return 0;

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define SJ_PROTO 4
+#define SJ_PROTO 5
 #define SJ_MAGIC "SJP1"
 #define SJ_MAX_PLAN (4u << 20)
 #define SJ_MAX_ARGS 4096
@@ -76,6 +76,10 @@ enum sj_op {
   OP_JAIL_ROUTE,       /* destination/prefix gateway|"" ifname */
   /* network, enter mode (jail -m): */
   OP_BPF_UPDATE,       /* cgroup-dir map-name sets(blob: key,value pairs) deletes(blob: keys) */
+  /* enter mode: the entered command's stdio, relayed by the helper (relay.c) */
+  OP_STDIO,            /* "pty" | "pipe" */
+  /* command: a Landlock domain with only these scopes (LANDLOCK_SCOPE_*), after no_new_privs */
+  OP_LANDLOCK_SCOPE,   /* scopes(u64 text) "optional"|"required" (optional: skipped on a kernel without them) */
   OP_MAX
 };
 

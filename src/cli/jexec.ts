@@ -1,6 +1,7 @@
 // jexec(8): jexec [-l] [-d dir] [-e name=value ...] [-u user | -U user] jail [command ...]
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { isatty } from "node:tty";
 import { SysjailError, Exit, usageError } from "../errors.js";
 import type { HelperRun } from "../helper/launch.js";
 import { hostFacts } from "../host/facts.js";
@@ -76,13 +77,15 @@ export async function jexecMain(argv: string[]): Promise<number> {
   const cwd = a.cwd ?? (a.clean && existsSync(join(jailRootDir(entry), home)) ? home : "/");
   const facts = hostFacts();
   const ctx = await enterContext(entry, ref.dirOwner, facts);
-  const plan = planEnter(entry, { argv: argvIn, user, env: enterEnv(process.env, a.clean, user, a.env), cwd }, ctx);
+  // on a terminal, a new pty of the jail; else pipes: the helper relays either way
+  const stdio = isatty(0) && isatty(1) ? "pty" : "pipe";
+  const plan = planEnter(entry, { argv: argvIn, user, env: enterEnv(process.env, a.clean, user, a.env), cwd, stdio }, ctx);
   // root entering a user's jail: the host's supplementary groups must not come along (a rootless
   // jail cannot set its own), so the entered process holds exactly what the jail's processes hold
   if (facts.uid === 0 && ctx.ids.rootless) process.setgroups?.([]);
   let helper: HelperRun | undefined;
   const forward = (sig: NodeJS.Signals) => () => helper?.child?.kill(sig);
-  const onInt = () => undefined; // the terminal's ^C reaches the command itself
+  const onInt = () => undefined; // the helper passes ^C on to the command (or the pty carries it)
   const onTerm = forward("SIGTERM");
   const onHup = forward("SIGHUP");
   process.on("SIGINT", onInt);

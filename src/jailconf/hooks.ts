@@ -150,7 +150,7 @@ export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<Jail
     const named: Record<string, string> = j.jailUser ? { USER: user.name, HOME: user.home, SHELL: user.shell || "/bin/sh" } : {};
     const env = enterEnv(process.env, j.clean, user, { ...named, ...jailVars(j) });
     const cwd = j.clean && user.home && existsSync(join(jailRootDir(entry), user.home)) ? user.home : "/";
-    plan = planEnter(entry, { argv, user, env, cwd }, ctx);
+    plan = planEnter(entry, { argv, user, env, cwd, stdio: "pipe", jailProcess: true }, ctx);
   } catch (err) {
     // the jail cannot be entered (a rootless caller and a jail with no process but its init)
     return { status: (err as SysjailError).exitCode ?? 70, timedOut: false, error: (err as Error).message.replace(/^sysjail: /, "") };

@@ -12,7 +12,7 @@ import { lookupUser, type UserInfo } from "../host/users.js";
 import { buildFilter } from "../jail/filter.js";
 import { fallbackRlimits } from "../limits/rlimit.js";
 import { idMapping, type IdMapping } from "../plan/ids.js";
-import { commandEnv, commandOps, NS, ownNetns } from "../plan/planner.js";
+import { commandEnv, commandOps, jailScopeOp, LANDLOCK_SCOPE, NS, ownNetns } from "../plan/planner.js";
 import { op, type Plan, type PlanOp } from "../plan/types.js";
 import { stateDir } from "../registry/paths.js";
 import type { JailEntry } from "../registry/types.js";
@@ -21,10 +21,24 @@ import type { JailSpec } from "../spec/types.js";
 import { jailNamespace, pidNamespace, pidsInNamespace, statFields } from "./proc.js";
 import { trustedCgroups } from "./cgroups.js";
 
-/** The namespaces a process joins to be in the jail: all of the jail's own. */
-export function enterNsFlags(spec: JailSpec): number {
-  let f = NS.CLONE_NEWUSER | NS.CLONE_NEWNS | NS.CLONE_NEWPID | NS.CLONE_NEWUTS | NS.CLONE_NEWIPC | NS.CLONE_NEWCGROUP;
-  if (ownNetns(spec)) f |= NS.CLONE_NEWNET;
+const NS_ALL = NS.CLONE_NEWUSER | NS.CLONE_NEWNS | NS.CLONE_NEWPID | NS.CLONE_NEWUTS | NS.CLONE_NEWIPC | NS.CLONE_NEWCGROUP | NS.CLONE_NEWNET;
+const NS_REQUIRED = NS.CLONE_NEWUSER | NS.CLONE_NEWNS | NS.CLONE_NEWPID | NS.CLONE_NEWUTS | NS.CLONE_NEWIPC;
+
+/** The namespaces a process joins to be in the jail: exactly the ones the jail was made with, as
+ * its entry recorded them at start (`namespaces`); an entry from before that record: the ones
+ * its spec gives for its owner (a rootless -4/-6 jail has a network namespace of its own). */
+export function enterNsFlags(entry: Pick<JailEntry, "spec" | "owner" | "namespaces">): number {
+  const rec = entry.namespaces;
+  if (rec !== undefined) {
+    if (!Number.isInteger(rec) || (rec & ~NS_ALL) !== 0 || (rec & NS_REQUIRED) !== NS_REQUIRED) {
+      throw new SysjailError(`sysjail: the jail's entry records an invalid namespace set (${String(rec)}); refusing to enter`, {
+        code: "EINVAL", phase: "runtime", exitCode: Exit.software,
+      });
+    }
+    return rec | NS.CLONE_NEWCGROUP;
+  }
+  let f = NS_REQUIRED | NS.CLONE_NEWCGROUP;
+  if (ownNetns(entry.spec, Number.isInteger(entry.owner) ? entry.owner : 0)) f |= NS.CLONE_NEWNET;
   return f;
 }
 
@@ -53,6 +67,14 @@ export interface EnterRequest {
   env: Record<string, string>;
   /** Working directory inside the jail. */
   cwd: string;
+  /** The command's stdio, relayed by the helper: a new pty of the jail (the caller is on a
+   * terminal) or pipes. The caller's own descriptors never enter the jail. */
+  stdio: "pty" | "pipe";
+  /** One of the jail's own processes (exec.start, command, Jail.spawn): a Landlock domain of its
+   * own, as the jail's command has; else (jexec, an admin's process) none, so no jail process
+   * can ptrace it or take its descriptors, or on the shared stack one with the abstract-socket
+   * scope only. */
+  jailProcess?: boolean;
 }
 
 /** What the enter plan needs besides the request; gathered by enterContext. */
@@ -99,10 +121,19 @@ export function planEnter(entry: JailEntry, req: EnterRequest, ctx: EnterContext
     throw err;
   }
   const t = ctx.target ?? { pid: entry.initPid, start: entry.initStart };
+  const ns = enterNsFlags(entry);
+  const scope = req.jailProcess
+    ? [jailScopeOp()]
+    : (ns & NS.CLONE_NEWNET) === 0
+      ? [op("landlockScope", [LANDLOCK_SCOPE.ABSTRACT_UNIX_SOCKET, "optional"], "the host's abstract sockets stay out of reach")]
+      : [];
   return {
     mode: "enter",
     flags: 0,
-    ops: [op("enter", [t.pid, t.start, enterNsFlags(entry.spec)], "join the jail's namespaces"), ...ctx.attach, ...cmd],
+    ops: [
+      op("enter", [t.pid, t.start, ns], "join the jail's namespaces"), ...ctx.attach,
+      op("stdio", [req.stdio], "relayed by the helper: no descriptor of the caller enters the jail"), ...cmd, ...scope,
+    ],
   };
 }
 

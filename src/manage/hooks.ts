@@ -46,7 +46,7 @@ export const defaultHookRunner: HookRunner = async (call) => {
   if (!user) return 67;
   const ctx = await enterContext(entry, call.ref.dirOwner);
   const env = enterEnv(process.env, life.clean === true, user, {});
-  const plan = planEnter(entry, { argv: ["/bin/sh", "-c", call.command], user, env, cwd: "/" }, ctx);
+  const plan = planEnter(entry, { argv: ["/bin/sh", "-c", call.command], user, env, cwd: "/", stdio: "pipe", jailProcess: true }, ctx);
   try {
     return enterStatus(await runEnter(plan, ["ignore", "inherit", "inherit"], entry.path));
   } catch {

@@ -159,8 +159,19 @@ export function planJail(spec: JailSpec, ctx: PlanContext): Plan {
   ops.push(...first.maps);
   ops.push(...initPhaseOps(spec, ctx, ids));
   ops.push(...net.init);
-  if (spec.command && spec.command.length > 0) ops.push(...commandOps(spec, ctx, ids));
+  if (spec.command && spec.command.length > 0) ops.push(...commandOps(spec, ctx, ids), jailScopeOp());
   return { mode: "run", flags: planFlags(spec, ctx), ops };
+}
+
+/** Landlock scope bits (linux/landlock.h LANDLOCK_SCOPE_*). */
+export const LANDLOCK_SCOPE = { ABSTRACT_UNIX_SOCKET: 1, SIGNAL: 2 } as const;
+
+/** The Landlock domain of the jail's own processes. Its point here: a process in a Landlock
+ * domain cannot ptrace, pidfd_getfd or open /proc/PID/fd of a process outside that domain, so
+ * processes entered later (jexec, exec.*, Jail.spawn: planEnter), which are not put in it, stay
+ * out of the jail's reach. Optional: a kernel without Landlock scopes (before 6.12) runs without. */
+export function jailScopeOp(): PlanOp {
+  return op("landlockScope", [LANDLOCK_SCOPE.ABSTRACT_UNIX_SOCKET, "optional"], "Landlock domain of the jail's processes");
 }
 
 /** The command phase: limits, cwd, capabilities, ids, no_new_privs, seccomp, exec. Shared by

@@ -2,7 +2,7 @@
 // The op codes are the ones in native/src/proto.h; keep both in step and bump PROTOCOL on change.
 
 /** Protocol version spoken with the C helper (native/src/proto.h SJ_PROTO). */
-export const PROTOCOL = 4;
+export const PROTOCOL = 5;
 
 /** Operation codes, as in native/src/proto.h. */
 export const OpCode = {
@@ -52,6 +52,8 @@ export const OpCode = {
   jailAddr: 44,
   jailRoute: 45,
   bpfUpdate: 46,
+  stdio: 47,
+  landlockScope: 48,
 } as const;
 
 export type OpName = keyof typeof OpCode;
