@@ -17,6 +17,7 @@
 #include "helper.h"
 #include "net.h"
 #include "relay.h"
+#include "nsserve.h"
 
 int enter_main(struct sj_plan *plan) {
   const struct sj_op_rec *eop = plan_find(plan, OP_ENTER);
@@ -29,6 +30,22 @@ int enter_main(struct sj_plan *plan) {
   if (pidfd < 0 || read_starttime((pid_t)pid, &st) < 0 || st != start) {
     emit_error(eop->index, "enter", ESRCH, "", "the jail's init is gone"); return 0;
   }
+  /* the namespaces from the jail's monitor (nsserve.c): its owner may not open the init's */
+  const struct sj_op_rec *via = plan_find(plan, OP_ENTER_VIA);
+  int nsfds[NS_MAX];
+  uint32_t nstypes[NS_MAX];
+  int nscount = 0;
+  if (via) {
+    uint64_t mpid, mstart;
+    unsigned long long mst = 0;
+    const char *path = arg_str(via, 0);
+    if (!path || arg_u64(via, 1, &mpid) || arg_u64(via, 2, &mstart)) { emit_error(via->index, "enter-via", EINVAL, "", "bad arguments"); return 0; }
+    nscount = nsserve_fetch(path, (pid_t)mpid, nsfds, nstypes);
+    /* the peer was the monitor's pid; that pid is still the monitor the registry recorded */
+    if (nscount < 0 || read_starttime((pid_t)mpid, &mst) < 0 || mst != mstart) {
+      emit_error(via->index, "enter-via", nscount < 0 ? errno : ESRCH, path, "cannot get the jail's namespaces from its monitor"); return 0;
+    }
+  }
   if (net_enter(plan) < 0) return 0; /* jail -m: the address map, while the host's view is ours */
   /* cgroups first, while the host's cgroup tree is still in view */
   for (uint32_t i = 0; i < plan->nops; i++) {
@@ -38,7 +55,22 @@ int enter_main(struct sj_plan *plan) {
     if (!f || write_file(f, "0", 1) < 0) { emit_error(op->index, op_name(op->code), errno, f ? f : "", NULL); return 0; }
   }
   prctl(PR_SET_DUMPABLE, 0);
-  if (setns(pidfd, (int)nsflags) < 0) { emit_error(eop->index, "setns", errno, "", NULL); return 0; }
+  if (!via) {
+    if (setns(pidfd, (int)nsflags) < 0) { emit_error(eop->index, "setns", errno, "", NULL); return 0; }
+  } else {
+    /* each namespace asked for, the user namespace first; setns(fd, type) checks each type */
+    uint64_t joined = 0;
+    for (int i = 0; i < nscount; i++) {
+      if (!(nsflags & nstypes[i])) continue;
+      if (setns(nsfds[i], (int)nstypes[i]) < 0) { emit_error(eop->index, "setns", errno, "", NULL); return 0; }
+      joined |= nstypes[i];
+    }
+    for (int i = 0; i < nscount; i++) close(nsfds[i]);
+    /* the cgroup namespace: rooted at the jail's cgroup, which we joined above, as the init's is */
+    if ((nsflags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) { emit_error(eop->index, "setns", errno, "cgroup", NULL); return 0; }
+    joined |= CLONE_NEWCGROUP;
+    if ((joined & nsflags) != nsflags) { emit_error(eop->index, "setns", ENOENT, "", "the monitor lacks a namespace of the jail"); return 0; }
+  }
   close(pidfd);
   for (uint32_t i = 0; i < plan->nops; i++) {
     const struct sj_op_rec *op = &plan->ops[i];

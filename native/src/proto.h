@@ -80,6 +80,10 @@ enum sj_op {
   OP_STDIO,            /* "pty" | "pipe" */
   /* command: a Landlock domain with only these scopes (LANDLOCK_SCOPE_*), after no_new_privs */
   OP_LANDLOCK_SCOPE,   /* scopes(u64 text) "optional"|"required" (optional: skipped on a kernel without them) */
+  /* monitor: serve the jail's namespace descriptors to its owner (nsserve.c) */
+  OP_NS_SOCKET,        /* socket-path owner-uid */
+  /* enter mode: take the namespaces from the jail's monitor instead of a pidfd of a jail process */
+  OP_ENTER_VIA,        /* socket-path monitor-pid monitor-starttime */
   OP_MAX
 };
 

@@ -76,7 +76,7 @@ export async function jexecMain(argv: string[]): Promise<number> {
   const home = user.home || "/";
   const cwd = a.cwd ?? (a.clean && existsSync(join(jailRootDir(entry), home)) ? home : "/");
   const facts = hostFacts();
-  const ctx = await enterContext(entry, ref.dirOwner, facts);
+  const ctx = await enterContext(entry, ref.dirOwner, facts, ref.dir);
   // on a terminal, a new pty of the jail; else pipes: the helper relays either way
   const stdio = isatty(0) && isatty(1) ? "pty" : "pipe";
   const plan = planEnter(entry, { argv: argvIn, user, env: enterEnv(process.env, a.clean, user, a.env), cwd, stdio }, ctx);

@@ -9,7 +9,7 @@ import { planJail, type PlanContext } from "../plan/planner.js";
 import type { RootLayout } from "../plan/fs.js";
 import type { Plan } from "../plan/types.js";
 import { isAlive, Registry, type Reservation } from "../registry/store.js";
-import { stateDir } from "../registry/paths.js";
+import { nsSocketPath, stateDir } from "../registry/paths.js";
 import type { JailSpec } from "../spec/types.js";
 import { buildFilter } from "./filter.js";
 import type { NetContext } from "../net/context.js";
@@ -147,6 +147,7 @@ export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promis
       facts,
       jid: reservation.jid,
       stateFiles: reservation.files,
+      nsSocket: facts.uid !== 0 && !opts.dryRun ? nsSocketPath(dir, reservation.jid) : undefined,
       ...(opts.root ?? rootFacts(spec)),
       user,
       filter,

@@ -134,13 +134,13 @@ const contexts = new WeakMap<JailEntry, Promise<EnterContext>>();
 
 /** Runs ARGV in the jail (exec.start, command, exec.stop) as jail root or exec.jail_user, with the
  * policy, namespaces and limits of the jail's own processes. STDIN is jail(8)'s own for command. */
-export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<JailRef, "entry" | "dirOwner">): Promise<HookResult> {
+export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<JailRef, "entry" | "dirOwner" | "dir">): Promise<HookResult> {
   const entry = ref.entry;
   const user = resolveEnterUser(entry, j.jailUser, j.systemJailUser ? "host" : "jail");
   if (!user) return { status: 67, timedOut: false, error: `exec.jail_user ${j.jailUser}: no such user` };
   let ctxP = contexts.get(entry);
   if (!ctxP) {
-    ctxP = enterContext(entry, ref.dirOwner);
+    ctxP = enterContext(entry, ref.dirOwner, undefined, ref.dir);
     contexts.set(entry, ctxP);
   }
   let plan: Plan;
@@ -178,7 +178,7 @@ export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<Jail
 }
 
 /** One run of a hook line, where it belongs: the host, or the jail. */
-export function runHookLine(line: string, where: "host" | "jail", j: HookJail, ref?: Pick<JailRef, "entry" | "dirOwner">): Promise<HookResult> {
+export function runHookLine(line: string, where: "host" | "jail", j: HookJail, ref?: Pick<JailRef, "entry" | "dirOwner" | "dir">): Promise<HookResult> {
   if (where === "host") return runHostHook(line, j);
   if (!ref) return Promise.resolve({ status: 70, timedOut: false, error: "the jail does not exist yet" });
   return runJailCommand(commandArgv(line), j, ref);

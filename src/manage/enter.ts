@@ -14,7 +14,7 @@ import { fallbackRlimits } from "../limits/rlimit.js";
 import { idMapping, type IdMapping } from "../plan/ids.js";
 import { commandEnv, commandOps, jailScopeOp, LANDLOCK_SCOPE, NS, ownNetns } from "../plan/planner.js";
 import { op, type Plan, type PlanOp } from "../plan/types.js";
-import { stateDir } from "../registry/paths.js";
+import { nsSocketPath, stateDir } from "../registry/paths.js";
 import type { JailEntry } from "../registry/types.js";
 import { processStart } from "../registry/store.js";
 import type { JailSpec } from "../spec/types.js";
@@ -86,6 +86,34 @@ export interface EnterContext {
   attach: PlanOp[];
   /** The process whose namespaces are joined (default: the jail's init). */
   target?: EnterTarget | undefined;
+  /** The namespaces come from the jail's monitor (an owner who is not root). */
+  via?: EnterVia | undefined;
+}
+
+/** The jail's monitor, which serves its namespaces on a socket of the owner's state directory
+ * (native/src/nsserve.c); the helper checks the socket's peer is this pid with this start time. */
+export interface EnterVia { socket: string; monitorPid: number; monitorStart: number }
+
+/** The way in for a caller who is not root: the jail's monitor, when it serves the namespaces
+ * (a jail started by a user); the socket's path comes from the state directory and the jid,
+ * never from the entry. Root needs none: it opens the init's namespaces itself. */
+export function enterVia(entry: JailEntry, dir: string | undefined, uid = process.getuid?.() ?? 0): EnterVia | undefined {
+  if (uid === 0 || dir === undefined) return undefined;
+  const socket = nsSocketPath(dir, entry.jid);
+  const { monitorPid, monitorStart } = entry;
+  if (!Number.isInteger(monitorPid) || monitorPid <= 0 || !Number.isInteger(monitorStart) || (monitorStart ?? -1) < 0) return undefined;
+  try {
+    const st = lstatSync(socket);
+    if (!st.isSocket() || st.uid !== uid) return undefined;
+  } catch {
+    return undefined;
+  }
+  return { socket, monitorPid, monitorStart: monitorStart! };
+}
+
+/** The plan op that takes the namespaces from the monitor. */
+export function viaOps(via: EnterVia | undefined): PlanOp[] {
+  return via ? [op("enterVia", [via.socket, via.monitorPid, via.monitorStart], "the jail's namespaces from its monitor")] : [];
 }
 
 /** A process of the jail to join the namespaces of, pinned by its start time. */
@@ -131,16 +159,16 @@ export function planEnter(entry: JailEntry, req: EnterRequest, ctx: EnterContext
     mode: "enter",
     flags: 0,
     ops: [
-      op("enter", [t.pid, t.start, ns], "join the jail's namespaces"), ...ctx.attach,
+      op("enter", [t.pid, t.start, ns], "join the jail's namespaces"), ...viaOps(ctx.via), ...ctx.attach,
       op("stdio", [req.stdio], "relayed by the helper: no descriptor of the caller enters the jail"), ...cmd, ...scope,
     ],
   };
 }
 
 /** The plan of `jail -m host.hostname=...`: join the user and UTS namespaces, set the names. Pure. */
-export function planSetNames(entry: JailEntry, names: { hostname?: string | undefined; domainname?: string | undefined }, target?: EnterTarget): Plan {
+export function planSetNames(entry: JailEntry, names: { hostname?: string | undefined; domainname?: string | undefined }, target?: EnterTarget, via?: EnterVia): Plan {
   const t = target ?? { pid: entry.initPid, start: entry.initStart };
-  const ops: PlanOp[] = [op("enter", [t.pid, t.start, NS.CLONE_NEWUSER | NS.CLONE_NEWUTS])];
+  const ops: PlanOp[] = [op("enter", [t.pid, t.start, NS.CLONE_NEWUSER | NS.CLONE_NEWUTS]), ...viaOps(via)];
   if (names.hostname !== undefined) ops.push(op("hostname", [names.hostname]));
   if (names.domainname !== undefined) ops.push(op("domainname", [names.domainname]));
   return { mode: "enter", flags: 0, ops };
@@ -195,15 +223,17 @@ function netAttach(entry: JailEntry, dirOwner: number): PlanOp[] {
 }
 
 /** Gathers the filter, rlimits, id mapping and cgroup attach ops of a jail for planEnter. */
-export async function enterContext(entry: JailEntry, dirOwner: number, facts: HostFacts = hostFacts()): Promise<EnterContext> {
+export async function enterContext(entry: JailEntry, dirOwner: number, facts: HostFacts = hostFacts(), dir?: string): Promise<EnterContext> {
   const paths = trustedCgroups(entry, dirOwner) as CgroupPaths;
+  const via = enterVia(entry, dir, facts.uid);
   return {
     ids: entryIdMapping(entry, facts),
     // the filter cache of the caller's own state directory: nobody else can plant a program there
     filter: await buildFilter(entry.spec, facts.arch, join(stateDir(), "cache")),
     rlimits: entryRlimits(entry),
     attach: [...(Object.keys(paths).length ? defaultBackend().attachOps(paths) : []), ...netAttach(entry, dirOwner)],
-    target: enterTarget(entry),
+    target: via ? { pid: entry.initPid, start: entry.initStart } : enterTarget(entry),
+    via,
   };
 }
 

@@ -44,7 +44,7 @@ export const defaultHookRunner: HookRunner = async (call) => {
   const name = typeof life.jailUser === "string" ? life.jailUser : undefined;
   const user = resolveEnterUser(entry, name, life.systemJailUser === true ? "host" : "jail");
   if (!user) return 67;
-  const ctx = await enterContext(entry, call.ref.dirOwner);
+  const ctx = await enterContext(entry, call.ref.dirOwner, undefined, call.ref.dir);
   const env = enterEnv(process.env, life.clean === true, user, {});
   const plan = planEnter(entry, { argv: ["/bin/sh", "-c", call.command], user, env, cwd: "/", stdio: "pipe", jailProcess: true }, ctx);
   try {

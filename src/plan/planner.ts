@@ -30,6 +30,9 @@ export interface PlanContext {
   jid: number;
   /** Registry files the helper removes when the jail ends. */
   stateFiles: string[];
+  /** A user's jail: the socket on which its monitor serves the jail's namespaces to the owner
+   * (the init is not dumpable, so the owner cannot open them itself; native/src/nsserve.c). */
+  nsSocket?: string | undefined;
   /** Owner uid of the jail root directory. */
   rootOwner: number;
   layout: RootLayout;
@@ -152,6 +155,7 @@ export function planJail(spec: JailSpec, ctx: PlanContext): Plan {
   const ops: PlanOp[] = [];
   const first = cloneAndMapOps(spec, ctx.facts, ids);
   ops.push(first.clone);
+  if (ctx.nsSocket) ops.push(op("nsSocket", [ctx.nsSocket, ctx.facts.uid], "the owner enters through the monitor"), op("stateFile", [ctx.nsSocket]));
   for (const f of ctx.stateFiles) ops.push(op("stateFile", [f]));
   if (spec.limits.wall !== undefined) ops.push(op("wallLimit", [Math.ceil(spec.limits.wall)]));
   ops.push(...(ctx.cgroupOps ?? []));

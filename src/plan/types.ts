@@ -54,6 +54,8 @@ export const OpCode = {
   bpfUpdate: 46,
   stdio: 47,
   landlockScope: 48,
+  nsSocket: 49,
+  enterVia: 50,
 } as const;
 
 export type OpName = keyof typeof OpCode;
