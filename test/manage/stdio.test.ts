@@ -1,0 +1,119 @@
+// No descriptor of jexec's caller enters a jail: a new pty of the jail's own devpts on a terminal,
+// pipes otherwise, both relayed by the helper; no process of the jail can take an entered
+// process's descriptors; background jails get /dev/null.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chownSync, readlinkSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { makeRoot, requireBuilt, ROOT, run, runAsync, Scope, sjlsEntry, start, tempDir, waitFor, type RunOptions } from "./helpers.js";
+
+const PTYRUN = join(ROOT, "test", "manage", "fixtures", "ptyrun.py");
+
+interface PtyResult { code: number; output: string; rawSeen: boolean; restored: boolean; lflagBefore: number; lflagAfter: number }
+
+/** Runs jexec ARGS on a fresh pseudo-terminal (test/manage/fixtures/ptyrun.py), as root or 65534. */
+function jexecOnPty(o: RunOptions, args: string[], extra: { rows?: number; cols?: number; steps?: [string, string, unknown][] } = {}): PtyResult {
+  const bin = join(ROOT, "native", "build", "jexec");
+  const argv = o.nobody === undefined
+    ? ["env", `SYSJAIL_STATE_DIR=${o.state}`, bin, ...args]
+    : ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", `XDG_RUNTIME_DIR=${o.nobody}`, "HOME=/", `SYSJAIL_STATE_DIR=${o.state}`, bin, ...args];
+  const r = spawnSync("python3", [PTYRUN, JSON.stringify({ argv, ...extra })], { encoding: "utf8", timeout: 60000, cwd: ROOT });
+  assert.equal(r.status, 0, `ptyrun failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as PtyResult;
+}
+
+for (const who of ["root", "nobody"] as const) {
+  describe(`jexec's stdio (${who})`, () => {
+    let scope: Scope;
+    let root: string;
+    let xdg: string | undefined;
+    before(() => {
+      requireBuilt();
+      if (who === "nobody") {
+        xdg = tempDir("sysjail-mxdg-", 0o700);
+        chownSync(xdg, 65534, 65534);
+      }
+      scope = new Scope(xdg);
+      root = makeRoot(who === "nobody" ? 65534 : undefined);
+    });
+    after(() => {
+      scope?.cleanup();
+      for (const d of [xdg, root]) if (d) rmSync(d, { recursive: true, force: true });
+    });
+
+    test("a jail process cannot take an entered process's descriptors (pty and pipes)", async () => {
+      for (const mode of ["pty", "pipe"] as const) {
+        const name = `grab-${mode}-${who}`;
+        // the jail's own process looks for the entered command and tries pidfd_getfd and /proc/PID/fd
+        const jail = runAsync("sysjail", ["-n", name, root, name, "/mprobe", "grab", "mprobe sleep 3", "20"], { ...scope.o, timeoutMs: 40000 });
+        assert.ok(await waitFor(() => run("jls", ["-j", name], scope.o).code === 0, 20000), `jail ${name} did not start`);
+        if (mode === "pty") {
+          const r = jexecOnPty(scope.o, [name, "/mprobe", "sleep", "3"]);
+          assert.equal(r.code, 0, r.output);
+        } else {
+          const r = run("jexec", [name, "/mprobe", "sleep", "3"], scope.o);
+          assert.equal(r.code, 0, r.stderr);
+        }
+        const out = await jail;
+        assert.match(out.stdout, /^refused/, `${mode}: ${out.stdout} ${out.stderr}`);
+      }
+    });
+
+    test("on a terminal: a pty of the jail as controlling terminal; raw mode, window size, input, exit status", () => {
+      const jid = start(scope.o, root, `tty-${who}`, ["/mprobe", "sleep", "120"]);
+      const id = String(jid);
+      const s = jexecOnPty(scope.o, [id, "/mprobe", "stdio"], { rows: 33, cols: 111 });
+      assert.equal(s.code, 0, s.output);
+      assert.equal(s.output.trim(), "tty:/dev/pts/0 tty:/dev/pts/0 tty:/dev/pts/0 ctty:yes");
+      assert.ok(s.restored, `terminal modes not restored: ${s.lflagBefore} -> ${s.lflagAfter}`);
+      const w = jexecOnPty(scope.o, [id, "/mprobe", "winch"], { rows: 33, cols: 111, steps: [["ready", "resize", [44, 155]]] });
+      assert.deepEqual(w.output.trim().split(/\r?\n/), ["ready", "winsize 44 155"]);
+      assert.ok(w.rawSeen, "the caller's terminal was not in raw mode while the command ran");
+      assert.ok(w.restored);
+      assert.equal(jexecOnPty(scope.o, [id, "/mprobe", "winsize"], { rows: 33, cols: 111 }).output.trim(), "winsize 33 111");
+      const l = jexecOnPty(scope.o, [id, "/mprobe", "readline"], { steps: [["", "type", "hello\r"]] });
+      assert.match(l.output, /line hello 5/);
+      assert.equal(jexecOnPty(scope.o, [id, "/mprobe", "exit", "7"]).code, 7);
+      // TIOCSTI is refused by the jail's policy, on the jail's own terminal too
+      assert.equal(jexecOnPty(scope.o, [id, "/mprobe", "tiocsti"]).output.trim(), "EPERM");
+    });
+
+    test("on a terminal: ^C reaches the command through the pty; SIGTERM and SIGHUP to jexec end it; the terminal is restored", () => {
+      const jid = String(start(scope.o, root, `sig-${who}`, ["/mprobe", "sleep", "120"]));
+      const c = jexecOnPty(scope.o, [jid, "/mprobe", "ready-sleep", "30"], { steps: [["ready", "type", "\u0003"]] });
+      assert.equal(c.code, 130, c.output);
+      assert.ok(c.restored);
+      for (const sig of ["SIGTERM", "SIGHUP"]) {
+        const t = jexecOnPty(scope.o, [jid, "/mprobe", "ready-sleep", "30"], { steps: [["ready", "signal", sig]] });
+        assert.ok(t.code === 137 || t.code === 143 || t.code === 129, `${sig}: ${t.code} ${t.output}`);
+        assert.ok(t.restored, `${sig}: terminal modes not restored`);
+      }
+      // nothing of the entered commands is left in the jail: the jail's sleep and its init only
+      assert.equal(sjlsEntry(scope.o, Number(jid))!.processes, 2);
+    });
+
+    test("not on a terminal: pipes, EOF passed on, output and status", () => {
+      const jid = String(start(scope.o, root, `pipe-${who}`, ["/mprobe", "sleep", "120"]));
+      const s = run("jexec", [jid, "/mprobe", "stdio"], scope.o);
+      assert.equal(s.code, 0, s.stderr);
+      assert.match(s.stdout, /^pipe pipe pipe ctty:(?!yes)/);
+      const e = run("jexec", [jid, "/mprobe", "stdin-eof"], { ...scope.o, input: "x".repeat(100000) });
+      assert.equal(e.stdout, "read 100000 eof\n");
+      const big = run("jexec", [jid, "/mprobe", "pids"], scope.o);
+      assert.equal(big.code, 0);
+      const x = run("jexec", [jid, "/mprobe", "exit", "9"], scope.o);
+      assert.equal(x.code, 9);
+      const err = run("jexec", [jid, "/mprobe", "no-such-subcommand"], scope.o);
+      assert.equal(err.code, 2);
+      assert.match(err.stderr, /mprobe: unknown command 'no-such-subcommand'/);
+    });
+
+    test("a background jail's command has /dev/null, never the caller's descriptors", () => {
+      const jid = start(scope.o, root, `bg-${who}`, ["/mprobe", "sleep", "120"]);
+      const procs = JSON.parse(run("sjls", ["-p", String(jid), "--json"], scope.o).stdout) as { hostPid: number; jailPid: number }[];
+      const cmd = procs.find((p) => p.jailPid !== 1)!;
+      for (const fd of [0, 1, 2]) assert.equal(readlinkSync(`/proc/${cmd.hostPid}/fd/${fd}`), "/dev/null");
+    });
+  });
+}
