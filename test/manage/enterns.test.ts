@@ -1,0 +1,63 @@
+// jexec joins every namespace the jail has, as recorded at its start: a process entered into a
+// user's -4 jail (which has a network namespace of its own) does not reach the host's loopback.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chownSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { createServer, type AddressInfo, type Server } from "node:net";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { makeRoot, probe, requireBuilt, runAsync, Scope, start, tempDir } from "./helpers.js";
+
+describe("the namespaces jexec joins", () => {
+  let xdg: string;
+  let scope: Scope;
+  let root: string;
+  let server: Server;
+  let port: number;
+  let accepted = 0;
+  before(async () => {
+    requireBuilt();
+    xdg = tempDir("sysjail-mxdg-", 0o700);
+    chownSync(xdg, 65534, 65534);
+    scope = new Scope(xdg);
+    root = makeRoot(65534);
+    server = createServer((c) => { accepted++; c.destroy(); });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    port = (server.address() as AddressInfo).port;
+  });
+  after(() => {
+    server?.close();
+    scope?.cleanup();
+    for (const d of [xdg, root]) if (d) rmSync(d, { recursive: true, force: true });
+  });
+
+  test("rootless jexec into a -4 jail lands in the jail's network namespace", async () => {
+    // control: the host reaches the test's own listener
+    const host = spawnSync(probe(), ["connect4", "127.0.0.1", String(port)], { encoding: "utf8" });
+    assert.equal(host.stdout, "connected\n");
+    await new Promise((r) => setTimeout(r, 50));
+    const before = accepted;
+    const jid = start(scope.o, root, "net4.example", ["/mprobe", "sleep", "120"], ["-4", "127.0.0.61"]);
+    const entry = JSON.parse(readFileSync(join(scope.state, "jails", `${jid}.json`), "utf8")) as { namespaces?: number; initPid: number };
+    assert.ok(((entry.namespaces ?? 0) & 0x40000000) !== 0, "the entry records the jail's own network namespace");
+    const r = await runAsync("jexec", [String(jid), "/mprobe", "connect4", "127.0.0.1", String(port)], scope.o);
+    assert.equal(r.code, 0, r.stderr);
+    assert.notEqual(r.stdout, "connected\n", "an entered process reached the host's loopback");
+    assert.equal(accepted, before);
+    // the same network namespace as the jail's own processes
+    const ns = (pid: number) => spawnSync("readlink", [`/proc/${pid}/ns/net`], { encoding: "utf8" }).stdout.trim();
+    const jailNet = ns(entry.initPid);
+    const entered = runAsync("jexec", [String(jid), "/mprobe", "sleep", "3"], scope.o);
+    let seen = "";
+    for (let i = 0; i < 100 && !seen; i++) {
+      await new Promise((res) => setTimeout(res, 30));
+      for (const p of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+        try {
+          if (readFileSync(`/proc/${p}/cmdline`, "utf8") === "/mprobe\x00sleep\x003\x00") seen = ns(Number(p));
+        } catch { /* gone */ }
+      }
+    }
+    await entered;
+    assert.equal(seen, jailNet);
+  });
+});
