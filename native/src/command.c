@@ -101,7 +101,7 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
     case OP_GID: gid = op; break;
     case OP_UID: uid = op; break;
     case OP_NNP: nnp = op; break;
-    case OP_SECCOMP: filter = op; break;
+    case OP_SECCOMP: if (!filter) filter = op; break; /* the first; all are loaded, in order */
     case OP_EXEC: ex = op; break;
     case OP_CWD: cwd = op; break;
     case OP_UMASK: umaskop = op; break;
@@ -147,7 +147,11 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
   if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
     for (int fd = 3; fd < 65536; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
-  if (filter) {
+  /* every filter of the plan, in its order: the kernel runs them all, the strictest answer wins;
+   * each later load is itself subject to the ones before */
+  for (uint32_t i = 0; filter && i < plan->nops; i++) {
+    if (plan->ops[i].code != OP_SECCOMP) continue;
+    filter = &plan->ops[i];
     uint64_t flags;
     const struct sj_arg *prog = filter->argc > 1 ? &filter->argv[1] : NULL;
     if (arg_u64(filter, 0, &flags) || !prog || prog->len == 0 || prog->len % sizeof(struct sock_filter)) {

@@ -1,4 +1,5 @@
 // planJail: a validated spec and the host facts in, the helper's plan out. Pure: no I/O here.
+import { needsTtyGuard, ttyGuardProgram } from "../seccomp/ttyguard.js";
 import type { HostFacts } from "../host/facts.js";
 import type { UserInfo } from "../host/users.js";
 import type { JailSpec } from "../spec/types.js";
@@ -201,6 +202,8 @@ export function commandOps(spec: JailSpec, ctx: Pick<PlanContext, "user" | "filt
     ops.push(op("groups", []));
   }
   ops.push(op("nnp", []));
+  // a policy of files may let TIOCSTI/TIOCLINUX through: the fixed guard is stacked first
+  if (ctx.filter && needsTtyGuard(spec.policy)) ops.push(op("seccomp", [0, ttyGuardProgram()], "terminal guard: TIOCSTI and TIOCLINUX refused whatever the policy"));
   if (ctx.filter) ops.push(op("seccomp", [ctx.filter.flags, ctx.filter.program], "system-call policy, last before exec"));
   for (const [k, v] of Object.entries(commandEnv(spec, user))) ops.push(op("env", [`${k}=${v}`]));
   ops.push(op("exec", [command[0] ?? "", ...command]));

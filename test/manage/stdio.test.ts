@@ -3,7 +3,7 @@
 // process's descriptors; background jails get /dev/null.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chownSync, readlinkSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { makeRoot, requireBuilt, ROOT, run, runAsync, Scope, sjlsEntry, start, tempDir, waitFor, type RunOptions } from "./helpers.js";
@@ -13,11 +13,16 @@ const PTYRUN = join(ROOT, "test", "manage", "fixtures", "ptyrun.py");
 interface PtyResult { code: number; output: string; rawSeen: boolean; restored: boolean; lflagBefore: number; lflagAfter: number }
 
 /** Runs jexec ARGS on a fresh pseudo-terminal (test/manage/fixtures/ptyrun.py), as root or 65534. */
-function jexecOnPty(o: RunOptions, args: string[], extra: { rows?: number; cols?: number; steps?: [string, string, unknown][] } = {}): PtyResult {
-  const bin = join(ROOT, "native", "build", "jexec");
+function jexecOnPty(o: RunOptions, args: string[], extra: { rows?: number; cols?: number; steps?: [string, string, unknown][] } = {}, tool = "jexec"): PtyResult {
+  const bin = join(ROOT, "native", "build", tool);
   const argv = o.nobody === undefined
     ? ["env", `SYSJAIL_STATE_DIR=${o.state}`, bin, ...args]
     : ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", `XDG_RUNTIME_DIR=${o.nobody}`, "HOME=/", `SYSJAIL_STATE_DIR=${o.state}`, bin, ...args];
+  return onPty(argv, extra);
+}
+
+/** Runs ARGV on a fresh pseudo-terminal as its controlling terminal. */
+function onPty(argv: string[], extra: object = {}): PtyResult {
   const r = spawnSync("python3", [PTYRUN, JSON.stringify({ argv, ...extra })], { encoding: "utf8", timeout: 60000, cwd: ROOT });
   assert.equal(r.status, 0, `ptyrun failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as PtyResult;
@@ -107,6 +112,18 @@ for (const who of ["root", "nobody"] as const) {
       const err = run("jexec", [jid, "/mprobe", "no-such-subcommand"], scope.o);
       assert.equal(err.code, 2);
       assert.match(err.stderr, /mprobe: unknown command 'no-such-subcommand'/);
+    });
+
+    test("a foreground jail whose policy file allows ioctl still cannot type into the caller's terminal (TIOCSTI)", () => {
+      const pol = join(xdg ?? scope.state, "allow-ioctl.policy");
+      writeFileSync(pol, "ioctl allow\n");
+      chmodSync(pol, 0o644);
+      // control: on the host, the probe does type into its terminal
+      assert.equal(onPty([join(root, "mprobe"), "tiocsti"]).output.trim(), "ok");
+      const r = jexecOnPty(scope.o, ["--policy", pol, root, `sti-${who}`, "/mprobe", "tiocsti"], {}, "sysjail");
+      assert.equal(r.output.trim(), "EPERM", r.output);
+      const d = jexecOnPty(scope.o, [root, `sti-${who}`, "/mprobe", "tiocsti"], {}, "sysjail");
+      assert.equal(d.output.trim(), "EPERM", "the default policy");
     });
 
     test("a background jail's command has /dev/null, never the caller's descriptors", () => {
