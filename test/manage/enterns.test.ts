@@ -1,12 +1,13 @@
 // jexec joins every namespace the jail has, as recorded at its start: a process entered into a
 // user's -4 jail (which has a network namespace of its own) does not reach the host's loopback.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { chownSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { chownSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo, type Server } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { makeRoot, probe, requireBuilt, runAsync, Scope, start, tempDir } from "./helpers.js";
+import { makeRoot, probe, requireBuilt, ROOT, runAsync, Scope, start, tempDir } from "./helpers.js";
 
 describe("the namespaces jexec joins", () => {
   let xdg: string;
@@ -59,5 +60,51 @@ describe("the namespaces jexec joins", () => {
     }
     await entered;
     assert.equal(seen, jailNet);
+  });
+
+  test("an admin's process entered into a shared-stack jail reaches no host abstract socket (Landlock scope)", async () => {
+    const mine = new Scope();
+    const rootOwned = makeRoot();
+    const name = `sysjail-enter-${randomBytes(6).toString("hex")}`;
+    // python binds the exact name (Node pads an abstract address to the whole sun_path)
+    const srv = spawn("python3", ["-c", "import socket,sys,time\ns=socket.socket(socket.AF_UNIX)\ns.bind('\\0'+sys.argv[1])\ns.listen(8)\nprint('up',flush=True)\ntime.sleep(60)", name], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      await new Promise<void>((r) => srv.stdout.once("data", () => r()));
+      // control: the host reaches it
+      assert.equal(spawnSync(probe(), ["uconnect", name], { encoding: "utf8" }).stdout, "connected\n");
+      const jid = start(mine.o, rootOwned, "shared.example", ["/mprobe", "sleep", "120"], ["-4", "127.0.0.62"]);
+      const r = await runAsync("jexec", [String(jid), "/mprobe", "uconnect", name], mine.o);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "EPERM\n");
+      // the jail's own processes neither (their own domain)
+      const own = await runAsync("sysjail", ["-4", "127.0.0.62", rootOwned, "shared2.example", "/mprobe", "uconnect", name], mine.o);
+      assert.equal(own.stdout, "EPERM\n", own.stderr);
+    } finally {
+      srv.kill("SIGKILL");
+      mine.cleanup();
+      rmSync(rootOwned, { recursive: true, force: true });
+    }
+  });
+
+  test("an entry whose recorded namespace set is not a jail's is refused in one line", () => {
+    const mine = new Scope();
+    const rootOwned = makeRoot();
+    try {
+      const jid = start(mine.o, rootOwned, "ns.example", ["/mprobe", "sleep", "120"]);
+      const file = join(mine.state, "jails", `${jid}.json`);
+      const e = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+      writeFileSync(file, JSON.stringify({ ...e, namespaces: 0x04000000 }));
+      const r = spawnSync(join(ROOT, "native", "build", "jexec"), [String(jid), "/mprobe", "hostname"], {
+        encoding: "utf8", input: "", env: { ...process.env, SYSJAIL_STATE_DIR: mine.state },
+      });
+      assert.notEqual(r.status, 0);
+      assert.equal(r.stdout, "");
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assert.match(r.stderr, /invalid namespace set/);
+      assert.doesNotMatch(r.stderr, /\n\s+at /);
+    } finally {
+      mine.cleanup();
+      rmSync(rootOwned, { recursive: true, force: true });
+    }
   });
 });
