@@ -89,7 +89,14 @@ int enter_main(struct sj_plan *plan) {
   relay_init(&relay);
   const char *smode = sop ? arg_str(sop, 0) : NULL;
   if (!smode) { emit_error(-1, "stdio", EINVAL, "", "an entered command needs a relayed stdio (pty or pipe)"); return 0; }
-  if (relay_prepare(&relay, smode, (uid_t)uid, (gid_t)gid) < 0) { emit_error(sop->index, "stdio", errno, smode, NULL); return 0; }
+  const char *fallback = arg_str(sop, 1);
+  if (relay_prepare(&relay, smode, (uid_t)uid, (gid_t)gid) < 0) {
+    int e = errno;
+    /* the plan's second choice for a jail without a devpts of its own (no /dev/pts/ptmx) */
+    if (!(fallback && (e == ENOENT || e == ENODEV) && relay_prepare(&relay, fallback, (uid_t)uid, (gid_t)gid) == 0)) {
+      emit_error(sop->index, "stdio", e, smode, NULL); return 0;
+    }
+  }
   int execp[2];
   if (pipe2(execp, O_CLOEXEC) < 0) { emit_error(-1, "pipe", errno, "", NULL); return 0; }
   signal(SIGPIPE, SIG_IGN);

@@ -160,7 +160,8 @@ export function planEnter(entry: JailEntry, req: EnterRequest, ctx: EnterContext
     flags: 0,
     ops: [
       op("enter", [t.pid, t.start, ns], "join the jail's namespaces"), ...viaOps(ctx.via), ...ctx.attach,
-      op("stdio", [req.stdio], "relayed by the helper: no descriptor of the caller enters the jail"), ...cmd, ...scope,
+      // a jail without a devpts of its own (jail.conf without mount.devfs) gets pipes instead of a pty
+      op("stdio", req.stdio === "pty" ? ["pty", "pipe"] : ["pipe"], "relayed by the helper: no descriptor of the caller enters the jail"), ...cmd, ...scope,
     ],
   };
 }

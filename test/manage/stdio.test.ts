@@ -84,6 +84,16 @@ for (const who of ["root", "nobody"] as const) {
       assert.equal(jexecOnPty(scope.o, [id, "/mprobe", "tiocsti"]).output.trim(), "EPERM");
     });
 
+    test("on a terminal, a jail without a devpts of its own (jail.conf without mount.devfs) gets pipes", () => {
+      const c = run("jail", ["-c", `name=nodev-${who}`, `path=${root}`, "persist", "mount.procfs"], scope.o);
+      assert.equal(c.code, 0, c.stderr);
+      const s = jexecOnPty(scope.o, [`nodev-${who}`, "/mprobe", "stdio"]);
+      assert.equal(s.code, 0, s.output);
+      assert.match(s.output, /^pipe pipe pipe ctty:(?!yes)/);
+      assert.ok(s.restored);
+      assert.equal(run("jail", ["-r", `nodev-${who}`], scope.o).code, 0);
+    });
+
     test("on a terminal: ^C reaches the command through the pty; SIGTERM and SIGHUP to jexec end it; the terminal is restored", () => {
       const jid = String(start(scope.o, root, `sig-${who}`, ["/mprobe", "sleep", "120"]));
       const c = jexecOnPty(scope.o, [jid, "/mprobe", "ready-sleep", "30"], { steps: [["ready", "type", "\u0003"]] });
