@@ -147,7 +147,8 @@ export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promis
       facts,
       jid: reservation.jid,
       stateFiles: reservation.files,
-      nsSocket: facts.uid !== 0 && !opts.dryRun ? nsSocketPath(dir, reservation.jid) : undefined,
+      // a unix socket's path has 107 bytes at most: a longer state directory goes without one
+      nsSocket: facts.uid !== 0 && !opts.dryRun && Buffer.byteLength(nsSocketPath(dir, reservation.jid)) < 108 ? nsSocketPath(dir, reservation.jid) : undefined,
       ...(opts.root ?? rootFacts(spec)),
       user,
       filter,
