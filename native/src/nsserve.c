@@ -4,8 +4,9 @@
  * its namespace files (/proc/PID/ns) to enter the jail (only a caller with CAP_SYS_PTRACE on the host can). The
  * monitor opens them right after clone, while the init still waits for it (and is still
  * dumpable), and serves them on a unix socket in the owner's state directory: a client whose
- * SO_PEERCRED uid is the owner's (or root) gets one message with the descriptors (SCM_RIGHTS)
- * and the CLONE_NEW* bit of each. The client (enter.c) checks that the socket's peer is the
+ * SO_PEERCRED uid is the owner's (or root) and who lives in the monitor's own user namespace
+ * (not a process of a jail, which may reach the socket on a jail of "/" and has the owner's uid
+ * there) gets one message with the descriptors (SCM_RIGHTS) and the CLONE_NEW* bit of each. The client (enter.c) checks that the socket's peer is the
  * jail's monitor (pid and start time from the registry) and joins each with setns(fd, type),
  * which the kernel refuses for a descriptor of another namespace type.
  */
@@ -66,13 +67,23 @@ int nsserve_listen(const char *path, uid_t owner) {
   return s;
 }
 
+/* The peer's user namespace is the monitor's own: it is no process of a jail. */
+static int same_userns(pid_t peer) {
+  char a[64], b[64], path[64];
+  snprintf(path, sizeof path, "/proc/%d/ns/user", (int)peer);
+  ssize_t n = readlink(path, a, sizeof a - 1), m = readlink("/proc/self/ns/user", b, sizeof b - 1);
+  if (n <= 0 || m <= 0) return 0;
+  a[n] = b[m] = 0;
+  return !strcmp(a, b);
+}
+
 void nsserve_accept(int lfd, uid_t owner) {
   for (;;) {
     int c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (c < 0) return;
     struct ucred cr;
     socklen_t len = sizeof cr;
-    if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 && (cr.uid == owner || cr.uid == 0) && g_count > 0) {
+    if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 && (cr.uid == owner || cr.uid == 0) && g_count > 0 && same_userns(cr.pid)) {
       char cbuf[CMSG_SPACE(sizeof(int) * NS_MAX)];
       memset(cbuf, 0, sizeof cbuf);
       struct iovec iov = { .iov_base = g_types, .iov_len = sizeof(uint32_t) * (size_t)g_count };

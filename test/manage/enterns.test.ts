@@ -3,11 +3,11 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chownSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo, type Server } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { makeRoot, probe, requireBuilt, ROOT, runAsync, Scope, start, tempDir } from "./helpers.js";
+import { makeRoot, probe, requireBuilt, ROOT, run, runAsync, Scope, start, tempDir } from "./helpers.js";
 
 describe("the namespaces jexec joins", () => {
   let xdg: string;
@@ -83,6 +83,34 @@ describe("the namespaces jexec joins", () => {
       srv.kill("SIGKILL");
       mine.cleanup();
       rmSync(rootOwned, { recursive: true, force: true });
+    }
+  });
+
+  test("the monitor's namespace socket answers its owner, and no process of a jail (a rootless jail of /)", () => {
+    // a state directory outside /tmp: a jail of / has a /tmp of its own, but sees /var/tmp
+    const base = mkdtempSync("/var/tmp/sysjail-mns-");
+    chmodSync(base, 0o755);
+    const state = join(base, "state");
+    mkdirSync(state, { mode: 0o700 });
+    chownSync(state, 65534, 65534);
+    const prog = join(base, "mprobe");
+    copyFileSync(probe(), prog);
+    chmodSync(prog, 0o755);
+    const o = { state, nobody: xdg };
+    try {
+      const jid = start(o, root, "served.example", ["/mprobe", "sleep", "120"]);
+      const sock = join(state, "jails", `${jid}.ns`);
+      const asOwner = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", prog, "nsgrab", sock], { encoding: "utf8" });
+      assert.equal(asOwner.stdout, "fds 6\n", "the owner gets user, mnt, pid, uts, ipc and net");
+      const fromJail = run("sysjail", ["/", "slash.example", prog, "nsgrab", sock], o);
+      assert.equal(fromJail.stdout, "fds 0\n", `a process of a jail of / got the namespaces: ${fromJail.stderr}`);
+      // another user gets nothing either (the socket is 0600 in a 0700 directory besides)
+      const other = spawnSync("setpriv", ["--reuid=65533", "--regid=65533", "--clear-groups", prog, "nsgrab", sock], { encoding: "utf8" });
+      assert.notEqual(other.stdout, "fds 6\n");
+      assert.equal(run("jail", ["-r", String(jid)], o).code, 0);
+    } finally {
+      run("jail", ["-R", "*"], { state });
+      rmSync(base, { recursive: true, force: true });
     }
   });
 
