@@ -226,13 +226,24 @@ function netAttach(entry: JailEntry, dirOwner: number): PlanOp[] {
 /** Gathers the filter, rlimits, id mapping and cgroup attach ops of a jail for planEnter. */
 export async function enterContext(entry: JailEntry, dirOwner: number, facts: HostFacts = hostFacts(), dir?: string): Promise<EnterContext> {
   const paths = trustedCgroups(entry, dirOwner) as CgroupPaths;
+  // every cgroup the jail has is joined, or the jail is not entered (its limits and, on the
+  // shared stack, its address programs would not hold for the entered process)
+  const listed = Object.keys(entry.cgroups ?? {});
+  const net = netAttach(entry, dirOwner);
+  const untrusted = listed.filter((k) => (k === "net" ? net.length === 0 : !(k in paths)));
+  if (untrusted.length > 0) {
+    const k = untrusted[0]!;
+    throw new SysjailError(`sysjail: the jail's ${k} cgroup ${JSON.stringify(String((entry.cgroups as Record<string, unknown>)[k]))} cannot be verified; refusing to enter the jail outside it`, {
+      code: "EPERM", phase: "runtime", exitCode: Exit.noPerm,
+    });
+  }
   const via = enterVia(entry, dir, facts.uid);
   return {
     ids: entryIdMapping(entry, facts),
     // the filter cache of the caller's own state directory: nobody else can plant a program there
     filter: await buildFilter(entry.spec, facts.arch, join(stateDir(), "cache")),
     rlimits: entryRlimits(entry),
-    attach: [...(Object.keys(paths).length ? defaultBackend().attachOps(paths) : []), ...netAttach(entry, dirOwner)],
+    attach: [...(Object.keys(paths).length ? defaultBackend().attachOps(paths) : []), ...net],
     target: via ? { pid: entry.initPid, start: entry.initStart } : enterTarget(entry),
     via,
   };

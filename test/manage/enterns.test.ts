@@ -130,6 +130,21 @@ describe("the namespaces jexec joins", () => {
       assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
       assert.match(r.stderr, /invalid namespace set/);
       assert.doesNotMatch(r.stderr, /\n\s+at /);
+      // a cgroup of the entry that cannot be verified: refused, never entered outside it
+      const cg = start(mine.o, rootOwned, "cg.example", ["/mprobe", "sleep", "120"], ["--limit", "pids=64"]);
+      const cgFile = join(mine.state, "jails", `${cg}.json`);
+      const ce = JSON.parse(readFileSync(cgFile, "utf8")) as { cgroups: Record<string, string> };
+      assert.ok(Object.keys(ce.cgroups).length > 0, "a jail with a limit has cgroups");
+      const ok = run("jexec", [String(cg), "/mprobe", "hostname"], mine.o);
+      assert.equal(ok.stdout, "cg.example\n", ok.stderr);
+      const k = Object.keys(ce.cgroups)[0]!;
+      writeFileSync(cgFile, JSON.stringify({ ...ce, cgroups: { ...ce.cgroups, [k]: "/tmp" } }));
+      const bad = run("jexec", [String(cg), "/mprobe", "hostname"], mine.o);
+      assert.equal(bad.code, 77, bad.stderr);
+      assert.equal(bad.stdout, "");
+      assert.equal(bad.stderr.trim().split("\n").length, 1, bad.stderr);
+      assert.match(bad.stderr, /cannot be verified; refusing to enter/);
+      writeFileSync(cgFile, JSON.stringify(ce));
     } finally {
       mine.cleanup();
       rmSync(rootOwned, { recursive: true, force: true });
