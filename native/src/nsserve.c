@@ -45,6 +45,11 @@ int nsserve_open(pid_t pid, uint64_t cflags) {
   return 0;
 }
 
+int nsserve_fd(uint32_t clone_flag) {
+  for (int i = 0; i < g_count; i++) if (g_types[i] == clone_flag) return g_fds[i];
+  return -1;
+}
+
 void nsserve_close(void) {
   for (int i = 0; i < g_count; i++) close(g_fds[i]);
   g_count = 0;

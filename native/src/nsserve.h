@@ -9,6 +9,9 @@
 /* opens /proc/PID/ns/{user,mnt,pid,uts,ipc,net} of the namespaces in CFLAGS (before the init is
  * non-dumpable); -1 and errno on failure */
 int nsserve_open(pid_t pid, uint64_t cflags);
+/* the held descriptor of the namespace CLONE_FLAG (CLONE_NEWNET, ...), -1 when none: for host-side
+ * helpers that must reach the jail's namespace while the init is not dumpable (slirp4netns, pasta) */
+int nsserve_fd(uint32_t clone_flag);
 /* closes them */
 void nsserve_close(void);
 /* a listening socket at PATH (mode 0600); -1 and errno on failure */
