@@ -134,7 +134,7 @@ const contexts = new WeakMap<JailEntry, Promise<EnterContext>>();
 
 /** Runs ARGV in the jail (exec.start, command, exec.stop) as jail root or exec.jail_user, with the
  * policy, namespaces and limits of the jail's own processes. STDIN is jail(8)'s own for command. */
-export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<JailRef, "entry" | "dirOwner" | "dir">): Promise<HookResult> {
+export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<JailRef, "entry" | "dirOwner" | "dir">, stdio: "pty" | "pipe" = "pipe"): Promise<HookResult> {
   const entry = ref.entry;
   const user = resolveEnterUser(entry, j.jailUser, j.systemJailUser ? "host" : "jail");
   if (!user) return { status: 67, timedOut: false, error: `exec.jail_user ${j.jailUser}: no such user` };
@@ -150,7 +150,7 @@ export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<Jail
     const named: Record<string, string> = j.jailUser ? { USER: user.name, HOME: user.home, SHELL: user.shell || "/bin/sh" } : {};
     const env = enterEnv(process.env, j.clean, user, { ...named, ...jailVars(j) });
     const cwd = j.clean && user.home && existsSync(join(jailRootDir(entry), user.home)) ? user.home : "/";
-    plan = planEnter(entry, { argv, user, env, cwd, stdio: "pipe", jailProcess: true }, ctx);
+    plan = planEnter(entry, { argv, user, env, cwd, stdio, jailProcess: true }, ctx);
   } catch (err) {
     // the jail cannot be entered (a rootless caller and a jail with no process but its init)
     return { status: (err as SysjailError).exitCode ?? 70, timedOut: false, error: (err as Error).message.replace(/^sysjail: /, "") };

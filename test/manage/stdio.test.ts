@@ -94,6 +94,15 @@ for (const who of ["root", "nobody"] as const) {
       assert.equal(run("jail", ["-r", `nodev-${who}`], scope.o).code, 0);
     });
 
+    test("jail -c's command on a terminal gets a pty of the jail too; exec.start gets pipes", () => {
+      const r = jexecOnPty(scope.o, ["-c", `name=cmd-${who}`, `path=${root}`, "mount.devfs", "mount.procfs", "exec.start=/mprobe stdio", "command=/mprobe", "stdio"], {}, "jail");
+      assert.equal(r.code, 0, r.output);
+      const lines = r.output.trim().split(/\r?\n/);
+      assert.match(lines.find((l) => l.startsWith("pipe")) ?? "", /^pipe pipe pipe ctty:(?!yes)/, r.output);
+      assert.ok(lines.includes("tty:/dev/pts/0 tty:/dev/pts/0 tty:/dev/pts/0 ctty:yes"), r.output);
+      assert.ok(r.restored);
+    });
+
     test("on a terminal: ^C reaches the command through the pty; SIGTERM and SIGHUP to jexec end it; the terminal is restored", () => {
       const jid = String(start(scope.o, root, `sig-${who}`, ["/mprobe", "sleep", "120"]));
       const c = jexecOnPty(scope.o, [jid, "/mprobe", "ready-sleep", "30"], { steps: [["ready", "type", "\u0003"]] });
