@@ -93,7 +93,7 @@ int enter_main(struct sj_plan *plan) {
   if (relay_prepare(&relay, smode, (uid_t)uid, (gid_t)gid) < 0) {
     int e = errno;
     /* the plan's second choice for a jail without a devpts of its own (no /dev/pts/ptmx) */
-    if (!(fallback && (e == ENOENT || e == ENODEV) && relay_prepare(&relay, fallback, (uid_t)uid, (gid_t)gid) == 0)) {
+    if (!(fallback && *fallback && (e == ENOENT || e == ENODEV) && relay_prepare(&relay, fallback, (uid_t)uid, (gid_t)gid) == 0)) {
       emit_error(sop->index, "stdio", e, smode, NULL); return 0;
     }
   }
@@ -132,5 +132,12 @@ int enter_main(struct sj_plan *plan) {
   relay_run(&relay, child, &status);
   emit("{\"ev\":\"exit\",\"setupFailed\":%s,\"cmd\":true,\"cmdCode\":%d,\"cmdSignal\":%d}", failed ? "true" : "false",
        WIFEXITED(status) ? WEXITSTATUS(status) : -1, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  /* the plan's third stdio word: what becomes of output written after the command ended */
+  const char *after = arg_str(sop, 2);
+  if (!failed && after && (!strcmp(after, "keep") || !strcmp(after, "drop"))) {
+    if (g_status_fd >= 0) { close(g_status_fd); g_status_fd = -1; }
+    relay_linger(&relay, !strcmp(after, "drop"));
+  }
+  relay_close(&relay);
   return 0;
 }

@@ -77,7 +77,8 @@ enum sj_op {
   /* network, enter mode (jail -m): */
   OP_BPF_UPDATE,       /* cgroup-dir map-name sets(blob: key,value pairs) deletes(blob: keys) */
   /* enter mode: the entered command's stdio, relayed by the helper (relay.c) */
-  OP_STDIO,            /* "pty" | "pipe" [fallback: "pipe" when the jail has no devpts ptmx] */
+  OP_STDIO,            /* "pty" | "pipe" [fallback: "pipe" when the jail has no devpts ptmx, or ""]
+                        * [after the command: "keep" (relay its pipes into fds 1/2 until EOF) | "drop"] */
   /* command: a Landlock domain with only these scopes (LANDLOCK_SCOPE_*), after no_new_privs */
   OP_LANDLOCK_SCOPE,   /* scopes(u64 text) "optional"|"required" (optional: skipped on a kernel without them) */
   /* monitor: serve the jail's namespace descriptors to its owner (nsserve.c) */

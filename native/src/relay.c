@@ -250,9 +250,40 @@ int relay_run(struct relay *r, pid_t child, int *status) {
   /* what the command wrote before it ended is in the pipes or the pty: pass it on */
   for (int i = 0; i < np; i++) if (pumps[i].src != 0) pump_drain(&pumps[i]);
   restore_tty();
-  if (r->master >= 0) close(r->master);
-  for (int i = 0; i < 3; i++) if (r->out[i] >= 0 && i != 0) close(r->out[i]);
+  if (r->master >= 0) { close(r->master); r->master = -1; }
   if (pumps[0].dst >= 0 && r->mode == RELAY_PIPE) close(pumps[0].dst);
+  r->out[0] = -1;
   close(sigfd);
   return 0;
+}
+
+void relay_linger(struct relay *r, int drop) {
+  if (r->mode != RELAY_PIPE) return;
+  /* nothing of the caller stays with us: stdin (and with DROP stdout, stderr) closed (no path is
+   * opened: we are in the jail's mount namespace); out of the caller's session, so its
+   * terminal's signals do not end us */
+  close(0);
+  if (drop) { close(1); close(2); }
+  setsid();
+  struct pump pumps[2];
+  pump_init(&pumps[0], r->out[1], drop ? -1 : 1, 0);
+  pump_init(&pumps[1], r->out[2], drop ? -1 : 2, 0);
+  for (;;) {
+    struct pollfd p[2];
+    int open_ = 0;
+    for (int i = 0; i < 2; i++) {
+      p[i] = (struct pollfd){ pumps[i].eof ? -1 : pumps[i].src, POLLIN, 0 };
+      open_ += !pumps[i].eof;
+    }
+    if (!open_) break;
+    if (poll(p, 2, -1) < 0 && errno != EINTR) break;
+    for (int i = 0; i < 2; i++) {
+      if (p[i].revents) pump_read(&pumps[i]);
+      pump_flush(&pumps[i], 1);
+    }
+  }
+}
+
+void relay_close(struct relay *r) {
+  for (int i = 0; i < 3; i++) if (r->out[i] >= 0) { close(r->out[i]); r->out[i] = -1; }
 }

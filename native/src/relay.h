@@ -25,4 +25,10 @@ int relay_child(struct relay *r);
  * SIGTERM/SIGHUP kill the command; SIGINT/SIGQUIT go to its foreground process group;
  * the caller's terminal is restored before it returns. */
 int relay_run(struct relay *r, pid_t child, int *status);
+/* after the exit was reported (pipe mode): the command's output pipes stay read until every
+ * process of the jail holding them has closed them, so a daemon an exec.* command left behind
+ * is not killed by SIGPIPE; into the helper's own fds 1/2 (the jail's console log), or DROPped */
+void relay_linger(struct relay *r, int drop);
+/* closes the relay's ends */
+void relay_close(struct relay *r);
 #endif

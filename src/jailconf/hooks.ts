@@ -150,7 +150,9 @@ export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<Jail
     const named: Record<string, string> = j.jailUser ? { USER: user.name, HOME: user.home, SHELL: user.shell || "/bin/sh" } : {};
     const env = enterEnv(process.env, j.clean, user, { ...named, ...jailVars(j) });
     const cwd = j.clean && user.home && existsSync(join(jailRootDir(entry), user.home)) ? user.home : "/";
-    plan = planEnter(entry, { argv, user, env, cwd, stdio, jailProcess: true }, ctx);
+    // what an exec.start daemon writes later goes on into the console log (or nowhere), and never
+    // kills it with SIGPIPE; never to jail(8)'s own output once jail(8) is done
+    plan = planEnter(entry, { argv, user, env, cwd, stdio, jailProcess: true, after: j.consoleLog ? "keep" : "drop" }, ctx);
   } catch (err) {
     // the jail cannot be entered (a rootless caller and a jail with no process but its init)
     return { status: (err as SysjailError).exitCode ?? 70, timedOut: false, error: (err as Error).message.replace(/^sysjail: /, "") };

@@ -70,6 +70,11 @@ export interface EnterRequest {
   /** The command's stdio, relayed by the helper: a new pty of the jail (the caller is on a
    * terminal) or pipes. The caller's own descriptors never enter the jail. */
   stdio: "pty" | "pipe";
+  /** Output written to the pipes after the command ended (by processes it left behind): relayed
+   * into the helper's own stdout/stderr until they close ("keep": the jail's console log), or
+   * read and dropped ("drop"), so that those processes are not killed by SIGPIPE. Absent: the
+   * pipes close with the command (jexec: nothing reaches the caller after it returned). */
+  after?: "keep" | "drop" | undefined;
   /** One of the jail's own processes (exec.start, command, Jail.spawn): a Landlock domain of its
    * own, as the jail's command has; else (jexec, an admin's process) none, so no jail process
    * can ptrace it or take its descriptors, or on the shared stack one with the abstract-socket
@@ -161,7 +166,7 @@ export function planEnter(entry: JailEntry, req: EnterRequest, ctx: EnterContext
     ops: [
       op("enter", [t.pid, t.start, ns], "join the jail's namespaces"), ...viaOps(ctx.via), ...ctx.attach,
       // a jail without a devpts of its own (jail.conf without mount.devfs) gets pipes instead of a pty
-      op("stdio", req.stdio === "pty" ? ["pty", "pipe"] : ["pipe"], "relayed by the helper: no descriptor of the caller enters the jail"), ...cmd, ...scope,
+      op("stdio", [req.stdio, req.stdio === "pty" ? "pipe" : "", ...(req.after ? [req.after] : [])], "relayed by the helper: no descriptor of the caller enters the jail"), ...cmd, ...scope,
     ],
   };
 }

@@ -36,7 +36,7 @@ test("the enter plan: enter (pid, start, all the jail's namespaces), attach, the
   assert.equal(plan.mode, "enter");
   const names = plan.ops.map((o) => o.op);
   assert.deepEqual(names.slice(0, 3), ["enter", "cgroupAttach", "stdio"]);
-  assert.deepEqual(plan.ops[2]!.args, ["pipe"]);
+  assert.deepEqual(plan.ops[2]!.args, ["pipe", ""]);
   const flags = Number(plan.ops[0]!.args[2]);
   for (const f of [NS.CLONE_NEWUSER, NS.CLONE_NEWNS, NS.CLONE_NEWPID, NS.CLONE_NEWUTS, NS.CLONE_NEWIPC, NS.CLONE_NEWCGROUP, NS.CLONE_NEWNET]) {
     assert.ok(flags & f, `flag ${f.toString(16)}`);

@@ -3,7 +3,7 @@
 // process's descriptors; background jails get /dev/null.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, chownSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { makeRoot, requireBuilt, ROOT, run, runAsync, Scope, sjlsEntry, start, tempDir, waitFor, type RunOptions } from "./helpers.js";
@@ -101,6 +101,23 @@ for (const who of ["root", "nobody"] as const) {
       assert.match(lines.find((l) => l.startsWith("pipe")) ?? "", /^pipe pipe pipe ctty:(?!yes)/, r.output);
       assert.ok(lines.includes("tty:/dev/pts/0 tty:/dev/pts/0 tty:/dev/pts/0 ctty:yes"), r.output);
       assert.ok(r.restored);
+    });
+
+    test("what an exec.start daemon writes later goes to the console log (or nowhere) and does not kill it", async () => {
+      const log = join(xdg ?? scope.state, `console-${who}.log`);
+      writeFileSync(log, "");
+      if (who === "nobody") chownSync(log, 65534, 65534);
+      for (const [name, withLog] of [[`later-log-${who}`, true], [`later-nolog-${who}`, false]] as const) {
+        const marker = join(root, "tmp", `${name}.done`);
+        rmSync(marker, { force: true });
+        const c = run("jail", ["-c", `name=${name}`, `path=${root}`, "persist", ...(withLog ? [`exec.consolelog=${log}`] : []),
+          `exec.start=/mprobe later 1 written-${name} /tmp/${name}.done`], scope.o);
+        assert.equal(c.code, 0, c.stderr);
+        assert.doesNotMatch(c.stdout, /written-/, "nothing reaches jail(8)'s own output after the command");
+        assert.ok(await waitFor(() => existsSync(marker), 10000), `${name}: the daemon did not survive its late writes`);
+        if (withLog) assert.ok(await waitFor(() => readFileSync(log, "utf8").includes(`written-${name} again`), 5000), readFileSync(log, "utf8"));
+        assert.equal(run("jail", ["-r", name], scope.o).code, 0);
+      }
     });
 
     test("on a terminal: ^C reaches the command through the pty; SIGTERM and SIGHUP to jexec end it; the terminal is restored", () => {
