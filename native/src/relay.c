@@ -10,7 +10,9 @@
  * - "pipe": three pipes; a session of its own too, so the caller's controlling terminal is not
  *   the command's (/dev/tty in the jail opens nothing).
  * The relay process is the helper itself: outside the jail's pid namespace (no jail process can
- * name it) and non-dumpable with its memory owned by the host (none can ptrace it).
+ * name it) and non-dumpable with its memory owned by the host (none can ptrace it). After the
+ * command ended, the pipes close (jexec), or for the exec.* commands of jail.conf stay read until
+ * their last writer closes them (relay_linger), into the console log or nowhere.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -129,7 +131,7 @@ static void pump_end(struct pump *p) {
   if (p->close_dst && p->dst >= 0) { close(p->dst); p->dst = -1; }
 }
 
-/* Moves what is pending to dst; BLOCK: until written (the end). Returns 0 while dst takes it. */
+/* Moves what is pending to dst (dropped when dst is gone); BLOCK: waits until all is written. */
 static void pump_flush(struct pump *p, int block) {
   while (p->off < p->len) {
     if (p->drop || p->dst < 0) { p->off = p->len = 0; return; }
