@@ -12,7 +12,8 @@ import { mainPathRan } from "./main.js";
 
 const USAGE = `usage: jexec [-l] [-d dir] [-e name=value ...] [-u user | -U user] jail [command ...]
   Runs COMMAND (default: the user's shell) in the running jail JAIL (jid or name), with the jail's
-  root, namespaces, system-call policy, capabilities, no_new_privs and limits.
+  root, namespaces, system-call policy, capabilities, no_new_privs and limits. Its stdio is a
+  new pty of the jail on a terminal, else pipes, relayed by jexec: never jexec's own descriptors.
   -l  clean environment (HOME, SHELL, USER, TERM, PATH), starting in the user's home
   -d  working directory in the jail (default /)
   -e  set a variable in the command's environment (repeatable)
