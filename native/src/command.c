@@ -75,12 +75,12 @@ struct sj_landlock_attr { uint64_t handled_access_fs, handled_access_net, scoped
 static void do_landlock(const struct sj_op_rec *op) {
   uint64_t scoped;
   const char *mode = arg_str(op, 1);
-  if (arg_u64(op, 0, &scoped) || !mode || (strcmp(mode, "required") && strcmp(mode, "best-effort"))) { errno = EINVAL; fail(op, "bad arguments"); }
+  if (arg_u64(op, 0, &scoped) || !mode || (strcmp(mode, "required") && strcmp(mode, "best-effort") && strcmp(mode, "optional"))) { errno = EINVAL; fail(op, "bad arguments"); }
   struct sj_landlock_attr attr = { 0, 0, scoped };
   int fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0U);
   if (fd < 0) {
     int e = errno;
-    if (!strcmp(mode, "best-effort") && (e == ENOSYS || e == EOPNOTSUPP || e == EINVAL || e == E2BIG)) {
+    if (strcmp(mode, "required") && (e == ENOSYS || e == EOPNOTSUPP || e == EINVAL || e == E2BIG)) {
       msg_send(g_msg, MSG_WARN, op->index, e, (int)op->code, "Landlock scopes (Linux 6.12+)");
       return;
     }
@@ -123,11 +123,11 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
     case OP_GID: gid = op; break;
     case OP_UID: uid = op; break;
     case OP_NNP: nnp = op; break;
-    case OP_SECCOMP: filter = op; break;
+    case OP_SECCOMP: if (!filter) filter = op; break; /* the first; all are loaded, in order */
     case OP_EXEC: ex = op; break;
     case OP_CWD: cwd = op; break;
     case OP_UMASK: umaskop = op; break;
-    case OP_LANDLOCK: landlock = op; break;
+    case OP_LANDLOCK_SCOPE: landlock = op; break;
     case OP_ENV: nenv++; break;
     default: break;
     }
@@ -188,7 +188,11 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
   if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
     for (int fd = 3; fd < 65536; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
-  if (filter) {
+  /* every filter of the plan, in its order: the kernel runs them all, the strictest answer wins;
+   * each later load is itself subject to the ones before */
+  for (uint32_t i = 0; filter && i < plan->nops; i++) {
+    if (plan->ops[i].code != OP_SECCOMP) continue;
+    filter = &plan->ops[i];
     uint64_t flags;
     const struct sj_arg *prog = filter->argc > 1 ? &filter->argv[1] : NULL;
     if (arg_u64(filter, 0, &flags) || !prog || prog->len == 0 || prog->len % sizeof(struct sock_filter)) {
@@ -200,10 +204,10 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
     memcpy(insns, prog->p, prog->len);
     struct sock_fprog fp = { .len = (unsigned short)(prog->len / sizeof(struct sock_filter)), .filter = insns };
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)flags, &fp) < 0) fail(filter, "seccomp");
-    if (setuid_ok && !(keep & sys_admin)) {
-      trim_caps(caps, keep); /* the filter is in: CAP_SYS_ADMIN goes again (capget/capset pass the policy) */
-      if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) fail(nnp, "keepcaps");
-    }
+  }
+  if (filter && setuid_ok && !(keep & sys_admin)) {
+    trim_caps(caps, keep); /* every filter is in: CAP_SYS_ADMIN goes again (capget/capset pass the policy) */
+    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) fail(nnp, "keepcaps");
   }
   environ = envp; /* the PATH search inside the jail uses the jail's environment */
   execvpe(file, argv, envp);

@@ -16,6 +16,8 @@
 #include <unistd.h>
 #include "helper.h"
 #include "net.h"
+#include "relay.h"
+#include "nsserve.h"
 
 int enter_main(struct sj_plan *plan) {
   const struct sj_op_rec *eop = plan_find(plan, OP_ENTER);
@@ -28,6 +30,22 @@ int enter_main(struct sj_plan *plan) {
   if (pidfd < 0 || read_starttime((pid_t)pid, &st) < 0 || st != start) {
     emit_error(eop->index, "enter", ESRCH, "", "the jail's init is gone"); return 0;
   }
+  /* the namespaces from the jail's monitor (nsserve.c): its owner may not open the init's */
+  const struct sj_op_rec *via = plan_find(plan, OP_ENTER_VIA);
+  int nsfds[NS_MAX];
+  uint32_t nstypes[NS_MAX];
+  int nscount = 0;
+  if (via) {
+    uint64_t mpid, mstart;
+    unsigned long long mst = 0;
+    const char *path = arg_str(via, 0);
+    if (!path || arg_u64(via, 1, &mpid) || arg_u64(via, 2, &mstart)) { emit_error(via->index, "enter-via", EINVAL, "", "bad arguments"); return 0; }
+    nscount = nsserve_fetch(path, (pid_t)mpid, nsfds, nstypes);
+    /* the peer was the monitor's pid; that pid is still the monitor the registry recorded */
+    if (nscount < 0 || read_starttime((pid_t)mpid, &mst) < 0 || mst != mstart) {
+      emit_error(via->index, "enter-via", nscount < 0 ? errno : ESRCH, path, "cannot get the jail's namespaces from its monitor"); return 0;
+    }
+  }
   if (net_enter(plan) < 0) return 0; /* jail -m: the address map, while the host's view is ours */
   /* cgroups first, while the host's cgroup tree is still in view */
   for (uint32_t i = 0; i < plan->nops; i++) {
@@ -37,7 +55,22 @@ int enter_main(struct sj_plan *plan) {
     if (!f || write_file(f, "0", 1) < 0) { emit_error(op->index, op_name(op->code), errno, f ? f : "", NULL); return 0; }
   }
   prctl(PR_SET_DUMPABLE, 0);
-  if (setns(pidfd, (int)nsflags) < 0) { emit_error(eop->index, "setns", errno, "", NULL); return 0; }
+  if (!via) {
+    if (setns(pidfd, (int)nsflags) < 0) { emit_error(eop->index, "setns", errno, "", NULL); return 0; }
+  } else {
+    /* each namespace asked for, the user namespace first; setns(fd, type) checks each type */
+    uint64_t joined = 0;
+    for (int i = 0; i < nscount; i++) {
+      if (!(nsflags & nstypes[i])) continue;
+      if (setns(nsfds[i], (int)nstypes[i]) < 0) { emit_error(eop->index, "setns", errno, "", NULL); return 0; }
+      joined |= nstypes[i];
+    }
+    for (int i = 0; i < nscount; i++) close(nsfds[i]);
+    /* the cgroup namespace: rooted at the jail's cgroup, which we joined above, as the init's is */
+    if ((nsflags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) { emit_error(eop->index, "setns", errno, "cgroup", NULL); return 0; }
+    joined |= CLONE_NEWCGROUP;
+    if ((joined & nsflags) != nsflags) { emit_error(eop->index, "setns", ENOENT, "", "the monitor lacks a namespace of the jail"); return 0; }
+  }
   close(pidfd);
   for (uint32_t i = 0; i < plan->nops; i++) {
     const struct sj_op_rec *op = &plan->ops[i];
@@ -46,12 +79,31 @@ int enter_main(struct sj_plan *plan) {
     if (op->code == OP_DOMAINNAME && (!a || setdomainname(a, strlen(a)) < 0)) { emit_error(op->index, "domainname", errno, a ? a : "", NULL); return 0; }
   }
   if (!plan_find(plan, OP_EXEC)) { emit("{\"ev\":\"exit\",\"setupFailed\":false,\"cmd\":false,\"cmdCode\":0,\"cmdSignal\":0}"); return 0; }
+  /* the command's stdio: never the caller's descriptors (relay.c) */
+  const struct sj_op_rec *sop = plan_find(plan, OP_STDIO);
+  const struct sj_op_rec *uop = plan_find(plan, OP_UID), *gop = plan_find(plan, OP_GID);
+  uint64_t uid = 0, gid = 0;
+  if (uop) arg_u64(uop, 0, &uid);
+  if (gop) arg_u64(gop, 0, &gid);
+  struct relay relay;
+  relay_init(&relay);
+  const char *smode = sop ? arg_str(sop, 0) : NULL;
+  if (!smode) { emit_error(-1, "stdio", EINVAL, "", "an entered command needs a relayed stdio (pty or pipe)"); return 0; }
+  const char *fallback = arg_str(sop, 1);
+  if (relay_prepare(&relay, smode, (uid_t)uid, (gid_t)gid) < 0) {
+    int e = errno;
+    /* the plan's second choice for a jail without a devpts of its own (no /dev/pts/ptmx) */
+    if (!(fallback && *fallback && (e == ENOENT || e == ENODEV) && relay_prepare(&relay, fallback, (uid_t)uid, (gid_t)gid) == 0)) {
+      emit_error(sop->index, "stdio", e, smode, NULL); return 0;
+    }
+  }
   int execp[2];
   if (pipe2(execp, O_CLOEXEC) < 0) { emit_error(-1, "pipe", errno, "", NULL); return 0; }
   signal(SIGPIPE, SIG_IGN);
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM); sigaddset(&mask, SIGINT); sigaddset(&mask, SIGHUP);
+  sigaddset(&mask, SIGQUIT); sigaddset(&mask, SIGCHLD); sigaddset(&mask, SIGWINCH);
   sigprocmask(SIG_BLOCK, &mask, NULL);
   pid_t child = fork(); /* the child is the first to live in the jail's pid namespace */
   if (child < 0) { emit_error(-1, "fork", errno, "", NULL); return 0; }
@@ -64,6 +116,7 @@ int enter_main(struct sj_plan *plan) {
     sigprocmask(SIG_SETMASK, &none, NULL);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     title_set(SJ_INIT_NAME); /* seen in the jail until its exec: no host path */
+    if (relay_child(&relay) < 0) die_step(execp[1], sop, errno, "stdio");
     command_exec(plan, execp[1]);
   }
   close(execp[1]);
@@ -87,23 +140,15 @@ int enter_main(struct sj_plan *plan) {
   } else emit("{\"ev\":\"ready\",\"pid\":%d}", (int)child);
   close(execp[0]);
   int status = 0;
-  /* forward a termination request to the entered command */
-  int sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-  for (;;) {
-    pid_t w = waitpid(child, &status, WNOHANG);
-    if (w == child) break;
-    struct pollfd p = { sigfd, POLLIN, 0 };
-    poll(&p, 1, 50);
-    if (p.revents) {
-      /* SIGINT from a terminal reaches the entered command itself (same process group): leave it
-       * to the command; SIGTERM and SIGHUP, sent to jexec, end it */
-      struct signalfd_siginfo si;
-      int term = 0;
-      while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) if (si.ssi_signo != SIGINT) term = 1;
-      if (term) kill(child, SIGKILL);
-    }
-  }
+  relay_run(&relay, child, &status);
   emit("{\"ev\":\"exit\",\"setupFailed\":%s,\"cmd\":true,\"cmdCode\":%d,\"cmdSignal\":%d}", failed ? "true" : "false",
        WIFEXITED(status) ? WEXITSTATUS(status) : -1, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  /* the plan's third stdio word: what becomes of output written after the command ended */
+  const char *after = arg_str(sop, 2);
+  if (!failed && after && (!strcmp(after, "keep") || !strcmp(after, "drop"))) {
+    if (g_status_fd >= 0) { close(g_status_fd); g_status_fd = -1; }
+    relay_linger(&relay, !strcmp(after, "drop"));
+  }
+  relay_close(&relay);
   return 0;
 }

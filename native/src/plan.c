@@ -21,8 +21,8 @@ static const char *const names[OP_MAX] = {
   [OP_SECCOMP] = "seccomp", [OP_ENV] = "env", [OP_EXEC] = "exec", [OP_ENTER] = "enter", [OP_UMASK] = "umask",
   [OP_BPF_MAP] = "bpf-map", [OP_BPF_PROG] = "bpf-prog", [OP_VNET_LINK] = "vnet-link", [OP_HOST_ADDR] = "host-addr",
   [OP_HOST_ROUTE] = "host-route", [OP_NET_HELPER] = "net-helper", [OP_JAIL_ADDR] = "jail-addr",
-  [OP_JAIL_ROUTE] = "jail-route", [OP_BPF_UPDATE] = "bpf-update",
-  [OP_LANDLOCK] = "landlock",
+  [OP_JAIL_ROUTE] = "jail-route", [OP_BPF_UPDATE] = "bpf-update", [OP_STDIO] = "stdio",
+  [OP_LANDLOCK_SCOPE] = "landlock-scope", [OP_NS_SOCKET] = "ns-socket", [OP_ENTER_VIA] = "enter-via",
 };
 
 const char *op_name(uint32_t code) { return code < OP_MAX && names[code] ? names[code] : "?"; }

@@ -78,8 +78,15 @@ enum sj_op {
   OP_JAIL_ROUTE,       /* destination/prefix gateway|"" ifname */
   /* network, enter mode (jail -m): */
   OP_BPF_UPDATE,       /* cgroup-dir map-name sets(blob: key,value pairs) deletes(blob: keys) */
-  /* command (after no-new-privs, before seccomp; command.c): */
-  OP_LANDLOCK,         /* scoped(u64 text: LANDLOCK_SCOPE_* bits) "required"|"best-effort" */
+  /* enter mode: the entered command's stdio, relayed by the helper (relay.c) */
+  OP_STDIO,            /* "pty" | "pipe" [fallback: "pipe" when the jail has no devpts ptmx, or ""]
+                        * [after the command: "keep" (relay its pipes into fds 1/2 until EOF) | "drop"] */
+  /* command: a Landlock domain with only these scopes (LANDLOCK_SCOPE_*), after no_new_privs */
+  OP_LANDLOCK_SCOPE,   /* scopes(u64 text) "optional"|"required" (optional: skipped on a kernel without them) */
+  /* monitor: serve the jail's namespace descriptors to its owner (nsserve.c) */
+  OP_NS_SOCKET,        /* socket-path owner-uid */
+  /* enter mode: take the namespaces from the jail's monitor instead of a pidfd of a jail process */
+  OP_ENTER_VIA,        /* socket-path monitor-pid monitor-starttime */
   OP_MAX
 };
 

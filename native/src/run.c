@@ -29,6 +29,7 @@
 #include "helper.h"
 #include "host.h"
 #include "net.h"
+#include "nsserve.h"
 
 #define REQUIRED_NS (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC)
 
@@ -173,6 +174,8 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
    * prelude, the rest waits for the whole plan, which the init reads only once it is checked.
    * A prelude with the init phase lets the init build the root meanwhile ('M'). */
   if (after_clone(first, pid, !prelude ? AC_MAPS | AC_IDMAP | AC_REST : early ? AC_MAPS | AC_IDMAP : AC_MAPS, &treefd) < 0) setup_error = 1;
+  /* the jail's namespaces, while the init still waits (and can be opened by its owner) */
+  int ns_err = !setup_error && nsserve_open(pid, cflags) < 0 ? errno : 0;
   if (early && !setup_error) {
     send_token(sync[0], 'M', treefd);
     if (treefd >= 0) close(treefd);
@@ -187,11 +190,29 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     if (!setup_error && (host_pre(plan, &h) < 0 || after_clone(plan, pid, early ? AC_REST : AC_IDMAP | AC_REST, &treefd) < 0)) setup_error = 1;
   }
   if (!setup_error && net_host_post(plan, pid) < 0) setup_error = 1;
+  int nsfd = -1;
+  uid_t ns_owner = 0;
+  const char *ns_path = NULL;
+  const struct sj_op_rec *nsop = plan_find(plan, OP_NS_SOCKET);
+  if (!setup_error && nsop) {
+    uint64_t o;
+    ns_path = arg_str(nsop, 0);
+    if (!ns_path || arg_u64(nsop, 1, &o)) { emit_error(nsop->index, "ns-socket", EINVAL, "", "bad arguments"); setup_error = 1; ns_path = NULL; }
+    else if (ns_err) { emit_error(nsop->index, "ns-socket", ns_err, "/proc/PID/ns", NULL); setup_error = 1; ns_path = NULL; }
+    else {
+      ns_owner = (uid_t)o;
+      nsfd = nsserve_listen(ns_path, ns_owner);
+      if (nsfd < 0) { emit_error(nsop->index, "ns-socket", errno, ns_path, NULL); setup_error = 1; ns_path = NULL; }
+    }
+  }
+  if (nsfd < 0) nsserve_close();
   /* what the init reported so far (from an early init phase: a failed mount) */
   drain_msgs(msgp[0], &setup_error, &cmd_status, &have_cmd, &ready);
   if (setup_error) {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, __WALL);
+    if (nsfd >= 0) { close(nsfd); unlink(ns_path); }
+    nsserve_close();
     goto undo;
   }
   unsigned long long start = 0;
@@ -217,11 +238,12 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   double setup_s = -1;
   const char *reason = NULL;
   while (!done) {
-    struct pollfd p[6] = {
+    struct pollfd p[7] = {
       { sigfd, POLLIN, 0 }, { msgp[0], POLLIN, 0 }, { exec_open ? execp[0] : -1, POLLIN, 0 },
-      { ctl_open ? g_status_fd : -1, POLLIN, 0 }, { tfd, POLLIN, 0 }, { cfd, POLLIN, 0 },
+      { ctl_open ? g_status_fd : -1, POLLIN, 0 }, { tfd, POLLIN, 0 }, { cfd, POLLIN, 0 }, { nsfd, POLLIN, 0 },
     };
-    if (poll(p, 6, -1) < 0 && errno != EINTR) break;
+    if (poll(p, 7, -1) < 0 && errno != EINTR) break;
+    if (nsfd >= 0 && p[6].revents) nsserve_accept(nsfd, ns_owner);
     if (p[1].revents) {
       drain_msgs(msgp[0], &setup_error, &cmd_status, &have_cmd, &ready);
     }
@@ -272,6 +294,8 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     if (g_empty) done = 1;
   }
   double wall = now_s() - t0;
+  if (nsfd >= 0) { close(nsfd); nsfd = -1; unlink(ns_path); }
+  nsserve_close();
   drain_msgs(msgp[0], &setup_error, &cmd_status, &have_cmd, &ready);
   /* the jail is empty or its init gone: every writer of the exec pipe has closed it, so what it
    * still holds (an exec error, or the end that means the command ran) is complete */

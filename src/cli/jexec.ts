@@ -1,4 +1,5 @@
 // jexec(8): jexec [-l] [-d dir] [-e name=value ...] [-u user | -U user] jail [command ...]
+import { isatty } from "node:tty";
 import { SysjailError, Exit, usageError } from "../errors.js";
 import type { HelperRun } from "../helper/launch.js";
 import { hostFacts } from "../host/facts.js";
@@ -10,7 +11,8 @@ import { mainPathRan } from "./main.js";
 
 const USAGE = `usage: jexec [-l] [-d dir] [-e name=value ...] [-u user | -U user] jail [command ...]
   Runs COMMAND (default: the user's shell) in the running jail JAIL (jid or name), with the jail's
-  root, namespaces, system-call policy, capabilities, no_new_privs and limits.
+  root, namespaces, system-call policy, capabilities, no_new_privs and limits. Its stdio is a
+  new pty of the jail on a terminal, else pipes, relayed by jexec: never jexec's own descriptors.
   -l  clean environment (HOME, SHELL, USER, TERM, PATH), starting in the user's home
   -d  working directory in the jail (default /)
   -e  set a variable in the command's environment (repeatable)
@@ -75,14 +77,16 @@ export async function jexecMain(argv: string[]): Promise<number> {
   const home = user.home || "/";
   const cwd = a.cwd ?? (a.clean && home !== "/" && isJailDir(root, home) ? home : "/");
   const facts = hostFacts();
-  const ctx = await enterContext(entry, ref.dirOwner, facts);
-  const plan = planEnter(entry, { argv: argvIn, user, env: enterEnv(process.env, a.clean, user, a.env), cwd }, ctx);
+  const ctx = await enterContext(entry, ref.dirOwner, facts, ref.dir);
+  // on a terminal, a new pty of the jail; else pipes: the helper relays either way
+  const stdio = isatty(0) && isatty(1) ? "pty" : "pipe";
+  const plan = planEnter(entry, { argv: argvIn, user, env: enterEnv(process.env, a.clean, user, a.env), cwd, stdio }, ctx);
   // root entering a user's jail: the host's supplementary groups must not come along (a rootless
   // jail cannot set its own), so the entered process holds exactly what the jail's processes hold
   if (facts.uid === 0 && ctx.ids.rootless) process.setgroups?.([]);
   let helper: HelperRun | undefined;
   const forward = (sig: NodeJS.Signals) => () => helper?.child?.kill(sig);
-  const onInt = () => undefined; // the terminal's ^C reaches the command itself
+  const onInt = () => undefined; // the helper passes ^C on to the command (or the pty carries it)
   const onTerm = forward("SIGTERM");
   const onHup = forward("SIGHUP");
   process.on("SIGINT", onInt);

@@ -12,7 +12,7 @@ import { planJail, type PlanContext } from "../plan/planner.js";
 import type { RootLayout } from "../plan/fs.js";
 import type { Plan } from "../plan/types.js";
 import { isAlive, Registry, type Reservation } from "../registry/store.js";
-import { stateDir } from "../registry/paths.js";
+import { nsSocketPath, stateDir } from "../registry/paths.js";
 import type { JailSpec } from "../spec/types.js";
 import { buildFilter } from "./filter.js";
 import { isThin } from "./thin.js";
@@ -186,6 +186,8 @@ async function prepareWithRoot(spec: JailSpec, opts: PrepareOptions, root: RootF
       facts,
       jid: reservation.jid,
       stateFiles: reservation.files,
+      // a unix socket's path has 107 bytes at most: a longer state directory goes without one
+      nsSocket: facts.uid !== 0 && !opts.dryRun && Buffer.byteLength(nsSocketPath(dir, reservation.jid)) < 108 ? nsSocketPath(dir, reservation.jid) : undefined,
       ...root,
       user,
       filter,

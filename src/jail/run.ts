@@ -69,6 +69,7 @@ export class JailRun {
       monitorPid: ev.monitorPid,
       monitorStart: processStart(ev.monitorPid),
       owner: prep.facts.uid,
+      namespaces: Number(prep.plan.ops.find((o) => o.op === "clone")?.args[0] ?? 0),
       command: spec.command ?? [],
       startedAt: isoNow(),
       persist: spec.persist,

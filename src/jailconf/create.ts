@@ -3,6 +3,7 @@
 // no registry entry, no process, no mount and no cgroup behind.
 import { existsSync, lstatSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { isatty } from "node:tty";
 import type { JailHooks } from "../conf/spec.js";
 import { dirInsideJailTree } from "../host/hostfile.js";
 import { prepare, type Prepared } from "../jail/prepare.js";
@@ -163,7 +164,9 @@ async function commandStep(ctx: CreateContext): Promise<void> {
   const cmd = ctx.jail.lifecycle.command;
   if (!cmd?.length) return;
   if (!ctx.jail.commandArgv) return runLines(ctx, cmd, "jail");
-  await runChecked(ctx, "jail", cmd.join(" "), () => runJailCommand(cmd, ctx.hook, ctx.ref!));
+  // an interactive `jail -c ... command=/bin/sh` on a terminal gets a pty of the jail, as jexec does
+  const tty = !ctx.hook.consoleLog && isatty(0) && isatty(1) ? "pty" : "pipe";
+  await runChecked(ctx, "jail", cmd.join(" "), () => runJailCommand(cmd, ctx.hook, ctx.ref!, tty));
 }
 
 /** FreeBSD's creation order (CREATE_STEPS of src/conf), with Linux's own steps in between: the

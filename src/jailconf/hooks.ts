@@ -188,7 +188,7 @@ const contexts = new WeakMap<JailEntry, Promise<EnterContext>>();
 
 /** Runs ARGV in the jail (exec.start, command, exec.stop) as jail root or exec.jail_user, with the
  * policy, namespaces and limits of the jail's own processes. STDIN is jail(8)'s own for command. */
-export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<JailRef, "entry" | "dirOwner">): Promise<HookResult> {
+export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<JailRef, "entry" | "dirOwner" | "dir">, stdio: "pty" | "pipe" = "pipe"): Promise<HookResult> {
   const entry = ref.entry;
   const root = jailRoot(entry);
   let user: UserInfo | undefined;
@@ -200,7 +200,7 @@ export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<Jail
   if (!user) return { status: 67, timedOut: false, error: `exec.jail_user ${j.jailUser}: no such user` };
   let ctxP = contexts.get(entry);
   if (!ctxP) {
-    ctxP = enterContext(entry, ref.dirOwner);
+    ctxP = enterContext(entry, ref.dirOwner, undefined, ref.dir);
     contexts.set(entry, ctxP);
   }
   let plan: Plan;
@@ -211,7 +211,9 @@ export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<Jail
     // root running exec.stop for a user's jail: none of root's environment enters that jail
     const env = enterEnv(process.env, j.clean || j.runAs !== undefined, user, { ...named, ...jailVars(j) });
     const cwd = j.clean && user.home && user.home !== "/" && isJailDir(root, user.home) ? user.home : "/";
-    plan = planEnter(entry, { argv, user, env, cwd }, ctx);
+    // what an exec.start daemon writes later goes on into the console log (or nowhere), and never
+    // kills it with SIGPIPE; never to jail(8)'s own output once jail(8) is done
+    plan = planEnter(entry, { argv, user, env, cwd, stdio, jailProcess: true, after: j.consoleLog ? "keep" : "drop" }, ctx);
   } catch (err) {
     // the jail cannot be entered (a rootless caller and a jail with no process but its init)
     return { status: (err as SysjailError).exitCode ?? 70, timedOut: false, error: (err as Error).message.replace(/^sysjail: /, "") };
@@ -239,7 +241,7 @@ export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<Jail
 }
 
 /** One run of a hook line, where it belongs: the host, or the jail. */
-export function runHookLine(line: string, where: "host" | "jail", j: HookJail, ref?: Pick<JailRef, "entry" | "dirOwner">): Promise<HookResult> {
+export function runHookLine(line: string, where: "host" | "jail", j: HookJail, ref?: Pick<JailRef, "entry" | "dirOwner" | "dir">): Promise<HookResult> {
   if (where === "host") return runHostHook(line, j);
   if (!ref) return Promise.resolve({ status: 70, timedOut: false, error: "the jail does not exist yet" });
   return runJailCommand(commandArgv(line), j, ref);

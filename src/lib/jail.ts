@@ -241,8 +241,8 @@ export class Jail {
       const ref = this.current();
       const user = resolveEnterUser(ref.entry, opts.user, "jail");
       if (!user) throw new SysjailError(`sysjail: unknown user '${opts.user}' in the jail's user database`, { code: "ENOUSER", phase: "usage", exitCode: Exit.noUser });
-      const ctx = await enterContext(ref.entry, ref.dirOwner);
-      const plan = planEnter(ref.entry, { argv, user, env: opts.env ?? { PATH: DEFAULT_PATH }, cwd: opts.cwd ?? "/" }, ctx);
+      const ctx = await enterContext(ref.entry, ref.dirOwner, undefined, ref.dir);
+      const plan = planEnter(ref.entry, { argv, user, env: opts.env ?? { PATH: DEFAULT_PATH }, cwd: opts.cwd ?? "/", stdio: "pipe", jailProcess: true }, ctx);
       const killedResult = { code: 128 + SIGKILL, signal: SIGKILL };
       if (killed) {
         // kill() before the helper started: the command never runs

@@ -14,18 +14,33 @@ import { buildFilter } from "../jail/filter.js";
 import { fallbackRlimits } from "../limits/rlimit.js";
 import { idMapping, type IdMapping } from "../plan/ids.js";
 import { commandEnv, commandOps, NS, ownNetns } from "../plan/planner.js";
+import { enteredLandlock } from "../plan/landlock.js";
 import { op, type Plan, type PlanOp } from "../plan/types.js";
-import { stateDir } from "../registry/paths.js";
+import { nsSocketPath, stateDir } from "../registry/paths.js";
 import type { JailEntry } from "../registry/types.js";
 import { processStart } from "../registry/store.js";
 import type { JailSpec } from "../spec/types.js";
 import { jailNamespace, pidNamespace, pidsInNamespace, statFields } from "./proc.js";
 import { trustedCgroups } from "./cgroups.js";
 
-/** The namespaces a process joins to be in the jail: all of the jail's own. */
-export function enterNsFlags(spec: JailSpec): number {
-  let f = NS.CLONE_NEWUSER | NS.CLONE_NEWNS | NS.CLONE_NEWPID | NS.CLONE_NEWUTS | NS.CLONE_NEWIPC | NS.CLONE_NEWCGROUP;
-  if (ownNetns(spec)) f |= NS.CLONE_NEWNET;
+const NS_ALL = NS.CLONE_NEWUSER | NS.CLONE_NEWNS | NS.CLONE_NEWPID | NS.CLONE_NEWUTS | NS.CLONE_NEWIPC | NS.CLONE_NEWCGROUP | NS.CLONE_NEWNET;
+const NS_REQUIRED = NS.CLONE_NEWUSER | NS.CLONE_NEWNS | NS.CLONE_NEWPID | NS.CLONE_NEWUTS | NS.CLONE_NEWIPC;
+
+/** The namespaces a process joins to be in the jail: exactly the ones the jail was made with, as
+ * its entry recorded them at start (`namespaces`); an entry from before that record: the ones
+ * its spec gives for its owner (a rootless -4/-6 jail has a network namespace of its own). */
+export function enterNsFlags(entry: Pick<JailEntry, "spec" | "owner" | "namespaces">): number {
+  const rec = entry.namespaces;
+  if (rec !== undefined) {
+    if (!Number.isInteger(rec) || (rec & ~NS_ALL) !== 0 || (rec & NS_REQUIRED) !== NS_REQUIRED) {
+      throw new SysjailError(`sysjail: the jail's entry records an invalid namespace set (${String(rec)}); refusing to enter`, {
+        code: "EINVAL", phase: "runtime", exitCode: Exit.software,
+      });
+    }
+    return rec | NS.CLONE_NEWCGROUP;
+  }
+  let f = NS_REQUIRED | NS.CLONE_NEWCGROUP;
+  if (ownNetns(entry.spec, Number.isInteger(entry.owner) ? entry.owner : 0)) f |= NS.CLONE_NEWNET;
   return f;
 }
 
@@ -54,6 +69,19 @@ export interface EnterRequest {
   env: Record<string, string>;
   /** Working directory inside the jail. */
   cwd: string;
+  /** The command's stdio, relayed by the helper: a new pty of the jail (the caller is on a
+   * terminal) or pipes. The caller's own descriptors never enter the jail. */
+  stdio: "pty" | "pipe";
+  /** Output written to the pipes after the command ended (by processes it left behind): relayed
+   * into the helper's own stdout/stderr until they close ("keep": the jail's console log), or
+   * read and dropped ("drop"), so that those processes are not killed by SIGPIPE. Absent: the
+   * pipes close with the command (jexec: nothing reaches the caller after it returned). */
+  after?: "keep" | "drop" | undefined;
+  /** One of the jail's own processes (exec.start, command, Jail.spawn): a Landlock domain of its
+   * own, as the jail's command has; else (jexec, an admin's process) none, so no jail process
+   * can ptrace it or take its descriptors, or on the shared stack one with the abstract-socket
+   * scope only. */
+  jailProcess?: boolean;
 }
 
 /** What the enter plan needs besides the request; gathered by enterContext. */
@@ -65,6 +93,34 @@ export interface EnterContext {
   attach: PlanOp[];
   /** The process whose namespaces are joined (default: the jail's init). */
   target?: EnterTarget | undefined;
+  /** The namespaces come from the jail's monitor (an owner who is not root). */
+  via?: EnterVia | undefined;
+}
+
+/** The jail's monitor, which serves its namespaces on a socket of the owner's state directory
+ * (native/src/nsserve.c); the helper checks the socket's peer is this pid with this start time. */
+export interface EnterVia { socket: string; monitorPid: number; monitorStart: number }
+
+/** The way in for a caller who is not root: the jail's monitor, when it serves the namespaces
+ * (a jail started by a user); the socket's path comes from the state directory and the jid,
+ * never from the entry. Root needs none: it opens the init's namespaces itself. */
+export function enterVia(entry: JailEntry, dir: string | undefined, uid = process.getuid?.() ?? 0): EnterVia | undefined {
+  if (uid === 0 || dir === undefined) return undefined;
+  const socket = nsSocketPath(dir, entry.jid);
+  const { monitorPid, monitorStart } = entry;
+  if (!Number.isInteger(monitorPid) || monitorPid <= 0 || !Number.isInteger(monitorStart) || (monitorStart ?? -1) < 0) return undefined;
+  try {
+    const st = lstatSync(socket);
+    if (!st.isSocket() || st.uid !== uid) return undefined;
+  } catch {
+    return undefined;
+  }
+  return { socket, monitorPid, monitorStart: monitorStart! };
+}
+
+/** The plan op that takes the namespaces from the monitor. */
+export function viaOps(via: EnterVia | undefined): PlanOp[] {
+  return via ? [op("enterVia", [via.socket, via.monitorPid, via.monitorStart], "the jail's namespaces from its monitor")] : [];
 }
 
 /** A process of the jail to join the namespaces of, pinned by its start time. */
@@ -94,23 +150,29 @@ export function planEnter(entry: JailEntry, req: EnterRequest, ctx: EnterContext
   const spec: JailSpec = { ...entry.spec, env: req.env, cleanEnv: false, cwd: req.cwd, command: req.argv };
   let cmd: PlanOp[];
   try {
-    cmd = commandOps(spec, { user: req.user ?? JAIL_ROOT, filter: ctx.filter, rlimits: ctx.rlimits }, ctx.ids, req.argv);
+    const scopes = enteredLandlock((enterNsFlags(entry) & NS.CLONE_NEWNET) === 0, req.jailProcess === true);
+    cmd = commandOps(spec, { user: req.user ?? JAIL_ROOT, filter: ctx.filter, rlimits: ctx.rlimits, scopes }, ctx.ids, req.argv);
   } catch (err) {
     if (err instanceof RangeError) throw new SysjailError(`sysjail: ${err.message}`, { code: "ENOUSER", phase: "usage", exitCode: Exit.noUser });
     throw err;
   }
   const t = ctx.target ?? { pid: entry.initPid, start: entry.initStart };
+  const ns = enterNsFlags(entry);
   return {
     mode: "enter",
     flags: 0,
-    ops: [op("enter", [t.pid, t.start, enterNsFlags(entry.spec)], "join the jail's namespaces"), ...ctx.attach, ...cmd],
+    ops: [
+      op("enter", [t.pid, t.start, ns], "join the jail's namespaces"), ...viaOps(ctx.via), ...ctx.attach,
+      // a jail without a devpts of its own (jail.conf without mount.devfs) gets pipes instead of a pty
+      op("stdio", [req.stdio, req.stdio === "pty" ? "pipe" : "", ...(req.after ? [req.after] : [])], "relayed by the helper: no descriptor of the caller enters the jail"), ...cmd,
+    ],
   };
 }
 
 /** The plan of `jail -m host.hostname=...`: join the user and UTS namespaces, set the names. Pure. */
-export function planSetNames(entry: JailEntry, names: { hostname?: string | undefined; domainname?: string | undefined }, target?: EnterTarget): Plan {
+export function planSetNames(entry: JailEntry, names: { hostname?: string | undefined; domainname?: string | undefined }, target?: EnterTarget, via?: EnterVia): Plan {
   const t = target ?? { pid: entry.initPid, start: entry.initStart };
-  const ops: PlanOp[] = [op("enter", [t.pid, t.start, NS.CLONE_NEWUSER | NS.CLONE_NEWUTS])];
+  const ops: PlanOp[] = [op("enter", [t.pid, t.start, NS.CLONE_NEWUSER | NS.CLONE_NEWUTS]), ...viaOps(via)];
   if (names.hostname !== undefined) ops.push(op("hostname", [names.hostname]));
   if (names.domainname !== undefined) ops.push(op("domainname", [names.domainname]));
   return { mode: "enter", flags: 0, ops };
@@ -179,15 +241,28 @@ function netAttach(entry: JailEntry, dirOwner: number): PlanOp[] {
 }
 
 /** Gathers the filter, rlimits, id mapping and cgroup attach ops of a jail for planEnter. */
-export async function enterContext(entry: JailEntry, dirOwner: number, facts: HostFacts = hostFacts()): Promise<EnterContext> {
+export async function enterContext(entry: JailEntry, dirOwner: number, facts: HostFacts = hostFacts(), dir?: string): Promise<EnterContext> {
   const paths = trustedCgroups(entry, dirOwner) as CgroupPaths;
+  // every cgroup the jail has is joined, or the jail is not entered (its limits and, on the
+  // shared stack, its address programs would not hold for the entered process)
+  const listed = Object.keys(entry.cgroups ?? {});
+  const net = netAttach(entry, dirOwner);
+  const untrusted = listed.filter((k) => (k === "net" ? net.length === 0 : !(k in paths)));
+  if (untrusted.length > 0) {
+    const k = untrusted[0]!;
+    throw new SysjailError(`sysjail: the jail's ${k} cgroup ${JSON.stringify(String((entry.cgroups as Record<string, unknown>)[k]))} cannot be verified; refusing to enter the jail outside it`, {
+      code: "EPERM", phase: "runtime", exitCode: Exit.noPerm,
+    });
+  }
+  const via = enterVia(entry, dir, facts.uid);
   return {
     ids: entryIdMapping(entry, facts),
     // the filter cache of the caller's own state directory: nobody else can plant a program there
     filter: await buildFilter(entry.spec, facts.arch, join(stateDir(), "cache")),
     rlimits: entryRlimits(entry),
-    attach: [...(Object.keys(paths).length ? defaultBackend().attachOps(paths) : []), ...netAttach(entry, dirOwner)],
-    target: enterTarget(entry),
+    attach: [...(Object.keys(paths).length ? defaultBackend().attachOps(paths) : []), ...net],
+    target: via ? { pid: entry.initPid, start: entry.initStart } : enterTarget(entry),
+    via,
   };
 }
 

@@ -59,10 +59,10 @@ export const defaultHookRunner: HookRunner = async (call) => {
     return 67;
   }
   if (!user) return 67;
-  const ctx = await enterContext(entry, call.ref.dirOwner);
+  const ctx = await enterContext(entry, call.ref.dirOwner, undefined, call.ref.dir);
   // for another user's jail none of the caller's environment enters it (owner.ts)
   const env = enterEnv(process.env, life.clean === true || runAsOwner(call.ref.dirOwner) !== undefined, user, {});
-  const plan = planEnter(entry, { argv: ["/bin/sh", "-c", call.command], user, env, cwd: "/" }, ctx);
+  const plan = planEnter(entry, { argv: ["/bin/sh", "-c", call.command], user, env, cwd: "/", stdio: "pipe", jailProcess: true }, ctx);
   try {
     return enterStatus(await runEnter(plan, ["ignore", "inherit", "inherit"], entry.path));
   } catch {

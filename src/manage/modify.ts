@@ -2,7 +2,7 @@
 import { applyStoreArgs } from "../conf/kvstore.js";
 import { SysjailError, Exit, usageError } from "../errors.js";
 import { checkHostname } from "../spec/validate.js";
-import { enterTarget, planSetNames, runEnter } from "./enter.js";
+import { enterTarget, enterVia, planSetNames, runEnter, viaOps } from "./enter.js";
 import { writeEntry } from "./entryfile.js";
 import { refresh, notFound, type JailRef } from "./locate.js";
 import { withJailLock } from "./lock.js";
@@ -90,14 +90,16 @@ export async function modifyJail(ref: JailRef, args: ParamArg[]): Promise<JailRe
       const list = (a: ParamArg | undefined, cur: string[]) => (a ? a.values.map((v) => v.trim()).filter((v) => v !== "") : cur);
       const ip4 = list(ip4Arg, e.ip4);
       const ip6 = list(ip6Arg, e.ip6);
-      const t = enterTarget(e);
-      const plan = { mode: "enter" as const, flags: 0, ops: [op("enter", [t.pid, t.start, NS.CLONE_NEWUTS]), ...addressUpdateOps(e, ip4, ip6)] };
+      const via = enterVia(e, cur.dir);
+      const t = via ? { pid: e.initPid, start: e.initStart } : enterTarget(e);
+      const plan = { mode: "enter" as const, flags: 0, ops: [op("enter", [t.pid, t.start, NS.CLONE_NEWUTS]), ...viaOps(via), ...addressUpdateOps(e, ip4, ip6)] };
       const ev = await runEnter(plan, ["ignore", "ignore", "inherit"], e.path);
       if (ev.setupFailed) throw new SysjailError(`jail: ${e.name}: cannot change the addresses`, { code: "EIO", phase: "runtime", exitCode: Exit.osErr });
       e.ip4 = ip4; e.ip6 = ip6; e.spec.ip4 = ip4; e.spec.ip6 = ip6;
     }
     if (hostname !== undefined || domainname !== undefined) {
-      const ev = await runEnter(planSetNames(e, { hostname, domainname }, enterTarget(e)), ["ignore", "ignore", "inherit"], e.path);
+      const via = enterVia(e, cur.dir);
+      const ev = await runEnter(planSetNames(e, { hostname, domainname }, via ? undefined : enterTarget(e), via), ["ignore", "ignore", "inherit"], e.path);
       if (ev.setupFailed) throw new SysjailError(`jail: ${e.name}: cannot change the names`, { code: "EIO", phase: "runtime", exitCode: Exit.osErr });
       if (hostname !== undefined) { e.hostname = hostname; e.spec.hostname = hostname; }
       if (domainname !== undefined) e.spec.params = { ...(e.spec.params ?? {}), "host.domainname": domainname };

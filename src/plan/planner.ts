@@ -1,4 +1,5 @@
 // planJail: a validated spec and the host facts in, the helper's plan out. Pure: no I/O here.
+import { needsTtyGuard, ttyGuardProgram } from "../seccomp/ttyguard.js";
 import type { HostFacts } from "../host/facts.js";
 import type { UserInfo } from "../host/users.js";
 import type { JailSpec } from "../spec/types.js";
@@ -32,6 +33,9 @@ export interface PlanContext {
   jid: number;
   /** Registry files the helper removes when the jail ends. */
   stateFiles: string[];
+  /** A user's jail: the socket on which its monitor serves the jail's namespaces to the owner
+   * (the init is not dumpable, so the owner cannot open them itself; native/src/nsserve.c). */
+  nsSocket?: string | undefined;
   /** Owner uid of the jail root directory. */
   rootOwner: number;
   /** The jail's id maps (src/ids/choose.ts); default idMapping(facts). */
@@ -161,6 +165,7 @@ export function planJail(spec: JailSpec, ctx: PlanContext): Plan {
   const ops: PlanOp[] = [];
   const first = cloneAndMapOps(spec, ctx.facts, ids);
   ops.push(first.clone);
+  if (ctx.nsSocket) ops.push(op("nsSocket", [ctx.nsSocket, ctx.facts.uid], "the owner enters through the monitor"), op("stateFile", [ctx.nsSocket]));
   for (const f of ctx.stateFiles) ops.push(op("stateFile", [f]));
   if (spec.limits.wall !== undefined) ops.push(op("wallLimit", [Math.ceil(spec.limits.wall)]));
   ops.push(...(ctx.cgroupOps ?? []));
@@ -202,6 +207,8 @@ export function commandOps(spec: JailSpec, ctx: Pick<PlanContext, "user" | "filt
   // (native/src/command.c)
   ops.push(spec.policy.allowSetuid ? op("nnp", ["off"], "setuid programs of the jail's own ids work inside") : op("nnp", []));
   if (ctx.scopes) ops.push(landlockOp(ctx.scopes));
+  // a policy of files may let TIOCSTI/TIOCLINUX through: the fixed guard is stacked first
+  if (ctx.filter && needsTtyGuard(spec.policy)) ops.push(op("seccomp", [0, ttyGuardProgram()], "terminal guard: TIOCSTI and TIOCLINUX refused whatever the policy"));
   if (ctx.filter) ops.push(op("seccomp", [ctx.filter.flags, ctx.filter.program], "system-call policy, last before exec"));
   for (const [k, v] of Object.entries(commandEnv(spec, user))) ops.push(op("env", [`${k}=${v}`]));
   ops.push(op("exec", [command[0] ?? "", ...command]));

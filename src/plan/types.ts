@@ -52,7 +52,10 @@ export const OpCode = {
   jailAddr: 44,
   jailRoute: 45,
   bpfUpdate: 46,
-  landlock: 47,
+  stdio: 47,
+  landlockScope: 48,
+  nsSocket: 49,
+  enterVia: 50,
 } as const;
 
 export type OpName = keyof typeof OpCode;

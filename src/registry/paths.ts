@@ -15,6 +15,11 @@ export function jailFiles(dir: string, jid: number): { entry: string; reservatio
   return { entry: join(dir, "jails", `${jid}.json`), reservation: join(dir, "jails", `${jid}.jid`) };
 }
 
+/** The socket on which a user's jail's monitor serves the jail's namespaces to its owner. */
+export function nsSocketPath(dir: string, jid: number): string {
+  return join(dir, "jails", `${jid}.ns`);
+}
+
 /** The name-lock file of a jail name. */
 export function nameFile(dir: string, name: string): string {
   return join(dir, "names", name);

@@ -15,6 +15,8 @@ export interface JailEntry {
   /** Host pid of the helper that monitors the jail, and its start time. */
   monitorPid: number;
   monitorStart?: number;
+  /** The jail's namespaces (CLONE_NEW* bits of its clone), recorded at start: jexec joins exactly these. */
+  namespaces?: number;
   /** Host uid that started the jail. */
   owner: number;
   command: string[];

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { once } from "node:events";
-import { readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { get, Jail, list, type JailEventName, type JailLimitEvent, type RunReport } from "../../src/index.js";
@@ -188,6 +188,25 @@ describe("Jail", { concurrency: 3 }, () => {
       assert.equal((await jail.exec(["/work", "exit", "0"])).code, 0, "jail root is entered without a user lookup of its own");
     } finally {
       rmSync(passwd, { force: true });
+      await jail.remove();
+    }
+  });
+
+  it("spawn() gives the command the helper's pipes in a session of its own, never this process's descriptors", async (t) => {
+    const dir = libState(t);
+    const jail = await Jail.create({ path: root.path, hostname: "stdio", stateDir: dir });
+    try {
+      const sleeper = jail.spawn("/work", ["sleep", "60"]);
+      const ps = await commandRunning(jail, "the sleeper to start");
+      const pid = ps.find((p) => p !== jail.entry.initPid)!;
+      // Node's stdio "pipe"s are socket pairs: the command holds pipes the helper made and relays
+      for (const fd of [0, 1, 2]) assert.match(readlinkSync(`/proc/${pid}/fd/${fd}`), /^pipe:\[\d+\]$/, `fd ${fd}`);
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const [, , , sid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      assert.equal(Number(sid), pid, "the command leads a session of its own (no controlling terminal of ours)");
+      sleeper.kill();
+      await sleeper.exit;
+    } finally {
       await jail.remove();
     }
   });

@@ -13,6 +13,7 @@ import { buildWork, inRange, makeWorkRoot, MiB, REPO, stateLeft, type WorkRoot }
 interface Out {
   uid: number;
   runs: Record<string, { report: RunReport; stdout: string; stderr: string }>;
+  jail: { hostname: string; code: number; cat: string };
   errors: Record<string, { isSysjailError: boolean; code: string; phase: string }>;
   left: number;
 }
@@ -37,6 +38,8 @@ describe("run() as an unprivileged user (uid 65534)", () => {
     const out = JSON.parse(r.stdout) as Out;
     assert.equal(out.uid, 65534);
     const { hostname, all, memory, pids, cpu, wall, stdin } = out.runs;
+    // Jail.create + exec: the owner enters a jail whose only process is its init
+    assert.deepEqual(out.jail, { hostname: "persistent\n", code: 0, cat: "into a persistent jail\n" });
 
     assert.equal(hostname!.stdout, "rootless\n");
     assert.equal(hostname!.report.status, "ok");

@@ -32,10 +32,11 @@ test("the enter plan: enter (pid, start, all the jail's namespaces), attach, the
   const e = entry();
   const ids = entryIdMapping(e, rootFacts);
   const attach = [{ op: "cgroupAttach" as const, args: ["/sys/fs/cgroup/memory/sysjail/3/cgroup.procs"] }];
-  const plan = planEnter(e, { argv: ["/bin/ps"], env: { A: "1" }, cwd: "/" }, { ids, filter, attach });
+  const plan = planEnter(e, { argv: ["/bin/ps"], env: { A: "1" }, cwd: "/", stdio: "pipe" }, { ids, filter, attach });
   assert.equal(plan.mode, "enter");
   const names = plan.ops.map((o) => o.op);
-  assert.deepEqual(names.slice(0, 2), ["enter", "cgroupAttach"]);
+  assert.deepEqual(names.slice(0, 3), ["enter", "cgroupAttach", "stdio"]);
+  assert.deepEqual(plan.ops[2]!.args, ["pipe", ""]);
   const flags = Number(plan.ops[0]!.args[2]);
   for (const f of [NS.CLONE_NEWUSER, NS.CLONE_NEWNS, NS.CLONE_NEWPID, NS.CLONE_NEWUTS, NS.CLONE_NEWIPC, NS.CLONE_NEWCGROUP, NS.CLONE_NEWNET]) {
     assert.ok(flags & f, `flag ${f.toString(16)}`);
@@ -43,7 +44,7 @@ test("the enter plan: enter (pid, start, all the jail's namespaces), attach, the
   assert.deepEqual(plan.ops[0]!.args.slice(0, 2), ["4321", "777"]);
   // exactly the command phase a new jail's command gets (caps, nnp, seccomp, ids), for jail root
   const same = commandOps({ ...e.spec, env: { A: "1" }, cwd: "/", command: ["/bin/ps"] }, { user: JAIL_ROOT, filter }, ids, ["/bin/ps"]);
-  assert.deepEqual(plan.ops.slice(2), same);
+  assert.deepEqual(plan.ops.slice(3), same, "an admin's process in a jail of its own netns: no Landlock domain");
   for (const n of ["caps", "nnp", "seccomp", "uid", "gid", "exec"]) assert.ok(names.includes(n as never), n);
   assert.ok(names.indexOf("nnp") < names.indexOf("seccomp") && names.indexOf("seccomp") < names.indexOf("exec"));
 });
@@ -51,9 +52,27 @@ test("the enter plan: enter (pid, start, all the jail's namespaces), attach, the
 test("a jail on the shared network stack is entered without a network namespace change", () => {
   const e = entry();
   e.spec.ip4 = ["10.0.0.1"];
-  assert.equal(enterNsFlags(e.spec) & NS.CLONE_NEWNET, 0);
+  assert.equal(enterNsFlags(e) & NS.CLONE_NEWNET, 0);
+  // an admin's process there gets the abstract-socket scope only; a jail process the jail's domain
+  const admin = planEnter(e, { argv: ["/bin/sh"], env: {}, cwd: "/", stdio: "pty" }, { ids: entryIdMapping(e, rootFacts), attach: [] });
+  assert.deepEqual(admin.ops.filter((o) => o.op === "landlockScope").map((o) => o.args), [["1", "required"]]);
+  const own = planEnter(e, { argv: ["/bin/sh"], env: {}, cwd: "/", stdio: "pipe", jailProcess: true }, { ids: entryIdMapping(e, rootFacts), attach: [] });
+  assert.deepEqual(own.ops.filter((o) => o.op === "landlockScope").map((o) => o.args), [["1", "required"]]);
   e.spec.vnet = true;
-  assert.ok(enterNsFlags(e.spec) & NS.CLONE_NEWNET);
+  assert.ok(enterNsFlags(e) & NS.CLONE_NEWNET);
+});
+
+test("the namespaces joined are the ones the entry recorded at start (a rootless -4 jail has its own netns)", () => {
+  const e = entry({ owner: 1000 });
+  e.spec.ip4 = ["127.0.0.61"];
+  // an old entry without the record: the spec as its owner got it (rootless addresses: own netns)
+  assert.ok(enterNsFlags(e) & NS.CLONE_NEWNET);
+  const all = NS.CLONE_NEWUSER | NS.CLONE_NEWNS | NS.CLONE_NEWPID | NS.CLONE_NEWUTS | NS.CLONE_NEWIPC | NS.CLONE_NEWCGROUP;
+  assert.equal(enterNsFlags({ ...e, namespaces: all | NS.CLONE_NEWNET }), all | NS.CLONE_NEWNET);
+  assert.equal(enterNsFlags({ ...e, owner: 0, namespaces: all }), all);
+  // a recorded set that is not a jail's is refused, never joined in part
+  assert.throws(() => enterNsFlags({ ...e, namespaces: NS.CLONE_NEWUTS }), /invalid namespace set/);
+  assert.throws(() => enterNsFlags({ ...e, namespaces: all | 0x80 }), /invalid namespace set/);
 });
 
 test("a rootless jail's map is taken from its entry, even when root enters it", () => {
@@ -61,9 +80,9 @@ test("a rootless jail's map is taken from its entry, even when root enters it", 
   const ids = entryIdMapping(e, rootFacts);
   assert.equal(ids.rootless, true);
   assert.equal(ids.count, 1);
-  const plan = planEnter(e, { argv: ["/bin/sh"], env: {}, cwd: "/" }, { ids, attach: [] });
+  const plan = planEnter(e, { argv: ["/bin/sh"], env: {}, cwd: "/", stdio: "pipe" }, { ids, attach: [] });
   assert.ok(!plan.ops.some((o) => o.op === "groups"), "a rootless jail cannot set groups");
-  assert.throws(() => planEnter(e, { argv: ["/bin/sh"], user: { ...JAIL_ROOT, name: "bob", uid: 1000, gid: 1000 }, env: {}, cwd: "/" }, { ids, attach: [] }), /outside the jail's id map/);
+  assert.throws(() => planEnter(e, { argv: ["/bin/sh"], user: { ...JAIL_ROOT, name: "bob", uid: 1000, gid: 1000 }, env: {}, cwd: "/", stdio: "pipe" }, { ids, attach: [] }), /outside the jail's id map/);
   assert.deepEqual(entryIdMapping(entry({ idmap: { uidMap: "", gidMap: "", rootless: false } }), rootFacts), idMapping(rootFacts));
 });
 

@@ -161,11 +161,11 @@ describe("modes and ops", () => {
     const sharedSpec = spec(["127.0.0.2"]);
     const net: NetContext = { mode: "shared", cgroupDir: "/cg/3" };
     const shared = (landlock?: { abi: number; sure: boolean }) => planJail(sharedSpec, { ...base, net, netOps: netOps(sharedSpec, net), landlock });
-    const ll = (p: ReturnType<typeof planJail>) => p.ops.filter((o) => o.op === "landlock").map((o) => o.args);
+    const ll = (p: ReturnType<typeof planJail>) => p.ops.filter((o) => o.op === "landlockScope").map((o) => o.args);
     const plan = shared({ abi: 6, sure: false });
     assert.deepEqual(ll(plan), [[String(LANDLOCK_SCOPE.abstractUnixSocket | LANDLOCK_SCOPE.signal), "required"]]);
     const names = plan.ops.map((o) => o.op);
-    assert.ok(names.indexOf("nnp") < names.indexOf("landlock") && names.indexOf("landlock") < names.indexOf("seccomp"), names.join(" "));
+    assert.ok(names.indexOf("nnp") < names.indexOf("landlockScope") && names.indexOf("landlockScope") < names.indexOf("seccomp"), names.join(" "));
     for (const abi of [0, 5]) {
       assert.throws(() => shared({ abi, sure: true }), (e: unknown) => e instanceof SysjailError && e.exitCode === 71 && /abstract unix socket scope \(Linux 6\.12\+/.test(e.message) && !e.message.includes("\n"));
     }
@@ -178,8 +178,8 @@ describe("modes and ops", () => {
     assert.deepEqual(ll(ownPlan(undefined)), []);
     // entered processes get what their caller chooses (jexec: none, or the abstract scope alone)
     const ids = { rootless: false, count: 65536 } as unknown as Parameters<typeof commandOps>[2];
-    assert.deepEqual(commandOps(own, { scopes: { scoped: LANDLOCK_SCOPE.abstractUnixSocket, required: true } }, ids).filter((o) => o.op === "landlock").map((o) => o.args), [["1", "required"]]);
-    assert.deepEqual(commandOps(own, {}, ids).filter((o) => o.op === "landlock"), []);
+    assert.deepEqual(commandOps(own, { scopes: { scoped: LANDLOCK_SCOPE.abstractUnixSocket, required: true } }, ids).filter((o) => o.op === "landlockScope").map((o) => o.args), [["1", "required"]]);
+    assert.deepEqual(commandOps(own, {}, ids).filter((o) => o.op === "landlockScope"), []);
   });
   it("reads the Landlock ABI of a kernel release", () => {
     assert.equal(abiOfRelease("6.18.44-fc-v1272"), 7);

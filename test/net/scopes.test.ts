@@ -146,13 +146,13 @@ describe("the landlock step", () => {
     const dry = await sysjail(["-j", j, "--dry-run", "-4", "127.0.0.66", root.path, "net-ll", "/probe", "pid"]);
     assert.equal(dry.code, 0, show(dry));
     const ops = (JSON.parse(dry.stdout) as { ops: { op: string; args: string[] }[] }).ops;
-    const ll = ops.filter((o) => o.op === "landlock");
+    const ll = ops.filter((o) => o.op === "landlockScope");
     assert.deepEqual(ll.map((o) => o.args), [["3", "required"]], dry.stdout);
     const names = ops.map((o) => o.op);
-    assert.ok(names.indexOf("nnp") < names.indexOf("landlock") && names.indexOf("landlock") < names.indexOf("seccomp"), names.join(" "));
+    assert.ok(names.indexOf("nnp") < names.indexOf("landlockScope") && names.indexOf("landlockScope") < names.indexOf("seccomp"), names.join(" "));
     const dd = await sysjail(["-j", j, "-dd", "-4", "127.0.0.66", root.path, "net-ll", "/probe", "pid"]);
     assert.equal(dd.code, 0, show(dd));
-    assert.match(dd.stderr, /step \d+ landlock 3$/m, show(dd));
+    assert.match(dd.stderr, /step \d+ landlock-scope 3$/m, show(dd));
     await assertStateEmpty(j);
   });
 });

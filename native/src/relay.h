@@ -1,0 +1,34 @@
+/* relay.h: the entered command's stdio, relayed by the helper (relay.c; contract in docs/ARCHITECTURE.md). */
+#ifndef SJ_RELAY_H
+#define SJ_RELAY_H
+#include <sys/types.h>
+#include <termios.h>
+
+enum relay_mode { RELAY_NONE, RELAY_PTY, RELAY_PIPE };
+struct relay {
+  enum relay_mode mode;
+  int master, slave;   /* pty: the jail devpts pair */
+  int in[3];           /* the command's ends (pipe mode) */
+  int out[3];          /* the relay's ends (pipe mode) */
+  struct termios saved;
+  int have_saved;
+};
+
+/* no relay yet */
+void relay_init(struct relay *r);
+/* before the fork, in the jail's mount (and user) namespace: MODE "pty" (a pty of the jail's
+ * devpts, its slave owned by UID:GID) or "pipe"; -1 and errno on failure */
+int relay_prepare(struct relay *r, const char *mode, uid_t uid, gid_t gid);
+/* in the command's process: a session of its own, the jail ends on fds 0-2 */
+int relay_child(struct relay *r);
+/* in the helper: relays until CHILD ends (and its output is passed on); *STATUS from waitpid.
+ * SIGTERM/SIGHUP kill the command; SIGINT/SIGQUIT go to its foreground process group;
+ * the caller's terminal is restored before it returns. */
+int relay_run(struct relay *r, pid_t child, int *status);
+/* after the exit was reported (pipe mode): the command's output pipes stay read until every
+ * process of the jail holding them has closed them, so a daemon an exec.* command left behind
+ * is not killed by SIGPIPE; into the helper's own fds 1/2 (the jail's console log), or DROPped */
+void relay_linger(struct relay *r, int drop);
+/* closes the relay's ends */
+void relay_close(struct relay *r);
+#endif
