@@ -173,7 +173,7 @@ describe("modes and ops", () => {
     const own = spec([]);
     const ownPlan = (landlock?: { abi: number; sure: boolean }) => planJail(own, { ...base, landlock });
     assert.deepEqual(ll(ownPlan({ abi: 7, sure: true })), [["3", "required"]]);
-    assert.deepEqual(ll(ownPlan({ abi: 6, sure: false })), [["3", "best-effort"]]);
+    assert.deepEqual(ll(ownPlan({ abi: 6, sure: false })), [["3", "optional"]]);
     assert.deepEqual(ll(ownPlan({ abi: 5, sure: true })), []);
     assert.deepEqual(ll(ownPlan(undefined)), []);
     // entered processes get what their caller chooses (jexec: none, or the abstract scope alone)
