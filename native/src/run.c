@@ -160,7 +160,8 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   }
   /* before the init is told anything (it turns non-dumpable right after): its namespaces, for
    * the user-mode networking helpers of a rootless jail (net.c) */
-  if (cflags & CLONE_NEWNET) net_hold(pid);
+  fault_point("3");
+  if (cflags & CLONE_NEWNET) { net_hold(pid); fault_point("3b"); }
   if (!adopt) {
     close(msgp[1]); close(execp[1]); close(sync[1]);
     if (prelude) { close(planp[0]); planp[0] = -1; }
@@ -187,6 +188,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     if (!setup_error && (host_pre(plan, &h) < 0 || after_clone(plan, pid, early ? AC_REST : AC_IDMAP | AC_REST, &treefd) < 0)) setup_error = 1;
   }
   if (!setup_error && net_host_post(plan, pid) < 0) setup_error = 1;
+  if (!setup_error) fault_point("5b");
   /* what the init reported so far (from an early init phase: a failed mount) */
   drain_msgs(msgp[0], &setup_error, &cmd_status, &have_cmd, &ready);
   if (setup_error) {
@@ -200,6 +202,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   send_token(sync[0], 'G', treefd);
   if (treefd >= 0) close(treefd);
   close(sync[0]);
+  fault_point("6");
 
   int tfd = -1, cfd = -1;
   if (h.wall_ms) {
