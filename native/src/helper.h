@@ -69,7 +69,8 @@ void title_set(const char *name);
 /* Fault injection for the test suite (test/faults): with SYSJAIL_TEST_FAULT=STEP in its
  * environment, the process of the helper that reaches STEP of the start table of
  * docs/ARCHITECTURE.md ("2", "2b", "3", "3b", "4", "5b", "6", "7" ... "13") stops dead there
- * (SIGKILL; the jail's init, which cannot be killed from inside, exits). Release builds
+ * (SIGKILL; the jail's init, which cannot be killed from inside, exits); "STEP+caller" kills
+ * the caller too once it finds the helper gone (src/jail/run.ts). Release builds
  * (-DSJ_RELEASE, scripts/pack-native.mjs) compile it out: the variable does nothing there. */
 #ifdef SJ_RELEASE
 #define fault_init() ((void)0)

@@ -172,8 +172,10 @@ const char *prelude_mismatch(const struct sj_plan *prelude, const struct sj_plan
 static char g_fault[8];
 
 void fault_init(void) {
+  /* "STEP" or "STEP+caller" (the caller, Node, stops dead too when it finds the helper gone) */
   const char *v = getenv("SYSJAIL_TEST_FAULT");
-  if (v && strlen(v) < sizeof g_fault) strcpy(g_fault, v);
+  size_t n = v ? strcspn(v, "+") : 0;
+  if (n && n < sizeof g_fault) { memcpy(g_fault, v, n); g_fault[n] = 0; }
 }
 
 void fault_point(const char *step) {

@@ -133,6 +133,8 @@ export class JailRun {
   /** The channel closed without an exit report: the monitor died (killed). Its jail died with
    * it; what it could not remove is removed here (src/jail/orphan.ts). */
   private async finishClosed(): Promise<boolean> {
+    // test-only (test/faults): the caller stops dead as well, so nothing cleans up but a later run
+    if (process.env.SYSJAIL_TEST_FAULT?.endsWith("+caller")) process.kill(process.pid, "SIGKILL");
     if (!this.error && !this.exit) {
       this.error = lostReportError();
       const e = this.entry;

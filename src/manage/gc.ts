@@ -70,6 +70,7 @@ export function cgroupParents(root = "/sys/fs/cgroup", uid = process.geteuid?.()
 /** Whether this registry still has a live claim on a jid: an entry whose init or monitor runs,
  * or a reservation whose reserving process runs (it will record the jail or release it). */
 function liveClaim(registry: Registry, jid: number, entry: JailEntry | undefined): boolean {
+  // (a zombie counts as gone, registry/store.ts processStart: it runs nothing, in no cgroup)
   if (entry && (isAlive(entry) || monitorAlive(entry))) return true;
   const file = join(registry.dir, "jails", `${jid}.jid`);
   let text: string;

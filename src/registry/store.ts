@@ -5,11 +5,14 @@ import { SysjailError, Exit } from "../errors.js";
 import { jailFiles, nameFile } from "./paths.js";
 import type { JailEntry } from "./types.js";
 
-/** Start time (ticks since boot) of a live process, or undefined when it is gone. */
+/** Start time (ticks since boot) of a live process, or undefined when it is gone. A zombie is
+ * gone: it runs nothing and is in no cgroup; a killed monitor's init stays one until the host's
+ * reaper collects it, and must not keep its jail's addresses or name taken meanwhile. */
 export function processStart(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (fields[0] === "Z") return undefined;
     const v = Number(fields[19]);
     return Number.isFinite(v) ? v : undefined;
   } catch {
