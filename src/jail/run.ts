@@ -7,6 +7,7 @@ import type { JailSpec } from "../spec/types.js";
 import type { Prepared } from "./prepare.js";
 import { processStart } from "../registry/store.js";
 import { cleanUpAfterMonitor, removeUnstartedCgroups } from "./orphan.js";
+import { faultPoint } from "./fault.js";
 
 /** The current time in ISO 8601 (UTC), like Date#toISOString without loading the time zone
  * data (which that call reads on first use: a cost at every start). */
@@ -134,7 +135,7 @@ export class JailRun {
    * it; what it could not remove is removed here (src/jail/orphan.ts). */
   private async finishClosed(): Promise<boolean> {
     // test-only (test/faults): the caller stops dead as well, so nothing cleans up but a later run
-    if (process.env.SYSJAIL_TEST_FAULT?.endsWith("+caller")) process.kill(process.pid, "SIGKILL");
+    faultPoint("caller");
     if (!this.error && !this.exit) {
       this.error = lostReportError();
       const e = this.entry;

@@ -3,13 +3,9 @@
 // ordinary start (or `sjls --gc`) collects whatever the fault left: no cgroup directory of this
 // registry's jails, no registry file, no process, no host link of a vnet jail.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
 import { describe, it, before, after, type TestContext } from "node:test";
-import { cgroupParents } from "../../src/manage/gc.js";
-import { instanceName } from "../../src/registry/instance.js";
-import { coreSuite, makeJailRoot, runCli, show, stateDir, stateFiles, tokenProcesses, type JailRoot } from "../helpers/index.js";
+import { jailCgroups, leftovers } from "./helpers.js";
+import { coreSuite, makeJailRoot, runCli, show, stateDir, tokenProcesses, type JailRoot } from "../helpers/index.js";
 
 const env = coreSuite();
 let root: JailRoot;
@@ -17,23 +13,6 @@ before(() => {
   root = makeJailRoot(env.probe);
 });
 after(() => root?.remove());
-
-/** Cgroup directories named as the registry in DIR names its jails. */
-function jailCgroups(dir: string): string[] {
-  const prefix = instanceName(dir, 0).slice(0, -1);
-  return cgroupParents().flatMap((p) => readdirSync(p).filter((n) => n.startsWith(prefix) && /^\d+$/.test(n.slice(prefix.length))).map((n) => join(p, n)));
-}
-
-/** Host links of this registry's vnet jails (src/net/context.ts hostIfName). */
-function jailLinks(dir: string): string[] {
-  const stem = `sj${instanceName(dir, 0).slice(0, -1).replace(/[^A-Za-z0-9]/g, "")}`;
-  return execFileSync("ip", ["-o", "link"], { encoding: "utf8" }).split("\n").map((l) => l.split(": ")[1]?.split("@")[0] ?? "").filter((n) => n.startsWith(stem));
-}
-
-/** What is left of the jails of DIR on the host. */
-function leftovers(dir: string): string[] {
-  return [...jailCgroups(dir), ...stateFiles(dir).map((f) => `state ${f}`), ...jailLinks(dir).map((l) => `link ${l}`)];
-}
 
 const KINDS = {
   // a shared-stack jail with addresses: cgroup v1 limits and the cgroup2 directory of its programs
