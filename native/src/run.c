@@ -91,6 +91,20 @@ static int read_whole_plan(const struct sj_plan *prelude, struct sj_plan *whole)
   return 0;
 }
 
+/* The jail's cpu time in nanoseconds from its cgroup (host_state: a plain number, or the value of
+ * a key's line times a scale); 0 when it cannot be read. */
+static uint64_t cpu_used(const struct host_state *h) {
+  char b[4096];
+  ssize_t n = read_file(h->cpu_file, b, sizeof b);
+  if (n <= 0) return 0;
+  if (!h->cpu_key) return strtoull(b, NULL, 10);
+  size_t kl = strlen(h->cpu_key);
+  for (char *l = b; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+    if (!strncmp(l, h->cpu_key, kl) && l[kl] == ' ') return strtoull(l + kl + 1, NULL, 10) * h->cpu_scale;
+  }
+  return 0;
+}
+
 /* monotonic time the helper started (main.c), for the setup-time figure */
 double g_helper_t0;
 
@@ -258,8 +272,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     if (cfd >= 0 && p[5].revents) {
       uint64_t x;
       if (read(cfd, &x, sizeof x) > 0 && !reason) {
-        char b[64];
-        if (read_file(h.cpu_file, b, sizeof b) > 0 && strtoull(b, NULL, 10) >= h.cpu_ns) { reason = "cpu"; kill(pid, SIGKILL); }
+        if (cpu_used(&h) >= h.cpu_ns) { reason = "cpu"; kill(pid, SIGKILL); }
       }
     }
     if (p[0].revents) {
