@@ -185,7 +185,7 @@ export class Jail {
       const event = !ev.reason && !ev.cmd && ev.initSignal === SIGKILL ? { ...ev, reason: "killed" as const } : ev;
       const report: RunReport = buildReport(event, {
         limits: this.ref.entry.spec.limits, // as update() left them
-        ...(cg ? { stats: cg.stats, unenforced: cg.unenforced } : {}),
+        ...(cg ? { stats: cg.stats, unenforced: cg.unenforced, rlimited: cg.rlimited } : {}),
         command: false,
       });
       if (report.oomKills !== null && report.oomKills > this.seen.oom) this.announce("memory", report.oomKills);
