@@ -88,6 +88,7 @@ export class JailRun {
     prep.registry.write(entry);
     this.entry = entry;
     this.helper.send("A"); // recorded: the monitor may remove the files when the jail ends
+    faultPoint("started");
   }
 
   /** A jail that holds cgroups or host links, once started (off the path to its command):

@@ -2,6 +2,7 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { SysjailError, Exit } from "../errors.js";
+import { faultWrite } from "../jail/fault.js";
 import { jailFiles, nameFile } from "./paths.js";
 import type { JailEntry } from "./types.js";
 
@@ -31,6 +32,12 @@ export function monitorAlive(e: Pick<JailEntry, "monitorPid" | "monitorStart">):
   if (!e.monitorPid) return false;
   const start = processStart(e.monitorPid);
   return start !== undefined && (e.monitorStart === undefined || start === e.monitorStart);
+}
+
+/** A failed registry write (a full disk, say) as one line naming the directory and the errno. */
+function writeError(what: string, err: unknown, dir: string): SysjailError {
+  const code = (err as NodeJS.ErrnoException).code ?? "EIO";
+  return new SysjailError(`sysjail: ${what}: ${code}`, { code, phase: "registry", path: dir, exitCode: Exit.cantCreate, cause: err });
 }
 
 /** A reserved jid: the reservation file exists; release() drops it if the jail never started. */
@@ -87,7 +94,15 @@ export class Registry {
       const { reservation } = jailFiles(this.dir, jid);
       try {
         const fd = openSync(reservation, "wx", 0o644);
-        writeSync(fd, stamp);
+        try {
+          faultWrite("reserve");
+          writeSync(fd, stamp);
+        } catch (err) {
+          // a full disk: no reservation without its stamp (nothing could tell it from a live one)
+          closeSync(fd);
+          rmSync(reservation, { force: true });
+          throw writeError(`cannot reserve a jail id in ${this.dir}`, err, this.dir);
+        }
         closeSync(fd);
         break;
       } catch (err) {
@@ -191,7 +206,14 @@ export class Registry {
     const { entry: file } = jailFiles(this.dir, entry.jid);
     const tmp = `${file}.${process.pid}.tmp`;
     const fd = openSync(tmp, "w", 0o600);
-    writeSync(fd, JSON.stringify(entry));
+    try {
+      faultWrite("entry");
+      writeSync(fd, JSON.stringify(entry));
+    } catch (err) {
+      closeSync(fd);
+      rmSync(tmp, { force: true });
+      throw writeError(`cannot record jail ${entry.jid} in ${this.dir}`, err, this.dir);
+    }
     closeSync(fd);
     renameSync(tmp, file);
   }

@@ -1,0 +1,42 @@
+// Issue 23: faults of the caller (Node): killed right after it recorded the jail, and a full disk
+// when it reserves the jail's id or writes its entry (SYSJAIL_TEST_FAULT started, enospc:reserve,
+// enospc:entry). Under the native command the monitor is the process the caller waits for, so
+// nothing may be left once `sysjail` has returned; a full disk is one line and exit 73.
+import assert from "node:assert/strict";
+import { describe, it, before, after } from "node:test";
+import { assertOneLineError, coreSuite, makeJailRoot, runCli, show, stateDir, tokenProcesses, type JailRoot } from "../helpers/index.js";
+import { leftovers } from "./helpers.js";
+
+const env = coreSuite();
+let root: JailRoot;
+before(() => {
+  root = makeJailRoot(env.probe);
+});
+after(() => root?.remove());
+
+const ARGS = ["-4", "127.0.0.75", "--limit", "memory=64M,pids=32"];
+
+describe("faults of the caller", { concurrency: 1 }, () => {
+  it("Node killed right after it recorded the jail: the jail ends and nothing is left when sysjail returns", async (t) => {
+    const j = stateDir(t);
+    const r = await runCli(["-j", j, ...ARGS, root.path, "f", "/probe", "hold"], { stdin: "pipe", env: { SYSJAIL_TEST_FAULT: "started" } });
+    assert.equal(r.signal, "SIGKILL", `sysjail ends as its Node did (${show(r)})`);
+    assert.deepEqual(leftovers(j), []);
+    assert.deepEqual(tokenProcesses(r.token), [], "the jail's processes ended with it");
+  });
+  for (const what of ["reserve", "entry"]) {
+    it(`a full disk when the ${what === "reserve" ? "jail id is reserved" : "entry is written"}: one line, exit 73, nothing left`, async (t) => {
+      const j = stateDir(t);
+      const r = await runCli(["-j", j, ...ARGS, root.path, "f", "/probe", "hold"], { stdin: "pipe", env: { SYSJAIL_TEST_FAULT: `enospc:${what}` } });
+      if (what === "reserve") assertOneLineError(r, 73, /^sysjail: cannot reserve a jail id in .*: ENOSPC$/);
+      else {
+        // the command starts with "go", before Node records the jail: it may have run a moment
+        // (and printed), and is killed with its jail when the record fails
+        assert.equal(r.code, 73, show(r));
+        assert.match(r.stderr, /^sysjail: cannot record jail \d+ in .*: ENOSPC\n$/, show(r));
+      }
+      assert.deepEqual(leftovers(j), []);
+      assert.deepEqual(tokenProcesses(r.token), []);
+    });
+  }
+});
