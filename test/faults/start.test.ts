@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it, before, after, type TestContext } from "node:test";
 import { jailCgroups, leftovers } from "./helpers.js";
-import { coreSuite, makeJailRoot, runCli, show, stateDir, tokenProcesses, type JailRoot } from "../helpers/index.js";
+import { coreSuite, makeJailRoot, runCli, show, stateDir, tokenProcesses, waitUntil, type JailRoot } from "../helpers/index.js";
 
 const env = coreSuite();
 let root: JailRoot;
@@ -21,12 +21,15 @@ const KINDS = {
   vnet: { args: ["--vnet", "-4", "10.213.78.2", "--limit", "pids=16,cpu=5s"], steps: ["2", "3", "3b", "4", "5b", "6", "7", "8", "9", "10", "11", "12", "13"] },
 } as const;
 
-async function faultThenStart(t: TestContext, kind: keyof typeof KINDS, step: string, caller: boolean, next: "start" | "gc"): Promise<void> {
+async function faultThenStart(t: TestContext, kind: keyof typeof KINDS, step: string, caller: boolean, next: "start" | "gc", via: "node" | "front" = "node"): Promise<void> {
   const j = stateDir(t);
   const k = KINDS[kind];
-  // Node spawns the helper (no front): the test waits for the caller's own exit, so what it
-  // removes itself is done by then and the rest is left for the next run
-  const faulted = await runCli(["-j", j, ...k.args, root.path, "f", "/probe", "pid"], { via: "node", env: { SYSJAIL_TEST_FAULT: caller ? `${step}+caller` : step } });
+  // via node, Node spawns the helper: the test waits for the caller's own exit, so what it
+  // removes itself is done by then and the rest is left for the next run. Via the native
+  // command, the front is the monitor: when it dies, its Node child (which carries the run's
+  // token) cleans up on its own; the test waits for every process of the run to be gone.
+  const faulted = await runCli(["-j", j, ...k.args, root.path, "f", "/probe", "pid"], { via, env: { SYSJAIL_TEST_FAULT: caller ? `${step}+caller` : step } });
+  await waitUntil(() => tokenProcesses(faulted.token).length === 0 || undefined, "the faulted run's processes to end", 20_000);
   assert.ok(faulted.code !== 0 || faulted.signal !== null || step === "11" || step === "12", `the faulted run failed (${show(faulted)})`);
   if (next === "start") {
     // the native command: its monitor is the process, so its own cleanup is done when it returns
@@ -46,6 +49,7 @@ describe("a fault at any start step leaves nothing after the next start", { conc
     for (const step of KINDS[kind].steps) {
       it(`${kind} jail, helper stops dead at step ${step}`, (t) => faultThenStart(t, kind, step, false, "start"));
       it(`${kind} jail, helper and caller stop dead at step ${step}`, (t) => faultThenStart(t, kind, step, true, "start"));
+      it(`${kind} jail, the native sysjail (the monitor) stops dead at step ${step}`, (t) => faultThenStart(t, kind, step, false, "start", "front"));
     }
   }
   it("sjls --gc collects what a killed helper and caller left, and says what it removed", async (t) => {
