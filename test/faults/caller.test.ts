@@ -4,15 +4,20 @@
 // nothing may be left once `sysjail` has returned; a full disk is one line and exit 73.
 import assert from "node:assert/strict";
 import { describe, it, before, after } from "node:test";
-import { assertOneLineError, coreSuite, makeJailRoot, runCli, show, stateDir, tokenProcesses, type JailRoot } from "../helpers/index.js";
+import { assertOneLineError, coreSuite, makeJailRoot, makeNobody, NOBODY_UID, runCli, show, stateDir, stateFiles, tokenProcesses, type JailRoot, type Nobody } from "../helpers/index.js";
 import { leftovers } from "./helpers.js";
 
 const env = coreSuite();
 let root: JailRoot;
+let nobody: Nobody;
 before(() => {
   root = makeJailRoot(env.probe);
+  nobody = makeNobody();
 });
-after(() => root?.remove());
+after(() => {
+  root?.remove();
+  nobody?.remove();
+});
 
 const ARGS = ["-4", "127.0.0.75", "--limit", "memory=64M,pids=32"];
 
@@ -39,4 +44,15 @@ describe("faults of the caller", { concurrency: 1 }, () => {
       assert.deepEqual(tokenProcesses(r.token), []);
     });
   }
+  it("rootless (65534): what a killed helper and caller left, sjls --gc of that user collects", async (t) => {
+    const j = stateDir(t, NOBODY_UID);
+    const f = await runCli(["-j", j, "--limit", "memory=64M", root.path, "f", "/probe", "pid"], { via: "node", as: nobody, env: { SYSJAIL_TEST_FAULT: "6+caller" } });
+    assert.equal(f.signal, "SIGKILL", show(f));
+    assert.ok(stateFiles(j).length > 0, "the killed run left its registry files");
+    const g = await runCli(["--gc"], { tool: "sjls", via: "node", as: nobody, env: { SYSJAIL_STATE_DIR: j } });
+    assert.equal(g.code, 0, show(g));
+    assert.match(g.stdout, /^removed registry files of jail \d+$/m, show(g));
+    assert.deepEqual(leftovers(j), []);
+    assert.deepEqual(tokenProcesses(f.token), []);
+  });
 });
