@@ -13,7 +13,7 @@
 // jail's cgroups are created only after its jid is reserved (docs/ARCHITECTURE.md, step 1 before
 // step 2), so a starting jail always has a live claim. Registry files of a dead jail go last,
 // after its cgroups, so a leftover is never left without the record that lets a later run collect it.
-import { readdirSync, readFileSync, rmdirSync, statSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, rmdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { detectCgroups } from "../cgroup/detect.js";
 import { findDelegation } from "../cgroup/delegate.js";
@@ -88,6 +88,15 @@ function liveClaim(registry: Registry, jid: number, entry: JailEntry | undefined
     }
   }
   return processStart(pid) === start;
+}
+
+/** Whether PATH (not followed) is root's, and we are root. */
+function rootOwned(path: string): boolean {
+  try {
+    return (process.geteuid?.() ?? 0) === 0 && lstatSync(path).uid === 0;
+  } catch {
+    return false;
+  }
 }
 
 /** rmdir of a cgroup directory and the ones a jail made below it, deepest first; false when a
@@ -178,9 +187,23 @@ export function collectLeftovers(dir: string, opts: { cgroupRoot?: string; paren
     // look again: the claim may have ended (or a jid been reserved) while the cgroups were removed
     const e = registry.read(jid);
     if (liveClaim(registry, jid, e)) continue;
+    // an ephemeral id lease: the entry's, or the one the reservation noted (a start killed before
+    // its entry). Security: only from a state directory and files root owns (root pointed at a
+    // user's directory must not release a lease a running jail holds); releaseEphemeral takes
+    // only a file of the ephemeral lease directory
+    let lease: string | undefined;
+    if (rootOwned(dir) && e && e.owner === 0 && e.ids?.lease === "ephemeral") lease = e.ids.file;
+    const resv = join(dir, "jails", `${jid}.jid`);
+    if (!e && rootOwned(dir) && rootOwned(resv)) {
+      try {
+        lease = readFileSync(resv, "utf8").trim().split(" ")[2];
+      } catch {
+        /* no reservation */
+      }
+    }
     try {
       for (const n of deadNames.get(jid) ?? [e?.name]) registry.remove(jid, n);
-      if (e && e.owner === 0 && e.ids?.lease === "ephemeral") releaseEphemeral(e.ids.file);
+      releaseEphemeral(lease);
       res.jails.push(jid);
     } catch {
       /* not ours to remove (another user's directory) */

@@ -80,11 +80,14 @@ export class Registry {
     }
   }
 
-  /** Reserves the next free jid (O_EXCL: concurrent starts never share one) and the name. */
-  reserve(wanted?: { jid?: number; name?: string }): Reservation {
+  /** Reserves the next free jid (O_EXCL: concurrent starts never share one) and the name. LEASE,
+   * an ephemeral id lease's file, is noted in the reservation: a collection after a start killed
+   * before its entry was written releases it (src/manage/gc.ts). */
+  reserve(wanted?: { jid?: number; name?: string; lease?: string | undefined }): Reservation {
     this.ensure();
     // pruning is left to readers (list(), jls): a start only needs a free id, which O_EXCL gives
-    const stamp = `${process.pid} ${processStart(process.pid) ?? 0}\n`;
+    const lease = wanted?.lease && !/\s/.test(wanted.lease) ? ` ${wanted.lease}` : "";
+    const stamp = `${process.pid} ${processStart(process.pid) ?? 0}${lease}\n`;
     // like FreeBSD, ids grow: the next after the last one handed out (or the highest in use);
     // O_EXCL below is what makes them unique, the counter only keeps fresh ids from being reused
     const last = this.lastJid();

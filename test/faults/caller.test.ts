@@ -3,6 +3,8 @@
 // enospc:entry). Under the native command the monitor is the process the caller waits for, so
 // nothing may be left once `sysjail` has returned; a full disk is one line and exit 73.
 import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, it, before, after } from "node:test";
 import { assertOneLineError, coreSuite, makeJailRoot, makeNobody, NOBODY_UID, runCli, show, stateDir, stateFiles, tokenProcesses, type JailRoot, type Nobody } from "../helpers/index.js";
 import { leftovers } from "./helpers.js";
@@ -54,5 +56,18 @@ describe("faults of the caller", { concurrency: 1 }, () => {
     assert.match(g.stdout, /^removed registry files of jail \d+$/m, show(g));
     assert.deepEqual(leftovers(j), []);
     assert.deepEqual(tokenProcesses(f.token), []);
+  });
+  it("a jail of / killed before its entry: the ephemeral id lease its reservation noted is released by the next collection", async (t) => {
+    const j = stateDir(t);
+    const f = await runCli(["-j", j, "--limit", "memory=64M", "/", "eph", "/bin/true"], { via: "node", env: { SYSJAIL_TEST_FAULT: "2+caller" } });
+    assert.equal(f.signal, "SIGKILL", show(f));
+    const resv = readdirSync(join(j, "jails")).filter((x) => x.endsWith(".jid"));
+    assert.equal(resv.length, 1, "the killed start left its reservation");
+    const lease = readFileSync(join(j, "jails", resv[0]!), "utf8").trim().split(" ")[2];
+    assert.ok(lease && existsSync(lease), `the reservation names the ephemeral lease: ${lease}`);
+    const g = await runCli(["--gc"], { tool: "sjls", via: "node", env: { SYSJAIL_STATE_DIR: j } });
+    assert.equal(g.code, 0, show(g));
+    assert.equal(existsSync(lease), false, "the lease was released");
+    assert.deepEqual(leftovers(j), []);
   });
 });
