@@ -294,6 +294,11 @@ next();
       ["memory per idle jail: PSS of monitor + init (MiB, goal <= 1)", fmt(pssKiB / 1024, 2)],
     ]);
 
+    // --- issue 23: the library under a long load, in one process
+    const { soakRows } = await import(join(root, "scripts", "bench-soak.mjs"));
+    section("Soak (issue 23)", await soakRows({ quick, jroot }),
+      "10,000 sequential `run()` calls of `/probe loop 1` (every tenth with memory and pids limits) in one process, after 100 to warm up. No growth means the same descriptors, the heap within a few hundred KiB, and no cgroup directory or registry file left at the end.");
+
     // --- issue 18: mkjail and the full jail
     const { mkjailRows } = await import(join(root, "scripts", "bench-mkjail.mjs"));
     section("mkjail and full jails (issue 18)", await mkjailRows({ quick }),

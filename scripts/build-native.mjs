@@ -58,6 +58,8 @@ const staticOk = spawnSync(cc, ["-static-pie", "-x", "c", "-o", "/dev/null", "-"
 flags.push(staticOk ? "-static-pie" : "-pie");
 // the front runs `node` from PATH, as `#!/usr/bin/env node` would; this Node when PATH has none
 flags.push(`-DSJ_NODE=${JSON.stringify(process.execPath)}`);
+// an installed package (no test/ directory) gets a release helper: no fault injection (helper.h)
+if (!existsSync(join(root, "test"))) flags.push("-DSJ_RELEASE");
 // build aside and rename into place: a jail starting meanwhile never runs a half-written helper
 const tmp = `${out}.${process.pid}.tmp`;
 const r = spawnSync(cc, [...flags, "-o", tmp, ...sources], { stdio: "inherit" });

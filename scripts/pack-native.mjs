@@ -23,8 +23,8 @@ if (process.argv.includes("--restore")) {
 /** Fixed flags, no paths of this machine, no build id: the same sources give the same bytes.
  * SJ_ROOT_DEPTH: the helper finds bin/run-tool.js four levels up from native/prebuilt/ARCH/. No
  * SJ_NODE (a path of the packing machine): the front runs the `node` on PATH. Stripped: symbols
- * are only size here. */
-const FLAGS = [...BASE_FLAGS, "-static-pie", "-s", "-DSJ_ROOT_DEPTH=4", `-ffile-prefix-map=${ROOT}=.`,
+ * are only size here. SJ_RELEASE: no fault injection (SYSJAIL_TEST_FAULT does nothing, helper.h). */
+const FLAGS = [...BASE_FLAGS, "-static-pie", "-s", "-DSJ_RELEASE", "-DSJ_ROOT_DEPTH=4", `-ffile-prefix-map=${ROOT}=.`,
   "-fno-ident", "-Wl,--build-id=none", "-Wl,--hash-style=gnu"];
 
 function build(cc, out) {

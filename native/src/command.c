@@ -105,6 +105,7 @@ static void trim_caps(const struct sj_op_rec *op, uint64_t keep) {
 
 void command_exec(const struct sj_plan *plan, int msgfd) {
   g_msg = msgfd;
+  fault_point("13");
   const struct sj_op_rec *caps = NULL, *groups = NULL, *gid = NULL, *uid = NULL, *nnp = NULL, *filter = NULL,
                          *ex = NULL, *cwd = NULL, *umaskop = NULL, *landlock = NULL;
   size_t nenv = 0;

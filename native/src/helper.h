@@ -66,6 +66,20 @@ int read_in_root_main(int argc, char **argv);
 void title_record(int argc, char **argv);
 void title_set(const char *name);
 
+/* Fault injection for the test suite (test/faults): with SYSJAIL_TEST_FAULT=STEP in its
+ * environment, the process of the helper that reaches STEP of the start table of
+ * docs/ARCHITECTURE.md ("2", "2b", "3", "3b", "4", "5b", "6", "7" ... "13") stops dead there
+ * (SIGKILL; the jail's init, which cannot be killed from inside, exits); "STEP+caller" kills
+ * the caller too once it finds the helper gone (src/jail/run.ts). Release builds
+ * (-DSJ_RELEASE, scripts/pack-native.mjs) compile it out: the variable does nothing there. */
+#ifdef SJ_RELEASE
+#define fault_init() ((void)0)
+#define fault_point(step) ((void)0)
+#else
+void fault_init(void);
+void fault_point(const char *step);
+#endif
+
 /* small utilities */
 int write_file(const char *path, const char *data, size_t len);
 ssize_t read_file(const char *path, char *buf, size_t len);

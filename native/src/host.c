@@ -29,6 +29,7 @@ int host_pre(const struct sj_plan *plan, struct host_state *h) {
       if (!a0 || h->ncg >= 64) goto bad;
       if (mkdir(a0, 0755) < 0 && errno != EEXIST) { emit_error(op->index, op_name(op->code), errno, a0, NULL); return -1; }
       h->cg_dirs[h->ncg++] = a0;
+      fault_point("2");
       break;
     case OP_CGROUP_WRITE:
       if (!a0 || !a1) goto bad;
@@ -36,8 +37,20 @@ int host_pre(const struct sj_plan *plan, struct host_state *h) {
       break;
     case OP_STATE_FILE: if (!a0 || h->nstate >= 8) goto bad; h->state_files[h->nstate++] = a0; break;
     case OP_WALL_LIMIT: if (arg_u64(op, 0, &h->wall_ms)) goto bad; break;
-    case OP_CPU_LIMIT: if (arg_u64(op, 0, &h->cpu_ns) || !a1) goto bad; h->cpu_file = a1; break;
-    case OP_BPF_MAP: case OP_BPF_PROG: if (net_host_pre(plan, op) < 0) return -1; break;
+    case OP_CPU_LIMIT:
+      if (arg_u64(op, 0, &h->cpu_ns) || !a1 || (op->argc != 2 && op->argc != 4)) goto bad;
+      h->cpu_file = a1;
+      h->cpu_key = NULL;
+      h->cpu_scale = 1;
+      if (op->argc == 4) {
+        h->cpu_key = arg_str(op, 2);
+        if (!h->cpu_key || !*h->cpu_key || strchr(h->cpu_key, '\n') || arg_u64(op, 3, &h->cpu_scale) || !h->cpu_scale) goto bad;
+      }
+      break;
+    case OP_BPF_MAP: case OP_BPF_PROG:
+      if (net_host_pre(plan, op) < 0) return -1;
+      if (op->code == OP_BPF_PROG) fault_point("2b");
+      break;
     default: break;
     }
     continue;
@@ -77,6 +90,7 @@ int after_clone(const struct sj_plan *plan, pid_t pid, int which, int *treefd) {
     }
     if (r < 0) { emit_error(op->index, op_name(op->code), errno, a0 ? a0 : "", NULL); return -1; }
   }
+  if (which & AC_MAPS) fault_point("4");
   return 0;
 }
 

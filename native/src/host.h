@@ -12,7 +12,10 @@ struct host_state {
   const char *state_files[8];
   int nstate;
   uint64_t wall_ms, cpu_ns;
-  const char *cpu_file;
+  /* the cpu time file; with a key, the number after "KEY " on its line, times cpu_scale
+   * (cgroup v2 cpu.stat: usage_usec, 1000); without one, the file's number (v1 cpuacct.usage) */
+  const char *cpu_file, *cpu_key;
+  uint64_t cpu_scale;
 };
 
 /* The host-side steps that need no jail process: cgroups, limits, registry files, eBPF objects.

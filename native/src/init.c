@@ -99,6 +99,7 @@ static void become_jail_root(const struct sj_plan *plan, int msgw) {
     if (poll(&pf, 1, 0) > 0 && (pf.revents & (POLLERR | POLLHUP))) _exit(1);
   }
   prctl(PR_SET_DUMPABLE, 0);
+  fault_point("7");
 }
 
 /* The cgroup namespace: made after 'G', so its root is the jail's own cgroup. */
@@ -110,6 +111,7 @@ static void enter_cgroupns(const struct sj_plan *plan, uint64_t cflags, int msgw
 static void start_command(const struct sj_plan *plan, int msgw, int execw) __attribute__((noreturn));
 static void start_command(const struct sj_plan *plan, int msgw, int execw) {
   net_init(plan, msgw);
+  fault_point("11");
   if (plan_find(plan, OP_EXEC)) {
     pid_t cmd = fork();
     if (cmd < 0) die_step(msgw, plan_find(plan, OP_EXEC), errno, "fork");
@@ -120,6 +122,7 @@ static void start_command(const struct sj_plan *plan, int msgw, int execw) {
       command_exec(plan, execw);
     }
     close(execw);
+    fault_point("12");
     /* the init keeps no copy of the jail's stdio: readers see EOF when the jail's processes are done */
     close(0); close(1); close(2);
     init_loop(plan, msgw, cmd);

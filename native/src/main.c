@@ -23,6 +23,7 @@ int main(int argc, char **argv) {
   clock_gettime(CLOCK_MONOTONIC, &t0);
   g_helper_t0 = (double)t0.tv_sec + t0.tv_nsec / 1e9;
   title_record(argc, argv);
+  fault_init();
   /* Never setuid, setgid or with file capabilities: whoever runs the helper chooses its plan, and
    * the front runs `node` from PATH. Unprivileged jails come from user namespaces instead. */
   if (getauxval(AT_SECURE)) {

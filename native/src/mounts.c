@@ -292,6 +292,7 @@ void init_setup(const struct sj_plan *plan, int msgfd, int treefd) {
   /* never let a mount event travel back to the host */
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die_step(g_msg, NULL, errno, "make-private");
   attach_root(plan, treefd);
+  fault_point("8");
   int pivoted = 0;
   for (uint32_t i = 0; i < plan->nops; i++) {
     const struct sj_op_rec *op = &plan->ops[i];
@@ -305,7 +306,7 @@ void init_setup(const struct sj_plan *plan, int msgfd, int treefd) {
     case OP_MKDIR: do_mkdir(op, 0); break;
     case OP_MKFILE: do_mkdir(op, 1); break;
     case OP_SYMLINK: do_symlink(op); break;
-    case OP_PIVOT: pivot(op); pivoted = 1; break;
+    case OP_PIVOT: fault_point("9"); pivot(op); fault_point("10"); pivoted = 1; break;
     case OP_HOSTNAME: {
       const char *h = arg_str(op, 0);
       if (!h || sethostname(h, strlen(h)) < 0) fail(op, h);

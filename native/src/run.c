@@ -92,6 +92,20 @@ static int read_whole_plan(const struct sj_plan *prelude, struct sj_plan *whole)
   return 0;
 }
 
+/* The jail's cpu time in nanoseconds from its cgroup (host_state: a plain number, or the value of
+ * a key's line times a scale); 0 when it cannot be read. */
+static uint64_t cpu_used(const struct host_state *h) {
+  char b[4096];
+  ssize_t n = read_file(h->cpu_file, b, sizeof b);
+  if (n <= 0) return 0;
+  if (!h->cpu_key) return strtoull(b, NULL, 10);
+  size_t kl = strlen(h->cpu_key);
+  for (char *l = b; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+    if (!strncmp(l, h->cpu_key, kl) && l[kl] == ' ') return strtoull(l + kl + 1, NULL, 10) * h->cpu_scale;
+  }
+  return 0;
+}
+
 /* monotonic time the helper started (main.c), for the setup-time figure */
 double g_helper_t0;
 
@@ -161,7 +175,8 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   }
   /* before the init is told anything (it turns non-dumpable right after): its namespaces, for
    * the user-mode networking helpers of a rootless jail (net.c) */
-  if (cflags & CLONE_NEWNET) net_hold(pid);
+  fault_point("3");
+  if (cflags & CLONE_NEWNET) { net_hold(pid); fault_point("3b"); }
   if (!adopt) {
     close(msgp[1]); close(execp[1]); close(sync[1]);
     if (prelude) { close(planp[0]); planp[0] = -1; }
@@ -190,6 +205,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     if (!setup_error && (host_pre(plan, &h) < 0 || after_clone(plan, pid, early ? AC_REST : AC_IDMAP | AC_REST, &treefd) < 0)) setup_error = 1;
   }
   if (!setup_error && net_host_post(plan, pid) < 0) setup_error = 1;
+  if (!setup_error) fault_point("5b");
   int nsfd = -1;
   uid_t ns_owner = 0;
   const char *ns_path = NULL;
@@ -221,6 +237,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   send_token(sync[0], 'G', treefd);
   if (treefd >= 0) close(treefd);
   close(sync[0]);
+  fault_point("6");
 
   int tfd = -1, cfd = -1;
   if (h.wall_ms) {
@@ -277,8 +294,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     if (cfd >= 0 && p[5].revents) {
       uint64_t x;
       if (read(cfd, &x, sizeof x) > 0 && !reason) {
-        char b[64];
-        if (read_file(h.cpu_file, b, sizeof b) > 0 && strtoull(b, NULL, 10) >= h.cpu_ns) { reason = "cpu"; kill(pid, SIGKILL); }
+        if (cpu_used(&h) >= h.cpu_ns) { reason = "cpu"; kill(pid, SIGKILL); }
       }
     }
     if (p[0].revents) {

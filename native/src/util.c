@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <unistd.h>
 #include "helper.h"
 
@@ -165,3 +166,22 @@ const char *prelude_mismatch(const struct sj_plan *prelude, const struct sj_plan
     return "the plan does not repeat its prelude's root, mounts, hostname and loopback";
   return NULL;
 }
+
+#ifndef SJ_RELEASE
+/* the step named by SYSJAIL_TEST_FAULT, copied at start (title_set later overwrites the environment) */
+static char g_fault[8];
+
+void fault_init(void) {
+  /* "STEP" or "STEP+caller" (the caller, Node, stops dead too when it finds the helper gone) */
+  const char *v = getenv("SYSJAIL_TEST_FAULT");
+  size_t n = v ? strcspn(v, "+") : 0;
+  if (n && n < sizeof g_fault) { memcpy(g_fault, v, n); g_fault[n] = 0; }
+}
+
+void fault_point(const char *step) {
+  if (!g_fault[0] || strcmp(g_fault, step)) return;
+  if (getpid() == 1) _exit(137); /* a pid namespace's init ignores SIGKILL from inside */
+  kill(getpid(), SIGKILL);
+  _exit(137);
+}
+#endif

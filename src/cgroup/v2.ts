@@ -53,7 +53,7 @@ export class V2Backend implements CgroupBackend {
     this.base = opts.base ?? join(mount, DEFAULT_BASE);
     this.enableFrom = opts.enableFrom ?? (opts.base ? dirname(opts.base) : mount);
     this.controllers = opts.controllers ?? layout.v2?.controllers ?? [];
-    this.#cpuStatKey = opts.cpuStatKey ?? false;
+    this.#cpuStatKey = opts.cpuStatKey ?? true;
   }
 
   /** Whether memory.swap.max exists: asked of base or enableFrom when memory is on there, else assumed (the v2 default). */

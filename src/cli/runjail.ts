@@ -19,7 +19,7 @@ export async function reportOf(ev: ExitEvent | undefined, prep: Prepared, spec: 
   const event = ev ?? { ev: "exit" as const, setupFailed: true, cmd: false, cmdCode: -1, cmdSignal: 0 };
   return buildReport(event, {
     limits: spec.limits,
-    ...(prep.cgroups ? { stats: prep.cgroups.stats, unenforced: prep.cgroups.unenforced } : {}),
+    ...(prep.cgroups ? { stats: prep.cgroups.stats, unenforced: prep.cgroups.unenforced, rlimited: prep.cgroups.rlimited } : {}),
     command: (spec.command?.length ?? 0) > 0,
     ...(error ? { error: error.message } : {}),
   });

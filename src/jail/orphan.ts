@@ -6,6 +6,7 @@
 import { releaseEphemeral } from "../ids/leases.js";
 import { isAlive, monitorAlive, type Registry } from "../registry/store.js";
 import type { JailEntry } from "../registry/types.js";
+import type { Prepared } from "./prepare.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -26,4 +27,19 @@ export async function cleanUpAfterMonitor(e: JailEntry, registry: Registry): Pro
   registry.remove(e.jid, e.name);
   if (e.owner === 0 && e.ids?.lease === "ephemeral") releaseEphemeral(e.ids.file);
   return true;
+}
+
+/** Removes the cgroup directories of a jail whose monitor died before it reported the start
+ * (the init it may have placed there dies with it: parent-death signal). Resolves true when
+ * none is left, false when one still held a process after a while (a later collection,
+ * src/manage/gc.ts, removes it, found through the reservation this leaves in place). */
+export async function removeUnstartedCgroups(prep: Prepared): Promise<boolean> {
+  const paths: Record<string, string> = { ...(prep.cgroups?.paths ?? {}), ...(prep.netCgroup ? { net: prep.netCgroup } : {}) };
+  if (Object.keys(paths).length === 0) return true;
+  const { removeLeftoverCgroups } = await import("../manage/cgroups.js");
+  for (let i = 0; i < 100; i++) {
+    if (removeLeftoverCgroups(paths).length === 0) return true;
+    await sleep(20);
+  }
+  return false;
 }

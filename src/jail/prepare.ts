@@ -158,7 +158,7 @@ async function prepareWithRoot(spec: JailSpec, opts: PrepareOptions, root: RootF
   const registry = new Registry(dir);
   const reservation: Reservation = opts.dryRun
     ? { jid: 0, name: spec.name ?? "0", files: [], release: () => undefined }
-    : registry.reserve({ ...(spec.name !== undefined ? { name: spec.name } : {}), ...(opts.jid ? { jid: opts.jid } : {}) });
+    : registry.reserve({ ...(spec.name !== undefined ? { name: spec.name } : {}), ...(opts.jid ? { jid: opts.jid } : {}), lease: root.idChoice.file });
   // the monitor removes an ephemeral range's lease with the jail's files (before the id reservation, the last)
   if (root.idChoice.file) reservation.files.splice(Math.max(0, reservation.files.length - 1), 0, root.idChoice.file);
   let cgroups: CgroupContext | undefined;

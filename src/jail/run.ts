@@ -6,7 +6,8 @@ import type { JailEntry } from "../registry/types.js";
 import type { JailSpec } from "../spec/types.js";
 import type { Prepared } from "./prepare.js";
 import { processStart } from "../registry/store.js";
-import { cleanUpAfterMonitor } from "./orphan.js";
+import { cleanUpAfterMonitor, removeUnstartedCgroups } from "./orphan.js";
+import { faultPoint } from "./fault.js";
 
 /** The current time in ISO 8601 (UTC), like Date#toISOString without loading the time zone
  * data (which that call reads on first use: a cost at every start). */
@@ -88,6 +89,20 @@ export class JailRun {
     prep.registry.write(entry);
     this.entry = entry;
     this.helper.send("A"); // recorded: the monitor may remove the files when the jail ends
+    faultPoint("started");
+  }
+
+  /** A jail that holds cgroups or host links, once started (off the path to its command):
+   * removes what dead jails of the same registry left (src/manage/gc.ts). Never fails the run. */
+  private async collectLeftovers(): Promise<void> {
+    const { prep, spec } = this;
+    if (!prep.cgroups && !prep.netCgroup && !spec.vnet) return;
+    try {
+      const { collectLeftovers } = await import("../manage/gc.js");
+      collectLeftovers(prep.registry.dir);
+    } catch {
+      /* best effort: jls, jail -r and sjls --gc collect too */
+    }
   }
 
   private onWarn(ev: { step: string; errno: number; path: string }): void {
@@ -107,7 +122,7 @@ export class JailRun {
       const ev = await this.helper.next();
       if (!ev) return await this.finishClosed();
       switch (ev.ev) {
-        case "started": this.record(ev); break;
+        case "started": this.record(ev); await this.collectLeftovers(); break;
         case "error": this.onError(ev); break;
         case "step": this.opts.debug?.(`step ${ev.op} ${ev.step} ${ev.path}`); break;
         case "warn": this.onWarn(ev); break;
@@ -121,12 +136,18 @@ export class JailRun {
   /** The channel closed without an exit report: the monitor died (killed). Its jail died with
    * it; what it could not remove is removed here (src/jail/orphan.ts). */
   private async finishClosed(): Promise<boolean> {
-    this.cleanup();
+    // test-only (test/faults): the caller stops dead as well, so nothing cleans up but a later run
+    faultPoint("caller");
     if (!this.error && !this.exit) {
       this.error = lostReportError();
       const e = this.entry;
       if (e) await cleanUpAfterMonitor(e, this.prep.registry);
+      // killed before it reported the start: it may have made the cgroups already; the
+      // reservation stays until they are gone, so a later collection still finds them
+      else if (await removeUnstartedCgroups(this.prep)) this.prep.reservation.release();
+      return false;
     }
+    this.cleanup();
     return false;
   }
 
@@ -136,8 +157,7 @@ export class JailRun {
     for (;;) {
       const ev = await this.helper.next();
       if (!ev) { await this.finishClosed(); return this.exit; }
-      if (ev.ev === "started") this.record(ev);
-      else if (ev.ev === "error") this.onError(ev);
+      if (ev.ev === "started") { this.record(ev); await this.collectLeftovers(); } else if (ev.ev === "error") this.onError(ev);
       else if (ev.ev === "step") this.opts.debug?.(`step ${ev.op} ${ev.step} ${ev.path}`);
       else if (ev.ev === "warn") this.onWarn(ev);
       else if (ev.ev === "exit") { this.exit = ev; this.cleanup(); return ev; }

@@ -17,5 +17,7 @@ export function exitStatus(ev: ExitEvent): number {
     if (ev.cmdSignal > 0) return 128 + ev.cmdSignal;
   }
   if ((ev.initSignal ?? 0) > 0) return 128 + (ev.initSignal ?? 0);
-  return ev.setupFailed ? 71 : 0;
+  if (ev.setupFailed) return 71;
+  // the init ended with an error before its command reported (it crashed): never a success
+  return !ev.cmd && (ev.initCode ?? 0) > 0 ? 70 : 0;
 }

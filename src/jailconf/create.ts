@@ -7,6 +7,7 @@ import { isatty } from "node:tty";
 import type { JailHooks } from "../conf/spec.js";
 import { dirInsideJailTree } from "../host/hostfile.js";
 import { prepare, type Prepared } from "../jail/prepare.js";
+import { faultPoint } from "../jail/fault.js";
 import { JailRun } from "../jail/run.js";
 import type { JailRef } from "../manage/locate.js";
 import { removeJail } from "../manage/remove.js";
@@ -202,6 +203,7 @@ export async function runCreate(ctx: CreateContext, steps: readonly CreateStep[]
         if (signal) throw new StepFailure(`interrupted (${signal})`);
         await step.run(ctx);
         done.push(step);
+        faultPoint(`create:${step.name}`);
         if (signal) throw new StepFailure(`interrupted (${signal})`);
       } catch (err) {
         await undoAll(ctx, done);

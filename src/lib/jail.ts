@@ -1,6 +1,6 @@
 // Jail: a persistent jail for Node programs: create, spawn/exec inside, update, remove, events.
 import { EventEmitter } from "node:events";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, watch } from "node:fs";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { SysjailError, Exit } from "../errors.js";
@@ -94,6 +94,8 @@ export class Jail {
   private holdOpen: (() => void) | undefined;
   /** Counters already announced through "oom" and "limit". */
   private seen = { oom: 0, pids: 0 };
+  /** Commands spawn() started that are still running (an event names the command when one runs). */
+  private readonly running = new Set<string[]>();
 
   private constructor(private ref: JailRef, private readonly dirs: StateDirRef[]) {}
 
@@ -178,20 +180,54 @@ export class Jail {
     const ctl = child.stdio[3] as unknown as { unref?: () => void; ref?: () => void } | null;
     ctl?.unref?.();
     this.holdOpen = () => ctl?.ref?.();
+    const stopLive = this.watchCounters();
     this.ended = jr.wait().then((ev) => {
+      stopLive();
       if (!ev) return;
       // a persistent jail ends when its init is killed (jail -r, remove()): that is a removal,
       // not an internal error
       const event = !ev.reason && !ev.cmd && ev.initSignal === SIGKILL ? { ...ev, reason: "killed" as const } : ev;
       const report: RunReport = buildReport(event, {
         limits: this.ref.entry.spec.limits, // as update() left them
-        ...(cg ? { stats: cg.stats, unenforced: cg.unenforced } : {}),
+        ...(cg ? { stats: cg.stats, unenforced: cg.unenforced, rlimited: cg.rlimited } : {}),
         command: false,
       });
       if (report.oomKills !== null && report.oomKills > this.seen.oom) this.announce("memory", report.oomKills);
       if (report.status === "halted") this.emit("halt", report);
       this.emit("exit", report);
     });
+  }
+
+  /** Announces an OOM kill or a refused fork while the jail lives, when it happens (not when a
+   * command ends): the kernel notifies a change of pids.events (v1 and v2) and memory.events (v2),
+   * which fs.watch sees; v1's memory.oom_control notifies nobody, so the counters are also read
+   * every 100 ms. Neither the watchers nor the timer keep this process alive. Returns the stop. */
+  private watchCounters(): () => void {
+    const cg = this.ref.entry.cgroups ?? {};
+    if (!cg.memory && !cg.pids) return () => undefined;
+    const check = () => {
+      try {
+        this.checkCounters(this.running.size === 1 ? [...this.running][0] : undefined);
+      } catch {
+        /* the jail is going away */
+      }
+    };
+    const watchers: { close(): void }[] = [];
+    for (const f of [cg.pids && `${cg.pids}/pids.events`, cg.memory && `${cg.memory}/memory.events`].filter((x): x is string => !!x && existsSync(x))) {
+      try {
+        const w = watch(f, { persistent: false }, check);
+        w.on("error", () => undefined);
+        watchers.push(w);
+      } catch {
+        /* the poll below covers it */
+      }
+    }
+    const timer = setInterval(check, 100);
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+      for (const w of watchers) w.close();
+    };
   }
 
   /** Emits "oom"/"limit" for a counter that grew. */
@@ -237,6 +273,7 @@ export class Jail {
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     const argv = [cmd, ...args];
+    this.running.add(argv);
     const exit = (async () => {
       const ref = this.current();
       const user = resolveEnterUser(ref.entry, opts.user, "jail");
@@ -271,6 +308,8 @@ export class Jail {
       if (!ev) return killedResult;
       return { code: enterStatus(ev), signal: ev.cmdSignal > 0 ? ev.cmdSignal : null };
     })();
+    const done = () => { this.running.delete(argv); };
+    exit.then(done, done);
     exit.catch(() => {
       // never started (or the helper failed): end the streams so that readers are not left hanging
       if (!helper) {

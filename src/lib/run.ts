@@ -90,7 +90,7 @@ export async function run(options: RunOptions): Promise<RunResult> {
     if (!ev) throw new SysjailError("sysjail: the helper ended without a report", { code: "EPIPE", phase: "runtime" });
     const report = buildReport(ev, {
       limits: spec.limits,
-      ...(prep.cgroups ? { stats: prep.cgroups.stats, unenforced: prep.cgroups.unenforced } : {}),
+      ...(prep.cgroups ? { stats: prep.cgroups.stats, unenforced: prep.cgroups.unenforced, rlimited: prep.cgroups.rlimited } : {}),
       command: true,
     });
     fireListeners(options.on, report);

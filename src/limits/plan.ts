@@ -54,6 +54,8 @@ export interface CgroupContext {
   /** cgroupStat name -> kind, for buildReport. */
   stats: StatMap;
   unenforced: string[];
+  /** Limit keys an rlimit stands in for (no cgroup could enforce them): memory, pids, cpu. */
+  rlimited: string[];
   notes: string[];
   /** The backend's plan, for backend.prepare() right before the helper starts. */
   cgroup: CgroupPlan;
@@ -69,5 +71,5 @@ export function planCgroups(jid: string | number, limits: Limits, opts: LimitsPl
     return [Number(res), BigInt(soft ?? 0), BigInt(hard ?? 0)];
   });
   const unenforced = cg.unenforced.filter((k) => !fb.covered.includes(k));
-  return { ops: cg.ops, paths: cg.paths, rlimits, stats: cg.stats, unenforced, notes: [...cg.notes, ...fb.notes], cgroup: cg };
+  return { ops: cg.ops, paths: cg.paths, rlimits, stats: cg.stats, unenforced, rlimited: fb.covered, notes: [...cg.notes, ...fb.notes], cgroup: cg };
 }

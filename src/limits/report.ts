@@ -17,10 +17,33 @@ export interface ReportContext {
   stats?: StatMap;
   /** Limit keys nothing enforced (LimitsPlan.unenforced). */
   unenforced?: string[];
+  /** Limit keys an rlimit stood in for, no cgroup being available (CgroupContext.rlimited). */
+  rlimited?: string[];
   /** The jail ran a command (false for a jail started without one). */
   command?: boolean;
   /** The setup error's message, used as the reason of an internal-error. */
   error?: string;
+}
+
+/** How one limit was enforced (RunReport.enforcement). */
+export type Enforcement = "cgroup" | "monitor" | "rlimit" | "mount" | "none";
+
+/** Limit keys whose reaching leaves a trace the report can read when a cgroup enforces them (an
+ * OOM kill, a refused fork in pids.events) but none when an rlimit stands in. */
+const SILENT_WITH_RLIMIT = ["memory", "pids"];
+
+/** How each set limit is enforced, from the plan's unenforced and rlimit-covered keys. */
+export function enforcementOf(limits: Limits, unenforced: readonly string[] = [], rlimited: readonly string[] = []): Record<string, Enforcement> {
+  const out: Record<string, Enforcement> = {};
+  for (const [k, v] of Object.entries(limits)) {
+    if (v === undefined) continue;
+    if (unenforced.includes(k)) out[k] = "none";
+    else if (rlimited.includes(k) || k === "openFiles" || k === "fileSize") out[k] = "rlimit";
+    else if (k === "wall" || k === "cpu") out[k] = "monitor";
+    else if (k === "tmpSize" || k === "shmSize") out[k] = "mount";
+    else out[k] = "cgroup";
+  }
+  return out;
 }
 
 /** The outcome of a run, as isolate's meta file but JSON. */
@@ -47,8 +70,14 @@ export interface RunReport {
   peakPids: number | null;
   /** OOM kills inside the jail (null without a memory cgroup). */
   oomKills: number | null;
-  /** Limits that were reached: memory (OOM kill), pids (a fork refused), cpu, wall. */
-  limitsHit: string[];
+  /** Limits that were reached: memory (OOM kill), pids (a fork refused), cpu, wall. null when
+   * none was seen to fire but one cannot be seen: memory or pids enforced by an rlimit (a
+   * refused allocation or fork leaves no trace the monitor can read); `enforcement` says which. */
+  limitsHit: string[] | null;
+  /** How each limit that was set was enforced: "cgroup" (the kernel's controller), "monitor"
+   * (the monitor's timer: wall, and cpu polled from the cgroup's counter), "rlimit" (per process,
+   * the rootless stand-in, docs/LIMITS.md), "mount" (tmpfs size), or "none" (also in unenforced). */
+  enforcement: Record<string, Enforcement>;
   /** "halt" or "restart" when the jail called reboot(2). */
   halt: "halt" | "restart" | null;
   /** Where the usage figures come from: the jail's cgroups, or getrusage of the reaped processes. */
@@ -117,6 +146,13 @@ function usage(ev: ExitEvent, st: CgroupStats, limits: Limits) {
 
 /** Builds the run report from the helper's exit event and the jail's limits. */
 export function buildReport(ev: ExitEvent, ctx: ReportContext = {}): RunReport {
+  const r = reportOf(ev, ctx);
+  // nothing seen to fire, but a limit that fires silently was in force: unknown, not "none"
+  if (r.limitsHit?.length === 0 && Object.entries(r.enforcement).some(([k, e]) => e === "rlimit" && SILENT_WITH_RLIMIT.includes(k))) r.limitsHit = null;
+  return r;
+}
+
+function reportOf(ev: ExitEvent, ctx: ReportContext): RunReport {
   const limits = ctx.limits ?? {};
   const st = parseStats(ev.stats, ctx.stats);
   const u = usage(ev, st, limits);
@@ -141,6 +177,7 @@ export function buildReport(ev: ExitEvent, ctx: ReportContext = {}): RunReport {
     peakPids: u.peakPids,
     oomKills,
     limitsHit,
+    enforcement: enforcementOf(limits, ctx.unenforced, ctx.rlimited),
     halt: ev.halt ?? null,
     accounting: u.accounting,
     limits: { ...limits },

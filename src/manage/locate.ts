@@ -10,6 +10,7 @@ import { checkEntry, corruptInit } from "../registry/validate.js";
 import { baseSpec } from "../spec/validate.js";
 import { vis } from "./vis.js";
 import { isNamespaceInit } from "./proc.js";
+import { collectLeftovers } from "./gc.js";
 
 /** A running jail and where its registry entry lives. */
 export interface JailRef {
@@ -179,6 +180,8 @@ function scanForeign(d: StateDirRef, corrupt: boolean, unusable?: Unusable[]): J
 export interface ListOptions {
   corrupt?: boolean;
   unusable?: Unusable[];
+  /** false: do not collect dead jails' leftovers from the caller's own directory first. */
+  collect?: boolean;
 }
 
 /** Every running jail this caller may see, ordered by jid (own directory first on a tie). */
@@ -187,6 +190,14 @@ export function listJails(dirs: StateDirRef[] = stateDirs(), opts: ListOptions =
   const out: JailRef[] = [];
   for (const d of dirs) {
     if (d.own) {
+      // what dead jails of this registry left goes first (src/manage/gc.ts)
+      if (opts.collect !== false) {
+        try {
+          collectLeftovers(d.dir);
+        } catch {
+          /* best effort: a later run collects */
+        }
+      }
       // root's own entries are root's; a user's own are checked to map only that user
       for (const e of new Registry(d.dir).list()) {
         if (trustworthy(e, me === 0 ? undefined : me)) out.push({ entry: e, dir: d.dir, dirOwner: me, own: true });

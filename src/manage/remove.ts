@@ -2,6 +2,7 @@
 import { vis } from "./vis.js";
 import { existsSync } from "node:fs";
 import { SysjailError } from "../errors.js";
+import { faultPoint } from "../jail/fault.js";
 import { isAlive, monitorAlive } from "../registry/store.js";
 import { jailFiles } from "../registry/paths.js";
 import { removeLeftoverCgroups, trustedCgroups } from "./cgroups.js";
@@ -139,6 +140,7 @@ export async function removeJail(ref: JailRef, opts: RemoveOptions = {}): Promis
   for (const step of opts.steps ?? STOP_SEQUENCE) {
     try {
       await step.run(ctx);
+      faultPoint(`stop:${step.name}`);
     } catch (err) {
       if (step.fatal) throw err;
       ctx.warn(err instanceof Error ? err.message.replace(/^jail: /, "") : String(err));

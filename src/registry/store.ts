@@ -2,14 +2,18 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { SysjailError, Exit } from "../errors.js";
+import { faultWrite } from "../jail/fault.js";
 import { jailFiles, nameFile, nsSocketPath } from "./paths.js";
 import type { JailEntry } from "./types.js";
 
-/** Start time (ticks since boot) of a live process, or undefined when it is gone. */
+/** Start time (ticks since boot) of a live process, or undefined when it is gone. A zombie is
+ * gone: it runs nothing and is in no cgroup; a killed monitor's init stays one until the host's
+ * reaper collects it, and must not keep its jail's addresses or name taken meanwhile. */
 export function processStart(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (fields[0] === "Z") return undefined;
     const v = Number(fields[19]);
     return Number.isFinite(v) ? v : undefined;
   } catch {
@@ -28,6 +32,12 @@ export function monitorAlive(e: Pick<JailEntry, "monitorPid" | "monitorStart">):
   if (!e.monitorPid) return false;
   const start = processStart(e.monitorPid);
   return start !== undefined && (e.monitorStart === undefined || start === e.monitorStart);
+}
+
+/** A failed registry write (a full disk, say) as one line naming the directory and the errno. */
+function writeError(what: string, err: unknown, dir: string): SysjailError {
+  const code = (err as NodeJS.ErrnoException).code ?? "EIO";
+  return new SysjailError(`sysjail: ${what}: ${code}`, { code, phase: "registry", path: dir, exitCode: Exit.cantCreate, cause: err });
 }
 
 /** A reserved jid: the reservation file exists; release() drops it if the jail never started. */
@@ -70,11 +80,14 @@ export class Registry {
     }
   }
 
-  /** Reserves the next free jid (O_EXCL: concurrent starts never share one) and the name. */
-  reserve(wanted?: { jid?: number; name?: string }): Reservation {
+  /** Reserves the next free jid (O_EXCL: concurrent starts never share one) and the name. LEASE,
+   * an ephemeral id lease's file, is noted in the reservation: a collection after a start killed
+   * before its entry was written releases it (src/manage/gc.ts). */
+  reserve(wanted?: { jid?: number; name?: string; lease?: string | undefined }): Reservation {
     this.ensure();
     // pruning is left to readers (list(), jls): a start only needs a free id, which O_EXCL gives
-    const stamp = `${process.pid} ${processStart(process.pid) ?? 0}\n`;
+    const lease = wanted?.lease && !/\s/.test(wanted.lease) ? ` ${wanted.lease}` : "";
+    const stamp = `${process.pid} ${processStart(process.pid) ?? 0}${lease}\n`;
     // like FreeBSD, ids grow: the next after the last one handed out (or the highest in use);
     // O_EXCL below is what makes them unique, the counter only keeps fresh ids from being reused
     const last = this.lastJid();
@@ -84,7 +97,15 @@ export class Registry {
       const { reservation } = jailFiles(this.dir, jid);
       try {
         const fd = openSync(reservation, "wx", 0o644);
-        writeSync(fd, stamp);
+        try {
+          faultWrite("reserve");
+          writeSync(fd, stamp);
+        } catch (err) {
+          // a full disk: no reservation without its stamp (nothing could tell it from a live one)
+          closeSync(fd);
+          rmSync(reservation, { force: true });
+          throw writeError(`cannot reserve a jail id in ${this.dir}`, err, this.dir);
+        }
         closeSync(fd);
         break;
       } catch (err) {
@@ -188,7 +209,14 @@ export class Registry {
     const { entry: file } = jailFiles(this.dir, entry.jid);
     const tmp = `${file}.${process.pid}.tmp`;
     const fd = openSync(tmp, "w", 0o600);
-    writeSync(fd, JSON.stringify(entry));
+    try {
+      faultWrite("entry");
+      writeSync(fd, JSON.stringify(entry));
+    } catch (err) {
+      closeSync(fd);
+      rmSync(tmp, { force: true });
+      throw writeError(`cannot record jail ${entry.jid} in ${this.dir}`, err, this.dir);
+    }
     closeSync(fd);
     renameSync(tmp, file);
   }

@@ -144,9 +144,9 @@ describe("v2 plan", () => {
     ]);
     assert.deepEqual(argsOf(p.ops, "cgroupAttach"), [[`${dir}/cgroup.procs`]]);
     assert.deepEqual(Object.values(p.stats).sort(), ["cpuStat", "memEvents", "memPeak", "pidsEvents", "pidsPeak"]);
-    // the helper cannot poll cpu.stat yet: the cpu limit is left to RLIMIT_CPU
-    assert.deepEqual(argsOf(p.ops, "cpuLimit"), []);
-    assert.deepEqual(p.unenforced, ["cpu"]);
+    // issue 23: the helper polls cpu.stat's usage_usec: the cgroup enforces the cpu limit
+    assert.deepEqual(argsOf(p.ops, "cpuLimit").map((a) => a.slice(2)), [["usage_usec", "1000"]]);
+    assert.deepEqual(p.unenforced, []);
     assert.deepEqual(p.parents, [join(root, "sysjail")]);
   });
   it("with a helper that reads keyed files, cpuLimit polls cpu.stat usage_usec", () => {

@@ -123,7 +123,7 @@ describe("examples/compile-server", { timeout: 90_000 }, () => {
     // a program that loops forever: a timeout (cpu, else wall)
     assert.equal(loops.body.compile.status, "ok", loops.body.compile.output);
     assert.equal(loops.body.run?.report.status, "timeout", JSON.stringify(loops.body.run?.report));
-    assert.ok(loops.body.run.report.limitsHit.some((l) => l === "cpu" || l === "wall"));
+    assert.ok(loops.body.run.report.limitsHit?.some((l) => l === "cpu" || l === "wall"));
 
     // one that allocates more than the run jail's memory
     assert.equal(allocates.body.compile.status, "ok", allocates.body.compile.output);

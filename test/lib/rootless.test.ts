@@ -59,6 +59,10 @@ describe("run() as an unprivileged user (uid 65534)", () => {
     assert.equal(memory!.report.status, "runtime-error");
     assert.equal(memory!.stdout, "alloc failed ENOMEM\n");
     assert.deepEqual(memory!.report.unenforced, []);
+    // issue 23: the report says how, and does not claim that no limit fired when it cannot know
+    assert.equal(memory!.report.enforcement.memory, "rlimit");
+    assert.equal(memory!.report.limitsHit, null);
+    assert.deepEqual(a.enforcement.swap, "none");
     // pids: RLIMIT_NPROC in the jail's user namespace
     const m = /^forked (\d+) (\d+)\n$/.exec(pids!.stdout);
     assert.ok(m, pids!.stdout);

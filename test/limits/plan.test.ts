@@ -56,8 +56,11 @@ describe("planLimits", () => {
     assert.match(p.notes.join("\n"), /RLIMIT_DATA per process/);
     assert.match(p.notes.join("\n"), /SIGXCPU at 2 s, SIGKILL at 3 s/);
   });
-  it("v2 without the helper's keyed cpu poll: RLIMIT_CPU stands in", () => {
-    const backend = new V2Backend(detectCgroups(join(root, "v2"), undefined, ""));
+  it("v2 polls the cgroup's cpu.stat (issue 23); only cpuStatKey: false leaves cpu to RLIMIT_CPU", () => {
+    const d = planLimits(1, { cpu: 1000 }, { backend: new V2Backend(detectCgroups(join(root, "v2"), undefined, "")) });
+    assert.deepEqual(argsOf(d.ops, "rlimit"), []);
+    assert.deepEqual(argsOf(d.ops, "cpuLimit").map((a) => a.slice(2)), [["usage_usec", "1000"]]);
+    const backend = new V2Backend(detectCgroups(join(root, "v2"), undefined, ""), { cpuStatKey: false });
     const p = planLimits(1, { cpu: 1000, memory: M }, { backend });
     assert.deepEqual(argsOf(p.ops, "rlimit"), [[String(RLIMIT.CPU), "1", "2"]]);
     assert.deepEqual(p.unenforced, []);

@@ -1,7 +1,10 @@
 // Tests of buildReport: statuses, reasons and usage figures from the helper's exit event.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { constants } from "node:os";
 import { buildReport, signalName, type ExitEvent } from "../../src/limits/report.js";
+
+const signalNumber = (name: string): number => (constants.signals as Record<string, number>)[name]!;
 
 const M = 2 ** 20;
 
@@ -38,6 +41,25 @@ const v1Stats = (o: { peak?: number; oomKill?: number; pidsPeak?: number; pidsMa
 });
 
 describe("buildReport", () => {
+  it("enforcement: how each limit set was enforced (issue 23)", () => {
+    const limits = { memory: 64 * M, pids: 8, cpu: 1000, wall: 2000, openFiles: 32, swap: M, tmpSize: M };
+    const cg = buildReport(ev(), { limits, unenforced: [] });
+    assert.deepEqual(cg.enforcement, { memory: "cgroup", pids: "cgroup", cpu: "monitor", wall: "monitor", openFiles: "rlimit", swap: "cgroup", tmpSize: "mount" });
+    assert.deepEqual(cg.limitsHit, [], "with cgroups an OOM kill or a refused fork leaves a trace: none means none");
+    const rl = buildReport(ev(), { limits, unenforced: ["swap"], rlimited: ["memory", "pids", "cpu"] });
+    assert.deepEqual(rl.enforcement, { memory: "rlimit", pids: "rlimit", cpu: "rlimit", wall: "monitor", openFiles: "rlimit", swap: "none", tmpSize: "mount" });
+  });
+  it("rlimit stand-ins for memory or pids: limitsHit is null (unknown), never []", () => {
+    const mem = buildReport(ev(), { limits: { memory: 64 * M }, rlimited: ["memory"] });
+    assert.equal(mem.limitsHit, null);
+    const pids = buildReport(ev({ cmdCode: 1 }), { limits: { pids: 8 }, rlimited: ["pids"] });
+    assert.equal(pids.limitsHit, null);
+    // a cpu stand-in fires visibly (SIGXCPU): known, and reported
+    const cpu = buildReport(ev({ cmdCode: -1, cmdSignal: signalNumber("SIGXCPU") }), { limits: { cpu: 1000 }, rlimited: ["cpu"] });
+    assert.deepEqual(cpu.limitsHit, ["cpu"]);
+    // and a cpu stand-in alone that did not fire: nothing silent was in force
+    assert.deepEqual(buildReport(ev(), { limits: { cpu: 1000 }, rlimited: ["cpu"] }).limitsHit, []);
+  });
   it("ok: rusage figures without cgroup stats", () => {
     const r = buildReport(ev());
     assert.equal(r.status, "ok");
