@@ -59,11 +59,19 @@ static void do_caps(const struct sj_op_rec *op, uint64_t *keep_out) {
 #define SYS_landlock_create_ruleset 444
 #define SYS_landlock_restrict_self 446
 #endif
+#ifndef SYS_landlock_add_rule
+#define SYS_landlock_add_rule 445
+#endif
+/* struct landlock_path_beneath_attr (packed in the kernel's header) */
+struct sj_landlock_path_beneath { uint64_t allowed_access; int32_t parent_fd; } __attribute__((packed));
+/* the rights a rule may grant on a non-directory: execute, write, read, truncate, ioctl_dev */
+#define SJ_LL_FILE_RIGHTS ((1ULL << 0) | (1ULL << 1) | (1ULL << 2) | (1ULL << 14) | (1ULL << 15))
 
 /* struct landlock_ruleset_attr of ABI 6 (Debian 12's headers predate its `scoped` field). */
 struct sj_landlock_attr { uint64_t handled_access_fs, handled_access_net, scoped; };
 
-/* A Landlock domain with no file system or network rule, only SCOPED (LANDLOCK_SCOPE_*: abstract
+/* A Landlock domain of SCOPED and, for an unveil, the file-system rights HANDLED with a rule per
+ * unveiled path (the plan's op: scoped, mode, handled, then path and rights pairs). SCOPED (LANDLOCK_SCOPE_*: abstract
  * unix sockets, signals). Security reasoning: a scoped domain may connect (or send) to an abstract
  * unix socket only when the socket's creator is in the same domain or one nested in it, and may
  * signal only processes of the same or a nested domain. The jail's command and everything it
@@ -73,19 +81,39 @@ struct sj_landlock_attr { uint64_t handled_access_fs, handled_access_net, scoped
  * a process of the jail may add a domain of its own, which restricts it further. "best-effort"
  * (the plan's choice) skips a kernel without Landlock or without these scopes, with a warning. */
 static void do_landlock(const struct sj_op_rec *op) {
-  uint64_t scoped;
+  uint64_t scoped, handled = 0;
   const char *mode = arg_str(op, 1);
   if (arg_u64(op, 0, &scoped) || !mode || (strcmp(mode, "required") && strcmp(mode, "best-effort"))) { errno = EINVAL; fail(op, "bad arguments"); }
-  struct sj_landlock_attr attr = { 0, 0, scoped };
+  if (op->argc > 2 && (arg_u64(op, 2, &handled) || (op->argc - 3) % 2)) { errno = EINVAL; fail(op, "bad arguments"); }
+  struct sj_landlock_attr attr = { handled, 0, scoped };
   int fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0U);
   if (fd < 0) {
     int e = errno;
     if (!strcmp(mode, "best-effort") && (e == ENOSYS || e == EOPNOTSUPP || e == EINVAL || e == E2BIG)) {
-      msg_send(g_msg, MSG_WARN, op->index, e, (int)op->code, "Landlock scopes (Linux 6.12+)");
+      msg_send(g_msg, MSG_WARN, op->index, e, (int)op->code, handled ? "Landlock (unveil, scopes)" : "Landlock scopes (Linux 6.12+)");
       return;
     }
     errno = e;
-    fail(op, e == EOPNOTSUPP ? "Landlock is disabled in this kernel (lsm=)" : "the kernel lacks Landlock's scopes (Linux 6.12+)");
+    fail(op, e == EOPNOTSUPP ? "Landlock is disabled in this kernel (lsm=)" : handled ? "the kernel lacks these Landlock rights" : "the kernel lacks Landlock's scopes (Linux 6.12+)");
+  }
+  /* Unveil: each path is opened here, in the command's process, after pivot_root: it resolves in
+   * the jail's own root, as the command itself would see it, and before any code of the jail
+   * runs. Rights that only directories take are dropped for a path that is not a directory (the
+   * kernel refuses them there), so "r" on a file means reading it. */
+  for (uint32_t a = 3; a + 1 < op->argc; a += 2) {
+    const char *path = arg_str(op, a);
+    uint64_t access;
+    if (!path || arg_u64(op, a + 1, &access)) { errno = EINVAL; close(fd); fail(op, "bad arguments"); }
+    int pfd = open(path, O_PATH | O_CLOEXEC);
+    if (pfd < 0) { int e = errno; close(fd); errno = e; fail(op, path); }
+    struct stat st;
+    if (fstat(pfd, &st) < 0) { int e = errno; close(pfd); close(fd); errno = e; fail(op, path); }
+    if (!S_ISDIR(st.st_mode)) access &= SJ_LL_FILE_RIGHTS;
+    struct sj_landlock_path_beneath pb = { access, pfd };
+    if (access && syscall(SYS_landlock_add_rule, fd, 1 /* LANDLOCK_RULE_PATH_BENEATH */, &pb, 0U) < 0) {
+      int e = errno; close(pfd); close(fd); errno = e; fail(op, path);
+    }
+    close(pfd);
   }
   if (syscall(SYS_landlock_restrict_self, fd, 0U) < 0) { int e = errno; close(fd); errno = e; fail(op, "landlock_restrict_self"); }
   close(fd);

@@ -79,7 +79,7 @@ enum sj_op {
   /* network, enter mode (jail -m): */
   OP_BPF_UPDATE,       /* cgroup-dir map-name sets(blob: key,value pairs) deletes(blob: keys) */
   /* command (after no-new-privs, before seccomp; command.c): */
-  OP_LANDLOCK,         /* scoped(u64 text: LANDLOCK_SCOPE_* bits) "required"|"best-effort" */
+  OP_LANDLOCK,         /* scoped(u64 text: LANDLOCK_SCOPE_* bits) "required"|"best-effort" [handled_fs, then path rights pairs: unveil] */
   OP_MAX
 };
 

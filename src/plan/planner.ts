@@ -9,7 +9,7 @@ import { capMask, FORBIDDEN_CAPS, jailCaps } from "./caps.js";
 import { devOps, extraMountOps, procOps, RULESET4_DEVICES, sysOps, type RootLayout } from "./fs.js";
 import { idMapOps, idMapping, type IdMapping } from "./ids.js";
 import type { LandlockFacts } from "../host/landlock.js";
-import { jailLandlock, landlockOp, type LandlockChoice } from "./landlock.js";
+import { jailLandlock, landlockOp, withUnveil, type LandlockChoice } from "./landlock.js";
 import { MountFlag as MF, op, PlanFlag, type Plan, type PlanOp } from "./types.js";
 
 /** Namespace flags (linux/sched.h). */
@@ -168,7 +168,8 @@ export function planJail(spec: JailSpec, ctx: PlanContext): Plan {
   ops.push(...first.maps);
   ops.push(...initPhaseOps(spec, ctx, ids));
   ops.push(...net.init);
-  const scopes = jailLandlock(mode === "shared", ctx.landlock);
+  let scopes = jailLandlock(mode === "shared", ctx.landlock);
+  if (spec.unveil) scopes = withUnveil(scopes, spec.unveil, ctx.landlock, spec.unveilBestEffort ?? false);
   if (spec.command && spec.command.length > 0) ops.push(...commandOps(spec, { ...ctx, scopes }, ids));
   return { mode: "run", flags: planFlags(spec, ctx), ops };
 }
