@@ -227,6 +227,15 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
     if (!insns) { errno = ENOMEM; fail(filter, "memory"); }
     memcpy(insns, prog->p, prog->len);
     struct sock_fprog fp = { .len = (unsigned short)(prog->len / sizeof(struct sock_filter)), .filter = insns };
+    if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+      /* the listener gets the lowest free descriptor (nothing else opens one in between): the
+       * monitor takes it from this process by that number (notify.c); no call after the filter
+       * is needed to hand it over */
+      int lowest = fcntl(2, F_DUPFD_CLOEXEC, 0);
+      if (lowest < 0) fail(filter, "listener descriptor");
+      close(lowest);
+      msg_send(g_msg, MSG_LISTENER, filter->index, 0, lowest, NULL);
+    }
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)flags, &fp) < 0) fail(filter, "seccomp");
     if (setuid_ok && !(keep & sys_admin)) {
       trim_caps(caps, keep); /* the filter is in: CAP_SYS_ADMIN goes again (capget/capset pass the policy) */

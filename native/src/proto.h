@@ -80,6 +80,8 @@ enum sj_op {
   OP_BPF_UPDATE,       /* cgroup-dir map-name sets(blob: key,value pairs) deletes(blob: keys) */
   /* command (after no-new-privs, before seccomp; command.c): */
   OP_LANDLOCK,         /* scoped(u64 text: LANDLOCK_SCOPE_* bits) "required"|"best-effort" [handled_fs, then path rights pairs: unveil] */
+  /* monitor (notify.c): */
+  OP_NOTIFY,           /* "answer"|"learn" answer-program(blob of struct sock_filter) */
   OP_MAX
 };
 

@@ -15,7 +15,7 @@ import { canonicalAddr } from "../net/addr.js";
 
 const USAGE = `usage: sysjail [-bdhilv] [-j dir] [-u user | -U user] [-n name] [-4 addr] [-6 addr] [--vnet] [--allow-raw-sockets]
                [--allow-all-domains] [--allow-ipc] [--allow-chflags] [--allow-rlimit] [--allow-set-hostname]
-               [--allow-setuid] [--policy file] [--pledge "promises"] [--unveil path:rwxc] [--limit k=v,...] [--report file|-] [--idrange jail|base] [--dry-run]
+               [--allow-setuid] [--policy file] [--pledge "promises"] [--unveil path:rwxc] [--learn file] [--limit k=v,...] [--report file|-] [--idrange jail|base] [--dry-run]
                path hostname command [arg ...]
        sysjail --policy-dump [-4 addr] [-6 addr] [--allow-...] [--policy file]
        sysjail doctor [--json] [feature ...]   (what this host lacks, and the fix)
@@ -36,13 +36,14 @@ const USAGE = `usage: sysjail [-bdhilv] [-j dir] [-u user | -U user] [-n name] [
   --pledge   OpenBSD promises ("stdio rpath inet ..."): calls outside them are refused (docs/PLEDGE.md)
   --unveil   path:perms (r w x c; repeatable): the command reaches only these paths (Landlock)
   --unveil-best-effort  run anyway, with a warning, where the kernel has no Landlock
+  --learn    record every call the command makes and write (or merge into) a policy file allowing them
   --dry-run  print the plan as JSON and run nothing`;
 
 const OPTS: OptSpec = {
   flags: "bdhilv",
   withValue: "juUn46",
   longFlags: ["allow-raw-sockets", "allow-all-domains", "allow-ipc", "allow-chflags", "allow-rlimit", "allow-set-hostname", "allow-setuid", "dry-run", "policy-dump", "replace-policy", "help", "version", "vnet", "unveil-best-effort"],
-  longWithValue: ["policy", "limit", "report", "idrange", "pledge", "unveil"],
+  longWithValue: ["policy", "limit", "report", "idrange", "pledge", "unveil", "learn"],
 };
 
 /** Parses sysjail's command line into a spec and run options. */
@@ -89,6 +90,7 @@ export function parseSysjail(argv: string[]): { spec?: JailSpec; run: CliRunOpti
       case "dry-run": run.dryRun = true; break;
       case "limit": parseLimits(o.value!, limits); break;
       case "report": run.report = o.value!; break;
+      case "learn": run.learn = o.value!; break;
       case "idrange": idrange = o.value!; break;
       case "policy-dump": action = "dump"; break;
       case "4": ip4.push(o.value!); break;
@@ -106,6 +108,7 @@ export function parseSysjail(argv: string[]): { spec?: JailSpec; run: CliRunOpti
     return { spec, run, action };
   }
   if (clean && !user) throw usageError("sysjail: -l needs -u or -U");
+  if (run.learn !== undefined && run.background) throw usageError("sysjail: --learn needs a foreground jail (not -b)");
   if (rest.length < 3) throw usageError(`sysjail: expected path, hostname and command (see sysjail -h)`);
   const [path, hostname, ...command] = rest as [string, string, ...string[]];
   checkHostname(hostname);

@@ -37,6 +37,9 @@ export interface PrepareOptions {
   dryRun?: boolean | undefined;
   /** Reserve exactly this jid (jail.conf `jid`); an error when it is in use. */
   jid?: number | undefined;
+  /** The monitor listens to the command's filter: "answer" (refusals explained in the report),
+   * "learn" (every call recorded). A pledge without "exec" always listens (its one exec). */
+  notify?: "answer" | "learn" | undefined;
   /** The root as rootFacts() found it for a prelude already sent (its init phase must match). */
   root?: RootFacts | undefined;
 }
@@ -154,7 +157,14 @@ async function prepareWithRoot(spec: JailSpec, opts: PrepareOptions, root: RootF
     );
   }
   const dir = stateDir(opts.stateDir);
-  const filter = await buildFilter(spec, facts.arch, join(dir, "cache"));
+  let filter = await buildFilter(spec, facts.arch, join(dir, "cache"));
+  let notify: PlanContext["notify"];
+  const listen = opts.notify ?? (spec.policy.pledge && !spec.policy.pledge.includes("exec") ? "answer" : undefined);
+  if (listen && spec.command?.length) {
+    const { markForListener, FLAG_NEW_LISTENER } = await import("../seccomp/listener.js");
+    notify = { mode: listen, answer: filter.program };
+    filter = { program: markForListener(filter.program, listen, facts.arch), flags: filter.flags | FLAG_NEW_LISTENER };
+  }
   const registry = new Registry(dir);
   const reservation: Reservation = opts.dryRun
     ? { jid: 0, name: spec.name ?? "0", files: [], release: () => undefined }
@@ -196,6 +206,7 @@ async function prepareWithRoot(spec: JailSpec, opts: PrepareOptions, root: RootF
       net,
       netOps,
       landlock: landlockFacts(),
+      notify,
     };
     return { plan: planJail(spec, ctx), facts, registry, reservation, user, cgroups, netCgroup, idChoice: root.idChoice };
   } catch (err) {

@@ -78,9 +78,9 @@ export async function restrict(opts: RestrictOptions): Promise<Restricted> {
   }
   let program: Buffer | null = null;
   if (promises) {
-    const { compileJailFilter } = await import("../seccomp/index.js");
-    const policy = { ...defaultPolicy(), pledge: promises };
-    program = Buffer.from(compileJailFilter(policy).program);
+    const [{ compilePolicy, defaultRules }, { pledgeRules }] = await Promise.all([import("../seccomp/index.js"), import("../seccomp/pledge.js")]);
+    const rules = [...defaultRules(defaultPolicy()), ...pledgeRules(promises, false)];
+    program = Buffer.from(compilePolicy(rules, { arch: process.arch, foreign: "translate", x32: "refuse" }).program);
   }
   const a = loadAddon();
   const [res, threads] = a.restrict(handled, handled ? unveil.map((x) => x.path) : [], handled ? unveil.map((x) => unveilAccess(x.perms, handled)) : [], program);

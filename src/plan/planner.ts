@@ -62,6 +62,9 @@ export interface PlanContext {
   /** The kernel's Landlock ABI (src/host/landlock.ts); undefined: none known (a shared-stack jail
    * is then refused, see src/plan/landlock.ts). */
   landlock?: LandlockFacts | undefined;
+  /** The monitor listens to the command's filter (ctx.filter is then the marked program, with
+   * the new-listener flag): the unmarked program it answers from, and how. */
+  notify?: { mode: "answer" | "learn"; answer: Uint8Array } | undefined;
 }
 
 /** The environment the command gets. -l cleans it to what sysjail(1) and jail(8) list. */
@@ -170,7 +173,11 @@ export function planJail(spec: JailSpec, ctx: PlanContext): Plan {
   ops.push(...net.init);
   let scopes = jailLandlock(mode === "shared", ctx.landlock);
   if (spec.unveil) scopes = withUnveil(scopes, spec.unveil, ctx.landlock, spec.unveilBestEffort ?? false);
-  if (spec.command && spec.command.length > 0) ops.push(...commandOps(spec, { ...ctx, scopes }, ids));
+  if (spec.command && spec.command.length > 0) {
+    // the monitor's seccomp listener (native/src/notify.c): the program it answers from
+    if (ctx.notify) ops.push(op("notify", [ctx.notify.mode, ctx.notify.answer], `seccomp listener: ${ctx.notify.mode === "learn" ? "record every call" : "explain refusals"}`));
+    ops.push(...commandOps(spec, { ...ctx, scopes }, ids));
+  }
   return { mode: "run", flags: planFlags(spec, ctx), ops };
 }
 

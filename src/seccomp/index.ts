@@ -68,6 +68,22 @@ function jailCompilation(policy: PolicyOptions, arch: string): Compilation {
   return c;
 }
 
+/** The policy text that answers a call by name: the last non-allowing rule naming it ("FILE:LINE"),
+ * or "default" when no rule names it (a run report's denials; conditions are not evaluated). */
+export function ruleNaming(policy: PolicyOptions, call: string): string {
+  const texts = policy.files.map((f) => readPolicy(f));
+  const rules = policy.replaceDefault ? [] : defaultRules(policy);
+  policy.files.forEach((f, i) => rules.push(...parsePolicyFile(texts[i]!, f)));
+  if (policy.pledge) rules.push(...pledgeRules(policy.pledge));
+  for (let i = rules.length - 1; i >= 0; i--) {
+    const r = rules[i]!;
+    if (r.kind === "call" && r.call === call && r.action.kind !== "allow" && r.action.kind !== "log") {
+      return r.at ? `${r.at.file.replace(/^<sysjail default policy: (.*)>$/, "default policy: $1")}:${r.at.line}` : call;
+    }
+  }
+  return "default";
+}
+
 /** Compiles the jail's filter for the policy options and host arch (process.arch by default). */
 export function compileJailFilter(policy: PolicyOptions, arch: string = process.arch): CompiledFilter {
   return jailCompilation(policy, arch).filter;

@@ -3,6 +3,7 @@
 // not grant. It is appended after the default policy (and any policy files), so it only narrows.
 import { allCallNames } from "./abi.js";
 import { parsePolicyFile } from "./parser.js";
+import { EXEC_ONCE } from "./listener.js";
 import type { Rule } from "./types.js";
 import type { PromiseName } from "./promises.js";
 
@@ -121,7 +122,7 @@ function openValues(p: Set<string>): number[] {
 /** The policy text of a pledge: for each call no promise grants outright, one rule refusing it
  * unless one of its grants' conditions holds. `kill` (SIGSYS) unless the promises include
  * `error`, which answers EPERM instead. */
-export function pledgePolicyText(promises: readonly string[]): string {
+export function pledgePolicyText(promises: readonly string[], execOnce = true): string {
   const p = new Set(promises);
   const action = p.has("error") ? "errno EPERM" : "kill";
   const conds = new Map<string, string[] | "always">();
@@ -141,6 +142,9 @@ export function pledgePolicyText(promises: readonly string[]): string {
   const lines = [`# pledge "${promises.join(" ")}"`];
   for (const call of allCallNames().sort()) {
     if (PROBED.includes(call)) { lines.push(`${call} errno ENOSYS`); continue; }
+    // A jail's command is started by an exec under its filter: without "exec", that one exec
+    // goes to the monitor's listener, which lets it run and refuses every later one (notify.c).
+    if (execOnce && !p.has("exec") && (call === "execve" || call === "execveat")) { lines.push(`${call} trap ${EXEC_ONCE}`); continue; }
     const c = conds.get(call);
     if (c === "always") continue;
     if (!c || c.length === 0) lines.push(`${call} ${action}`);
@@ -150,6 +154,6 @@ export function pledgePolicyText(promises: readonly string[]): string {
 }
 
 /** The rules of a pledge, to append after the rest of a policy. */
-export function pledgeRules(promises: readonly string[]): Rule[] {
-  return parsePolicyFile(pledgePolicyText(promises), `<pledge>`);
+export function pledgeRules(promises: readonly string[], execOnce = true): Rule[] {
+  return parsePolicyFile(pledgePolicyText(promises, execOnce), `<pledge>`);
 }
