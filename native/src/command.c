@@ -234,6 +234,9 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
       int lowest = fcntl(2, F_DUPFD_CLOEXEC, 0);
       if (lowest < 0) fail(filter, "listener descriptor");
       close(lowest);
+      /* a rootless monitor may take it only from a dumpable process (ptrace's access check);
+       * the command is the jail's first process and execs next, which sets dumpable anew */
+      if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) fail(filter, "dumpable");
       msg_send(g_msg, MSG_LISTENER, filter->index, 0, lowest, NULL);
     }
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)flags, &fp) < 0) fail(filter, "seccomp");
