@@ -6,6 +6,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { Exit, SysjailError, usageError } from "../errors.js";
 import { codeDir } from "../helper/locate.js";
+import { vis } from "../manage/vis.js";
 import { landlockFacts } from "../host/landlock.js";
 import { handledFs, unveilAccess } from "../plan/landlock.js";
 import { parsePromises, type PromiseName } from "../seccomp/promises.js";
@@ -87,7 +88,8 @@ export async function restrict(opts: RestrictOptions): Promise<Restricted> {
   if (res < 0) {
     const stage = Math.floor(-res / 10000), errno = -res % 10000;
     const { errnoName } = await import("../errors.js");
-    throw new SysjailError(`restrict(): ${STAGES[stage] ?? "step"} failed: ${errnoName(errno)}${stage >= 4 ? " (the process may be partly restricted)" : ""}`, {
+    const which = stage === 3 ? unveil.find((x) => !existsSync(x.path))?.path : undefined;
+    throw new SysjailError(`restrict(): ${STAGES[stage] ?? "step"}${which ? ` ${vis(which)}` : ""} failed: ${errnoName(errno)}${stage >= 4 ? " (the process may be partly restricted)" : ""}`, {
       code: errnoName(errno), phase: "setup", errno, exitCode: Exit.osErr,
     });
   }
