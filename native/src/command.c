@@ -157,6 +157,12 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
     case OP_UMASK: umaskop = op; break;
     case OP_LANDLOCK: landlock = op; break;
     case OP_ENV: nenv++; break;
+    case OP_DUP2: {
+      uint64_t from, to;
+      if (arg_u64(op, 0, &from) || arg_u64(op, 1, &to) || from > 2 || to > 2) { errno = EINVAL; fail(op, "bad arguments"); }
+      if (dup2((int)from, (int)to) < 0) fail(op, "dup2");
+      break;
+    }
     default: break;
     }
   }

@@ -24,6 +24,7 @@ static const char *const names[OP_MAX] = {
   [OP_JAIL_ROUTE] = "jail-route", [OP_BPF_UPDATE] = "bpf-update",
   [OP_LANDLOCK] = "landlock",
   [OP_NOTIFY] = "notify",
+  [OP_DUP2] = "dup2",
 };
 
 const char *op_name(uint32_t code) { return code < OP_MAX && names[code] ? names[code] : "?"; }

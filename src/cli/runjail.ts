@@ -62,7 +62,7 @@ async function writeLearned(dest: string, calls: readonly CallEvent[], jailPath:
 
 function writeReport(dest: string, report: RunReport, jailPath: string): void {
   const text = `${JSON.stringify(report)}\n`;
-  if (dest === "-") process.stderr.write(text);
+  if (dest === "-") process.stdout.write(text); // the command's own standard output went to standard error
   else {
     try {
       writeHostFile(dest, jailPath, text); // never through a jail's symlink (src/host/hostfile.ts)
@@ -102,6 +102,7 @@ export async function foreground(spec: JailSpec, run: CliRunOptions): Promise<nu
   const { prep, helper: early } = await prepareWithHelper(spec, "inherit", {
     stateDir: run.stateDir, debug: run.debug, detach: false, accounting: run.report !== undefined,
     notify: run.learn !== undefined ? "learn" : run.report !== undefined || run.debug >= 1 ? "answer" : undefined,
+    stdoutToStderr: run.report === "-",
   }, takeFront());
   // the caller is told which limits this host could not enforce (rootless without delegation)
   if (prep.cgroups?.unenforced.length) {

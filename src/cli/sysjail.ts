@@ -30,7 +30,8 @@ const USAGE = `usage: sysjail [-bdhilv] [-j dir] [-u user | -U user] [-n name] [
       become); without -4 the jail has no IPv4 outside its own loopback. -6: the same for IPv6
   --vnet     the jail gets its own network stack and a veth pair to the host (see docs/NETWORK.md)
   --limit    memory=256M,pids=64,cpu=2s,wall=5s,nofile=,fsize=,cores=,tmp=,shm= (repeatable)
-  --report   write the run report (JSON) to a file, or - for standard error
+  --report   write the run report (JSON) to a file, or - for standard output (the command's
+             standard output then goes to standard error)
   --allow-setuid  no no_new_privs: setuid programs of the jail's own ids (an adopted tree) work
   --idrange  root: share the host id range of this jail (name or jid) or range base (docs/JAILS.md)
   --pledge   OpenBSD promises ("stdio rpath inet ..."): calls outside them are refused (docs/PLEDGE.md)

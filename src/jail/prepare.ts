@@ -40,6 +40,8 @@ export interface PrepareOptions {
   /** The monitor listens to the command's filter: "answer" (refusals explained in the report),
    * "learn" (every call recorded). A pledge without "exec" always listens (its one exec). */
   notify?: "answer" | "learn" | undefined;
+  /** The command's standard output goes to standard error (sysjail --report -). */
+  stdoutToStderr?: boolean | undefined;
   /** The root as rootFacts() found it for a prelude already sent (its init phase must match). */
   root?: RootFacts | undefined;
 }
@@ -207,6 +209,7 @@ async function prepareWithRoot(spec: JailSpec, opts: PrepareOptions, root: RootF
       netOps,
       landlock: landlockFacts(),
       notify,
+      stdoutToStderr: opts.stdoutToStderr,
     };
     return { plan: planJail(spec, ctx), facts, registry, reservation, user, cgroups, netCgroup, idChoice: root.idChoice };
   } catch (err) {

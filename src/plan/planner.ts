@@ -65,6 +65,9 @@ export interface PlanContext {
   /** The monitor listens to the command's filter (ctx.filter is then the marked program, with
    * the new-listener flag): the unmarked program it answers from, and how. */
   notify?: { mode: "answer" | "learn"; answer: Uint8Array } | undefined;
+  /** The command's standard output goes to its standard error (sysjail --report -, whose
+   * standard output then carries the report alone). */
+  stdoutToStderr?: boolean | undefined;
 }
 
 /** The environment the command gets. -l cleans it to what sysjail(1) and jail(8) list. */
@@ -176,7 +179,9 @@ export function planJail(spec: JailSpec, ctx: PlanContext): Plan {
   if (spec.command && spec.command.length > 0) {
     // the monitor's seccomp listener (native/src/notify.c): the program it answers from
     if (ctx.notify) ops.push(op("notify", [ctx.notify.mode, ctx.notify.answer], `seccomp listener: ${ctx.notify.mode === "learn" ? "record every call" : "explain refusals"}`));
-    ops.push(...commandOps(spec, { ...ctx, scopes }, ids));
+    const cmd = commandOps(spec, { ...ctx, scopes }, ids);
+    if (ctx.stdoutToStderr) cmd.unshift(op("dup2", [2, 1], "the command's standard output is sysjail's standard error"));
+    ops.push(...cmd);
   }
   return { mode: "run", flags: planFlags(spec, ctx), ops };
 }

@@ -54,6 +54,7 @@ export const OpCode = {
   bpfUpdate: 46,
   landlock: 47,
   notify: 48,
+  dup2: 49,
 } as const;
 
 export type OpName = keyof typeof OpCode;
