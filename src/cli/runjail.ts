@@ -10,6 +10,7 @@ import type { RunReport } from "../limits/report.js";
 import type { ExitEvent } from "../helper/launch.js";
 import type { CallEvent } from "../helper/events.js";
 import type { Denial } from "../seccomp/listener.js";
+import { denialsFor } from "../jail/denials.js";
 import { prepareWithHelper } from "../jail/early.js";
 import { takeFront } from "../helper/front.js";
 import type { Prepared } from "../jail/prepare.js";
@@ -18,7 +19,7 @@ import { mainPathRan } from "./main.js";
 /** The run report of a finished jail (the report code loads only for --report). */
 export async function reportOf(ev: ExitEvent | undefined, prep: Prepared, spec: JailSpec, error?: Error, calls: readonly CallEvent[] = []): Promise<RunReport> {
   const { buildReport } = await import("../limits/report.js");
-  const denials = calls.length ? await denialsFor(spec, calls) : [];
+  const denials = await denialsFor(spec, calls);
   const event = ev ?? { ev: "exit" as const, setupFailed: true, cmd: false, cmdCode: -1, cmdSignal: 0 };
   return buildReport(event, {
     limits: spec.limits,
@@ -26,16 +27,6 @@ export async function reportOf(ev: ExitEvent | undefined, prep: Prepared, spec: 
     command: (spec.command?.length ?? 0) > 0,
     ...(error ? { error: error.message } : {}),
     denials,
-  });
-}
-
-/** The refused calls of a run, each with the policy text behind it. */
-async function denialsFor(spec: JailSpec, calls: readonly CallEvent[]): Promise<Denial[]> {
-  const [{ denialsOf }, { ruleNaming }, { errnoName }] = await Promise.all([import("../seccomp/listener.js"), import("../seccomp/index.js"), import("../errors.js")]);
-  const rules = new Map<string, string>();
-  return denialsOf(calls, errnoName, (name) => {
-    if (!rules.has(name)) { try { rules.set(name, ruleNaming(spec.policy, name)); } catch { rules.set(name, ""); } }
-    return rules.get(name)!;
   });
 }
 
