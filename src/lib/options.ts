@@ -271,6 +271,9 @@ export function specFromOptions(o: unknown, kind: "run" | "create"): JailSpec {
   if (x.pledge !== undefined) {
     if (typeof x.pledge !== "string") throw usageError(`option pledge must be a string of promises, not ${describe(x.pledge)}`);
     policy.pledge = parsePromises(x.pledge, "option pledge");
+    // a persistent jail's processes are started by an exec under the filter, with no listener
+    // to let that one exec through (docs/PLEDGE.md)
+    if (kind === "create" && !policy.pledge.includes("exec")) throw usageError("option pledge of Jail.create() must include exec (its processes start by an exec under the filter)");
   }
   spec.policy = policy;
   if (x.unveil !== undefined) {
@@ -278,6 +281,7 @@ export function specFromOptions(o: unknown, kind: "run" | "create"): JailSpec {
     if (typeof u !== "object" || u === null || Array.isArray(u) || !Object.values(u).every((v) => typeof v === "string")) {
       throw usageError(`option unveil must be { path: perms }, not ${describe(u)}`);
     }
+    if (kind === "create") throw usageError("option unveil is for run() only: processes spawned in a Jail are not unveiled yet");
     spec.unveil = checkUnveil(Object.entries(u as Record<string, string>).map(([path, perms]) => ({ path, perms })), "option unveil");
   }
   if (bool(x.unveilBestEffort, "unveilBestEffort")) spec.unveilBestEffort = true;

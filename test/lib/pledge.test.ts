@@ -1,7 +1,7 @@
 // run() with pledge and unveil, and the denials of its report, in real jails.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { run, type RunOptions } from "../../src/index.js";
+import { Jail, run, type RunOptions } from "../../src/index.js";
 import { buildProbe, makeJailRoot, requireRoot, type JailRoot } from "../helpers/index.js";
 import { assertNothingLeft, libState, rejection } from "./helpers.js";
 
@@ -47,6 +47,11 @@ describe("run() with pledge and unveil", { concurrency: 2 }, () => {
       assert.equal(e.code, "EUSAGE", e.message);
       assert.match(e.message, re);
       assert.doesNotMatch(e.message, /^sysjail:/);
+    }
+    for (const [o, re] of [[{ pledge: "stdio rpath" }, /must include exec/], [{ unveil: { "/etc": "r" } }, /option unveil is for run\(\) only/]] as const) {
+      const e = await rejection(Jail.create({ path: root.path, hostname: "h", stateDir: dir, ...o }));
+      assert.equal(e.code, "EUSAGE", e.message);
+      assert.match(e.message, re);
     }
     assertNothingLeft(dir, undefined, "after the refusals");
   });
