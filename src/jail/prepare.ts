@@ -163,7 +163,7 @@ async function prepareWithRoot(spec: JailSpec, opts: PrepareOptions, root: RootF
   let notify: PlanContext["notify"];
   const listen = opts.notify ?? (spec.policy.pledge && !spec.policy.pledge.includes("exec") ? "answer" : undefined);
   if (listen && spec.command?.length) {
-    const { markForListener, FLAG_NEW_LISTENER } = await import("../seccomp/listener.js");
+    const { markForListener, FLAG_NEW_LISTENER } = await import("../seccomp/mark.js");
     notify = { mode: listen, answer: filter.program };
     filter = { program: markForListener(filter.program, listen, facts.arch), flags: filter.flags | FLAG_NEW_LISTENER };
   }

@@ -3,7 +3,7 @@
 // not grant. It is appended after the default policy (and any policy files), so it only narrows.
 import { allCallNames } from "./abi.js";
 import { parsePolicyFile } from "./parser.js";
-import { EXEC_ONCE } from "./listener.js";
+import { EXEC_ONCE } from "./mark.js";
 import type { Rule } from "./types.js";
 import type { PromiseName } from "./promises.js";
 
@@ -38,6 +38,7 @@ export const PROMISES: Readonly<Record<PromiseName, readonly Grant[]>> = {
       "rseq", "arch_prctl", "set_thread_area", "get_thread_area", "sched_yield", "sched_getaffinity",
       "sched_getparam", "sched_getscheduler", "uname", "umask", "getcwd", "pipe", "pipe2",
       "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg", "recvmmsg_time64", "shutdown",
+      "getsockname", "getpeername", "getsockopt",
       "poll", "ppoll", "ppoll_time64", "select", "_newselect", "pselect6", "pselect6_time64",
       "epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2",
       "eventfd", "eventfd2", "timerfd_create", "timerfd_settime", "timerfd_gettime", "timerfd_settime64",

@@ -10,6 +10,8 @@ import { PROMISES, pledgePolicyText } from "../../src/seccomp/pledge.js";
 import { EXEC_ONCE, learnedPolicy, markForListener, denialsOf, type CallEvent } from "../../src/seccomp/listener.js";
 import { defaultPolicy } from "../../src/spec/types.js";
 import { parsePolicyFile } from "../../src/seccomp/parser.js";
+import { EXEC_NUMBERS } from "../../src/seccomp/mark.js";
+import { ABIS } from "../../src/seccomp/abi.js";
 
 const X64 = AUDIT_ARCH.x86_64;
 const NR = { read: 0, open: 2, socket: 41, clone: 56, fork: 57, execve: 59, openat: 257, sethostname: 170, mprotect: 10, mmap: 9, ioctl: 16 };
@@ -75,6 +77,14 @@ describe("pledge", () => {
 });
 
 describe("the listener's program", () => {
+  it("carries the exec numbers of every ABI as the tables have them", () => {
+    for (const [arch, list] of Object.entries(EXEC_NUMBERS)) {
+      for (const { auditArch, nrs } of list) {
+        const abi = Object.values(ABIS).find((a) => a.auditArch === auditArch && a.name !== "x32")!;
+        assert.deepEqual(nrs, [abi.numbers.get("execve"), abi.numbers.get("execveat")], `${arch} ${abi.name}`);
+      }
+    }
+  });
   const program = compileJailFilter(defaultPolicy(), "x64").program;
   it("sends refusals and every exec to the monitor, leaves allowed calls and kills alone", () => {
     const m = markForListener(program, "answer", "x64");
