@@ -35,6 +35,10 @@
 #define SJ_EXEC_ONCE 0xe0e
 #define MAX_CALLS 512
 #define MAX_VALS 8
+/* The monitor answers outside the jail's cgroups: a jail looping on refused calls would spend the
+ * monitor's CPU. After this many answers the listener is closed; the kernel then answers every
+ * marked call with ENOSYS itself (still a refusal; an exec still waiting is refused too). */
+#define MAX_ANSWERS 200000UL
 
 struct call_rec {
   uint32_t arch, nr, ret, count;
@@ -49,7 +53,7 @@ static struct {
   size_t len;
   struct call_rec calls[MAX_CALLS];
   size_t ncalls;
-  unsigned long dropped;
+  unsigned long dropped, answers;
 } g;
 
 void notify_setup(const struct sj_plan *plan) {
@@ -200,6 +204,11 @@ void notify_handle(int exec_done) {
     record(&req.data, ret);
   }
   if (ioctl(g.fd, SECCOMP_IOCTL_NOTIF_SEND, &resp) < 0 && errno != ENOENT && errno != EINTR) { close(g.fd); g.fd = -1; }
+  if (!g.learn && ++g.answers >= MAX_ANSWERS && g.fd >= 0) {
+    close(g.fd);
+    g.fd = -1;
+    emit("{\"ev\":\"warn\",\"op\":-1,\"step\":\"notify\",\"errno\":%d,\"path\":\"%lu answers: the listener is closed, marked calls now fail with ENOSYS\"}", E2BIG, MAX_ANSWERS);
+  }
 }
 
 /* The calls seen, one JSON line each (`{"ev":"call",...}`), then the listener is closed. */
