@@ -73,6 +73,8 @@ int notify_on(void);
 void notify_grab(pid_t init, int num);
 void notify_handle(int exec_done);
 void notify_report(void);
+int notify_timeout(void);
+void notify_tick(void);
 
 /* small utilities */
 int write_file(const char *path, const char *data, size_t len);

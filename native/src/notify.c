@@ -53,8 +53,31 @@ static struct {
   size_t len;
   struct call_rec calls[MAX_CALLS];
   size_t ncalls;
-  unsigned long dropped, answers;
+  unsigned long dropped, answers, denied, written;
+  const char *count_file;
+  double last_write;
 } g;
+
+static double mono(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* The live count of refused calls (sjls -v): at most twice a second, rewritten in place. */
+static void write_count(int force) {
+  if (!g.count_file) return;
+  double now = mono();
+  if (!force && g.last_write > 0 && now - g.last_write < 0.5) return;
+  g.last_write = now;
+  g.written = g.denied;
+  char b[32];
+  int n = snprintf(b, sizeof b, "%lu\n", g.denied);
+  int fd = open(g.count_file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0644);
+  if (fd < 0) return;
+  if (write(fd, b, (size_t)n) < 0) { /* best effort */ }
+  close(fd);
+}
 
 void notify_setup(const struct sj_plan *plan) {
   const struct sj_op_rec *op = plan_find(plan, OP_NOTIFY);
@@ -68,11 +91,16 @@ void notify_setup(const struct sj_plan *plan) {
   memcpy(g.prog, p->p, p->len);
   g.len = p->len / sizeof(struct sock_filter);
   g.learn = !strcmp(mode, "learn");
+  g.count_file = op->argc > 2 ? arg_str(op, 2) : NULL;
   g.on = 1;
 }
 
 int notify_fd(void) { return g.fd; }
 int notify_on(void) { return g.on; }
+
+/* The monitor's poll timeout: half a second while the count file lags behind, else none. */
+int notify_timeout(void) { return g.count_file && g.written != g.denied ? 500 : -1; }
+void notify_tick(void) { if (g.count_file && g.written != g.denied) write_count(0); }
 
 /* The command said its listener will be descriptor NUM: take it from the init's only child. */
 void notify_grab(pid_t init, int num) {
@@ -159,6 +187,7 @@ static uint32_t run_answer(const struct seccomp_data *d) {
 
 static void record(const struct seccomp_data *d, uint32_t ret) {
   struct call_rec *c = NULL;
+  if ((ret & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ERRNO) { g.denied++; write_count(0); }
   for (size_t i = 0; i < g.ncalls; i++) if (g.calls[i].arch == d->arch && g.calls[i].nr == (uint32_t)d->nr && g.calls[i].ret == ret) { c = &g.calls[i]; break; }
   if (!c) {
     if (g.ncalls >= MAX_CALLS) { g.dropped++; return; }
@@ -227,6 +256,7 @@ void notify_report(void) {
          c->arch, c->nr, c->ret, c->count, (unsigned long long)c->first[0], (unsigned long long)c->first[1], (unsigned long long)c->first[2],
          (unsigned long long)c->first[3], (unsigned long long)c->first[4], (unsigned long long)c->first[5], vals[0], vals[1], vals[2]);
   }
+  if (g.count_file) unlink(g.count_file);
   if (g.dropped) emit("{\"ev\":\"warn\",\"op\":-1,\"step\":\"notify\",\"errno\":%d,\"path\":\"%lu calls beyond the first %d kinds were not recorded\"}", E2BIG, g.dropped, MAX_CALLS);
   if (g.fd >= 0) { close(g.fd); g.fd = -1; }
 }

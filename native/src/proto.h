@@ -81,7 +81,7 @@ enum sj_op {
   /* command (after no-new-privs, before seccomp; command.c): */
   OP_LANDLOCK,         /* scoped(u64 text: LANDLOCK_SCOPE_* bits) "required"|"best-effort" [handled_fs, then path rights pairs: unveil] */
   /* monitor (notify.c): */
-  OP_NOTIFY,           /* "answer"|"learn" answer-program(blob of struct sock_filter) */
+  OP_NOTIFY,           /* "answer"|"learn" answer-program(blob of struct sock_filter) [count-file] */
   /* command (before exec): */
   OP_DUP2,             /* from to: the command's descriptor TO becomes a copy of FROM */
   OP_MAX

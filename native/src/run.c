@@ -222,7 +222,8 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
       { sigfd, POLLIN, 0 }, { msgp[0], POLLIN, 0 }, { exec_open ? execp[0] : -1, POLLIN, 0 },
       { ctl_open ? g_status_fd : -1, POLLIN, 0 }, { tfd, POLLIN, 0 }, { cfd, POLLIN, 0 }, { notify_fd(), POLLIN, 0 },
     };
-    if (poll(p, 7, -1) < 0 && errno != EINTR) break;
+    if (poll(p, 7, notify_timeout()) < 0 && errno != EINTR) break;
+    notify_tick();
     if (p[1].revents) {
       drain_msgs(msgp[0], &setup_error, &cmd_status, &have_cmd, &ready);
     }

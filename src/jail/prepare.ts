@@ -12,7 +12,7 @@ import { planJail, type PlanContext } from "../plan/planner.js";
 import type { RootLayout } from "../plan/fs.js";
 import type { Plan } from "../plan/types.js";
 import { isAlive, Registry, type Reservation } from "../registry/store.js";
-import { stateDir } from "../registry/paths.js";
+import { denialsFile, stateDir } from "../registry/paths.js";
 import type { JailSpec } from "../spec/types.js";
 import { buildFilter } from "./filter.js";
 import { isThin } from "./thin.js";
@@ -161,16 +161,17 @@ async function prepareWithRoot(spec: JailSpec, opts: PrepareOptions, root: RootF
   const dir = stateDir(opts.stateDir);
   let filter = await buildFilter(spec, facts.arch, join(dir, "cache"));
   let notify: PlanContext["notify"];
-  const listen = opts.notify ?? (spec.policy.pledge && !spec.policy.pledge.includes("exec") ? "answer" : undefined);
-  if (listen && spec.command?.length) {
-    const { markForListener, FLAG_NEW_LISTENER } = await import("../seccomp/mark.js");
-    notify = { mode: listen, answer: filter.program };
-    filter = { program: markForListener(filter.program, listen, facts.arch), flags: filter.flags | FLAG_NEW_LISTENER };
-  }
   const registry = new Registry(dir);
   const reservation: Reservation = opts.dryRun
     ? { jid: 0, name: spec.name ?? "0", files: [], release: () => undefined }
     : registry.reserve({ ...(spec.name !== undefined ? { name: spec.name } : {}), ...(opts.jid ? { jid: opts.jid } : {}) });
+  const listen = opts.notify ?? (spec.policy.pledge && !spec.policy.pledge.includes("exec") ? "answer" : undefined);
+  if (listen && spec.command?.length) {
+    const { markForListener, FLAG_NEW_LISTENER } = await import("../seccomp/mark.js");
+    // the live count of refused calls (sjls -v), written by the monitor, removed with the jail
+    notify = { mode: listen, answer: filter.program, countFile: opts.dryRun ? undefined : denialsFile(dir, reservation.jid) };
+    filter = { program: markForListener(filter.program, listen, facts.arch), flags: filter.flags | FLAG_NEW_LISTENER };
+  }
   // the monitor removes an ephemeral range's lease with the jail's files (before the id reservation, the last)
   if (root.idChoice.file) reservation.files.splice(Math.max(0, reservation.files.length - 1), 0, root.idChoice.file);
   let cgroups: CgroupContext | undefined;

@@ -64,7 +64,7 @@ export interface PlanContext {
   landlock?: LandlockFacts | undefined;
   /** The monitor listens to the command's filter (ctx.filter is then the marked program, with
    * the new-listener flag): the unmarked program it answers from, and how. */
-  notify?: { mode: "answer" | "learn"; answer: Uint8Array } | undefined;
+  notify?: { mode: "answer" | "learn"; answer: Uint8Array; countFile?: string | undefined } | undefined;
   /** The command's standard output goes to its standard error (sysjail --report -, whose
    * standard output then carries the report alone). */
   stdoutToStderr?: boolean | undefined;
@@ -178,7 +178,7 @@ export function planJail(spec: JailSpec, ctx: PlanContext): Plan {
   if (spec.unveil) scopes = withUnveil(scopes, spec.unveil, ctx.landlock, spec.unveilBestEffort ?? false);
   if (spec.command && spec.command.length > 0) {
     // the monitor's seccomp listener (native/src/notify.c): the program it answers from
-    if (ctx.notify) ops.push(op("notify", [ctx.notify.mode, ctx.notify.answer], `seccomp listener: ${ctx.notify.mode === "learn" ? "record every call" : "explain refusals"}`));
+    if (ctx.notify) ops.push(op("notify", [ctx.notify.mode, ctx.notify.answer, ...(ctx.notify.countFile ? [ctx.notify.countFile] : [])], `seccomp listener: ${ctx.notify.mode === "learn" ? "record every call" : "explain refusals"}`));
     const cmd = commandOps(spec, { ...ctx, scopes }, ids);
     if (ctx.stdoutToStderr) cmd.unshift(op("dup2", [2, 1], "the command's standard output is sysjail's standard error"));
     ops.push(...cmd);

@@ -15,6 +15,11 @@ export function jailFiles(dir: string, jid: number): { entry: string; reservatio
   return { entry: join(dir, "jails", `${jid}.json`), reservation: join(dir, "jails", `${jid}.jid`) };
 }
 
+/** The count of refused calls the monitor of a listening jail keeps up to date (sjls -v). */
+export function denialsFile(dir: string, jid: number): string {
+  return join(dir, "jails", `${jid}.denials`);
+}
+
 /** The name-lock file of a jail name. */
 export function nameFile(dir: string, name: string): string {
   return join(dir, "names", name);

@@ -2,7 +2,7 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { SysjailError, Exit } from "../errors.js";
-import { jailFiles, nameFile } from "./paths.js";
+import { jailFiles, nameFile, denialsFile } from "./paths.js";
 import type { JailEntry } from "./types.js";
 
 /** Start time (ticks since boot) of a live process, or undefined when it is gone. */
@@ -197,6 +197,7 @@ export class Registry {
   remove(jid: number, name?: string): void {
     const f = jailFiles(this.dir, jid);
     rmSync(f.entry, { force: true });
+    rmSync(denialsFile(this.dir, jid), { force: true });
     rmSync(f.reservation, { force: true });
     if (name !== undefined) {
       try {

@@ -5,7 +5,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFile
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
-  assertOneLineError, coreSuite, makeJailRoot, makeNobody, makeTempDir, NOBODY_UID, removeTree, show, stateDir, stateFiles, sysjail,
+  assertOneLineError, coreSuite, makeJailRoot, makeNobody, makeTempDir, NOBODY_UID, removeTree, runCli, show, stateDir, stateFiles, sysjail, waitUntil,
   type JailRoot, type Nobody,
 } from "../helpers/index.js";
 
@@ -145,6 +145,26 @@ describe("denials and learn mode", { concurrency: 2 }, () => {
       assert.match(merged, /^socket arg0 in \[0xa\] allow/m, merged);
       assert.match(merged, /^execve allow +# 2 calls$/m, merged);
       assert.deepEqual(stateFiles(j), []);
+    }
+  });
+
+  it("sjls -v shows a listening jail's live count of refused calls, as root and as 65534; nothing is left after", async (t) => {
+    for (const [name, as] of who()) {
+      const j = stateDir(t, as ? NOBODY_UID : undefined);
+      const script = "/bin/true; /bin/true; /bin/true; while :; do :; done";
+      const b = await sysjail(["-j", j, "-b", "-n", "live", "--pledge", "stdio rpath proc error", "/", "lv", "/bin/sh", "-c", script], { as });
+      assert.equal(b.code, 0, `${name}: ${show(b)}`);
+      try {
+        const line = await waitUntil(async () => {
+          const r = await runCli(["-v", "-j", "live"], { tool: "sjls", as, env: { SYSJAIL_STATE_DIR: j } });
+          return /^ {2}denials {5}3 refused calls/m.exec(r.stdout)?.[0];
+        }, `${name}: sjls -v shows 3 refused calls`);
+        assert.ok(line);
+      } finally {
+        const r = await runCli(["-r", "live"], { tool: "jail", as, env: { SYSJAIL_STATE_DIR: j } });
+        assert.equal(r.code, 0, `${name}: ${show(r)}`);
+      }
+      await waitUntil(() => stateFiles(j).length === 0, `${name}: the jail's files are gone`);
     }
   });
 
