@@ -18,6 +18,7 @@
  * has not exec'd yet (its exec channel, close-on-exec, still open), refused with EPERM after.
  * Counts per call and the first arguments seen go to TypeScript at the end (`denials`). */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
@@ -102,17 +103,38 @@ int notify_on(void) { return g.on; }
 int notify_timeout(void) { return g.count_file && g.written != g.denied ? 500 : -1; }
 void notify_tick(void) { if (g.count_file && g.written != g.denied) write_count(0); }
 
+/* The init's only child (the command): from /proc/INIT/task/INIT/children, or, on a kernel
+ * without that file, by a scan of /proc for a process whose parent is the init. */
+static pid_t init_child(pid_t init) {
+  char path[96], buf[512];
+  snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)init, (int)init);
+  ssize_t n = read_file(path, buf, sizeof buf);
+  if (n >= 0) return n > 0 ? (pid_t)atoi(buf) : 0;
+  DIR *d = opendir("/proc");
+  if (!d) return 0;
+  struct dirent *e;
+  pid_t found = 0;
+  while (!found && (e = readdir(d))) {
+    pid_t pid = (pid_t)atoi(e->d_name);
+    if (pid <= 0) continue;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if (read_file(path, buf, sizeof buf) <= 0) continue;
+    const char *rp = strrchr(buf, ')'); /* the command name may hold anything but ends before the last ')' */
+    int ppid = 0;
+    char state;
+    if (rp && sscanf(rp + 1, " %c %d", &state, &ppid) == 2 && ppid == (int)init) found = pid;
+  }
+  closedir(d);
+  return found;
+}
+
 /* The command said its listener will be descriptor NUM: take it from the init's only child. */
 void notify_grab(pid_t init, int num) {
   if (!g.on || g.fd >= 0) return;
   int last = 0;
-  char path[96], buf[64];
-  snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)init, (int)init);
   for (int tries = 0; tries < 20000 && g.fd < 0; tries++) { /* a few seconds at most */
-    ssize_t n = read_file(path, buf, sizeof buf - 1);
-    if (n >= 0) buf[n] = 0;
-    pid_t cmd = n > 0 ? (pid_t)atoi(buf) : 0;
-    if (cmd <= 0) last = 2000 + (n < 0 ? errno : 0);
+    pid_t cmd = init_child(init);
+    if (cmd <= 0) last = 2000;
     if (cmd > 0) {
       int pfd = (int)syscall(SYS_pidfd_open, cmd, 0);
       if (pfd < 0) last = errno + 1000;
