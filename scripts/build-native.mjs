@@ -47,15 +47,25 @@ function buildProbe() {
 }
 
 /** native/build/sysjail-restrict.node: the Node addon behind restrict() (src/lib/restrict.ts). */
-function buildAddon() {
+function buildAddon(quiet = false) {
   const src = join(root, "native", "addon", "restrict.c");
   const addonOut = join(outDir, "sysjail-restrict.node");
   if (fresh(addonOut, [src])) return;
   mkdirSync(outDir, { recursive: true });
   const tmpAddon = `${addonOut}.${process.pid}.tmp`;
-  const ar = spawnSync(cc, ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-fPIC", "-shared", "-fvisibility=hidden", "-o", tmpAddon, src], { stdio: "inherit" });
+  const ar = spawnSync(cc, ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-fPIC", "-shared", "-fvisibility=hidden", "-o", tmpAddon, src], { stdio: quiet ? "ignore" : "inherit" });
   if (ar.status === 0) renameSync(tmpAddon, addonOut);
-  else { rmSync(tmpAddon, { force: true }); console.error("sysjail: cannot build the restrict() addon (native/addon/restrict.c); restrict() will fail"); }
+  else {
+    rmSync(tmpAddon, { force: true });
+    if (!quiet) console.error("sysjail: cannot build the restrict() addon (native/addon/restrict.c); restrict() will fail");
+  }
+}
+
+// npm's install step with a prebuilt helper: only the addon, best effort and quiet (restrict()
+// names the missing addon when called)
+if (process.argv.includes("--addon-only")) {
+  buildAddon(true);
+  process.exit(0);
 }
 
 if (existsSync(out) && statSync(out).isFile() && fresh(out, inputs)) {
