@@ -46,9 +46,32 @@ function buildProbe() {
   console.error("sysjail: cannot build sjtest's probe (native/probe/sjprobe.c); sjtest will fail its system-call tests");
 }
 
+/** native/build/sysjail-restrict.node: the Node addon behind restrict() (src/lib/restrict.ts). */
+function buildAddon(quiet = false) {
+  const src = join(root, "native", "addon", "restrict.c");
+  const addonOut = join(outDir, "sysjail-restrict.node");
+  if (fresh(addonOut, [src])) return;
+  mkdirSync(outDir, { recursive: true });
+  const tmpAddon = `${addonOut}.${process.pid}.tmp`;
+  const ar = spawnSync(cc, ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-fPIC", "-shared", "-fvisibility=hidden", "-o", tmpAddon, src], { stdio: quiet ? "ignore" : "inherit" });
+  if (ar.status === 0) renameSync(tmpAddon, addonOut);
+  else {
+    rmSync(tmpAddon, { force: true });
+    if (!quiet) console.error("sysjail: cannot build the restrict() addon (native/addon/restrict.c); restrict() will fail");
+  }
+}
+
+// npm's install step with a prebuilt helper: only the addon, best effort and quiet (restrict()
+// names the missing addon when called)
+if (process.argv.includes("--addon-only")) {
+  buildAddon(true);
+  process.exit(0);
+}
+
 if (existsSync(out) && statSync(out).isFile() && fresh(out, inputs)) {
   ensureLinks();
   buildProbe();
+  buildAddon();
   process.exit(0);
 }
 mkdirSync(outDir, { recursive: true });
@@ -71,3 +94,4 @@ if (r.status !== 0) {
 renameSync(tmp, out);
 ensureLinks();
 buildProbe();
+buildAddon();

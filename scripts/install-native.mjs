@@ -45,6 +45,8 @@ if (found) {
   rmSync(tmp, { force: true });
   symlinkSync(process.execPath, tmp);
   renameSync(tmp, node);
+  // restrict()'s addon has no prebuilt form: built here when a C compiler is at hand
+  spawnSync(process.execPath, [join(ROOT, "scripts", "build-native.mjs"), "--addon-only"], { stdio: "ignore" });
 } else {
   const r = spawnSync(process.execPath, [join(ROOT, "scripts", "build-native.mjs")], { stdio: "inherit" });
   process.exit(r.status ?? 1);

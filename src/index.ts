@@ -8,3 +8,4 @@ export type { JailEntry } from "./registry/types.js";
 export type { JailSpec, Limits, PolicyOptions, MountSpec } from "./spec/types.js";
 export { VERSION } from "./version.js";
 export { Jail, type JailProcess, type SpawnOptions, type JailLimitEvent, type JailEventName } from "./lib/jail.js";
+export { restrict, type RestrictOptions, type Restricted } from "./lib/restrict.js";

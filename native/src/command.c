@@ -59,11 +59,19 @@ static void do_caps(const struct sj_op_rec *op, uint64_t *keep_out) {
 #define SYS_landlock_create_ruleset 444
 #define SYS_landlock_restrict_self 446
 #endif
+#ifndef SYS_landlock_add_rule
+#define SYS_landlock_add_rule 445
+#endif
+/* struct landlock_path_beneath_attr (packed in the kernel's header) */
+struct sj_landlock_path_beneath { uint64_t allowed_access; int32_t parent_fd; } __attribute__((packed));
+/* the rights a rule may grant on a non-directory: execute, write, read, truncate, ioctl_dev */
+#define SJ_LL_FILE_RIGHTS ((1ULL << 0) | (1ULL << 1) | (1ULL << 2) | (1ULL << 14) | (1ULL << 15))
 
 /* struct landlock_ruleset_attr of ABI 6 (Debian 12's headers predate its `scoped` field). */
 struct sj_landlock_attr { uint64_t handled_access_fs, handled_access_net, scoped; };
 
-/* A Landlock domain with no file system or network rule, only SCOPED (LANDLOCK_SCOPE_*: abstract
+/* A Landlock domain of SCOPED and, for an unveil, the file-system rights HANDLED with a rule per
+ * unveiled path (the plan's op: scoped, mode, handled, then path and rights pairs). SCOPED (LANDLOCK_SCOPE_*: abstract
  * unix sockets, signals). Security reasoning: a scoped domain may connect (or send) to an abstract
  * unix socket only when the socket's creator is in the same domain or one nested in it, and may
  * signal only processes of the same or a nested domain. The jail's command and everything it
@@ -73,19 +81,39 @@ struct sj_landlock_attr { uint64_t handled_access_fs, handled_access_net, scoped
  * a process of the jail may add a domain of its own, which restricts it further. "best-effort"
  * (the plan's choice) skips a kernel without Landlock or without these scopes, with a warning. */
 static void do_landlock(const struct sj_op_rec *op) {
-  uint64_t scoped;
+  uint64_t scoped, handled = 0;
   const char *mode = arg_str(op, 1);
   if (arg_u64(op, 0, &scoped) || !mode || (strcmp(mode, "required") && strcmp(mode, "best-effort") && strcmp(mode, "optional"))) { errno = EINVAL; fail(op, "bad arguments"); }
-  struct sj_landlock_attr attr = { 0, 0, scoped };
+  if (op->argc > 2 && (arg_u64(op, 2, &handled) || (op->argc - 3) % 2)) { errno = EINVAL; fail(op, "bad arguments"); }
+  struct sj_landlock_attr attr = { handled, 0, scoped };
   int fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0U);
   if (fd < 0) {
     int e = errno;
     if (strcmp(mode, "required") && (e == ENOSYS || e == EOPNOTSUPP || e == EINVAL || e == E2BIG)) {
-      msg_send(g_msg, MSG_WARN, op->index, e, (int)op->code, "Landlock scopes (Linux 6.12+)");
+      msg_send(g_msg, MSG_WARN, op->index, e, (int)op->code, handled ? "Landlock (unveil, scopes)" : "Landlock scopes (Linux 6.12+)");
       return;
     }
     errno = e;
-    fail(op, e == EOPNOTSUPP ? "Landlock is disabled in this kernel (lsm=)" : "the kernel lacks Landlock's scopes (Linux 6.12+)");
+    fail(op, e == EOPNOTSUPP ? "Landlock is disabled in this kernel (lsm=)" : handled ? "the kernel lacks these Landlock rights" : "the kernel lacks Landlock's scopes (Linux 6.12+)");
+  }
+  /* Unveil: each path is opened here, in the command's process, after pivot_root: it resolves in
+   * the jail's own root, as the command itself would see it, and before any code of the jail
+   * runs. Rights that only directories take are dropped for a path that is not a directory (the
+   * kernel refuses them there), so "r" on a file means reading it. */
+  for (uint32_t a = 3; a + 1 < op->argc; a += 2) {
+    const char *path = arg_str(op, a);
+    uint64_t access;
+    if (!path || arg_u64(op, a + 1, &access)) { errno = EINVAL; close(fd); fail(op, "bad arguments"); }
+    int pfd = open(path, O_PATH | O_CLOEXEC);
+    if (pfd < 0) { int e = errno; close(fd); errno = e; fail(op, path); }
+    struct stat st;
+    if (fstat(pfd, &st) < 0) { int e = errno; close(pfd); close(fd); errno = e; fail(op, path); }
+    if (!S_ISDIR(st.st_mode)) access &= SJ_LL_FILE_RIGHTS;
+    struct sj_landlock_path_beneath pb = { access, pfd };
+    if (access && syscall(SYS_landlock_add_rule, fd, 1 /* LANDLOCK_RULE_PATH_BENEATH */, &pb, 0U) < 0) {
+      int e = errno; close(pfd); close(fd); errno = e; fail(op, path);
+    }
+    close(pfd);
   }
   if (syscall(SYS_landlock_restrict_self, fd, 0U) < 0) { int e = errno; close(fd); errno = e; fail(op, "landlock_restrict_self"); }
   close(fd);
@@ -130,6 +158,12 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
     case OP_UMASK: umaskop = op; break;
     case OP_LANDLOCK_SCOPE: landlock = op; break;
     case OP_ENV: nenv++; break;
+    case OP_DUP2: {
+      uint64_t from, to;
+      if (arg_u64(op, 0, &from) || arg_u64(op, 1, &to) || from > 2 || to > 2) { errno = EINVAL; fail(op, "bad arguments"); }
+      if (dup2((int)from, (int)to) < 0) fail(op, "dup2");
+      break;
+    }
     default: break;
     }
   }
@@ -204,6 +238,18 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
     if (!insns) { errno = ENOMEM; fail(filter, "memory"); }
     memcpy(insns, prog->p, prog->len);
     struct sock_fprog fp = { .len = (unsigned short)(prog->len / sizeof(struct sock_filter)), .filter = insns };
+    if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+      /* the listener gets the lowest free descriptor (nothing else opens one in between): the
+       * monitor takes it from this process by that number (notify.c); no call after the filter
+       * is needed to hand it over */
+      int lowest = fcntl(2, F_DUPFD_CLOEXEC, 0);
+      if (lowest < 0) fail(filter, "listener descriptor");
+      close(lowest);
+      /* a rootless monitor may take it only from a dumpable process (ptrace's access check);
+       * the command is the jail's first process and execs next, which sets dumpable anew */
+      if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) fail(filter, "dumpable");
+      msg_send(g_msg, MSG_LISTENER, filter->index, 0, lowest, NULL);
+    }
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)flags, &fp) < 0) fail(filter, "seccomp");
   }
   if (filter && setuid_ok && !(keep & sys_admin)) {

@@ -6,7 +6,7 @@
 #include "proto.h"
 
 /* Messages from the jail's init and command to the monitor (one write each, < PIPE_BUF). */
-enum sj_msg_type { MSG_ERROR = 1, MSG_READY, MSG_CMD_EXIT, MSG_WARN, MSG_STEP, MSG_EMPTY };
+enum sj_msg_type { MSG_ERROR = 1, MSG_READY, MSG_CMD_EXIT, MSG_WARN, MSG_STEP, MSG_EMPTY, MSG_LISTENER };
 struct sj_msg {
   int32_t type, op, err, value;
   char text[240];
@@ -79,6 +79,16 @@ void title_set(const char *name);
 void fault_init(void);
 void fault_point(const char *step);
 #endif
+
+/* notify.c: the monitor's seccomp listener (OP_NOTIFY) */
+void notify_setup(const struct sj_plan *plan);
+int notify_fd(void);
+int notify_on(void);
+void notify_grab(pid_t init, int num);
+void notify_handle(int exec_done);
+void notify_report(void);
+int notify_timeout(void);
+void notify_tick(void);
 
 /* small utilities */
 int write_file(const char *path, const char *data, size_t len);

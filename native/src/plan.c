@@ -23,6 +23,8 @@ static const char *const names[OP_MAX] = {
   [OP_HOST_ROUTE] = "host-route", [OP_NET_HELPER] = "net-helper", [OP_JAIL_ADDR] = "jail-addr",
   [OP_JAIL_ROUTE] = "jail-route", [OP_BPF_UPDATE] = "bpf-update", [OP_STDIO] = "stdio",
   [OP_LANDLOCK_SCOPE] = "landlock-scope", [OP_NS_SOCKET] = "ns-socket", [OP_ENTER_VIA] = "enter-via",
+  [OP_NOTIFY] = "notify",
+  [OP_DUP2] = "dup2",
 };
 
 const char *op_name(uint32_t code) { return code < OP_MAX && names[code] ? names[code] : "?"; }

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define SJ_PROTO 5
+#define SJ_PROTO 6
 #define SJ_MAGIC "SJP1"
 #define SJ_MAX_PLAN (4u << 20)
 #define SJ_MAX_ARGS 4096
@@ -82,11 +82,16 @@ enum sj_op {
   OP_STDIO,            /* "pty" | "pipe" [fallback: "pipe" when the jail has no devpts ptmx, or ""]
                         * [after the command: "keep" (relay its pipes into fds 1/2 until EOF) | "drop"] */
   /* command: a Landlock domain with only these scopes (LANDLOCK_SCOPE_*), after no_new_privs */
-  OP_LANDLOCK_SCOPE,   /* scopes(u64 text) "optional"|"required" (optional: skipped on a kernel without them) */
+  OP_LANDLOCK_SCOPE,   /* scopes(u64 text) "optional"|"required" (optional: skipped on a kernel without them)
+                        * [handled_fs(u64 text), then path rights pairs: unveil] */
   /* monitor: serve the jail's namespace descriptors to its owner (nsserve.c) */
   OP_NS_SOCKET,        /* socket-path owner-uid */
   /* enter mode: take the namespaces from the jail's monitor instead of a pidfd of a jail process */
   OP_ENTER_VIA,        /* socket-path monitor-pid monitor-starttime */
+  /* monitor (notify.c): */
+  OP_NOTIFY,           /* "answer"|"learn" answer-program(blob of struct sock_filter) [count-file] */
+  /* command (before exec): */
+  OP_DUP2,             /* from to: the command's descriptor TO becomes a copy of FROM */
   OP_MAX
 };
 

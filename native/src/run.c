@@ -250,24 +250,31 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     struct itimerspec its = { .it_interval = { 0, 20000000L }, .it_value = { 0, 20000000L } };
     timerfd_settime(cfd, 0, &its, NULL);
   }
+  notify_setup(plan);
   int ready_sent = 0, acked = 0, exec_open = 1, ctl_open = g_status_fd >= 0;
   int init_status = 0, done = 0;
   double setup_s = -1;
   const char *reason = NULL;
   while (!done) {
-    struct pollfd p[7] = {
+    struct pollfd p[8] = {
       { sigfd, POLLIN, 0 }, { msgp[0], POLLIN, 0 }, { exec_open ? execp[0] : -1, POLLIN, 0 },
-      { ctl_open ? g_status_fd : -1, POLLIN, 0 }, { tfd, POLLIN, 0 }, { cfd, POLLIN, 0 }, { nsfd, POLLIN, 0 },
+      { ctl_open ? g_status_fd : -1, POLLIN, 0 }, { tfd, POLLIN, 0 }, { cfd, POLLIN, 0 }, { notify_fd(), POLLIN, 0 },
+      { nsfd, POLLIN, 0 },
     };
-    if (poll(p, 7, -1) < 0 && errno != EINTR) break;
-    if (nsfd >= 0 && p[6].revents) nsserve_accept(nsfd, ns_owner);
+    if (poll(p, 8, notify_timeout()) < 0 && errno != EINTR) break;
+    notify_tick();
+    if (nsfd >= 0 && p[7].revents) nsserve_accept(nsfd, ns_owner);
     if (p[1].revents) {
       drain_msgs(msgp[0], &setup_error, &cmd_status, &have_cmd, &ready);
     }
     if (p[2].revents) {
       struct sj_msg m;
       ssize_t n = read(execp[0], &m, sizeof m);
-      if (n == (ssize_t)sizeof m) { emit_msg(&m, &setup_error); }
+      if (n == (ssize_t)sizeof m && m.type == MSG_LISTENER) {
+        notify_grab(pid, m.value);
+        if (notify_fd() < 0 && !reason) { reason = "notify"; emit_error(m.op, "seccomp", ESRCH, "", "cannot take the command's seccomp listener"); setup_error = 1; kill(pid, SIGKILL); }
+      }
+      else if (n == (ssize_t)sizeof m) { emit_msg(&m, &setup_error); }
       else if (n <= 0) {
         exec_open = 0;
         close(execp[0]);
@@ -276,6 +283,19 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
       }
     }
     if (ready && !ready_sent && !setup_error) { ready_sent = 1; setup_s = now_s() - g_helper_t0; emit("{\"ev\":\"ready\",\"initPid\":%d}", (int)pid); }
+    if (p[6].revents && notify_fd() >= 0) {
+      /* the command's own exec closes the exec channel before any code of the jail runs, so a
+       * call it makes after its exec finds that end of file already pending: read it first */
+      while (exec_open) {
+        struct pollfd e = { execp[0], POLLIN, 0 };
+        if (poll(&e, 1, 0) <= 0) break;
+        struct sj_msg m;
+        ssize_t n = read(execp[0], &m, sizeof m);
+        if (n == (ssize_t)sizeof m) { if (m.type != MSG_LISTENER) emit_msg(&m, &setup_error); }
+        else if (n <= 0) { exec_open = 0; close(execp[0]); if (!setup_error && plan_find(plan, OP_EXEC)) ready = 1; }
+      }
+      notify_handle(!exec_open);
+    }
     if (p[3].revents) {
       char c[16];
       ssize_t n = read(g_status_fd, c, sizeof c);
@@ -366,6 +386,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     for (int i = 0; i < h.nstate; i++) unlink(h.state_files[i]);
     h.nstate = 0;
   }
+  notify_report();
   emit("{\"ev\":\"exit\",\"setupFailed\":%s,\"cmd\":%s,\"cmdCode\":%d,\"cmdSignal\":%d,\"initCode\":%d,\"initSignal\":%d,"
        "\"reason\":%s%s%s,\"halt\":%s%s%s,\"utime\":%.6f,\"stime\":%.6f,\"maxrssKb\":%ld,\"wall\":%.6f,\"setup\":%.6f,\"stats\":{%s}}",
        setup_error ? "true" : "false", have_cmd ? "true" : "false",

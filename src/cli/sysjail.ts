@@ -3,7 +3,9 @@ import { usageError } from "../errors.js";
 import { planToJson } from "../plan/encode.js";
 import { PROTOCOL } from "../plan/types.js";
 import { baseSpec, checkHostname, checkPath, validateSpec } from "../spec/validate.js";
-import type { JailSpec } from "../spec/types.js";
+import type { JailSpec, UnveilSpec } from "../spec/types.js";
+import { checkUnveil, parseUnveilArg } from "../spec/unveil.js";
+import { parsePromises } from "../seccomp/promises.js";
 import { getopt, type OptSpec } from "./getopt.js";
 import { foreground, background, type CliRunOptions } from "./runjail.js";
 import { dropFront } from "../helper/front.js";
@@ -13,7 +15,7 @@ import { canonicalAddr } from "../net/addr.js";
 
 const USAGE = `usage: sysjail [-bdhilv] [-j dir] [-u user | -U user] [-n name] [-4 addr] [-6 addr] [--vnet] [--allow-raw-sockets]
                [--allow-all-domains] [--allow-ipc] [--allow-chflags] [--allow-rlimit] [--allow-set-hostname]
-               [--allow-setuid] [--policy file] [--limit k=v,...] [--report file|-] [--idrange jail|base] [--dry-run]
+               [--allow-setuid] [--policy file] [--pledge "promises"] [--unveil path:rwxc] [--learn file] [--limit k=v,...] [--report file|-] [--idrange jail|base] [--dry-run]
                path hostname command [arg ...]
        sysjail --policy-dump [-4 addr] [-6 addr] [--allow-...] [--policy file]
        sysjail doctor [--json] [feature ...]   (what this host lacks, and the fix)
@@ -28,16 +30,21 @@ const USAGE = `usage: sysjail [-bdhilv] [-j dir] [-u user | -U user] [-n name] [
       become); without -4 the jail has no IPv4 outside its own loopback. -6: the same for IPv6
   --vnet     the jail gets its own network stack and a veth pair to the host (see docs/NETWORK.md)
   --limit    memory=256M,pids=64,cpu=2s,wall=5s,nofile=,fsize=,cores=,tmp=,shm= (repeatable)
-  --report   write the run report (JSON) to a file, or - for standard error
+  --report   write the run report (JSON) to a file, or - for standard output (the command's
+             standard output then goes to standard error)
   --allow-setuid  no no_new_privs: setuid programs of the jail's own ids (an adopted tree) work
   --idrange  root: share the host id range of this jail (name or jid) or range base (docs/JAILS.md)
+  --pledge   OpenBSD promises ("stdio rpath inet ..."): calls outside them are refused (docs/PLEDGE.md)
+  --unveil   path:perms (r w x c; repeatable): the command reaches only these paths (Landlock)
+  --unveil-best-effort  run anyway, with a warning, where the kernel has no Landlock
+  --learn    record every call the command makes and write (or merge into) a policy file allowing them
   --dry-run  print the plan as JSON and run nothing`;
 
 const OPTS: OptSpec = {
   flags: "bdhilv",
   withValue: "juUn46",
-  longFlags: ["allow-raw-sockets", "allow-all-domains", "allow-ipc", "allow-chflags", "allow-rlimit", "allow-set-hostname", "allow-setuid", "dry-run", "policy-dump", "replace-policy", "help", "version", "vnet"],
-  longWithValue: ["policy", "limit", "report", "idrange"],
+  longFlags: ["allow-raw-sockets", "allow-all-domains", "allow-ipc", "allow-chflags", "allow-rlimit", "allow-set-hostname", "allow-setuid", "dry-run", "policy-dump", "replace-policy", "help", "version", "vnet", "unveil-best-effort"],
+  longWithValue: ["policy", "limit", "report", "idrange", "pledge", "unveil", "learn"],
 };
 
 /** Parses sysjail's command line into a spec and run options. */
@@ -53,6 +60,8 @@ export function parseSysjail(argv: string[]): { spec?: JailSpec; run: CliRunOpti
   let action: "run" | "help" | "version" | "dump" = "run";
   const ip4: string[] = [], ip6: string[] = [];
   let vnet = false;
+  const unveil: UnveilSpec[] = [];
+  let unveilBestEffort = false;
   for (const o of opts) {
     switch (o.name) {
       case "b": run.background = true; break;
@@ -76,9 +85,13 @@ export function parseSysjail(argv: string[]): { spec?: JailSpec; run: CliRunOpti
       case "allow-setuid": policy.allowSetuid = true; break;
       case "policy": policy.files.push(o.value!); break;
       case "replace-policy": policy.replaceDefault = true; break;
+      case "pledge": policy.pledge = [...new Set([...(policy.pledge ?? []), ...parsePromises(o.value!)])]; break;
+      case "unveil": unveil.push(parseUnveilArg(o.value!)); break;
+      case "unveil-best-effort": unveilBestEffort = true; break;
       case "dry-run": run.dryRun = true; break;
       case "limit": parseLimits(o.value!, limits); break;
       case "report": run.report = o.value!; break;
+      case "learn": run.learn = o.value!; break;
       case "idrange": idrange = o.value!; break;
       case "policy-dump": action = "dump"; break;
       case "4": ip4.push(o.value!); break;
@@ -96,6 +109,7 @@ export function parseSysjail(argv: string[]): { spec?: JailSpec; run: CliRunOpti
     return { spec, run, action };
   }
   if (clean && !user) throw usageError("sysjail: -l needs -u or -U");
+  if (run.learn !== undefined && run.background) throw usageError("sysjail: --learn needs a foreground jail (not -b)");
   if (rest.length < 3) throw usageError(`sysjail: expected path, hostname and command (see sysjail -h)`);
   const [path, hostname, ...command] = rest as [string, string, ...string[]];
   checkHostname(hostname);
@@ -109,6 +123,8 @@ export function parseSysjail(argv: string[]): { spec?: JailSpec; run: CliRunOpti
   if (user) spec.user = user;
   if (name !== undefined) spec.name = name;
   if (idrange !== undefined) spec.idrange = idrange;
+  if (unveil.length) spec.unveil = checkUnveil(unveil, "--unveil");
+  if (unveilBestEffort) spec.unveilBestEffort = true;
   return { spec: validateSpec(spec), run, action };
 }
 

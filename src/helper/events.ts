@@ -30,7 +30,10 @@ export interface ExitEvent {
 }
 export interface ErrorEvent { ev: "error"; op: number; step: string; errno: number; path: string; msg: string }
 export interface StartedEvent { ev: "started"; initPid: number; initStart: number; monitorPid: number }
+/** A kind of call the monitor's seccomp listener saw (native/src/notify.c; src/seccomp/listener.ts). */
+export interface CallEvent { ev: "call"; arch: number; nr: number; ret: number; count: number; args: string[]; vals: string[][] }
 export type HelperEvent =
+  | CallEvent
   | { ev: "hello"; proto: number; pid: number }
   | StartedEvent
   | { ev: "ready"; initPid?: number; pid?: number }

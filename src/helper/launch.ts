@@ -72,7 +72,7 @@ export function stepError(e: ErrorEvent, jailPath?: string): SysjailError {
   }
   if (e.step === "net-helper" || e.step === "landlock-scope") {
     // one line naming the tool or the kernel feature; the helper already made the text printable
-    const what = e.step === "net-helper" ? `outbound traffic for the jail failed: ${e.msg || `${e.path}: ${code}`}` : `Landlock scopes for the jail failed: ${e.path || e.msg} (${code})`;
+    const what = e.step === "net-helper" ? `outbound traffic for the jail failed: ${e.msg || `${e.path}: ${code}`}` : `Landlock (scopes, unveil) for the jail failed: ${e.path || e.msg} (${code})`;
     return new SysjailError(`sysjail: ${what}`, { code, phase: "setup", step: e.step, errno: e.errno, path: e.path, exitCode: Exit.osErr });
   }
   const detail = e.msg ? `: ${e.msg}` : "";

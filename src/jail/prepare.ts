@@ -12,7 +12,7 @@ import { planJail, type PlanContext } from "../plan/planner.js";
 import type { RootLayout } from "../plan/fs.js";
 import type { Plan } from "../plan/types.js";
 import { isAlive, Registry, type Reservation } from "../registry/store.js";
-import { nsSocketPath, stateDir } from "../registry/paths.js";
+import { denialsFile, nsSocketPath, stateDir } from "../registry/paths.js";
 import type { JailSpec } from "../spec/types.js";
 import { buildFilter } from "./filter.js";
 import { isThin } from "./thin.js";
@@ -37,6 +37,11 @@ export interface PrepareOptions {
   dryRun?: boolean | undefined;
   /** Reserve exactly this jid (jail.conf `jid`); an error when it is in use. */
   jid?: number | undefined;
+  /** The monitor listens to the command's filter: "answer" (refusals explained in the report),
+   * "learn" (every call recorded). A pledge without "exec" always listens (its one exec). */
+  notify?: "answer" | "learn" | undefined;
+  /** The command's standard output goes to standard error (sysjail --report -). */
+  stdoutToStderr?: boolean | undefined;
   /** The root as rootFacts() found it for a prelude already sent (its init phase must match). */
   root?: RootFacts | undefined;
 }
@@ -154,11 +159,19 @@ async function prepareWithRoot(spec: JailSpec, opts: PrepareOptions, root: RootF
     );
   }
   const dir = stateDir(opts.stateDir);
-  const filter = await buildFilter(spec, facts.arch, join(dir, "cache"));
+  let filter = await buildFilter(spec, facts.arch, join(dir, "cache"));
+  let notify: PlanContext["notify"];
   const registry = new Registry(dir);
   const reservation: Reservation = opts.dryRun
     ? { jid: 0, name: spec.name ?? "0", files: [], release: () => undefined }
     : registry.reserve({ ...(spec.name !== undefined ? { name: spec.name } : {}), ...(opts.jid ? { jid: opts.jid } : {}), lease: root.idChoice.file });
+  const listen = opts.notify ?? (spec.policy.pledge && !spec.policy.pledge.includes("exec") ? "answer" : undefined);
+  if (listen && spec.command?.length) {
+    const { markForListener, FLAG_NEW_LISTENER } = await import("../seccomp/mark.js");
+    // the live count of refused calls (sjls -v), written by the monitor, removed with the jail
+    notify = { mode: listen, answer: filter.program, countFile: opts.dryRun ? undefined : denialsFile(dir, reservation.jid) };
+    filter = { program: markForListener(filter.program, listen, facts.arch), flags: filter.flags | FLAG_NEW_LISTENER };
+  }
   // the monitor removes an ephemeral range's lease with the jail's files (before the id reservation, the last)
   if (root.idChoice.file) reservation.files.splice(Math.max(0, reservation.files.length - 1), 0, root.idChoice.file);
   let cgroups: CgroupContext | undefined;
@@ -198,6 +211,8 @@ async function prepareWithRoot(spec: JailSpec, opts: PrepareOptions, root: RootF
       net,
       netOps,
       landlock: landlockFacts(),
+      notify,
+      stdoutToStderr: opts.stdoutToStderr,
     };
     return { plan: planJail(spec, ctx), facts, registry, reservation, user, cgroups, netCgroup, idChoice: root.idChoice };
   } catch (err) {

@@ -1,5 +1,6 @@
 // Runs a planned jail through the helper: records it in the registry, follows its events.
 import type { StdioOptions } from "node:child_process";
+import type { CallEvent } from "../helper/events.js";
 import type { SysjailError } from "../errors.js";
 import { HelperRun, lostReportError, stepError, type ErrorEvent, type ExitEvent, type StartedEvent } from "../helper/launch.js";
 import type { JailEntry } from "../registry/types.js";
@@ -37,6 +38,8 @@ export class JailRun {
   entry: JailEntry | undefined;
   error: SysjailError | undefined;
   exit: ExitEvent | undefined;
+  /** The calls the monitor's seccomp listener saw (a listening jail, at its end). */
+  readonly calls: CallEvent[] = [];
   private readyResolved = false;
 
   /** Hands the plan to the helper: a fresh one, or one spawned early (HelperRun("run", ...)). */
@@ -128,6 +131,7 @@ export class JailRun {
         case "warn": this.onWarn(ev); break;
         case "ready": this.readyResolved = true; return !this.error;
         case "exit": this.exit = ev; this.cleanup(); return false;
+        case "call": this.calls.push(ev); break;
         default: break;
       }
     }
@@ -161,6 +165,7 @@ export class JailRun {
       else if (ev.ev === "step") this.opts.debug?.(`step ${ev.op} ${ev.step} ${ev.path}`);
       else if (ev.ev === "warn") this.onWarn(ev);
       else if (ev.ev === "exit") { this.exit = ev; this.cleanup(); return ev; }
+      else if (ev.ev === "call") this.calls.push(ev);
     }
   }
 

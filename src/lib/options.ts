@@ -1,4 +1,6 @@
 // The library's strict options: the same JailSpec as the CLI and jail.conf, built by one validation.
+import { parsePromises } from "../seccomp/promises.js";
+import { checkUnveil } from "../spec/unveil.js";
 import { usageError, SysjailError } from "../errors.js";
 import { normalizeLimits } from "../limits/parse.js";
 import { baseSpec, validateSpec } from "../spec/validate.js";
@@ -98,6 +100,13 @@ export interface JailOptions {
   allowSetuid?: boolean | undefined;
   /** Policy files added to the default policy. */
   policyFiles?: string[] | undefined;
+  /** OpenBSD promises, e.g. "stdio rpath inet": calls outside them are refused (docs/PLEDGE.md). */
+  pledge?: string | undefined;
+  /** Paths inside the jail and OpenBSD permissions ("r", "w", "x", "c"): the command reaches only
+   * these (Landlock; docs/PLEDGE.md). */
+  unveil?: Record<string, string> | undefined;
+  /** Run anyway (with a warning) where the kernel has no Landlock for `unveil`. */
+  unveilBestEffort?: boolean | undefined;
   ip4?: string[] | undefined;
   ip6?: string[] | undefined;
   vnet?: boolean | undefined;
@@ -122,7 +131,7 @@ export interface RunOptions extends JailOptions {
 
 const SPEC_KEYS = new Set([
   "path", "hostname", "name", "idrange", "command", "env", "cwd", "user", "limits", "allowRawSockets", "allowAllDomains",
-  "allowIpc", "allowChflags", "allowRlimit", "allowSetHostname", "allowSetuid", "policyFiles", "ip4", "ip6", "vnet", "mounts",
+  "allowIpc", "allowChflags", "allowRlimit", "allowSetHostname", "allowSetuid", "policyFiles", "pledge", "unveil", "unveilBestEffort", "ip4", "ip6", "vnet", "mounts",
   "meta", "killOnExit", "stateDir",
 ]);
 const RUN_KEYS = new Set([...SPEC_KEYS, "stdin", "maxOutputBytes", "signal", "on"]);
@@ -259,7 +268,23 @@ export function specFromOptions(o: unknown, kind: "run" | "create"): JailSpec {
     ...(bool(x.allowSetuid, "allowSetuid") ? { allowSetuid: true } : {}),
     files: strings(x.policyFiles, "policyFiles"),
   };
+  if (x.pledge !== undefined) {
+    if (typeof x.pledge !== "string") throw usageError(`option pledge must be a string of promises, not ${describe(x.pledge)}`);
+    policy.pledge = parsePromises(x.pledge, "option pledge");
+    // a persistent jail's processes are started by an exec under the filter, with no listener
+    // to let that one exec through (docs/PLEDGE.md)
+    if (kind === "create" && !policy.pledge.includes("exec")) throw usageError("option pledge of Jail.create() must include exec (its processes start by an exec under the filter)");
+  }
   spec.policy = policy;
+  if (x.unveil !== undefined) {
+    const u = x.unveil as unknown;
+    if (typeof u !== "object" || u === null || Array.isArray(u) || !Object.values(u).every((v) => typeof v === "string")) {
+      throw usageError(`option unveil must be { path: perms }, not ${describe(u)}`);
+    }
+    if (kind === "create") throw usageError("option unveil is for run() only: processes spawned in a Jail are not unveiled yet");
+    spec.unveil = checkUnveil(Object.entries(u as Record<string, string>).map(([path, perms]) => ({ path, perms })), "option unveil");
+  }
+  if (bool(x.unveilBestEffort, "unveilBestEffort")) spec.unveilBestEffort = true;
   spec.ip4 = strings(x.ip4, "ip4");
   spec.ip6 = strings(x.ip6, "ip6");
   spec.vnet = bool(x.vnet, "vnet");

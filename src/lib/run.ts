@@ -4,6 +4,7 @@ import { SysjailError } from "../errors.js";
 import type { StdioOptions } from "node:child_process";
 import { JailRun } from "../jail/run.js";
 import { buildReport, type RunReport } from "../limits/report.js";
+import { denialsFor } from "../jail/denials.js";
 import { specFromOptions, type JailListeners, type RunOptions } from "./options.js";
 import { prepareWithHelper } from "../jail/early.js";
 
@@ -53,7 +54,7 @@ export async function run(options: RunOptions): Promise<RunResult> {
   const accounting = Object.keys(spec.limits).length > 0;
   // no stdin pipe unless there is input: the command then reads end-of-file from /dev/null
   const stdio: StdioOptions = [options.stdin !== undefined ? "pipe" : "ignore", "pipe", "pipe"];
-  const { prep, helper: early } = await prepareWithHelper(spec, stdio, { stateDir: options.stateDir, accounting });
+  const { prep, helper: early } = await prepareWithHelper(spec, stdio, { stateDir: options.stateDir, accounting, notify: "answer" });
   const jr = new JailRun(spec, prep, { stdio, detach: false }, early);
   const max = options.maxOutputBytes ?? 1 << 20;
   const child = jr.helper.child!; // spawned: run() never has a native front
@@ -92,6 +93,7 @@ export async function run(options: RunOptions): Promise<RunResult> {
       limits: spec.limits,
       ...(prep.cgroups ? { stats: prep.cgroups.stats, unenforced: prep.cgroups.unenforced, rlimited: prep.cgroups.rlimited } : {}),
       command: true,
+      denials: await denialsFor(spec, jr.calls),
     });
     fireListeners(options.on, report);
     return { report, stdout: out.text(), stderr: err.text(), jid: jr.jid };

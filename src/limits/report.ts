@@ -9,6 +9,7 @@ import { formatDuration, formatSize } from "./units.js";
 /** The helper's "exit" event (native/src/run.c); defined with the other helper events. */
 export type { ExitEvent } from "../helper/events.js";
 import type { ExitEvent } from "../helper/events.js";
+import type { Denial } from "../seccomp/listener.js";
 
 /** What buildReport needs besides the event: the limits and the plan's stat names. */
 export interface ReportContext {
@@ -23,6 +24,8 @@ export interface ReportContext {
   command?: boolean;
   /** The setup error's message, used as the reason of an internal-error. */
   error?: string;
+  /** Refused calls the monitor's listener saw. */
+  denials?: Denial[];
 }
 
 /** How one limit was enforced (RunReport.enforcement). */
@@ -84,6 +87,9 @@ export interface RunReport {
   accounting: "cgroup" | "rusage";
   limits: Limits;
   unenforced: string[];
+  /** Calls the policy refused, with their counts (a jail whose monitor listened: --report, -d,
+   * a pledge; docs/PLEDGE.md); empty otherwise. */
+  denials: Denial[];
 }
 
 // node:os, which has the signal numbers, costs about 0.4 ms to load; a report of a command that
@@ -182,6 +188,7 @@ function reportOf(ev: ExitEvent, ctx: ReportContext): RunReport {
     accounting: u.accounting,
     limits: { ...limits },
     unenforced: [...(ctx.unenforced ?? [])],
+    denials: [...(ctx.denials ?? [])],
   };
   const memText = limits.memory !== undefined ? `memory limit ${formatSize(limits.memory)} reached` : "out of memory (OOM kill)";
   const set = (status: RunStatus, reason: string | null) => {

@@ -78,6 +78,7 @@ export function longForm(j: JailInfo): string[] {
     `  started     ${vis(j.startedAt)} (up ${humanDuration(j.uptimeSeconds)})${j.persist ? ", persistent" : ""}`,
     `  command     ${j.command.length ? j.command.map(vis).join(" ") : "-"}`,
     `  processes   ${j.processes}`,
+    ...(j.denials !== undefined ? [`  denials     ${j.denials} refused calls so far (sysjail -d or --report lists them at the end)`] : []),
     `  memory      ${humanBytes(j.memoryBytes)} (${j.memoryBytes} bytes, ${src})`,
     `  cpu         ${humanCpu(j.cpuSeconds)} (${src})`,
     `  user ns     uid ${vis(j.idmap.uidMap.trim()) || "-"}, gid ${vis(j.idmap.gidMap.trim()) || "-"}${j.idmap.rootless ? " (rootless)" : ""}`,

@@ -1,5 +1,7 @@
 // What sjls reports per jail: the registry entry joined with live kernel data (processes, usage).
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { userName } from "../host/users.js";
+import { denialsFile } from "../registry/paths.js";
 import { jailCaps } from "../plan/caps.js";
 import { ownNetns } from "../plan/planner.js";
 import type { PolicyOptions, Limits } from "../spec/types.js";
@@ -49,6 +51,27 @@ export interface JailInfo {
   stateDir: string;
   /** Present for a live jail whose registry entry is corrupt: the fields that failed. */
   corrupt?: string[];
+  /** Calls refused so far, for a jail whose monitor listens (docs/PLEDGE.md); else absent. */
+  denials?: number;
+}
+
+/** The monitor's live count of refused calls: a file of the jail's state directory, which may
+ * be another user's, so read like hostile input: no symlink, regular, non-blocking, 32 bytes,
+ * digits only. */
+function denialCount(dir: string, jid: number): number | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(denialsFile(dir, jid), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
+    if (!fstatSync(fd).isFile()) return undefined;
+    const b = Buffer.alloc(32);
+    const n = readSync(fd, b, 0, 32, 0);
+    const t = b.subarray(0, n).toString("latin1").trim();
+    return /^\d{1,15}$/.test(t) ? Number(t) : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /** A process of a jail with its uid as the jail sees it. */
@@ -112,6 +135,7 @@ export function jailInfo(ref: JailRef, now = Date.now()): JailInfo {
     meta: e.spec.meta ?? {},
     stateDir: ref.dir,
     ...(ref.corrupt ? { corrupt: ref.corrupt } : {}),
+    ...(() => { const d = ref.corrupt ? undefined : denialCount(ref.dir, e.jid); return d === undefined ? {} : { denials: d }; })(),
   };
 }
 

@@ -10,7 +10,7 @@ import { capMask, FORBIDDEN_CAPS, jailCaps } from "./caps.js";
 import { devOps, extraMountOps, procOps, RULESET4_DEVICES, sysOps, type RootLayout } from "./fs.js";
 import { idMapOps, idMapping, type IdMapping } from "./ids.js";
 import type { LandlockFacts } from "../host/landlock.js";
-import { jailLandlock, landlockOp, type LandlockChoice } from "./landlock.js";
+import { jailLandlock, landlockOp, withUnveil, type LandlockChoice } from "./landlock.js";
 import { MountFlag as MF, op, PlanFlag, type Plan, type PlanOp } from "./types.js";
 
 /** Namespace flags (linux/sched.h). */
@@ -66,6 +66,12 @@ export interface PlanContext {
   /** The kernel's Landlock ABI (src/host/landlock.ts); undefined: none known (a shared-stack jail
    * is then refused, see src/plan/landlock.ts). */
   landlock?: LandlockFacts | undefined;
+  /** The monitor listens to the command's filter (ctx.filter is then the marked program, with
+   * the new-listener flag): the unmarked program it answers from, and how. */
+  notify?: { mode: "answer" | "learn"; answer: Uint8Array; countFile?: string | undefined } | undefined;
+  /** The command's standard output goes to its standard error (sysjail --report -, whose
+   * standard output then carries the report alone). */
+  stdoutToStderr?: boolean | undefined;
 }
 
 /** The environment the command gets. -l cleans it to what sysjail(1) and jail(8) list. */
@@ -173,8 +179,15 @@ export function planJail(spec: JailSpec, ctx: PlanContext): Plan {
   ops.push(...first.maps);
   ops.push(...initPhaseOps(spec, ctx, ids));
   ops.push(...net.init);
-  const scopes = jailLandlock(mode === "shared", ctx.landlock);
-  if (spec.command && spec.command.length > 0) ops.push(...commandOps(spec, { ...ctx, scopes }, ids));
+  let scopes = jailLandlock(mode === "shared", ctx.landlock);
+  if (spec.unveil) scopes = withUnveil(scopes, spec.unveil, ctx.landlock, spec.unveilBestEffort ?? false);
+  if (spec.command && spec.command.length > 0) {
+    // the monitor's seccomp listener (native/src/notify.c): the program it answers from
+    if (ctx.notify) ops.push(op("notify", [ctx.notify.mode, ctx.notify.answer, ...(ctx.notify.countFile ? [ctx.notify.countFile] : [])], `seccomp listener: ${ctx.notify.mode === "learn" ? "record every call" : "explain refusals"}`));
+    const cmd = commandOps(spec, { ...ctx, scopes }, ids);
+    if (ctx.stdoutToStderr) cmd.unshift(op("dup2", [2, 1], "the command's standard output is sysjail's standard error"));
+    ops.push(...cmd);
+  }
   return { mode: "run", flags: planFlags(spec, ctx), ops };
 }
 

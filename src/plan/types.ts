@@ -2,7 +2,7 @@
 // The op codes are the ones in native/src/proto.h; keep both in step and bump PROTOCOL on change.
 
 /** Protocol version spoken with the C helper (native/src/proto.h SJ_PROTO). */
-export const PROTOCOL = 5;
+export const PROTOCOL = 6;
 
 /** Operation codes, as in native/src/proto.h. */
 export const OpCode = {
@@ -56,6 +56,8 @@ export const OpCode = {
   landlockScope: 48,
   nsSocket: 49,
   enterVia: 50,
+  notify: 51,
+  dup2: 52,
 } as const;
 
 export type OpName = keyof typeof OpCode;

@@ -20,6 +20,11 @@ export function nsSocketPath(dir: string, jid: number): string {
   return join(dir, "jails", `${jid}.ns`);
 }
 
+/** The count of refused calls the monitor of a listening jail keeps up to date (sjls -v). */
+export function denialsFile(dir: string, jid: number): string {
+  return join(dir, "jails", `${jid}.denials`);
+}
+
 /** The name-lock file of a jail name. */
 export function nameFile(dir: string, name: string): string {
   return join(dir, "names", name);

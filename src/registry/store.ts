@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync
 import { join } from "node:path";
 import { SysjailError, Exit } from "../errors.js";
 import { faultWrite } from "../jail/fault.js";
-import { jailFiles, nameFile, nsSocketPath } from "./paths.js";
+import { denialsFile, jailFiles, nameFile, nsSocketPath } from "./paths.js";
 import type { JailEntry } from "./types.js";
 
 /** Start time (ticks since boot) of a live process, or undefined when it is gone. A zombie is
@@ -226,6 +226,7 @@ export class Registry {
     const f = jailFiles(this.dir, jid);
     rmSync(f.entry, { force: true });
     rmSync(nsSocketPath(this.dir, jid), { force: true }); // a killed monitor's namespace socket
+    rmSync(denialsFile(this.dir, jid), { force: true });
     rmSync(f.reservation, { force: true });
     if (name !== undefined) {
       try {

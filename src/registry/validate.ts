@@ -9,7 +9,9 @@
 // from it: no hook, name, path or cgroup of a corrupt entry is used.
 import { isIPv4, isIPv6 } from "node:net";
 import { isAbsolute, normalize } from "node:path";
-import type { JailSpec, Limits, MountSpec, PolicyOptions } from "../spec/types.js";
+import type { JailSpec, Limits, MountSpec, PolicyOptions, UnveilSpec } from "../spec/types.js";
+import { PROMISE_NAMES } from "../seccomp/promises.js";
+import { MAX_UNVEIL } from "../spec/unveil.js";
 import type { JailEntry } from "./types.js";
 
 /** Largest pid the kernel hands out (PID_MAX_LIMIT). */
@@ -118,7 +120,13 @@ function checkPolicy(c: Checker, v: unknown): PolicyOptions | undefined {
     // read (by jexec's filter) as regular files only, non-blocking, size-capped: see src/host/regular.ts
     files: c.strings("spec.policy.files", o.files, (f, x) => c.str(f, x, MAX.path), 64), replaceDefault: b("replaceDefault"),
   };
-  return Object.values(p).some((x) => x === undefined) ? undefined : (p as PolicyOptions);
+  if (Object.values(p).some((x) => x === undefined)) return undefined;
+  if (o.pledge !== undefined) {
+    const pl = c.strings("spec.policy.pledge", o.pledge, (f, x) => (typeof x === "string" && (PROMISE_NAMES as readonly string[]).includes(x) ? x : c.bad(f, "not a promise")), PROMISE_NAMES.length);
+    if (pl === undefined) return undefined;
+    (p as PolicyOptions).pledge = pl;
+  }
+  return p as PolicyOptions;
 }
 
 const LIMIT_KEYS: (keyof Limits)[] = ["memory", "swap", "pids", "cpu", "wall", "cpuShares", "cores", "openFiles", "fileSize", "tmpSize", "shmSize"];
@@ -179,6 +187,20 @@ function checkSpec(c: Checker, v: unknown): JailSpec | undefined {
   const out = spec as JailSpec;
   if (o.name !== undefined && (out.name = c.str("spec.name", o.name, 64, NAME)) === undefined) return undefined;
   if (o.command !== undefined && (out.command = c.strings("spec.command", o.command, (f, x) => c.str(f, x))) === undefined) return undefined;
+  if (o.unveil !== undefined) {
+    const list = Array.isArray(o.unveil) && o.unveil.length <= MAX_UNVEIL ? o.unveil : c.bad("spec.unveil", "not a list of at most 64 paths");
+    if (list === undefined) return undefined;
+    const out2: UnveilSpec[] = [];
+    for (const u of list as unknown[]) {
+      const x = c.obj("spec.unveil[]", u);
+      const path = x && c.str("spec.unveil[].path", x.path, MAX.path);
+      const perms = x && c.str("spec.unveil[].perms", x.perms, 4, /^[rwxc]{1,4}$/);
+      if (path === undefined || perms === undefined || !path.startsWith("/")) return c.bad("spec.unveil[]", "not { path, perms }");
+      out2.push({ path, perms });
+    }
+    out.unveil = out2;
+  }
+  if (o.unveilBestEffort !== undefined && (out.unveilBestEffort = c.bool("spec.unveilBestEffort", o.unveilBestEffort)) === undefined) return undefined;
   if (o.cwd !== undefined && (out.cwd = c.str("spec.cwd", o.cwd, MAX.path)) === undefined) return undefined;
   if (o.user !== undefined) {
     const u = c.obj("spec.user", o.user);

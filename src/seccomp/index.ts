@@ -7,6 +7,7 @@ import { compileRules, type Compilation } from "./compile.js";
 import { FRAGMENTS } from "./default-policy.js";
 import { listing } from "./disasm.js";
 import { parsePolicyFile } from "./parser.js";
+import { pledgeRules } from "./pledge.js";
 import type { CompiledFilter, Rule, Target } from "./types.js";
 
 export type {
@@ -54,15 +55,33 @@ function readPolicy(file: string): string {
 function jailCompilation(policy: PolicyOptions, arch: string): Compilation {
   const texts = policy.files.map((f) => readPolicy(f));
   const key = JSON.stringify([arch, policy.allowRawSockets, policy.allowAllDomains, policy.allowIpc, policy.allowChflags,
-    policy.allowRlimit, policy.allowSetHostname, policy.replaceDefault, policy.files, texts]);
+    policy.allowRlimit, policy.allowSetHostname, policy.replaceDefault, policy.files, texts, policy.pledge ?? null]);
   const hit = cache.get(key);
   if (hit) return hit;
   const rules = policy.replaceDefault ? [] : defaultRules(policy);
   policy.files.forEach((f, i) => rules.push(...parsePolicyFile(texts[i]!, f)));
+  // a pledge comes last: its refusals win over every earlier rule, so it only narrows
+  if (policy.pledge) rules.push(...pledgeRules(policy.pledge));
   const c = compileRules(rules, { arch, foreign: "translate", x32: "refuse" }, true);
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
   cache.set(key, c);
   return c;
+}
+
+/** The policy text that answers a call by name: the last non-allowing rule naming it ("FILE:LINE"),
+ * or "default" when no rule names it (a run report's denials; conditions are not evaluated). */
+export function ruleNaming(policy: PolicyOptions, call: string): string {
+  const texts = policy.files.map((f) => readPolicy(f));
+  const rules = policy.replaceDefault ? [] : defaultRules(policy);
+  policy.files.forEach((f, i) => rules.push(...parsePolicyFile(texts[i]!, f)));
+  if (policy.pledge) rules.push(...pledgeRules(policy.pledge));
+  for (let i = rules.length - 1; i >= 0; i--) {
+    const r = rules[i]!;
+    if (r.kind === "call" && r.call === call && r.action.kind !== "allow" && r.action.kind !== "log") {
+      return r.at ? `${r.at.file.replace(/^<sysjail default policy: (.*)>$/, "default policy: $1")}:${r.at.line}` : call;
+    }
+  }
+  return "default";
 }
 
 /** Compiles the jail's filter for the policy options and host arch (process.arch by default). */
@@ -77,6 +96,7 @@ export function dumpJailFilter(policy: PolicyOptions, arch: string = process.arc
     policy.replaceDefault ? "policy files only (default replaced)" : "sysjail default policy",
     ...flags.map((f) => f.replace(/^allow/, "--allow-").replace(/([a-z])([A-Z])/g, "$1-$2").toLowerCase()),
     ...policy.files.map((f) => `--policy ${f}`),
+    ...(policy.pledge ? [`--pledge "${policy.pledge.join(" ")}"`] : []),
   ].join(", ");
   return listing(jailCompilation(policy, arch), source);
 }

@@ -2,6 +2,7 @@
 // compiles to different programs when the compiler or the default policy changes.
 import { BASE, CHFLAGS, DOMAINS, HARDENING, HOSTNAME, IPC, RAW_SOCKETS, RLIMIT } from "./default-policy.js";
 import { version as tablesVersion } from "./tables/x86_64.js";
+import { PROMISES } from "./pledge.js";
 
 /** Bumped whenever a change to src/seccomp can change a compiled program for the same inputs. */
 export const COMPILER_REVISION = 4;
@@ -12,5 +13,7 @@ export function compilerFingerprint(): string {
   for (const t of [BASE, DOMAINS, RAW_SOCKETS, IPC, CHFLAGS, RLIMIT, HOSTNAME, HARDENING]) {
     for (let i = 0; i < t.length; i++) h = Math.imul(h ^ t.charCodeAt(i), 0x01000193) >>> 0;
   }
+  const groups = JSON.stringify(PROMISES);
+  for (let i = 0; i < groups.length; i++) h = Math.imul(h ^ groups.charCodeAt(i), 0x01000193) >>> 0;
   return `r${COMPILER_REVISION}-linux${tablesVersion}-${h.toString(16)}`;
 }

@@ -21,6 +21,16 @@ export interface PolicyOptions {
   files: string[];
   /** Replace the default policy with the files instead of adding to it. */
   replaceDefault: boolean;
+  /** --pledge / pledge / library `pledge`: OpenBSD promise names (src/seccomp/pledge.ts); the
+   * calls they do not grant are refused after every other rule (docs/PLEDGE.md). */
+  pledge?: string[];
+}
+
+/** One unveiled path (--unveil PATH:PERMS): a path inside the jail and OpenBSD's permissions
+ * (r, w, x, c), enforced by Landlock in the jail's command (docs/PLEDGE.md). */
+export interface UnveilSpec {
+  path: string;
+  perms: string;
 }
 
 /** Resource limits; absent fields are unlimited. Sizes in bytes, times in milliseconds. */
@@ -80,6 +90,10 @@ export interface JailSpec {
   ip6: string[];
   vnet: boolean;
   policy: PolicyOptions;
+  /** Paths the command may reach (Landlock); absent: the whole tree. */
+  unveil?: UnveilSpec[];
+  /** Run a kernel without Landlock anyway (with a warning) instead of refusing an unveil. */
+  unveilBestEffort?: boolean;
   limits: Limits;
   /** The jail exists with no process until removed. */
   persist: boolean;

@@ -1,0 +1,18 @@
+// The refused calls of a run (the monitor's listener, native/src/notify.c) as the run report's
+// `denials`, each with the policy text behind it (loaded only for a run that has some).
+import type { CallEvent } from "../helper/events.js";
+import type { Denial } from "../seccomp/listener.js";
+import type { JailSpec } from "../spec/types.js";
+
+/** The denials among the calls a listening jail's monitor saw. */
+export async function denialsFor(spec: JailSpec, calls: readonly CallEvent[]): Promise<Denial[]> {
+  if (calls.length === 0) return [];
+  const [{ denialsOf }, { ruleNaming }, { errnoName }] = await Promise.all([import("../seccomp/listener.js"), import("../seccomp/index.js"), import("../errors.js")]);
+  const rules = new Map<string, string>();
+  return denialsOf(calls, errnoName, (name) => {
+    if (!rules.has(name)) {
+      try { rules.set(name, ruleNaming(spec.policy, name)); } catch { rules.set(name, ""); }
+    }
+    return rules.get(name)!;
+  });
+}

@@ -1,0 +1,63 @@
+// The jail's filter with a listener (native/src/notify.c): which answers go to the monitor.
+// Loaded at a listening jail's start, so it carries its few call numbers itself rather than the
+// system-call tables (test/seccomp/pledge.test.ts checks them against the tables).
+import { RET } from "./bpf.js";
+
+/** execve and execveat per audit arch, for each machine's native and foreign ABIs. */
+const X86_64 = { auditArch: 0xc000003e, nrs: [59, 322] }, I386 = { auditArch: 0x40000003, nrs: [11, 358] };
+const AARCH64 = { auditArch: 0xc00000b7, nrs: [221, 281] }, ARM = { auditArch: 0x40000028, nrs: [11, 387] };
+export const EXEC_NUMBERS: Readonly<Record<string, readonly { auditArch: number; nrs: number[] }[]>> = {
+  x64: [X86_64, I386], x86_64: [X86_64, I386], arm64: [AARCH64, ARM], aarch64: [AARCH64, ARM], ia32: [I386], i386: [I386], arm: [ARM],
+};
+
+/** seccomp(2)'s SECCOMP_FILTER_FLAG_NEW_LISTENER. */
+export const FLAG_NEW_LISTENER = 8;
+/** The TRAP data that marks the jail's one exec under a pledge without "exec" (notify.c). */
+export const EXEC_ONCE = 0xe0e;
+
+/** How the monitor listens: "answer" refusals (explained denials), or "learn" every call. */
+export type ListenMode = "answer" | "learn";
+
+/** The program the kernel runs: every errno answer (and the exec-once mark; in learn mode also
+ * every allow and log answer) becomes USER_NOTIF, so that call goes to the monitor, which
+ * answers from the unmarked program. Kill answers stay kills; allowed calls (outside learn
+ * mode) never reach the monitor and cost nothing more. */
+export function markForListener(program: Uint8Array, mode: ListenMode, arch: string): Uint8Array {
+  const out = withExecPrefix(program, arch);
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  for (let i = 0; i + 8 <= out.length; i += 8) {
+    if (dv.getUint16(i, true) !== 0x06) continue; // BPF_RET | BPF_K
+    const k = dv.getUint32(i + 4, true), action = (k & RET.ACTION_FULL) >>> 0;
+    const mark = action === RET.ERRNO || (action === RET.TRAP && (k & RET.DATA) === EXEC_ONCE)
+      || (mode === "learn" && (action === RET.ALLOW || action === RET.LOG));
+    if (mark) dv.setUint32(i + 4, RET.USER_NOTIF, true);
+  }
+  return out;
+}
+
+/** PROGRAM with a prefix that sends every execve and execveat to the monitor (which answers
+ * them from the unmarked program, so the policy is unchanged): the command's own exec then waits
+ * until the monitor holds the listener, which it takes before any code of the jail runs. */
+function withExecPrefix(program: Uint8Array, arch: string): Uint8Array {
+  const abis = EXEC_NUMBERS[arch];
+  if (!abis) throw new Error(`markForListener: no exec numbers for ${arch}`);
+  const insns: [number, number, number, number][] = []; // code, jt, jf, k
+  for (const abi of abis) {
+    const [ex, exat] = abi.nrs;
+    // 5 instructions a block; NOTIF sits 2 after the last block (past a `ja 1`)
+    const left = (abis.length - 1 - abis.indexOf(abi)) * 5;
+    insns.push([0x20, 0, 0, 4]); // ld [arch]
+    insns.push([0x15, 0, 3, abi.auditArch]); // jeq arch ? next : next block
+    insns.push([0x20, 0, 0, 0]); // ld [nr]
+    insns.push([0x15, left + 2, 0, ex ?? 0xffffffff]); // jeq execve -> NOTIF
+    insns.push([0x15, left + 1, 0, exat ?? 0xffffffff]); // jeq execveat -> NOTIF
+  }
+  insns.push([0x05, 0, 0, 1]); // ja over NOTIF
+  insns.push([0x06, 0, 0, RET.USER_NOTIF]); // ret USER_NOTIF
+  const out = new Uint8Array(insns.length * 8 + program.length);
+  const dv = new DataView(out.buffer);
+  insns.forEach(([code, jt, jf, k], i) => { dv.setUint16(i * 8, code, true); dv.setUint8(i * 8 + 2, jt); dv.setUint8(i * 8 + 3, jf); dv.setUint32(i * 8 + 4, k >>> 0, true); });
+  out.set(program, insns.length * 8);
+  return out;
+}
+

@@ -1,0 +1,58 @@
+// run() with pledge and unveil, and the denials of its report, in real jails.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Jail, run, type RunOptions } from "../../src/index.js";
+import { buildProbe, makeJailRoot, requireRoot, type JailRoot } from "../helpers/index.js";
+import { assertNothingLeft, libState, rejection } from "./helpers.js";
+
+let root: JailRoot;
+before(() => {
+  requireRoot("the library tests");
+  root = makeJailRoot(buildProbe());
+});
+after(() => root?.remove());
+
+describe("run() with pledge and unveil", { concurrency: 2 }, () => {
+  it("the report names refused calls with their count, action and rule", async (t) => {
+    const dir = libState(t);
+    const r = await run({ path: root.path, hostname: "h", command: ["/probe", "sethostname-same"], stateDir: dir });
+    assert.equal(r.stdout, "err EPERM\n");
+    const d = r.report.denials.find((x) => x.syscall === "sethostname");
+    assert.ok(d && d.count === 1 && d.action === "errno EPERM" && /hostname/.test(d.rule), JSON.stringify(r.report.denials));
+    const ok = await run({ path: root.path, hostname: "h", command: ["/probe", "hostname"], stateDir: dir });
+    assert.deepEqual(ok.report.denials, []);
+    assertNothingLeft(dir, undefined, "after run()");
+  });
+
+  it("pledge and unveil narrow the command", async (t) => {
+    const dir = libState(t);
+    const base: RunOptions = { path: root.path, hostname: "h", command: [], stateDir: dir };
+    const p = await run({ ...base, pledge: "stdio rpath error", command: ["/probe", "connect6", "::1", "9"] });
+    assert.equal(p.stdout, "err EPERM\n");
+    assert.ok(p.report.denials.some((x) => x.syscall === "socket" && /<pledge>/.test(x.rule)), JSON.stringify(p.report.denials));
+    const u = await run({ ...base, unveil: { "/probe": "rx" }, command: ["/probe", "read", "/etc/marker"] });
+    assert.equal(u.stdout, "err EACCES\n");
+    const v = await run({ ...base, unveil: { "/probe": "rx", "/etc": "r" }, command: ["/probe", "read", "/etc/marker"] });
+    assert.equal(v.stdout, `ok ${root.marker}\n`);
+    assertNothingLeft(dir, undefined, "after run()");
+  });
+
+  it("bad pledge and unveil options are usage errors naming the option", async (t) => {
+    const dir = libState(t);
+    const base = { path: root.path, hostname: "h", command: ["/probe", "exit", "0"], stateDir: dir };
+    for (const [o, re] of [[{ pledge: "stdio nope" }, /option pledge: unknown promise 'nope'/], [{ pledge: 3 }, /option pledge must be a string/],
+      [{ unveil: { "/etc": "rq" } }, /option unveil: bad permissions 'rq'/], [{ unveil: ["/etc"] }, /option unveil must be \{ path: perms \}/],
+      [{ unveil: { "etc": "r" } }, /option unveil: 'etc' must be an absolute path/]] as const) {
+      const e = await rejection(run({ ...base, ...(o as object) } as RunOptions));
+      assert.equal(e.code, "EUSAGE", e.message);
+      assert.match(e.message, re);
+      assert.doesNotMatch(e.message, /^sysjail:/);
+    }
+    for (const [o, re] of [[{ pledge: "stdio rpath" }, /must include exec/], [{ unveil: { "/etc": "r" } }, /option unveil is for run\(\) only/]] as const) {
+      const e = await rejection(Jail.create({ path: root.path, hostname: "h", stateDir: dir, ...o }));
+      assert.equal(e.code, "EUSAGE", e.message);
+      assert.match(e.message, re);
+    }
+    assertNothingLeft(dir, undefined, "after the refusals");
+  });
+});
