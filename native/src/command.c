@@ -107,6 +107,10 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
   g_msg = msgfd;
   const struct sj_op_rec *caps = NULL, *groups = NULL, *gid = NULL, *uid = NULL, *nnp = NULL, *filter = NULL,
                          *ex = NULL, *cwd = NULL, *umaskop = NULL, *landlock = NULL;
+  /* filters after the first (an OCI container's own profile): stacked, each runs and the
+   * strictest answer wins, so one can only narrow the jail's policy */
+  const struct sj_op_rec *extra[4];
+  int nextra = 0;
   size_t nenv = 0;
   for (uint32_t i = 0; i < plan->nops; i++) {
     const struct sj_op_rec *op = &plan->ops[i];
@@ -123,7 +127,7 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
     case OP_GID: gid = op; break;
     case OP_UID: uid = op; break;
     case OP_NNP: nnp = op; break;
-    case OP_SECCOMP: filter = op; break;
+    case OP_SECCOMP: if (!filter) filter = op; else if (nextra < 4) extra[nextra++] = op; else { errno = E2BIG; fail(op, "too many filters"); } break;
     case OP_EXEC: ex = op; break;
     case OP_CWD: cwd = op; break;
     case OP_UMASK: umaskop = op; break;
@@ -188,7 +192,8 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
   if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
     for (int fd = 3; fd < 65536; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
   }
-  if (filter) {
+  for (int k = -1; k < nextra && filter; k++) {
+    if (k >= 0) filter = extra[k];
     uint64_t flags;
     const struct sj_arg *prog = filter->argc > 1 ? &filter->argv[1] : NULL;
     if (arg_u64(filter, 0, &flags) || !prog || prog->len == 0 || prog->len % sizeof(struct sock_filter)) {
@@ -200,10 +205,11 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
     memcpy(insns, prog->p, prog->len);
     struct sock_fprog fp = { .len = (unsigned short)(prog->len / sizeof(struct sock_filter)), .filter = insns };
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)flags, &fp) < 0) fail(filter, "seccomp");
-    if (setuid_ok && !(keep & sys_admin)) {
-      trim_caps(caps, keep); /* the filter is in: CAP_SYS_ADMIN goes again (capget/capset pass the policy) */
-      if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) fail(nnp, "keepcaps");
-    }
+    free(insns);
+  }
+  if (filter && setuid_ok && !(keep & sys_admin)) {
+    trim_caps(caps, keep); /* the filters are in: CAP_SYS_ADMIN goes again (capget/capset pass the policy) */
+    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) fail(nnp, "keepcaps");
   }
   environ = envp; /* the PATH search inside the jail uses the jail's environment */
   execvpe(file, argv, envp);

@@ -105,5 +105,7 @@ int enter_main(struct sj_plan *plan) {
   }
   emit("{\"ev\":\"exit\",\"setupFailed\":%s,\"cmd\":true,\"cmdCode\":%d,\"cmdSignal\":%d}", failed ? "true" : "false",
        WIFEXITED(status) ? WEXITSTATUS(status) : -1, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  /* sysjail-oci exec: this process is the one the engine waits for: its status is the command's */
+  if (plan->flags & SJ_F_OCI) return failed ? 127 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return 0;
 }

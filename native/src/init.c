@@ -110,6 +110,12 @@ static void enter_cgroupns(const struct sj_plan *plan, uint64_t cflags, int msgw
 static void start_command(const struct sj_plan *plan, int msgw, int execw) __attribute__((noreturn));
 static void start_command(const struct sj_plan *plan, int msgw, int execw) {
   net_init(plan, msgw);
+  if (plan_find(plan, OP_EXEC) && (plan->flags & SJ_F_OCI)) {
+    /* an OCI container's process is pid 1 itself (sysjail-oci): no reaper of ours stays in the
+     * jail; the monitor waits for it and exits with its status. The message pipe is close-on-exec. */
+    reset_signals();
+    command_exec(plan, execw);
+  }
   if (plan_find(plan, OP_EXEC)) {
     pid_t cmd = fork();
     if (cmd < 0) die_step(msgw, plan_find(plan, OP_EXEC), errno, "fork");

@@ -267,6 +267,13 @@ static void attach_root(const struct sj_plan *plan, int treefd) {
    * open the host's device; the allowed nodes come as separate mounts on the jail's /dev */
   struct mount_attr priv = { .attr_set = MOUNT_ATTR_NODEV, .propagation = MS_PRIVATE };
   if (sys_mount_setattr(treefd, "", AT_EMPTY_PATH | AT_RECURSIVE, &priv) < 0) fail(rop, path);
+  /* OP_ROOT's optional flags "r": the root's own mount read-only (an OCI root.readonly); the
+   * mounts made on it later keep their own flags */
+  const char *rflags = rop->argc > 1 ? arg_str(rop, 1) : NULL;
+  if (rflags && flag_has(rflags, MF_RO)) {
+    struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+    if (sys_mount_setattr(treefd, "", AT_EMPTY_PATH, &ro) < 0) fail(rop, path);
+  }
   if (sys_move_mount(treefd, "", AT_FDCWD, staging, MOVE_MOUNT_F_EMPTY_PATH) < 0) fail(sop, staging);
   close(treefd);
   g_root = open(staging, O_PATH | O_DIRECTORY | O_CLOEXEC);

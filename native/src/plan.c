@@ -23,6 +23,7 @@ static const char *const names[OP_MAX] = {
   [OP_HOST_ROUTE] = "host-route", [OP_NET_HELPER] = "net-helper", [OP_JAIL_ADDR] = "jail-addr",
   [OP_JAIL_ROUTE] = "jail-route", [OP_BPF_UPDATE] = "bpf-update",
   [OP_LANDLOCK] = "landlock",
+  [OP_START_GATE] = "start-gate",
 };
 
 const char *op_name(uint32_t code) { return code < OP_MAX && names[code] ? names[code] : "?"; }

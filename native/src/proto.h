@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define SJ_PROTO 5
+#define SJ_PROTO 6
 #define SJ_MAGIC "SJP1"
 #define SJ_MAX_PLAN (4u << 20)
 #define SJ_MAX_ARGS 4096
@@ -17,6 +17,8 @@
 #define SJ_F_PRELUDE 16u   /* a prelude: the clone flags and id maps, and perhaps the init phase,
                             * sent while the caller is still planning; the whole plan follows and
                             * must repeat them (run.c read_whole_plan) */
+#define SJ_F_OCI 32u       /* an OCI container (sysjail-oci): the command is exec'd by the init itself,
+                            * so it is pid 1 of the jail, and the monitor exits with its status */
 
 /* Operation codes, grouped by the phase that performs them; the init phase is the range
  * OP_IDMAP_ROOT..OP_LO_UP (util.c op_in_init_phase). */
@@ -80,6 +82,9 @@ enum sj_op {
   OP_BPF_UPDATE,       /* cgroup-dir map-name sets(blob: key,value pairs) deletes(blob: keys) */
   /* command (after no-new-privs, before seccomp; command.c): */
   OP_LANDLOCK,         /* scoped(u64 text: LANDLOCK_SCOPE_* bits) "required"|"best-effort" */
+  /* monitor (after the start is reported): */
+  OP_START_GATE,       /* fifo: the monitor holds it open and lets the command go ('G') only once a
+                        * byte arrives there (sysjail-oci start) */
   OP_MAX
 };
 

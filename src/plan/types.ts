@@ -2,7 +2,7 @@
 // The op codes are the ones in native/src/proto.h; keep both in step and bump PROTOCOL on change.
 
 /** Protocol version spoken with the C helper (native/src/proto.h SJ_PROTO). */
-export const PROTOCOL = 5;
+export const PROTOCOL = 6;
 
 /** Operation codes, as in native/src/proto.h. */
 export const OpCode = {
@@ -53,6 +53,7 @@ export const OpCode = {
   jailRoute: 45,
   bpfUpdate: 46,
   landlock: 47,
+  startGate: 48,
 } as const;
 
 export type OpName = keyof typeof OpCode;
@@ -79,7 +80,7 @@ export interface PlanOp {
 }
 
 /** Header flags (proto.h SJ_F_*). */
-export const PlanFlag = { debug: 1, persist: 2, killAll: 4, detach: 8, prelude: 16 } as const;
+export const PlanFlag = { debug: 1, persist: 2, killAll: 4, detach: 8, prelude: 16, oci: 32 } as const;
 
 /** A whole plan: what the helper runs (`run` starts a jail, `enter` joins one). */
 export interface Plan {
