@@ -24,6 +24,7 @@ void msg_send(int fd, int type, int op, int err, int value, const char *text);
 void die_step(int fd, const struct sj_op_rec *op, int err, const char *path) __attribute__((noreturn));
 
 /* init phase (runs as the jail's pid 1): mounts, pivot_root, hostname, loopback */
+void init_preopen(const struct sj_plan *plan);
 void init_setup(const struct sj_plan *plan, int msgfd, int treefd);
 /* command phase: limits, ids, capabilities, no_new_privs, seccomp, exec (never returns) */
 void command_exec(const struct sj_plan *plan, int msgfd) __attribute__((noreturn));

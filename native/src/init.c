@@ -142,6 +142,7 @@ void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int msgw, 
   if (g_status_fd >= 0) { close(g_status_fd); g_status_fd = -1; }
   int treefd = wait_monitor(sync, 'G');
   close(sync);
+  init_preopen(plan); /* sysjail-oci only: the trees of host paths jail root cannot reach */
   become_jail_root(plan, msgw);
   enter_cgroupns(plan, cflags, msgw);
   init_setup(plan, msgw, treefd);

@@ -157,7 +157,7 @@ export async function ociMain(argv: string[]): Promise<number> {
     if (!rest.length) throw usage("a command is needed (see sysjail-oci --help)");
     const g: Globals = {
       root: String(o.root ?? "/run/sysjail-oci"),
-      warn: (m) => { const l = log("warning", m); if (!logFile) process.stderr.write(`${vis(json ? l : `sysjail-oci: warning: ${m}`)}\n`); },
+      warn: (m0) => { const m = m0.replace(/^warning: /, ""); const l = log("warning", m); if (!logFile) process.stderr.write(`${vis(json ? l : `sysjail-oci: warning: ${m}`)}\n`); },
     };
     return await dispatch(rest[0]!, rest.slice(1), g);
   } catch (err) {

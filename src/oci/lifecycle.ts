@@ -187,6 +187,7 @@ export async function run(g: Globals, a: CreateArgs, detach: boolean): Promise<n
   if (detach) return 0;
   const ev = await jr.wait();
   removeContainerDir(g.root, a.id);
+  if (jr.error) throw jr.error;
   return ev ? exitStatus(ev) : 70;
 }
 
