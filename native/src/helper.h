@@ -53,6 +53,7 @@ void early_discard(struct sj_early *e);
 int run_main(struct sj_plan *plan, struct sj_early *early);
 /* `sysjail` and `jail` as native commands: Node plans as a child, this process runs the plan */
 int front_main(int argc, char **argv, const char *tool);
+int oci_main(int argc, char **argv);
 /* probe.c: `--probe`, the kernel features sysjail doctor reports */
 int probe_main(void);
 extern int g_front;

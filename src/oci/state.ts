@@ -55,11 +55,19 @@ export function makeContainerDir(root: string, id: string): string {
   return dir;
 }
 
-/** Writes state.json atomically. */
+/** Writes state.json, and the two files the native commands read (native/src/oci.c): `procs`
+ * (the monitor's and the container process's pid and start time) and `state.head` (the state
+ * document without status and pid). Each is written aside and renamed into place. */
 export function writeRecord(root: string, rec: OciRecord): void {
-  const f = join(containerDir(root, rec.id), "state.json");
-  writeFileSync(`${f}.tmp`, `${JSON.stringify(rec)}\n`, { mode: 0o600 });
-  renameSync(`${f}.tmp`, f);
+  const dir = containerDir(root, rec.id);
+  const put = (name: string, text: string) => {
+    writeFileSync(join(dir, `${name}.tmp`), text, { mode: 0o600 });
+    renameSync(join(dir, `${name}.tmp`), join(dir, name));
+  };
+  const head = { ociVersion: "1.2.0", id: rec.id, bundle: rec.bundle, rootfs: "", created: rec.created, owner: rec.owner === 0 ? "root" : String(rec.owner), annotations: rec.annotations };
+  put("state.head", `${JSON.stringify(head)}\n`);
+  put("state.json", `${JSON.stringify(rec)}\n`);
+  put("procs", `${rec.pid} ${rec.pidStart} ${rec.initPid} ${rec.initStart}\n`);
 }
 
 /** Reads a container's record; an error naming the id when there is none. */
