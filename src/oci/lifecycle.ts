@@ -1,6 +1,5 @@
 // The OCI operations on one container: create, start, state, kill, delete, run, ps, pause.
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, unlinkSync, writeFileSync, writeSync, constants as FS } from "node:fs";
-import { createHash } from "node:crypto";
 import { constants as OS } from "node:os";
 import { join } from "node:path";
 import { hostFacts } from "../host/facts.js";
@@ -15,7 +14,6 @@ import { Registry } from "../registry/store.js";
 import { defaultPolicy, type JailSpec } from "../spec/types.js";
 import { validateSpec } from "../spec/validate.js";
 import { loadConfig, ociError, type OciSeccomp } from "./config.js";
-import { ociSeccompPolicy } from "./seccomp.js";
 import { alive, checkId, gatePath, makeContainerDir, readRecord, removeContainerDir, statusOf, writeRecord, type OciRecord } from "./state.js";
 import { ociJail, patchPlan } from "./translate.js";
 
@@ -25,15 +23,29 @@ export interface Globals {
   warn: (msg: string) => void;
 }
 
-/** The policy file of a container's own seccomp profile: named by its content, so the filter
- * cache (src/jail/filter.ts) finds the program compiled for an identical profile. */
-function policyFile(root: string, s: OciSeccomp, warn: (m: string) => void): string {
-  const { text, skipped } = ociSeccompPolicy(s);
-  if (skipped.length) warn(`seccomp: system calls unknown here, skipped: ${[...new Set(skipped)].slice(0, 8).join(", ")}${skipped.length > 8 ? ", ..." : ""}`);
+/** Two 32-bit FNV-1a hashes of S, as hex: names a profile's policy file. */
+function fnv(s: string): string {
+  let a = 0x811c9dc5, b = 0x050c5d1f;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c, 0x01000193) >>> 0;
+    b = (b ^ (b >>> 13)) >>> 0;
+  }
+  return `${a.toString(16).padStart(8, "0")}${b.toString(16).padStart(8, "0")}-${s.length.toString(16)}`;
+}
+
+/** The policy file of a container's own seccomp profile: named by the profile, so an engine's
+ * usual profile is translated once (the system-call tables load only then) and the filter cache
+ * (src/jail/filter.ts) finds the program compiled for it. Only root's --root holds these. */
+async function policyFile(root: string, s: OciSeccomp, warn: (m: string) => void): Promise<string> {
   const dir = join(root, "seccomp");
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = join(dir, `${createHash("sha256").update(text).digest("hex").slice(0, 32)}.policy`);
+  const file = join(dir, `${fnv(JSON.stringify(s))}.policy`);
   if (!existsSync(file)) {
+    const { ociSeccompPolicy } = await import("./seccomp.js");
+    const { text, skipped } = ociSeccompPolicy(s);
+    if (skipped.length) warn(`seccomp: system calls unknown here, skipped: ${[...new Set(skipped)].slice(0, 8).join(", ")}${skipped.length > 8 ? ", ..." : ""}`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     // write aside and rename: another create of the same profile meanwhile writes the same bytes
     writeFileSync(`${file}.${process.pid}`, text, { mode: 0o600 });
     renameSync(`${file}.${process.pid}`, file);
@@ -61,7 +73,7 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
   makeContainerDir(g.root, id);
   let jr: JailRun | undefined;
   try {
-    const seccompPolicy = config.linux?.seccomp ? policyFile(g.root, config.linux.seccomp, g.warn) : undefined;
+    const seccompPolicy = config.linux?.seccomp ? await policyFile(g.root, config.linux.seccomp, g.warn) : undefined;
     const filter = seccompPolicy ? await containerFilter(spec, seccompPolicy) : undefined;
     const prep = await prepare(spec, { detach });
     const ids = prep.idChoice?.mapping ?? idMapping(prep.facts);
