@@ -200,7 +200,11 @@ export async function run(g: Globals, a: CreateArgs, detach: boolean): Promise<n
   const ev = await jr.wait();
   removeContainerDir(g.root, a.id);
   if (jr.error) throw jr.error;
-  return ev ? exitStatus(ev) : 70;
+  if (!ev) return 70;
+  // the command was the jail's pid 1: its status is the init's
+  if (ev.initCode !== undefined && ev.initCode >= 0 && !ev.setupFailed) return ev.initCode;
+  if (ev.initSignal) return 128 + ev.initSignal;
+  return exitStatus(ev);
 }
 
 /** The registry entry of a container's jail (sysjail's own record of it). */
