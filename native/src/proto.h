@@ -83,8 +83,8 @@ enum sj_op {
   /* command (after no-new-privs, before seccomp; command.c): */
   OP_LANDLOCK,         /* scoped(u64 text: LANDLOCK_SCOPE_* bits) "required"|"best-effort" */
   /* monitor (after the start is reported): */
-  OP_START_GATE,       /* fifo: the monitor holds it open and lets the command go ('G') only once a
-                        * byte arrives there (sysjail-oci start) */
+  OP_START_GATE,       /* fifo: the monitor makes and holds it; the init builds the jail, then waits
+                        * for 'S', which the monitor sends once a byte arrives there (sysjail-oci start) */
   OP_MAX
 };
 

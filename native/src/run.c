@@ -196,7 +196,8 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     goto undo;
   }
   /* sysjail-oci: the command waits for `start`, which writes a byte into this FIFO; it is open
-   * (read and write, so it never reads as closed) before the start is reported */
+   * (read and write, so it never reads as closed) before the start is reported. The init builds
+   * the jail meanwhile (after 'G', in its cgroups) and waits for 'S' only before its execve. */
   const struct sj_op_rec *gop = plan_find(plan, OP_START_GATE);
   if (gop) {
     const char *gp = arg_str(gop, 0);
@@ -213,11 +214,9 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   unsigned long long start = 0;
   read_starttime(pid, &start);
   emit("{\"ev\":\"started\",\"initPid\":%d,\"initStart\":%llu,\"monitorPid\":%d}", (int)pid, start, (int)getpid());
-  if (gatefd < 0) {
-    send_token(sync[0], 'G', treefd);
-    if (treefd >= 0) close(treefd);
-    close(sync[0]);
-  }
+  send_token(sync[0], 'G', treefd);
+  if (treefd >= 0) close(treefd);
+  if (gatefd < 0) close(sync[0]); /* else kept for the command's 'S' (start) */
 
   int tfd = -1, cfd = -1;
   if (h.wall_ms) {
@@ -245,8 +244,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
       if (read(gatefd, &b, 1) == 1) {
         close(gatefd);
         gatefd = -1;
-        send_token(sync[0], 'G', treefd);
-        if (treefd >= 0) close(treefd);
+        send_token(sync[0], 'S', -1);
         close(sync[0]);
       }
     }
