@@ -8,6 +8,7 @@ import { create, freeze, kill, pids, remove, run, signalNumber, start, state, ty
 import { listIds, readRecord, statusOf } from "../oci/state.js";
 import { features } from "../oci/features.js";
 import { mainPathRan } from "./main.js";
+import { dropFront } from "../helper/front.js";
 
 const USAGE = `usage: sysjail-oci [--root dir] [--log file] [--log-format text|json] [--systemd-cgroup] COMMAND ...
   create [--bundle dir] [--pid-file file] ID      start ID      state ID      kill [--all] ID [SIGNAL]
@@ -152,6 +153,7 @@ export async function ociMain(argv: string[]): Promise<number> {
     logFile = o.log as string | undefined;
     if (o["log-format"] !== undefined && o["log-format"] !== "json" && o["log-format"] !== "text") throw usage(`--log-format ${JSON.stringify(o["log-format"])}: text or json`);
     json = o["log-format"] === "json";
+    if (o.help || o.version || !rest.length) dropFront();
     if (o.help) { process.stdout.write(`${USAGE}\n`); return 0; }
     if (o.version) return await dispatch("version", [], { root: "", warn: () => undefined });
     if (!rest.length) throw usage("a command is needed (see sysjail-oci --help)");
@@ -159,6 +161,8 @@ export async function ociMain(argv: string[]): Promise<number> {
       root: String(o.root ?? "/run/sysjail-oci"),
       warn: (m0) => { const m = m0.replace(/^warning: /, ""); const l = log("warning", m); if (!logFile) process.stderr.write(`${vis(json ? l : `sysjail-oci: warning: ${m}`)}\n`); },
     };
+    // only create hands its plan to the native front (src/oci/lifecycle.ts)
+    if (rest[0] !== "create") dropFront();
     return await dispatch(rest[0]!, rest.slice(1), g);
   } catch (err) {
     const e = err as SysjailError;

@@ -3,6 +3,8 @@ import { closeSync, existsSync, mkdirSync, openSync, renameSync, unlinkSync, wri
 import { constants as OS } from "node:os";
 import { join } from "node:path";
 import { hostFacts } from "../host/facts.js";
+import { takeFront } from "../helper/front.js";
+import { HelperRun } from "../helper/launch.js";
 import { buildFilter } from "../jail/filter.js";
 import { prepare } from "../jail/prepare.js";
 import { isoNow, JailRun } from "../jail/run.js";
@@ -84,7 +86,11 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
       throw err;
     }
     if (prep.cgroups?.unenforced.length) g.warn(`not enforced here: ${prep.cgroups.unenforced.join(", ")}`);
-    jr = new JailRun(spec, prep, { stdio: "inherit", detach, warn: g.warn, notice: g.warn });
+    // started as the package's native command, the front runs the plan in a monitor of its own
+    // (native/src/front.c): no child_process and no spawn here
+    const front = detach ? takeFront() : undefined;
+    const early = front ? new HelperRun("run", "inherit", true, undefined, front) : undefined;
+    jr = new JailRun(spec, prep, { stdio: "inherit", detach, warn: g.warn, notice: g.warn }, early);
     if (!(await jr.untilStarted())) throw jr.error ?? ociError("the container ended before it was created");
     const e = jr.entry!;
     const rec: OciRecord = {
