@@ -1,5 +1,5 @@
 // sysjail-oci(8): an OCI runtime (runc's command line) whose containers are jails.
-import { appendFileSync } from "node:fs";
+import { appendFileSync, writeSync } from "node:fs";
 import { SysjailError } from "../errors.js";
 import { vis } from "../manage/vis.js";
 import { VERSION } from "../version.js";
@@ -78,7 +78,7 @@ function one(cmd: string, rest: string[], max = 1): string {
 }
 
 async function dispatch(cmd: string, argv: string[], g: Globals): Promise<number> {
-  const out = (s: string) => process.stdout.write(s);
+  const out = (s: string) => { writeSync(1, s); };
   switch (cmd) {
     case "create": case "run": {
       const { o, rest } = parse(cmd, argv, CREATE);
@@ -138,6 +138,16 @@ async function dispatch(cmd: string, argv: string[], g: Globals): Promise<number
   }
 }
 
+/** Writes to standard error directly: process.stderr on a pipe (an engine's) loads Node's
+ * stream and socket code, milliseconds at every create. */
+function toStderr(text: string): void {
+  try {
+    writeSync(2, text);
+  } catch {
+    /* no stderr */
+  }
+}
+
 /** The sysjail-oci tool: errors are one line on stderr (JSON with --log-format json) and, with
  * --log, a line in that file as runc writes it; statuses as runc's (1), 64 for usage errors. */
 export async function ociMain(argv: string[]): Promise<number> {
@@ -159,7 +169,7 @@ export async function ociMain(argv: string[]): Promise<number> {
     if (!rest.length) throw usage("a command is needed (see sysjail-oci --help)");
     const g: Globals = {
       root: String(o.root ?? "/run/sysjail-oci"),
-      warn: (m0) => { const m = m0.replace(/^warning: /, ""); const l = log("warning", m); if (!logFile) process.stderr.write(`${vis(json ? l : `sysjail-oci: warning: ${m}`)}\n`); },
+      warn: (m0) => { const m = m0.replace(/^warning: /, ""); const l = log("warning", m); if (!logFile) toStderr(`${vis(json ? l : `sysjail-oci: warning: ${m}`)}\n`); },
     };
     // only create hands its plan to the native front (src/oci/lifecycle.ts)
     if (rest[0] !== "create") dropFront();
@@ -168,7 +178,7 @@ export async function ociMain(argv: string[]): Promise<number> {
     const e = err as SysjailError;
     const msg = String(e?.message ?? err).replace(/^sysjail(-oci)?: /, "").split("\n")[0]!;
     const line = log("error", msg);
-    process.stderr.write(`${vis(json ? line : `sysjail-oci: ${msg}`)}\n`);
+    toStderr(`${vis(json ? line : `sysjail-oci: ${msg}`)}\n`);
     if (e instanceof SysjailError || (e as { name?: string })?.name === "SysjailError") {
       return e.phase === "usage" ? 64 : e.exitCode === 64 ? 64 : 1;
     }

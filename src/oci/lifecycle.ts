@@ -1,11 +1,12 @@
 // The OCI operations on one container: create, start, state, kill, delete, run, ps, pause.
-import { closeSync, existsSync, mkdirSync, openSync, renameSync, unlinkSync, writeFileSync, writeSync, constants as FS } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync, constants as FS } from "node:fs";
 import { constants as OS } from "node:os";
 import { join } from "node:path";
 import { hostFacts } from "../host/facts.js";
 import { takeFront } from "../helper/front.js";
 import { HelperRun } from "../helper/launch.js";
-import { buildFilter } from "../jail/filter.js";
+import { buildFilter, fingerprint, SECCOMP_FLAGS } from "../jail/filter.js";
+import { VERSION } from "../version.js";
 import { prepare } from "../jail/prepare.js";
 import { isoNow, JailRun } from "../jail/run.js";
 import { exitStatus } from "../jail/status.js";
@@ -55,10 +56,28 @@ async function policyFile(root: string, s: OciSeccomp, warn: (m: string) => void
   return file;
 }
 
-/** The container's own filter (a second, stacked one), from its policy file. */
+/** The container's own filter (a second, stacked one), from its policy file. The file is named
+ * by the profile and never rewritten, so its program is kept beside it, keyed by the compiler
+ * (fingerprint, version) and the architecture: an engine's usual profile is neither read nor
+ * hashed again at each create. Only root's --root (0700) holds these files. */
 export async function containerFilter(spec: JailSpec, file: string): Promise<{ program: Uint8Array; flags: number }> {
+  const arch = hostFacts().arch;
+  const memo = `${file}.${arch}.${VERSION}.${await fingerprint()}.bpf`;
+  try {
+    const program = readFileSync(memo);
+    if (program.length > 0 && program.length % 8 === 0) return { program, flags: SECCOMP_FLAGS };
+  } catch {
+    /* not compiled yet */
+  }
   const policy = { ...defaultPolicy(), files: [file], replaceDefault: true };
-  return buildFilter({ ...spec, policy }, hostFacts().arch, join(stateDir(), "cache"));
+  const f = await buildFilter({ ...spec, policy }, arch, join(stateDir(), "cache"));
+  try {
+    writeFileSync(`${memo}.${process.pid}`, f.program, { mode: 0o600 });
+    renameSync(`${memo}.${process.pid}`, memo);
+  } catch {
+    /* an unwritable directory only costs time */
+  }
+  return f;
 }
 
 /** What create needs besides the globals. */
