@@ -155,6 +155,26 @@ describe("sysjail-oci: containers as jails (root)", () => {
     assert.doesNotMatch(jls.stdout, new RegExp(c));
   });
 
+  it("exec runs another process in the container, in its namespaces; --detach leaves a pid file", () => {
+    const c = id("exec");
+    const fd = openSync("/dev/null", "w");
+    assert.equal(oci(["create", "--bundle", bundle("exec", ["/probe", "waitfile", "/never"]), c], fd).status, 0);
+    assert.equal(oci(["start", c]).status, 0);
+    const e = oci(["exec", c, "/probe", "hostname"]);
+    assert.equal(e.status, 0, e.stderr);
+    assert.equal(e.stdout, "ok ocibox\n");
+    assert.equal(oci(["exec", c, "/probe", "exit", "5"]).status, 5);
+    const pidFile = join(work, "exec.pid");
+    const d = spawnSync(OCI, ["--root", state, "exec", "--detach", "--pid-file", pidFile, c, "/probe", "pid"], { encoding: "utf8", stdio: ["ignore", fd, fd], timeout: 60_000 });
+    closeSync(fd);
+    assert.equal(d.status, 0);
+    assert.match(readFileSync(pidFile, "utf8"), /^\d+$/);
+    const ps = JSON.parse(oci(["ps", "--format", "json", c]).stdout) as number[];
+    assert.ok(ps.length >= 1, "the container's processes");
+    assert.equal(oci(["delete", "--force", c]).status, 0);
+    assert.equal(oci(["exec", c, "/probe", "pid"]).status, 1, "no exec into a deleted container");
+  });
+
   it("bad input: one line, runc's status (64 for usage), nothing left", () => {
     const cases: [string[], number, RegExp][] = [
       [["no-such-command"], 64, /unknown command "no-such-command"/],
