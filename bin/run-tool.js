@@ -85,8 +85,8 @@ module.exports = { runTool };
 
 if (require.main === module) {
   const name = process.argv.splice(2, 1)[0] ?? "";
-  if (!/^(sysjail|jail|jls|sjls|jexec)$/.test(name)) {
-    process.stderr.write(`run-tool: usage: node bin/run-tool.js sysjail|jail|jls|sjls|jexec [arg ...]\n`);
+  if (!/^(sysjail|jail|jls|sjls|jexec|sysjail-oci)$/.test(name)) {
+    process.stderr.write(`run-tool: usage: node bin/run-tool.js sysjail|jail|jls|sjls|jexec|sysjail-oci [arg ...]\n`);
     process.exitCode = 64;
   } else {
     // argv[1] names the tool's own entry, as `node bin/TOOL.js` has it: a tool that starts itself

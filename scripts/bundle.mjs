@@ -9,7 +9,7 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const tools = ["sysjail", "jail", "jls", "sjls", "jexec", "sjadopt", "mkjail"];
+const tools = ["sysjail", "jail", "jls", "sjls", "jexec", "sjadopt", "mkjail", "sysjail-oci"];
 /** Modules every tool loads lazily, each bundled once into build/bin/lazy/NAME.mjs. */
 const lazy = { seccomp: join(root, "src", "seccomp", "index.ts") };
 

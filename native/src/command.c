@@ -251,6 +251,7 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
       msg_send(g_msg, MSG_LISTENER, filter->index, 0, lowest, NULL);
     }
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)flags, &fp) < 0) fail(filter, "seccomp");
+    free(insns);
   }
   if (filter && setuid_ok && !(keep & sys_admin)) {
     trim_caps(caps, keep); /* every filter is in: CAP_SYS_ADMIN goes again (capget/capset pass the policy) */

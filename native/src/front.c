@@ -225,7 +225,9 @@ int front_main(int argc, char **argv, const char *tool) {
   int sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   /* only sysjail and jail start jails from a plan; the other tools get no channel at all, so
    * nothing they start (a jexec'd process in a jail) can hold one to this process */
-  int plans = !strcmp(tool, "sysjail") || !strcmp(tool, "jail");
+  int plans = !strcmp(tool, "sysjail") || !strcmp(tool, "jail") || !strcmp(tool, "sysjail-oci");
+  /* sysjail-oci's jails are containers: never the namespaces a default jail has (no early init) */
+  int ahead_ok = strcmp(tool, "sysjail-oci") != 0;
   int sv[2] = { -1, -1 };
   char **nargv = calloc((size_t)argc + 4, sizeof *nargv);
   if (sigfd < 0 || !nargv || (plans && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)) {
@@ -274,7 +276,7 @@ int front_main(int argc, char **argv, const char *tool) {
     struct pollfd p[2] = { { sv[0], POLLIN, 0 }, { sigfd, POLLIN, 0 } };
     int r;
     while ((r = poll(p, 2, EARLY_DELAY_MS)) < 0 && errno == EINTR) {}
-    if (r == 0) early_start(&ahead, sv[0], sigfd);
+    if (r == 0 && ahead_ok) early_start(&ahead, sv[0], sigfd);
   }
   if (wait_plan(sv[0], sigfd)) {
     struct timespec t0;
@@ -286,6 +288,24 @@ int front_main(int argc, char **argv, const char *tool) {
     g_status_fd = sv[0];
     int r = plan_read(sv[0], &plan, err, sizeof err);
     if (r < 0) emit_error(-1, r == -2 ? "protocol" : "plan", r == -2 ? EPROTO : EINVAL, "", err);
+    else if ((plan.flags & SJ_F_OCI) && (plan.flags & SJ_F_DETACH)) {
+      /* sysjail-oci create: the container's monitor must outlive this call (the engine waits for
+       * create to end, then for the monitor, named in the pid file): a child of its own session
+       * runs the plan, reporting to Node on the same channel; this process only waits for Node
+       * and leaves. The monitor then belongs to the engine's subreaper, as runc's init does. */
+      early_discard(&ahead);
+      emit("{\"ev\":\"hello\",\"proto\":%d,\"pid\":%d}", SJ_PROTO, (int)getpid());
+      pid_t m = fork();
+      if (m == 0) {
+        setsid();
+        g_front = 1;
+        _exit(run_main(&plan, NULL));
+      }
+      if (m < 0) emit_error(-1, "fork", errno, "", NULL);
+      close(sv[0]);
+      g_status_fd = -1;
+      return pass_status(wait_node(sigfd));
+    }
     else if (plan.flags & SJ_F_DETACH) emit_error(-1, "plan", EINVAL, "", "a background jail's monitor is spawned by sysjail, not run by its front");
     else {
       emit("{\"ev\":\"hello\",\"proto\":%d,\"pid\":%d}", SJ_PROTO, (int)getpid());

@@ -24,6 +24,7 @@ void msg_send(int fd, int type, int op, int err, int value, const char *text);
 void die_step(int fd, const struct sj_op_rec *op, int err, const char *path) __attribute__((noreturn));
 
 /* init phase (runs as the jail's pid 1): mounts, pivot_root, hostname, loopback */
+void init_preopen(const struct sj_plan *plan);
 void init_setup(const struct sj_plan *plan, int msgfd, int treefd);
 /* command phase: limits, ids, capabilities, no_new_privs, seccomp, exec (never returns) */
 void command_exec(const struct sj_plan *plan, int msgfd) __attribute__((noreturn));
@@ -52,6 +53,7 @@ void early_discard(struct sj_early *e);
 int run_main(struct sj_plan *plan, struct sj_early *early);
 /* `sysjail` and `jail` as native commands: Node plans as a child, this process runs the plan */
 int front_main(int argc, char **argv, const char *tool);
+int oci_main(int argc, char **argv);
 /* probe.c: `--probe`, the kernel features sysjail doctor reports */
 int probe_main(void);
 extern int g_front;

@@ -108,10 +108,22 @@ static void enter_cgroupns(const struct sj_plan *plan, uint64_t cflags, int msgw
 }
 
 /* The jail's network, then the command (or none: a persistent jail), then reaping. */
+/* sysjail-oci: the channel to the monitor kept open for its 'S' (start), or -1 */
+static int g_gate_sync = -1;
+
 static void start_command(const struct sj_plan *plan, int msgw, int execw) __attribute__((noreturn));
 static void start_command(const struct sj_plan *plan, int msgw, int execw) {
   net_init(plan, msgw);
   fault_point("11");
+  if (plan_find(plan, OP_EXEC) && (plan->flags & SJ_F_OCI)) {
+    /* an OCI container's process is pid 1 itself (sysjail-oci): no reaper of ours stays in the
+     * jail; the monitor waits for it and exits with its status. The message pipe is close-on-exec.
+     * With a start gate, the jail is built already (as runc's init is at create) and only the
+     * command waits: for the monitor's 'S', sent once `start` wrote into the gate. */
+    if (g_gate_sync >= 0) { wait_monitor(g_gate_sync, 'S'); close(g_gate_sync); g_gate_sync = -1; }
+    reset_signals();
+    command_exec(plan, execw);
+  }
   if (plan_find(plan, OP_EXEC)) {
     pid_t cmd = fork();
     if (cmd < 0) die_step(msgw, plan_find(plan, OP_EXEC), errno, "fork");
@@ -138,7 +150,9 @@ void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int msgw, 
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (g_status_fd >= 0) { close(g_status_fd); g_status_fd = -1; }
   int treefd = wait_monitor(sync, 'G');
-  close(sync);
+  if ((plan->flags & SJ_F_OCI) && plan_find(plan, OP_START_GATE)) g_gate_sync = sync;
+  else close(sync);
+  init_preopen(plan); /* sysjail-oci only: the trees of host paths jail root cannot reach */
   become_jail_root(plan, msgw);
   enter_cgroupns(plan, cflags, msgw);
   init_setup(plan, msgw, treefd);

@@ -3,6 +3,7 @@
  * Started as `sysjail`, `jail`, `jls`, `sjls` or `jexec` (links beside it), it is those commands'
  * front (front.c); `sysjail-helper --front TOOL ARGS...` is the same front for a caller that cannot
  * choose argv[0] (the package's sh stand-in for a bin entry, scripts/pack-native.mjs).
+ * Started as `sysjail-oci`, it is the OCI runtime's native part (oci.c).
  * `sysjail-helper --probe` prints the kernel's answers for `sysjail doctor` (probe.c).
  * `read-in-root` and `read-in-proc-root` read files of a jail's tree for the host side,
  * confined to the jail's root (readroot.c). */
@@ -35,10 +36,13 @@ int main(int argc, char **argv) {
   static const char *const tools[] = { "sysjail", "jail", "jls", "sjls", "jexec" };
   for (size_t i = 0; i < sizeof tools / sizeof *tools; i++)
     if (!strcmp(base, tools[i])) return front_main(argc, argv, base);
+  /* sysjail-oci: start, state, kill and delete in C (oci.c), the rest through the front */
+  if (!strcmp(base, "sysjail-oci")) return oci_main(argc, argv);
   if (argc >= 2 && (!strcmp(argv[1], "read-in-root") || !strcmp(argv[1], "read-in-proc-root"))) return read_in_root_main(argc, argv);
   if (argc >= 3 && !strcmp(argv[1], "--front")) {
     for (size_t i = 0; i < sizeof tools / sizeof *tools; i++)
       if (!strcmp(argv[2], tools[i])) return front_main(argc - 2, argv + 2, tools[i]);
+    if (!strcmp(argv[2], "sysjail-oci")) return oci_main(argc - 2, argv + 2);
     fprintf(stderr, "sysjail-helper: --front: no tool named '%.64s'\n", argv[2]);
     return 64;
   }

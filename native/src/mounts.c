@@ -126,9 +126,17 @@ static int attach(int mfd, int tfd) {
 
 static void fail(const struct sj_op_rec *op, const char *path) { die_step(g_msg, op, errno, path); }
 
+/* trees opened ahead for sysjail-oci (init_preopen, below) */
+static int g_pre_root = -1;
+static int *g_pre_bind;
+static uint32_t g_pre_n;
+
 static int optional_skip(const struct sj_op_rec *op, const char *flags, const char *path) {
-  if (errno == ENOENT && flag_has(flags, MF_OPTIONAL)) {
-    msg_send(g_msg, MSG_WARN, op->index, ENOENT, (int)op->code, path);
+  /* missing, or (a target to create) impossible to make: on a read-only root, or in a directory
+   * jail root does not own */
+  int cannot_create = flag_has(flags, MF_CREATE) && (errno == EACCES || errno == EROFS || errno == EPERM);
+  if ((errno == ENOENT || cannot_create) && flag_has(flags, MF_OPTIONAL)) {
+    msg_send(g_msg, MSG_WARN, op->index, errno, (int)op->code, path);
     return 1;
   }
   return 0;
@@ -161,7 +169,9 @@ static void do_bind(const struct sj_op_rec *op) {
   const char *src = arg_str(op, 0), *target = arg_str(op, 1), *flags = arg_str(op, 2);
   if (!src || !target || !flags) { errno = EINVAL; fail(op, "bad arguments"); }
   int rec = flag_has(flags, MF_REC);
-  int sfd = sys_open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
+  int sfd = -1;
+  if (g_pre_bind && op->index >= 0 && (uint32_t)op->index < g_pre_n) { sfd = g_pre_bind[op->index]; g_pre_bind[op->index] = -1; }
+  if (sfd < 0) sfd = sys_open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
   if (sfd < 0) { if (optional_skip(op, flags, src)) return; fail(op, src); }
   struct mount_attr a = { .attr_set = attr_bits(flags) };
   if (a.attr_set && sys_mount_setattr(sfd, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &a) < 0) fail(op, src);
@@ -257,16 +267,48 @@ static void lo_up(const struct sj_op_rec *op) {
 }
 
 /* Attach the jail's root at the staging directory and keep an fd to it. */
+/* sysjail-oci (SJ_F_OCI): the trees of the root and of the bind sources, opened by the init
+ * before it becomes jail root (init_preopen), then attached as usual. Security reasoning: an
+ * engine keeps a container's root and files under directories only host root may traverse
+ * (/var/lib/containers is 0700); jail root cannot reach them. The init still has the caller's
+ * host credentials then (its ids are changed only in become_jail_root), and opens exactly the
+ * host paths the caller's plan names, which the caller could open itself; no process of the
+ * jail exists yet, and every target inside the jail is resolved later, in the jail's root. */
+
+void init_preopen(const struct sj_plan *plan) {
+  if (!(plan->flags & SJ_F_OCI)) return;
+  g_pre_bind = malloc(plan->nops * sizeof *g_pre_bind);
+  if (!g_pre_bind) return;
+  g_pre_n = plan->nops;
+  for (uint32_t i = 0; i < plan->nops; i++) {
+    const struct sj_op_rec *op = &plan->ops[i];
+    const char *src = arg_str(op, 0), *flags = op->argc > 2 ? arg_str(op, 2) : NULL;
+    g_pre_bind[i] = -1;
+    if (op->code == OP_ROOT && src && g_pre_root < 0)
+      g_pre_root = sys_open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    else if (op->code == OP_BIND && src && flags && src[0] == '/')
+      g_pre_bind[i] = sys_open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (flag_has(flags, MF_REC) ? AT_RECURSIVE : 0));
+  }
+}
+
 static void attach_root(const struct sj_plan *plan, int treefd) {
   const struct sj_op_rec *rop = plan_find(plan, OP_ROOT), *sop = plan_find(plan, OP_STAGING);
   const char *path = rop ? arg_str(rop, 0) : NULL, *staging = sop ? arg_str(sop, 0) : NULL;
   if (!path || !staging) { errno = EINVAL; die_step(g_msg, rop ? rop : sop, EINVAL, "plan lacks root or staging"); }
+  if (treefd < 0) { treefd = g_pre_root; g_pre_root = -1; }
   if (treefd < 0) treefd = sys_open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
   if (treefd < 0) fail(rop, path);
   /* nodev on the whole tree: a device node left in the jail's root (by debootstrap, say) must not
    * open the host's device; the allowed nodes come as separate mounts on the jail's /dev */
   struct mount_attr priv = { .attr_set = MOUNT_ATTR_NODEV, .propagation = MS_PRIVATE };
   if (sys_mount_setattr(treefd, "", AT_EMPTY_PATH | AT_RECURSIVE, &priv) < 0) fail(rop, path);
+  /* OP_ROOT's optional flags "r": the root's own mount read-only (an OCI root.readonly); the
+   * mounts made on it later keep their own flags */
+  const char *rflags = rop->argc > 1 ? arg_str(rop, 1) : NULL;
+  if (rflags && flag_has(rflags, MF_RO)) {
+    struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
+    if (sys_mount_setattr(treefd, "", AT_EMPTY_PATH, &ro) < 0) fail(rop, path);
+  }
   if (sys_move_mount(treefd, "", AT_FDCWD, staging, MOVE_MOUNT_F_EMPTY_PATH) < 0) fail(sop, staging);
   close(treefd);
   g_root = open(staging, O_PATH | O_DIRECTORY | O_CLOEXEC);

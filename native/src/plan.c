@@ -25,6 +25,7 @@ static const char *const names[OP_MAX] = {
   [OP_LANDLOCK_SCOPE] = "landlock-scope", [OP_NS_SOCKET] = "ns-socket", [OP_ENTER_VIA] = "enter-via",
   [OP_NOTIFY] = "notify",
   [OP_DUP2] = "dup2",
+  [OP_START_GATE] = "start-gate",
 };
 
 const char *op_name(uint32_t code) { return code < OP_MAX && names[code] ? names[code] : "?"; }

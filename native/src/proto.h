@@ -17,6 +17,8 @@
 #define SJ_F_PRELUDE 16u   /* a prelude: the clone flags and id maps, and perhaps the init phase,
                             * sent while the caller is still planning; the whole plan follows and
                             * must repeat them (run.c read_whole_plan) */
+#define SJ_F_OCI 32u       /* an OCI container (sysjail-oci): the command is exec'd by the init itself,
+                            * so it is pid 1 of the jail, and the monitor exits with its status */
 
 /* Operation codes, grouped by the phase that performs them; the init phase is the range
  * OP_IDMAP_ROOT..OP_LO_UP (util.c op_in_init_phase). */
@@ -92,6 +94,9 @@ enum sj_op {
   OP_NOTIFY,           /* "answer"|"learn" answer-program(blob of struct sock_filter) [count-file] */
   /* command (before exec): */
   OP_DUP2,             /* from to: the command's descriptor TO becomes a copy of FROM */
+  /* monitor (after the start is reported): */
+  OP_START_GATE,       /* fifo: the monitor makes and holds it; the init builds the jail, then waits
+                        * for 'S', which the monitor sends once a byte arrives there (sysjail-oci start) */
   OP_MAX
 };
 

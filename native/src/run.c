@@ -125,6 +125,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   if ((cflags & REQUIRED_NS) != REQUIRED_NS) { emit_error(cop->index, "clone", EPERM, "", "a jail needs new user, pid, mount, uts and ipc namespaces"); return 70; }
   struct host_state h;
   memset(&h, 0, sizeof h);
+  int oci_rc = 127, gatefd = -1; /* sysjail-oci: the monitor's own exit status; the start gate */
   int planp[2] = { -1, -1 }, whole_read = 0;
   int msgp[2] = { -1, -1 }, execp[2] = { -1, -1 }, sync[2] = { -1, -1 };
   /* an init the front cloned ahead with exactly these namespaces is this jail's (early.c) */
@@ -231,12 +232,28 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     nsserve_close();
     goto undo;
   }
+  /* sysjail-oci: the command waits for `start`, which writes a byte into this FIFO; it is open
+   * (read and write, so it never reads as closed) before the start is reported. The init builds
+   * the jail meanwhile (after 'G', in its cgroups) and waits for 'S' only before its execve. */
+  const struct sj_op_rec *gop = plan_find(plan, OP_START_GATE);
+  if (gop) {
+    const char *gp = arg_str(gop, 0);
+    struct stat gs;
+    /* made here, in the caller's (root-only) state directory; an existing file is refused */
+    gatefd = gp && mknod(gp, S_IFIFO | 0600, 0) == 0 ? open(gp, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW) : -1;
+    if (gatefd < 0 || fstat(gatefd, &gs) < 0 || !S_ISFIFO(gs.st_mode)) {
+      emit_error(gop->index, "start-gate", gatefd < 0 ? errno : EINVAL, gp ? gp : "", "not a FIFO");
+      kill(pid, SIGKILL);
+      waitpid(pid, NULL, __WALL);
+      goto undo;
+    }
+  }
   unsigned long long start = 0;
   read_starttime(pid, &start);
   emit("{\"ev\":\"started\",\"initPid\":%d,\"initStart\":%llu,\"monitorPid\":%d}", (int)pid, start, (int)getpid());
   send_token(sync[0], 'G', treefd);
   if (treefd >= 0) close(treefd);
-  close(sync[0]);
+  if (gatefd < 0) close(sync[0]); /* else kept for the command's 'S' (start) */
   fault_point("6");
 
   int tfd = -1, cfd = -1;
@@ -256,14 +273,23 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   double setup_s = -1;
   const char *reason = NULL;
   while (!done) {
-    struct pollfd p[8] = {
+    struct pollfd p[9] = {
       { sigfd, POLLIN, 0 }, { msgp[0], POLLIN, 0 }, { exec_open ? execp[0] : -1, POLLIN, 0 },
       { ctl_open ? g_status_fd : -1, POLLIN, 0 }, { tfd, POLLIN, 0 }, { cfd, POLLIN, 0 }, { notify_fd(), POLLIN, 0 },
-      { nsfd, POLLIN, 0 },
+      { nsfd, POLLIN, 0 }, { gatefd, POLLIN, 0 },
     };
-    if (poll(p, 8, notify_timeout()) < 0 && errno != EINTR) break;
+    if (poll(p, 9, notify_timeout()) < 0 && errno != EINTR) break;
     notify_tick();
     if (nsfd >= 0 && p[7].revents) nsserve_accept(nsfd, ns_owner);
+    if (gatefd >= 0 && p[8].revents) {
+      char b;
+      if (read(gatefd, &b, 1) == 1) {
+        close(gatefd);
+        gatefd = -1;
+        send_token(sync[0], 'S', -1);
+        close(sync[0]);
+      }
+    }
     if (p[1].revents) {
       drain_msgs(msgp[0], &setup_error, &cmd_status, &have_cmd, &ready);
     }
@@ -362,6 +388,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     so += (size_t)snprintf(stats + so, sizeof stats - so, "%s\"%s\":%s", so ? "," : "", name, js);
     if (so >= sizeof stats) { so = sizeof stats - 1; break; }
   }
+  oci_rc = WIFEXITED(init_status) ? WEXITSTATUS(init_status) : WIFSIGNALED(init_status) ? 128 + WTERMSIG(init_status) : 127;
   const char *halt = NULL;
   if (!reason && WIFSIGNALED(init_status)) {
     if (WTERMSIG(init_status) == SIGINT) halt = "halt";
@@ -419,5 +446,10 @@ undo:
   for (int i = 0; i < h.nstate; i++) unlink(h.state_files[i]);
   if (planp[0] >= 0) close(planp[0]);
   if (planp[1] >= 0) close(planp[1]);
-  return 0;
+  if (gatefd >= 0) { /* never started: the gate goes with the jail */
+    close(gatefd);
+    const struct sj_op_rec *g = plan_find(plan, OP_START_GATE);
+    if (g && arg_str(g, 0)) unlink(arg_str(g, 0));
+  }
+  return (first->flags & SJ_F_OCI) ? oci_rc : 0;
 }

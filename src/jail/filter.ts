@@ -16,7 +16,7 @@ declare const __SYSJAIL_COMPILER_FP__: string | undefined;
 let fp: string | undefined;
 /** The compiler's fingerprint: the bundle's constant, else computed (which loads the default
  * policy and a system-call table, so the bundled tools never do it at start-up). */
-async function fingerprint(): Promise<string> {
+export async function fingerprint(): Promise<string> {
   if (fp === undefined) {
     fp = typeof __SYSJAIL_COMPILER_FP__ === "string" ? __SYSJAIL_COMPILER_FP__ : (await import("../seccomp/revision.js")).compilerFingerprint();
   }

@@ -137,6 +137,24 @@ export class JailRun {
     }
   }
 
+  /** Follows events until the monitor reports the start and the jail is recorded: for a command
+   * held back by a start gate (sysjail-oci create), whose "ready" comes only after `start`.
+   * Resolves false when the jail failed before that. */
+  async untilStarted(): Promise<boolean> {
+    for (;;) {
+      const ev = await this.helper.next();
+      if (!ev) return await this.finishClosed();
+      switch (ev.ev) {
+        case "started": this.record(ev); return !this.error;
+        case "error": this.onError(ev); break;
+        case "step": this.opts.debug?.(`step ${ev.op} ${ev.step} ${ev.path}`); break;
+        case "warn": this.onWarn(ev); break;
+        case "exit": this.exit = ev; this.cleanup(); return false;
+        default: break;
+      }
+    }
+  }
+
   /** The channel closed without an exit report: the monitor died (killed). Its jail died with
    * it; what it could not remove is removed here (src/jail/orphan.ts). */
   private async finishClosed(): Promise<boolean> {

@@ -58,6 +58,7 @@ export const OpCode = {
   enterVia: 50,
   notify: 51,
   dup2: 52,
+  startGate: 53,
 } as const;
 
 export type OpName = keyof typeof OpCode;
@@ -84,7 +85,7 @@ export interface PlanOp {
 }
 
 /** Header flags (proto.h SJ_F_*). */
-export const PlanFlag = { debug: 1, persist: 2, killAll: 4, detach: 8, prelude: 16 } as const;
+export const PlanFlag = { debug: 1, persist: 2, killAll: 4, detach: 8, prelude: 16, oci: 32 } as const;
 
 /** A whole plan: what the helper runs (`run` starts a jail, `enter` joins one). */
 export interface Plan {

@@ -99,7 +99,7 @@ describe("the tools' code cache", () => {
     const bad = spawnSync(process.execPath, [join(REPO, "bin", "run-tool.js"), "mkjail", "-v"], { encoding: "utf8" });
     assert.equal(bad.status, 64);
     assert.equal(bad.stdout, "");
-    assert.equal(bad.stderr, "run-tool: usage: node bin/run-tool.js sysjail|jail|jls|sjls|jexec [arg ...]\n");
+    assert.equal(bad.stderr, "run-tool: usage: node bin/run-tool.js sysjail|jail|jls|sjls|jexec|sysjail-oci [arg ...]\n");
   });
 
   it("the bundled lazy parts load through the bundle's require (relative to build/bin)", () => {

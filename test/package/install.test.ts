@@ -83,7 +83,7 @@ describe("the packed package", () => {
       assert.equal(createHash("sha256").update(readFileSync(join(pkgDir, "native", "prebuilt", rel!))).digest("hex"), hash, rel);
     }
     // and nothing of the packing machine's own build
-    assert.deepEqual(readdirSync(join(pkgDir, "native", "build")).sort(), ["jail", "jexec", "jls", "sjls", "sysjail"]);
+    assert.deepEqual(readdirSync(join(pkgDir, "native", "build")).sort(), ["jail", "jexec", "jls", "sjls", "sysjail", "sysjail-oci"]);
     assert.ok(!readdirSync(join(pkgDir, "build", "bin")).some((f) => f.endsWith(".cache")));
   });
 

@@ -1,0 +1,233 @@
+/* oci.c: sysjail-oci's cheap commands, in C: start, state, kill and delete. An engine calls the
+ * runtime several times per container; these run with no Node at all, from the files `create`
+ * (src/oci, in Node) left in ROOT/ID: `procs` ("monitor-pid monitor-start init-pid init-start"),
+ * `state.head` (the state JSON without status and pid) and the start gate `exec.fifo`, which the
+ * monitor holds (run.c). Every other command (create, run, exec, ps, list, ...) goes to Node
+ * through the front (front.c). No policy here either: the decisions were made at create. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "helper.h"
+
+struct oci_c { const char *root, *id; int json; const char *log; char dir[4096]; long mpid, ipid; unsigned long long mstart, istart; };
+
+static void say(struct oci_c *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct oci_c *c, const char *fmt, ...) {
+  char msg[1024], js[1200];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  for (char *p = msg; *p; p++) if ((unsigned char)*p < 32 || *p == 127) *p = '?'; /* ids are checked; still printable only */
+  json_str(js, sizeof js, msg);
+  char t[32];
+  time_t now = time(NULL);
+  strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+  if (c->json) fprintf(stderr, "{\"level\":\"error\",\"msg\":%s,\"time\":\"%s\"}\n", js, t);
+  else fprintf(stderr, "sysjail-oci: %s\n", msg);
+  if (c->log) {
+    FILE *f = fopen(c->log, "ae");
+    if (f) {
+      if (c->json) fprintf(f, "{\"level\":\"error\",\"msg\":%s,\"time\":\"%s\"}\n", js, t);
+      else fprintf(f, "time=\"%s\" level=error msg=%s\n", t, js);
+      fclose(f);
+    }
+  }
+}
+
+/* the same rule as src/oci/state.ts checkId (a jail name) */
+static int good_id(const char *id) {
+  size_t n = strlen(id);
+  if (n == 0 || n > 64 || id[0] == '-') return 0;
+  for (size_t i = 0; i < n; i++) {
+    char ch = id[i];
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-')) return 0;
+  }
+  return 1;
+}
+
+/* a live, non-zombie process that started at START */
+static int alive(long pid, unsigned long long start) {
+  char path[64], buf[1024];
+  unsigned long long st;
+  if (pid <= 0 || read_starttime((pid_t)pid, &st) < 0 || st != start) return 0;
+  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  if (read_file(path, buf, sizeof buf) < 0) return 0;
+  char *p = strrchr(buf, ')');
+  return p && p[1] && p[2] != 'Z' && p[2] != 'X';
+}
+
+static int load(struct oci_c *c) {
+  if (!good_id(c->id)) { say(c, "container id \"%.80s\": letters, digits, '_' and '-' (at most 64) are allowed", c->id); return -1; }
+  char path[4200], buf[256];
+  snprintf(c->dir, sizeof c->dir, "%s/%s", c->root, c->id);
+  snprintf(path, sizeof path, "%s/procs", c->dir);
+  if (read_file(path, buf, sizeof buf) < 0 || sscanf(buf, "%ld %llu %ld %llu", &c->mpid, &c->mstart, &c->ipid, &c->istart) != 4) {
+    say(c, "container %s does not exist", c->id);
+    return -1;
+  }
+  return 0;
+}
+
+static const char *status_of(struct oci_c *c) {
+  char path[4200];
+  if (!alive(c->mpid, c->mstart)) return "stopped";
+  snprintf(path, sizeof path, "%s/exec.fifo", c->dir);
+  if (access(path, F_OK) == 0) return "created";
+  return "running";
+}
+
+static int oci_start(struct oci_c *c) {
+  if (load(c) < 0) return 1;
+  const char *st = status_of(c);
+  if (strcmp(st, "created")) { say(c, "container %s is %s: only a created container can be started", c->id, st); return 1; }
+  char path[4200];
+  snprintf(path, sizeof path, "%s/exec.fifo", c->dir);
+  int fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) { say(c, "container %s cannot be started: %s", c->id, errno == ENXIO ? "its monitor is gone" : strerror(errno)); return 1; }
+  ssize_t w = write(fd, "1", 1);
+  close(fd);
+  if (w != 1) { say(c, "container %s cannot be started: %s", c->id, strerror(errno)); return 1; }
+  unlink(path);
+  return 0;
+}
+
+static int oci_state(struct oci_c *c) {
+  if (load(c) < 0) return 1;
+  char path[4200], head[65536];
+  snprintf(path, sizeof path, "%s/state.head", c->dir);
+  ssize_t n = read_file(path, head, sizeof head);
+  if (n <= 0) { say(c, "container %s: its state file is missing", c->id); return 1; }
+  while (n > 0 && head[n - 1] == '\n') head[--n] = 0;
+  if (n == 0 || head[n - 1] != '}') { say(c, "container %s: its state file is damaged", c->id); return 1; }
+  head[--n] = 0;
+  const char *st = status_of(c);
+  printf("%s,\"status\":\"%s\",\"pid\":%ld}\n", head, st, strcmp(st, "stopped") ? c->mpid : 0L);
+  return 0;
+}
+
+static const struct { const char *name; int sig; } SIGS[] = {
+  { "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT }, { "ILL", SIGILL }, { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },
+  { "IOT", SIGIOT }, { "BUS", SIGBUS }, { "FPE", SIGFPE }, { "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV },
+  { "USR2", SIGUSR2 }, { "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM }, { "STKFLT", SIGSTKFLT },
+  { "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP }, { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },
+  { "URG", SIGURG }, { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
+  { "WINCH", SIGWINCH }, { "IO", SIGIO }, { "PWR", SIGPWR }, { "SYS", SIGSYS },
+};
+
+static int signal_number(const char *s) {
+  if (!s) return SIGTERM;
+  char *e;
+  long v = strtol(s, &e, 10);
+  if (*s && !*e) return v > 0 && v < 65 ? (int)v : -1;
+  if (!strncasecmp(s, "SIG", 3)) s += 3;
+  for (size_t i = 0; i < sizeof SIGS / sizeof *SIGS; i++) if (!strcasecmp(s, SIGS[i].name)) return SIGS[i].sig;
+  return -1;
+}
+
+/* the pid namespace of PID, as the link text of /proc/PID/ns/pid */
+static int pidns_of(long pid, char *out, size_t len) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%ld/ns/pid", pid);
+  ssize_t n = readlink(path, out, len - 1);
+  if (n < 0) return -1;
+  out[n] = 0;
+  return 0;
+}
+
+static int oci_kill(struct oci_c *c, const char *signame, int all) {
+  int sig = signal_number(signame);
+  if (sig < 0) { say(c, "signal \"%.40s\": a signal name (TERM, SIGKILL) or number is needed", signame); return 1; }
+  if (load(c) < 0) return 1;
+  if (!strcmp(status_of(c), "stopped")) { say(c, "container %s is not running", c->id); return 1; }
+  char ns[128], other[128];
+  if (all && sig != SIGKILL && pidns_of(c->ipid, ns, sizeof ns) == 0 && alive(c->ipid, c->istart)) {
+    DIR *d = opendir("/proc");
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+      char *e;
+      long p = strtol(de->d_name, &e, 10);
+      if (*e || p <= 0 || p == c->ipid) continue;
+      if (pidns_of(p, other, sizeof other) == 0 && !strcmp(ns, other)) kill((pid_t)p, sig);
+    }
+    if (d) closedir(d);
+  }
+  /* pid 1 last, pinned by its start time: a reused pid is never signalled */
+  if (alive(c->ipid, c->istart)) kill((pid_t)c->ipid, sig);
+  return 0;
+}
+
+static void remove_dir(struct oci_c *c) {
+  DIR *d = opendir(c->dir);
+  struct dirent *de;
+  while (d && (de = readdir(d))) {
+    if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+    unlinkat(dirfd(d), de->d_name, 0);
+  }
+  if (d) closedir(d);
+  rmdir(c->dir);
+}
+
+static int oci_delete(struct oci_c *c, int force) {
+  if (load(c) < 0) return 1;
+  const char *st = status_of(c);
+  if (!strcmp(st, "running") && !force) { say(c, "container %s is running: stop it first, or delete --force", c->id); return 1; }
+  if (strcmp(st, "stopped")) {
+    if (alive(c->ipid, c->istart)) kill((pid_t)c->ipid, SIGKILL);
+    /* the monitor removes the jail's cgroups and registry files, then exits */
+    struct timespec ts = { 0, 1000000L };
+    for (int i = 0; i < 10000 && alive(c->mpid, c->mstart); i++) nanosleep(&ts, NULL);
+    if (alive(c->mpid, c->mstart)) { say(c, "container %s: its monitor (pid %ld) does not end", c->id, c->mpid); return 1; }
+  }
+  remove_dir(c);
+  return 0;
+}
+
+int oci_main(int argc, char **argv) {
+  struct oci_c c;
+  memset(&c, 0, sizeof c);
+  c.root = "/run/sysjail-oci";
+  int i = 1;
+  /* global options; anything this code does not know goes to Node, which judges it */
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--root") && i + 1 < argc) c.root = argv[++i];
+    else if (!strncmp(a, "--root=", 7)) c.root = a + 7;
+    else if (!strcmp(a, "--log") && i + 1 < argc) c.log = argv[++i];
+    else if (!strncmp(a, "--log=", 6)) c.log = a + 6;
+    else if (!strcmp(a, "--log-format") && i + 1 < argc) c.json = !strcmp(argv[++i], "json");
+    else if (!strncmp(a, "--log-format=", 13)) c.json = !strcmp(a + 13, "json");
+    else if (!strcmp(a, "--systemd-cgroup") || !strcmp(a, "--debug")) {}
+    else return front_main(argc, argv, "sysjail-oci");
+  }
+  if (i >= argc) return front_main(argc, argv, "sysjail-oci");
+  const char *cmd = argv[i++];
+  int force = 0, all = 0;
+  const char *ops[2] = { NULL, NULL };
+  int nops = 0;
+  int known = !strcmp(cmd, "start") || !strcmp(cmd, "state") || !strcmp(cmd, "kill") || !strcmp(cmd, "delete");
+  if (!known) return front_main(argc, argv, "sysjail-oci");
+  for (; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(cmd, "delete") && (!strcmp(a, "--force") || !strcmp(a, "-f"))) force = 1;
+    else if (!strcmp(cmd, "kill") && (!strcmp(a, "--all") || !strcmp(a, "-a"))) all = 1;
+    else if (a[0] == '-' && a[1]) return front_main(argc, argv, "sysjail-oci"); /* Node names the bad option */
+    else if (nops < (!strcmp(cmd, "kill") ? 2 : 1)) ops[nops++] = a;
+    else return front_main(argc, argv, "sysjail-oci");
+  }
+  if (nops == 0) return front_main(argc, argv, "sysjail-oci");
+  c.id = ops[0];
+  if (!strcmp(cmd, "start")) return oci_start(&c);
+  if (!strcmp(cmd, "state")) return oci_state(&c);
+  if (!strcmp(cmd, "kill")) return oci_kill(&c, ops[1], all);
+  return oci_delete(&c, force);
+}

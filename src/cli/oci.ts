@@ -1,0 +1,187 @@
+// sysjail-oci(8): an OCI runtime (runc's command line) whose containers are jails.
+import { appendFileSync, writeSync } from "node:fs";
+import { SysjailError } from "../errors.js";
+import { vis } from "../manage/vis.js";
+import { VERSION } from "../version.js";
+import { ociError } from "../oci/config.js";
+import { create, freeze, kill, pids, remove, run, signalNumber, start, state, type Globals } from "../oci/lifecycle.js";
+import { listIds, readRecord, statusOf } from "../oci/state.js";
+import { features } from "../oci/features.js";
+import { mainPathRan } from "./main.js";
+import { dropFront } from "../helper/front.js";
+
+const USAGE = `usage: sysjail-oci [--root dir] [--log file] [--log-format text|json] [--systemd-cgroup] COMMAND ...
+  create [--bundle dir] [--pid-file file] ID      start ID      state ID      kill [--all] ID [SIGNAL]
+  delete [--force] ID      run [--bundle dir] [--pid-file file] [--detach] ID
+  exec [--process file | --cwd dir --env K=V --user uid[:gid]] [--detach] [--pid-file file] ID [ARG...]
+  ps [--format table|json] ID      pause ID      resume ID      list [--format table|json] [--quiet]
+  features      --version`;
+
+interface Opt { long: string; short?: string; value?: boolean; list?: boolean }
+type Parsed = { o: Record<string, string | boolean | string[]>; rest: string[] };
+
+/** Parses OPTS (long and short, `--x=v` and `--x v`) up to the first operand; then operands
+ * (and, for exec, the command) follow. Unknown options are usage errors. */
+function parse(cmd: string, argv: string[], opts: Opt[], stopAtOperand = true): Parsed {
+  const o: Parsed["o"] = {};
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--") { rest.push(...argv.slice(i + 1)); break; }
+    if (!a.startsWith("-") || a === "-") {
+      rest.push(a);
+      if (stopAtOperand) { rest.push(...argv.slice(i + 1)); break; }
+      continue;
+    }
+    const m = /^--?([^=]+)(?:=(.*))?$/s.exec(a)!;
+    const spec = opts.find((x) => (a.startsWith("--") ? x.long === m[1] : x.short === m[1]))
+      ?? opts.find((x) => x.long === m[1]); // runc accepts -long too
+    if (!spec) throw usage(`${cmd}: unknown option ${a}`);
+    let v: string | boolean = true;
+    if (spec.value) {
+      v = m[2] ?? argv[++i] ?? "";
+      if (m[2] === undefined && i >= argv.length) throw usage(`${cmd}: option ${a} needs a value`);
+    }
+    if (spec.list) o[spec.long] = [...((o[spec.long] as string[] | undefined) ?? []), String(v)];
+    else o[spec.long] = v;
+  }
+  return { o, rest };
+}
+
+function usage(msg: string): SysjailError {
+  return new SysjailError(msg, { code: "EUSAGE", phase: "usage", exitCode: 64 });
+}
+
+const GLOBAL: Opt[] = [
+  { long: "root", value: true }, { long: "log", value: true }, { long: "log-format", value: true },
+  { long: "systemd-cgroup" }, { long: "debug" }, { long: "rootless", value: true }, { long: "criu", value: true },
+  { long: "help", short: "h" }, { long: "version", short: "v" },
+];
+const CREATE: Opt[] = [
+  { long: "bundle", short: "b", value: true }, { long: "pid-file", value: true }, { long: "console-socket", value: true },
+  { long: "no-pivot" }, { long: "no-new-keyring" }, { long: "preserve-fds", value: true }, { long: "detach", short: "d" },
+  { long: "keep" },
+];
+const EXEC: Opt[] = [
+  { long: "process", short: "p", value: true }, { long: "detach", short: "d" }, { long: "pid-file", value: true },
+  { long: "tty", short: "t" }, { long: "console-socket", value: true }, { long: "cwd", value: true },
+  { long: "env", short: "e", value: true, list: true }, { long: "user", short: "u", value: true },
+  { long: "cap", short: "c", value: true, list: true }, { long: "no-new-privs" }, { long: "preserve-fds", value: true },
+  { long: "process-label", value: true }, { long: "apparmor", value: true }, { long: "additional-gids", short: "g", value: true, list: true },
+  { long: "ignore-paused" }, { long: "cgroup", value: true },
+];
+
+function one(cmd: string, rest: string[], max = 1): string {
+  if (rest.length < 1) throw usage(`${cmd}: a container id is needed`);
+  if (rest.length > max) throw usage(`${cmd}: unexpected operand ${JSON.stringify(rest[max])}`);
+  return rest[0]!;
+}
+
+async function dispatch(cmd: string, argv: string[], g: Globals): Promise<number> {
+  const out = (s: string) => { writeSync(1, s); };
+  switch (cmd) {
+    case "create": case "run": {
+      const { o, rest } = parse(cmd, argv, CREATE);
+      const id = one(cmd, rest);
+      const a = { id, bundle: String(o.bundle ?? "."), pidFile: o["pid-file"] as string | undefined, consoleSocket: o["console-socket"] as string | undefined };
+      mainPathRan();
+      if (cmd === "create") { await create(g, a); return 0; }
+      return await run(g, a, o.detach === true);
+    }
+    case "start": start(g, one(cmd, parse(cmd, argv, []).rest)); return 0;
+    case "state": out(`${JSON.stringify(state(g, one(cmd, parse(cmd, argv, []).rest)), null, 2)}\n`); return 0;
+    case "kill": {
+      const { o, rest } = parse(cmd, argv, [{ long: "all", short: "a" }], false);
+      const id = one(cmd, rest, 2);
+      kill(g, id, signalNumber(rest[1]), o.all === true);
+      return 0;
+    }
+    case "delete": {
+      const { o, rest } = parse(cmd, argv, [{ long: "force", short: "f" }], false);
+      await remove(g, one(cmd, rest), o.force === true);
+      return 0;
+    }
+    case "exec": {
+      const { o, rest } = parse(cmd, argv, EXEC);
+      if (!rest.length) throw usage("exec: a container id is needed");
+      const { exec } = await import("../oci/exec.js");
+      return await exec(g, {
+        id: rest[0]!, args: rest.slice(1), processFile: o.process as string | undefined, env: (o.env as string[] | undefined) ?? [],
+        cwd: o.cwd as string | undefined, user: o.user as string | undefined, detach: o.detach === true,
+        pidFile: o["pid-file"] as string | undefined, tty: o.tty === true, consoleSocket: o["console-socket"] as string | undefined,
+      });
+    }
+    case "ps": {
+      const { o, rest } = parse(cmd, argv, [{ long: "format", short: "f", value: true }]);
+      const rec = readRecord(g.root, one(cmd, rest, Infinity));
+      const list = pids(rec);
+      if (o.format === "json") out(`${JSON.stringify(list)}\n`);
+      else out(`PID\n${list.map((p) => `${p}\n`).join("")}`);
+      return 0;
+    }
+    case "pause": case "resume": freeze(g, one(cmd, parse(cmd, argv, []).rest), cmd === "pause"); return 0;
+    case "list": {
+      const { o } = parse(cmd, argv, [{ long: "format", short: "f", value: true }, { long: "quiet", short: "q" }], false);
+      const rows = listIds(g.root).map((id) => { try { return state(g, id); } catch { return undefined; } }).filter((r) => r !== undefined);
+      if (o.quiet) out(rows.map((r) => `${r.id}\n`).join(""));
+      else if (o.format === "json") out(`${JSON.stringify(rows)}\n`);
+      else {
+        out("ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n");
+        for (const r of rows) out(`${vis(String(r.id))}\t${r.pid}\t${r.status}\t${vis(String(r.bundle))}\t${r.created}\t${r.owner}\n`);
+      }
+      return 0;
+    }
+    case "update": throw ociError("update is not supported yet");
+    case "features": out(`${JSON.stringify(features(), null, 2)}\n`); return 0;
+    case "version": out(`sysjail-oci version ${VERSION}\nspec: 1.2.0\n`); return 0;
+    default: throw usage(`unknown command ${JSON.stringify(cmd.slice(0, 40))} (see sysjail-oci --help)`);
+  }
+}
+
+/** Writes to standard error directly: process.stderr on a pipe (an engine's) loads Node's
+ * stream and socket code, milliseconds at every create. */
+function toStderr(text: string): void {
+  try {
+    writeSync(2, text);
+  } catch {
+    /* no stderr */
+  }
+}
+
+/** The sysjail-oci tool: errors are one line on stderr (JSON with --log-format json) and, with
+ * --log, a line in that file as runc writes it; statuses as runc's (1), 64 for usage errors. */
+export async function ociMain(argv: string[]): Promise<number> {
+  let logFile: string | undefined;
+  let json = false;
+  const log = (level: string, msg: string) => {
+    const line = json ? JSON.stringify({ level, msg, time: new Date().toISOString() }) : `time="${new Date().toISOString()}" level=${level} msg=${JSON.stringify(msg)}`;
+    if (logFile) { try { appendFileSync(logFile, `${line}\n`); } catch { /* an unwritable log loses the line */ } }
+    return line;
+  };
+  try {
+    const { o, rest } = parse("sysjail-oci", argv, GLOBAL);
+    logFile = o.log as string | undefined;
+    if (o["log-format"] !== undefined && o["log-format"] !== "json" && o["log-format"] !== "text") throw usage(`--log-format ${JSON.stringify(o["log-format"])}: text or json`);
+    json = o["log-format"] === "json";
+    if (o.help || o.version || !rest.length) dropFront();
+    if (o.help) { process.stdout.write(`${USAGE}\n`); return 0; }
+    if (o.version) return await dispatch("version", [], { root: "", warn: () => undefined });
+    if (!rest.length) throw usage("a command is needed (see sysjail-oci --help)");
+    const g: Globals = {
+      root: String(o.root ?? "/run/sysjail-oci"),
+      warn: (m0) => { const m = m0.replace(/^warning: /, ""); const l = log("warning", m); if (!logFile) toStderr(`${vis(json ? l : `sysjail-oci: warning: ${m}`)}\n`); },
+    };
+    // only create hands its plan to the native front (src/oci/lifecycle.ts)
+    if (rest[0] !== "create") dropFront();
+    return await dispatch(rest[0]!, rest.slice(1), g);
+  } catch (err) {
+    const e = err as SysjailError;
+    const msg = String(e?.message ?? err).replace(/^sysjail(-oci)?: /, "").split("\n")[0]!;
+    const line = log("error", msg);
+    toStderr(`${vis(json ? line : `sysjail-oci: ${msg}`)}\n`);
+    if (e instanceof SysjailError || (e as { name?: string })?.name === "SysjailError") {
+      return e.phase === "usage" ? 64 : e.exitCode === 64 ? 64 : 1;
+    }
+    return 1;
+  }
+}

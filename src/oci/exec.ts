@@ -1,0 +1,77 @@
+// exec: another process in a running container, through sysjail's enter plan (the jail's own
+// namespaces, cgroups, policy and filter), with the container's own filter stacked on top.
+import { readFileSync, writeFileSync } from "node:fs";
+import { HelperRun, stepError } from "../helper/launch.js";
+import { enterContext, planEnter, JAIL_ROOT } from "../manage/enter.js";
+import { op, PlanFlag } from "../plan/types.js";
+import { checkProcess, ociError, type OciProcess } from "./config.js";
+import { containerFilter, jailEntry, type Globals } from "./lifecycle.js";
+import { readRecord, statusOf } from "./state.js";
+import { patchProcess, processPatch } from "./translate.js";
+
+/** exec's options. */
+export interface ExecArgs {
+  id: string;
+  processFile?: string | undefined;
+  args: string[];
+  env: string[];
+  cwd?: string | undefined;
+  user?: string | undefined;
+  detach: boolean;
+  pidFile?: string | undefined;
+  tty: boolean;
+  consoleSocket?: string | undefined;
+}
+
+function processOf(a: ExecArgs): OciProcess {
+  if (a.processFile) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(a.processFile, "utf8"));
+    } catch (err) {
+      throw ociError(`--process ${a.processFile}: ${(err as NodeJS.ErrnoException).code ?? "not valid JSON"}`);
+    }
+    return checkProcess(raw, `--process ${a.processFile}`);
+  }
+  if (!a.args.length) throw ociError("exec: a command (or --process) is needed", "EUSAGE");
+  const m = a.user ? /^(\d+)(?::(\d+))?$/.exec(a.user) : null;
+  if (a.user && !m) throw ociError(`--user ${JSON.stringify(a.user)}: uid[:gid] (numbers) is needed`, "EUSAGE");
+  return {
+    args: a.args, env: a.env.length ? a.env : ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], cwd: a.cwd ?? "/",
+    user: { uid: m ? Number(m[1]) : 0, gid: m?.[2] ? Number(m[2]) : 0 },
+    capabilities: { bounding: ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID", "CAP_SYS_CHROOT"] },
+  };
+}
+
+/** Runs the process in the container; with DETACH returns once it runs (its pid in --pid-file
+ * is the helper that waits for it and exits with its status), else with its status. */
+export async function exec(g: Globals, a: ExecArgs): Promise<number> {
+  const rec = readRecord(g.root, a.id);
+  const st = statusOf(g.root, rec);
+  if (st !== "running") throw ociError(`container ${a.id} is ${st}: exec needs a running container`);
+  const p = processOf(a);
+  if (p.terminal || a.tty || a.consoleSocket) throw ociError("exec: a terminal (--tty, --console-socket) is not supported yet");
+  if (!p.args?.length) throw ociError("exec: process.args is empty");
+  const entry = jailEntry(rec);
+  const ctx = await enterContext(entry, 0);
+  const env: Record<string, string> = {};
+  for (const kv of p.env ?? []) { const i = kv.indexOf("="); if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1); }
+  // the engine's own descriptors stay outside: the helper relays them (no descriptor of the caller enters)
+  const plan = planEnter(entry, { argv: p.args, env, cwd: p.cwd ?? "/", user: JAIL_ROOT, stdio: "pipe", jailProcess: true }, ctx);
+  let ops = patchProcess(plan.ops, processPatch(p, g.warn), ctx.ids);
+  if (rec.seccompPolicy) {
+    const f = await containerFilter(entry.spec, rec.seccompPolicy);
+    ops = ops.flatMap((o) => (o.op === "seccomp" ? [o, op("seccomp", [f.flags, f.program], "the container's own seccomp profile, stacked")] : [o]));
+  }
+  const h = new HelperRun({ ...plan, flags: plan.flags | PlanFlag.oci, ops }, "inherit", a.detach);
+  for (;;) {
+    const ev = await h.next();
+    if (!ev) throw ociError("exec: the helper ended without a report");
+    if (ev.ev === "error") throw stepError(ev, entry.path);
+    if (ev.ev === "ready") {
+      if (a.pidFile) writeFileSync(a.pidFile, String(h.child?.pid ?? 0));
+      if (a.detach) { h.release(); return 0; }
+    }
+    if (ev.ev === "exit") return ev.cmdCode >= 0 ? ev.cmdCode : 128 + ev.cmdSignal;
+  }
+}

@@ -1,0 +1,251 @@
+// The OCI operations on one container: create, start, state, kill, delete, run, ps, pause.
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync, constants as FS } from "node:fs";
+import { constants as OS } from "node:os";
+import { join } from "node:path";
+import { hostFacts } from "../host/facts.js";
+import { takeFront } from "../helper/front.js";
+import { HelperRun } from "../helper/launch.js";
+import { buildFilter, fingerprint, SECCOMP_FLAGS } from "../jail/filter.js";
+import { VERSION } from "../version.js";
+import { prepare } from "../jail/prepare.js";
+import { isoNow, JailRun } from "../jail/run.js";
+import { exitStatus } from "../jail/status.js";
+import { jailNamespace, pidsInNamespace } from "../manage/proc.js";
+import { idMapping } from "../plan/ids.js";
+import { stateDir } from "../registry/paths.js";
+import { Registry } from "../registry/store.js";
+import { defaultPolicy, type JailSpec } from "../spec/types.js";
+import { validateSpec } from "../spec/validate.js";
+import { loadConfig, ociError, type OciSeccomp } from "./config.js";
+import { alive, checkId, gatePath, makeContainerDir, readRecord, removeContainerDir, statusOf, writeRecord, type OciRecord } from "./state.js";
+import { ociJail, patchPlan } from "./translate.js";
+
+/** Global options of every command. */
+export interface Globals {
+  root: string;
+  warn: (msg: string) => void;
+}
+
+/** Two 32-bit FNV-1a hashes of S, as hex: names a profile's policy file. */
+function fnv(s: string): string {
+  let a = 0x811c9dc5, b = 0x050c5d1f;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c, 0x01000193) >>> 0;
+    b = (b ^ (b >>> 13)) >>> 0;
+  }
+  return `${a.toString(16).padStart(8, "0")}${b.toString(16).padStart(8, "0")}-${s.length.toString(16)}`;
+}
+
+/** The policy file of a container's own seccomp profile: named by the profile, so an engine's
+ * usual profile is translated once (the system-call tables load only then) and the filter cache
+ * (src/jail/filter.ts) finds the program compiled for it. Only root's --root holds these. */
+async function policyFile(root: string, s: OciSeccomp, warn: (m: string) => void): Promise<string> {
+  const dir = join(root, "seccomp");
+  const file = join(dir, `${fnv(JSON.stringify(s))}.policy`);
+  if (!existsSync(file)) {
+    const { ociSeccompPolicy } = await import("./seccomp.js");
+    const { text, skipped } = ociSeccompPolicy(s);
+    if (skipped.length) warn(`seccomp: system calls unknown here, skipped: ${[...new Set(skipped)].slice(0, 8).join(", ")}${skipped.length > 8 ? ", ..." : ""}`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // write aside and rename: another create of the same profile meanwhile writes the same bytes
+    writeFileSync(`${file}.${process.pid}`, text, { mode: 0o600 });
+    renameSync(`${file}.${process.pid}`, file);
+  }
+  return file;
+}
+
+/** The container's own filter (a second, stacked one), from its policy file. The file is named
+ * by the profile and never rewritten, so its program is kept beside it, keyed by the compiler
+ * (fingerprint, version) and the architecture: an engine's usual profile is neither read nor
+ * hashed again at each create. Only root's --root (0700) holds these files. */
+export async function containerFilter(spec: JailSpec, file: string): Promise<{ program: Uint8Array; flags: number }> {
+  const arch = hostFacts().arch;
+  const memo = `${file}.${arch}.${VERSION}.${await fingerprint()}.bpf`;
+  try {
+    const program = readFileSync(memo);
+    if (program.length > 0 && program.length % 8 === 0) return { program, flags: SECCOMP_FLAGS };
+  } catch {
+    /* not compiled yet */
+  }
+  const policy = { ...defaultPolicy(), files: [file], replaceDefault: true };
+  const f = await buildFilter({ ...spec, policy }, arch, join(stateDir(), "cache"));
+  try {
+    writeFileSync(`${memo}.${process.pid}`, f.program, { mode: 0o600 });
+    renameSync(`${memo}.${process.pid}`, memo);
+  } catch {
+    /* an unwritable directory only costs time */
+  }
+  return f;
+}
+
+/** What create needs besides the globals. */
+export interface CreateArgs { id: string; bundle: string; pidFile?: string | undefined; consoleSocket?: string | undefined }
+
+/** create: the jail is made, its command waits at the start gate. DETACH: the monitor goes on
+ * after this process (create); else this process follows it (run). */
+export async function create(g: Globals, a: CreateArgs, detach = true): Promise<{ jr: JailRun; rec: OciRecord }> {
+  const id = checkId(a.id);
+  const { config, bundle, rootPath } = loadConfig(a.bundle);
+  if (config.process?.terminal || a.consoleSocket) throw ociError("process.terminal and --console-socket are not supported yet: run the container without a terminal");
+  const { spec, patch } = ociJail(id, config, rootPath, g.warn);
+  validateSpec(spec);
+  makeContainerDir(g.root, id);
+  let jr: JailRun | undefined;
+  try {
+    const seccompPolicy = config.linux?.seccomp ? await policyFile(g.root, config.linux.seccomp, g.warn) : undefined;
+    const filter = seccompPolicy ? await containerFilter(spec, seccompPolicy) : undefined;
+    const prep = await prepare(spec, { detach });
+    const ids = prep.idChoice?.mapping ?? idMapping(prep.facts);
+    try {
+      prep.plan = patchPlan(prep.plan, patch, ids, gatePath(g.root, id), filter);
+    } catch (err) {
+      prep.reservation.release();
+      throw err;
+    }
+    if (prep.cgroups?.unenforced.length) g.warn(`not enforced here: ${prep.cgroups.unenforced.join(", ")}`);
+    // started as the package's native command, the front runs the plan in a monitor of its own
+    // (native/src/front.c): no child_process and no spawn here
+    const front = detach ? takeFront() : undefined;
+    const early = front ? new HelperRun("run", "inherit", true, undefined, front) : undefined;
+    jr = new JailRun(spec, prep, { stdio: "inherit", detach, warn: g.warn, notice: g.warn }, early);
+    if (!(await jr.untilStarted())) throw jr.error ?? ociError("the container ended before it was created");
+    const e = jr.entry!;
+    const rec: OciRecord = {
+      id, bundle, pid: e.monitorPid, pidStart: e.monitorStart ?? 0, initPid: e.initPid, initStart: e.initStart, jid: e.jid,
+      created: isoNow(), owner: process.getuid?.() ?? 0, annotations: config.annotations ?? {}, seccompPolicy,
+    };
+    writeRecord(g.root, rec);
+    if (a.pidFile) writeFileSync(a.pidFile, String(rec.pid));
+    if (detach) jr.detach();
+    return { jr, rec };
+  } catch (err) {
+    // nothing of a failed create stays: the jail ends (its monitor removes its own files)
+    if (jr?.entry) { killVerified(jr.entry.initPid, jr.entry.initStart, 9); await waitGone(jr.entry.monitorPid, jr.entry.monitorStart ?? 0); }
+    removeContainerDir(g.root, id);
+    throw err;
+  }
+}
+
+/** Sends SIG to PID if it is still the process that started at START. */
+function killVerified(pid: number, start: number, sig: number): boolean {
+  if (!alive(pid, start)) return false;
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/** Waits until PID (started at START) is gone or a zombie; at most about ten seconds. */
+async function waitGone(pid: number, start: number): Promise<boolean> {
+  for (let i = 0; i < 5000; i++) {
+    if (!alive(pid, start)) return true;
+    Atomics.wait(sleeper, 0, 0, i < 50 ? 1 : 5);
+  }
+  return !alive(pid, start);
+}
+
+/** start: lets the created command run. */
+export function start(g: Globals, id: string): void {
+  const rec = readRecord(g.root, id);
+  const st = statusOf(g.root, rec);
+  if (st !== "created") throw ociError(`container ${id} is ${st}: only a created container can be started`);
+  const gate = gatePath(g.root, id);
+  let fd: number;
+  try {
+    fd = openSync(gate, FS.O_WRONLY | FS.O_NONBLOCK | FS.O_NOFOLLOW);
+  } catch (err) {
+    throw ociError(`container ${id} cannot be started: ${(err as NodeJS.ErrnoException).code === "ENXIO" ? "its monitor is gone" : (err as NodeJS.ErrnoException).code}`);
+  }
+  try {
+    writeSync(fd, "1");
+  } finally {
+    closeSync(fd);
+  }
+  unlinkSync(gate);
+}
+
+/** state: the runtime-spec state of the container. */
+export function state(g: Globals, id: string): Record<string, unknown> {
+  const rec = readRecord(g.root, id);
+  const status = statusOf(g.root, rec);
+  return {
+    ociVersion: "1.2.0", id: rec.id, status, pid: status === "stopped" ? 0 : rec.pid, bundle: rec.bundle,
+    rootfs: "", created: rec.created, owner: rec.owner === 0 ? "root" : String(rec.owner), annotations: rec.annotations,
+  };
+}
+
+/** A signal by name (TERM, SIGTERM) or number. */
+export function signalNumber(s: string | undefined): number {
+  if (s === undefined) return 15;
+  if (/^\d+$/.test(s) && Number(s) > 0 && Number(s) < 65) return Number(s);
+  const name = s.toUpperCase().startsWith("SIG") ? s.toUpperCase() : `SIG${s.toUpperCase()}`;
+  const n = (OS.signals as Record<string, number>)[name];
+  if (n === undefined) throw ociError(`signal ${JSON.stringify(s)}: a signal name (TERM, SIGKILL) or number is needed`, "EUSAGE");
+  return n;
+}
+
+/** The container's processes (host pids): its pid 1 and every process of its pid namespace. */
+export function pids(rec: OciRecord): number[] {
+  if (!alive(rec.initPid, rec.initStart)) return [];
+  const ns = jailNamespace(rec.initPid);
+  return ns ? pidsInNamespace(ns).sort((a, b) => a - b) : [rec.initPid];
+}
+
+/** kill: a signal to the container's pid 1 (with ALL, to each of its processes). */
+export function kill(g: Globals, id: string, sig: number, all: boolean): void {
+  const rec = readRecord(g.root, id);
+  if (statusOf(g.root, rec) === "stopped") throw ociError(`container ${id} is not running`);
+  if (all) for (const p of pids(rec)) if (p !== rec.initPid) try { process.kill(p, sig); } catch { /* gone */ }
+  killVerified(rec.initPid, rec.initStart, sig);
+}
+
+/** delete: removes a stopped (or created) container; FORCE kills a running one first. */
+export async function remove(g: Globals, id: string, force: boolean): Promise<void> {
+  const rec = readRecord(g.root, id);
+  const st = statusOf(g.root, rec);
+  if ((st === "running" || st === "paused") && !force) throw ociError(`container ${id} is ${st}: stop it first, or delete --force`);
+  if (st !== "stopped") {
+    killVerified(rec.initPid, rec.initStart, 9);
+    // the monitor removes the jail's cgroups and registry files, then exits
+    if (!(await waitGone(rec.pid, rec.pidStart))) throw ociError(`container ${id}: its monitor (pid ${rec.pid}) does not end`);
+  }
+  removeContainerDir(g.root, id);
+}
+
+/** run: create, start, and follow the container to its end; its status is ours. */
+export async function run(g: Globals, a: CreateArgs, detach: boolean): Promise<number> {
+  const { jr } = await create(g, a, detach);
+  start(g, a.id);
+  if (detach) return 0;
+  const ev = await jr.wait();
+  removeContainerDir(g.root, a.id);
+  if (jr.error) throw jr.error;
+  if (!ev) return 70;
+  // the command was the jail's pid 1: its status is the init's
+  if (ev.initCode !== undefined && ev.initCode >= 0 && !ev.setupFailed) return ev.initCode;
+  if (ev.initSignal) return 128 + ev.initSignal;
+  return exitStatus(ev);
+}
+
+/** The registry entry of a container's jail (sysjail's own record of it). */
+export function jailEntry(rec: OciRecord) {
+  const e = new Registry(stateDir()).find(rec.id);
+  if (!e || e.jid !== rec.jid) throw ociError(`container ${rec.id} is not running`);
+  return e;
+}
+
+/** pause/resume: the jail's cgroup v2 freezer. */
+export function freeze(g: Globals, id: string, on: boolean): void {
+  const rec = readRecord(g.root, id);
+  const st = statusOf(g.root, rec);
+  if (st === "stopped" || st === "created") throw ociError(`container ${id} is ${st}`);
+  const e = jailEntry(rec);
+  const dir = Object.values(e.cgroups ?? {}).find((d) => typeof d === "string" && existsSync(join(d, "cgroup.freeze")));
+  if (!dir) throw ociError(`container ${id} has no cgroup v2 directory to freeze (give it a memory or pids limit)`);
+  writeFileSync(join(dir, "cgroup.freeze"), on ? "1" : "0");
+}

@@ -1,0 +1,120 @@
+// The state of sysjail-oci's containers: one directory per container under --root, no daemon.
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { processStart } from "../registry/store.js";
+import { ociError } from "./config.js";
+
+/** What create records of a container (state.json). */
+export interface OciRecord {
+  id: string;
+  bundle: string;
+  /** The monitor: the process the engine waits for (--pid-file), and whose status is the container's. */
+  pid: number;
+  pidStart: number;
+  /** The container's process (pid 1 inside), as the host sees it. */
+  initPid: number;
+  initStart: number;
+  jid: number;
+  created: string;
+  owner: number;
+  annotations: Record<string, string>;
+  /** A policy file with the container's own seccomp profile, for exec. */
+  seccompPolicy?: string | undefined;
+}
+
+/** OCI status names. */
+export type OciStatus = "creating" | "created" | "running" | "stopped" | "paused";
+
+/** Container ids: they name the jail too (letters, digits, '_' and '-', at most 64). */
+export function checkId(id: string | undefined): string {
+  if (!id) throw ociError("a container id is needed", "EUSAGE");
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/.test(id)) throw ociError(`container id ${JSON.stringify(id.slice(0, 80))}: letters, digits, '_' and '-' (at most 64) are allowed`);
+  return id;
+}
+
+/** The state directory of one container. */
+export function containerDir(root: string, id: string): string {
+  return join(root, id);
+}
+
+/** The FIFO the monitor holds while the command waits for `start`. */
+export function gatePath(root: string, id: string): string {
+  return join(root, id, "exec.fifo");
+}
+
+/** Makes the container's directory; an existing one means the id is taken. */
+export function makeContainerDir(root: string, id: string): string {
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  const dir = containerDir(root, id);
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") throw ociError(`container ${id} already exists`, "EEXIST");
+    throw err;
+  }
+  return dir;
+}
+
+/** Writes state.json, and the two files the native commands read (native/src/oci.c): `procs`
+ * (the monitor's and the container process's pid and start time) and `state.head` (the state
+ * document without status and pid). Each is written aside and renamed into place. */
+export function writeRecord(root: string, rec: OciRecord): void {
+  const dir = containerDir(root, rec.id);
+  const put = (name: string, text: string) => {
+    writeFileSync(join(dir, `${name}.tmp`), text, { mode: 0o600 });
+    renameSync(join(dir, `${name}.tmp`), join(dir, name));
+  };
+  const head = { ociVersion: "1.2.0", id: rec.id, bundle: rec.bundle, rootfs: "", created: rec.created, owner: rec.owner === 0 ? "root" : String(rec.owner), annotations: rec.annotations };
+  put("state.head", `${JSON.stringify(head)}\n`);
+  put("state.json", `${JSON.stringify(rec)}\n`);
+  put("procs", `${rec.pid} ${rec.pidStart} ${rec.initPid} ${rec.initStart}\n`);
+}
+
+/** Reads a container's record; an error naming the id when there is none. */
+export function readRecord(root: string, id: string): OciRecord {
+  try {
+    return JSON.parse(readFileSync(join(containerDir(root, checkId(id)), "state.json"), "utf8")) as OciRecord;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") throw ociError(`container ${id} does not exist`, "ENOENT");
+    if (err instanceof SyntaxError) throw ociError(`container ${id}: its state file is damaged`);
+    throw err;
+  }
+}
+
+/** Whether PID is the process recorded with START and not yet a zombie. */
+export function alive(pid: number, start: number): boolean {
+  if (!(pid > 0) || processStart(pid) !== start) return false;
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return s[s.lastIndexOf(")") + 2] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** The container's status, from its monitor and the start gate. */
+export function statusOf(root: string, rec: OciRecord): OciStatus {
+  if (!alive(rec.pid, rec.pidStart)) return "stopped";
+  if (existsSync(gatePath(root, rec.id))) return "created";
+  try {
+    const s = readFileSync(`/proc/${rec.initPid}/stat`, "utf8");
+    if (s[s.lastIndexOf(")") + 2] === "T") return "paused";
+  } catch {
+    /* gone meanwhile */
+  }
+  return "running";
+}
+
+/** Container ids with a record under ROOT. */
+export function listIds(root: string): string[] {
+  try {
+    return readdirSync(root).filter((n) => existsSync(join(root, n, "state.json"))).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Removes a container's directory. */
+export function removeContainerDir(root: string, id: string): void {
+  rmSync(containerDir(root, id), { recursive: true, force: true });
+}

@@ -1,0 +1,205 @@
+// sysjail-oci: the OCI runtime's command line on real jails (as root, as engines run it), the
+// config.json translation and the seccomp profile translation (unit), and every bad input.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildProbe, hostMountsMentioning, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
+import { ociSeccompPolicy } from "../../src/oci/seccomp.js";
+import { ociJail, patchPlan } from "../../src/oci/translate.js";
+import { op, PlanFlag } from "../../src/plan/types.js";
+import { Cap } from "../../src/plan/caps.js";
+
+const OCI = join(REPO, "native", "build", "sysjail-oci");
+
+describe("sysjail-oci: translation (unit)", () => {
+  it("turns an OCI seccomp profile into a policy, skipping names no ABI has", () => {
+    const { text, skipped } = ociSeccompPolicy({
+      defaultAction: "SCMP_ACT_ERRNO", defaultErrnoRet: 38,
+      syscalls: [
+        { names: ["read", "write", "no_such_call"], action: "SCMP_ACT_ALLOW" },
+        { names: ["personality"], action: "SCMP_ACT_ALLOW", args: [{ index: 0, value: 8, op: "SCMP_CMP_EQ" }] },
+        { names: ["socket"], action: "SCMP_ACT_ERRNO", errnoRet: 97, args: [{ index: 1, value: 15, valueTwo: 3, op: "SCMP_CMP_MASKED_EQ" }] },
+        { names: ["ptrace"], action: "SCMP_ACT_KILL_PROCESS" },
+      ],
+    });
+    assert.deepEqual(skipped, ["no_such_call"]);
+    assert.equal(text, "default errno 38\nread, write allow\npersonality arg0 == 8 allow\nsocket arg1 & 15 == 3 errno 97\nptrace kill\n");
+  });
+
+  it("refuses what it cannot enforce, in one line naming it", () => {
+    assert.throws(() => ociSeccompPolicy({ defaultAction: "SCMP_ACT_NOTIFY" }), /action "SCMP_ACT_NOTIFY" is not supported/);
+    assert.throws(() => ociSeccompPolicy({ defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["read"], action: "SCMP_ACT_ERRNO", errnoRet: 5000 }] }), /errnoRet 5000/);
+    assert.throws(() => ociSeccompPolicy({ defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["read"], action: "SCMP_ACT_ALLOW", args: [{ index: 7, value: 1, op: "SCMP_CMP_EQ" }] }] }), /index 7/);
+  });
+
+  it("patches the plan: pid 1, the start gate, a read-only root, the stacked filter, no forbidden capability", () => {
+    const warnings: string[] = [];
+    const { spec, patch } = ociJail("c1", {
+      ociVersion: "1.2.0", root: { path: "/r", readonly: true }, hostname: "box",
+      process: { args: ["/probe", "pid"], env: ["A=1"], cwd: "/tmp", user: { uid: 3, gid: 4, additionalGids: [5] },
+        capabilities: { bounding: ["CAP_CHOWN", "CAP_SYS_MODULE", "CAP_NOPE"] }, rlimits: [{ type: "RLIMIT_NOFILE", soft: 10, hard: 20 }] },
+      linux: { resources: { memory: { limit: 64 << 20, swap: 64 << 20 }, pids: { limit: 16 } } },
+    }, "/r", (m) => warnings.push(m));
+    assert.equal(spec.name, "c1");
+    assert.equal(spec.hostname, "box");
+    assert.deepEqual(spec.env, { A: "1" });
+    assert.deepEqual(spec.limits, { memory: 64 << 20, swap: 0, pids: 16 });
+    assert.equal(warnings.length, 2, warnings.join("; "));
+    const plan = { mode: "run" as const, flags: 0, ops: [op("root", ["/r"]), op("pivot"), op("caps", [1n, 2n]), op("uid", [0]), op("nnp"), op("seccomp", [0, new Uint8Array(8)]), op("exec", ["/probe", "/probe"])] };
+    const ids = { uidMap: "", gidMap: "", setgroups: "allow" as const, count: 65536, hostBase: 100000, rootless: false };
+    const out = patchPlan(plan, patch, ids, "/run/x/exec.fifo", { program: new Uint8Array(16), flags: 0 });
+    assert.ok(out.flags & PlanFlag.oci);
+    assert.deepEqual(out.ops.map((o) => o.op), ["root", "pivot", "rlimit", "caps", "groups", "gid", "uid", "nnp", "seccomp", "seccomp", "exec", "startGate"]);
+    assert.deepEqual(out.ops[0]!.args, ["/r", "r"]);
+    assert.equal(out.ops[3]!.args[0], String(1n << BigInt(Cap.CHOWN)));
+    assert.deepEqual(out.ops[7]!.args, ["off"], "noNewPrivileges unset: setuid programs of the container's own ids work");
+    assert.throws(() => patchPlan(plan, { ...patch, uid: 70000 }, ids, undefined), /outside the container's id map/);
+  });
+});
+
+describe("sysjail-oci: containers as jails (root)", () => {
+  let probe: string;
+  let jr: JailRoot;
+  let state: string;
+  let work: string;
+  const ids: string[] = [];
+  const oci = (args: string[], stdout: "pipe" | number = "pipe") =>
+    spawnSync(OCI, ["--root", state, ...args], { encoding: "utf8", stdio: ["ignore", stdout, stdout === "pipe" ? "pipe" : stdout], timeout: 60_000 });
+  /** A bundle whose config.json runs ARGS in the probe's root; EXTRA is merged in. */
+  const bundle = (name: string, args: string[], extra: Record<string, unknown> = {}, rootExtra: Record<string, unknown> = {}) => {
+    const dir = join(work, name);
+    spawnSync("mkdir", ["-p", dir]);
+    const config = {
+      ociVersion: "1.2.0", root: { path: jr.path, ...rootExtra }, hostname: "ocibox",
+      process: { args, env: ["PATH=/bin", "OCI_X=seen"], cwd: "/", user: { uid: 0, gid: 0 }, capabilities: { bounding: ["CAP_KILL"] } },
+      linux: { namespaces: [{ type: "pid" }, { type: "mount" }], resources: { pids: { limit: 32 } } },
+      ...extra,
+    };
+    writeFileSync(join(dir, "config.json"), JSON.stringify(config));
+    return dir;
+  };
+  const id = (s: string) => { const v = `ocitest-${process.pid}-${s}`; ids.push(v); return v; };
+
+  before(() => {
+    requireRoot("sysjail-oci's tests");
+    probe = buildProbe();
+    jr = makeJailRoot(probe);
+    state = makeTempDir("sysjail-oci-state-", 0o700);
+    work = makeTempDir("sysjail-oci-work-");
+  });
+  after(() => {
+    for (const i of ids) oci(["delete", "--force", i]);
+    jr?.remove();
+    removeTree(state);
+    removeTree(work);
+  });
+
+  it("create, state, start: the command is pid 1, waits for start, and the monitor goes with it", () => {
+    const c = id("life");
+    const out = join(work, "life.out");
+    const fd = openSync(out, "w");
+    // the container keeps create's stdio (an engine's pipes): here a file, never a pipe this test waits on
+    const pidFile = join(work, "life.pid");
+    const r = oci(["create", "--bundle", bundle("life", ["/probe", "pid"]), "--pid-file", pidFile, c], fd);
+    closeSync(fd);
+    assert.equal(r.status, 0, r.stderr);
+    const s1 = JSON.parse(oci(["state", c]).stdout);
+    assert.equal(s1.status, "created");
+    assert.equal(s1.pid, Number(readFileSync(pidFile, "utf8")));
+    assert.doesNotMatch(readFileSync(out, "utf8"), /^ok/m, "nothing runs before start");
+    assert.equal(oci(["start", c]).status, 0);
+    // the engine waits for the pid-file process: here, the monitor's end
+    for (let i = 0; i < 6000 && JSON.parse(oci(["state", c]).stdout).status !== "stopped"; i++) spawnSync("sleep", ["0.01"]);
+    assert.match(readFileSync(out, "utf8"), /^ok 1 0$/m);
+    const again = oci(["start", c]);
+    assert.equal(again.status, 1);
+    assert.match(again.stderr, /^sysjail-oci: container \S+ is stopped: only a created container can be started\n$/);
+    assert.equal(oci(["delete", c]).status, 0);
+    assert.equal(existsSync(join(state, c)), false);
+  });
+
+  it("run gives the command's status, hostname and environment; a read-only root is read-only", () => {
+    const r = oci(["run", "--bundle", bundle("st", ["/probe", "exit", "7"]), id("st")]);
+    assert.equal(r.status, 7, r.stderr);
+    const h = oci(["run", "--bundle", bundle("host", ["/probe", "hostname"]), id("host")]);
+    assert.equal(h.stdout, "ok ocibox\n", h.stderr);
+    const e = oci(["run", "--bundle", bundle("env", ["/probe", "env"]), id("env")]);
+    assert.match(e.stdout, /^env OCI_X=seen$/m);
+    const ro = oci(["run", "--bundle", bundle("ro", ["/probe", "write", "/tmp/x", "y"], {}, { readonly: true }), id("ro")]);
+    assert.equal(ro.stdout, "err EROFS\n", ro.stderr);
+  });
+
+  it("the container's seccomp profile is stacked on the jail's policy", () => {
+    const seccomp = { defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["getcwd"], action: "SCMP_ACT_ERRNO", errnoRet: 1 }] };
+    const r = oci(["run", "--bundle", bundle("sc", ["/probe", "cwd"], { linux: { seccomp } }), id("sc")]);
+    assert.equal(r.stdout, "err EPERM\n", r.stderr);
+  });
+
+  it("kill and delete --force end a running container; nothing of it is left", () => {
+    const c = id("kill");
+    const fd = openSync("/dev/null", "w");
+    assert.equal(oci(["create", "--bundle", bundle("kill", ["/probe", "waitfile", "/never"]), c], fd).status, 0);
+    closeSync(fd);
+    assert.equal(oci(["start", c]).status, 0);
+    assert.equal(JSON.parse(oci(["state", c]).stdout).status, "running");
+    const del = oci(["delete", c]);
+    assert.equal(del.status, 1);
+    assert.match(del.stderr, /is running: stop it first, or delete --force/);
+    assert.equal(oci(["kill", c, "KILL"]).status, 0);
+    assert.equal(oci(["delete", "--force", c]).status, 0);
+    assert.equal(existsSync(join(state, c)), false);
+    assert.deepEqual(hostMountsMentioning(jr.path), []);
+    const jls = spawnSync(join(REPO, "native", "build", "jls"), ["-N"], { encoding: "utf8" });
+    assert.doesNotMatch(jls.stdout, new RegExp(c));
+  });
+
+  it("exec runs another process in the container, in its namespaces; --detach leaves a pid file", () => {
+    const c = id("exec");
+    const fd = openSync("/dev/null", "w");
+    assert.equal(oci(["create", "--bundle", bundle("exec", ["/probe", "waitfile", "/never"]), c], fd).status, 0);
+    assert.equal(oci(["start", c]).status, 0);
+    const e = oci(["exec", c, "/probe", "hostname"]);
+    assert.equal(e.status, 0, e.stderr);
+    assert.equal(e.stdout, "ok ocibox\n");
+    assert.equal(oci(["exec", c, "/probe", "exit", "5"]).status, 5);
+    const pidFile = join(work, "exec.pid");
+    const d = spawnSync(OCI, ["--root", state, "exec", "--detach", "--pid-file", pidFile, c, "/probe", "pid"], { encoding: "utf8", stdio: ["ignore", fd, fd], timeout: 60_000 });
+    closeSync(fd);
+    assert.equal(d.status, 0);
+    assert.match(readFileSync(pidFile, "utf8"), /^\d+$/);
+    const ps = JSON.parse(oci(["ps", "--format", "json", c]).stdout) as number[];
+    assert.ok(ps.length >= 1, "the container's processes");
+    assert.equal(oci(["delete", "--force", c]).status, 0);
+    assert.equal(oci(["exec", c, "/probe", "pid"]).status, 1, "no exec into a deleted container");
+  });
+
+  it("bad input: one line, runc's status (64 for usage), nothing left", () => {
+    const cases: [string[], number, RegExp][] = [
+      [["no-such-command"], 64, /unknown command "no-such-command"/],
+      [["create", "--no-such-flag", "x"], 64, /unknown option --no-such-flag/],
+      [["create", "--bundle", join(work, "missing"), id("missing")], 1, /no config\.json there/],
+      [["state", "bad/id"], 1, /container id "bad\/id"/],
+      [["delete", id("unknown")], 1, /does not exist/],
+      [["kill", id("unknown2"), "NOSIG"], 1, /signal "NOSIG"/],
+    ];
+    const broken = join(work, "broken");
+    spawnSync("mkdir", ["-p", broken]);
+    writeFileSync(join(broken, "config.json"), "{ not json");
+    cases.push([["create", "--bundle", broken, id("broken")], 1, /not valid JSON/]);
+    const noargs = bundle("noargs", []);
+    cases.push([["create", "--bundle", noargs, id("noargs")], 1, /process\.args is empty/]);
+    for (const [args, code, msg] of cases) {
+      const r = oci(args);
+      assert.equal(r.status, code, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, msg);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assert.doesNotMatch(r.stderr, /^\s+at /m);
+    }
+    const json = spawnSync(OCI, ["--log-format", "json", "--root", state, "delete", id("j")], { encoding: "utf8" });
+    assert.equal(json.status, 1);
+    assert.equal(JSON.parse(json.stderr).level, "error");
+    assert.deepEqual(readdirSync(state).filter((n) => n.startsWith("ocitest-")), [], "no failed create leaves its directory");
+  });
+});
