@@ -15,7 +15,8 @@ const USAGE = `usage: sjls [-v] [-j jail] [--json]
   -v  the long form, one block per jail       -j  only this jail (jid or name)
   -p  the jail's processes: host pid and jail pid side by side, with their command lines
   --json  machine-readable output (an array)  --watch  a live table sorted by CPU (q quits)
-  -i  seconds between --watch frames (default 2)   --count  stop after n frames`;
+  -i  seconds between --watch frames (default 2)   --count  stop after n frames
+  See sjls(1).`;
 
 /** Parsed sjls command line. */
 export interface SjlsArgs {

@@ -31,7 +31,8 @@ const USAGE = `usage: sysjail [-bdhilv] [-j dir] [-u user | -U user] [-n name] [
   --report   write the run report (JSON) to a file, or - for standard error
   --allow-setuid  no no_new_privs: setuid programs of the jail's own ids (an adopted tree) work
   --idrange  root: share the host id range of this jail (name or jid) or range base (docs/JAILS.md)
-  --dry-run  print the plan as JSON and run nothing`;
+  --dry-run  print the plan as JSON and run nothing
+  See sysjail(1); the library: sysjail(3).`;
 
 const OPTS: OptSpec = {
   flags: "bdhilv",
