@@ -22,7 +22,7 @@ static const char *const names[OP_MAX] = {
   [OP_BPF_MAP] = "bpf-map", [OP_BPF_PROG] = "bpf-prog", [OP_VNET_LINK] = "vnet-link", [OP_HOST_ADDR] = "host-addr",
   [OP_HOST_ROUTE] = "host-route", [OP_NET_HELPER] = "net-helper", [OP_JAIL_ADDR] = "jail-addr",
   [OP_JAIL_ROUTE] = "jail-route", [OP_BPF_UPDATE] = "bpf-update",
-  [OP_LANDLOCK] = "landlock",
+  [OP_LANDLOCK] = "landlock", [OP_USERNS_MAX] = "userns-max",
 };
 
 const char *op_name(uint32_t code) { return code < OP_MAX && names[code] ? names[code] : "?"; }

@@ -80,6 +80,8 @@ enum sj_op {
   OP_BPF_UPDATE,       /* cgroup-dir map-name sets(blob: key,value pairs) deletes(blob: keys) */
   /* command (after no-new-privs, before seccomp; command.c): */
   OP_LANDLOCK,         /* scoped(u64 text: LANDLOCK_SCOPE_* bits) "required"|"best-effort" */
+  /* init (before pivot; mounts.c): */
+  OP_USERNS_MAX,       /* count: user.max_user_namespaces of the jail's own user namespace */
   OP_MAX
 };
 

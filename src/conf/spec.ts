@@ -204,6 +204,7 @@ export function paramsToSpec(resolved: ResolvedJail | Record<string, ParamValue>
   policy.allowChflags = bool("allow.chflags");
   policy.allowSetHostname = bool("allow.set_hostname");
   if (bool("allow.setuid")) policy.allowSetuid = true;
+  if ((int("children.max") ?? 0) > 0) policy.allowNesting = true;
   policy.allowRlimit = bool("allow.rlimit");
   policy.allowIpc = bool("allow.sysvipc") || ["sysvmsg", "sysvsem", "sysvshm"].some((n) => str(n) === "new" || str(n) === "inherit");
   policy.files = list("policy.files");
@@ -245,7 +246,6 @@ export function paramsToSpec(resolved: ResolvedJail | Record<string, ParamValue>
   }
 
   const childrenMax = int("children.max") ?? 0;
-  if (childrenMax > 0) warnings.push(confWarning(pos("children.max"), "children.max is ignored: nested jails are not supported on Linux"));
   spec.params = { ...P };
 
   // Empty command lines (exec.start = '';) run nothing.

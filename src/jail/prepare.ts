@@ -3,6 +3,7 @@ import { lstatSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SysjailError, Exit } from "../errors.js";
 import { hostFacts, type HostFacts } from "../host/facts.js";
+import { makeNestDir } from "./nest.js";
 import { landlockFacts } from "../host/landlock.js";
 import { lookupUser, type UserInfo } from "../host/users.js";
 import type { IdMapping } from "../plan/ids.js";
@@ -182,7 +183,10 @@ async function prepareWithRoot(spec: JailSpec, opts: PrepareOptions, root: RootF
       netOps = plan.netOps(spec, net, { cgroupOps: cgroups?.ops, rootUid: ids.hostBase });
     }
     netCgroup = net.cgroupDir;
+    // children.max: the registry of the jail's children, owned by the jail's root
+    const nest = spec.policy.allowNesting && !opts.dryRun ? makeNestDir(dir, reservation.jid, ids.hostBase, ids.gidBase ?? ids.hostBase) : undefined;
     const ctx: PlanContext = {
+      nestDir: nest,
       facts,
       jid: reservation.jid,
       stateFiles: reservation.files,

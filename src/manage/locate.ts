@@ -10,6 +10,7 @@ import { checkEntry, corruptInit } from "../registry/validate.js";
 import { baseSpec } from "../spec/validate.js";
 import { vis } from "./vis.js";
 import { isNamespaceInit } from "./proc.js";
+import { nestedChildren } from "./nested.js";
 
 /** A running jail and where its registry entry lives. */
 export interface JailRef {
@@ -193,6 +194,8 @@ export function listJails(dirs: StateDirRef[] = stateDirs(), opts: ListOptions =
       }
     } else out.push(...scanForeign(d, opts.corrupt === true, opts.unusable));
   }
+  // children of jails with children.max, named PARENT.CHILD
+  for (const r of [...out]) if (!r.corrupt) out.push(...nestedChildren(r));
   return out.sort((a, b) => a.entry.jid - b.entry.jid || Number(b.own) - Number(a.own) || a.dirOwner - b.dirOwner);
 }
 

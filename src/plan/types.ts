@@ -53,6 +53,7 @@ export const OpCode = {
   jailRoute: 45,
   bpfUpdate: 46,
   landlock: 47,
+  usernsMax: 48,
 } as const;
 
 export type OpName = keyof typeof OpCode;

@@ -118,7 +118,13 @@ function checkPolicy(c: Checker, v: unknown): PolicyOptions | undefined {
     // read (by jexec's filter) as regular files only, non-blocking, size-capped: see src/host/regular.ts
     files: c.strings("spec.policy.files", o.files, (f, x) => c.str(f, x, MAX.path), 64), replaceDefault: b("replaceDefault"),
   };
-  return Object.values(p).some((x) => x === undefined) ? undefined : (p as PolicyOptions);
+  if (Object.values(p).some((x) => x === undefined)) return undefined;
+  if (o.allowNesting !== undefined) {
+    const n = c.bool("spec.policy.allowNesting", o.allowNesting);
+    if (n === undefined) return undefined;
+    (p as PolicyOptions).allowNesting = n;
+  }
+  return p as PolicyOptions;
 }
 
 const LIMIT_KEYS: (keyof Limits)[] = ["memory", "swap", "pids", "cpu", "wall", "cpuShares", "cores", "openFiles", "fileSize", "tmpSize", "shmSize"];

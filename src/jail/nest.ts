@@ -1,0 +1,28 @@
+// Hierarchical jails (children.max): a parent jail's registry of child jails is a host directory,
+// <state>.nest/<jid>, owned by the jail's root and bound at /run/sysjail inside it, where jail(8)
+// run by that root keeps its state. The host reads it as a foreign registry (src/manage/nested.ts).
+// <state>.nest is mode 0711 (the jail's init, in the jail's user namespace, must reach its own
+// directory to bind it; it cannot list the others, each 0700 and owned by its jail's root).
+import { chownSync, mkdirSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+
+/** Where a parent jail's child registry lives on the host. */
+export function nestDir(stateDir: string, jid: number): string {
+  return join(`${stateDir.replace(/\/+$/, "")}.nest`, String(jid));
+}
+
+/** Makes a parent jail's child registry, owned by the jail's root (host ids UID:GID), mode 0700. */
+export function makeNestDir(stateDir: string, jid: number, uid: number, gid: number): string {
+  const d = nestDir(stateDir, jid);
+  rmSync(d, { recursive: true, force: true }); // a dead jail's leftovers with the same jid
+  mkdirSync(dirname(d), { recursive: true, mode: 0o711 });
+  mkdirSync(d, { mode: 0o700 });
+  chownSync(d, uid, gid);
+  return d;
+}
+
+/** Removes a parent jail's child registry once the jail is gone (its children went with it: their
+ * pid namespaces are inside the parent's). */
+export function removeNestDir(stateDir: string, jid: number): void {
+  rmSync(nestDir(stateDir, jid), { recursive: true, force: true });
+}
