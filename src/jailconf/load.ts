@@ -36,13 +36,22 @@ export function defaultConfName(): string {
 /** Reads the configuration: FILE, or the default ones that exist ("-" is standard input). Without
  * -f, FreeBSD 14's /etc/jail.conf and /etc/jail.conf.d/*.conf are read as one configuration, as if
  * each were included in turn, followed by sysjail's /etc/sysjail/jail.conf. */
-export function readConf(file: string | undefined): JailConf | undefined {
+export function readConf(file: string | undefined, readOnce?: (path: string) => string): JailConf | undefined {
   if (file === undefined) {
     const files = defaultConfFiles();
     if (files.length === 0) return undefined;
+    // a file read once is not read again: a sysjail/jail.conf that includes jail.conf.d/*.conf
+    // (as these docs once advised) defines no jail twice
+    const seen = new Set<string>();
+    const readOnce = (p: string) => {
+      if (seen.has(p)) return "";
+      seen.add(p);
+      return readFileSync(p, "utf8");
+    };
     let conf: JailConf | undefined;
     for (const f of files) {
-      const one = readConf(f)!;
+      if (seen.has(f)) continue;
+      const one = readConf(f, readOnce)!;
       if (!conf) conf = one;
       else {
         conf.files.push(...one.files);
@@ -54,11 +63,11 @@ export function readConf(file: string | undefined): JailConf | undefined {
   const name = file;
   let text: string;
   try {
-    text = readFileSync(name === "-" ? 0 : name, "utf8");
+    text = readOnce && name !== "-" ? readOnce(name) : readFileSync(name === "-" ? 0 : name, "utf8");
   } catch (err) {
     throw confErrorNoPos(`jail: ${name}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as NodeJS.ErrnoException).code}`, name);
   }
-  return parseJailConf(text, name);
+  return parseJailConf(text, name, readOnce ? { readFile: readOnce } : {});
 }
 
 /** The non-wildcard jails a configuration defines, in file order. */

@@ -30,6 +30,8 @@ test("without -f: /etc/jail.conf, then /etc/jail.conf.d/*.conf in name order (a 
   s.file("etc/jail.conf.d/a.conf", `$base = "${root}";\n`);
   s.file("etc/jail.conf.d/b.conf", `fromd { path = "$base"; persist; }\n`);
   s.file("etc/jail.conf.d/skip.txt", "not a configuration {");
+  // sysjail's own file, read last, including the .d files again (as older docs advised): no jail twice
+  s.file("etc/sysjail/jail.conf", `.include "${etc}/jail.conf.d/*.conf";\n`);
   const env = { SYSJAIL_CONF_ETC: etc };
   assert.match(ok(s, ["-c", "main"], env), /^main: created$/m);
   assert.match(ok(s, ["-c", "fromd"], env), /^fromd: created$/m);
