@@ -166,6 +166,21 @@ test("man pages: listed in package.json, rendered without warnings; --help names
   }
 });
 
+test("a failing hook says why: its command, its exit status and the last line of its stderr", (t) => {
+  const s = scope(t);
+  const conf = s.file("k.conf", 'kstop {\n  path = "/";\n  persist;\n  exec.prestop = "echo host-side >&2; exit 4";\n  exec.stop = "echo cannot-stop >&2; exit 3";\n}\n');
+  ok(s, ["-f", conf, "-c", "kstop"]);
+  const r = s.run("jail", ["-f", conf, "-r", "kstop"]);
+  assert.equal(r.code, 1, show(r));
+  assert.match(r.stderr, /^jail: kstop: echo host-side >&2; exit 4: failed: exit status 4: host-side$/m);
+  assert.equal(s.run("jail", ["-R", "kstop"]).code, 0);
+  const c = s.file("s.conf", 'kst {\n  path = "/";\n  persist;\n  exec.start = "printf \'first\\\\nlast\\\\033]0;x\\\\007\' >&2; exit 5";\n}\n');
+  const f = s.run("jail", ["-f", c, "-c", "kst"]);
+  assert.equal(f.code, 1, show(f));
+  // the jail's text is escaped: no control character reaches the terminal
+  assert.match(f.stderr, /jail: kst: .*: failed: exit status 5: last\\033\]0;x\\007$/m, show(f));
+});
+
 test("boot units: the configuration's jails at boot (jail -c) and at shutdown (jail -r); one jail per template", () => {
   const all = readFileSync(join(ROOT, "systemd", "sysjail.service"), "utf8");
   assert.match(all, /^After=network-online\.target/m);
