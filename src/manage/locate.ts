@@ -195,7 +195,13 @@ export function listJails(dirs: StateDirRef[] = stateDirs(), opts: ListOptions =
     } else out.push(...scanForeign(d, opts.corrupt === true, opts.unusable));
   }
   // children of jails with children.max, named PARENT.CHILD
-  for (const r of [...out]) if (!r.corrupt) out.push(...nestedChildren(r));
+  for (const r of [...out]) {
+    if (r.corrupt || !r.entry.spec.policy?.allowNesting) continue;
+    const kids = nestedChildren(r);
+    out.push(...kids);
+    // children.cur, for jls (shown, never written back: jail -m re-reads the entry)
+    r.entry = { ...r.entry, lifecycle: { ...(r.entry.lifecycle ?? {}), childrenCur: kids.length } };
+  }
   return out.sort((a, b) => a.entry.jid - b.entry.jid || Number(b.own) - Number(a.own) || a.dirOwner - b.dirOwner);
 }
 

@@ -89,7 +89,7 @@ export const PARAMS: readonly ParamDef[] = [
   P("allow.setuid", "bool", true, (e) => e.spec.policy.allowSetuid === true),
   P("allow.socket_af", "bool", true, (e) => e.spec.policy.allowAllDomains),
   P("allow.sysvipc", "bool", true, (e) => e.spec.policy.allowIpc),
-  P("children.cur", "int", false, () => 0),
+  P("children.cur", "int", false, (e) => lifeNum(e, "childrenCur", 0)),
   P("children.max", "int", true, (e) => lifeNum(e, "childrenMax", 0)),
   P("host.domainname", "string", true, domainname),
   P("host.hostname", "string", true, (e) => e.hostname),

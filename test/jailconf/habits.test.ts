@@ -117,6 +117,7 @@ test("hierarchical jails: children.max, PARENT.CHILD on the host, the kernel's l
   assert.equal(c.code, 0, show(c));
   assert.match(c.stdout, /^kc: created$/m);
   assert.equal(jls(s, "-j", "kp.kc", "name"), "kp.kc\n");
+  assert.equal(jls(s, "-j", "kp", "children.max", "children.cur"), "1 1\n");
   assert.equal(inside(s, "kp", "jls", "-j", "kc", "name").stdout, "kc\n");
   const view = inside(s, "kp", "jls", "-N");
   assert.match(view.stdout, /\bkc\b/, show(view));
