@@ -5,12 +5,9 @@
 // directory to bind it; it cannot list the others, each 0700 and owned by its jail's root).
 import { chownSync, lstatSync, mkdirSync, rmdirSync, rmSync } from "node:fs";
 import { runAsOwner, shAsOwner } from "../manage/owner.js";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 
-/** Where a parent jail's child registry lives on the host. */
-export function nestDir(stateDir: string, jid: number): string {
-  return join(`${stateDir.replace(/\/+$/, "")}.nest`, String(jid));
-}
+import { nestDir } from "./nestpath.js";
 
 /** Makes a parent jail's child registry, owned by the jail's root (host ids UID:GID), mode 0700. */
 export function makeNestDir(stateDir: string, jid: number, uid: number, gid: number): string {

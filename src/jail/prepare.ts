@@ -3,7 +3,7 @@ import { lstatSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SysjailError, Exit } from "../errors.js";
 import { hostFacts, type HostFacts } from "../host/facts.js";
-import { makeNestDir, nestDir } from "./nest.js";
+import { nestDir } from "./nestpath.js";
 import { landlockFacts } from "../host/landlock.js";
 import { lookupUser, type UserInfo } from "../host/users.js";
 import type { IdMapping } from "../plan/ids.js";
@@ -186,7 +186,8 @@ async function prepareWithRoot(spec: JailSpec, opts: PrepareOptions, root: RootF
     }
     netCgroup = net.cgroupDir;
     // children.max: the registry of the jail's children, owned by the jail's root
-    const nest = spec.policy.allowNesting && !opts.dryRun ? makeNestDir(dir, reservation.jid, ids.hostBase, ids.gidBase ?? ids.hostBase) : undefined;
+    // (loaded only for such a jail: it runs commands as the jail's root to clear leftovers)
+    const nest = spec.policy.allowNesting && !opts.dryRun ? (await import("./nest.js")).makeNestDir(dir, reservation.jid, ids.hostBase, ids.gidBase ?? ids.hostBase) : undefined;
     const ctx: PlanContext = {
       nestDir: nest,
       facts,

@@ -10,7 +10,7 @@
 // host is the parent's (the child's own entry is the parent's to write), without nesting.
 import { lstatSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { nestDir } from "../jail/nest.js";
+import { nestDir } from "../jail/nestpath.js";
 import { isAlive } from "../registry/store.js";
 import type { JailEntry } from "../registry/types.js";
 import { checkEntry } from "../registry/validate.js";
