@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { makeRoot, requireBuilt, ROOT, scope, show, type Scope } from "./helpers.js";
+import { makeNobody, runAsNobody } from "../helpers/nobody.js";
 
 before(requireBuilt);
 
@@ -75,6 +76,28 @@ test("jail -m nopersist removes a jail without processes; persist keeps one", (t
   const fixed = s.run("jail", ["-m", "kf", "path=/tmp"]);
   assert.equal(fixed.code, 64, show(fixed));
   assert.equal(fixed.stderr, "jail: kf: path cannot be changed after creation\n");
+});
+
+test("as uid 65534: the default configuration, meta strings and jail -m nopersist", (t) => {
+  const s = scope(t);
+  const nobody = makeNobody();
+  const tool = (name: string, ...args: string[]) => runAsNobody(nobody, process.execPath, [join(ROOT, "bin", `${name}.js`), ...args]);
+  t.after(() => {
+    tool("jail", "-R", "*");
+    nobody.remove();
+  });
+  const etc = join(s.base, "etc");
+  s.file("etc/jail.conf.d/u.conf", `knu { path = "/"; persist; meta = "a b"; }\n`);
+  const env = (args: string[]) => runAsNobody(nobody, "env", [`SYSJAIL_CONF_ETC=${etc}`, process.execPath, join(ROOT, "bin", "jail.js"), ...args]);
+  const c = env(["-c", "knu"]);
+  assert.equal(c.status, 0, `${c.stdout}${c.stderr}`);
+  assert.match(c.stdout, /^knu: created$/m);
+  assert.equal(tool("jls", "-j", "knu", "meta").stdout, "a b\n");
+  assert.equal(tool("jail", "-m", "knu", "meta.k=v").status, 0);
+  assert.equal(tool("jls", "-j", "knu", "meta.k").stdout, "v\n");
+  const m = tool("jail", "-m", "knu", "nopersist");
+  assert.equal(m.status, 0, `${m.stdout}${m.stderr}`);
+  assert.equal(tool("jls", "-c", "-j", "knu").status, 1, "an empty jail set nopersist is gone");
 });
 
 test("a jail.conf jail has a /proc of its own processes without mount.procfs; mount.noprocfs has none", (t) => {
