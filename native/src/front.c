@@ -208,6 +208,21 @@ static int pass_status(int st) {
   return 128 + sig;
 }
 
+/* Whether this process is in the host's user namespace. Inside a parent jail (children.max) the
+ * early namespaces are not made: the kernel counts every user namespace against children.max,
+ * and one made ahead for a jail that jail -c then makes by itself would use up a child's place. */
+static int in_host_userns(void) {
+  char buf[128];
+  int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  unsigned long in, out, count;
+  return sscanf(buf, " %lu %lu %lu", &in, &out, &count) == 3 && in == 0 && out == 0 && count == 4294967295UL;
+}
+
 int front_main(int argc, char **argv, const char *tool) {
   open_stdio();
   char entry[PATH_MAX];
@@ -276,7 +291,7 @@ int front_main(int argc, char **argv, const char *tool) {
     struct pollfd p[2] = { { sv[0], POLLIN, 0 }, { sigfd, POLLIN, 0 } };
     int r;
     while ((r = poll(p, 2, EARLY_DELAY_MS)) < 0 && errno == EINTR) {}
-    if (r == 0 && ahead_ok) early_start(&ahead, sv[0], sigfd);
+    if (r == 0 && ahead_ok && in_host_userns()) early_start(&ahead, sv[0], sigfd);
   }
   if (wait_plan(sv[0], sigfd)) {
     struct timespec t0;

@@ -328,6 +328,20 @@ static void pivot(const struct sj_op_rec *op) {
   g_root = -1;
 }
 
+/* The number of user namespaces the jail's ids may have at once, set in the jail's own user
+ * namespace while init still holds CAP_SYS_RESOURCE there (the jail's root never does): the
+ * kernel counts every namespace made below against it, grandchildren too (children.max). */
+static void userns_max(const struct sj_op_rec *op) {
+  const char *n = arg_str(op, 0);
+  if (!n || !*n || strspn(n, "0123456789") != strlen(n)) { errno = EINVAL; fail(op, n ? n : ""); }
+  int fd = open("/proc/sys/user/max_user_namespaces", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fail(op, "/proc/sys/user/max_user_namespaces");
+  ssize_t w = write(fd, n, strlen(n));
+  int e = errno;
+  close(fd);
+  if (w != (ssize_t)strlen(n)) { errno = w < 0 ? e : EIO; fail(op, n); }
+}
+
 void init_setup(const struct sj_plan *plan, int msgfd, int treefd) {
   g_msg = msgfd;
   g_debug = (plan->flags & SJ_F_DEBUG) != 0;
@@ -360,6 +374,7 @@ void init_setup(const struct sj_plan *plan, int msgfd, int treefd) {
       break;
     }
     case OP_LO_UP: lo_up(op); break;
+    case OP_USERNS_MAX: userns_max(op); break;
     default: break;
     }
   }

@@ -97,6 +97,8 @@ enum sj_op {
   /* monitor (after the start is reported): */
   OP_START_GATE,       /* fifo: the monitor makes and holds it; the init builds the jail, then waits
                         * for 'S', which the monitor sends once a byte arrives there (sysjail-oci start) */
+  /* init (before pivot; mounts.c): */
+  OP_USERNS_MAX,       /* count: user.max_user_namespaces of the jail's own user namespace */
   OP_MAX
 };
 

@@ -117,14 +117,42 @@ int prelude_has_init_phase(const struct sj_plan *prelude) {
   return (prelude->flags & SJ_F_PRELUDE) && plan_find(prelude, OP_PIVOT) != NULL;
 }
 
-/* Invariant re-checked here whatever the plan says: no id map line may cover host id 0. */
+/* Whether id 0 of this process's user namespace may be handed on: only in a namespace other than
+ * the host's whose own map gives no id the parent's id 0 (a parent jail: its ids are a host range,
+ * never host 0). Read from the kernel, never from the plan. */
+static int own_zero_is_not_host_root(void) {
+  char buf[4096];
+  int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  const char *p = buf;
+  int lines = 0;
+  while (*p) {
+    unsigned long in, out, count;
+    int used = 0;
+    if (sscanf(p, " %lu %lu %lu%n", &in, &out, &count, &used) != 3) break;
+    if (out == 0 || count == 0 || out + count < out) return 0; /* the host's namespace, or 0 mapped */
+    lines++;
+    p += used;
+    while (*p == '\n' || *p == ' ') p++;
+  }
+  return lines > 0;
+}
+
+/* Invariant re-checked here whatever the plan says: no id map line may cover host id 0. A line
+ * starting at 0 is only taken where this namespace's 0 is not host 0 (a nested jail's parent). */
 int uidmap_safe(const char *map) {
   const char *p = map;
+  int zero_ok = -1;
   while (*p) {
     unsigned long in, out, count;
     int used = 0;
     if (sscanf(p, " %lu %lu %lu%n", &in, &out, &count, &used) != 3) return 0;
-    if (count == 0 || out == 0 || out + count < out) return 0;
+    if (out == 0 && zero_ok < 0) zero_ok = own_zero_is_not_host_root();
+    if (count == 0 || (out == 0 && !zero_ok) || out + count < out) return 0;
     p += used;
     while (*p == '\n' || *p == ' ') p++;
   }

@@ -12,7 +12,8 @@ import { dropFront } from "../helper/front.js";
 const USAGE = `usage: jail [-i] [-l -u user | -l -U user] path hostname ip-number command ...
   ip-number: the jail's addresses, IPv4 and IPv6, separated by commas (as ip4.addr and ip6.addr:
              the first of each family is the one the wildcard and loopback become), or '-' for none
-             (the jail gets a private network namespace with loopback only)`;
+             (the jail gets a private network namespace with loopback only)
+  See jail(8).`;
 
 /** Parses the legacy positional form. */
 export function parseLegacy(argv: string[]): { spec: JailSpec; run: CliRunOptions } | "help" {

@@ -16,7 +16,8 @@ const USAGE = `usage: jexec [-l] [-d dir] [-e name=value ...] [-u user | -U user
   -l  clean environment (HOME, SHELL, USER, TERM, PATH), starting in the user's home
   -d  working directory in the jail (default /)
   -e  set a variable in the command's environment (repeatable)
-  -u  run as this user of the host's user database   -U  ... of the jail's user database`;
+  -u  run as this user of the host's user database   -U  ... of the jail's user database
+  See jexec(8).`;
 
 /** Parsed jexec command line. */
 export interface JexecArgs {

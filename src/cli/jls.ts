@@ -15,7 +15,8 @@ const USAGE = `usage: jls [-dhNnqsv] [-j jail] [--json | --libxo json] [paramete
   -j  only this jail (jid or name)              --json, --libxo json  libxo JSON output
   parameters: jid name path host.hostname ip4.addr persist meta meta.KEY ... or all
   The state directory is $SYSJAIL_STATE_DIR, else /run/sysjail (root, who also sees every
-  user's jails) or $XDG_RUNTIME_DIR/sysjail.`;
+  user's jails) or $XDG_RUNTIME_DIR/sysjail.
+  See jls(8).`;
 
 /** Parsed jls command line. */
 export interface JlsArgs {

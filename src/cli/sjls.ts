@@ -21,7 +21,8 @@ const USAGE = `usage: sjls [-v] [-j jail] [--json]
   --json  machine-readable output (an array)  --watch  a live table sorted by CPU (q quits)
   -i  seconds between --watch frames (default 2)   --count  stop after n frames
   --gc  remove what killed jails left (cgroups, registry files) and list it; jls, jail -r and
-        a start with limits or addresses do the same without a word`;
+        a start with limits or addresses do the same without a word
+  See sjls(1).`;
 
 /** Parsed sjls command line. */
 export interface SjlsArgs {

@@ -38,7 +38,8 @@ const USAGE = `usage: sysjail [-bdhilv] [-j dir] [-u user | -U user] [-n name] [
   --unveil   path:perms (r w x c; repeatable): the command reaches only these paths (Landlock)
   --unveil-best-effort  run anyway, with a warning, where the kernel has no Landlock
   --learn    record every call the command makes and write (or merge into) a policy file allowing them
-  --dry-run  print the plan as JSON and run nothing`;
+  --dry-run  print the plan as JSON and run nothing
+  See sysjail(1); the library: sysjail(3).`;
 
 const OPTS: OptSpec = {
   flags: "bdhilv",

@@ -3,6 +3,7 @@ export { confError, formatPos, type SourcePos } from "./errors.js";
 export { Lexer, type Piece, type Token, type Word } from "./lexer.js";
 export {
   DEFAULT_JAIL_CONF,
+  defaultJailConfs,
   isWildJailName,
   listJails,
   parseJailConf,

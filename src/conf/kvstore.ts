@@ -21,6 +21,11 @@ export function storeSetKey(lines: StoreLines, key: string, value: string): Stor
   return [`${key}=${value}`, ...kept];
 }
 
+/** The keys of the `key=value` lines, first appearance order. */
+export function storeKeys(lines: StoreLines): string[] {
+  return Object.keys(storeRecord(lines));
+}
+
 /** The value of one key, or undefined. */
 export function storeGet(lines: StoreLines, key: string): string | undefined {
   for (const l of lines) {
@@ -49,7 +54,8 @@ export function storeText(lines: StoreLines): string {
 
 /**
  * Applies `meta=...`/`meta.KEY=...` (or env) command-line parameters, in order, to a running jail's
- * current store text (jail -m): a whole value replaces the store, a key sets that key.
+ * current store text (jail -m): a whole value replaces the store, a key sets that key; a key
+ * without a value (no '=') sets it empty, as FreeBSD's jail(8) does (only libjail can delete one).
  */
 export function applyStoreArgs(current: string, store: "meta" | "env", args: readonly { name: string; values: string[] }[]): string {
   let lines = storeSetAll([current]);

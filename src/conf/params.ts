@@ -53,7 +53,7 @@ const limit = (name: string, field: string, doc: string): ParamInfo =>
 /** Every parameter sysjail understands, FreeBSD's and its own extensions. */
 export const PARAMS: readonly ParamInfo[] = [
   // Identity and root
-  p("jid", "int", "Jail id. Assigned automatically (the lowest free id) when unset or 0.", { min: 0, max: 2147483647 }),
+  p("jid", "int", "Jail id. Assigned automatically when unset or 0: the one after the last handed out (ids grow, as on FreeBSD).", { min: 0, max: 2147483647 }),
   p("name", "string", "Jail name; defaults to the jid. May not contain '.', and a numeric name must equal the jid.", { needsValue: true }),
   p("path", "string", "Absolute host directory that becomes the jail's root.", { needsValue: true }),
   p("host.hostname", "string", "Hostname inside the jail (its own UTS namespace); default: the host's, as FreeBSD copies it."),
@@ -76,7 +76,7 @@ export const PARAMS: readonly ParamInfo[] = [
   p("persist", "bool", "The jail exists without processes until jail -r."),
   p("securelevel", "int", "BSD securelevel. Ignored: Linux has none.", { ignored: true }),
   p("devfs_ruleset", "int", "devfs ruleset for /dev when mount.devfs is set (default 4). 0 means no rules (mem/kmem/port stay hidden).", { min: 0, max: 65535 }),
-  p("children.max", "int", "Child jails allowed. Always 0 in effect: the jail's policy refuses new user namespaces, so it cannot create jails; values above 0 are ignored with a warning.", { min: 0 }),
+  p("children.max", "int", "Child jails allowed (default 0). Above 0 the jail may run jail(8) inside; the kernel counts its user namespaces against it.", { min: 0 }),
   p("children.cur", "int", "Number of child jails (read-only).", { readOnly: true }),
   p("enforce_statfs", "int", "Mount visibility (0-2). Accepted; a jail always sees only the mounts of its own mount namespace (its root, /proc, /dev, its mount lines), i.e. 1, whatever the value.", { min: 0, max: 2 }),
   p("cpuset.id", "int", "The jail's cpuset (read-only on FreeBSD). Ignored: use limits.cores.", { ignored: true }),
@@ -84,8 +84,8 @@ export const PARAMS: readonly ParamInfo[] = [
   p("parent", "int", "Parent jail id (read-only).", { readOnly: true }),
   p("osrelease", "string", "kern.osrelease / uname -r. Ignored.", { ignored: true }),
   p("osreldate", "int", "kern.osreldate. Ignored.", { ignored: true }),
-  p("meta", "store", "Free-form key=value text, one pair per line; meta.KEY=VALUE sets one key. Shown by jls."),
-  p("env", "store", "A second key=value store like meta (FreeBSD shows it inside the jail). Not the command's environment."),
+  p("meta", "store", "A free string; meta.KEY=VALUE sets its line KEY=VALUE, meta.KEY reads or empties one. Shown by jls."),
+  p("env", "store", "A second free string like meta (FreeBSD shows it inside the jail). Not the command's environment."),
   // Permissions mapped onto the system-call policy
   p("allow.set_hostname", "bool", "sethostname(2) inside the jail (policy allowSetHostname). Off by default, unlike FreeBSD."),
   p("allow.setuid", "bool", "No no_new_privs: setuid programs and file capabilities of the jail's own ids (an adopted or mkjail tree: sudo, passwd) work inside; they grant at most jail root. Off by default.", { extension: true }),
@@ -147,7 +147,7 @@ export const PARAMS: readonly ParamInfo[] = [
   p("mount.fstab", "list", "fstab(5) files whose lines are mounted like mount lines."),
   p("mount.devfs", "bool", "Mount a /dev with the devfs_ruleset's devices (also done when the root's /dev is a host mount)."),
   p("mount.fdescfs", "bool", "fdescfs on /dev/fd. Ignored: /dev/fd comes with mount.devfs.", { ignored: true }),
-  p("mount.procfs", "bool", "Mount the jail's own procfs on /proc (also done when the root's /proc is a host mount)."),
+  p("mount.procfs", "bool", "Mount the jail's own procfs on /proc; on unless set false (Linux tools need /proc)."),
   p("depend", "list", "Jails that must exist first; created before this one and removed after it.", { splitComma: true }),
   // sysjail extensions: limits.KEY for every `sysjail --limit KEY=VALUE` key
   limit("memory", "memory", "Memory limit (e.g. 256M)."),

@@ -50,8 +50,15 @@ export interface ParseOptions {
 
 const MAX_INCLUDE_DEPTH = 32;
 
-/** The configuration jail(8) reads without -f. /etc/jail.conf is not read (include it if wanted). */
+/** sysjail's own configuration, read without -f after FreeBSD's two (DEFAULT_JAIL_CONFS). */
 export const DEFAULT_JAIL_CONF = "/etc/sysjail/jail.conf";
+
+/** What jail(8) reads without -f, in order, under ETC (normally /etc): FreeBSD 14's
+ * jail.conf and jail.conf.d/*.conf, then sysjail's own sysjail/jail.conf. Missing ones are skipped. */
+export function defaultJailConfs(etc = "/etc"): string[] {
+  const e = etc.replace(/\/+$/, "");
+  return [`${e}/jail.conf`, `${e}/jail.conf.d/*.conf`, `${e}/sysjail/jail.conf`];
+}
 
 /** Is a jail name a wildcard: a component that is exactly '*' ("*", "foo.*")? */
 export function isWildJailName(name: string): boolean {

@@ -54,6 +54,10 @@ export interface JailLifecycle {
   ip6Mode: "new" | "inherit" | "disable";
   /** The env store as key=value pairs (FreeBSD's readable-in-jail store; not the command's environment). */
   env: Record<string, string>;
+  /** The meta and env stores whole, as FreeBSD keeps them: free text whose key=value lines the
+   * meta.KEY/env.KEY views read (meta and env above hold only those lines). */
+  metaText?: string;
+  envText?: string;
   /** Raw limit values by Limits field, from limits.* and rctl, for the limits parser. */
   limits: Partial<Record<LimitKey, string>>;
   childrenMax: number;
@@ -190,7 +194,9 @@ export function paramsToSpec(resolved: ResolvedJail | Record<string, ParamValue>
   spec.mounts = mounts;
   spec.mountDev = bool("mount.devfs");
   spec.devfsRuleset = int("devfs_ruleset") ?? 4;
-  spec.mountProc = bool("mount.procfs");
+  // Linux's ps, top and pgrep read /proc (FreeBSD's read kernel sysctls): a jail gets a procfs of
+  // its own processes unless mount.procfs is set false (mount.noprocfs); only where the root has /proc
+  spec.mountProc = P["mount.procfs"] === undefined ? true : bool("mount.procfs");
 
   const policy = defaultPolicy();
   policy.allowRawSockets = bool("allow.raw_sockets");
@@ -198,6 +204,7 @@ export function paramsToSpec(resolved: ResolvedJail | Record<string, ParamValue>
   policy.allowChflags = bool("allow.chflags");
   policy.allowSetHostname = bool("allow.set_hostname");
   if (bool("allow.setuid")) policy.allowSetuid = true;
+  if ((int("children.max") ?? 0) > 0) policy.allowNesting = true;
   policy.allowRlimit = bool("allow.rlimit");
   policy.allowIpc = bool("allow.sysvipc") || ["sysvmsg", "sysvsem", "sysvshm"].some((n) => str(n) === "new" || str(n) === "inherit");
   policy.files = list("policy.files");
@@ -239,7 +246,6 @@ export function paramsToSpec(resolved: ResolvedJail | Record<string, ParamValue>
   }
 
   const childrenMax = int("children.max") ?? 0;
-  if (childrenMax > 0) warnings.push(confWarning(pos("children.max"), "children.max is ignored: nested jails are not supported on Linux"));
   spec.params = { ...P };
 
   // Empty command lines (exec.start = '';) run nothing.
@@ -260,6 +266,8 @@ export function paramsToSpec(resolved: ResolvedJail | Record<string, ParamValue>
     enforceStatfs: int("enforce_statfs") ?? 2,
   };
   if (name !== undefined) lifecycle.name = name;
+  lifecycle.metaText = str("meta") ?? "";
+  lifecycle.envText = str("env") ?? "";
   if (jid) lifecycle.jid = jid;
   if (command) lifecycle.command = command;
   if (jailUser) lifecycle.jailUser = jailUser;

@@ -76,6 +76,25 @@ function initialUserNs(): boolean {
   }
 }
 
+/** The first "0 X N" line of one of this process's id maps: N, the ids it has from 0 (0: none). */
+function ownIdsFromZero(file: string): number {
+  try {
+    const m = /^\s*0\s+\d+\s+(\d+)\s*$/m.exec(readFileSync(file, "utf8"));
+    return m ? Math.min(Number(m[1]), 65536) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Root of a jail's user namespace (a parent jail running jail(8)): its own ids 0..N-1 mapped onto
+ * the child one to one (CAP_SETUID in its namespace lets it write that map); undefined when it
+ * has fewer than two ids (a rootless parent maps only itself). */
+function nestedMapping(): IdMapping | undefined {
+  const n = Math.min(ownIdsFromZero("/proc/self/uid_map"), ownIdsFromZero("/proc/self/gid_map"));
+  if (n < 2) return undefined;
+  return { uidMap: `0 0 ${n}\n`, gidMap: `0 0 ${n}\n`, setgroups: "allow", count: n, hostBase: 0, gidBase: 0, rootless: false };
+}
+
 /** Chooses the range, in the order docs/JAILS.md (Host ids and setuid files) gives, and leases
  * it unless this is a dry run. */
 export function chooseIds(spec: JailSpec, facts: HostFacts, opts: ChooseOptions): IdChoice {
@@ -84,8 +103,10 @@ export function chooseIds(spec: JailSpec, facts: HostFacts, opts: ChooseOptions)
     return { mapping: idMapping(facts) };
   }
   // root of a user namespace other than the host's cannot map the pool (nor lease in the host's
-  // directories): it keeps the default mapping, and the kernel's refusal is reported as before
-  if (!opts.pool && !initialUserNs()) return { mapping: idMapping(facts) };
+  // directories): a jail with children.max (a nested jail's parent) maps its own ids onto the
+  // child, as a FreeBSD child shares its parent's ids; else the default mapping, and the kernel's
+  // refusal is reported as before
+  if (!opts.pool && !initialUserNs()) return { mapping: nestedMapping() ?? idMapping(facts) };
   const pool = opts.pool ?? idPool();
   const pick = (block: number, lease: LeaseKind, file?: string): IdChoice => ({ mapping: blockMapping(pool, block, lease), lease, block, file });
   if (spec.idrange !== undefined) return pick(shareBlock(spec.idrange, pool, opts.runningBase), "share");

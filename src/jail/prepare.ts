@@ -3,6 +3,7 @@ import { lstatSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { SysjailError, Exit } from "../errors.js";
 import { hostFacts, type HostFacts } from "../host/facts.js";
+import { nestDir } from "./nestpath.js";
 import { landlockFacts } from "../host/landlock.js";
 import { lookupUser, type UserInfo } from "../host/users.js";
 import type { IdMapping } from "../plan/ids.js";
@@ -80,7 +81,8 @@ export function rootFacts(spec: JailSpec, opts: { dryRun?: boolean | undefined; 
       sys: exists(join(spec.path, "sys")),
       tmp: exists(join(spec.path, "tmp")),
     },
-    staging: stagingDir(spec),
+    // a parent jail's child registry (children.max) is bound from the host like a mount source
+    staging: stagingDir(spec, spec.policy.allowNesting ? [nestDir(stateDir(opts.stateDir), 0)] : []),
     ids: idChoice.mapping,
     idChoice,
     thin: isThin(spec.path, process.getuid?.() ?? 0),
@@ -127,8 +129,9 @@ function exists(p: string): boolean {
 /** Where the helper attaches the jail's root before pivot_root, in its private mount namespace
  * (the directory is hidden from the rest of the setup): /tmp, unless a bind mount's source is
  * there; then the jail's own path, which the attached root merely covers with itself. */
-export function stagingDir(spec: JailSpec): string {
-  const underTmp = spec.mounts.some((m) => m.type === "bind" && (m.source === "/tmp" || m.source.startsWith("/tmp/")));
+export function stagingDir(spec: JailSpec, sources: readonly string[] = []): string {
+  const all = [...spec.mounts.filter((m) => m.type === "bind").map((m) => m.source), ...sources];
+  const underTmp = all.some((s) => s === "/tmp" || s.startsWith("/tmp/"));
   return underTmp && spec.path !== "/" ? spec.path : "/tmp";
 }
 
@@ -195,7 +198,11 @@ async function prepareWithRoot(spec: JailSpec, opts: PrepareOptions, root: RootF
       netOps = plan.netOps(spec, net, { cgroupOps: cgroups?.ops, rootUid: ids.hostBase });
     }
     netCgroup = net.cgroupDir;
+    // children.max: the registry of the jail's children, owned by the jail's root
+    // (loaded only for such a jail: it runs commands as the jail's root to clear leftovers)
+    const nest = spec.policy.allowNesting && !opts.dryRun ? (await import("./nest.js")).makeNestDir(dir, reservation.jid, ids.hostBase, ids.gidBase ?? ids.hostBase) : undefined;
     const ctx: PlanContext = {
+      nestDir: nest,
       facts,
       jid: reservation.jid,
       stateFiles: reservation.files,

@@ -12,12 +12,12 @@ export const USAGE = `usage: jail [-dhilqv] [-J jid_file] [-u user | -U user] -[
        jail [-f conf_file] -e separator
        jail [-i] [-l -u user | -l -U user] path hostname ip-number command ...
   -c create   -m modify   -r remove   -cm create or modify   -rc restart   -R remove without hooks
-  -f  the configuration (default /etc/sysjail/jail.conf)     -e  list the configured jails
+  -f  the configuration (default /etc/jail.conf[.d])        -e  list the configured jails
   -i  print the new jail's jid   -J  write the parameters used to a file   -q  errors only
   -v  every step                 -l  clean environment (exec.clean)
   -u / -U  run commands in the jail as this user of the host's / the jail's user database
   -n  the jail's name            -j  the state directory (default $SYSJAIL_STATE_DIR or the usual)
-  See docs/JAIL_CONF.md for the parameters and the order in which the exec.* hooks run.`;
+  See jail(8) and jail.conf(5); docs/JAIL_CONF.md for the order in which the exec.* hooks run.`;
 
 /** The operation: FreeBSD's JF_START, JF_SET and JF_STOP bits, as booleans. */
 export interface JailOp {

@@ -1,7 +1,8 @@
 // jail -c: FreeBSD's creation order as a table of steps, each with its undo. A step that fails
 // stops the creation and the steps done so far are undone in reverse, so a failed creation leaves
 // no registry entry, no process, no mount and no cgroup behind.
-import { existsSync, lstatSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync } from "node:fs";
+import type { SysjailError } from "../errors.js";
 import { dirname, join } from "node:path";
 import { isatty } from "node:tty";
 import type { JailHooks } from "../conf/spec.js";
@@ -20,6 +21,18 @@ import type { Reporter } from "./report.js";
 
 /** A creation step that failed: the text jail(8) prints after "jail: NAME: ". */
 export class StepFailure extends Error {}
+
+/** FreeBSD's words when a jail may make no (more) child jails: children.max. */
+const PRISON_LIMIT = "prison limit exceeded";
+
+/** Whether this process runs inside a jail (a user namespace other than the host's). */
+function insideJail(): boolean {
+  try {
+    return !/^\s*0\s+0\s+4294967295\s*$/.test(readFileSync("/proc/self/uid_map", "utf8"));
+  } catch {
+    return false;
+  }
+}
 
 /** Options of a creation. */
 export interface CreateOptions {
@@ -131,7 +144,13 @@ async function reserve(ctx: CreateContext): Promise<void> {
   const spec: JailSpec = { ...ctx.jail.spec, persist: true };
   delete spec.command;
   ctx.helperSpec = validateSpec(spec);
-  ctx.prep = await prepare(ctx.helperSpec, { stateDir: ctx.opts.stateDir, detach: true, devices: ctx.devices, jid: ctx.jail.jid });
+  try {
+    ctx.prep = await prepare(ctx.helperSpec, { stateDir: ctx.opts.stateDir, detach: true, devices: ctx.devices, jid: ctx.jail.jid });
+  } catch (err) {
+    // inside a jail without children.max there is no registry to keep a child in: FreeBSD's error
+    if (insideJail() && (err as SysjailError).phase === "registry" && ["EACCES", "EROFS", "EPERM"].includes((err as SysjailError).code)) throw new StepFailure(PRISON_LIMIT);
+    throw err;
+  }
   ctx.hook.jid = ctx.prep.reservation.jid;
   ctx.hook.name = ctx.jail.label ?? ctx.prep.reservation.name;
 }
@@ -144,6 +163,8 @@ async function createStep(ctx: CreateContext): Promise<void> {
   const jr = new JailRun(ctx.helperSpec!, prep, { stdio: "ignore", detach: true, lifecycle: { ...ctx.jail.lifecycle } });
   const ok = await jr.ready();
   if (!ok || !jr.entry) {
+    // the kernel's refusal of one more user namespace in a parent jail: children.max reached
+    if (insideJail() && /at clone: (ENOSPC|EPERM|EUSERS)/.test(jr.error?.message ?? "")) throw new StepFailure(PRISON_LIMIT);
     const why = jr.error?.message.replace(/^sysjail: /, "") ?? "the jail did not start";
     throw new StepFailure(why);
   }

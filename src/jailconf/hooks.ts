@@ -41,6 +41,39 @@ export interface HookResult {
   timedOut: boolean;
   /** Why it could not run at all, when it could not. */
   error?: string | undefined;
+  /** The last line the command wrote to its standard error (without exec.consolelog). */
+  lastErr?: string | undefined;
+}
+
+/** Keeps the last non-empty line of a stream (at most 200 characters of it). */
+class LastLine {
+  private tail = "";
+  line: string | undefined;
+  feed(chunk: Buffer | string): void {
+    const text = this.tail + chunk.toString();
+    const lines = text.split("\n");
+    this.tail = lines.pop()!.slice(-200);
+    for (const l of lines) if (l.trim() !== "") this.line = l.slice(-200);
+  }
+  get(): string | undefined {
+    return this.tail.trim() !== "" ? this.tail : this.line;
+  }
+}
+
+/** Forwards a command's stderr pipe to ours, keeping its last line; resolves once the pipe ends or
+ * soon after the command exited (a process it left behind may hold the pipe open). */
+function teeStderr(stream: NodeJS.ReadableStream | null | undefined, forward: boolean): { last: LastLine; drained: (exited: Promise<void>) => Promise<void> } {
+  const last = new LastLine();
+  let ended: Promise<void> = Promise.resolve();
+  if (stream) {
+    ended = new Promise((r) => { stream.once("end", () => r()); stream.once("error", () => r()); });
+    stream.on("data", (c: Buffer) => {
+      last.feed(c);
+      if (forward) process.stderr.write(c);
+    });
+  }
+  const drained = (exited: Promise<void>) => exited.then(() => Promise.race([ended, new Promise<void>((r) => setTimeout(r, 200).unref())]));
+  return { last, drained };
 }
 
 /** Ends the command that is running now, if any (jail(8) got SIGINT, SIGTERM or SIGHUP). */
@@ -120,7 +153,7 @@ export function runHostHook(line: string, j: HookJail): Promise<HookResult> {
   return new Promise<HookResult>((resolve) => {
     const child = spawn("/bin/sh", ["-c", line], {
       env: { ...base, ...jailVars(j) },
-      stdio: ["inherit", ...out.fds] as StdioOptions,
+      stdio: ["inherit", out.fds[0], out.fds[1] === "inherit" ? "pipe" : out.fds[1]] as StdioOptions,
       // its own process group, so that all of it can be killed (exec.timeout, jail(8) interrupted)
       detached: true,
       cwd: j.clean && user?.home && existsSync(user.home) ? user.home : process.cwd(),
@@ -132,11 +165,12 @@ export function runHostHook(line: string, j: HookJail): Promise<HookResult> {
     };
     const timer = limit > 0 ? setTimeout(() => { timedOut = true; kill(); }, limit * 1000) : undefined;
     current = kill;
+    const err = teeStderr(child.stderr, true);
     const done = (r: HookResult) => {
       if (timer) clearTimeout(timer);
       current = undefined;
       out.close();
-      resolve(r);
+      void err.drained(Promise.resolve()).then(() => resolve({ ...r, lastErr: err.last.get() }));
     };
     child.on("error", (e) => done({ status: 127, timedOut: false, error: e.message }));
     child.on("exit", (code, sig) => done({ status: code ?? 128 + (sig === "SIGKILL" ? 9 : 15), timedOut }));
@@ -178,8 +212,9 @@ function runOwnerHook(line: string, j: HookJail, who: RunAs): Promise<HookResult
       current = undefined;
       resolve(r);
     };
+    const err = teeStderr(child.stderr, false); // spawnAsOwner relays it (escaped)
     child.on("error", (e) => done({ status: 127, timedOut: false, error: e.message }));
-    child.on("close", (code, sig) => done({ status: code ?? 128 + (sig === "SIGKILL" ? 9 : 15), timedOut }));
+    child.on("close", (code, sig) => done({ status: code ?? 128 + (sig === "SIGKILL" ? 9 : 15), timedOut, lastErr: err.last.get() }));
   });
 }
 
@@ -227,9 +262,15 @@ export async function runJailCommand(argv: string[], j: HookJail, ref: Pick<Jail
   const onInt = () => undefined; // ^C reaches the command itself
   process.on("SIGINT", onInt);
   current = () => helper?.child?.kill("SIGTERM");
+  let err: ReturnType<typeof teeStderr> | undefined;
   try {
-    const ev = await runEnter(plan, ["inherit", ...out.fds] as StdioOptions, entry.path, (h) => (helper = h));
-    return { status: enterStatus(ev), timedOut };
+    const stdio = ["inherit", out.fds[0], out.fds[1] === "inherit" ? "pipe" : out.fds[1]] as StdioOptions;
+    const ev = await runEnter(plan, stdio, entry.path, (h) => {
+      helper = h;
+      if (out.fds[1] === "inherit") err = teeStderr(h.child?.stderr, true);
+    });
+    if (err) await err.drained(Promise.resolve());
+    return { status: enterStatus(ev), timedOut, lastErr: err?.last.get() };
   } catch (err) {
     return { status: (err as SysjailError).exitCode ?? 126, timedOut, error: (err as Error).message.replace(/^sysjail: /, "") };
   } finally {
@@ -251,8 +292,11 @@ export function runHookLine(line: string, where: "host" | "jail", j: HookJail, r
 export function failureText(line: string, r: HookResult): string {
   if (r.error) return r.error;
   if (r.timedOut) return `${line}: timed out`;
-  if (r.status > 128) return `${line}: exited on signal ${r.status - 128}`;
-  return `${line}: failed`;
+  // the command, its exit status and the last line of its stderr (text from a jail: the reporter
+  // escapes the whole message, src/jailconf/report.ts)
+  const why = r.lastErr !== undefined ? `: ${r.lastErr}` : "";
+  if (r.status > 128) return `${line}: failed: exited on signal ${r.status - 128}${why}`;
+  return `${line}: failed: exit status ${r.status}${why}`;
 }
 
 /** A runner for src/manage's stop sequence (jail -r, -rc): the same semantics as at creation, with

@@ -3,25 +3,71 @@
 import { existsSync, readFileSync } from "node:fs";
 import { hostname as osHostname } from "node:os";
 import { confErrorNoPos } from "../conf/errors.js";
+import { fsGlob, hasGlobMeta } from "../conf/glob.js";
 import type { ParamArg } from "../conf/cli.js";
-import { DEFAULT_JAIL_CONF, listJails as confJails, parseJailConf, type JailConf } from "../conf/parser.js";
+import { defaultJailConfs, listJails as confJails, parseJailConf, type JailConf } from "../conf/parser.js";
 import { resolveJail, resolveParams, type ResolvedJail } from "../conf/resolve.js";
 import { paramsToSpec, type JailLifecycle } from "../conf/spec.js";
 import { normalizeLimits } from "../limits/parse.js";
 import { baseSpec, checkName } from "../spec/validate.js";
 import type { JailSpec } from "../spec/types.js";
 
-/** Reads the configuration: FILE, or the default one when it exists ("-" is standard input). */
-export function readConf(file: string | undefined): JailConf | undefined {
-  const name = file ?? DEFAULT_JAIL_CONF;
-  if (file === undefined && !existsSync(name)) return undefined;
+/** The directory the default configuration lives under: /etc, or SYSJAIL_CONF_ETC (for tests, which
+ * must never write the host's /etc/jail.conf). */
+function confEtc(): string {
+  const e = process.env.SYSJAIL_CONF_ETC;
+  return e && e.startsWith("/") ? e : "/etc";
+}
+
+/** The default configuration files that exist, in reading order (globs expanded, sorted). */
+export function defaultConfFiles(): string[] {
+  const out: string[] = [];
+  for (const p of defaultJailConfs(confEtc())) {
+    for (const f of hasGlobMeta(p) ? fsGlob(p) : [p]) if (existsSync(f) && !out.includes(f)) out.push(f);
+  }
+  return out;
+}
+
+/** A name for the default configuration in messages: the files jail(8) looked for. */
+export function defaultConfName(): string {
+  return defaultJailConfs(confEtc()).join(", ");
+}
+
+/** Reads the configuration: FILE, or the default ones that exist ("-" is standard input). Without
+ * -f, FreeBSD 14's /etc/jail.conf and /etc/jail.conf.d/*.conf are read as one configuration, as if
+ * each were included in turn, followed by sysjail's /etc/sysjail/jail.conf. */
+export function readConf(file: string | undefined, readOnce?: (path: string) => string): JailConf | undefined {
+  if (file === undefined) {
+    const files = defaultConfFiles();
+    if (files.length === 0) return undefined;
+    // a file read once is not read again: a sysjail/jail.conf that includes jail.conf.d/*.conf
+    // (as these docs once advised) defines no jail twice
+    const seen = new Set<string>();
+    const readOnce = (p: string) => {
+      if (seen.has(p)) return "";
+      seen.add(p);
+      return readFileSync(p, "utf8");
+    };
+    let conf: JailConf | undefined;
+    for (const f of files) {
+      if (seen.has(f)) continue;
+      const one = readConf(f, readOnce)!;
+      if (!conf) conf = one;
+      else {
+        conf.files.push(...one.files);
+        conf.blocks.push(...one.blocks);
+      }
+    }
+    return conf;
+  }
+  const name = file;
   let text: string;
   try {
-    text = readFileSync(name === "-" ? 0 : name, "utf8");
+    text = readOnce && name !== "-" ? readOnce(name) : readFileSync(name === "-" ? 0 : name, "utf8");
   } catch (err) {
     throw confErrorNoPos(`jail: ${name}: ${(err as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (err as NodeJS.ErrnoException).code}`, name);
   }
-  return parseJailConf(text, name);
+  return parseJailConf(text, name, readOnce ? { readFile: readOnce } : {});
 }
 
 /** The non-wildcard jails a configuration defines, in file order. */

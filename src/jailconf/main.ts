@@ -11,7 +11,7 @@ import { removeJail } from "../manage/remove.js";
 import { parseJailCommand, USAGE, type JailCommand } from "./args.js";
 import { runCreate, StepFailure, type CreateContext } from "./create.js";
 import { stopHookRunner } from "./hooks.js";
-import { configuredJails, loadConfJail, loadParamJail, lookupKey, readConf, type LoadedJail } from "./load.js";
+import { configuredJails, defaultConfName, loadConfJail, loadParamJail, lookupKey, readConf, type LoadedJail } from "./load.js";
 import { dropPersist, reaperMain, REAPER_FLAG } from "./persist.js";
 import { exportLine, jidFileLine, reporter, type Reporter } from "./report.js";
 import { updateJail } from "./update.js";
@@ -32,7 +32,7 @@ function running(key: string | undefined, corrupt = false): JailRef | undefined 
 /** The jails of a -c/-cm/-rc: the parameters' one, or the configuration's (dependencies first). */
 function targets(cmd: JailCommand, conf: JailConf | undefined): Target[] {
   if (cmd.form === "params") return [{ jail: loadParamJail(cmd.params), dependency: false }];
-  if (!conf) throw usageError(`jail: ${cmd.confFile ?? "/etc/sysjail/jail.conf"}: no such file (give parameters, or -f conf_file)`);
+  if (!conf) throw usageError(`jail: ${cmd.confFile ?? defaultConfName()}: no such file (give parameters, or -f conf_file)`);
   const all = cmd.names.length === 0 || cmd.names.includes("*");
   const named = all ? configuredJails(conf) : cmd.names.map((n) => findJailBlock(conf, n)?.name ?? n);
   const order = cmd.op.create ? createOrder(conf, named) : named;
@@ -124,7 +124,7 @@ function lookupConfKey(conf: JailConf | undefined, name: string): string {
 /** jail -e SEP: every configured jail's parameters on one line. */
 function exportMain(cmd: JailCommand): number {
   const conf = readConf(cmd.confFile);
-  if (!conf) throw usageError(`jail: ${cmd.confFile ?? "/etc/sysjail/jail.conf"}: no such file`);
+  if (!conf) throw usageError(`jail: ${cmd.confFile ?? defaultConfName()}: no such file`);
   for (const name of configuredJails(conf)) process.stdout.write(exportLine(resolveJail(conf, name).params, cmd.separator!));
   return 0;
 }

@@ -47,6 +47,24 @@ export async function dropPersist(ref: JailRef, settleMs = 5000): Promise<"remov
   return "watched";
 }
 
+/** jail -m persist / nopersist: records persist, or drops it as jail -c does for a jail created
+ * without it (an empty jail is removed; one with processes is watched by the reaper). */
+export async function changePersist(ref: JailRef, on: boolean): Promise<void> {
+  if (!on) {
+    await dropPersist(ref);
+    return;
+  }
+  await withJailLock(ref.dir, ref.entry.jid, async () => {
+    const r = refresh(ref);
+    if (!r) return;
+    const e = structuredClone(r.entry);
+    e.persist = true;
+    e.spec.persist = true;
+    if (e.lifecycle) e.lifecycle = { ...e.lifecycle, persist: true };
+    writeEntry(r.dir, r.dirOwner, e);
+  }, undefined, ref.dirOwner);
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** The reaper: polls the jail (a little, then once a second) and removes it once it is empty; ends

@@ -3,7 +3,8 @@ import { vis } from "./vis.js";
 import { usageError } from "../errors.js";
 import { getopt } from "../cli/getopt.js";
 import { findJail, listJails, matchKey, notFound, reportUnusable, type JailRef, type Unusable } from "./locate.js";
-import { checkModifications, modifyJail, parseParamArgs } from "./modify.js";
+import { checkModifications, modifyJail, parseParamArgs, persistArg } from "./modify.js";
+import { changePersist } from "../jailconf/persist.js";
 import { removeJail } from "./remove.js";
 
 /** The jail(8) options of the management forms ("-j dir": the state directory, as in the legacy form). */
@@ -21,7 +22,7 @@ export async function jailManageMain(argv: string[]): Promise<number> {
     if (o.name === "v") verbose = true;
     if (o.name === "j") process.env.SYSJAIL_STATE_DIR = o.value!;
     if (o.name === "h") {
-      process.stdout.write("usage: jail [-qv] -r jail ... | jail -r '*' | jail -R jail ...\n       jail [-qv] -m jail|jid=N|name=X param=value ...\n");
+      process.stdout.write("usage: jail [-qv] -r jail ... | jail -r '*' | jail -R jail ...\n       jail [-qv] -m jail|jid=N|name=X param=value ...\n  See jail(8).\n");
       return 0;
     }
   }
@@ -65,7 +66,7 @@ async function removeMain(keys: string[], force: boolean, quiet: boolean): Promi
   return status;
 }
 
-async function modifyMain(operands: string[], quiet: boolean, verbose: boolean): Promise<number> {
+async function modifyMain(operands: string[], quiet: boolean, _verbose: boolean): Promise<number> {
   let args = parseParamArgs(operands);
   let key: string | undefined;
   if (operands.length && !operands[0]!.includes("=")) {
@@ -82,7 +83,12 @@ async function modifyMain(operands: string[], quiet: boolean, verbose: boolean):
   if (!matchKey(refs, key).length) throw notFound("jail", key);
   const ref = findJail("jail", key, refs);
   checkModifications(ref.entry.name, args);
-  const done = await modifyJail(ref, args);
-  if (verbose && !quiet) process.stdout.write(`${vis(done.entry.name)}: updated\n`);
+  let persist: boolean | undefined;
+  for (const a of args) persist = persistArg(a) ?? persist;
+  const rest = args.filter((a) => persistArg(a) === undefined);
+  const done = rest.length ? await modifyJail(ref, rest) : ref;
+  if (!quiet) process.stdout.write(`${vis(done.entry.name)}: updated\n`);
+  // persist last: nopersist removes a jail that has no processes (FreeBSD does the same)
+  if (persist !== undefined) await changePersist(done, persist);
   return 0;
 }

@@ -157,7 +157,9 @@ export function paramLine(e: JailEntry, defs: ParamDef[], f: JlsFormat): string 
       continue;
     }
     const prefix = f.nameval ? `${vis(d.name)}=` : "";
-    if (isEmpty(v)) parts.push(prefix + (f.quoted ? '""' : f.nameval ? "" : "-"));
+    // an empty string is "" with -q and in name=value form, nothing in a plain line (FreeBSD);
+    // an empty list is "-" in a plain line
+    if (isEmpty(v)) parts.push(prefix + (f.quoted || (f.nameval && !Array.isArray(v)) ? '""' : f.nameval || !Array.isArray(v) ? "" : "-"));
     else parts.push(prefix + quoteValue(visValue(d, e, v), f.quoted));
   }
   return parts.join(" ");

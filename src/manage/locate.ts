@@ -11,6 +11,7 @@ import { baseSpec } from "../spec/validate.js";
 import { vis } from "./vis.js";
 import { isNamespaceInit } from "./proc.js";
 import { collectLeftovers } from "./gc.js";
+import { nestedChildren } from "./nested.js";
 
 /** A running jail and where its registry entry lives. */
 export interface JailRef {
@@ -203,6 +204,14 @@ export function listJails(dirs: StateDirRef[] = stateDirs(), opts: ListOptions =
         if (trustworthy(e, me === 0 ? undefined : me)) out.push({ entry: e, dir: d.dir, dirOwner: me, own: true });
       }
     } else out.push(...scanForeign(d, opts.corrupt === true, opts.unusable));
+  }
+  // children of jails with children.max, named PARENT.CHILD
+  for (const r of [...out]) {
+    if (r.corrupt || !r.entry.spec.policy?.allowNesting) continue;
+    const kids = nestedChildren(r);
+    out.push(...kids);
+    // children.cur, for jls (shown, never written back: jail -m re-reads the entry)
+    r.entry = { ...r.entry, lifecycle: { ...(r.entry.lifecycle ?? {}), childrenCur: kids.length } };
   }
   return out.sort((a, b) => a.entry.jid - b.entry.jid || Number(b.own) - Number(a.own) || a.dirOwner - b.dirOwner);
 }

@@ -6,7 +6,7 @@ import { enterTarget, enterVia, planSetNames, runEnter, viaOps } from "./enter.j
 import { writeEntry } from "./entryfile.js";
 import { refresh, notFound, type JailRef } from "./locate.js";
 import { withJailLock } from "./lock.js";
-import { lookupParam } from "./params.js";
+import { envText, lookupParam, metaText } from "./params.js";
 import { addressUpdateOps } from "../net/update.js";
 import { NS } from "../plan/planner.js";
 import { op } from "../plan/types.js";
@@ -33,6 +33,14 @@ export function parseParamArgs(args: string[]): ParamArg[] {
   });
 }
 
+/** persist/nopersist (or persist=true|false): the persist a jail -m asks for, else undefined. */
+export function persistArg(a: ParamArg): boolean | undefined {
+  if (a.name !== "persist" && a.name !== "nopersist") return undefined;
+  const v = a.raw === undefined || a.raw === "" ? true : /^(true|1|yes|on)$/i.test(a.raw) ? true : /^(false|0|no|off)$/i.test(a.raw) ? false : undefined;
+  if (v === undefined) throw usageError(`jail: ${a.name}: '${a.raw}' is not a boolean (true or false)`);
+  return a.name === "persist" ? v : !v;
+}
+
 function modifiable(name: string): boolean {
   return (MODIFIABLE as readonly string[]).includes(name) || /^(meta|env)\..+/.test(name);
 }
@@ -41,7 +49,10 @@ function modifiable(name: string): boolean {
 export function checkModifications(jailName: string, args: ParamArg[]): void {
   for (const a of args) {
     const base = a.name.replace(/^(.*\.)?no(?=[^.]+$)/, "$1");
+    if (persistArg(a) !== undefined) continue; // changed by the caller (src/jailconf/persist.ts)
     if (modifiable(a.name)) {
+      // meta.KEY / env.KEY without '=' sets the key empty (FreeBSD 14.2's jail(8)); the others need a value
+      if (a.raw === undefined && /^(meta|env)\../.test(a.name)) continue;
       if (a.raw === undefined) throw usageError(`jail: ${a.name}: needs a value (${a.name}=...)`);
       if (a.name === "host.hostname") checkHostname(a.raw);
       if (a.name === "host.domainname" && a.raw !== "" && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/.test(a.raw)) {
@@ -72,15 +83,16 @@ export async function modifyJail(ref: JailRef, args: ParamArg[]): Promise<JailRe
     }
     const metaArgs = args.filter((a) => a.name === "meta" || a.name.startsWith("meta."));
     if (metaArgs.length) {
-      const text = Object.entries(e.spec.meta ?? {}).map(([k, v]) => `${k}=${v}`).join("\n");
-      e.spec.meta = storeToRecord(applyStoreArgs(text, "meta", metaArgs));
+      const text = applyStoreArgs(metaText(e), "meta", metaArgs);
+      ((e.lifecycle ??= {}) as Record<string, unknown>).metaText = text;
+      e.spec.meta = storeToRecord(text);
     }
     const envArgs = args.filter((a) => a.name === "env" || a.name.startsWith("env."));
     if (envArgs.length) {
+      const text = applyStoreArgs(envText(e), "env", envArgs);
       const life = (e.lifecycle ??= {}) as Record<string, unknown>;
-      const cur = (life.env ?? {}) as Record<string, string>;
-      const text = Object.entries(cur).map(([k, v]) => `${k}=${v}`).join("\n");
-      life.env = storeToRecord(applyStoreArgs(text, "env", envArgs));
+      life.envText = text;
+      life.env = storeToRecord(text);
     }
     const ip4Arg = args.find((a) => a.name === "ip4.addr");
     const ip6Arg = args.find((a) => a.name === "ip6.addr");

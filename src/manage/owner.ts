@@ -28,7 +28,12 @@ export interface RunAs {
  * (the hook then runs as the caller, with the caller's environment, as jail(8) does). */
 export function runAsOwner(owner: number, me = process.getuid?.() ?? 0): RunAs | undefined {
   if (owner === me) return undefined;
-  const u = lookupUser(String(owner), "/");
+  let u: ReturnType<typeof lookupUser>;
+  try {
+    u = lookupUser(String(owner), "/");
+  } catch {
+    u = undefined; // a uid the user database cannot hold (a jail's host id range): no row
+  }
   const row = u && u.uid === owner ? u : undefined;
   let home = row?.home || "/";
   try {

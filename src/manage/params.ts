@@ -1,6 +1,7 @@
 // The jail parameters jls shows: FreeBSD's names, types and values, read from a registry entry.
 import { release } from "node:os";
 import { ownNetns } from "../plan/planner.js";
+import { storeGet, storeKeys, storeSetAll } from "../conf/kvstore.js";
 import type { JailEntry } from "../registry/types.js";
 
 /** A parameter's value: numbers, strings, booleans, or address lists. */
@@ -27,17 +28,25 @@ function lifeNum(e: JailEntry, key: string, dflt: number): number {
   return typeof v === "number" && Number.isFinite(v) ? v : dflt;
 }
 
-/** The meta store as FreeBSD prints it: key=value lines (with ESC, each key and value is
- * passed through it, so that a newline in a value cannot make a line of its own). */
+/** A store's whole text: the free text jail(8) keeps (lifecycle metaText/envText), else the
+ * key=value record of a jail made without it (the library). With ESC each line is passed
+ * through it, so that no control character reaches a terminal. */
+function storeOf(e: JailEntry, store: "meta" | "env", esc: (s: string) => string): string {
+  const text = lifecycle(e)[`${store}Text`];
+  if (typeof text === "string") return text.split("\n").map(esc).join("\n");
+  const rec = store === "meta" ? e.spec.meta : lifecycle(e).env;
+  if (!rec || typeof rec !== "object") return "";
+  return Object.entries(rec as Record<string, unknown>).map(([k, v]) => `${esc(k)}=${esc(String(v))}`).join("\n");
+}
+
+/** The meta store as FreeBSD prints it: its free text, whose key=value lines meta.KEY reads. */
 export function metaText(e: JailEntry, esc: (s: string) => string = (s) => s): string {
-  return Object.entries(e.spec.meta ?? {}).map(([k, v]) => `${esc(k)}=${esc(v)}`).join("\n");
+  return storeOf(e, "meta", esc);
 }
 
 /** The env store, as metaText. */
 export function envText(e: JailEntry, esc: (s: string) => string = (s) => s): string {
-  const env = lifecycle(e).env;
-  if (!env || typeof env !== "object") return "";
-  return Object.entries(env as Record<string, unknown>).map(([k, v]) => `${esc(k)}=${esc(String(v))}`).join("\n");
+  return storeOf(e, "env", esc);
 }
 
 function addrMode(e: JailEntry, fam: "ip4" | "ip6"): string {
@@ -80,7 +89,7 @@ export const PARAMS: readonly ParamDef[] = [
   P("allow.setuid", "bool", true, (e) => e.spec.policy.allowSetuid === true),
   P("allow.socket_af", "bool", true, (e) => e.spec.policy.allowAllDomains),
   P("allow.sysvipc", "bool", true, (e) => e.spec.policy.allowIpc),
-  P("children.cur", "int", false, () => 0),
+  P("children.cur", "int", false, (e) => lifeNum(e, "childrenCur", 0)),
   P("children.max", "int", true, (e) => lifeNum(e, "childrenMax", 0)),
   P("host.domainname", "string", true, domainname),
   P("host.hostname", "string", true, (e) => e.hostname),
@@ -97,16 +106,12 @@ export function lookupParam(name: string): ParamDef | undefined {
   const m = /^(meta|env)\.(.+)$/.exec(name);
   if (!m) return undefined;
   const [, store, key] = m as unknown as [string, "meta" | "env", string];
-  return P(name, "string", true, (j) => {
-    const rec = store === "meta" ? j.spec.meta ?? {} : ((lifecycle(j).env ?? {}) as Record<string, unknown>);
-    const v = rec[key];
-    return v === undefined ? "" : String(v);
-  });
+  return P(name, "string", true, (j) => storeGet(storeSetAll([storeOf(j, store, (s) => s)]), key) ?? "");
 }
 
 /** `all` for one jail: the fixed parameters plus a meta.KEY for each key of its meta store. */
 export function allParams(e: JailEntry): ParamDef[] {
-  const extra = Object.keys(e.spec.meta ?? {}).map((k) => lookupParam(`meta.${k}`)!);
+  const extra = storeKeys(storeSetAll([metaText(e)])).map((k) => lookupParam(`meta.${k}`)!);
   const top = PARAMS.filter((p) => !p.name.includes("."));
   const dotted = [...PARAMS.filter((p) => p.name.includes(".")), ...extra].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return [...top, ...dotted];

@@ -1,4 +1,6 @@
 // jail -r: FreeBSD's stop sequence as a table of steps (hooks plug in), run against a running jail.
+import { nestedChildren } from "./nested.js";
+import { removeNestDir } from "../jail/nest.js";
 import { vis } from "./vis.js";
 import { existsSync } from "node:fs";
 import { SysjailError } from "../errors.js";
@@ -96,6 +98,8 @@ export async function killJail(ctx: StopContext): Promise<void> {
   }
   // a monitor that is gone (or hung) left its files: remove them, and the cgroups if empty
   if (existsSync(files.entry) || existsSync(files.reservation)) removeEntryFiles(ctx.ref.dir, e.jid, e.name, ctx.ref.dirOwner);
+  // children.max: the registry of its children (they ended with its pid namespace)
+  if (e.spec.policy?.allowNesting) removeNestDir(ctx.ref.dir, e.jid);
   const left = removeLeftoverCgroups(trustedCgroups(e, ctx.ref.dirOwner));
   if (left.length) ctx.warn(`${e.name}: cgroups still in use: ${left.join(" ")}`);
 }
@@ -137,6 +141,14 @@ export async function removeJail(ref: JailRef, opts: RemoveOptions = {}): Promis
     warn: opts.warn ?? ((l) => process.stderr.write(`jail: ${vis(l)}\n`)),
     settleMs: opts.settleMs ?? 5000,
   };
+  // FreeBSD removes a jail's children first (their pid namespaces would end with it anyway)
+  for (const child of nestedChildren(ref)) {
+    try {
+      await removeJail(child, { force: true, warn: ctx.warn, settleMs: ctx.settleMs });
+    } catch (err) {
+      ctx.warn(err instanceof Error ? err.message.replace(/^jail: /, "") : String(err));
+    }
+  }
   for (const step of opts.steps ?? STOP_SEQUENCE) {
     try {
       await step.run(ctx);

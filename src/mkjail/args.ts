@@ -15,7 +15,8 @@ export const USAGE = `usage: mkjail [-f] [-c cachedir] [-s sets] [-d devs] [-n n
   -n name      write /etc/jail.conf.d/NAME.conf for the new jail (without it the block is printed)
   -f           replace an existing non-empty DIR
   --json       JSON events on stdout; --mirror URL  use this Debian mirror instead of apt's
-  The tree is built in DIR.partial and renamed to DIR when complete.`;
+  The tree is built in DIR.partial and renamed to DIR when complete.
+  See mkjail(1).`;
 
 /** The sets a Debian build knows. */
 export const DEBIAN_SETS = ["base", "ssh", "init", "dev"] as const;

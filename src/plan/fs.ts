@@ -24,9 +24,15 @@ export interface RootLayout {
 
 const flags = (...f: string[]) => f.join("");
 
-/** /proc: a procfs of the jail's pid namespace, with the host-wide parts read-only or masked. */
-export function procOps(): PlanOp[] {
-  const ops = [op("mountFs", ["proc", "/proc", flags(F.strict, F.nosuid, F.nodev, F.noexec), ""], "the jail's own procfs")];
+/** /proc: a procfs of the jail's pid namespace, with the host-wide parts read-only or masked.
+ * Security: a jail that makes child jails (NESTING) gets it plain. The kernel lets a user
+ * namespace mount a procfs only where every procfs it can see is fully visible (no file covered);
+ * what the masks hid (timer lists, key names of its own ids) is then readable. Writing stays
+ * refused: /proc/sys and the triggers belong to host root, which no jail maps, except the
+ * per-namespace files of the jail's own network stack. */
+export function procOps(nesting = false): PlanOp[] {
+  const ops = [op("mountFs", ["proc", "/proc", flags(F.strict, F.nosuid, F.nodev, F.noexec), ""], nesting ? "the jail's own procfs, plain (children.max)" : "the jail's own procfs")];
+  if (nesting) return ops;
   for (const p of PROC_READONLY) ops.push(op("rebind", [p, flags(F.ro, F.strict, F.optional, F.recursive)]));
   for (const p of PROC_MASKED) ops.push(op("mask", [p]));
   return ops;

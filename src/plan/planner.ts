@@ -57,6 +57,9 @@ export interface PlanContext {
   staging: string;
   /** A thin tree: the host's /usr is bound read-only at /usr (src/jail/thin.ts decides). */
   thin?: boolean | undefined;
+  /** A jail with children.max: the host directory that is its registry of child jails, bound at
+   * /run/sysjail inside (where jail(8) run by its root keeps state; src/jail/nest.ts). */
+  nestDir?: string | undefined;
   /** The jail's network as prepareNet (src/net) found the host; needed when the spec has addresses. */
   net?: NetContext | undefined;
   /** The network's ops (src/net/plan.ts netOps for net and cgroupOps); needed when the spec has
@@ -108,7 +111,7 @@ function cloneAndMapOps(spec: JailSpec, facts: HostFacts, ids = idMapping(facts)
 }
 
 /** What the init phase depends on: the host facts and the jail root as prepare() found them. */
-export type InitPhaseContext = Pick<PlanContext, "facts" | "rootOwner" | "layout" | "devices" | "staging" | "ids" | "thin">;
+export type InitPhaseContext = Pick<PlanContext, "facts" | "rootOwner" | "layout" | "devices" | "staging" | "ids" | "thin" | "nestDir">;
 
 /** The init phase: the root, its mounts, pivot_root, the hostname and the loopback. They depend
  * on the spec and the root alone, so a prelude can carry them. The root is never an idmapped
@@ -120,7 +123,7 @@ export function initPhaseOps(spec: JailSpec, ctx: InitPhaseContext, ids: IdMappi
   const netns = ownNetns(spec, ctx.facts.uid);
   ops.push(op("root", [spec.path]));
   ops.push(op("staging", [ctx.staging]));
-  if (spec.mountProc && ctx.layout.proc) ops.push(...procOps());
+  if (spec.mountProc && ctx.layout.proc) ops.push(...procOps(spec.policy.allowNesting === true));
   if (spec.mountDev && ctx.layout.dev) {
     ops.push(...devOps(ctx.devices ?? RULESET4_DEVICES, {
       ttyGid: ids.count > 5 ? 5 : undefined,
@@ -133,6 +136,9 @@ export function initPhaseOps(spec: JailSpec, ctx: InitPhaseContext, ids: IdMappi
     ops.push(op("mountFs", ["tmpfs", "/tmp", "scud", `mode=1777,size=${spec.limits.tmpSize}`]));
   }
   if (ctx.thin) ops.push(op("bind", ["/usr", "/usr", `${MF.ro}${MF.recursive}${MF.nosuid}${MF.nodev}`], "thin tree: the host's /usr, read-only"));
+  // children.max: the kernel caps the user namespaces the jail's ids make (each child jail is one)
+  if (spec.policy.allowNesting) ops.push(op("usernsMax", [String(Math.max(0, Number(spec.params?.["children.max"] ?? 0) || 0))], "children.max"));
+  if (ctx.nestDir) ops.push(op("bind", [ctx.nestDir, "/run/sysjail", `${MF.strict}${MF.optional}${MF.nosuid}${MF.nodev}`], "children.max: the registry of child jails"));
   ops.push(...extraMountOps(spec.mounts));
   ops.push(op("pivot", [], "pivot_root into the jail; the old root is detached"));
   ops.push(op("hostname", [spec.hostname]));

@@ -59,6 +59,7 @@ export const OpCode = {
   notify: 51,
   dup2: 52,
   startGate: 53,
+  usernsMax: 54,
 } as const;
 
 export type OpName = keyof typeof OpCode;

@@ -126,6 +126,11 @@ function checkPolicy(c: Checker, v: unknown): PolicyOptions | undefined {
     if (pl === undefined) return undefined;
     (p as PolicyOptions).pledge = pl;
   }
+  if (o.allowNesting !== undefined) {
+    const n = c.bool("spec.policy.allowNesting", o.allowNesting);
+    if (n === undefined) return undefined;
+    (p as PolicyOptions).allowNesting = n;
+  }
   return p as PolicyOptions;
 }
 
@@ -267,6 +272,8 @@ function checkLifecycle(c: Checker, v: unknown): Record<string, unknown> | undef
     opt("ip4Mode", (f, x) => (x === "new" || x === "inherit" || x === "disable" ? x : c.bad(f, "not new, inherit or disable"))),
     opt("ip6Mode", (f, x) => (x === "new" || x === "inherit" || x === "disable" ? x : c.bad(f, "not new, inherit or disable"))),
     opt("env", (f, x) => c.record(f, x)),
+    opt("metaText", (f, x) => c.str(f, x, 65536)),
+    opt("envText", (f, x) => c.str(f, x, 65536)),
     opt("limits", (f, x) => c.record(f, x)),
     opt("childrenMax", (f, x) => c.int(f, x, 0, 0x7fffffff)),
     opt("enforceStatfs", (f, x) => c.int(f, x, 0, 2)),

@@ -128,8 +128,26 @@ prlimit64 arg0 != 0 && arg2 != 0 errno EPERM
 `;
 
 /** sysjail(1): setting the host name (unless allow.set_hostname). */
-export const HOSTNAME = `# Host and domain name: EPERM. Left out by allow.set_hostname.
+export const HOSTNAME = `# Host and domain name: EPERM. Left out by allow.set_hostname and children.max.
 sethostname, setdomainname errno EPERM
+`;
+
+/** Jails that may not make child jails (children.max = 0, the default). */
+export const NO_NESTING = `# No child jails: no new user namespace, no mounts, no entering other namespaces. Left out
+# for a jail with children.max > 0, which runs jail(8) inside; the child's namespaces and
+# mounts belong to the jail's own user namespace, and the kernel limits how many it makes.
+mount, umount, umount2, pivot_root errno EPERM
+fsopen, fsconfig, fsmount, fspick, move_mount, open_tree, open_tree_attr, mount_setattr errno EPERM
+setns errno EPERM
+clone, unshare arg0 & CLONE_NEWUSER != 0 errno EPERM
+`;
+
+/** Jails with children.max > 0: the calls jail(8) and the helper need to make a child jail. */
+export const NESTING = `# Child jails (children.max > 0): the helper inside makes the child's user namespace (clone,
+# unshare: allowed by the base), mounts its root and enters it. The mounts belong to the jail's
+# own user namespace: the kernel refuses any that would reach the host's.
+mount, umount2, pivot_root, setns allow
+fsopen, fsconfig, fsmount, fspick, move_mount, open_tree, mount_setattr allow
 `;
 
 /** Hardening beyond sysjail(1), always applied. */
@@ -149,17 +167,13 @@ kexec_load, kexec_file_load errno EPERM
 init_module, finit_module, delete_module errno EPERM
 open_by_handle_at errno EPERM
 swapon, swapoff, acct errno EPERM
-# the mount API, old and new
-mount, umount, umount2, pivot_root errno EPERM
-fsopen, fsconfig, fsmount, fspick, move_mount, open_tree, open_tree_attr, mount_setattr errno EPERM
 # the clock, the kernel log, port I/O, quotas, other namespaces
 settimeofday, stime, clock_settime, clock_settime64, adjtimex, clock_adjtime, clock_adjtime64 errno EPERM
-syslog, iopl, ioperm, quotactl, quotactl_fd, setns errno EPERM
+syslog, iopl, ioperm, quotactl, quotactl_fd errno EPERM
 # personality: only PER_LINUX, PER_LINUX32, UNAME26, ADDR_NO_RANDOMIZE and the query
 personality arg0 & ~(PER_LINUX32 | UNAME26 | ADDR_NO_RANDOMIZE) != 0 && arg0 != PER_QUERY errno EPERM
-# no new user namespaces; clone3 keeps its flags in memory, so it fails with ENOSYS and libc
-# falls back to clone, whose flags the filter can see
-clone, unshare arg0 & CLONE_NEWUSER != 0 errno EPERM
+# clone3 keeps its flags in memory, so it fails with ENOSYS and libc falls back to clone, whose
+# flags the filter can see
 clone3 errno ENOSYS
 # terminal input injection and the virtual-console multiplexer (the kernel reads only the low
 # 32 bits of the ioctl number, and so does this rule)
@@ -172,18 +186,27 @@ socket, socketpair arg0 == AF_VSOCK errno EPROTONOSUPPORT
 `;
 
 /** The default policy's fragments in order, each with the option that leaves it out (if any). */
-export const FRAGMENTS: readonly { name: string; text: string; unless?: keyof PolicyOptions }[] = [
+export const FRAGMENTS: readonly { name: string; text: string; unless?: keyof PolicyOptions | (keyof PolicyOptions)[]; when?: keyof PolicyOptions }[] = [
   { name: "base", text: BASE },
   { name: "domains", text: DOMAINS, unless: "allowAllDomains" },
   { name: "raw-sockets", text: RAW_SOCKETS, unless: "allowRawSockets" },
   { name: "ipc", text: IPC, unless: "allowIpc" },
   { name: "chflags", text: CHFLAGS, unless: "allowChflags" },
   { name: "rlimit", text: RLIMIT, unless: "allowRlimit" },
-  { name: "hostname", text: HOSTNAME, unless: "allowSetHostname" },
+  // a child jail's init sets the child's hostname under its parent's filter too
+  { name: "hostname", text: HOSTNAME, unless: ["allowSetHostname", "allowNesting"] },
+  { name: "no-nesting", text: NO_NESTING, unless: "allowNesting" },
+  { name: "nesting", text: NESTING, when: "allowNesting" },
   { name: "hardening", text: HARDENING },
 ];
 
+/** Whether a fragment is part of the default policy for these options. */
+export function applies(f: (typeof FRAGMENTS)[number], opts: PolicyOptions): boolean {
+  const unless = f.unless === undefined ? [] : Array.isArray(f.unless) ? f.unless : [f.unless];
+  return !unless.some((k) => opts[k]) && (!f.when || opts[f.when] === true);
+}
+
 /** The default policy text for these options (the fragments that apply, in order). */
 export function defaultPolicyText(opts: PolicyOptions): string {
-  return FRAGMENTS.filter((f) => !f.unless || !opts[f.unless]).map((f) => f.text).join("\n");
+  return FRAGMENTS.filter((f) => applies(f, opts)).map((f) => f.text).join("\n");
 }

@@ -4,7 +4,7 @@ import { readRegularFile } from "../host/regular.js";
 import { Exit, SysjailError } from "../errors.js";
 import type { PolicyOptions } from "../spec/types.js";
 import { compileRules, type Compilation } from "./compile.js";
-import { FRAGMENTS } from "./default-policy.js";
+import { applies, FRAGMENTS } from "./default-policy.js";
 import { listing } from "./disasm.js";
 import { parsePolicyFile } from "./parser.js";
 import { pledgeRules } from "./pledge.js";
@@ -37,7 +37,7 @@ function fragment(name: string, text: string): Rule[] {
 /** The default policy's rules for these options. */
 export function defaultRules(policy: PolicyOptions): Rule[] {
   const out: Rule[] = [];
-  for (const f of FRAGMENTS) if (!f.unless || !policy[f.unless]) out.push(...fragment(f.name, f.text));
+  for (const f of FRAGMENTS) if (applies(f, policy)) out.push(...fragment(f.name, f.text));
   return out;
 }
 
@@ -55,7 +55,7 @@ function readPolicy(file: string): string {
 function jailCompilation(policy: PolicyOptions, arch: string): Compilation {
   const texts = policy.files.map((f) => readPolicy(f));
   const key = JSON.stringify([arch, policy.allowRawSockets, policy.allowAllDomains, policy.allowIpc, policy.allowChflags,
-    policy.allowRlimit, policy.allowSetHostname, policy.replaceDefault, policy.files, texts, policy.pledge ?? null]);
+    policy.allowRlimit, policy.allowSetHostname, policy.allowNesting === true, policy.replaceDefault, policy.files, texts, policy.pledge ?? null]);
   const hit = cache.get(key);
   if (hit) return hit;
   const rules = policy.replaceDefault ? [] : defaultRules(policy);

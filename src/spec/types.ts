@@ -17,6 +17,9 @@ export interface PolicyOptions {
   /** --allow-setuid / allow.setuid: no no_new_privs, so setuid programs of the jail's own (sudo,
    * passwd in an adopted tree) work inside; they grant at most jail root (docs/JAILS.md). */
   allowSetuid?: boolean;
+  /** children.max > 0: the jail may make child jails (user namespaces, mounts and setns inside
+   * its own user namespace; the kernel caps how many user namespaces it makes). */
+  allowNesting?: boolean;
   /** Policy files added to (or replacing) the default policy, in order. */
   files: string[];
   /** Replace the default policy with the files instead of adding to it. */

@@ -120,7 +120,9 @@ test("jail_basic_test: command-line jails", () => {
   assert.deepEqual(basic.params, { name: "basejail", persist: true, "ip4.addr": ["192.0.1.1"] });
   const nested = paramsToSpec(resolveParams(parseParamArgs(["name=basejail", "persist", "ip4.addr=192.0.1.1", "children.max=1"])));
   assert.equal(nested.lifecycle.childrenMax, 1);
-  assert.match(nested.warnings[0]!, /children\.max is ignored: nested jails are not supported/);
+  // hierarchical jails: children.max lets the jail make child jails (docs/JAILS.md, Security)
+  assert.deepEqual(nested.warnings, []);
+  assert.equal(nested.spec.policy?.allowNesting, true);
   assert.deepEqual(nested.spec.ip4, ["192.0.1.1"]);
   assert.equal(nested.lifecycle.ip4Mode, "new");
 });

@@ -78,6 +78,8 @@ test("a full jail maps onto JailSpec and JailLifecycle", () => {
     ip4Mode: "new",
     ip6Mode: "new",
     env: { LANG: "C" },
+    metaText: "owner=ops\ntag=blue",
+    envText: "LANG=C",
     limits: { memory: "256M", pids: "100", cpu: "60s" },
     childrenMax: 0,
     enforceStatfs: 1,
@@ -97,7 +99,8 @@ test("defaults of a bare jail follow jail(8)", () => {
   const { spec, lifecycle } = fromCli(["name=bare", "path=/r"]);
   assert.equal(spec.persist, false);
   assert.equal(spec.mountDev, false);
-  assert.equal(spec.mountProc, false);
+  assert.equal(spec.mountProc, true, "Linux tools need /proc: on unless mount.procfs is set false");
+  assert.equal(fromCli(["name=bare", "path=/r", "mount.noprocfs"]).spec.mountProc, false);
   assert.equal(spec.devfsRuleset, 4);
   assert.equal(spec.cleanEnv, false);
   assert.equal(spec.vnet, false);

@@ -102,7 +102,7 @@ test("a failing exec.prestart leaves nothing: no registry entry, process, mount 
   const mounts = hostMountinfo();
   const r = s.jail("-c", "name=bad", `path=${root}`, "persist", "mount.devfs", `mount=${share} ${root}/share nullfs ro 0 0`, "exec.prestart=false");
   assert.equal(r.code, 1, show(r));
-  assert.match(r.stderr, /^jail: bad: false: failed$/m);
+  assert.match(r.stderr, /^jail: bad: false: failed: exit status 1$/m);
   assert.doesNotMatch(r.stdout, /created/);
   await assertNothingLeft(s, undefined, mounts);
 });
@@ -120,7 +120,7 @@ test("a failing exec.start undoes the creation: the jail, its mounts and cgroups
     "exec.start=/probe read /share/trace.json", "exec.start=/probe exit 3");
   assert.equal(r.code, 1, show(r));
   assert.match(r.stdout, /^bad: created\nok \{"jid":\d+.*\}\nbad: removed\n$/);
-  assert.match(r.stderr, /^jail: bad: \/probe exit 3: failed$/m);
+  assert.match(r.stderr, /^jail: bad: \/probe exit 3: failed: exit status 3$/m);
   const t0 = readTrace(trace);
   assert.ok(t0, "exec.created recorded the jail");
   await assertNothingLeft(s, t0, mounts);
@@ -146,7 +146,7 @@ test("a jail without persist ends with its processes; with persist it stays with
   // command fails: the creation fails and nothing is left
   const f = s.jail("-c", "name=f", `path=${root}`, "command=/probe", "exit", "4");
   assert.equal(f.code, 1, show(f));
-  assert.match(f.stderr, /jail: f: \/probe exit 4: failed/);
+  assert.match(f.stderr, /jail: f: \/probe exit 4: failed: exit status 4/);
   assert.deepEqual(s.leftovers(), []);
   // a process exec.start leaves behind keeps the jail until it ends, watched by a Node process of
   // jail's own, which the caller's NODE_OPTIONS (meant for the caller's programs) must not end:
@@ -181,7 +181,7 @@ test("depend: dependencies are created first and removed last; a failed one stop
   assert.equal(r.stdout, "web: removed\ndb: removed\n", show(r));
   const a = s.jail("-f", conf, "-c", "app");
   assert.equal(a.code, 1);
-  assert.match(a.stderr, /jail: broken: false: failed\njail: app: not created: it depends on broken, which failed/);
+  assert.match(a.stderr, /jail: broken: false: failed: exit status 1\njail: app: not created: it depends on broken, which failed/);
   assert.deepEqual(s.leftovers(), []);
 });
 

@@ -133,7 +133,7 @@ test("jail routes -R and -m to src/manage, and keeps the legacy form", () => {
 });
 
 test("jail -m refuses what cannot change while the jail runs, by name", () => {
-  for (const p of ["path=/x", "name=b", "jid=4", "vnet=new", "persist", "nopersist", "allow.raw_sockets"]) {
+  for (const p of ["path=/x", "name=b", "jid=4", "vnet=new", "children.max=2", "allow.raw_sockets"]) {
     assert.throws(() => checkModifications("a", parseParamArgs([p])), (e: Error & { exitCode?: number }) => {
       assert.match(e.message, /cannot be changed after creation/);
       assert.equal(e.exitCode, 64);
@@ -143,6 +143,9 @@ test("jail -m refuses what cannot change while the jail runs, by name", () => {
   assert.throws(() => checkModifications("a", parseParamArgs(["bogus=1"])), /unknown parameter: bogus/);
   assert.throws(() => checkModifications("a", parseParamArgs(["host.hostname=bad name"])), /invalid hostname/);
   checkModifications("a", parseParamArgs(["host.hostname=ok.example", "meta.tag=blue", "meta=", "env.X=1", "host.domainname=corp"]));
+  // as on FreeBSD: persist and nopersist change (nopersist removes a jail without processes)
+  checkModifications("a", parseParamArgs(["persist", "nopersist", "persist=false", "meta.tag"]));
+  assert.throws(() => checkModifications("a", parseParamArgs(["persist=maybe"])), /not a boolean/);
 });
 
 test("the stop sequence is FreeBSD's, with hooks from the entry's lifecycle", () => {
