@@ -1,9 +1,9 @@
 // mkjail(1): makes a jail's root tree (debian, nano, thin, tar, oci) in DIR.partial, renamed to DIR.
 import { writeSync } from "node:fs";
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import { adoptTree } from "../ids/adopt.js";
 import { markThin } from "../jail/thin.js";
-import { parseMkjail, USAGE } from "../mkjail/args.js";
+import { DEBIAN_SETS, parseMkjail, USAGE } from "../mkjail/args.js";
 import { confBlock, writeConf } from "../mkjail/conf.js";
 import { buildDebian, debianBuild } from "../mkjail/debian.js";
 import { buildNano, nanoClosure } from "../mkjail/nano.js";
@@ -11,6 +11,7 @@ import { ociLayers, buildOci } from "../mkjail/oci.js";
 import { buildTree, checkTarget } from "../mkjail/partial.js";
 import { makeProgress } from "../mkjail/progress.js";
 import { scrubTree } from "../mkjail/scrub.js";
+import { laySite, runInstallSite, siteTarballs } from "../mkjail/site.js";
 import { buildTar, checkTarball } from "../mkjail/tar.js";
 import { buildThin } from "../mkjail/thin.js";
 import { mainPathRan } from "./main.js";
@@ -29,6 +30,8 @@ export async function mkjailMain(argv: string[]): Promise<number> {
   // everything that can be checked is checked before anything is made
   checkTarget(dir, args.force);
   const src = args.source;
+  const site = siteTarballs(args.sets, args.siteDir ?? ".", args.name ?? basename(dir));
+  const baseSets = args.sets.filter((s) => (DEBIAN_SETS as readonly string[]).includes(s));
   let fill: (tree: string) => Promise<void>;
   switch (src.kind) {
     case "nano": {
@@ -49,12 +52,15 @@ export async function mkjailMain(argv: string[]): Promise<number> {
       break;
     }
     case "debian": {
-      const b = debianBuild(src.suite, args.sets, args.mirror);
+      const b = debianBuild(src.suite, baseSets, args.mirror);
       fill = (t) => buildDebian(t, b, args.cacheDir ? resolve(args.cacheDir) : undefined, progress);
       break;
     }
   }
-  await buildTree(dir, args.force, fill, async (tree) => {
+  await buildTree(dir, args.force, async (t) => {
+    await fill(t);
+    if (site.length) await laySite(t, site, progress);
+  }, async (tree) => {
     const removed = scrubTree(tree);
     if (removed) progress.step(`removed ${removed} device node(s): the jail's /dev is its own`);
     if (root) {
@@ -63,9 +69,11 @@ export async function mkjailMain(argv: string[]): Promise<number> {
       progress.event({ ev: "adopted", base });
     }
     if (src.kind === "thin") markThin(tree, dir);
+    // after adoption: install.site runs with the jail's real ids
+    if (site.length && await runInstallSite(tree, progress)) progress.event({ ev: "install.site", ok: true });
   });
   const name = args.name ?? "NAME";
-  const block = confBlock(name, dir, { sets: src.kind === "debian" ? args.sets : ["base"], devs: args.devs });
+  const block = confBlock(name, dir, { sets: src.kind === "debian" ? baseSets : ["base"], devs: args.devs });
   let confFile: string | undefined;
   if (args.name) confFile = writeConf(args.name, block);
   progress.step(`done: ${dir}`, 100);

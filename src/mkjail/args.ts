@@ -1,16 +1,21 @@
-// mkjail's command line: mkjail [-c cachedir] [-s sets] [-d devs] [-n name] [--json] [-f] [--mirror URL] SOURCE DIR
+// mkjail's command line: mkjail [-c cachedir] [-s sets] [-d devs] [-n name] [--json] [-f] [--mirror URL] [--site-dir DIR] SOURCE DIR
 import { usageError } from "../errors.js";
 import { getopt } from "../cli/getopt.js";
 import type { DevProfile, MkjailArgs, Source } from "./types.js";
 
-export const USAGE = `usage: mkjail [-f] [-c cachedir] [-s sets] [-d devs] [-n name] [--json] [--mirror URL] SOURCE DIR
+export const USAGE = `usage: mkjail [-f] [-c cachedir] [-s sets] [-d devs] [-n name] [--json] [--mirror URL]
+              [--site-dir DIR] SOURCE DIR
   SOURCE: debian[:SUITE]         a Debian root (mmdebstrap, else debootstrap) from apt's configured mirror
           nano:PROG[,PROG...]    the programs, the libraries they load, a minimal /etc
           thin                   the host's /usr shared read-only; its own /etc, /var, /tmp, /root
           tar:FILE               a root file system tarball
           oci:DIR                an OCI image layout (layers in order, whiteouts honoured)
   -c cachedir  keep what a Debian build fetched; the same build again needs no network
-  -s sets      debian only, comma-separated: base (always), ssh, init, dev
+  -s sets      comma-separated: base (always); debian only: ssh, init, dev; any source:
+               site (SITEDIR/site.tgz) and sitelocal (SITEDIR/site-NAME.tgz, NAME: -n, else DIR's
+               last component), laid over the tree; an executable /install.site in it then runs
+               inside the new jail (jail root, no network, wall limit 600 s) and is removed
+  --site-dir   SITEDIR, where the site tarballs are (default: the current directory)
   -d devs      device profile for the jail.conf block: base, ssh, http, all
   -n name      write /etc/jail.conf.d/NAME.conf for the new jail (without it the block is printed)
   -f           replace an existing non-empty DIR
@@ -20,6 +25,8 @@ export const USAGE = `usage: mkjail [-f] [-c cachedir] [-s sets] [-d devs] [-n n
 
 /** The sets a Debian build knows. */
 export const DEBIAN_SETS = ["base", "ssh", "init", "dev"] as const;
+/** The sets any source may name (src/mkjail/site.ts). */
+export const SITE_SETS = ["site", "sitelocal"] as const;
 const DEVS: DevProfile[] = ["base", "ssh", "http", "all"];
 const SUITE = /^[a-z][a-z0-9.+-]{0,39}$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -59,7 +66,7 @@ export function parseSource(s: string): Source {
 
 /** Parses the whole command line. */
 export function parseMkjail(argv: string[]): MkjailArgs {
-  const { opts, rest } = getopt("mkjail", argv, { flags: "fh", withValue: "csdn", longFlags: ["json", "help"], longWithValue: ["mirror"] });
+  const { opts, rest } = getopt("mkjail", argv, { flags: "fh", withValue: "csdn", longFlags: ["json", "help"], longWithValue: ["mirror", "site-dir"] });
   const out: MkjailArgs = { source: { kind: "thin" }, dir: "", sets: ["base"], json: false, force: false, help: false };
   for (const o of opts) {
     switch (o.name) {
@@ -69,7 +76,8 @@ export function parseMkjail(argv: string[]): MkjailArgs {
       case "c": if (!o.value) throw usageError("mkjail: -c needs a directory"); out.cacheDir = o.value; break;
       case "s": {
         const sets = o.value!.split(",").filter((x) => x !== "");
-        for (const x of sets) if (!(DEBIAN_SETS as readonly string[]).includes(x)) throw usageError(`mkjail: unknown set ${show(x)} (${DEBIAN_SETS.join(", ")})`);
+        const known: readonly string[] = [...DEBIAN_SETS, ...SITE_SETS];
+        for (const x of sets) if (!known.includes(x)) throw usageError(`mkjail: unknown set ${show(x)} (${known.join(", ")})`);
         out.sets = [...new Set(["base", ...sets])].sort();
         break;
       }
@@ -80,6 +88,10 @@ export function parseMkjail(argv: string[]): MkjailArgs {
       case "n":
         if (!NAME.test(o.value!)) throw usageError(`mkjail: bad jail name ${show(o.value!)} (letters, digits, '_', '.', '-'; at most 64)`);
         out.name = o.value;
+        break;
+      case "site-dir":
+        if (!o.value || o.value.includes("\0")) throw usageError("mkjail: --site-dir needs a directory");
+        out.siteDir = o.value;
         break;
       case "mirror":
         if (!/^(https?|file):\/\/[^\s"'\\]+$/.test(o.value!)) throw usageError(`mkjail: bad mirror ${show(o.value!)} (an http://, https:// or file:// URL)`);
@@ -92,6 +104,8 @@ export function parseMkjail(argv: string[]): MkjailArgs {
   out.source = parseSource(rest[0]!);
   if (rest[1] === "" || rest[1]!.includes("\0")) throw usageError("mkjail: DIR must be a path");
   out.dir = rest[1]!;
-  if (out.source.kind !== "debian" && out.sets.some((s) => s !== "base")) throw usageError("mkjail: -s applies to debian sources only");
+  if (out.source.kind !== "debian" && out.sets.some((s) => (DEBIAN_SETS as readonly string[]).includes(s) && s !== "base")) {
+    throw usageError(`mkjail: -s ${out.sets.filter((s) => (DEBIAN_SETS as readonly string[]).includes(s) && s !== "base").join(",")}: debian sources only (any source: site, sitelocal)`);
+  }
   return out;
 }

@@ -4,6 +4,7 @@ import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from "node:chi
 import { chmodSync, lstatSync, mkdirSync, readdirSync, renameSync, rmdirSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { Exit, SysjailError, usageError } from "../errors.js";
+import { printable } from "./progress.js";
 
 const children = new Set<ChildProcess>();
 
@@ -14,21 +15,21 @@ export function removeTree(path: string): void {
 }
 
 /** Runs a program to its end; rejects with one line (its last stderr line) when it fails. */
-export function runTool(cmd: string, args: string[], opts: SpawnOptions & { onLine?: (line: string) => void; what?: string; terminal?: boolean } = {}): Promise<void> {
+export function runTool(cmd: string, args: string[], opts: SpawnOptions & { onLine?: (line: string) => void; what?: string; terminal?: boolean; lastFromStderr?: boolean } = {}): Promise<void> {
   return new Promise((res, rej) => {
     // on a terminal the tool draws its own steps and percentages (mmdebstrap, apt)
     const child = spawn(cmd, args, { stdio: ["ignore", opts.terminal ? 2 : "pipe", opts.terminal ? 2 : "pipe"], ...opts });
     children.add(child);
     let last = "";
-    const feed = (buf: Buffer) => {
+    const feed = (buf: Buffer, err: boolean) => {
       for (const line of buf.toString("utf8").split(/[\r\n]+/)) {
         if (line.trim() === "") continue;
-        last = line.trim();
+        if (err || !opts.lastFromStderr) last = line.trim();
         opts.onLine?.(last);
       }
     };
-    child.stdout?.on("data", feed);
-    child.stderr?.on("data", feed);
+    child.stdout?.on("data", (b: Buffer) => feed(b, false));
+    child.stderr?.on("data", (b: Buffer) => feed(b, true));
     child.on("error", (err) => {
       children.delete(child);
       rej(new SysjailError(`mkjail: cannot run ${cmd}: ${err.message}`, { code: "ENOENT", phase: "runtime", exitCode: Exit.osErr }));
@@ -36,7 +37,7 @@ export function runTool(cmd: string, args: string[], opts: SpawnOptions & { onLi
     child.on("close", (code, sig) => {
       children.delete(child);
       if (code === 0) res();
-      else rej(new SysjailError(`mkjail: ${opts.what ?? cmd} failed (${sig ? `signal ${sig}` : `exit ${code}`})${last ? `: ${last.slice(0, 200)}` : ""}`, { code: "ETOOL", phase: "runtime", exitCode: Exit.software }));
+      else rej(new SysjailError(`mkjail: ${opts.what ?? cmd} failed (${sig ? `signal ${sig}` : `exit ${code}`})${last ? `: ${printable(last.slice(0, 200))}` : ""}`, { code: "ETOOL", phase: "runtime", exitCode: Exit.software }));
     });
   });
 }

@@ -11,6 +11,8 @@ export interface MkjailArgs {
   json: boolean;
   force: boolean;
   mirror?: string | undefined;
+  /** --site-dir: where site.tgz and site-NAME.tgz are. */
+  siteDir?: string | undefined;
   help: boolean;
 }
 
