@@ -128,6 +128,17 @@ describe("mkjail site sets", () => {
     assert.deepEqual(names(sd), ["site.tgz"]);
   });
 
+  it("thin: install.site runs with the host's /usr shared", (t) => {
+    const base = makeTempDir("site-mkjail-");
+    defer(t, () => removeTree(base));
+    const sd = siteDir(base, "test -x /usr/bin/env && echo thin-ok >/etc/ran");
+    const dir = join(base, "j");
+    const r = mkjail(["-s", "site", "--site-dir", sd, "thin", dir]);
+    assert.equal(r.code, 0, show(r));
+    assert.equal(readFileSync(join(dir, "etc", "ran"), "utf8"), "thin-ok\n");
+    assert.equal(existsSync(join(dir, "install.site")), false);
+  });
+
   it("rootless (65534): a nano tree with site.tgz and install.site", (t) => {
     const nobody = makeNobody();
     defer(t, () => nobody.remove());
