@@ -88,6 +88,7 @@ int notify_fd(void);
 int notify_on(void);
 void notify_grab(pid_t init, int num);
 void notify_handle(int exec_done);
+void notify_hangup(void);
 void notify_report(void);
 int notify_timeout(void);
 void notify_tick(void);

@@ -25,6 +25,7 @@
 #include <linux/seccomp.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -128,36 +129,46 @@ static pid_t init_child(pid_t init) {
   return found;
 }
 
-/* The command said its listener will be descriptor NUM: take it from the init's only child. */
+/* The command said its listener will be descriptor NUM: take it from the init's only child.
+ * The message comes just before the command's seccomp call, so the descriptor appears a few
+ * microseconds later: the first tries only yield the CPU (the command runs meanwhile); sleeps
+ * of 200 us follow only if it is still missing after a millisecond. The command's pidfd is kept
+ * across tries (the init's only child does not change while it lives). */
 void notify_grab(pid_t init, int num) {
   if (!g.on || g.fd >= 0) return;
-  int last = 0;
-  for (int tries = 0; tries < 20000 && g.fd < 0; tries++) { /* a few seconds at most */
-    pid_t cmd = init_child(init);
-    if (cmd <= 0) last = 2000;
-    if (cmd > 0) {
-      int pfd = (int)syscall(SYS_pidfd_open, cmd, 0);
-      if (pfd < 0) last = errno + 1000;
-      if (pfd >= 0) {
-        int fd = (int)syscall(SYS_pidfd_getfd, pfd, num, 0);
-        int e = errno;
-        last = e;
-        close(pfd);
-        if (fd >= 0) {
-          /* it must be a seccomp listener, not whatever held that number before the filter */
-          char link[64], target[64];
-          snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-          ssize_t l = readlink(link, target, sizeof target - 1);
-          if (l > 0) { target[l] = 0; if (strstr(target, "seccomp notify")) { g.fd = fd; fcntl(fd, F_SETFD, FD_CLOEXEC); break; } }
-          close(fd);
-        } else if (e != EBADF) {
-          break;
-        }
+  int last = 0, pfd = -1;
+  double t0 = mono();
+  for (int tries = 0; tries < 200000 && g.fd < 0; tries++) { /* a few seconds at most */
+    if (pfd < 0) {
+      pid_t cmd = init_child(init);
+      if (cmd <= 0) last = 2000;
+      if (cmd > 0) {
+        pfd = (int)syscall(SYS_pidfd_open, cmd, 0);
+        if (pfd < 0) last = errno + 1000;
       }
     }
+    if (pfd >= 0) {
+      int fd = (int)syscall(SYS_pidfd_getfd, pfd, num, 0);
+      int e = errno;
+      last = e;
+      if (fd >= 0) {
+        /* it must be a seccomp listener, not whatever held that number before the filter */
+        char link[64], target[64];
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        ssize_t l = readlink(link, target, sizeof target - 1);
+        if (l > 0) { target[l] = 0; if (strstr(target, "seccomp notify")) { g.fd = fd; fcntl(fd, F_SETFD, FD_CLOEXEC); break; } }
+        close(fd);
+      } else if (e != EBADF) {
+        break;
+      }
+    }
+    double waited = mono() - t0;
+    if (waited > 3.0) break;
+    if (waited < 0.001) { sched_yield(); continue; }
     struct timespec ts = { 0, 200000 };
     nanosleep(&ts, NULL);
   }
+  if (pfd >= 0) close(pfd);
   if (g.fd < 0) emit("{\"ev\":\"warn\",\"op\":-1,\"step\":\"notify\",\"errno\":%d,\"path\":\"the seccomp listener (%d)\"}", ESRCH, last);
 }
 
@@ -260,6 +271,13 @@ void notify_handle(int exec_done) {
     g.fd = -1;
     emit("{\"ev\":\"warn\",\"op\":-1,\"step\":\"notify\",\"errno\":%d,\"path\":\"%lu answers: the listener is closed, marked calls now fail with ENOSYS\"}", E2BIG, MAX_ANSWERS);
   }
+}
+
+/* The listener reported POLLHUP: no task uses the filter any more and none can again (a filter
+ * is only inherited), so no call can arrive; it is closed rather than polled (a hung-up
+ * listener stays readable and the monitor would spin until the init ends). */
+void notify_hangup(void) {
+  if (g.fd >= 0) { close(g.fd); g.fd = -1; }
 }
 
 /* The calls seen, one JSON line each (`{"ev":"call",...}`), then the listener is closed. */

@@ -320,7 +320,8 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
         if (n == (ssize_t)sizeof m) { if (m.type != MSG_LISTENER) emit_msg(&m, &setup_error); }
         else if (n <= 0) { exec_open = 0; close(execp[0]); if (!setup_error && plan_find(plan, OP_EXEC)) ready = 1; }
       }
-      notify_handle(!exec_open);
+      if (p[6].revents & POLLIN) notify_handle(!exec_open);
+      if (p[6].revents & (POLLHUP | POLLERR | POLLNVAL)) notify_hangup();
     }
     if (p[3].revents) {
       char c[16];

@@ -21,6 +21,13 @@ export function processStart(pid: number): number | undefined {
   }
 }
 
+let ownStart: number | undefined;
+/** This process's own start time: read once (it cannot change while the process lives). */
+export function selfStart(): number | undefined {
+  if (ownStart === undefined) ownStart = processStart(process.pid);
+  return ownStart;
+}
+
 /** True when the entry's init is the very process that was recorded (pid reuse included). */
 export function isAlive(e: Pick<JailEntry, "initPid" | "initStart">): boolean {
   return e.initPid > 0 && processStart(e.initPid) === e.initStart;
@@ -87,7 +94,7 @@ export class Registry {
     this.ensure();
     // pruning is left to readers (list(), jls): a start only needs a free id, which O_EXCL gives
     const lease = wanted?.lease && !/\s/.test(wanted.lease) ? ` ${wanted.lease}` : "";
-    const stamp = `${process.pid} ${processStart(process.pid) ?? 0}${lease}\n`;
+    const stamp = `${process.pid} ${selfStart() ?? 0}${lease}\n`;
     // like FreeBSD, ids grow: the next after the last one handed out (or the highest in use);
     // O_EXCL below is what makes them unique, the counter only keeps fresh ids from being reused
     const last = this.lastJid();
