@@ -3,9 +3,10 @@
 // the start fails with one line and exit 71 (EX_OSERR), and nothing is left: no cgroup directory,
 // registry file, process, mount or host link. Then the next start works.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, it, before, after, type TestContext } from "node:test";
 import { leftovers } from "./helpers.js";
+import { leaseDirs } from "../../src/ids/leases.js";
 import { assertOneLineError, coreSuite, makeJailRoot, makeNobody, NOBODY_UID, runCli, show, stateDir, tokenProcesses, type JailRoot, type Nobody } from "../helpers/index.js";
 
 const env = coreSuite();
@@ -54,6 +55,20 @@ describe("a failed write at any host-side setup step leaves nothing, and the nex
         it(`${kind} jail, ${op} fails with ENOSPC (${via === "front" ? "native sysjail" : "Node"})`, (t) => failThenStart(t, KINDS[kind].args, op, via));
       }
     }
+  }
+  for (const op of ["cgroup-write", "uid-map", "cgroup-attach"]) {
+    it(`a jail of / (an ephemeral id lease), ${op} fails with ENOSPC: the lease is released`, async (t) => {
+      const leases = () => { const d = leaseDirs().ephemeral; return existsSync(d) ? readdirSync(d) : []; };
+      const had = leases();
+      const j = stateDir(t);
+      const f = await runCli(["-j", j, "--limit", "pids=16", "/", "f", `${root.path}/probe`, "pid"], { env: { SYSJAIL_TEST_FAULT: `fail:${op}` } });
+      assertOneLineError(f, 71, new RegExp(`^sysjail: setting up the jail failed at ${op} \\S+: ENOSPC(: \\S+)?$`));
+      assert.deepEqual(leftovers(j), [], `left after a failed ${op}`);
+      assert.deepEqual(leases().filter((l) => !had.includes(l)), [], "the failed start's id lease is left");
+      const r = await runCli(["-j", j, "--limit", "pids=16", "/", "n", `${root.path}/probe`, "pid"]);
+      assert.equal(r.code, 0, show(r));
+      assert.deepEqual(leases().filter((l) => !had.includes(l)), []);
+    });
   }
   for (const op of MAPS) {
     it(`rootless (65534): ${op} fails with ENOSPC`, (t) => failThenStart(t, [], op, "front", nobody));
