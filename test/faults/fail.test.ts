@@ -70,7 +70,7 @@ describe("a failed write at any host-side setup step leaves nothing, and the nex
       assert.deepEqual(leases().filter((l) => !had.includes(l)), []);
     });
   }
-  for (const op of MAPS) {
+  for (const op of [...MAPS, "ns-socket"]) {
     it(`rootless (65534): ${op} fails with ENOSPC`, (t) => failThenStart(t, [], op, "front", nobody));
   }
 });
