@@ -72,14 +72,19 @@ void title_set(const char *name);
  * environment, the process of the helper that reaches STEP of the start table of
  * docs/ARCHITECTURE.md ("2", "2b", "3", "3b", "4", "5b", "6", "7" ... "13") stops dead there
  * (SIGKILL; the jail's init, which cannot be killed from inside, exits); "STEP+caller" kills
- * the caller too once it finds the helper gone (src/jail/run.ts). Release builds
- * (-DSJ_RELEASE, scripts/pack-native.mjs) compile it out: the variable does nothing there. */
+ * the caller too once it finds the helper gone (src/jail/run.ts). With "fail:OP" the monitor's
+ * host-side write of that op (its plan name: cgroup-mkdir, cgroup-write, bpf-map, bpf-prog,
+ * setgroups, uid-map, gid-map, cgroup-attach, vnet-link, host-addr, host-route, ns-socket) fails
+ * with ENOSPC, as on a full disk: fault_fail returns -1 with errno set. Release builds (-DSJ_RELEASE,
+ * scripts/pack-native.mjs) compile it out: the variable does nothing there. */
 #ifdef SJ_RELEASE
 #define fault_init() ((void)0)
 #define fault_point(step) ((void)0)
+#define fault_fail(op) 0
 #else
 void fault_init(void);
 void fault_point(const char *step);
+int fault_fail(const char *op);
 #endif
 
 /* notify.c: the monitor's seccomp listener (OP_NOTIFY) */

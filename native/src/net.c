@@ -145,7 +145,7 @@ static int bpf_prog_op(const struct sj_op_rec *op) {
 }
 
 int net_host_pre(const struct sj_plan *plan, const struct sj_op_rec *op) {
-  int r = op->code == OP_BPF_MAP ? bpf_map_op(op) : bpf_prog_op(op);
+  int r = fault_fail(op_name(op->code)) < 0 ? fail(op, errno, arg_str(op, 0), NULL) : op->code == OP_BPF_MAP ? bpf_map_op(op) : bpf_prog_op(op);
   /* nothing needs the map descriptor once the last program holds it: the init must not inherit it */
   if (g_map >= 0 && (r < 0 || (op->code == OP_BPF_PROG && !has_later(plan, op, OP_BPF_PROG)))) { close(g_map); g_map = -1; }
   return r;
@@ -425,7 +425,7 @@ int net_host_post(const struct sj_plan *plan, pid_t pid) {
       if (!strcmp(a0, "veth")) {
         if (g_nveth >= 8) { close(fd); return fail(op, EINVAL, a1, "too many links"); }
         r = make_veth(fd, a1, a2, pid);
-        if (r == 0) { snprintf(g_veth[g_nveth++], IFNAMSIZ, "%s", a1); r = link_up(fd, a1); }
+        if (r == 0) { snprintf(g_veth[g_nveth++], IFNAMSIZ, "%s", a1); r = fault_fail("vnet-link") < 0 ? -1 : link_up(fd, a1); }
       } else if (!strcmp(a0, "move") && g_nmoved < 8) {
         char ns[64];
         snprintf(ns, sizeof ns, "/proc/%d/ns/net", (int)pid);
@@ -434,7 +434,8 @@ int net_host_post(const struct sj_plan *plan, pid_t pid) {
         r = g_jailns < 0 || g_hostns < 0 ? -1 : move_link(fd, (int)if_nametoindex(a1), a2, pid, -1);
         if (r == 0) { snprintf(g_moved[g_nmoved].host, IFNAMSIZ, "%s", a1); snprintf(g_moved[g_nmoved++].jail, IFNAMSIZ, "%s", a2); }
       } else { close(fd); return fail(op, EINVAL, a0, "bad link kind"); }
-    } else if (op->code == OP_HOST_ADDR) r = a0 && a1 ? add_addr(fd, a0, a1) : (errno = EINVAL, -1);
+    } else if (fault_fail(op_name(op->code)) < 0) r = -1;
+    else if (op->code == OP_HOST_ADDR) r = a0 && a1 ? add_addr(fd, a0, a1) : (errno = EINVAL, -1);
     else r = a0 && a1 ? add_route(fd, a0, NULL, a1) : (errno = EINVAL, -1);
     if (r < 0) {
       int e = errno;

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "helper.h"
 #include "nsserve.h"
 
 static const struct { uint32_t flag; const char *name; } g_ns[NS_MAX] = {
@@ -67,6 +68,7 @@ int nsserve_listen(const char *path, uid_t owner) {
   mode_t old = umask(0177); /* 0600: the owner only (root passes anyway) */
   int r = bind(s, (struct sockaddr *)&a, sizeof a);
   umask(old);
+  if (r == 0 && fault_fail("ns-socket") < 0) r = -1; /* made, then failed: its file stays for the undo */
   if (r < 0 || listen(s, 8) < 0) { int e = errno; close(s); errno = e; return -1; }
   (void)owner;
   return s;

@@ -198,12 +198,21 @@ const char *prelude_mismatch(const struct sj_plan *prelude, const struct sj_plan
 #ifndef SJ_RELEASE
 /* the step named by SYSJAIL_TEST_FAULT, copied at start (title_set later overwrites the environment) */
 static char g_fault[8];
+/* the op named by SYSJAIL_TEST_FAULT=fail:OP, whose host-side write fails as on a full disk */
+static char g_fail[24];
 
 void fault_init(void) {
   /* "STEP" or "STEP+caller" (the caller, Node, stops dead too when it finds the helper gone) */
   const char *v = getenv("SYSJAIL_TEST_FAULT");
   size_t n = v ? strcspn(v, "+") : 0;
-  if (n && n < sizeof g_fault) { memcpy(g_fault, v, n); g_fault[n] = 0; }
+  if (n > 5 && !strncmp(v, "fail:", 5) && n - 5 < sizeof g_fail) { memcpy(g_fail, v + 5, n - 5); g_fail[n - 5] = 0; }
+  else if (n && n < sizeof g_fault) { memcpy(g_fault, v, n); g_fault[n] = 0; }
+}
+
+int fault_fail(const char *op) {
+  if (!g_fail[0] || strcmp(g_fail, op)) return 0;
+  errno = ENOSPC;
+  return -1;
 }
 
 void fault_point(const char *step) {

@@ -3,7 +3,8 @@
 // and this process stops dead at any Node-side point it names (`caller`: the helper was lost;
 // `create:STEP`, `stop:STEP`: after a step of jail -c's create or jail -r's stop table; `started`:
 // right after the jail was recorded), and a write it names fails as on a full disk (`enospc:reserve`,
-// `enospc:entry`: the registry's reservation and entry; faultWrite). Honoured
+// `enospc:entry`: the registry's reservation and entry; faultWrite); `fail:OP` is the helper's
+// (its host-side write of plan op OP fails with ENOSPC, native/src/helper.h). Honoured
 // only in a checkout: an installed package has no test/ directory, and its helper is built with
 // -DSJ_RELEASE (scripts/build-native.mjs, scripts/pack-native.mjs), so there the variable does nothing.
 import { existsSync } from "node:fs";
