@@ -2,7 +2,7 @@
 // npm run bench: measures sysjail against its peers in one run and writes BENCHMARKS.md.
 // Installs its peers (bubblewrap, firejail, strace) with apt-get when they are missing.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, copyFileSync, existsSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, copyFileSync, existsSync } from "node:fs";
 import { tmpdir, cpus, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -81,6 +81,8 @@ async function main() {
   spawnSync("npm", ["run", "build"], { cwd: root, stdio: "ignore" });
   ensurePeers();
   const work = mkdtempSync(join(tmpdir(), "sysjail-bench-"));
+  // jail root is no longer host root: the jail's tree must be reachable by "others" (docs/JAILS.md)
+  chmodSync(work, 0o755);
   const results = [];
   const section = (title, rows, note) => results.push({ title, rows, note });
   try {
