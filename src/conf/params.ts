@@ -166,6 +166,9 @@ export const PARAMS: readonly ParamInfo[] = [
   p("policy.files", "list", "Policy files added to the default system-call policy (sysjail --policy).", { extension: true }),
   p("idrange", "string", "Root's jails: share the host id range of another jail (its name or jid) or a range base of the pool, on purpose (sysjail --idrange). Default: the tree's range, the name's lease, the tree's lease, or an ephemeral range.", { extension: true }),
   p("policy.replace", "bool", "policy.files replace the default policy instead of adding to it.", { extension: true }),
+  p("pledge", "string", "OpenBSD promises (\"stdio rpath inet ...\") for the jail's command and entered processes: calls outside them are refused (sysjail --pledge, docs/PLEDGE.md).", { extension: true }),
+  p("unveil", "list", "PATH:PERMS (r w x c; one per value, `+=` appends): the jail's command and entered processes reach only these paths, by Landlock (sysjail --unveil).", { extension: true }),
+  p("unveil.best_effort", "bool", "Run anyway, with a warning, where the kernel has no Landlock for unveil (sysjail --unveil-best-effort).", { extension: true }),
 ];
 
 const BY_NAME = new Map(PARAMS.map((e) => [e.name, e]));

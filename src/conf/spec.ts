@@ -8,6 +8,9 @@ import { parseFstab, parseFstabAt } from "./fstab.js";
 import { storeRecord, storeSetAll } from "./kvstore.js";
 import { lookupParam } from "./params.js";
 import { rctlRule, type LimitKey } from "./rctl.js";
+import { parsePromises } from "../seccomp/promises.js";
+import { checkUnveil, parseUnveilArg } from "../spec/unveil.js";
+import { SysjailError } from "../errors.js";
 import type { ParamValue, ResolvedJail } from "./resolve.js";
 
 /** The exec.* hooks, each a list of sh(1) command lines run in order. */
@@ -209,6 +212,23 @@ export function paramsToSpec(resolved: ResolvedJail | Record<string, ParamValue>
   policy.allowIpc = bool("allow.sysvipc") || ["sysvmsg", "sysvsem", "sysvshm"].some((n) => str(n) === "new" || str(n) === "inherit");
   policy.files = list("policy.files");
   policy.replaceDefault = bool("policy.replace");
+  // pledge and unveil: the CLI's own checks, their message placed at the parameter's position
+  const atPos = <T>(at: SourcePos, token: string, f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof SysjailError) throw confError(at, e.message, token);
+      throw e;
+    }
+  };
+  const pledge = str("pledge");
+  if (pledge !== undefined) policy.pledge = atPos(pos("pledge"), pledge, () => parsePromises(pledge, "pledge"));
+  const unveil = list("unveil").map((u, i) => {
+    const at = r.valueSources.unveil?.[i] ?? pos("unveil");
+    return atPos(at, u, () => parseUnveilArg(u, "unveil"));
+  });
+  if (unveil.length) spec.unveil = atPos(pos("unveil"), unveil.length.toString(), () => checkUnveil(unveil, "unveil"));
+  if (bool("unveil.best_effort")) spec.unveilBestEffort = true;
   spec.policy = policy;
 
   spec.meta = storeRecord(storeSetAll(str("meta") !== undefined ? [str("meta")!] : []));

@@ -28,10 +28,10 @@ export function checkUnveilPath(path: string, what: string): string {
 }
 
 /** Parses one --unveil PATH:PERMS (the last colon separates them). */
-export function parseUnveilArg(arg: string): UnveilSpec {
+export function parseUnveilArg(arg: string, what = "--unveil"): UnveilSpec {
   const i = arg.lastIndexOf(":");
-  if (i <= 0) throw usageError(`--unveil: '${shown(arg)}' is not PATH:PERMS (PERMS a set of r, w, x, c)`);
-  return { path: checkUnveilPath(arg.slice(0, i), "--unveil"), perms: checkPerms(arg.slice(i + 1), "--unveil") };
+  if (i <= 0) throw usageError(`${what}: '${shown(arg)}' is not PATH:PERMS (PERMS a set of r, w, x, c)`);
+  return { path: checkUnveilPath(arg.slice(0, i), what), perms: checkPerms(arg.slice(i + 1), what) };
 }
 
 /** Checks a list (library `unveil: { path: perms }` or parsed arguments); at most MAX_UNVEIL. */

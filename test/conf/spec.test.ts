@@ -211,3 +211,28 @@ test("idrange and allow.setuid (sysjail extensions) reach the spec; absent, neit
   assert.equal(plain.policy?.allowSetuid, undefined);
   assert.equal(fromCli(["name=k", "path=/", "idrange=1879113728", "persist"]).spec.idrange, "1879113728");
 });
+
+test("pledge, unveil and unveil.best_effort (sysjail extensions) give the --pledge/--unveil spec fields", () => {
+  const { spec } = fromConf(`j { path = /jails/j; pledge = "stdio rpath stdio"; unveil = /usr:rx, "/tmp:rwc"; unveil += "/etc/:r"; unveil.best_effort; }`, "j");
+  assert.deepEqual(spec.policy!.pledge, ["stdio", "rpath"]);
+  assert.deepEqual(spec.unveil, [{ path: "/usr", perms: "rx" }, { path: "/tmp", perms: "rwc" }, { path: "/etc", perms: "r" }]);
+  assert.equal(spec.unveilBestEffort, true);
+  const cli = fromCli(["name=k", "path=/", "pledge=stdio inet", "unveil=/srv:r", "unveil=/var/tmp:rwc"]).spec;
+  assert.deepEqual(cli.policy!.pledge, ["stdio", "inet"]);
+  assert.deepEqual(cli.unveil, [{ path: "/srv", perms: "r" }, { path: "/var/tmp", perms: "rwc" }]);
+  assert.equal(cli.unveilBestEffort, undefined);
+  const plain = fromConf(`j { path = /jails/j; }`, "j").spec;
+  assert.equal(plain.policy!.pledge, undefined);
+  assert.equal(plain.unveil, undefined);
+});
+
+test("bad pledge and unveil values: one line naming the value and what is allowed, exit 64", () => {
+  throwsConf(() => fromConf(`j { path = /j; pledge = "stdio rooting"; }`, "j"), /j\.conf:1:\d+: pledge: unknown promise 'rooting' \(allowed: stdio .*\)/);
+  throwsConf(() => fromConf(`j { path = /j; pledge = ""; }`, "j"), /pledge: no promise given/);
+  throwsConf(() => fromConf(`j { path = /j; unveil = /usr; }`, "j"), /j\.conf:1:\d+: unveil: '\/usr' is not PATH:PERMS/);
+  throwsConf(() => fromConf(`j { path = /j; unveil = /usr:rq; }`, "j"), /unveil: bad permissions 'rq' \(allowed: a set of r, w, x, c\)/);
+  throwsConf(() => fromConf(`j { path = /j; unveil = "usr/../x:r"; }`, "j"), /unveil: 'usr\/\.\.\/x' must be an absolute path/);
+  throwsConf(() => fromCli(["name=k", "path=/", "unveil=/a\nb"]), /command line argument 3: unveil/);
+  const many = Array.from({ length: 65 }, (_, i) => `unveil += /p${i}:r;`).join(" ");
+  throwsConf(() => fromConf(`j { path = /j; ${many} }`, "j"), /unveil: at most 64 paths, not 65/);
+});
