@@ -123,6 +123,8 @@ export function toLoaded(r: ResolvedJail, label: string | undefined): LoadedJail
   spec.meta = part.meta ?? {};
   spec.limits = part.limits ?? {};
   if (part.params) spec.params = part.params;
+  if (part.unveil) spec.unveil = part.unveil;
+  if (part.unveilBestEffort) spec.unveilBestEffort = true;
   const commandArgv = r.sources.command?.arg !== undefined;
   return {
     label,

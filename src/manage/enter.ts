@@ -14,7 +14,8 @@ import { buildFilter } from "../jail/filter.js";
 import { fallbackRlimits } from "../limits/rlimit.js";
 import { idMapping, type IdMapping } from "../plan/ids.js";
 import { commandEnv, commandOps, NS, ownNetns } from "../plan/planner.js";
-import { enteredLandlock } from "../plan/landlock.js";
+import { enteredLandlock, withUnveil } from "../plan/landlock.js";
+import { landlockFacts, type LandlockFacts } from "../host/landlock.js";
 import { op, type Plan, type PlanOp } from "../plan/types.js";
 import { nsSocketPath, stateDir } from "../registry/paths.js";
 import type { JailEntry } from "../registry/types.js";
@@ -95,6 +96,8 @@ export interface EnterContext {
   target?: EnterTarget | undefined;
   /** The namespaces come from the jail's monitor (an owner who is not root). */
   via?: EnterVia | undefined;
+  /** The kernel's Landlock, for a jail with an unveil (its entered processes get it too). */
+  landlock?: LandlockFacts | undefined;
 }
 
 /** The jail's monitor, which serves its namespaces on a socket of the owner's state directory
@@ -150,7 +153,10 @@ export function planEnter(entry: JailEntry, req: EnterRequest, ctx: EnterContext
   const spec: JailSpec = { ...entry.spec, env: req.env, cleanEnv: false, cwd: req.cwd, command: req.argv };
   let cmd: PlanOp[];
   try {
-    const scopes = enteredLandlock((enterNsFlags(entry) & NS.CLONE_NEWNET) === 0, req.jailProcess === true);
+    let scopes = enteredLandlock((enterNsFlags(entry) & NS.CLONE_NEWNET) === 0, req.jailProcess === true);
+    // the jail's unveil rides on the entered process's own domain (never the jail's, which cannot
+    // be joined): jexec, exec.* and Jail.spawn reach no more paths than the jail's command
+    if (spec.unveil?.length) scopes = withUnveil(scopes, spec.unveil, ctx.landlock, spec.unveilBestEffort ?? false);
     cmd = commandOps(spec, { user: req.user ?? JAIL_ROOT, filter: ctx.filter, rlimits: ctx.rlimits, scopes }, ctx.ids, req.argv);
   } catch (err) {
     if (err instanceof RangeError) throw new SysjailError(`sysjail: ${err.message}`, { code: "ENOUSER", phase: "usage", exitCode: Exit.noUser });
@@ -263,6 +269,7 @@ export async function enterContext(entry: JailEntry, dirOwner: number, facts: Ho
     attach: [...(Object.keys(paths).length ? defaultBackend().attachOps(paths) : []), ...net],
     target: via ? { pid: entry.initPid, start: entry.initStart } : enterTarget(entry),
     via,
+    landlock: entry.spec.unveil?.length ? landlockFacts() : undefined,
   };
 }
 
