@@ -62,6 +62,24 @@ test("a jail on the shared network stack is entered without a network namespace 
   assert.ok(enterNsFlags(e) & NS.CLONE_NEWNET);
 });
 
+test("an entered process of a jail with an unveil gets it on a domain of its own (admin or jail process); no Landlock refuses it unless best effort", () => {
+  const e = entry();
+  e.spec.unveil = [{ path: "/usr", perms: "rx" }];
+  const ll = { abi: 6, sure: true };
+  for (const jailProcess of [false, true]) {
+    const p = planEnter(e, { argv: ["/bin/sh"], env: {}, cwd: "/", stdio: "pipe", jailProcess }, { ids: entryIdMapping(e, rootFacts), attach: [], landlock: ll });
+    const ops = p.ops.filter((o) => o.op === "landlockScope");
+    assert.equal(ops.length, 1);
+    assert.equal(ops[0]!.args[1], "required");
+    assert.deepEqual(ops[0]!.args.slice(3), ["/usr", ops[0]!.args[4]]);
+    assert.ok(Number(ops[0]!.args[2]) > 0, "handles file accesses");
+  }
+  assert.throws(() => planEnter(e, { argv: ["/bin/sh"], env: {}, cwd: "/", stdio: "pipe" }, { ids: entryIdMapping(e, rootFacts), attach: [], landlock: { abi: 0, sure: true } }), /unveil needs Landlock/);
+  e.spec.unveilBestEffort = true;
+  const none = planEnter(e, { argv: ["/bin/sh"], env: {}, cwd: "/", stdio: "pipe" }, { ids: entryIdMapping(e, rootFacts), attach: [], landlock: { abi: 0, sure: true } });
+  assert.equal(none.ops.filter((o) => o.op === "landlockScope").length, 0);
+});
+
 test("the namespaces joined are the ones the entry recorded at start (a rootless -4 jail has its own netns)", () => {
   const e = entry({ owner: 1000 });
   e.spec.ip4 = ["127.0.0.61"];
