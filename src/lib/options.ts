@@ -121,6 +121,8 @@ export interface JailOptions {
 /** run()'s extra options. */
 export interface RunOptions extends JailOptions {
   command: string[];
+  /** Run through a launcher started before restrict() (startLauncher); the jail is its template. */
+  via?: import("./launcher.js").Launcher | undefined;
   /** Data for the command's standard input (default: none, /dev/null-like EOF). */
   stdin?: string | Uint8Array | undefined;
   /** Most bytes kept of stdout and of stderr each (default 1 MiB); the rest is dropped. */

@@ -48,6 +48,8 @@ export function fireListeners(on: JailListeners | undefined, report: RunReport):
 
 /** Runs options.command in a new jail; rejects with SysjailError when the jail cannot be set up. */
 export async function run(options: RunOptions): Promise<RunResult> {
+  // a restricted caller's jails come from the launcher it started before (src/lib/launcher.ts)
+  if (options.via !== undefined) return options.via.run(options);
   const spec = specFromOptions(options, "run");
   const signal = options.signal;
   if (signal?.aborted) throw new SysjailError("sysjail: aborted before the jail started", { code: "ABORT_ERR", phase: "runtime", cause: signal.reason });

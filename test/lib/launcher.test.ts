@@ -1,0 +1,65 @@
+// startLauncher(): a Node process that restricted itself still runs jails, through a launcher it
+// forked before; the jail is the launcher's template, never the request's. As root and as 65534;
+// each case runs in a child Node process (the restriction cannot be undone).
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { coreSuite, makeJailRoot, makeNobody, makeOwnedDir, makeTempDir, removeTree, REPO, type JailRoot, type Nobody } from "../helpers/index.js";
+
+const env = coreSuite();
+let root: JailRoot;
+let nobody: Nobody;
+let dir: string;
+before(() => {
+  root = makeJailRoot(env.probe);
+  nobody = makeNobody();
+  dir = makeTempDir("sysjail-launcher-", 0o755);
+});
+after(() => {
+  root?.remove();
+  nobody?.remove();
+  if (dir) removeTree(dir);
+});
+
+const LIB = join(REPO, "build", "src", "index.js");
+
+describe("startLauncher()", () => {
+  it("a restricted Node runs jails through the launcher (and not without it); requests cannot change the jail", () => {
+    for (const as of [undefined, nobody]) {
+      const who = as ? "65534" : "root";
+      const state = as ? makeOwnedDir(65534, 65534, "sysjail-launcher-state-") : makeTempDir("sysjail-launcher-state-");
+      try {
+        const file = join(dir, `l-${who}.mjs`);
+        writeFileSync(file, `import { run, restrict, startLauncher } from ${JSON.stringify(LIB)};
+const say = (s) => process.stdout.write(s + "\\n");
+const t = { path: ${JSON.stringify(root.path)}, hostname: "launched", stateDir: ${JSON.stringify(state)} };
+const launcher = await startLauncher(t);
+await restrict({ unveil: { "/tmp": "r" }, pledge: "stdio rpath" });
+const r = await run({ command: ["/probe", "hostname"], stdin: "x", via: launcher });
+say("via " + r.report.status + " " + r.stdout.trim());
+try { await run({ ...t, command: ["/probe", "hostname"] }); say("direct-ran"); } catch (e) { say("direct-refused"); }
+try { await run({ command: ["/probe", "hostname"], hostname: "other", via: launcher }); say("widened"); } catch (e) { say("refused " + e.message); }
+launcher.close();
+`, { mode: 0o644 });
+        const argv = as ? [...as.prefix, process.execPath, file] : [process.execPath, file];
+        const r = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8", timeout: 60_000 });
+        const out = r.stdout.split("\n").filter(Boolean);
+        const msg = `${who}: ${JSON.stringify({ code: r.status, out, stderr: r.stderr })}`;
+        assert.equal(r.status, 0, msg);
+        assert.ok(out.includes("via ok ok launched"), msg);
+        assert.ok(out.includes("direct-refused"), msg);
+        assert.ok(out.some((l) => /^refused run\(\): with via, option hostname is the launcher's/.test(l)), msg);
+        for (const d of ["jails", "names"]) assert.deepEqual(readdirSync(join(state, d)), [], `${d}: ${msg}`);
+      } finally {
+        removeTree(state);
+      }
+    }
+  });
+
+  it("a template holding a command is a usage error", async () => {
+    const { startLauncher } = await import("../../src/index.js");
+    await assert.rejects(() => startLauncher({ command: ["/bin/true"] } as never), (e: Error & { exitCode?: number }) => /may not hold command/.test(e.message) && e.exitCode === 64);
+  });
+});
