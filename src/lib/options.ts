@@ -136,7 +136,7 @@ const SPEC_KEYS = new Set([
   "allowIpc", "allowChflags", "allowRlimit", "allowSetHostname", "allowSetuid", "policyFiles", "pledge", "unveil", "unveilBestEffort", "ip4", "ip6", "vnet", "mounts",
   "meta", "killOnExit", "stateDir",
 ]);
-const RUN_KEYS = new Set([...SPEC_KEYS, "stdin", "maxOutputBytes", "signal", "on"]);
+const RUN_KEYS = new Set([...SPEC_KEYS, "stdin", "maxOutputBytes", "signal", "on", "via"]);
 
 function bool(v: unknown, key: string): boolean {
   if (v === undefined) return false;

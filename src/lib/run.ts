@@ -1,6 +1,6 @@
 // run(): a command in a fresh jail, resolved with its report and captured output.
 import type { Readable, Writable } from "node:stream";
-import { SysjailError } from "../errors.js";
+import { SysjailError, usageError } from "../errors.js";
 import type { StdioOptions } from "node:child_process";
 import { JailRun } from "../jail/run.js";
 import { buildReport, type RunReport } from "../limits/report.js";
@@ -49,7 +49,10 @@ export function fireListeners(on: JailListeners | undefined, report: RunReport):
 /** Runs options.command in a new jail; rejects with SysjailError when the jail cannot be set up. */
 export async function run(options: RunOptions): Promise<RunResult> {
   // a restricted caller's jails come from the launcher it started before (src/lib/launcher.ts)
-  if (options.via !== undefined) return options.via.run(options);
+  if (typeof options === "object" && options !== null && options.via !== undefined) {
+    if (typeof options.via?.run !== "function") throw usageError("run(): option via must be a launcher from startLauncher()");
+    return options.via.run(options);
+  }
   const spec = specFromOptions(options, "run");
   const signal = options.signal;
   if (signal?.aborted) throw new SysjailError("sysjail: aborted before the jail started", { code: "ABORT_ERR", phase: "runtime", cause: signal.reason });

@@ -58,8 +58,9 @@ launcher.close();
     }
   });
 
-  it("a template holding a command is a usage error", async () => {
-    const { startLauncher } = await import("../../src/index.js");
+  it("a template holding a command, or a via that is no launcher, is a usage error", async () => {
+    const { run, startLauncher } = await import("../../src/index.js");
+    await assert.rejects(() => run({ command: ["/bin/true"], via: {} } as never), (e: Error & { exitCode?: number }) => /option via must be a launcher/.test(e.message) && e.exitCode === 64);
     await assert.rejects(() => startLauncher({ command: ["/bin/true"] } as never), (e: Error & { exitCode?: number }) => /may not hold command/.test(e.message) && e.exitCode === 64);
   });
 });
