@@ -283,7 +283,6 @@ export function specFromOptions(o: unknown, kind: "run" | "create"): JailSpec {
     if (typeof u !== "object" || u === null || Array.isArray(u) || !Object.values(u).every((v) => typeof v === "string")) {
       throw usageError(`option unveil must be { path: perms }, not ${describe(u)}`);
     }
-    if (kind === "create") throw usageError("option unveil is for run() only: processes spawned in a Jail are not unveiled yet");
     spec.unveil = checkUnveil(Object.entries(u as Record<string, string>).map(([path, perms]) => ({ path, perms })), "option unveil");
   }
   if (bool(x.unveilBestEffort, "unveilBestEffort")) spec.unveilBestEffort = true;

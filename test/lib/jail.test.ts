@@ -60,6 +60,21 @@ function commandRunning(jail: Jail, what: string): Promise<number[]> {
 }
 
 describe("Jail", { concurrency: 3 }, () => {
+  it("a Jail with an unveil: its exec()'d processes reach only the unveiled paths", async (t) => {
+    const dir = libState(t);
+    const jail = await Jail.create({ path: root.path, hostname: "uvjail", name: "pledge2uv", stateDir: dir, unveil: { "/work": "rx" } });
+    try {
+      // / is not unveiled: opening it is refused (without an unveil it opens, and reading fails EISDIR)
+      const hidden = await jail.exec(["/work", "read", "/"]);
+      assert.doesNotMatch(hidden.stdout + hidden.stderr, /^ok /m, JSON.stringify(hidden));
+      assert.match(hidden.stdout + hidden.stderr, /EACCES|ermission denied/, JSON.stringify(hidden));
+      const own = await jail.exec(["/work", "hostname"]);
+      assert.equal(own.stdout, "uvjail\n");
+    } finally {
+      await jail.remove();
+    }
+  });
+
   it("create → exec → update hostname → exec → update memory → OOM in exec → remove leaves nothing", async (t) => {
     const dir = libState(t);
     const jail = await Jail.create({ path: root.path, hostname: "persist1", name: "libjail", stateDir: dir });
