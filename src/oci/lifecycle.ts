@@ -16,6 +16,7 @@ import { stateDir } from "../registry/paths.js";
 import { Registry } from "../registry/store.js";
 import { defaultPolicy, type JailSpec } from "../spec/types.js";
 import { validateSpec } from "../spec/validate.js";
+import { checkHooks, runHooks } from "./hooks.js";
 import { loadConfig, ociError, type OciSeccomp } from "./config.js";
 import { alive, checkId, gatePath, makeContainerDir, readRecord, removeContainerDir, statusOf, writeRecord, type OciRecord } from "./state.js";
 import { ociJail, patchPlan } from "./translate.js";
@@ -91,6 +92,7 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
   if (config.process?.terminal || a.consoleSocket) throw ociError("process.terminal and --console-socket are not supported yet: run the container without a terminal");
   const { spec, patch } = ociJail(id, config, rootPath, g.warn);
   validateSpec(spec);
+  const hooks = checkHooks(config.hooks, "config.json", g.warn);
   makeContainerDir(g.root, id);
   let jr: JailRun | undefined;
   try {
@@ -115,8 +117,12 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     const rec: OciRecord = {
       id, bundle, pid: e.monitorPid, pidStart: e.monitorStart ?? 0, initPid: e.initPid, initStart: e.initStart, jid: e.jid,
       created: isoNow(), owner: process.getuid?.() ?? 0, annotations: config.annotations ?? {}, seccompPolicy,
+      ...(Object.keys(hooks).length ? { hooks } : {}),
     };
     writeRecord(g.root, rec);
+    // the container's namespaces exist, its command waits at the gate: a failing hook fails create
+    // and the catch below ends the jail and removes its directory
+    for (const kind of ["prestart", "createRuntime"] as const) runHooks(hooks, kind, { ...state(g, id), status: "creating" });
     if (a.pidFile) writeFileSync(a.pidFile, String(rec.pid));
     if (detach) jr.detach();
     return { jr, rec };
@@ -167,6 +173,7 @@ export function start(g: Globals, id: string): void {
     closeSync(fd);
   }
   unlinkSync(gate);
+  runHooks(rec.hooks, "poststart", state(g, id), g.warn);
 }
 
 /** state: the runtime-spec state of the container. */
@@ -214,15 +221,17 @@ export async function remove(g: Globals, id: string, force: boolean): Promise<vo
     // the monitor removes the jail's cgroups and registry files, then exits
     if (!(await waitGone(rec.pid, rec.pidStart))) throw ociError(`container ${id}: its monitor (pid ${rec.pid}) does not end`);
   }
+  runHooks(rec.hooks, "poststop", { ...state(g, id), status: "stopped", pid: 0 }, g.warn);
   removeContainerDir(g.root, id);
 }
 
 /** run: create, start, and follow the container to its end; its status is ours. */
 export async function run(g: Globals, a: CreateArgs, detach: boolean): Promise<number> {
-  const { jr } = await create(g, a, detach);
+  const { jr, rec } = await create(g, a, detach);
   start(g, a.id);
   if (detach) return 0;
   const ev = await jr.wait();
+  runHooks(rec.hooks, "poststop", { ...state(g, a.id), status: "stopped", pid: 0 }, g.warn);
   removeContainerDir(g.root, a.id);
   if (jr.error) throw jr.error;
   if (!ev) return 70;

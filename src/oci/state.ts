@@ -1,4 +1,5 @@
 // The state of sysjail-oci's containers: one directory per container under --root, no daemon.
+import type { OciHooks } from "./hooks.js";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { processStart } from "../registry/store.js";
@@ -20,6 +21,8 @@ export interface OciRecord {
   annotations: Record<string, string>;
   /** A policy file with the container's own seccomp profile, for exec. */
   seccompPolicy?: string | undefined;
+  /** The host-side hooks of config.json, kept for poststart and poststop. */
+  hooks?: OciHooks | undefined;
 }
 
 /** OCI status names. */

@@ -175,6 +175,80 @@ describe("sysjail-oci: containers as jails (root)", () => {
     assert.equal(oci(["exec", c, "/probe", "pid"]).status, 1, "no exec into a deleted container");
   });
 
+  it("hooks: the host-side ones run in order with the state on stdin; a failing prestart fails create, nothing left", () => {
+    const log = join(work, "hooks.log");
+    const sh = (script: string, extra: Record<string, unknown> = {}) => ({ path: "/bin/sh", args: ["sh", "-c", script], env: [`LOG=${log}`], ...extra });
+    const rec = (kind: string) => sh(`{ printf '${kind} '; cat; } >> "$LOG"`);
+    const hooks = {
+      prestart: [rec("prestart")], createRuntime: [rec("createRuntime")], poststart: [rec("poststart"), sh("exit 9")],
+      poststop: [rec("poststop")], createContainer: [rec("createContainer")],
+    };
+    const r = oci(["run", "--bundle", bundle("hooks", ["/probe", "exit", "3"], { hooks }), id("hooks")]);
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stderr, /hooks\.createContainer: hooks inside the container's namespaces are not supported, 1 not run/);
+    assert.match(r.stderr, /warning: hook poststart\[1\] \/bin\/sh: exit status 9/, "a failing poststart is a warning");
+    const lines = readFileSync(log, "utf8").trim().split("\n");
+    assert.deepEqual(lines.map((l) => l.split(" ")[0]), ["prestart", "createRuntime", "poststart", "poststop"]);
+    const st = lines.map((l) => JSON.parse(l.slice(l.indexOf(" ") + 1)) as { id: string; status: string; pid: number; bundle: string });
+    assert.deepEqual([st[0]!.status, st[1]!.status, st[3]!.status], ["creating", "creating", "stopped"]);
+    assert.match(st[2]!.status, /^(running|stopped)$/, "poststart sees the container started (it may have ended since)");
+    assert.ok(st.every((x) => x.id.endsWith("-hooks")));
+    assert.ok(st[0]!.pid > 0 && st[3]!.pid === 0);
+
+    for (const [name, hook, msg] of [
+      ["hookfail", sh("echo nope >&2; exit 4"), /^sysjail-oci: hook prestart\[0\] \/bin\/sh: exit status 4 \(nope\)\n$/],
+      ["hooktime", sh("exec sleep 600", { timeout: 1 }), /^sysjail-oci: hook prestart\[0\] \/bin\/sh: timed out after 1s\n$/],
+      ["hookbad", { path: "relative" }, /hooks\.prestart\[0\]\.path must be an absolute path/],
+    ] as const) {
+      const c = id(name);
+      const f = oci(["create", "--bundle", bundle(name, ["/probe", "pid"], { hooks: { prestart: [hook] } }), c]);
+      assert.equal(f.status, 1, f.stderr);
+      assert.match(f.stderr, msg);
+      assert.equal(existsSync(join(state, c)), false, "a failed create leaves no directory");
+      const jls = spawnSync(join(REPO, "native", "build", "jls"), ["-N"], { encoding: "utf8" });
+      assert.doesNotMatch(jls.stdout, new RegExp(c), "a failed create leaves no jail");
+    }
+  });
+
+  it("update writes new memory, pids and cpu limits into the container's cgroup", () => {
+    const c = id("upd");
+    const fd = openSync("/dev/null", "w");
+    const cfg = { linux: { namespaces: [{ type: "pid" }, { type: "mount" }], resources: { pids: { limit: 32 }, memory: { limit: 256 << 20 }, cpu: { quota: 50000, period: 100000 } } } };
+    assert.equal(oci(["create", "--bundle", bundle("upd", ["/probe", "pid"], cfg), c], fd).status, 0);
+    closeSync(fd);
+    const initPid = (JSON.parse(readFileSync(join(state, c, "state.json"), "utf8")) as { initPid: number }).initPid;
+    // the jail's cgroups as the host sees them: v2 ("0::"), or each controller's v1 hierarchy
+    const lines = readFileSync(`/proc/${initPid}/cgroup`, "utf8").trim().split("\n").map((l) => l.split(":"));
+    const v1 = (ctl: string) => lines.find((l) => l[1]!.split(",").includes(ctl));
+    const dir = (ctl: string) => (v1(ctl) ? join("/sys/fs/cgroup", ctl, v1(ctl)![2]!) : join("/sys/fs/cgroup", lines.find((l) => l[0] === "0")![2]!));
+    const v2 = !v1("memory");
+    const read = (ctl: string, f: string) => readFileSync(join(dir(ctl), f), "utf8").trim();
+    const cpu = () => (v2 ? read("cpu", "cpu.max") : `${read("cpu", "cpu.cfs_quota_us")} ${read("cpu", "cpu.cfs_period_us")}`);
+    assert.equal(read("pids", "pids.max"), "33");
+    let u = oci(["update", "--memory", "128m", "--pids-limit", "10", "--cpu-quota", "20000", c]);
+    assert.equal(u.status, 0, u.stderr);
+    assert.equal(read("memory", v2 ? "memory.max" : "memory.limit_in_bytes"), String(128 << 20));
+    assert.equal(read("pids", "pids.max"), "11", "the limit plus the jail's init, as at create");
+    assert.equal(cpu(), "20000 100000");
+    const res = join(work, "res.json");
+    writeFileSync(res, JSON.stringify({ pids: { limit: -1 }, cpu: { period: 200000 } }));
+    u = oci(["update", "-r", res, c]);
+    assert.equal(u.status, 0, u.stderr);
+    assert.equal(read("pids", "pids.max"), "max");
+    assert.equal(cpu(), "20000 200000");
+    for (const [args, code, msg] of [
+      [["update", "--memory", "lots", c], 64, /--memory "lots": a number of bytes/],
+      [["update", c], 64, /nothing to change/],
+      [["update", "--pids-limit", "5", id("nosuch")], 1, /does not exist/],
+    ] as const) {
+      const b = oci([...args]);
+      assert.equal(b.status, code, b.stderr);
+      assert.match(b.stderr, msg);
+      assert.equal(b.stderr.trim().split("\n").length, 1);
+    }
+    assert.equal(oci(["delete", "--force", c]).status, 0);
+  });
+
   it("bad input: one line, runc's status (64 for usage), nothing left", () => {
     const cases: [string[], number, RegExp][] = [
       [["no-such-command"], 64, /unknown command "no-such-command"/],
