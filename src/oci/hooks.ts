@@ -67,7 +67,8 @@ function runHook(h: OciHook, name: string, input: string): void {
     });
     const why = (r.stderr ?? "").trim().split("\n")[0]?.slice(0, 200) ?? "";
     if (r.error && (r.error as NodeJS.ErrnoException).code === "ETIMEDOUT") throw ociError(`${name}: timed out after ${h.timeout}s`);
-    if (r.error) throw ociError(`${name}: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`);
+    // a hook that does not read the state (EPIPE on its stdin) is judged by its status alone
+    if (r.error && (r.error as NodeJS.ErrnoException).code !== "EPIPE") throw ociError(`${name}: ${(r.error as NodeJS.ErrnoException).code ?? r.error.message}`);
     if (r.signal) throw ociError(`${name}: killed by ${r.signal}`);
     if (r.status !== 0) throw ociError(`${name}: exit status ${r.status}${why ? ` (${why})` : ""}`);
   }

@@ -195,6 +195,20 @@ describe("sysjail-oci: containers as jails (root)", () => {
     assert.ok(st.every((x) => x.id.endsWith("-hooks")));
     assert.ok(st[0]!.pid > 0 && st[3]!.pid === 0);
 
+    // as an engine calls it: create, start and delete apart (start and delete are native unless hooks wait)
+    const log2 = join(work, "hooks2.log");
+    const rec2 = (kind: string) => ({ path: "/bin/sh", args: ["sh", "-c", `{ printf '${kind} '; cat; } >> "$LOG"`], env: [`LOG=${log2}`] });
+    const c2 = id("hooks2");
+    const fd = openSync("/dev/null", "w");
+    const cr = oci(["create", "--bundle", bundle("hooks2", ["/probe", "pid"], { hooks: { poststart: [rec2("poststart")], poststop: [rec2("poststop")] } }), c2], fd);
+    closeSync(fd);
+    assert.equal(cr.status, 0);
+    assert.equal(oci(["start", c2]).status, 0);
+    for (let i = 0; i < 6000 && JSON.parse(oci(["state", c2]).stdout).status !== "stopped"; i++) spawnSync("sleep", ["0.01"]);
+    assert.equal(oci(["delete", c2]).status, 0);
+    assert.deepEqual(readFileSync(log2, "utf8").trim().split("\n").map((l) => l.split(" ")[0]), ["poststart", "poststop"]);
+    assert.equal(existsSync(join(state, c2)), false);
+
     for (const [name, hook, msg] of [
       ["hookfail", sh("echo nope >&2; exit 4"), /^sysjail-oci: hook prestart\[0\] \/bin\/sh: exit status 4 \(nope\)\n$/],
       ["hooktime", sh("exec sleep 600", { timeout: 1 }), /^sysjail-oci: hook prestart\[0\] \/bin\/sh: timed out after 1s\n$/],
