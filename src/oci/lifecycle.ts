@@ -1,7 +1,7 @@
 // The OCI operations on one container: create, start, state, kill, delete, run, ps, pause.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync, constants as FS } from "node:fs";
+import { closeSync, existsSync, statSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync, constants as FS } from "node:fs";
 import { constants as OS } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { hostFacts } from "../host/facts.js";
 import { takeFront } from "../helper/front.js";
 import { HelperRun } from "../helper/launch.js";
@@ -12,6 +12,7 @@ import { isoNow, JailRun } from "../jail/run.js";
 import { exitStatus } from "../jail/status.js";
 import { jailNamespace, pidsInNamespace } from "../manage/proc.js";
 import { idMapping } from "../plan/ids.js";
+import { op } from "../plan/types.js";
 import { stateDir } from "../registry/paths.js";
 import { Registry } from "../registry/store.js";
 import { defaultPolicy, type JailSpec } from "../spec/types.js";
@@ -89,7 +90,7 @@ export interface CreateArgs { id: string; bundle: string; pidFile?: string | und
 export async function create(g: Globals, a: CreateArgs, detach = true): Promise<{ jr: JailRun; rec: OciRecord }> {
   const id = checkId(a.id);
   const { config, bundle, rootPath } = loadConfig(a.bundle);
-  if (config.process?.terminal || a.consoleSocket) throw ociError("process.terminal and --console-socket are not supported yet: run the container without a terminal");
+  const console = consoleSocket(config.process?.terminal === true, a.consoleSocket);
   const { spec, patch } = ociJail(id, config, rootPath, g.warn);
   validateSpec(spec);
   const hooks = checkHooks(config.hooks, "config.json", g.warn);
@@ -102,6 +103,10 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     const ids = prep.idChoice?.mapping ?? idMapping(prep.facts);
     try {
       prep.plan = patchPlan(prep.plan, patch, ids, gatePath(g.root, id), filter);
+      if (console) {
+        const size = config.process?.consoleSize;
+        prep.plan.ops.push(op("console", [console, size?.height ?? 0, size?.width ?? 0], "process.terminal: the pty master goes to --console-socket"));
+      }
     } catch (err) {
       prep.reservation.release();
       throw err;
@@ -132,6 +137,26 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     removeContainerDir(g.root, id);
     throw err;
   }
+}
+
+/** The console socket for a container whose process.terminal is TERMINAL: runc's rules (a
+ * terminal needs the engine's socket, a socket needs a terminal); the path made absolute and
+ * checked to be a socket. The path is the engine's (a trusted caller's), connected by the
+ * container's init before it becomes jail root. */
+function consoleSocket(terminal: boolean, path: string | undefined): string | undefined {
+  if (terminal && !path) throw ociError("process.terminal is true: --console-socket is needed (the engine receives the terminal there)");
+  if (!terminal && path) throw ociError(`--console-socket ${path}: config.json's process.terminal must be true for a terminal`);
+  if (!path) return undefined;
+  const abs = resolve(path);
+  let st;
+  try {
+    st = statSync(abs);
+  } catch (err) {
+    throw ociError(`--console-socket ${path}: ${(err as NodeJS.ErrnoException).code}`);
+  }
+  if (!st.isSocket()) throw ociError(`--console-socket ${path}: not a unix socket`);
+  if (Buffer.byteLength(abs) > 107) throw ociError(`--console-socket ${path}: longer than a unix socket path may be (107 bytes)`);
+  return abs;
 }
 
 /** Sends SIG to PID if it is still the process that started at START. */

@@ -2,7 +2,7 @@
 // config.json translation and the seccomp profile translation (unit), and every bad input.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildProbe, hostMountsMentioning, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
@@ -261,6 +261,47 @@ describe("sysjail-oci: containers as jails (root)", () => {
       assert.equal(b.stderr.trim().split("\n").length, 1);
     }
     assert.equal(oci(["delete", "--force", c]).status, 0);
+  });
+
+  it("process.terminal: the pty master goes to --console-socket (SCM_RIGHTS), the slave is the command's stdio", async () => {
+    // the engine's side (conmon's): a unix socket that takes one descriptor and reads the terminal to its end
+    const recv = join(work, "recv.py");
+    writeFileSync(recv, [
+      "import os, socket, stat, sys",
+      "s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)",
+      "c, _ = s.accept(); msg, fds, _, _ = socket.recv_fds(c, 64, 1)",
+      "m = fds[0]; out = b''",
+      "while True:",
+      "    try: b = os.read(m, 4096)",
+      "    except OSError: break",
+      "    if not b: break",
+      "    out += b",
+      "st = os.fstat(m)",
+      "open(sys.argv[2], 'wb').write(b'%d %d ' % (os.major(st.st_rdev), os.minor(st.st_rdev)) + msg + b'\\n' + out)",
+    ].join("\n"));
+    const sock = join(work, "console.sock");
+    const got = join(work, "console.out");
+    const py = spawn("python3", [recv, sock, got], { stdio: "ignore" });
+    const ended = new Promise((r) => py.on("exit", r));
+    try {
+      for (let i = 0; i < 3000 && !existsSync(sock); i++) spawnSync("sleep", ["0.01"]);
+      const term = { process: { terminal: true, args: ["/probe", "fds"], env: ["PATH=/bin"], cwd: "/", user: { uid: 0, gid: 0 }, consoleSize: { height: 30, width: 100 } } };
+      const r = oci(["run", "--console-socket", sock, "--bundle", bundle("tty", ["/probe", "fds"], term), id("tty")]);
+      assert.equal(r.status, 0, r.stderr);
+      await ended;
+      const [head, body] = readFileSync(got, "utf8").split("\n");
+      assert.equal(head, "5 2 /dev/ptmx", "a ptmx master arrived");
+      // the command's output came through the master, with the terminal's CR-LF (onlcr): its stdout is the slave
+      assert.match(body ?? "", /^fds 0 1 2\r$/m, `the command wrote to the terminal: ${JSON.stringify(body)}`);
+    } finally {
+      if (py.exitCode === null) py.kill();
+    }
+    const noSock = oci(["create", "--bundle", bundle("tty2", ["/probe", "fds"], { process: { terminal: true, args: ["/probe", "fds"], cwd: "/" } }), id("tty2")]);
+    assert.equal(noSock.status, 1);
+    assert.match(noSock.stderr, /process\.terminal is true: --console-socket is needed/);
+    const noTerm = oci(["create", "--console-socket", got, "--bundle", bundle("tty3", ["/probe", "fds"]), id("tty3")]);
+    assert.equal(noTerm.status, 1);
+    assert.match(noTerm.stderr, /process\.terminal must be true/);
   });
 
   it("bad input: one line, runc's status (64 for usage), nothing left", () => {
