@@ -25,6 +25,8 @@ void die_step(int fd, const struct sj_op_rec *op, int err, const char *path) __a
 /* sysjail-oci's console socket, connected by init_preopen (mounts.c) with the caller's
  * credentials before pivot; -1 with g_console_err when that failed */
 extern int g_console_fd, g_console_err;
+/* connects g_console_fd when the plan has OP_CONSOLE (sysjail-oci plans only) */
+void console_connect(const struct sj_plan *plan);
 
 /* init phase (runs as the jail's pid 1): mounts, pivot_root, hostname, loopback */
 void init_preopen(const struct sj_plan *plan);

@@ -278,9 +278,9 @@ static void lo_up(const struct sj_op_rec *op) {
 
 int g_console_fd = -1, g_console_err = 0;
 
-void init_preopen(const struct sj_plan *plan) {
-  if (!(plan->flags & SJ_F_OCI)) return;
-  /* the engine's console socket (a host path the caller gave; the container exists only later) */
+void console_connect(const struct sj_plan *plan) {
+  /* the engine's console socket (a host path the caller gave): connected while we are still in
+   * the host's mount namespace with the caller's credentials */
   const struct sj_op_rec *con = plan_find(plan, OP_CONSOLE);
   const char *sp = con ? arg_str(con, 0) : NULL;
   if (con) {
@@ -294,6 +294,11 @@ void init_preopen(const struct sj_plan *plan) {
       else g_console_fd = s;
     }
   }
+}
+
+void init_preopen(const struct sj_plan *plan) {
+  if (!(plan->flags & SJ_F_OCI)) return;
+  console_connect(plan);
   g_pre_bind = malloc(plan->nops * sizeof *g_pre_bind);
   if (!g_pre_bind) return;
   g_pre_n = plan->nops;

@@ -143,7 +143,7 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
  * terminal needs the engine's socket, a socket needs a terminal); the path made absolute and
  * checked to be a socket. The path is the engine's (a trusted caller's), connected by the
  * container's init before it becomes jail root. */
-function consoleSocket(terminal: boolean, path: string | undefined): string | undefined {
+export function consoleSocket(terminal: boolean, path: string | undefined): string | undefined {
   if (terminal && !path) throw ociError("process.terminal is true: --console-socket is needed (the engine receives the terminal there)");
   if (!terminal && path) throw ociError(`--console-socket ${path}: config.json's process.terminal must be true for a terminal`);
   if (!path) return undefined;

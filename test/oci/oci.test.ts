@@ -296,6 +296,31 @@ describe("sysjail-oci: containers as jails (root)", () => {
     } finally {
       if (py.exitCode === null) py.kill();
     }
+    // exec --tty --console-socket into a running container: the same, through the enter plan
+    const c = id("ttyexec");
+    const fd = openSync("/dev/null", "w");
+    assert.equal(oci(["create", "--bundle", bundle("ttyexec", ["/probe", "waitfile", "/never"]), c], fd).status, 0);
+    closeSync(fd);
+    assert.equal(oci(["start", c]).status, 0);
+    const sock2 = join(work, "console2.sock");
+    const got2 = join(work, "console2.out");
+    const py2 = spawn("python3", [recv, sock2, got2], { stdio: "ignore" });
+    const ended2 = new Promise((r) => py2.on("exit", r));
+    try {
+      for (let i = 0; i < 3000 && !existsSync(sock2); i++) spawnSync("sleep", ["0.01"]);
+      const e = oci(["exec", "--tty", "--console-socket", sock2, c, "/probe", "fds"]);
+      assert.equal(e.status, 0, e.stderr);
+      await ended2;
+      const [head, body] = readFileSync(got2, "utf8").split("\n");
+      assert.equal(head, "5 2 /dev/ptmx");
+      assert.match(body ?? "", /^fds 0 1 2\r$/m);
+      const badExec = oci(["exec", "--console-socket", sock2, c, "/probe", "fds"]);
+      assert.equal(badExec.status, 1);
+      assert.match(badExec.stderr, /needs --tty/);
+    } finally {
+      if (py2.exitCode === null) py2.kill();
+      oci(["delete", "--force", c]);
+    }
     const noSock = oci(["create", "--bundle", bundle("tty2", ["/probe", "fds"], { process: { terminal: true, args: ["/probe", "fds"], cwd: "/" } }), id("tty2")]);
     assert.equal(noSock.status, 1);
     assert.match(noSock.stderr, /process\.terminal is true: --console-socket is needed/);
