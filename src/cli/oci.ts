@@ -11,9 +11,9 @@ import { mainPathRan } from "./main.js";
 import { dropFront } from "../helper/front.js";
 
 const USAGE = `usage: sysjail-oci [--root dir] [--log file] [--log-format text|json] [--systemd-cgroup] COMMAND ...
-  create [--bundle dir] [--pid-file file] ID      start ID      state ID      kill [--all] ID [SIGNAL]
+  create [--bundle dir] [--pid-file file] [--console-socket sock] ID      start ID      state ID      kill [--all] ID [SIGNAL]
   delete [--force] ID      run [--bundle dir] [--pid-file file] [--detach] ID
-  exec [--process file | --cwd dir --env K=V --user uid[:gid]] [--detach] [--pid-file file] ID [ARG...]
+  exec [--tty] [--console-socket sock] [--process file | --cwd dir --env K=V --user uid[:gid]] [--detach] [--pid-file file] ID [ARG...]
   ps [--format table|json] ID      pause ID      resume ID      list [--format table|json] [--quiet]
   update [-r resources.json] [--memory N] [--memory-swap N] [--pids-limit N] [--cpu-quota N] [--cpu-period N] ID
   features      --version`;
