@@ -314,6 +314,11 @@ describe("sysjail-oci: containers as jails (root)", () => {
       const [head, body] = readFileSync(got2, "utf8").split("\n");
       assert.equal(head, "5 2 /dev/ptmx");
       assert.match(body ?? "", /^fds 0 1 2\r$/m);
+      // --tty alone, on a terminal of the caller's (script(1) gives one): the helper relays a pty of the jail
+      const quote = (x: string) => `'${x.replace(/'/g, "'\\''")}'`;
+      const t = spawnSync("script", ["-qec", [OCI, "--root", state, "exec", "--tty", c, "/probe", "fds"].map(quote).join(" "), "/dev/null"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+      assert.equal(t.status, 0, t.stderr + t.stdout);
+      assert.match(t.stdout, /fds 0 1 2\r$/m, "(script echoes its end of input before it)");
       const badExec = oci(["exec", "--console-socket", sock2, c, "/probe", "fds"]);
       assert.equal(badExec.status, 1);
       assert.match(badExec.stderr, /needs --tty/);
