@@ -21,12 +21,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
+#include <termios.h>
 #include <unistd.h>
 #include "helper.h"
+#include "relay.h"
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -131,11 +141,62 @@ static void trim_caps(const struct sj_op_rec *op, uint64_t keep) {
   if (syscall(SYS_capset, &h, d) < 0) fail(op, "capset");
 }
 
+/* sysjail-oci process.terminal (OP_CONSOLE): a pty of the jail's own devpts, made by the command's
+ * process before exec. Its master goes to the engine over the console socket init_preopen
+ * connected (SCM_RIGHTS, as runc sends it) and is closed here: the master never reaches the
+ * container's program. The slave, owned by the command's ids, becomes its controlling terminal
+ * in a session of its own and its fds 0-2. */
+static void do_console(const struct sj_op_rec *op, const struct sj_op_rec *uid, const struct sj_op_rec *gid) {
+  uint64_t rows = 0, cols = 0, u = 0, g = 0;
+  if (arg_u64(op, 1, &rows) || arg_u64(op, 2, &cols)) { errno = EINVAL; fail(op, "bad arguments"); }
+  if (g_console_fd < 0) { errno = g_console_err ? g_console_err : EINVAL; fail(op, arg_str(op, 0)); }
+  if (uid && arg_u64(uid, 0, &u)) { errno = EINVAL; fail(uid, "bad uid"); }
+  if (gid && arg_u64(gid, 0, &g)) { errno = EINVAL; fail(gid, "bad gid"); }
+  /* devpts gives a new pty the opener's fsuid/fsgid */
+  uid_t ofs = (uid_t)setfsuid((uid_t)-1);
+  gid_t ofg = (gid_t)setfsgid((gid_t)-1);
+  setfsgid((gid_t)g);
+  setfsuid((uid_t)u);
+  int master = relay_open_ptmx();
+  int e = errno;
+  setfsuid(ofs);
+  setfsgid(ofg);
+  if (master < 0) { errno = e; fail(op, "/dev/pts/ptmx"); }
+  int unlock = 0;
+  if (ioctl(master, TIOCSPTLCK, &unlock) < 0) fail(op, "unlockpt");
+  int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) fail(op, "pty slave");
+  if (rows || cols) { struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols }; ioctl(master, TIOCSWINSZ, &ws); }
+  int flags = fcntl(master, F_GETFL);
+  if (flags >= 0) fcntl(master, F_SETFL, flags & ~O_NONBLOCK);
+  char name[] = "/dev/ptmx";
+  struct iovec iov = { .iov_base = name, .iov_len = sizeof name - 1 };
+  union { char buf[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } cm;
+  memset(&cm, 0, sizeof cm);
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf, .msg_controllen = sizeof cm.buf };
+  struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &master, sizeof master);
+  ssize_t w;
+  do w = sendmsg(g_console_fd, &mh, MSG_NOSIGNAL); while (w < 0 && errno == EINTR);
+  if (w < 0) fail(op, "console socket");
+  close(master);
+  close(g_console_fd);
+  g_console_fd = -1;
+  if (getsid(0) != getpid() && setsid() < 0) fail(op, "setsid");
+  if (ioctl(slave, TIOCSCTTY, 0) < 0) fail(op, "controlling terminal");
+  for (int fd = 0; fd < 3; fd++)
+    if (dup2(slave, fd) < 0) fail(op, "dup2");
+  if (slave > 2) close(slave);
+}
+
 void command_exec(const struct sj_plan *plan, int msgfd) {
   g_msg = msgfd;
   fault_point("13");
   const struct sj_op_rec *caps = NULL, *groups = NULL, *gid = NULL, *uid = NULL, *nnp = NULL, *filter = NULL,
-                         *ex = NULL, *cwd = NULL, *umaskop = NULL, *landlock = NULL;
+                         *ex = NULL, *cwd = NULL, *umaskop = NULL, *landlock = NULL, *console = NULL;
   size_t nenv = 0;
   for (uint32_t i = 0; i < plan->nops; i++) {
     const struct sj_op_rec *op = &plan->ops[i];
@@ -157,6 +218,7 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
     case OP_CWD: cwd = op; break;
     case OP_UMASK: umaskop = op; break;
     case OP_LANDLOCK_SCOPE: landlock = op; break;
+    case OP_CONSOLE: console = op; break;
     case OP_ENV: nenv++; break;
     case OP_DUP2: {
       uint64_t from, to;
@@ -170,6 +232,7 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
   if (!ex || ex->argc < 2) { errno = EINVAL; die_step(g_msg, ex, EINVAL, "plan has no command"); }
   if (!nnp) { errno = EINVAL; die_step(g_msg, ex, EINVAL, "plan lacks no-new-privs"); }
   if (!caps) { errno = EINVAL; die_step(g_msg, ex, EINVAL, "plan lacks a capability set"); }
+  if (console) do_console(console, uid, gid);
   if (umaskop) { uint64_t m; if (arg_u64(umaskop, 0, &m)) { errno = EINVAL; fail(umaskop, "umask"); } umask((mode_t)m); }
   if (cwd) { const char *d = arg_str(cwd, 0); if (!d || chdir(d) < 0) fail(cwd, d); }
   uint64_t keep = 0;

@@ -25,6 +25,7 @@ int enter_main(struct sj_plan *plan) {
   if (!eop || arg_u64(eop, 0, &pid) || arg_u64(eop, 1, &start) || arg_u64(eop, 2, &nsflags)) {
     emit_error(-1, "enter", EINVAL, "", "plan has no enter step"); return 70;
   }
+  if (plan->flags & SJ_F_OCI) console_connect(plan); /* sysjail-oci exec --console-socket, before setns */
   int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
   unsigned long long st = 0;
   if (pidfd < 0 || read_starttime((pid_t)pid, &st) < 0 || st != start) {

@@ -22,6 +22,11 @@ void emit_error(int op, const char *step, int err, const char *path, const char 
 void msg_send(int fd, int type, int op, int err, int value, const char *text);
 /* report a failed step from inside (init or command) and exit */
 void die_step(int fd, const struct sj_op_rec *op, int err, const char *path) __attribute__((noreturn));
+/* sysjail-oci's console socket, connected by init_preopen (mounts.c) with the caller's
+ * credentials before pivot; -1 with g_console_err when that failed */
+extern int g_console_fd, g_console_err;
+/* connects g_console_fd when the plan has OP_CONSOLE (sysjail-oci plans only) */
+void console_connect(const struct sj_plan *plan);
 
 /* init phase (runs as the jail's pid 1): mounts, pivot_root, hostname, loopback */
 void init_preopen(const struct sj_plan *plan);

@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include "helper.h"
 
@@ -275,8 +276,29 @@ static void lo_up(const struct sj_op_rec *op) {
  * host paths the caller's plan names, which the caller could open itself; no process of the
  * jail exists yet, and every target inside the jail is resolved later, in the jail's root. */
 
+int g_console_fd = -1, g_console_err = 0;
+
+void console_connect(const struct sj_plan *plan) {
+  /* the engine's console socket (a host path the caller gave): connected while we are still in
+   * the host's mount namespace with the caller's credentials */
+  const struct sj_op_rec *con = plan_find(plan, OP_CONSOLE);
+  const char *sp = con ? arg_str(con, 0) : NULL;
+  if (con) {
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (!sp || strlen(sp) >= sizeof sa.sun_path) { g_console_err = ENAMETOOLONG; if (s >= 0) close(s); }
+    else if (s < 0) g_console_err = errno;
+    else {
+      memcpy(sa.sun_path, sp, strlen(sp) + 1);
+      if (connect(s, (struct sockaddr *)&sa, sizeof sa) < 0) { g_console_err = errno; close(s); }
+      else g_console_fd = s;
+    }
+  }
+}
+
 void init_preopen(const struct sj_plan *plan) {
   if (!(plan->flags & SJ_F_OCI)) return;
+  console_connect(plan);
   g_pre_bind = malloc(plan->nops * sizeof *g_pre_bind);
   if (!g_pre_bind) return;
   g_pre_n = plan->nops;

@@ -99,6 +99,9 @@ enum sj_op {
                         * for 'S', which the monitor sends once a byte arrives there (sysjail-oci start) */
   /* init (before pivot; mounts.c): */
   OP_USERNS_MAX,       /* count: user.max_user_namespaces of the jail's own user namespace */
+  /* init (before pivot, connect) and command (before exec): sysjail-oci process.terminal */
+  OP_CONSOLE,          /* socket-path rows cols: a pty of the jail's devpts, its master sent over the
+                        * unix socket (SCM_RIGHTS), its slave the command's controlling terminal */
   OP_MAX
 };
 

@@ -48,7 +48,7 @@ void relay_init(struct relay *r) {
 
 /* The jail's ptmx: /dev/pts/ptmx below the jail's root (we are in its mount namespace), no
  * symlink on the way, and only a devpts ptmx (a jail could plant anything else there). */
-static int open_jail_ptmx(void) {
+int relay_open_ptmx(void) {
   struct open_how how = { .flags = O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK,
                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
   int fd = (int)syscall(SYS_openat2, AT_FDCWD, "/dev/pts/ptmx", &how, sizeof how);
@@ -83,7 +83,7 @@ int relay_prepare(struct relay *r, const char *mode, uid_t uid, gid_t gid) {
   gid_t ofg = (gid_t)setfsgid((gid_t)-1);
   setfsgid(gid);
   setfsuid(uid);
-  r->master = open_jail_ptmx();
+  r->master = relay_open_ptmx();
   int e = errno;
   setfsuid(ofs);
   setfsgid(ofg);

@@ -14,6 +14,9 @@ struct relay {
   int have_saved;
 };
 
+/* the jail's devpts ptmx (we are in its mount namespace): O_RDWR|O_NOCTTY|O_CLOEXEC|O_NONBLOCK;
+ * only a devpts ptmx, -1 and errno otherwise */
+int relay_open_ptmx(void);
 /* no relay yet */
 void relay_init(struct relay *r);
 /* before the fork, in the jail's mount (and user) namespace: MODE "pty" (a pty of the jail's

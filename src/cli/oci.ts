@@ -11,10 +11,11 @@ import { mainPathRan } from "./main.js";
 import { dropFront } from "../helper/front.js";
 
 const USAGE = `usage: sysjail-oci [--root dir] [--log file] [--log-format text|json] [--systemd-cgroup] COMMAND ...
-  create [--bundle dir] [--pid-file file] ID      start ID      state ID      kill [--all] ID [SIGNAL]
+  create [--bundle dir] [--pid-file file] [--console-socket sock] ID      start ID      state ID      kill [--all] ID [SIGNAL]
   delete [--force] ID      run [--bundle dir] [--pid-file file] [--detach] ID
-  exec [--process file | --cwd dir --env K=V --user uid[:gid]] [--detach] [--pid-file file] ID [ARG...]
+  exec [--tty] [--console-socket sock] [--process file | --cwd dir --env K=V --user uid[:gid]] [--detach] [--pid-file file] ID [ARG...]
   ps [--format table|json] ID      pause ID      resume ID      list [--format table|json] [--quiet]
+  update [-r resources.json] [--memory N] [--memory-swap N] [--pids-limit N] [--cpu-quota N] [--cpu-period N] ID
   features      --version`;
 
 interface Opt { long: string; short?: string; value?: boolean; list?: boolean }
@@ -61,6 +62,10 @@ const CREATE: Opt[] = [
   { long: "bundle", short: "b", value: true }, { long: "pid-file", value: true }, { long: "console-socket", value: true },
   { long: "no-pivot" }, { long: "no-new-keyring" }, { long: "preserve-fds", value: true }, { long: "detach", short: "d" },
   { long: "keep" },
+];
+const UPDATE: Opt[] = [
+  { long: "resources", short: "r", value: true }, { long: "memory", value: true }, { long: "memory-swap", value: true },
+  { long: "pids-limit", value: true }, { long: "cpu-quota", value: true }, { long: "cpu-period", value: true },
 ];
 const EXEC: Opt[] = [
   { long: "process", short: "p", value: true }, { long: "detach", short: "d" }, { long: "pid-file", value: true },
@@ -113,6 +118,7 @@ async function dispatch(cmd: string, argv: string[], g: Globals): Promise<number
     }
     case "ps": {
       const { o, rest } = parse(cmd, argv, [{ long: "format", short: "f", value: true }]);
+      if (o.format !== undefined && o.format !== "table" && o.format !== "json") throw usage(`ps: --format ${JSON.stringify(String(o.format).slice(0, 40))}: table or json`);
       const rec = readRecord(g.root, one(cmd, rest, Infinity));
       const list = pids(rec);
       if (o.format === "json") out(`${JSON.stringify(list)}\n`);
@@ -131,7 +137,19 @@ async function dispatch(cmd: string, argv: string[], g: Globals): Promise<number
       }
       return 0;
     }
-    case "update": throw ociError("update is not supported yet");
+    case "update": {
+      const { o, rest } = parse(cmd, argv, UPDATE);
+      const id = one(cmd, rest);
+      const { update, sizeArg, intArg, resourcesFile } = await import("../oci/update.js");
+      const u = o.resources !== undefined ? resourcesFile(String(o.resources)) : {};
+      if (o.memory !== undefined) u.memory = sizeArg("memory", String(o.memory));
+      if (o["memory-swap"] !== undefined) u.memorySwap = sizeArg("memory-swap", String(o["memory-swap"]));
+      if (o["pids-limit"] !== undefined) u.pids = intArg("pids-limit", String(o["pids-limit"]));
+      if (o["cpu-quota"] !== undefined) u.cpuQuota = intArg("cpu-quota", String(o["cpu-quota"]));
+      if (o["cpu-period"] !== undefined) u.cpuPeriod = intArg("cpu-period", String(o["cpu-period"]));
+      update(g, id, u);
+      return 0;
+    }
     case "features": out(`${JSON.stringify(features(), null, 2)}\n`); return 0;
     case "version": out(`sysjail-oci version ${VERSION}\nspec: 1.2.0\n`); return 0;
     default: throw usage(`unknown command ${JSON.stringify(cmd.slice(0, 40))} (see sysjail-oci --help)`);

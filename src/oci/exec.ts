@@ -5,7 +5,7 @@ import { HelperRun, stepError } from "../helper/launch.js";
 import { enterContext, planEnter, JAIL_ROOT } from "../manage/enter.js";
 import { op, PlanFlag } from "../plan/types.js";
 import { checkProcess, ociError, type OciProcess } from "./config.js";
-import { containerFilter, jailEntry, type Globals } from "./lifecycle.js";
+import { consoleSocket, containerFilter, jailEntry, type Globals } from "./lifecycle.js";
 import { readRecord, statusOf } from "./state.js";
 import { patchProcess, processPatch } from "./translate.js";
 
@@ -50,19 +50,25 @@ export async function exec(g: Globals, a: ExecArgs): Promise<number> {
   const st = statusOf(g.root, rec);
   if (st !== "running") throw ociError(`container ${a.id} is ${st}: exec needs a running container`);
   const p = processOf(a);
-  if (p.terminal || a.tty || a.consoleSocket) throw ociError("exec: a terminal (--tty, --console-socket) is not supported yet");
+  const tty = p.terminal === true || a.tty;
+  if (a.consoleSocket && !tty) throw ociError(`exec: --console-socket ${a.consoleSocket} needs --tty (or process.terminal)`);
+  if (tty && a.detach && !a.consoleSocket) throw ociError("exec: --tty with --detach needs --console-socket (the engine receives the terminal there)");
+  const console = tty && a.consoleSocket ? consoleSocket(true, a.consoleSocket) : undefined;
   if (!p.args?.length) throw ociError("exec: process.args is empty");
   const entry = jailEntry(rec);
   const ctx = await enterContext(entry, 0);
   const env: Record<string, string> = {};
   for (const kv of p.env ?? []) { const i = kv.indexOf("="); if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1); }
   // the engine's own descriptors stay outside: the helper relays them (no descriptor of the caller enters)
-  const plan = planEnter(entry, { argv: p.args, env, cwd: p.cwd ?? "/", user: JAIL_ROOT, stdio: "pipe", jailProcess: true }, ctx);
+  const plan = planEnter(entry, { argv: p.args, env, cwd: p.cwd ?? "/", user: JAIL_ROOT, stdio: tty && !console ? "pty" : "pipe", jailProcess: true }, ctx);
   let ops = patchProcess(plan.ops, processPatch(p, g.warn), ctx.ids);
   if (rec.seccompPolicy) {
     const f = await containerFilter(entry.spec, rec.seccompPolicy);
     ops = ops.flatMap((o) => (o.op === "seccomp" ? [o, op("seccomp", [f.flags, f.program], "the container's own seccomp profile, stacked")] : [o]));
   }
+  // with the engine's console socket the command's pty is made as for create (op console); --tty
+  // alone: the helper's relay makes one of the jail's devpts, as jexec does
+  if (console) ops.push(op("console", [console, p.consoleSize?.height ?? 0, p.consoleSize?.width ?? 0], "exec --console-socket"));
   const h = new HelperRun({ ...plan, flags: plan.flags | PlanFlag.oci, ops }, "inherit", a.detach);
   for (;;) {
     const ev = await h.next();

@@ -7,7 +7,7 @@ export function features(): Record<string, unknown> {
   return {
     ociVersionMin: "1.0.0",
     ociVersionMax: "1.2.0",
-    hooks: [],
+    hooks: ["prestart", "createRuntime", "poststart", "poststop"],
     mountOptions: ["ro", "rw", "noexec", "nosuid", "nodev", "bind", "rbind"],
     linux: {
       namespaces: ["pid", "mount", "ipc", "uts", "user", "network", "cgroup"],

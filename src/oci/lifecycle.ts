@@ -1,7 +1,7 @@
 // The OCI operations on one container: create, start, state, kill, delete, run, ps, pause.
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync, constants as FS } from "node:fs";
+import { closeSync, existsSync, statSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync, constants as FS } from "node:fs";
 import { constants as OS } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { hostFacts } from "../host/facts.js";
 import { takeFront } from "../helper/front.js";
 import { HelperRun } from "../helper/launch.js";
@@ -12,10 +12,12 @@ import { isoNow, JailRun } from "../jail/run.js";
 import { exitStatus } from "../jail/status.js";
 import { jailNamespace, pidsInNamespace } from "../manage/proc.js";
 import { idMapping } from "../plan/ids.js";
+import { op } from "../plan/types.js";
 import { stateDir } from "../registry/paths.js";
 import { Registry } from "../registry/store.js";
 import { defaultPolicy, type JailSpec } from "../spec/types.js";
 import { validateSpec } from "../spec/validate.js";
+import { checkHooks, runHooks } from "./hooks.js";
 import { loadConfig, ociError, type OciSeccomp } from "./config.js";
 import { alive, checkId, gatePath, makeContainerDir, readRecord, removeContainerDir, statusOf, writeRecord, type OciRecord } from "./state.js";
 import { ociJail, patchPlan } from "./translate.js";
@@ -88,9 +90,10 @@ export interface CreateArgs { id: string; bundle: string; pidFile?: string | und
 export async function create(g: Globals, a: CreateArgs, detach = true): Promise<{ jr: JailRun; rec: OciRecord }> {
   const id = checkId(a.id);
   const { config, bundle, rootPath } = loadConfig(a.bundle);
-  if (config.process?.terminal || a.consoleSocket) throw ociError("process.terminal and --console-socket are not supported yet: run the container without a terminal");
+  const console = consoleSocket(config.process?.terminal === true, a.consoleSocket);
   const { spec, patch } = ociJail(id, config, rootPath, g.warn);
   validateSpec(spec);
+  const hooks = checkHooks(config.hooks, "config.json", g.warn);
   makeContainerDir(g.root, id);
   let jr: JailRun | undefined;
   try {
@@ -100,6 +103,10 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     const ids = prep.idChoice?.mapping ?? idMapping(prep.facts);
     try {
       prep.plan = patchPlan(prep.plan, patch, ids, gatePath(g.root, id), filter);
+      if (console) {
+        const size = config.process?.consoleSize;
+        prep.plan.ops.push(op("console", [console, size?.height ?? 0, size?.width ?? 0], "process.terminal: the pty master goes to --console-socket"));
+      }
     } catch (err) {
       prep.reservation.release();
       throw err;
@@ -115,8 +122,12 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     const rec: OciRecord = {
       id, bundle, pid: e.monitorPid, pidStart: e.monitorStart ?? 0, initPid: e.initPid, initStart: e.initStart, jid: e.jid,
       created: isoNow(), owner: process.getuid?.() ?? 0, annotations: config.annotations ?? {}, seccompPolicy,
+      ...(Object.keys(hooks).length ? { hooks } : {}),
     };
     writeRecord(g.root, rec);
+    // the container's namespaces exist, its command waits at the gate: a failing hook fails create
+    // and the catch below ends the jail and removes its directory
+    for (const kind of ["prestart", "createRuntime"] as const) runHooks(hooks, kind, { ...state(g, id), status: "creating" });
     if (a.pidFile) writeFileSync(a.pidFile, String(rec.pid));
     if (detach) jr.detach();
     return { jr, rec };
@@ -126,6 +137,26 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     removeContainerDir(g.root, id);
     throw err;
   }
+}
+
+/** The console socket for a container whose process.terminal is TERMINAL: runc's rules (a
+ * terminal needs the engine's socket, a socket needs a terminal); the path made absolute and
+ * checked to be a socket. The path is the engine's (a trusted caller's), connected by the
+ * container's init before it becomes jail root. */
+export function consoleSocket(terminal: boolean, path: string | undefined): string | undefined {
+  if (terminal && !path) throw ociError("process.terminal is true: --console-socket is needed (the engine receives the terminal there)");
+  if (!terminal && path) throw ociError(`--console-socket ${path}: config.json's process.terminal must be true for a terminal`);
+  if (!path) return undefined;
+  const abs = resolve(path);
+  let st;
+  try {
+    st = statSync(abs);
+  } catch (err) {
+    throw ociError(`--console-socket ${path}: ${(err as NodeJS.ErrnoException).code}`);
+  }
+  if (!st.isSocket()) throw ociError(`--console-socket ${path}: not a unix socket`);
+  if (Buffer.byteLength(abs) > 107) throw ociError(`--console-socket ${path}: longer than a unix socket path may be (107 bytes)`);
+  return abs;
 }
 
 /** Sends SIG to PID if it is still the process that started at START. */
@@ -167,6 +198,7 @@ export function start(g: Globals, id: string): void {
     closeSync(fd);
   }
   unlinkSync(gate);
+  runHooks(rec.hooks, "poststart", state(g, id), g.warn);
 }
 
 /** state: the runtime-spec state of the container. */
@@ -214,15 +246,17 @@ export async function remove(g: Globals, id: string, force: boolean): Promise<vo
     // the monitor removes the jail's cgroups and registry files, then exits
     if (!(await waitGone(rec.pid, rec.pidStart))) throw ociError(`container ${id}: its monitor (pid ${rec.pid}) does not end`);
   }
+  runHooks(rec.hooks, "poststop", { ...state(g, id), status: "stopped", pid: 0 }, g.warn);
   removeContainerDir(g.root, id);
 }
 
 /** run: create, start, and follow the container to its end; its status is ours. */
 export async function run(g: Globals, a: CreateArgs, detach: boolean): Promise<number> {
-  const { jr } = await create(g, a, detach);
+  const { jr, rec } = await create(g, a, detach);
   start(g, a.id);
   if (detach) return 0;
   const ev = await jr.wait();
+  runHooks(rec.hooks, "poststop", { ...state(g, a.id), status: "stopped", pid: 0 }, g.warn);
   removeContainerDir(g.root, a.id);
   if (jr.error) throw jr.error;
   if (!ev) return 70;

@@ -1,4 +1,5 @@
 // The state of sysjail-oci's containers: one directory per container under --root, no daemon.
+import type { OciHooks } from "./hooks.js";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { processStart } from "../registry/store.js";
@@ -20,6 +21,8 @@ export interface OciRecord {
   annotations: Record<string, string>;
   /** A policy file with the container's own seccomp profile, for exec. */
   seccompPolicy?: string | undefined;
+  /** The host-side hooks of config.json, kept for poststart and poststop. */
+  hooks?: OciHooks | undefined;
 }
 
 /** OCI status names. */
@@ -57,7 +60,7 @@ export function makeContainerDir(root: string, id: string): string {
 
 /** Writes state.json, and the two files the native commands read (native/src/oci.c): `procs`
  * (the monitor's and the container process's pid and start time) and `state.head` (the state
- * document without status and pid). Each is written aside and renamed into place. */
+ * document without status and pid), and `hooks` when there are poststart or poststop hooks. Each is written aside and renamed into place. */
 export function writeRecord(root: string, rec: OciRecord): void {
   const dir = containerDir(root, rec.id);
   const put = (name: string, text: string) => {
@@ -67,6 +70,8 @@ export function writeRecord(root: string, rec: OciRecord): void {
   const head = { ociVersion: "1.2.0", id: rec.id, bundle: rec.bundle, rootfs: "", created: rec.created, owner: rec.owner === 0 ? "root" : String(rec.owner), annotations: rec.annotations };
   put("state.head", `${JSON.stringify(head)}\n`);
   put("state.json", `${JSON.stringify(rec)}\n`);
+  // `hooks` tells the native start and delete to leave the command to Node, which runs them
+  if (rec.hooks?.poststart || rec.hooks?.poststop) put("hooks", "poststart poststop\n");
   put("procs", `${rec.pid} ${rec.pidStart} ${rec.initPid} ${rec.initStart}\n`);
 }
 

@@ -60,6 +60,7 @@ export const OpCode = {
   dup2: 52,
   startGate: 53,
   usernsMax: 54,
+  console: 55,
 } as const;
 
 export type OpName = keyof typeof OpCode;

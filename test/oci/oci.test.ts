@@ -2,7 +2,7 @@
 // config.json translation and the seccomp profile translation (unit), and every bad input.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildProbe, hostMountsMentioning, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
@@ -173,6 +173,165 @@ describe("sysjail-oci: containers as jails (root)", () => {
     assert.ok(ps.length >= 1, "the container's processes");
     assert.equal(oci(["delete", "--force", c]).status, 0);
     assert.equal(oci(["exec", c, "/probe", "pid"]).status, 1, "no exec into a deleted container");
+  });
+
+  it("hooks: the host-side ones run in order with the state on stdin; a failing prestart fails create, nothing left", () => {
+    const log = join(work, "hooks.log");
+    const sh = (script: string, extra: Record<string, unknown> = {}) => ({ path: "/bin/sh", args: ["sh", "-c", script], env: [`LOG=${log}`], ...extra });
+    const rec = (kind: string) => sh(`{ printf '${kind} '; cat; } >> "$LOG"`);
+    const hooks = {
+      prestart: [rec("prestart")], createRuntime: [rec("createRuntime")], poststart: [rec("poststart"), sh("exit 9")],
+      poststop: [rec("poststop")], createContainer: [rec("createContainer")],
+    };
+    const r = oci(["run", "--bundle", bundle("hooks", ["/probe", "exit", "3"], { hooks }), id("hooks")]);
+    assert.equal(r.status, 3, r.stderr);
+    assert.match(r.stderr, /hooks\.createContainer: hooks inside the container's namespaces are not supported, 1 not run/);
+    assert.match(r.stderr, /warning: hook poststart\[1\] \/bin\/sh: exit status 9/, "a failing poststart is a warning");
+    const lines = readFileSync(log, "utf8").trim().split("\n");
+    assert.deepEqual(lines.map((l) => l.split(" ")[0]), ["prestart", "createRuntime", "poststart", "poststop"]);
+    const st = lines.map((l) => JSON.parse(l.slice(l.indexOf(" ") + 1)) as { id: string; status: string; pid: number; bundle: string });
+    assert.deepEqual([st[0]!.status, st[1]!.status, st[3]!.status], ["creating", "creating", "stopped"]);
+    assert.match(st[2]!.status, /^(running|stopped)$/, "poststart sees the container started (it may have ended since)");
+    assert.ok(st.every((x) => x.id.endsWith("-hooks")));
+    assert.ok(st[0]!.pid > 0 && st[3]!.pid === 0);
+
+    // as an engine calls it: create, start and delete apart (start and delete are native unless hooks wait)
+    const log2 = join(work, "hooks2.log");
+    const rec2 = (kind: string) => ({ path: "/bin/sh", args: ["sh", "-c", `{ printf '${kind} '; cat; } >> "$LOG"`], env: [`LOG=${log2}`] });
+    const c2 = id("hooks2");
+    const fd = openSync("/dev/null", "w");
+    const cr = oci(["create", "--bundle", bundle("hooks2", ["/probe", "pid"], { hooks: { poststart: [rec2("poststart")], poststop: [rec2("poststop")] } }), c2], fd);
+    closeSync(fd);
+    assert.equal(cr.status, 0);
+    assert.equal(oci(["start", c2]).status, 0);
+    for (let i = 0; i < 6000 && JSON.parse(oci(["state", c2]).stdout).status !== "stopped"; i++) spawnSync("sleep", ["0.01"]);
+    assert.equal(oci(["delete", c2]).status, 0);
+    assert.deepEqual(readFileSync(log2, "utf8").trim().split("\n").map((l) => l.split(" ")[0]), ["poststart", "poststop"]);
+    assert.equal(existsSync(join(state, c2)), false);
+
+    for (const [name, hook, msg] of [
+      ["hookfail", sh("echo nope >&2; exit 4"), /^sysjail-oci: hook prestart\[0\] \/bin\/sh: exit status 4 \(nope\)\n$/],
+      ["hooktime", sh("exec sleep 600", { timeout: 1 }), /^sysjail-oci: hook prestart\[0\] \/bin\/sh: timed out after 1s\n$/],
+      ["hookbad", { path: "relative" }, /hooks\.prestart\[0\]\.path must be an absolute path/],
+    ] as const) {
+      const c = id(name);
+      const f = oci(["create", "--bundle", bundle(name, ["/probe", "pid"], { hooks: { prestart: [hook] } }), c]);
+      assert.equal(f.status, 1, f.stderr);
+      assert.match(f.stderr, msg);
+      assert.equal(existsSync(join(state, c)), false, "a failed create leaves no directory");
+      const jls = spawnSync(join(REPO, "native", "build", "jls"), ["-N"], { encoding: "utf8" });
+      assert.doesNotMatch(jls.stdout, new RegExp(c), "a failed create leaves no jail");
+    }
+  });
+
+  it("update writes new memory, pids and cpu limits into the container's cgroup", () => {
+    const c = id("upd");
+    const fd = openSync("/dev/null", "w");
+    const cfg = { linux: { namespaces: [{ type: "pid" }, { type: "mount" }], resources: { pids: { limit: 32 }, memory: { limit: 256 << 20 }, cpu: { quota: 50000, period: 100000 } } } };
+    assert.equal(oci(["create", "--bundle", bundle("upd", ["/probe", "pid"], cfg), c], fd).status, 0);
+    closeSync(fd);
+    const initPid = (JSON.parse(readFileSync(join(state, c, "state.json"), "utf8")) as { initPid: number }).initPid;
+    // the jail's cgroups as the host sees them: v2 ("0::"), or each controller's v1 hierarchy
+    const lines = readFileSync(`/proc/${initPid}/cgroup`, "utf8").trim().split("\n").map((l) => l.split(":"));
+    const v1 = (ctl: string) => lines.find((l) => l[1]!.split(",").includes(ctl));
+    const dir = (ctl: string) => (v1(ctl) ? join("/sys/fs/cgroup", ctl, v1(ctl)![2]!) : join("/sys/fs/cgroup", lines.find((l) => l[0] === "0")![2]!));
+    const v2 = !v1("memory");
+    const read = (ctl: string, f: string) => readFileSync(join(dir(ctl), f), "utf8").trim();
+    const cpu = () => (v2 ? read("cpu", "cpu.max") : `${read("cpu", "cpu.cfs_quota_us")} ${read("cpu", "cpu.cfs_period_us")}`);
+    assert.equal(read("pids", "pids.max"), "33");
+    let u = oci(["update", "--memory", "128m", "--pids-limit", "10", "--cpu-quota", "20000", c]);
+    assert.equal(u.status, 0, u.stderr);
+    assert.equal(read("memory", v2 ? "memory.max" : "memory.limit_in_bytes"), String(128 << 20));
+    assert.equal(read("pids", "pids.max"), "11", "the limit plus the jail's init, as at create");
+    assert.equal(cpu(), "20000 100000");
+    const res = join(work, "res.json");
+    writeFileSync(res, JSON.stringify({ pids: { limit: -1 }, cpu: { period: 200000 } }));
+    u = oci(["update", "-r", res, c]);
+    assert.equal(u.status, 0, u.stderr);
+    assert.equal(read("pids", "pids.max"), "max");
+    assert.equal(cpu(), "20000 200000");
+    for (const [args, code, msg] of [
+      [["update", "--memory", "lots", c], 64, /--memory "lots": a number of bytes/],
+      [["update", c], 64, /nothing to change/],
+      [["update", "--pids-limit", "5", id("nosuch")], 1, /does not exist/],
+    ] as const) {
+      const b = oci([...args]);
+      assert.equal(b.status, code, b.stderr);
+      assert.match(b.stderr, msg);
+      assert.equal(b.stderr.trim().split("\n").length, 1);
+    }
+    assert.equal(oci(["delete", "--force", c]).status, 0);
+  });
+
+  it("process.terminal: the pty master goes to --console-socket (SCM_RIGHTS), the slave is the command's stdio", async () => {
+    // the engine's side (conmon's): a unix socket that takes one descriptor and reads the terminal to its end
+    const recv = join(work, "recv.py");
+    writeFileSync(recv, [
+      "import os, socket, stat, sys",
+      "s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)",
+      "c, _ = s.accept(); msg, fds, _, _ = socket.recv_fds(c, 64, 1)",
+      "m = fds[0]; out = b''",
+      "while True:",
+      "    try: b = os.read(m, 4096)",
+      "    except OSError: break",
+      "    if not b: break",
+      "    out += b",
+      "st = os.fstat(m)",
+      "open(sys.argv[2], 'wb').write(b'%d %d ' % (os.major(st.st_rdev), os.minor(st.st_rdev)) + msg + b'\\n' + out)",
+    ].join("\n"));
+    const sock = join(work, "console.sock");
+    const got = join(work, "console.out");
+    const py = spawn("python3", [recv, sock, got], { stdio: "ignore" });
+    const ended = new Promise((r) => py.on("exit", r));
+    try {
+      for (let i = 0; i < 3000 && !existsSync(sock); i++) spawnSync("sleep", ["0.01"]);
+      const term = { process: { terminal: true, args: ["/probe", "fds"], env: ["PATH=/bin"], cwd: "/", user: { uid: 0, gid: 0 }, consoleSize: { height: 30, width: 100 } } };
+      const r = oci(["run", "--console-socket", sock, "--bundle", bundle("tty", ["/probe", "fds"], term), id("tty")]);
+      assert.equal(r.status, 0, r.stderr);
+      await ended;
+      const [head, body] = readFileSync(got, "utf8").split("\n");
+      assert.equal(head, "5 2 /dev/ptmx", "a ptmx master arrived");
+      // the command's output came through the master, with the terminal's CR-LF (onlcr): its stdout is the slave
+      assert.match(body ?? "", /^fds 0 1 2\r$/m, `the command wrote to the terminal: ${JSON.stringify(body)}`);
+    } finally {
+      if (py.exitCode === null) py.kill();
+    }
+    // exec --tty --console-socket into a running container: the same, through the enter plan
+    const c = id("ttyexec");
+    const fd = openSync("/dev/null", "w");
+    assert.equal(oci(["create", "--bundle", bundle("ttyexec", ["/probe", "waitfile", "/never"]), c], fd).status, 0);
+    closeSync(fd);
+    assert.equal(oci(["start", c]).status, 0);
+    const sock2 = join(work, "console2.sock");
+    const got2 = join(work, "console2.out");
+    const py2 = spawn("python3", [recv, sock2, got2], { stdio: "ignore" });
+    const ended2 = new Promise((r) => py2.on("exit", r));
+    try {
+      for (let i = 0; i < 3000 && !existsSync(sock2); i++) spawnSync("sleep", ["0.01"]);
+      const e = oci(["exec", "--tty", "--console-socket", sock2, c, "/probe", "fds"]);
+      assert.equal(e.status, 0, e.stderr);
+      await ended2;
+      const [head, body] = readFileSync(got2, "utf8").split("\n");
+      assert.equal(head, "5 2 /dev/ptmx");
+      assert.match(body ?? "", /^fds 0 1 2\r$/m);
+      // --tty alone, on a terminal of the caller's (script(1) gives one): the helper relays a pty of the jail
+      const quote = (x: string) => `'${x.replace(/'/g, "'\\''")}'`;
+      const t = spawnSync("script", ["-qec", [OCI, "--root", state, "exec", "--tty", c, "/probe", "fds"].map(quote).join(" "), "/dev/null"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+      assert.equal(t.status, 0, t.stderr + t.stdout);
+      assert.match(t.stdout, /fds 0 1 2\r$/m, "(script echoes its end of input before it)");
+      const badExec = oci(["exec", "--console-socket", sock2, c, "/probe", "fds"]);
+      assert.equal(badExec.status, 1);
+      assert.match(badExec.stderr, /needs --tty/);
+    } finally {
+      if (py2.exitCode === null) py2.kill();
+      oci(["delete", "--force", c]);
+    }
+    const noSock = oci(["create", "--bundle", bundle("tty2", ["/probe", "fds"], { process: { terminal: true, args: ["/probe", "fds"], cwd: "/" } }), id("tty2")]);
+    assert.equal(noSock.status, 1);
+    assert.match(noSock.stderr, /process\.terminal is true: --console-socket is needed/);
+    const noTerm = oci(["create", "--console-socket", got, "--bundle", bundle("tty3", ["/probe", "fds"]), id("tty3")]);
+    assert.equal(noTerm.status, 1);
+    assert.match(noTerm.stderr, /process\.terminal must be true/);
   });
 
   it("bad input: one line, runc's status (64 for usage), nothing left", () => {
