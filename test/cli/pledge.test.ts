@@ -5,17 +5,12 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFile
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
-  assertOneLineError, coreSuite, makeJailRoot, makeNobody, makeTempDir, NOBODY_UID, removeTree, runCli, show, stateDir, stateFiles, sysjail, waitUntil,
-  type JailRoot, type Nobody,
+  assertOneLineError, makeTempDir, NOBODY_UID, removeTree, rootSuite, runCli, show, stateDir, stateFiles, sysjail, waitUntil,
 } from "../helpers/index.js";
 
-const env = coreSuite();
-let root: JailRoot;
-let nobody: Nobody;
+const { env, root, nobody } = rootSuite();
 let base: string; // a host tree for jails on "/": the probe, a writable and a read-only directory
 before(() => {
-  root = makeJailRoot(env.probe);
-  nobody = makeNobody();
   base = makeTempDir("sysjail-pledge-");
   copyFileSync(env.probe, join(base, "probe"));
   chmodSync(join(base, "probe"), 0o755);
@@ -25,8 +20,6 @@ before(() => {
   writeFileSync(join(base, "out", "secret"), "outside-secret\n", { mode: 0o644 });
 });
 after(() => {
-  root?.remove();
-  nobody?.remove();
   if (base) removeTree(base);
 });
 

@@ -3,25 +3,14 @@
 // environment, executable, maps and auxv stay unreadable (not dumpable). As root and as 65534,
 // through the native front, through node, and for a background jail entered with jexec.
 import assert from "node:assert/strict";
-import { describe, it, before, after } from "node:test";
+import { describe, it } from "node:test";
 import {
-  assertStateEmpty, coreSuite, jail, makeJailRoot, makeNobody, NOBODY_UID, probeLine, REPO, show, stateDir, sysjail,
-  type CliResult, type JailRoot, type Nobody,
+  assertStateEmpty, jail, NOBODY_UID, probeLine, REPO, rootSuite, show, stateDir, sysjail, type CliResult,
 } from "../helpers/index.js";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 
-const env = coreSuite();
-let root: JailRoot;
-let nobody: Nobody;
-before(() => {
-  root = makeJailRoot(env.probe);
-  nobody = makeNobody();
-});
-after(() => {
-  root?.remove();
-  nobody?.remove();
-});
+const { env, root, nobody } = rootSuite();
 
 /** No host path of the package, the jail root or the caller in OUT. */
 function noHostPath(r: CliResult, what: string): void {

@@ -6,25 +6,15 @@ import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import { describe, it, before, after, type TestContext } from "node:test";
+import { describe, it, type TestContext } from "node:test";
 import { Registry } from "../../src/registry/store.js";
 import {
-  assertOneLineError, assertStateEmpty, BIN, chownTree, coreSuite, defer, hostMountsMentioning, isRunning, jail, makeJailRoot,
-  makeNobody, makeTempDir, NOBODY_UID, probeLine, procComm, procDescendants, procId, procStatus, removeTree, show, startCli,
-  stateDir, stateFiles, sysjail, tokenProcesses, waitUntil, type JailRoot, type Nobody,
+  assertOneLineError, assertStateEmpty, BIN, chownTree, defer, hostMountsMentioning, isRunning, jail, makeJailRoot,
+  makeTempDir, NOBODY_UID, probeLine, procComm, procDescendants, procId, procStatus, removeTree, rootSuite, show, startCli,
+  stateDir, stateFiles, sysjail, tokenProcesses, waitUntil,
 } from "../helpers/index.js";
 
-const env = coreSuite();
-let root: JailRoot;
-let nobody: Nobody;
-before(() => {
-  root = makeJailRoot(env.probe);
-  nobody = makeNobody();
-});
-after(() => {
-  root?.remove();
-  nobody?.remove();
-});
+const { env, root, nobody } = rootSuite();
 
 /** sysjail as 65534 with a private state dir it owns. */
 function rl(t: TestContext, args: string[], opts: Parameters<typeof sysjail>[1] = {}) {

@@ -5,21 +5,11 @@
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, it, before, after } from "node:test";
-import { assertOneLineError, coreSuite, makeJailRoot, makeNobody, NOBODY_UID, runCli, show, stateDir, stateFiles, tokenProcesses, type JailRoot, type Nobody } from "../helpers/index.js";
+import { describe, it } from "node:test";
+import { assertOneLineError, NOBODY_UID, rootSuite, runCli, show, stateDir, stateFiles, tokenProcesses } from "../helpers/index.js";
 import { leftovers } from "./helpers.js";
 
-const env = coreSuite();
-let root: JailRoot;
-let nobody: Nobody;
-before(() => {
-  root = makeJailRoot(env.probe);
-  nobody = makeNobody();
-});
-after(() => {
-  root?.remove();
-  nobody?.remove();
-});
+const { env, root, nobody } = rootSuite();
 
 const ARGS = ["-4", "127.0.0.75", "--limit", "memory=64M,pids=32"];
 

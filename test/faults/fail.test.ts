@@ -4,22 +4,12 @@
 // registry file, process, mount or host link. Then the next start works.
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { describe, it, before, after, type TestContext } from "node:test";
+import { describe, it, type TestContext } from "node:test";
 import { leftovers } from "./helpers.js";
 import { leaseDirs } from "../../src/ids/leases.js";
-import { assertOneLineError, coreSuite, makeJailRoot, makeNobody, NOBODY_UID, runCli, show, stateDir, tokenProcesses, type JailRoot, type Nobody } from "../helpers/index.js";
+import { assertOneLineError, NOBODY_UID, rootSuite, runCli, show, stateDir, tokenProcesses, type Nobody } from "../helpers/index.js";
 
-const env = coreSuite();
-let root: JailRoot;
-let nobody: Nobody;
-before(() => {
-  root = makeJailRoot(env.probe);
-  nobody = makeNobody();
-});
-after(() => {
-  root?.remove();
-  nobody?.remove();
-});
+const { env, root, nobody } = rootSuite();
 
 const MAPS = ["setgroups", "uid-map", "gid-map"];
 const KINDS = {

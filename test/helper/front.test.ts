@@ -7,25 +7,15 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import {
-  assertOneLineError, coreSuite, defer, isRunning, makeJailRoot, makeNobody, makeTempDir, NOBODY_UID, procChildren, procComm,
-  procDescendants, procId, procState, REPO, removeTree, runAsNobody, show, startCli, stateDir, stateFiles, sysjail, waitUntil, type JailRoot, type Nobody,
+  assertOneLineError, defer, isRunning, makeTempDir, NOBODY_UID, procChildren, procComm,
+  procDescendants, procId, procState, REPO, removeTree, rootSuite, runAsNobody, show, startCli, stateDir, stateFiles, sysjail, waitUntil,
 } from "../helpers/index.js";
 import { Registry } from "../../src/registry/store.js";
 import { jail as jailCmd, runCli } from "../helpers/cli.js";
 
-const env = coreSuite();
-let root: JailRoot;
-let nobody: Nobody;
-before(() => {
-  root = makeJailRoot(env.probe);
-  nobody = makeNobody();
-});
-after(() => {
-  root?.remove();
-  nobody?.remove();
-});
+const { env, root, nobody } = rootSuite();
 
 describe("the native front", { concurrency: 2 }, () => {
   it("a jail's status and output pass through it, as root and as 65534", async (t) => {

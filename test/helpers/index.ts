@@ -5,6 +5,7 @@ export * from "./nobody.js";
 export * from "./paths.js";
 export * from "./probe.js";
 export * from "./proc.js";
+export * from "./rootsuite.js";
 export * from "./suite.js";
 export * from "./tmp.js";
 export * from "./wait.js";
