@@ -213,14 +213,10 @@ static int pass_status(int st) {
  * and one made ahead for a jail that jail -c then makes by itself would use up a child's place. */
 static int in_host_userns(void) {
   char buf[128];
-  int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  buf[n] = 0;
+  if (read_own_uid_map(buf, sizeof buf) <= 0) return 0;
+  const char *p = buf;
   unsigned long in, out, count;
-  return sscanf(buf, " %lu %lu %lu", &in, &out, &count) == 3 && in == 0 && out == 0 && count == 4294967295UL;
+  return idmap_next(&p, &in, &out, &count) && in == 0 && out == 0 && count == 4294967295UL;
 }
 
 int front_main(int argc, char **argv, const char *tool) {

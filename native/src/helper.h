@@ -106,6 +106,10 @@ void notify_tick(void);
 /* small utilities */
 int write_file(const char *path, const char *data, size_t len);
 ssize_t read_file(const char *path, char *buf, size_t len);
+/* /proc/self/uid_map into BUF (NUL-terminated): its length, 0 when empty, -1 when unreadable */
+ssize_t read_own_uid_map(char *buf, size_t len);
+/* the next "inside outside count" line of an id map at *P (advancing *P), 0 when none starts there */
+int idmap_next(const char **p, unsigned long *in, unsigned long *out, unsigned long *count);
 int read_starttime(pid_t pid, unsigned long long *out);
 const struct sj_op_rec *plan_find(const struct sj_plan *plan, uint32_t code);
 /* the init phase: idmap-root to loopback, the ops init_setup performs before the command phase */

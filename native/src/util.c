@@ -117,27 +117,35 @@ int prelude_has_init_phase(const struct sj_plan *prelude) {
   return (prelude->flags & SJ_F_PRELUDE) && plan_find(prelude, OP_PIVOT) != NULL;
 }
 
+/* This process's uid map as the kernel shows it (/proc/self/uid_map), NUL-terminated in BUF
+ * (LEN bytes, the rest cut); its length, 0 when empty, -1 when it cannot be read. */
+ssize_t read_own_uid_map(char *buf, size_t len) {
+  return read_file("/proc/self/uid_map", buf, len);
+}
+
+/* One line "inside outside count" of an id map at *P: 1 and *P moved past it and the newlines and
+ * blanks after it, or 0 (P unmoved) where no such line starts. */
+int idmap_next(const char **p, unsigned long *in, unsigned long *out, unsigned long *count) {
+  int used = 0;
+  if (sscanf(*p, " %lu %lu %lu%n", in, out, count, &used) != 3) return 0;
+  const char *q = *p + used;
+  while (*q == '\n' || *q == ' ') q++;
+  *p = q;
+  return 1;
+}
+
 /* Whether id 0 of this process's user namespace may be handed on: only in a namespace other than
  * the host's whose own map gives no id the parent's id 0 (a parent jail: its ids are a host range,
  * never host 0). Read from the kernel, never from the plan. */
 static int own_zero_is_not_host_root(void) {
   char buf[4096];
-  int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  buf[n] = 0;
+  if (read_own_uid_map(buf, sizeof buf) <= 0) return 0;
   const char *p = buf;
   int lines = 0;
-  while (*p) {
-    unsigned long in, out, count;
-    int used = 0;
-    if (sscanf(p, " %lu %lu %lu%n", &in, &out, &count, &used) != 3) break;
+  unsigned long in, out, count;
+  while (*p && idmap_next(&p, &in, &out, &count)) {
     if (out == 0 || count == 0 || out + count < out) return 0; /* the host's namespace, or 0 mapped */
     lines++;
-    p += used;
-    while (*p == '\n' || *p == ' ') p++;
   }
   return lines > 0;
 }
@@ -147,14 +155,11 @@ static int own_zero_is_not_host_root(void) {
 int uidmap_safe(const char *map) {
   const char *p = map;
   int zero_ok = -1;
+  unsigned long in, out, count;
   while (*p) {
-    unsigned long in, out, count;
-    int used = 0;
-    if (sscanf(p, " %lu %lu %lu%n", &in, &out, &count, &used) != 3) return 0;
+    if (!idmap_next(&p, &in, &out, &count)) return 0;
     if (out == 0 && zero_ok < 0) zero_ok = own_zero_is_not_host_root();
     if (count == 0 || (out == 0 && !zero_ok) || out + count < out) return 0;
-    p += used;
-    while (*p == '\n' || *p == ' ') p++;
   }
   return 1;
 }
