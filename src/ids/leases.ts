@@ -12,9 +12,10 @@
 // of the same block each create their own file first and then look for the other's; whoever
 // finds the other backs off, so at most one keeps it (both may back off; they then try the next).
 // A start does a readlink, an O_EXCL create, one stat and a symlink+rename: no directory scans.
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { SysjailError, Exit } from "../errors.js";
+import { readLinkCounter, writeLinkCounter } from "../host/linkcounter.js";
 import { idPool, type IdPool } from "./pool.js";
 
 /** Why a jail got its range. */
@@ -58,29 +59,11 @@ function ensureDir(p: string): void {
 }
 
 function readCounter(dir: string): number {
-  try {
-    const n = Number(readlinkSync(join(dir, "next")));
-    return Number.isInteger(n) && n >= 0 ? n : 0;
-  } catch {
-    return 0;
-  }
+  return readLinkCounter(join(dir, "next"));
 }
 
 function writeCounter(dir: string, n: number): void {
-  const file = join(dir, "next");
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    try {
-      symlinkSync(String(n), tmp);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      unlinkSync(tmp); // left by a process that had this pid
-      symlinkSync(String(n), tmp);
-    }
-    renameSync(tmp, file);
-  } catch {
-    rmSync(tmp, { force: true }); // only a hint
-  }
+  writeLinkCounter(join(dir, "next"), n);
 }
 
 function tryCreate(file: string, content: string): boolean {

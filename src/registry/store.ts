@@ -1,7 +1,8 @@
 // The jail registry: race-free jid reservation, atomic entries, and pruning of dead jails.
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { SysjailError, Exit } from "../errors.js";
+import { readLinkCounter, writeLinkCounter } from "../host/linkcounter.js";
 import { faultWrite } from "../jail/fault.js";
 import { denialsFile, jailFiles, nameFile, nsSocketPath } from "./paths.js";
 import type { JailEntry } from "./types.js";
@@ -150,40 +151,12 @@ export class Registry {
   // (renaming a regular file over another forces its data out first, ~0.5 ms at every start
   // when the state directory is not on tmpfs). A regular file from an older version still reads.
   private lastJid(): number {
-    const file = join(this.dir, "lastjid");
-    let text: string;
-    try {
-      text = readlinkSync(file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EINVAL") return 0;
-      try {
-        text = readFileSync(file, "utf8");
-      } catch {
-        return 0;
-      }
-    }
-    const n = Number(text.trim());
-    return Number.isInteger(n) && n >= 0 ? n : 0;
+    return readLinkCounter(join(this.dir, "lastjid"), true);
   }
 
   private setLastJid(jid: number): void {
-    const file = join(this.dir, "lastjid");
-    const tmp = `${file}.${process.pid}.tmp`;
-    try {
-      try {
-        symlinkSync(String(jid), tmp);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-        unlinkSync(tmp); // left by a process that had this pid
-        symlinkSync(String(jid), tmp);
-      }
-      // never move the counter backwards when starts race
-      if (this.lastJid() < jid) renameSync(tmp, file);
-      else rmSync(tmp, { force: true });
-    } catch {
-      rmSync(tmp, { force: true });
-      /* only a hint */
-    }
+    // never move the counter backwards when starts race
+    writeLinkCounter(join(this.dir, "lastjid"), jid, () => this.lastJid() < jid);
   }
 
   /** Creates the name lock; a lock left by a jail that is gone is taken over. */
