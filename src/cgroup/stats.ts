@@ -39,6 +39,11 @@ export function statKey(text: string, key: string): number | undefined {
   return undefined;
 }
 
+/** N units of 1/PER second as seconds (undefined stays undefined). */
+function seconds(n: number | undefined, per: number): number | undefined {
+  return n === undefined ? undefined : n / per;
+}
+
 /** Adds one stat file's content of a kind to `out`. */
 function addStat(out: CgroupStats, kind: StatKind, text: string): void {
   const set = <K extends keyof CgroupStats>(k: K, v: number | undefined) => {
@@ -64,31 +69,20 @@ function addStat(out: CgroupStats, kind: StatKind, text: string): void {
     case "pidsEvents":
       set("pidsLimitHits", statKey(text, "max"));
       break;
-    case "cpuUsageNs": {
-      const n = statNumber(text);
-      set("cpuSeconds", n === undefined ? undefined : n / 1e9);
+    case "cpuUsageNs":
+      set("cpuSeconds", seconds(statNumber(text), 1e9));
       break;
-    }
-    case "cpuUserNs": {
-      const n = statNumber(text);
-      set("cpuUserSeconds", n === undefined ? undefined : n / 1e9);
+    case "cpuUserNs":
+      set("cpuUserSeconds", seconds(statNumber(text), 1e9));
       break;
-    }
-    case "cpuSysNs": {
-      const n = statNumber(text);
-      set("cpuSystemSeconds", n === undefined ? undefined : n / 1e9);
+    case "cpuSysNs":
+      set("cpuSystemSeconds", seconds(statNumber(text), 1e9));
       break;
-    }
-    case "cpuStat": {
-      const us = (k: string) => {
-        const n = statKey(text, k);
-        return n === undefined ? undefined : n / 1e6;
-      };
-      set("cpuSeconds", us("usage_usec"));
-      set("cpuUserSeconds", us("user_usec"));
-      set("cpuSystemSeconds", us("system_usec"));
+    case "cpuStat":
+      set("cpuSeconds", seconds(statKey(text, "usage_usec"), 1e6));
+      set("cpuUserSeconds", seconds(statKey(text, "user_usec"), 1e6));
+      set("cpuSystemSeconds", seconds(statKey(text, "system_usec"), 1e6));
       break;
-    }
   }
 }
 

@@ -242,5 +242,7 @@ describe("none backend and stats", () => {
     assert.equal(s.memPeakBytes, 100);
     assert.deepEqual(parseStats({ memEvents: "low 0\nmax 3\noom 1\noom_kill 1\n", pidsPeak: "garbage" }), { oomKills: 1, memLimitHits: 3 });
     assert.deepEqual(parseStats(undefined), {});
+    assert.deepEqual(parseStats({ cpuStat: "usage_usec 3000000\nuser_usec 2500000\nsystem_usec 500000\n" }), { cpuSeconds: 3, cpuUserSeconds: 2.5, cpuSystemSeconds: 0.5 });
+    assert.deepEqual(parseStats({ cpuStat: "nr_periods 0\nuser_usec x\n" }), {});
   });
 });
