@@ -111,10 +111,7 @@ int enter_main(struct sj_plan *plan) {
   if (child == 0) {
     close(execp[0]);
     if (g_status_fd >= 0) close(g_status_fd);
-    sigset_t none;
-    sigemptyset(&none);
-    for (int s = 1; s < NSIG; s++) if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    reset_signals();
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     title_set(SJ_INIT_NAME); /* seen in the jail until its exec: no host path */
     if (relay_child(&relay) < 0) die_step(execp[1], sop, errno, "stdio");

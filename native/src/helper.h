@@ -104,6 +104,7 @@ int notify_timeout(void);
 void notify_tick(void);
 
 /* small utilities */
+void reset_signals(void);
 int write_file(const char *path, const char *data, size_t len);
 ssize_t read_file(const char *path, char *buf, size_t len);
 /* /proc/self/uid_map into BUF (NUL-terminated): its length, 0 when empty, -1 when unreadable */

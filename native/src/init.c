@@ -31,13 +31,6 @@
 #include "helper.h"
 #include "net.h"
 
-static void reset_signals(void) {
-  sigset_t none;
-  sigemptyset(&none);
-  for (int s = 1; s < NSIG; s++) if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-}
-
 void init_loop(const struct sj_plan *plan, int msgfd, pid_t cmd) {
   int persist = (plan->flags & SJ_F_PERSIST) != 0, killall = (plan->flags & SJ_F_KILLALL) != 0;
   sigset_t chld;

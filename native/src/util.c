@@ -66,6 +66,14 @@ void die_step(int fd, const struct sj_op_rec *op, int err, const char *path) {
   _exit(op && op->code == OP_EXEC ? 127 : 1);
 }
 
+/* Every signal back to its default action and none blocked (a child before it runs jail code). */
+void reset_signals(void) {
+  sigset_t none;
+  sigemptyset(&none);
+  for (int s = 1; s < NSIG; s++) if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 int write_file(const char *path, const char *data, size_t len) {
   int fd = open(path, O_WRONLY | O_CLOEXEC);
   if (fd < 0) return -1;
