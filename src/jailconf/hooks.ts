@@ -1,7 +1,7 @@
 // The exec.* hook runner: host-side hooks through /bin/sh -c, exec.start/exec.stop and command in
 // the jail through the jexec machinery; JID, JNAME and JPATH in their environment, exec.clean,
 // exec.jail_user, exec.system_user, exec.timeout and exec.consolelog applied.
-import { spawn, type StdioOptions } from "node:child_process";
+import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
 import { closeSync, existsSync } from "node:fs";
 import { SysjailError } from "../errors.js";
 import type { HelperRun } from "../helper/launch.js";
@@ -132,6 +132,24 @@ function cleanHostEnv(user: UserInfo | undefined): Record<string, string> {
   return env;
 }
 
+/** Watches a hook's process group (it is started detached): kills it, or else the child, after
+ * LIMIT seconds (0: never) or when jail(8) is interrupted (`current`), until stop(). */
+function watchHook(child: Pick<ChildProcess, "pid" | "kill">, limit: number): { timedOut: () => boolean; stop: () => void } {
+  let timedOut = false;
+  const kill = () => {
+    try { process.kill(-child.pid!, "SIGKILL"); } catch { child.kill("SIGKILL"); }
+  };
+  const timer = limit > 0 ? setTimeout(() => { timedOut = true; kill(); }, limit * 1000) : undefined;
+  current = kill;
+  return {
+    timedOut: () => timedOut,
+    stop: () => {
+      if (timer) clearTimeout(timer);
+      current = undefined;
+    },
+  };
+}
+
 /** Runs a host-side hook with /bin/sh -c as the caller or exec.system_user; for another user's
  * jail as that user (j.runAs), never as the caller. */
 export function runHostHook(line: string, j: HookJail): Promise<HookResult> {
@@ -159,21 +177,15 @@ export function runHostHook(line: string, j: HookJail): Promise<HookResult> {
       cwd: j.clean && user?.home && existsSync(user.home) ? user.home : process.cwd(),
       ...(j.systemUser && user ? { uid: user.uid, gid: user.gid } : {}),
     });
-    let timedOut = false;
-    const kill = () => {
-      try { process.kill(-child.pid!, "SIGKILL"); } catch { child.kill("SIGKILL"); }
-    };
-    const timer = limit > 0 ? setTimeout(() => { timedOut = true; kill(); }, limit * 1000) : undefined;
-    current = kill;
+    const watch = watchHook(child, limit);
     const err = teeStderr(child.stderr, true);
     const done = (r: HookResult) => {
-      if (timer) clearTimeout(timer);
-      current = undefined;
+      watch.stop();
       out.close();
       void err.drained(Promise.resolve()).then(() => resolve({ ...r, lastErr: err.last.get() }));
     };
     child.on("error", (e) => done({ status: 127, timedOut: false, error: e.message }));
-    child.on("exit", (code, sig) => done({ status: code ?? 128 + (sig === "SIGKILL" ? 9 : 15), timedOut }));
+    child.on("exit", (code, sig) => done({ status: code ?? 128 + (sig === "SIGKILL" ? 9 : 15), timedOut: watch.timedOut() }));
   });
 }
 
@@ -201,20 +213,14 @@ function runOwnerHook(line: string, j: HookJail, who: RunAs): Promise<HookResult
       resolve({ status: 126, timedOut: false, error: (err as Error).message });
       return;
     }
-    let timedOut = false;
-    const kill = () => {
-      try { process.kill(-child.pid!, "SIGKILL"); } catch { child.kill("SIGKILL"); }
-    };
-    const timer = limit > 0 ? setTimeout(() => { timedOut = true; kill(); }, limit * 1000) : undefined;
-    current = kill;
+    const watch = watchHook(child, limit);
     const done = (r: HookResult) => {
-      if (timer) clearTimeout(timer);
-      current = undefined;
+      watch.stop();
       resolve(r);
     };
     const err = teeStderr(child.stderr, false); // spawnAsOwner relays it (escaped)
     child.on("error", (e) => done({ status: 127, timedOut: false, error: e.message }));
-    child.on("close", (code, sig) => done({ status: code ?? 128 + (sig === "SIGKILL" ? 9 : 15), timedOut, lastErr: err.last.get() }));
+    child.on("close", (code, sig) => done({ status: code ?? 128 + (sig === "SIGKILL" ? 9 : 15), timedOut: watch.timedOut(), lastErr: err.last.get() }));
   });
 }
 

@@ -1,5 +1,5 @@
 // jail -m: changes the parameters of a running jail that can change (hostname, domain name, meta, env).
-import { applyStoreArgs } from "../conf/kvstore.js";
+import { applyStoreArgs, storeRecord } from "../conf/kvstore.js";
 import { SysjailError, Exit, usageError } from "../errors.js";
 import { checkHostname } from "../spec/validate.js";
 import { enterTarget, enterVia, planSetNames, runEnter, viaOps } from "./enter.js";
@@ -85,14 +85,14 @@ export async function modifyJail(ref: JailRef, args: ParamArg[]): Promise<JailRe
     if (metaArgs.length) {
       const text = applyStoreArgs(metaText(e), "meta", metaArgs);
       ((e.lifecycle ??= {}) as Record<string, unknown>).metaText = text;
-      e.spec.meta = storeToRecord(text);
+      e.spec.meta = storeRecord(text.split("\n"));
     }
     const envArgs = args.filter((a) => a.name === "env" || a.name.startsWith("env."));
     if (envArgs.length) {
       const text = applyStoreArgs(envText(e), "env", envArgs);
       const life = (e.lifecycle ??= {}) as Record<string, unknown>;
       life.envText = text;
-      life.env = storeToRecord(text);
+      life.env = storeRecord(text.split("\n"));
     }
     const ip4Arg = args.find((a) => a.name === "ip4.addr");
     const ip6Arg = args.find((a) => a.name === "ip6.addr");
@@ -119,16 +119,4 @@ export async function modifyJail(ref: JailRef, args: ParamArg[]): Promise<JailRe
     writeEntry(cur.dir, cur.dirOwner, e);
     return { ...cur, entry: e };
   }, undefined, ref.dirOwner);
-}
-
-/** key=value lines to a record (the first line of a key wins). */
-function storeToRecord(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const l of text.split("\n")) {
-    const eq = l.indexOf("=");
-    if (eq <= 0) continue;
-    const k = l.slice(0, eq);
-    if (!(k in out)) out[k] = l.slice(eq + 1);
-  }
-  return out;
 }
