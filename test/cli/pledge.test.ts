@@ -5,10 +5,10 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFile
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import {
-  assertOneLineError, makeTempDir, NOBODY_UID, removeTree, rootSuite, runCli, show, stateDir, stateFiles, sysjail, waitUntil,
+  assertOneLineError, jailRootNobodySuite, makeTempDir, NOBODY_UID, removeTree, runCli, show, stateDir, stateFiles, sysjail, waitUntil,
 } from "../helpers/index.js";
 
-const { env, root, nobody } = rootSuite();
+const { env, root, nobody } = jailRootNobodySuite();
 let base: string; // a host tree for jails on "/": the probe, a writable and a read-only directory
 before(() => {
   base = makeTempDir("sysjail-pledge-");

@@ -3,20 +3,15 @@
 import assert from "node:assert/strict";
 import { existsSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, it, before, after } from "node:test";
+import { describe, it } from "node:test";
 import { Registry } from "../../src/registry/store.js";
 import {
-  assertOneLineError, assertStateEmpty, coreSuite, defer, isRunning, jail, killTokenProcesses, makeJailRoot, probeLine, procComm,
+  assertOneLineError, assertStateEmpty, defer, isRunning, jail, jailRootSuite, killTokenProcesses, makeJailRoot, probeLine, procComm,
   procId, procPpid, procDescendants, runCli, show, stateDir, stateFiles, sysjail, tokenProcesses, waitUntil,
-  type CliResult, type JailRoot,
+  type CliResult,
 } from "../helpers/index.js";
 
-const env = coreSuite();
-let root: JailRoot;
-before(() => {
-  root = makeJailRoot(env.probe, { passwd: "root:x:0:0::/root:/bin/sh\njailer:x:1234:1234::/:/bin/sh\n" });
-});
-after(() => root?.remove());
+const { env, root } = jailRootSuite({ passwd: "root:x:0:0::/root:/bin/sh\njailer:x:1234:1234::/:/bin/sh\n" });
 
 /** Nothing of a failed run remains: no state file, no process of it. */
 async function assertNothingLeft(r: CliResult, dir: string): Promise<void> {

@@ -3,15 +3,10 @@
 import assert from "node:assert/strict";
 import { readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, it, before, after } from "node:test";
-import { assertStateEmpty, coreSuite, defer, makeJailRoot, makeTempDir, removeTree, show, stateDir, sysjail, type JailRoot } from "../helpers/index.js";
+import { describe, it } from "node:test";
+import { assertStateEmpty, defer, jailRootSuite, makeTempDir, removeTree, show, stateDir, sysjail } from "../helpers/index.js";
 
-const env = coreSuite();
-let root: JailRoot;
-before(() => {
-  root = makeJailRoot(env.probe);
-});
-after(() => root?.remove());
+const { env, root } = jailRootSuite();
 
 describe("--report FILE", { concurrency: 2 }, () => {
   it("is refused inside the jail's path, and through a symlink: one line, exit 73, the target untouched", async (t) => {

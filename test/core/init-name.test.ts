@@ -5,12 +5,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
-  assertStateEmpty, jail, NOBODY_UID, probeLine, REPO, rootSuite, show, stateDir, sysjail, type CliResult,
+  assertStateEmpty, jail, jailRootNobodySuite, NOBODY_UID, probeLine, REPO, show, stateDir, sysjail, type CliResult,
 } from "../helpers/index.js";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 
-const { env, root, nobody } = rootSuite();
+const { env, root, nobody } = jailRootNobodySuite();
 
 /** No host path of the package, the jail root or the caller in OUT. */
 function noHostPath(r: CliResult, what: string): void {

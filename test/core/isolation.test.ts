@@ -6,17 +6,12 @@ import { spawn, spawnSync } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
 import { createServer, type Server } from "node:net";
 import { hostname } from "node:os";
-import { describe, it, before, after } from "node:test";
+import { describe, it } from "node:test";
 import {
-  assertStateEmpty, coreSuite, defer, makeJailRoot, probeLine, show, startCli, stateDir, sysjail, waitUntil, type JailRoot,
+  assertStateEmpty, defer, jailRootSuite, probeLine, show, startCli, stateDir, sysjail, waitUntil,
 } from "../helpers/index.js";
 
-const env = coreSuite();
-let root: JailRoot;
-before(() => {
-  root = makeJailRoot(env.probe);
-});
-after(() => root?.remove());
+const { env, root } = jailRootSuite();
 
 /** Runs the probe on the host (a control, or to look for a jail's object from outside). */
 function hostProbe(...args: string[]): string {

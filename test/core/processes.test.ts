@@ -5,19 +5,14 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { describe, it, before, after } from "node:test";
+import { describe, it } from "node:test";
 import { Registry } from "../../src/registry/store.js";
 import {
-  assertStateEmpty, coreSuite, defer, isRunning, killIfSame, makeJailRoot, procComm, procDescendants, procId, procStatus,
-  probeLine, show, startCli, stateDir, stateFiles, sysjail, waitUntil, type CliRun, type JailRoot, type ProcId,
+  assertStateEmpty, defer, isRunning, jailRootSuite, killIfSame, makeJailRoot, procComm, procDescendants, procId, procStatus,
+  probeLine, show, startCli, stateDir, stateFiles, sysjail, waitUntil, type CliRun, type ProcId,
 } from "../helpers/index.js";
 
-const env = coreSuite();
-let root: JailRoot;
-before(() => {
-  root = makeJailRoot(env.probe);
-});
-after(() => root?.remove());
+const { env, root } = jailRootSuite();
 
 /** The one running jail recorded in state directory DIR (waits for its entry). */
 async function entryOf(dir: string) {

@@ -5,20 +5,15 @@
 import assert from "node:assert/strict";
 import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, it, before, after } from "node:test";
+import { describe, it } from "node:test";
 import { Registry } from "../../src/registry/store.js";
 import {
-  assertOneLineError, assertStateEmpty, assertStateEmptyNow, coreSuite, defer, isRunning, killIfSame, killTokenProcesses, makeJailRoot, makeNobody,
+  assertOneLineError, assertStateEmpty, assertStateEmptyNow, defer, isRunning, jailRootSuite, killIfSame, killTokenProcesses, makeJailRoot, makeNobody,
   procComm, procId, procPpid, procStart, procStatus, runAsNobody, show, startCli, stateDir, stateFiles, sysjail, tokenProcesses,
-  waitUntil, type JailRoot,
+  waitUntil,
 } from "../helpers/index.js";
 
-const env = coreSuite();
-let root: JailRoot;
-before(() => {
-  root = makeJailRoot(env.probe);
-});
-after(() => root?.remove());
+const { env, root } = jailRootSuite();
 
 describe("registry entries", { concurrency: 2 }, () => {
   it("a running jail has an entry with jid, name, path, hostname, initPid, initStart, owner, command, startedAt; gone when sysjail returns", async (t) => {

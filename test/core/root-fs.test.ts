@@ -6,18 +6,13 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, it, before, after } from "node:test";
+import { describe, it } from "node:test";
 import {
-  assertOk, assertStateEmpty, coreSuite, defer, hostMountsMentioning, makeJailRoot, makeTempDir, parseMountinfo,
+  assertOk, assertStateEmpty, defer, hostMountsMentioning, jailRootSuite, makeJailRoot, makeTempDir, parseMountinfo,
   probeLine, removeTree, show, stateDir, sysjail, waitUntil, type CliResult, type JailRoot,
 } from "../helpers/index.js";
 
-const env = coreSuite();
-let root: JailRoot;
-before(() => {
-  root = makeJailRoot(env.probe);
-});
-after(() => root?.remove());
+const { env, root } = jailRootSuite();
 
 /** Device nodes and links a jail's /dev may hold (issue 3, line 2). */
 const DEV_ALLOWED = ["null", "zero", "full", "random", "urandom", "tty", "pts", "ptmx", "shm", "fd", "stdin", "stdout", "stderr", "mqueue"];

@@ -9,12 +9,12 @@ import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import { Registry } from "../../src/registry/store.js";
 import {
-  assertOneLineError, assertStateEmpty, BIN, chownTree, defer, hostMountsMentioning, isRunning, jail, makeJailRoot,
-  makeTempDir, NOBODY_UID, probeLine, procComm, procDescendants, procId, procStatus, removeTree, rootSuite, show, startCli,
+  assertOneLineError, assertStateEmpty, BIN, chownTree, defer, hostMountsMentioning, isRunning, jail, jailRootNobodySuite, makeJailRoot,
+  makeTempDir, NOBODY_UID, probeLine, procComm, procDescendants, procId, procStatus, removeTree, show, startCli,
   stateDir, stateFiles, sysjail, tokenProcesses, waitUntil,
 } from "../helpers/index.js";
 
-const { env, root, nobody } = rootSuite();
+const { env, root, nobody } = jailRootNobodySuite();
 
 /** sysjail as 65534 with a private state dir it owns. */
 function rl(t: TestContext, args: string[], opts: Parameters<typeof sysjail>[1] = {}) {

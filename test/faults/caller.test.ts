@@ -6,10 +6,10 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { assertOneLineError, NOBODY_UID, rootSuite, runCli, show, stateDir, stateFiles, tokenProcesses } from "../helpers/index.js";
+import { assertOneLineError, jailRootNobodySuite, NOBODY_UID, runCli, show, stateDir, stateFiles, tokenProcesses } from "../helpers/index.js";
 import { leftovers } from "./helpers.js";
 
-const { env, root, nobody } = rootSuite();
+const { env, root, nobody } = jailRootNobodySuite();
 
 const ARGS = ["-4", "127.0.0.75", "--limit", "memory=64M,pids=32"];
 

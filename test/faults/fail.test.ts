@@ -7,9 +7,9 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, it, type TestContext } from "node:test";
 import { leftovers } from "./helpers.js";
 import { leaseDirs } from "../../src/ids/leases.js";
-import { assertOneLineError, NOBODY_UID, rootSuite, runCli, show, stateDir, tokenProcesses, type Nobody } from "../helpers/index.js";
+import { assertOneLineError, jailRootNobodySuite, NOBODY_UID, runCli, show, stateDir, tokenProcesses, type Nobody } from "../helpers/index.js";
 
-const { env, root, nobody } = rootSuite();
+const { env, root, nobody } = jailRootNobodySuite();
 
 const MAPS = ["setgroups", "uid-map", "gid-map"];
 const KINDS = {

@@ -9,13 +9,13 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, s
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import {
-  assertOneLineError, defer, isRunning, makeTempDir, NOBODY_UID, procChildren, procComm,
-  procDescendants, procId, procState, REPO, removeTree, rootSuite, runAsNobody, show, startCli, stateDir, stateFiles, sysjail, waitUntil,
+  assertOneLineError, defer, isRunning, jailRootNobodySuite, makeTempDir, NOBODY_UID, procChildren, procComm,
+  procDescendants, procId, procState, REPO, removeTree, runAsNobody, show, startCli, stateDir, stateFiles, sysjail, waitUntil,
 } from "../helpers/index.js";
 import { Registry } from "../../src/registry/store.js";
 import { jail as jailCmd, runCli } from "../helpers/cli.js";
 
-const { env, root, nobody } = rootSuite();
+const { env, root, nobody } = jailRootNobodySuite();
 
 describe("the native front", { concurrency: 2 }, () => {
   it("a jail's status and output pass through it, as root and as 65534", async (t) => {
