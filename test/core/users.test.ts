@@ -10,6 +10,7 @@ import {
   show, startCli, stateDir, sysjail, waitUntil, type CliResult, type JailRoot,
 } from "../helpers/index.js";
 import { Registry } from "../../src/registry/store.js";
+import { pool } from "../ids/helpers.js"; // the pool root's jails take their ranges from
 
 const env = coreSuite();
 let root: JailRoot;
@@ -23,19 +24,6 @@ before(() => {
   chmodSync(root.at("suid-probe"), 0o4755);
 });
 after(() => root?.remove());
-
-/** The pool root's jails take their ranges from: /etc/subuid's `sysjail` line, or 0x70000000.. */
-function pool(): { start: number; size: number; end: number } {
-  try {
-    for (const l of readFileSync("/etc/subuid", "utf8").split("\n")) {
-      const [who, start, count] = l.trim().split(":");
-      if (who === "sysjail" && start && count) return { start: Number(start), size: Math.min(Number(count), 65536), end: Number(start) + Number(count) };
-    }
-  } catch {
-    /* none */
-  }
-  return { start: 0x70000000, size: 65536, end: 0x80000000 };
-}
 
 function numbers(line: string): number[] {
   return line.replace(/^ok\s+/, "").trim().split(/\s+/).map(Number);
