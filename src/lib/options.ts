@@ -129,6 +129,12 @@ export interface RunOptions extends JailOptions {
   maxOutputBytes?: number | undefined;
   signal?: AbortSignal | undefined;
   on?: JailListeners | undefined;
+  /** Only with via and a launcher's `work`: files written into the run's fresh work directory
+   * before the jail starts (name: data, or { data, mode }). */
+  files?: Record<string, string | Uint8Array | { data: string | Uint8Array; mode?: number }> | undefined;
+  /** Only with via and a launcher's `work`: names of files read back from the work directory
+   * after the run (regular files only, never through a symlink), in RunResult.files. */
+  collect?: string[] | undefined;
 }
 
 const SPEC_KEYS = new Set([

@@ -15,6 +15,8 @@ export interface RunResult {
   stderr: string;
   /** The jail's id while it ran. */
   jid: number;
+  /** Through a launcher with a work directory: the files of `collect` that were regular files. */
+  files?: Record<string, Buffer>;
 }
 
 /** Collects a stream into a string, keeping at most `max` bytes. */

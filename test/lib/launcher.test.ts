@@ -3,7 +3,7 @@
 // each case runs in a child Node process (the restriction cannot be undone).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readdirSync, writeFileSync } from "node:fs";
+import { chownSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { coreSuite, makeJailRoot, makeNobody, makeOwnedDir, makeTempDir, removeTree, REPO, type JailRoot, type Nobody } from "../helpers/index.js";
@@ -54,6 +54,55 @@ launcher.close();
         for (const d of ["jails", "names"]) assert.deepEqual(readdirSync(join(state, d)), [], `${d}: ${msg}`);
       } finally {
         removeTree(state);
+      }
+    }
+  });
+
+  it("work: a fresh directory per run, filled, bound or made the root, read back without symlinks or FIFOs, removed; as root and as 65534", () => {
+    for (const as of [undefined, nobody]) {
+      const who = as ? "65534" : "root";
+      const state = as ? makeOwnedDir(65534, 65534, "sysjail-launcher-state-") : makeTempDir("sysjail-launcher-state-");
+      // not under /tmp: the jail on / gets a private /tmp
+      const wp = makeTempDir("sysjail-launcher-work-", 0o755, "/var/tmp");
+      if (as) chownSync(wp, 65534, 65534);
+      try {
+        const file = join(dir, `w-${who}.mjs`);
+        writeFileSync(file, `import { run, restrict, startLauncher } from ${JSON.stringify(LIB)};
+import { readFileSync } from "node:fs";
+const say = (s) => process.stdout.write(s + "\\n");
+const probe = readFileSync(${JSON.stringify(env.probe)});
+const bound = await startLauncher({ path: "/", hostname: "bound", cwd: "/tmp/w", limits: { tmpSize: "8M" }, stateDir: ${JSON.stringify(state)},
+  work: { in: ${JSON.stringify(wp)}, mount: "/tmp/w", mode: 0o777, maxFileBytes: 64 } });
+const rooted = await startLauncher({ hostname: "rooted", stateDir: ${JSON.stringify(state)}, work: { in: ${JSON.stringify(wp)} } });
+await restrict({ unveil: {}, pledge: "stdio" });
+const sh = "cat in.txt in.txt > out.txt; ln -s /etc/passwd link; mkfifo fifo; head -c 100 /dev/zero > big; mkdir sub; pwd; ls -a";
+const a = await run({ via: bound, command: ["/bin/sh", "-c", sh], files: { "in.txt": "abc\\n", "exe": { data: "x", mode: 0o4755 & 0o777 } }, collect: ["out.txt", "link", "fifo", "big", "sub", "missing", "exe"] });
+say("bound " + a.report.status + " " + a.stdout.trim().replace(/\\s+/g, " "));
+say("files " + JSON.stringify(Object.fromEntries(Object.entries(a.files ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString() : "not-a-buffer"]))));
+const b = await run({ via: rooted, command: ["/probe", "hostname"], files: { probe: { data: probe, mode: 0o755 } } });
+say("rooted " + b.report.status + " " + b.stdout.trim());
+for (const bad of [{ files: { "../x": "x" } }, { files: { ".hidden": "x" } }, { files: { "a/b": "x" } }, { collect: ["/etc/passwd"] }, { files: { x: { data: "x", mode: 0o4755 } } }, { files: { x: 5 } }]) {
+  try { await run({ via: bound, command: ["/bin/true"], ...bad }); say("accepted"); } catch (e) { say("refused " + e.exitCode); }
+}
+await Promise.all([bound.close(), rooted.close()]);
+say("closed");
+`, { mode: 0o644 });
+        const argv = as ? [...as.prefix, process.execPath, file] : [process.execPath, file];
+        const r = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8", timeout: 60_000 });
+        const out = r.stdout.split("\n").filter(Boolean);
+        const msg = `${who}: ${JSON.stringify({ code: r.status, out, stderr: r.stderr })}`;
+        assert.equal(r.status, 0, msg);
+        assert.ok(out.includes("bound ok /tmp/w . .. big exe fifo in.txt link out.txt sub"), msg);
+        // the symlink, the FIFO, the directory, a missing file and one over maxFileBytes are left out
+        assert.ok(out.includes(`files ${JSON.stringify({ "out.txt": "abc\nabc\n", exe: "x" })}`), msg);
+        assert.ok(out.includes("rooted ok ok rooted"), msg);
+        assert.equal(out.filter((l) => l === "refused 64").length, 6, msg);
+        assert.ok(out.includes("closed"), msg);
+        assert.deepEqual(readdirSync(wp), [], `the launchers removed their directories: ${msg}`);
+        for (const d of ["jails", "names"]) assert.deepEqual(readdirSync(join(state, d)), [], `${d}: ${msg}`);
+      } finally {
+        removeTree(state);
+        removeTree(wp);
       }
     }
   });
