@@ -124,6 +124,28 @@ describe("denials and learn mode", { concurrency: 2 }, () => {
     }
   });
 
+  it("a denial's rule is the one whose conditions hold on the refused call's registers, as root and as 65534", async (t) => {
+    for (const [name, as] of who()) {
+      const j = stateDir(t, as ? NOBODY_UID : undefined);
+      const dir = makeTempDir("sysjail-rulematch-", 0o777);
+      t.after(() => removeTree(dir));
+      const policy = join(dir, "net.policy");
+      // by name alone both denials would be line 2's
+      writeFileSync(policy, "socket arg0 == AF_INET6 errno EPERM\nsocket arg0 == AF_INET errno EACCES\n", { mode: 0o644 });
+      for (const [cmd, addr, errno, line] of [["connect6", "::1", "EPERM", 1], ["connect4", "127.0.0.1", "EACCES", 2]] as const) {
+        const file = join(dir, `report-${cmd}.json`);
+        const r = await sysjail(["-j", j, "--policy", policy, "--report", file, root.path, "rm", "/probe", cmd, addr, "9"], { as });
+        assert.match(r.stdout, new RegExp(`^err ${errno}$`, "m"), `${name}: ${show(r)}`);
+        const rep = JSON.parse(readFileSync(file, "utf8")) as { denials: { syscall: string; rule: string; action: string; args: string[] }[] };
+        const d = rep.denials.find((x) => x.syscall === "socket");
+        assert.ok(d, `${name}: ${JSON.stringify(rep.denials)}`);
+        assert.equal(d.rule, `${policy}:${line}`, `${name} ${cmd}: ${JSON.stringify(d)}`);
+        assert.equal(d.action, `errno ${errno}`);
+      }
+      assert.deepEqual(stateFiles(j), []);
+    }
+  });
+
   it("--learn writes a policy that runs the command again and refuses anything else; learning again merges", async (t) => {
     for (const [name, as] of who()) {
       const j = stateDir(t, as ? NOBODY_UID : undefined);
