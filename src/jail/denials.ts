@@ -3,6 +3,12 @@
 import type { CallEvent } from "../helper/events.js";
 import type { Denial } from "../seccomp/listener.js";
 import type { JailSpec } from "../spec/types.js";
+import { vis } from "../manage/vis.js";
+
+/** One refused call as a line for a terminal (sysjail -d, jexec -v); jail-controlled text escaped. */
+export function denialLine(tool: string, d: Denial): string {
+  return `${tool}: denied ${vis(d.syscall)} (${d.abi}) x${d.count}: ${d.action}; rule ${vis(d.rule || "?")}; first args ${d.args.join(" ")}\n`;
+}
 
 /** The denials among the calls a listening jail's monitor saw. */
 export async function denialsFor(spec: JailSpec, calls: readonly CallEvent[]): Promise<Denial[]> {

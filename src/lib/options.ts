@@ -279,9 +279,6 @@ export function specFromOptions(o: unknown, kind: "run" | "create"): JailSpec {
   if (x.pledge !== undefined) {
     if (typeof x.pledge !== "string") throw usageError(`option pledge must be a string of promises, not ${describe(x.pledge)}`);
     policy.pledge = parsePromises(x.pledge, "option pledge");
-    // a persistent jail's processes are started by an exec under the filter, with no listener
-    // to let that one exec through (docs/PLEDGE.md)
-    if (kind === "create" && !policy.pledge.includes("exec")) throw usageError("option pledge of Jail.create() must include exec (its processes start by an exec under the filter)");
   }
   spec.policy = policy;
   if (x.unveil !== undefined) {

@@ -106,6 +106,33 @@ describe("sysjail --pledge", { concurrency: 2 }, () => {
   });
 });
 
+describe("entered processes of a pledged jail", () => {
+  it("jexec into a pledge without exec: the entered command's own exec runs, later ones are refused, -v explains its denials, as root and as 65534", async (t) => {
+    for (const [name, as] of who()) {
+      const j = stateDir(t, as ? NOBODY_UID : undefined);
+      const env = { SYSJAIL_STATE_DIR: j };
+      const probe = join(base, "probe");
+      const bg = await sysjail(["-j", j, "-b", "-n", "pe", "--pledge", "stdio rpath proc error", "/", "pe", "/bin/sleep", "1000"], { as });
+      assert.equal(bg.code, 0, `${name}: ${show(bg)}`);
+      try {
+        const r = await runCli(["-v", "pe", probe, "sethostname-same"], { tool: "jexec", env, as });
+        assert.match(r.stdout, /^err EPERM$/m, `${name}: ${show(r)}`);
+        assert.match(r.stderr, /^jexec: denied sethostname \(x86_64\) x1: errno EPERM; rule <pledge>:\d+; first args /m, `${name}: ${show(r)}`);
+        const quiet = await runCli(["pe", probe, "sethostname-same"], { tool: "jexec", env, as });
+        assert.equal(quiet.stderr, "", `${name}: without -v nothing is printed: ${show(quiet)}`);
+        const sh = await runCli(["-v", "pe", "/bin/sh", "-c", "/bin/true; echo status $?"], { tool: "jexec", env, as });
+        assert.match(sh.stdout, /^status 126$/m, `${name}: ${show(sh)}`);
+        assert.match(sh.stderr, /^jexec: denied execve \(x86_64\) x1: errno EPERM; rule <pledge>:/m, `${name}: ${show(sh)}`);
+      } finally {
+        const rm = await runCli(["-r", "pe"], { tool: "jail", env, as });
+        assert.equal(rm.code, 0, `${name}: ${show(rm)}`);
+      }
+      await waitUntil(() => stateFiles(j).length === 0 || undefined, `${name}: the jail's files to go`).catch(() => undefined);
+      assert.deepEqual(stateFiles(j), [], name);
+    }
+  });
+});
+
 describe("denials and learn mode", { concurrency: 2 }, () => {
   it("the run report and -d name each refused call, its count and rule, as root and as 65534", async (t) => {
     for (const [name, as] of who()) {
