@@ -115,8 +115,8 @@ export async function makeRunDir(base: string, mode: number, files: { name: stri
 
 /** Reads back the named files the jail left: a symlink, a FIFO, a directory or a file larger
  * than `max` is left out. */
-export function collectFiles(dir: string, names: string[], max: number): Record<string, Buffer> {
-  const out: Record<string, Buffer> = {};
+export function collectFiles(dir: string, names: string[], max: number): Record<string, Uint8Array> {
+  const out: Record<string, Uint8Array> = {};
   for (const name of names) {
     let fd: number;
     try {
