@@ -2,11 +2,11 @@
 // forked before; the jail is the launcher's template, never the request's. As root and as 65534;
 // each case runs in a child Node process (the restriction cannot be undone).
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { chownSync, readdirSync, writeFileSync } from "node:fs";
+import { fork, spawnSync } from "node:child_process";
+import { chownSync, existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { coreSuite, makeJailRoot, makeNobody, makeOwnedDir, makeTempDir, removeTree, REPO, type JailRoot, type Nobody } from "../helpers/index.js";
+import { coreSuite, makeJailRoot, makeNobody, makeOwnedDir, makeTempDir, removeTree, REPO, waitUntil, type JailRoot, type Nobody } from "../helpers/index.js";
 
 const env = coreSuite();
 let root: JailRoot;
@@ -104,6 +104,44 @@ say("closed");
         removeTree(state);
         removeTree(wp);
       }
+    }
+  });
+
+  it("the launcher checks each request again itself: a caller that skips startLauncher()'s checks gets refusals, never a path outside its base", async () => {
+    // the launcher's own process, spoken to directly (as a taken-over caller could)
+    const wp = makeTempDir("sysjail-launcher-raw-", 0o755, "/var/tmp");
+    const child = fork(join(REPO, "build", "src", "lib", "launcher-child.js"), [], { stdio: ["ignore", "ignore", "inherit", "ipc"], serialization: "advanced" });
+    try {
+      const replies: { id?: number; ready?: boolean; error?: { message: string; exitCode?: number } }[] = [];
+      child.on("message", (m: (typeof replies)[number]) => replies.push(m));
+      const reply = (pred: (m: (typeof replies)[number]) => boolean) => waitUntil(() => replies.find(pred), "a reply from the launcher");
+      child.send({ template: { path: "/", hostname: "raw", work: { in: wp, mount: "/tmp/w", mode: 0o755, maxFileBytes: 16 } } });
+      await reply((m) => m.ready === true);
+      const bad = [
+        { files: [{ name: "../escape", data: new Uint8Array([1]), mode: 0o644 }] },
+        { files: [{ name: "/etc/x", data: new Uint8Array([1]), mode: 0o644 }] },
+        { files: [{ name: "x", data: new Uint8Array([1]), mode: 0o4755 }] },
+        { files: [{ name: "x", data: 5, mode: 0o644 }] },
+        { files: "x" },
+        { collect: ["../../etc/shadow"] },
+        { collect: "prog" },
+      ];
+      bad.forEach((b, i) => child.send({ id: i + 1, command: ["/bin/true"], ...b }));
+      for (let i = 1; i <= bad.length; i++) {
+        const r = await reply((m) => m.id === i);
+        assert.equal(r.error?.exitCode, 64, `${JSON.stringify(bad[i - 1])}: ${JSON.stringify(r)}`);
+      }
+      // nothing was made: the base holds no run directory, and nothing escaped it
+      const [b] = readdirSync(wp);
+      assert.ok(b?.startsWith("sysjail-work-"), String(b));
+      assert.deepEqual(readdirSync(join(wp, b!)), []);
+      assert.ok(!existsSync(join(wp, "escape")));
+    } finally {
+      const gone = new Promise((r) => child.once("exit", r));
+      if (child.connected) child.disconnect();
+      await gone;
+      assert.deepEqual(readdirSync(wp), [], "the launcher removed its base when it ended");
+      removeTree(wp);
     }
   });
 
