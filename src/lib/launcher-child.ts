@@ -58,7 +58,10 @@ process.on("message", (m: Msg) => {
   let files: ReturnType<typeof checkWorkFiles>, collect: string[];
   try {
     if (!work && (m.files !== undefined || m.collect !== undefined)) throw Object.assign(new Error("run(): files and collect need a launcher with work"), { code: "EUSAGE", phase: "usage", exitCode: 64 });
-    files = checkWorkFiles(m.files === undefined ? undefined : Object.fromEntries((Array.isArray(m.files) ? m.files : [null]).map((f: { name?: unknown; data?: unknown; mode?: unknown } | null) => [String(f?.name), { data: f?.data, mode: f?.mode }])));
+    if (m.files !== undefined && !Array.isArray(m.files)) throw Object.assign(new Error("run(): files must be a list"), { code: "EUSAGE", phase: "usage", exitCode: 64 });
+    const list = (m.files ?? []) as { name?: unknown; data?: unknown; mode?: unknown }[];
+    if (list.some((f) => typeof f?.name !== "string")) throw Object.assign(new Error("run(): files: a name must be a string"), { code: "EUSAGE", phase: "usage", exitCode: 64 });
+    files = checkWorkFiles(m.files === undefined ? undefined : Object.fromEntries(list.map((f) => [f.name as string, { data: f.data, mode: f.mode }])));
     collect = checkCollect(m.collect);
   } catch (e) {
     return send({ id, error: errorData(e) });
