@@ -8,5 +8,5 @@ export type { JailEntry } from "./registry/types.js";
 export type { JailSpec, Limits, PolicyOptions, MountSpec } from "./spec/types.js";
 export { VERSION } from "./version.js";
 export { Jail, type JailProcess, type SpawnOptions, type JailLimitEvent, type JailEventName } from "./lib/jail.js";
-export { startLauncher, type Launcher } from "./lib/launcher.js";
+export { startLauncher, type Launcher, type LauncherTemplate, type WorkTemplate } from "./lib/launcher.js";
 export { restrict, type RestrictOptions, type Restricted } from "./lib/restrict.js";

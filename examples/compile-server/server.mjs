@@ -3,7 +3,7 @@
 // in one jail and the program runs in another, each under limits, and the answer is JSON with the
 // compiler's output, the program's output and both run reports.
 //
-//   node examples/compile-server/server.mjs [--port N] [--work-dir DIR] [--state-dir DIR]
+//   node examples/compile-server/server.mjs [--port N] [--work-dir DIR] [--state-dir DIR] [--no-restrict]
 //   curl --data-binary @hello.c http://127.0.0.1:PORT/run
 //   curl -H 'content-type: application/json' -d '{"source":"...","stdin":"..."}' http://127.0.0.1:PORT/run
 //
@@ -15,11 +15,17 @@
 // The run jail's root is a directory holding the compiled static binary and nothing else: no
 // /etc, /proc, /dev, no network; the program runs as nobody (when the server runs as root) so it
 // cannot even write to that root.
-import { chmod, copyFile, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+//
+// The server confines itself once its port is open: restrict() leaves it its sockets and nothing
+// else (no file, no exec, no new socket but inet ones). The jails are started by two launchers
+// forked before (startLauncher()): each is a fixed jail template with a fresh work directory per
+// request, made, filled (the source, the binary), read back (the binary) and removed by the
+// launcher; a request through it gives only the command, its input and the files' content.
+import { openSync, closeSync } from "node:fs";
 import { createServer } from "node:http";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
-import { run, SysjailError } from "sysjail";
+import { resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { restrict, run, startLauncher, SysjailError } from "sysjail";
 
 /** Limits of the two jails (docs/LIMITS.md). */
 export const COMPILE_LIMITS = { memory: "512M", pids: 64, cpu: "20s", wall: "60s", tmpSize: "128M", fileSize: "64M" };
@@ -103,64 +109,68 @@ export async function startCompileServer(options = {}) {
   if (parent === "/tmp" || parent.startsWith("/tmp/")) {
     throw new Error(`--work-dir ${parent}: must not be under /tmp (the compile jail gets a private /tmp that hides it)`);
   }
-  // traversable by the jails' users, listable by nobody but its owner
-  const base = await mkdtemp(join(parent, "sysjail-compile-"));
-  await chmod(base, 0o711);
   const stateDir = options.stateDir;
   const runUser = options.runUser !== undefined ? options.runUser : process.getuid?.() === 0 ? "nobody" : undefined;
   const shutdown = new AbortController();
   const inFlight = new Set();
   const gate = limiter(options.concurrency ?? 2);
+  const state = stateDir ? { stateDir } : {};
+  // The two jails, fixed here, before the server restricts itself. Each launcher makes its own
+  // directory in PARENT (mode 0711: the jails' users reach a request's directory, list nothing)
+  // and one fresh directory per request in it; the compile jail's is writable by its root (an id
+  // the host does not know), the run jail's is its root.
+  const compiler = await startLauncher({
+    path: "/",
+    hostname: "compile",
+    cwd: "/tmp/build",
+    env: { PATH, LANG: "C" },
+    limits: COMPILE_LIMITS,
+    work: { in: parent, mount: "/tmp/build", mode: 0o777, maxFileBytes: 64 << 20 },
+    ...state,
+  });
+  let runner;
+  try {
+    runner = await startLauncher({
+      hostname: "sandbox",
+      env: {},
+      ...(runUser ? { user: { name: runUser, from: "host" } } : {}),
+      limits: RUN_LIMITS,
+      work: { in: parent, mode: 0o755, maxFileBytes: 0 },
+      ...state,
+    });
+  } catch (err) {
+    await compiler.close();
+    throw err;
+  }
 
   async function compileAndRun({ source, stdin }, signal) {
-    const dir = await mkdtemp(join(base, "req-"));
-    try {
-      await chmod(dir, 0o711);
-      const build = join(dir, "build");
-      const root = join(dir, "root");
-      await mkdir(build);
-      // the compile jail's root is an id the host does not know: let it write its output here
-      await chmod(build, 0o777);
-      await writeFile(join(build, "prog.c"), source, { mode: 0o644 });
-      const compile = await run({
-        path: "/",
-        hostname: "compile",
-        command: ["gcc", "-O2", "-static", "-o", "prog", "prog.c", "-lm"],
-        cwd: "/tmp/build",
-        env: { PATH, LANG: "C" },
-        mounts: [{ type: "bind", source: build, target: "/tmp/build", readonly: false, options: [] }],
-        limits: COMPILE_LIMITS,
-        maxOutputBytes: MAX_OUTPUT,
-        signal,
-        ...(stateDir ? { stateDir } : {}),
-      });
-      const compiled = {
-        status: compile.report.status,
-        output: compile.stdout + compile.stderr,
-        report: compile.report,
-      };
-      if (compile.report.status !== "ok") return { compile: compiled, run: null };
-      // the run jail's root: the binary and nothing else
-      await mkdir(root, { mode: 0o755 });
-      await chmod(root, 0o755);
-      await copyFile(join(build, "prog"), join(root, "prog"));
-      await chmod(join(root, "prog"), 0o755);
-      const prog = await run({
-        path: root,
-        hostname: "sandbox",
-        command: ["/prog"],
-        env: {},
-        ...(runUser ? { user: { name: runUser, from: "host" } } : {}),
-        limits: RUN_LIMITS,
-        maxOutputBytes: MAX_OUTPUT,
-        ...(stdin !== undefined ? { stdin } : {}),
-        signal,
-        ...(stateDir ? { stateDir } : {}),
-      });
-      return { compile: compiled, run: { stdout: prog.stdout, stderr: prog.stderr, report: prog.report } };
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const compile = await run({
+      via: compiler,
+      command: ["gcc", "-O2", "-static", "-o", "prog", "prog.c", "-lm"],
+      files: { "prog.c": source },
+      collect: ["prog"],
+      maxOutputBytes: MAX_OUTPUT,
+      signal,
+    });
+    const compiled = {
+      status: compile.report.status,
+      output: compile.stdout + compile.stderr,
+      report: compile.report,
+    };
+    if (compile.report.status !== "ok") return { compile: compiled, run: null };
+    // the binary as the launcher read it back: a regular file (a symlink or FIFO in its place is not taken)
+    const binary = compile.files?.prog;
+    if (!binary) return { compile: { ...compiled, status: "no-program", output: `${compiled.output}the compiler left no regular file prog\n` }, run: null };
+    // the run jail's root: the binary and nothing else
+    const prog = await run({
+      via: runner,
+      command: ["/prog"],
+      files: { prog: { data: binary, mode: 0o755 } },
+      maxOutputBytes: MAX_OUTPUT,
+      ...(stdin !== undefined ? { stdin } : {}),
+      signal,
+    });
+    return { compile: compiled, run: { stdout: prog.stdout, stderr: prog.stderr, report: prog.report } };
   }
 
   const send = (res, status, doc) => {
@@ -209,32 +219,63 @@ export async function startCompileServer(options = {}) {
     const p = handle(req, res).finally(() => inFlight.delete(p));
     inFlight.add(p);
   });
-  await new Promise((resolveListen, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => resolveListen());
-  });
+  try {
+    await new Promise((resolveListen, reject) => {
+      server.once("error", reject);
+      server.listen(options.port ?? 0, "127.0.0.1", () => resolveListen());
+    });
+  } catch (err) {
+    await Promise.all([compiler.close(), runner.close()]);
+    throw err;
+  }
   const { port } = server.address();
   let closing;
+  const close = () => {
+    closing ??= (async () => {
+      const closed = new Promise((r) => server.close(() => r()));
+      server.closeAllConnections?.();
+      shutdown.abort();
+      await Promise.allSettled([...inFlight]);
+      await closed;
+      // the launchers remove their directories before they exit
+      await Promise.all([compiler.close(), runner.close()]);
+    })();
+    return closing;
+  };
+  // The port is open: from here on the server needs its sockets and nothing else. No path is
+  // unveiled (no file at all), and the pledge leaves stdio (its descriptors: the launchers'
+  // channels, the connections) and inet (accepting). Refusals are EPERM (restrict() adds error).
+  let restricted = null;
+  if (options.restrict !== false) {
+    try {
+      restricted = await restrict({ unveil: {}, pledge: "stdio inet" });
+      // prove it: the server's own file is out of reach now
+      let fd;
+      try {
+        fd = openSync(fileURLToPath(import.meta.url), "r");
+      } catch (err) {
+        restricted.check = `open ${fileURLToPath(import.meta.url)}: ${err.code}`;
+      }
+      if (fd !== undefined) {
+        closeSync(fd);
+        throw new Error("restrict() returned but the server can still open its own file");
+      }
+    } catch (err) {
+      await close();
+      throw err;
+    }
+  }
   return {
     server,
     url: `http://127.0.0.1:${port}`,
-    workDir: base,
-    /** Stops accepting, aborts the jobs in flight, waits for them, removes the work directory. */
-    close() {
-      closing ??= (async () => {
-        const closed = new Promise((r) => server.close(() => r()));
-        server.closeAllConnections?.();
-        shutdown.abort();
-        await Promise.allSettled([...inFlight]);
-        await closed;
-        await rm(base, { recursive: true, force: true });
-      })();
-      return closing;
-    },
+    /** What restrict() enforced (null with restrict: false). */
+    restricted,
+    /** Stops accepting, aborts the jobs in flight, waits for them and for the launchers to remove their directories. */
+    close,
   };
 }
 
-/** Command line: --port N, --work-dir DIR, --state-dir DIR. */
+/** Command line: --port N, --work-dir DIR, --state-dir DIR, --no-restrict. */
 function parseArgs(argv) {
   const o = {};
   for (let i = 0; i < argv.length; i++) {
@@ -247,7 +288,8 @@ function parseArgs(argv) {
     if (a === "--port") o.port = Number(v());
     else if (a === "--work-dir") o.workDir = v();
     else if (a === "--state-dir") o.stateDir = v();
-    else throw new Error(`unknown argument ${a} (use --port N, --work-dir DIR, --state-dir DIR)`);
+    else if (a === "--no-restrict") o.restrict = false;
+    else throw new Error(`unknown argument ${a} (use --port N, --work-dir DIR, --state-dir DIR, --no-restrict)`);
   }
   if (o.port !== undefined && !(Number.isInteger(o.port) && o.port >= 0 && o.port < 65536)) throw new Error("--port needs a port number");
   return o;
@@ -261,6 +303,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
     process.stderr.write(`compile-server: ${err.message}\n`);
     process.exit(64);
   }
+  if (svc.restricted) process.stdout.write(`restricted ${JSON.stringify(svc.restricted)}\n`);
   process.stdout.write(`listening on ${svc.url}\n`);
   const stop = () => {
     svc.close().then(() => process.exit(0), (err) => {

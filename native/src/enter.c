@@ -19,6 +19,20 @@
 #include "relay.h"
 #include "nsserve.h"
 
+/* The entered command's seccomp listener while it runs (its exec has happened by then). */
+static void listener_ready(short revents) {
+  if (revents & POLLIN) notify_handle(1);
+  if (revents & (POLLHUP | POLLERR | POLLNVAL)) notify_hangup();
+}
+
+/* True once every writer of the exec channel is gone: the command's exec closed its end
+ * (close-on-exec) or it died. Asked afresh when an exec waits at the listener: a second exec
+ * can only come after the first closed the channel, so it is then seen closed. */
+static int exec_channel_closed(int fd) {
+  struct pollfd p = { fd, 0, 0 };
+  return poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR));
+}
+
 int enter_main(struct sj_plan *plan) {
   const struct sj_op_rec *eop = plan_find(plan, OP_ENTER);
   uint64_t pid, start, nsflags;
@@ -121,24 +135,46 @@ int enter_main(struct sj_plan *plan) {
   struct sj_msg m;
   ssize_t n;
   int failed = 0;
+  /* a jail with a pledge: the entered command's filter has a listener, answered here as the
+   * monitor answers its command's (notify.c): the command's own exec continued, every refusal
+   * answered with the policy's errno and counted for the report */
+  notify_setup(plan);
   /* steps (-dd) and warnings (a best-effort Landlock domain skipped) may come before the end of
-   * the pipe (the command ran) or an error */
+   * the pipe (the command ran) or an error; the command's exec may wait at the listener */
   for (;;) {
+    if (notify_fd() >= 0) {
+      struct pollfd p[2] = { { execp[0], POLLIN, 0 }, { notify_fd(), POLLIN, 0 } };
+      if (poll(p, 2, -1) < 0) { if (errno == EINTR) continue; n = -1; break; }
+      if (!p[0].revents) {
+        if (p[1].revents & POLLIN) notify_handle(exec_channel_closed(execp[0]));
+        if (p[1].revents & (POLLHUP | POLLERR | POLLNVAL)) notify_hangup();
+        continue;
+      }
+    }
     do n = read(execp[0], &m, sizeof m); while (n < 0 && errno == EINTR);
     if (n != (ssize_t)sizeof m || m.type == MSG_ERROR) break;
+    if (m.type == MSG_LISTENER) {
+      notify_grab_from(0, child, m.value);
+      if (notify_fd() < 0) { emit_error(m.op, "seccomp", ESRCH, "", "cannot take the command's seccomp listener"); failed = 1; kill(child, SIGKILL); break; }
+      continue;
+    }
     char t[600];
     m.text[sizeof m.text - 1] = 0;
     json_str(t, sizeof t, m.text);
     if (m.type == MSG_STEP) emit("{\"ev\":\"step\",\"op\":%d,\"step\":\"%s\",\"path\":%s}", m.op, op_name((uint32_t)m.value), t);
     else if (m.type == MSG_WARN) emit("{\"ev\":\"warn\",\"op\":%d,\"step\":\"%s\",\"errno\":%d,\"path\":%s}", m.op, op_name((uint32_t)m.value), m.err, t);
   }
-  if (n == (ssize_t)sizeof m && m.type == MSG_ERROR) {
+  if (!failed && n == (ssize_t)sizeof m && m.type == MSG_ERROR) {
     emit_error(m.op, op_name((uint32_t)m.value), m.err, m.text, NULL);
     failed = 1;
-  } else emit("{\"ev\":\"ready\",\"pid\":%d}", (int)child);
+  } else if (!failed) emit("{\"ev\":\"ready\",\"pid\":%d}", (int)child);
   close(execp[0]);
   int status = 0;
+  if (notify_fd() >= 0) { relay.extra_fd = notify_fd; relay.extra_ready = listener_ready; }
   relay_run(&relay, child, &status);
+  /* the calls refused while it ran, before its exit; the listener closes with it (what the
+   * command left running gets ENOSYS from the kernel for a refused call from then on) */
+  notify_report();
   emit("{\"ev\":\"exit\",\"setupFailed\":%s,\"cmd\":true,\"cmdCode\":%d,\"cmdSignal\":%d}", failed ? "true" : "false",
        WIFEXITED(status) ? WEXITSTATUS(status) : -1, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
   /* the plan's third stdio word: what becomes of output written after the command ended */

@@ -97,6 +97,7 @@ void notify_setup(const struct sj_plan *plan);
 int notify_fd(void);
 int notify_on(void);
 void notify_grab(pid_t init, int num);
+void notify_grab_from(pid_t init, pid_t cmd_known, int num);
 void notify_handle(int exec_done);
 void notify_hangup(void);
 void notify_report(void);

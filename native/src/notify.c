@@ -134,13 +134,25 @@ static pid_t init_child(pid_t init) {
  * microseconds later: the first tries only yield the CPU (the command runs meanwhile); sleeps
  * of 200 us follow only if it is still missing after a millisecond. The command's pidfd is kept
  * across tries (the init's only child does not change while it lives). */
-void notify_grab(pid_t init, int num) {
+/* FD is a seccomp listener: the listener's own ioctl answers (NOTIF_ID_VALID of id 0 is ENOENT
+ * on a listener: no such notification; ENOTTY or EINVAL on anything else). Not /proc/self/fd:
+ * the entering helper is in the jail's mount namespace, whose /proc does not show it. */
+static int is_listener(int fd) {
+  uint64_t id = 0;
+  return ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0 && errno == ENOENT;
+}
+
+void notify_grab(pid_t init, int num) { notify_grab_from(init, 0, num); }
+
+/* The same, from CMD itself when it is known (an entered command is the entering helper's own
+ * child: enter.c), else from the init's only child. */
+void notify_grab_from(pid_t init, pid_t cmd_known, int num) {
   if (!g.on || g.fd >= 0) return;
   int last = 0, pfd = -1;
   double t0 = mono();
   for (int tries = 0; tries < 200000 && g.fd < 0; tries++) { /* a few seconds at most */
     if (pfd < 0) {
-      pid_t cmd = init_child(init);
+      pid_t cmd = cmd_known > 0 ? cmd_known : init_child(init);
       if (cmd <= 0) last = 2000;
       if (cmd > 0) {
         pfd = (int)syscall(SYS_pidfd_open, cmd, 0);
@@ -153,10 +165,7 @@ void notify_grab(pid_t init, int num) {
       last = e;
       if (fd >= 0) {
         /* it must be a seccomp listener, not whatever held that number before the filter */
-        char link[64], target[64];
-        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-        ssize_t l = readlink(link, target, sizeof target - 1);
-        if (l > 0) { target[l] = 0; if (strstr(target, "seccomp notify")) { g.fd = fd; fcntl(fd, F_SETFD, FD_CLOEXEC); break; } }
+        if (is_listener(fd)) { g.fd = fd; fcntl(fd, F_SETFD, FD_CLOEXEC); break; }
         close(fd);
       } else if (e != EBADF) {
         break;

@@ -210,7 +210,7 @@ int relay_run(struct relay *r, pid_t child, int *status) {
   int exited = 0, killed = 0;
   while (!exited) {
     if (waitpid(child, status, WNOHANG) == child) break; /* also a SIGCHLD from before the mask */
-    struct pollfd p[1 + 2 * 3];
+    struct pollfd p[1 + 2 * 3 + 1];
     int n = 0;
     p[n++] = (struct pollfd){ sigfd, POLLIN, 0 };
     for (int i = 0; i < np; i++) {
@@ -218,7 +218,10 @@ int relay_run(struct relay *r, pid_t child, int *status) {
       p[n++] = (struct pollfd){ !u->eof && u->len == 0 ? u->src : -1, POLLIN, 0 };
       p[n++] = (struct pollfd){ u->len > 0 && !u->drop && u->dst >= 0 ? u->dst : -1, POLLOUT, 0 };
     }
+    int xi = n;
+    p[n++] = (struct pollfd){ r->extra_fd ? r->extra_fd() : -1, POLLIN, 0 };
     if (poll(p, (nfds_t)n, -1) < 0 && errno != EINTR) break;
+    if (p[xi].revents && r->extra_ready) r->extra_ready(p[xi].revents);
     for (int i = 0; i < np; i++) {
       struct pump *u = &pumps[i];
       short rin = p[1 + 2 * i].revents, rout = p[2 + 2 * i].revents;

@@ -12,6 +12,10 @@ struct relay {
   int out[3];          /* the relay's ends (pipe mode) */
   struct termios saved;
   int have_saved;
+  /* polled with the stdio while the command runs (the entered command's seccomp listener,
+   * enter.c): its descriptor (-1: none) and what to do when it is ready */
+  int (*extra_fd)(void);
+  void (*extra_ready)(short revents);
 };
 
 /* the jail's devpts ptmx (we are in its mount namespace): O_RDWR|O_NOCTTY|O_CLOEXEC|O_NONBLOCK;

@@ -1,4 +1,4 @@
-// jexec(8): jexec [-l] [-d dir] [-e name=value ...] [-u user | -U user] jail [command ...]
+// jexec(8): jexec [-lv] [-d dir] [-e name=value ...] [-u user | -U user] jail [command ...]
 import { isatty } from "node:tty";
 import { SysjailError, Exit, usageError } from "../errors.js";
 import type { HelperRun } from "../helper/launch.js";
@@ -9,11 +9,12 @@ import { findJail } from "../manage/locate.js";
 import { getopt } from "./getopt.js";
 import { mainPathRan } from "./main.js";
 
-const USAGE = `usage: jexec [-l] [-d dir] [-e name=value ...] [-u user | -U user] jail [command ...]
+const USAGE = `usage: jexec [-lv] [-d dir] [-e name=value ...] [-u user | -U user] jail [command ...]
   Runs COMMAND (default: the user's shell) in the running jail JAIL (jid or name), with the jail's
   root, namespaces, system-call policy, capabilities, no_new_privs and limits. Its stdio is a
   new pty of the jail on a terminal, else pipes, relayed by jexec: never jexec's own descriptors.
   -l  clean environment (HOME, SHELL, USER, TERM, PATH), starting in the user's home
+  -v  at the end, the calls a pledged jail's policy refused the command (one line each)
   -d  working directory in the jail (default /)
   -e  set a variable in the command's environment (repeatable)
   -u  run as this user of the host's user database   -U  ... of the jail's user database
@@ -27,12 +28,15 @@ export interface JexecArgs {
   cwd?: string | undefined;
   env: Record<string, string>;
   user?: { name: string; from: "host" | "jail" } | undefined;
+  /** -v: print the refused calls at the end (a pledged jail's listener saw them). */
+  verbose?: boolean | undefined;
 }
 
 /** Parses jexec's command line ("help" for -h). */
 export function parseJexec(argv: string[]): JexecArgs | "help" {
-  const { opts, rest } = getopt("jexec", argv, { flags: "lhn", withValue: "deuU", longFlags: ["help"] });
+  const { opts, rest } = getopt("jexec", argv, { flags: "lhnv", withValue: "deuU", longFlags: ["help"] });
   let clean = false;
+  let verbose = false;
   let cwd: string | undefined;
   const env: Record<string, string> = {};
   let user: JexecArgs["user"];
@@ -41,6 +45,7 @@ export function parseJexec(argv: string[]): JexecArgs | "help" {
       case "h": case "help": return "help";
       case "n": break; // FreeBSD: accepted, unused
       case "l": clean = true; break;
+      case "v": verbose = true; break;
       case "d": cwd = o.value!; break;
       case "e": {
         const eq = o.value!.indexOf("=");
@@ -54,10 +59,10 @@ export function parseJexec(argv: string[]): JexecArgs | "help" {
         break;
     }
   }
-  if (rest.length < 1) throw usageError("jexec: missing jail (usage: jexec [-l] [-d dir] [-e name=value ...] [-u user | -U user] jail [command ...])");
+  if (rest.length < 1) throw usageError("jexec: missing jail (usage: jexec [-lv] [-d dir] [-e name=value ...] [-u user | -U user] jail [command ...])");
   if (cwd !== undefined && !cwd.startsWith("/")) throw usageError(`jexec: -d ${cwd}: must be an absolute path in the jail`);
   const [jail, ...command] = rest as [string, ...string[]];
-  return { jail, command, clean, cwd, env, user };
+  return { jail, command, clean, cwd, env, user, ...(verbose ? { verbose } : {}) };
 }
 
 /** The jexec tool: resolves to the command's exit status (128+signal when it was killed). */
@@ -96,6 +101,10 @@ export async function jexecMain(argv: string[]): Promise<number> {
   try {
     const ev = await runEnter(plan, "inherit", entry.path, (h) => (helper = h));
     mainPathRan();
+    if (a.verbose && ev.calls.length) {
+      const { denialsFor, denialLine } = await import("../jail/denials.js");
+      for (const d of await denialsFor(entry.spec, ev.calls)) process.stderr.write(denialLine("jexec", d));
+    }
     return enterStatus(ev);
   } finally {
     process.off("SIGINT", onInt);

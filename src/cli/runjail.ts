@@ -10,7 +10,7 @@ import type { RunReport } from "../limits/report.js";
 import type { ExitEvent } from "../helper/launch.js";
 import type { CallEvent } from "../helper/events.js";
 import type { Denial } from "../seccomp/listener.js";
-import { denialsFor } from "../jail/denials.js";
+import { denialLine, denialsFor } from "../jail/denials.js";
 import { prepareWithHelper } from "../jail/early.js";
 import { takeFront } from "../helper/front.js";
 import type { Prepared } from "../jail/prepare.js";
@@ -32,9 +32,7 @@ export async function reportOf(ev: ExitEvent | undefined, prep: Prepared, spec: 
 
 /** sysjail -d: the refused calls, one line each, at the end of the run. */
 function printDenials(tool: string, denials: readonly Denial[]): void {
-  for (const d of denials) {
-    process.stderr.write(`${tool}: denied ${vis(d.syscall)} (${d.abi}) x${d.count}: ${d.action}; rule ${vis(d.rule || "?")}; first args ${d.args.join(" ")}\n`);
-  }
+  for (const d of denials) process.stderr.write(denialLine(tool, d));
 }
 
 /** --learn FILE: the policy of the calls that ran, merged with what FILE learned before. */

@@ -12,6 +12,8 @@ import { buildReport, type RunReport } from "../limits/report.js";
 import { enterContext, enterStatus, planEnter, resolveEnterUser, runEnter } from "../manage/enter.js";
 import { findJail, listJails, type JailRef, type StateDirRef } from "../manage/locate.js";
 import { modifyJail } from "../manage/modify.js";
+import { denialsFor } from "../jail/denials.js";
+import type { Denial } from "../seccomp/listener.js";
 import { removeJail } from "../manage/remove.js";
 import { stateDir } from "../registry/paths.js";
 import type { JailEntry } from "../registry/types.js";
@@ -52,8 +54,9 @@ export interface JailProcess {
   stdout: NodeJS.ReadableStream;
   stderr: NodeJS.ReadableStream;
   /** Resolves when the command ends: its exit code (128+signal when killed) and signal; rejects
-   * with SysjailError when it could not be started (no such command, the jail is gone, ...). */
-  exit: Promise<{ code: number; signal: number | null }>;
+   * with SysjailError when it could not be started (no such command, the jail is gone, ...).
+   * In a pledged jail, `denials` lists the calls its policy refused the command (as run()'s report). */
+  exit: Promise<{ code: number; signal: number | null; denials?: Denial[] }>;
   /** Ends the command: the helper that entered the jail SIGKILLs it (exit: code 137, signal 9). */
   kill(): void;
 }
@@ -306,7 +309,8 @@ export class Jail {
       });
       this.checkCounters(argv);
       if (!ev) return killedResult;
-      return { code: enterStatus(ev), signal: ev.cmdSignal > 0 ? ev.cmdSignal : null };
+      const result = { code: enterStatus(ev), signal: ev.cmdSignal > 0 ? ev.cmdSignal : null };
+      return ctx.notify ? { ...result, denials: await denialsFor(ref.entry.spec, ev.calls) } : result;
     })();
     const done = () => { this.running.delete(argv); };
     exit.then(done, done);

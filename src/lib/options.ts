@@ -129,6 +129,12 @@ export interface RunOptions extends JailOptions {
   maxOutputBytes?: number | undefined;
   signal?: AbortSignal | undefined;
   on?: JailListeners | undefined;
+  /** Only with via and a launcher's `work`: files written into the run's fresh work directory
+   * before the jail starts (name: data, or { data, mode }). */
+  files?: Record<string, string | Uint8Array | { data: string | Uint8Array; mode?: number }> | undefined;
+  /** Only with via and a launcher's `work`: names of files read back from the work directory
+   * after the run (regular files only, never through a symlink), in RunResult.files. */
+  collect?: string[] | undefined;
 }
 
 const SPEC_KEYS = new Set([
@@ -273,9 +279,6 @@ export function specFromOptions(o: unknown, kind: "run" | "create"): JailSpec {
   if (x.pledge !== undefined) {
     if (typeof x.pledge !== "string") throw usageError(`option pledge must be a string of promises, not ${describe(x.pledge)}`);
     policy.pledge = parsePromises(x.pledge, "option pledge");
-    // a persistent jail's processes are started by an exec under the filter, with no listener
-    // to let that one exec through (docs/PLEDGE.md)
-    if (kind === "create" && !policy.pledge.includes("exec")) throw usageError("option pledge of Jail.create() must include exec (its processes start by an exec under the filter)");
   }
   spec.policy = policy;
   if (x.unveil !== undefined) {

@@ -15,6 +15,9 @@ export interface RunResult {
   stderr: string;
   /** The jail's id while it ran. */
   jid: number;
+  /** Through a launcher with a work directory: the files of `collect` that were regular files
+   * (Buffers). */
+  files?: Record<string, Uint8Array>;
 }
 
 /** Collects a stream into a string, keeping at most `max` bytes. */

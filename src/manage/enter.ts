@@ -7,6 +7,7 @@ import { CGROUP_KEYS } from "../cgroup/none.js";
 import type { CgroupPaths } from "../cgroup/types.js";
 import { SysjailError, Exit } from "../errors.js";
 import { HelperRun, stepError, type ExitEvent } from "../helper/launch.js";
+import type { CallEvent } from "../helper/events.js";
 import { hostFacts, type HostFacts } from "../host/facts.js";
 import { lookupUser, type UserInfo } from "../host/users.js";
 import type { JailRoot } from "../host/jailfile.js";
@@ -98,6 +99,9 @@ export interface EnterContext {
   via?: EnterVia | undefined;
   /** The kernel's Landlock, for a jail with an unveil (its entered processes get it too). */
   landlock?: LandlockFacts | undefined;
+  /** A pledged jail: `filter` is marked for a listener the entering helper answers (its
+   * refusals reported, the command's own exec let through); this is the unmarked program. */
+  notify?: { answer: Uint8Array } | undefined;
 }
 
 /** The jail's monitor, which serves its namespaces on a socket of the owner's state directory
@@ -171,6 +175,8 @@ export function planEnter(entry: JailEntry, req: EnterRequest, ctx: EnterContext
       op("enter", [t.pid, t.start, ns], "join the jail's namespaces"), ...viaOps(ctx.via), ...ctx.attach,
       // a jail without a devpts of its own (jail.conf without mount.devfs) gets pipes instead of a pty
       op("stdio", [req.stdio, req.stdio === "pty" ? "pipe" : "", ...(req.after ? [req.after] : [])], "relayed by the helper: no descriptor of the caller enters the jail"), ...cmd,
+      // the entering helper answers the entered command's listener (native/src/enter.c, notify.c)
+      ...(ctx.notify && ctx.filter ? [op("notify", ["answer", ctx.notify.answer], "seccomp listener of the entered command: explain refusals")] : []),
     ],
   };
 }
@@ -261,10 +267,20 @@ export async function enterContext(entry: JailEntry, dirOwner: number, facts: Ho
     });
   }
   const via = enterVia(entry, dir, facts.uid);
+  // the filter cache of the caller's own state directory: nobody else can plant a program there
+  let filter = await buildFilter(entry.spec, facts.arch, join(stateDir(), "cache"));
+  let notify: EnterContext["notify"];
+  // a pledged jail's entered processes get a listener too, answered by the entering helper: their
+  // refusals are reported, and a pledge without exec lets their own exec through (docs/PLEDGE.md)
+  if (entry.spec.policy.pledge?.length) {
+    const { markForListener, FLAG_NEW_LISTENER } = await import("../seccomp/mark.js");
+    notify = { answer: filter.program };
+    filter = { program: markForListener(filter.program, "answer", facts.arch), flags: filter.flags | FLAG_NEW_LISTENER };
+  }
   return {
     ids: entryIdMapping(entry, facts),
-    // the filter cache of the caller's own state directory: nobody else can plant a program there
-    filter: await buildFilter(entry.spec, facts.arch, join(stateDir(), "cache")),
+    filter,
+    notify,
     rlimits: entryRlimits(entry),
     attach: [...(Object.keys(paths).length ? defaultBackend().attachOps(paths) : []), ...net],
     target: via ? { pid: entry.initPid, start: entry.initStart } : enterTarget(entry),
@@ -273,18 +289,21 @@ export async function enterContext(entry: JailEntry, dirOwner: number, facts: Ho
   };
 }
 
-/** Runs an enter plan through the helper; resolves to its exit report (throws on a setup error). */
-export async function runEnter(plan: Plan, stdio: StdioOptions, jailPath: string, onStart?: (h: HelperRun) => void): Promise<ExitEvent> {
+/** Runs an enter plan through the helper; resolves to its exit report and the calls its
+ * listener saw (a pledged jail; throws on a setup error). */
+export async function runEnter(plan: Plan, stdio: StdioOptions, jailPath: string, onStart?: (h: HelperRun) => void): Promise<ExitEvent & { calls: CallEvent[] }> {
   const h = new HelperRun(plan, stdio, false);
   onStart?.(h);
   let error: SysjailError | undefined;
+  const calls: CallEvent[] = [];
   for (;;) {
     const ev = await h.next();
     if (!ev) break;
     if (ev.ev === "error") error ??= stepError(ev, jailPath);
+    else if (ev.ev === "call") calls.push(ev);
     else if (ev.ev === "exit") {
       if (error) throw error;
-      return ev;
+      return { ...ev, calls };
     }
   }
   if (error) {

@@ -5,6 +5,8 @@ import { Exit, SysjailError } from "../errors.js";
 import type { PolicyOptions } from "../spec/types.js";
 import { compileRules, type Compilation } from "./compile.js";
 import { applies, FRAGMENTS } from "./default-policy.js";
+import { ABIS, type Abi } from "./abi.js";
+import { decidingRule } from "./rulematch.js";
 import { listing } from "./disasm.js";
 import { parsePolicyFile } from "./parser.js";
 import { pledgeRules } from "./pledge.js";
@@ -68,18 +70,36 @@ function jailCompilation(policy: PolicyOptions, arch: string): Compilation {
   return c;
 }
 
-/** The policy text that answers a call by name: the last non-allowing rule naming it ("FILE:LINE"),
- * or "default" when no rule names it (a run report's denials; conditions are not evaluated). */
-export function ruleNaming(policy: PolicyOptions, call: string): string {
+/** The policy text that refused a call ("FILE:LINE", "default policy: FRAGMENT:LINE", or
+ * "default"): with REGS (its ABI and argument registers), the last rule naming it whose
+ * condition holds on them, as the filter decided; without, the last non-allowing rule naming it. */
+export function ruleNaming(policy: PolicyOptions, call: string, regs?: { abi: string; args: readonly bigint[] }): string {
+  return ruleNamingIn(policyRules(policy), call, regs);
+}
+
+/** The jail's whole policy as rules, in order (default policy, files, pledge). */
+export function policyRules(policy: PolicyOptions): Rule[] {
   const texts = policy.files.map((f) => readPolicy(f));
   const rules = policy.replaceDefault ? [] : defaultRules(policy);
   policy.files.forEach((f, i) => rules.push(...parsePolicyFile(texts[i]!, f)));
   if (policy.pledge) rules.push(...pledgeRules(policy.pledge));
+  return rules;
+}
+
+/** ruleNaming() on rules already gathered by policyRules(). */
+export function ruleNamingIn(rules: readonly Rule[], call: string, regs?: { abi: string; args: readonly bigint[] }): string {
+  const where = (r: Rule) => (r.at ? `${r.at.file.replace(/^<sysjail default policy: (.*)>$/, "default policy: $1")}:${r.at.line}` : r.kind === "call" ? r.call : "default");
+  // with the call's registers: the rule whose condition holds on them (the filter's own answer)
+  const abi = regs ? (ABIS as Readonly<Record<string, Abi>>)[regs.abi] : undefined;
+  if (regs && abi) {
+    const r = decidingRule(rules, call, abi, regs.args);
+    if (!r) return "default";
+    if (r.action.kind !== "allow" && r.action.kind !== "log") return r.kind === "default" && !r.at ? "default" : where(r);
+    // a rule that allows it cannot have refused it (a name the ABI spells otherwise): by name below
+  }
   for (let i = rules.length - 1; i >= 0; i--) {
     const r = rules[i]!;
-    if (r.kind === "call" && r.call === call && r.action.kind !== "allow" && r.action.kind !== "log") {
-      return r.at ? `${r.at.file.replace(/^<sysjail default policy: (.*)>$/, "default policy: $1")}:${r.at.line}` : call;
-    }
+    if (r.kind === "call" && r.call === call && r.action.kind !== "allow" && r.action.kind !== "log") return where(r);
   }
   return "default";
 }

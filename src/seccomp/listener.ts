@@ -22,7 +22,8 @@ export interface Denial {
   /** The first call's six argument registers (hex). */
   args: string[];
   count: number;
-  /** The policy text that refused it: a fragment or file, when known. */
+  /** The policy text that refused it (the first call of its kind, by its registers): a
+   * fragment or file and line, when known. */
   rule: string;
   /** What the caller got: "errno EPERM", "errno ENOSYS", ... */
   action: string;
@@ -42,15 +43,16 @@ export function nameOf(arch: number, nr: number): { name: string; abi: string } 
 }
 
 /** The denials among the calls seen (errno answers), most frequent first. `ruleOf` names the
- * policy text behind a call, when the caller knows it. */
-export function denialsOf(calls: readonly CallEvent[], errnoName: (n: number) => string, ruleOf?: (name: string) => string): Denial[] {
+ * policy text behind a call (from its name, ABI and the first call's registers), when the
+ * caller knows it. */
+export function denialsOf(calls: readonly CallEvent[], errnoName: (n: number) => string, ruleOf?: (name: string, abi: string, args: readonly bigint[]) => string): Denial[] {
   return calls
     .filter((c) => ((c.ret & RET.ACTION_FULL) >>> 0) === RET.ERRNO)
     .map((c) => {
       const { name, abi } = nameOf(c.arch, c.nr);
       return {
         syscall: name, abi, count: c.count, args: c.args.map((a) => `0x${BigInt(a).toString(16)}`),
-        rule: ruleOf?.(name) ?? "", action: `errno ${errnoName(c.ret & RET.DATA)}`,
+        rule: ruleOf?.(name, abi, c.args.map((a) => BigInt(a))) ?? "", action: `errno ${errnoName(c.ret & RET.DATA)}`,
       };
     })
     .sort((a, b) => b.count - a.count || a.syscall.localeCompare(b.syscall));

@@ -99,6 +99,33 @@ describe("sysjail --pledge", { concurrency: 2 }, () => {
   });
 });
 
+describe("entered processes of a pledged jail", () => {
+  it("jexec into a pledge without exec: the entered command's own exec runs, later ones are refused, -v explains its denials, as root and as 65534", async (t) => {
+    for (const [name, as] of who()) {
+      const j = stateDir(t, as ? NOBODY_UID : undefined);
+      const env = { SYSJAIL_STATE_DIR: j };
+      const probe = join(base, "probe");
+      const bg = await sysjail(["-j", j, "-b", "-n", "pe", "--pledge", "stdio rpath proc error", "/", "pe", "/bin/sleep", "1000"], { as });
+      assert.equal(bg.code, 0, `${name}: ${show(bg)}`);
+      try {
+        const r = await runCli(["-v", "pe", probe, "sethostname-same"], { tool: "jexec", env, as });
+        assert.match(r.stdout, /^err EPERM$/m, `${name}: ${show(r)}`);
+        assert.match(r.stderr, /^jexec: denied sethostname \(x86_64\) x1: errno EPERM; rule <pledge>:\d+; first args /m, `${name}: ${show(r)}`);
+        const quiet = await runCli(["pe", probe, "sethostname-same"], { tool: "jexec", env, as });
+        assert.equal(quiet.stderr, "", `${name}: without -v nothing is printed: ${show(quiet)}`);
+        const sh = await runCli(["-v", "pe", "/bin/sh", "-c", "/bin/true; echo status $?"], { tool: "jexec", env, as });
+        assert.match(sh.stdout, /^status 126$/m, `${name}: ${show(sh)}`);
+        assert.match(sh.stderr, /^jexec: denied execve \(x86_64\) x1: errno EPERM; rule <pledge>:/m, `${name}: ${show(sh)}`);
+      } finally {
+        const rm = await runCli(["-r", "pe"], { tool: "jail", env, as });
+        assert.equal(rm.code, 0, `${name}: ${show(rm)}`);
+      }
+      await waitUntil(() => stateFiles(j).length === 0 || undefined, `${name}: the jail's files to go`).catch(() => undefined);
+      assert.deepEqual(stateFiles(j), [], name);
+    }
+  });
+});
+
 describe("denials and learn mode", { concurrency: 2 }, () => {
   it("the run report and -d name each refused call, its count and rule, as root and as 65534", async (t) => {
     for (const [name, as] of who()) {
@@ -113,6 +140,28 @@ describe("denials and learn mode", { concurrency: 2 }, () => {
       assert.ok(d && d.count >= 1 && d.action === "errno EPERM" && /hostname/.test(d.rule), `${name}: ${JSON.stringify(rep.denials)}`);
       const dbg = await sysjail(["-d", "-j", j, root.path, "dn", "/probe", "sethostname-same"], { as });
       assert.match(dbg.stderr, /denied sethostname \(x86_64\) x1: errno EPERM/, `${name}: ${show(dbg)}`);
+      assert.deepEqual(stateFiles(j), []);
+    }
+  });
+
+  it("a denial's rule is the one whose conditions hold on the refused call's registers, as root and as 65534", async (t) => {
+    for (const [name, as] of who()) {
+      const j = stateDir(t, as ? NOBODY_UID : undefined);
+      const dir = makeTempDir("sysjail-rulematch-", 0o777);
+      t.after(() => removeTree(dir));
+      const policy = join(dir, "net.policy");
+      // by name alone both denials would be line 2's
+      writeFileSync(policy, "socket arg0 == AF_INET6 errno EPERM\nsocket arg0 == AF_INET errno EACCES\n", { mode: 0o644 });
+      for (const [cmd, addr, errno, line] of [["connect6", "::1", "EPERM", 1], ["connect4", "127.0.0.1", "EACCES", 2]] as const) {
+        const file = join(dir, `report-${cmd}.json`);
+        const r = await sysjail(["-j", j, "--policy", policy, "--report", file, root.path, "rm", "/probe", cmd, addr, "9"], { as });
+        assert.match(r.stdout, new RegExp(`^err ${errno}$`, "m"), `${name}: ${show(r)}`);
+        const rep = JSON.parse(readFileSync(file, "utf8")) as { denials: { syscall: string; rule: string; action: string; args: string[] }[] };
+        const d = rep.denials.find((x) => x.syscall === "socket");
+        assert.ok(d, `${name}: ${JSON.stringify(rep.denials)}`);
+        assert.equal(d.rule, `${policy}:${line}`, `${name} ${cmd}: ${JSON.stringify(d)}`);
+        assert.equal(d.action, `errno ${errno}`);
+      }
       assert.deepEqual(stateFiles(j), []);
     }
   });

@@ -1,5 +1,6 @@
 // jail.conf pledge and unveil in real jails, as root and as 65534: the jail's command, exec.start
-// and processes entered with jexec reach only the unveiled paths; bad values are one line, exit 64.
+// and processes entered with jexec reach only the unveiled paths; a pledge without exec still
+// starts them (their one exec); bad values are one line, exit 64.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chownSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
@@ -79,6 +80,19 @@ for (const nobody of [false, true]) {
       assert.doesNotMatch(p.stdout, /pledge2-marker/, show(p));
       const allowed = w.run("jail", ["-c", "name=pl", `path=${w.root}`, "pledge=stdio rpath exec", "command=/probe", "read", "/etc/marker"]);
       assert.match(allowed.stdout, /^ok pledge2-marker$/m, show(allowed));
+      // without exec: the command (entered by jail -c) still starts, by its one exec
+      const noExec = w.run("jail", ["-c", "name=pl", `path=${w.root}`, "pledge=stdio rpath", "command=/probe", "read", "/etc/marker"]);
+      assert.match(noExec.stdout, /^ok pledge2-marker$/m, show(noExec));
+      // and so does exec.start of a persistent jail, and a jexec'd process
+      const conf = join(w.base, "noexec.conf");
+      writeFileSync(conf, `ne { path = "${w.root}"; persist; pledge = "stdio rpath error"; exec.start = "/probe read /etc/marker"; }\n`);
+      const c = w.run("jail", ["-f", conf, "-c", "ne"]);
+      assert.equal(c.code, 0, show(c));
+      assert.match(c.stdout, /^ok pledge2-marker$/m, show(c));
+      const j = w.run("jexec", ["ne", "/probe", "read", "/etc/marker"]);
+      assert.match(j.stdout, /^ok pledge2-marker$/m, show(j));
+      const r = w.run("jail", ["-f", conf, "-r", "ne"]);
+      assert.equal(r.code, 0, show(r));
       for (const [arg, re] of [
         ["pledge=stdio rooting", /pledge: unknown promise 'rooting' \(allowed: stdio /],
         ["unveil=/probe", /unveil: '\/probe' is not PATH:PERMS/],

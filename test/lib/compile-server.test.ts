@@ -1,6 +1,7 @@
 // examples/compile-server: the HTTP compile service built on the library. The server runs as its
-// own process on 127.0.0.1 (plain JavaScript importing "sysjail"); programs are posted to it and
-// each answer is checked; at the end it is stopped and every temp directory is gone.
+// own process on 127.0.0.1 (plain JavaScript importing "sysjail") and restricts itself once its
+// port is open (its jails come from launchers); programs are posted to it and each answer is
+// checked; at the end it is stopped and every temp directory is gone.
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, chmodSync } from "node:fs";
@@ -106,6 +107,18 @@ describe("examples/compile-server", { timeout: 90_000 }, () => {
     url = await waitUntil(() => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1] ?? (server!.exitCode !== null ? `exit ${server!.exitCode}` : undefined), "the server to listen");
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/, `the server did not start: ${serverErr.join("")}`);
 
+    // it restricted itself once its port was open: a seccomp filter and no_new_privs on the
+    // server's process (the kernel's view), no file reachable (its own open of server.mjs failed)
+    const restricted = JSON.parse(/^restricted (.*)$/m.exec(out)?.[1] ?? "null") as { pledge: string[]; unveil: Record<string, string>; landlockAbi: number; check: string } | null;
+    assert.ok(restricted, `no restricted line: ${out}`);
+    assert.deepEqual(restricted.pledge, ["stdio", "inet", "prot_exec", "error"]);
+    assert.deepEqual(restricted.unveil, {});
+    assert.ok(restricted.landlockAbi >= 1, out);
+    assert.equal(restricted.check, `open ${SERVER}: EPERM`);
+    const status = readFileSync(`/proc/${server.pid}/status`, "utf8");
+    assert.match(status, /^Seccomp:\s+2$/m, status);
+    assert.match(status, /^NoNewPrivs:\s+1$/m, status);
+
     const [prints, loops, allocates, readsHost, echoes, broken] = await Promise.all([
       post(PRINTS), post(LOOPS), post(ALLOCATES), post(READS_HOST), post(ECHOES, "one\ntwo\n"), post(BROKEN),
     ]);
@@ -160,7 +173,7 @@ describe("examples/compile-server", { timeout: 90_000 }, () => {
 
     // stopping it leaves nothing: no work directory, no jail
     assert.equal(await stopServer(), 0, `the server's exit status (stderr: ${serverErr.join("")})`);
-    assert.deepEqual(readdirSync(workParent), [], "the server removed its work directory");
+    assert.deepEqual(readdirSync(workParent), [], "the launchers removed their work directories");
     assert.deepEqual(await list({ stateDir }), []);
     assert.deepEqual(stateLeft(stateDir), []);
   });

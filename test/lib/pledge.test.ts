@@ -48,12 +48,31 @@ describe("run() with pledge and unveil", { concurrency: 2 }, () => {
       assert.match(e.message, re);
       assert.doesNotMatch(e.message, /^sysjail:/);
     }
-    // (Jail.create takes unveil since entered processes get the jail's unveil too: test/lib/jail.test.ts)
-    for (const [o, re] of [[{ pledge: "stdio rpath" }, /must include exec/]] as const) {
-      const e = await rejection(Jail.create({ path: root.path, hostname: "h", stateDir: dir, ...o }));
-      assert.equal(e.code, "EUSAGE", e.message);
-      assert.match(e.message, re);
-    }
     assertNothingLeft(dir, undefined, "after the refusals");
+  });
+
+  it("Jail.create with a pledge without exec: spawned processes start (their one exec) and exit with their denials", async (t) => {
+    const dir = libState(t);
+    const jail = await Jail.create({ path: root.path, hostname: "h", stateDir: dir, pledge: "stdio rpath error" });
+    try {
+      const p = jail.spawn("/probe", ["sethostname-same"]);
+      let out = "";
+      p.stdout.on("data", (d: Buffer) => { out += d.toString(); });
+      const r = await p.exit;
+      assert.equal(out, "err EPERM\n");
+      assert.equal(r.signal, null, "not killed (SIGSYS)");
+      const d = r.denials?.find((x) => x.syscall === "sethostname");
+      assert.ok(d && d.count === 1 && d.action === "errno EPERM", JSON.stringify(r.denials));
+      // a pledge refusal, named by its rule
+      const q = jail.spawn("/probe", ["connect6", "::1", "9"]);
+      let qout = "";
+      q.stdout.on("data", (b: Buffer) => { qout += b.toString(); });
+      const qr = await q.exit;
+      assert.equal(qout, "err EPERM\n");
+      assert.ok(qr.denials?.some((x) => x.syscall === "socket" && /<pledge>/.test(x.rule)), JSON.stringify(qr.denials));
+    } finally {
+      await jail.remove();
+    }
+    assertNothingLeft(dir, undefined, "after the jail");
   });
 });
