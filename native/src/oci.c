@@ -178,6 +178,13 @@ static void remove_dir(struct oci_c *c) {
 }
 
 static int oci_delete(struct oci_c *c, int force) {
+  /* as runc: delete --force of a container that does not exist (an engine's cleanup after a
+   * delete that already ran, or a create that never finished) is done, not an error */
+  if (force && good_id(c->id)) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s/procs", c->root, c->id);
+    if (access(path, F_OK) < 0 && errno == ENOENT) return 0;
+  }
   if (load(c) < 0) return 1;
   const char *st = status_of(c);
   if (!strcmp(st, "running") && !force) { say(c, "container %s is running: stop it first, or delete --force", c->id); return 1; }
