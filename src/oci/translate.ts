@@ -7,6 +7,7 @@ import type { IdMapping } from "../plan/ids.js";
 import { baseSpec, checkHostname, checkName } from "../spec/validate.js";
 import type { JailSpec, Limits } from "../spec/types.js";
 import { ociError, type OciConfig, type OciMount, type OciProcess } from "./config.js";
+import { fsSources, nameSources } from "./sources.js";
 
 /** rlimit numbers by OCI name (asm-generic/resource.h). */
 export const RLIMITS: Record<string, number> = {
@@ -32,6 +33,8 @@ export interface OciPatch extends ProcessPatch {
   /** Mount ops placed before pivot_root. */
   mounts: PlanOp[];
   domainname?: string | undefined;
+  /** config.json's source names of the jail's own kernel filesystems, by destination. */
+  sources?: Map<string, string>;
 }
 
 /** The capabilities the process keeps: its bounding set without what a jail may never hold. */
@@ -147,6 +150,7 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
     readonlyRoot: config.root?.readonly === true,
     mounts: mountOps(config.mounts ?? [], warn),
     domainname: config.domainname,
+    sources: fsSources(config.mounts ?? []),
   };
   return { spec, patch };
 }
@@ -179,7 +183,7 @@ export function patchProcess(ops: PlanOp[], pp: ProcessPatch, ids: IdMapping): P
  * into GATE; the process's own settings; its mounts; a read-only root; its own filter after
  * the jail's. */
 export function patchPlan(plan: Plan, patch: OciPatch, ids: IdMapping, gate: string | undefined, filter?: { program: Uint8Array; flags: number }): Plan {
-  let ops = patchProcess(plan.ops, patch, ids);
+  let ops = nameSources(patchProcess(plan.ops, patch, ids), patch.sources ?? new Map());
   ops = ops.flatMap((o) => {
     if (o.op === "root" && patch.readonlyRoot) return [op("root", [o.args[0]!, F.ro], "OCI root.readonly")];
     if (o.op === "pivot") return [...patch.mounts, o];
