@@ -105,6 +105,8 @@ void notify_tick(void);
 
 /* small utilities */
 int write_file(const char *path, const char *data, size_t len);
+/* trim.c: an idle monitor gives back its clean code pages, unused stack and free heap */
+void trim_idle(void);
 ssize_t read_file(const char *path, char *buf, size_t len);
 int read_starttime(pid_t pid, unsigned long long *out);
 const struct sj_op_rec *plan_find(const struct sj_plan *plan, uint32_t code);
