@@ -111,7 +111,9 @@ static int oci_state(struct oci_c *c) {
   if (n == 0 || head[n - 1] != '}') { say(c, "container %s: its state file is damaged", c->id); return 1; }
   head[--n] = 0;
   const char *st = status_of(c);
-  printf("%s,\"status\":\"%s\",\"pid\":%ld}\n", head, st, strcmp(st, "stopped") ? c->mpid : 0L);
+  /* pid: the container's process (its pid 1, in the jail's namespaces: hooks and engines read
+   * /proc/PID/ns from it), not the monitor the pid file names (whose exit an engine waits for) */
+  printf("%s,\"status\":\"%s\",\"pid\":%ld}\n", head, st, strcmp(st, "stopped") ? c->ipid : 0L);
   return 0;
 }
 

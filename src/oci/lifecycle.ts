@@ -206,7 +206,7 @@ export function state(g: Globals, id: string): Record<string, unknown> {
   const rec = readRecord(g.root, id);
   const status = statusOf(g.root, rec);
   return {
-    ociVersion: "1.2.0", id: rec.id, status, pid: status === "stopped" ? 0 : rec.pid, bundle: rec.bundle,
+    ociVersion: "1.2.0", id: rec.id, status, pid: status === "stopped" ? 0 : rec.initPid, bundle: rec.bundle,
     rootfs: "", created: rec.created, owner: rec.owner === 0 ? "root" : String(rec.owner), annotations: rec.annotations,
   };
 }
