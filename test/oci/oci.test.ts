@@ -353,6 +353,8 @@ describe("sysjail-oci: containers as jails (root)", () => {
     cases.push([["create", "--bundle", broken, id("broken")], 1, /not valid JSON/]);
     const noargs = bundle("noargs", []);
     cases.push([["create", "--bundle", noargs, id("noargs")], 1, /process\.args is empty/]);
+    const badVersion = bundle("badversion", ["/probe", "pid"], { ociVersion: "invalid" });
+    cases.push([["create", "--bundle", badVersion, id("badversion")], 1, /"ociVersion" "invalid" is not a 1\.x\.y version/]);
     for (const [args, code, msg] of cases) {
       const r = oci(args);
       assert.equal(r.status, code, `${args.join(" ")}: ${r.stderr}`);
