@@ -219,6 +219,19 @@ static void do_console(const struct sj_op_rec *op, const struct sj_op_rec *uid, 
   if (slave > 2) close(slave);
 }
 
+static int g_console_done;
+
+/* sysjail-oci create with a terminal: the pty is made and its master sent while the command
+ * still waits for `start` (as runc's init does at create: containerd's shim takes the master
+ * before it calls start). The command is the jail's pid 1, this very process. */
+void console_early(const struct sj_plan *plan, int msgfd) {
+  const struct sj_op_rec *con = plan_find(plan, OP_CONSOLE);
+  if (!con) return;
+  g_msg = msgfd;
+  do_console(con, plan_find(plan, OP_UID), plan_find(plan, OP_GID));
+  g_console_done = 1;
+}
+
 void command_exec(const struct sj_plan *plan, int msgfd) {
   g_msg = msgfd;
   fault_point("13");
@@ -259,7 +272,7 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
   if (!ex || ex->argc < 2) { errno = EINVAL; die_step(g_msg, ex, EINVAL, "plan has no command"); }
   if (!nnp) { errno = EINVAL; die_step(g_msg, ex, EINVAL, "plan lacks no-new-privs"); }
   if (!caps) { errno = EINVAL; die_step(g_msg, ex, EINVAL, "plan lacks a capability set"); }
-  if (console) do_console(console, uid, gid);
+  if (console && !g_console_done) do_console(console, uid, gid);
   if (umaskop) { uint64_t m; if (arg_u64(umaskop, 0, &m)) { errno = EINVAL; fail(umaskop, "umask"); } umask((mode_t)m); }
   if (cwd) { const char *d = arg_str(cwd, 0); if (!d || chdir(d) < 0) fail(cwd, d); }
   uint64_t keep = 0;

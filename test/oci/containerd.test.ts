@@ -180,6 +180,24 @@ describe("sysjail-oci under containerd (ctr, the runc shim with --runc-binary)",
     assert.deepEqual(pidsMentioning(`/probe\0waitfile\0${never}\0`), [], "no process of the container is left");
   });
 
+  it("ctr run -t and task exec -t: the pty master reaches the shim at create, before start; the command's stdio is the slave", () => {
+    // script(1) gives ctr the terminal -t needs; the shim takes the master before it calls start
+    const quote = (x: string) => `'${x.replace(/'/g, "'\\''")}'`;
+    const viaScript = (args: string[]) => spawnSync("script", ["-qec", ["ctr", "--address", sock, "--namespace", NS, ...args].map(quote).join(" "), "/dev/null"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+    const r = viaScript(["run", "--rm", "-t", ...runtime(), IMAGE, id("tty"), "/probe", "fds"]);
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /fds 0 1 2\r$/m, "the command's fds 0-2 are the terminal (CR-LF: onlcr)");
+    const c = id("ttyexec");
+    assert.equal(ctr(["run", "-d", ...runtime(), IMAGE, c, "/probe", "waitfile", never]).status, 0);
+    const e = viaScript(["task", "exec", "-t", "--exec-id", "t1", "--fifo-dir", fifos, c, "/probe", "fds"]);
+    assert.equal(e.status, 0, e.stderr + e.stdout);
+    assert.match(e.stdout, /fds 0 1 2\r$/m);
+    assert.equal(ctr(["task", "kill", "-s", "KILL", c]).status, 0);
+    for (let i = 0; i < 3000 && taskStatus(c) !== "STOPPED"; i++) spawnSync("sleep", ["0.01"]);
+    assert.equal(ctr(["task", "delete", c]).status, 0);
+    assert.equal(ctr(["container", "delete", c]).status, 0);
+  });
+
   it("delete --force of a container that does not exist is done (the shim's cleanup calls it after delete)", () => {
     const root = join(dir, "empty-root");
     const r = spawnSync(OCI, ["--root", root, "delete", "--force", "ctrtest-none"], { encoding: "utf8" });
