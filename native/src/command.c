@@ -46,10 +46,21 @@ static int g_msg;
 
 static void fail(const struct sj_op_rec *op, const char *path) { die_step(g_msg, op, errno, path); }
 
+/* the inheritable and ambient sets the plan asks for (sysjail-oci's process.capabilities; 0 for
+ * every other plan): always within the kept (bounding) set, see do_caps */
+static uint64_t g_inh, g_amb;
+
 static void do_caps(const struct sj_op_rec *op, uint64_t *keep_out) {
   uint64_t keep, forbidden;
   if (arg_u64(op, 0, &keep) || arg_u64(op, 1, &forbidden)) { errno = EINVAL; fail(op, "bad arguments"); }
   if (keep & forbidden) { errno = EPERM; fail(op, "plan keeps a forbidden capability"); }
+  g_inh = g_amb = 0;
+  if (op->argc >= 4 && (arg_u64(op, 2, &g_inh) || arg_u64(op, 3, &g_amb))) { errno = EINVAL; fail(op, "bad arguments"); }
+  /* Security: inheritable and ambient never reach past what the process keeps (the bounding set,
+   * which holds nothing forbidden): ambient within inheritable within kept. Ambient capabilities
+   * pass execve of a non-setuid program; they can only be ones the bounding set still holds. */
+  g_inh &= keep;
+  g_amb &= g_inh;
   for (int cap = 0; cap < 64; cap++) {
     int r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
     if (r < 0) break; /* past the kernel's last capability */
@@ -137,8 +148,24 @@ static void trim_caps(const struct sj_op_rec *op, uint64_t keep) {
   uint64_t perm = ((uint64_t)d[1].permitted << 32 | d[0].permitted) & keep;
   d[0].permitted = d[0].effective = (uint32_t)perm;
   d[1].permitted = d[1].effective = (uint32_t)(perm >> 32);
-  d[0].inheritable = d[1].inheritable = 0;
+  uint64_t inh = perm & g_inh;
+  d[0].inheritable = (uint32_t)inh;
+  d[1].inheritable = (uint32_t)(inh >> 32);
   if (syscall(SYS_capset, &h, d) < 0) fail(op, "capset");
+}
+
+/* the ambient set, after trim_caps: only what is permitted and inheritable by then (a process
+ * whose uid change cleared its permitted set gets none, as it gets no other capability) */
+static void raise_ambient(const struct sj_op_rec *op, uint64_t keep) {
+  struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+  struct __user_cap_data_struct d[2];
+  memset(d, 0, sizeof d);
+  if (syscall(SYS_capget, &h, d) < 0) fail(op, "capget");
+  uint64_t perm = (uint64_t)d[1].permitted << 32 | d[0].permitted, inh = (uint64_t)d[1].inheritable << 32 | d[0].inheritable;
+  for (int cap = 0; cap < 64; cap++) {
+    if (!(g_amb & keep & perm & inh & (1ULL << cap))) continue;
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) fail(op, "ambient");
+  }
 }
 
 /* sysjail-oci process.terminal (OP_CONSOLE): a pty of the jail's own devpts, made by the command's
@@ -192,6 +219,19 @@ static void do_console(const struct sj_op_rec *op, const struct sj_op_rec *uid, 
   if (slave > 2) close(slave);
 }
 
+static int g_console_done;
+
+/* sysjail-oci create with a terminal: the pty is made and its master sent while the command
+ * still waits for `start` (as runc's init does at create: containerd's shim takes the master
+ * before it calls start). The command is the jail's pid 1, this very process. */
+void console_early(const struct sj_plan *plan, int msgfd) {
+  const struct sj_op_rec *con = plan_find(plan, OP_CONSOLE);
+  if (!con) return;
+  g_msg = msgfd;
+  do_console(con, plan_find(plan, OP_UID), plan_find(plan, OP_GID));
+  g_console_done = 1;
+}
+
 void command_exec(const struct sj_plan *plan, int msgfd) {
   g_msg = msgfd;
   fault_point("13");
@@ -232,7 +272,7 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
   if (!ex || ex->argc < 2) { errno = EINVAL; die_step(g_msg, ex, EINVAL, "plan has no command"); }
   if (!nnp) { errno = EINVAL; die_step(g_msg, ex, EINVAL, "plan lacks no-new-privs"); }
   if (!caps) { errno = EINVAL; die_step(g_msg, ex, EINVAL, "plan lacks a capability set"); }
-  if (console) do_console(console, uid, gid);
+  if (console && !g_console_done) do_console(console, uid, gid);
   if (umaskop) { uint64_t m; if (arg_u64(umaskop, 0, &m)) { errno = EINVAL; fail(umaskop, "umask"); } umask((mode_t)m); }
   if (cwd) { const char *d = arg_str(cwd, 0); if (!d || chdir(d) < 0) fail(cwd, d); }
   uint64_t keep = 0;
@@ -262,6 +302,7 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
   if (gid) { uint64_t g; if (arg_u64(gid, 0, &g) || setresgid((gid_t)g, (gid_t)g, (gid_t)g) < 0) fail(gid, "setresgid"); }
   if (uid) { uint64_t u; if (arg_u64(uid, 0, &u) || setresuid((uid_t)u, (uid_t)u, (uid_t)u) < 0) fail(uid, "setresuid"); }
   trim_caps(caps, need_admin ? keep | sys_admin : keep);
+  if (g_amb) raise_ambient(caps, keep);
   if (!setuid_ok && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(nnp, "no_new_privs");
   if (landlock) {
     if (plan->flags & SJ_F_DEBUG) msg_send(g_msg, MSG_STEP, landlock->index, 0, (int)landlock->code, arg_str(landlock, 0));

@@ -33,6 +33,8 @@ void init_preopen(const struct sj_plan *plan);
 void init_setup(const struct sj_plan *plan, int msgfd, int treefd);
 /* command phase: limits, ids, capabilities, no_new_privs, seccomp, exec (never returns) */
 void command_exec(const struct sj_plan *plan, int msgfd) __attribute__((noreturn));
+/* sysjail-oci: the terminal's pty made and its master sent before the start gate */
+void console_early(const struct sj_plan *plan, int msgfd);
 /* the pid-1 loop: reap, report the command's status, end per the plan flags */
 void init_loop(const struct sj_plan *plan, int msgfd, pid_t cmd) __attribute__((noreturn));
 /* the jail's init (init.c), from a whole plan or from a prelude and the whole plan on PLANFD */
@@ -107,6 +109,8 @@ void notify_tick(void);
 /* small utilities */
 void reset_signals(void);
 int write_file(const char *path, const char *data, size_t len);
+/* trim.c: an idle monitor gives back its clean code pages, unused stack and free heap */
+void trim_idle(void);
 ssize_t read_file(const char *path, char *buf, size_t len);
 /* /proc/self/uid_map into BUF (NUL-terminated): its length, 0 when empty, -1 when unreadable */
 ssize_t read_own_uid_map(char *buf, size_t len);

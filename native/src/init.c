@@ -113,6 +113,7 @@ static void start_command(const struct sj_plan *plan, int msgw, int execw) {
      * jail; the monitor waits for it and exits with its status. The message pipe is close-on-exec.
      * With a start gate, the jail is built already (as runc's init is at create) and only the
      * command waits: for the monitor's 'S', sent once `start` wrote into the gate. */
+    console_early(plan, execw);
     if (g_gate_sync >= 0) { wait_monitor(g_gate_sync, 'S'); close(g_gate_sync); g_gate_sync = -1; }
     reset_signals();
     command_exec(plan, execw);

@@ -299,6 +299,13 @@ void console_connect(const struct sj_plan *plan) {
 void init_preopen(const struct sj_plan *plan) {
   if (!(plan->flags & SJ_F_OCI)) return;
   console_connect(plan);
+  /* with a terminal the command's stdio is the pty (do_console): the init lets go of the caller's
+   * now, or an engine that waits for the end of create's output (containerd's shim) waits for a
+   * start it has not yet called */
+  if (plan_find(plan, OP_CONSOLE)) {
+    int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (nul >= 0) { dup2(nul, 0); dup2(nul, 1); dup2(nul, 2); if (nul > 2) close(nul); }
+  }
   g_pre_bind = malloc(plan->nops * sizeof *g_pre_bind);
   if (!g_pre_bind) return;
   g_pre_n = plan->nops;

@@ -111,7 +111,9 @@ static int oci_state(struct oci_c *c) {
   if (n == 0 || head[n - 1] != '}') { say(c, "container %s: its state file is damaged", c->id); return 1; }
   head[--n] = 0;
   const char *st = status_of(c);
-  printf("%s,\"status\":\"%s\",\"pid\":%ld}\n", head, st, strcmp(st, "stopped") ? c->mpid : 0L);
+  /* pid: the container's process (its pid 1, in the jail's namespaces: hooks and engines read
+   * /proc/PID/ns from it), not the monitor the pid file names (whose exit an engine waits for) */
+  printf("%s,\"status\":\"%s\",\"pid\":%ld}\n", head, st, strcmp(st, "stopped") ? c->ipid : 0L);
   return 0;
 }
 
@@ -178,6 +180,13 @@ static void remove_dir(struct oci_c *c) {
 }
 
 static int oci_delete(struct oci_c *c, int force) {
+  /* as runc: delete --force of a container that does not exist (an engine's cleanup after a
+   * delete that already ran, or a create that never finished) is done, not an error */
+  if (force && good_id(c->id)) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s/procs", c->root, c->id);
+    if (access(path, F_OK) < 0 && errno == ENOENT) return 0;
+  }
   if (load(c) < 0) return 1;
   const char *st = status_of(c);
   if (!strcmp(st, "running") && !force) { say(c, "container %s is running: stop it first, or delete --force", c->id); return 1; }

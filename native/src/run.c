@@ -308,7 +308,10 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
         if (!setup_error && plan_find(plan, OP_EXEC)) ready = 1;
       }
     }
-    if (ready && !ready_sent && !setup_error) { ready_sent = 1; setup_s = now_s() - g_helper_t0; emit("{\"ev\":\"ready\",\"initPid\":%d}", (int)pid); }
+    if (ready && !ready_sent && !setup_error) {
+      ready_sent = 1; setup_s = now_s() - g_helper_t0; emit("{\"ev\":\"ready\",\"initPid\":%d}", (int)pid);
+      trim_idle(); /* the setup is over: the monitor waits from here on */
+    }
     if (p[6].revents && notify_fd() >= 0) {
       /* the command's own exec closes the exec channel before any code of the jail runs, so a
        * call it makes after its exec finds that end of file already pending: read it first */

@@ -100,6 +100,10 @@ export function loadConfig(bundle: string): { config: OciConfig; bundle: string;
   }
   if (!isObj(raw)) throw ociError(`${file}: must hold a JSON object`);
   if (typeof raw.ociVersion !== "string") throw ociError(`${file}: "ociVersion" is missing`);
+  // as runc: a version that is not 1.x.y (semver, with an optional pre-release) is refused
+  if (!/^1\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/.test(raw.ociVersion)) {
+    throw ociError(`${file}: "ociVersion" ${JSON.stringify(raw.ociVersion.slice(0, 40))} is not a 1.x.y version (runtime-spec 1)`);
+  }
   if (!isObj(raw.root) || typeof raw.root.path !== "string") throw ociError(`${file}: "root.path" is missing`);
   if (raw.process !== undefined) checkProcess(raw.process, file);
   if (raw.mounts !== undefined && (!Array.isArray(raw.mounts) || !raw.mounts.every((m) => isObj(m) && typeof m.destination === "string"))) {

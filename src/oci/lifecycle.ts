@@ -206,7 +206,7 @@ export function state(g: Globals, id: string): Record<string, unknown> {
   const rec = readRecord(g.root, id);
   const status = statusOf(g.root, rec);
   return {
-    ociVersion: "1.2.0", id: rec.id, status, pid: status === "stopped" ? 0 : rec.pid, bundle: rec.bundle,
+    ociVersion: "1.2.0", id: rec.id, status, pid: status === "stopped" ? 0 : rec.initPid, bundle: rec.bundle,
     rootfs: "", created: rec.created, owner: rec.owner === 0 ? "root" : String(rec.owner), annotations: rec.annotations,
   };
 }
@@ -238,7 +238,14 @@ export function kill(g: Globals, id: string, sig: number, all: boolean): void {
 
 /** delete: removes a stopped (or created) container; FORCE kills a running one first. */
 export async function remove(g: Globals, id: string, force: boolean): Promise<void> {
-  const rec = readRecord(g.root, id);
+  let rec: OciRecord;
+  try {
+    rec = readRecord(g.root, id);
+  } catch (err) {
+    // as runc: --force of a container that does not exist is done (an engine's second cleanup)
+    if (force && (err as { code?: string }).code === "ENOENT") return;
+    throw err;
+  }
   const st = statusOf(g.root, rec);
   if ((st === "running" || st === "paused") && !force) throw ociError(`container ${id} is ${st}: stop it first, or delete --force`);
   if (st !== "stopped") {

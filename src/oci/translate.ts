@@ -7,6 +7,8 @@ import type { IdMapping } from "../plan/ids.js";
 import { baseSpec, checkHostname, checkName } from "../spec/validate.js";
 import type { JailSpec, Limits } from "../spec/types.js";
 import { ociError, type OciConfig, type OciMount, type OciProcess } from "./config.js";
+import { fsSources, nameSources } from "./sources.js";
+import { inheritAmbient } from "./capsets.js";
 
 /** rlimit numbers by OCI name (asm-generic/resource.h). */
 export const RLIMITS: Record<string, number> = {
@@ -18,6 +20,9 @@ export const RLIMITS: Record<string, number> = {
 /** What the OCI process asks for beyond the JailSpec: applied to the plan by patchPlan. */
 export interface ProcessPatch {
   keepCaps: bigint;
+  /** process.capabilities.inheritable and ambient, within keepCaps (0 when not given). */
+  inheritCaps?: bigint;
+  ambientCaps?: bigint;
   rlimits: [number, number, number][];
   uid: number;
   gid: number;
@@ -32,6 +37,8 @@ export interface OciPatch extends ProcessPatch {
   /** Mount ops placed before pivot_root. */
   mounts: PlanOp[];
   domainname?: string | undefined;
+  /** config.json's source names of the jail's own kernel filesystems, by destination. */
+  sources?: Map<string, string>;
 }
 
 /** The capabilities the process keeps: its bounding set without what a jail may never hold. */
@@ -56,8 +63,12 @@ export function processPatch(p: OciProcess, warn: (m: string) => void): ProcessP
   }
   if (p.apparmorProfile) warn(`apparmorProfile ${JSON.stringify(p.apparmorProfile)} cannot be applied by sysjail: ignored`);
   if (p.selinuxLabel) warn(`selinuxLabel ${JSON.stringify(p.selinuxLabel)} cannot be applied by sysjail: ignored`);
+  const keepCaps = processCaps(p, warn);
+  const { inheritable, ambient } = inheritAmbient(p.capabilities, keepCaps);
   return {
-    keepCaps: processCaps(p, warn),
+    keepCaps,
+    inheritCaps: inheritable,
+    ambientCaps: ambient,
     rlimits,
     uid: p.user?.uid ?? 0,
     gid: p.user?.gid ?? 0,
@@ -147,6 +158,7 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
     readonlyRoot: config.root?.readonly === true,
     mounts: mountOps(config.mounts ?? [], warn),
     domainname: config.domainname,
+    sources: fsSources(config.mounts ?? []),
   };
   return { spec, patch };
 }
@@ -162,7 +174,9 @@ export function patchProcess(ops: PlanOp[], pp: ProcessPatch, ids: IdMapping): P
       case "caps":
         for (const [res, soft, hard] of pp.rlimits) out.push(op("rlimit", [res, soft, hard]));
         if (pp.umask !== undefined) out.push(op("umask", [`0${pp.umask.toString(8)}`]));
-        out.push(op("caps", [pp.keepCaps, o.args[1]!]));
+        // inheritable and ambient for the container's root only: a process of another uid keeps
+        // no capability past execve (docs/JAILS.md), ambient ones included
+        out.push(op("caps", pp.uid === 0 && (pp.inheritCaps || pp.ambientCaps) ? [pp.keepCaps, o.args[1]!, pp.inheritCaps ?? 0n, pp.ambientCaps ?? 0n] : [pp.keepCaps, o.args[1]!]));
         if (!ids.rootless) out.push(op("groups", pp.groups));
         out.push(op("gid", [pp.gid]), op("uid", [pp.uid]));
         break;
@@ -179,7 +193,7 @@ export function patchProcess(ops: PlanOp[], pp: ProcessPatch, ids: IdMapping): P
  * into GATE; the process's own settings; its mounts; a read-only root; its own filter after
  * the jail's. */
 export function patchPlan(plan: Plan, patch: OciPatch, ids: IdMapping, gate: string | undefined, filter?: { program: Uint8Array; flags: number }): Plan {
-  let ops = patchProcess(plan.ops, patch, ids);
+  let ops = nameSources(patchProcess(plan.ops, patch, ids), patch.sources ?? new Map());
   ops = ops.flatMap((o) => {
     if (o.op === "root" && patch.readonlyRoot) return [op("root", [o.args[0]!, F.ro], "OCI root.readonly")];
     if (o.op === "pivot") return [...patch.mounts, o];

@@ -3,7 +3,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildProbe, hostMountsMentioning, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
 import { ociSeccompPolicy } from "../../src/oci/seccomp.js";
@@ -107,7 +107,11 @@ describe("sysjail-oci: containers as jails (root)", () => {
     assert.equal(r.status, 0, r.stderr);
     const s1 = JSON.parse(oci(["state", c]).stdout);
     assert.equal(s1.status, "created");
-    assert.equal(s1.pid, Number(readFileSync(pidFile, "utf8")));
+    // state's pid is the container's process (pid 1 of its namespaces); the pid file names the monitor
+    const monitor = Number(readFileSync(pidFile, "utf8"));
+    assert.notEqual(s1.pid, monitor);
+    assert.equal(readFileSync(`/proc/${s1.pid}/status`, "utf8").match(/^PPid:\s+(\d+)$/m)?.[1], String(monitor));
+    assert.notEqual(readlinkSync(`/proc/${s1.pid}/ns/pid`), readlinkSync("/proc/self/ns/pid"), "state's pid is in the container's pid namespace");
     assert.doesNotMatch(readFileSync(out, "utf8"), /^ok/m, "nothing runs before start");
     assert.equal(oci(["start", c]).status, 0);
     // the engine waits for the pid-file process: here, the monitor's end
@@ -349,6 +353,8 @@ describe("sysjail-oci: containers as jails (root)", () => {
     cases.push([["create", "--bundle", broken, id("broken")], 1, /not valid JSON/]);
     const noargs = bundle("noargs", []);
     cases.push([["create", "--bundle", noargs, id("noargs")], 1, /process\.args is empty/]);
+    const badVersion = bundle("badversion", ["/probe", "pid"], { ociVersion: "invalid" });
+    cases.push([["create", "--bundle", badVersion, id("badversion")], 1, /"ociVersion" "invalid" is not a 1\.x\.y version/]);
     for (const [args, code, msg] of cases) {
       const r = oci(args);
       assert.equal(r.status, code, `${args.join(" ")}: ${r.stderr}`);
