@@ -397,6 +397,7 @@ void init_setup(const struct sj_plan *plan, int msgfd, int treefd) {
     }
     case OP_LO_UP: lo_up(op); break;
     case OP_USERNS_MAX: userns_max(op); break;
+    case OP_HOOK: if (!pivoted && arg_str(op, 0) && !strcmp(arg_str(op, 0), "create")) hook_run(plan, op, g_msg, 0); break;
     default: break;
     }
   }

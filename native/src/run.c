@@ -81,6 +81,15 @@ static int drain_msgs(int fd, int *setup_error, int *cmd_status, int *have_cmd, 
   return n == 0 && !got ? -1 : 0; /* -1: end of file */
 }
 
+/* sysjail-oci: the start gate's second path, made once the command was exec'd (its startContainer
+ * hooks passed): how `start` tells a failed hook from a command that ended at once */
+static void mark_started(const struct sj_plan *plan) {
+  const struct sj_op_rec *g = plan_find(plan, OP_START_GATE);
+  const char *p = g && g->argc > 1 ? arg_str(g, 1) : NULL;
+  int fd = p ? open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
+  if (fd >= 0) close(fd);
+}
+
 /* A prelude's whole plan: read from the caller, checked against the prelude the namespaces and
  * id maps were made from (and the root built from). Returns -1 after reporting why it is refused. */
 static int read_whole_plan(const struct sj_plan *prelude, struct sj_plan *whole) {
@@ -154,6 +163,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   if (!(plan->flags & SJ_F_DETACH) && !g_front) prctl(PR_SET_PDEATHSIG, SIGTERM);
 
   double t0 = now_s();
+  g_monitor_pid = getpid(); /* the init's parent: the state's pid its hooks get (hook.c) */
   pid_t pid = adopt ? ahead->pid : (pid_t)syscall(SYS_clone, (unsigned long)((cflags & ~(uint64_t)CLONE_NEWCGROUP) | SIGCHLD), 0, 0, 0, 0);
   if (adopt) {
     ahead->pid = -1;
@@ -305,7 +315,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
         exec_open = 0;
         close(execp[0]);
         drain_msgs(msgp[0], &setup_error, &cmd_status, &have_cmd, &ready);
-        if (!setup_error && plan_find(plan, OP_EXEC)) ready = 1;
+        if (!setup_error && plan_find(plan, OP_EXEC)) { ready = 1; mark_started(plan); }
       }
     }
     if (ready && !ready_sent && !setup_error) { ready_sent = 1; setup_s = now_s() - g_helper_t0; emit("{\"ev\":\"ready\",\"initPid\":%d}", (int)pid); }
@@ -318,7 +328,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
         struct sj_msg m;
         ssize_t n = read(execp[0], &m, sizeof m);
         if (n == (ssize_t)sizeof m) { if (m.type != MSG_LISTENER) emit_msg(&m, &setup_error); }
-        else if (n <= 0) { exec_open = 0; close(execp[0]); if (!setup_error && plan_find(plan, OP_EXEC)) ready = 1; }
+        else if (n <= 0) { exec_open = 0; close(execp[0]); if (!setup_error && plan_find(plan, OP_EXEC)) { ready = 1; mark_started(plan); } }
       }
       if (p[6].revents & POLLIN) notify_handle(!exec_open);
       if (p[6].revents & (POLLHUP | POLLERR | POLLNVAL)) notify_hangup();
@@ -368,7 +378,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     while ((n = read(execp[0], &m, sizeof m)) == (ssize_t)sizeof m) emit_msg(&m, &setup_error);
     exec_open = 0;
     close(execp[0]);
-    if (!setup_error && plan_find(plan, OP_EXEC)) ready = 1;
+    if (!setup_error && plan_find(plan, OP_EXEC)) { ready = 1; mark_started(plan); }
   }
   if (ready && !ready_sent && !setup_error) { ready_sent = 1; setup_s = now_s() - g_helper_t0; emit("{\"ev\":\"ready\",\"initPid\":%d}", (int)pid); }
   struct rusage ru;

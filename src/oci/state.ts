@@ -60,7 +60,7 @@ export function makeContainerDir(root: string, id: string): string {
 
 /** Writes state.json, and the two files the native commands read (native/src/oci.c): `procs`
  * (the monitor's and the container process's pid and start time) and `state.head` (the state
- * document without status and pid), and `hooks` when there are poststart or poststop hooks. Each is written aside and renamed into place. */
+ * document without status and pid), and `hooks` when there are poststart, poststop or startContainer hooks. Each is written aside and renamed into place. */
 export function writeRecord(root: string, rec: OciRecord): void {
   const dir = containerDir(root, rec.id);
   const put = (name: string, text: string) => {
@@ -71,7 +71,8 @@ export function writeRecord(root: string, rec: OciRecord): void {
   put("state.head", `${JSON.stringify(head)}\n`);
   put("state.json", `${JSON.stringify(rec)}\n`);
   // `hooks` tells the native start and delete to leave the command to Node, which runs them
-  if (rec.hooks?.poststart || rec.hooks?.poststop) put("hooks", "poststart poststop\n");
+  // (and, for startContainer hooks, waits for their outcome)
+  if (rec.hooks?.poststart || rec.hooks?.poststop || rec.hooks?.startContainer) put("hooks", "poststart poststop startContainer\n");
   put("procs", `${rec.pid} ${rec.pidStart} ${rec.initPid} ${rec.initStart}\n`);
 }
 

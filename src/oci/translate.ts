@@ -32,6 +32,8 @@ export interface OciPatch extends ProcessPatch {
   /** Mount ops placed before pivot_root. */
   mounts: PlanOp[];
   domainname?: string | undefined;
+  /** createContainer hook ops (before pivot_root) and startContainer hook ops (src/oci/hooks.ts). */
+  hooks?: { create: PlanOp[]; start: PlanOp[]; started?: string | undefined } | undefined;
 }
 
 /** The capabilities the process keeps: its bounding set without what a jail may never hold. */
@@ -182,11 +184,14 @@ export function patchPlan(plan: Plan, patch: OciPatch, ids: IdMapping, gate: str
   let ops = patchProcess(plan.ops, patch, ids);
   ops = ops.flatMap((o) => {
     if (o.op === "root" && patch.readonlyRoot) return [op("root", [o.args[0]!, F.ro], "OCI root.readonly")];
-    if (o.op === "pivot") return [...patch.mounts, o];
+    if (o.op === "pivot") return [...patch.mounts, ...(patch.hooks?.create ?? []), o];
     if (o.op === "hostname" && patch.domainname) return [o, op("domainname", [patch.domainname])];
     if (o.op === "seccomp" && filter) return [o, op("seccomp", [filter.flags, filter.program], "the container's own seccomp profile, stacked")];
     return [o];
   });
-  if (gate) ops.push(op("startGate", [gate], "the command waits for `sysjail-oci start`"));
+  ops.push(...(patch.hooks?.start ?? []));
+  // with startContainer hooks, the monitor marks the command's exec: how start learns they passed
+  const started = patch.hooks?.start.length ? patch.hooks.started : undefined;
+  if (gate) ops.push(op("startGate", started ? [gate, started] : [gate], "the command waits for `sysjail-oci start`"));
   return { ...plan, flags: plan.flags | PlanFlag.oci, ops };
 }

@@ -3,7 +3,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildProbe, hostMountsMentioning, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
 import { ociSeccompPolicy } from "../../src/oci/seccomp.js";
@@ -181,11 +181,10 @@ describe("sysjail-oci: containers as jails (root)", () => {
     const rec = (kind: string) => sh(`{ printf '${kind} '; cat; } >> "$LOG"`);
     const hooks = {
       prestart: [rec("prestart")], createRuntime: [rec("createRuntime")], poststart: [rec("poststart"), sh("exit 9")],
-      poststop: [rec("poststop")], createContainer: [rec("createContainer")],
+      poststop: [rec("poststop")],
     };
     const r = oci(["run", "--bundle", bundle("hooks", ["/probe", "exit", "3"], { hooks }), id("hooks")]);
     assert.equal(r.status, 3, r.stderr);
-    assert.match(r.stderr, /hooks\.createContainer: hooks inside the container's namespaces are not supported, 1 not run/);
     assert.match(r.stderr, /warning: hook poststart\[1\] \/bin\/sh: exit status 9/, "a failing poststart is a warning");
     const lines = readFileSync(log, "utf8").trim().split("\n");
     assert.deepEqual(lines.map((l) => l.split(" ")[0]), ["prestart", "createRuntime", "poststart", "poststop"]);
@@ -221,6 +220,70 @@ describe("sysjail-oci: containers as jails (root)", () => {
       assert.equal(existsSync(join(state, c)), false, "a failed create leaves no directory");
       const jls = spawnSync(join(REPO, "native", "build", "jls"), ["-N"], { encoding: "utf8" });
       assert.doesNotMatch(jls.stdout, new RegExp(c), "a failed create leaves no jail");
+    }
+  });
+
+  it("hooks createContainer (before pivot, in the container's namespaces) and startContainer (the container's program, before the command)", () => {
+    // the createContainer hook is the engine's program, run as the container's root: its log is
+    // world-writable, and not under /tmp (where the init attaches the container's root before pivot)
+    const dir = `/var/tmp/sysjail-ocitest-${process.pid}`;
+    spawnSync("mkdir", ["-m", "1777", dir]);
+    try {
+    const log = join(dir, "create.log");
+    const c = id("inhooks");
+    const out = join(work, "inhooks.out");
+    const fd = openSync(out, "w");
+    const hooks = {
+      createContainer: [{ path: "/bin/sh", args: ["sh", "-c", `{ readlink /proc/self/ns/uts; id -u; cat; echo; } >> "$LOG"`], env: [`LOG=${log}`], timeout: 30 }],
+      startContainer: [{ path: "/probe", args: ["probe", "write", "/tmp/started", "by-hook"], env: ["X=1"] }],
+    };
+    const r = oci(["create", "--bundle", bundle("inhooks", ["/probe", "read", "/tmp/started"], { hooks, annotations: { a: "b" } }), c], fd);
+    closeSync(fd);
+    assert.equal(r.status, 0, readFileSync(out, "utf8"));
+    assert.doesNotMatch(readFileSync(out, "utf8"), /not supported|not run/);
+    const rec = JSON.parse(readFileSync(join(state, c, "state.json"), "utf8")) as { initPid: number; pid: number };
+    const [uts, uid, st] = readFileSync(log, "utf8").trim().split("\n");
+    assert.equal(uts, spawnSync("readlink", [`/proc/${rec.initPid}/ns/uts`], { encoding: "utf8" }).stdout.trim(), "the container's UTS namespace");
+    assert.equal(uid, "0", "the container's root...");
+    assert.notEqual(statSync(log).uid, 0, "...never host root");
+    const s = JSON.parse(st!) as Record<string, unknown>;
+    assert.deepEqual([s.id, s.status, s.pid, (s.annotations as Record<string, string>).a], [c, "creating", rec.pid, "b"]);
+    assert.doesNotMatch(readFileSync(out, "utf8"), /^ok/m, "nothing of the container ran before start");
+    const sr = oci(["start", c]);
+    assert.equal(sr.status, 0, sr.stderr + readFileSync(out, "utf8"));
+    for (let i = 0; i < 6000 && JSON.parse(oci(["state", c]).stdout).status !== "stopped"; i++) spawnSync("sleep", ["0.01"]);
+    assert.match(readFileSync(out, "utf8"), /^ok by-hook$/m, "the startContainer hook ran in the container before the command");
+    assert.equal(oci(["delete", c]).status, 0);
+
+    // a failing createContainer hook fails create; a failing startContainer hook fails start; nothing is left
+    for (const [name, kind, hook, msg] of [
+      ["inhookfail", "createContainer", { path: "/bin/sh", args: ["sh", "-c", "echo nope >&2; exit 5"] }, /createContainer hook \/bin\/sh: exit status 5 \(nope\)/],
+      ["inhooktime", "createContainer", { path: "/bin/sh", args: ["sh", "-c", "exec sleep 600"], timeout: 1 }, /createContainer hook \/bin\/sh: timed out after 1s/],
+      ["inhookstart", "startContainer", { path: "/no-such-hook" }, /a startContainer hook failed; the container is stopped/],
+    ] as const) {
+      const k = id(name);
+      // a failed create leaves no process holding its stdio: a pipe is safe there
+      const nul = openSync("/dev/null", "w");
+      const f = oci(["create", "--bundle", bundle(name, ["/probe", "pid"], { hooks: { [kind]: [hook] } }), k], kind === "startContainer" ? nul : "pipe");
+      closeSync(nul);
+      if (kind === "startContainer") {
+        assert.equal(f.status, 0, f.stderr);
+        const g = oci(["start", k]);
+        assert.equal(g.status, 1, g.stderr);
+        assert.match(g.stderr, msg);
+        assert.equal(JSON.parse(oci(["state", k]).stdout).status, "stopped");
+        assert.equal(oci(["delete", k]).status, 0);
+      } else {
+        assert.equal(f.status, 1, f.stderr);
+        assert.match(f.stderr, msg);
+        assert.equal(f.stderr.trim().split("\n").filter((l) => !l.includes(": warning: ")).length, 1, f.stderr);
+      }
+      assert.equal(existsSync(join(state, k)), false, "nothing left in --root");
+      const jls = spawnSync(join(REPO, "native", "build", "jls"), ["-N"], { encoding: "utf8" });
+      assert.doesNotMatch(jls.stdout, new RegExp(k), "no jail left");
+    }
+    } finally {
+      removeTree(dir);
     }
   });
 
