@@ -106,6 +106,9 @@ enum sj_op {
   /* init: sysjail-oci's createContainer hooks (where the op stands, before pivot) and
    * startContainer hooks (after 'S', before the command; confined as the command is): hook.c */
   OP_HOOK,             /* "create"|"start" timeout-s state-prefix state-suffix path nenv env... argv0 argv... */
+  /* monitor, before clone: join an existing namespace (sysjail-oci linux.namespaces path), which
+   * the clone then does not make anew: only network, uts or ipc */
+  OP_NS_JOIN,          /* clone-flag(u64 text) path */
   OP_MAX
 };
 

@@ -131,14 +131,25 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   const struct sj_op_rec *cop = plan_find(first, OP_CLONE);
   uint64_t cflags = 0;
   if (!cop || arg_u64(cop, 0, &cflags)) { emit_error(-1, "clone", EINVAL, "", "plan has no clone flags"); return 70; }
-  if ((cflags & REQUIRED_NS) != REQUIRED_NS) { emit_error(cop->index, "clone", EPERM, "", "a jail needs new user, pid, mount, uts and ipc namespaces"); return 70; }
+  /* namespaces joined by path (sysjail-oci): network, uts or ipc only, never also made anew */
+  uint64_t joined = 0;
+  for (uint32_t i = 0; i < first->nops; i++) {
+    const struct sj_op_rec *j = &first->ops[i];
+    uint64_t t;
+    if (j->code != OP_NS_JOIN) continue;
+    if (arg_u64(j, 0, &t) || (t != CLONE_NEWNET && t != CLONE_NEWUTS && t != CLONE_NEWIPC) || (t & (cflags | joined)) || !arg_str(j, 1)) {
+      emit_error(j->index, "ns-join", EINVAL, "", "only a network, uts or ipc namespace the jail does not make may be joined"); return 70;
+    }
+    joined |= t;
+  }
+  if (((cflags | joined) & REQUIRED_NS) != REQUIRED_NS) { emit_error(cop->index, "clone", EPERM, "", "a jail needs new user, pid, mount, uts and ipc namespaces"); return 70; }
   struct host_state h;
   memset(&h, 0, sizeof h);
   int oci_rc = 127, gatefd = -1; /* sysjail-oci: the monitor's own exit status; the start gate */
   int planp[2] = { -1, -1 }, whole_read = 0;
   int msgp[2] = { -1, -1 }, execp[2] = { -1, -1 }, sync[2] = { -1, -1 };
   /* an init the front cloned ahead with exactly these namespaces is this jail's (early.c) */
-  const int adopt = prelude && early_fits(ahead, cflags);
+  const int adopt = prelude && !joined && early_fits(ahead, cflags);
   if (adopt) {
     msgp[0] = ahead->msg[0]; execp[0] = ahead->exec[0]; sync[0] = ahead->sync[0]; planp[1] = ahead->plan[1];
     ahead->msg[0] = ahead->exec[0] = ahead->sync[0] = ahead->plan[1] = -1;
@@ -163,6 +174,21 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   if (!(plan->flags & SJ_F_DETACH) && !g_front) prctl(PR_SET_PDEATHSIG, SIGTERM);
 
   double t0 = now_s();
+  /* the joined namespaces become the monitor's, so the init is cloned into them (the caller's
+   * privilege over them is what setns checks; the file must be a namespace of that type) */
+  for (uint32_t i = 0; joined && i < first->nops; i++) {
+    const struct sj_op_rec *j = &first->ops[i];
+    uint64_t t;
+    if (j->code != OP_NS_JOIN || arg_u64(j, 0, &t)) continue;
+    int fd = open(arg_str(j, 1), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, (int)t) < 0) {
+      int e = errno;
+      emit_error(j->index, "ns-join", e, arg_str(j, 1), fd < 0 ? "cannot open the namespace" : "cannot join the namespace");
+      if (fd >= 0) close(fd);
+      goto undo;
+    }
+    close(fd);
+  }
   g_monitor_pid = getpid(); /* the init's parent: the state's pid its hooks get (hook.c) */
   pid_t pid = adopt ? ahead->pid : (pid_t)syscall(SYS_clone, (unsigned long)((cflags & ~(uint64_t)CLONE_NEWCGROUP) | SIGCHLD), 0, 0, 0, 0);
   if (adopt) {

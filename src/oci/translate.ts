@@ -32,6 +32,8 @@ export interface OciPatch extends ProcessPatch {
   /** Mount ops placed before pivot_root. */
   mounts: PlanOp[];
   domainname?: string | undefined;
+  /** Namespaces joined by path (clone flag and path): network, uts, ipc. */
+  joins: [number, string][];
   /** createContainer hook ops (before pivot_root) and startContainer hook ops (src/oci/hooks.ts). */
   hooks?: { create: PlanOp[]; start: PlanOp[]; started?: string | undefined } | undefined;
 }
@@ -104,6 +106,39 @@ export function mountOps(mounts: OciMount[], warn: (m: string) => void): PlanOp[
   return ops;
 }
 
+/** clone(2) flags of the namespace types a container may join by path. */
+export const JOINABLE: Record<string, number> = { network: 0x40000000, uts: 0x04000000, ipc: 0x08000000 };
+const NS_TYPES = ["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"];
+
+/** linux.namespaces: the ones to join by path. Security stance (docs/OCI.md): a container always
+ * has its own user, pid, mount, cgroup, uts and ipc namespaces, as every jail; it may join an
+ * engine's network, uts or ipc namespace by path (a pod's), which its own user namespace then
+ * does not own: it cannot reconfigure them. No network namespace at all (the host's network) is
+ * refused: a jail never shares the host's network stack without sysjail's own address policy. */
+function namespaceJoins(config: OciConfig, warn: (m: string) => void): [number, string][] {
+  const list = config.linux?.namespaces;
+  if (list === undefined) return [];
+  if (!Array.isArray(list) || !list.every((n) => typeof n === "object" && n && typeof n.type === "string" && (n.path === undefined || typeof n.path === "string"))) {
+    throw ociError("linux.namespaces must be a list of {type, path?}");
+  }
+  const joins: [number, string][] = [];
+  const seen = new Set<string>();
+  for (const ns of list) {
+    if (!NS_TYPES.includes(ns.type)) throw ociError(`linux.namespaces: ${JSON.stringify(ns.type.slice(0, 40))} is not a namespace type (${NS_TYPES.join(", ")})`);
+    if (seen.has(ns.type)) throw ociError(`linux.namespaces: ${ns.type} is listed twice`);
+    seen.add(ns.type);
+    if (!ns.path) continue;
+    const flag = JOINABLE[ns.type];
+    if (flag === undefined) throw ociError(`linux.namespaces: joining a ${ns.type} namespace (${ns.path}) is not supported: a container has its own (network, uts and ipc may be joined)`);
+    if (!ns.path.startsWith("/")) throw ociError(`linux.namespaces: the ${ns.type} namespace path ${JSON.stringify(ns.path)} must be absolute`);
+    joins.push([flag, ns.path]);
+  }
+  if (!seen.has("network")) throw ociError("linux.namespaces has no network namespace (the host's network): a container has its own network namespace, or joins one by path");
+  const notNew = ["pid", "mount", "ipc", "uts"].filter((t) => !seen.has(t));
+  if (notNew.length) warn(`linux.namespaces has no ${notNew.join(", ")} namespace: the container gets its own anyway`);
+  return joins;
+}
+
 function limitsOf(c: OciConfig, warn: (m: string) => void): Limits {
   const r = c.linux?.resources ?? {};
   const l: Limits = {};
@@ -139,9 +174,7 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
   spec.limits = limitsOf(config, warn);
   // the container has its own IPC namespace: System V IPC stays inside it
   spec.policy.allowIpc = true;
-  for (const ns of config.linux?.namespaces ?? []) {
-    if (ns.path) warn(`namespace ${ns.type} with path ${ns.path}: joining is not supported; the container gets its own`);
-  }
+  const joins = namespaceJoins(config, warn);
   if (config.linux?.sysctl && Object.keys(config.linux.sysctl).length) warn("linux.sysctl: not applied");
   if (config.linux?.mountLabel) warn("linux.mountLabel cannot be applied by sysjail: ignored");
   const patch: OciPatch = {
@@ -149,6 +182,7 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
     readonlyRoot: config.root?.readonly === true,
     mounts: mountOps(config.mounts ?? [], warn),
     domainname: config.domainname,
+    joins,
   };
   return { spec, patch };
 }
@@ -182,10 +216,17 @@ export function patchProcess(ops: PlanOp[], pp: ProcessPatch, ids: IdMapping): P
  * the jail's. */
 export function patchPlan(plan: Plan, patch: OciPatch, ids: IdMapping, gate: string | undefined, filter?: { program: Uint8Array; flags: number }): Plan {
   let ops = patchProcess(plan.ops, patch, ids);
+  const joined = patch.joins.reduce((f, [flag]) => f | flag, 0);
   ops = ops.flatMap((o) => {
+    // a joined namespace is not made anew, and is not the container's to configure
+    if (o.op === "clone" && joined) return [op("clone", [Number(o.args[0]) & ~joined], o.note), ...patch.joins.map(([f, p]) => op("nsJoin", [f, p], "linux.namespaces path"))];
+    if ((o.op === "hostname" || o.op === "domainname") && joined & JOINABLE.uts!) return [];
+    if (o.op === "loUp" && joined & JOINABLE.network!) return [];
+    // mqueue and sysfs instances belong to the ipc and network namespace: only its owner mounts them
+    if (o.op === "mountFs" && ((o.args[0] === "mqueue" && joined & JOINABLE.ipc!) || (o.args[0] === "sysfs" && joined & JOINABLE.network!))) return [];
     if (o.op === "root" && patch.readonlyRoot) return [op("root", [o.args[0]!, F.ro], "OCI root.readonly")];
     if (o.op === "pivot") return [...patch.mounts, ...(patch.hooks?.create ?? []), o];
-    if (o.op === "hostname" && patch.domainname) return [o, op("domainname", [patch.domainname])];
+    if (o.op === "hostname" && patch.domainname && !(joined & JOINABLE.uts!)) return [o, op("domainname", [patch.domainname])];
     if (o.op === "seccomp" && filter) return [o, op("seccomp", [filter.flags, filter.program], "the container's own seccomp profile, stacked")];
     return [o];
   });

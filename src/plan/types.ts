@@ -62,6 +62,7 @@ export const OpCode = {
   usernsMax: 54,
   console: 55,
   hook: 56,
+  nsJoin: 57,
 } as const;
 
 export type OpName = keyof typeof OpCode;

@@ -12,6 +12,8 @@ import { op, PlanFlag } from "../../src/plan/types.js";
 import { Cap } from "../../src/plan/caps.js";
 
 const OCI = join(REPO, "native", "build", "sysjail-oci");
+/** The namespaces an engine asks for (no path: each the container's own). */
+const NS = ["pid", "network", "ipc", "uts", "mount"].map((type) => ({ type }));
 
 describe("sysjail-oci: translation (unit)", () => {
   it("turns an OCI seccomp profile into a policy, skipping names no ABI has", () => {
@@ -74,7 +76,7 @@ describe("sysjail-oci: containers as jails (root)", () => {
     const config = {
       ociVersion: "1.2.0", root: { path: jr.path, ...rootExtra }, hostname: "ocibox",
       process: { args, env: ["PATH=/bin", "OCI_X=seen"], cwd: "/", user: { uid: 0, gid: 0 }, capabilities: { bounding: ["CAP_KILL"] } },
-      linux: { namespaces: [{ type: "pid" }, { type: "mount" }], resources: { pids: { limit: 32 } } },
+      linux: { namespaces: NS, resources: { pids: { limit: 32 } } },
       ...extra,
     };
     writeFileSync(join(dir, "config.json"), JSON.stringify(config));
@@ -287,10 +289,55 @@ describe("sysjail-oci: containers as jails (root)", () => {
     }
   });
 
+  it("linux.namespaces: joins a pod's network, uts and ipc namespaces by path; refuses the rest in one line", () => {
+    // the "pod": namespaces of a process this test starts (and ends)
+    const holder = spawn("unshare", ["--net", "--uts", "--ipc", "sh", "-c", "hostname podbox && echo up && exec sleep 600"], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      for (let i = 0; i < 6000 && !existsSync(`/proc/${holder.pid}/ns/net`); i++) spawnSync("sleep", ["0.01"]);
+      // the hostname is set once sh is past `hostname`: wait for its exec of sleep
+      for (let i = 0; i < 6000 && !readFileSync(`/proc/${holder.pid}/cmdline`, "utf8").startsWith("sleep"); i++) spawnSync("sleep", ["0.01"]);
+      const ns = (t: string) => `/proc/${holder.pid}/ns/${t}`;
+      const joined = NS.map((n) => (["network", "uts", "ipc"].includes(n.type) ? { ...n, path: ns(n.type === "network" ? "net" : n.type) } : n));
+      const c = id("join");
+      const out = join(work, "join.out");
+      const fd = openSync(out, "w");
+      const r = oci(["create", "--bundle", bundle("join", ["/probe", "waitfile", "/never"], { linux: { namespaces: joined } }), c], fd);
+      closeSync(fd);
+      assert.equal(r.status, 0, readFileSync(out, "utf8"));
+      const initPid = (JSON.parse(readFileSync(join(state, c, "state.json"), "utf8")) as { initPid: number }).initPid;
+      const link = (p: string) => spawnSync("readlink", [p], { encoding: "utf8" }).stdout.trim();
+      for (const t of ["net", "uts", "ipc"]) assert.equal(link(`/proc/${initPid}/ns/${t}`), link(ns(t)), `the pod's ${t} namespace`);
+      for (const t of ["user", "pid", "mnt"]) assert.notEqual(link(`/proc/${initPid}/ns/${t}`), link(ns(t)), `its own ${t} namespace`);
+      assert.equal(oci(["start", c]).status, 0);
+      // exec enters the same namespaces (the joined ones before the container's user namespace)
+      const h = oci(["exec", c, "/probe", "hostname"]);
+      assert.equal(h.stdout, "ok podbox\n", h.stderr);
+      const set = oci(["exec", c, "/probe", "sethostname-same"]);
+      assert.match(set.stdout, /err EPERM/, "the pod's uts namespace is not the container's to change");
+      assert.equal(oci(["delete", "--force", c]).status, 0);
+    } finally {
+      oci(["delete", "--force", ids[ids.length - 1]!]);
+      holder.kill("SIGKILL");
+    }
+    for (const [name, namespaces, msg] of [
+      ["nsuser", [...NS, { type: "user", path: "/proc/self/ns/user" }], /^sysjail-oci: linux\.namespaces: joining a user namespace \(\/proc\/self\/ns\/user\) is not supported/],
+      ["nshostnet", NS.filter((n) => n.type !== "network"), /^sysjail-oci: linux\.namespaces has no network namespace \(the host's network\)/],
+      ["nsbadtype", [...NS, { type: "nope" }], /^sysjail-oci: linux\.namespaces: "nope" is not a namespace type/],
+      ["nsmissing", NS.map((n) => (n.type === "network" ? { ...n, path: "/nonexistent/netns" } : n)), /^sysjail-oci: .*\/nonexistent\/netns/],
+    ] as const) {
+      const k = id(name);
+      const f = oci(["create", "--bundle", bundle(name, ["/probe", "pid"], { linux: { namespaces } }), k]);
+      assert.equal(f.status, 1, f.stderr);
+      assert.match(f.stderr, msg);
+      assert.equal(f.stderr.trim().split("\n").filter((l) => !l.includes(": warning: ")).length, 1, f.stderr);
+      assert.equal(existsSync(join(state, k)), false, "nothing left in --root");
+    }
+  });
+
   it("update writes new memory, pids and cpu limits into the container's cgroup", () => {
     const c = id("upd");
     const fd = openSync("/dev/null", "w");
-    const cfg = { linux: { namespaces: [{ type: "pid" }, { type: "mount" }], resources: { pids: { limit: 32 }, memory: { limit: 256 << 20 }, cpu: { quota: 50000, period: 100000 } } } };
+    const cfg = { linux: { namespaces: NS, resources: { pids: { limit: 32 }, memory: { limit: 256 << 20 }, cpu: { quota: 50000, period: 100000 } } } };
     assert.equal(oci(["create", "--bundle", bundle("upd", ["/probe", "pid"], cfg), c], fd).status, 0);
     closeSync(fd);
     const initPid = (JSON.parse(readFileSync(join(state, c, "state.json"), "utf8")) as { initPid: number }).initPid;
