@@ -109,6 +109,11 @@ enum sj_op {
   /* monitor, before clone: join an existing namespace (sysjail-oci linux.namespaces path), which
    * the clone then does not make anew: only network, uts or ipc */
   OP_NS_JOIN,          /* clone-flag(u64 text) path */
+  /* init, before pivot: a namespaced sysctl, written through the host's /proc while the init is in
+   * the container's namespaces (sysjail-oci linux.sysctl) */
+  OP_SYSCTL,           /* /proc/sys/... value */
+  /* monitor, after clone: the init's (and so the command's) oom_score_adj (sysjail-oci) */
+  OP_OOM_ADJ,          /* value(decimal text, may be negative) */
   OP_MAX
 };
 
@@ -122,6 +127,7 @@ enum sj_op {
 #define MF_FILE 'f'      /* the target is a file (created if missing) */
 #define MF_CREATE 'c'    /* create a missing target directory */
 #define MF_OPTIONAL 'o'  /* skip (with a warning) when the target or source is missing */
+#define MF_QUIET 'q'     /* with MF_OPTIONAL: skip without a warning (sysjail-oci readonlyPaths, as runc) */
 
 struct sj_arg { uint32_t len; const char *p; };
 struct sj_op_rec { uint32_t code; uint32_t argc; struct sj_arg *argv; int index; };

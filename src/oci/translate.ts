@@ -32,6 +32,11 @@ export interface OciPatch extends ProcessPatch {
   /** Mount ops placed before pivot_root. */
   mounts: PlanOp[];
   domainname?: string | undefined;
+  /** maskedPaths, readonlyPaths, namespaced sysctls and the cgroup mount: ops placed after the
+   * mounts, before pivot_root. */
+  paths: PlanOp[];
+  /** process.oomScoreAdj, set by the monitor. */
+  oomScoreAdj?: number | undefined;
   /** Namespaces joined by path (clone flag and path): network, uts, ipc. */
   joins: [number, string][];
   /** createContainer hook ops (before pivot_root) and startContainer hook ops (src/oci/hooks.ts). */
@@ -139,6 +144,53 @@ function namespaceJoins(config: OciConfig, warn: (m: string) => void): [number, 
   return joins;
 }
 
+const cleanPath = (where: string, p: unknown): string => {
+  if (typeof p !== "string" || !p.startsWith("/") || p.split("/").includes("..") || /[\0\n]/.test(p)) throw ociError(`${where}: ${JSON.stringify(p).slice(0, 80)} must be an absolute path without '..'`);
+  return p;
+};
+
+/** linux.maskedPaths (hidden: an empty read-only file or directory over them) and
+ * linux.readonlyPaths (bound onto themselves read-only, recursively): no symlink anywhere on
+ * their path inside the container; missing ones are skipped without a word, as runc does. */
+export function pathOps(config: OciConfig): PlanOp[] {
+  const l = config.linux ?? {};
+  for (const k of ["maskedPaths", "readonlyPaths"] as const) {
+    if (l[k] !== undefined && !Array.isArray(l[k])) throw ociError(`linux.${k} must be a list of paths`);
+  }
+  return [
+    ...(l.maskedPaths ?? []).map((p) => op("mask", [cleanPath("linux.maskedPaths", p)], "OCI maskedPaths")),
+    ...(l.readonlyPaths ?? []).map((p) => op("rebind", [cleanPath("linux.readonlyPaths", p), [F.ro, F.strict, F.recursive, F.nosuid, F.nodev, F.optional, F.quiet].join("")], "OCI readonlyPaths")),
+  ];
+}
+
+/** The sysctls a container may set: the ones of its own network, ipc and mqueue namespaces. */
+const NAMESPACED_SYSCTL = /^(net\.[A-Za-z0-9_.:@-]+|kernel\.(shmmax|shmall|shmmni|shm_rmid_forced|msgmax|msgmnb|msgmni|sem)|fs\.mqueue\.[a-z_]+)$/;
+
+/** linux.sysctl: namespaced ones written by the init in the container's namespaces; any other
+ * (a host-wide setting) is refused in one line. */
+export function sysctlOps(config: OciConfig, joins: [number, string][]): PlanOp[] {
+  const sc = config.linux?.sysctl;
+  if (sc === undefined) return [];
+  if (typeof sc !== "object" || sc === null || Array.isArray(sc)) throw ociError("linux.sysctl must be an object of name: value");
+  const ops: PlanOp[] = [];
+  for (const [name0, value] of Object.entries(sc)) {
+    const name = name0.replace(/\//g, ".");
+    if (!NAMESPACED_SYSCTL.test(name) || name.includes("..")) throw ociError(`linux.sysctl: ${JSON.stringify(name0.slice(0, 80))} is not a namespaced sysctl (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.* are allowed)`);
+    if (typeof value !== "string" || /[\0\n]/.test(value) || value.length > 1024) throw ociError(`linux.sysctl: the value of ${name} must be a one-line string`);
+    const ns = name.startsWith("net.") ? JOINABLE.network! : JOINABLE.ipc!;
+    if (joins.some(([f]) => f === ns)) throw ociError(`linux.sysctl: ${name} belongs to a namespace the container joins by path: set it where that namespace is made`);
+    ops.push(op("sysctl", [`/proc/sys/${name.replace(/\./g, "/")}`, value], `linux.sysctl ${name}`));
+  }
+  return ops;
+}
+
+/** A cgroup mount of config.json (podman's /sys/fs/cgroup): the container's own cgroup namespace's
+ * cgroup2, always read-only (the jail's limits are not its to change). */
+function cgroupOps(mounts: OciMount[]): PlanOp[] {
+  return mounts.filter((m) => (m.type === "cgroup" || m.type === "cgroup2") && m.destination === "/sys/fs/cgroup")
+    .map(() => op("mountFs", ["cgroup2", "/sys/fs/cgroup", [F.ro, F.strict, F.nosuid, F.nodev, F.noexec, F.optional].join(""), ""], "OCI cgroup mount (read-only)"));
+}
+
 function limitsOf(c: OciConfig, warn: (m: string) => void): Limits {
   const r = c.linux?.resources ?? {};
   const l: Limits = {};
@@ -175,7 +227,8 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
   // the container has its own IPC namespace: System V IPC stays inside it
   spec.policy.allowIpc = true;
   const joins = namespaceJoins(config, warn);
-  if (config.linux?.sysctl && Object.keys(config.linux.sysctl).length) warn("linux.sysctl: not applied");
+  const oom = p.oomScoreAdj;
+  if (oom !== undefined && !(Number.isInteger(oom) && oom >= -1000 && oom <= 1000)) throw ociError(`process.oomScoreAdj: ${JSON.stringify(oom)} must be an integer from -1000 to 1000`);
   if (config.linux?.mountLabel) warn("linux.mountLabel cannot be applied by sysjail: ignored");
   const patch: OciPatch = {
     ...processPatch(p, warn),
@@ -183,6 +236,8 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
     mounts: mountOps(config.mounts ?? [], warn),
     domainname: config.domainname,
     joins,
+    paths: [...cgroupOps(config.mounts ?? []), ...pathOps(config), ...sysctlOps(config, joins)],
+    oomScoreAdj: oom,
   };
   return { spec, patch };
 }
@@ -225,12 +280,13 @@ export function patchPlan(plan: Plan, patch: OciPatch, ids: IdMapping, gate: str
     // mqueue and sysfs instances belong to the ipc and network namespace: only its owner mounts them
     if (o.op === "mountFs" && ((o.args[0] === "mqueue" && joined & JOINABLE.ipc!) || (o.args[0] === "sysfs" && joined & JOINABLE.network!))) return [];
     if (o.op === "root" && patch.readonlyRoot) return [op("root", [o.args[0]!, F.ro], "OCI root.readonly")];
-    if (o.op === "pivot") return [...patch.mounts, ...(patch.hooks?.create ?? []), o];
+    if (o.op === "pivot") return [...patch.mounts, ...patch.paths, ...(patch.hooks?.create ?? []), o];
     if (o.op === "hostname" && patch.domainname && !(joined & JOINABLE.uts!)) return [o, op("domainname", [patch.domainname])];
     if (o.op === "seccomp" && filter) return [o, op("seccomp", [filter.flags, filter.program], "the container's own seccomp profile, stacked")];
     return [o];
   });
   ops.push(...(patch.hooks?.start ?? []));
+  if (patch.oomScoreAdj !== undefined) ops.push(op("oomScoreAdj", [patch.oomScoreAdj], "process.oomScoreAdj"));
   // with startContainer hooks, the monitor marks the command's exec: how start learns they passed
   const started = patch.hooks?.start.length ? patch.hooks.started : undefined;
   if (gate) ops.push(op("startGate", started ? [gate, started] : [gate], "the command waits for `sysjail-oci start`"));

@@ -63,6 +63,8 @@ export const OpCode = {
   console: 55,
   hook: 56,
   nsJoin: 57,
+  sysctl: 58,
+  oomScoreAdj: 59,
 } as const;
 
 export type OpName = keyof typeof OpCode;
@@ -78,6 +80,7 @@ export const MountFlag = {
   file: "f",
   create: "c",
   optional: "o",
+  quiet: "q",
 } as const;
 
 /** One setup operation: its name and its arguments (strings, or bytes for blobs). */

@@ -334,6 +334,54 @@ describe("sysjail-oci: containers as jails (root)", () => {
     }
   });
 
+  it("maskedPaths, readonlyPaths, namespaced sysctls, oomScoreAdj and a read-only cgroup mount", () => {
+    const c = id("paths");
+    const fd = openSync("/dev/null", "w");
+    const cfg = {
+      mounts: [{ destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["rw", "nosuid"] }],
+      process: { args: ["/probe", "waitfile", "/never"], env: ["PATH=/bin"], cwd: "/", user: { uid: 0, gid: 0 }, capabilities: { bounding: ["CAP_KILL"] }, oomScoreAdj: 500 },
+      linux: {
+        namespaces: NS, maskedPaths: ["/etc/marker", "/proc/kcore", "/no/such/path"], readonlyPaths: ["/tmp", "/proc/sys", "/no/such/dir"],
+        sysctl: { "net.ipv4.ip_forward": "1", "kernel/shmmni": "1234", "fs.mqueue.msg_max": "20" },
+      },
+    };
+    const r = oci(["create", "--bundle", bundle("paths", ["/probe"], cfg), c], fd);
+    closeSync(fd);
+    assert.equal(r.status, 0);
+    try {
+      assert.equal(oci(["start", c]).status, 0);
+      const initPid = (JSON.parse(readFileSync(join(state, c, "state.json"), "utf8")) as { initPid: number }).initPid;
+      assert.equal(readFileSync(`/proc/${initPid}/oom_score_adj`, "utf8").trim(), "500");
+      const ex = (...args: string[]) => oci(["exec", c, "/probe", ...args]).stdout;
+      assert.equal(ex("read", "/etc/marker"), "ok \n", "masked: an empty file");
+      assert.match(ex("write", "/tmp/x", "y"), /err EROFS/, "a read-only path");
+      assert.match(ex("write", "/proc/sys/net/ipv4/ip_forward", "0"), /err EROFS/, "a read-only path");
+      assert.equal(ex("read", "/proc/sys/net/ipv4/ip_forward"), "ok 1\n", "the container's own network sysctl");
+      assert.equal(ex("read", "/proc/sys/kernel/shmmni"), "ok 1234\n", "the container's own ipc sysctl");
+      assert.equal(ex("read", "/proc/sys/fs/mqueue/msg_max"), "ok 20\n");
+      assert.notEqual(readFileSync("/proc/sys/kernel/shmmni", "utf8").trim(), "1234", "the host's is untouched");
+      assert.match(ex("ls", "/sys/fs/cgroup"), /cgroup\.procs/, "the container's cgroup tree");
+      assert.match(ex("write", "/sys/fs/cgroup/pids.max", "1"), /err E(ROFS|ACCES|NOENT)/);
+    } finally {
+      oci(["delete", "--force", c]);
+    }
+    for (const [name, linux, msg] of [
+      ["sysctlhost", { sysctl: { "kernel.hostname": "x" } }, /^sysjail-oci: linux\.sysctl: "kernel\.hostname" is not a namespaced sysctl/],
+      ["sysctlvm", { sysctl: { "vm.swappiness": "1" } }, /^sysjail-oci: linux\.sysctl: "vm\.swappiness" is not a namespaced sysctl/],
+      ["maskrel", { maskedPaths: ["proc/kcore"] }, /^sysjail-oci: linux\.maskedPaths: "proc\/kcore" must be an absolute path/],
+      ["rodots", { readonlyPaths: ["/tmp/../etc"] }, /^sysjail-oci: linux\.readonlyPaths: .* without '\.\.'/],
+      ["oombad", { oom: 5000 }, /^sysjail-oci: process\.oomScoreAdj: 5000 must be an integer from -1000 to 1000/],
+    ] as const) {
+      const k = id(name);
+      const { oom, ...rest } = linux as Record<string, unknown>;
+      const extra = oom === undefined ? { linux: { namespaces: NS, ...rest } } : { process: { args: ["/probe", "pid"], oomScoreAdj: oom } };
+      const f = oci(["create", "--bundle", bundle(name, ["/probe", "pid"], extra), k]);
+      assert.equal(f.status, 1, f.stderr);
+      assert.match(f.stderr, msg);
+      assert.equal(existsSync(join(state, k)), false, "nothing left in --root");
+    }
+  });
+
   it("update writes new memory, pids and cpu limits into the container's cgroup", () => {
     const c = id("upd");
     const fd = openSync("/dev/null", "w");
