@@ -46,9 +46,14 @@ static int g_msg;
 
 static void fail(const struct sj_op_rec *op, const char *path) { die_step(g_msg, op, errno, path); }
 
+/* the ambient capabilities the caps op asks for (its third argument), within its kept set */
+static uint64_t g_ambient;
+
 static void do_caps(const struct sj_op_rec *op, uint64_t *keep_out) {
   uint64_t keep, forbidden;
   if (arg_u64(op, 0, &keep) || arg_u64(op, 1, &forbidden)) { errno = EINVAL; fail(op, "bad arguments"); }
+  if (op->argc > 2 && arg_u64(op, 2, &g_ambient)) { errno = EINVAL; fail(op, "bad arguments"); }
+  g_ambient &= keep;
   if (keep & forbidden) { errno = EPERM; fail(op, "plan keeps a forbidden capability"); }
   for (int cap = 0; cap < 64; cap++) {
     int r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
@@ -137,8 +142,18 @@ static void trim_caps(const struct sj_op_rec *op, uint64_t keep) {
   uint64_t perm = ((uint64_t)d[1].permitted << 32 | d[0].permitted) & keep;
   d[0].permitted = d[0].effective = (uint32_t)perm;
   d[1].permitted = d[1].effective = (uint32_t)(perm >> 32);
-  d[0].inheritable = d[1].inheritable = 0;
+  /* inheritable: only the ambient set (sysjail-oci process.capabilities.ambient), which the
+   * kernel keeps only while its capabilities are permitted and inheritable */
+  d[0].inheritable = (uint32_t)(perm & g_ambient);
+  d[1].inheritable = (uint32_t)((perm & g_ambient) >> 32);
   if (syscall(SYS_capset, &h, d) < 0) fail(op, "capset");
+}
+
+/* The ambient set (after trim_caps made it inheritable): what a non-root command keeps across
+ * its exec (runtime-spec process.capabilities.ambient); always within the kept set. */
+static void raise_ambient(const struct sj_op_rec *op, uint64_t keep) {
+  for (int cap = 0; cap < 64; cap++)
+    if ((g_ambient & keep) & (1ULL << cap) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) fail(op, "ambient capability");
 }
 
 /* sysjail-oci process.terminal (OP_CONSOLE): a pty of the jail's own devpts, made by the command's
@@ -267,10 +282,11 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
   const uint64_t sys_admin = 1ULL << 21;
   /* landlock_restrict_self, like the filter, needs no_new_privs or CAP_SYS_ADMIN in the namespace */
   int need_admin = setuid_ok && (filter || landlock);
-  if (need_admin && uid && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail(nnp, "keepcaps");
+  if ((need_admin || g_ambient) && uid && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail(nnp, "keepcaps");
   if (gid) { uint64_t g; if (arg_u64(gid, 0, &g) || setresgid((gid_t)g, (gid_t)g, (gid_t)g) < 0) fail(gid, "setresgid"); }
   if (uid) { uint64_t u; if (arg_u64(uid, 0, &u) || setresuid((uid_t)u, (uid_t)u, (uid_t)u) < 0) fail(uid, "setresuid"); }
   trim_caps(caps, need_admin ? keep | sys_admin : keep);
+  if (g_ambient) raise_ambient(caps, keep);
   if (!setuid_ok && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(nnp, "no_new_privs");
   if (landlock) {
     if (plan->flags & SJ_F_DEBUG) msg_send(g_msg, MSG_STEP, landlock->index, 0, (int)landlock->code, arg_str(landlock, 0));

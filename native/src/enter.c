@@ -56,20 +56,23 @@ int enter_main(struct sj_plan *plan) {
     if (!f || write_file(f, "0", 1) < 0) { emit_error(op->index, op_name(op->code), errno, f ? f : "", NULL); return 0; }
   }
   prctl(PR_SET_DUMPABLE, 0);
-  /* network, uts and ipc first, with the caller's own credentials: a container may have joined
-   * ones its user namespace does not own (sysjail-oci linux.namespaces path), which the caller
-   * can join only before it is in the jail's user namespace. The jail's own ones the caller may
-   * join either way (its owner, or root). */
-  const uint64_t early_ns = nsflags & (CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC);
   if (!via) {
-    if (early_ns && setns(pidfd, (int)early_ns) < 0) { emit_error(eop->index, "setns", errno, "", NULL); return 0; }
-    if (setns(pidfd, (int)(nsflags & ~early_ns)) < 0) { emit_error(eop->index, "setns", errno, "", NULL); return 0; }
+    /* all at once; when that is refused, network, uts and ipc first, with the caller's own
+     * credentials: a container may have joined ones its user namespace does not own (sysjail-oci
+     * linux.namespaces path), which root can join only before it is in the jail's user
+     * namespace. A refused setns of a pidfd changes nothing. */
+    const uint64_t early_ns = nsflags & (CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC);
+    if (setns(pidfd, (int)nsflags) < 0) {
+      int e = errno;
+      if (e != EPERM || !early_ns || setns(pidfd, (int)early_ns) < 0 || setns(pidfd, (int)(nsflags & ~early_ns)) < 0) {
+        emit_error(eop->index, "setns", e, "", NULL); return 0;
+      }
+    }
   } else {
-    /* each namespace asked for, then the user namespace first; setns(fd, type) checks each type */
+    /* each namespace asked for, the user namespace first; setns(fd, type) checks each type */
     uint64_t joined = 0;
-    for (int pass = 0; pass < 2; pass++)
     for (int i = 0; i < nscount; i++) {
-      if (!(nsflags & nstypes[i]) || !!(early_ns & nstypes[i]) != (pass == 0)) continue;
+      if (!(nsflags & nstypes[i])) continue;
       if (setns(nsfds[i], (int)nstypes[i]) < 0) { emit_error(eop->index, "setns", errno, "", NULL); return 0; }
       joined |= nstypes[i];
     }

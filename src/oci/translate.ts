@@ -18,6 +18,8 @@ export const RLIMITS: Record<string, number> = {
 /** What the OCI process asks for beyond the JailSpec: applied to the plan by patchPlan. */
 export interface ProcessPatch {
   keepCaps: bigint;
+  /** process.capabilities.ambient, within keepCaps: what a non-root process keeps across exec. */
+  ambientCaps: bigint;
   rlimits: [number, number, number][];
   uid: number;
   gid: number;
@@ -43,10 +45,13 @@ export interface OciPatch extends ProcessPatch {
   hooks?: { create: PlanOp[]; start: PlanOp[]; started?: string | undefined } | undefined;
 }
 
-/** The capabilities the process keeps: its bounding set without what a jail may never hold. */
-export function processCaps(p: OciProcess, warn: (m: string) => void): bigint {
+/** The capabilities the process keeps: its bounding set without what a jail may never hold
+ * (KIND "ambient": its ambient set, named capabilities only, which patchProcess keeps within). */
+export function processCaps(p: OciProcess, warn: (m: string) => void, kind: "bounding" | "ambient" = "bounding"): bigint {
   const keep: CapName[] = [];
-  for (const c of p.capabilities?.bounding ?? []) {
+  const list = p.capabilities?.[kind] ?? [];
+  if (!Array.isArray(list) || !list.every((c) => typeof c === "string")) throw ociError(`process.capabilities.${kind} must be a list of names`);
+  for (const c of list) {
     const name = c.replace(/^CAP_/, "") as CapName;
     if (!(name in Cap)) { warn(`capability ${c} is unknown here: left out`); continue; }
     if (FORBIDDEN_CAPS.includes(name)) { warn(`capability ${c} is never given to a jail: left out`); continue; }
@@ -67,6 +72,7 @@ export function processPatch(p: OciProcess, warn: (m: string) => void): ProcessP
   if (p.selinuxLabel) warn(`selinuxLabel ${JSON.stringify(p.selinuxLabel)} cannot be applied by sysjail: ignored`);
   return {
     keepCaps: processCaps(p, warn),
+    ambientCaps: processCaps(p, () => undefined, "ambient"),
     rlimits,
     uid: p.user?.uid ?? 0,
     gid: p.user?.gid ?? 0,
@@ -253,7 +259,7 @@ export function patchProcess(ops: PlanOp[], pp: ProcessPatch, ids: IdMapping): P
       case "caps":
         for (const [res, soft, hard] of pp.rlimits) out.push(op("rlimit", [res, soft, hard]));
         if (pp.umask !== undefined) out.push(op("umask", [`0${pp.umask.toString(8)}`]));
-        out.push(op("caps", [pp.keepCaps, o.args[1]!]));
+        out.push(op("caps", pp.ambientCaps & pp.keepCaps ? [pp.keepCaps, o.args[1]!, pp.ambientCaps & pp.keepCaps] : [pp.keepCaps, o.args[1]!]));
         if (!ids.rootless) out.push(op("groups", pp.groups));
         out.push(op("gid", [pp.gid]), op("uid", [pp.uid]));
         break;

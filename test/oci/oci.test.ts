@@ -382,6 +382,23 @@ describe("sysjail-oci: containers as jails (root)", () => {
     }
   });
 
+  it("process.capabilities: the bounding set, and the ambient set a non-root process keeps across exec", () => {
+    const caps = (ambient: string[] | undefined) => {
+      const k = id(`caps${ambient ? "a" : "n"}`);
+      const process = { args: ["/probe", "cat", "/proc/self/status"], env: ["PATH=/bin"], cwd: "/", user: { uid: 1000, gid: 1000 },
+        capabilities: { bounding: ["CAP_KILL", "CAP_CHOWN", "CAP_SYS_MODULE"], effective: ["CAP_KILL"], permitted: ["CAP_KILL"], inheritable: ["CAP_KILL"], ...(ambient ? { ambient } : {}) } };
+      const r = oci(["run", "--bundle", bundle(k.slice(-6), ["/probe"], { process }), k]);
+      assert.equal(r.status, 0, r.stderr);
+      return Object.fromEntries([...r.stdout.matchAll(/^(Cap\w+):\s+([0-9a-f]+)$/gm)].map((m) => [m[1]!, BigInt(`0x${m[2]}`)]));
+    };
+    const kill = 1n << BigInt(Cap.KILL), chown = 1n << BigInt(Cap.CHOWN);
+    const a = caps(["CAP_KILL", "CAP_SYS_MODULE", "CAP_NET_ADMIN"]);
+    assert.equal(a.CapBnd, kill | chown, "the bounding set without what no jail may hold");
+    assert.deepEqual([a.CapAmb, a.CapEff, a.CapPrm], [kill, kill, kill], "ambient: within the bounding set, kept across exec");
+    const n = caps(undefined);
+    assert.deepEqual([n.CapAmb, n.CapEff, n.CapPrm], [0n, 0n, 0n], "no ambient set: a non-root process has none after exec");
+  });
+
   it("update writes new memory, pids and cpu limits into the container's cgroup", () => {
     const c = id("upd");
     const fd = openSync("/dev/null", "w");
