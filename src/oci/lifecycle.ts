@@ -94,7 +94,7 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
   const id = checkId(a.id);
   const { config, bundle, rootPath } = loadConfig(a.bundle);
   const console = consoleSocket(config.process?.terminal === true, a.consoleSocket);
-  const { spec, patch } = ociJail(id, config, rootPath, g.warn);
+  const { spec, patch, devices } = ociJail(id, config, rootPath, g.warn);
   validateSpec(spec);
   const hooks = checkHooks(config.hooks, "config.json");
   patch.hooks = { ...hookOps(hooks, { ociVersion: "1.2.0", id, status: "creating", pid: 0, bundle, annotations: config.annotations ?? {} }), started: startedPath(g.root, id) };
@@ -103,7 +103,7 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
   try {
     const seccompPolicy = config.linux?.seccomp ? await policyFile(g.root, config.linux.seccomp, g.warn) : undefined;
     const filter = seccompPolicy ? await containerFilter(spec, seccompPolicy) : undefined;
-    const prep = await prepare(spec, { detach });
+    const prep = await prepare(spec, { detach, ...(devices ? { devices } : {}) });
     const ids = prep.idChoice?.mapping ?? idMapping(prep.facts);
     try {
       prep.plan = patchPlan(prep.plan, patch, ids, gatePath(g.root, id), filter);

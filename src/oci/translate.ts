@@ -1,6 +1,7 @@
 // config.json to a jail: the JailSpec sysjail plans from, and what the plan then gets on top
 // (the OCI process's own capabilities, ids, limits and mounts, pid 1 and the start gate).
-import { statSync } from "node:fs";
+import { lstatSync, statSync } from "node:fs";
+import { RULESET4_DEVICES } from "../plan/fs.js";
 import { Cap, capMask, FORBIDDEN_CAPS, type CapName } from "../plan/caps.js";
 import { MountFlag as F, op, PlanFlag, type Plan, type PlanOp } from "../plan/types.js";
 import type { IdMapping } from "../plan/ids.js";
@@ -169,6 +170,31 @@ export function pathOps(config: OciConfig): PlanOp[] {
   ];
 }
 
+/** linux.devices: the names of the host's /dev nodes bound into the container's devfs beside the
+ * jail's own (null, zero, full, random, urandom, tty), or undefined when none is added. A
+ * jail cannot make device nodes (its mounts are nodev, mknod needs host privilege): a device is
+ * the host's node at the same path, which must be of the asked type and numbers. */
+export function ociDevices(config: OciConfig): string[] | undefined {
+  const list = config.linux?.devices;
+  if (list === undefined) return undefined;
+  if (!Array.isArray(list)) throw ociError("linux.devices must be a list of devices");
+  const names: string[] = [];
+  for (const d of list as Record<string, unknown>[]) {
+    const path = typeof d?.path === "string" ? d.path : "";
+    const where = `linux.devices: ${JSON.stringify(path.slice(0, 80))}`;
+    if (!/^\/dev\/[A-Za-z0-9._+-]+(\/[A-Za-z0-9._+-]+)*$/.test(path) || path.split("/").some((c) => c === "." || c === "..")) throw ociError(`${where}: a path under /dev is needed`);
+    if (!["c", "u", "b"].includes(d.type as string) || !Number.isInteger(d.major) || !Number.isInteger(d.minor)) throw ociError(`${where}: a type c or b with major and minor numbers is needed`);
+    let st;
+    try { st = lstatSync(path); } catch { st = undefined; }
+    const major = st ? Math.floor(st.rdev / 256) & 0xfff : -1, minor = st ? (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00) : -1;
+    const typeOk = st && (d.type === "b" ? st.isBlockDevice() : st.isCharacterDevice());
+    if (!typeOk || major !== d.major || minor !== d.minor) throw ociError(`${where} (${d.type} ${d.major}:${d.minor}): the host has no such node at that path (a container gets the host's node bound in)`);
+    const name = path.slice(5);
+    if (!RULESET4_DEVICES.includes(name) && !names.includes(name)) names.push(name);
+  }
+  return names.length ? [...RULESET4_DEVICES, ...names] : undefined;
+}
+
 /** The sysctls a container may set: the ones of its own network, ipc and mqueue namespaces. */
 const NAMESPACED_SYSCTL = /^(net\.[A-Za-z0-9_.:@-]+|kernel\.(shmmax|shmall|shmmni|shm_rmid_forced|msgmax|msgmnb|msgmni|sem)|fs\.mqueue\.[a-z_]+)$/;
 
@@ -217,7 +243,7 @@ function limitsOf(c: OciConfig, warn: (m: string) => void): Limits {
 }
 
 /** The jail a container is: its spec and the plan patch. */
-export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (m: string) => void): { spec: JailSpec; patch: OciPatch } {
+export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (m: string) => void): { spec: JailSpec; patch: OciPatch; devices?: string[] | undefined } {
   const p = config.process;
   if (!p?.args?.length) throw ociError("config.json: process.args is empty (a container needs a command)");
   const spec = baseSpec(rootPath, config.hostname || id.slice(0, 12));
@@ -245,7 +271,7 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
     paths: [...cgroupOps(config.mounts ?? []), ...pathOps(config), ...sysctlOps(config, joins)],
     oomScoreAdj: oom,
   };
-  return { spec, patch };
+  return { spec, patch, devices: ociDevices(config) };
 }
 
 /** Applies the process part of a patch to a plan's command ops (a new jail's or an exec's). */

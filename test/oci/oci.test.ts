@@ -399,6 +399,30 @@ describe("sysjail-oci: containers as jails (root)", () => {
     assert.deepEqual([n.CapAmb, n.CapEff, n.CapPrm], [0n, 0n, 0n], "no ambient set: a non-root process has none after exec");
   });
 
+  it("linux.devices: the host's node bound into the container's devfs; a node the host lacks is refused", () => {
+    const dev = ["/dev/net/tun", "/dev/fuse"].find((p) => { try { return statSync(p).isCharacterDevice(); } catch { return false; } });
+    assert.ok(dev, "this test needs /dev/net/tun or /dev/fuse on the host");
+    const rdev = statSync(dev).rdev;
+    const major = Math.floor(rdev / 256) & 0xfff, minor = (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
+    const devices = [{ path: dev, type: "c", major, minor, fileMode: 0o666, uid: 0, gid: 0 }, { path: "/dev/null", type: "c", major: 1, minor: 3 }];
+    const r = oci(["run", "--bundle", bundle("devs", ["/probe", "stat", dev, "/dev/null"], { linux: { namespaces: NS, devices } }), id("devs")]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^ok \\d+ \\d+ \\d+ ${major}:${minor}$`, "m"));
+    for (const [name, d, msg] of [
+      ["devwrong", { path: dev, type: "c", major: major + 1, minor }, /the host has no such node at that path/],
+      ["devnone", { path: "/dev/sysjail-no-such", type: "c", major: 1, minor: 3 }, /the host has no such node at that path/],
+      ["devpath", { path: "/etc/passwd", type: "c", major: 1, minor: 3 }, /a path under \/dev is needed/],
+      ["devfifo", { path: "/dev/x", type: "p", major: 0, minor: 0 }, /a type c or b/],
+    ] as const) {
+      const k = id(name);
+      const f = oci(["create", "--bundle", bundle(name, ["/probe", "pid"], { linux: { namespaces: NS, devices: [d] } }), k]);
+      assert.equal(f.status, 1, f.stderr);
+      assert.match(f.stderr, msg);
+      assert.equal(f.stderr.trim().split("\n").length, 1, f.stderr);
+      assert.equal(existsSync(join(state, k)), false, "nothing left in --root");
+    }
+  });
+
   it("update writes new memory, pids and cpu limits into the container's cgroup", () => {
     const c = id("upd");
     const fd = openSync("/dev/null", "w");
