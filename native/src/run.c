@@ -181,6 +181,16 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     uint64_t t;
     if (j->code != OP_NS_JOIN || arg_u64(j, 0, &t)) continue;
     int fd = open(arg_str(j, 1), O_RDONLY | O_CLOEXEC);
+    /* never the runtime's own namespace (the host's, for an engine): a jail does not share it.
+     * (An engine names a sysjail-oci container's namespaces by its state pid, the monitor's.) */
+    struct stat js, os;
+    char own[32];
+    snprintf(own, sizeof own, "/proc/self/ns/%s", t == CLONE_NEWNET ? "net" : t == CLONE_NEWUTS ? "uts" : "ipc");
+    if (fd >= 0 && fstat(fd, &js) == 0 && stat(own, &os) == 0 && js.st_dev == os.st_dev && js.st_ino == os.st_ino) {
+      emit_error(j->index, "ns-join", EPERM, arg_str(j, 1), "the runtime's own (host) namespace: a jail never shares it");
+      close(fd);
+      goto undo;
+    }
     if (fd < 0 || setns(fd, (int)t) < 0) {
       int e = errno;
       emit_error(j->index, "ns-join", e, arg_str(j, 1), fd < 0 ? "cannot open the namespace" : "cannot join the namespace");

@@ -324,6 +324,7 @@ describe("sysjail-oci: containers as jails (root)", () => {
       ["nshostnet", NS.filter((n) => n.type !== "network"), /^sysjail-oci: linux\.namespaces has no network namespace \(the host's network\)/],
       ["nsbadtype", [...NS, { type: "nope" }], /^sysjail-oci: linux\.namespaces: "nope" is not a namespace type/],
       ["nsmissing", NS.map((n) => (n.type === "network" ? { ...n, path: "/nonexistent/netns" } : n)), /^sysjail-oci: .*\/nonexistent\/netns/],
+      ["nshost", NS.map((n) => (n.type === "uts" ? { ...n, path: "/proc/self/ns/uts" } : n)), /^sysjail-oci: .*the runtime's own \(host\) namespace: a jail never shares it/],
     ] as const) {
       const k = id(name);
       const f = oci(["create", "--bundle", bundle(name, ["/probe", "pid"], { linux: { namespaces } }), k]);
