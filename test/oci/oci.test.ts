@@ -10,6 +10,7 @@ import { ociSeccompPolicy } from "../../src/oci/seccomp.js";
 import { ociJail, patchPlan } from "../../src/oci/translate.js";
 import { op, PlanFlag } from "../../src/plan/types.js";
 import { Cap } from "../../src/plan/caps.js";
+import { blockBase, idPool } from "../../src/ids/pool.js";
 
 const OCI = join(REPO, "native", "build", "sysjail-oci");
 /** The namespaces an engine asks for (no path: each the container's own). */
@@ -417,6 +418,41 @@ describe("sysjail-oci: containers as jails (root)", () => {
     ] as const) {
       const k = id(name);
       const f = oci(["create", "--bundle", bundle(name, ["/probe", "pid"], { linux: { namespaces: NS, devices: [d] } }), k]);
+      assert.equal(f.status, 1, f.stderr);
+      assert.match(f.stderr, msg);
+      assert.equal(f.stderr.trim().split("\n").length, 1, f.stderr);
+      assert.equal(existsSync(join(state, k)), false, "nothing left in --root");
+    }
+  });
+
+  it("linux.uidMappings/gidMappings: a block of the id pool, only the asked ids; anything else refused", () => {
+    const pool = idPool();
+    const b = blockBase(pool, pool.blocks - 1);
+    const c = id("idmap");
+    const fd = openSync("/dev/null", "w");
+    const maps = (u: number, g: number, size: number) => ({ uidMappings: [{ containerID: 0, hostID: u, size }], gidMappings: [{ containerID: 0, hostID: g, size }] });
+    const userNs = [...NS, { type: "user" }];
+    const r = oci(["create", "--bundle", bundle("idmap", ["/probe", "pid"], { linux: { namespaces: userNs, ...maps(b.uid, b.gid, 1000) } }), c], fd);
+    closeSync(fd);
+    assert.equal(r.status, 0);
+    try {
+      const initPid = (JSON.parse(readFileSync(join(state, c, "state.json"), "utf8")) as { initPid: number }).initPid;
+      assert.deepEqual(readFileSync(`/proc/${initPid}/uid_map`, "utf8").trim().split(/\s+/).map(Number), [0, b.uid, 1000]);
+      assert.deepEqual(readFileSync(`/proc/${initPid}/gid_map`, "utf8").trim().split(/\s+/).map(Number), [0, b.gid, 1000]);
+    } finally {
+      oci(["delete", "--force", c]);
+    }
+    for (const [name, linux, msg] of [
+      ["idoff", maps(b.uid + 1, b.gid + 1, 1000), /are not a block of sysjail's id pool/],
+      ["idroot", maps(0, 0, 1000), /are not a block of sysjail's id pool/],
+      ["idbig", maps(b.uid, b.gid, pool.size + 1), /are not a block of sysjail's id pool/],
+      ["idtwo", { uidMappings: [{ containerID: 0, hostID: b.uid, size: 10 }, { containerID: 10, hostID: b.uid + 10, size: 10 }], gidMappings: maps(b.uid, b.gid, 10).gidMappings }, /linux\.uidMappings: one range from container id 0/],
+      ["iduser", { ...maps(b.uid, b.gid, 1000), user: { uid: 2000 } }, /process\.user: id 2000 is outside the container's id map \(0-999\)/],
+    ] as const) {
+      const k = id(name);
+      const { user, ...rest } = linux as Record<string, unknown>;
+      const extra = { linux: { namespaces: userNs, ...rest }, ...(user ? { process: { args: ["/probe", "pid"], user } } : {}) };
+      const f = oci(["create", "--bundle", bundle(name, ["/probe", "pid"], extra), k]);
       assert.equal(f.status, 1, f.stderr);
       assert.match(f.stderr, msg);
       assert.equal(f.stderr.trim().split("\n").length, 1, f.stderr);
