@@ -11,6 +11,7 @@ import { ociJail, patchPlan } from "../../src/oci/translate.js";
 import { op, PlanFlag } from "../../src/plan/types.js";
 import { Cap } from "../../src/plan/caps.js";
 import { blockBase, idPool } from "../../src/ids/pool.js";
+import * as hooksModule from "../../src/oci/hooks.js";
 
 const OCI = join(REPO, "native", "build", "sysjail-oci");
 /** The namespaces an engine asks for (no path: each the container's own). */
@@ -59,6 +60,36 @@ describe("sysjail-oci: translation (unit)", () => {
     assert.equal(out.ops[3]!.args[0], String(1n << BigInt(Cap.CHOWN)));
     assert.deepEqual(out.ops[7]!.args, ["off"], "noNewPrivileges unset: setuid programs of the container's own ids work");
     assert.throws(() => patchPlan(plan, { ...patch, uid: 70000 }, ids, undefined), /outside the container's id map/);
+  });
+});
+
+describe("sysjail-oci: config.json features in the plan (unit)", () => {
+  it("places joins after the clone (without those types), paths, sysctls and createContainer hooks before pivot, startContainer hooks and the oom score at the end", () => {
+    const cfg = {
+      ociVersion: "1.2.0", root: { path: "/r" }, hostname: "box",
+      mounts: [{ destination: "/sys/fs/cgroup", type: "cgroup" }],
+      process: { args: ["/probe"], oomScoreAdj: -5, capabilities: { bounding: ["CAP_KILL"], ambient: ["CAP_KILL", "CAP_CHOWN"] } },
+      linux: {
+        namespaces: [{ type: "pid" }, { type: "mount" }, { type: "network", path: "/run/netns/x" }, { type: "uts", path: "/run/uts/x" }, { type: "ipc" }],
+        maskedPaths: ["/proc/kcore"], readonlyPaths: ["/proc/sys"], sysctl: { "kernel.msgmax": "9000" },
+      },
+    };
+    const { patch } = ociJail("c2", cfg, "/r", () => undefined);
+    const { hookOps } = hooksModule;
+    patch.hooks = { ...hookOps({ createContainer: [{ path: "/bin/true" }], startContainer: [{ path: "/x", args: ["x", "1"], env: ["A=1"], timeout: 3 }] }, { id: "c2" }), started: "/run/s" };
+    const clone = 0x10000000 | 0x20000000 | 0x00020000 | 0x04000000 | 0x08000000 | 0x40000000;
+    const plan = { mode: "run" as const, flags: 0, ops: [op("clone", [clone]), op("root", ["/r"]), op("mountFs", ["sysfs", "/sys", "r", ""]), op("pivot"), op("hostname", ["box"]), op("loUp"), op("caps", [1n, 2n]), op("nnp"), op("exec", ["/probe", "/probe"])] };
+    const ids = { uidMap: "", gidMap: "", setgroups: "allow" as const, count: 65536, hostBase: 100000, rootless: false };
+    const out = patchPlan(plan, patch, ids, "/run/x/exec.fifo");
+    assert.deepEqual(out.ops.map((o) => o.op), ["clone", "nsJoin", "nsJoin", "root", "mountFs", "mask", "rebind", "sysctl", "hook", "pivot", "caps", "groups", "gid", "uid", "nnp", "exec", "hook", "oomScoreAdj", "startGate"]);
+    assert.equal(Number(out.ops[0]!.args[0]) & (0x40000000 | 0x04000000), 0, "joined types are not made anew");
+    assert.deepEqual(out.ops[4]!.args.slice(0, 2), ["cgroup2", "/sys/fs/cgroup"], "sysfs of a joined network namespace is left out; the cgroup mount stays");
+    assert.deepEqual(out.ops[7]!.args, ["/proc/sys/kernel/msgmax", "9000"]);
+    assert.deepEqual(out.ops[10]!.args, [String(1n << BigInt(Cap.KILL)), "2", String(1n << BigInt(Cap.KILL))], "ambient within the bounding set");
+    const start = out.ops[16]!.args.map(String);
+    assert.deepEqual([start[0], start[1], start[4], start[5], start[6], start[7], start[8]], ["start", "3", "/x", "1", "A=1", "x", "1"]);
+    assert.equal(`${start[2]}4242${start[3]}`.includes('"pid":4242'), true, "the helper puts the pid between the two texts");
+    assert.deepEqual(out.ops[18]!.args, ["/run/x/exec.fifo", "/run/s"]);
   });
 });
 
