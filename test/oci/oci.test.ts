@@ -626,6 +626,12 @@ describe("sysjail-oci: containers as jails (root)", () => {
     const json = spawnSync(OCI, ["--log-format", "json", "--root", state, "delete", id("j")], { encoding: "utf8" });
     assert.equal(json.status, 1);
     assert.equal(JSON.parse(json.stderr).level, "error");
+    // a config.json asking for something refused: one JSON line too, nothing left
+    const refused = bundle("jsonrefused", ["/probe", "pid"], { linux: { namespaces: NS, sysctl: { "vm.swappiness": "1" } } });
+    const jr2 = spawnSync(OCI, ["--log-format", "json", "--root", state, "create", "--bundle", refused, id("jsonrefused")], { encoding: "utf8" });
+    assert.equal(jr2.status, 1);
+    assert.equal(jr2.stderr.trim().split("\n").length, 1, jr2.stderr);
+    assert.match(JSON.parse(jr2.stderr).msg, /vm\.swappiness" is not a namespaced sysctl/);
     assert.deepEqual(readdirSync(state).filter((n) => n.startsWith("ocitest-")), [], "no failed create leaves its directory");
   });
 });
