@@ -19,7 +19,7 @@ import { defaultPolicy, type JailSpec } from "../spec/types.js";
 import { validateSpec } from "../spec/validate.js";
 import { checkHooks, hookOps, runHooks } from "./hooks.js";
 import { loadConfig, ociError, type OciSeccomp } from "./config.js";
-import { alive, checkId, containerDir, gatePath, makeContainerDir, readRecord, removeContainerDir, statusOf, writeRecord, type OciRecord } from "./state.js";
+import { alive, checkId, containerDir, containerNsPath, gatePath, makeContainerDir, readRecord, removeContainerDir, statusOf, writeRecord, type OciRecord } from "./state.js";
 import { ociJail, patchPlan } from "./translate.js";
 
 /** The file the monitor makes once the command of a container with startContainer hooks runs. */
@@ -96,6 +96,8 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
   const console = consoleSocket(config.process?.terminal === true, a.consoleSocket);
   const { spec, patch, devices } = ociJail(id, config, rootPath, g.warn);
   validateSpec(spec);
+  // another container of ours named by its state pid (podman's container:X, a pod's infra)
+  patch.joins = patch.joins.map(([f, p]) => [f, containerNsPath(g.root, p)]);
   const hooks = checkHooks(config.hooks, "config.json");
   patch.hooks = { ...hookOps(hooks, { ociVersion: "1.2.0", id, status: "creating", pid: 0, bundle, annotations: config.annotations ?? {} }), started: startedPath(g.root, id) };
   makeContainerDir(g.root, id);

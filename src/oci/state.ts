@@ -120,6 +120,21 @@ export function listIds(root: string): string[] {
   }
 }
 
+/** A namespace path as an engine names another container's (/proc/PID/ns/TYPE, PID its state
+ * pid): for a container of this --root that pid is its monitor's, which is in the host's
+ * namespaces; the container's own are its pid 1's, checked alive with its recorded start time.
+ * Any other path comes back as it is. */
+export function containerNsPath(root: string, path: string): string {
+  const m = /^\/proc\/(\d+)\/ns\/(net|uts|ipc)$/.exec(path);
+  if (!m) return path;
+  for (const id of listIds(root)) {
+    let rec: OciRecord;
+    try { rec = readRecord(root, id); } catch { continue; }
+    if (rec.pid === Number(m[1]) && alive(rec.pid, rec.pidStart) && alive(rec.initPid, rec.initStart)) return `/proc/${rec.initPid}/ns/${m[2]}`;
+  }
+  return path;
+}
+
 /** Removes a container's directory. */
 export function removeContainerDir(root: string, id: string): void {
   rmSync(containerDir(root, id), { recursive: true, force: true });
