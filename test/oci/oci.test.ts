@@ -294,6 +294,9 @@ describe("sysjail-oci: containers as jails (root)", () => {
       ["inhookfail", "createContainer", { path: "/bin/sh", args: ["sh", "-c", "echo nope >&2; exit 5"] }, /createContainer hook \/bin\/sh: exit status 5 \(nope\)/],
       ["inhooktime", "createContainer", { path: "/bin/sh", args: ["sh", "-c", "exec sleep 600"], timeout: 1 }, /createContainer hook \/bin\/sh: timed out after 1s/],
       ["inhookstart", "startContainer", { path: "/no-such-hook" }, /a startContainer hook failed; the container is stopped/],
+      // confined as the command (its capabilities and the jail policy): it cannot set even the same
+      // hostname, which the unconfined init does (the hostname op)
+      ["inhookcaps", "startContainer", { path: "/probe", args: ["probe", "sethostname-same"] }, /a startContainer hook failed; the container is stopped/],
     ] as const) {
       const k = id(name);
       // a failed create leaves no process holding its stdio: a pipe is safe there
