@@ -232,6 +232,14 @@ void console_early(const struct sj_plan *plan, int msgfd) {
   g_console_done = 1;
 }
 
+/* set by command_exec_hook: a startContainer hook is exec'd in place of the command */
+static const struct sj_op_rec *g_hook;
+
+void command_exec_hook(const struct sj_plan *plan, int msgfd, const struct sj_op_rec *hook) {
+  g_hook = hook;
+  command_exec(plan, msgfd);
+}
+
 void command_exec(const struct sj_plan *plan, int msgfd) {
   g_msg = msgfd;
   fault_point("13");
@@ -258,9 +266,10 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
     case OP_CWD: cwd = op; break;
     case OP_UMASK: umaskop = op; break;
     case OP_LANDLOCK_SCOPE: landlock = op; break;
-    case OP_CONSOLE: console = op; break;
+    case OP_CONSOLE: if (!g_hook) console = op; break;
     case OP_ENV: nenv++; break;
     case OP_DUP2: {
+      if (g_hook) break; /* a hook's stdio is its own: the state and the init's pipe */
       uint64_t from, to;
       if (arg_u64(op, 0, &from) || arg_u64(op, 1, &to) || from > 2 || to > 2) { errno = EINVAL; fail(op, "bad arguments"); }
       if (dup2((int)from, (int)to) < 0) fail(op, "dup2");
@@ -298,7 +307,7 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
   const uint64_t sys_admin = 1ULL << 21;
   /* landlock_restrict_self, like the filter, needs no_new_privs or CAP_SYS_ADMIN in the namespace */
   int need_admin = setuid_ok && (filter || landlock);
-  if (need_admin && uid && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail(nnp, "keepcaps");
+  if ((need_admin || g_amb) && uid && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail(nnp, "keepcaps");
   if (gid) { uint64_t g; if (arg_u64(gid, 0, &g) || setresgid((gid_t)g, (gid_t)g, (gid_t)g) < 0) fail(gid, "setresgid"); }
   if (uid) { uint64_t u; if (arg_u64(uid, 0, &u) || setresuid((uid_t)u, (uid_t)u, (uid_t)u) < 0) fail(uid, "setresuid"); }
   trim_caps(caps, need_admin ? keep | sys_admin : keep);
@@ -323,6 +332,11 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
     argv[a - 1] = (char *)arg_str(ex, a);
     if (!argv[a - 1]) { errno = EINVAL; fail(ex, "bad argument"); }
   }
+  if (g_hook) {
+    /* a startContainer hook: its own file, argv and environment, errors named by its op */
+    if (hook_args(g_hook, &file, &argv, &envp) < 0) { errno = EINVAL; fail(g_hook, "bad hook arguments"); }
+    ex = g_hook;
+  }
   if (!file) { errno = EINVAL; fail(ex, "bad command"); }
   if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
     for (int fd = 3; fd < 65536; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -342,6 +356,8 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
     if (!insns) { errno = ENOMEM; fail(filter, "memory"); }
     memcpy(insns, prog->p, prog->len);
     struct sock_fprog fp = { .len = (unsigned short)(prog->len / sizeof(struct sock_filter)), .filter = insns };
+    /* a hook has no listener of the monitor: its notified calls fail (ENOSYS), never pass */
+    if (g_hook) flags &= ~(uint64_t)SECCOMP_FILTER_FLAG_NEW_LISTENER;
     if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
       /* the listener gets the lowest free descriptor (nothing else opens one in between): the
        * monitor takes it from this process by that number (notify.c); no call after the filter
@@ -362,6 +378,7 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) fail(nnp, "keepcaps");
   }
   environ = envp; /* the PATH search inside the jail uses the jail's environment */
+  if (g_hook) { execve(file, argv, envp); _exit(127); }
   execvpe(file, argv, envp);
   die_step(g_msg, ex, errno, file);
 }

@@ -35,6 +35,13 @@ void init_setup(const struct sj_plan *plan, int msgfd, int treefd);
 void command_exec(const struct sj_plan *plan, int msgfd) __attribute__((noreturn));
 /* sysjail-oci: the terminal's pty made and its master sent before the start gate */
 void console_early(const struct sj_plan *plan, int msgfd);
+/* the same setup, then the startContainer hook HOOK exec'd instead of the command (hook.c) */
+void command_exec_hook(const struct sj_plan *plan, int msgfd, const struct sj_op_rec *hook) __attribute__((noreturn));
+/* sysjail-oci hooks in the container (hook.c): run one OP_HOOK, die_step on its failure;
+ * CONFINED: set up as the command is first. g_monitor_pid: the state's pid, set before the init exists */
+extern pid_t g_monitor_pid;
+void hook_run(const struct sj_plan *plan, const struct sj_op_rec *op, int msgw, int confined);
+int hook_args(const struct sj_op_rec *op, const char **file, char ***argv, char ***envp);
 /* the pid-1 loop: reap, report the command's status, end per the plan flags */
 void init_loop(const struct sj_plan *plan, int msgfd, pid_t cmd) __attribute__((noreturn));
 /* the jail's init (init.c), from a whole plan or from a prelude and the whole plan on PLANFD */

@@ -100,6 +100,17 @@ static void enter_cgroupns(const struct sj_plan *plan, uint64_t cflags, int msgw
   if ((cflags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) die_step(msgw, plan_find(plan, OP_CLONE), errno, "cgroup namespace");
 }
 
+/* sysjail-oci: the plan's hooks of KIND ("create", "start"), in order (hook.c) */
+static int has_hooks(const struct sj_plan *plan, const char *kind) {
+  for (uint32_t i = 0; i < plan->nops; i++)
+    if (plan->ops[i].code == OP_HOOK && arg_str(&plan->ops[i], 0) && !strcmp(arg_str(&plan->ops[i], 0), kind)) return 1;
+  return 0;
+}
+static void run_hooks(const struct sj_plan *plan, const char *kind, int msgw) {
+  for (uint32_t i = 0; i < plan->nops; i++)
+    if (plan->ops[i].code == OP_HOOK && arg_str(&plan->ops[i], 0) && !strcmp(arg_str(&plan->ops[i], 0), kind)) hook_run(plan, &plan->ops[i], msgw, 1);
+}
+
 /* The jail's network, then the command (or none: a persistent jail), then reaping. */
 /* sysjail-oci: the channel to the monitor kept open for its 'S' (start), or -1 */
 static int g_gate_sync = -1;
@@ -115,6 +126,7 @@ static void start_command(const struct sj_plan *plan, int msgw, int execw) {
      * command waits: for the monitor's 'S', sent once `start` wrote into the gate. */
     console_early(plan, execw);
     if (g_gate_sync >= 0) { wait_monitor(g_gate_sync, 'S'); close(g_gate_sync); g_gate_sync = -1; }
+    run_hooks(plan, "start", msgw);
     reset_signals();
     command_exec(plan, execw);
   }
@@ -150,6 +162,9 @@ void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int msgw, 
   become_jail_root(plan, msgw);
   enter_cgroupns(plan, cflags, msgw);
   init_setup(plan, msgw, treefd);
+  /* createContainer hooks ran (init_setup): the container is built, which create waits for
+   * (the monitor's "ready" event) to fail when one of them failed */
+  if (has_hooks(plan, "create")) msg_send(msgw, MSG_READY, -1, 0, 0, NULL);
   start_command(plan, msgw, execw);
 }
 
@@ -170,6 +185,8 @@ void init_from_prelude(const struct sj_plan *prelude, int planfd, uint64_t cflag
   init_setup(prelude, msgw, treefd);
   if (plan_read(planfd, &plan, err, sizeof err) < 0) _exit(1);
   close(planfd);
+  /* createContainer hooks run in the init phase, which the prelude already did without them */
+  if (has_hooks(&plan, "create")) die_step(msgw, plan_find(&plan, OP_HOOK), EINVAL, "createContainer hooks need the whole plan before the root is built");
   wait_monitor(sync, 'G');
   close(sync);
   enter_cgroupns(&plan, cflags, msgw);

@@ -137,7 +137,7 @@ static int optional_skip(const struct sj_op_rec *op, const char *flags, const ch
    * jail root does not own */
   int cannot_create = flag_has(flags, MF_CREATE) && (errno == EACCES || errno == EROFS || errno == EPERM);
   if ((errno == ENOENT || cannot_create) && flag_has(flags, MF_OPTIONAL)) {
-    msg_send(g_msg, MSG_WARN, op->index, errno, (int)op->code, path);
+    if (!flag_has(flags, MF_QUIET)) msg_send(g_msg, MSG_WARN, op->index, errno, (int)op->code, path);
     return 1;
   }
   return 0;
@@ -371,6 +371,20 @@ static void userns_max(const struct sj_op_rec *op) {
   if (w != (ssize_t)strlen(n)) { errno = w < 0 ? e : EIO; fail(op, n); }
 }
 
+/* A namespaced sysctl: the init is in the container's namespaces, and what /proc/sys shows
+ * (network, ipc, mqueue entries) is the writer's namespaces' own; before pivot_root the host's
+ * /proc is still mounted here. TypeScript allows only namespaced names. */
+static void do_sysctl(const struct sj_op_rec *op) {
+  const char *path = arg_str(op, 0), *value = arg_str(op, 1);
+  if (!path || !value || strncmp(path, "/proc/sys/", 10) || strstr(path, "..")) { errno = EINVAL; fail(op, "bad arguments"); }
+  int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) fail(op, path);
+  ssize_t w = write(fd, value, strlen(value));
+  int e = errno;
+  close(fd);
+  if (w != (ssize_t)strlen(value)) { errno = w < 0 ? e : EIO; fail(op, path); }
+}
+
 void init_setup(const struct sj_plan *plan, int msgfd, int treefd) {
   g_msg = msgfd;
   g_debug = (plan->flags & SJ_F_DEBUG) != 0;
@@ -404,6 +418,8 @@ void init_setup(const struct sj_plan *plan, int msgfd, int treefd) {
     }
     case OP_LO_UP: lo_up(op); break;
     case OP_USERNS_MAX: userns_max(op); break;
+    case OP_SYSCTL: do_sysctl(op); break;
+    case OP_HOOK: if (!pivoted && arg_str(op, 0) && !strcmp(arg_str(op, 0), "create")) hook_run(plan, op, g_msg, 0); break;
     default: break;
     }
   }

@@ -235,7 +235,7 @@ int oci_main(int argc, char **argv) {
   }
   if (nops == 0) return front_main(argc, argv, "sysjail-oci");
   c.id = ops[0];
-  /* a container with poststart or poststop hooks (the `hooks` file create leaves): Node runs them */
+  /* a container with poststart, poststop or startContainer hooks (the `hooks` file create leaves): Node runs them */
   if ((!strcmp(cmd, "start") || !strcmp(cmd, "delete")) && good_id(c.id)) {
     char hp[4200];
     snprintf(hp, sizeof hp, "%s/%s/hooks", c.root, c.id);

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define SJ_PROTO 6
+#define SJ_PROTO 7
 #define SJ_MAGIC "SJP1"
 #define SJ_MAX_PLAN (4u << 20)
 #define SJ_MAX_ARGS 4096
@@ -95,13 +95,25 @@ enum sj_op {
   /* command (before exec): */
   OP_DUP2,             /* from to: the command's descriptor TO becomes a copy of FROM */
   /* monitor (after the start is reported): */
-  OP_START_GATE,       /* fifo: the monitor makes and holds it; the init builds the jail, then waits
-                        * for 'S', which the monitor sends once a byte arrives there (sysjail-oci start) */
+  OP_START_GATE,       /* fifo [started]: the monitor makes and holds the fifo; the init builds the jail,
+                        * then waits for 'S', which the monitor sends once a byte arrives there (sysjail-oci
+                        * start); the monitor makes the file STARTED once the command was exec'd */
   /* init (before pivot; mounts.c): */
   OP_USERNS_MAX,       /* count: user.max_user_namespaces of the jail's own user namespace */
   /* init (before pivot, connect) and command (before exec): sysjail-oci process.terminal */
   OP_CONSOLE,          /* socket-path rows cols: a pty of the jail's devpts, its master sent over the
                         * unix socket (SCM_RIGHTS), its slave the command's controlling terminal */
+  /* init: sysjail-oci's createContainer hooks (where the op stands, before pivot) and
+   * startContainer hooks (after 'S', before the command; confined as the command is): hook.c */
+  OP_HOOK,             /* "create"|"start" timeout-s state-prefix state-suffix path nenv env... argv0 argv... */
+  /* monitor, before clone: join an existing namespace (sysjail-oci linux.namespaces path), which
+   * the clone then does not make anew: only network, uts or ipc */
+  OP_NS_JOIN,          /* clone-flag(u64 text) path */
+  /* init, before pivot: a namespaced sysctl, written through the host's /proc while the init is in
+   * the container's namespaces (sysjail-oci linux.sysctl) */
+  OP_SYSCTL,           /* /proc/sys/... value */
+  /* monitor, after clone: the init's (and so the command's) oom_score_adj (sysjail-oci) */
+  OP_OOM_ADJ,          /* value(decimal text, may be negative) */
   OP_MAX
 };
 
@@ -115,6 +127,7 @@ enum sj_op {
 #define MF_FILE 'f'      /* the target is a file (created if missing) */
 #define MF_CREATE 'c'    /* create a missing target directory */
 #define MF_OPTIONAL 'o'  /* skip (with a warning) when the target or source is missing */
+#define MF_QUIET 'q'     /* with MF_OPTIONAL: skip without a warning (sysjail-oci readonlyPaths, as runc) */
 
 struct sj_arg { uint32_t len; const char *p; };
 struct sj_op_rec { uint32_t code; uint32_t argc; struct sj_arg *argv; int index; };

@@ -81,6 +81,15 @@ static int drain_msgs(int fd, int *setup_error, int *cmd_status, int *have_cmd, 
   return n == 0 && !got ? -1 : 0; /* -1: end of file */
 }
 
+/* sysjail-oci: the start gate's second path, made once the command was exec'd (its startContainer
+ * hooks passed): how `start` tells a failed hook from a command that ended at once */
+static void mark_started(const struct sj_plan *plan) {
+  const struct sj_op_rec *g = plan_find(plan, OP_START_GATE);
+  const char *p = g && g->argc > 1 ? arg_str(g, 1) : NULL;
+  int fd = p ? open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
+  if (fd >= 0) close(fd);
+}
+
 /* A prelude's whole plan: read from the caller, checked against the prelude the namespaces and
  * id maps were made from (and the root built from). Returns -1 after reporting why it is refused. */
 static int read_whole_plan(const struct sj_plan *prelude, struct sj_plan *whole) {
@@ -122,14 +131,25 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   const struct sj_op_rec *cop = plan_find(first, OP_CLONE);
   uint64_t cflags = 0;
   if (!cop || arg_u64(cop, 0, &cflags)) { emit_error(-1, "clone", EINVAL, "", "plan has no clone flags"); return 70; }
-  if ((cflags & REQUIRED_NS) != REQUIRED_NS) { emit_error(cop->index, "clone", EPERM, "", "a jail needs new user, pid, mount, uts and ipc namespaces"); return 70; }
+  /* namespaces joined by path (sysjail-oci): network, uts or ipc only, never also made anew */
+  uint64_t joined = 0;
+  for (uint32_t i = 0; i < first->nops; i++) {
+    const struct sj_op_rec *j = &first->ops[i];
+    uint64_t t;
+    if (j->code != OP_NS_JOIN) continue;
+    if (arg_u64(j, 0, &t) || (t != CLONE_NEWNET && t != CLONE_NEWUTS && t != CLONE_NEWIPC) || (t & (cflags | joined)) || !arg_str(j, 1)) {
+      emit_error(j->index, "ns-join", EINVAL, "", "only a network, uts or ipc namespace the jail does not make may be joined"); return 70;
+    }
+    joined |= t;
+  }
+  if (((cflags | joined) & REQUIRED_NS) != REQUIRED_NS) { emit_error(cop->index, "clone", EPERM, "", "a jail needs new user, pid, mount, uts and ipc namespaces"); return 70; }
   struct host_state h;
   memset(&h, 0, sizeof h);
   int oci_rc = 127, gatefd = -1; /* sysjail-oci: the monitor's own exit status; the start gate */
   int planp[2] = { -1, -1 }, whole_read = 0;
   int msgp[2] = { -1, -1 }, execp[2] = { -1, -1 }, sync[2] = { -1, -1 };
   /* an init the front cloned ahead with exactly these namespaces is this jail's (early.c) */
-  const int adopt = prelude && early_fits(ahead, cflags);
+  const int adopt = prelude && !joined && early_fits(ahead, cflags);
   if (adopt) {
     msgp[0] = ahead->msg[0]; execp[0] = ahead->exec[0]; sync[0] = ahead->sync[0]; planp[1] = ahead->plan[1];
     ahead->msg[0] = ahead->exec[0] = ahead->sync[0] = ahead->plan[1] = -1;
@@ -154,6 +174,32 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   if (!(plan->flags & SJ_F_DETACH) && !g_front) prctl(PR_SET_PDEATHSIG, SIGTERM);
 
   double t0 = now_s();
+  /* the joined namespaces become the monitor's, so the init is cloned into them (the caller's
+   * privilege over them is what setns checks; the file must be a namespace of that type) */
+  for (uint32_t i = 0; joined && i < first->nops; i++) {
+    const struct sj_op_rec *j = &first->ops[i];
+    uint64_t t;
+    if (j->code != OP_NS_JOIN || arg_u64(j, 0, &t)) continue;
+    int fd = open(arg_str(j, 1), O_RDONLY | O_CLOEXEC);
+    /* never the runtime's own namespace (the host's, for an engine): a jail does not share it.
+     * (An engine names a sysjail-oci container's namespaces by its state pid, the monitor's.) */
+    struct stat js, os;
+    char own[32];
+    snprintf(own, sizeof own, "/proc/self/ns/%s", t == CLONE_NEWNET ? "net" : t == CLONE_NEWUTS ? "uts" : "ipc");
+    if (fd >= 0 && fstat(fd, &js) == 0 && stat(own, &os) == 0 && js.st_dev == os.st_dev && js.st_ino == os.st_ino) {
+      emit_error(j->index, "ns-join", EPERM, arg_str(j, 1), "the runtime's own (host) namespace: a jail never shares it");
+      close(fd);
+      goto undo;
+    }
+    if (fd < 0 || setns(fd, (int)t) < 0) {
+      int e = errno;
+      emit_error(j->index, "ns-join", e, arg_str(j, 1), fd < 0 ? "cannot open the namespace" : "cannot join the namespace");
+      if (fd >= 0) close(fd);
+      goto undo;
+    }
+    close(fd);
+  }
+  g_monitor_pid = getpid(); /* the init's parent: the state's pid its hooks get (hook.c) */
   pid_t pid = adopt ? ahead->pid : (pid_t)syscall(SYS_clone, (unsigned long)((cflags & ~(uint64_t)CLONE_NEWCGROUP) | SIGCHLD), 0, 0, 0, 0);
   if (adopt) {
     ahead->pid = -1;
@@ -248,6 +294,19 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
       goto undo;
     }
   }
+  const struct sj_op_rec *oop = plan_find(plan, OP_OOM_ADJ);
+  if (oop) {
+    /* the monitor's privilege, as the caller's: an engine may lower it (runc does the same) */
+    char p[64];
+    const char *v = arg_str(oop, 0);
+    snprintf(p, sizeof p, "/proc/%d/oom_score_adj", (int)pid);
+    if (!v || write_file(p, v, strlen(v)) < 0) {
+      emit_error(oop->index, "oom-score-adj", v ? errno : EINVAL, v ? v : "", NULL);
+      kill(pid, SIGKILL);
+      waitpid(pid, NULL, __WALL);
+      goto undo;
+    }
+  }
   unsigned long long start = 0;
   read_starttime(pid, &start);
   emit("{\"ev\":\"started\",\"initPid\":%d,\"initStart\":%llu,\"monitorPid\":%d}", (int)pid, start, (int)getpid());
@@ -305,7 +364,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
         exec_open = 0;
         close(execp[0]);
         drain_msgs(msgp[0], &setup_error, &cmd_status, &have_cmd, &ready);
-        if (!setup_error && plan_find(plan, OP_EXEC)) ready = 1;
+        if (!setup_error && plan_find(plan, OP_EXEC)) { ready = 1; mark_started(plan); }
       }
     }
     if (ready && !ready_sent && !setup_error) {
@@ -321,7 +380,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
         struct sj_msg m;
         ssize_t n = read(execp[0], &m, sizeof m);
         if (n == (ssize_t)sizeof m) { if (m.type != MSG_LISTENER) emit_msg(&m, &setup_error); }
-        else if (n <= 0) { exec_open = 0; close(execp[0]); if (!setup_error && plan_find(plan, OP_EXEC)) ready = 1; }
+        else if (n <= 0) { exec_open = 0; close(execp[0]); if (!setup_error && plan_find(plan, OP_EXEC)) { ready = 1; mark_started(plan); } }
       }
       if (p[6].revents & POLLIN) notify_handle(!exec_open);
       if (p[6].revents & (POLLHUP | POLLERR | POLLNVAL)) notify_hangup();
@@ -371,7 +430,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     while ((n = read(execp[0], &m, sizeof m)) == (ssize_t)sizeof m) emit_msg(&m, &setup_error);
     exec_open = 0;
     close(execp[0]);
-    if (!setup_error && plan_find(plan, OP_EXEC)) ready = 1;
+    if (!setup_error && plan_find(plan, OP_EXEC)) { ready = 1; mark_started(plan); }
   }
   if (ready && !ready_sent && !setup_error) { ready_sent = 1; setup_s = now_s() - g_helper_t0; emit("{\"ev\":\"ready\",\"initPid\":%d}", (int)pid); }
   struct rusage ru;

@@ -172,7 +172,9 @@ export async function ociMain(argv: string[]): Promise<number> {
   let logFile: string | undefined;
   let json = false;
   const log = (level: string, msg: string) => {
-    const line = json ? JSON.stringify({ level, msg, time: new Date().toISOString() }) : `time="${new Date().toISOString()}" level=${level} msg=${JSON.stringify(msg)}`;
+    // JSON escapes the C0 controls itself; DEL and the C1 controls as well here, so that the line
+    // is printable as it stands (vis() would break its escapes)
+    const line = json ? JSON.stringify({ level, msg, time: new Date().toISOString() }).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`) : `time="${new Date().toISOString()}" level=${level} msg=${JSON.stringify(msg)}`;
     if (logFile) { try { appendFileSync(logFile, `${line}\n`); } catch { /* an unwritable log loses the line */ } }
     return line;
   };
@@ -187,7 +189,7 @@ export async function ociMain(argv: string[]): Promise<number> {
     if (!rest.length) throw usage("a command is needed (see sysjail-oci --help)");
     const g: Globals = {
       root: String(o.root ?? "/run/sysjail-oci"),
-      warn: (m0) => { const m = m0.replace(/^warning: /, ""); const l = log("warning", m); if (!logFile) toStderr(`${vis(json ? l : `sysjail-oci: warning: ${m}`)}\n`); },
+      warn: (m0) => { const m = m0.replace(/^warning: /, ""); const l = log("warning", m); if (!logFile) toStderr(`${json ? l : vis(`sysjail-oci: warning: ${m}`)}\n`); },
     };
     // only create hands its plan to the native front (src/oci/lifecycle.ts)
     if (rest[0] !== "create") dropFront();
@@ -196,7 +198,7 @@ export async function ociMain(argv: string[]): Promise<number> {
     const e = err as SysjailError;
     const msg = String(e?.message ?? err).replace(/^sysjail(-oci)?: /, "").split("\n")[0]!;
     const line = log("error", msg);
-    toStderr(`${vis(json ? line : `sysjail-oci: ${msg}`)}\n`);
+    toStderr(`${json ? line : vis(`sysjail-oci: ${msg}`)}\n`);
     if (e instanceof SysjailError || (e as { name?: string })?.name === "SysjailError") {
       return e.phase === "usage" ? 64 : e.exitCode === 64 ? 64 : 1;
     }

@@ -70,6 +70,10 @@ export function stepError(e: ErrorEvent, jailPath?: string): SysjailError {
       code, phase: "exec", step: e.step, errno: e.errno, path: e.path, exitCode: notFound ? Exit.notFound : 126,
     });
   }
+  if (e.step === "hook") {
+    // sysjail-oci's in-container hooks: the helper's one printable line names the hook and why
+    return new SysjailError(`sysjail: ${e.path}`, { code, phase: "setup", step: e.step, errno: e.errno, path: e.path, exitCode: Exit.osErr });
+  }
   if (e.step === "net-helper" || e.step === "landlock-scope") {
     // one line naming the tool or the kernel feature; the helper already made the text printable
     const what = e.step === "net-helper" ? `outbound traffic for the jail failed: ${e.msg || `${e.path}: ${code}`}` : `Landlock (scopes, unveil) for the jail failed: ${e.path || e.msg} (${code})`;

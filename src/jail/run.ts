@@ -73,7 +73,8 @@ export class JailRun {
       monitorPid: ev.monitorPid,
       monitorStart: processStart(ev.monitorPid),
       owner: prep.facts.uid,
-      namespaces: Number(prep.plan.ops.find((o) => o.op === "clone")?.args[0] ?? 0),
+      // made anew or joined by path (sysjail-oci): the ones a process enters to be in the jail
+      namespaces: prep.plan.ops.reduce((f, o) => (o.op === "clone" || o.op === "nsJoin" ? f | Number(o.args[0]) : f), 0),
       command: spec.command ?? [],
       startedAt: isoNow(),
       persist: spec.persist,

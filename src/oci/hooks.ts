@@ -1,5 +1,6 @@
 // config.json hooks (runtime-spec "POSIX-platform Hooks"): checked on load, run with the state on stdin.
 import type * as ChildProcess from "node:child_process";
+import { op, type PlanOp } from "../plan/types.js";
 import { ociError } from "./config.js";
 
 /** One hook: an absolute program, its argv (argv[0] included), environment and timeout in seconds. */
@@ -15,9 +16,9 @@ const INSIDE: HookName[] = ["createContainer", "startContainer"];
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const strList = (v: unknown) => v === undefined || (Array.isArray(v) && v.every((x) => typeof x === "string"));
 
-/** Checks config.json's hooks; the host-side ones come back, the in-container ones (which would
- * run in the container's namespaces, not done here) are named in a warning and not run. */
-export function checkHooks(raw: unknown, where: string, warn: (m: string) => void): OciHooks {
+/** Checks config.json's hooks; every kind with hooks comes back (createContainer and
+ * startContainer become plan ops, see hookOps). */
+export function checkHooks(raw: unknown, where: string): OciHooks {
   if (raw === undefined) return {};
   if (!isObj(raw)) throw ociError(`${where}: "hooks" must be an object of hook lists`);
   const out: OciHooks = {};
@@ -29,10 +30,6 @@ export function checkHooks(raw: unknown, where: string, warn: (m: string) => voi
       if (!strList(h.args) || !strList(h.env)) throw ociError(`${where}: hooks.${k}[${i}]: args and env must be lists of strings`);
       if (h.timeout !== undefined && !(Number.isInteger(h.timeout) && (h.timeout as number) > 0)) throw ociError(`${where}: hooks.${k}[${i}].timeout must be a positive number of seconds`);
     });
-    if (INSIDE.includes(k as HookName)) {
-      if (list.length) warn(`hooks.${k}: hooks inside the container's namespaces are not supported, ${list.length} not run`);
-      continue;
-    }
     if (list.length) out[k as HookName] = list as OciHook[];
   }
   return out;
@@ -72,4 +69,20 @@ function runHook(h: OciHook, name: string, input: string): void {
     if (r.signal) throw ociError(`${name}: killed by ${r.signal}`);
     if (r.status !== 0) throw ociError(`${name}: exit status ${r.status}${why ? ` (${why})` : ""}`);
   }
+}
+
+/** The plan ops of the in-container hooks (native/src/hook.c): createContainer ("create", run by
+ * the init before pivot_root, its path in the runtime's mount namespace) and startContainer
+ * ("start", after `start`, set up as the command is, its path in the container). STATE is the
+ * state JSON; the helper puts the monitor's pid (the state's pid) in place of its "pid". */
+export function hookOps(hooks: OciHooks, state: Record<string, unknown>): { create: PlanOp[]; start: PlanOp[] } {
+  const ops = (kind: "createContainer" | "startContainer", short: string, status: string) => {
+    const text = JSON.stringify({ ...state, status, pid: 0 });
+    const at = text.indexOf('"pid":0') + 6;
+    return (hooks[kind] ?? []).map((h, i) => {
+      const env = h.env ?? [];
+      return op("hook", [short, h.timeout ?? 0, text.slice(0, at), text.slice(at + 1), h.path, env.length, ...env, ...(h.args?.length ? h.args : [h.path])], `hooks.${kind}[${i}]`);
+    });
+  };
+  return { create: ops("createContainer", "create", "creating"), start: ops("startContainer", "start", "created") };
 }

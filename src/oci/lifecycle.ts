@@ -17,10 +17,13 @@ import { stateDir } from "../registry/paths.js";
 import { Registry } from "../registry/store.js";
 import { defaultPolicy, type JailSpec } from "../spec/types.js";
 import { validateSpec } from "../spec/validate.js";
-import { checkHooks, runHooks } from "./hooks.js";
+import { checkHooks, hookOps, runHooks } from "./hooks.js";
 import { loadConfig, ociError, type OciSeccomp } from "./config.js";
-import { alive, checkId, gatePath, makeContainerDir, readRecord, removeContainerDir, statusOf, writeRecord, type OciRecord } from "./state.js";
+import { alive, checkId, containerDir, containerNsPath, gatePath, makeContainerDir, readRecord, removeContainerDir, statusOf, writeRecord, type OciRecord } from "./state.js";
 import { ociJail, patchPlan } from "./translate.js";
+
+/** The file the monitor makes once the command of a container with startContainer hooks runs. */
+const startedPath = (root: string, id: string) => join(containerDir(root, id), "started");
 
 /** Global options of every command. */
 export interface Globals {
@@ -91,15 +94,18 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
   const id = checkId(a.id);
   const { config, bundle, rootPath } = loadConfig(a.bundle);
   const console = consoleSocket(config.process?.terminal === true, a.consoleSocket);
-  const { spec, patch } = ociJail(id, config, rootPath, g.warn);
+  const { spec, patch, devices } = ociJail(id, config, rootPath, g.warn);
   validateSpec(spec);
-  const hooks = checkHooks(config.hooks, "config.json", g.warn);
+  // another container of ours named by its state pid (podman's container:X, a pod's infra)
+  patch.joins = patch.joins.map(([f, p]) => [f, containerNsPath(g.root, p)]);
+  const hooks = checkHooks(config.hooks, "config.json");
+  patch.hooks = { ...hookOps(hooks, { ociVersion: "1.2.0", id, status: "creating", pid: 0, bundle, annotations: config.annotations ?? {} }), started: startedPath(g.root, id) };
   makeContainerDir(g.root, id);
   let jr: JailRun | undefined;
   try {
     const seccompPolicy = config.linux?.seccomp ? await policyFile(g.root, config.linux.seccomp, g.warn) : undefined;
     const filter = seccompPolicy ? await containerFilter(spec, seccompPolicy) : undefined;
-    const prep = await prepare(spec, { detach });
+    const prep = await prepare(spec, { detach, ...(devices ? { devices } : {}) });
     const ids = prep.idChoice?.mapping ?? idMapping(prep.facts);
     try {
       prep.plan = patchPlan(prep.plan, patch, ids, gatePath(g.root, id), filter);
@@ -118,6 +124,8 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     const early = front ? new HelperRun("run", "inherit", true, undefined, front) : undefined;
     jr = new JailRun(spec, prep, { stdio: "inherit", detach, warn: g.warn, notice: g.warn }, early);
     if (!(await jr.untilStarted())) throw jr.error ?? ociError("the container ended before it was created");
+    // createContainer hooks: the init reports "ready" once they ran and the container is built
+    if (patch.hooks.create.length && !(await jr.ready())) throw jr.error ?? ociError("the container ended before it was created");
     const e = jr.entry!;
     const rec: OciRecord = {
       id, bundle, pid: e.monitorPid, pidStart: e.monitorStart ?? 0, initPid: e.initPid, initStart: e.initStart, jid: e.jid,
@@ -198,7 +206,20 @@ export function start(g: Globals, id: string): void {
     closeSync(fd);
   }
   unlinkSync(gate);
+  if (rec.hooks?.startContainer) startedPastHooks(g, rec);
   runHooks(rec.hooks, "poststart", state(g, id), g.warn);
+}
+
+/** Waits until the container's command was exec'd, past its startContainer hooks (the monitor
+ * makes the start gate's second file then, native/src/run.c), or its monitor ended without that:
+ * a hook failed (native/src/hook.c) and start fails as the runtime-spec asks; the container is
+ * stopped. */
+function startedPastHooks(g: Globals, rec: OciRecord): void {
+  const mark = startedPath(g.root, rec.id);
+  for (let i = 0; !existsSync(mark); i++) {
+    if (!alive(rec.pid, rec.pidStart) && !existsSync(mark)) throw ociError(`container ${rec.id}: a startContainer hook failed; the container is stopped`);
+    Atomics.wait(sleeper, 0, 0, i < 50 ? 1 : 5);
+  }
 }
 
 /** state: the runtime-spec state of the container. */

@@ -60,7 +60,7 @@ export function makeContainerDir(root: string, id: string): string {
 
 /** Writes state.json, and the two files the native commands read (native/src/oci.c): `procs`
  * (the monitor's and the container process's pid and start time) and `state.head` (the state
- * document without status and pid), and `hooks` when there are poststart or poststop hooks. Each is written aside and renamed into place. */
+ * document without status and pid), and `hooks` when there are poststart, poststop or startContainer hooks. Each is written aside and renamed into place. */
 export function writeRecord(root: string, rec: OciRecord): void {
   const dir = containerDir(root, rec.id);
   const put = (name: string, text: string) => {
@@ -71,7 +71,8 @@ export function writeRecord(root: string, rec: OciRecord): void {
   put("state.head", `${JSON.stringify(head)}\n`);
   put("state.json", `${JSON.stringify(rec)}\n`);
   // `hooks` tells the native start and delete to leave the command to Node, which runs them
-  if (rec.hooks?.poststart || rec.hooks?.poststop) put("hooks", "poststart poststop\n");
+  // (and, for startContainer hooks, waits for their outcome)
+  if (rec.hooks?.poststart || rec.hooks?.poststop || rec.hooks?.startContainer) put("hooks", "poststart poststop startContainer\n");
   put("procs", `${rec.pid} ${rec.pidStart} ${rec.initPid} ${rec.initStart}\n`);
 }
 
@@ -117,6 +118,21 @@ export function listIds(root: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** A namespace path as an engine names another container's (/proc/PID/ns/TYPE, PID its state
+ * pid): for a container of this --root that pid is its monitor's, which is in the host's
+ * namespaces; the container's own are its pid 1's, checked alive with its recorded start time.
+ * Any other path comes back as it is. */
+export function containerNsPath(root: string, path: string): string {
+  const m = /^\/proc\/(\d+)\/ns\/(net|uts|ipc)$/.exec(path);
+  if (!m) return path;
+  for (const id of listIds(root)) {
+    let rec: OciRecord;
+    try { rec = readRecord(root, id); } catch { continue; }
+    if (rec.pid === Number(m[1]) && alive(rec.pid, rec.pidStart) && alive(rec.initPid, rec.initStart)) return `/proc/${rec.initPid}/ns/${m[2]}`;
+  }
+  return path;
 }
 
 /** Removes a container's directory. */

@@ -1,6 +1,8 @@
 // config.json to a jail: the JailSpec sysjail plans from, and what the plan then gets on top
 // (the OCI process's own capabilities, ids, limits and mounts, pid 1 and the start gate).
-import { statSync } from "node:fs";
+import { lstatSync, statSync } from "node:fs";
+import { RULESET4_DEVICES } from "../plan/fs.js";
+import { blockBase, blockOfBase, idPool } from "../ids/pool.js";
 import { Cap, capMask, FORBIDDEN_CAPS, type CapName } from "../plan/caps.js";
 import { MountFlag as F, op, PlanFlag, type Plan, type PlanOp } from "../plan/types.js";
 import type { IdMapping } from "../plan/ids.js";
@@ -39,12 +41,26 @@ export interface OciPatch extends ProcessPatch {
   domainname?: string | undefined;
   /** config.json's source names of the jail's own kernel filesystems, by destination. */
   sources?: Map<string, string>;
+  /** maskedPaths, readonlyPaths, namespaced sysctls and the cgroup mount: ops placed after the
+   * mounts, before pivot_root. */
+  paths: PlanOp[];
+  /** process.oomScoreAdj, set by the monitor. */
+  oomScoreAdj?: number | undefined;
+  /** linux.uidMappings' size: the container's ids 0..idSize-1 (of its pool block) are mapped. */
+  idSize?: number | undefined;
+  /** Namespaces joined by path (clone flag and path): network, uts, ipc. */
+  joins: [number, string][];
+  /** createContainer hook ops (before pivot_root) and startContainer hook ops (src/oci/hooks.ts). */
+  hooks?: { create: PlanOp[]; start: PlanOp[]; started?: string | undefined } | undefined;
 }
 
-/** The capabilities the process keeps: its bounding set without what a jail may never hold. */
-export function processCaps(p: OciProcess, warn: (m: string) => void): bigint {
+/** The capabilities the process keeps: its bounding set without what a jail may never hold
+ * (KIND "ambient": its ambient set, named capabilities only, which patchProcess keeps within). */
+export function processCaps(p: OciProcess, warn: (m: string) => void, kind: "bounding" | "ambient" = "bounding"): bigint {
   const keep: CapName[] = [];
-  for (const c of p.capabilities?.bounding ?? []) {
+  const list = p.capabilities?.[kind] ?? [];
+  if (!Array.isArray(list) || !list.every((c) => typeof c === "string")) throw ociError(`process.capabilities.${kind} must be a list of names`);
+  for (const c of list) {
     const name = c.replace(/^CAP_/, "") as CapName;
     if (!(name in Cap)) { warn(`capability ${c} is unknown here: left out`); continue; }
     if (FORBIDDEN_CAPS.includes(name)) { warn(`capability ${c} is never given to a jail: left out`); continue; }
@@ -113,6 +129,136 @@ export function mountOps(mounts: OciMount[], warn: (m: string) => void): PlanOp[
   return ops;
 }
 
+/** clone(2) flags of the namespace types a container may join by path. */
+export const JOINABLE: Record<string, number> = { network: 0x40000000, uts: 0x04000000, ipc: 0x08000000 };
+const NS_TYPES = ["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"];
+
+/** linux.namespaces: the ones to join by path. Security stance (docs/OCI.md): a container always
+ * has its own user, pid, mount, cgroup, uts and ipc namespaces, as every jail; it may join an
+ * engine's network, uts or ipc namespace by path (a pod's), which its own user namespace then
+ * does not own: it cannot reconfigure them. No network namespace at all (the host's network) is
+ * refused: a jail never shares the host's network stack without sysjail's own address policy. */
+function namespaceJoins(config: OciConfig, warn: (m: string) => void): [number, string][] {
+  const list = config.linux?.namespaces;
+  if (list === undefined) return [];
+  if (!Array.isArray(list) || !list.every((n) => typeof n === "object" && n && typeof n.type === "string" && (n.path === undefined || typeof n.path === "string"))) {
+    throw ociError("linux.namespaces must be a list of {type, path?}");
+  }
+  const joins: [number, string][] = [];
+  const seen = new Set<string>();
+  for (const ns of list) {
+    if (!NS_TYPES.includes(ns.type)) throw ociError(`linux.namespaces: ${JSON.stringify(ns.type.slice(0, 40))} is not a namespace type (${NS_TYPES.join(", ")})`);
+    if (seen.has(ns.type)) throw ociError(`linux.namespaces: ${ns.type} is listed twice`);
+    seen.add(ns.type);
+    if (!ns.path) continue;
+    const flag = JOINABLE[ns.type];
+    if (flag === undefined) throw ociError(`linux.namespaces: joining a ${ns.type} namespace (${ns.path}) is not supported: a container has its own (network, uts and ipc may be joined)`);
+    if (!ns.path.startsWith("/")) throw ociError(`linux.namespaces: the ${ns.type} namespace path ${JSON.stringify(ns.path)} must be absolute`);
+    joins.push([flag, ns.path]);
+  }
+  if (!seen.has("network")) throw ociError("linux.namespaces has no network namespace (the host's network): a container has its own network namespace, or joins one by path");
+  const notNew = ["pid", "mount", "ipc", "uts"].filter((t) => !seen.has(t));
+  if (notNew.length) warn(`linux.namespaces has no ${notNew.join(", ")} namespace: the container gets its own anyway`);
+  return joins;
+}
+
+const cleanPath = (where: string, p: unknown): string => {
+  if (typeof p !== "string" || !p.startsWith("/") || p.split("/").includes("..") || /[\0\n]/.test(p)) throw ociError(`${where}: ${JSON.stringify(p).slice(0, 80)} must be an absolute path without '..'`);
+  return p;
+};
+
+/** linux.maskedPaths (hidden: an empty read-only file or directory over them) and
+ * linux.readonlyPaths (bound onto themselves read-only, recursively): no symlink anywhere on
+ * their path inside the container; missing ones are skipped without a word, as runc does. */
+export function pathOps(config: OciConfig): PlanOp[] {
+  const l = config.linux ?? {};
+  for (const k of ["maskedPaths", "readonlyPaths"] as const) {
+    if (l[k] !== undefined && !Array.isArray(l[k])) throw ociError(`linux.${k} must be a list of paths`);
+  }
+  return [
+    ...(l.maskedPaths ?? []).map((p) => op("mask", [cleanPath("linux.maskedPaths", p)], "OCI maskedPaths")),
+    ...(l.readonlyPaths ?? []).map((p) => op("rebind", [cleanPath("linux.readonlyPaths", p), [F.ro, F.strict, F.recursive, F.nosuid, F.nodev, F.optional, F.quiet].join("")], "OCI readonlyPaths")),
+  ];
+}
+
+/** linux.devices: the names of the host's /dev nodes bound into the container's devfs beside the
+ * jail's own (null, zero, full, random, urandom, tty), or undefined when none is added. A
+ * jail cannot make device nodes (its mounts are nodev, mknod needs host privilege): a device is
+ * the host's node at the same path, which must be of the asked type and numbers. */
+export function ociDevices(config: OciConfig): string[] | undefined {
+  const list = config.linux?.devices;
+  if (list === undefined) return undefined;
+  if (!Array.isArray(list)) throw ociError("linux.devices must be a list of devices");
+  const names: string[] = [];
+  for (const d of list as Record<string, unknown>[]) {
+    const path = typeof d?.path === "string" ? d.path : "";
+    const where = `linux.devices: ${JSON.stringify(path.slice(0, 80))}`;
+    if (!/^\/dev\/[A-Za-z0-9._+-]+(\/[A-Za-z0-9._+-]+)*$/.test(path) || path.split("/").some((c) => c === "." || c === "..")) throw ociError(`${where}: a path under /dev is needed`);
+    if (!["c", "u", "b"].includes(d.type as string) || !Number.isInteger(d.major) || !Number.isInteger(d.minor)) throw ociError(`${where}: a type c or b with major and minor numbers is needed`);
+    let st;
+    try { st = lstatSync(path); } catch { st = undefined; }
+    const major = st ? Math.floor(st.rdev / 256) & 0xfff : -1, minor = st ? (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00) : -1;
+    const typeOk = st && (d.type === "b" ? st.isBlockDevice() : st.isCharacterDevice());
+    if (!typeOk || major !== d.major || minor !== d.minor) throw ociError(`${where} (${d.type} ${d.major}:${d.minor}): the host has no such node at that path (a container gets the host's node bound in)`);
+    const name = path.slice(5);
+    if (!RULESET4_DEVICES.includes(name) && !names.includes(name)) names.push(name);
+  }
+  return names.length ? [...RULESET4_DEVICES, ...names] : undefined;
+}
+
+/** linux.uidMappings and gidMappings (with a user namespace asked for): one range from container
+ * id 0, which must be a block of sysjail's id pool (root's: docs/JAILS.md, Host ids) with its uid
+ * and gid bases, at most a block long. The jail then runs on that block (shared on purpose, as
+ * `idrange`) and maps only SIZE ids. Without mappings the jail's own block is used. */
+export function ociIdRange(config: OciConfig): { idrange: string; size: number } | undefined {
+  const l = config.linux ?? {};
+  if (l.uidMappings === undefined && l.gidMappings === undefined) return undefined;
+  const one = (k: "uidMappings" | "gidMappings") => {
+    const m = l[k];
+    if (!Array.isArray(m) || m.length !== 1 || typeof m[0] !== "object" || !m[0]) throw ociError(`linux.${k}: one range from container id 0 is supported (sysjail maps a jail's ids as one range)`);
+    const { containerID, hostID, size } = m[0] as { containerID: unknown; hostID: unknown; size: unknown };
+    if (containerID !== 0 || !Number.isSafeInteger(hostID) || !Number.isSafeInteger(size) || (size as number) < 1) throw ociError(`linux.${k}: {containerID: 0, hostID, size} with whole numbers is needed`);
+    return { hostID: hostID as number, size: size as number };
+  };
+  const u = one("uidMappings"), g = one("gidMappings");
+  if (process.getuid?.() !== 0) throw ociError("linux.uidMappings: only root's containers choose their host ids (a user's container maps only the user)");
+  const pool = idPool();
+  const block = blockOfBase(pool, u.hostID);
+  const first = blockBase(pool, 0);
+  if (block === undefined || blockBase(pool, block).gid !== g.hostID || u.size !== g.size || u.size > pool.size) {
+    throw ociError(`linux.uidMappings: host ids ${u.hostID} (gid ${g.hostID}), ${u.size} of them, are not a block of sysjail's id pool (uid ${first.uid}, ${first.uid + pool.size}, ... with the same gids, up to ${pool.size} ids): leave the mappings out to get the jail's own range`);
+  }
+  return { idrange: String(u.hostID), size: u.size };
+}
+
+/** The sysctls a container may set: the ones of its own network, ipc and mqueue namespaces. */
+const NAMESPACED_SYSCTL = /^(net\.[A-Za-z0-9_.:@-]+|kernel\.(shmmax|shmall|shmmni|shm_rmid_forced|msgmax|msgmnb|msgmni|sem)|fs\.mqueue\.[a-z_]+)$/;
+
+/** linux.sysctl: namespaced ones written by the init in the container's namespaces; any other
+ * (a host-wide setting) is refused in one line. */
+export function sysctlOps(config: OciConfig, joins: [number, string][]): PlanOp[] {
+  const sc = config.linux?.sysctl;
+  if (sc === undefined) return [];
+  if (typeof sc !== "object" || sc === null || Array.isArray(sc)) throw ociError("linux.sysctl must be an object of name: value");
+  const ops: PlanOp[] = [];
+  for (const [name0, value] of Object.entries(sc)) {
+    const name = name0.replace(/\//g, ".");
+    if (!NAMESPACED_SYSCTL.test(name) || name.includes("..")) throw ociError(`linux.sysctl: ${JSON.stringify(name0.slice(0, 80))} is not a namespaced sysctl (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.* are allowed)`);
+    if (typeof value !== "string" || /[\0\n]/.test(value) || value.length > 1024) throw ociError(`linux.sysctl: the value of ${name} must be a one-line string`);
+    const ns = name.startsWith("net.") ? JOINABLE.network! : JOINABLE.ipc!;
+    if (joins.some(([f]) => f === ns)) throw ociError(`linux.sysctl: ${name} belongs to a namespace the container joins by path: set it where that namespace is made`);
+    ops.push(op("sysctl", [`/proc/sys/${name.replace(/\./g, "/")}`, value], `linux.sysctl ${name}`));
+  }
+  return ops;
+}
+
+/** A cgroup mount of config.json (podman's /sys/fs/cgroup): the container's own cgroup namespace's
+ * cgroup2, always read-only (the jail's limits are not its to change). */
+function cgroupOps(mounts: OciMount[]): PlanOp[] {
+  return mounts.filter((m) => (m.type === "cgroup" || m.type === "cgroup2") && m.destination === "/sys/fs/cgroup")
+    .map(() => op("mountFs", ["cgroup2", "/sys/fs/cgroup", [F.ro, F.strict, F.nosuid, F.nodev, F.noexec, F.optional].join(""), ""], "OCI cgroup mount (read-only)"));
+}
+
 function limitsOf(c: OciConfig, warn: (m: string) => void): Limits {
   const r = c.linux?.resources ?? {};
   const l: Limits = {};
@@ -133,7 +279,7 @@ function limitsOf(c: OciConfig, warn: (m: string) => void): Limits {
 }
 
 /** The jail a container is: its spec and the plan patch. */
-export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (m: string) => void): { spec: JailSpec; patch: OciPatch } {
+export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (m: string) => void): { spec: JailSpec; patch: OciPatch; devices?: string[] | undefined } {
   const p = config.process;
   if (!p?.args?.length) throw ociError("config.json: process.args is empty (a container needs a command)");
   const spec = baseSpec(rootPath, config.hostname || id.slice(0, 12));
@@ -148,10 +294,11 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
   spec.limits = limitsOf(config, warn);
   // the container has its own IPC namespace: System V IPC stays inside it
   spec.policy.allowIpc = true;
-  for (const ns of config.linux?.namespaces ?? []) {
-    if (ns.path) warn(`namespace ${ns.type} with path ${ns.path}: joining is not supported; the container gets its own`);
-  }
-  if (config.linux?.sysctl && Object.keys(config.linux.sysctl).length) warn("linux.sysctl: not applied");
+  const joins = namespaceJoins(config, warn);
+  const range = ociIdRange(config);
+  if (range) spec.idrange = range.idrange;
+  const oom = p.oomScoreAdj;
+  if (oom !== undefined && !(Number.isInteger(oom) && oom >= -1000 && oom <= 1000)) throw ociError(`process.oomScoreAdj: ${JSON.stringify(oom)} must be an integer from -1000 to 1000`);
   if (config.linux?.mountLabel) warn("linux.mountLabel cannot be applied by sysjail: ignored");
   const patch: OciPatch = {
     ...processPatch(p, warn),
@@ -159,8 +306,12 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
     mounts: mountOps(config.mounts ?? [], warn),
     domainname: config.domainname,
     sources: fsSources(config.mounts ?? []),
+    joins,
+    paths: [...cgroupOps(config.mounts ?? []), ...pathOps(config), ...sysctlOps(config, joins)],
+    oomScoreAdj: oom,
+    idSize: range?.size,
   };
-  return { spec, patch };
+  return { spec, patch, devices: ociDevices(config) };
 }
 
 /** Applies the process part of a patch to a plan's command ops (a new jail's or an exec's). */
@@ -174,9 +325,9 @@ export function patchProcess(ops: PlanOp[], pp: ProcessPatch, ids: IdMapping): P
       case "caps":
         for (const [res, soft, hard] of pp.rlimits) out.push(op("rlimit", [res, soft, hard]));
         if (pp.umask !== undefined) out.push(op("umask", [`0${pp.umask.toString(8)}`]));
-        // inheritable and ambient for the container's root only: a process of another uid keeps
-        // no capability past execve (docs/JAILS.md), ambient ones included
-        out.push(op("caps", pp.uid === 0 && (pp.inheritCaps || pp.ambientCaps) ? [pp.keepCaps, o.args[1]!, pp.inheritCaps ?? 0n, pp.ambientCaps ?? 0n] : [pp.keepCaps, o.args[1]!]));
+        // inheritable and ambient (ambient within inheritable, both within the kept set): a non-root
+        // process keeps its ambient set across exec, as with runc (docs/OCI.md)
+        out.push(op("caps", (pp.inheritCaps || pp.ambientCaps) ? [pp.keepCaps, o.args[1]!, pp.inheritCaps ?? 0n, pp.ambientCaps ?? 0n] : [pp.keepCaps, o.args[1]!]));
         if (!ids.rootless) out.push(op("groups", pp.groups));
         out.push(op("gid", [pp.gid]), op("uid", [pp.uid]));
         break;
@@ -192,15 +343,32 @@ export function patchProcess(ops: PlanOp[], pp: ProcessPatch, ids: IdMapping): P
 /** The container's plan: the command is pid 1 (the OCI flag), held back until `start` writes
  * into GATE; the process's own settings; its mounts; a read-only root; its own filter after
  * the jail's. */
-export function patchPlan(plan: Plan, patch: OciPatch, ids: IdMapping, gate: string | undefined, filter?: { program: Uint8Array; flags: number }): Plan {
+export function patchPlan(plan: Plan, patch: OciPatch, ids0: IdMapping, gate: string | undefined, filter?: { program: Uint8Array; flags: number }): Plan {
+  // linux.uidMappings: only the asked ids of the block (ociIdRange)
+  const size = patch.idSize !== undefined && patch.idSize < ids0.count ? patch.idSize : undefined;
+  const ids = size === undefined ? ids0 : { ...ids0, count: size };
   let ops = nameSources(patchProcess(plan.ops, patch, ids), patch.sources ?? new Map());
+  if (size !== undefined) {
+    ops = ops.map((o) => (o.op === "uidMap" || o.op === "gidMap" ? op(o.op, [`0 ${o.op === "uidMap" ? ids.hostBase : ids.gidBase ?? ids.hostBase} ${size}\n`], "linux.uidMappings") : o));
+  }
+  const joined = patch.joins.reduce((f, [flag]) => f | flag, 0);
   ops = ops.flatMap((o) => {
+    // a joined namespace is not made anew, and is not the container's to configure
+    if (o.op === "clone" && joined) return [op("clone", [Number(o.args[0]) & ~joined], o.note), ...patch.joins.map(([f, p]) => op("nsJoin", [f, p], "linux.namespaces path"))];
+    if ((o.op === "hostname" || o.op === "domainname") && joined & JOINABLE.uts!) return [];
+    if (o.op === "loUp" && joined & JOINABLE.network!) return [];
+    // mqueue and sysfs instances belong to the ipc and network namespace: only its owner mounts them
+    if (o.op === "mountFs" && ((o.args[0] === "mqueue" && joined & JOINABLE.ipc!) || (o.args[0] === "sysfs" && joined & JOINABLE.network!))) return [];
     if (o.op === "root" && patch.readonlyRoot) return [op("root", [o.args[0]!, F.ro], "OCI root.readonly")];
-    if (o.op === "pivot") return [...patch.mounts, o];
-    if (o.op === "hostname" && patch.domainname) return [o, op("domainname", [patch.domainname])];
+    if (o.op === "pivot") return [...patch.mounts, ...patch.paths, ...(patch.hooks?.create ?? []), o];
+    if (o.op === "hostname" && patch.domainname && !(joined & JOINABLE.uts!)) return [o, op("domainname", [patch.domainname])];
     if (o.op === "seccomp" && filter) return [o, op("seccomp", [filter.flags, filter.program], "the container's own seccomp profile, stacked")];
     return [o];
   });
-  if (gate) ops.push(op("startGate", [gate], "the command waits for `sysjail-oci start`"));
+  ops.push(...(patch.hooks?.start ?? []));
+  if (patch.oomScoreAdj !== undefined) ops.push(op("oomScoreAdj", [patch.oomScoreAdj], "process.oomScoreAdj"));
+  // with startContainer hooks, the monitor marks the command's exec: how start learns they passed
+  const started = patch.hooks?.start.length ? patch.hooks.started : undefined;
+  if (gate) ops.push(op("startGate", started ? [gate, started] : [gate], "the command waits for `sysjail-oci start`"));
   return { ...plan, flags: plan.flags | PlanFlag.oci, ops };
 }

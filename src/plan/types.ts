@@ -2,7 +2,7 @@
 // The op codes are the ones in native/src/proto.h; keep both in step and bump PROTOCOL on change.
 
 /** Protocol version spoken with the C helper (native/src/proto.h SJ_PROTO). */
-export const PROTOCOL = 6;
+export const PROTOCOL = 7;
 
 /** Operation codes, as in native/src/proto.h. */
 export const OpCode = {
@@ -61,6 +61,10 @@ export const OpCode = {
   startGate: 53,
   usernsMax: 54,
   console: 55,
+  hook: 56,
+  nsJoin: 57,
+  sysctl: 58,
+  oomScoreAdj: 59,
 } as const;
 
 export type OpName = keyof typeof OpCode;
@@ -76,6 +80,7 @@ export const MountFlag = {
   file: "f",
   create: "c",
   optional: "o",
+  quiet: "q",
 } as const;
 
 /** One setup operation: its name and its arguments (strings, or bytes for blobs). */

@@ -3,15 +3,19 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildProbe, hostMountsMentioning, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
 import { ociSeccompPolicy } from "../../src/oci/seccomp.js";
 import { ociJail, patchPlan } from "../../src/oci/translate.js";
 import { op, PlanFlag } from "../../src/plan/types.js";
 import { Cap } from "../../src/plan/caps.js";
+import { blockBase, idPool } from "../../src/ids/pool.js";
+import * as hooksModule from "../../src/oci/hooks.js";
 
 const OCI = join(REPO, "native", "build", "sysjail-oci");
+/** The namespaces an engine asks for (no path: each the container's own). */
+const NS = ["pid", "network", "ipc", "uts", "mount"].map((type) => ({ type }));
 
 describe("sysjail-oci: translation (unit)", () => {
   it("turns an OCI seccomp profile into a policy, skipping names no ABI has", () => {
@@ -59,6 +63,36 @@ describe("sysjail-oci: translation (unit)", () => {
   });
 });
 
+describe("sysjail-oci: config.json features in the plan (unit)", () => {
+  it("places joins after the clone (without those types), paths, sysctls and createContainer hooks before pivot, startContainer hooks and the oom score at the end", () => {
+    const cfg = {
+      ociVersion: "1.2.0", root: { path: "/r" }, hostname: "box",
+      mounts: [{ destination: "/sys/fs/cgroup", type: "cgroup" }],
+      process: { args: ["/probe"], oomScoreAdj: -5, capabilities: { bounding: ["CAP_KILL"], inheritable: ["CAP_KILL", "CAP_CHOWN"], ambient: ["CAP_KILL", "CAP_CHOWN"] } },
+      linux: {
+        namespaces: [{ type: "pid" }, { type: "mount" }, { type: "network", path: "/run/netns/x" }, { type: "uts", path: "/run/uts/x" }, { type: "ipc" }],
+        maskedPaths: ["/proc/kcore"], readonlyPaths: ["/proc/sys"], sysctl: { "kernel.msgmax": "9000" },
+      },
+    };
+    const { patch } = ociJail("c2", cfg, "/r", () => undefined);
+    const { hookOps } = hooksModule;
+    patch.hooks = { ...hookOps({ createContainer: [{ path: "/bin/true" }], startContainer: [{ path: "/x", args: ["x", "1"], env: ["A=1"], timeout: 3 }] }, { id: "c2" }), started: "/run/s" };
+    const clone = 0x10000000 | 0x20000000 | 0x00020000 | 0x04000000 | 0x08000000 | 0x40000000;
+    const plan = { mode: "run" as const, flags: 0, ops: [op("clone", [clone]), op("root", ["/r"]), op("mountFs", ["sysfs", "/sys", "r", ""]), op("pivot"), op("hostname", ["box"]), op("loUp"), op("caps", [1n, 2n]), op("nnp"), op("exec", ["/probe", "/probe"])] };
+    const ids = { uidMap: "", gidMap: "", setgroups: "allow" as const, count: 65536, hostBase: 100000, rootless: false };
+    const out = patchPlan(plan, patch, ids, "/run/x/exec.fifo");
+    assert.deepEqual(out.ops.map((o) => o.op), ["clone", "nsJoin", "nsJoin", "root", "mountFs", "mask", "rebind", "sysctl", "hook", "pivot", "caps", "groups", "gid", "uid", "nnp", "exec", "hook", "oomScoreAdj", "startGate"]);
+    assert.equal(Number(out.ops[0]!.args[0]) & (0x40000000 | 0x04000000), 0, "joined types are not made anew");
+    assert.deepEqual(out.ops[4]!.args.slice(0, 2), ["cgroup2", "/sys/fs/cgroup"], "sysfs of a joined network namespace is left out; the cgroup mount stays");
+    assert.deepEqual(out.ops[7]!.args, ["/proc/sys/kernel/msgmax", "9000"]);
+    assert.deepEqual(out.ops[10]!.args, [String(1n << BigInt(Cap.KILL)), "2", String(1n << BigInt(Cap.KILL)), String(1n << BigInt(Cap.KILL))], "inheritable and ambient within the bounding set");
+    const start = out.ops[16]!.args.map(String);
+    assert.deepEqual([start[0], start[1], start[4], start[5], start[6], start[7], start[8]], ["start", "3", "/x", "1", "A=1", "x", "1"]);
+    assert.equal(`${start[2]}4242${start[3]}`.includes('"pid":4242'), true, "the helper puts the pid between the two texts");
+    assert.deepEqual(out.ops[18]!.args, ["/run/x/exec.fifo", "/run/s"]);
+  });
+});
+
 describe("sysjail-oci: containers as jails (root)", () => {
   let probe: string;
   let jr: JailRoot;
@@ -74,7 +108,7 @@ describe("sysjail-oci: containers as jails (root)", () => {
     const config = {
       ociVersion: "1.2.0", root: { path: jr.path, ...rootExtra }, hostname: "ocibox",
       process: { args, env: ["PATH=/bin", "OCI_X=seen"], cwd: "/", user: { uid: 0, gid: 0 }, capabilities: { bounding: ["CAP_KILL"] } },
-      linux: { namespaces: [{ type: "pid" }, { type: "mount" }], resources: { pids: { limit: 32 } } },
+      linux: { namespaces: NS, resources: { pids: { limit: 32 } } },
       ...extra,
     };
     writeFileSync(join(dir, "config.json"), JSON.stringify(config));
@@ -185,11 +219,10 @@ describe("sysjail-oci: containers as jails (root)", () => {
     const rec = (kind: string) => sh(`{ printf '${kind} '; cat; } >> "$LOG"`);
     const hooks = {
       prestart: [rec("prestart")], createRuntime: [rec("createRuntime")], poststart: [rec("poststart"), sh("exit 9")],
-      poststop: [rec("poststop")], createContainer: [rec("createContainer")],
+      poststop: [rec("poststop")],
     };
     const r = oci(["run", "--bundle", bundle("hooks", ["/probe", "exit", "3"], { hooks }), id("hooks")]);
     assert.equal(r.status, 3, r.stderr);
-    assert.match(r.stderr, /hooks\.createContainer: hooks inside the container's namespaces are not supported, 1 not run/);
     assert.match(r.stderr, /warning: hook poststart\[1\] \/bin\/sh: exit status 9/, "a failing poststart is a warning");
     const lines = readFileSync(log, "utf8").trim().split("\n");
     assert.deepEqual(lines.map((l) => l.split(" ")[0]), ["prestart", "createRuntime", "poststart", "poststop"]);
@@ -228,10 +261,247 @@ describe("sysjail-oci: containers as jails (root)", () => {
     }
   });
 
+  it("hooks createContainer (before pivot, in the container's namespaces) and startContainer (the container's program, before the command)", () => {
+    // the createContainer hook is the engine's program, run as the container's root: its log is
+    // world-writable, and not under /tmp (where the init attaches the container's root before pivot)
+    const dir = `/var/tmp/sysjail-ocitest-${process.pid}`;
+    spawnSync("mkdir", ["-m", "1777", dir]);
+    try {
+    const log = join(dir, "create.log");
+    const c = id("inhooks");
+    const out = join(work, "inhooks.out");
+    const fd = openSync(out, "w");
+    const hooks = {
+      createContainer: [{ path: "/bin/sh", args: ["sh", "-c", `{ readlink /proc/self/ns/uts; id -u; cat; echo; } >> "$LOG"`], env: [`LOG=${log}`], timeout: 30 }],
+      startContainer: [{ path: "/probe", args: ["probe", "write", "/tmp/started", "by-hook"], env: ["X=1"] }],
+    };
+    const r = oci(["create", "--bundle", bundle("inhooks", ["/probe", "read", "/tmp/started"], { hooks, annotations: { a: "b" } }), c], fd);
+    closeSync(fd);
+    assert.equal(r.status, 0, readFileSync(out, "utf8"));
+    assert.doesNotMatch(readFileSync(out, "utf8"), /not supported|not run/);
+    const rec = JSON.parse(readFileSync(join(state, c, "state.json"), "utf8")) as { initPid: number; pid: number };
+    const [uts, uid, st] = readFileSync(log, "utf8").trim().split("\n");
+    assert.equal(uts, spawnSync("readlink", [`/proc/${rec.initPid}/ns/uts`], { encoding: "utf8" }).stdout.trim(), "the container's UTS namespace");
+    assert.equal(uid, "0", "the container's root...");
+    assert.notEqual(statSync(log).uid, 0, "...never host root");
+    const s = JSON.parse(st!) as Record<string, unknown>;
+    assert.deepEqual([s.id, s.status, s.pid, (s.annotations as Record<string, string>).a], [c, "creating", rec.pid, "b"]);
+    assert.doesNotMatch(readFileSync(out, "utf8"), /^ok/m, "nothing of the container ran before start");
+    const sr = oci(["start", c]);
+    assert.equal(sr.status, 0, sr.stderr + readFileSync(out, "utf8"));
+    for (let i = 0; i < 6000 && JSON.parse(oci(["state", c]).stdout).status !== "stopped"; i++) spawnSync("sleep", ["0.01"]);
+    assert.match(readFileSync(out, "utf8"), /^ok by-hook$/m, "the startContainer hook ran in the container before the command");
+    assert.equal(oci(["delete", c]).status, 0);
+
+    // a failing createContainer hook fails create; a failing startContainer hook fails start; nothing is left
+    for (const [name, kind, hook, msg] of [
+      ["inhookfail", "createContainer", { path: "/bin/sh", args: ["sh", "-c", "echo nope >&2; exit 5"] }, /createContainer hook \/bin\/sh: exit status 5 \(nope\)/],
+      ["inhooktime", "createContainer", { path: "/bin/sh", args: ["sh", "-c", "exec sleep 600"], timeout: 1 }, /createContainer hook \/bin\/sh: timed out after 1s/],
+      ["inhookstart", "startContainer", { path: "/no-such-hook" }, /a startContainer hook failed; the container is stopped/],
+      // confined as the command (its capabilities and the jail policy): it cannot set even the same
+      // hostname, which the unconfined init does (the hostname op)
+      ["inhookcaps", "startContainer", { path: "/probe", args: ["probe", "sethostname-same"] }, /a startContainer hook failed; the container is stopped/],
+    ] as const) {
+      const k = id(name);
+      // a failed create leaves no process holding its stdio: a pipe is safe there
+      const nul = openSync("/dev/null", "w");
+      const f = oci(["create", "--bundle", bundle(name, ["/probe", "pid"], { hooks: { [kind]: [hook] } }), k], kind === "startContainer" ? nul : "pipe");
+      closeSync(nul);
+      if (kind === "startContainer") {
+        assert.equal(f.status, 0, f.stderr);
+        const g = oci(["start", k]);
+        assert.equal(g.status, 1, g.stderr);
+        assert.match(g.stderr, msg);
+        assert.equal(JSON.parse(oci(["state", k]).stdout).status, "stopped");
+        assert.equal(oci(["delete", k]).status, 0);
+      } else {
+        assert.equal(f.status, 1, f.stderr);
+        assert.match(f.stderr, msg);
+        assert.equal(f.stderr.trim().split("\n").filter((l) => !l.includes(": warning: ")).length, 1, f.stderr);
+      }
+      assert.equal(existsSync(join(state, k)), false, "nothing left in --root");
+      const jls = spawnSync(join(REPO, "native", "build", "jls"), ["-N"], { encoding: "utf8" });
+      assert.doesNotMatch(jls.stdout, new RegExp(k), "no jail left");
+    }
+    } finally {
+      removeTree(dir);
+    }
+  });
+
+  it("linux.namespaces: joins a pod's network, uts and ipc namespaces by path; refuses the rest in one line", () => {
+    // the "pod": namespaces of a process this test starts (and ends)
+    const holder = spawn("unshare", ["--net", "--uts", "--ipc", "sh", "-c", "hostname podbox && echo up && exec sleep 600"], { stdio: ["ignore", "pipe", "inherit"] });
+    try {
+      for (let i = 0; i < 6000 && !existsSync(`/proc/${holder.pid}/ns/net`); i++) spawnSync("sleep", ["0.01"]);
+      // the hostname is set once sh is past `hostname`: wait for its exec of sleep
+      for (let i = 0; i < 6000 && !readFileSync(`/proc/${holder.pid}/cmdline`, "utf8").startsWith("sleep"); i++) spawnSync("sleep", ["0.01"]);
+      const ns = (t: string) => `/proc/${holder.pid}/ns/${t}`;
+      const joined = NS.map((n) => (["network", "uts", "ipc"].includes(n.type) ? { ...n, path: ns(n.type === "network" ? "net" : n.type) } : n));
+      const c = id("join");
+      const out = join(work, "join.out");
+      const fd = openSync(out, "w");
+      const r = oci(["create", "--bundle", bundle("join", ["/probe", "waitfile", "/never"], { linux: { namespaces: joined } }), c], fd);
+      closeSync(fd);
+      assert.equal(r.status, 0, readFileSync(out, "utf8"));
+      const initPid = (JSON.parse(readFileSync(join(state, c, "state.json"), "utf8")) as { initPid: number }).initPid;
+      const link = (p: string) => spawnSync("readlink", [p], { encoding: "utf8" }).stdout.trim();
+      for (const t of ["net", "uts", "ipc"]) assert.equal(link(`/proc/${initPid}/ns/${t}`), link(ns(t)), `the pod's ${t} namespace`);
+      for (const t of ["user", "pid", "mnt"]) assert.notEqual(link(`/proc/${initPid}/ns/${t}`), link(ns(t)), `its own ${t} namespace`);
+      assert.equal(oci(["start", c]).status, 0);
+      // exec enters the same namespaces (the joined ones before the container's user namespace)
+      const h = oci(["exec", c, "/probe", "hostname"]);
+      assert.equal(h.stdout, "ok podbox\n", h.stderr);
+      const set = oci(["exec", c, "/probe", "sethostname-same"]);
+      assert.match(set.stdout, /err EPERM/, "the pod's uts namespace is not the container's to change");
+      assert.equal(oci(["delete", "--force", c]).status, 0);
+    } finally {
+      oci(["delete", "--force", ids[ids.length - 1]!]);
+      holder.kill("SIGKILL");
+    }
+    for (const [name, namespaces, msg] of [
+      ["nsuser", [...NS, { type: "user", path: "/proc/self/ns/user" }], /^sysjail-oci: linux\.namespaces: joining a user namespace \(\/proc\/self\/ns\/user\) is not supported/],
+      ["nshostnet", NS.filter((n) => n.type !== "network"), /^sysjail-oci: linux\.namespaces has no network namespace \(the host's network\)/],
+      ["nsbadtype", [...NS, { type: "nope" }], /^sysjail-oci: linux\.namespaces: "nope" is not a namespace type/],
+      ["nsmissing", NS.map((n) => (n.type === "network" ? { ...n, path: "/nonexistent/netns" } : n)), /^sysjail-oci: .*\/nonexistent\/netns/],
+      ["nshost", NS.map((n) => (n.type === "uts" ? { ...n, path: "/proc/self/ns/uts" } : n)), /^sysjail-oci: .*the runtime's own \(host\) namespace: a jail never shares it/],
+    ] as const) {
+      const k = id(name);
+      const f = oci(["create", "--bundle", bundle(name, ["/probe", "pid"], { linux: { namespaces } }), k]);
+      assert.equal(f.status, 1, f.stderr);
+      assert.match(f.stderr, msg);
+      assert.equal(f.stderr.trim().split("\n").filter((l) => !l.includes(": warning: ")).length, 1, f.stderr);
+      assert.equal(existsSync(join(state, k)), false, "nothing left in --root");
+    }
+  });
+
+  it("maskedPaths, readonlyPaths, namespaced sysctls, oomScoreAdj and a read-only cgroup mount", () => {
+    const c = id("paths");
+    const fd = openSync("/dev/null", "w");
+    const cfg = {
+      mounts: [{ destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["rw", "nosuid"] }],
+      process: { args: ["/probe", "waitfile", "/never"], env: ["PATH=/bin"], cwd: "/", user: { uid: 0, gid: 0 }, capabilities: { bounding: ["CAP_KILL"] }, oomScoreAdj: 500 },
+      linux: {
+        namespaces: NS, maskedPaths: ["/etc/marker", "/proc/kcore", "/no/such/path"], readonlyPaths: ["/tmp", "/proc/sys", "/no/such/dir"],
+        sysctl: { "net.ipv4.ip_forward": "1", "kernel/shmmni": "1234", "fs.mqueue.msg_max": "20" },
+      },
+    };
+    const r = oci(["create", "--bundle", bundle("paths", ["/probe"], cfg), c], fd);
+    closeSync(fd);
+    assert.equal(r.status, 0);
+    try {
+      assert.equal(oci(["start", c]).status, 0);
+      const initPid = (JSON.parse(readFileSync(join(state, c, "state.json"), "utf8")) as { initPid: number }).initPid;
+      assert.equal(readFileSync(`/proc/${initPid}/oom_score_adj`, "utf8").trim(), "500");
+      const ex = (...args: string[]) => oci(["exec", c, "/probe", ...args]).stdout;
+      assert.equal(ex("read", "/etc/marker"), "ok \n", "masked: an empty file");
+      assert.match(ex("write", "/tmp/x", "y"), /err EROFS/, "a read-only path");
+      assert.match(ex("write", "/proc/sys/net/ipv4/ip_forward", "0"), /err EROFS/, "a read-only path");
+      assert.equal(ex("read", "/proc/sys/net/ipv4/ip_forward"), "ok 1\n", "the container's own network sysctl");
+      assert.equal(ex("read", "/proc/sys/kernel/shmmni"), "ok 1234\n", "the container's own ipc sysctl");
+      assert.equal(ex("read", "/proc/sys/fs/mqueue/msg_max"), "ok 20\n");
+      assert.notEqual(readFileSync("/proc/sys/kernel/shmmni", "utf8").trim(), "1234", "the host's is untouched");
+      assert.match(ex("ls", "/sys/fs/cgroup"), /cgroup\.procs/, "the container's cgroup tree");
+      assert.match(ex("write", "/sys/fs/cgroup/pids.max", "1"), /err E(ROFS|ACCES|NOENT)/);
+    } finally {
+      oci(["delete", "--force", c]);
+    }
+    for (const [name, linux, msg] of [
+      ["sysctlhost", { sysctl: { "kernel.hostname": "x" } }, /^sysjail-oci: linux\.sysctl: "kernel\.hostname" is not a namespaced sysctl/],
+      ["sysctlvm", { sysctl: { "vm.swappiness": "1" } }, /^sysjail-oci: linux\.sysctl: "vm\.swappiness" is not a namespaced sysctl/],
+      ["maskrel", { maskedPaths: ["proc/kcore"] }, /^sysjail-oci: linux\.maskedPaths: "proc\/kcore" must be an absolute path/],
+      ["rodots", { readonlyPaths: ["/tmp/../etc"] }, /^sysjail-oci: linux\.readonlyPaths: .* without '\.\.'/],
+      ["oombad", { oom: 5000 }, /^sysjail-oci: process\.oomScoreAdj: 5000 must be an integer from -1000 to 1000/],
+    ] as const) {
+      const k = id(name);
+      const { oom, ...rest } = linux as Record<string, unknown>;
+      const extra = oom === undefined ? { linux: { namespaces: NS, ...rest } } : { process: { args: ["/probe", "pid"], oomScoreAdj: oom } };
+      const f = oci(["create", "--bundle", bundle(name, ["/probe", "pid"], extra), k]);
+      assert.equal(f.status, 1, f.stderr);
+      assert.match(f.stderr, msg);
+      assert.equal(existsSync(join(state, k)), false, "nothing left in --root");
+    }
+  });
+
+  it("process.capabilities: the bounding set, and the ambient set a non-root process keeps across exec", () => {
+    const caps = (ambient: string[] | undefined) => {
+      const k = id(`caps${ambient ? "a" : "n"}`);
+      const process = { args: ["/probe", "cat", "/proc/self/status"], env: ["PATH=/bin"], cwd: "/", user: { uid: 1000, gid: 1000 },
+        capabilities: { bounding: ["CAP_KILL", "CAP_CHOWN", "CAP_SYS_MODULE"], effective: ["CAP_KILL"], permitted: ["CAP_KILL"], inheritable: ["CAP_KILL"], ...(ambient ? { ambient } : {}) } };
+      const r = oci(["run", "--bundle", bundle(k.slice(-6), ["/probe"], { process }), k]);
+      assert.equal(r.status, 0, r.stderr);
+      return Object.fromEntries([...r.stdout.matchAll(/^(Cap\w+):\s+([0-9a-f]+)$/gm)].map((m) => [m[1]!, BigInt(`0x${m[2]}`)]));
+    };
+    const kill = 1n << BigInt(Cap.KILL), chown = 1n << BigInt(Cap.CHOWN);
+    const a = caps(["CAP_KILL", "CAP_SYS_MODULE", "CAP_NET_ADMIN"]);
+    assert.equal(a.CapBnd, kill | chown, "the bounding set without what no jail may hold");
+    assert.deepEqual([a.CapAmb, a.CapEff, a.CapPrm], [kill, kill, kill], "ambient: within the bounding set, kept across exec");
+    const n = caps(undefined);
+    assert.deepEqual([n.CapAmb, n.CapEff, n.CapPrm], [0n, 0n, 0n], "no ambient set: a non-root process has none after exec");
+  });
+
+  it("linux.devices: the host's node bound into the container's devfs; a node the host lacks is refused", () => {
+    const dev = ["/dev/net/tun", "/dev/fuse"].find((p) => { try { return statSync(p).isCharacterDevice(); } catch { return false; } });
+    assert.ok(dev, "this test needs /dev/net/tun or /dev/fuse on the host");
+    const rdev = statSync(dev).rdev;
+    const major = Math.floor(rdev / 256) & 0xfff, minor = (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
+    const devices = [{ path: dev, type: "c", major, minor, fileMode: 0o666, uid: 0, gid: 0 }, { path: "/dev/null", type: "c", major: 1, minor: 3 }];
+    const r = oci(["run", "--bundle", bundle("devs", ["/probe", "stat", dev, "/dev/null"], { linux: { namespaces: NS, devices } }), id("devs")]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^ok \\d+ \\d+ \\d+ ${major}:${minor}$`, "m"));
+    for (const [name, d, msg] of [
+      ["devwrong", { path: dev, type: "c", major: major + 1, minor }, /the host has no such node at that path/],
+      ["devnone", { path: "/dev/sysjail-no-such", type: "c", major: 1, minor: 3 }, /the host has no such node at that path/],
+      ["devpath", { path: "/etc/passwd", type: "c", major: 1, minor: 3 }, /a path under \/dev is needed/],
+      ["devfifo", { path: "/dev/x", type: "p", major: 0, minor: 0 }, /a type c or b/],
+    ] as const) {
+      const k = id(name);
+      const f = oci(["create", "--bundle", bundle(name, ["/probe", "pid"], { linux: { namespaces: NS, devices: [d] } }), k]);
+      assert.equal(f.status, 1, f.stderr);
+      assert.match(f.stderr, msg);
+      assert.equal(f.stderr.trim().split("\n").length, 1, f.stderr);
+      assert.equal(existsSync(join(state, k)), false, "nothing left in --root");
+    }
+  });
+
+  it("linux.uidMappings/gidMappings: a block of the id pool, only the asked ids; anything else refused", () => {
+    const pool = idPool();
+    const b = blockBase(pool, pool.blocks - 1);
+    const c = id("idmap");
+    const fd = openSync("/dev/null", "w");
+    const maps = (u: number, g: number, size: number) => ({ uidMappings: [{ containerID: 0, hostID: u, size }], gidMappings: [{ containerID: 0, hostID: g, size }] });
+    const userNs = [...NS, { type: "user" }];
+    const r = oci(["create", "--bundle", bundle("idmap", ["/probe", "pid"], { linux: { namespaces: userNs, ...maps(b.uid, b.gid, 1000) } }), c], fd);
+    closeSync(fd);
+    assert.equal(r.status, 0);
+    try {
+      const initPid = (JSON.parse(readFileSync(join(state, c, "state.json"), "utf8")) as { initPid: number }).initPid;
+      assert.deepEqual(readFileSync(`/proc/${initPid}/uid_map`, "utf8").trim().split(/\s+/).map(Number), [0, b.uid, 1000]);
+      assert.deepEqual(readFileSync(`/proc/${initPid}/gid_map`, "utf8").trim().split(/\s+/).map(Number), [0, b.gid, 1000]);
+    } finally {
+      oci(["delete", "--force", c]);
+    }
+    for (const [name, linux, msg] of [
+      ["idoff", maps(b.uid + 1, b.gid + 1, 1000), /are not a block of sysjail's id pool/],
+      ["idroot", maps(0, 0, 1000), /are not a block of sysjail's id pool/],
+      ["idbig", maps(b.uid, b.gid, pool.size + 1), /are not a block of sysjail's id pool/],
+      ["idtwo", { uidMappings: [{ containerID: 0, hostID: b.uid, size: 10 }, { containerID: 10, hostID: b.uid + 10, size: 10 }], gidMappings: maps(b.uid, b.gid, 10).gidMappings }, /linux\.uidMappings: one range from container id 0/],
+      ["iduser", { ...maps(b.uid, b.gid, 1000), user: { uid: 2000 } }, /process\.user: id 2000 is outside the container's id map \(0-999\)/],
+    ] as const) {
+      const k = id(name);
+      const { user, ...rest } = linux as Record<string, unknown>;
+      const extra = { linux: { namespaces: userNs, ...rest }, ...(user ? { process: { args: ["/probe", "pid"], user } } : {}) };
+      const f = oci(["create", "--bundle", bundle(name, ["/probe", "pid"], extra), k]);
+      assert.equal(f.status, 1, f.stderr);
+      assert.match(f.stderr, msg);
+      assert.equal(f.stderr.trim().split("\n").length, 1, f.stderr);
+      assert.equal(existsSync(join(state, k)), false, "nothing left in --root");
+    }
+  });
+
   it("update writes new memory, pids and cpu limits into the container's cgroup", () => {
     const c = id("upd");
     const fd = openSync("/dev/null", "w");
-    const cfg = { linux: { namespaces: [{ type: "pid" }, { type: "mount" }], resources: { pids: { limit: 32 }, memory: { limit: 256 << 20 }, cpu: { quota: 50000, period: 100000 } } } };
+    const cfg = { linux: { namespaces: NS, resources: { pids: { limit: 32 }, memory: { limit: 256 << 20 }, cpu: { quota: 50000, period: 100000 } } } };
     assert.equal(oci(["create", "--bundle", bundle("upd", ["/probe", "pid"], cfg), c], fd).status, 0);
     closeSync(fd);
     const initPid = (JSON.parse(readFileSync(join(state, c, "state.json"), "utf8")) as { initPid: number }).initPid;
@@ -365,6 +635,12 @@ describe("sysjail-oci: containers as jails (root)", () => {
     const json = spawnSync(OCI, ["--log-format", "json", "--root", state, "delete", id("j")], { encoding: "utf8" });
     assert.equal(json.status, 1);
     assert.equal(JSON.parse(json.stderr).level, "error");
+    // a config.json asking for something refused: one JSON line too, nothing left
+    const refused = bundle("jsonrefused", ["/probe", "pid"], { linux: { namespaces: NS, sysctl: { "vm.swappiness": "1" } } });
+    const jr2 = spawnSync(OCI, ["--log-format", "json", "--root", state, "create", "--bundle", refused, id("jsonrefused")], { encoding: "utf8" });
+    assert.equal(jr2.status, 1);
+    assert.equal(jr2.stderr.trim().split("\n").length, 1, jr2.stderr);
+    assert.match(JSON.parse(jr2.stderr).msg, /vm\.swappiness" is not a namespaced sysctl/);
     assert.deepEqual(readdirSync(state).filter((n) => n.startsWith("ocitest-")), [], "no failed create leaves its directory");
   });
 });

@@ -1,0 +1,63 @@
+// sysjail-oci under a real engine (podman from Debian, with conmon): the config.json features
+// podman turns its own options into: namespaces of another container joined by path, namespaced
+// sysctls, devices, and the host network refused.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { buildProbe, makeJailRoot, REPO, requireRoot, type JailRoot } from "../helpers/index.js";
+
+const OCI = join(REPO, "native", "build", "sysjail-oci");
+
+describe("sysjail-oci under podman (root)", () => {
+  let jr: JailRoot;
+  const tag = `localhost/sysjail-ocitest:${process.pid}`;
+  const names: string[] = [];
+  const podman = (args: string[]) => spawnSync("podman", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
+  // the host's hard limits are below podman's defaults here: explicit ones, as the acceptance check does
+  const run = (args: string[]) => podman(["--runtime", OCI, "run", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096", ...args]);
+  const name = (s: string) => { const n = `ocitest-${process.pid}-${s}`; names.push(n); return n; };
+
+  before(() => {
+    requireRoot("sysjail-oci's podman tests");
+    assert.equal(spawnSync("podman", ["--version"]).status, 0, "these tests need podman (Debian: apt-get install podman)");
+    jr = makeJailRoot(buildProbe());
+    const tar = spawnSync("tar", ["-C", jr.path, "-c", "."], { maxBuffer: 64 << 20 });
+    const imp = spawnSync("podman", ["import", "-", tag], { input: tar.stdout, encoding: "utf8" });
+    assert.equal(imp.status, 0, imp.stderr);
+  });
+  after(() => {
+    for (const n of names) podman(["rm", "-f", "-t", "0", n]);
+    podman(["rmi", "-f", tag]);
+    jr?.remove();
+  });
+
+  it("--network/--uts/--ipc container:X join X's namespaces; --sysctl and --device apply; --network=host is refused", () => {
+    // X run by runc
+    const infra = name("infra");
+    const d = podman(["--runtime", "runc", "run", "-d", "--name", infra, "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096", "--network=none", "--hostname", "infrahost", tag, "/probe", "waitfile", "/never"]);
+    assert.equal(d.status, 0, d.stderr);
+    // X run by sysjail-oci: podman names its namespaces by its state pid, the monitor's; the
+    // runtime takes its pid 1's instead (never the host's, which the monitor's are)
+    const ours = name("ours");
+    assert.equal(run(["-d", "--name", ours, "--network=none", "--hostname", "ourhost", tag, "/probe", "waitfile", "/never"]).status, 0);
+    const viaOurs = run(["--rm", "--name", name("viaours"), "--network", `container:${ours}`, "--uts", `container:${ours}`, "--ipc", `container:${ours}`, tag, "/probe", "hostname"]);
+    assert.equal(viaOurs.status, 0, viaOurs.stderr);
+    assert.equal(viaOurs.stdout, "ok ourhost\n", "the sysjail-oci container's uts namespace, not the host's");
+    const join_ = run(["--rm", "--name", name("member"), "--network", `container:${infra}`, "--uts", `container:${infra}`, "--ipc", `container:${infra}`, tag, "/probe", "hostname"]);
+    assert.equal(join_.status, 0, join_.stderr);
+    assert.equal(join_.stdout, "ok infrahost\n", "the other container's uts namespace");
+    const sc = run(["--rm", "--name", name("sysctl"), "--network=none", "--sysctl", "net.ipv4.ip_forward=1", "--sysctl", "kernel.shmmni=999", tag, "/probe", "read", "/proc/sys/kernel/shmmni"]);
+    assert.equal(sc.status, 0, sc.stderr);
+    assert.equal(sc.stdout, "ok 999\n");
+    const dev = run(["--rm", "--name", name("dev"), "--network=none", "--device", "/dev/net/tun", tag, "/probe", "stat", "/dev/net/tun"]);
+    assert.equal(dev.status, 0, dev.stderr);
+    assert.match(dev.stdout, /^ok 20\d+/, "a character device node");
+    const host = run(["--rm", "--name", name("hostnet"), "--network=host", tag, "/probe", "hostname"]);
+    assert.notEqual(host.status, 0);
+    assert.match(host.stderr, /linux\.namespaces has no network namespace \(the host's network\)/);
+    for (const n of [infra, ours]) assert.equal(podman(["rm", "-f", "-t", "0", n]).status, 0);
+    const left = podman(["ps", "-a", "--format", "{{.Names}}"]).stdout;
+    for (const n of names) assert.doesNotMatch(left, new RegExp(`^${n}$`, "m"), `${n} is gone`);
+  });
+});
