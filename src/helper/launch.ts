@@ -13,8 +13,10 @@ export type { ErrorEvent, ExitEvent, HelperEvent, StartedEvent } from "./events.
 
 /** node:child_process, loaded on first use: a run through a native front spawns nothing, and
  * loading it costs about 4 ms of a jail's start. */
+let cp: typeof import("node:child_process") | undefined;
 function childProcess(): typeof import("node:child_process") {
-  return builtin<typeof import("node:child_process")>("node:child_process");
+  cp ??= builtin<typeof import("node:child_process")>("node:child_process");
+  return cp;
 }
 let foundHelper: string | undefined;
 

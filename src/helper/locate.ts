@@ -11,7 +11,10 @@ export function codeDir(): string {
   return dirname(fileURLToPath(import.meta.url));
 }
 
-/** Node's built-in module ID, loaded now (callers load it only when they need it). */
+let req: NodeJS.Require | undefined;
+/** Node's built-in module ID, loaded now (callers load it only when they need it). The require
+ * function is made once per process (making one parses this module's URL: a jail start's cost). */
 export function builtin<T>(id: `node:${string}`): T {
-  return createRequire(import.meta.url)(id) as T;
+  req ??= createRequire(import.meta.url);
+  return req(id) as T;
 }

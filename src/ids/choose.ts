@@ -67,13 +67,17 @@ export function shareBlock(value: string, pool: IdPool, runningBase?: (key: stri
   throw usage(`sysjail: idrange '${value}': not a running jail of root, a leased jail name, or a range base of the pool (${first}, ${first + pool.size}, ... ${first + (pool.blocks - 1) * pool.size})`);
 }
 
-/** Whether this process is in the host's user namespace (its uid_map maps every id onto itself). */
+let inInitialUserNs: boolean | undefined;
+/** Whether this process is in the host's user namespace (its uid_map maps every id onto itself).
+ * Read once: a process's own user namespace is fixed (Node, multithreaded, cannot unshare one). */
 function initialUserNs(): boolean {
+  if (inInitialUserNs !== undefined) return inInitialUserNs;
   try {
-    return /^\s*0\s+0\s+4294967295\s*$/.test(readFileSync("/proc/self/uid_map", "utf8"));
+    inInitialUserNs = /^\s*0\s+0\s+4294967295\s*$/.test(readFileSync("/proc/self/uid_map", "utf8"));
   } catch {
-    return false;
+    return false; // not cached: a passing failure (EMFILE) must not stick
   }
+  return inInitialUserNs;
 }
 
 /** The first "0 X N" line of one of this process's id maps: N, the ids it has from 0 (0: none). */

@@ -151,6 +151,9 @@ export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promis
   }
 }
 
+/** src/seccomp/mark.ts once loaded (a listening jail's start then skips the import's lookup). */
+let markModule: typeof import("../seccomp/mark.js") | undefined;
+
 async function prepareWithRoot(spec: JailSpec, opts: PrepareOptions, root: RootFacts): Promise<Prepared> {
   const facts = hostFacts();
   const user = resolveUser(spec);
@@ -170,7 +173,7 @@ async function prepareWithRoot(spec: JailSpec, opts: PrepareOptions, root: RootF
     : registry.reserve({ ...(spec.name !== undefined ? { name: spec.name } : {}), ...(opts.jid ? { jid: opts.jid } : {}), lease: root.idChoice.file });
   const listen = opts.notify ?? (spec.policy.pledge && !spec.policy.pledge.includes("exec") ? "answer" : undefined);
   if (listen && spec.command?.length) {
-    const { markForListener, FLAG_NEW_LISTENER } = await import("../seccomp/mark.js");
+    const { markForListener, FLAG_NEW_LISTENER } = markModule ??= await import("../seccomp/mark.js");
     // the live count of refused calls (sjls -v), written by the monitor, removed with the jail
     notify = { mode: listen, answer: filter.program, countFile: opts.dryRun ? undefined : denialsFile(dir, reservation.jid) };
     filter = { program: markForListener(filter.program, listen, facts.arch), flags: filter.flags | FLAG_NEW_LISTENER };

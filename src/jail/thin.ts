@@ -83,6 +83,7 @@ function readOwned(file: string, owner: number): string | undefined {
 
 /** Is PATH a thin tree for a caller of UID? */
 export function isThin(path: string, uid: number): boolean {
+  if (path === "/") return false; // the host's own root is never a thin tree (no lstat per run)
   let st: Stats;
   try {
     st = lstatSync(path);

@@ -23,6 +23,22 @@ export type ListenMode = "answer" | "learn";
  * answers from the unmarked program. Kill answers stay kills; allowed calls (outside learn
  * mode) never reach the monitor and cost nothing more. */
 export function markForListener(program: Uint8Array, mode: ListenMode, arch: string): Uint8Array {
+  // the filter cache (src/jail/filter.ts) hands out the same program for the same policy, and
+  // nothing writes into a program once made: mark it once per process, not at every start
+  const key = `${mode} ${arch}`;
+  const seen = marked.get(program)?.get(key);
+  if (seen) return seen;
+  const out = markProgram(program, mode, arch);
+  const byKey = marked.get(program) ?? new Map<string, Uint8Array>();
+  byKey.set(key, out);
+  marked.set(program, byKey);
+  return out;
+}
+
+/** Marked programs by their unmarked program, then by mode and arch. */
+const marked = new WeakMap<Uint8Array, Map<string, Uint8Array>>();
+
+function markProgram(program: Uint8Array, mode: ListenMode, arch: string): Uint8Array {
   const out = withExecPrefix(program, arch);
   const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
   for (let i = 0; i + 8 <= out.length; i += 8) {

@@ -99,6 +99,15 @@ describe("the listener's program", () => {
     const m = markForListener(program, "learn", "x64");
     assert.equal(runFilter(m, { nr: NR.read, arch: X64, args: [] }).ret >>> 0, RET.USER_NOTIF);
   });
+  it("marks a program once per mode (cached per process), never changing the program it marks", () => {
+    const before = Uint8Array.from(program);
+    const a = markForListener(program, "answer", "x64"), l = markForListener(program, "learn", "x64");
+    assert.equal(markForListener(program, "answer", "x64"), a, "the same marked program again");
+    assert.notEqual(a, l);
+    assert.deepEqual(markForListener(Uint8Array.from(program), "answer", "x64"), a, "a copy marks to the same bytes");
+    assert.deepEqual(program, before, "the unmarked program (the monitor's answers) is untouched");
+    assert.equal(runFilter(program, { nr: NR.sethostname, arch: X64, args: [] }).ret >>> 0, EPERM);
+  });
 
   const ev = (nr: number, ret: number, count: number, vals: string[][] = [[], [], []]): CallEvent =>
     ({ ev: "call", arch: X64, nr, ret, count, args: ["1", "2", "3", "4", "5", "6"], vals });
