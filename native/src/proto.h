@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define SJ_PROTO 6
+#define SJ_PROTO 7
 #define SJ_MAGIC "SJP1"
 #define SJ_MAX_PLAN (4u << 20)
 #define SJ_MAX_ARGS 4096
@@ -102,6 +102,9 @@ enum sj_op {
   /* init (before pivot, connect) and command (before exec): sysjail-oci process.terminal */
   OP_CONSOLE,          /* socket-path rows cols: a pty of the jail's devpts, its master sent over the
                         * unix socket (SCM_RIGHTS), its slave the command's controlling terminal */
+  /* monitor (host side, after clone), done by the init itself: */
+  OP_CGROUP_JOIN,      /* a cgroup v1 `tasks` file: the monitor opens it and hands it to the init, which
+                        * writes "0" (itself) there before it runs (run.c join_cgroups) */
   OP_MAX
 };
 

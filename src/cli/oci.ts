@@ -8,6 +8,7 @@ import { create, freeze, kill, pids, remove, run, signalNumber, start, state, ty
 import { listIds, readRecord, statusOf } from "../oci/state.js";
 import { features } from "../oci/features.js";
 import { mainPathRan } from "./main.js";
+import { isoNow } from "../jail/run.js";
 import { dropFront } from "../helper/front.js";
 
 const USAGE = `usage: sysjail-oci [--root dir] [--log file] [--log-format text|json] [--systemd-cgroup] COMMAND ...
@@ -171,8 +172,9 @@ function toStderr(text: string): void {
 export async function ociMain(argv: string[]): Promise<number> {
   let logFile: string | undefined;
   let json = false;
+  // isoNow: Date#toISOString would read the time zone data first (a warning at every create)
   const log = (level: string, msg: string) => {
-    const line = json ? JSON.stringify({ level, msg, time: new Date().toISOString() }) : `time="${new Date().toISOString()}" level=${level} msg=${JSON.stringify(msg)}`;
+    const line = json ? JSON.stringify({ level, msg, time: isoNow() }) : `time="${isoNow()}" level=${level} msg=${JSON.stringify(msg)}`;
     if (logFile) { try { appendFileSync(logFile, `${line}\n`); } catch { /* an unwritable log loses the line */ } }
     return line;
   };

@@ -2,7 +2,7 @@
 // The op codes are the ones in native/src/proto.h; keep both in step and bump PROTOCOL on change.
 
 /** Protocol version spoken with the C helper (native/src/proto.h SJ_PROTO). */
-export const PROTOCOL = 6;
+export const PROTOCOL = 7;
 
 /** Operation codes, as in native/src/proto.h. */
 export const OpCode = {
@@ -61,6 +61,7 @@ export const OpCode = {
   startGate: 53,
   usernsMax: 54,
   console: 55,
+  cgroupJoin: 56,
 } as const;
 
 export type OpName = keyof typeof OpCode;
