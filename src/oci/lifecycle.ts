@@ -161,7 +161,7 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     writeRecord(g.root, rec);
     // the container's namespaces exist, its command waits at the gate: a failing hook fails create
     // and the catch below ends the jail and removes its directory
-    for (const kind of ["prestart", "createRuntime"] as const) runHooks(hooks, kind, { ...state(g, id), status: "creating" });
+    for (const kind of ["prestart", "createRuntime"] as const) if (hooks[kind]?.length) runHooks(hooks, kind, { ...state(g, id), status: "creating" });
     if (a.pidFile) writeFileSync(a.pidFile, String(rec.pid));
     if (detach) jr.detach();
     return { jr, rec };
