@@ -240,8 +240,12 @@ int front_main(int argc, char **argv, const char *tool) {
   /* sysjail-oci's jails are containers: never the namespaces a default jail has (no early init) */
   int ahead_ok = strcmp(tool, "sysjail-oci") != 0;
   int sv[2] = { -1, -1 };
+  /* sysjail-oci: Node's last word comes on this pipe too (its fd 4, SYSJAIL_FRONT_DONE_FD): the
+   * channel itself then belongs to the container's monitor, which reads it */
+  int donep[2] = { -1, -1 };
   char **nargv = calloc((size_t)argc + 4, sizeof *nargv);
-  if (sigfd < 0 || !nargv || (plans && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)) {
+  if (sigfd < 0 || !nargv || (plans && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) ||
+      (!ahead_ok && pipe2(donep, O_CLOEXEC) < 0)) {
     fprintf(stderr, "%s: cannot start: %s\n", tool, strerror(errno));
     return 71;
   }
@@ -261,6 +265,11 @@ int front_main(int argc, char **argv, const char *tool) {
       if (sv[1] == 3 ? fcntl(3, F_SETFD, 0) < 0 : dup2(sv[1], 3) < 0) _exit(71); /* dup2 clears close-on-exec */
       setenv("SYSJAIL_FRONT_FD", "3", 1);
     } else unsetenv("SYSJAIL_FRONT_FD");
+    unsetenv("SYSJAIL_FRONT_DONE_FD");
+    if (donep[1] >= 0) {
+      if (donep[1] == 3 || (donep[1] == 4 ? fcntl(4, F_SETFD, 0) < 0 : dup2(donep[1], 4) < 0)) _exit(71);
+      setenv("SYSJAIL_FRONT_DONE_FD", "4", 1);
+    }
     hold_node_env();
     execvp("node", nargv);
 #ifdef SJ_NODE
@@ -279,6 +288,7 @@ int front_main(int argc, char **argv, const char *tool) {
   }
   if (!plans) return pass_status(wait_node(sigfd));
   close(sv[1]);
+  if (donep[1] >= 0) close(donep[1]);
   /* while Node loads, the jail's likely namespaces are made on the idle core (early.c); not at
    * once (EARLY_DELAY_MS) */
   struct sj_early ahead;
@@ -308,6 +318,7 @@ int front_main(int argc, char **argv, const char *tool) {
       emit("{\"ev\":\"hello\",\"proto\":%d,\"pid\":%d}", SJ_PROTO, (int)getpid());
       pid_t m = fork();
       if (m == 0) {
+        if (donep[0] >= 0) close(donep[0]);
         setsid();
         g_front = 1;
         _exit(run_main(&plan, NULL));
@@ -315,6 +326,17 @@ int front_main(int argc, char **argv, const char *tool) {
       if (m < 0) emit_error(-1, "fork", errno, "", NULL);
       close(sv[0]);
       g_status_fd = -1;
+      /* Node says its status once the container is recorded and its pid file written (its exit
+       * handlers have run): what is left of it is its own teardown (freeing its heap, ending its
+       * threads: milliseconds an engine would wait for at every create), cut short here as after
+       * a foreground jail. It is still reaped here: nothing of this call outlives it but the
+       * monitor. */
+      int word = donep[0] >= 0 ? wait_word(donep[0], sigfd) : -1;
+      if (word >= 0) {
+        kill(g_node, SIGKILL);
+        (void)wait_node(sigfd);
+        return word;
+      }
       return pass_status(wait_node(sigfd));
     }
     else if (plan.flags & SJ_F_DETACH) emit_error(-1, "plan", EINVAL, "", "a background jail's monitor is spawned by sysjail, not run by its front");

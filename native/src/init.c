@@ -65,19 +65,29 @@ void init_loop(const struct sj_plan *plan, int msgfd, pid_t cmd) {
 }
 
 /* Waits for the monitor's byte WANT; returns the descriptor sent along (the idmapped root) or
- * -1. Exits when the monitor gave up (or died). */
+ * -1. Exits when the monitor gave up (or died). Meanwhile 'J' hands over a cgroup v1 `tasks`
+ * file the monitor opened: this process (one thread) moves itself there and answers with the
+ * errno (run.c join_cgroups). */
 static int wait_monitor(int sync, char want) {
-  char got = 0;
-  int fd = -1;
-  char cbuf[CMSG_SPACE(sizeof(int))];
-  struct iovec iov = { .iov_base = &got, .iov_len = 1 };
-  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
-  ssize_t r;
-  do r = recvmsg(sync, &mh, MSG_CMSG_CLOEXEC); while (r < 0 && errno == EINTR);
-  if (r != 1 || got != want) _exit(1);
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  return fd;
+  for (;;) {
+    char got = 0;
+    int fd = -1;
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = { .iov_base = &got, .iov_len = 1 };
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+    ssize_t r;
+    do r = recvmsg(sync, &mh, MSG_CMSG_CLOEXEC); while (r < 0 && errno == EINTR);
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); r == 1 && c; c = CMSG_NXTHDR(&mh, c))
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof fd);
+    if (r == 1 && got == 'J' && fd >= 0) {
+      int e = write(fd, "0", 1) == 1 ? 0 : errno;
+      close(fd);
+      while (send(sync, &e, sizeof e, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
+      continue;
+    }
+    if (r != 1 || got != want) _exit(1);
+    return fd;
+  }
 }
 
 /* Become the jail's root (ids inside the new user namespace), dropping host groups. */

@@ -114,6 +114,9 @@ enum sj_op {
   OP_SYSCTL,           /* /proc/sys/... value */
   /* monitor, after clone: the init's (and so the command's) oom_score_adj (sysjail-oci) */
   OP_OOM_ADJ,          /* value(decimal text, may be negative) */
+  /* monitor (host side, after clone), done by the init itself: */
+  OP_CGROUP_JOIN,      /* a cgroup v1 `tasks` file: the monitor opens it and hands it to the init, which
+                        * writes "0" (itself) there before it runs (run.c join_cgroups) */
   OP_MAX
 };
 

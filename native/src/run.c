@@ -55,6 +55,50 @@ static void send_token(int sync, char byte, int fd) {
   while (sendmsg(sync, &mh, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
 }
 
+/* Whether PID is listed in the cgroup v1 `tasks` file FILE (as the monitor's pid namespace sees it). */
+static int tasks_lists(const char *file, pid_t pid) {
+  char b[8192], want[24];
+  int fd = open(file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, b, sizeof b - 1); /* a new jail's cgroup holds its init alone */
+  close(fd);
+  if (n <= 0) return 0;
+  b[n] = 0;
+  int w = snprintf(want, sizeof want, "%d\n", (int)pid);
+  for (char *l = b; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+    if (!strncmp(l, want, (size_t)w)) return 1;
+  return 0;
+}
+
+/* cgroupJoin: the init moves itself into each of these cgroup v1 hierarchies. Writing another
+ * process's pid into cgroup.procs (cgroup-attach) takes the kernel's global
+ * cgroup_threadgroup_rwsem for writing, which waits for an RCU grace period (5-15 ms here, on
+ * every jail start); a single thread writing "0" into `tasks` moves itself under cgroup_mutex
+ * alone. The init is one thread and runs only the helper's code here, before 'G': no process of
+ * the jail runs anything of its own before it is in its cgroups, as with cgroup-attach. The
+ * monitor opens the file (the kernel checks the opener's credentials, its own) and hands it over
+ * with 'J'; the init answers with its errno. The monitor then sees the init's pid in the file
+ * itself: the kernel's word, not the init's. Returns -1 after reporting the failed step. */
+static int join_cgroups(const struct sj_plan *plan, pid_t pid, int sync) {
+  for (uint32_t i = 0; i < plan->nops; i++) {
+    const struct sj_op_rec *op = &plan->ops[i];
+    if (op->code != OP_CGROUP_JOIN) continue;
+    const char *file = arg_str(op, 0);
+    if (!file) { emit_error(op->index, op_name(op->code), EINVAL, "", "bad arguments"); return -1; }
+    int fd = fault_fail("cgroup-join") < 0 ? -1 : open(file, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) { emit_error(op->index, op_name(op->code), errno, file, NULL); return -1; }
+    send_token(sync, 'J', fd);
+    close(fd);
+    int e = 0;
+    ssize_t n;
+    do n = recv(sync, &e, sizeof e, 0); while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof e) e = ESRCH; /* the init is gone */
+    else if (!e && !tasks_lists(file, pid)) e = ESRCH;
+    if (e) { emit_error(op->index, op_name(op->code), e, file, e == ESRCH ? "the init is not in this cgroup" : NULL); return -1; }
+  }
+  return 0;
+}
+
 static void emit_msg(const struct sj_msg *m, int *setup_error) {
   char t[600];
   json_str(t, sizeof t, m->text);
@@ -236,6 +280,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
    * prelude, the rest waits for the whole plan, which the init reads only once it is checked.
    * A prelude with the init phase lets the init build the root meanwhile ('M'). */
   if (after_clone(first, pid, !prelude ? AC_MAPS | AC_IDMAP | AC_REST : early ? AC_MAPS | AC_IDMAP : AC_MAPS, &treefd) < 0) setup_error = 1;
+  else if (!prelude && join_cgroups(first, pid, sync[0]) < 0) setup_error = 1;
   /* the jail's namespaces, while the init still waits (and can be opened by its owner) */
   int ns_err = !setup_error && nsserve_open(pid, cflags) < 0 ? errno : 0;
   if (early && !setup_error) {
@@ -249,7 +294,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     close(planp[1]); planp[1] = -1;
     plan = &whole;
     t0 = now_s(); /* the jail's wall time runs from here: before, it only waited for its plan */
-    if (!setup_error && (host_pre(plan, &h) < 0 || after_clone(plan, pid, early ? AC_REST : AC_IDMAP | AC_REST, &treefd) < 0)) setup_error = 1;
+    if (!setup_error && (host_pre(plan, &h) < 0 || after_clone(plan, pid, early ? AC_REST : AC_IDMAP | AC_REST, &treefd) < 0 || join_cgroups(plan, pid, sync[0]) < 0)) setup_error = 1;
   }
   if (!setup_error && net_host_post(plan, pid) < 0) setup_error = 1;
   if (!setup_error) fault_point("5b");

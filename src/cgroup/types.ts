@@ -34,6 +34,9 @@ export type BackendKind = "v1" | "v2" | "none";
 export interface CgroupPlanOptions {
   /** Create the accounting cgroups (memory, pids, cpu) even with no limit, for a full report. */
   accounting?: boolean;
+  /** v1: the jail's init moves itself into its cgroups (cgroupJoin ops, native/src/run.c
+   * join_cgroups) instead of being written into them (cgroupAttach): no RCU grace period. */
+  join?: boolean;
 }
 
 /** What a backend plans for one jail. */

@@ -98,7 +98,7 @@ export class V1Backend implements CgroupBackend {
     const ops: PlanOp[] = [
       ...dirs.map((d) => op("cgroupMkdir", [d], "the jail's cgroup")),
       ...body.ops.filter((o) => o.op === "cgroupWrite"),
-      ...this.attachOps(paths),
+      ...(opts.join ? joinOps(paths) : this.attachOps(paths)),
       ...body.ops.filter((o) => o.op !== "cgroupWrite"),
     ];
     const parents = [...new Set(dirs.map((d) => d.slice(0, d.length - name.length - 1)))];
@@ -138,6 +138,11 @@ export class V1Backend implements CgroupBackend {
   cleanup(paths: CgroupPaths): Promise<string[]> {
     return killAndRemove(uniqueDirs(paths), false);
   }
+}
+
+/** One cgroupJoin per hierarchy directory: its `tasks` file, where the init writes itself ("0"). */
+export function joinOps(paths: CgroupPaths): PlanOp[] {
+  return uniqueDirs(paths).map((d) => op("cgroupJoin", [join(d, "tasks")], "the jail's init moves itself here before it runs"));
 }
 
 /** The distinct directories of paths, in controller order (co-mounted hierarchies share one). */

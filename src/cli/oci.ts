@@ -8,6 +8,7 @@ import { create, freeze, kill, pids, remove, run, signalNumber, start, state, ty
 import { listIds, readRecord, statusOf } from "../oci/state.js";
 import { features } from "../oci/features.js";
 import { mainPathRan } from "./main.js";
+import { isoNow } from "../jail/run.js";
 import { dropFront } from "../helper/front.js";
 
 const USAGE = `usage: sysjail-oci [--root dir] [--log file] [--log-format text|json] [--systemd-cgroup] COMMAND ...
@@ -171,10 +172,11 @@ function toStderr(text: string): void {
 export async function ociMain(argv: string[]): Promise<number> {
   let logFile: string | undefined;
   let json = false;
+  // isoNow: Date#toISOString would read the time zone data first (a warning at every create)
   const log = (level: string, msg: string) => {
     // JSON escapes the C0 controls itself; DEL and the C1 controls as well here, so that the line
     // is printable as it stands (vis() would break its escapes)
-    const line = json ? JSON.stringify({ level, msg, time: new Date().toISOString() }).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`) : `time="${new Date().toISOString()}" level=${level} msg=${JSON.stringify(msg)}`;
+    const line = json ? JSON.stringify({ level, msg, time: isoNow() }).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`) : `time="${isoNow()}" level=${level} msg=${JSON.stringify(msg)}`;
     if (logFile) { try { appendFileSync(logFile, `${line}\n`); } catch { /* an unwritable log loses the line */ } }
     return line;
   };

@@ -5,6 +5,10 @@ import { closeSync, fstatSync, readSync, writeSync } from "node:fs";
 
 const ENV = "SYSJAIL_FRONT_FD";
 let frontFd: number | undefined;
+/** sysjail-oci's front: a pipe where the last word goes too (native/src/front.c, the create of a
+ * container, whose channel the container's monitor reads). */
+const DONE_ENV = "SYSJAIL_FRONT_DONE_FD";
+let doneFd: number | undefined;
 
 /** The channel handed to this run's foreground jail (takeFront), for lastWord. */
 let taken: FrontChannel | undefined;
@@ -18,7 +22,17 @@ export function lastWord(status: number): void {
   const ch = taken;
   if (!ch) return;
   const code = Math.min(255, Math.max(0, status | 0));
-  const say = () => ch.write(`E${String(code).padStart(3, "0")}`);
+  const say = () => {
+    const word = `E${String(code).padStart(3, "0")}`;
+    ch.write(word);
+    if (doneFd !== undefined) {
+      try {
+        writeSync(doneFd, word);
+      } catch {
+        /* the front is gone */
+      }
+    }
+  };
   if (process.listenerCount("exit") === 0) say();
   else process.once("exit", say);
 }
@@ -60,6 +74,14 @@ export function captureFront(): void {
   } catch {
     /* no such descriptor: run as if started by node directly */
   }
+  const d = process.env[DONE_ENV];
+  delete process.env[DONE_ENV];
+  const dfd = d !== undefined && /^\d+$/.test(d) ? Number(d) : -1;
+  try {
+    if (frontFd !== undefined && dfd > 2 && dfd !== frontFd && fstatSync(dfd).isFIFO()) doneFd = dfd;
+  } catch {
+    /* none */
+  }
 }
 
 /** The front's channel for this run's foreground jail; undefined without a front, or once taken. */
@@ -75,6 +97,14 @@ export function takeFront(): FrontChannel | undefined {
  * started from here inherits it (Node cannot mark it close-on-exec). The front then only waits
  * for this process to exit. */
 export function dropFront(): void {
+  if (doneFd !== undefined) {
+    try {
+      closeSync(doneFd);
+    } catch {
+      /* already gone */
+    }
+    doneFd = undefined;
+  }
   if (frontFd === undefined) return;
   try {
     closeSync(frontFd);

@@ -45,6 +45,8 @@ export interface PrepareOptions {
   stdoutToStderr?: boolean | undefined;
   /** The root as rootFacts() found it for a prelude already sent (its init phase must match). */
   root?: RootFacts | undefined;
+  /** v1 cgroups: the init moves itself into them (cgroupJoin) rather than being attached. */
+  cgroupJoin?: boolean | undefined;
 }
 
 /** What the init phase needs to know of the jail root (planner InitPhaseContext). */
@@ -187,7 +189,7 @@ async function prepareWithRoot(spec: JailSpec, opts: PrepareOptions, root: RootF
     // the cgroup and network code loads only for jails that use them (start-up time)
     if (needCg) {
       const [{ planCgroups }, { defaultBackend }] = await Promise.all([import("../limits/plan.js"), import("../cgroup/select.js")]);
-      cgroups = planCgroups(instanceName(dir, reservation.jid), spec.limits, { accounting: opts.accounting ?? false });
+      cgroups = planCgroups(instanceName(dir, reservation.jid), spec.limits, { accounting: opts.accounting ?? false, join: opts.cgroupJoin ?? false });
       if (!opts.dryRun) defaultBackend().prepare(cgroups.cgroup);
     }
     let net: NetContext = { mode: "none" };

@@ -14,6 +14,8 @@ export interface LimitsPlanOptions {
   backend?: CgroupBackend;
   /** Make cgroups for a full report (peak memory, peak pids, whole-jail cpu) even without such limits. */
   accounting?: boolean;
+  /** v1: the init joins its cgroups itself (CgroupPlanOptions.join). */
+  join?: boolean;
 }
 
 /** The limits part of a jail's plan, and what buildReport and jexec need to know about it. */
@@ -64,7 +66,7 @@ export interface CgroupContext {
 /** Plans a jail's cgroups (and their rlimit stand-ins) once its jid is known. Pure; call backend.prepare(result.cgroup) before the helper runs. */
 export function planCgroups(jid: string | number, limits: Limits, opts: LimitsPlanOptions = {}): CgroupContext {
   const backend = opts.backend ?? defaultBackend();
-  const cg = backend.plan(jid, limits, opts.accounting ? { accounting: true } : {});
+  const cg = backend.plan(jid, limits, { ...(opts.accounting ? { accounting: true } : {}), ...(opts.join ? { join: true } : {}) });
   const fb = fallbackRlimits(limits, cg.unenforced);
   const rlimits = fb.ops.map((o): RlimitTuple => {
     const [res, soft, hard] = o.args.map(String);

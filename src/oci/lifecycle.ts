@@ -1,5 +1,5 @@
 // The OCI operations on one container: create, start, state, kill, delete, run, ps, pause.
-import { closeSync, existsSync, statSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync, constants as FS } from "node:fs";
+import { closeSync, existsSync, linkSync, statSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync, constants as FS } from "node:fs";
 import { constants as OS } from "node:os";
 import { join, resolve } from "node:path";
 import { hostFacts } from "../host/facts.js";
@@ -31,10 +31,10 @@ export interface Globals {
   warn: (msg: string) => void;
 }
 
-/** Two 32-bit FNV-1a hashes of S, as hex: names a profile's policy file. */
-function fnv(s: string): string {
+/** Two 32-bit FNV-1a hashes of every STEP-th character of S and its length, as hex. */
+function fnv(s: string, step = 1): string {
   let a = 0x811c9dc5, b = 0x050c5d1f;
-  for (let i = 0; i < s.length; i++) {
+  for (let i = 0; i < s.length; i += step) {
     const c = s.charCodeAt(i);
     a = Math.imul(a ^ c, 0x01000193) >>> 0;
     b = Math.imul(b ^ c, 0x01000193) >>> 0;
@@ -45,20 +45,53 @@ function fnv(s: string): string {
 
 /** The policy file of a container's own seccomp profile: named by the profile, so an engine's
  * usual profile is translated once (the system-call tables load only then) and the filter cache
- * (src/jail/filter.ts) finds the program compiled for it. Only root's --root holds these. */
+ * (src/jail/filter.ts) finds the program compiled for it. Only root's --root holds these.
+ *
+ * The name hashes about 256 characters of the profile's JSON (hashing all of an engine's profile,
+ * cold, cost 1.5-4 ms of every create), so it only finds the file: the file's first line is a
+ * comment holding the profile's whole JSON, which must equal this one's. A name taken by another
+ * profile falls back to a hash of the whole text, then to a name of this process's own. A name
+ * is published once (link, never replaced): a running container's exec reads its file again,
+ * and the program compiled from it is kept under the same name. */
 async function policyFile(root: string, s: OciSeccomp, warn: (m: string) => void): Promise<string> {
   const dir = join(root, "seccomp");
-  const file = join(dir, `${fnv(JSON.stringify(s))}.policy`);
-  if (!existsSync(file)) {
-    const { ociSeccompPolicy } = await import("./seccomp.js");
-    const { text, skipped } = ociSeccompPolicy(s);
-    if (skipped.length) warn(`seccomp: system calls unknown here, skipped: ${[...new Set(skipped)].slice(0, 8).join(", ")}${skipped.length > 8 ? ", ..." : ""}`);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    // write aside and rename: another create of the same profile meanwhile writes the same bytes
-    writeFileSync(`${file}.${process.pid}`, text, { mode: 0o600 });
-    renameSync(`${file}.${process.pid}`, file);
+  const text = JSON.stringify(s);
+  const head = `# sysjail-oci profile ${text}\n`;
+  const names = [() => fnv(text, Math.max(1, Math.floor(text.length / 256))), () => fnv(text), () => `${fnv(text)}.${process.pid}.${Date.now()}`];
+  let made: string | undefined;
+  for (const name of names) {
+    const file = join(dir, `${name()}.policy`);
+    const holds = () => {
+      try {
+        return readFileSync(file, "utf8").startsWith(head);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw err;
+      }
+    };
+    const kept = holds();
+    if (kept) return file;
+    if (kept === false) continue;
+    if (made === undefined) {
+      const { ociSeccompPolicy } = await import("./seccomp.js");
+      const policy = ociSeccompPolicy(s);
+      if (policy.skipped.length) warn(`seccomp: system calls unknown here, skipped: ${[...new Set(policy.skipped)].slice(0, 8).join(", ")}${policy.skipped.length > 8 ? ", ..." : ""}`);
+      made = head + policy.text;
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    }
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, made, { mode: 0o600 });
+    try {
+      linkSync(tmp, file);
+      return file;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      if (holds()) return file; // another create of the same profile published it meanwhile
+    } finally {
+      unlinkSync(tmp);
+    }
   }
-  return file;
+  throw ociError("seccomp: no free name for the profile's policy file");
 }
 
 /** The container's own filter (a second, stacked one), from its policy file. The file is named
@@ -105,7 +138,8 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
   try {
     const seccompPolicy = config.linux?.seccomp ? await policyFile(g.root, config.linux.seccomp, g.warn) : undefined;
     const filter = seccompPolicy ? await containerFilter(spec, seccompPolicy) : undefined;
-    const prep = await prepare(spec, { detach, ...(devices ? { devices } : {}) });
+    // v1 cgroups (a hybrid host's pids controller): the init moves itself, no RCU grace period
+    const prep = await prepare(spec, { detach, cgroupJoin: true, ...(devices ? { devices } : {}) });
     const ids = prep.idChoice?.mapping ?? idMapping(prep.facts);
     try {
       prep.plan = patchPlan(prep.plan, patch, ids, gatePath(g.root, id), filter);
@@ -135,7 +169,7 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     writeRecord(g.root, rec);
     // the container's namespaces exist, its command waits at the gate: a failing hook fails create
     // and the catch below ends the jail and removes its directory
-    for (const kind of ["prestart", "createRuntime"] as const) runHooks(hooks, kind, { ...state(g, id), status: "creating" });
+    for (const kind of ["prestart", "createRuntime"] as const) if (hooks[kind]?.length) runHooks(hooks, kind, { ...state(g, id), status: "creating" });
     if (a.pidFile) writeFileSync(a.pidFile, String(rec.pid));
     if (detach) jr.detach();
     return { jr, rec };

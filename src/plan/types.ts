@@ -65,6 +65,7 @@ export const OpCode = {
   nsJoin: 57,
   sysctl: 58,
   oomScoreAdj: 59,
+  cgroupJoin: 60,
 } as const;
 
 export type OpName = keyof typeof OpCode;

@@ -52,6 +52,14 @@ describe("v1 plan", () => {
     const idx = (name: string) => p.ops.findIndex((o) => o.op === name);
     assert.ok(idx("cgroupMkdir") < idx("cgroupWrite") && idx("cgroupWrite") < idx("cgroupAttach"));
   });
+  it("join: the init moves itself, one `tasks` file per hierarchy instead of cgroup.procs", () => {
+    const p = b.plan(42, parseLimits("memory=64M,pids=16"), { join: true });
+    const dir = (c: string) => join(root, c, "sysjail", "42");
+    assert.deepEqual(argsOf(p.ops, "cgroupAttach"), []);
+    assert.deepEqual(argsOf(p.ops, "cgroupJoin"), [[`${dir("memory")}/tasks`], [`${dir("pids")}/tasks`]]);
+    const idx = (name: string) => p.ops.findIndex((o) => o.op === name);
+    assert.ok(idx("cgroupWrite") < idx("cgroupJoin"), "the limits are written before the init joins");
+  });
   it("swap: memsw = memory + swap, swappiness left alone", () => {
     const p = b.plan(1, parseLimits("memory=64M,swap=64M"));
     const w = argsOf(p.ops, "cgroupWrite").map((a) => `${a[0]?.split("/").pop()}=${a[1]}`);

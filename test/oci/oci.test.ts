@@ -4,7 +4,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { buildProbe, hostMountsMentioning, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
 import { ociSeccompPolicy } from "../../src/oci/seccomp.js";
 import { ociJail, patchPlan } from "../../src/oci/translate.js";
@@ -606,6 +606,20 @@ describe("sysjail-oci: containers as jails (root)", () => {
     const noTerm = oci(["create", "--console-socket", got, "--bundle", bundle("tty3", ["/probe", "fds"]), id("tty3")]);
     assert.equal(noTerm.status, 1);
     assert.match(noTerm.stderr, /process\.terminal must be true/);
+  });
+
+  it("a cgroup the init cannot join (ENOSPC injected) fails create in one line; nothing is left", () => {
+    const c = id("join");
+    const v1pids = existsSync("/sys/fs/cgroup/pids/cgroup.procs");
+    const env = { ...process.env, SYSJAIL_TEST_FAULT: `fail:${v1pids ? "cgroup-join" : "cgroup-attach"}` };
+    const r = spawnSync(OCI, ["--root", state, "create", "--bundle", bundle("join", ["/probe", "pid"]), c], { encoding: "utf8", env, timeout: 60_000 });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^sysjail-oci: setting up the jail failed at cgroup-(join|attach) \S+: ENOSPC\n$/);
+    assert.equal(existsSync(join(state, c)), false, "the failed create's directory is left");
+    const left = spawnSync("pgrep", ["-f", `${c}`], { encoding: "utf8" }).stdout.trim();
+    assert.equal(left, "", "a process of the failed create is left");
+    const file = / at cgroup-\S+ (\S+): /.exec(r.stderr)![1]!;
+    assert.equal(existsSync(dirname(file)), false, "the container's cgroup is left");
   });
 
   it("bad input: one line, runc's status (64 for usage), nothing left", () => {
