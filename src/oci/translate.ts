@@ -1,7 +1,7 @@
 // config.json to a jail: the JailSpec sysjail plans from, and what the plan then gets on top
 // (the OCI process's own capabilities, ids, limits and mounts, pid 1 and the start gate).
 import { statSync } from "node:fs";
-import { Cap, capMask, FORBIDDEN_CAPS, type CapName } from "../plan/caps.js";
+import { Cap, capMask, FORBIDDEN_CAPS, OCI_GRANTABLE_CAPS, ociForbiddenMask, type CapName } from "../plan/caps.js";
 import { MountFlag as F, op, PlanFlag, type Plan, type PlanOp } from "../plan/types.js";
 import type { IdMapping } from "../plan/ids.js";
 import { baseSpec, checkHostname, checkName } from "../spec/validate.js";
@@ -47,7 +47,7 @@ export function processCaps(p: OciProcess, warn: (m: string) => void): bigint {
   for (const c of p.capabilities?.bounding ?? []) {
     const name = c.replace(/^CAP_/, "") as CapName;
     if (!(name in Cap)) { warn(`capability ${c} is unknown here: left out`); continue; }
-    if (FORBIDDEN_CAPS.includes(name)) { warn(`capability ${c} is never given to a jail: left out`); continue; }
+    if (FORBIDDEN_CAPS.includes(name) && !OCI_GRANTABLE_CAPS.includes(name)) { warn(`capability ${c} is never given to a jail: left out`); continue; }
     keep.push(name);
   }
   return capMask(keep);
@@ -176,7 +176,9 @@ export function patchProcess(ops: PlanOp[], pp: ProcessPatch, ids: IdMapping): P
         if (pp.umask !== undefined) out.push(op("umask", [`0${pp.umask.toString(8)}`]));
         // inheritable and ambient for the container's root only: a process of another uid keeps
         // no capability past execve (docs/JAILS.md), ambient ones included
-        out.push(op("caps", pp.uid === 0 && (pp.inheritCaps || pp.ambientCaps) ? [pp.keepCaps, o.args[1]!, pp.inheritCaps ?? 0n, pp.ambientCaps ?? 0n] : [pp.keepCaps, o.args[1]!]));
+        // the forbidden mask: the plan's, less CAP_MKNOD when config.json keeps it (caps.ts)
+        const forbidden = BigInt(o.args[1] as string) & ociForbiddenMask(pp.keepCaps);
+        out.push(op("caps", pp.uid === 0 && (pp.inheritCaps || pp.ambientCaps) ? [pp.keepCaps, forbidden, pp.inheritCaps ?? 0n, pp.ambientCaps ?? 0n] : [pp.keepCaps, forbidden]));
         if (!ids.rootless) out.push(op("groups", pp.groups));
         out.push(op("gid", [pp.gid]), op("uid", [pp.uid]));
         break;
