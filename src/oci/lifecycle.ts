@@ -21,6 +21,7 @@ import { checkHooks, runHooks } from "./hooks.js";
 import { loadConfig, ociError, type OciSeccomp } from "./config.js";
 import { alive, checkId, gatePath, makeContainerDir, readRecord, removeContainerDir, statusOf, writeRecord, type OciRecord } from "./state.js";
 import { ociJail, patchPlan } from "./translate.js";
+import { setOomScoreAdj } from "./oom.js";
 
 /** Global options of every command. */
 export interface Globals {
@@ -119,6 +120,7 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     jr = new JailRun(spec, prep, { stdio: "inherit", detach, warn: g.warn, notice: g.warn }, early);
     if (!(await jr.untilStarted())) throw jr.error ?? ociError("the container ended before it was created");
     const e = jr.entry!;
+    if (config.process?.oomScoreAdj !== undefined) setOomScoreAdj(e.initPid, e.initStart, config.process.oomScoreAdj, g.warn);
     const rec: OciRecord = {
       id, bundle, pid: e.monitorPid, pidStart: e.monitorStart ?? 0, initPid: e.initPid, initStart: e.initStart, jid: e.jid,
       created: isoNow(), owner: process.getuid?.() ?? 0, annotations: config.annotations ?? {}, seccompPolicy,

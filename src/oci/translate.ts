@@ -64,6 +64,9 @@ export function processPatch(p: OciProcess, warn: (m: string) => void): ProcessP
   if (p.apparmorProfile) warn(`apparmorProfile ${JSON.stringify(p.apparmorProfile)} cannot be applied by sysjail: ignored`);
   if (p.selinuxLabel) warn(`selinuxLabel ${JSON.stringify(p.selinuxLabel)} cannot be applied by sysjail: ignored`);
   const keepCaps = processCaps(p, warn);
+  if (p.oomScoreAdj !== undefined && !(Number.isInteger(p.oomScoreAdj) && p.oomScoreAdj >= -1000 && p.oomScoreAdj <= 1000)) {
+    throw ociError(`process.oomScoreAdj: ${JSON.stringify(p.oomScoreAdj)}: an integer -1000..1000 is allowed`);
+  }
   const { inheritable, ambient } = inheritAmbient(p.capabilities, keepCaps);
   return {
     keepCaps,
