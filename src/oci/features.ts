@@ -1,6 +1,6 @@
 // `sysjail-oci features`: what this runtime implements (runtime-spec features.md).
 import { Cap } from "../plan/caps.js";
-import { FORBIDDEN_CAPS } from "../plan/caps.js";
+import { FORBIDDEN_CAPS, OCI_GRANTABLE_CAPS } from "../plan/caps.js";
 
 /** The features document. */
 export function features(): Record<string, unknown> {
@@ -11,7 +11,7 @@ export function features(): Record<string, unknown> {
     mountOptions: ["ro", "rw", "noexec", "nosuid", "nodev", "bind", "rbind"],
     linux: {
       namespaces: ["pid", "mount", "ipc", "uts", "user", "network", "cgroup"],
-      capabilities: Object.keys(Cap).filter((c) => !FORBIDDEN_CAPS.includes(c as keyof typeof Cap)).map((c) => `CAP_${c}`),
+      capabilities: Object.keys(Cap).filter((c) => !FORBIDDEN_CAPS.includes(c as keyof typeof Cap) || OCI_GRANTABLE_CAPS.includes(c as keyof typeof Cap)).map((c) => `CAP_${c}`),
       cgroup: { v1: true, v2: true, systemd: false, systemdUser: false },
       seccomp: {
         enabled: true,

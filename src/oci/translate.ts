@@ -3,7 +3,7 @@
 import { lstatSync, statSync } from "node:fs";
 import { RULESET4_DEVICES } from "../plan/fs.js";
 import { blockBase, blockOfBase, idPool } from "../ids/pool.js";
-import { Cap, capMask, FORBIDDEN_CAPS, type CapName } from "../plan/caps.js";
+import { Cap, capMask, FORBIDDEN_CAPS, OCI_GRANTABLE_CAPS, ociForbiddenMask, type CapName } from "../plan/caps.js";
 import { MountFlag as F, op, PlanFlag, type Plan, type PlanOp } from "../plan/types.js";
 import type { IdMapping } from "../plan/ids.js";
 import { baseSpec, checkHostname, checkName } from "../spec/validate.js";
@@ -63,7 +63,7 @@ export function processCaps(p: OciProcess, warn: (m: string) => void, kind: "bou
   for (const c of list) {
     const name = c.replace(/^CAP_/, "") as CapName;
     if (!(name in Cap)) { warn(`capability ${c} is unknown here: left out`); continue; }
-    if (FORBIDDEN_CAPS.includes(name)) { warn(`capability ${c} is never given to a jail: left out`); continue; }
+    if (FORBIDDEN_CAPS.includes(name) && !OCI_GRANTABLE_CAPS.includes(name)) { warn(`capability ${c} is never given to a jail: left out`); continue; }
     keep.push(name);
   }
   return capMask(keep);
@@ -326,8 +326,10 @@ export function patchProcess(ops: PlanOp[], pp: ProcessPatch, ids: IdMapping): P
         for (const [res, soft, hard] of pp.rlimits) out.push(op("rlimit", [res, soft, hard]));
         if (pp.umask !== undefined) out.push(op("umask", [`0${pp.umask.toString(8)}`]));
         // inheritable and ambient (ambient within inheritable, both within the kept set): a non-root
-        // process keeps its ambient set across exec, as with runc (docs/OCI.md)
-        out.push(op("caps", (pp.inheritCaps || pp.ambientCaps) ? [pp.keepCaps, o.args[1]!, pp.inheritCaps ?? 0n, pp.ambientCaps ?? 0n] : [pp.keepCaps, o.args[1]!]));
+        // process keeps its ambient set across exec, as with runc (docs/OCI.md); the forbidden
+        // mask: the plan's, less CAP_MKNOD when config.json keeps it (caps.ts)
+        const forbidden = BigInt(o.args[1] as string) & ociForbiddenMask(pp.keepCaps);
+        out.push(op("caps", (pp.inheritCaps || pp.ambientCaps) ? [pp.keepCaps, forbidden, pp.inheritCaps ?? 0n, pp.ambientCaps ?? 0n] : [pp.keepCaps, forbidden]));
         if (!ids.rootless) out.push(op("groups", pp.groups));
         out.push(op("gid", [pp.gid]), op("uid", [pp.uid]));
         break;

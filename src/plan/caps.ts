@@ -28,6 +28,18 @@ export const FORBIDDEN_CAPS: readonly CapName[] = [
   "SYSLOG", "PERFMON", "BPF", "WAKE_ALARM", "SYS_TTY_CONFIG",
 ];
 
+/** Forbidden, yet given when an OCI config.json asks for it: CAP_MKNOD. The kernel checks it only
+ * in the initial user namespace (vfs_mknod: capable(), not ns_capable()), so a jail's root that
+ * holds it in the jail's own user namespace still gets EPERM for every device node; the rest of
+ * FORBIDDEN_CAPS stays out (docs/JAILS.md, "Security", "CAP_MKNOD in an OCI container"). */
+export const OCI_GRANTABLE_CAPS: readonly CapName[] = ["MKNOD"];
+
+/** The forbidden mask for a process that keeps KEEP under an OCI config: FORBIDDEN_CAPS less the
+ * grantable ones KEEP holds (the helper re-checks the rest). */
+export function ociForbiddenMask(keep: bigint): bigint {
+  return capMask(FORBIDDEN_CAPS) & ~(keep & capMask(OCI_GRANTABLE_CAPS));
+}
+
 /** A bit mask of capabilities, as the helper's decimal u64 text. */
 export function capMask(names: readonly CapName[]): bigint {
   let m = 0n;

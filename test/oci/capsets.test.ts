@@ -53,7 +53,7 @@ describe("sysjail-oci: inheritable and ambient capabilities", () => {
     return { inh: get("CapInh"), amb: get("CapAmb"), bnd: get("CapBnd") };
   };
 
-  it("the container's root has them: inheritable KILL (CHOWN not kept, MKNOD never a jail's), ambient KILL", () => {
+  it("the container's root has them: inheritable KILL (CHOWN, MKNOD not in the bounding set), ambient KILL", () => {
     const s = status("root", { uid: 0, gid: 0 });
     assert.equal(s.inh, bit(Cap.KILL));
     assert.equal(s.amb, bit(Cap.KILL), "NET_BIND_SERVICE is not inheritable: not ambient");
