@@ -112,8 +112,8 @@ enum sj_op {
   /* init, before pivot: a namespaced sysctl, written through the host's /proc while the init is in
    * the container's namespaces (sysjail-oci linux.sysctl) */
   OP_SYSCTL,           /* /proc/sys/... value */
-  /* monitor, after clone: the init's (and so the command's) oom_score_adj (sysjail-oci) */
-  OP_OOM_ADJ,          /* value(decimal text, may be negative) */
+  /* unused code (kept so that the codes after it keep their numbers) */
+  OP_OOM_ADJ,          /* reserved (was the oom score; sysjail-oci create writes it itself, src/oci/oom.ts) */
   /* monitor (host side, after clone), done by the init itself: */
   OP_CGROUP_JOIN,      /* a cgroup v1 `tasks` file: the monitor opens it and hands it to the init, which
                         * writes "0" (itself) there before it runs (run.c join_cgroups) */

@@ -339,19 +339,6 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
       goto undo;
     }
   }
-  const struct sj_op_rec *oop = plan_find(plan, OP_OOM_ADJ);
-  if (oop) {
-    /* the monitor's privilege, as the caller's: an engine may lower it (runc does the same) */
-    char p[64];
-    const char *v = arg_str(oop, 0);
-    snprintf(p, sizeof p, "/proc/%d/oom_score_adj", (int)pid);
-    if (!v || write_file(p, v, strlen(v)) < 0) {
-      emit_error(oop->index, "oom-score-adj", v ? errno : EINVAL, v ? v : "", NULL);
-      kill(pid, SIGKILL);
-      waitpid(pid, NULL, __WALL);
-      goto undo;
-    }
-  }
   unsigned long long start = 0;
   read_starttime(pid, &start);
   emit("{\"ev\":\"started\",\"initPid\":%d,\"initStart\":%llu,\"monitorPid\":%d}", (int)pid, start, (int)getpid());

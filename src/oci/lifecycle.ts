@@ -21,6 +21,7 @@ import { checkHooks, hookOps, runHooks } from "./hooks.js";
 import { loadConfig, ociError, type OciSeccomp } from "./config.js";
 import { alive, checkId, containerDir, containerNsPath, gatePath, makeContainerDir, readRecord, removeContainerDir, statusOf, writeRecord, type OciRecord } from "./state.js";
 import { ociJail, patchPlan } from "./translate.js";
+import { setOomScoreAdj } from "./oom.js";
 
 /** The file the monitor makes once the command of a container with startContainer hooks runs. */
 const startedPath = (root: string, id: string) => join(containerDir(root, id), "started");
@@ -161,6 +162,7 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     // createContainer hooks: the init reports "ready" once they ran and the container is built
     if (patch.hooks.create.length && !(await jr.ready())) throw jr.error ?? ociError("the container ended before it was created");
     const e = jr.entry!;
+    if (config.process?.oomScoreAdj !== undefined) setOomScoreAdj(e.initPid, e.initStart, config.process.oomScoreAdj, g.warn);
     const rec: OciRecord = {
       id, bundle, pid: e.monitorPid, pidStart: e.monitorStart ?? 0, initPid: e.initPid, initStart: e.initStart, jid: e.jid,
       created: isoNow(), owner: process.getuid?.() ?? 0, annotations: config.annotations ?? {}, seccompPolicy,

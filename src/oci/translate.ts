@@ -44,7 +44,7 @@ export interface OciPatch extends ProcessPatch {
   /** maskedPaths, readonlyPaths, namespaced sysctls and the cgroup mount: ops placed after the
    * mounts, before pivot_root. */
   paths: PlanOp[];
-  /** process.oomScoreAdj, set by the monitor. */
+  /** process.oomScoreAdj, written by create into the gated pid 1 (src/oci/oom.ts). */
   oomScoreAdj?: number | undefined;
   /** linux.uidMappings' size: the container's ids 0..idSize-1 (of its pool block) are mapped. */
   idSize?: number | undefined;
@@ -368,7 +368,6 @@ export function patchPlan(plan: Plan, patch: OciPatch, ids0: IdMapping, gate: st
     return [o];
   });
   ops.push(...(patch.hooks?.start ?? []));
-  if (patch.oomScoreAdj !== undefined) ops.push(op("oomScoreAdj", [patch.oomScoreAdj], "process.oomScoreAdj"));
   // with startContainer hooks, the monitor marks the command's exec: how start learns they passed
   const started = patch.hooks?.start.length ? patch.hooks.started : undefined;
   if (gate) ops.push(op("startGate", started ? [gate, started] : [gate], "the command waits for `sysjail-oci start`"));

@@ -64,7 +64,7 @@ export const OpCode = {
   hook: 56,
   nsJoin: 57,
   sysctl: 58,
-  oomScoreAdj: 59,
+  oomScoreAdj: 59, // reserved: unused (sysjail-oci writes the score itself, src/oci/oom.ts)
   cgroupJoin: 60,
 } as const;
 

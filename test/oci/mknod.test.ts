@@ -68,7 +68,7 @@ describe("sysjail-oci: CAP_MKNOD", () => {
         args: ["/probe", ...args], cwd: "/", user: { uid: 0, gid: 0 },
         capabilities: { bounding: caps, effective: caps, permitted: caps },
       },
-      linux: { namespaces: [{ type: "pid" }, { type: "mount" }] },
+      linux: { namespaces: [{ type: "pid" }, { type: "mount" }, { type: "network" }] },
     }));
     const r = spawnSync(OCI, ["--root", state, "run", "--bundle", dir, `mknod-${process.pid}-${n}`], { encoding: "utf8", timeout: 60_000 });
     return r;

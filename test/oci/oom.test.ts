@@ -33,7 +33,7 @@ describe("sysjail-oci: process.oomScoreAdj", () => {
       ociVersion: "1.2.0", root: { path: jr.path },
       mounts: [{ destination: "/proc", type: "proc", source: "proc" }],
       process: { args: ["/probe", "cat", "/proc/self/oom_score_adj"], cwd: "/", user: { uid: 0, gid: 0 }, oomScoreAdj },
-      linux: { namespaces: [{ type: "pid" }, { type: "mount" }] },
+      linux: { namespaces: [{ type: "pid" }, { type: "mount" }, { type: "network" }, { type: "ipc" }, { type: "uts" }] },
     }));
     return spawnSync(OCI, ["--root", state, "run", "--bundle", dir, `oom-${process.pid}-${n}`], { encoding: "utf8", timeout: 60_000 });
   };
@@ -44,10 +44,16 @@ describe("sysjail-oci: process.oomScoreAdj", () => {
     assert.equal(r.stdout.trim(), "500");
   });
 
-  it("a lowered value too (the monitor writes it as the runtime's caller, root here)", () => {
+  it("a lowered value only with the caller's CAP_SYS_RESOURCE, else a warning and the caller's value", () => {
+    const own = readFileSync("/proc/self/oom_score_adj", "utf8").trim();
+    const eff = BigInt(`0x${readFileSync("/proc/self/status", "utf8").match(/^CapEff:\s+([0-9a-f]+)$/m)![1]}`);
     const r = run(-200);
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout.trim(), "-200");
+    if ((eff >> 24n) & 1n) assert.equal(r.stdout.trim(), "-200");
+    else {
+      assert.equal(r.stdout.trim(), own);
+      assert.match(r.stderr, /process\.oomScoreAdj -200: not applied \(EACCES\)/);
+    }
   });
 
   it("refuses a value outside -1000..1000 in one line, leaving no container", () => {
@@ -55,7 +61,8 @@ describe("sysjail-oci: process.oomScoreAdj", () => {
       const r = run(v);
       assert.equal(r.status, 1);
       assert.equal(r.stdout, "");
-      assert.match(r.stderr, /^sysjail-oci: process\.oomScoreAdj: .* must be an integer from -1000 to 1000\n$/);
+      assert.match(r.stderr, /^sysjail-oci: process\.oomScoreAdj: .* must be an integer from -1000 to 1000\n$/m);
+      assert.equal(r.stderr.split("\n").filter((l) => l && !l.includes("warning:")).length, 1, "one line");
     }
     assert.deepEqual(readdirSync(state).filter((f) => f.startsWith(`oom-${process.pid}`)), []);
   });
