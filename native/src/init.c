@@ -172,9 +172,9 @@ void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int msgw, 
   become_jail_root(plan, msgw);
   enter_cgroupns(plan, cflags, msgw);
   init_setup(plan, msgw, treefd);
-  /* createContainer hooks ran (init_setup): the container is built, which create waits for
-   * (the monitor's "ready" event) to fail when one of them failed */
-  if (has_hooks(plan, "create")) msg_send(msgw, MSG_READY, -1, 0, 0, NULL);
+  /* the container is built (and its createContainer hooks ran): sysjail-oci create waits for
+   * this (the monitor's "ready" event) when it has hooks, which must see a built container */
+  if (has_hooks(plan, "create") || g_gate_sync >= 0) msg_send(msgw, MSG_READY, -1, 0, 0, NULL);
   start_command(plan, msgw, execw);
 }
 

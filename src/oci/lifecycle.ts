@@ -159,8 +159,12 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     const early = front ? new HelperRun("run", "inherit", true, undefined, front) : undefined;
     jr = new JailRun(spec, prep, { stdio: "inherit", detach, warn: g.warn, notice: g.warn }, early);
     if (!(await jr.untilStarted())) throw jr.error ?? ociError("the container ended before it was created");
-    // createContainer hooks: the init reports "ready" once they ran and the container is built
-    if (patch.hooks.create.length && !(await jr.ready())) throw jr.error ?? ociError("the container ended before it was created");
+    // hooks (createContainer, prestart, createRuntime) see a built container: the init reports
+    // "ready" once its namespaces, mounts and root are made (and createContainer hooks ran).
+    // Without hooks create returns at "started" and the init finishes building while the engine
+    // goes on; `start` waits for it anyway (the gate opens only after the build, docs/OCI.md)
+    const needBuilt = patch.hooks.create.length > 0 || (hooks.prestart?.length ?? 0) > 0 || (hooks.createRuntime?.length ?? 0) > 0;
+    if (needBuilt && !(await jr.ready())) throw jr.error ?? ociError("the container ended before it was created");
     const e = jr.entry!;
     if (config.process?.oomScoreAdj !== undefined) setOomScoreAdj(e.initPid, e.initStart, config.process.oomScoreAdj, g.warn);
     const rec: OciRecord = {
