@@ -144,6 +144,15 @@ static int is_listener(int fd) {
 
 void notify_grab(pid_t init, int num) { notify_grab_from(init, 0, num); }
 
+/* The command sent its listener FD on the exec channel: kept if none is held yet and FD is a
+ * listener (one per jail, taken only while the channel is open: before the command's exec);
+ * closed otherwise. */
+void notify_take(int fd) {
+  if (g.on && g.fd < 0 && is_listener(fd)) { g.fd = fd; fcntl(fd, F_SETFD, FD_CLOEXEC); return; }
+  close(fd);
+  if (g.on && g.fd < 0) emit("{\"ev\":\"warn\",\"op\":-1,\"step\":\"notify\",\"errno\":%d,\"path\":\"the seccomp listener (not a listener)\"}", EBADF);
+}
+
 /* The same, from CMD itself when it is known (an entered command is the entering helper's own
  * child: enter.c), else from the init's only child. */
 void notify_grab_from(pid_t init, pid_t cmd_known, int num) {
