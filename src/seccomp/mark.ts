@@ -53,7 +53,7 @@ export function listeningFilter(program: Uint8Array, flags: number, mode: Listen
   const key = `send ${mode} ${arch}`;
   let out = marked.get(program)?.get(key);
   if (!out) {
-    out = markRets(program.slice(), mode);
+    out = markRets(new Uint8Array(program), mode); // a copy (Buffer.slice would share the bytes)
     const byKey = marked.get(program) ?? new Map<string, Uint8Array>();
     byKey.set(key, out);
     marked.set(program, byKey);
