@@ -358,7 +358,13 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
     struct sock_fprog fp = { .len = (unsigned short)(prog->len / sizeof(struct sock_filter)), .filter = insns };
     /* a hook has no listener of the monitor: its notified calls fail (ENOSYS), never pass */
     if (g_hook) flags &= ~(uint64_t)SECCOMP_FILTER_FLAG_NEW_LISTENER;
-    if (flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) {
+    /* "send": the plan's choice (src/seccomp/mark.ts) that this filter passes the hand-over's
+     * sendmsg whatever its arguments: the listener goes to the monitor on the exec channel just
+     * after the load, and the exec needs no answer. Otherwise the monitor takes it by number. */
+    const char *how = filter->argc > 2 ? arg_str(filter, 2) : NULL;
+    int send_it = how && !strcmp(how, "send");
+    if (filter->argc > 2 && !send_it) { errno = EINVAL; fail(filter, "bad filter hand-over"); }
+    if ((flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) && !send_it) {
       /* the listener gets the lowest free descriptor (nothing else opens one in between): the
        * monitor takes it from this process by that number (notify.c); no call after the filter
        * is needed to hand it over */
@@ -370,7 +376,14 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
       if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) fail(filter, "dumpable");
       msg_send(g_msg, MSG_LISTENER, filter->index, 0, lowest, NULL);
     }
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)flags, &fp) < 0) fail(filter, "seccomp");
+    long lfd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, (unsigned)flags, &fp);
+    if (lfd < 0) fail(filter, "seccomp");
+    if ((flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) && send_it) {
+      /* once sent, the message holds the listener, so the exec that closes this copy (it is
+       * close-on-exec) leaves it open for the monitor; a refused call before the monitor reads
+       * it waits in the listener's queue. The jailed program never holds the channel. */
+      if (msg_send_fd(g_msg, MSG_LISTENER, filter->index, (int)lfd) < 0) fail(filter, "listener hand-over");
+    }
     free(insns);
   }
   if (filter && setuid_ok && !(keep & sys_admin)) {

@@ -59,7 +59,7 @@ void early_none(struct sj_early *e) {
 
 void early_start(struct sj_early *e, int drop0, int drop1) {
   early_none(e);
-  if (pipe2(e->msg, O_CLOEXEC) < 0 || pipe2(e->exec, O_CLOEXEC) < 0 || pipe2(e->plan, O_CLOEXEC) < 0 ||
+  if (pipe2(e->msg, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, e->exec) < 0 || pipe2(e->plan, O_CLOEXEC) < 0 ||
       socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, e->sync) < 0) {
     early_discard(e);
     return;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -123,7 +124,7 @@ int enter_main(struct sj_plan *plan) {
     }
   }
   int execp[2];
-  if (pipe2(execp, O_CLOEXEC) < 0) { emit_error(-1, "pipe", errno, "", NULL); return 0; }
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, execp) < 0) { emit_error(-1, "pipe", errno, "", NULL); return 0; }
   signal(SIGPIPE, SIG_IGN);
   sigset_t mask;
   sigemptyset(&mask);
@@ -161,8 +162,16 @@ int enter_main(struct sj_plan *plan) {
         continue;
       }
     }
-    do n = read(execp[0], &m, sizeof m); while (n < 0 && errno == EINTR);
+    int lfd;
+    n = msg_recv_fd(execp[0], &m, &lfd);
+    if (lfd >= 0 && (n != (ssize_t)sizeof m || m.type != MSG_LISTENER)) { close(lfd); lfd = -1; }
     if (n != (ssize_t)sizeof m || m.type == MSG_ERROR) break;
+    if (m.type == MSG_LISTENER && lfd >= 0) {
+      /* sent by the command's setup code before its exec: the first listener is kept */
+      notify_take(lfd);
+      if (notify_fd() < 0) { emit_error(m.op, "seccomp", ESRCH, "", "the command's seccomp listener did not arrive"); failed = 1; kill(child, SIGKILL); break; }
+      continue;
+    }
     if (m.type == MSG_LISTENER) {
       notify_grab_from(0, child, m.value);
       if (notify_fd() < 0) { emit_error(m.op, "seccomp", ESRCH, "", "cannot take the command's seccomp listener"); failed = 1; kill(child, SIGKILL); break; }

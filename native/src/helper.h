@@ -20,6 +20,9 @@ void emit_error(int op, const char *step, int err, const char *path, const char 
 
 /* child-to-monitor messages */
 void msg_send(int fd, int type, int op, int err, int value, const char *text);
+/* the exec channel (a SOCK_SEQPACKET pair): a message with a descriptor, sent and received */
+int msg_send_fd(int fd, int type, int op, int value);
+ssize_t msg_recv_fd(int fd, struct sj_msg *m, int *rfd);
 /* report a failed step from inside (init or command) and exit */
 void die_step(int fd, const struct sj_op_rec *op, int err, const char *path) __attribute__((noreturn));
 /* sysjail-oci's console socket, connected by init_preopen (mounts.c) with the caller's
@@ -106,6 +109,7 @@ void notify_setup(const struct sj_plan *plan);
 int notify_fd(void);
 int notify_on(void);
 void notify_grab(pid_t init, int num);
+void notify_take(int fd);
 void notify_grab_from(pid_t init, pid_t cmd_known, int num);
 void notify_handle(int exec_done);
 void notify_hangup(void);

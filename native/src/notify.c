@@ -1,11 +1,15 @@
 /* notify.c: the monitor's seccomp listener (OP_NOTIFY): refused calls explained, learn mode,
  * and the one exec a pledge without "exec" lets through.
  *
- * The command installs its filter with SECCOMP_FILTER_FLAG_NEW_LISTENER (command.c). Before the
- * call it tells the monitor, on its exec channel, which descriptor number the listener will get
- * (the lowest free one: the command is single-threaded there); the monitor takes it with
- * pidfd_getfd from the command (a child of the jail's init, which has not reaped it), so the
- * command makes no system call to hand it over. The listener never reaches the jail.
+ * The command installs its filter with SECCOMP_FILTER_FLAG_NEW_LISTENER (command.c). When the
+ * plan says "send" (TypeScript checked that the marked filter passes that sendmsg whatever its
+ * arguments), it sends the listener on its exec channel (SCM_RIGHTS) right after the load and
+ * execs at once: the message holds the listener until the monitor takes it (notify_take), and a
+ * refused call meanwhile waits in its queue. Otherwise, before the call it tells the monitor
+ * which descriptor number the listener will get (the lowest free one: the command is
+ * single-threaded there); the monitor takes it with pidfd_getfd from the command (a child of the
+ * jail's init, which has not reaped it) while the command's exec waits at the listener (the
+ * exec prefix). The listener never reaches the jail.
  *
  * The filter the kernel runs returns USER_NOTIF where TypeScript marked it (its refusals, and in
  * learn mode also its allowances); the plan's "answer" program is the same policy unmarked. For
@@ -143,6 +147,15 @@ static int is_listener(int fd) {
 }
 
 void notify_grab(pid_t init, int num) { notify_grab_from(init, 0, num); }
+
+/* The command sent its listener FD on the exec channel: kept if none is held yet and FD is a
+ * listener (one per jail, taken only while the channel is open: before the command's exec);
+ * closed otherwise. */
+void notify_take(int fd) {
+  if (g.on && g.fd < 0 && is_listener(fd)) { g.fd = fd; fcntl(fd, F_SETFD, FD_CLOEXEC); return; }
+  close(fd);
+  if (g.on && g.fd < 0) emit("{\"ev\":\"warn\",\"op\":-1,\"step\":\"notify\",\"errno\":%d,\"path\":\"the seccomp listener (not a listener)\"}", EBADF);
+}
 
 /* The same, from CMD itself when it is known (an entered command is the entering helper's own
  * child: enter.c), else from the init's only child. */

@@ -203,7 +203,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
       if (prelude) emit_error(-1, "pipe", errno, "", NULL);
       goto undo;
     }
-    if (pipe2(msgp, O_CLOEXEC) < 0 || pipe2(execp, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0) {
+    if (pipe2(msgp, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, execp) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) < 0) {
       emit_error(-1, "pipe", errno, "", NULL); goto undo;
     }
   }
@@ -386,8 +386,16 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     }
     if (p[2].revents) {
       struct sj_msg m;
-      ssize_t n = read(execp[0], &m, sizeof m);
-      if (n == (ssize_t)sizeof m && m.type == MSG_LISTENER) {
+      int lfd;
+      ssize_t n = msg_recv_fd(execp[0], &m, &lfd);
+      if (n == (ssize_t)sizeof m && m.type == MSG_LISTENER && lfd >= 0) {
+        /* sent by the command's setup code (the exec channel closes at its exec): the first
+         * one is taken if it is a listener, any other descriptor is closed (notify.c) */
+        notify_take(lfd);
+        if (notify_fd() < 0 && !reason) { reason = "notify"; emit_error(m.op, "seccomp", ESRCH, "", "the command's seccomp listener did not arrive"); setup_error = 1; kill(pid, SIGKILL); }
+      }
+      else if (lfd >= 0) { close(lfd); if (n == (ssize_t)sizeof m) emit_msg(&m, &setup_error); }
+      else if (n == (ssize_t)sizeof m && m.type == MSG_LISTENER) {
         notify_grab(pid, m.value);
         if (notify_fd() < 0 && !reason) { reason = "notify"; emit_error(m.op, "seccomp", ESRCH, "", "cannot take the command's seccomp listener"); setup_error = 1; kill(pid, SIGKILL); }
       }

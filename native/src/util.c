@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "helper.h"
 
@@ -59,6 +60,45 @@ void msg_send(int fd, int type, int op, int err, int value, const char *text) {
   if (text) snprintf(m.text, sizeof m.text, "%s", text);
   ssize_t w;
   do w = write(fd, &m, sizeof m); while (w < 0 && errno == EINTR);
+}
+
+/* One message with descriptor FD attached (SCM_RIGHTS): the exec channel is a socket. */
+int msg_send_fd(int fd, int type, int op, int value) {
+  struct sj_msg m;
+  memset(&m, 0, sizeof m);
+  m.type = type; m.op = op; m.value = value;
+  struct iovec iov = { .iov_base = &m, .iov_len = sizeof m };
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  memset(cbuf, 0, sizeof cbuf);
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+  struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+  c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &value, sizeof value);
+  ssize_t w;
+  do w = sendmsg(fd, &mh, MSG_NOSIGNAL); while (w < 0 && errno == EINTR);
+  return w == (ssize_t)sizeof m ? 0 : -1;
+}
+
+/* One message from the exec channel into M; *FD gets a descriptor sent with it (else -1), made
+ * close-on-exec. Returns recvmsg's count. */
+ssize_t msg_recv_fd(int fd, struct sj_msg *m, int *rfd) {
+  struct iovec iov = { .iov_base = m, .iov_len = sizeof *m };
+  char cbuf[CMSG_SPACE(sizeof(int) * 4)];
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+  ssize_t n;
+  *rfd = -1;
+  do n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+  if (n < 0) return n;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (size_t i = 0; i < k; i++) {
+      int x;
+      memcpy(&x, CMSG_DATA(c) + i * sizeof(int), sizeof x);
+      if (*rfd < 0) *rfd = x; else close(x); /* one at most */
+    }
+  }
+  return n;
 }
 
 void die_step(int fd, const struct sj_op_rec *op, int err, const char *path) {

@@ -175,10 +175,10 @@ async function prepareWithRoot(spec: JailSpec, opts: PrepareOptions, root: RootF
     : registry.reserve({ ...(spec.name !== undefined ? { name: spec.name } : {}), ...(opts.jid ? { jid: opts.jid } : {}), lease: root.idChoice.file });
   const listen = opts.notify ?? (spec.policy.pledge && !spec.policy.pledge.includes("exec") ? "answer" : undefined);
   if (listen && spec.command?.length) {
-    const { markForListener, FLAG_NEW_LISTENER } = markModule ??= await import("../seccomp/mark.js");
+    const { listeningFilter } = markModule ??= await import("../seccomp/mark.js");
     // the live count of refused calls (sjls -v), written by the monitor, removed with the jail
     notify = { mode: listen, answer: filter.program, countFile: opts.dryRun ? undefined : denialsFile(dir, reservation.jid) };
-    filter = { program: markForListener(filter.program, listen, facts.arch), flags: filter.flags | FLAG_NEW_LISTENER };
+    filter = listeningFilter(filter.program, filter.flags, listen, facts.arch);
   }
   // the monitor removes an ephemeral range's lease with the jail's files (before the id reservation, the last)
   if (root.idChoice.file) reservation.files.splice(Math.max(0, reservation.files.length - 1), 0, root.idChoice.file);

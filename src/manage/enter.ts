@@ -89,7 +89,7 @@ export interface EnterRequest {
 /** What the enter plan needs besides the request; gathered by enterContext. */
 export interface EnterContext {
   ids: IdMapping;
-  filter?: { program: Uint8Array; flags: number } | undefined;
+  filter?: { program: Uint8Array; flags: number; handOver?: boolean } | undefined;
   rlimits?: [number, number | bigint, number | bigint][] | undefined;
   /** cgroupAttach ops for the jail's cgroups. */
   attach: PlanOp[];
@@ -273,9 +273,9 @@ export async function enterContext(entry: JailEntry, dirOwner: number, facts: Ho
   // a pledged jail's entered processes get a listener too, answered by the entering helper: their
   // refusals are reported, and a pledge without exec lets their own exec through (docs/PLEDGE.md)
   if (entry.spec.policy.pledge?.length) {
-    const { markForListener, FLAG_NEW_LISTENER } = await import("../seccomp/mark.js");
+    const { listeningFilter } = await import("../seccomp/mark.js");
     notify = { answer: filter.program };
-    filter = { program: markForListener(filter.program, "answer", facts.arch), flags: filter.flags | FLAG_NEW_LISTENER };
+    filter = listeningFilter(filter.program, filter.flags, "answer", facts.arch);
   }
   return {
     ids: entryIdMapping(entry, facts),

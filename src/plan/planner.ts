@@ -44,7 +44,8 @@ export interface PlanContext {
   /** The resolved user the command runs as (undefined: jail root). */
   user?: UserInfo | undefined;
   /** The compiled system-call filter and seccomp(2) flags. */
-  filter?: { program: Uint8Array; flags: number } | undefined;
+  /** handOver: the command sends the listener on its exec channel (src/seccomp/mark.ts). */
+  filter?: { program: Uint8Array; flags: number; handOver?: boolean } | undefined;
   /** Cgroup ops (mkdir, write, attach, stat, cpu limit) from the cgroup backend. */
   cgroupOps?: PlanOp[] | undefined;
   /** Extra rlimits (resource, soft, hard) for limits the cgroups could not enforce. */
@@ -228,7 +229,7 @@ export function commandOps(spec: JailSpec, ctx: Pick<PlanContext, "user" | "filt
   if (ctx.scopes) ops.push(landlockOp(ctx.scopes));
   // a policy of files may let TIOCSTI/TIOCLINUX through: the fixed guard is stacked first
   if (ctx.filter && needsTtyGuard(spec.policy)) ops.push(op("seccomp", [0, ttyGuardProgram()], "terminal guard: TIOCSTI and TIOCLINUX refused whatever the policy"));
-  if (ctx.filter) ops.push(op("seccomp", [ctx.filter.flags, ctx.filter.program], "system-call policy, last before exec"));
+  if (ctx.filter) ops.push(op("seccomp", [ctx.filter.flags, ctx.filter.program, ...(ctx.filter.handOver ? ["send"] : [])], "system-call policy, last before exec"));
   for (const [k, v] of Object.entries(commandEnv(spec, user))) ops.push(op("env", [`${k}=${v}`]));
   ops.push(op("exec", [command[0] ?? "", ...command]));
   return ops;

@@ -2,6 +2,7 @@
 // Loaded at a listening jail's start, so it carries its few call numbers itself rather than the
 // system-call tables (test/seccomp/pledge.test.ts checks them against the tables).
 import { RET } from "./bpf.js";
+import { runFilter } from "./interpreter.js";
 
 /** execve and execveat per audit arch, for each machine's native and foreign ABIs. */
 const X86_64 = { auditArch: 0xc000003e, nrs: [59, 322] }, I386 = { auditArch: 0x40000003, nrs: [11, 358] };
@@ -9,6 +10,9 @@ const AARCH64 = { auditArch: 0xc00000b7, nrs: [221, 281] }, ARM = { auditArch: 0
 export const EXEC_NUMBERS: Readonly<Record<string, readonly { auditArch: number; nrs: number[] }[]>> = {
   x64: [X86_64, I386], x86_64: [X86_64, I386], arm64: [AARCH64, ARM], aarch64: [AARCH64, ARM], ia32: [I386], i386: [I386], arm: [ARM],
 };
+
+/** sendmsg's number in the helper's own (native) ABI, per arch: the listener's hand-over call. */
+const SENDMSG: Readonly<Record<string, number>> = { x64: 46, x86_64: 46, arm64: 211, aarch64: 211, ia32: 370, i386: 370, arm: 296 };
 
 /** seccomp(2)'s SECCOMP_FILTER_FLAG_NEW_LISTENER. */
 export const FLAG_NEW_LISTENER = 8;
@@ -38,8 +42,44 @@ export function markForListener(program: Uint8Array, mode: ListenMode, arch: str
 /** Marked programs by their unmarked program, then by mode and arch. */
 const marked = new WeakMap<Uint8Array, Map<string, Uint8Array>>();
 
+/** A listening jail's filter: PROGRAM marked, FLAGS with NEW_LISTENER, and how the listener
+ * reaches the monitor. `handOver`: the command sends it on its exec channel (SCM_RIGHTS) right
+ * after loading the filter and execs without waiting (no exec prefix) -- chosen only when the
+ * marked program itself lets that sendmsg through whatever its arguments (it reads none for
+ * sendmsg in the helper's ABI and allows it), so the hand-over can never wait on a listener
+ * nobody holds yet. Otherwise the exec prefix (markForListener) keeps the command's exec
+ * waiting until the monitor has taken the listener with pidfd_getfd. */
+export function listeningFilter(program: Uint8Array, flags: number, mode: ListenMode, arch: string): { program: Uint8Array; flags: number; handOver: boolean } {
+  const key = `send ${mode} ${arch}`;
+  let out = marked.get(program)?.get(key);
+  if (!out) {
+    out = markRets(new Uint8Array(program), mode); // a copy (Buffer.slice would share the bytes)
+    const byKey = marked.get(program) ?? new Map<string, Uint8Array>();
+    byKey.set(key, out);
+    marked.set(program, byKey);
+  }
+  if (sendmsgPasses(out, arch)) return { program: out, flags: flags | FLAG_NEW_LISTENER, handOver: true };
+  return { program: markForListener(program, mode, arch), flags: flags | FLAG_NEW_LISTENER, handOver: false };
+}
+
+/** PROGRAM answers the helper's sendmsg with ALLOW without reading an argument. */
+function sendmsgPasses(program: Uint8Array, arch: string): boolean {
+  const nr = SENDMSG[arch], abi = EXEC_NUMBERS[arch]?.[0];
+  if (nr === undefined || !abi) return false;
+  try {
+    const r = runFilter(program, { nr, arch: abi.auditArch });
+    return !r.readArgs && ((r.ret & RET.ACTION_FULL) >>> 0) === RET.ALLOW;
+  } catch {
+    return false;
+  }
+}
+
 function markProgram(program: Uint8Array, mode: ListenMode, arch: string): Uint8Array {
-  const out = withExecPrefix(program, arch);
+  return markRets(withExecPrefix(program, arch), mode);
+}
+
+/** OUT with its errno (and exec-once; in learn mode also allow and log) returns made USER_NOTIF, in place. */
+function markRets(out: Uint8Array, mode: ListenMode): Uint8Array {
   const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
   for (let i = 0; i + 8 <= out.length; i += 8) {
     if (dv.getUint16(i, true) !== 0x06) continue; // BPF_RET | BPF_K

@@ -24,6 +24,16 @@ describe("run() with pledge and unveil", { concurrency: 2 }, () => {
     assertNothingLeft(dir, undefined, "after run()");
   });
 
+  it("the listener reaches the monitor by message: the command holds no descriptor of it, and a refusal made at once is still reported", async (t) => {
+    const dir = libState(t);
+    // the command's descriptors after its exec: 0-2 and ls's own directory, no listener or channel
+    const r = await run({ path: "/", hostname: "h", command: ["/bin/sh", "-c", "ls /proc/self/fd; exec hostname h"], stateDir: dir });
+    assert.deepEqual(r.stdout.trim().split("\n").sort(), ["0", "1", "2", "3"], r.stdout);
+    const d = r.report.denials.find((x) => x.syscall === "sethostname");
+    assert.ok(d && d.count === 1 && d.action === "errno EPERM", JSON.stringify(r.report.denials));
+    assertNothingLeft(dir, undefined, "after run()");
+  });
+
   it("pledge and unveil narrow the command", async (t) => {
     const dir = libState(t);
     const base: RunOptions = { path: root.path, hostname: "h", command: [], stateDir: dir };

@@ -2,6 +2,9 @@
 // program marks and learned policies (src/seccomp/listener.ts), on the compiler's interpreter.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { SysjailError } from "../../src/errors.js";
 import { compileJailFilter, runFilter, AUDIT_ARCH } from "../../src/seccomp/index.js";
 import { RET } from "../../src/seccomp/bpf.js";
@@ -10,7 +13,7 @@ import { PROMISES, pledgePolicyText } from "../../src/seccomp/pledge.js";
 import { EXEC_ONCE, learnedPolicy, markForListener, denialsOf, type CallEvent } from "../../src/seccomp/listener.js";
 import { defaultPolicy } from "../../src/spec/types.js";
 import { parsePolicyFile } from "../../src/seccomp/parser.js";
-import { EXEC_NUMBERS } from "../../src/seccomp/mark.js";
+import { EXEC_NUMBERS, FLAG_NEW_LISTENER, listeningFilter } from "../../src/seccomp/mark.js";
 import { ABIS } from "../../src/seccomp/abi.js";
 
 const X64 = AUDIT_ARCH.x86_64;
@@ -107,6 +110,43 @@ describe("the listener's program", () => {
     assert.deepEqual(markForListener(Uint8Array.from(program), "answer", "x64"), a, "a copy marks to the same bytes");
     assert.deepEqual(program, before, "the unmarked program (the monitor's answers) is untouched");
     assert.equal(runFilter(program, { nr: NR.sethostname, arch: X64, args: [] }).ret >>> 0, EPERM);
+  });
+
+  it("hands the listener over by sendmsg only when the marked program lets that sendmsg through", () => {
+    const f = listeningFilter(program, 0, "answer", "x64");
+    assert.equal(f.handOver, true, "the default policy allows sendmsg without looking at its arguments");
+    assert.equal(f.flags & FLAG_NEW_LISTENER, FLAG_NEW_LISTENER);
+    const run = (m: Uint8Array, nr: number, arch: number = X64) => runFilter(m, { nr, arch, args: [] }).ret >>> 0;
+    assert.equal(run(f.program, NR.execve), ALLOW, "no exec prefix: the command's exec waits for nobody");
+    assert.equal(run(f.program, NR.sethostname), RET.USER_NOTIF);
+    assert.equal(f.program.length, program.length);
+    assert.equal(listeningFilter(program, 0, "answer", "x64").program, f.program, "cached per process");
+    const buf = Buffer.from(program), kept = Uint8Array.from(buf);
+    listeningFilter(buf, 0, "answer", "x64");
+    assert.deepEqual(Uint8Array.from(buf), kept, "a Buffer (the filter cache's) is not marked in place");
+    // learn mode sends allowed calls (sendmsg too) to the monitor: the exec prefix stays
+    const l = listeningFilter(program, 0, "learn", "x64");
+    assert.equal(l.handOver, false);
+    assert.equal(run(l.program, NR.execve), RET.USER_NOTIF);
+    // a policy refusing sendmsg, or deciding on its arguments, keeps the exec prefix
+    const dir = mkdtempSync(join(tmpdir(), "sysjail-handover-"));
+    try {
+      for (const text of ["sendmsg errno EPERM", "sendmsg arg2 in [0x0] allow"]) {
+        const file = join(dir, "p");
+        writeFileSync(file, `${text}\nexecve allow\n`);
+        const p = compileJailFilter({ ...defaultPolicy(), files: [file], replaceDefault: true }, "x64").program;
+        const g = listeningFilter(p, 0, "answer", "x64");
+        assert.equal(g.handOver, false, text);
+        assert.equal(run(g.program, NR.execve), RET.USER_NOTIF, text);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // a pledge without exec: the hand-over by sendmsg (stdio allows it), the one exec still answered
+    const pl = compileJailFilter({ ...defaultPolicy(), pledge: ["stdio", "rpath"] }, "x64").program;
+    const h = listeningFilter(pl, 0, "answer", "x64");
+    assert.equal(h.handOver, true);
+    assert.equal(run(h.program, NR.execve), RET.USER_NOTIF);
   });
 
   const ev = (nr: number, ret: number, count: number, vals: string[][] = [[], [], []]): CallEvent =>
