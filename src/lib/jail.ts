@@ -55,7 +55,8 @@ export interface JailProcess {
   stderr: NodeJS.ReadableStream;
   /** Resolves when the command ends: its exit code (128+signal when killed) and signal; rejects
    * with SysjailError when it could not be started (no such command, the jail is gone, ...).
-   * In a pledged jail, `denials` lists the calls its policy refused the command (as run()'s report). */
+   * In a pledged jail, `denials` lists the calls its policy refused the command (as run()'s report).
+   * An output stream that is being read has delivered all its data by then. */
   exit: Promise<{ code: number; signal: number | null; denials?: Denial[] }>;
   /** Ends the command: the helper that entered the jail SIGKILLs it (exit: code 137, signal 9). */
   kill(): void;
@@ -308,6 +309,10 @@ export class Jail {
         throw err;
       });
       this.checkCounters(argv);
+      // the report comes on another descriptor than the output: a reader that is reading gets all
+      // of the command's output before exit resolves (as child_process's 'close'); an unread
+      // stream is not waited for (its data may sit in a full buffer)
+      await Promise.all([stdout, stderr].map((s) => (s.readableFlowing && !s.readableEnded ? new Promise<void>((r) => { s.once("end", r); s.once("close", r); s.once("error", () => r()); }) : undefined)));
       if (!ev) return killedResult;
       const result = { code: enterStatus(ev), signal: ev.cmdSignal > 0 ? ev.cmdSignal : null };
       return ctx.notify ? { ...result, denials: await denialsFor(ref.entry.spec, ev.calls) } : result;

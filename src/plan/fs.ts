@@ -33,7 +33,8 @@ const flags = (...f: string[]) => f.join("");
 export function procOps(nesting = false): PlanOp[] {
   const ops = [op("mountFs", ["proc", "/proc", flags(F.strict, F.nosuid, F.nodev, F.noexec), ""], nesting ? "the jail's own procfs, plain (children.max)" : "the jail's own procfs")];
   if (nesting) return ops;
-  for (const p of PROC_READONLY) ops.push(op("rebind", [p, flags(F.ro, F.strict, F.optional, F.recursive)]));
+  // an entry this kernel lacks (sysrq-trigger without CONFIG_MAGIC_SYSRQ) has nothing to protect: skipped quietly
+  for (const p of PROC_READONLY) ops.push(op("rebind", [p, flags(F.ro, F.strict, F.optional, F.recursive, F.quiet)]));
   for (const p of PROC_MASKED) ops.push(op("mask", [p]));
   return ops;
 }
