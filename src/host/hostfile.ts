@@ -32,6 +32,19 @@ function checkRegular(fd: number): void {
   }
 }
 
+/** The rest of FD, at most MAX bytes (undefined when there is more: a file that grows while it
+ * is read is caught too, not only one whose size said so). */
+export function readCapped(fd: number, max: number): Buffer | undefined {
+  const buf = Buffer.alloc(max + 1);
+  let got = 0;
+  for (;;) {
+    const n = readSync(fd, buf, got, max + 1 - got, null);
+    if (n === 0) return buf.subarray(0, got);
+    got += n;
+    if (got > max) return undefined;
+  }
+}
+
 /** Reads a host configuration file named by jail.conf: refused inside the jail's tree (EXDEV),
  * when a symlink (ELOOP), not a regular file (ENOTREG) or larger than MAX bytes (EFBIG). */
 export function readHostConfig(file: string, jailPath: string, max = 1 << 20): string {
@@ -39,15 +52,9 @@ export function readHostConfig(file: string, jailPath: string, max = 1 << 20): s
   const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
   try {
     checkRegular(fd);
-    const buf = Buffer.alloc(max + 1);
-    let got = 0;
-    for (;;) {
-      const n = readSync(fd, buf, got, max + 1 - got, null);
-      if (n === 0) break;
-      got += n;
-      if (got > max) throw refuse("EFBIG", `larger than ${max} bytes`);
-    }
-    return buf.subarray(0, got).toString("utf8");
+    const data = readCapped(fd, max);
+    if (!data) throw refuse("EFBIG", `larger than ${max} bytes`);
+    return data.toString("utf8");
   } finally {
     try { closeSync(fd); } catch { /* closed by checkRegular */ }
   }

@@ -5,10 +5,11 @@
 // component, checked) and their content. The jail may leave anything in the directory (symlinks
 // to host files, FIFOs, huge files): it is read back without following a final symlink,
 // non-blocking, regular files only, capped, as every host-side read of jail files.
-import { closeSync, constants, fchmodSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
+import { closeSync, constants, fchmodSync, fstatSync, openSync, writeSync } from "node:fs";
 import { chmod, lstat, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { usageError } from "../errors.js";
+import { readCapped } from "../host/hostfile.js";
 
 /** The template's `work`: where the launcher makes its base, and how each run gets its directory. */
 export interface WorkTemplate {
@@ -127,15 +128,8 @@ export function collectFiles(dir: string, names: string[], max: number): Record<
     try {
       const st = fstatSync(fd);
       if (!st.isFile() || st.size > max) continue;
-      const buf = Buffer.alloc(max + 1);
-      let got = 0;
-      for (;;) {
-        const n = readSync(fd, buf, got, max + 1 - got, null);
-        if (n === 0) break;
-        got += n;
-        if (got > max) break;
-      }
-      if (got <= max) out[name] = buf.subarray(0, got);
+      const data = readCapped(fd, max);
+      if (data) out[name] = data;
     } finally {
       closeSync(fd);
     }

@@ -78,6 +78,12 @@ export function checkProcess(p: unknown, where: string): OciProcess {
   if (p.rlimits !== undefined && (!Array.isArray(p.rlimits) || !p.rlimits.every((r) => isObj(r) && typeof r.type === "string"))) {
     throw ociError(`${where}: process.rlimits must be a list of {type, hard, soft}`);
   }
+  const caps = p.capabilities;
+  if (caps !== undefined && !isObj(caps)) throw ociError(`${where}: process.capabilities must be an object of capability lists`);
+  for (const set of ["bounding", "effective", "inheritable", "permitted", "ambient"]) {
+    const list = caps?.[set];
+    if (list !== undefined && !strList(list)) throw ociError(`${where}: process.capabilities.${set} must be a list of names`);
+  }
   return p as OciProcess;
 }
 

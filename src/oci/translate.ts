@@ -54,12 +54,10 @@ export interface OciPatch extends ProcessPatch {
   hooks?: { create: PlanOp[]; start: PlanOp[]; started?: string | undefined } | undefined;
 }
 
-/** The capabilities the process keeps: its bounding set without what a jail may never hold
- * (KIND "ambient": its ambient set, named capabilities only, which patchProcess keeps within). */
-export function processCaps(p: OciProcess, warn: (m: string) => void, kind: "bounding" | "ambient" = "bounding"): bigint {
+/** The capabilities the process keeps: its bounding set without what a jail may never hold. */
+export function processCaps(p: OciProcess, warn: (m: string) => void): bigint {
   const keep: CapName[] = [];
-  const list = p.capabilities?.[kind] ?? [];
-  if (!Array.isArray(list) || !list.every((c) => typeof c === "string")) throw ociError(`process.capabilities.${kind} must be a list of names`);
+  const list = p.capabilities?.bounding ?? [];
   for (const c of list) {
     const name = c.replace(/^CAP_/, "") as CapName;
     if (!(name in Cap)) { warn(`capability ${c} is unknown here: left out`); continue; }

@@ -25,6 +25,17 @@ after(() => {
 
 const LIB = join(REPO, "build", "src", "index.js");
 
+/** Runs the test script FILE with Node (as AS when given): its output lines, and a message for
+ * assertions; the script must exit 0. */
+function runScript(file: string, as: Nobody | undefined, who: string): { out: string[]; msg: string } {
+  const argv = as ? [...as.prefix, process.execPath, file] : [process.execPath, file];
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8", timeout: 60_000 });
+  const out = r.stdout.split("\n").filter(Boolean);
+  const msg = `${who}: ${JSON.stringify({ code: r.status, out, stderr: r.stderr })}`;
+  assert.equal(r.status, 0, msg);
+  return { out, msg };
+}
+
 describe("startLauncher()", () => {
   it("a restricted Node runs jails through the launcher (and not without it); requests cannot change the jail", () => {
     for (const as of [undefined, nobody]) {
@@ -43,11 +54,7 @@ try { await run({ ...t, command: ["/probe", "hostname"] }); say("direct-ran"); }
 try { await run({ command: ["/probe", "hostname"], hostname: "other", via: launcher }); say("widened"); } catch (e) { say("refused " + e.message); }
 launcher.close();
 `, { mode: 0o644 });
-        const argv = as ? [...as.prefix, process.execPath, file] : [process.execPath, file];
-        const r = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8", timeout: 60_000 });
-        const out = r.stdout.split("\n").filter(Boolean);
-        const msg = `${who}: ${JSON.stringify({ code: r.status, out, stderr: r.stderr })}`;
-        assert.equal(r.status, 0, msg);
+        const { out, msg } = runScript(file, as, who);
         assert.ok(out.includes("via ok ok launched"), msg);
         assert.ok(out.includes("direct-refused"), msg);
         assert.ok(out.some((l) => /^refused run\(\): with via, option hostname is the launcher's/.test(l)), msg);
@@ -87,11 +94,7 @@ for (const bad of [{ files: { "../x": "x" } }, { files: { ".hidden": "x" } }, { 
 await Promise.all([bound.close(), rooted.close()]);
 say("closed");
 `, { mode: 0o644 });
-        const argv = as ? [...as.prefix, process.execPath, file] : [process.execPath, file];
-        const r = spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8", timeout: 60_000 });
-        const out = r.stdout.split("\n").filter(Boolean);
-        const msg = `${who}: ${JSON.stringify({ code: r.status, out, stderr: r.stderr })}`;
-        assert.equal(r.status, 0, msg);
+        const { out, msg } = runScript(file, as, who);
         assert.ok(out.includes("bound ok /tmp/w . .. big exe fifo in.txt link out.txt sub"), msg);
         // the symlink, the FIFO, the directory, a missing file and one over maxFileBytes are left out
         assert.ok(out.includes(`files ${JSON.stringify({ "out.txt": "abc\nabc\n", exe: "x" })}`), msg);

@@ -437,6 +437,15 @@ describe("sysjail-oci: containers as jails (root)", () => {
     assert.deepEqual([a.CapAmb, a.CapEff, a.CapPrm], [kill, kill, kill], "ambient: within the bounding set, kept across exec");
     const n = caps(undefined);
     assert.deepEqual([n.CapAmb, n.CapEff, n.CapPrm], [0n, 0n, 0n], "no ambient set: a non-root process has none after exec");
+    // a capability set that is not a list of names: one line naming it, nothing left
+    for (const [set, value] of [["ambient", "CAP_KILL"], ["inheritable", [1]], ["bounding", { a: 1 }]] as const) {
+      const k = id(`capbad${set.slice(0, 3)}`);
+      const f = oci(["create", "--bundle", bundle(k.slice(-6), ["/probe"], { process: { args: ["/probe", "pid"], capabilities: { [set]: value } } }), k]);
+      assert.equal(f.status, 1, f.stderr);
+      assert.match(f.stderr, new RegExp(`^sysjail-oci: .*config\\.json: process\\.capabilities\\.${set} must be a list of names\n$`, "m"));
+      assert.equal(f.stderr.trim().split("\n").filter((l) => !l.includes("warning:")).length, 1);
+      assert.equal(existsSync(join(state, k)), false, "nothing left in --root");
+    }
   });
 
   it("linux.devices: the host's node bound into the container's devfs; a node the host lacks is refused", () => {
