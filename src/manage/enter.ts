@@ -48,7 +48,8 @@ export function enterNsFlags(entry: Pick<JailEntry, "spec" | "owner" | "namespac
 
 /** The jail's id mapping as recorded (root entering a user's jail must use the user's map). */
 export function entryIdMapping(entry: JailEntry, facts: HostFacts): IdMapping {
-  const m = /^\s*0\s+(\d+)\s+(\d+)\s*$/.exec(entry.idmap?.uidMap ?? "");
+  // the line of jail id 0 (root's OCI maps may have several lines)
+  const m = /^\s*0\s+(\d+)\s+(\d+)\s*$/m.exec(entry.idmap?.uidMap ?? "");
   if (!m) return idMapping(facts);
   const rootless = entry.idmap.rootless;
   return {

@@ -128,7 +128,9 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
   const id = checkId(a.id);
   const { config, bundle, rootPath } = loadConfig(a.bundle);
   const console = consoleSocket(config.process?.terminal === true, a.consoleSocket);
-  const { spec, patch, devices } = ociJail(id, config, rootPath, g.warn);
+  // running jails' maps, read only for a config.json with maps of its own (an overlap is warned of)
+  const running = () => new Registry(stateDir()).list().map((e) => ({ name: e.name ?? String(e.jid), uidMap: e.idmap?.uidMap ?? "", gidMap: e.idmap?.gidMap ?? "" }));
+  const { spec, patch, devices } = ociJail(id, config, rootPath, g.warn, running);
   validateSpec(spec);
   // another container of ours named by its state pid (podman's container:X, a pod's infra)
   patch.joins = patch.joins.map(([f, p]) => [f, containerNsPath(g.root, p)]);

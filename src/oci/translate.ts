@@ -2,7 +2,6 @@
 // (the OCI process's own capabilities, ids, limits and mounts, pid 1 and the start gate).
 import { lstatSync, statSync } from "node:fs";
 import { RULESET4_DEVICES } from "../plan/fs.js";
-import { blockBase, blockOfBase, idPool } from "../ids/pool.js";
 import { Cap, capMask, FORBIDDEN_CAPS, OCI_GRANTABLE_CAPS, ociForbiddenMask, type CapName } from "../plan/caps.js";
 import { MountFlag as F, op, PlanFlag, type Plan, type PlanOp } from "../plan/types.js";
 import type { IdMapping } from "../plan/ids.js";
@@ -11,6 +10,7 @@ import type { JailSpec, Limits } from "../spec/types.js";
 import { ociError, type OciConfig, type OciMount, type OciProcess } from "./config.js";
 import { fsSources, nameSources } from "./sources.js";
 import { inheritAmbient } from "./capsets.js";
+import { ociIds, type OciIds } from "./idmap.js";
 
 /** rlimit numbers by OCI name (asm-generic/resource.h). */
 export const RLIMITS: Record<string, number> = {
@@ -46,8 +46,8 @@ export interface OciPatch extends ProcessPatch {
   paths: PlanOp[];
   /** process.oomScoreAdj, written by create into the gated pid 1 (src/oci/oom.ts). */
   oomScoreAdj?: number | undefined;
-  /** linux.uidMappings' size: the container's ids 0..idSize-1 (of its pool block) are mapped. */
-  idSize?: number | undefined;
+  /** linux.uidMappings: a pool block's first SIZE ids, or root's own maps (src/oci/idmap.ts). */
+  ids?: OciIds | undefined;
   /** Namespaces joined by path (clone flag and path): network, uts, ipc. */
   joins: [number, string][];
   /** createContainer hook ops (before pivot_root) and startContainer hook ops (src/oci/hooks.ts). */
@@ -204,31 +204,6 @@ export function ociDevices(config: OciConfig): string[] | undefined {
   return names.length ? [...RULESET4_DEVICES, ...names] : undefined;
 }
 
-/** linux.uidMappings and gidMappings (with a user namespace asked for): one range from container
- * id 0, which must be a block of sysjail's id pool (root's: docs/JAILS.md, Host ids) with its uid
- * and gid bases, at most a block long. The jail then runs on that block (shared on purpose, as
- * `idrange`) and maps only SIZE ids. Without mappings the jail's own block is used. */
-export function ociIdRange(config: OciConfig): { idrange: string; size: number } | undefined {
-  const l = config.linux ?? {};
-  if (l.uidMappings === undefined && l.gidMappings === undefined) return undefined;
-  const one = (k: "uidMappings" | "gidMappings") => {
-    const m = l[k];
-    if (!Array.isArray(m) || m.length !== 1 || typeof m[0] !== "object" || !m[0]) throw ociError(`linux.${k}: one range from container id 0 is supported (sysjail maps a jail's ids as one range)`);
-    const { containerID, hostID, size } = m[0] as { containerID: unknown; hostID: unknown; size: unknown };
-    if (containerID !== 0 || !Number.isSafeInteger(hostID) || !Number.isSafeInteger(size) || (size as number) < 1) throw ociError(`linux.${k}: {containerID: 0, hostID, size} with whole numbers is needed`);
-    return { hostID: hostID as number, size: size as number };
-  };
-  const u = one("uidMappings"), g = one("gidMappings");
-  if (process.getuid?.() !== 0) throw ociError("linux.uidMappings: only root's containers choose their host ids (a user's container maps only the user)");
-  const pool = idPool();
-  const block = blockOfBase(pool, u.hostID);
-  const first = blockBase(pool, 0);
-  if (block === undefined || blockBase(pool, block).gid !== g.hostID || u.size !== g.size || u.size > pool.size) {
-    throw ociError(`linux.uidMappings: host ids ${u.hostID} (gid ${g.hostID}), ${u.size} of them, are not a block of sysjail's id pool (uid ${first.uid}, ${first.uid + pool.size}, ... with the same gids, up to ${pool.size} ids): leave the mappings out to get the jail's own range`);
-  }
-  return { idrange: String(u.hostID), size: u.size };
-}
-
 /** The sysctls a container may set: the ones of its own network, ipc and mqueue namespaces. */
 const NAMESPACED_SYSCTL = /^(net\.[A-Za-z0-9_.:@-]+|kernel\.(shmmax|shmall|shmmni|shm_rmid_forced|msgmax|msgmnb|msgmni|sem)|fs\.mqueue\.[a-z_]+)$/;
 
@@ -277,7 +252,7 @@ function limitsOf(c: OciConfig, warn: (m: string) => void): Limits {
 }
 
 /** The jail a container is: its spec and the plan patch. */
-export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (m: string) => void): { spec: JailSpec; patch: OciPatch; devices?: string[] | undefined } {
+export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (m: string) => void, running?: Parameters<typeof ociIds>[2]): { spec: JailSpec; patch: OciPatch; devices?: string[] | undefined } {
   const p = config.process;
   if (!p?.args?.length) throw ociError("config.json: process.args is empty (a container needs a command)");
   const spec = baseSpec(rootPath, config.hostname || id.slice(0, 12));
@@ -293,8 +268,8 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
   // the container has its own IPC namespace: System V IPC stays inside it
   spec.policy.allowIpc = true;
   const joins = namespaceJoins(config, warn);
-  const range = ociIdRange(config);
-  if (range) spec.idrange = range.idrange;
+  const ids = ociIds(config, warn, running);
+  if (ids?.kind === "block") spec.idrange = ids.idrange;
   const oom = p.oomScoreAdj;
   if (oom !== undefined && !(Number.isInteger(oom) && oom >= -1000 && oom <= 1000)) throw ociError(`process.oomScoreAdj: ${JSON.stringify(oom)} must be an integer from -1000 to 1000`);
   if (config.linux?.mountLabel) warn("linux.mountLabel cannot be applied by sysjail: ignored");
@@ -307,7 +282,7 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
     joins,
     paths: [...cgroupOps(config.mounts ?? []), ...pathOps(config), ...sysctlOps(config, joins)],
     oomScoreAdj: oom,
-    idSize: range?.size,
+    ids,
   };
   return { spec, patch, devices: ociDevices(config) };
 }
@@ -344,13 +319,15 @@ export function patchProcess(ops: PlanOp[], pp: ProcessPatch, ids: IdMapping): P
  * into GATE; the process's own settings; its mounts; a read-only root; its own filter after
  * the jail's. */
 export function patchPlan(plan: Plan, patch: OciPatch, ids0: IdMapping, gate: string | undefined, filter?: { program: Uint8Array; flags: number }): Plan {
-  // linux.uidMappings: only the asked ids of the block (ociIdRange)
-  const size = patch.idSize !== undefined && patch.idSize < ids0.count ? patch.idSize : undefined;
-  const ids = size === undefined ? ids0 : { ...ids0, count: size };
+  // linux.uidMappings: only the asked ids of the block, or root's own maps (src/oci/idmap.ts)
+  const m = patch.ids;
+  const size = m?.kind === "block" && m.size < ids0.count ? m.size : undefined;
+  const ids = m?.kind === "maps" ? { ...ids0, count: m.count } : size === undefined ? ids0 : { ...ids0, count: size };
   let ops = nameSources(patchProcess(plan.ops, patch, ids), patch.sources ?? new Map());
   if (size !== undefined) {
     ops = ops.map((o) => (o.op === "uidMap" || o.op === "gidMap" ? op(o.op, [`0 ${o.op === "uidMap" ? ids.hostBase : ids.gidBase ?? ids.hostBase} ${size}\n`], "linux.uidMappings") : o));
   }
+  if (m?.kind === "maps") ops = ops.map((o) => (o.op === "uidMap" || o.op === "gidMap" ? op(o.op, [o.op === "uidMap" ? m.uidMap : m.gidMap], "linux.uidMappings (root's own)") : o));
   const joined = patch.joins.reduce((f, [flag]) => f | flag, 0);
   ops = ops.flatMap((o) => {
     // a joined namespace is not made anew, and is not the container's to configure
