@@ -472,7 +472,7 @@ describe("sysjail-oci: containers as jails (root)", () => {
     }
   });
 
-  it("linux.uidMappings/gidMappings: a block of the id pool, only the asked ids; anything else refused", () => {
+  it("linux.uidMappings/gidMappings: a block of the id pool (only the asked ids) or root's own maps, warned of overlaps; host id 0 refused", () => {
     const pool = idPool();
     const b = blockBase(pool, pool.blocks - 1);
     const c = id("idmap");
@@ -489,11 +489,42 @@ describe("sysjail-oci: containers as jails (root)", () => {
     } finally {
       oci(["delete", "--force", c]);
     }
+    // root's own maps off the pool: several ranges, uid and gid sizes apart (podman --uidmap);
+    // a range over the host's nobody (65534) and one shared with a running container are warned of
+    const off = 0x5e000000;
+    const own = { uidMappings: [{ containerID: 0, hostID: off, size: 2000 }, { containerID: 2000, hostID: 65534, size: 1 }], gidMappings: [{ containerID: 0, hostID: off + 7, size: 3000 }] };
+    const c1 = id("idown"), c2 = id("idown2");
+    const warned: string[] = [];
+    try {
+      for (const k of [c1, c2]) {
+        const r1 = oci(["create", "--bundle", bundle(k, ["/probe", "waitfile", "/never"], { linux: { namespaces: userNs, ...own } }), k], openSync(join(work, `${k}.out`), "w"));
+        const text = readFileSync(join(work, `${k}.out`), "utf8");
+        assert.equal(r1.status, 0, text);
+        warned.push(text);
+        const initPid = (JSON.parse(readFileSync(join(state, k, "state.json"), "utf8")) as { initPid: number }).initPid;
+        const lines = (f: string) => readFileSync(`/proc/${initPid}/${f}`, "utf8").trim().split("\n").map((l) => l.trim().split(/\s+/).map(Number));
+        assert.deepEqual(lines("uid_map"), [[0, off, 2000], [2000, 65534, 1]]);
+        assert.deepEqual(lines("gid_map"), [[0, off + 7, 3000]]);
+        assert.equal(readFileSync(`/proc/${initPid}/status`, "utf8").match(/^Uid:\s+(\d+)/m)?.[1], String(off), "the container's root is host uid OFF");
+      }
+      assert.match(warned[0]!, /warning: linux\.uidMappings: the container's ids include the host's users nobody \(65534\)/);
+      assert.doesNotMatch(warned[0]!, /overlap those of running jails/);
+      assert.match(warned[1]!, new RegExp(`warning: linux\\.uidMappings: the host ids overlap those of running jails ${c1}`));
+      // jexec-style entry through exec: the recorded multi-line map is the jail's
+      assert.equal(oci(["start", c1]).status, 0);
+      const e = oci(["exec", c1, "/probe", "pid"]);
+      assert.equal(e.status, 0, e.stderr);
+    } finally {
+      oci(["delete", "--force", c1]);
+      oci(["delete", "--force", c2]);
+    }
     for (const [name, linux, msg] of [
-      ["idoff", maps(b.uid + 1, b.gid + 1, 1000), /are not a block of sysjail's id pool/],
-      ["idroot", maps(0, 0, 1000), /are not a block of sysjail's id pool/],
-      ["idbig", maps(b.uid, b.gid, pool.size + 1), /are not a block of sysjail's id pool/],
-      ["idtwo", { uidMappings: [{ containerID: 0, hostID: b.uid, size: 10 }, { containerID: 10, hostID: b.uid + 10, size: 10 }], gidMappings: maps(b.uid, b.gid, 10).gidMappings }, /linux\.uidMappings: one range from container id 0/],
+      ["idroot", maps(0, 0, 1000), /linux\.uidMappings: container id 0 onto host id 0: host root is never a container's id/],
+      ["idroot2", { uidMappings: [{ containerID: 0, hostID: off, size: 10 }], gidMappings: [{ containerID: 0, hostID: off, size: 10 }, { containerID: 10, hostID: 0, size: 1 }] }, /linux\.gidMappings: container id 10 onto host id 0/],
+      ["idover", { uidMappings: [{ containerID: 0, hostID: off, size: 10 }, { containerID: 5, hostID: off + 100, size: 10 }], gidMappings: maps(off, off, 10).gidMappings }, /linux\.uidMappings: the ranges overlap in their container ids/],
+      ["idhostover", { uidMappings: [{ containerID: 0, hostID: off, size: 10 }, { containerID: 10, hostID: off + 5, size: 10 }], gidMappings: maps(off, off, 10).gidMappings }, /linux\.uidMappings: the ranges overlap in their host ids/],
+      ["idbad", { uidMappings: [{ containerID: 0, hostID: -1, size: 10 }], gidMappings: maps(off, off, 10).gidMappings }, /linux\.uidMappings: .*whole numbers below 4294967295/],
+      ["idhalf", { uidMappings: maps(off, off, 10).uidMappings }, /linux\.gidMappings is missing/],
       ["iduser", { ...maps(b.uid, b.gid, 1000), user: { uid: 2000 } }, /process\.user: id 2000 is outside the container's id map \(0-999\)/],
     ] as const) {
       const k = id(name);
