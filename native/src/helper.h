@@ -43,6 +43,8 @@ void command_exec_hook(const struct sj_plan *plan, int msgfd, const struct sj_op
 /* sysjail-oci hooks in the container (hook.c): run one OP_HOOK, die_step on its failure;
  * CONFINED: set up as the command is first. g_monitor_pid: the state's pid, set before the init exists */
 extern pid_t g_monitor_pid;
+/* sysjail-oci: a procfs of a joined pid namespace, made by the monitor for the init (run.c), or -1 */
+extern int g_proc_mnt;
 void hook_run(const struct sj_plan *plan, const struct sj_op_rec *op, int msgw, int confined);
 int hook_args(const struct sj_op_rec *op, const char **file, char ***argv, char ***envp);
 /* the pid-1 loop: reap, report the command's status, end per the plan flags */

@@ -148,6 +148,12 @@ static void do_mount_fs(const struct sj_op_rec *op) {
   if (!type || !target || !flags || !opts) { errno = EINVAL; fail(op, "bad arguments"); }
   int tfd = target_fd(target, flags);
   if (tfd < 0) { if (optional_skip(op, flags, target)) return; fail(op, target); }
+  if (!strcmp(type, "proc") && g_proc_mnt >= 0) {
+    /* a joined pid namespace's procfs, made by the monitor (run.c proc_of_pidns): mounted once */
+    if (attach(g_proc_mnt, tfd) < 0) fail(op, target);
+    close(g_proc_mnt); g_proc_mnt = -1; close(tfd);
+    return;
+  }
   int fs = sys_fsopen(type, FSOPEN_CLOEXEC);
   if (fs < 0) fail(op, type);
   char buf[1024];
@@ -385,18 +391,32 @@ static void do_sysctl(const struct sj_op_rec *op) {
   if (w != (ssize_t)strlen(value)) { errno = w < 0 ? e : EIO; fail(op, path); }
 }
 
+/* Whether the plan joins a mount namespace (sysjail-oci): the jail then lives in that namespace's
+ * mount table, which its own user namespace does not own: no root is made, nothing is mounted. */
+static int joins_mnt(const struct sj_plan *plan) {
+  for (uint32_t i = 0; i < plan->nops; i++) {
+    uint64_t t;
+    if (plan->ops[i].code == OP_NS_JOIN && !arg_u64(&plan->ops[i], 0, &t) && t == CLONE_NEWNS) return 1;
+  }
+  return 0;
+}
+
 void init_setup(const struct sj_plan *plan, int msgfd, int treefd) {
   g_msg = msgfd;
   g_debug = (plan->flags & SJ_F_DEBUG) != 0;
-  /* never let a mount event travel back to the host */
-  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die_step(g_msg, NULL, errno, "make-private");
-  attach_root(plan, treefd);
+  const int joined = joins_mnt(plan);
+  if (!joined) {
+    /* never let a mount event travel back to the host */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die_step(g_msg, NULL, errno, "make-private");
+    attach_root(plan, treefd);
+  }
   fault_point("8");
   int pivoted = 0;
   for (uint32_t i = 0; i < plan->nops; i++) {
     const struct sj_op_rec *op = &plan->ops[i];
     if (g_debug && op->code >= OP_MOUNT_FS && op->code <= OP_LO_UP)
       msg_send(g_msg, MSG_STEP, op->index, 0, (int)op->code, arg_str(op, op->code == OP_SYMLINK ? 1 : 0));
+    if (joined && op->code >= OP_ROOT && op->code <= OP_PIVOT) die_step(g_msg, op, EINVAL, "a joined mount namespace is not the jail's to change");
     switch (op->code) {
     case OP_MOUNT_FS: do_mount_fs(op); break;
     case OP_BIND: do_bind(op); break;
@@ -423,5 +443,6 @@ void init_setup(const struct sj_plan *plan, int msgfd, int treefd) {
     default: break;
     }
   }
-  if (!pivoted) die_step(g_msg, NULL, EINVAL, "plan has no pivot-root");
+  if (!pivoted && !joined) die_step(g_msg, NULL, EINVAL, "plan has no pivot-root");
+  if (joined && chdir("/") < 0) die_step(g_msg, NULL, errno, "/");
 }

@@ -107,7 +107,7 @@ enum sj_op {
    * startContainer hooks (after 'S', before the command; confined as the command is): hook.c */
   OP_HOOK,             /* "create"|"start" timeout-s state-prefix state-suffix path nenv env... argv0 argv... */
   /* monitor, before clone: join an existing namespace (sysjail-oci linux.namespaces path), which
-   * the clone then does not make anew: only network, uts or ipc */
+   * the clone then does not make anew: network, uts, ipc, pid or mount */
   OP_NS_JOIN,          /* clone-flag(u64 text) path */
   /* init, before pivot: a namespaced sysctl, written through the host's /proc while the init is in
    * the container's namespaces (sysjail-oci linux.sysctl) */
@@ -117,6 +117,9 @@ enum sj_op {
   /* monitor (host side, after clone), done by the init itself: */
   OP_CGROUP_JOIN,      /* a cgroup v1 `tasks` file: the monitor opens it and hands it to the init, which
                         * writes "0" (itself) there before it runs (run.c join_cgroups) */
+  /* monitor, before clone (sysjail-oci, a joined pid namespace): a procfs of that namespace, which
+   * the init mounts in place of the plan's proc mount (run.c proc_of_pidns, mounts.c) */
+  OP_PROC_NS = 62,     /* mount-flags fs-options */
   OP_MAX
 };
 

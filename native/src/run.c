@@ -24,6 +24,7 @@
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
+#include <dirent.h>
 #include <time.h>
 #include <unistd.h>
 #include "helper.h"
@@ -159,6 +160,83 @@ static uint64_t cpu_used(const struct host_state *h) {
   return 0;
 }
 
+/* sysjail-oci, a joined pid namespace (OP_PROC_NS flags options): a procfs of it, made before the
+ * clone by a child of the monitor, which is in that namespace (setns changed only where children
+ * go) and still host root; the jail's init could not make one (its user namespace does not own
+ * that pid namespace). The detached mount is inherited by the init, which mounts it where the
+ * plan's proc mount stands (mounts.c). */
+int g_proc_mnt = -1;
+static int proc_of_pidns(const struct sj_op_rec *op) {
+  int sp[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) { emit_error(op->index, "proc-ns", errno, "", NULL); return -1; }
+  pid_t c = fork();
+  if (c < 0) { emit_error(op->index, "proc-ns", errno, "", "cannot start a process in the joined pid namespace"); close(sp[0]); close(sp[1]); return -1; }
+  if (c == 0) {
+    close(sp[0]);
+    int fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC), e = 0, mfd = -1;
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", arg_str(op, 1));
+    for (char *save = NULL, *kv = fs < 0 ? NULL : strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+      char *eq = strchr(kv, '=');
+      if (eq) *eq = 0;
+      if (syscall(SYS_fsconfig, fs, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, kv, eq ? eq + 1 : NULL, 0) < 0) { e = errno; break; }
+    }
+    if (fs < 0 || e || syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
+        (mfd = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)) < 0) {
+      if (!e) e = errno;
+      (void)!write(sp[1], &e, sizeof e);
+      _exit(1);
+    }
+    send_token(sp[1], 'P', mfd);
+    _exit(0);
+  }
+  close(sp[1]);
+  char got[sizeof(int)] = { 0 };
+  char cbuf[CMSG_SPACE(sizeof(int))];
+  struct iovec iov = { .iov_base = got, .iov_len = sizeof got };
+  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+  ssize_t r;
+  do r = recvmsg(sp[0], &mh, MSG_CMSG_CLOEXEC); while (r < 0 && errno == EINTR);
+  for (struct cmsghdr *m = CMSG_FIRSTHDR(&mh); r == 1 && m; m = CMSG_NXTHDR(&mh, m))
+    if (m->cmsg_level == SOL_SOCKET && m->cmsg_type == SCM_RIGHTS) memcpy(&g_proc_mnt, CMSG_DATA(m), sizeof g_proc_mnt);
+  int e = 0;
+  if (r == (ssize_t)sizeof e) memcpy(&e, got, sizeof e);
+  close(sp[0]);
+  while (waitpid(c, NULL, 0) < 0 && errno == EINTR) {}
+  if (g_proc_mnt < 0) { emit_error(op->index, "proc-ns", e ? e : EIO, "proc", "cannot make a procfs of the joined pid namespace"); return -1; }
+  return 0;
+}
+
+/* SIGKILL to every process of the user namespace USERNS (a container's own, in a joined pid
+ * namespace, after its first process ended): each is pinned by a pidfd before its namespace is
+ * looked at, so a pid reused meanwhile is never signalled. No other process is in that namespace. */
+static void kill_userns(const struct stat *userns) {
+  for (int round = 0; round < 20; round++) {
+    DIR *d = opendir("/proc");
+    if (!d) return;
+    int found = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+      char *end;
+      long p = strtol(de->d_name, &end, 10);
+      if (*end || p <= 0 || p == getpid()) continue;
+      int pfd = (int)syscall(SYS_pidfd_open, (pid_t)p, 0);
+      if (pfd < 0) continue;
+      char up[64];
+      struct stat st;
+      snprintf(up, sizeof up, "/proc/%ld/ns/user", p);
+      if (stat(up, &st) == 0 && st.st_ino == userns->st_ino && st.st_dev == userns->st_dev) {
+        found = 1;
+        syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+      }
+      close(pfd);
+    }
+    closedir(d);
+    if (!found) return;
+    usleep(1000);
+  }
+}
+
 /* monotonic time the helper started (main.c), for the setup-time figure */
 double g_helper_t0;
 
@@ -175,16 +253,23 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   const struct sj_op_rec *cop = plan_find(first, OP_CLONE);
   uint64_t cflags = 0;
   if (!cop || arg_u64(cop, 0, &cflags)) { emit_error(-1, "clone", EINVAL, "", "plan has no clone flags"); return 70; }
-  /* namespaces joined by path (sysjail-oci): network, uts or ipc only, never also made anew */
+  /* namespaces joined by path (sysjail-oci): network, uts, ipc, pid or mount, never also made
+   * anew; the user namespace is always the jail's own */
   uint64_t joined = 0;
   for (uint32_t i = 0; i < first->nops; i++) {
     const struct sj_op_rec *j = &first->ops[i];
     uint64_t t;
     if (j->code != OP_NS_JOIN) continue;
-    if (arg_u64(j, 0, &t) || (t != CLONE_NEWNET && t != CLONE_NEWUTS && t != CLONE_NEWIPC) || (t & (cflags | joined)) || !arg_str(j, 1)) {
-      emit_error(j->index, "ns-join", EINVAL, "", "only a network, uts or ipc namespace the jail does not make may be joined"); return 70;
+    if (arg_u64(j, 0, &t) || (t != CLONE_NEWNET && t != CLONE_NEWUTS && t != CLONE_NEWIPC && t != CLONE_NEWPID && t != CLONE_NEWNS) || (t & (cflags | joined)) || !arg_str(j, 1)) {
+      emit_error(j->index, "ns-join", EINVAL, "", "only a network, uts, ipc, pid or mount namespace the jail does not make may be joined"); return 70;
     }
     joined |= t;
+  }
+  /* a procfs of a joined pid namespace (OP_PROC_NS) only from a whole plan, for a jail with its
+   * own mount namespace */
+  const struct sj_op_rec *pop = plan_find(first, OP_PROC_NS);
+  if (pop && (!(joined & CLONE_NEWPID) || (joined & CLONE_NEWNS) || prelude || !arg_str(pop, 0) || !arg_str(pop, 1))) {
+    emit_error(pop->index, "proc-ns", EINVAL, "", "a procfs of a joined pid namespace needs that join and a mount namespace of the jail's own"); return 70;
   }
   if (((cflags | joined) & REQUIRED_NS) != REQUIRED_NS) { emit_error(cop->index, "clone", EPERM, "", "a jail needs new user, pid, mount, uts and ipc namespaces"); return 70; }
   struct host_state h;
@@ -218,6 +303,12 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   if (!(plan->flags & SJ_F_DETACH) && !g_front) prctl(PR_SET_PDEATHSIG, SIGTERM);
 
   double t0 = now_s();
+  /* a joined mount namespace is the monitor's only for the clone: its own (and its working
+   * directory) come back right after, the host paths it still uses resolve as before */
+  int own_mnt = -1, own_cwd = -1;
+  if ((joined & CLONE_NEWNS) && ((own_mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC)) < 0 || (own_cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)) {
+    emit_error(-1, "ns-join", errno, "/proc/self/ns/mnt", "cannot keep the monitor's own mount namespace"); goto undo;
+  }
   /* the joined namespaces become the monitor's, so the init is cloned into them (the caller's
    * privilege over them is what setns checks; the file must be a namespace of that type) */
   for (uint32_t i = 0; joined && i < first->nops; i++) {
@@ -229,7 +320,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
      * (An engine names a sysjail-oci container's namespaces by its state pid, the monitor's.) */
     struct stat js, os;
     char own[32];
-    snprintf(own, sizeof own, "/proc/self/ns/%s", t == CLONE_NEWNET ? "net" : t == CLONE_NEWUTS ? "uts" : "ipc");
+    snprintf(own, sizeof own, "/proc/self/ns/%s", t == CLONE_NEWNET ? "net" : t == CLONE_NEWUTS ? "uts" : t == CLONE_NEWIPC ? "ipc" : t == CLONE_NEWPID ? "pid" : "mnt");
     if (fd >= 0 && fstat(fd, &js) == 0 && stat(own, &os) == 0 && js.st_dev == os.st_dev && js.st_ino == os.st_ino) {
       emit_error(j->index, "ns-join", EPERM, arg_str(j, 1), "the runtime's own (host) namespace: a jail never shares it");
       close(fd);
@@ -243,8 +334,23 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     }
     close(fd);
   }
+  if (pop && proc_of_pidns(pop) < 0) goto undo;
   g_monitor_pid = getpid(); /* the init's parent: the state's pid its hooks get (hook.c) */
   pid_t pid = adopt ? ahead->pid : (pid_t)syscall(SYS_clone, (unsigned long)((cflags & ~(uint64_t)CLONE_NEWCGROUP) | SIGCHLD), 0, 0, 0, 0);
+  if (pid != 0 && g_proc_mnt >= 0) { close(g_proc_mnt); g_proc_mnt = -1; }
+  if (pid != 0 && own_mnt >= 0) {
+    /* back in the monitor's own mount namespace; failing that, it must not go on in the joined one */
+    if (setns(own_mnt, CLONE_NEWNS) < 0 || fchdir(own_cwd) < 0) { emit_error(-1, "ns-join", errno, "/proc/self/ns/mnt", "cannot return to the monitor's own mount namespace"); if (pid > 0) { kill(pid, SIGKILL); waitpid(pid, NULL, __WALL); } _exit(70); }
+    close(own_mnt); close(own_cwd); own_mnt = own_cwd = -1;
+  }
+  /* in a joined pid namespace the container's processes outlive its first one: they are the
+   * processes of its user namespace, always its own (kill_userns, at the end) */
+  struct stat userns = { 0 };
+  if (pid > 0 && (joined & CLONE_NEWPID)) {
+    char up[64];
+    snprintf(up, sizeof up, "/proc/%d/ns/user", (int)pid);
+    if (stat(up, &userns) < 0) userns.st_ino = 0;
+  }
   if (adopt) {
     ahead->pid = -1;
     /* the adopted init learns its prelude now; it waits for its id maps ('M') as any other */
@@ -531,6 +637,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     int st;
     while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR) {}
   }
+  if (userns.st_ino) kill_userns(&userns);
 undo:
   /* a prelude's caller sends the whole plan even after a failure it cannot know of yet: take it,
    * so its write succeeds and it reads the report (a closed channel would lose it) */

@@ -127,8 +127,11 @@ export function mountOps(mounts: OciMount[], warn: (m: string) => void): PlanOp[
   return ops;
 }
 
+/** The ops that build a jail's own mount table (none in a joined mount namespace). */
+const MOUNT_OPS = new Set(["root", "staging", "mountFs", "bind", "rebind", "mask", "mkdir", "mkfile", "symlink", "pivot"]);
+
 /** clone(2) flags of the namespace types a container may join by path. */
-export const JOINABLE: Record<string, number> = { network: 0x40000000, uts: 0x04000000, ipc: 0x08000000 };
+export const JOINABLE: Record<string, number> = { network: 0x40000000, uts: 0x04000000, ipc: 0x08000000, pid: 0x20000000, mount: 0x00020000 };
 const NS_TYPES = ["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"];
 
 /** linux.namespaces: the ones to join by path. Security stance (docs/OCI.md): a container always
@@ -150,9 +153,10 @@ function namespaceJoins(config: OciConfig, warn: (m: string) => void): [number, 
     seen.add(ns.type);
     if (!ns.path) continue;
     const flag = JOINABLE[ns.type];
-    if (flag === undefined) throw ociError(`linux.namespaces: joining a ${ns.type} namespace (${ns.path}) is not supported: a container has its own (network, uts and ipc may be joined)`);
+    if (flag === undefined) throw ociError(`linux.namespaces: joining a ${ns.type} namespace (${ns.path}) is not supported: a container has its own (network, uts, ipc, pid and mount may be joined)`);
     if (!ns.path.startsWith("/")) throw ociError(`linux.namespaces: the ${ns.type} namespace path ${JSON.stringify(ns.path)} must be absolute`);
     joins.push([flag, ns.path]);
+    if (ns.type === "mount") warn(`linux.namespaces: the container lives in the mount namespace ${ns.path}: root.path, mounts, maskedPaths and readonlyPaths are not applied there`);
   }
   if (!seen.has("network")) throw ociError("linux.namespaces has no network namespace (the host's network): a container has its own network namespace, or joins one by path");
   const notNew = ["pid", "mount", "ipc", "uts"].filter((t) => !seen.has(t));
@@ -329,15 +333,23 @@ export function patchPlan(plan: Plan, patch: OciPatch, ids0: IdMapping, gate: st
   }
   if (m?.kind === "maps") ops = ops.map((o) => (o.op === "uidMap" || o.op === "gidMap" ? op(o.op, [o.op === "uidMap" ? m.uidMap : m.gidMap], "linux.uidMappings (root's own)") : o));
   const joined = patch.joins.reduce((f, [flag]) => f | flag, 0);
+  const ownMnt = !(joined & JOINABLE.mount!);
+  // a joined pid namespace's procfs: made by the monitor, mounted by the init where the plan's
+  // own proc mount stands (native/src/run.c proc_of_pidns); none in a joined mount namespace
+  const procOp = ops.find((o) => o.op === "mountFs" && o.args[0] === "proc");
+  const procNs = joined & JOINABLE.pid! && ownMnt && procOp ? [op("procNs", [procOp.args[2]!, procOp.args[3]!], "a procfs of the joined pid namespace, made by the monitor")] : [];
+  // a joined mount namespace: the container lives in its mount table, which it does not own
+  if (!ownMnt) ops = ops.filter((o) => !MOUNT_OPS.has(o.op));
   ops = ops.flatMap((o) => {
     // a joined namespace is not made anew, and is not the container's to configure
-    if (o.op === "clone" && joined) return [op("clone", [Number(o.args[0]) & ~joined], o.note), ...patch.joins.map(([f, p]) => op("nsJoin", [f, p], "linux.namespaces path"))];
+    if (o.op === "clone" && joined) return [op("clone", [Number(o.args[0]) & ~joined], o.note), ...patch.joins.map(([f, p]) => op("nsJoin", [f, p], "linux.namespaces path")), ...procNs];
     if ((o.op === "hostname" || o.op === "domainname") && joined & JOINABLE.uts!) return [];
     if (o.op === "loUp" && joined & JOINABLE.network!) return [];
     // mqueue and sysfs instances belong to the ipc and network namespace: only its owner mounts them
     if (o.op === "mountFs" && ((o.args[0] === "mqueue" && joined & JOINABLE.ipc!) || (o.args[0] === "sysfs" && joined & JOINABLE.network!))) return [];
     if (o.op === "root" && patch.readonlyRoot) return [op("root", [o.args[0]!, F.ro], "OCI root.readonly")];
     if (o.op === "pivot") return [...patch.mounts, ...patch.paths, ...(patch.hooks?.create ?? []), o];
+    if (!ownMnt && o.op === "cwd") return [...patch.paths.filter((p) => p.op === "sysctl"), ...(patch.hooks?.create ?? []), o];
     if (o.op === "hostname" && patch.domainname && !(joined & JOINABLE.uts!)) return [o, op("domainname", [patch.domainname])];
     if (o.op === "seccomp" && filter) return [o, op("seccomp", [filter.flags, filter.program], "the container's own seccomp profile, stacked")];
     return [o];

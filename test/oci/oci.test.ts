@@ -359,11 +359,73 @@ describe("sysjail-oci: containers as jails (root)", () => {
       holder.kill("SIGKILL");
     }
     for (const [name, namespaces, msg] of [
-      ["nsuser", [...NS, { type: "user", path: "/proc/self/ns/user" }], /^sysjail-oci: linux\.namespaces: joining a user namespace \(\/proc\/self\/ns\/user\) is not supported/],
+      ["nsuser", [...NS, { type: "user", path: "/proc/self/ns/user" }], /^sysjail-oci: linux\.namespaces: joining a user namespace \(\/proc\/self\/ns\/user\) is not supported: a container has its own \(network, uts, ipc, pid and mount may be joined\)/],
       ["nshostnet", NS.filter((n) => n.type !== "network"), /^sysjail-oci: linux\.namespaces has no network namespace \(the host's network\)/],
       ["nsbadtype", [...NS, { type: "nope" }], /^sysjail-oci: linux\.namespaces: "nope" is not a namespace type/],
       ["nsmissing", NS.map((n) => (n.type === "network" ? { ...n, path: "/nonexistent/netns" } : n)), /^sysjail-oci: .*\/nonexistent\/netns/],
       ["nshost", NS.map((n) => (n.type === "uts" ? { ...n, path: "/proc/self/ns/uts" } : n)), /^sysjail-oci: .*the runtime's own \(host\) namespace: a jail never shares it/],
+    ] as const) {
+      const k = id(name);
+      const f = oci(["create", "--bundle", bundle(name, ["/probe", "pid"], { linux: { namespaces } }), k]);
+      assert.equal(f.status, 1, f.stderr);
+      assert.match(f.stderr, msg);
+      assert.equal(f.stderr.trim().split("\n").filter((l) => !l.includes(": warning: ")).length, 1, f.stderr);
+      assert.equal(existsSync(join(state, k)), false, "nothing left in --root");
+    }
+  });
+
+  it("linux.namespaces: joins a pid namespace (its own procfs, what it left killed) and a mount namespace (its table, unchanged)", () => {
+    const link = (p: string) => spawnSync("readlink", [p], { encoding: "utf8" }).stdout.trim();
+    // a zombie is gone (the holder's pid 1, `sleep`, never reaps what it inherits)
+    const nsOf = (pid: number) => { try { return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.startsWith("Z") ? "" : readlinkSync(`/proc/${pid}/ns/pid`); } catch { return ""; } };
+    const waitFor = (ok: () => boolean) => { for (let i = 0; i < 6000 && !ok(); i++) spawnSync("sleep", ["0.01"]); };
+    // a pid namespace of a process this test starts: its pid 1 is `sleep`
+    const holder = spawn("unshare", ["--pid", "--fork", "sleep", "600"], { stdio: "ignore" });
+    let sleepPid: number | undefined;
+    try {
+      waitFor(() => link(`/proc/${holder.pid}/ns/pid_for_children`) !== link("/proc/self/ns/pid"));
+      const target = `/proc/${holder.pid}/ns/pid_for_children`;
+      sleepPid = readdirSync("/proc").filter((f) => /^\d+$/.test(f)).map(Number).find((p) => { try { return readFileSync(`/proc/${p}/stat`, "utf8").split(" ")[3] === String(holder.pid); } catch { return false; } });
+      assert.ok(sleepPid, "the namespace's pid 1");
+      const namespaces = NS.map((n) => (n.type === "pid" ? { ...n, path: target } : n));
+      const tmp = { mounts: [{ destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev"] }] };
+      const r = oci(["run", "--bundle", bundle("pidjoin", ["/probe", "cat", "/proc/1/cmdline"], { ...tmp, linux: { namespaces } }), id("pidjoin")]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout.split("\0")[0], "sleep", "/proc is the joined namespace's: its pid 1 is the holder's sleep");
+      // a process left behind in the joined namespace is the container's: killed when its first one ends
+      const o = oci(["run", "--bundle", bundle("pidorphan", ["/probe", "orphan", "/tmp"], { ...tmp, linux: { namespaces } }), id("pidorphan")]);
+      assert.equal(o.status, 0, o.stderr);
+      const ns = nsOf(sleepPid!);
+      waitFor(() => readdirSync("/proc").filter((f) => /^\d+$/.test(f) && nsOf(Number(f)) === ns).length === 1);
+      assert.deepEqual(readdirSync("/proc").filter((f) => /^\d+$/.test(f) && nsOf(Number(f)) === ns).map(Number), [sleepPid], "only the namespace's own pid 1 is left");
+    } finally {
+      // the holder's forked pid 1 first (this test's own process): the namespace goes with it
+      if (sleepPid) try { process.kill(sleepPid, "SIGKILL"); } catch { /* gone */ }
+      holder.kill("SIGKILL");
+    }
+    // a mount namespace of a process this test starts, with a tmpfs of its own over a directory
+    const dir = join(work, "mntjoin");
+    spawnSync("mkdir", ["-p", dir]);
+    const mholder = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", `mount -t tmpfs nsjoin ${dir} && echo inside > ${dir}/marker && exec sleep 600`], { stdio: "ignore" });
+    try {
+      // sh becomes sleep once the tmpfs and its file are there
+      waitFor(() => { try { return readFileSync(`/proc/${mholder.pid}/cmdline`, "utf8").startsWith("sleep"); } catch { return false; } });
+      const target = `/proc/${mholder.pid}/ns/mnt`;
+      const before = readFileSync(`/proc/${mholder.pid}/mountinfo`, "utf8");
+      const namespaces = NS.map((n) => (n.type === "mount" ? { ...n, path: target } : n));
+      const c = id("mntjoin");
+      const r = oci(["run", "--bundle", bundle("mntjoin", [join(jr.path, "probe"), "cat", join(dir, "marker")], { linux: { namespaces } }), c]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, "inside\n", "the joined namespace's tmpfs");
+      assert.match(r.stderr, /warning: linux\.namespaces: the container lives in the mount namespace .*: root\.path, mounts, maskedPaths and readonlyPaths are not applied/);
+      assert.equal(readFileSync(`/proc/${mholder.pid}/mountinfo`, "utf8"), before, "the joined mount table is unchanged");
+      assert.equal(existsSync(join(dir, "marker")), false, "the host's table is unchanged");
+    } finally {
+      mholder.kill("SIGKILL");
+    }
+    for (const [name, namespaces, msg] of [
+      ["nshostpid", NS.map((n) => (n.type === "pid" ? { ...n, path: "/proc/self/ns/pid" } : n)), /^sysjail-oci: .*the runtime's own \(host\) namespace: a jail never shares it/m],
+      ["nshostmnt", NS.map((n) => (n.type === "mount" ? { ...n, path: "/proc/self/ns/mnt" } : n)), /^sysjail-oci: .*the runtime's own \(host\) namespace: a jail never shares it/m],
     ] as const) {
       const k = id(name);
       const f = oci(["create", "--bundle", bundle(name, ["/probe", "pid"], { linux: { namespaces } }), k]);
