@@ -146,20 +146,46 @@ static int pidns_of(long pid, char *out, size_t len) {
   return 0;
 }
 
+/* the user namespace of PID, as the link text of /proc/PID/ns/user */
+static int userns_of(long pid, char *out, size_t len) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%ld/ns/user", pid);
+  ssize_t n = readlink(path, out, len - 1);
+  if (n < 0) return -1;
+  out[n] = 0;
+  return 0;
+}
+
+/* Whether PID is pid 1 of its own pid namespace (the last NSpid field): not so in a joined one */
+static int ns_init(long pid) {
+  char path[64], b[4096];
+  snprintf(path, sizeof path, "/proc/%ld/status", pid);
+  ssize_t n = read_file(path, b, sizeof b);
+  if (n <= 0) return 1;
+  const char *l = strstr(b, "\nNSpid:");
+  if (!l) return 1;
+  const char *e = strchr(l + 1, '\n'), *last = NULL;
+  for (const char *q = l + 8; *q && q != e; q++) if (*q != ' ' && *q != '\t' && (q[-1] == ' ' || q[-1] == '\t')) last = q;
+  return last && atol(last) == 1;
+}
+
 static int oci_kill(struct oci_c *c, const char *signame, int all) {
   int sig = signal_number(signame);
   if (sig < 0) { say(c, "signal \"%.40s\": a signal name (TERM, SIGKILL) or number is needed", signame); return 1; }
   if (load(c) < 0) return 1;
   if (!strcmp(status_of(c), "stopped")) { say(c, "container %s is not running", c->id); return 1; }
-  char ns[128], other[128];
-  if (all && sig != SIGKILL && pidns_of(c->ipid, ns, sizeof ns) == 0 && alive(c->ipid, c->istart)) {
+  char ns[128], other[128], uns[128], uother[128];
+  if (all && sig != SIGKILL && pidns_of(c->ipid, ns, sizeof ns) == 0 && userns_of(c->ipid, uns, sizeof uns) == 0 && alive(c->ipid, c->istart)) {
+    /* a joined pid namespace holds others' processes too: the container's are those of its own
+     * user namespace there */
+    const int joined = !ns_init(c->ipid);
     DIR *d = opendir("/proc");
     struct dirent *de;
     while (d && (de = readdir(d))) {
       char *e;
       long p = strtol(de->d_name, &e, 10);
       if (*e || p <= 0 || p == c->ipid) continue;
-      if (pidns_of(p, other, sizeof other) == 0 && !strcmp(ns, other)) kill((pid_t)p, sig);
+      if (pidns_of(p, other, sizeof other) == 0 && !strcmp(ns, other) && (!joined || (userns_of(p, uother, sizeof uother) == 0 && !strcmp(uns, uother)))) kill((pid_t)p, sig);
     }
     if (d) closedir(d);
   }

@@ -1,5 +1,5 @@
 // The OCI operations on one container: create, start, state, kill, delete, run, ps, pause.
-import { closeSync, existsSync, linkSync, statSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync, constants as FS } from "node:fs";
+import { closeSync, existsSync, linkSync, statSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, unlinkSync, writeFileSync, writeSync, constants as FS } from "node:fs";
 import { constants as OS } from "node:os";
 import { join, resolve } from "node:path";
 import { hostFacts } from "../host/facts.js";
@@ -284,11 +284,18 @@ export function signalNumber(s: string | undefined): number {
   return n;
 }
 
-/** The container's processes (host pids): its pid 1 and every process of its pid namespace. */
+/** The container's processes (host pids): its pid 1 and every process of its pid namespace; in a
+ * joined one (its first process is not that namespace's pid 1), those of its own user namespace. */
 export function pids(rec: OciRecord): number[] {
   if (!alive(rec.initPid, rec.initStart)) return [];
   const ns = jailNamespace(rec.initPid);
-  return ns ? pidsInNamespace(ns).sort((a, b) => a - b) : [rec.initPid];
+  if (!ns) return [rec.initPid];
+  const all = pidsInNamespace(ns);
+  const link = (p: number, t: string) => { try { return readlinkSync(`/proc/${p}/ns/${t}`); } catch { return undefined; } };
+  const nspid = /^NSpid:\s*(.*)$/m.exec((() => { try { return readFileSync(`/proc/${rec.initPid}/status`, "utf8"); } catch { return ""; } })())?.[1]?.trim().split(/\s+/);
+  const user = link(rec.initPid, "user");
+  const mine = nspid && nspid[nspid.length - 1] !== "1" && user ? all.filter((p) => link(p, "user") === user) : all;
+  return mine.sort((a, b) => a - b);
 }
 
 /** kill: a signal to the container's pid 1 (with ALL, to each of its processes). */

@@ -379,28 +379,40 @@ describe("sysjail-oci: containers as jails (root)", () => {
     // a zombie is gone (the holder's pid 1, `sleep`, never reaps what it inherits)
     const nsOf = (pid: number) => { try { return readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.startsWith("Z") ? "" : readlinkSync(`/proc/${pid}/ns/pid`); } catch { return ""; } };
     const waitFor = (ok: () => boolean) => { for (let i = 0; i < 6000 && !ok(); i++) spawnSync("sleep", ["0.01"]); };
-    // a pid namespace of a process this test starts: its pid 1 is `sleep`
-    const holder = spawn("unshare", ["--pid", "--fork", "sleep", "600"], { stdio: "ignore" });
-    let sleepPid: number | undefined;
+    // a pid namespace of processes this test starts: its pid 1 is sh, with a sleep beside
+    const holder = spawn("unshare", ["--pid", "--fork", "sh", "-c", "sleep 600 & wait"], { stdio: "ignore" });
+    const target = `/proc/${holder.pid}/ns/pid_for_children`;
+    const members = () => { const ns = link(target); return readdirSync("/proc").filter((f) => /^\d+$/.test(f) && nsOf(Number(f)) === ns).map(Number).sort((x, y) => x - y); };
+    let before: number[] = [];
     try {
-      waitFor(() => link(`/proc/${holder.pid}/ns/pid_for_children`) !== link("/proc/self/ns/pid"));
-      const target = `/proc/${holder.pid}/ns/pid_for_children`;
-      sleepPid = readdirSync("/proc").filter((f) => /^\d+$/.test(f)).map(Number).find((p) => { try { return readFileSync(`/proc/${p}/stat`, "utf8").split(" ")[3] === String(holder.pid); } catch { return false; } });
-      assert.ok(sleepPid, "the namespace's pid 1");
+      waitFor(() => link(target) !== link("/proc/self/ns/pid") && members().length === 2);
+      before = members();
+      assert.equal(before.length, 2, "sh and sleep");
       const namespaces = NS.map((n) => (n.type === "pid" ? { ...n, path: target } : n));
       const tmp = { mounts: [{ destination: "/tmp", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev"] }] };
       const r = oci(["run", "--bundle", bundle("pidjoin", ["/probe", "cat", "/proc/1/cmdline"], { ...tmp, linux: { namespaces } }), id("pidjoin")]);
       assert.equal(r.status, 0, r.stderr);
-      assert.equal(r.stdout.split("\0")[0], "sleep", "/proc is the joined namespace's: its pid 1 is the holder's sleep");
+      assert.equal(r.stdout.split("\0")[0], "sh", "/proc is the joined namespace's: its pid 1 is the holder's sh");
       // a process left behind in the joined namespace is the container's: killed when its first one ends
       const o = oci(["run", "--bundle", bundle("pidorphan", ["/probe", "orphan", "/tmp"], { ...tmp, linux: { namespaces } }), id("pidorphan")]);
       assert.equal(o.status, 0, o.stderr);
-      const ns = nsOf(sleepPid!);
-      waitFor(() => readdirSync("/proc").filter((f) => /^\d+$/.test(f) && nsOf(Number(f)) === ns).length === 1);
-      assert.deepEqual(readdirSync("/proc").filter((f) => /^\d+$/.test(f) && nsOf(Number(f)) === ns).map(Number), [sleepPid], "only the namespace's own pid 1 is left");
+      waitFor(() => members().length === 2);
+      assert.deepEqual(members(), before, "only the namespace's own processes are left");
+      // ps and kill --all: the container's processes only, never the namespace's others
+      const c = id("pidkill");
+      const fd = openSync("/dev/null", "w");
+      assert.equal(oci(["create", "--bundle", bundle("pidkill", ["/probe", "waitfile", "/never"], { linux: { namespaces } }), c], fd).status, 0);
+      closeSync(fd);
+      assert.equal(oci(["start", c]).status, 0);
+      const initPid = (JSON.parse(readFileSync(join(state, c, "state.json"), "utf8")) as { initPid: number }).initPid;
+      assert.deepEqual(JSON.parse(oci(["ps", "--format", "json", c]).stdout), [initPid]);
+      assert.equal(oci(["kill", "--all", c, "TERM"]).status, 0);
+      waitFor(() => !existsSync(`/proc/${initPid}`) || nsOf(initPid) === "");
+      assert.deepEqual(members(), before, "the namespace's sh and sleep live on");
+      oci(["delete", "--force", c]);
     } finally {
-      // the holder's forked pid 1 first (this test's own process): the namespace goes with it
-      if (sleepPid) try { process.kill(sleepPid, "SIGKILL"); } catch { /* gone */ }
+      // the holder's processes (this test's own) first: the namespace goes with its pid 1
+      for (const p of before.length ? before : members()) try { process.kill(p, "SIGKILL"); } catch { /* gone */ }
       holder.kill("SIGKILL");
     }
     // a mount namespace of a process this test starts, with a tmpfs of its own over a directory
