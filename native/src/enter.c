@@ -72,11 +72,11 @@ int enter_main(struct sj_plan *plan) {
   }
   prctl(PR_SET_DUMPABLE, 0);
   if (!via) {
-    /* all at once; when that is refused, network, uts and ipc first, with the caller's own
-     * credentials: a container may have joined ones its user namespace does not own (sysjail-oci
-     * linux.namespaces path), which root can join only before it is in the jail's user
-     * namespace. A refused setns of a pidfd changes nothing. */
-    const uint64_t early_ns = nsflags & (CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC);
+    /* all at once; when that is refused, network, uts, ipc, pid and mount first, with the
+     * caller's own credentials: a container may have joined ones its user namespace does not own
+     * (sysjail-oci linux.namespaces path), which root can join only before it is in the jail's
+     * user namespace. A refused setns of a pidfd changes nothing. */
+    const uint64_t early_ns = nsflags & (CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNS);
     if (setns(pidfd, (int)nsflags) < 0) {
       int e = errno;
       if (e != EPERM || !early_ns || setns(pidfd, (int)early_ns) < 0 || setns(pidfd, (int)(nsflags & ~early_ns)) < 0) {

@@ -160,10 +160,10 @@ static uint64_t cpu_used(const struct host_state *h) {
   return 0;
 }
 
-/* sysjail-oci, a joined pid namespace (OP_PROC_NS flags options): a procfs of it, made before the
- * clone by a child of the monitor, which is in that namespace (setns changed only where children
- * go) and still host root; the jail's init could not make one (its user namespace does not own
- * that pid namespace). The detached mount is inherited by the init, which mounts it where the
+/* sysjail-oci, a joined pid namespace or the runtime's own (OP_PROC_NS flags options): a procfs
+ * of it, made before the clone by a child of the monitor, which is in that namespace (setns
+ * changed only where children go) and still host root; the jail's init could not make one (its
+ * user namespace does not own that pid namespace). The detached mount is inherited by the init, which mounts it where the
  * plan's proc mount stands (mounts.c). */
 int g_proc_mnt = -1;
 static int proc_of_pidns(const struct sj_op_rec *op) {
@@ -268,10 +268,13 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   /* a procfs of a joined pid namespace (OP_PROC_NS) only from a whole plan, for a jail with its
    * own mount namespace */
   const struct sj_op_rec *pop = plan_find(first, OP_PROC_NS);
-  if (pop && (!(joined & CLONE_NEWPID) || (joined & CLONE_NEWNS) || prelude || !arg_str(pop, 0) || !arg_str(pop, 1))) {
-    emit_error(pop->index, "proc-ns", EINVAL, "", "a procfs of a joined pid namespace needs that join and a mount namespace of the jail's own"); return 70;
+  if (pop && ((cflags & CLONE_NEWPID) || (joined & CLONE_NEWNS) || prelude || !arg_str(pop, 0) || !arg_str(pop, 1))) {
+    emit_error(pop->index, "proc-ns", EINVAL, "", "a procfs of a joined or the runtime's pid namespace needs a jail without a pid namespace of its own and with a mount namespace of its own"); return 70;
   }
-  if (((cflags | joined) & REQUIRED_NS) != REQUIRED_NS) { emit_error(cop->index, "clone", EPERM, "", "a jail needs new user, pid, mount, uts and ipc namespaces"); return 70; }
+  /* an OCI container may be in the runtime's own network, uts, ipc and pid namespaces
+   * (config.json leaves them out: TypeScript decides which); never in its mount or user one */
+  const uint64_t required = (first->flags & SJ_F_OCI) ? (CLONE_NEWUSER | CLONE_NEWNS) : REQUIRED_NS;
+  if (((cflags | joined) & required) != required) { emit_error(cop->index, "clone", EPERM, "", (first->flags & SJ_F_OCI) ? "a container needs new user and mount namespaces (or a joined mount one)" : "a jail needs new user, pid, mount, uts and ipc namespaces"); return 70; }
   struct host_state h;
   memset(&h, 0, sizeof h);
   int oci_rc = 127, gatefd = -1; /* sysjail-oci: the monitor's own exit status; the start gate */
@@ -343,10 +346,10 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     if (setns(own_mnt, CLONE_NEWNS) < 0 || fchdir(own_cwd) < 0) { emit_error(-1, "ns-join", errno, "/proc/self/ns/mnt", "cannot return to the monitor's own mount namespace"); if (pid > 0) { kill(pid, SIGKILL); waitpid(pid, NULL, __WALL); } _exit(70); }
     close(own_mnt); close(own_cwd); own_mnt = own_cwd = -1;
   }
-  /* in a joined pid namespace the container's processes outlive its first one: they are the
-   * processes of its user namespace, always its own (kill_userns, at the end) */
+  /* in a joined pid namespace (or the runtime's) the container's processes outlive its first
+   * one: they are the processes of its user namespace, always its own (kill_userns, at the end) */
   struct stat userns = { 0 };
-  if (pid > 0 && (joined & CLONE_NEWPID)) {
+  if (pid > 0 && !(cflags & CLONE_NEWPID)) {
     char up[64];
     snprintf(up, sizeof up, "/proc/%d/ns/user", (int)pid);
     if (stat(up, &userns) < 0) userns.st_ino = 0;

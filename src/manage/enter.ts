@@ -34,7 +34,10 @@ const NS_REQUIRED = NS.CLONE_NEWUSER | NS.CLONE_NEWNS | NS.CLONE_NEWPID | NS.CLO
 export function enterNsFlags(entry: Pick<JailEntry, "spec" | "owner" | "namespaces">): number {
   const rec = entry.namespaces;
   if (rec !== undefined) {
-    if (!Number.isInteger(rec) || (rec & ~NS_ALL) !== 0 || (rec & NS_REQUIRED) !== NS_REQUIRED) {
+    // root's OCI containers may share the runtime's network, uts, ipc and pid namespaces
+    // (config.json leaves them out, src/oci/translate.ts); every other jail has its own
+    const required = entry.owner === 0 ? NS.CLONE_NEWUSER | NS.CLONE_NEWNS : NS_REQUIRED;
+    if (!Number.isInteger(rec) || (rec & ~NS_ALL) !== 0 || (rec & required) !== required) {
       throw new SysjailError(`sysjail: the jail's entry records an invalid namespace set (${String(rec)}); refusing to enter`, {
         code: "EINVAL", phase: "runtime", exitCode: Exit.software,
       });

@@ -48,8 +48,11 @@ export interface OciPatch extends ProcessPatch {
   oomScoreAdj?: number | undefined;
   /** linux.uidMappings: a pool block's first SIZE ids, or root's own maps (src/oci/idmap.ts). */
   ids?: OciIds | undefined;
-  /** Namespaces joined by path (clone flag and path): network, uts, ipc. */
+  /** Namespaces joined by path (clone flag and path): network, uts, ipc, pid, mount. */
   joins: [number, string][];
+  /** Clone flags of the namespaces config.json leaves out: the runtime's own are kept (network,
+   * uts, ipc, pid). */
+  inherit?: number | undefined;
   /** createContainer hook ops (before pivot_root) and startContainer hook ops (src/oci/hooks.ts). */
   hooks?: { create: PlanOp[]; start: PlanOp[]; started?: string | undefined } | undefined;
 }
@@ -134,14 +137,21 @@ const MOUNT_OPS = new Set(["root", "staging", "mountFs", "bind", "rebind", "mask
 export const JOINABLE: Record<string, number> = { network: 0x40000000, uts: 0x04000000, ipc: 0x08000000, pid: 0x20000000, mount: 0x00020000 };
 const NS_TYPES = ["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"];
 
-/** linux.namespaces: the ones to join by path. Security stance (docs/OCI.md): a container always
- * has its own user, pid, mount, cgroup, uts and ipc namespaces, as every jail; it may join an
- * engine's network, uts or ipc namespace by path (a pod's), which its own user namespace then
- * does not own: it cannot reconfigure them. No network namespace at all (the host's network) is
- * refused: a jail never shares the host's network stack without sysjail's own address policy. */
-function namespaceJoins(config: OciConfig, warn: (m: string) => void): [number, string][] {
+/** The namespace types a config.json may leave out: the container is then in the runtime's own
+ * namespace of that type (runtime-spec), as with podman --network/--ipc/--uts/--pid=host. */
+export const INHERITABLE: Record<string, number> = { network: 0x40000000, uts: 0x04000000, ipc: 0x08000000, pid: 0x20000000 };
+
+/** linux.namespaces: the ones to join by path and the ones left out (the runtime's own, as
+ * clone flags). Security stance (docs/JAILS.md, Security, "OCI namespaces"): a container always
+ * has its own user namespace, so it owns no namespace it joins or inherits and cannot reconfigure
+ * it (no address, route, hostname or sysctl of the host's; no raw socket there); network, uts,
+ * ipc, pid and mount namespaces may be joined by path, network, uts, ipc and pid left out. A
+ * mount namespace left out is refused: the container's mounts would go into the host's table,
+ * which sysjail never changes. The cgroup namespace is always the container's own (rooted at its
+ * jail's cgroup); user and cgroup left out mean the container's own, as before. */
+function namespaceJoins(config: OciConfig, warn: (m: string) => void): { joins: [number, string][]; inherit: number } {
   const list = config.linux?.namespaces;
-  if (list === undefined) return [];
+  if (list === undefined) throw ociError("linux.namespaces is missing: a container needs at least its own mount namespace");
   if (!Array.isArray(list) || !list.every((n) => typeof n === "object" && n && typeof n.type === "string" && (n.path === undefined || typeof n.path === "string"))) {
     throw ociError("linux.namespaces must be a list of {type, path?}");
   }
@@ -158,10 +168,9 @@ function namespaceJoins(config: OciConfig, warn: (m: string) => void): [number, 
     joins.push([flag, ns.path]);
     if (ns.type === "mount") warn(`linux.namespaces: the container lives in the mount namespace ${ns.path}: root.path, mounts, maskedPaths and readonlyPaths are not applied there`);
   }
-  if (!seen.has("network")) throw ociError("linux.namespaces has no network namespace (the host's network): a container has its own network namespace, or joins one by path");
-  const notNew = ["pid", "mount", "ipc", "uts"].filter((t) => !seen.has(t));
-  if (notNew.length) warn(`linux.namespaces has no ${notNew.join(", ")} namespace: the container gets its own anyway`);
-  return joins;
+  if (!seen.has("mount")) throw ociError("linux.namespaces has no mount namespace: the container's mounts would go into the runtime's own (the host's) mount table, which sysjail never changes; give it a mount namespace (or join one by path)");
+  const inherit = Object.entries(INHERITABLE).reduce((f, [t, flag]) => (seen.has(t) ? f : f | flag), 0);
+  return { joins, inherit };
 }
 
 const cleanPath = (where: string, p: unknown): string => {
@@ -213,7 +222,7 @@ const NAMESPACED_SYSCTL = /^(net\.[A-Za-z0-9_.:@-]+|kernel\.(shmmax|shmall|shmmn
 
 /** linux.sysctl: namespaced ones written by the init in the container's namespaces; any other
  * (a host-wide setting) is refused in one line. */
-export function sysctlOps(config: OciConfig, joins: [number, string][]): PlanOp[] {
+export function sysctlOps(config: OciConfig, joins: [number, string][], inherit = 0): PlanOp[] {
   const sc = config.linux?.sysctl;
   if (sc === undefined) return [];
   if (typeof sc !== "object" || sc === null || Array.isArray(sc)) throw ociError("linux.sysctl must be an object of name: value");
@@ -224,6 +233,7 @@ export function sysctlOps(config: OciConfig, joins: [number, string][]): PlanOp[
     if (typeof value !== "string" || /[\0\n]/.test(value) || value.length > 1024) throw ociError(`linux.sysctl: the value of ${name} must be a one-line string`);
     const ns = name.startsWith("net.") ? JOINABLE.network! : JOINABLE.ipc!;
     if (joins.some(([f]) => f === ns)) throw ociError(`linux.sysctl: ${name} belongs to a namespace the container joins by path: set it where that namespace is made`);
+    if (inherit & ns) throw ociError(`linux.sysctl: ${name} belongs to the runtime's own (the host's) namespace, which the container shares: a container never changes the host's settings`);
     ops.push(op("sysctl", [`/proc/sys/${name.replace(/\./g, "/")}`, value], `linux.sysctl ${name}`));
   }
   return ops;
@@ -271,7 +281,8 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
   spec.limits = limitsOf(config, warn);
   // the container has its own IPC namespace: System V IPC stays inside it
   spec.policy.allowIpc = true;
-  const joins = namespaceJoins(config, warn);
+  const { joins, inherit } = namespaceJoins(config, warn);
+  if (inherit & INHERITABLE.uts! && (config.hostname || config.domainname)) throw ociError("hostname: the container has no uts namespace of its own (it shares the runtime's), so it cannot have its own name; leave hostname and domainname out");
   const ids = ociIds(config, warn, running);
   if (ids?.kind === "block") spec.idrange = ids.idrange;
   const oom = p.oomScoreAdj;
@@ -284,7 +295,8 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
     domainname: config.domainname,
     sources: fsSources(config.mounts ?? []),
     joins,
-    paths: [...cgroupOps(config.mounts ?? []), ...pathOps(config), ...sysctlOps(config, joins)],
+    inherit,
+    paths: [...cgroupOps(config.mounts ?? []), ...pathOps(config), ...sysctlOps(config, joins, inherit)],
     oomScoreAdj: oom,
     ids,
   };
@@ -332,7 +344,11 @@ export function patchPlan(plan: Plan, patch: OciPatch, ids0: IdMapping, gate: st
     ops = ops.map((o) => (o.op === "uidMap" || o.op === "gidMap" ? op(o.op, [`0 ${o.op === "uidMap" ? ids.hostBase : ids.gidBase ?? ids.hostBase} ${size}\n`], "linux.uidMappings") : o));
   }
   if (m?.kind === "maps") ops = ops.map((o) => (o.op === "uidMap" || o.op === "gidMap" ? op(o.op, [o.op === "uidMap" ? m.uidMap : m.gidMap], "linux.uidMappings (root's own)") : o));
-  const joined = patch.joins.reduce((f, [flag]) => f | flag, 0);
+  // a namespace joined or left out (the runtime's) is not the container's: neither made anew nor
+  // configured (hostname, loopback, the mqueue and sysfs instances only its owner may mount)
+  const inherit = patch.inherit ?? 0;
+  const joinedOnly = patch.joins.reduce((f, [flag]) => f | flag, 0);
+  const joined = joinedOnly | inherit;
   const ownMnt = !(joined & JOINABLE.mount!);
   // a joined pid namespace's procfs: made by the monitor, mounted by the init where the plan's
   // own proc mount stands (native/src/run.c proc_of_pidns); none in a joined mount namespace
@@ -343,6 +359,9 @@ export function patchPlan(plan: Plan, patch: OciPatch, ids0: IdMapping, gate: st
   ops = ops.flatMap((o) => {
     // a joined namespace is not made anew, and is not the container's to configure
     if (o.op === "clone" && joined) return [op("clone", [Number(o.args[0]) & ~joined], o.note), ...patch.joins.map(([f, p]) => op("nsJoin", [f, p], "linux.namespaces path")), ...procNs];
+    // the host's network: its abstract unix sockets (a shim's, say) stay out of reach only by the
+    // Landlock scope, which is then required (a kernel without it fails the create)
+    if (o.op === "landlockScope" && inherit & JOINABLE.network!) return [op("landlockScope", [o.args[0]!, "required", ...o.args.slice(2)], o.note)];
     if ((o.op === "hostname" || o.op === "domainname") && joined & JOINABLE.uts!) return [];
     if (o.op === "loUp" && joined & JOINABLE.network!) return [];
     // mqueue and sysfs instances belong to the ipc and network namespace: only its owner mounts them

@@ -360,7 +360,7 @@ describe("sysjail-oci: containers as jails (root)", () => {
     }
     for (const [name, namespaces, msg] of [
       ["nsuser", [...NS, { type: "user", path: "/proc/self/ns/user" }], /^sysjail-oci: linux\.namespaces: joining a user namespace \(\/proc\/self\/ns\/user\) is not supported: a container has its own \(network, uts, ipc, pid and mount may be joined\)/],
-      ["nshostnet", NS.filter((n) => n.type !== "network"), /^sysjail-oci: linux\.namespaces has no network namespace \(the host's network\)/],
+      ["nsnomount", NS.filter((n) => n.type !== "mount"), /^sysjail-oci: linux\.namespaces has no mount namespace: the container's mounts would go into the runtime's own \(the host's\) mount table/],
       ["nsbadtype", [...NS, { type: "nope" }], /^sysjail-oci: linux\.namespaces: "nope" is not a namespace type/],
       ["nsmissing", NS.map((n) => (n.type === "network" ? { ...n, path: "/nonexistent/netns" } : n)), /^sysjail-oci: .*\/nonexistent\/netns/],
       ["nshost", NS.map((n) => (n.type === "uts" ? { ...n, path: "/proc/self/ns/uts" } : n)), /^sysjail-oci: .*the runtime's own \(host\) namespace: a jail never shares it/],
@@ -444,6 +444,50 @@ describe("sysjail-oci: containers as jails (root)", () => {
       assert.equal(f.status, 1, f.stderr);
       assert.match(f.stderr, msg);
       assert.equal(f.stderr.trim().split("\n").filter((l) => !l.includes(": warning: ")).length, 1, f.stderr);
+      assert.equal(existsSync(join(state, k)), false, "nothing left in --root");
+    }
+  });
+
+  it("linux.namespaces left out: the runtime's own network, uts, ipc and pid namespaces; its own user, mount and cgroup ones; the host's abstract sockets out of reach", () => {
+    const link = (p: string) => { try { return readlinkSync(p); } catch { return ""; } };
+    const c = id("inherit");
+    const fd = openSync(join(work, "inherit.out"), "w");
+    const r = oci(["create", "--bundle", bundle("inherit", ["/probe", "waitfile", "/never"], { hostname: "", linux: { namespaces: [{ type: "mount" }] } }), c], fd);
+    closeSync(fd);
+    assert.equal(r.status, 0, readFileSync(join(work, "inherit.out"), "utf8"));
+    const listener = spawn(join(jr.path, "probe"), ["ulisten", `sysjail-nsjoin-${process.pid}`], { stdio: ["pipe", "ignore", "ignore"] });
+    try {
+      const initPid = (JSON.parse(readFileSync(join(state, c, "state.json"), "utf8")) as { initPid: number }).initPid;
+      for (const t of ["net", "uts", "ipc", "pid"]) assert.equal(link(`/proc/${initPid}/ns/${t}`), link(`/proc/self/ns/${t}`), `the runtime's ${t} namespace`);
+      for (const t of ["user", "mnt", "cgroup"]) assert.notEqual(link(`/proc/${initPid}/ns/${t}`), link(`/proc/self/ns/${t}`), `its own ${t} namespace`);
+      assert.equal(oci(["start", c]).status, 0);
+      const p1 = oci(["exec", c, "/probe", "cat", "/proc/1/cmdline"]);
+      assert.equal(p1.status, 0, p1.stderr + p1.stdout);
+      assert.equal(p1.stdout, readFileSync("/proc/1/cmdline", "utf8"), "a procfs of the runtime's pid namespace");
+      assert.equal(oci(["exec", c, "/probe", "hostname"]).stdout, `ok ${readFileSync("/proc/sys/kernel/hostname", "utf8").trim()}\n`);
+      assert.match(oci(["exec", c, "/probe", "sethostname-same"]).stdout, /err EPERM/, "the host's uts namespace is not the container's to change");
+      // its own (the exec'd ones above may linger as zombies of its pid 1), never the host's
+      const listed = JSON.parse(oci(["ps", "--format", "json", c]).stdout) as number[];
+      assert.ok(listed.includes(initPid) && !listed.includes(1) && !listed.includes(process.pid) && listed.length <= 4, `only the container's processes: ${listed.join(" ")}`);
+      // the host's abstract unix socket: the Landlock scope keeps it out of reach
+      for (let i = 0; i < 6000 && !readFileSync("/proc/net/unix", "utf8").includes(`@sysjail-nsjoin-${process.pid}`); i++) spawnSync("sleep", ["0.01"]);
+      assert.match(oci(["exec", c, "/probe", "uconnect", `sysjail-nsjoin-${process.pid}`]).stdout, /^err EPERM/);
+      assert.equal(oci(["delete", "--force", c]).status, 0);
+      assert.equal(existsSync(`/proc/${initPid}`) && link(`/proc/${initPid}/ns/user`) !== link("/proc/self/ns/user"), false, "the container is gone");
+    } finally {
+      listener.kill("SIGKILL");
+      oci(["delete", "--force", c]);
+    }
+    for (const [name, extra, msg] of [
+      ["inhhost", { hostname: "named", linux: { namespaces: [{ type: "mount" }] } }, /^sysjail-oci: hostname: the container has no uts namespace of its own/],
+      ["inhsysctl", { hostname: "", linux: { namespaces: [{ type: "mount" }, { type: "uts" }], sysctl: { "net.ipv4.ip_forward": "1" } } }, /^sysjail-oci: linux\.sysctl: net\.ipv4\.ip_forward belongs to the runtime's own \(the host's\) namespace/],
+      ["inhnone", { linux: {} }, /^sysjail-oci: linux\.namespaces is missing/],
+    ] as const) {
+      const k = id(name);
+      const f = oci(["create", "--bundle", bundle(name, ["/probe", "pid"], extra), k]);
+      assert.equal(f.status, 1, f.stderr);
+      assert.match(f.stderr, msg);
+      assert.equal(f.stderr.trim().split("\n").length, 1, f.stderr);
       assert.equal(existsSync(join(state, k)), false, "nothing left in --root");
     }
   });
