@@ -151,7 +151,8 @@ export const INHERITABLE: Record<string, number> = { network: 0x40000000, uts: 0
  * jail's cgroup); user and cgroup left out mean the container's own, as before. */
 function namespaceJoins(config: OciConfig, warn: (m: string) => void): { joins: [number, string][]; inherit: number } {
   const list = config.linux?.namespaces;
-  if (list === undefined) throw ociError("linux.namespaces is missing: a container needs at least its own mount namespace");
+  // no list at all: every namespace the container's own (as before; runtime-tools always gives one)
+  if (list === undefined) return { joins: [], inherit: 0 };
   if (!Array.isArray(list) || !list.every((n) => typeof n === "object" && n && typeof n.type === "string" && (n.path === undefined || typeof n.path === "string"))) {
     throw ociError("linux.namespaces must be a list of {type, path?}");
   }
