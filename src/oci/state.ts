@@ -125,7 +125,7 @@ export function listIds(root: string): string[] {
  * namespaces; the container's own are its pid 1's, checked alive with its recorded start time.
  * Any other path comes back as it is. */
 export function containerNsPath(root: string, path: string): string {
-  const m = /^\/proc\/(\d+)\/ns\/(net|uts|ipc)$/.exec(path);
+  const m = /^\/proc\/(\d+)\/ns\/(net|uts|ipc|pid|pid_for_children|mnt)$/.exec(path);
   if (!m) return path;
   for (const id of listIds(root)) {
     let rec: OciRecord;

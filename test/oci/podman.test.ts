@@ -1,9 +1,10 @@
 // sysjail-oci under a real engine (podman from Debian, with conmon): the config.json features
 // podman turns its own options into: namespaces of another container joined by path, namespaced
-// sysctls, devices, and the host network refused.
+// sysctls, devices, and the host's network namespace (left out of config.json).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildProbe, makeJailRoot, REPO, requireRoot, type JailRoot } from "../helpers/index.js";
 
@@ -32,7 +33,7 @@ describe("sysjail-oci under podman (root)", () => {
     jr?.remove();
   });
 
-  it("--network/--uts/--ipc container:X join X's namespaces; --sysctl and --device apply; --network=host is refused", () => {
+  it("--network/--uts/--ipc/--pid container:X join X's namespaces; --sysctl and --device apply; --network=host is the host's network", () => {
     // X run by runc
     const infra = name("infra");
     const d = podman(["--runtime", "runc", "run", "-d", "--name", infra, "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096", "--network=none", "--hostname", "infrahost", tag, "/probe", "waitfile", "/never"]);
@@ -53,9 +54,17 @@ describe("sysjail-oci under podman (root)", () => {
     const dev = run(["--rm", "--name", name("dev"), "--network=none", "--device", "/dev/net/tun", tag, "/probe", "stat", "/dev/net/tun"]);
     assert.equal(dev.status, 0, dev.stderr);
     assert.match(dev.stdout, /^ok 20\d+/, "a character device node");
-    const host = run(["--rm", "--name", name("hostnet"), "--network=host", tag, "/probe", "hostname"]);
-    assert.notEqual(host.status, 0);
-    assert.match(host.stderr, /linux\.namespaces has no network namespace \(the host's network\)/);
+    // --pid container:X (X ours, or runc's): X's pid namespace, its procfs
+    for (const x of [ours, infra]) {
+      const pid = run(["--rm", "--name", name(`pid-${x === ours ? "ours" : "runc"}`), "--network=none", "--pid", `container:${x}`, tag, "/probe", "cat", "/proc/1/cmdline"]);
+      assert.equal(pid.status, 0, pid.stderr);
+      assert.equal(pid.stdout, "/probe\0waitfile\0/never\0", "X's pid 1, in X's pid namespace");
+    }
+    // --network=host: the runtime's network namespace (its interfaces), which the container cannot reconfigure
+    const host = run(["--rm", "--name", name("hostnet"), "--network=host", tag, "/probe", "cat", "/proc/net/dev"]);
+    assert.equal(host.status, 0, host.stderr);
+    const ifaces = (t: string) => t.split("\n").slice(2).map((l) => l.split(":")[0]!.trim()).filter(Boolean).sort();
+    assert.deepEqual(ifaces(host.stdout), ifaces(readFileSync("/proc/net/dev", "utf8")), "the host's interfaces");
     for (const n of [infra, ours]) assert.equal(podman(["rm", "-f", "-t", "0", n]).status, 0);
     const left = podman(["ps", "-a", "--format", "{{.Names}}"]).stdout;
     for (const n of names) assert.doesNotMatch(left, new RegExp(`^${n}$`, "m"), `${n} is gone`);
