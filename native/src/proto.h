@@ -117,7 +117,7 @@ enum sj_op {
   /* monitor (host side, after clone), done by the init itself: */
   OP_CGROUP_JOIN,      /* a cgroup v1 `tasks` file: the monitor opens it and hands it to the init, which
                         * writes "0" (itself) there before it runs (run.c join_cgroups) */
-  /* monitor, before clone (sysjail-oci, a joined pid namespace): a procfs of that namespace, which
+  /* monitor, before clone (sysjail-oci, a joined pid namespace or the runtime's own): a procfs of it, which
    * the init mounts in place of the plan's proc mount (run.c proc_of_pidns, mounts.c) */
   OP_PROC_NS = 62,     /* mount-flags fs-options */
   OP_MAX
