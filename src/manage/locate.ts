@@ -9,7 +9,7 @@ import { readEntry, readNoFollow } from "./entryfile.js";
 import { checkEntry, corruptInit } from "../registry/validate.js";
 import { baseSpec } from "../spec/validate.js";
 import { vis } from "./vis.js";
-import { isNamespaceInit } from "./proc.js";
+import { inOtherUserNs, isNamespaceInit } from "./proc.js";
 import { collectLeftovers } from "./gc.js";
 import { nestedChildren } from "./nested.js";
 
@@ -107,10 +107,12 @@ function wellFormed(e: unknown): e is JailEntry {
 }
 
 /** Whether an entry may be acted on: its init is the recorded process, is the first process of a
- * pid namespace below ours, and (for a user's directory) maps only that user's uid. */
+ * pid namespace below ours (in root's directory: or in a user namespace below ours, a sysjail-oci
+ * container sharing a pid namespace), and (for a user's directory) maps only that user's uid. */
 export function trustworthy(e: JailEntry, owner: number | undefined): boolean {
-  if (!wellFormed(e) || !isAlive(e) || !isNamespaceInit(e.initPid)) return false;
-  if (owner === undefined || owner === 0) return true;
+  const rootDir = owner === undefined || owner === 0;
+  if (!wellFormed(e) || !isAlive(e) || !(isNamespaceInit(e.initPid) || (rootDir && inOtherUserNs(e.initPid)))) return false;
+  if (rootDir) return true;
   if (e.owner !== owner) return false;
   const map = mappedHostUids(e.initPid);
   return map !== undefined && map.length > 0 && map.every((r) => r.first === owner && r.count === 1);

@@ -82,6 +82,17 @@ export function isNamespaceInit(pid: number): boolean {
   return ns !== undefined && ns.length >= 2 && ns[ns.length - 1] === 1;
 }
 
+/** True when PID is in a user namespace other than the caller's: a jail's process (every jail has
+ * its own). The init of a root's sysjail-oci container in the runtime's or a joined pid namespace
+ * is one without being pid 1 of a namespace. */
+export function inOtherUserNs(pid: number): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/user`) !== readlinkSync("/proc/self/ns/user");
+  } catch {
+    return false;
+  }
+}
+
 /** Parent pid of a process (from /proc/PID/stat), or undefined. */
 export function parentOf(pid: number): number | undefined {
   const f = statFields(pid);

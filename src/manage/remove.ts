@@ -11,7 +11,7 @@ import { removeLeftoverCgroups, trustedCgroups } from "./cgroups.js";
 import { removeEntryFiles } from "./entryfile.js";
 import { defaultHookRunner, hooksOf, type HookName, type HookRunner } from "./hooks.js";
 import type { JailRef } from "./locate.js";
-import { isNamespaceInit, jailNamespace, pidNamespace, pidsInNamespace, statFields } from "./proc.js";
+import { inOtherUserNs, isNamespaceInit, jailNamespace, pidNamespace, pidsInNamespace, statFields } from "./proc.js";
 
 /** Everything a stop step may use. */
 export interface StopContext {
@@ -80,7 +80,9 @@ export async function terminateAll(ctx: StopContext): Promise<void> {
  * then removes the cgroups and the registry files. Waits (bounded) for both, else cleans up. */
 export async function killJail(ctx: StopContext): Promise<void> {
   const e = ctx.ref.entry;
-  if (isAlive(e) && isNamespaceInit(e.initPid)) {
+  // root's sysjail-oci container in a shared pid namespace: its init is not pid 1 there, but is in
+  // the container's own user namespace; its monitor kills the rest of that namespace's processes
+  if (isAlive(e) && (isNamespaceInit(e.initPid) || ((ctx.ref.dirOwner ?? 0) === 0 && inOtherUserNs(e.initPid)))) {
     try {
       process.kill(e.initPid, "SIGKILL");
     } catch (err) {

@@ -1,6 +1,7 @@
 // config.json to a jail: the JailSpec sysjail plans from, and what the plan then gets on top
 // (the OCI process's own capabilities, ids, limits and mounts, pid 1 and the start gate).
 import { lstatSync, statSync } from "node:fs";
+import { hostname } from "node:os";
 import { RULESET4_DEVICES } from "../plan/fs.js";
 import { Cap, capMask, FORBIDDEN_CAPS, OCI_GRANTABLE_CAPS, ociForbiddenMask, type CapName } from "../plan/caps.js";
 import { MountFlag as F, op, PlanFlag, type Plan, type PlanOp } from "../plan/types.js";
@@ -284,6 +285,11 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
   spec.policy.allowIpc = true;
   const { joins, inherit } = namespaceJoins(config, warn);
   if (inherit & INHERITABLE.uts! && (config.hostname || config.domainname)) throw ociError("hostname: the container has no uts namespace of its own (it shares the runtime's), so it cannot have its own name; leave hostname and domainname out");
+  // the runtime's uts namespace: the registry (jls) shows the host's name, which the container has
+  if (inherit & INHERITABLE.uts!) {
+    const h = hostname();
+    if (/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/.test(h)) spec.hostname = h;
+  }
   const ids = ociIds(config, warn, running);
   if (ids?.kind === "block") spec.idrange = ids.idrange;
   const oom = p.oomScoreAdj;

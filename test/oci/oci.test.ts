@@ -472,6 +472,14 @@ describe("sysjail-oci: containers as jails (root)", () => {
       // the host's abstract unix socket: the Landlock scope keeps it out of reach
       for (let i = 0; i < 6000 && !readFileSync("/proc/net/unix", "utf8").includes(`@sysjail-nsjoin-${process.pid}`); i++) spawnSync("sleep", ["0.01"]);
       assert.match(oci(["exec", c, "/probe", "uconnect", `sysjail-nsjoin-${process.pid}`]).stdout, /^err EPERM/);
+      // a jail like any other: jls lists it (with the host's name), jexec enters it, jail -r ends it
+      const tool = (t: string, args: string[]) => spawnSync(join(REPO, "native", "build", t), args, { encoding: "utf8", input: "" });
+      const listed2 = tool("jls", ["-n"]).stdout.split("\n").find((l) => l.includes(` name=${c} `));
+      assert.ok(listed2, "jls lists the container");
+      assert.match(listed2!, new RegExp(` host\\.hostname=${readFileSync("/proc/sys/kernel/hostname", "utf8").trim()}( |$)`));
+      assert.equal(tool("jexec", [c, "/probe", "pid"]).status, 0);
+      assert.equal(tool("jail", ["-r", c]).status, 0);
+      assert.match(oci(["state", c]).stdout, /"status":"stopped"/);
       assert.equal(oci(["delete", "--force", c]).status, 0);
       assert.equal(existsSync(`/proc/${initPid}`) && link(`/proc/${initPid}/ns/user`) !== link("/proc/self/ns/user"), false, "the container is gone");
     } finally {
