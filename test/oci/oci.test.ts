@@ -630,13 +630,17 @@ describe("sysjail-oci: containers as jails (root)", () => {
         const lines = (f: string) => readFileSync(`/proc/${initPid}/${f}`, "utf8").trim().split("\n").map((l) => l.trim().split(/\s+/).map(Number));
         assert.deepEqual(lines("uid_map"), [[0, off, 2000], [2000, 65534, 1]]);
         assert.deepEqual(lines("gid_map"), [[0, off + 7, 3000]]);
-        assert.equal(readFileSync(`/proc/${initPid}/status`, "utf8").match(/^Uid:\s+(\d+)/m)?.[1], String(off), "the container's root is host uid OFF");
       }
       assert.match(warned[0]!, /warning: linux\.uidMappings: the container's ids include the host's users nobody \(65534\)/);
       assert.doesNotMatch(warned[0]!, /overlap those of running jails/);
       assert.match(warned[1]!, new RegExp(`warning: linux\\.uidMappings: the host ids overlap those of running jails ${c1}`));
       // jexec-style entry through exec: the recorded multi-line map is the jail's
       assert.equal(oci(["start", c1]).status, 0);
+      // once started the command runs as the container's root: host uid OFF (before, the init may
+      // still be setting up as the runtime's uid)
+      const init1 = (JSON.parse(readFileSync(join(state, c1, "state.json"), "utf8")) as { initPid: number }).initPid;
+      for (let i = 0; i < 6000 && !readFileSync(`/proc/${init1}/cmdline`, "utf8").startsWith("/probe"); i++) spawnSync("sleep", ["0.01"]);
+      assert.equal(readFileSync(`/proc/${init1}/status`, "utf8").match(/^Uid:\s+(\d+)/m)?.[1], String(off), "the container's root is host uid OFF");
       const e = oci(["exec", c1, "/probe", "pid"]);
       assert.equal(e.status, 0, e.stderr);
     } finally {
