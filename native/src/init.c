@@ -166,11 +166,16 @@ void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int msgw, 
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (g_status_fd >= 0) { close(g_status_fd); g_status_fd = -1; }
   int treefd = wait_monitor(sync, 'G');
-  if ((plan->flags & SJ_F_OCI) && plan_find(plan, OP_START_GATE)) g_gate_sync = sync;
-  else close(sync);
+  if ((plan->flags & SJ_F_OCI) && plan_find(plan, OP_START_GATE)) {
+    /* sysjail-oci: the cgroup namespace at once (full capabilities in the new user namespace
+     * since the clone), then 'C': the monitor reports "started" only after it (run.c) */
+    g_gate_sync = sync;
+    enter_cgroupns(plan, cflags, msgw);
+    if (cflags & CLONE_NEWCGROUP) { char c = 'C'; while (send(sync, &c, 1, MSG_NOSIGNAL) < 0 && errno == EINTR) {} }
+  } else close(sync);
   init_preopen(plan); /* sysjail-oci only: the trees of host paths jail root cannot reach */
   become_jail_root(plan, msgw);
-  enter_cgroupns(plan, cflags, msgw);
+  if (g_gate_sync < 0) enter_cgroupns(plan, cflags, msgw);
   init_setup(plan, msgw, treefd);
   /* the container is built (and its createContainer hooks ran): sysjail-oci create waits for
    * this (the monitor's "ready" event) when it has hooks, which must see a built container */

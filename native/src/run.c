@@ -450,8 +450,16 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   }
   unsigned long long start = 0;
   read_starttime(pid, &start);
+  /* sysjail-oci: the container's cgroup namespace exists before create returns (an engine reads
+   * /proc/PID/ns at once): the init makes it first thing after 'G' and answers 'C' (init.c) */
+  const int cg_ack = gatefd >= 0 && (cflags & CLONE_NEWCGROUP);
+  if (cg_ack) {
+    send_token(sync[0], 'G', treefd);
+    char c = 0;
+    while (recv(sync[0], &c, 1, 0) < 0 && errno == EINTR) {}
+  }
   emit("{\"ev\":\"started\",\"initPid\":%d,\"initStart\":%llu,\"monitorPid\":%d}", (int)pid, start, (int)getpid());
-  send_token(sync[0], 'G', treefd);
+  if (!cg_ack) send_token(sync[0], 'G', treefd);
   if (treefd >= 0) close(treefd);
   if (gatefd < 0) close(sync[0]); /* else kept for the command's 'S' (start) */
   fault_point("6");
