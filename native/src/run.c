@@ -237,6 +237,49 @@ static void kill_userns(const struct stat *userns) {
   }
 }
 
+/* sysjail-oci: joins the plan's OP_NS_JOIN namespaces (run_main checked their types). */
+static int join_namespaces(const struct sj_plan *first) {
+  /* the joined namespaces become the monitor's, so the init is cloned into them (the caller's
+   * privilege over them is what setns checks; the file must be a namespace of that type). Every
+   * file is opened and checked first, in the monitor's own mount namespace, and a mount
+   * namespace is joined last: no path is ever resolved in a joined mount table (a container's,
+   * which could put anything at /proc/...), and nothing can fail between that join and the
+   * clone, after which the monitor returns to its own at once. */
+  int jfd[8], njfd = 0;
+  uint64_t jtype[8];
+  const struct sj_op_rec *jop[8];
+  for (uint32_t i = 0; i < first->nops; i++) {
+    const struct sj_op_rec *j = &first->ops[i];
+    uint64_t t;
+    if (j->code != OP_NS_JOIN || arg_u64(j, 0, &t)) continue;
+    if (njfd == 8) { emit_error(j->index, "ns-join", E2BIG, arg_str(j, 1), "too many joins"); goto fail; }
+    int fd = open(arg_str(j, 1), O_RDONLY | O_CLOEXEC);
+    /* never the runtime's own namespace (the host's, for an engine): a jail does not share it.
+     * (An engine names a sysjail-oci container's namespaces by its state pid, the monitor's.) */
+    struct stat js, os;
+    char own[32];
+    snprintf(own, sizeof own, "/proc/self/ns/%s", t == CLONE_NEWNET ? "net" : t == CLONE_NEWUTS ? "uts" : t == CLONE_NEWIPC ? "ipc" : t == CLONE_NEWPID ? "pid" : "mnt");
+    if (fd >= 0 && fstat(fd, &js) == 0 && stat(own, &os) == 0 && js.st_dev == os.st_dev && js.st_ino == os.st_ino) {
+      emit_error(j->index, "ns-join", EPERM, arg_str(j, 1), "the runtime's own (host) namespace: a jail never shares it");
+      close(fd);
+      goto fail;
+    }
+    if (fd < 0) { emit_error(j->index, "ns-join", errno, arg_str(j, 1), "cannot open the namespace"); goto fail; }
+    jfd[njfd] = fd; jtype[njfd] = t; jop[njfd] = j; njfd++;
+  }
+  for (int pass = 0; pass < 2; pass++) {
+    for (int k = 0; k < njfd; k++) {
+      if ((jtype[k] == CLONE_NEWNS) != (pass == 1)) continue;
+      if (setns(jfd[k], (int)jtype[k]) < 0) { emit_error(jop[k]->index, "ns-join", errno, arg_str(jop[k], 1), "cannot join the namespace"); goto fail; }
+    }
+  }
+  for (int k = 0; k < njfd; k++) close(jfd[k]);
+  return 0;
+fail:
+  for (int k = 0; k < njfd; k++) close(jfd[k]);
+  return -1;
+}
+
 /* monotonic time the helper started (main.c), for the setup-time figure */
 double g_helper_t0;
 
@@ -312,31 +355,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   if ((joined & CLONE_NEWNS) && ((own_mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC)) < 0 || (own_cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)) {
     emit_error(-1, "ns-join", errno, "/proc/self/ns/mnt", "cannot keep the monitor's own mount namespace"); goto undo;
   }
-  /* the joined namespaces become the monitor's, so the init is cloned into them (the caller's
-   * privilege over them is what setns checks; the file must be a namespace of that type) */
-  for (uint32_t i = 0; joined && i < first->nops; i++) {
-    const struct sj_op_rec *j = &first->ops[i];
-    uint64_t t;
-    if (j->code != OP_NS_JOIN || arg_u64(j, 0, &t)) continue;
-    int fd = open(arg_str(j, 1), O_RDONLY | O_CLOEXEC);
-    /* never the runtime's own namespace (the host's, for an engine): a jail does not share it.
-     * (An engine names a sysjail-oci container's namespaces by its state pid, the monitor's.) */
-    struct stat js, os;
-    char own[32];
-    snprintf(own, sizeof own, "/proc/self/ns/%s", t == CLONE_NEWNET ? "net" : t == CLONE_NEWUTS ? "uts" : t == CLONE_NEWIPC ? "ipc" : t == CLONE_NEWPID ? "pid" : "mnt");
-    if (fd >= 0 && fstat(fd, &js) == 0 && stat(own, &os) == 0 && js.st_dev == os.st_dev && js.st_ino == os.st_ino) {
-      emit_error(j->index, "ns-join", EPERM, arg_str(j, 1), "the runtime's own (host) namespace: a jail never shares it");
-      close(fd);
-      goto undo;
-    }
-    if (fd < 0 || setns(fd, (int)t) < 0) {
-      int e = errno;
-      emit_error(j->index, "ns-join", e, arg_str(j, 1), fd < 0 ? "cannot open the namespace" : "cannot join the namespace");
-      if (fd >= 0) close(fd);
-      goto undo;
-    }
-    close(fd);
-  }
+  if (joined && join_namespaces(first) < 0) goto undo;
   if (pop && proc_of_pidns(pop) < 0) goto undo;
   g_monitor_pid = getpid(); /* the init's parent: the state's pid its hooks get (hook.c) */
   pid_t pid = adopt ? ahead->pid : (pid_t)syscall(SYS_clone, (unsigned long)((cflags & ~(uint64_t)CLONE_NEWCGROUP) | SIGCHLD), 0, 0, 0, 0);

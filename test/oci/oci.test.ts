@@ -435,6 +435,26 @@ describe("sysjail-oci: containers as jails (root)", () => {
     } finally {
       mholder.kill("SIGKILL");
     }
+    // the other paths resolve in the runtime's own mount namespace, never in the joined table
+    // (listed first here; its /proc is a tmpfs, where /proc/PID/ns/net does not exist)
+    const hidden = spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", "mount -t tmpfs nsjoin /proc && exec sleep 600"], { stdio: "ignore" });
+    const net = spawn("unshare", ["--net", "sleep", "600"], { stdio: "ignore" });
+    try {
+      waitFor(() => { try { return readFileSync(`/proc/${hidden.pid}/cmdline`, "utf8").startsWith("sleep") && readFileSync(`/proc/${net.pid}/cmdline`, "utf8").startsWith("sleep"); } catch { return false; } });
+      const namespaces = [{ type: "mount", path: `/proc/${hidden.pid}/ns/mnt` }, ...NS.filter((n) => n.type !== "mount").map((n) => (n.type === "network" ? { ...n, path: `/proc/${net.pid}/ns/net` } : n))];
+      const c = id("mntorder");
+      const fd = openSync(join(work, "mntorder.out"), "w");
+      const r = oci(["create", "--bundle", bundle("mntorder", [join(jr.path, "probe"), "waitfile", "/never"], { linux: { namespaces } }), c], fd);
+      closeSync(fd);
+      assert.equal(r.status, 0, readFileSync(join(work, "mntorder.out"), "utf8"));
+      const initPid = (JSON.parse(readFileSync(join(state, c, "state.json"), "utf8")) as { initPid: number }).initPid;
+      assert.equal(link(`/proc/${initPid}/ns/net`), link(`/proc/${net.pid}/ns/net`));
+      assert.equal(link(`/proc/${initPid}/ns/mnt`), link(`/proc/${hidden.pid}/ns/mnt`));
+      assert.equal(oci(["delete", "--force", c]).status, 0);
+    } finally {
+      hidden.kill("SIGKILL");
+      net.kill("SIGKILL");
+    }
     for (const [name, namespaces, msg] of [
       ["nshostpid", NS.map((n) => (n.type === "pid" ? { ...n, path: "/proc/self/ns/pid" } : n)), /^sysjail-oci: .*the runtime's own \(host\) namespace: a jail never shares it/m],
       ["nshostmnt", NS.map((n) => (n.type === "mount" ? { ...n, path: "/proc/self/ns/mnt" } : n)), /^sysjail-oci: .*the runtime's own \(host\) namespace: a jail never shares it/m],
