@@ -168,7 +168,14 @@ function namespaceJoins(config: OciConfig, warn: (m: string) => void): { joins: 
     if (flag === undefined) throw ociError(`linux.namespaces: joining a ${ns.type} namespace (${ns.path}) is not supported: a container has its own (network, uts, ipc, pid and mount may be joined)`);
     if (!ns.path.startsWith("/")) throw ociError(`linux.namespaces: the ${ns.type} namespace path ${JSON.stringify(ns.path)} must be absolute`);
     joins.push([flag, ns.path]);
-    if (ns.type === "mount") warn(`linux.namespaces: the container lives in the mount namespace ${ns.path}: root.path, mounts, maskedPaths and readonlyPaths are not applied there`);
+    if (ns.type === "mount") {
+      // the init resolves the console socket and createContainer hook paths where it is: in
+      // that table, which may be another container's (anything could be there)
+      if (config.process?.terminal === true || (Array.isArray(config.hooks?.createContainer) && config.hooks.createContainer.length)) {
+        throw ociError(`linux.namespaces: with a joined mount namespace (${ns.path}) a terminal and createContainer hooks are not supported (their paths would be looked up in that namespace)`);
+      }
+      warn(`linux.namespaces: the container lives in the mount namespace ${ns.path}: root.path, mounts, maskedPaths and readonlyPaths are not applied there`);
+    }
   }
   if (!seen.has("mount")) throw ociError("linux.namespaces has no mount namespace: the container's mounts would go into the runtime's own (the host's) mount table, which sysjail never changes; give it a mount namespace (or join one by path)");
   const inherit = Object.entries(INHERITABLE).reduce((f, [t, flag]) => (seen.has(t) ? f : f | flag), 0);

@@ -458,9 +458,11 @@ describe("sysjail-oci: containers as jails (root)", () => {
     for (const [name, namespaces, msg] of [
       ["nshostpid", NS.map((n) => (n.type === "pid" ? { ...n, path: "/proc/self/ns/pid" } : n)), /^sysjail-oci: .*the runtime's own \(host\) namespace: a jail never shares it/m],
       ["nshostmnt", NS.map((n) => (n.type === "mount" ? { ...n, path: "/proc/self/ns/mnt" } : n)), /^sysjail-oci: .*the runtime's own \(host\) namespace: a jail never shares it/m],
+      ["nsmnthook", NS.map((n) => (n.type === "mount" ? { ...n, path: "/proc/self/ns/mnt" } : n)), /^sysjail-oci: linux\.namespaces: with a joined mount namespace \(\/proc\/self\/ns\/mnt\) a terminal and createContainer hooks are not supported/],
     ] as const) {
       const k = id(name);
-      const f = oci(["create", "--bundle", bundle(name, ["/probe", "pid"], { linux: { namespaces } }), k]);
+      const hooks = name === "nsmnthook" ? { hooks: { createContainer: [{ path: "/bin/true" }] } } : {};
+      const f = oci(["create", "--bundle", bundle(name, ["/probe", "pid"], { linux: { namespaces }, ...hooks }), k]);
       assert.equal(f.status, 1, f.stderr);
       assert.match(f.stderr, msg);
       assert.equal(f.stderr.trim().split("\n").filter((l) => !l.includes(": warning: ")).length, 1, f.stderr);
