@@ -83,7 +83,27 @@ static const char *status_of(struct oci_c *c) {
   if (!alive(c->mpid, c->mstart)) return "stopped";
   snprintf(path, sizeof path, "%s/exec.fifo", c->dir);
   if (access(path, F_OK) == 0) return "created";
+  /* `paused`: written by pause (src/oci/lifecycle.ts freeze), removed by resume */
+  snprintf(path, sizeof path, "%s/paused", c->dir);
+  if (access(path, F_OK) == 0) return "paused";
   return "running";
+}
+
+/* A paused container's processes die only once thawed: `paused` holds "FILE VALUE", the freezer
+ * file and what thaws it, written by pause itself in our own --root (checked all the same). */
+static void thaw(struct oci_c *c) {
+  char path[4200], buf[4200], file[4200], val[16];
+  snprintf(path, sizeof path, "%s/paused", c->dir);
+  if (read_file(path, buf, sizeof buf) <= 0 || sscanf(buf, "%4095s %15s", file, val) != 2) return;
+  size_t n = strlen(file);
+  int v1 = n > 14 && !strcmp(file + n - 14, "/freezer.state") && !strcmp(val, "THAWED");
+  int v2 = n > 14 && !strcmp(file + n - 14, "/cgroup.freeze") && !strcmp(val, "0");
+  if (strncmp(file, "/sys/fs/cgroup/", 15) || strstr(file, "/../") || !(v1 || v2)) return;
+  int fd = open(file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return;
+  ssize_t w = write(fd, val, strlen(val));
+  (void)w;
+  close(fd);
 }
 
 static int oci_start(struct oci_c *c) {
@@ -189,8 +209,9 @@ static int oci_delete(struct oci_c *c, int force) {
   }
   if (load(c) < 0) return 1;
   const char *st = status_of(c);
-  if (!strcmp(st, "running") && !force) { say(c, "container %s is running: stop it first, or delete --force", c->id); return 1; }
+  if ((!strcmp(st, "running") || !strcmp(st, "paused")) && !force) { say(c, "container %s is %s: stop it first, or delete --force", c->id, st); return 1; }
   if (strcmp(st, "stopped")) {
+    if (!strcmp(st, "paused")) thaw(c);
     if (alive(c->ipid, c->istart)) kill((pid_t)c->ipid, SIGKILL);
     /* the monitor removes the jail's cgroups and registry files, then exits */
     struct timespec ts = { 0, 1000000L };

@@ -47,6 +47,9 @@ export interface PrepareOptions {
   root?: RootFacts | undefined;
   /** v1 cgroups: the init moves itself into them (cgroupJoin) rather than being attached. */
   cgroupJoin?: boolean | undefined;
+  /** The jail's cgroups as the caller planned and prepared them (sysjail-oci's cgroupsPath,
+   * src/oci/cgroups.ts): used instead of sysjail's own. */
+  cgroups?: CgroupContext | undefined;
 }
 
 /** What the init phase needs to know of the jail root (planner InitPhaseContext). */
@@ -187,7 +190,8 @@ async function prepareWithRoot(spec: JailSpec, opts: PrepareOptions, root: RootF
   try {
     const needCg = opts.accounting || Object.keys(spec.limits).some((k) => !["wall", "openFiles", "fileSize", "tmpSize", "shmSize"].includes(k));
     // the cgroup and network code loads only for jails that use them (start-up time)
-    if (needCg) {
+    if (opts.cgroups) cgroups = opts.cgroups;
+    else if (needCg) {
       const [{ planCgroups }, { defaultBackend }] = await Promise.all([import("../limits/plan.js"), import("../cgroup/select.js")]);
       cgroups = planCgroups(instanceName(dir, reservation.jid), spec.limits, { accounting: opts.accounting ?? false, join: opts.cgroupJoin ?? false });
       if (!opts.dryRun) defaultBackend().prepare(cgroups.cgroup);

@@ -23,6 +23,11 @@ export interface OciRecord {
   seccompPolicy?: string | undefined;
   /** The host-side hooks of config.json, kept for poststart and poststop. */
   hooks?: OciHooks | undefined;
+  /** The container's freezer directory (linux.cgroupsPath): pause and resume. */
+  freezer?: string | undefined;
+  /** linux.cgroupsPath as config.json gave it, when the container's cgroups are there (their
+   * limits are config.json's values as given: pids.max without sysjail's +1 for a jail's init). */
+  cgroupsPath?: string | undefined;
 }
 
 /** OCI status names. */
@@ -102,6 +107,7 @@ export function alive(pid: number, start: number): boolean {
 export function statusOf(root: string, rec: OciRecord): OciStatus {
   if (!alive(rec.pid, rec.pidStart)) return "stopped";
   if (existsSync(gatePath(root, rec.id))) return "created";
+  if (existsSync(join(containerDir(root, rec.id), "paused"))) return "paused";
   try {
     const s = readFileSync(`/proc/${rec.initPid}/stat`, "utf8");
     if (s[s.lastIndexOf(")") + 2] === "T") return "paused";
