@@ -4,6 +4,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildProbe, makeJailRoot, REPO, requireRoot, type JailRoot } from "../helpers/index.js";
 
@@ -59,5 +60,30 @@ describe("sysjail-oci under podman (root)", () => {
     for (const n of [infra, ours]) assert.equal(podman(["rm", "-f", "-t", "0", n]).status, 0);
     const left = podman(["ps", "-a", "--format", "{{.Names}}"]).stdout;
     for (const n of names) assert.doesNotMatch(left, new RegExp(`^${n}$`, "m"), `${n} is gone`);
+  });
+  it("the container's cgroups are podman's cgroupsPath (/libpod_parent/libpod-ID) with its limits; pause and unpause freeze it", () => {
+    const c = name("cg");
+    const d = run(["-d", "--name", c, "--network=none", "--pids-limit", "16", "--memory", "64m", tag, "/probe", "waitfile", "/never"]);
+    assert.equal(d.status, 0, d.stderr);
+    const id = d.stdout.trim();
+    const v1 = existsSync("/sys/fs/cgroup/pids/tasks");
+    const leaf = (ctl: string) => (v1 ? `/sys/fs/cgroup/${ctl}/libpod_parent/libpod-${id}` : `/sys/fs/cgroup/libpod_parent/libpod-${id}`);
+    assert.equal(readFileSync(join(leaf("pids"), "pids.max"), "utf8").trim(), "16", "the limit as podman gives it");
+    assert.equal(readFileSync(join(leaf("memory"), v1 ? "memory.limit_in_bytes" : "memory.max"), "utf8").trim(), String(64 << 20));
+    const procs = readFileSync(join(leaf("pids"), "cgroup.procs"), "utf8").trim().split("\n");
+    assert.equal(procs.length, 1, "the container's process, only");
+    const state = () => /^State:\s+(\S)/m.exec(readFileSync(`/proc/${procs[0]}/status`, "utf8"))![1];
+    if (v1) {
+      assert.equal(podman(["pause", c]).status, 0);
+      assert.equal(readFileSync(join(leaf("freezer"), "freezer.state"), "utf8").trim(), "FROZEN");
+      assert.equal(state(), "D", "frozen");
+      assert.equal(podman(["inspect", "-f", "{{.State.Status}}", c]).stdout.trim(), "paused");
+      assert.equal(podman(["unpause", c]).status, 0);
+      assert.notEqual(state(), "D");
+      // paused again: rm -f thaws, kills and removes it
+      assert.equal(podman(["pause", c]).status, 0);
+    }
+    assert.equal(podman(["rm", "-f", "-t", "0", c]).status, 0);
+    assert.equal(existsSync(leaf("pids")), false, "the container's cgroup is gone");
   });
 });
