@@ -171,7 +171,15 @@ static void do_bind(const struct sj_op_rec *op) {
   if (!src || !target || !flags) { errno = EINVAL; fail(op, "bad arguments"); }
   int rec = flag_has(flags, MF_REC);
   int sfd = -1;
-  if (g_pre_bind && op->index >= 0 && (uint32_t)op->index < g_pre_n) { sfd = g_pre_bind[op->index]; g_pre_bind[op->index] = -1; }
+  if (g_pre_bind && op->index >= 0 && (uint32_t)op->index < g_pre_n) {
+    sfd = g_pre_bind[op->index];
+    g_pre_bind[op->index] = -1;
+    /* a copy made now: mountinfo lists mounts by their creation (kernel 6.8+), and the ones
+     * opened ahead would come before /proc and the others (sysjail-oci keeps config.json's
+     * order); a kernel that cannot copy a detached tree attaches the one opened ahead */
+    int again = sfd >= 0 ? sys_open_tree(sfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0)) : -1;
+    if (again >= 0) { close(sfd); sfd = again; }
+  }
   if (sfd < 0) sfd = sys_open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
   if (sfd < 0) { if (optional_skip(op, flags, src)) return; fail(op, src); }
   struct mount_attr a = { .attr_set = attr_bits(flags) };

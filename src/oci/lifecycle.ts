@@ -21,6 +21,7 @@ import { checkHooks, hookOps, runHooks } from "./hooks.js";
 import { loadConfig, ociError, type OciSeccomp } from "./config.js";
 import { alive, checkId, containerDir, containerNsPath, gatePath, makeContainerDir, readRecord, removeContainerDir, statusOf, writeRecord, type OciRecord } from "./state.js";
 import { ociJail, patchPlan } from "./translate.js";
+import { makeMountPoints } from "./mountpoints.js";
 import { setOomScoreAdj } from "./oom.js";
 
 /** The file the monitor makes once the command of a container with startContainer hooks runs. */
@@ -134,6 +135,9 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
   patch.joins = patch.joins.map(([f, p]) => [f, containerNsPath(g.root, p)]);
   const hooks = checkHooks(config.hooks, "config.json");
   patch.hooks = { ...hookOps(hooks, { ociVersion: "1.2.0", id, status: "creating", pid: 0, bundle, annotations: config.annotations ?? {} }), started: startedPath(g.root, id) };
+  // mount points the image lacks, made as runc makes them (the jail's root cannot, in a tree of
+  // host root's): before the jail exists, inside its root (src/oci/mountpoints.ts)
+  makeMountPoints(rootPath, patch.mounts);
   makeContainerDir(g.root, id);
   let jr: JailRun | undefined;
   try {

@@ -119,6 +119,8 @@ export function mountOps(mounts: OciMount[], warn: (m: string) => void): PlanOp[
       ops.push(op("bind", [m.source, d, [...attrs].join("")], "OCI bind mount"));
     } else if (m.type === "tmpfs") {
       const fsOpts = opts.filter((o) => !SKIP_OPT.has(o) && /^[a-z_]+(=[A-Za-z0-9.%:_-]+)?$/.test(o));
+      // the source config.json names, as mountinfo shows it (a plain word only: sources.ts)
+      if (typeof m.source === "string" && /^[A-Za-z0-9_.-]{1,64}$/.test(m.source)) fsOpts.push(`source=${m.source}`);
       ops.push(op("mountFs", ["tmpfs", d, [...attrs].join(""), fsOpts.join(",")], "OCI tmpfs"));
     } else {
       warn(`mount ${d} of type ${m.type ?? "?"}: not supported outside /proc, /dev and /sys: skipped`);
