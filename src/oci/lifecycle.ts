@@ -250,18 +250,21 @@ export function start(g: Globals, id: string): void {
     closeSync(fd);
   }
   unlinkSync(gate);
-  if (rec.hooks?.startContainer) startedPastHooks(g, rec);
+  startedPastHooks(g, rec, rec.hooks?.startContainer !== undefined);
   runHooks(rec.hooks, "poststart", state(g, id), g.warn);
 }
 
 /** Waits until the container's command was exec'd, past its startContainer hooks (the monitor
- * makes the start gate's second file then, native/src/run.c), or its monitor ended without that:
- * a hook failed (native/src/hook.c) and start fails as the runtime-spec asks; the container is
- * stopped. */
-function startedPastHooks(g: Globals, rec: OciRecord): void {
+ * makes the start gate's second file then, native/src/run.c), as runc's start returns once its
+ * program is about to run, or its monitor ended without that: with HOOKS, a hook failed
+ * (native/src/hook.c) and start fails as the runtime-spec asks; the container is stopped. */
+function startedPastHooks(g: Globals, rec: OciRecord, hooks: boolean): void {
   const mark = startedPath(g.root, rec.id);
-  for (let i = 0; !existsSync(mark); i++) {
-    if (!alive(rec.pid, rec.pidStart) && !existsSync(mark)) throw ociError(`container ${rec.id}: a startContainer hook failed; the container is stopped`);
+  for (let i = 0; !existsSync(mark) && (hooks || i < 2100); i++) {
+    if (!alive(rec.pid, rec.pidStart) && !existsSync(mark)) {
+      if (!hooks) return;
+      throw ociError(`container ${rec.id}: a startContainer hook failed; the container is stopped`);
+    }
     Atomics.wait(sleeper, 0, 0, i < 50 ? 1 : 5);
   }
 }

@@ -23,6 +23,16 @@ describe("sysjail-oci: mount points (unit)", () => {
     ], () => undefined);
     assert.deepEqual(mountTargets(ops), ["d:/mnt/t", "d:/mnt/d", "f:/opt/f"]);
     assert.match(String(ops[0]!.args[3]), /(^|,)source=tmpfs$/, "the tmpfs carries config.json's source name");
+    assert.match(String(ops[0]!.args[2]), /S/, "shared");
+    assert.match(String(ops[1]!.args[2]), /^(?=.*L)(?=.*A)/, "rslave: slave, for the whole tree");
+    const warnings: string[] = [];
+    const [t, b] = mountOps([
+      { destination: "/t", type: "tmpfs", source: "tmpfs", options: ["noatime", "nodiratime"] },
+      { destination: "/b", source: "/etc", options: ["bind", "strictatime"] },
+    ], (m) => warnings.push(m));
+    assert.match(String(t!.args[2]), /^(?=.*N)(?=.*D)/, "a tmpfs takes its access-time options");
+    assert.doesNotMatch(String(b!.args[2]), /[TND]/);
+    assert.deepEqual(warnings, ["mount /b: strictatime cannot be applied to a bind mount here (it keeps its source's access times): ignored"]);
   });
 });
 
@@ -60,6 +70,7 @@ describe("sysjail-oci: mount points (root)", () => {
         { destination: "/mnt/t", type: "tmpfs", source: "tmpfs", options: ["nosuid", "size=1k", "shared"] },
         { destination: "/mnt/d", source: src, options: ["bind", "private"] },
         { destination: "/opt/deep/f", source: join(work, "file"), options: ["rbind", "rslave"] },
+        { destination: "/mnt/u", type: "tmpfs", source: "tmpfs", options: ["strictatime", "unbindable"] },
       ],
       linux: { namespaces: NS },
     };
@@ -70,7 +81,7 @@ describe("sysjail-oci: mount points (root)", () => {
     assert.equal(r.status, 0, r.stderr);
     assert.doesNotMatch(r.stderr, /skipped/, r.stderr);
     const points = r.stdout.trim().split(" ").slice(1);
-    const at = ["/proc", "/mnt/t", "/mnt/d", "/opt/deep/f"].map((p) => points.indexOf(p));
+    const at = ["/proc", "/mnt/t", "/mnt/d", "/opt/deep/f", "/mnt/u"].map((p) => points.indexOf(p));
     assert.ok(at.every((i) => i > 0), r.stdout);
     assert.deepEqual([...at].sort((a, b) => a - b), at, `config.json's order: ${r.stdout}`);
     // made as runc makes them: host root's (the tree's owner), 0755, the file empty
@@ -80,6 +91,17 @@ describe("sysjail-oci: mount points (root)", () => {
     }
     const f = lstatSync(jr.at("opt/deep/f"));
     assert.ok(f.isFile() && f.size === 0 && f.uid === 0);
+    // each mount's propagation as config.json asks (among the container's own mounts)
+    const prop = (point: string) => {
+      config.process.args = ["/probe", "propagation", point];
+      writeFileSync(join(bundle, "config.json"), JSON.stringify(config));
+      const p = oci(["run", "--bundle", bundle, c]);
+      assert.equal(p.status, 0, p.stderr);
+      return p.stdout.trim();
+    };
+    assert.match(prop("/mnt/t"), /^ok shared:\d+$/);
+    assert.equal(prop("/mnt/u"), "ok unbindable");
+    assert.equal(prop("/mnt/d"), "ok -");
   });
 
   it("mkdir-in-root stays in the root, gives what it makes to the parent's owner, changes nothing existing", () => {
