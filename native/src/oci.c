@@ -14,9 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include "helper.h"
@@ -89,30 +87,15 @@ static const char *status_of(struct oci_c *c) {
   return "running";
 }
 
-/* Waits until the container's command was exec'd (the monitor makes ROOT/ID/started then,
- * run.c mark_started) or its monitor ended: start returns when the user's program runs, as runc's
- * returns once its init took the exec fifo, so a signal sent right after start meets the program
- * (its handlers), not the setup before it. Event-driven (inotify on the directory, a pidfd of the
- * monitor); bounded at ten seconds, after which start returns anyway. */
-static void wait_exec(struct oci_c *c) {
-  char mark[4300];
-  snprintf(mark, sizeof mark, "%s/started", c->dir);
-  int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-  int pfd = (int)syscall(SYS_pidfd_open, (pid_t)c->mpid, 0);
-  if (in >= 0 && pfd >= 0 && inotify_add_watch(in, c->dir, IN_CREATE | IN_MOVED_TO) >= 0 && alive(c->mpid, c->mstart)) {
-    struct timespec t0, t;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    while (access(mark, F_OK) != 0) {
-      clock_gettime(CLOCK_MONOTONIC, &t);
-      long left = 10000 - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
-      struct pollfd p[2] = { { in, POLLIN, 0 }, { pfd, POLLIN, 0 } };
-      if (left <= 0 || (poll(p, 2, (int)left) < 0 && errno != EINTR) || p[1].revents) break;
-      char ev[4096];
-      while (read(in, ev, sizeof ev) > 0) {}
-    }
-  }
-  if (in >= 0) close(in);
-  if (pfd >= 0) close(pfd);
+/* Waits until the container's command was exec'd or its monitor ended: start returns when the
+ * user's program runs, as runc's returns once its init took the exec fifo, so a signal sent right
+ * after start meets the program (its handlers), not the setup before it. FD is start's writing
+ * end of the gate: the monitor, the gate's only reader, holds the gate until the command's exec
+ * (run.c mark_started) or its own end, and then a writer's poll reports POLLERR (no readers
+ * left). Bounded at ten seconds, after which start returns anyway. */
+static void wait_exec(int fd) {
+  struct pollfd p = { fd, 0, 0 };
+  while (poll(&p, 1, 10000) < 0 && errno == EINTR) {}
 }
 
 static int oci_start(struct oci_c *c) {
@@ -124,10 +107,11 @@ static int oci_start(struct oci_c *c) {
   int fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) { say(c, "container %s cannot be started: %s", c->id, errno == ENXIO ? "its monitor is gone" : strerror(errno)); return 1; }
   ssize_t w = write(fd, "1", 1);
+  int e = errno;
+  if (w == 1) unlink(path);
+  if (w == 1) wait_exec(fd);
   close(fd);
-  if (w != 1) { say(c, "container %s cannot be started: %s", c->id, strerror(errno)); return 1; }
-  unlink(path);
-  wait_exec(c);
+  if (w != 1) { say(c, "container %s cannot be started: %s", c->id, strerror(e)); return 1; }
   return 0;
 }
 
