@@ -77,6 +77,8 @@ extern int g_front;
 int enter_main(struct sj_plan *plan);
 /* `read-in-root` / `read-in-proc-root`: files of a jail's tree, read inside its root (readroot.c) */
 int read_in_root_main(int argc, char **argv);
+/* `mkdir-in-root`: missing mount points of a jail's tree, made inside its root (mkroot.c) */
+int mkdir_in_root_main(int argc, char **argv);
 
 /* the name a jail sees for its pid 1 (and for an entered process before its exec) */
 #define SJ_INIT_NAME "sysjail-init"

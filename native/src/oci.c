@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -106,6 +107,17 @@ static void thaw(struct oci_c *c) {
   close(fd);
 }
 
+/* Waits until the container's command was exec'd or its monitor ended: start returns when the
+ * user's program runs, as runc's returns once its init took the exec fifo, so a signal sent right
+ * after start meets the program (its handlers), not the setup before it. FD is start's writing
+ * end of the gate: the monitor, the gate's only reader, holds the gate until the command's exec
+ * (run.c mark_started) or its own end, and then a writer's poll reports POLLERR (no readers
+ * left). Bounded at ten seconds, after which start returns anyway. */
+static void wait_exec(int fd) {
+  struct pollfd p = { fd, 0, 0 };
+  while (poll(&p, 1, 10000) < 0 && errno == EINTR) {}
+}
+
 static int oci_start(struct oci_c *c) {
   if (load(c) < 0) return 1;
   const char *st = status_of(c);
@@ -115,9 +127,11 @@ static int oci_start(struct oci_c *c) {
   int fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) { say(c, "container %s cannot be started: %s", c->id, errno == ENXIO ? "its monitor is gone" : strerror(errno)); return 1; }
   ssize_t w = write(fd, "1", 1);
+  int e = errno;
+  if (w == 1) unlink(path);
+  if (w == 1) wait_exec(fd);
   close(fd);
-  if (w != 1) { say(c, "container %s cannot be started: %s", c->id, strerror(errno)); return 1; }
-  unlink(path);
+  if (w != 1) { say(c, "container %s cannot be started: %s", c->id, strerror(e)); return 1; }
   return 0;
 }
 

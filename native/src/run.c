@@ -127,11 +127,15 @@ static int drain_msgs(int fd, int *setup_error, int *cmd_status, int *have_cmd, 
 
 /* sysjail-oci: the start gate's second path, made once the command was exec'd (its startContainer
  * hooks passed): how `start` tells a failed hook from a command that ended at once */
+static int g_gate_hold = -1; /* the start gate after its byte came: closed at the command's exec */
 static void mark_started(const struct sj_plan *plan) {
   const struct sj_op_rec *g = plan_find(plan, OP_START_GATE);
   const char *p = g && g->argc > 1 ? arg_str(g, 1) : NULL;
   int fd = p ? open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
   if (fd >= 0) close(fd);
+  /* the gate's last reader goes: the native `start`, which holds its writing end, wakes up
+   * (POLLERR) now that the command runs; the monitor's end anyway closes the gate too (oci.c) */
+  if (g_gate_hold >= 0) { close(g_gate_hold); g_gate_hold = -1; }
 }
 
 /* A prelude's whole plan: read from the caller, checked against the prelude the namespaces and
@@ -375,7 +379,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     if (gatefd >= 0 && p[8].revents) {
       char b;
       if (read(gatefd, &b, 1) == 1) {
-        close(gatefd);
+        g_gate_hold = gatefd; /* held until the command's exec (mark_started) */
         gatefd = -1;
         send_token(sync[0], 'S', -1);
         close(sync[0]);

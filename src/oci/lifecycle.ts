@@ -22,6 +22,7 @@ import { loadConfig, ociError, type OciSeccomp } from "./config.js";
 import { alive, checkId, containerDir, containerNsPath, gatePath, makeContainerDir, readRecord, removeContainerDir, statusOf, writeRecord, type OciRecord } from "./state.js";
 import { ociJail, patchPlan } from "./translate.js";
 import { parseCgroupsPath } from "./cgpath.js";
+import { makeMountPoints } from "./mountpoints.js";
 import { setOomScoreAdj } from "./oom.js";
 
 /** The file the monitor makes once the command of a container with startContainer hooks runs. */
@@ -138,6 +139,9 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
   patch.joins = patch.joins.map(([f, p]) => [f, containerNsPath(g.root, p)]);
   const hooks = checkHooks(config.hooks, "config.json");
   patch.hooks = { ...hookOps(hooks, { ociVersion: "1.2.0", id, status: "creating", pid: 0, bundle, annotations: config.annotations ?? {} }), started: startedPath(g.root, id) };
+  // mount points the image lacks, made as runc makes them (the jail's root cannot, in a tree of
+  // host root's): before the jail exists, inside its root (src/oci/mountpoints.ts)
+  makeMountPoints(rootPath, patch.mounts);
   makeContainerDir(g.root, id);
   let jr: JailRun | undefined;
   try {
@@ -254,18 +258,21 @@ export function start(g: Globals, id: string): void {
     closeSync(fd);
   }
   unlinkSync(gate);
-  if (rec.hooks?.startContainer) startedPastHooks(g, rec);
+  startedPastHooks(g, rec, rec.hooks?.startContainer !== undefined);
   runHooks(rec.hooks, "poststart", state(g, id), g.warn);
 }
 
 /** Waits until the container's command was exec'd, past its startContainer hooks (the monitor
- * makes the start gate's second file then, native/src/run.c), or its monitor ended without that:
- * a hook failed (native/src/hook.c) and start fails as the runtime-spec asks; the container is
- * stopped. */
-function startedPastHooks(g: Globals, rec: OciRecord): void {
+ * makes the start gate's second file then, native/src/run.c), as runc's start returns once its
+ * program is about to run, or its monitor ended without that: with HOOKS, a hook failed
+ * (native/src/hook.c) and start fails as the runtime-spec asks; the container is stopped. */
+function startedPastHooks(g: Globals, rec: OciRecord, hooks: boolean): void {
   const mark = startedPath(g.root, rec.id);
-  for (let i = 0; !existsSync(mark); i++) {
-    if (!alive(rec.pid, rec.pidStart) && !existsSync(mark)) throw ociError(`container ${rec.id}: a startContainer hook failed; the container is stopped`);
+  for (let i = 0; !existsSync(mark) && (hooks || i < 2100); i++) {
+    if (!alive(rec.pid, rec.pidStart) && !existsSync(mark)) {
+      if (!hooks) return;
+      throw ociError(`container ${rec.id}: a startContainer hook failed; the container is stopped`);
+    }
     Atomics.wait(sleeper, 0, 0, i < 50 ? 1 : 5);
   }
 }

@@ -93,8 +93,13 @@ export function processPatch(p: OciProcess, warn: (m: string) => void): ProcessP
 }
 
 const underKernelFs = (d: string) => /^\/(proc|dev|sys)(\/|$)/.test(d);
-const ATTR: Record<string, string> = { ro: F.ro, noexec: F.noexec };
-const SKIP_OPT = new Set(["rw", "ro", "bind", "rbind", "nosuid", "nodev", "noexec", "exec", "suid", "dev", "private", "rprivate", "shared", "rshared", "slave", "rslave", "relatime", "norelatime", "noatime", "strictatime", "nodiratime", "sync", "async", "tmpcopyup", "notmpcopyup", "z", "Z", "U", "copy", "nocopy", "idmap"]);
+const ATTR: Record<string, string> = { ro: F.ro, noexec: F.noexec, strictatime: F.strictatime, noatime: F.noatime, nodiratime: F.nodiratime };
+/** Propagation options (runc's table): the flag, and whether it is for the whole tree. */
+const PROPAGATION: Record<string, [string, boolean]> = {
+  shared: [F.shared, false], rshared: [F.shared, true], slave: [F.slave, false], rslave: [F.slave, true],
+  private: [F.private, false], rprivate: [F.private, true], unbindable: [F.unbindable, false], runbindable: [F.unbindable, true],
+};
+const SKIP_OPT = new Set(["rw", "ro", "bind", "rbind", "nosuid", "nodev", "noexec", "exec", "suid", "dev", "private", "rprivate", "unbindable", "runbindable", "shared", "rshared", "slave", "rslave", "relatime", "norelatime", "noatime", "strictatime", "nodiratime", "sync", "async", "tmpcopyup", "notmpcopyup", "z", "Z", "U", "copy", "nocopy", "idmap"]);
 
 /** config.json mounts the jail does not make itself: binds and tmpfs. /proc, /dev and /sys are
  * the jail's own (its procfs with masked entries, its minimal devfs, a read-only sysfs). Every
@@ -109,16 +114,32 @@ export function mountOps(mounts: OciMount[], warn: (m: string) => void): PlanOp[
     const opts = m.options ?? [];
     const attrs = new Set<string>([F.create, F.nosuid, F.nodev, F.optional]);
     for (const o of opts) if (ATTR[o]) attrs.add(ATTR[o]!);
+    // the last propagation option counts (each one replaces the one before, as runc applies them)
+    const prop = opts.filter((o) => PROPAGATION[o]).pop();
+    if (prop) {
+      const [flag, tree] = PROPAGATION[prop]!;
+      attrs.add(flag);
+      if (tree) attrs.add(F.propagationTree);
+    }
     const isBind = m.type === "bind" || opts.includes("bind") || opts.includes("rbind");
     if (isBind) {
       if (!m.source) throw ociError(`mount ${d}: a bind mount needs a source`);
       let st;
       try { st = statSync(m.source); } catch { warn(`mount ${d}: source ${m.source} does not exist: skipped`); continue; }
+      // a bind is a copy of a mount of the host, whose access-time mode the kernel locks for a
+      // jail's namespace (EPERM): only tmpfs mounts (the jail's own) take one
+      const atime = opts.filter((o) => o === "strictatime" || o === "noatime" || o === "nodiratime");
+      if (atime.length) {
+        for (const f of [F.strictatime, F.noatime, F.nodiratime]) attrs.delete(f);
+        warn(`mount ${d}: ${atime.join(", ")} cannot be applied to a bind mount here (it keeps its source's access times): ignored`);
+      }
       if (!st.isDirectory()) attrs.add(F.file);
       else attrs.add(F.recursive);
       ops.push(op("bind", [m.source, d, [...attrs].join("")], "OCI bind mount"));
     } else if (m.type === "tmpfs") {
       const fsOpts = opts.filter((o) => !SKIP_OPT.has(o) && /^[a-z_]+(=[A-Za-z0-9.%:_-]+)?$/.test(o));
+      // the source config.json names, as mountinfo shows it (a plain word only: sources.ts)
+      if (typeof m.source === "string" && /^[A-Za-z0-9_.-]{1,64}$/.test(m.source)) fsOpts.push(`source=${m.source}`);
       ops.push(op("mountFs", ["tmpfs", d, [...attrs].join(""), fsOpts.join(",")], "OCI tmpfs"));
     } else {
       warn(`mount ${d} of type ${m.type ?? "?"}: not supported outside /proc, /dev and /sys: skipped`);
@@ -366,8 +387,9 @@ export function patchPlan(plan: Plan, patch: OciPatch, ids0: IdMapping, gate: st
     return [o];
   });
   ops.push(...(patch.hooks?.start ?? []));
-  // with startContainer hooks, the monitor marks the command's exec: how start learns they passed
-  const started = patch.hooks?.start.length ? patch.hooks.started : undefined;
+  // the monitor marks the command's exec: how start learns that the user's program runs (and,
+  // with startContainer hooks, that they passed)
+  const started = patch.hooks?.started;
   if (gate) ops.push(op("startGate", started ? [gate, started] : [gate], "the command waits for `sysjail-oci start`"));
   return { ...plan, flags: plan.flags | PlanFlag.oci, ops };
 }

@@ -82,6 +82,15 @@ export const MountFlag = {
   create: "c",
   optional: "o",
   quiet: "q",
+  strictatime: "T",
+  noatime: "N",
+  nodiratime: "D",
+  shared: "S",
+  slave: "L",
+  private: "P",
+  unbindable: "U",
+  /** the propagation for the mount's whole tree (rshared, rslave, rprivate, runbindable) */
+  propagationTree: "A",
 } as const;
 
 /** One setup operation: its name and its arguments (strings, or bytes for blobs). */
