@@ -11,6 +11,7 @@ import type { JailSpec, Limits } from "../spec/types.js";
 import { ociError, type OciConfig, type OciMount, type OciProcess } from "./config.js";
 import { fsSources, nameSources } from "./sources.js";
 import { inheritAmbient } from "./capsets.js";
+import { devNodeOps, parseDevices, type OciDevice } from "./devices.js";
 
 /** rlimit numbers by OCI name (asm-generic/resource.h). */
 export const RLIMITS: Record<string, number> = {
@@ -50,6 +51,8 @@ export interface OciPatch extends ProcessPatch {
   idSize?: number | undefined;
   /** Namespaces joined by path (clone flag and path): network, uts, ipc. */
   joins: [number, string][];
+  /** linux.devices made by the helper's monitor (root's containers: src/oci/devices.ts). */
+  devices?: OciDevice[] | undefined;
   /** createContainer hook ops (before pivot_root) and startContainer hook ops (src/oci/hooks.ts). */
   hooks?: { create: PlanOp[]; start: PlanOp[]; started?: string | undefined } | undefined;
 }
@@ -179,10 +182,10 @@ export function pathOps(config: OciConfig): PlanOp[] {
   ];
 }
 
-/** linux.devices: the names of the host's /dev nodes bound into the container's devfs beside the
- * jail's own (null, zero, full, random, urandom, tty), or undefined when none is added. A
- * jail cannot make device nodes (its mounts are nodev, mknod needs host privilege): a device is
- * the host's node at the same path, which must be of the asked type and numbers. */
+/** linux.devices of a user's (rootless) container: the names of the host's /dev nodes bound into
+ * the container's devfs beside the jail's own (null, zero, full, random, urandom, tty), or
+ * undefined when none is added. Only root's monitor makes nodes (src/oci/devices.ts); here a
+ * device is the host's node at the same path, which must be of the asked type and numbers. */
 export function ociDevices(config: OciConfig): string[] | undefined {
   const list = config.linux?.devices;
   if (list === undefined) return undefined;
@@ -309,6 +312,12 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
     oomScoreAdj: oom,
     idSize: range?.size,
   };
+  // root's monitor makes the nodes; a user's container gets the host's nodes bound in
+  const devs = parseDevices(config);
+  if (process.getuid?.() === 0) {
+    if (devs.length) patch.devices = devs;
+    return { spec, patch };
+  }
   return { spec, patch, devices: ociDevices(config) };
 }
 
@@ -360,7 +369,7 @@ export function patchPlan(plan: Plan, patch: OciPatch, ids0: IdMapping, gate: st
     // mqueue and sysfs instances belong to the ipc and network namespace: only its owner mounts them
     if (o.op === "mountFs" && ((o.args[0] === "mqueue" && joined & JOINABLE.ipc!) || (o.args[0] === "sysfs" && joined & JOINABLE.network!))) return [];
     if (o.op === "root" && patch.readonlyRoot) return [op("root", [o.args[0]!, F.ro], "OCI root.readonly")];
-    if (o.op === "pivot") return [...patch.mounts, ...patch.paths, ...(patch.hooks?.create ?? []), o];
+    if (o.op === "pivot") return [...patch.mounts, ...devNodeOps(patch.devices ?? [], ids), ...patch.paths, ...(patch.hooks?.create ?? []), o];
     if (o.op === "hostname" && patch.domainname && !(joined & JOINABLE.uts!)) return [o, op("domainname", [patch.domainname])];
     if (o.op === "seccomp" && filter) return [o, op("seccomp", [filter.flags, filter.program], "the container's own seccomp profile, stacked")];
     return [o];

@@ -1,0 +1,74 @@
+// sysjail-oci linux.devices: the container's device nodes, made by the helper's monitor (host
+// root) with config.json's type, numbers, mode and owner, and bound into the container's /dev.
+import { op, type PlanOp } from "../plan/types.js";
+import type { IdMapping } from "../plan/ids.js";
+import { ociError, type OciConfig } from "./config.js";
+
+/** One entry of linux.devices, checked (type "u" is "c"; a fifo has numbers 0). */
+export interface OciDevice {
+  path: string;
+  type: "c" | "b" | "p";
+  major: number;
+  minor: number;
+  /** Permission bits (0 to 0o777); runc's default 0o666. */
+  mode: number;
+  /** Container ids of the owner. */
+  uid: number;
+  gid: number;
+}
+
+const DEV_PATH = /^\/dev\/[A-Za-z0-9._+-]+(\/[A-Za-z0-9._+-]+)*$/;
+const isInt = (v: unknown, max: number): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= max;
+
+/** linux.devices checked entry by entry; a bad one is refused in one line naming it. A path
+ * listed twice keeps its last entry (as a later mknod over an earlier one). */
+export function parseDevices(config: OciConfig): OciDevice[] {
+  const list = config.linux?.devices;
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) throw ociError("linux.devices must be a list of devices");
+  const out = new Map<string, OciDevice>();
+  for (const d0 of list) {
+    const d = (typeof d0 === "object" && d0 ? d0 : {}) as Record<string, unknown>;
+    const path = typeof d.path === "string" ? d.path : "";
+    const where = `linux.devices: ${JSON.stringify(path.slice(0, 80))}`;
+    if (!DEV_PATH.test(path) || path.split("/").some((c) => c === "." || c === "..") || path.length > 200) throw ociError(`${where}: a path under /dev is needed`);
+    if (path === "/dev/pts" || path.startsWith("/dev/pts/") || path === "/dev/shm" || path.startsWith("/dev/shm/") || path === "/dev/mqueue" || path.startsWith("/dev/mqueue/") || path === "/dev/ptmx") {
+      throw ociError(`${where}: the container's own devpts, shm and mqueue live there; a device node is made elsewhere under /dev`);
+    }
+    const type = d.type === "u" ? "c" : d.type;
+    if (type !== "c" && type !== "b" && type !== "p") throw ociError(`${where}: type ${JSON.stringify(d.type)}: c, u, b or p is needed`);
+    if (type !== "p" && (!isInt(d.major, 0xfff) || !isInt(d.minor, 0xfffff))) throw ociError(`${where}: major (0-4095) and minor (0-1048575) numbers are needed`);
+    const mode = d.fileMode === undefined ? 0o666 : d.fileMode;
+    if (!isInt(mode, 0o777)) throw ociError(`${where}: fileMode ${JSON.stringify(mode)}: permission bits 0 to 0777 are allowed`);
+    for (const k of ["uid", "gid"] as const) {
+      if (d[k] !== undefined && !isInt(d[k], 0xfffffffe)) throw ociError(`${where}: ${k} ${JSON.stringify(d[k])} must be a container id`);
+    }
+    out.delete(path);
+    out.set(path, {
+      path, type, major: type === "p" ? 0 : (d.major as number), minor: type === "p" ? 0 : (d.minor as number),
+      mode, uid: (d.uid as number | undefined) ?? 0, gid: (d.gid as number | undefined) ?? 0,
+    });
+  }
+  return [...out.values()];
+}
+
+/** The plan ops making DEVICES in the container's /dev, placed before pivot_root after the
+ * container's mounts: its directories, then one devNode each (the monitor makes the node in a
+ * tmpfs of its own, the init binds it onto the path: native/src/devnodes.c). The owner is the
+ * host id of the container's id in the jail's map. */
+export function devNodeOps(devices: readonly OciDevice[], ids: IdMapping): PlanOp[] {
+  const ops: PlanOp[] = [];
+  const dirs = new Set<string>(["/dev"]);
+  for (const d of devices) {
+    for (const [k, v] of [["uid", d.uid], ["gid", d.gid]] as const) {
+      if (v >= ids.count) throw ociError(`linux.devices: ${JSON.stringify(d.path)}: ${k} ${v} is outside the container's id map (0-${ids.count - 1})`);
+    }
+    const parts = d.path.split("/");
+    for (let i = 3; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join("/");
+      if (!dirs.has(dir)) { dirs.add(dir); ops.push(op("mkdir", [dir, "0755"], "linux.devices: its directory")); }
+    }
+    ops.push(op("devNode", [d.path, d.type, d.major, d.minor, `0${d.mode.toString(8)}`, ids.hostBase + d.uid, (ids.gidBase ?? ids.hostBase) + d.gid], "linux.devices: a node the monitor makes"));
+  }
+  return ops;
+}
