@@ -1,7 +1,9 @@
-// sysjail-oci linux.devices: the container's device nodes, made by the helper's monitor (host
-// root) with config.json's type, numbers, mode and owner, and bound into the container's /dev.
+// sysjail-oci linux.devices and linux.resources.devices: the container's device nodes, made by
+// the helper's monitor (host root) with config.json's type, numbers, mode and owner and bound
+// into the container's /dev, and the device cgroup rules that say which devices it may use.
 import { op, type PlanOp } from "../plan/types.js";
 import type { IdMapping } from "../plan/ids.js";
+import type { DeviceRule } from "../cgroup/devices.js";
 import { ociError, type OciConfig } from "./config.js";
 
 /** One entry of linux.devices, checked (type "u" is "c"; a fifo has numbers 0). */
@@ -71,4 +73,39 @@ export function devNodeOps(devices: readonly OciDevice[], ids: IdMapping): PlanO
     ops.push(op("devNode", [d.path, d.type, d.major, d.minor, `0${d.mode.toString(8)}`, ids.hostBase + d.uid, (ids.gidBase ?? ids.hostBase) + d.gid], "linux.devices: a node the monitor makes"));
   }
   return ops;
+}
+
+/** The devices every container may use, as runc allows them after config.json's rules: null,
+ * zero, full, random, urandom, tty, ptmx and the pseudo-terminals of its devpts. */
+export const DEFAULT_DEVICE_RULES: readonly DeviceRule[] = [
+  ...[[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 2], [136, -1]].map(([major, minor]): DeviceRule => ({ allow: true, type: "c", major: major!, minor: minor!, access: "rwm" })),
+];
+
+/** The container's device cgroup rules, in order (a later matching rule decides): config.json's
+ * linux.resources.devices, then the defaults, as runc does. A linux.devices node is no grant of
+ * its own (engines list its rule in resources.devices beside it): a container without a rule
+ * for a device cannot open a node of it, whatever node it holds. */
+export function deviceRules(config: OciConfig): DeviceRule[] {
+  const list = config.linux?.resources?.devices;
+  if (list !== undefined && !Array.isArray(list)) throw ociError("linux.resources.devices must be a list of rules");
+  const rules: DeviceRule[] = [];
+  for (const [i, r0] of (list ?? []).entries()) {
+    const r = (typeof r0 === "object" && r0 ? r0 : {}) as Record<string, unknown>;
+    const where = `linux.resources.devices[${i}]`;
+    if (typeof r.allow !== "boolean") throw ociError(`${where}: "allow" must be true or false`);
+    const type = r.type ?? "a";
+    if (type !== "a" && type !== "c" && type !== "b") throw ociError(`${where}: type ${JSON.stringify(type)}: a, c or b is allowed`);
+    const number = (k: "major" | "minor", max: number) => {
+      const v = r[k];
+      if (v === undefined || v === null || v === -1) return -1;
+      if (!isInt(v, max)) throw ociError(`${where}: ${k} ${JSON.stringify(v)}: a number from 0 to ${max}, or -1 for any, is allowed`);
+      return v;
+    };
+    const major = number("major", 0xfff), minor = number("minor", 0xfffff);
+    const access = r.access === undefined || r.access === "" ? "rwm" : r.access;
+    if (typeof access !== "string" || !/^[rwm]{1,3}$/.test(access) || new Set(access).size !== access.length) throw ociError(`${where}: access ${JSON.stringify(access)}: letters of "rwm" are allowed`);
+    rules.push({ allow: r.allow, type, major: type === "a" ? -1 : major, minor: type === "a" ? -1 : minor, access: type === "a" ? "rwm" : access });
+  }
+  rules.push(...DEFAULT_DEVICE_RULES);
+  return rules;
 }

@@ -11,7 +11,8 @@ import type { JailSpec, Limits } from "../spec/types.js";
 import { ociError, type OciConfig, type OciMount, type OciProcess } from "./config.js";
 import { fsSources, nameSources } from "./sources.js";
 import { inheritAmbient } from "./capsets.js";
-import { devNodeOps, parseDevices, type OciDevice } from "./devices.js";
+import { deviceRules, devNodeOps, parseDevices, type OciDevice } from "./devices.js";
+import type { DeviceRule } from "../cgroup/devices.js";
 
 /** rlimit numbers by OCI name (asm-generic/resource.h). */
 export const RLIMITS: Record<string, number> = {
@@ -280,7 +281,7 @@ function limitsOf(c: OciConfig, warn: (m: string) => void): Limits {
 }
 
 /** The jail a container is: its spec and the plan patch. */
-export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (m: string) => void): { spec: JailSpec; patch: OciPatch; devices?: string[] | undefined } {
+export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (m: string) => void): { spec: JailSpec; patch: OciPatch; devices?: string[] | undefined; deviceRules?: DeviceRule[] | undefined } {
   const p = config.process;
   if (!p?.args?.length) throw ociError("config.json: process.args is empty (a container needs a command)");
   const spec = baseSpec(rootPath, config.hostname || id.slice(0, 12));
@@ -312,12 +313,15 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
     oomScoreAdj: oom,
     idSize: range?.size,
   };
-  // root's monitor makes the nodes; a user's container gets the host's nodes bound in
+  // root's monitor makes the nodes, and root's container has a device cgroup; a user's container
+  // gets the host's nodes bound in (a user can load no device program nor write v1 device rules)
   const devs = parseDevices(config);
+  const rules = deviceRules(config);
   if (process.getuid?.() === 0) {
     if (devs.length) patch.devices = devs;
-    return { spec, patch };
+    return { spec, patch, deviceRules: rules };
   }
+  if (config.linux?.resources?.devices !== undefined) warn("linux.resources.devices: not enforced for a user's container (no device cgroup; its only device nodes are its devfs's)");
   return { spec, patch, devices: ociDevices(config) };
 }
 

@@ -1,0 +1,181 @@
+// sysjail-oci linux.devices and linux.resources.devices: nodes made with config.json's type,
+// numbers, mode and owner (unit and real containers), and the device cgroup deciding which of
+// them open: v1 rules as written, the v2 device program run in the eBPF interpreter, and real
+// containers probed by opening nodes for reading only (devices with no driver behind them).
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildProbe, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
+import { DEFAULT_DEVICE_RULES, deviceRules, devNodeOps, parseDevices } from "../../src/oci/devices.js";
+import { deviceProgram, devicesV1, type DeviceRule } from "../../src/cgroup/devices.js";
+import { mem, run } from "../../src/ebpf/interp.js";
+import { detectCgroups } from "../../src/cgroup/detect.js";
+
+const OCI = join(REPO, "native", "build", "sysjail-oci");
+const NS = ["pid", "network", "ipc", "uts", "mount"].map((type) => ({ type }));
+const ids = { uidMap: "", gidMap: "", setgroups: "allow" as const, count: 65536, hostBase: 200000, gidBase: 300000, rootless: false };
+
+/** What the device program answers for TYPE (b/c), ACCESS (letters of rwm), MAJOR:MINOR. */
+function decide(rules: DeviceRule[], type: "b" | "c", access: string, major: number, minor: number): number {
+  const ctx = mem("ctx", 12);
+  const acc = [...access].reduce((m, c) => m | ({ m: 1, r: 2, w: 4 } as Record<string, number>)[c]!, 0);
+  const v = new DataView(ctx.bytes.buffer);
+  v.setUint32(0, (type === "b" ? 1 : 2) | (acc << 16), true);
+  v.setUint32(4, major, true);
+  v.setUint32(8, minor, true);
+  return Number(run(deviceProgram(rules), { ctx }));
+}
+
+describe("sysjail-oci devices (unit)", () => {
+  it("linux.devices: checked, fifo numbers dropped, defaults (mode 0666, owner 0), the last entry of a path kept", () => {
+    const devs = parseDevices({ linux: { devices: [
+      { path: "/dev/a", type: "u", major: 10, minor: 1 },
+      { path: "/dev/q/p", type: "p", major: 8, minor: 9, fileMode: 0o600, uid: 3, gid: 4 },
+      { path: "/dev/a", type: "b", major: 8, minor: 2, fileMode: 0o640 },
+    ] } } as never);
+    assert.deepEqual(devs, [
+      { path: "/dev/q/p", type: "p", major: 0, minor: 0, mode: 0o600, uid: 3, gid: 4 },
+      { path: "/dev/a", type: "b", major: 8, minor: 2, mode: 0o640, uid: 0, gid: 0 },
+    ]);
+    const ops = devNodeOps(devs, ids);
+    assert.deepEqual(ops.map((o) => [o.op, ...o.args.map(String)]), [
+      ["mkdir", "/dev/q", "0755"],
+      ["devNode", "/dev/q/p", "p", "0", "0", "0600", "200003", "300004"],
+      ["devNode", "/dev/a", "b", "8", "2", "0640", "200000", "300000"],
+    ]);
+    assert.throws(() => devNodeOps([{ ...devs[0]!, gid: 65536 }], ids), /gid 65536 is outside the container's id map/);
+    assert.throws(() => parseDevices({ linux: { devices: {} } } as never), /linux.devices must be a list/);
+  });
+
+  it("resources.devices: checked in order, wildcards, then the defaults; bad rules refused in one line", () => {
+    const rules = deviceRules({ linux: { resources: { devices: [
+      { allow: false, access: "rwm" }, { allow: true, type: "c", major: 10, minor: null, access: "r" }, { allow: true, type: "b", major: 8, minor: 0 },
+    ] } } } as never);
+    assert.deepEqual(rules.slice(0, 3), [
+      { allow: false, type: "a", major: -1, minor: -1, access: "rwm" },
+      { allow: true, type: "c", major: 10, minor: -1, access: "r" },
+      { allow: true, type: "b", major: 8, minor: 0, access: "rwm" },
+    ]);
+    assert.deepEqual(rules.slice(3), DEFAULT_DEVICE_RULES);
+    assert.deepEqual(deviceRules({} as never), DEFAULT_DEVICE_RULES, "no rules: only the defaults (nothing else opens)");
+    for (const [r, msg] of [
+      [{ type: "c" }, /\[0\]: "allow" must be true or false/],
+      [{ allow: true, type: "x" }, /type "x": a, c or b/],
+      [{ allow: true, type: "c", major: 5000 }, /major 5000: a number from 0 to 4095/],
+      [{ allow: true, type: "c", access: "rx" }, /access "rx": letters of "rwm"/],
+    ] as const) assert.throws(() => deviceRules({ linux: { resources: { devices: [r] } } } as never), msg);
+  });
+
+  it("v1: deny everything, then each rule into devices.allow or devices.deny in order", () => {
+    const part = devicesV1("/sys/fs/cgroup/devices/sysjail/x", [
+      { allow: true, type: "c", major: 1, minor: 3, access: "rwm" },
+      { allow: false, type: "c", major: 136, minor: -1, access: "w" },
+      { allow: true, type: "a", major: -1, minor: -1, access: "rwm" },
+    ]);
+    assert.deepEqual(part.ops.map((o) => o.args.map(String)), [
+      ["/sys/fs/cgroup/devices/sysjail/x/devices.deny", "a"],
+      ["/sys/fs/cgroup/devices/sysjail/x/devices.allow", "c 1:3 rwm"],
+      ["/sys/fs/cgroup/devices/sysjail/x/devices.deny", "c 136:* w"],
+      ["/sys/fs/cgroup/devices/sysjail/x/devices.allow", "a"],
+    ]);
+  });
+
+  it("v2: the device program lets the last matching rule decide; nothing matched is refused", () => {
+    const rules = deviceRules({ linux: { resources: { devices: [
+      { allow: false, access: "rwm" },
+      { allow: true, type: "c", major: 10, minor: -1, access: "r" },
+      { allow: false, type: "c", major: 10, minor: 7, access: "r" },
+      { allow: true, type: "b", major: 8, minor: 0, access: "rw" },
+    ] } } } as never);
+    assert.equal(decide(rules, "c", "r", 1, 3), 1, "/dev/null (default)");
+    assert.equal(decide(rules, "c", "rw", 136, 4), 1, "a pty (default, any minor)");
+    assert.equal(decide(rules, "c", "r", 10, 200), 1, "c 10:* r");
+    assert.equal(decide(rules, "c", "w", 10, 200), 0, "c 10:* grants no write");
+    assert.equal(decide(rules, "c", "r", 10, 7), 0, "a later deny wins");
+    assert.equal(decide(rules, "b", "rw", 8, 0), 1);
+    assert.equal(decide(rules, "b", "m", 8, 0), 0, "mknod not granted");
+    assert.equal(decide(rules, "b", "r", 8, 1), 0, "sdb: no rule");
+    assert.equal(decide([], "c", "r", 1, 3), 0, "no rule at all: refused");
+    assert.equal(decide([{ allow: true, type: "a", major: -1, minor: -1, access: "rwm" }], "b", "rwm", 8, 1), 1, "allow all");
+  });
+});
+
+describe("sysjail-oci devices: real containers (root)", () => {
+  let jr: JailRoot;
+  let state: string;
+  let work: string;
+  let n = 0;
+  const made: string[] = [];
+  const devCg = detectCgroups().v1.devices;
+  const leftovers = () => (devCg && existsSync(join(devCg, "sysjail")) ? readdirSync(join(devCg, "sysjail"), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort() : []);
+  let before0: string[] = [];
+  before(() => {
+    requireRoot("sysjail-oci's device tests");
+    jr = makeJailRoot(buildProbe());
+    state = makeTempDir("ocidev-devices-state-", 0o700);
+    work = makeTempDir("ocidev-devices-work-");
+    before0 = leftovers();
+  });
+  after(() => {
+    for (const c of made) spawnSync(OCI, ["--root", state, "delete", "--force", c], { stdio: "ignore" });
+    jr?.remove();
+    if (state) removeTree(state);
+    if (work) removeTree(work);
+  });
+  const runIn = (args: string[], linux: Record<string, unknown>) => {
+    const dir = join(work, `b${++n}`);
+    mkdirSync(dir);
+    writeFileSync(join(dir, "config.json"), JSON.stringify({
+      ociVersion: "1.2.0", root: { path: jr.path },
+      process: { args: ["/probe", ...args], cwd: "/", user: { uid: 0, gid: 0 }, capabilities: { bounding: ["CAP_MKNOD"], effective: ["CAP_MKNOD"], permitted: ["CAP_MKNOD"] } },
+      linux: { namespaces: NS, ...linux },
+    }));
+    const c = `ocidev-dev-${process.pid}-${n}`;
+    made.push(c);
+    return spawnSync(OCI, ["--root", state, "run", "--bundle", dir, c], { encoding: "utf8", timeout: 60_000 });
+  };
+  const devices = [
+    { path: "/dev/test1", type: "c", major: 10, minor: 666, fileMode: 0o666 },
+    { path: "/dev/disk/test2", type: "b", major: 8, minor: 666, fileMode: 0o606, uid: 5, gid: 6 },
+  ];
+  const rules = [{ allow: false, access: "rwm" }, { allow: true, type: "c", major: 10, minor: 666, access: "r" }];
+
+  it("the nodes are the config's: type, numbers, mode, owner", () => {
+    const r = runIn(["stat", "/dev/test1", "/dev/disk/test2"], { devices });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split("\n"), ["ok 20666 0 0 10:666", "ok 60606 5 6 8:666"]);
+  });
+
+  it("a node with an allow rule reaches its driver (none: ENODEV); one without a rule is refused (EPERM), also to root holding CAP_MKNOD", () => {
+    const allowed = runIn(["read", "/dev/test1"], { devices, resources: { devices: rules } });
+    assert.match(allowed.stdout.trim(), /^err (ENXIO|ENODEV)$/, `allowed: the driver answers: ${allowed.stderr}`);
+    const blk = runIn(["read", "/dev/disk/test2"], { devices, resources: { devices: rules } });
+    assert.equal(blk.stdout.trim(), "err EPERM", `no rule for b 8:666: ${blk.stderr}`);
+    const none = runIn(["read", "/dev/test1"], { devices });
+    assert.equal(none.stdout.trim(), "err EPERM", `no resources.devices: only the defaults: ${none.stderr}`);
+    const nul = runIn(["read", "/dev/null"], { devices, resources: { devices: rules } });
+    assert.equal(nul.stdout.trim(), "ok", `the defaults stay allowed: ${nul.stderr}`);
+    const mk = runIn(["mknod", "/tmp/x"], { resources: { devices: [{ allow: true, access: "rwm" }] } });
+    assert.equal(mk.stdout.trim(), "err EPERM", "jailed root makes no node, whatever the rules");
+  });
+
+  it("bad rules: one line naming the rule, nothing left", () => {
+    const dir = join(work, "bad");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "config.json"), JSON.stringify({
+      ociVersion: "1.2.0", root: { path: jr.path }, process: { args: ["/probe", "pid"], cwd: "/" },
+      linux: { namespaces: NS, resources: { devices: [{ allow: true, type: "c", access: "rwx" }] } },
+    }));
+    const c = `ocidev-dev-${process.pid}-bad`;
+    const f = spawnSync(OCI, ["--root", state, "create", "--bundle", dir, c], { encoding: "utf8", timeout: 60_000 });
+    assert.equal(f.status, 1, f.stderr);
+    assert.match(f.stderr, /^sysjail-oci: .*linux\.resources\.devices\[0\]: access "rwx": letters of "rwm" are allowed\n$/);
+    assert.equal(existsSync(join(state, c)), false);
+  });
+
+  it("no device cgroup is left behind", () => {
+    assert.deepEqual(leftovers(), before0);
+  });
+});
