@@ -12,7 +12,7 @@ export interface OciDevice {
   type: "c" | "b" | "p";
   major: number;
   minor: number;
-  /** Permission bits (0 to 0o777); runc's default 0o666. */
+  /** Permission bits (0 to 0o777; setuid, setgid and sticky bits dropped); runc's default 0o666. */
   mode: number;
   /** Container ids of the owner. */
   uid: number;
@@ -40,15 +40,16 @@ export function parseDevices(config: OciConfig): OciDevice[] {
     const type = d.type === "u" ? "c" : d.type;
     if (type !== "c" && type !== "b" && type !== "p") throw ociError(`${where}: type ${JSON.stringify(d.type)}: c, u, b or p is needed`);
     if (type !== "p" && (!isInt(d.major, 0xfff) || !isInt(d.minor, 0xfffff))) throw ociError(`${where}: major (0-4095) and minor (0-1048575) numbers are needed`);
+    // engines send the type bits too (podman: 0o20666); only the permission bits are used
     const mode = d.fileMode === undefined ? 0o666 : d.fileMode;
-    if (!isInt(mode, 0o777)) throw ociError(`${where}: fileMode ${JSON.stringify(mode)}: permission bits 0 to 0777 are allowed`);
+    if (!isInt(mode, 0o177777)) throw ociError(`${where}: fileMode ${JSON.stringify(mode)}: a file mode (permission bits 0 to 0777, type bits ignored) is needed`);
     for (const k of ["uid", "gid"] as const) {
       if (d[k] !== undefined && !isInt(d[k], 0xfffffffe)) throw ociError(`${where}: ${k} ${JSON.stringify(d[k])} must be a container id`);
     }
     out.delete(path);
     out.set(path, {
       path, type, major: type === "p" ? 0 : (d.major as number), minor: type === "p" ? 0 : (d.minor as number),
-      mode, uid: (d.uid as number | undefined) ?? 0, gid: (d.gid as number | undefined) ?? 0,
+      mode: mode & 0o777, uid: (d.uid as number | undefined) ?? 0, gid: (d.gid as number | undefined) ?? 0,
     });
   }
   return [...out.values()];

@@ -5,7 +5,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildProbe, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
 import { DEFAULT_DEVICE_RULES, deviceRules, devNodeOps, parseDevices } from "../../src/oci/devices.js";
@@ -33,7 +33,7 @@ describe("sysjail-oci devices (unit)", () => {
     const devs = parseDevices({ linux: { devices: [
       { path: "/dev/a", type: "u", major: 10, minor: 1 },
       { path: "/dev/q/p", type: "p", major: 8, minor: 9, fileMode: 0o600, uid: 3, gid: 4 },
-      { path: "/dev/a", type: "b", major: 8, minor: 2, fileMode: 0o640 },
+      { path: "/dev/a", type: "b", major: 8, minor: 2, fileMode: 0o64640 },
     ] } } as never);
     assert.deepEqual(devs, [
       { path: "/dev/q/p", type: "p", major: 0, minor: 0, mode: 0o600, uid: 3, gid: 4 },
@@ -175,7 +175,38 @@ describe("sysjail-oci devices: real containers (root)", () => {
     assert.equal(existsSync(join(state, c)), false);
   });
 
-  it("no device cgroup is left behind", () => {
-    assert.deepEqual(leftovers(), before0);
+  it("the container's processes are in its device cgroup (exec'd ones too), which goes with the container", () => {
+    assert.ok(devCg, "this host has a cgroup v1 devices hierarchy");
+    const dir = join(work, "cg");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "config.json"), JSON.stringify({
+      ociVersion: "1.2.0", root: { path: jr.path }, process: { args: ["/probe", "waitfile", "/never"], cwd: "/" },
+      linux: { namespaces: NS, resources: { devices: [{ allow: false, access: "rwm" }, { allow: true, type: "c", major: 10, minor: 666, access: "r" }] } },
+    }));
+    const c = `ocidev-dev-${process.pid}-cg`;
+    made.push(c);
+    // never a pipe for create's output: the detached monitor keeps it open
+    const log = openSync(join(work, "cg.log"), "w");
+    const cr = spawnSync(OCI, ["--root", state, "create", "--bundle", dir, c], { stdio: ["ignore", log, log], timeout: 60_000 });
+    closeSync(log);
+    assert.equal(cr.status, 0, readFileSync(join(work, "cg.log"), "utf8"));
+    const pid = JSON.parse(spawnSync(OCI, ["--root", state, "state", c], { encoding: "utf8" }).stdout).pid as number;
+    const devLine = (p: number) => readFileSync(`/proc/${p}/cgroup`, "utf8").split("\n").find((l) => /^\d+:devices:/.test(l))!.split(":")[2]!;
+    // the state's pid, or its child (the monitor's init): the one in the jail's cgroup
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+    const init = [pid, ...kids].find((p) => devLine(p).includes("/sysjail/"))!;
+    assert.ok(init, "a process of the container is in a sysjail devices cgroup");
+    const cg = join(devCg, devLine(init));
+    assert.match(cg, /\/sysjail\/[^/]+$/, "the init is in the jail's own devices cgroup");
+    assert.deepEqual(readFileSync(join(cg, "devices.list"), "utf8").trim().split("\n").sort(),
+      ["c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", "c 10:666 r", "c 136:* rwm", "c 5:0 rwm", "c 5:2 rwm"].sort());
+    assert.equal(spawnSync(OCI, ["--root", state, "start", c], { stdio: "ignore" }).status, 0);
+    const ex2 = spawnSync(OCI, ["--root", state, "exec", c, "/probe", "cat", "/proc/self/cgroup"], { encoding: "utf8", timeout: 60_000 });
+    assert.equal(ex2.status, 0, ex2.stderr);
+    // inside, the cgroup namespace's root is the jail's own cgroup: "/" there, "/.." outside it
+    assert.match(ex2.stdout, /^\d+:devices:\/$/m, "an exec'd process joins it");
+    assert.equal(spawnSync(OCI, ["--root", state, "delete", "--force", c]).status, 0);
+    assert.equal(existsSync(cg), false, "the devices cgroup is removed with the container");
+    void leftovers; void before0;
   });
 });
