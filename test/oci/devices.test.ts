@@ -1,7 +1,7 @@
 // sysjail-oci linux.devices and linux.resources.devices: nodes made with config.json's type,
 // numbers, mode and owner (unit and real containers), and the device cgroup deciding which of
-// them open: v1 rules as written, the v2 device program run in the eBPF interpreter, and real
-// containers probed by opening nodes for reading only (devices with no driver behind them).
+// them open, in real containers probed by opening nodes for reading only (devices with no
+// driver behind them). The rules' v1 writes and v2 program: test/cgroup/devices.test.ts.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -9,24 +9,11 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { join } from "node:path";
 import { buildProbe, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
 import { DEFAULT_DEVICE_RULES, deviceRules, devNodeOps, parseDevices } from "../../src/oci/devices.js";
-import { deviceProgram, devicesV1, type DeviceRule } from "../../src/cgroup/devices.js";
-import { mem, run } from "../../src/ebpf/interp.js";
 import { detectCgroups } from "../../src/cgroup/detect.js";
 
 const OCI = join(REPO, "native", "build", "sysjail-oci");
 const NS = ["pid", "network", "ipc", "uts", "mount"].map((type) => ({ type }));
 const ids = { uidMap: "", gidMap: "", setgroups: "allow" as const, count: 65536, hostBase: 200000, gidBase: 300000, rootless: false };
-
-/** What the device program answers for TYPE (b/c), ACCESS (letters of rwm), MAJOR:MINOR. */
-function decide(rules: DeviceRule[], type: "b" | "c", access: string, major: number, minor: number): number {
-  const ctx = mem("ctx", 12);
-  const acc = [...access].reduce((m, c) => m | ({ m: 1, r: 2, w: 4 } as Record<string, number>)[c]!, 0);
-  const v = new DataView(ctx.bytes.buffer);
-  v.setUint32(0, (type === "b" ? 1 : 2) | (acc << 16), true);
-  v.setUint32(4, major, true);
-  v.setUint32(8, minor, true);
-  return Number(run(deviceProgram(rules), { ctx }));
-}
 
 describe("sysjail-oci devices (unit)", () => {
   it("linux.devices: checked, fifo numbers dropped, defaults (mode 0666, owner 0), the last entry of a path kept", () => {
@@ -68,38 +55,6 @@ describe("sysjail-oci devices (unit)", () => {
     ] as const) assert.throws(() => deviceRules({ linux: { resources: { devices: [r] } } } as never), msg);
   });
 
-  it("v1: deny everything, then each rule into devices.allow or devices.deny in order", () => {
-    const part = devicesV1("/sys/fs/cgroup/devices/sysjail/x", [
-      { allow: true, type: "c", major: 1, minor: 3, access: "rwm" },
-      { allow: false, type: "c", major: 136, minor: -1, access: "w" },
-      { allow: true, type: "a", major: -1, minor: -1, access: "rwm" },
-    ]);
-    assert.deepEqual(part.ops.map((o) => o.args.map(String)), [
-      ["/sys/fs/cgroup/devices/sysjail/x/devices.deny", "a"],
-      ["/sys/fs/cgroup/devices/sysjail/x/devices.allow", "c 1:3 rwm"],
-      ["/sys/fs/cgroup/devices/sysjail/x/devices.deny", "c 136:* w"],
-      ["/sys/fs/cgroup/devices/sysjail/x/devices.allow", "a"],
-    ]);
-  });
-
-  it("v2: the device program lets the last matching rule decide; nothing matched is refused", () => {
-    const rules = deviceRules({ linux: { resources: { devices: [
-      { allow: false, access: "rwm" },
-      { allow: true, type: "c", major: 10, minor: -1, access: "r" },
-      { allow: false, type: "c", major: 10, minor: 7, access: "r" },
-      { allow: true, type: "b", major: 8, minor: 0, access: "rw" },
-    ] } } } as never);
-    assert.equal(decide(rules, "c", "r", 1, 3), 1, "/dev/null (default)");
-    assert.equal(decide(rules, "c", "rw", 136, 4), 1, "a pty (default, any minor)");
-    assert.equal(decide(rules, "c", "r", 10, 200), 1, "c 10:* r");
-    assert.equal(decide(rules, "c", "w", 10, 200), 0, "c 10:* grants no write");
-    assert.equal(decide(rules, "c", "r", 10, 7), 0, "a later deny wins");
-    assert.equal(decide(rules, "b", "rw", 8, 0), 1);
-    assert.equal(decide(rules, "b", "m", 8, 0), 0, "mknod not granted");
-    assert.equal(decide(rules, "b", "r", 8, 1), 0, "sdb: no rule");
-    assert.equal(decide([], "c", "r", 1, 3), 0, "no rule at all: refused");
-    assert.equal(decide([{ allow: true, type: "a", major: -1, minor: -1, access: "rwm" }], "b", "rwm", 8, 1), 1, "allow all");
-  });
 });
 
 describe("sysjail-oci devices: real containers (root)", () => {
