@@ -184,11 +184,29 @@ static void do_bind(const struct sj_op_rec *op) {
 
 /* sysjail-oci linux.devices: the monitor's node "n<op index>" (devnodes.c) cloned as a mount of
  * that one file onto TARGET, a file made in the jail's /dev, resolved inside the jail's root
- * without symlinks. */
+ * without symlinks; missing directories on the way are made the same way (never through a
+ * symlink: a mode change would follow one out of the root). */
 int g_devfs = -1;
+static void dev_node_dirs(const struct sj_op_rec *op, const char *target) {
+  char dir[4096];
+  for (const char *s = strchr(target + 5, '/'); s; s = strchr(s + 1, '/')) {
+    snprintf(dir, sizeof dir, "%.*s", (int)(s - target), target);
+    int fd = open_in_root(dir, 1);
+    if (fd >= 0) { close(fd); continue; }
+    if (errno != ENOENT) fail(op, dir);
+    char base[256];
+    int dfd = open_parent_dir(dir, 1, base, sizeof base);
+    if (dfd < 0) fail(op, dir);
+    int r = mkdirat(dfd, base, 0755);
+    int e = errno;
+    close(dfd);
+    if (r < 0 && e != EEXIST) { errno = e; fail(op, dir); }
+  }
+}
 static void do_dev_node(const struct sj_op_rec *op) {
   const char *target = arg_str(op, 0);
-  if (!target || strncmp(target, "/dev/", 5)) { errno = EINVAL; fail(op, "bad arguments"); }
+  if (!target || strncmp(target, "/dev/", 5) || strstr(target, "/..") || strstr(target, "//")) { errno = EINVAL; fail(op, "bad arguments"); }
+  dev_node_dirs(op, target);
   if (g_devfs < 0) { errno = EBADF; fail(op, "no device nodes came from the monitor"); }
   char name[24];
   snprintf(name, sizeof name, "n%d", op->index);

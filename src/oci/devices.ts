@@ -19,6 +19,8 @@ export interface OciDevice {
   gid: number;
 }
 
+/** What the jail's devfs holds itself (fs.ts devOps): mounts and symlinks a node may not replace or pass through. */
+const JAIL_OWN = ["pts", "shm", "mqueue", "ptmx", "fd", "stdin", "stdout", "stderr"];
 const DEV_PATH = /^\/dev\/[A-Za-z0-9._+-]+(\/[A-Za-z0-9._+-]+)*$/;
 const isInt = (v: unknown, max: number): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= max;
 
@@ -34,8 +36,8 @@ export function parseDevices(config: OciConfig): OciDevice[] {
     const path = typeof d.path === "string" ? d.path : "";
     const where = `linux.devices: ${JSON.stringify(path.slice(0, 80))}`;
     if (!DEV_PATH.test(path) || path.split("/").some((c) => c === "." || c === "..") || path.length > 200) throw ociError(`${where}: a path under /dev is needed`);
-    if (path === "/dev/pts" || path.startsWith("/dev/pts/") || path === "/dev/shm" || path.startsWith("/dev/shm/") || path === "/dev/mqueue" || path.startsWith("/dev/mqueue/") || path === "/dev/ptmx") {
-      throw ociError(`${where}: the container's own devpts, shm and mqueue live there; a device node is made elsewhere under /dev`);
+    if (JAIL_OWN.includes(path.split("/")[2]!)) {
+      throw ociError(`${where}: the container's own devpts, shm, mqueue, ptmx and fd links live there; a device node is made elsewhere under /dev`);
     }
     const type = d.type === "u" ? "c" : d.type;
     if (type !== "c" && type !== "b" && type !== "p") throw ociError(`${where}: type ${JSON.stringify(d.type)}: c, u, b or p is needed`);
@@ -56,20 +58,15 @@ export function parseDevices(config: OciConfig): OciDevice[] {
 }
 
 /** The plan ops making DEVICES in the container's /dev, placed before pivot_root after the
- * container's mounts: its directories, then one devNode each (the monitor makes the node in a
- * tmpfs of its own, the init binds it onto the path: native/src/devnodes.c). The owner is the
- * host id of the container's id in the jail's map. */
+ * container's mounts: one devNode each (the monitor makes the node in a tmpfs of its own, the
+ * init makes missing directories and binds it onto the path, never through a symlink:
+ * native/src/devnodes.c, mounts.c). The owner is the host id of the container's id in the
+ * jail's map. */
 export function devNodeOps(devices: readonly OciDevice[], ids: IdMapping): PlanOp[] {
   const ops: PlanOp[] = [];
-  const dirs = new Set<string>(["/dev"]);
   for (const d of devices) {
     for (const [k, v] of [["uid", d.uid], ["gid", d.gid]] as const) {
       if (v >= ids.count) throw ociError(`linux.devices: ${JSON.stringify(d.path)}: ${k} ${v} is outside the container's id map (0-${ids.count - 1})`);
-    }
-    const parts = d.path.split("/");
-    for (let i = 3; i < parts.length; i++) {
-      const dir = parts.slice(0, i).join("/");
-      if (!dirs.has(dir)) { dirs.add(dir); ops.push(op("mkdir", [dir, "0755"], "linux.devices: its directory")); }
     }
     ops.push(op("devNode", [d.path, d.type, d.major, d.minor, `0${d.mode.toString(8)}`, ids.hostBase + d.uid, (ids.gidBase ?? ids.hostBase) + d.gid], "linux.devices: a node the monitor makes"));
   }

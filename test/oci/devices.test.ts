@@ -28,7 +28,6 @@ describe("sysjail-oci devices (unit)", () => {
     ]);
     const ops = devNodeOps(devs, ids);
     assert.deepEqual(ops.map((o) => [o.op, ...o.args.map(String)]), [
-      ["mkdir", "/dev/q", "0755"],
       ["devNode", "/dev/q/p", "p", "0", "0", "0600", "200003", "300004"],
       ["devNode", "/dev/a", "b", "8", "2", "0640", "200000", "300000"],
     ]);

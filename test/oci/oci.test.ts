@@ -465,7 +465,8 @@ describe("sysjail-oci: containers as jails (root)", () => {
       ["devnum", { path: "/dev/x", type: "c", major: 1 }, /major \(0-4095\) and minor/],
       ["devmode", { path: "/dev/x", type: "c", major: 1, minor: 3, fileMode: 0o200000 }, /fileMode 65536: a file mode/],
       ["devuid", { path: "/dev/x", type: "c", major: 1, minor: 3, uid: 70000 }, /uid 70000 is outside the container's id map/],
-      ["devpts", { path: "/dev/pts/9", type: "c", major: 136, minor: 9 }, /devpts, shm and mqueue live there/],
+      ["devpts", { path: "/dev/pts/9", type: "c", major: 136, minor: 9 }, /devpts, shm, mqueue, ptmx and fd links live there/],
+      ["devfd", { path: "/dev/fd/x", type: "c", major: 1, minor: 3 }, /devpts, shm, mqueue, ptmx and fd links live there/],
     ] as const) {
       const k = id(name);
       const f = oci(["create", "--bundle", bundle(name, ["/probe", "pid"], { linux: { namespaces: NS, devices: [d] } }), k]);
