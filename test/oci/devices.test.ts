@@ -52,6 +52,7 @@ describe("sysjail-oci devices (unit)", () => {
       [{ allow: true, type: "c", major: 5000 }, /major 5000: a number from 0 to 4095/],
       [{ allow: true, type: "c", access: "rx" }, /access "rx": letters of "rwm"/],
     ] as const) assert.throws(() => deviceRules({ linux: { resources: { devices: [r] } } } as never), msg);
+    assert.throws(() => deviceRules({ linux: { resources: { devices: { allow: true } } } } as never), /linux.resources.devices must be a list of rules/);
   });
 
 });
