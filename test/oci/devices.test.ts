@@ -9,6 +9,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { join } from "node:path";
 import { buildProbe, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
 import { DEFAULT_DEVICE_RULES, deviceRules, devNodeOps, parseDevices } from "../../src/oci/devices.js";
+import { ociJail } from "../../src/oci/translate.js";
 import { detectCgroups } from "../../src/cgroup/detect.js";
 
 const OCI = join(REPO, "native", "build", "sysjail-oci");
@@ -33,6 +34,27 @@ describe("sysjail-oci devices (unit)", () => {
     ]);
     assert.throws(() => devNodeOps([{ ...devs[0]!, gid: 65536 }], ids), /gid 65536 is outside the container's id map/);
     assert.throws(() => parseDevices({ linux: { devices: {} } } as never), /linux.devices must be a list/);
+  });
+
+  it("root's container: nodes for the monitor and device rules; a user's: the host's nodes bound in, rules warned", (t) => {
+    const cfg = { ociVersion: "1.2.0", root: { path: "/r" }, process: { args: ["/x"], cwd: "/" },
+      linux: { devices: [{ path: "/dev/null", type: "c", major: 1, minor: 3 }], resources: { devices: [{ allow: false, access: "rwm" }] } } };
+    const asRoot = ociJail("d1", cfg as never, "/r", () => undefined);
+    assert.equal(asRoot.devices, undefined, "no host node bound for root");
+    assert.equal(asRoot.patch.devices?.length, 1);
+    assert.equal(asRoot.deviceRules?.length, 1 + DEFAULT_DEVICE_RULES.length);
+    const getuid = process.getuid;
+    t.after(() => { process.getuid = getuid; });
+    process.getuid = () => 1000;
+    const warns: string[] = [];
+    const asUser = ociJail("d2", cfg as never, "/r", (m) => warns.push(m));
+    const missing = { ...cfg, linux: { devices: [{ path: "/dev/sysjail-no-such", type: "c", major: 10, minor: 666 }] } };
+    assert.throws(() => ociJail("d3", missing as never, "/r", () => undefined), /the host has no such node at that path/);
+    process.getuid = getuid;
+    assert.equal(asUser.devices, undefined, "/dev/null: the jail's devfs binds the host's already");
+    assert.equal(asUser.patch.devices, undefined);
+    assert.equal(asUser.deviceRules, undefined);
+    assert.ok(warns.some((w) => /linux\.resources\.devices: not enforced for a user's container/.test(w)), warns.join("; "));
   });
 
   it("resources.devices: checked in order, wildcards, then the defaults; bad rules refused in one line", () => {
