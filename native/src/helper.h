@@ -31,6 +31,12 @@ extern int g_console_fd, g_console_err;
 /* connects g_console_fd when the plan has OP_CONSOLE (sysjail-oci plans only) */
 void console_connect(const struct sj_plan *plan);
 
+/* sysjail-oci linux.devices (devnodes.c): the monitor makes the plan's OP_DEV_NODE nodes in a
+ * detached tmpfs; *OUT is its mount descriptor (-1: the plan has none). -1 after reporting. */
+int devnodes_make(const struct sj_plan *plan, int *out);
+/* that descriptor in the init, sent with 'D' before 'G'; mounts.c binds its nodes */
+extern int g_devfs;
+
 /* init phase (runs as the jail's pid 1): mounts, pivot_root, hostname, loopback */
 void init_preopen(const struct sj_plan *plan);
 void init_setup(const struct sj_plan *plan, int msgfd, int treefd);

@@ -65,7 +65,8 @@ void init_loop(const struct sj_plan *plan, int msgfd, pid_t cmd) {
 }
 
 /* Waits for the monitor's byte WANT; returns the descriptor sent along (the idmapped root) or
- * -1. Exits when the monitor gave up (or died). Meanwhile 'J' hands over a cgroup v1 `tasks`
+ * -1. Exits when the monitor gave up (or died). Meanwhile 'D' hands over the tmpfs of the
+ * device nodes (devnodes.c), and 'J' hands over a cgroup v1 `tasks`
  * file the monitor opened: this process (one thread) moves itself there and answers with the
  * errno (run.c join_cgroups). */
 static int wait_monitor(int sync, char want) {
@@ -83,6 +84,11 @@ static int wait_monitor(int sync, char want) {
       int e = write(fd, "0", 1) == 1 ? 0 : errno;
       close(fd);
       while (send(sync, &e, sizeof e, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
+      continue;
+    }
+    if (r == 1 && got == 'D' && fd >= 0) { /* the monitor's device nodes (devnodes.c) */
+      if (g_devfs >= 0) close(g_devfs);
+      g_devfs = fd;
       continue;
     }
     if (r != 1 || got != want) _exit(1);

@@ -213,6 +213,45 @@ static void do_bind(const struct sj_op_rec *op) {
   close(sfd); close(tfd);
 }
 
+/* sysjail-oci linux.devices: the monitor's node "n<op index>" (devnodes.c) cloned as a mount of
+ * that one file onto TARGET, a file made in the jail's /dev, resolved inside the jail's root
+ * without symlinks; missing directories on the way are made the same way (never through a
+ * symlink: a mode change would follow one out of the root). */
+int g_devfs = -1;
+static void dev_node_dirs(const struct sj_op_rec *op, const char *target) {
+  char dir[4096];
+  for (const char *s = strchr(target + 5, '/'); s; s = strchr(s + 1, '/')) {
+    snprintf(dir, sizeof dir, "%.*s", (int)(s - target), target);
+    int fd = open_in_root(dir, 1);
+    if (fd >= 0) { close(fd); continue; }
+    if (errno != ENOENT) fail(op, dir);
+    char base[256];
+    int dfd = open_parent_dir(dir, 1, base, sizeof base);
+    if (dfd < 0) fail(op, dir);
+    int r = mkdirat(dfd, base, 0755);
+    int e = errno;
+    close(dfd);
+    if (r < 0 && e != EEXIST) { errno = e; fail(op, dir); }
+  }
+}
+static void do_dev_node(const struct sj_op_rec *op) {
+  const char *target = arg_str(op, 0);
+  if (!target || strncmp(target, "/dev/", 5) || strstr(target, "/..") || strstr(target, "//")) { errno = EINVAL; fail(op, "bad arguments"); }
+  dev_node_dirs(op, target);
+  if (g_devfs < 0) { errno = EBADF; fail(op, "no device nodes came from the monitor"); }
+  char name[24];
+  snprintf(name, sizeof name, "n%d", op->index);
+  int sfd = sys_open_tree(g_devfs, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+  if (sfd < 0) fail(op, target);
+  struct mount_attr a = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC };
+  if (sys_mount_setattr(sfd, "", AT_EMPTY_PATH, &a) < 0) fail(op, target);
+  const char flags[] = { MF_FILE, MF_CREATE, MF_STRICT, 0 };
+  int tfd = target_fd(target, flags);
+  if (tfd < 0) fail(op, target);
+  if (attach(sfd, tfd) < 0) fail(op, target);
+  close(sfd); close(tfd);
+}
+
 static void do_rebind(const struct sj_op_rec *op) {
   const char *target = arg_str(op, 0), *flags = arg_str(op, 1);
   if (!target || !flags) { errno = EINVAL; fail(op, "bad arguments"); }
@@ -376,6 +415,7 @@ static void attach_root(const struct sj_plan *plan, int treefd) {
 }
 
 static void pivot(const struct sj_op_rec *op) {
+  if (g_devfs >= 0) { close(g_devfs); g_devfs = -1; }
   if (g_mask_dir >= 0) { close(g_mask_dir); g_mask_dir = -1; }
   if (g_mask_file >= 0) { close(g_mask_file); g_mask_file = -1; }
   /* pivot_root(".", "."): the old root ends up stacked on the new one and is detached at once,
@@ -450,6 +490,7 @@ void init_setup(const struct sj_plan *plan, int msgfd, int treefd) {
     case OP_LO_UP: lo_up(op); break;
     case OP_USERNS_MAX: userns_max(op); break;
     case OP_SYSCTL: do_sysctl(op); break;
+    case OP_DEV_NODE: do_dev_node(op); break;
     case OP_HOOK: if (!pivoted && arg_str(op, 0) && !strcmp(arg_str(op, 0), "create")) hook_run(plan, op, g_msg, 0); break;
     default: break;
     }

@@ -117,6 +117,9 @@ enum sj_op {
   /* monitor (host side, after clone), done by the init itself: */
   OP_CGROUP_JOIN,      /* a cgroup v1 `tasks` file: the monitor opens it and hands it to the init, which
                         * writes "0" (itself) there before it runs (run.c join_cgroups) */
+  /* monitor (host side, after clone, before 'G') makes the node in a detached tmpfs of its own
+   * (devnodes.c); the init binds it onto TARGET before pivot (mounts.c): sysjail-oci linux.devices */
+  OP_DEV_NODE = 63,    /* target(/dev/...) type(c|b|p) major minor mode(octal) host-uid host-gid */
   OP_MAX
 };
 

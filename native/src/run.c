@@ -300,6 +300,16 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     t0 = now_s(); /* the jail's wall time runs from here: before, it only waited for its plan */
     if (!setup_error && (host_pre(plan, &h) < 0 || after_clone(plan, pid, early ? AC_REST : AC_IDMAP | AC_REST, &treefd) < 0 || join_cgroups(plan, pid, sync[0]) < 0)) setup_error = 1;
   }
+  /* sysjail-oci linux.devices: nodes the monitor makes (devnodes.c), for an init that builds
+   * the jail from the whole plan (a prelude's init phase ran without them) */
+  int devfs = -1;
+  if (!setup_error && plan_find(plan, OP_DEV_NODE) && prelude && early) {
+    const struct sj_op_rec *d = plan_find(plan, OP_DEV_NODE);
+    emit_error(d->index, op_name(d->code), EINVAL, "", "device nodes need the whole plan before the root is built");
+    setup_error = 1;
+  }
+  if (!setup_error && devnodes_make(plan, &devfs) < 0) setup_error = 1;
+  if (devfs >= 0) { send_token(sync[0], 'D', devfs); close(devfs); }
   if (!setup_error && net_host_post(plan, pid) < 0) setup_error = 1;
   if (!setup_error) fault_point("5b");
   int nsfd = -1;

@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { detectCgroups, type CgroupLayout } from "../cgroup/detect.js";
+import { DEVICE_ATTACH_TYPE, DEVICE_PROG_TYPE, deviceProgram, devicesV1, type DeviceRule } from "../cgroup/devices.js";
 import { procsOf, readText } from "../cgroup/fsutil.js";
 import { DEFAULT_BASE, type CgroupPaths } from "../cgroup/types.js";
 import type { CgroupContext } from "../limits/plan.js";
@@ -137,7 +138,7 @@ function enableV2(dir: string, want: string[]): void {
  * is created. Missing parents are made here and left, as runc leaves them (another container may
  * share them); the leaf is made by the monitor, which removes it when the container ends; an
  * existing empty leaf (an engine's, made beforehand) is joined and never removed. */
-export function ociCgroups(v: string, path: CgroupsPath, r: OciResources | undefined, warn: (m: string) => void, layout: CgroupLayout = detectCgroups()): OciCgroups {
+export function ociCgroups(v: string, path: CgroupsPath, r: OciResources | undefined, warn: (m: string) => void, layout: CgroupLayout = detectCgroups(), devices?: readonly DeviceRule[]): OciCgroups {
   const hs = hierarchies(layout);
   if (!hs.length) throw ociError(`linux.cgroupsPath ${JSON.stringify(v).slice(0, 100)}: this host has no writable cgroup hierarchy`);
   const res = r ?? {};
@@ -158,6 +159,7 @@ export function ociCgroups(v: string, path: CgroupsPath, r: OciResources | undef
   const ops: PlanOp[] = [], joins: PlanOp[] = [], writes: PlanOp[] = [], made: string[] = [];
   const paths: CgroupPaths = {};
   let freezer: string | undefined;
+  let devicesDone = false;
   for (const { h, chain, leaf } of plans) {
     // the parents, made now: v1 cpuset ones take their parent's cpus and mems (else no task may join)
     for (const d of chain.slice(0, -1)) {
@@ -185,11 +187,16 @@ export function ociCgroups(v: string, path: CgroupsPath, r: OciResources | undef
         if (!w.some(([k]) => k === f)) w.unshift([f, (readText(join(chain.length > 1 ? chain[chain.length - 2]! : path.absolute ? h.mount : join(h.mount, h.own), f)) ?? "").trim()]);
       }
     }
+    // the device rules (src/cgroup/devices.ts) before the init joins: v1's devices hierarchy, v2's program
+    if (devices && h.v2) writes.push(op("bpfProg", ["sj_devices", DEVICE_PROG_TYPE, DEVICE_ATTACH_TYPE, leaf, 0, deviceProgram(devices)], "the jail's device rules"));
+    else if (devices && h.controllers.includes("devices")) writes.push(...devicesV1(leaf, devices).ops);
+    if (devices && (h.v2 || h.controllers.includes("devices"))) { record(paths, "devices", leaf); devicesDone = true; }
     for (const [f, val] of w) if (val !== "") writes.push(op("cgroupWrite", [join(leaf, f), val], "linux.resources"));
     joins.push(h.v2 ? op("cgroupAttach", [join(leaf, "cgroup.procs")]) : op("cgroupJoin", [join(leaf, "tasks")], "the container's init moves itself here before it runs"));
     for (const c of ["memory", "pids", "cpu", "cpuacct"] as const) if (h.v2 || h.controllers.includes(c)) record(paths, c, leaf);
     if (h.v2 || h.controllers.includes("freezer")) freezer = leaf;
   }
+  if (devices && !devicesDone) warn("linux.resources.devices: this host has no devices cgroup hierarchy: device rules not enforced");
   const all = [...ops, ...writes, ...joins];
   const ctx: CgroupContext = {
     ops: all, paths, rlimits: [], stats: {}, unenforced: [], rlimited: [], notes: [],

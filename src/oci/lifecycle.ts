@@ -132,7 +132,7 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
   const id = checkId(a.id);
   const { config, bundle, rootPath } = loadConfig(a.bundle);
   const console = consoleSocket(config.process?.terminal === true, a.consoleSocket);
-  const { spec, patch, devices } = ociJail(id, config, rootPath, g.warn);
+  const { spec, patch, devices, deviceRules } = ociJail(id, config, rootPath, g.warn);
   validateSpec(spec);
   const cgPath = parseCgroupsPath(config.linux?.cgroupsPath, g.systemdCgroup === true);
   // another container of ours named by its state pid (podman's container:X, a pod's infra)
@@ -149,8 +149,8 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     const filter = seccompPolicy ? await containerFilter(spec, seccompPolicy) : undefined;
     // v1 cgroups (a hybrid host's pids controller): the init moves itself, no RCU grace period
     // linux.cgroupsPath: the container's own cgroups there (checked, parents made) instead of sysjail's
-    const cg = cgPath ? (await import("./cgroups.js")).ociCgroups(config.linux!.cgroupsPath!, cgPath, config.linux?.resources, g.warn) : undefined;
-    const prep = await prepare(spec, { detach, cgroupJoin: true, ...(devices ? { devices } : {}), ...(cg ? { cgroups: cg.ctx } : {}) });
+    const cg = cgPath ? (await import("./cgroups.js")).ociCgroups(config.linux!.cgroupsPath!, cgPath, config.linux?.resources, g.warn, undefined, deviceRules) : undefined;
+    const prep = await prepare(spec, { detach, cgroupJoin: true, ...(devices ? { devices } : {}), ...(cg ? { cgroups: cg.ctx } : deviceRules ? { cgroupDevices: deviceRules } : {}) });
     const ids = prep.idChoice?.mapping ?? idMapping(prep.facts);
     try {
       prep.plan = patchPlan(prep.plan, patch, ids, gatePath(g.root, id), filter);
@@ -163,6 +163,7 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
       throw err;
     }
     if (prep.cgroups?.unenforced.length) g.warn(`not enforced here: ${prep.cgroups.unenforced.join(", ")}`);
+    if (deviceRules && !prep.cgroups?.paths.devices) g.warn("linux.resources.devices: not enforced here (no device cgroup on this host)");
     // started as the package's native command, the front runs the plan in a monitor of its own
     // (native/src/front.c): no child_process and no spawn here
     const front = detach ? takeFront() : undefined;

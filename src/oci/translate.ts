@@ -11,6 +11,8 @@ import type { JailSpec, Limits } from "../spec/types.js";
 import { ociError, type OciConfig, type OciMount, type OciProcess } from "./config.js";
 import { fsSources, nameSources } from "./sources.js";
 import { inheritAmbient } from "./capsets.js";
+import { deviceRules, devNodeOps, parseDevices, type OciDevice } from "./devices.js";
+import type { DeviceRule } from "../cgroup/devices.js";
 
 /** rlimit numbers by OCI name (asm-generic/resource.h). */
 export const RLIMITS: Record<string, number> = {
@@ -50,6 +52,8 @@ export interface OciPatch extends ProcessPatch {
   idSize?: number | undefined;
   /** Namespaces joined by path (clone flag and path): network, uts, ipc. */
   joins: [number, string][];
+  /** linux.devices made by the helper's monitor (root's containers: src/oci/devices.ts). */
+  devices?: OciDevice[] | undefined;
   /** createContainer hook ops (before pivot_root) and startContainer hook ops (src/oci/hooks.ts). */
   hooks?: { create: PlanOp[]; start: PlanOp[]; started?: string | undefined } | undefined;
 }
@@ -200,10 +204,10 @@ export function pathOps(config: OciConfig): PlanOp[] {
   ];
 }
 
-/** linux.devices: the names of the host's /dev nodes bound into the container's devfs beside the
- * jail's own (null, zero, full, random, urandom, tty), or undefined when none is added. A
- * jail cannot make device nodes (its mounts are nodev, mknod needs host privilege): a device is
- * the host's node at the same path, which must be of the asked type and numbers. */
+/** linux.devices of a user's (rootless) container: the names of the host's /dev nodes bound into
+ * the container's devfs beside the jail's own (null, zero, full, random, urandom, tty), or
+ * undefined when none is added. Only root's monitor makes nodes (src/oci/devices.ts); here a
+ * device is the host's node at the same path, which must be of the asked type and numbers. */
 export function ociDevices(config: OciConfig): string[] | undefined {
   const list = config.linux?.devices;
   if (list === undefined) return undefined;
@@ -298,7 +302,7 @@ function limitsOf(c: OciConfig, warn: (m: string) => void): Limits {
 }
 
 /** The jail a container is: its spec and the plan patch. */
-export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (m: string) => void): { spec: JailSpec; patch: OciPatch; devices?: string[] | undefined } {
+export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (m: string) => void): { spec: JailSpec; patch: OciPatch; devices?: string[] | undefined; deviceRules?: DeviceRule[] | undefined } {
   const p = config.process;
   if (!p?.args?.length) throw ociError("config.json: process.args is empty (a container needs a command)");
   const spec = baseSpec(rootPath, config.hostname || id.slice(0, 12));
@@ -330,6 +334,15 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
     oomScoreAdj: oom,
     idSize: range?.size,
   };
+  // root's monitor makes the nodes, and root's container has a device cgroup; a user's container
+  // gets the host's nodes bound in (a user can load no device program nor write v1 device rules)
+  const devs = parseDevices(config);
+  const rules = deviceRules(config);
+  if (process.getuid?.() === 0) {
+    if (devs.length) patch.devices = devs;
+    return { spec, patch, deviceRules: rules };
+  }
+  if (config.linux?.resources?.devices !== undefined) warn("linux.resources.devices: not enforced for a user's container (no device cgroup; its only device nodes are its devfs's)");
   return { spec, patch, devices: ociDevices(config) };
 }
 
@@ -381,7 +394,7 @@ export function patchPlan(plan: Plan, patch: OciPatch, ids0: IdMapping, gate: st
     // mqueue and sysfs instances belong to the ipc and network namespace: only its owner mounts them
     if (o.op === "mountFs" && ((o.args[0] === "mqueue" && joined & JOINABLE.ipc!) || (o.args[0] === "sysfs" && joined & JOINABLE.network!))) return [];
     if (o.op === "root" && patch.readonlyRoot) return [op("root", [o.args[0]!, F.ro], "OCI root.readonly")];
-    if (o.op === "pivot") return [...patch.mounts, ...patch.paths, ...(patch.hooks?.create ?? []), o];
+    if (o.op === "pivot") return [...patch.mounts, ...devNodeOps(patch.devices ?? [], ids), ...patch.paths, ...(patch.hooks?.create ?? []), o];
     if (o.op === "hostname" && patch.domainname && !(joined & JOINABLE.uts!)) return [o, op("domainname", [patch.domainname])];
     if (o.op === "seccomp" && filter) return [o, op("seccomp", [filter.flags, filter.program], "the container's own seccomp profile, stacked")];
     return [o];

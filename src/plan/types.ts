@@ -66,6 +66,7 @@ export const OpCode = {
   sysctl: 58,
   oomScoreAdj: 59, // reserved: unused (sysjail-oci writes the score itself, src/oci/oom.ts)
   cgroupJoin: 60,
+  devNode: 63,
 } as const;
 
 export type OpName = keyof typeof OpCode;

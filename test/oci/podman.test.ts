@@ -33,7 +33,7 @@ describe("sysjail-oci under podman (root)", () => {
     jr?.remove();
   });
 
-  it("--network/--uts/--ipc container:X join X's namespaces; --sysctl and --device apply; --network=host is refused", () => {
+  it("--network/--uts/--ipc container:X join X's namespaces; --sysctl and --device apply (node and device rule); --network=host is refused", () => {
     // X run by runc
     const infra = name("infra");
     const d = podman(["--runtime", "runc", "run", "-d", "--name", infra, "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096", "--network=none", "--hostname", "infrahost", tag, "/probe", "waitfile", "/never"]);
@@ -54,6 +54,10 @@ describe("sysjail-oci under podman (root)", () => {
     const dev = run(["--rm", "--name", name("dev"), "--network=none", "--device", "/dev/net/tun", tag, "/probe", "stat", "/dev/net/tun"]);
     assert.equal(dev.status, 0, dev.stderr);
     assert.match(dev.stdout, /^ok 20\d+/, "a character device node");
+    // podman allows the device it adds in the device cgroup: it opens (for reading only)
+    const tun = run(["--rm", "--name", name("devread"), "--network=none", "--device", "/dev/net/tun", tag, "/probe", "read", "/dev/net/tun"]);
+    assert.equal(tun.status, 0, tun.stderr);
+    assert.match(tun.stdout, /^ok/, "podman's rule for the device it adds lets it open");
     const host = run(["--rm", "--name", name("hostnet"), "--network=host", tag, "/probe", "hostname"]);
     assert.notEqual(host.status, 0);
     assert.match(host.stderr, /linux\.namespaces has no network namespace \(the host's network\)/);
