@@ -80,7 +80,9 @@ static int load(struct oci_c *c) {
 
 static const char *status_of(struct oci_c *c) {
   char path[4200];
-  if (!alive(c->mpid, c->mstart)) return "stopped";
+  /* the init is the engine's child (run.c): it may have ended (a zombie until reaped) while the
+   * monitor still cleans up; either one gone is a stopped container, as runc's init alone says */
+  if (!alive(c->mpid, c->mstart) || !alive(c->ipid, c->istart)) return "stopped";
   snprintf(path, sizeof path, "%s/exec.fifo", c->dir);
   if (access(path, F_OK) == 0) return "created";
   /* `paused`: written by pause (src/oci/lifecycle.ts freeze), removed by resume */
@@ -132,7 +134,7 @@ static int oci_state(struct oci_c *c) {
   head[--n] = 0;
   const char *st = status_of(c);
   /* pid: the container's process (its pid 1, in the jail's namespaces: hooks and engines read
-   * /proc/PID/ns from it), not the monitor the pid file names (whose exit an engine waits for) */
+   * /proc/PID/ns from it), which the pid file names too */
   printf("%s,\"status\":\"%s\",\"pid\":%ld}\n", head, st, strcmp(st, "stopped") ? c->ipid : 0L);
   return 0;
 }
@@ -213,11 +215,12 @@ static int oci_delete(struct oci_c *c, int force) {
   if (strcmp(st, "stopped")) {
     if (!strcmp(st, "paused")) thaw(c);
     if (alive(c->ipid, c->istart)) kill((pid_t)c->ipid, SIGKILL);
-    /* the monitor removes the jail's cgroups and registry files, then exits */
-    struct timespec ts = { 0, 1000000L };
-    for (int i = 0; i < 10000 && alive(c->mpid, c->mstart); i++) nanosleep(&ts, NULL);
-    if (alive(c->mpid, c->mstart)) { say(c, "container %s: its monitor (pid %ld) does not end", c->id, c->mpid); return 1; }
   }
+  /* the monitor removes the jail's cgroups and registry files, then exits (also after a stopped
+   * container's init ended: a few milliseconds may remain of its cleanup) */
+  struct timespec ts = { 0, 1000000L };
+  for (int i = 0; i < 10000 && alive(c->mpid, c->mstart); i++) nanosleep(&ts, NULL);
+  if (alive(c->mpid, c->mstart)) { say(c, "container %s: its monitor (pid %ld) does not end", c->id, c->mpid); return 1; }
   remove_dir(c);
   return 0;
 }

@@ -141,14 +141,17 @@ describe("sysjail-oci: containers as jails (root)", () => {
     assert.equal(r.status, 0, r.stderr);
     const s1 = JSON.parse(oci(["state", c]).stdout);
     assert.equal(s1.status, "created");
-    // state's pid is the container's process (pid 1 of its namespaces); the pid file names the monitor
-    const monitor = Number(readFileSync(pidFile, "utf8"));
-    assert.notEqual(s1.pid, monitor);
-    assert.equal(readFileSync(`/proc/${s1.pid}/status`, "utf8").match(/^PPid:\s+(\d+)$/m)?.[1], String(monitor));
+    // state's pid and the pid file's are the container's process (pid 1 of its namespaces), as
+    // runc's; its parent is not the monitor (create's front was, which is gone: an engine's
+    // subreaper reaps it), and the monitor is no process of the container
+    const [monitor] = readFileSync(join(state, c, "procs"), "utf8").split(" ").map(Number);
+    assert.equal(Number(readFileSync(pidFile, "utf8")), s1.pid);
+    assert.match(readFileSync(`/proc/${s1.pid}/status`, "utf8"), /^NSpid:\s+\d+\s+1$/m);
+    assert.notEqual(readFileSync(`/proc/${s1.pid}/status`, "utf8").match(/^PPid:\s+(\d+)$/m)?.[1], String(monitor));
     assert.notEqual(readlinkSync(`/proc/${s1.pid}/ns/pid`), readlinkSync("/proc/self/ns/pid"), "state's pid is in the container's pid namespace");
     assert.doesNotMatch(readFileSync(out, "utf8"), /^ok/m, "nothing runs before start");
     assert.equal(oci(["start", c]).status, 0);
-    // the engine waits for the pid-file process: here, the monitor's end
+    // the engine waits for the pid-file process: here, the container's end
     for (let i = 0; i < 6000 && JSON.parse(oci(["state", c]).stdout).status !== "stopped"; i++) spawnSync("sleep", ["0.01"]);
     assert.match(readFileSync(out, "utf8"), /^ok 1 0$/m);
     const again = oci(["start", c]);
