@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include "helper.h"
@@ -64,6 +65,16 @@ static int alive(long pid, unsigned long long start) {
   if (read_file(path, buf, sizeof buf) < 0) return 0;
   char *p = strrchr(buf, ')');
   return p && p[1] && p[2] != 'Z' && p[2] != 'X';
+}
+
+/* SIG to PID if it is the live process that started at START. The pidfd is opened first and
+ * the start time checked after: the pidfd then holds that very process, and the signal cannot
+ * reach another one that took the pid meanwhile (the init is the engine's child, reaped by it). */
+static void kill_verified(long pid, unsigned long long start, int sig) {
+  int pfd = pid > 0 ? (int)syscall(SYS_pidfd_open, (pid_t)pid, 0) : -1;
+  if (pfd < 0) return;
+  if (alive(pid, start)) syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0);
+  close(pfd);
 }
 
 static int load(struct oci_c *c) {
@@ -181,12 +192,16 @@ static int oci_kill(struct oci_c *c, const char *signame, int all) {
       char *e;
       long p = strtol(de->d_name, &e, 10);
       if (*e || p <= 0 || p == c->ipid) continue;
-      if (pidns_of(p, other, sizeof other) == 0 && !strcmp(ns, other)) kill((pid_t)p, sig);
+      /* the pidfd first, the namespace after: it is then that process's */
+      int pfd = (int)syscall(SYS_pidfd_open, (pid_t)p, 0);
+      if (pfd < 0) continue;
+      if (pidns_of(p, other, sizeof other) == 0 && !strcmp(ns, other)) syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0);
+      close(pfd);
     }
     if (d) closedir(d);
   }
   /* pid 1 last, pinned by its start time: a reused pid is never signalled */
-  if (alive(c->ipid, c->istart)) kill((pid_t)c->ipid, sig);
+  kill_verified(c->ipid, c->istart, sig);
   return 0;
 }
 
@@ -214,7 +229,7 @@ static int oci_delete(struct oci_c *c, int force) {
   if ((!strcmp(st, "running") || !strcmp(st, "paused")) && !force) { say(c, "container %s is %s: stop it first, or delete --force", c->id, st); return 1; }
   if (strcmp(st, "stopped")) {
     if (!strcmp(st, "paused")) thaw(c);
-    if (alive(c->ipid, c->istart)) kill((pid_t)c->ipid, SIGKILL);
+    kill_verified(c->ipid, c->istart, SIGKILL);
   }
   /* the monitor removes the jail's cgroups and registry files, then exits (also after a stopped
    * container's init ended: a few milliseconds may remain of its cleanup) */

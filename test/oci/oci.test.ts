@@ -159,6 +159,10 @@ describe("sysjail-oci: containers as jails (root)", () => {
     assert.match(again.stderr, /^sysjail-oci: container \S+ is stopped: only a created container can be started\n$/);
     assert.equal(oci(["delete", c]).status, 0);
     assert.equal(existsSync(join(state, c)), false);
+    // the monitor watched its sibling through a pidfd: it ended too, after its cleanup
+    let mstat = "";
+    try { mstat = readFileSync(`/proc/${monitor}/stat`, "utf8"); } catch { /* reaped */ }
+    assert.ok(mstat === "" || /\) [ZX] /.test(mstat), `the monitor is gone: ${mstat}`);
   });
 
   it("run gives the command's status, hostname and environment; a read-only root is read-only", () => {
