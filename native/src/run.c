@@ -267,7 +267,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     }
     close(fd);
   }
-  g_monitor_pid = getpid(); /* the init's parent: the state's pid its hooks get (hook.c) */
+  g_monitor_pid = getpid(); /* the monitor: the state's pid its hooks get (hook.c) */
   /* sysjail-oci create under the front: the init is cloned as the monitor's sibling
    * (CLONE_PARENT), a child of the front and, once the front has exited, of the engine's
    * subreaper (conmon, the containerd shim), which reaps it and takes its status as it does
