@@ -80,6 +80,9 @@ int oci_main(int argc, char **argv);
 /* probe.c: `--probe`, the kernel features sysjail doctor reports */
 int probe_main(void);
 extern int g_front;
+/* sysjail-oci create: the init is the monitor's sibling (CLONE_PARENT, run.c); it arms no
+ * parent-death signal (its parent is the front, then the engine's subreaper) */
+extern int g_init_sibling;
 int enter_main(struct sj_plan *plan);
 /* `read-in-root` / `read-in-proc-root`: files of a jail's tree, read inside its root (readroot.c) */
 int read_in_root_main(int argc, char **argv);

@@ -102,7 +102,7 @@ static void become_jail_root(const struct sj_plan *plan, int msgw) {
   if (setgroups(0, NULL) < 0 && errno != EPERM) die_step(msgw, plan_find(plan, OP_SETGROUPS), errno, "setgroups");
   /* the credential change cleared the parent-death signal: arm it again, then make sure the
    * monitor did not die in between (its end of the message pipe would be closed) */
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (!g_init_sibling) prctl(PR_SET_PDEATHSIG, SIGKILL);
   {
     struct pollfd pf = { msgw, 0, 0 };
     if (poll(&pf, 1, 0) > 0 && (pf.revents & (POLLERR | POLLHUP))) _exit(1);
@@ -169,7 +169,9 @@ static void start_command(const struct sj_plan *plan, int msgw, int execw) {
 
 void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int msgw, int execw) {
   title_set(SJ_INIT_NAME);
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  /* a sibling's parent is the front, which exits once create is done: no parent-death signal.
+   * It still ends with the monitor until its command runs (wait_monitor: the channel's end) */
+  if (!g_init_sibling) prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (g_status_fd >= 0) { close(g_status_fd); g_status_fd = -1; }
   int treefd = wait_monitor(sync, 'G');
   if ((plan->flags & SJ_F_OCI) && plan_find(plan, OP_START_GATE)) g_gate_sync = sync;
@@ -186,7 +188,7 @@ void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int msgw, 
 
 void init_from_prelude(const struct sj_plan *prelude, int planfd, uint64_t cflags, int sync, int msgw, int execw) {
   title_set(SJ_INIT_NAME);
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (!g_init_sibling) prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (g_status_fd >= 0) { close(g_status_fd); g_status_fd = -1; }
   struct sj_plan plan;
   char err[256];

@@ -189,7 +189,9 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     // the container's namespaces exist, its command waits at the gate: a failing hook fails create
     // and the catch below ends the jail and removes its directory
     for (const kind of ["prestart", "createRuntime"] as const) if (hooks[kind]?.length) runHooks(hooks, kind, { ...state(g, id), status: "creating" });
-    if (a.pidFile) writeFileSync(a.pidFile, String(rec.pid));
+    // the container's pid 1, as runc's: with create's front gone it is the engine's child
+    // (native/src/run.c), which reaps it and takes its status; the monitor only watches it
+    if (a.pidFile) writeFileSync(a.pidFile, String(rec.initPid));
     if (detach) jr.detach();
     return { jr, rec };
   } catch (err) {
@@ -329,9 +331,10 @@ export async function remove(g: Globals, id: string, force: boolean): Promise<vo
     // a frozen container's processes die only once thawed
     if (st === "paused") thaw(g.root, id);
     killVerified(rec.initPid, rec.initStart, 9);
-    // the monitor removes the jail's cgroups and registry files, then exits
-    if (!(await waitGone(rec.pid, rec.pidStart))) throw ociError(`container ${id}: its monitor (pid ${rec.pid}) does not end`);
   }
+  // the monitor removes the jail's cgroups and registry files, then exits (also when the init of
+  // a stopped container has ended and its monitor is still at it)
+  if (!(await waitGone(rec.pid, rec.pidStart))) throw ociError(`container ${id}: its monitor (pid ${rec.pid}) does not end`);
   runHooks(rec.hooks, "poststop", { ...state(g, id), status: "stopped", pid: 0 }, g.warn);
   removeContainerDir(g.root, id);
 }

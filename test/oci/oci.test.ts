@@ -141,14 +141,17 @@ describe("sysjail-oci: containers as jails (root)", () => {
     assert.equal(r.status, 0, r.stderr);
     const s1 = JSON.parse(oci(["state", c]).stdout);
     assert.equal(s1.status, "created");
-    // state's pid is the container's process (pid 1 of its namespaces); the pid file names the monitor
-    const monitor = Number(readFileSync(pidFile, "utf8"));
-    assert.notEqual(s1.pid, monitor);
-    assert.equal(readFileSync(`/proc/${s1.pid}/status`, "utf8").match(/^PPid:\s+(\d+)$/m)?.[1], String(monitor));
+    // state's pid and the pid file's are the container's process (pid 1 of its namespaces), as
+    // runc's; its parent is not the monitor (create's front was, which is gone: an engine's
+    // subreaper reaps it), and the monitor is no process of the container
+    const [monitor] = readFileSync(join(state, c, "procs"), "utf8").split(" ").map(Number);
+    assert.equal(Number(readFileSync(pidFile, "utf8")), s1.pid);
+    assert.match(readFileSync(`/proc/${s1.pid}/status`, "utf8"), /^NSpid:\s+\d+\s+1$/m);
+    assert.notEqual(readFileSync(`/proc/${s1.pid}/status`, "utf8").match(/^PPid:\s+(\d+)$/m)?.[1], String(monitor));
     assert.notEqual(readlinkSync(`/proc/${s1.pid}/ns/pid`), readlinkSync("/proc/self/ns/pid"), "state's pid is in the container's pid namespace");
     assert.doesNotMatch(readFileSync(out, "utf8"), /^ok/m, "nothing runs before start");
     assert.equal(oci(["start", c]).status, 0);
-    // the engine waits for the pid-file process: here, the monitor's end
+    // the engine waits for the pid-file process: here, the container's end
     for (let i = 0; i < 6000 && JSON.parse(oci(["state", c]).stdout).status !== "stopped"; i++) spawnSync("sleep", ["0.01"]);
     assert.match(readFileSync(out, "utf8"), /^ok 1 0$/m);
     const again = oci(["start", c]);
@@ -156,6 +159,23 @@ describe("sysjail-oci: containers as jails (root)", () => {
     assert.match(again.stderr, /^sysjail-oci: container \S+ is stopped: only a created container can be started\n$/);
     assert.equal(oci(["delete", c]).status, 0);
     assert.equal(existsSync(join(state, c)), false);
+    // the monitor watched its sibling through a pidfd: it ended too, after its cleanup
+    let mstat = "";
+    try { mstat = readFileSync(`/proc/${monitor}/stat`, "utf8"); } catch { /* reaped */ }
+    assert.ok(mstat === "" || /\) [ZX] /.test(mstat), `the monitor is gone: ${mstat}`);
+  });
+
+  it("create's init is no child of the monitor, yet cannot make a sibling under its own parent (the engine)", () => {
+    const c = id("sibling");
+    const out = join(work, "sibling.out");
+    const fd = openSync(out, "w");
+    assert.equal(oci(["create", "--bundle", bundle("sibling", ["/probe", "clone-parent"]), c], fd).status, 0);
+    closeSync(fd);
+    assert.equal(oci(["start", c]).status, 0);
+    for (let i = 0; i < 6000 && JSON.parse(oci(["state", c]).stdout).status !== "stopped"; i++) spawnSync("sleep", ["0.01"]);
+    // the kernel refuses CLONE_PARENT to a pid namespace's init: nothing of the jail lands beside it
+    assert.equal(readFileSync(out, "utf8"), "err EINVAL\n");
+    assert.equal(oci(["delete", c]).status, 0);
   });
 
   it("run gives the command's status, hostname and environment; a read-only root is read-only", () => {
@@ -606,8 +626,9 @@ describe("sysjail-oci: containers as jails (root)", () => {
       const quote = (x: string) => `'${x.replace(/'/g, "'\\''")}'`;
       const t = spawnSync("script", ["-qec", [OCI, "--root", state, "exec", "--tty", c, "/probe", "fds"].map(quote).join(" "), "/dev/null"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
       assert.equal(t.status, 0, t.stderr + t.stdout);
-      // script(1) forwards its own stdin's end (a NUL) into the pty at any moment: not the command's output
-      assert.match(t.stdout.replace(/\0/g, ""), /fds 0 1 2\r$/m, "(script echoes its end of input before it)");
+      // script(1) forwards its own stdin's end (a NUL) into the pty at any moment, echoed raw or
+      // as "^@" (the terminal's echoctl) amid the output: not the command's output
+      assert.match(t.stdout.replace(/\0|\^@/g, ""), /fds 0 1 2\r$/m, "(script echoes its end of input before it)");
       const badExec = oci(["exec", "--console-socket", sock2, c, "/probe", "fds"]);
       assert.equal(badExec.status, 1);
       assert.match(badExec.stderr, /needs --tty/);

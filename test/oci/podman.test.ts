@@ -4,7 +4,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { buildProbe, makeJailRoot, REPO, requireRoot, type JailRoot } from "../helpers/index.js";
 
@@ -38,8 +38,8 @@ describe("sysjail-oci under podman (root)", () => {
     const infra = name("infra");
     const d = podman(["--runtime", "runc", "run", "-d", "--name", infra, "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096", "--network=none", "--hostname", "infrahost", tag, "/probe", "waitfile", "/never"]);
     assert.equal(d.status, 0, d.stderr);
-    // X run by sysjail-oci: podman names its namespaces by its state pid, the monitor's; the
-    // runtime takes its pid 1's instead (never the host's, which the monitor's are)
+    // X run by sysjail-oci: podman names its namespaces by the pid file's pid, the container's
+    // pid 1 (an older sysjail-oci's pid file named the monitor: still mapped to its pid 1's)
     const ours = name("ours");
     assert.equal(run(["-d", "--name", ours, "--network=none", "--hostname", "ourhost", tag, "/probe", "waitfile", "/never"]).status, 0);
     const viaOurs = run(["--rm", "--name", name("viaours"), "--network", `container:${ours}`, "--uts", `container:${ours}`, "--ipc", `container:${ours}`, tag, "/probe", "hostname"]);
@@ -65,6 +65,47 @@ describe("sysjail-oci under podman (root)", () => {
     const left = podman(["ps", "-a", "--format", "{{.Names}}"]).stdout;
     for (const n of names) assert.doesNotMatch(left, new RegExp(`^${n}$`, "m"), `${n} is gone`);
   });
+  it("the pid podman sees is the container's pid 1 (conmon's child): top lists the container's processes, stats counts them; statuses and cleanup hold", () => {
+    const c = name("pid");
+    const d = run(["-d", "--name", c, "--network=none", tag, "/probe", "forks", "3"]);
+    assert.equal(d.status, 0, d.stderr);
+    const id = d.stdout.trim();
+    const [pid, conmon] = podman(["inspect", "-f", "{{.State.Pid}} {{.State.ConmonPid}}", c]).stdout.trim().split(" ").map(Number);
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    assert.match(status, /^NSpid:\s+\d+\s+1$/m, ".State.Pid is the container's pid 1");
+    assert.equal(status.match(/^PPid:\s+(\d+)$/m)?.[1], String(conmon), "conmon is its parent, which reaps it");
+    // the runtime's own record: the monitor is another process, also conmon's after create
+    const [monitor, , initPid] = readFileSync(`/run/sysjail-oci/${id}/procs`, "utf8").split(" ").map(Number);
+    assert.equal(initPid, pid);
+    assert.notEqual(monitor, pid);
+    // forks 3 prints once its children exist: wait for that line in the container's log
+    for (let i = 0; i < 3000 && !/^ok( \d+){3}$/m.test(podman(["logs", c]).stdout); i++) spawnSync("sleep", ["0.01"]);
+    const top = podman(["top", c, "pid", "args"]);
+    assert.equal(top.status, 0, top.stderr);
+    const rows = top.stdout.trim().split("\n").slice(1);
+    assert.deepEqual(rows.map((r) => r.trim().split(/\s+/)[0]).sort(), ["1", "2", "3", "4"], top.stdout);
+    for (const r of rows) assert.match(r, /\/probe forks 3/, "the container's processes only, never the host's");
+    const stats = podman(["stats", "--no-stream", "--format", "{{.PIDs}}", c]);
+    assert.equal(stats.status, 0, stats.stderr);
+    assert.equal(stats.stdout.trim(), "4", "the container's cgroup: its pid 1 and the 3 children");
+    // SIGKILL: the pid 1 of a pid namespace ignores a TERM it has no handler for
+    assert.equal(podman(["kill", "-s", "KILL", c]).status, 0);
+    for (let i = 0; i < 3000 && podman(["inspect", "-f", "{{.State.Status}}", c]).stdout.trim() !== "exited"; i++) spawnSync("sleep", ["0.01"]);
+    assert.equal(podman(["inspect", "-f", "{{.State.ExitCode}}", c]).stdout.trim(), "137", "the init's own status, taken by conmon");
+    assert.equal(podman(["rm", c]).status, 0);
+    // nothing left: no runtime state, no monitor, no cgroup, no mount
+    assert.equal(existsSync(`/run/sysjail-oci/${id}`), false);
+    let mstat = "";
+    try { mstat = readFileSync(`/proc/${monitor}/stat`, "utf8"); } catch { /* reaped */ }
+    assert.ok(mstat === "" || /\) [ZX] /.test(mstat), `the monitor is gone: ${mstat}`);
+    for (const ctl of readdirSync("/sys/fs/cgroup")) assert.equal(existsSync(`/sys/fs/cgroup/${ctl}/libpod_parent/libpod-${id}`), false, ctl);
+    assert.doesNotMatch(readFileSync("/proc/self/mountinfo", "utf8"), new RegExp(id));
+    // exit statuses: the command's, and a memory kill's
+    assert.equal(run(["--rm", "--name", name("st7"), "--network=none", tag, "/probe", "exit", "7"]).status, 7);
+    const oom = run(["--rm", "--name", name("oom"), "--network=none", "--memory", "64m", "--memory-swap", "64m", tag, "/probe", "alloc", "256"]);
+    assert.equal(oom.status, 137, oom.stderr);
+  });
+
   it("the container's cgroups are podman's cgroupsPath (/libpod_parent/libpod-ID) with its limits; pause and unpause freeze it", () => {
     const c = name("cg");
     const d = run(["-d", "--name", c, "--network=none", "--pids-limit", "16", "--memory", "64m", tag, "/probe", "waitfile", "/never"]);
