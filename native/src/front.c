@@ -310,10 +310,12 @@ int front_main(int argc, char **argv, const char *tool) {
     int r = plan_read(sv[0], &plan, err, sizeof err);
     if (r < 0) emit_error(-1, r == -2 ? "protocol" : "plan", r == -2 ? EPROTO : EINVAL, "", err);
     else if ((plan.flags & SJ_F_OCI) && (plan.flags & SJ_F_DETACH)) {
-      /* sysjail-oci create: the container's monitor must outlive this call (the engine waits for
-       * create to end, then for the monitor, named in the pid file): a child of its own session
-       * runs the plan, reporting to Node on the same channel; this process only waits for Node
-       * and leaves. The monitor then belongs to the engine's subreaper, as runc's init does. */
+      /* sysjail-oci create: the container's monitor must outlive this call: a child of its own
+       * session runs the plan, reporting to Node on the same channel; this process only waits
+       * for Node and leaves. The monitor clones the container's init as its sibling (run.c),
+       * this process's child until it leaves, which it never reaps (only Node): the pid stays
+       * the init's while create runs. Both then belong to the engine's subreaper, which waits
+       * for the init (named in the pid file) and reaps it, as runc's init. */
       early_discard(&ahead);
       emit("{\"ev\":\"hello\",\"proto\":%d,\"pid\":%d}", SJ_PROTO, (int)getpid());
       pid_t m = fork();

@@ -31,6 +31,12 @@ extern int g_console_fd, g_console_err;
 /* connects g_console_fd when the plan has OP_CONSOLE (sysjail-oci plans only) */
 void console_connect(const struct sj_plan *plan);
 
+/* sysjail-oci linux.devices (devnodes.c): the monitor makes the plan's OP_DEV_NODE nodes in a
+ * detached tmpfs; *OUT is its mount descriptor (-1: the plan has none). -1 after reporting. */
+int devnodes_make(const struct sj_plan *plan, int *out);
+/* that descriptor in the init, sent with 'D' before 'G'; mounts.c binds its nodes */
+extern int g_devfs;
+
 /* init phase (runs as the jail's pid 1): mounts, pivot_root, hostname, loopback */
 void init_preopen(const struct sj_plan *plan);
 void init_setup(const struct sj_plan *plan, int msgfd, int treefd);
@@ -76,9 +82,14 @@ int oci_main(int argc, char **argv);
 /* probe.c: `--probe`, the kernel features sysjail doctor reports */
 int probe_main(void);
 extern int g_front;
+/* sysjail-oci create: the init is the monitor's sibling (CLONE_PARENT, run.c); it arms no
+ * parent-death signal (its parent is the front, then the engine's subreaper) */
+extern int g_init_sibling;
 int enter_main(struct sj_plan *plan);
 /* `read-in-root` / `read-in-proc-root`: files of a jail's tree, read inside its root (readroot.c) */
 int read_in_root_main(int argc, char **argv);
+/* `mkdir-in-root`: missing mount points of a jail's tree, made inside its root (mkroot.c) */
+int mkdir_in_root_main(int argc, char **argv);
 
 /* the name a jail sees for its pid 1 (and for an entered process before its exec) */
 #define SJ_INIT_NAME "sysjail-init"

@@ -65,7 +65,8 @@ void init_loop(const struct sj_plan *plan, int msgfd, pid_t cmd) {
 }
 
 /* Waits for the monitor's byte WANT; returns the descriptor sent along (the idmapped root) or
- * -1. Exits when the monitor gave up (or died). Meanwhile 'J' hands over a cgroup v1 `tasks`
+ * -1. Exits when the monitor gave up (or died). Meanwhile 'D' hands over the tmpfs of the
+ * device nodes (devnodes.c), and 'J' hands over a cgroup v1 `tasks`
  * file the monitor opened: this process (one thread) moves itself there and answers with the
  * errno (run.c join_cgroups). */
 static int wait_monitor(int sync, char want) {
@@ -85,6 +86,11 @@ static int wait_monitor(int sync, char want) {
       while (send(sync, &e, sizeof e, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
       continue;
     }
+    if (r == 1 && got == 'D' && fd >= 0) { /* the monitor's device nodes (devnodes.c) */
+      if (g_devfs >= 0) close(g_devfs);
+      g_devfs = fd;
+      continue;
+    }
     if (r != 1 || got != want) _exit(1);
     return fd;
   }
@@ -96,7 +102,7 @@ static void become_jail_root(const struct sj_plan *plan, int msgw) {
   if (setgroups(0, NULL) < 0 && errno != EPERM) die_step(msgw, plan_find(plan, OP_SETGROUPS), errno, "setgroups");
   /* the credential change cleared the parent-death signal: arm it again, then make sure the
    * monitor did not die in between (its end of the message pipe would be closed) */
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (!g_init_sibling) prctl(PR_SET_PDEATHSIG, SIGKILL);
   {
     struct pollfd pf = { msgw, 0, 0 };
     if (poll(&pf, 1, 0) > 0 && (pf.revents & (POLLERR | POLLHUP))) _exit(1);
@@ -163,7 +169,9 @@ static void start_command(const struct sj_plan *plan, int msgw, int execw) {
 
 void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int msgw, int execw) {
   title_set(SJ_INIT_NAME);
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  /* a sibling's parent is the front, which exits once create is done: no parent-death signal.
+   * It still ends with the monitor until its command runs (wait_monitor: the channel's end) */
+  if (!g_init_sibling) prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (g_status_fd >= 0) { close(g_status_fd); g_status_fd = -1; }
   int treefd = wait_monitor(sync, 'G');
   if ((plan->flags & SJ_F_OCI) && plan_find(plan, OP_START_GATE)) {
@@ -185,7 +193,7 @@ void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int msgw, 
 
 void init_from_prelude(const struct sj_plan *prelude, int planfd, uint64_t cflags, int sync, int msgw, int execw) {
   title_set(SJ_INIT_NAME);
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (!g_init_sibling) prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (g_status_fd >= 0) { close(g_status_fd); g_status_fd = -1; }
   struct sj_plan plan;
   char err[256];

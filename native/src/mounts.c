@@ -60,7 +60,28 @@ static unsigned attr_bits(const char *flags) {
   if (flag_has(flags, MF_NOSUID)) a |= MOUNT_ATTR_NOSUID;
   if (flag_has(flags, MF_NODEV)) a |= MOUNT_ATTR_NODEV;
   if (flag_has(flags, MF_NOEXEC)) a |= MOUNT_ATTR_NOEXEC;
+  if (flag_has(flags, MF_STRICTATIME)) a |= MOUNT_ATTR_STRICTATIME;
+  else if (flag_has(flags, MF_NOATIME)) a |= MOUNT_ATTR_NOATIME;
+  if (flag_has(flags, MF_NODIRATIME)) a |= MOUNT_ATTR_NODIRATIME;
   return a;
+}
+
+/* mount_setattr's attributes for FLAGS: an access time replaces the one the mount had */
+static struct mount_attr setattr_of(const char *flags) {
+  struct mount_attr a = { .attr_set = attr_bits(flags) };
+  if (flag_has(flags, MF_STRICTATIME) || flag_has(flags, MF_NOATIME)) a.attr_clr = MOUNT_ATTR__ATIME;
+  return a;
+}
+
+/* The propagation FLAGS ask for, set on the attached mount FD (its tree with MF_PROP_REC). */
+static int set_propagation(int fd, const char *flags) {
+  struct mount_attr a = { 0 };
+  if (flag_has(flags, MF_SHARED)) a.propagation = MS_SHARED;
+  else if (flag_has(flags, MF_SLAVE)) a.propagation = MS_SLAVE;
+  else if (flag_has(flags, MF_PRIVATE)) a.propagation = MS_PRIVATE;
+  else if (flag_has(flags, MF_UNBINDABLE)) a.propagation = MS_UNBINDABLE;
+  else return 0;
+  return sys_mount_setattr(fd, "", AT_EMPTY_PATH | (flag_has(flags, MF_PROP_REC) ? AT_RECURSIVE : 0), &a);
 }
 
 /* Open PATH (inside the root) as an O_PATH fd; the last component must not be a symlink. */
@@ -169,6 +190,7 @@ static void do_mount_fs(const struct sj_op_rec *op) {
   int mfd = sys_fsmount(fs, FSMOUNT_CLOEXEC, attr_bits(flags));
   if (mfd < 0) fail(op, target);
   if (attach(mfd, tfd) < 0) fail(op, target);
+  if (set_propagation(mfd, flags) < 0) fail(op, target);
   close(mfd); close(fs); close(tfd);
 }
 
@@ -177,13 +199,61 @@ static void do_bind(const struct sj_op_rec *op) {
   if (!src || !target || !flags) { errno = EINVAL; fail(op, "bad arguments"); }
   int rec = flag_has(flags, MF_REC);
   int sfd = -1;
-  if (g_pre_bind && op->index >= 0 && (uint32_t)op->index < g_pre_n) { sfd = g_pre_bind[op->index]; g_pre_bind[op->index] = -1; }
+  if (g_pre_bind && op->index >= 0 && (uint32_t)op->index < g_pre_n) {
+    sfd = g_pre_bind[op->index];
+    g_pre_bind[op->index] = -1;
+    /* a copy made now: mountinfo lists mounts by their creation (kernel 6.8+), and the ones
+     * opened ahead would come before /proc and the others (sysjail-oci keeps config.json's
+     * order); a kernel that cannot copy a detached tree attaches the one opened ahead */
+    int again = sfd >= 0 ? sys_open_tree(sfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0)) : -1;
+    if (again >= 0) { close(sfd); sfd = again; }
+  }
   if (sfd < 0) sfd = sys_open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
   if (sfd < 0) { if (optional_skip(op, flags, src)) return; fail(op, src); }
-  struct mount_attr a = { .attr_set = attr_bits(flags) };
+  struct mount_attr a = setattr_of(flags);
   if (a.attr_set && sys_mount_setattr(sfd, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &a) < 0) fail(op, src);
   int tfd = target_fd(target, flags);
   if (tfd < 0) { if (optional_skip(op, flags, target)) { close(sfd); return; } fail(op, target); }
+  if (attach(sfd, tfd) < 0) fail(op, target);
+  if (set_propagation(sfd, flags) < 0) fail(op, target);
+  close(sfd); close(tfd);
+}
+
+/* sysjail-oci linux.devices: the monitor's node "n<op index>" (devnodes.c) cloned as a mount of
+ * that one file onto TARGET, a file made in the jail's /dev, resolved inside the jail's root
+ * without symlinks; missing directories on the way are made the same way (never through a
+ * symlink: a mode change would follow one out of the root). */
+int g_devfs = -1;
+static void dev_node_dirs(const struct sj_op_rec *op, const char *target) {
+  char dir[4096];
+  for (const char *s = strchr(target + 5, '/'); s; s = strchr(s + 1, '/')) {
+    snprintf(dir, sizeof dir, "%.*s", (int)(s - target), target);
+    int fd = open_in_root(dir, 1);
+    if (fd >= 0) { close(fd); continue; }
+    if (errno != ENOENT) fail(op, dir);
+    char base[256];
+    int dfd = open_parent_dir(dir, 1, base, sizeof base);
+    if (dfd < 0) fail(op, dir);
+    int r = mkdirat(dfd, base, 0755);
+    int e = errno;
+    close(dfd);
+    if (r < 0 && e != EEXIST) { errno = e; fail(op, dir); }
+  }
+}
+static void do_dev_node(const struct sj_op_rec *op) {
+  const char *target = arg_str(op, 0);
+  if (!target || strncmp(target, "/dev/", 5) || strstr(target, "/..") || strstr(target, "//")) { errno = EINVAL; fail(op, "bad arguments"); }
+  dev_node_dirs(op, target);
+  if (g_devfs < 0) { errno = EBADF; fail(op, "no device nodes came from the monitor"); }
+  char name[24];
+  snprintf(name, sizeof name, "n%d", op->index);
+  int sfd = sys_open_tree(g_devfs, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+  if (sfd < 0) fail(op, target);
+  struct mount_attr a = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC };
+  if (sys_mount_setattr(sfd, "", AT_EMPTY_PATH, &a) < 0) fail(op, target);
+  const char flags[] = { MF_FILE, MF_CREATE, MF_STRICT, 0 };
+  int tfd = target_fd(target, flags);
+  if (tfd < 0) fail(op, target);
   if (attach(sfd, tfd) < 0) fail(op, target);
   close(sfd); close(tfd);
 }
@@ -351,6 +421,7 @@ static void attach_root(const struct sj_plan *plan, int treefd) {
 }
 
 static void pivot(const struct sj_op_rec *op) {
+  if (g_devfs >= 0) { close(g_devfs); g_devfs = -1; }
   if (g_mask_dir >= 0) { close(g_mask_dir); g_mask_dir = -1; }
   if (g_mask_file >= 0) { close(g_mask_file); g_mask_file = -1; }
   /* pivot_root(".", "."): the old root ends up stacked on the new one and is detached at once,
@@ -439,6 +510,7 @@ void init_setup(const struct sj_plan *plan, int msgfd, int treefd) {
     case OP_LO_UP: lo_up(op); break;
     case OP_USERNS_MAX: userns_max(op); break;
     case OP_SYSCTL: do_sysctl(op); break;
+    case OP_DEV_NODE: do_dev_node(op); break;
     case OP_HOOK: if (!pivoted && arg_str(op, 0) && !strcmp(arg_str(op, 0), "create")) hook_run(plan, op, g_msg, 0); break;
     default: break;
     }

@@ -8,12 +8,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include "helper.h"
@@ -66,6 +68,16 @@ static int alive(long pid, unsigned long long start) {
   return p && p[1] && p[2] != 'Z' && p[2] != 'X';
 }
 
+/* SIG to PID if it is the live process that started at START. The pidfd is opened first and
+ * the start time checked after: the pidfd then holds that very process, and the signal cannot
+ * reach another one that took the pid meanwhile (the init is the engine's child, reaped by it). */
+static void kill_verified(long pid, unsigned long long start, int sig) {
+  int pfd = pid > 0 ? (int)syscall(SYS_pidfd_open, (pid_t)pid, 0) : -1;
+  if (pfd < 0) return;
+  if (alive(pid, start)) syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0);
+  close(pfd);
+}
+
 static int load(struct oci_c *c) {
   if (!good_id(c->id)) { say(c, "container id \"%.80s\": letters, digits, '_' and '-' (at most 64) are allowed", c->id); return -1; }
   char path[4200], buf[256];
@@ -80,10 +92,43 @@ static int load(struct oci_c *c) {
 
 static const char *status_of(struct oci_c *c) {
   char path[4200];
-  if (!alive(c->mpid, c->mstart)) return "stopped";
+  /* the init is the engine's child (run.c): it may have ended (a zombie until reaped) while the
+   * monitor still cleans up; either one gone is a stopped container, as runc's init alone says */
+  if (!alive(c->mpid, c->mstart) || !alive(c->ipid, c->istart)) return "stopped";
   snprintf(path, sizeof path, "%s/exec.fifo", c->dir);
   if (access(path, F_OK) == 0) return "created";
+  /* `paused`: written by pause (src/oci/lifecycle.ts freeze), removed by resume */
+  snprintf(path, sizeof path, "%s/paused", c->dir);
+  if (access(path, F_OK) == 0) return "paused";
   return "running";
+}
+
+/* A paused container's processes die only once thawed: `paused` holds "FILE VALUE", the freezer
+ * file and what thaws it, written by pause itself in our own --root (checked all the same). */
+static void thaw(struct oci_c *c) {
+  char path[4200], buf[4200], file[4200], val[16];
+  snprintf(path, sizeof path, "%s/paused", c->dir);
+  if (read_file(path, buf, sizeof buf) <= 0 || sscanf(buf, "%4095s %15s", file, val) != 2) return;
+  size_t n = strlen(file);
+  int v1 = n > 14 && !strcmp(file + n - 14, "/freezer.state") && !strcmp(val, "THAWED");
+  int v2 = n > 14 && !strcmp(file + n - 14, "/cgroup.freeze") && !strcmp(val, "0");
+  if (strncmp(file, "/sys/fs/cgroup/", 15) || strstr(file, "/../") || !(v1 || v2)) return;
+  int fd = open(file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return;
+  ssize_t w = write(fd, val, strlen(val));
+  (void)w;
+  close(fd);
+}
+
+/* Waits until the container's command was exec'd or its monitor ended: start returns when the
+ * user's program runs, as runc's returns once its init took the exec fifo, so a signal sent right
+ * after start meets the program (its handlers), not the setup before it. FD is start's writing
+ * end of the gate: the monitor, the gate's only reader, holds the gate until the command's exec
+ * (run.c mark_started) or its own end, and then a writer's poll reports POLLERR (no readers
+ * left). Bounded at ten seconds, after which start returns anyway. */
+static void wait_exec(int fd) {
+  struct pollfd p = { fd, 0, 0 };
+  while (poll(&p, 1, 10000) < 0 && errno == EINTR) {}
 }
 
 static int oci_start(struct oci_c *c) {
@@ -95,9 +140,11 @@ static int oci_start(struct oci_c *c) {
   int fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) { say(c, "container %s cannot be started: %s", c->id, errno == ENXIO ? "its monitor is gone" : strerror(errno)); return 1; }
   ssize_t w = write(fd, "1", 1);
+  int e = errno;
+  if (w == 1) unlink(path);
+  if (w == 1) wait_exec(fd);
   close(fd);
-  if (w != 1) { say(c, "container %s cannot be started: %s", c->id, strerror(errno)); return 1; }
-  unlink(path);
+  if (w != 1) { say(c, "container %s cannot be started: %s", c->id, strerror(e)); return 1; }
   return 0;
 }
 
@@ -112,7 +159,7 @@ static int oci_state(struct oci_c *c) {
   head[--n] = 0;
   const char *st = status_of(c);
   /* pid: the container's process (its pid 1, in the jail's namespaces: hooks and engines read
-   * /proc/PID/ns from it), not the monitor the pid file names (whose exit an engine waits for) */
+   * /proc/PID/ns from it), which the pid file names too */
   printf("%s,\"status\":\"%s\",\"pid\":%ld}\n", head, st, strcmp(st, "stopped") ? c->ipid : 0L);
   return 0;
 }
@@ -185,12 +232,16 @@ static int oci_kill(struct oci_c *c, const char *signame, int all) {
       char *e;
       long p = strtol(de->d_name, &e, 10);
       if (*e || p <= 0 || p == c->ipid) continue;
-      if (pidns_of(p, other, sizeof other) == 0 && !strcmp(ns, other) && (!joined || (userns_of(p, uother, sizeof uother) == 0 && !strcmp(uns, uother)))) kill((pid_t)p, sig);
+      /* the pidfd first, the namespace after: it is then that process's */
+      int pfd = (int)syscall(SYS_pidfd_open, (pid_t)p, 0);
+      if (pfd < 0) continue;
+      if (pidns_of(p, other, sizeof other) == 0 && !strcmp(ns, other) && (!joined || (userns_of(p, uother, sizeof uother) == 0 && !strcmp(uns, uother)))) syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0);
+      close(pfd);
     }
     if (d) closedir(d);
   }
   /* pid 1 last, pinned by its start time: a reused pid is never signalled */
-  if (alive(c->ipid, c->istart)) kill((pid_t)c->ipid, sig);
+  kill_verified(c->ipid, c->istart, sig);
   return 0;
 }
 
@@ -215,14 +266,16 @@ static int oci_delete(struct oci_c *c, int force) {
   }
   if (load(c) < 0) return 1;
   const char *st = status_of(c);
-  if (!strcmp(st, "running") && !force) { say(c, "container %s is running: stop it first, or delete --force", c->id); return 1; }
+  if ((!strcmp(st, "running") || !strcmp(st, "paused")) && !force) { say(c, "container %s is %s: stop it first, or delete --force", c->id, st); return 1; }
   if (strcmp(st, "stopped")) {
-    if (alive(c->ipid, c->istart)) kill((pid_t)c->ipid, SIGKILL);
-    /* the monitor removes the jail's cgroups and registry files, then exits */
-    struct timespec ts = { 0, 1000000L };
-    for (int i = 0; i < 10000 && alive(c->mpid, c->mstart); i++) nanosleep(&ts, NULL);
-    if (alive(c->mpid, c->mstart)) { say(c, "container %s: its monitor (pid %ld) does not end", c->id, c->mpid); return 1; }
+    if (!strcmp(st, "paused")) thaw(c);
+    kill_verified(c->ipid, c->istart, SIGKILL);
   }
+  /* the monitor removes the jail's cgroups and registry files, then exits (also after a stopped
+   * container's init ended: a few milliseconds may remain of its cleanup) */
+  struct timespec ts = { 0, 1000000L };
+  for (int i = 0; i < 10000 && alive(c->mpid, c->mstart); i++) nanosleep(&ts, NULL);
+  if (alive(c->mpid, c->mstart)) { say(c, "container %s: its monitor (pid %ld) does not end", c->id, c->mpid); return 1; }
   remove_dir(c);
   return 0;
 }

@@ -120,6 +120,9 @@ enum sj_op {
   /* monitor, before clone (sysjail-oci, a joined pid namespace or the runtime's own): a procfs of it, which
    * the init mounts in place of the plan's proc mount (run.c proc_of_pidns, mounts.c) */
   OP_PROC_NS = 62,     /* mount-flags fs-options */
+  /* monitor (host side, after clone, before 'G') makes the node in a detached tmpfs of its own
+   * (devnodes.c); the init binds it onto TARGET before pivot (mounts.c): sysjail-oci linux.devices */
+  OP_DEV_NODE = 63,    /* target(/dev/...) type(c|b|p) major minor mode(octal) host-uid host-gid */
   OP_MAX
 };
 
@@ -134,6 +137,16 @@ enum sj_op {
 #define MF_CREATE 'c'    /* create a missing target directory */
 #define MF_OPTIONAL 'o'  /* skip (with a warning) when the target or source is missing */
 #define MF_QUIET 'q'     /* with MF_OPTIONAL: skip without a warning (sysjail-oci readonlyPaths, as runc) */
+/* sysjail-oci mount options: access times, and the propagation the mount gets once attached
+ * (only among the jail's own mounts: every one is a copy of the jail's private namespace) */
+#define MF_STRICTATIME 'T'
+#define MF_NOATIME 'N'
+#define MF_NODIRATIME 'D'
+#define MF_SHARED 'S'
+#define MF_SLAVE 'L'
+#define MF_PRIVATE 'P'
+#define MF_UNBINDABLE 'U'
+#define MF_PROP_REC 'A'  /* the propagation for the whole tree (rshared, rslave, ...) */
 
 struct sj_arg { uint32_t len; const char *p; };
 struct sj_op_rec { uint32_t code; uint32_t argc; struct sj_arg *argv; int index; };

@@ -40,6 +40,30 @@ static double now_s(void) {
   return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
 
+/* The init: a pidfd of it (CLONE_PIDFD, or pidfd_open of an adopted child) and whether it is the
+ * monitor's sibling. A sibling is not the monitor's child: once create returns, the engine's
+ * subreaper reaps it and its pid may be reused, so the monitor signals it only through the pidfd
+ * and learns of its exit by polling the pidfd, never by waitpid. */
+int g_init_sibling;
+static int g_initfd = -1;
+
+/* SIG to the init, through its pidfd when there is one (never a pid another process may hold) */
+static void kill_init(pid_t pid, int sig) {
+  if (g_initfd >= 0) { syscall(SYS_pidfd_send_signal, g_initfd, sig, NULL, 0); return; }
+  kill(pid, sig);
+}
+
+/* Waits until the init has ended: reaped here, or, for a sibling, until its pidfd turns readable
+ * (it has exited; its parent reaps it). */
+static void wait_init(pid_t pid) {
+  if (g_init_sibling && g_initfd >= 0) {
+    struct pollfd p = { g_initfd, POLLIN, 0 };
+    while (poll(&p, 1, -1) < 0 && errno == EINTR) {}
+    return;
+  }
+  while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR) {}
+}
+
 /* Tells the init to go on: BYTE is 'M' (id maps written) or 'G' (go); FD (the idmapped root)
  * goes along when >= 0. */
 static void send_token(int sync, char byte, int fd) {
@@ -128,11 +152,15 @@ static int drain_msgs(int fd, int *setup_error, int *cmd_status, int *have_cmd, 
 
 /* sysjail-oci: the start gate's second path, made once the command was exec'd (its startContainer
  * hooks passed): how `start` tells a failed hook from a command that ended at once */
+static int g_gate_hold = -1; /* the start gate after its byte came: closed at the command's exec */
 static void mark_started(const struct sj_plan *plan) {
   const struct sj_op_rec *g = plan_find(plan, OP_START_GATE);
   const char *p = g && g->argc > 1 ? arg_str(g, 1) : NULL;
   int fd = p ? open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
   if (fd >= 0) close(fd);
+  /* the gate's last reader goes: the native `start`, which holds its writing end, wakes up
+   * (POLLERR) now that the command runs; the monitor's end anyway closes the gate too (oci.c) */
+  if (g_gate_hold >= 0) { close(g_gate_hold); g_gate_hold = -1; }
 }
 
 /* A prelude's whole plan: read from the caller, checked against the prelude the namespaces and
@@ -255,7 +283,7 @@ static int join_namespaces(const struct sj_plan *first) {
     if (njfd == 8) { emit_error(j->index, "ns-join", E2BIG, arg_str(j, 1), "too many joins"); goto fail; }
     int fd = open(arg_str(j, 1), O_RDONLY | O_CLOEXEC);
     /* never the runtime's own namespace (the host's, for an engine): a jail does not share it.
-     * (An engine names a sysjail-oci container's namespaces by its state pid, the monitor's.) */
+     * (An engine names a sysjail-oci container's namespaces by its pid file's pid, the init's.) */
     struct stat js, os;
     char own[32];
     snprintf(own, sizeof own, "/proc/self/ns/%s", t == CLONE_NEWNET ? "net" : t == CLONE_NEWUTS ? "uts" : t == CLONE_NEWIPC ? "ipc" : t == CLONE_NEWPID ? "pid" : "mnt");
@@ -357,12 +385,23 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   }
   if (joined && join_namespaces(first) < 0) goto undo;
   if (pop && proc_of_pidns(pop) < 0) goto undo;
-  g_monitor_pid = getpid(); /* the init's parent: the state's pid its hooks get (hook.c) */
-  pid_t pid = adopt ? ahead->pid : (pid_t)syscall(SYS_clone, (unsigned long)((cflags & ~(uint64_t)CLONE_NEWCGROUP) | SIGCHLD), 0, 0, 0, 0);
+  g_monitor_pid = getpid(); /* the monitor: the state's pid its hooks get (hook.c) */
+  /* sysjail-oci create under the front: the init is cloned as the monitor's sibling
+   * (CLONE_PARENT), a child of the front and, once the front has exited, of the engine's
+   * subreaper (conmon, the containerd shim), which reaps it and takes its status as it does
+   * runc's init; the pid file names it. The kernel refuses CLONE_PARENT to a pid namespace's
+   * init (SIGNAL_UNKILLABLE), so neither this init nor anything in the jail can add a sibling
+   * under the engine. The pidfd comes from the clone itself: no window for a reused pid. */
+  g_init_sibling = (first->flags & SJ_F_OCI) && (first->flags & SJ_F_DETACH) && g_front && !adopt;
+  int initfd = -1;
+  uint64_t cl = (cflags & ~(uint64_t)CLONE_NEWCGROUP) | CLONE_PIDFD | (g_init_sibling ? CLONE_PARENT : 0) | SIGCHLD;
+  pid_t pid = adopt ? ahead->pid : (pid_t)syscall(SYS_clone, (unsigned long)cl, 0, &initfd, 0, 0);
+  if (pid > 0) g_initfd = adopt ? (int)syscall(SYS_pidfd_open, pid, 0) : initfd;
+  if (g_initfd >= 0) fcntl(g_initfd, F_SETFD, FD_CLOEXEC);
   if (pid != 0 && g_proc_mnt >= 0) { close(g_proc_mnt); g_proc_mnt = -1; }
   if (pid != 0 && own_mnt >= 0) {
     /* back in the monitor's own mount namespace; failing that, it must not go on in the joined one */
-    if (setns(own_mnt, CLONE_NEWNS) < 0 || fchdir(own_cwd) < 0) { emit_error(-1, "ns-join", errno, "/proc/self/ns/mnt", "cannot return to the monitor's own mount namespace"); if (pid > 0) { kill(pid, SIGKILL); waitpid(pid, NULL, __WALL); } _exit(70); }
+    if (setns(own_mnt, CLONE_NEWNS) < 0 || fchdir(own_cwd) < 0) { emit_error(-1, "ns-join", errno, "/proc/self/ns/mnt", "cannot return to the monitor's own mount namespace"); if (pid > 0) kill(pid, SIGKILL); _exit(70); }
     close(own_mnt); close(own_cwd); own_mnt = own_cwd = -1;
   }
   /* in a joined pid namespace (or the runtime's) the container's processes outlive its first
@@ -376,7 +415,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   if (adopt) {
     ahead->pid = -1;
     /* the adopted init learns its prelude now; it waits for its id maps ('M') as any other */
-    if (plan_write(planp[1], first) < 0) { emit_error(cop->index, "clone", errno, "", "the early init is gone"); kill(pid, SIGKILL); waitpid(pid, NULL, __WALL); goto undo; }
+    if (plan_write(planp[1], first) < 0) { emit_error(cop->index, "clone", errno, "", "the early init is gone"); kill_init(pid, SIGKILL); wait_init(pid); goto undo; }
     if (first->flags & SJ_F_DEBUG) emit("{\"ev\":\"step\",\"op\":%d,\"step\":\"clone\",\"path\":\"(made ahead by the front)\"}", cop->index);
   }
   if (pid < 0) {
@@ -424,6 +463,16 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     t0 = now_s(); /* the jail's wall time runs from here: before, it only waited for its plan */
     if (!setup_error && (host_pre(plan, &h) < 0 || after_clone(plan, pid, early ? AC_REST : AC_IDMAP | AC_REST, &treefd) < 0 || join_cgroups(plan, pid, sync[0]) < 0)) setup_error = 1;
   }
+  /* sysjail-oci linux.devices: nodes the monitor makes (devnodes.c), for an init that builds
+   * the jail from the whole plan (a prelude's init phase ran without them) */
+  int devfs = -1;
+  if (!setup_error && plan_find(plan, OP_DEV_NODE) && prelude && early) {
+    const struct sj_op_rec *d = plan_find(plan, OP_DEV_NODE);
+    emit_error(d->index, op_name(d->code), EINVAL, "", "device nodes need the whole plan before the root is built");
+    setup_error = 1;
+  }
+  if (!setup_error && devnodes_make(plan, &devfs) < 0) setup_error = 1;
+  if (devfs >= 0) { send_token(sync[0], 'D', devfs); close(devfs); }
   if (!setup_error && net_host_post(plan, pid) < 0) setup_error = 1;
   if (!setup_error) fault_point("5b");
   int nsfd = -1;
@@ -445,8 +494,8 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   /* what the init reported so far (from an early init phase: a failed mount) */
   drain_msgs(msgp[0], &setup_error, &cmd_status, &have_cmd, &ready);
   if (setup_error) {
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, __WALL);
+    kill_init(pid, SIGKILL);
+    wait_init(pid);
     if (nsfd >= 0) { close(nsfd); unlink(ns_path); }
     nsserve_close();
     goto undo;
@@ -462,8 +511,8 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     gatefd = gp && mknod(gp, S_IFIFO | 0600, 0) == 0 ? open(gp, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW) : -1;
     if (gatefd < 0 || fstat(gatefd, &gs) < 0 || !S_ISFIFO(gs.st_mode)) {
       emit_error(gop->index, "start-gate", gatefd < 0 ? errno : EINVAL, gp ? gp : "", "not a FIFO");
-      kill(pid, SIGKILL);
-      waitpid(pid, NULL, __WALL);
+      kill_init(pid, SIGKILL);
+      wait_init(pid);
       goto undo;
     }
   }
@@ -500,18 +549,18 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   double setup_s = -1;
   const char *reason = NULL;
   while (!done) {
-    struct pollfd p[9] = {
+    struct pollfd p[10] = {
       { sigfd, POLLIN, 0 }, { msgp[0], POLLIN, 0 }, { exec_open ? execp[0] : -1, POLLIN, 0 },
       { ctl_open ? g_status_fd : -1, POLLIN, 0 }, { tfd, POLLIN, 0 }, { cfd, POLLIN, 0 }, { notify_fd(), POLLIN, 0 },
-      { nsfd, POLLIN, 0 }, { gatefd, POLLIN, 0 },
+      { nsfd, POLLIN, 0 }, { gatefd, POLLIN, 0 }, { g_init_sibling ? g_initfd : -1, POLLIN, 0 },
     };
-    if (poll(p, 9, notify_timeout()) < 0 && errno != EINTR) break;
+    if (poll(p, 10, notify_timeout()) < 0 && errno != EINTR) break;
     notify_tick();
     if (nsfd >= 0 && p[7].revents) nsserve_accept(nsfd, ns_owner);
     if (gatefd >= 0 && p[8].revents) {
       char b;
       if (read(gatefd, &b, 1) == 1) {
-        close(gatefd);
+        g_gate_hold = gatefd; /* held until the command's exec (mark_started) */
         gatefd = -1;
         send_token(sync[0], 'S', -1);
         close(sync[0]);
@@ -528,12 +577,12 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
         /* sent by the command's setup code (the exec channel closes at its exec): the first
          * one is taken if it is a listener, any other descriptor is closed (notify.c) */
         notify_take(lfd);
-        if (notify_fd() < 0 && !reason) { reason = "notify"; emit_error(m.op, "seccomp", ESRCH, "", "the command's seccomp listener did not arrive"); setup_error = 1; kill(pid, SIGKILL); }
+        if (notify_fd() < 0 && !reason) { reason = "notify"; emit_error(m.op, "seccomp", ESRCH, "", "the command's seccomp listener did not arrive"); setup_error = 1; kill_init(pid, SIGKILL); }
       }
       else if (lfd >= 0) { close(lfd); if (n == (ssize_t)sizeof m) emit_msg(&m, &setup_error); }
       else if (n == (ssize_t)sizeof m && m.type == MSG_LISTENER) {
         notify_grab(pid, m.value);
-        if (notify_fd() < 0 && !reason) { reason = "notify"; emit_error(m.op, "seccomp", ESRCH, "", "cannot take the command's seccomp listener"); setup_error = 1; kill(pid, SIGKILL); }
+        if (notify_fd() < 0 && !reason) { reason = "notify"; emit_error(m.op, "seccomp", ESRCH, "", "cannot take the command's seccomp listener"); setup_error = 1; kill_init(pid, SIGKILL); }
       }
       else if (n == (ssize_t)sizeof m) { emit_msg(&m, &setup_error); }
       else if (n <= 0) {
@@ -566,32 +615,34 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
       ssize_t n = read(g_status_fd, c, sizeof c);
       if (n <= 0) {
         ctl_open = 0;
-        if (!(plan->flags & SJ_F_DETACH) && !reason) { reason = "caller-gone"; kill(pid, SIGKILL); }
+        if (!(plan->flags & SJ_F_DETACH) && !reason) { reason = "caller-gone"; kill_init(pid, SIGKILL); }
         g_status_fd = -1;
       }
       for (ssize_t k = 0; k < n; k++) {
         if (c[k] == 'A') acked = 1;
-        else if (c[k] == 'K' && !reason) { reason = "killed"; kill(pid, SIGKILL); }
-        else if (c[k] == 'T' && !reason) { reason = "terminated"; kill(pid, SIGKILL); }
+        else if (c[k] == 'K' && !reason) { reason = "killed"; kill_init(pid, SIGKILL); }
+        else if (c[k] == 'T' && !reason) { reason = "terminated"; kill_init(pid, SIGKILL); }
       }
     }
-    if (tfd >= 0 && p[4].revents) { uint64_t x; if (read(tfd, &x, sizeof x) > 0 && !reason) { reason = "wall"; kill(pid, SIGKILL); } }
+    if (tfd >= 0 && p[4].revents) { uint64_t x; if (read(tfd, &x, sizeof x) > 0 && !reason) { reason = "wall"; kill_init(pid, SIGKILL); } }
     if (cfd >= 0 && p[5].revents) {
       uint64_t x;
       if (read(cfd, &x, sizeof x) > 0 && !reason) {
-        if (cpu_used(&h) >= h.cpu_ns) { reason = "cpu"; kill(pid, SIGKILL); }
+        if (cpu_used(&h) >= h.cpu_ns) { reason = "cpu"; kill_init(pid, SIGKILL); }
       }
     }
     if (p[0].revents) {
       struct signalfd_siginfo si;
       while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
-        if (si.ssi_signo != SIGCHLD && !reason) { reason = "terminated"; kill(pid, SIGKILL); }
+        if (si.ssi_signo != SIGCHLD && !reason) { reason = "terminated"; kill_init(pid, SIGKILL); }
       }
       int st;
-      pid_t w = waitpid(pid, &st, __WALL | WNOHANG);
+      pid_t w = g_init_sibling ? 0 : waitpid(pid, &st, __WALL | WNOHANG);
       if (w == pid) { init_status = st; done = 1; }
       net_reap();
     }
+    /* a sibling init has exited (its pidfd is readable); its status is its parent's to take */
+    if (p[9].revents) done = 1;
     if (g_empty) done = 1;
   }
   double wall = now_s() - t0;
@@ -613,7 +664,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   getrusage(RUSAGE_CHILDREN, &ru);
   double utime = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, stime = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
   long maxrss = ru.ru_maxrss;
-  int reaped = !g_empty;
+  int reaped = !g_empty && !g_init_sibling;
   if (g_empty) { utime = g_eu; stime = g_es; maxrss = g_erss; }
   char stats[4096] = "";
   size_t so = 0;
@@ -627,7 +678,9 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     so += (size_t)snprintf(stats + so, sizeof stats - so, "%s\"%s\":%s", so ? "," : "", name, js);
     if (so >= sizeof stats) { so = sizeof stats - 1; break; }
   }
-  oci_rc = WIFEXITED(init_status) ? WEXITSTATUS(init_status) : WIFSIGNALED(init_status) ? 128 + WTERMSIG(init_status) : 127;
+  /* a sibling's status is its parent's (the engine's) alone: unknown here, reported as -1 */
+  if (g_init_sibling) init_status = 0x137f; /* a "stopped" status: neither exited nor signalled */
+  oci_rc = g_init_sibling ? 0 : WIFEXITED(init_status) ? WEXITSTATUS(init_status) : WIFSIGNALED(init_status) ? 128 + WTERMSIG(init_status) : 127;
   const char *halt = NULL;
   if (!reason && WIFSIGNALED(init_status)) {
     if (WTERMSIG(init_status) == SIGINT) halt = "halt";
@@ -663,10 +716,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
        halt ? "\"" : "", halt ? halt : "null", halt ? "\"" : "",
        utime, stime, maxrss, wall, setup_s, stats);
   /* the jail is empty: now wait for the kernel to finish tearing it down before removing cgroups */
-  if (!reaped) {
-    int st;
-    while (waitpid(pid, &st, __WALL) < 0 && errno == EINTR) {}
-  }
+  if (!reaped) wait_init(pid);
   if (userns.st_ino) kill_userns(&userns);
 undo:
   /* a prelude's caller sends the whole plan even after a failure it cannot know of yet: take it,

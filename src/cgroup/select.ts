@@ -60,6 +60,8 @@ export function selectBackend(opts: SelectOptions = {}): CgroupBackend {
   if (v1Ctrls.length) {
     const bases: Partial<Record<Controller, string>> = {};
     for (const c of v1Ctrls) bases[c] = join(layout.v1[c] ?? "", DEFAULT_BASE);
+    // the devices hierarchy: device rules only (sysjail-oci), never a reason to pick v1
+    if (layout.v1.devices && writable(layout.v1.devices)) bases.devices = join(layout.v1.devices, DEFAULT_BASE);
     return new V1Backend(layout, { bases });
   }
   if (v2Ok) return new V2Backend(layout, v2opts);

@@ -1,9 +1,10 @@
 // The one cgroup interface behind which the v1 and v2 backends (and the no-cgroup fallback) sit.
 import type { PlanOp } from "../plan/types.js";
 import type { Limits } from "../spec/types.js";
+import type { DeviceRule } from "./devices.js";
 
 /** The controllers sysjail uses. v2 has no cpuacct: its accounting is part of every cgroup (cpu.stat). */
-export type Controller = "memory" | "pids" | "cpu" | "cpuacct";
+export type Controller = "memory" | "pids" | "cpu" | "cpuacct" | "devices";
 
 /** A limit's key in Limits. */
 export type LimitKey = keyof Limits;
@@ -37,6 +38,8 @@ export interface CgroupPlanOptions {
   /** v1: the jail's init moves itself into its cgroups (cgroupJoin ops, native/src/run.c
    * join_cgroups) instead of being written into them (cgroupAttach): no RCU grace period. */
   join?: boolean;
+  /** The device cgroup's rules (sysjail-oci): v1 devices controller, v2 device program. */
+  devices?: readonly DeviceRule[] | undefined;
 }
 
 /** What a backend plans for one jail. */

@@ -11,6 +11,7 @@ import { existsCached, killAndRemove, readText, removeStale } from "./fsutil.js"
 import { cgroupName } from "./jid.js";
 import { memoryV1 } from "./memory.js";
 import { pidsPlan } from "./pids.js";
+import { devicesV1 } from "./devices.js";
 import { statKey, statNumber } from "./stats.js";
 import {
   DEFAULT_BASE,
@@ -29,6 +30,7 @@ const KEYS: Record<Controller, LimitKey[]> = {
   pids: ["pids"],
   cpuacct: ["cpu"],
   cpu: ["cores", "cpuShares"],
+  devices: [],
 };
 
 /** Options of the v1 backend. */
@@ -48,15 +50,16 @@ export class V1Backend implements CgroupBackend {
 
   constructor(layout: CgroupLayout, opts: V1Options = {}) {
     this.#layout = layout;
-    for (const c of ["memory", "pids", "cpuacct", "cpu"] as Controller[]) {
+    for (const c of ["memory", "pids", "cpuacct", "cpu", "devices"] as Controller[]) {
       const base = opts.bases ? opts.bases[c] : layout.v1[c] ? join(layout.v1[c], DEFAULT_BASE) : undefined;
       if (base) this.bases[c] = base;
     }
   }
 
   /** Which controllers the limits (or accounting) need. */
-  #needed(limits: Limits, accounting: boolean): Controller[] {
+  #needed(limits: Limits, accounting: boolean, devices: boolean): Controller[] {
     const out: Controller[] = [];
+    if (devices) out.push("devices");
     if (accounting || limits.memory !== undefined || limits.swap !== undefined) out.push("memory");
     if (accounting || limits.pids !== undefined) out.push("pids");
     if (accounting || limits.cpu !== undefined) out.push("cpuacct");
@@ -70,8 +73,9 @@ export class V1Backend implements CgroupBackend {
     const paths: CgroupPaths = {};
     const parts: ControllerPart[] = [];
     const missing = emptyPart();
-    for (const c of this.#needed(limits, opts.accounting ?? false)) {
+    for (const c of this.#needed(limits, opts.accounting ?? false, opts.devices !== undefined)) {
       const base = this.bases[c];
+      if (!base && c === "devices") { missing.notes.push("device rules: no cgroup v1 devices hierarchy"); continue; }
       if (!base) {
         const keys = KEYS[c].filter((k) => limits[k] !== undefined);
         missing.unenforced.push(...keys);
@@ -90,6 +94,7 @@ export class V1Backend implements CgroupBackend {
           }),
         );
       } else if (c === "pids") parts.push(pidsPlan(dir, limits));
+      else if (c === "devices") parts.push(devicesV1(dir, opts.devices ?? []));
       else if (c === "cpuacct") parts.push(cpuacctV1(dir, limits));
       else parts.push(cpuV1(dir, limits));
     }
@@ -147,7 +152,7 @@ export function joinOps(paths: CgroupPaths): PlanOp[] {
 
 /** The distinct directories of paths, in controller order (co-mounted hierarchies share one). */
 export function uniqueDirs(paths: CgroupPaths): string[] {
-  const order: Controller[] = ["memory", "pids", "cpuacct", "cpu"];
+  const order: Controller[] = ["memory", "pids", "cpuacct", "cpu", "devices"];
   return [...new Set(order.map((c) => paths[c]).filter((d): d is string => !!d))];
 }
 

@@ -7,6 +7,7 @@ import type { Limits } from "../spec/types.js";
 import { emptyPart, mergeParts, type ControllerPart } from "./controller.js";
 import { cpuacctV2 } from "./cpuacct.js";
 import { cpuV2, needsCpu } from "./cpu.js";
+import { DEVICE_ATTACH_TYPE, DEVICE_PROG_TYPE, deviceProgram } from "./devices.js";
 import type { CgroupLayout } from "./detect.js";
 import { killAndRemove, readText, removeStale } from "./fsutil.js";
 import { cgroupName } from "./jid.js";
@@ -76,7 +77,8 @@ export class V2Backend implements CgroupBackend {
     const wantMemory = accounting || limits.memory !== undefined || limits.swap !== undefined;
     const wantPids = accounting || limits.pids !== undefined;
     const wantCpu = accounting || limits.cpu !== undefined || needsCpu(limits);
-    if (!wantMemory && !wantPids && !wantCpu) {
+    const wantDevices = opts.devices !== undefined;
+    if (!wantMemory && !wantPids && !wantCpu && !wantDevices) {
       return { backend: "v2", ops: [], paths: {}, stats: {}, unenforced: [], parents: [], notes: [] };
     }
     const dir = join(this.base, name);
@@ -112,9 +114,12 @@ export class V2Backend implements CgroupBackend {
         } else lack("cpu", ["cores", "cpuShares"]);
       }
     }
+    // the device rules: a program on the jail's cgroup, no override below it (the helper refuses flags)
+    if (wantDevices) paths.devices = dir;
     const body = mergeParts([missing, ...parts]);
     const ops: PlanOp[] = [
       op("cgroupMkdir", [dir], "the jail's cgroup"),
+      ...(wantDevices ? [op("bpfProg", ["sj_devices", DEVICE_PROG_TYPE, DEVICE_ATTACH_TYPE, dir, 0, deviceProgram(opts.devices ?? [])], "the jail's device rules")] : []),
       ...body.ops.filter((o) => o.op === "cgroupWrite"),
       ...this.attachOps(paths),
       ...body.ops.filter((o) => o.op !== "cgroupWrite"),
@@ -136,13 +141,13 @@ export class V2Backend implements CgroupBackend {
       for (const level of levels) enableControllers(level, want);
       this.#prepared.add(p);
     }
-    const dir = plan.paths.memory ?? plan.paths.pids ?? plan.paths.cpuacct ?? plan.paths.cpu;
+    const dir = plan.paths.memory ?? plan.paths.pids ?? plan.paths.cpuacct ?? plan.paths.cpu ?? plan.paths.devices;
     if (dir) removeStale(dir);
   }
 
   /** Memory (memory.current), cpu (cpu.stat usage_usec) and tasks (pids.current) now. */
   readUsage(paths: CgroupPaths): Usage {
-    const dir = paths.memory ?? paths.pids ?? paths.cpuacct ?? paths.cpu;
+    const dir = paths.memory ?? paths.pids ?? paths.cpuacct ?? paths.cpu ?? paths.devices;
     const read = (f: string) => (dir ? readText(join(dir, f)) : undefined);
     const mem = read("memory.current");
     const cpu = read("cpu.stat");
@@ -157,13 +162,13 @@ export class V2Backend implements CgroupBackend {
 
   /** One cgroupAttach of the jail's directory. */
   attachOps(paths: CgroupPaths): PlanOp[] {
-    const dir = paths.memory ?? paths.pids ?? paths.cpuacct ?? paths.cpu;
+    const dir = paths.memory ?? paths.pids ?? paths.cpuacct ?? paths.cpu ?? paths.devices;
     return dir ? [op("cgroupAttach", [join(dir, "cgroup.procs")])] : [];
   }
 
   /** cgroup.kill (5.14+) or SIGKILL of what is left, then rmdir. */
   cleanup(paths: CgroupPaths): Promise<string[]> {
-    const dir = paths.memory ?? paths.pids ?? paths.cpuacct ?? paths.cpu;
+    const dir = paths.memory ?? paths.pids ?? paths.cpuacct ?? paths.cpu ?? paths.devices;
     return killAndRemove(dir ? [dir] : [], true);
   }
 }

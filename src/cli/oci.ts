@@ -191,6 +191,7 @@ export async function ociMain(argv: string[]): Promise<number> {
     if (!rest.length) throw usage("a command is needed (see sysjail-oci --help)");
     const g: Globals = {
       root: String(o.root ?? "/run/sysjail-oci"),
+      systemdCgroup: o["systemd-cgroup"] === true,
       warn: (m0) => { const m = m0.replace(/^warning: /, ""); const l = log("warning", m); if (!logFile) toStderr(`${json ? l : vis(`sysjail-oci: warning: ${m}`)}\n`); },
     };
     // only create hands its plan to the native front (src/oci/lifecycle.ts)

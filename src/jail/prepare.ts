@@ -22,6 +22,7 @@ import { netMode } from "../net/mode.js";
 import type { NetOps } from "../net/plan.js";
 import { instanceName } from "../registry/instance.js";
 import type { CgroupContext } from "../limits/plan.js";
+import type { DeviceRule } from "../cgroup/devices.js";
 
 /** Options shared by everything that starts a jail. */
 export interface PrepareOptions {
@@ -47,6 +48,12 @@ export interface PrepareOptions {
   root?: RootFacts | undefined;
   /** v1 cgroups: the init moves itself into them (cgroupJoin) rather than being attached. */
   cgroupJoin?: boolean | undefined;
+  /** The jail's cgroups as the caller planned and prepared them (sysjail-oci's cgroupsPath,
+   * src/oci/cgroups.ts): used instead of sysjail's own. */
+  cgroups?: CgroupContext | undefined;
+  /** The device cgroup's rules (sysjail-oci linux.resources.devices): with them the jail always
+   * gets a cgroup (src/cgroup/devices.ts). */
+  cgroupDevices?: readonly DeviceRule[] | undefined;
 }
 
 /** What the init phase needs to know of the jail root (planner InitPhaseContext). */
@@ -185,11 +192,12 @@ async function prepareWithRoot(spec: JailSpec, opts: PrepareOptions, root: RootF
   let cgroups: CgroupContext | undefined;
   let netCgroup: string | undefined;
   try {
-    const needCg = opts.accounting || Object.keys(spec.limits).some((k) => !["wall", "openFiles", "fileSize", "tmpSize", "shmSize"].includes(k));
+    const needCg = opts.accounting || opts.cgroupDevices !== undefined || Object.keys(spec.limits).some((k) => !["wall", "openFiles", "fileSize", "tmpSize", "shmSize"].includes(k));
     // the cgroup and network code loads only for jails that use them (start-up time)
-    if (needCg) {
+    if (opts.cgroups) cgroups = opts.cgroups;
+    else if (needCg) {
       const [{ planCgroups }, { defaultBackend }] = await Promise.all([import("../limits/plan.js"), import("../cgroup/select.js")]);
-      cgroups = planCgroups(instanceName(dir, reservation.jid), spec.limits, { accounting: opts.accounting ?? false, join: opts.cgroupJoin ?? false });
+      cgroups = planCgroups(instanceName(dir, reservation.jid), spec.limits, { accounting: opts.accounting ?? false, join: opts.cgroupJoin ?? false, devices: opts.cgroupDevices });
       if (!opts.dryRun) defaultBackend().prepare(cgroups.cgroup);
     }
     let net: NetContext = { mode: "none" };

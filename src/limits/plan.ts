@@ -1,4 +1,5 @@
 // All plan ops for a jail's limits: its cgroups, the wall and cpu-time limits, and rlimits.
+import type { DeviceRule } from "../cgroup/devices.js";
 import { defaultBackend } from "../cgroup/select.js";
 import type { CgroupBackend, CgroupPaths, CgroupPlan, StatMap } from "../cgroup/types.js";
 import { op, type PlanOp } from "../plan/types.js";
@@ -16,6 +17,8 @@ export interface LimitsPlanOptions {
   accounting?: boolean;
   /** v1: the init joins its cgroups itself (CgroupPlanOptions.join). */
   join?: boolean;
+  /** The device cgroup's rules (CgroupPlanOptions.devices). */
+  devices?: readonly DeviceRule[] | undefined;
 }
 
 /** The limits part of a jail's plan, and what buildReport and jexec need to know about it. */
@@ -66,7 +69,7 @@ export interface CgroupContext {
 /** Plans a jail's cgroups (and their rlimit stand-ins) once its jid is known. Pure; call backend.prepare(result.cgroup) before the helper runs. */
 export function planCgroups(jid: string | number, limits: Limits, opts: LimitsPlanOptions = {}): CgroupContext {
   const backend = opts.backend ?? defaultBackend();
-  const cg = backend.plan(jid, limits, { ...(opts.accounting ? { accounting: true } : {}), ...(opts.join ? { join: true } : {}) });
+  const cg = backend.plan(jid, limits, { ...(opts.accounting ? { accounting: true } : {}), ...(opts.join ? { join: true } : {}), ...(opts.devices ? { devices: opts.devices } : {}) });
   const fb = fallbackRlimits(limits, cg.unenforced);
   const rlimits = fb.ops.map((o): RlimitTuple => {
     const [res, soft, hard] = o.args.map(String);

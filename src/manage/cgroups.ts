@@ -6,7 +6,7 @@ import { removeDir } from "../cgroup/fsutil.js";
 import type { CgroupBackend, CgroupPaths, Usage } from "../cgroup/types.js";
 import type { JailEntry } from "../registry/types.js";
 
-const CONTROLLERS = new Set(["memory", "pids", "cpu", "cpuacct"]);
+const CONTROLLERS = new Set(["memory", "pids", "cpu", "cpuacct", "devices"]);
 const ROOT = "/sys/fs/cgroup/";
 
 /** The entry's cgroup directories that are safe to join, read or remove: real directories below a

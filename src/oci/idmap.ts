@@ -63,6 +63,12 @@ function hostNames(file: string, r: IdRange[]): string[] {
 
 const overlaps = (a: IdRange[], b: IdRange[]) => a.some(([, h, s]) => b.some(([, h2, s2]) => h < h2 + s2 && h2 < h + s));
 
+/** The host id container id ID maps onto in R, or undefined when it is not mapped. */
+export function hostIdOf(r: IdRange[], id: number): number | undefined {
+  const hit = r.find(([c, , s]) => c <= id && id < c + s);
+  return hit ? hit[1] + (id - hit[0]) : undefined;
+}
+
 /** The lines of an id map text (a registry entry's). */
 export function mapLines(text: string): IdRange[] {
   return text.split("\n").map((l) => l.trim().split(/\s+/).map(Number)).filter((v) => v.length === 3 && v.every(Number.isSafeInteger)) as IdRange[];

@@ -21,6 +21,8 @@ import { checkHooks, hookOps, runHooks } from "./hooks.js";
 import { loadConfig, ociError, type OciSeccomp } from "./config.js";
 import { alive, checkId, containerDir, containerNsPath, gatePath, makeContainerDir, readRecord, removeContainerDir, statusOf, writeRecord, type OciRecord } from "./state.js";
 import { ociJail, patchPlan } from "./translate.js";
+import { parseCgroupsPath } from "./cgpath.js";
+import { makeMountPoints } from "./mountpoints.js";
 import { setOomScoreAdj } from "./oom.js";
 
 /** The file the monitor makes once the command of a container with startContainer hooks runs. */
@@ -29,6 +31,8 @@ const startedPath = (root: string, id: string) => join(containerDir(root, id), "
 /** Global options of every command. */
 export interface Globals {
   root: string;
+  /** --systemd-cgroup: linux.cgroupsPath is systemd's "slice:prefix:name". */
+  systemdCgroup?: boolean | undefined;
   warn: (msg: string) => void;
 }
 
@@ -130,19 +134,25 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
   const console = consoleSocket(config.process?.terminal === true, a.consoleSocket);
   // running jails' maps, read only for a config.json with maps of its own (an overlap is warned of)
   const running = () => new Registry(stateDir()).list().map((e) => ({ name: e.name ?? String(e.jid), uidMap: e.idmap?.uidMap ?? "", gidMap: e.idmap?.gidMap ?? "" }));
-  const { spec, patch, devices } = ociJail(id, config, rootPath, g.warn, running);
+  const { spec, patch, devices, deviceRules } = ociJail(id, config, rootPath, g.warn, running);
   validateSpec(spec);
+  const cgPath = parseCgroupsPath(config.linux?.cgroupsPath, g.systemdCgroup === true);
   // another container of ours named by its state pid (podman's container:X, a pod's infra)
   patch.joins = patch.joins.map(([f, p]) => [f, containerNsPath(g.root, p)]);
   const hooks = checkHooks(config.hooks, "config.json");
   patch.hooks = { ...hookOps(hooks, { ociVersion: "1.2.0", id, status: "creating", pid: 0, bundle, annotations: config.annotations ?? {} }), started: startedPath(g.root, id) };
+  // mount points the image lacks, made as runc makes them (the jail's root cannot, in a tree of
+  // host root's): before the jail exists, inside its root (src/oci/mountpoints.ts)
+  makeMountPoints(rootPath, patch.mounts);
   makeContainerDir(g.root, id);
   let jr: JailRun | undefined;
   try {
     const seccompPolicy = config.linux?.seccomp ? await policyFile(g.root, config.linux.seccomp, g.warn) : undefined;
     const filter = seccompPolicy ? await containerFilter(spec, seccompPolicy) : undefined;
     // v1 cgroups (a hybrid host's pids controller): the init moves itself, no RCU grace period
-    const prep = await prepare(spec, { detach, cgroupJoin: true, ...(devices ? { devices } : {}) });
+    // linux.cgroupsPath: the container's own cgroups there (checked, parents made) instead of sysjail's
+    const cg = cgPath ? (await import("./cgroups.js")).ociCgroups(config.linux!.cgroupsPath!, cgPath, config.linux?.resources, g.warn, undefined, deviceRules) : undefined;
+    const prep = await prepare(spec, { detach, cgroupJoin: true, ...(devices ? { devices } : {}), ...(cg ? { cgroups: cg.ctx } : deviceRules ? { cgroupDevices: deviceRules } : {}) });
     const ids = prep.idChoice?.mapping ?? idMapping(prep.facts);
     try {
       prep.plan = patchPlan(prep.plan, patch, ids, gatePath(g.root, id), filter);
@@ -155,6 +165,7 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
       throw err;
     }
     if (prep.cgroups?.unenforced.length) g.warn(`not enforced here: ${prep.cgroups.unenforced.join(", ")}`);
+    if (deviceRules && !prep.cgroups?.paths.devices) g.warn("linux.resources.devices: not enforced here (no device cgroup on this host)");
     // started as the package's native command, the front runs the plan in a monitor of its own
     // (native/src/front.c): no child_process and no spawn here
     const front = detach ? takeFront() : undefined;
@@ -173,12 +184,16 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
       id, bundle, pid: e.monitorPid, pidStart: e.monitorStart ?? 0, initPid: e.initPid, initStart: e.initStart, jid: e.jid,
       created: isoNow(), owner: process.getuid?.() ?? 0, annotations: config.annotations ?? {}, seccompPolicy,
       ...(Object.keys(hooks).length ? { hooks } : {}),
+      ...(cg?.freezer ? { freezer: cg.freezer } : {}),
+      ...(cg ? { cgroupsPath: config.linux!.cgroupsPath } : {}),
     };
     writeRecord(g.root, rec);
     // the container's namespaces exist, its command waits at the gate: a failing hook fails create
     // and the catch below ends the jail and removes its directory
     for (const kind of ["prestart", "createRuntime"] as const) if (hooks[kind]?.length) runHooks(hooks, kind, { ...state(g, id), status: "creating" });
-    if (a.pidFile) writeFileSync(a.pidFile, String(rec.pid));
+    // the container's pid 1, as runc's: with create's front gone it is the engine's child
+    // (native/src/run.c), which reaps it and takes its status; the monitor only watches it
+    if (a.pidFile) writeFileSync(a.pidFile, String(rec.initPid));
     if (detach) jr.detach();
     return { jr, rec };
   } catch (err) {
@@ -248,18 +263,21 @@ export function start(g: Globals, id: string): void {
     closeSync(fd);
   }
   unlinkSync(gate);
-  if (rec.hooks?.startContainer) startedPastHooks(g, rec);
+  startedPastHooks(g, rec, rec.hooks?.startContainer !== undefined);
   runHooks(rec.hooks, "poststart", state(g, id), g.warn);
 }
 
 /** Waits until the container's command was exec'd, past its startContainer hooks (the monitor
- * makes the start gate's second file then, native/src/run.c), or its monitor ended without that:
- * a hook failed (native/src/hook.c) and start fails as the runtime-spec asks; the container is
- * stopped. */
-function startedPastHooks(g: Globals, rec: OciRecord): void {
+ * makes the start gate's second file then, native/src/run.c), as runc's start returns once its
+ * program is about to run, or its monitor ended without that: with HOOKS, a hook failed
+ * (native/src/hook.c) and start fails as the runtime-spec asks; the container is stopped. */
+function startedPastHooks(g: Globals, rec: OciRecord, hooks: boolean): void {
   const mark = startedPath(g.root, rec.id);
-  for (let i = 0; !existsSync(mark); i++) {
-    if (!alive(rec.pid, rec.pidStart) && !existsSync(mark)) throw ociError(`container ${rec.id}: a startContainer hook failed; the container is stopped`);
+  for (let i = 0; !existsSync(mark) && (hooks || i < 2100); i++) {
+    if (!alive(rec.pid, rec.pidStart) && !existsSync(mark)) {
+      if (!hooks) return;
+      throw ociError(`container ${rec.id}: a startContainer hook failed; the container is stopped`);
+    }
     Atomics.wait(sleeper, 0, 0, i < 50 ? 1 : 5);
   }
 }
@@ -319,12 +337,21 @@ export async function remove(g: Globals, id: string, force: boolean): Promise<vo
   const st = statusOf(g.root, rec);
   if ((st === "running" || st === "paused") && !force) throw ociError(`container ${id} is ${st}: stop it first, or delete --force`);
   if (st !== "stopped") {
+    // a frozen container's processes die only once thawed
+    if (st === "paused") thaw(g.root, id);
     killVerified(rec.initPid, rec.initStart, 9);
-    // the monitor removes the jail's cgroups and registry files, then exits
-    if (!(await waitGone(rec.pid, rec.pidStart))) throw ociError(`container ${id}: its monitor (pid ${rec.pid}) does not end`);
   }
+  // the monitor removes the jail's cgroups and registry files, then exits (also when the init of
+  // a stopped container has ended and its monitor is still at it)
+  if (!(await waitGone(rec.pid, rec.pidStart))) throw ociError(`container ${id}: its monitor (pid ${rec.pid}) does not end`);
   runHooks(rec.hooks, "poststop", { ...state(g, id), status: "stopped", pid: 0 }, g.warn);
   removeContainerDir(g.root, id);
+}
+
+/** Writes the value that thaws a paused container into its freezer file (from `paused`). */
+function thaw(root: string, id: string): void {
+  const m = /^(\/sys\/fs\/cgroup\/\S+\/(freezer\.state|cgroup\.freeze)) (THAWED|0)\n$/.exec(readFileSync(join(containerDir(root, id), "paused"), "utf8"));
+  if (m) writeFileSync(m[1]!, m[3]!);
 }
 
 /** run: create, start, and follow the container to its end; its status is ours. */
@@ -350,13 +377,30 @@ export function jailEntry(rec: OciRecord) {
   return e;
 }
 
-/** pause/resume: the jail's cgroup v2 freezer. */
+/** pause/resume: the container's freezer, v1 (freezer.state, a hybrid host's) or v2
+ * (cgroup.freeze); `paused` in its directory names the file and the value that thaws it, for the
+ * status and for delete --force (native/src/oci.c), which thaws before it kills. */
 export function freeze(g: Globals, id: string, on: boolean): void {
   const rec = readRecord(g.root, id);
   const st = statusOf(g.root, rec);
   if (st === "stopped" || st === "created") throw ociError(`container ${id} is ${st}`);
+  if (on && st === "paused") throw ociError(`container ${id} is already paused`);
+  if (!on && st !== "paused") throw ociError(`container ${id} is not paused`);
   const e = jailEntry(rec);
-  const dir = Object.values(e.cgroups ?? {}).find((d) => typeof d === "string" && existsSync(join(d, "cgroup.freeze")));
-  if (!dir) throw ociError(`container ${id} has no cgroup v2 directory to freeze (give it a memory or pids limit)`);
-  writeFileSync(join(dir, "cgroup.freeze"), on ? "1" : "0");
+  const dirs = [rec.freezer, ...Object.values(e.cgroups ?? {})].filter((d): d is string => typeof d === "string");
+  const v1 = dirs.find((d) => existsSync(join(d, "freezer.state")));
+  const v2 = dirs.find((d) => existsSync(join(d, "cgroup.freeze")));
+  const f = v1 ? { file: join(v1, "freezer.state"), frozen: "FROZEN", thawed: "THAWED" } : v2 ? { file: join(v2, "cgroup.freeze"), frozen: "1", thawed: "0" } : undefined;
+  if (!f) throw ociError(`container ${id} has no freezer cgroup (give it a linux.cgroupsPath, or a memory or pids limit on cgroup v2)`);
+  const mark = join(containerDir(g.root, id), "paused");
+  if (on) writeFileSync(mark, `${f.file} ${f.thawed}\n`, { mode: 0o600 });
+  try {
+    writeFileSync(f.file, on ? f.frozen : f.thawed);
+  } catch (err) {
+    if (on) unlinkSync(mark);
+    throw ociError(`container ${id}: ${f.file}: ${(err as NodeJS.ErrnoException).code}`);
+  }
+  // v1 passes through FREEZING until every task stopped: pause returns once they have
+  for (let i = 0; v1 && on && i < 5000 && readFileSync(f.file, "utf8").trim() !== "FROZEN"; i++) Atomics.wait(sleeper, 0, 0, i < 50 ? 1 : 5);
+  if (!on) unlinkSync(mark);
 }

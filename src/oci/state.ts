@@ -23,6 +23,11 @@ export interface OciRecord {
   seccompPolicy?: string | undefined;
   /** The host-side hooks of config.json, kept for poststart and poststop. */
   hooks?: OciHooks | undefined;
+  /** The container's freezer directory (linux.cgroupsPath): pause and resume. */
+  freezer?: string | undefined;
+  /** linux.cgroupsPath as config.json gave it, when the container's cgroups are there (their
+   * limits are config.json's values as given: pids.max without sysjail's +1 for a jail's init). */
+  cgroupsPath?: string | undefined;
 }
 
 /** OCI status names. */
@@ -98,10 +103,12 @@ export function alive(pid: number, start: number): boolean {
   }
 }
 
-/** The container's status, from its monitor and the start gate. */
+/** The container's status, from its init, its monitor and the start gate. The init is the
+ * engine's child (native/src/run.c): it may have ended while its monitor still cleans up. */
 export function statusOf(root: string, rec: OciRecord): OciStatus {
-  if (!alive(rec.pid, rec.pidStart)) return "stopped";
+  if (!alive(rec.pid, rec.pidStart) || !alive(rec.initPid, rec.initStart)) return "stopped";
   if (existsSync(gatePath(root, rec.id))) return "created";
+  if (existsSync(join(containerDir(root, rec.id), "paused"))) return "paused";
   try {
     const s = readFileSync(`/proc/${rec.initPid}/stat`, "utf8");
     if (s[s.lastIndexOf(")") + 2] === "T") return "paused";
@@ -120,10 +127,10 @@ export function listIds(root: string): string[] {
   }
 }
 
-/** A namespace path as an engine names another container's (/proc/PID/ns/TYPE, PID its state
- * pid): for a container of this --root that pid is its monitor's, which is in the host's
- * namespaces; the container's own are its pid 1's, checked alive with its recorded start time.
- * Any other path comes back as it is. */
+/** A namespace path as an engine names another container's (/proc/PID/ns/TYPE, PID its pid
+ * file's): that is the container's pid 1 now; a monitor's pid (an older sysjail-oci's pid file,
+ * in the host's namespaces) is mapped to its pid 1's, checked alive with its recorded start
+ * time. Any other path comes back as it is. */
 export function containerNsPath(root: string, path: string): string {
   const m = /^\/proc\/(\d+)\/ns\/(net|uts|ipc|pid|pid_for_children|mnt)$/.exec(path);
   if (!m) return path;

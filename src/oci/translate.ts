@@ -11,7 +11,9 @@ import type { JailSpec, Limits } from "../spec/types.js";
 import { ociError, type OciConfig, type OciMount, type OciProcess } from "./config.js";
 import { fsSources, nameSources } from "./sources.js";
 import { inheritAmbient } from "./capsets.js";
-import { ociIds, type OciIds } from "./idmap.js";
+import { hostIdOf, ociIds, type OciIds } from "./idmap.js";
+import { deviceRules, devNodeOps, parseDevices, type OciDevice } from "./devices.js";
+import type { DeviceRule } from "../cgroup/devices.js";
 
 /** rlimit numbers by OCI name (asm-generic/resource.h). */
 export const RLIMITS: Record<string, number> = {
@@ -54,6 +56,8 @@ export interface OciPatch extends ProcessPatch {
   /** Clone flags of the namespaces config.json leaves out: the runtime's own are kept (network,
    * uts, ipc, pid). */
   inherit?: number | undefined;
+  /** linux.devices made by the helper's monitor (root's containers: src/oci/devices.ts). */
+  devices?: OciDevice[] | undefined;
   /** createContainer hook ops (before pivot_root) and startContainer hook ops (src/oci/hooks.ts). */
   hooks?: { create: PlanOp[]; start: PlanOp[]; started?: string | undefined } | undefined;
 }
@@ -97,8 +101,13 @@ export function processPatch(p: OciProcess, warn: (m: string) => void): ProcessP
 }
 
 const underKernelFs = (d: string) => /^\/(proc|dev|sys)(\/|$)/.test(d);
-const ATTR: Record<string, string> = { ro: F.ro, noexec: F.noexec };
-const SKIP_OPT = new Set(["rw", "ro", "bind", "rbind", "nosuid", "nodev", "noexec", "exec", "suid", "dev", "private", "rprivate", "shared", "rshared", "slave", "rslave", "relatime", "norelatime", "noatime", "strictatime", "nodiratime", "sync", "async", "tmpcopyup", "notmpcopyup", "z", "Z", "U", "copy", "nocopy", "idmap"]);
+const ATTR: Record<string, string> = { ro: F.ro, noexec: F.noexec, strictatime: F.strictatime, noatime: F.noatime, nodiratime: F.nodiratime };
+/** Propagation options (runc's table): the flag, and whether it is for the whole tree. */
+const PROPAGATION: Record<string, [string, boolean]> = {
+  shared: [F.shared, false], rshared: [F.shared, true], slave: [F.slave, false], rslave: [F.slave, true],
+  private: [F.private, false], rprivate: [F.private, true], unbindable: [F.unbindable, false], runbindable: [F.unbindable, true],
+};
+const SKIP_OPT = new Set(["rw", "ro", "bind", "rbind", "nosuid", "nodev", "noexec", "exec", "suid", "dev", "private", "rprivate", "unbindable", "runbindable", "shared", "rshared", "slave", "rslave", "relatime", "norelatime", "noatime", "strictatime", "nodiratime", "sync", "async", "tmpcopyup", "notmpcopyup", "z", "Z", "U", "copy", "nocopy", "idmap"]);
 
 /** config.json mounts the jail does not make itself: binds and tmpfs. /proc, /dev and /sys are
  * the jail's own (its procfs with masked entries, its minimal devfs, a read-only sysfs). Every
@@ -113,16 +122,32 @@ export function mountOps(mounts: OciMount[], warn: (m: string) => void): PlanOp[
     const opts = m.options ?? [];
     const attrs = new Set<string>([F.create, F.nosuid, F.nodev, F.optional]);
     for (const o of opts) if (ATTR[o]) attrs.add(ATTR[o]!);
+    // the last propagation option counts (each one replaces the one before, as runc applies them)
+    const prop = opts.filter((o) => PROPAGATION[o]).pop();
+    if (prop) {
+      const [flag, tree] = PROPAGATION[prop]!;
+      attrs.add(flag);
+      if (tree) attrs.add(F.propagationTree);
+    }
     const isBind = m.type === "bind" || opts.includes("bind") || opts.includes("rbind");
     if (isBind) {
       if (!m.source) throw ociError(`mount ${d}: a bind mount needs a source`);
       let st;
       try { st = statSync(m.source); } catch { warn(`mount ${d}: source ${m.source} does not exist: skipped`); continue; }
+      // a bind is a copy of a mount of the host, whose access-time mode the kernel locks for a
+      // jail's namespace (EPERM): only tmpfs mounts (the jail's own) take one
+      const atime = opts.filter((o) => o === "strictatime" || o === "noatime" || o === "nodiratime");
+      if (atime.length) {
+        for (const f of [F.strictatime, F.noatime, F.nodiratime]) attrs.delete(f);
+        warn(`mount ${d}: ${atime.join(", ")} cannot be applied to a bind mount here (it keeps its source's access times): ignored`);
+      }
       if (!st.isDirectory()) attrs.add(F.file);
       else attrs.add(F.recursive);
       ops.push(op("bind", [m.source, d, [...attrs].join("")], "OCI bind mount"));
     } else if (m.type === "tmpfs") {
       const fsOpts = opts.filter((o) => !SKIP_OPT.has(o) && /^[a-z_]+(=[A-Za-z0-9.%:_-]+)?$/.test(o));
+      // the source config.json names, as mountinfo shows it (a plain word only: sources.ts)
+      if (typeof m.source === "string" && /^[A-Za-z0-9_.-]{1,64}$/.test(m.source)) fsOpts.push(`source=${m.source}`);
       ops.push(op("mountFs", ["tmpfs", d, [...attrs].join(""), fsOpts.join(",")], "OCI tmpfs"));
     } else {
       warn(`mount ${d} of type ${m.type ?? "?"}: not supported outside /proc, /dev and /sys: skipped`);
@@ -201,10 +226,10 @@ export function pathOps(config: OciConfig): PlanOp[] {
   ];
 }
 
-/** linux.devices: the names of the host's /dev nodes bound into the container's devfs beside the
- * jail's own (null, zero, full, random, urandom, tty), or undefined when none is added. A
- * jail cannot make device nodes (its mounts are nodev, mknod needs host privilege): a device is
- * the host's node at the same path, which must be of the asked type and numbers. */
+/** linux.devices of a user's (rootless) container: the names of the host's /dev nodes bound into
+ * the container's devfs beside the jail's own (null, zero, full, random, urandom, tty), or
+ * undefined when none is added. Only root's monitor makes nodes (src/oci/devices.ts); here a
+ * device is the host's node at the same path, which must be of the asked type and numbers. */
 export function ociDevices(config: OciConfig): string[] | undefined {
   const list = config.linux?.devices;
   if (list === undefined) return undefined;
@@ -275,7 +300,7 @@ function limitsOf(c: OciConfig, warn: (m: string) => void): Limits {
 }
 
 /** The jail a container is: its spec and the plan patch. */
-export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (m: string) => void, running?: Parameters<typeof ociIds>[2]): { spec: JailSpec; patch: OciPatch; devices?: string[] | undefined } {
+export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (m: string) => void, running?: Parameters<typeof ociIds>[2]): { spec: JailSpec; patch: OciPatch; devices?: string[] | undefined; deviceRules?: DeviceRule[] | undefined } {
   const p = config.process;
   if (!p?.args?.length) throw ociError("config.json: process.args is empty (a container needs a command)");
   const spec = baseSpec(rootPath, config.hostname || id.slice(0, 12));
@@ -314,6 +339,15 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
     oomScoreAdj: oom,
     ids,
   };
+  // root's monitor makes the nodes, and root's container has a device cgroup; a user's container
+  // gets the host's nodes bound in (a user can load no device program nor write v1 device rules)
+  const devs = parseDevices(config);
+  const rules = deviceRules(config);
+  if (process.getuid?.() === 0) {
+    if (devs.length) patch.devices = devs;
+    return { spec, patch, deviceRules: rules };
+  }
+  if (config.linux?.resources?.devices !== undefined) warn("linux.resources.devices: not enforced for a user's container (no device cgroup; its only device nodes are its devfs's)");
   return { spec, patch, devices: ociDevices(config) };
 }
 
@@ -358,6 +392,12 @@ export function patchPlan(plan: Plan, patch: OciPatch, ids0: IdMapping, gate: st
     ops = ops.map((o) => (o.op === "uidMap" || o.op === "gidMap" ? op(o.op, [`0 ${o.op === "uidMap" ? ids.hostBase : ids.gidBase ?? ids.hostBase} ${size}\n`], "linux.uidMappings") : o));
   }
   if (m?.kind === "maps") ops = ops.map((o) => (o.op === "uidMap" || o.op === "gidMap" ? op(o.op, [o.op === "uidMap" ? m.uidMap : m.gidMap], "linux.uidMappings (root's own)") : o));
+  // linux.devices owners as host ids: through root's own maps when it gave some
+  const nodeOps = m?.kind !== "maps" ? devNodeOps(patch.devices ?? [], ids) : devNodeOps((patch.devices ?? []).map((d) => {
+    const uid = hostIdOf(m.uid, d.uid), gid = hostIdOf(m.gid, d.gid);
+    if (uid === undefined || gid === undefined) throw ociError(`linux.devices: ${JSON.stringify(d.path)}: uid ${d.uid} or gid ${d.gid} is outside the container's id maps`);
+    return { ...d, uid, gid };
+  }), { ...ids, hostBase: 0, gidBase: 0, count: 0xffffffff });
   // a namespace joined or left out (the runtime's) is not the container's: neither made anew nor
   // configured (hostname, loopback, the mqueue and sysfs instances only its owner may mount)
   const inherit = patch.inherit ?? 0;
@@ -381,15 +421,16 @@ export function patchPlan(plan: Plan, patch: OciPatch, ids0: IdMapping, gate: st
     // mqueue and sysfs instances belong to the ipc and network namespace: only its owner mounts them
     if (o.op === "mountFs" && ((o.args[0] === "mqueue" && joined & JOINABLE.ipc!) || (o.args[0] === "sysfs" && joined & JOINABLE.network!))) return [];
     if (o.op === "root" && patch.readonlyRoot) return [op("root", [o.args[0]!, F.ro], "OCI root.readonly")];
-    if (o.op === "pivot") return [...patch.mounts, ...patch.paths, ...(patch.hooks?.create ?? []), o];
+    if (o.op === "pivot") return [...patch.mounts, ...nodeOps, ...patch.paths, ...(patch.hooks?.create ?? []), o];
     if (!ownMnt && o.op === "cwd") return [...patch.paths.filter((p) => p.op === "sysctl"), ...(patch.hooks?.create ?? []), o];
     if (o.op === "hostname" && patch.domainname && !(joined & JOINABLE.uts!)) return [o, op("domainname", [patch.domainname])];
     if (o.op === "seccomp" && filter) return [o, op("seccomp", [filter.flags, filter.program], "the container's own seccomp profile, stacked")];
     return [o];
   });
   ops.push(...(patch.hooks?.start ?? []));
-  // with startContainer hooks, the monitor marks the command's exec: how start learns they passed
-  const started = patch.hooks?.start.length ? patch.hooks.started : undefined;
+  // the monitor marks the command's exec: how start learns that the user's program runs (and,
+  // with startContainer hooks, that they passed)
+  const started = patch.hooks?.started;
   if (gate) ops.push(op("startGate", started ? [gate, started] : [gate], "the command waits for `sysjail-oci start`"));
   return { ...plan, flags: plan.flags | PlanFlag.oci, ops };
 }

@@ -74,7 +74,7 @@ export function update(g: Globals, id: string, u: UpdateArgs): void {
       if (u.memorySwap !== undefined) writes.push([join(dir, "memory.memsw.limit_in_bytes"), max(u.memorySwap, false)]);
     }
   }
-  if (u.pids !== undefined) writes.push([join(dirOf("pids", "--pids-limit").dir, "pids.max"), u.pids < 0 ? "max" : String(u.pids + PIDS_OVERHEAD)]);
+  if (u.pids !== undefined) writes.push([join(dirOf("pids", "--pids-limit").dir, "pids.max"), u.pids < 0 ? "max" : String(u.pids + (rec.cgroupsPath ? 0 : PIDS_OVERHEAD))]);
   if (u.cpuQuota !== undefined || u.cpuPeriod !== undefined) {
     const { dir, v2 } = dirOf("cpu", "--cpu-quota");
     if (v2) {

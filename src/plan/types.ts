@@ -67,6 +67,7 @@ export const OpCode = {
   oomScoreAdj: 59, // reserved: unused (sysjail-oci writes the score itself, src/oci/oom.ts)
   cgroupJoin: 60,
   procNs: 62,
+  devNode: 63,
 } as const;
 
 export type OpName = keyof typeof OpCode;
@@ -83,6 +84,15 @@ export const MountFlag = {
   create: "c",
   optional: "o",
   quiet: "q",
+  strictatime: "T",
+  noatime: "N",
+  nodiratime: "D",
+  shared: "S",
+  slave: "L",
+  private: "P",
+  unbindable: "U",
+  /** the propagation for the mount's whole tree (rshared, rslave, rprivate, runbindable) */
+  propagationTree: "A",
 } as const;
 
 /** One setup operation: its name and its arguments (strings, or bytes for blobs). */

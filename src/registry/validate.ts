@@ -22,7 +22,7 @@ const KEY = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 /** Caps on sizes: a path, a string, a list, an argv, a record. */
 const MAX = { path: 4096, string: 65536, list: 4096, argv: 131072, record: 1024 };
 /** The cgroups sysjail records: its controllers, and "net" (a shared-stack jail's cgroup2 directory). */
-const CONTROLLERS = new Set(["memory", "pids", "cpu", "cpuacct", "net"]);
+const CONTROLLERS = new Set(["memory", "pids", "cpu", "cpuacct", "devices", "net"]);
 const HOOKS = ["prepare", "prestart", "created", "start", "poststart", "prestop", "stop", "poststop", "release"];
 
 /** The outcome of a check: the rebuilt entry, or the fields that failed. */

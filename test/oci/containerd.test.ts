@@ -156,6 +156,12 @@ describe("sysjail-oci under containerd (ctr, the runc shim with --runc-binary)",
     const r = ctr(["run", "-d", ...runtime(), IMAGE, c, "/probe", "waitfile", never]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(taskStatus(c), "RUNNING");
+    // the task's pid (the pid file's) is the container's pid 1, the shim's child (it reaps it)
+    const pid = Number(ctr(["task", "ls"]).stdout.split("\n").find((l) => l.startsWith(`${c} `))?.trim().split(/\s+/)[1]);
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    assert.match(status, /^NSpid:\s+\d+\s+1$/m, "the task's pid is pid 1 of the container");
+    const parent = status.match(/^PPid:\s+(\d+)$/m)?.[1];
+    assert.match(readFileSync(`/proc/${parent}/cmdline`, "utf8"), /containerd-shim/, "the shim is its parent");
     assert.match(spawnSync(JLS, ["-N"], { encoding: "utf8" }).stdout, new RegExp(`\\b${c}\\b`), "jls lists the container as a jail");
     const e = ctr(["task", "exec", "--exec-id", "e1", "--fifo-dir", fifos, c, "/probe", "hostname"]);
     assert.equal(e.status, 0, e.stderr);

@@ -4,7 +4,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { buildProbe, makeJailRoot, REPO, requireRoot, type JailRoot } from "../helpers/index.js";
 
@@ -33,13 +33,13 @@ describe("sysjail-oci under podman (root)", () => {
     jr?.remove();
   });
 
-  it("--network/--uts/--ipc/--pid container:X join X's namespaces; --sysctl and --device apply; --network=host is the host's network", () => {
+  it("--network/--uts/--ipc/--pid container:X join X's namespaces; --sysctl and --device apply (node and device rule); --network=host is the host's network", () => {
     // X run by runc
     const infra = name("infra");
     const d = podman(["--runtime", "runc", "run", "-d", "--name", infra, "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096", "--network=none", "--hostname", "infrahost", tag, "/probe", "waitfile", "/never"]);
     assert.equal(d.status, 0, d.stderr);
-    // X run by sysjail-oci: podman names its namespaces by its state pid, the monitor's; the
-    // runtime takes its pid 1's instead (never the host's, which the monitor's are)
+    // X run by sysjail-oci: podman names its namespaces by the pid file's pid, the container's
+    // pid 1 (an older sysjail-oci's pid file named the monitor: still mapped to its pid 1's)
     const ours = name("ours");
     assert.equal(run(["-d", "--name", ours, "--network=none", "--hostname", "ourhost", tag, "/probe", "waitfile", "/never"]).status, 0);
     const viaOurs = run(["--rm", "--name", name("viaours"), "--network", `container:${ours}`, "--uts", `container:${ours}`, "--ipc", `container:${ours}`, tag, "/probe", "hostname"]);
@@ -54,6 +54,10 @@ describe("sysjail-oci under podman (root)", () => {
     const dev = run(["--rm", "--name", name("dev"), "--network=none", "--device", "/dev/net/tun", tag, "/probe", "stat", "/dev/net/tun"]);
     assert.equal(dev.status, 0, dev.stderr);
     assert.match(dev.stdout, /^ok 20\d+/, "a character device node");
+    // podman allows the device it adds in the device cgroup: it opens (for reading only)
+    const tun = run(["--rm", "--name", name("devread"), "--network=none", "--device", "/dev/net/tun", tag, "/probe", "read", "/dev/net/tun"]);
+    assert.equal(tun.status, 0, tun.stderr);
+    assert.match(tun.stdout, /^ok/, "podman's rule for the device it adds lets it open");
     // --pid container:X (X ours, or runc's): X's pid namespace, its procfs
     for (const x of [ours, infra]) {
       const pid = run(["--rm", "--name", name(`pid-${x === ours ? "ours" : "runc"}`), "--network=none", "--pid", `container:${x}`, tag, "/probe", "cat", "/proc/1/cmdline"]);
@@ -68,5 +72,71 @@ describe("sysjail-oci under podman (root)", () => {
     for (const n of [infra, ours]) assert.equal(podman(["rm", "-f", "-t", "0", n]).status, 0);
     const left = podman(["ps", "-a", "--format", "{{.Names}}"]).stdout;
     for (const n of names) assert.doesNotMatch(left, new RegExp(`^${n}$`, "m"), `${n} is gone`);
+  });
+  it("the pid podman sees is the container's pid 1 (conmon's child): top lists the container's processes, stats counts them; statuses and cleanup hold", () => {
+    const c = name("pid");
+    const d = run(["-d", "--name", c, "--network=none", tag, "/probe", "forks", "3"]);
+    assert.equal(d.status, 0, d.stderr);
+    const id = d.stdout.trim();
+    const [pid, conmon] = podman(["inspect", "-f", "{{.State.Pid}} {{.State.ConmonPid}}", c]).stdout.trim().split(" ").map(Number);
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    assert.match(status, /^NSpid:\s+\d+\s+1$/m, ".State.Pid is the container's pid 1");
+    assert.equal(status.match(/^PPid:\s+(\d+)$/m)?.[1], String(conmon), "conmon is its parent, which reaps it");
+    // the runtime's own record: the monitor is another process, also conmon's after create
+    const [monitor, , initPid] = readFileSync(`/run/sysjail-oci/${id}/procs`, "utf8").split(" ").map(Number);
+    assert.equal(initPid, pid);
+    assert.notEqual(monitor, pid);
+    // forks 3 prints once its children exist: wait for that line in the container's log
+    for (let i = 0; i < 3000 && !/^ok( \d+){3}$/m.test(podman(["logs", c]).stdout); i++) spawnSync("sleep", ["0.01"]);
+    const top = podman(["top", c, "pid", "args"]);
+    assert.equal(top.status, 0, top.stderr);
+    const rows = top.stdout.trim().split("\n").slice(1);
+    assert.deepEqual(rows.map((r) => r.trim().split(/\s+/)[0]).sort(), ["1", "2", "3", "4"], top.stdout);
+    for (const r of rows) assert.match(r, /\/probe forks 3/, "the container's processes only, never the host's");
+    const stats = podman(["stats", "--no-stream", "--format", "{{.PIDs}}", c]);
+    assert.equal(stats.status, 0, stats.stderr);
+    assert.equal(stats.stdout.trim(), "4", "the container's cgroup: its pid 1 and the 3 children");
+    // SIGKILL: the pid 1 of a pid namespace ignores a TERM it has no handler for
+    assert.equal(podman(["kill", "-s", "KILL", c]).status, 0);
+    for (let i = 0; i < 3000 && podman(["inspect", "-f", "{{.State.Status}}", c]).stdout.trim() !== "exited"; i++) spawnSync("sleep", ["0.01"]);
+    assert.equal(podman(["inspect", "-f", "{{.State.ExitCode}}", c]).stdout.trim(), "137", "the init's own status, taken by conmon");
+    assert.equal(podman(["rm", c]).status, 0);
+    // nothing left: no runtime state, no monitor, no cgroup, no mount
+    assert.equal(existsSync(`/run/sysjail-oci/${id}`), false);
+    let mstat = "";
+    try { mstat = readFileSync(`/proc/${monitor}/stat`, "utf8"); } catch { /* reaped */ }
+    assert.ok(mstat === "" || /\) [ZX] /.test(mstat), `the monitor is gone: ${mstat}`);
+    for (const ctl of readdirSync("/sys/fs/cgroup")) assert.equal(existsSync(`/sys/fs/cgroup/${ctl}/libpod_parent/libpod-${id}`), false, ctl);
+    assert.doesNotMatch(readFileSync("/proc/self/mountinfo", "utf8"), new RegExp(id));
+    // exit statuses: the command's, and a memory kill's
+    assert.equal(run(["--rm", "--name", name("st7"), "--network=none", tag, "/probe", "exit", "7"]).status, 7);
+    const oom = run(["--rm", "--name", name("oom"), "--network=none", "--memory", "64m", "--memory-swap", "64m", tag, "/probe", "alloc", "256"]);
+    assert.equal(oom.status, 137, oom.stderr);
+  });
+
+  it("the container's cgroups are podman's cgroupsPath (/libpod_parent/libpod-ID) with its limits; pause and unpause freeze it", () => {
+    const c = name("cg");
+    const d = run(["-d", "--name", c, "--network=none", "--pids-limit", "16", "--memory", "64m", tag, "/probe", "waitfile", "/never"]);
+    assert.equal(d.status, 0, d.stderr);
+    const id = d.stdout.trim();
+    const v1 = existsSync("/sys/fs/cgroup/pids/tasks");
+    const leaf = (ctl: string) => (v1 ? `/sys/fs/cgroup/${ctl}/libpod_parent/libpod-${id}` : `/sys/fs/cgroup/libpod_parent/libpod-${id}`);
+    assert.equal(readFileSync(join(leaf("pids"), "pids.max"), "utf8").trim(), "16", "the limit as podman gives it");
+    assert.equal(readFileSync(join(leaf("memory"), v1 ? "memory.limit_in_bytes" : "memory.max"), "utf8").trim(), String(64 << 20));
+    const procs = readFileSync(join(leaf("pids"), "cgroup.procs"), "utf8").trim().split("\n");
+    assert.equal(procs.length, 1, "the container's process, only");
+    const state = () => /^State:\s+(\S)/m.exec(readFileSync(`/proc/${procs[0]}/status`, "utf8"))![1];
+    if (v1) {
+      assert.equal(podman(["pause", c]).status, 0);
+      assert.equal(readFileSync(join(leaf("freezer"), "freezer.state"), "utf8").trim(), "FROZEN");
+      assert.equal(state(), "D", "frozen");
+      assert.equal(podman(["inspect", "-f", "{{.State.Status}}", c]).stdout.trim(), "paused");
+      assert.equal(podman(["unpause", c]).status, 0);
+      assert.notEqual(state(), "D");
+      // paused again: rm -f thaws, kills and removes it
+      assert.equal(podman(["pause", c]).status, 0);
+    }
+    assert.equal(podman(["rm", "-f", "-t", "0", c]).status, 0);
+    assert.equal(existsSync(leaf("pids")), false, "the container's cgroup is gone");
   });
 });

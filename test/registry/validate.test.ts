@@ -44,7 +44,7 @@ const corruptions: [string, (e: Record<string, unknown>) => void, RegExp][] = [
   ["cgroup outside the hierarchy", (e) => { e.cgroups = { pids: "/etc" }; }, /^cgroups/],
   ["cgroup a hierarchy's root", (e) => { e.cgroups = { memory: "/sys/fs/cgroup/memory" }; }, /^cgroups/],
   ["cgroup traversal", (e) => { e.cgroups = { pids: "/sys/fs/cgroup/pids/u/../../../../etc" }; }, /^cgroups/],
-  ["cgroup unknown controller", (e) => { e.cgroups = { devices: "/sys/fs/cgroup/devices/u/j" }; }, /^cgroups/],
+  ["cgroup unknown controller", (e) => { e.cgroups = { freezer: "/sys/fs/cgroup/freezer/u/j" }; }, /^cgroups/],
   ["spec null", (e) => { e.spec = null; }, /^spec/],
   ["spec policy file not a string", (e) => { (e.spec as { policy: { files: unknown } }).policy.files = [7]; }, /^spec\.policy/],
   ["spec limit negative", (e) => { (e.spec as { limits: unknown }).limits = { memory: -1 }; }, /^spec\.limits/],
