@@ -139,4 +139,15 @@ describe("sysjail-oci under podman (root)", () => {
     assert.equal(podman(["rm", "-f", "-t", "0", c]).status, 0);
     assert.equal(existsSync(leaf("pids")), false, "the container's cgroup is gone");
   });
+  it("an image's root-owned tree: not the container root's on a pool range; writable when podman maps the container onto its own ids (--uidmap)", () => {
+    // without mappings the container runs on the jail's pool range: the image's root-owned /etc is nobody's inside
+    const own = run(["--rm", "--network=none", tag, "/probe", "write", "/etc/sjtest-own", "y"]);
+    assert.match(own.stdout, /^err EACCES/m, own.stdout + own.stderr);
+    // podman --uidmap: podman gives a root owned by those ids, sysjail-oci applies root's mapping as given
+    const map = ["--uidmap", "0:300000:65536", "--gidmap", "0:300000:65536"];
+    const mapped = run(["--rm", "--network=none", ...map, tag, "/probe", "write", "/etc/sjtest-mapped", "y"]);
+    assert.match(mapped.stdout, /^ok\b/m, mapped.stdout + mapped.stderr);
+    const idmap = run(["--rm", "--network=none", ...map, tag, "/probe", "read", "/proc/self/uid_map"]);
+    assert.match(idmap.stdout, /^ok\s+0\s+300000\s+65536$/m, `root's mapping as given: ${idmap.stdout}${idmap.stderr}`);
+  });
 });
