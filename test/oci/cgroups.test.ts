@@ -203,6 +203,47 @@ describe("sysjail-oci: containers at their cgroupsPath (root)", () => {
     }
   });
 
+  it("an exec'd (and a jexec'd) process joins every hierarchy of the container: pause freezes it, resume thaws it", () => {
+    if (!existsSync("/sys/fs/cgroup/pids/tasks")) return; // a v1 check: this host's layout (hybrid)
+    const c = id("exec");
+    const r = oci(["create", "--bundle", bundle("exec", { cgroupsPath: `/${top}/p/${c}`, resources: { pids: { limit: 100 } } }), c]);
+    assert.equal(r.status, 0, r.out);
+    assert.equal(oci(["start", c]).status, 0);
+    const init = initPid(c);
+    const pidFile = join(work, "exec.pid");
+    const e = oci(["exec", "--detach", "--pid-file", pidFile, c, "/probe", "waitfile", "/never-exec"]);
+    assert.equal(e.status, 0, e.out);
+    // the exec'd process: the one in the container's freezer cgroup running the command given
+    const tasks = () => readFileSync(join("/sys/fs/cgroup/freezer", top, "p", c, "cgroup.procs"), "utf8").split("\n").filter(Boolean).map(Number);
+    const execd = tasks().filter((p) => p !== init && readFileSync(`/proc/${p}/cmdline`, "utf8").includes("/never-exec"));
+    assert.equal(execd.length, 1, `the freezer lists the exec'd process: ${tasks().join(" ")}`);
+    const pid = execd[0]!;
+    const lines = readFileSync(`/proc/${pid}/cgroup`, "utf8");
+    for (const m of mounts()) {
+      const name = m.slice("/sys/fs/cgroup/".length);
+      const ctl = name === "systemd" ? "name=systemd" : name;
+      assert.match(lines, new RegExp(`^\\d+:(.*,)?${ctl}(,.*)?:/${top}/p/${c}$`, "m"), `${ctl}: the exec'd process is in the container's cgroup`);
+    }
+    const procState = (p: number) => /^State:\s+(\S)/m.exec(readFileSync(`/proc/${p}/status`, "utf8"))![1];
+    assert.equal(oci(["pause", c]).status, 0);
+    assert.equal(readFileSync(join("/sys/fs/cgroup/freezer", top, "p", c, "freezer.state"), "utf8").trim(), "FROZEN");
+    assert.deepEqual([procState(init), procState(pid)], ["D", "D"], "both frozen");
+    assert.equal(oci(["resume", c]).status, 0);
+    assert.notEqual(procState(init), "D");
+    assert.notEqual(procState(pid), "D", "the exec'd process runs again");
+    // jexec into the container (root's registry entry): the same hierarchies; it sees them through
+    // the container's cgroup namespace, whose root is the init's cgroups (checked above): "/" in
+    // each ("/../../.." where it stayed outside)
+    const jx = spawnSync(join(REPO, "native", "build", "jexec"), [c, "/probe", "cat", "/proc/self/cgroup"], { encoding: "utf8", timeout: 60_000 });
+    assert.equal(jx.status, 0, jx.stderr);
+    for (const m of mounts()) {
+      const name = m.slice("/sys/fs/cgroup/".length);
+      assert.match(jx.stdout, new RegExp(`^\\d+:(.*,)?${name === "systemd" ? "name=systemd" : name}(,.*)?:/$`, "m"), `jexec: ${name}`);
+    }
+    assert.equal(oci(["delete", "--force", c]).status, 0);
+    for (const m of mounts()) assert.equal(existsSync(join(m, top, "p", c)), false, `${m}: the container's cgroup is removed`);
+  });
+
   it("joins an existing empty cgroup without removing it; refuses one holding a process, and '..', in one line, leaving nothing", () => {
     if (!existsSync("/sys/fs/cgroup/pids/tasks")) return;
     for (const m of mounts()) mkdirSync(join(m, top, "pre"), { recursive: true });
