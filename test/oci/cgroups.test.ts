@@ -8,7 +8,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { join } from "node:path";
 import { buildProbe, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
 import { expandSlice, parseCgroupsPath } from "../../src/oci/cgpath.js";
-import { ociCgroups } from "../../src/oci/cgroups.js";
+import { ociCgroups, recordable } from "../../src/oci/cgroups.js";
 import type { CgroupLayout } from "../../src/cgroup/detect.js";
 
 const OCI = join(REPO, "native", "build", "sysjail-oci");
@@ -48,6 +48,20 @@ describe("sysjail-oci: linux.cgroupsPath (unit)", () => {
     for (const [v, systemd, re] of cases) {
       assert.throws(() => parseCgroupsPath(v, systemd), (e: Error) => re.test(e.message) && e.message.startsWith("linux.cgroupsPath ") && !e.message.includes("\n"), String(v).slice(0, 40));
     }
+  });
+});
+
+describe("sysjail-oci: which cgroupsPath directories the registry records (unit, fake layouts)", () => {
+  it("a one-level path on a v2 host, below a v1 or hybrid hierarchy; never a hierarchy's root or outside /sys/fs/cgroup", () => {
+    const v2 = "/sys/fs/cgroup"; // a v2 host: "/x" is /sys/fs/cgroup/x, a cgroup below the root
+    assert.equal(recordable("/sys/fs/cgroup/x", v2), true);
+    assert.equal(recordable("/sys/fs/cgroup/a/b", v2), true);
+    assert.equal(recordable("/sys/fs/cgroup", v2), false);
+    assert.equal(recordable("/sys/fs/cgroup/pids/x", "/sys/fs/cgroup/pids"), true, "v1");
+    assert.equal(recordable("/sys/fs/cgroup/pids", "/sys/fs/cgroup/pids"), false);
+    assert.equal(recordable("/sys/fs/cgroup/unified/x", "/sys/fs/cgroup/unified"), true, "hybrid");
+    assert.equal(recordable("/sys/fs/cgroup/memory/x", "/sys/fs/cgroup/pids"), false, "another hierarchy's");
+    assert.equal(recordable("/tmp/h/x", "/tmp/h"), false, "not a cgroup mount the registry takes");
   });
 });
 
