@@ -85,7 +85,7 @@ export class JailRun {
           count: prep.idChoice.mapping.count, lease: prep.idChoice.lease, ...(prep.idChoice.file ? { file: prep.idChoice.file } : {}),
         },
       } : {}),
-      cgroups: { ...(this.prep.cgroups?.paths ?? this.opts.cgroups ?? {}), ...(this.prep.netCgroup ? { net: this.prep.netCgroup } : {}) },
+      cgroups: { ...(this.prep.cgroups?.paths ?? this.opts.cgroups ?? {}), ...(this.prep.cgroups?.joined ?? {}), ...(this.prep.netCgroup ? { net: this.prep.netCgroup } : {}) },
       // the environment stays with the caller: entries are readable by jls, and jexec takes its own
       spec: { ...spec, env: {} },
       ...(this.opts.lifecycle ? { lifecycle: this.opts.lifecycle } : {}),

@@ -54,6 +54,9 @@ export interface CgroupContext {
   ops: PlanOp[];
   /** The jail's cgroup directories (for the registry, jexec's attachOps and cleanup). */
   paths: CgroupPaths;
+  /** sysjail-oci: the other v1 hierarchies' directories the init joins (src/cgroup/joined.ts key
+   * -> directory), recorded so that exec and jexec join them too. */
+  joined?: Record<string, string>;
   /** rlimit stand-ins for cgroup limits nothing else enforces (PlanContext.rlimits). */
   rlimits: RlimitTuple[];
   /** cgroupStat name -> kind, for buildReport. */

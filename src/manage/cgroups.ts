@@ -5,6 +5,7 @@ import { selectBackend } from "../cgroup/select.js";
 import { removeDir } from "../cgroup/fsutil.js";
 import type { CgroupBackend, CgroupPaths, Usage } from "../cgroup/types.js";
 import type { JailEntry } from "../registry/types.js";
+import { belowHierarchy, inHierarchyOf, isJoinedKey } from "../cgroup/joined.js";
 
 const CONTROLLERS = new Set(["memory", "pids", "cpu", "cpuacct", "devices"]);
 const ROOT = "/sys/fs/cgroup/";
@@ -15,14 +16,31 @@ export function trustedCgroups(entry: JailEntry, owner: number): CgroupPaths {
   const out: CgroupPaths = {};
   for (const [ctl, dir] of Object.entries(entry.cgroups ?? {})) {
     if (!CONTROLLERS.has(ctl) || typeof dir !== "string" || !isAbsolute(dir) || normalize(dir) !== dir) continue;
-    if (!dir.startsWith(ROOT) || dir.slice(ROOT.length).split("/").filter(Boolean).length < 2) continue;
-    try {
-      const st = lstatSync(dir);
-      if (!st.isDirectory() || (owner !== 0 && st.uid !== owner)) continue;
-    } catch {
-      continue;
-    }
+    if (!dir.startsWith(ROOT) || !belowHierarchy(dir) || !ownedDir(dir, owner)) continue;
     out[ctl as keyof CgroupPaths] = dir;
+  }
+  return out;
+}
+
+/** Whether DIR is a real directory (no symlink), owned by OWNER unless root's. */
+function ownedDir(dir: string, owner: number): boolean {
+  try {
+    const st = lstatSync(dir);
+    return st.isDirectory() && (owner === 0 || st.uid === owner);
+  } catch {
+    return false;
+  }
+}
+
+/** The entry's other v1 hierarchies' directories (a sysjail-oci container's cpuset, freezer...:
+ * src/cgroup/joined.ts) that an entered process joins, checked as trustedCgroups checks and each
+ * inside the hierarchy its key names; key -> directory. */
+export function trustedJoined(entry: JailEntry, owner: number): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, dir] of Object.entries(entry.cgroups ?? {})) {
+    if (!isJoinedKey(key) || typeof dir !== "string" || !isAbsolute(dir) || normalize(dir) !== dir) continue;
+    if (!belowHierarchy(dir) || !inHierarchyOf(key, dir) || !ownedDir(dir, owner)) continue;
+    out[key] = dir;
   }
   return out;
 }

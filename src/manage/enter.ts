@@ -23,7 +23,7 @@ import type { JailEntry } from "../registry/types.js";
 import { processStart } from "../registry/store.js";
 import type { JailSpec } from "../spec/types.js";
 import { jailNamespace, pidNamespace, pidsInNamespace, statFields } from "./proc.js";
-import { trustedCgroups } from "./cgroups.js";
+import { trustedCgroups, trustedJoined } from "./cgroups.js";
 
 const NS_ALL = NS.CLONE_NEWUSER | NS.CLONE_NEWNS | NS.CLONE_NEWPID | NS.CLONE_NEWUTS | NS.CLONE_NEWIPC | NS.CLONE_NEWCGROUP | NS.CLONE_NEWNET;
 const NS_REQUIRED = NS.CLONE_NEWUSER | NS.CLONE_NEWNS | NS.CLONE_NEWPID | NS.CLONE_NEWUTS | NS.CLONE_NEWIPC;
@@ -256,14 +256,23 @@ function netAttach(entry: JailEntry, dirOwner: number): PlanOp[] {
   return [op("cgroupAttach", [join(dir, "cgroup.procs")], "the jail's address programs")];
 }
 
+/** cgroupAttach ops for a container's other v1 hierarchies' directories (one per directory not
+ * already among PATHS: a hierarchy of several controllers is recorded under each). */
+function joinedAttach(joined: Record<string, string>, paths: CgroupPaths): PlanOp[] {
+  const have = new Set(Object.values(paths));
+  return [...new Set(Object.values(joined))].filter((d) => !have.has(d)).map((d) => op("cgroupAttach", [join(d, "cgroup.procs")], "the container's other cgroups (freezer, cpuset...)"));
+}
+
 /** Gathers the filter, rlimits, id mapping and cgroup attach ops of a jail for planEnter. */
 export async function enterContext(entry: JailEntry, dirOwner: number, facts: HostFacts = hostFacts(), dir?: string): Promise<EnterContext> {
   const paths = trustedCgroups(entry, dirOwner) as CgroupPaths;
-  // every cgroup the jail has is joined, or the jail is not entered (its limits and, on the
-  // shared stack, its address programs would not hold for the entered process)
+  // every cgroup the jail has is joined, or the jail is not entered (its limits, a container's
+  // freezer and cpuset and, on the shared stack, its address programs would not hold for the
+  // entered process)
   const listed = Object.keys(entry.cgroups ?? {});
   const net = netAttach(entry, dirOwner);
-  const untrusted = listed.filter((k) => (k === "net" ? net.length === 0 : !(k in paths)));
+  const joined = trustedJoined(entry, dirOwner);
+  const untrusted = listed.filter((k) => (k === "net" ? net.length === 0 : !(k in paths) && !(k in joined)));
   if (untrusted.length > 0) {
     const k = untrusted[0]!;
     throw new SysjailError(`sysjail: the jail's ${k} cgroup ${JSON.stringify(String((entry.cgroups as Record<string, unknown>)[k]))} cannot be verified; refusing to enter the jail outside it`, {
@@ -286,7 +295,7 @@ export async function enterContext(entry: JailEntry, dirOwner: number, facts: Ho
     filter,
     notify,
     rlimits: entryRlimits(entry),
-    attach: [...(Object.keys(paths).length ? defaultBackend().attachOps(paths) : []), ...net],
+    attach: [...(Object.keys(paths).length ? defaultBackend().attachOps(paths) : []), ...joinedAttach(joined, paths), ...net],
     target: via ? { pid: entry.initPid, start: entry.initStart } : enterTarget(entry),
     via,
     landlock: entry.spec.unveil?.length ? landlockFacts() : undefined,

@@ -22,7 +22,7 @@ import { releaseEphemeral } from "../ids/leases.js";
 import { instanceName } from "../registry/instance.js";
 import { isAlive, monitorAlive, processStart, Registry } from "../registry/store.js";
 import type { JailEntry } from "../registry/types.js";
-import { trustedCgroups } from "./cgroups.js";
+import { trustedCgroups, trustedJoined } from "./cgroups.js";
 
 /** What one collection removed, and what it had to leave (still populated). */
 export interface GcResult {
@@ -170,7 +170,7 @@ export function collectLeftovers(dir: string, opts: { cgroupRoot?: string; paren
   // a dead entry's own cgroup paths (made under another backend's parents, say)
   for (const [jid, e] of entries) {
     if (live.has(jid) || !e) continue;
-    for (const d of Object.values(trustedCgroups(e, e.owner ?? 0))) if (d) tryRemove(d, jid);
+    for (const d of new Set([...Object.values(trustedCgroups(e, e.owner ?? 0)), ...Object.values(trustedJoined(e, e.owner ?? 0))])) if (d) tryRemove(d, jid);
   }
   // registry files last: only once nothing of the jail is left on the host
   const deadNames = new Map<number, string[]>();

@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { detectCgroups, type CgroupLayout } from "../cgroup/detect.js";
+import { joinedKeys } from "../cgroup/joined.js";
 import { DEVICE_ATTACH_TYPE, DEVICE_PROG_TYPE, deviceProgram, devicesV1, type DeviceRule } from "../cgroup/devices.js";
 import { procsOf, readText } from "../cgroup/fsutil.js";
 import { DEFAULT_BASE, type CgroupPaths } from "../cgroup/types.js";
@@ -158,6 +159,7 @@ export function ociCgroups(v: string, path: CgroupsPath, r: OciResources | undef
   });
   const ops: PlanOp[] = [], joins: PlanOp[] = [], writes: PlanOp[] = [], made: string[] = [];
   const paths: CgroupPaths = {};
+  const joined: Record<string, string> = {};
   let freezer: string | undefined;
   let devicesDone = false;
   for (const { h, chain, leaf } of plans) {
@@ -190,25 +192,37 @@ export function ociCgroups(v: string, path: CgroupsPath, r: OciResources | undef
     // the device rules (src/cgroup/devices.ts) before the init joins: v1's devices hierarchy, v2's program
     if (devices && h.v2) writes.push(op("bpfProg", ["sj_devices", DEVICE_PROG_TYPE, DEVICE_ATTACH_TYPE, leaf, 0, deviceProgram(devices)], "the jail's device rules"));
     else if (devices && h.controllers.includes("devices")) writes.push(...devicesV1(leaf, devices).ops);
-    if (devices && (h.v2 || h.controllers.includes("devices"))) { record(paths, "devices", leaf); devicesDone = true; }
+    if (devices && (h.v2 || h.controllers.includes("devices"))) devicesDone = true;
+    // v1's devices hierarchy is recorded with rules or without (the init is in it either way)
+    if ((devices && h.v2) || (!h.v2 && h.controllers.includes("devices"))) record(paths, "devices", leaf, h.mount);
     for (const [f, val] of w) if (val !== "") writes.push(op("cgroupWrite", [join(leaf, f), val], "linux.resources"));
     joins.push(h.v2 ? op("cgroupAttach", [join(leaf, "cgroup.procs")]) : op("cgroupJoin", [join(leaf, "tasks")], "the container's init moves itself here before it runs"));
-    for (const c of ["memory", "pids", "cpu", "cpuacct"] as const) if (h.v2 || h.controllers.includes(c)) record(paths, c, leaf);
+    for (const c of ["memory", "pids", "cpu", "cpuacct"] as const) if (h.v2 || h.controllers.includes(c)) record(paths, c, leaf, h.mount);
+    // the other v1 hierarchies (cpuset, freezer...): recorded so that exec and jexec join them too
+    if (!h.v2) for (const k of joinedKeys(h.controllers)) if (recordable(leaf, h.mount)) joined[k] = leaf;
     if (h.v2 || h.controllers.includes("freezer")) freezer = leaf;
   }
   if (devices && !devicesDone) warn("linux.resources.devices: this host has no devices cgroup hierarchy: device rules not enforced");
   const all = [...ops, ...writes, ...joins];
   const ctx: CgroupContext = {
-    ops: all, paths, rlimits: [], stats: {}, unenforced: [], rlimited: [], notes: [],
+    ops: all, paths, joined, rlimits: [], stats: {}, unenforced: [], rlimited: [], notes: [],
     cgroup: { backend: plans[0]!.h.v2 ? "v2" : "v1", ops: all, paths, stats: {}, unenforced: [], parents: [], notes: [] },
   };
   return { ctx, freezer, made };
 }
 
+/** Whether the registry takes DIR, a cgroup in the hierarchy mounted at MOUNT: below
+ * /sys/fs/cgroup/ and strictly below its hierarchy's root (a v2 host's /sys/fs/cgroup/x is, as
+ * is a v1 host's /sys/fs/cgroup/pids/x; /sys/fs/cgroup/pids never). */
+export function recordable(dir: string, mount: string): boolean {
+  if (mount !== "/sys/fs/cgroup" && !mount.startsWith("/sys/fs/cgroup/")) return false;
+  return dir.startsWith(`${mount}/`) && dir.slice(mount.length + 1).split("/").filter(Boolean).length >= 1;
+}
+
 /** Records a controller's directory for the registry (jls, update, exec) when it is one the
- * registry takes: at least two names below /sys/fs/cgroup (never a hierarchy's root). */
-function record(paths: CgroupPaths, c: keyof CgroupPaths, dir: string): void {
-  if (dir.startsWith("/sys/fs/cgroup/") && dir.slice(15).split("/").filter(Boolean).length >= 2) paths[c] = dir;
+ * registry takes (recordable). */
+function record(paths: CgroupPaths, c: keyof CgroupPaths, dir: string, mount: string): void {
+  if (recordable(dir, mount)) paths[c] = dir;
 }
 
 /** Copies a new v1 cpuset directory's cpus or mems from its parent's. */

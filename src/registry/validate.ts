@@ -13,6 +13,7 @@ import type { JailSpec, Limits, MountSpec, PolicyOptions, UnveilSpec } from "../
 import { PROMISE_NAMES } from "../seccomp/promises.js";
 import { MAX_UNVEIL } from "../spec/unveil.js";
 import type { JailEntry } from "./types.js";
+import { belowHierarchy, inHierarchyOf, isJoinedKey, JOINED_V1 } from "../cgroup/joined.js";
 
 /** Largest pid the kernel hands out (PID_MAX_LIMIT). */
 const PID_MAX = 4194304;
@@ -21,8 +22,9 @@ const HOSTNAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 const KEY = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 /** Caps on sizes: a path, a string, a list, an argv, a record. */
 const MAX = { path: 4096, string: 65536, list: 4096, argv: 131072, record: 1024 };
-/** The cgroups sysjail records: its controllers, and "net" (a shared-stack jail's cgroup2 directory). */
-const CONTROLLERS = new Set(["memory", "pids", "cpu", "cpuacct", "devices", "net"]);
+/** The cgroups sysjail records: its controllers, "net" (a shared-stack jail's cgroup2 directory),
+ * and the other v1 hierarchies a sysjail-oci container joins (src/cgroup/joined.ts). */
+const CONTROLLERS = new Set(["memory", "pids", "cpu", "cpuacct", "devices", "net", ...JOINED_V1]);
 const HOOKS = ["prepare", "prestart", "created", "start", "poststart", "prestop", "stop", "poststop", "release"];
 
 /** The outcome of a check: the rebuilt entry, or the fields that failed. */
@@ -282,8 +284,10 @@ function checkLifecycle(c: Checker, v: unknown): Record<string, unknown> | undef
 }
 
 /** Cgroup directories of a user's jail: known controllers, absolute normal paths below
- * /sys/fs/cgroup/ and not a hierarchy's root (ownership is checked where they are used). */
-function checkCgroups(c: Checker, v: unknown): Record<string, string> | undefined {
+ * /sys/fs/cgroup/ and not a hierarchy's root (one name below it only where the unified hierarchy
+ * is mounted there), another v1 hierarchy's directory inside that hierarchy (ownership is
+ * checked where they are used). */
+function checkCgroups(c: Checker, v: unknown, v2Root?: boolean): Record<string, string> | undefined {
   const o = c.obj("cgroups", v);
   if (!o) return undefined;
   const out: Record<string, string> = {};
@@ -291,7 +295,8 @@ function checkCgroups(c: Checker, v: unknown): Record<string, string> | undefine
     if (!CONTROLLERS.has(k)) return c.bad(`cgroups.${k.slice(0, 32)}`, "not a controller sysjail uses");
     const p = c.path(`cgroups.${k}`, x);
     if (p === undefined) return undefined;
-    if (!p.startsWith("/sys/fs/cgroup/") || p.slice(15).split("/").filter(Boolean).length < 2) return c.bad(`cgroups.${k}`, "not a cgroup below a hierarchy's root");
+    if (!belowHierarchy(p, v2Root)) return c.bad(`cgroups.${k}`, "not a cgroup below a hierarchy's root");
+    if (isJoinedKey(k) && !inHierarchyOf(k, p)) return c.bad(`cgroups.${k}`, `not a directory of the ${k} hierarchy`);
     out[k] = p;
   }
   return out;
@@ -299,7 +304,7 @@ function checkCgroups(c: Checker, v: unknown): Record<string, string> | undefine
 
 /** Checks the entry in file JID.json of a state directory owned by OWNER; the jid must be the
  * file's and the owner the directory's. Liveness (the init's start time) is checked by the caller. */
-export function checkEntry(raw: unknown, jid: number, owner: number): EntryCheck {
+export function checkEntry(raw: unknown, jid: number, owner: number, v2Root?: boolean): EntryCheck {
   const c = new Checker();
   const o = c.obj("entry", raw);
   if (!o) return { ok: false, problems: c.problems };
@@ -322,7 +327,7 @@ export function checkEntry(raw: unknown, jid: number, owner: number): EntryCheck
       uidMap: idMapText(c, "idmap.uidMap", idmap.uidMap), gidMap: idMapText(c, "idmap.gidMap", idmap.gidMap),
       rootless: c.bool("idmap.rootless", idmap.rootless),
     },
-    cgroups: checkCgroups(c, o.cgroups),
+    cgroups: checkCgroups(c, o.cgroups, v2Root),
     spec: checkSpec(c, o.spec),
   } as Partial<JailEntry>;
   if (e.idmap && Object.values(e.idmap).some((x) => x === undefined)) e.idmap = undefined;

@@ -176,6 +176,22 @@ describe("root and a user's jails", () => {
     }
   });
 
+  test("a user's entry naming root's freezer cgroup (a container's other hierarchy): jexec refuses, nothing joins it", () => {
+    if (!existsSync("/sys/fs/cgroup/freezer/tasks")) return; // a v1 freezer hierarchy (this hybrid host)
+    const jid = start(user, root, "frz.example", ["/mprobe", "sleep", "120"]);
+    const cg = `/sys/fs/cgroup/freezer/registry-frz-${process.pid}`;
+    mkdirSync(cg);
+    try {
+      rewrite(scope.state, jid, (e) => { e.cgroups = { ...(e.cgroups as object), freezer: cg }; });
+      const x = run("jexec", [String(jid), "/mprobe", "ids"], asRoot);
+      assert.notEqual(x.code, 0);
+      assert.match(x.stderr, /the jail's freezer cgroup ".*registry-frz-\d+" cannot be verified; refusing to enter the jail outside it/);
+      assert.equal(readFileSync(join(cg, "cgroup.procs"), "utf8"), "", "no process joined root's cgroup");
+    } finally {
+      rmSync(cg, { recursive: true, force: true });
+    }
+  });
+
   test("a policy file in a user's entry that is a FIFO hangs neither jexec nor jail -r", () => {
     const jid = start(user, root, "fifo.example", ["/mprobe", "sleep", "120"]);
     const fifo = join(out, "policy.fifo");

@@ -8,7 +8,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { join } from "node:path";
 import { buildProbe, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
 import { expandSlice, parseCgroupsPath } from "../../src/oci/cgpath.js";
-import { ociCgroups } from "../../src/oci/cgroups.js";
+import { ociCgroups, recordable } from "../../src/oci/cgroups.js";
 import type { CgroupLayout } from "../../src/cgroup/detect.js";
 
 const OCI = join(REPO, "native", "build", "sysjail-oci");
@@ -48,6 +48,20 @@ describe("sysjail-oci: linux.cgroupsPath (unit)", () => {
     for (const [v, systemd, re] of cases) {
       assert.throws(() => parseCgroupsPath(v, systemd), (e: Error) => re.test(e.message) && e.message.startsWith("linux.cgroupsPath ") && !e.message.includes("\n"), String(v).slice(0, 40));
     }
+  });
+});
+
+describe("sysjail-oci: which cgroupsPath directories the registry records (unit, fake layouts)", () => {
+  it("a one-level path on a v2 host, below a v1 or hybrid hierarchy; never a hierarchy's root or outside /sys/fs/cgroup", () => {
+    const v2 = "/sys/fs/cgroup"; // a v2 host: "/x" is /sys/fs/cgroup/x, a cgroup below the root
+    assert.equal(recordable("/sys/fs/cgroup/x", v2), true);
+    assert.equal(recordable("/sys/fs/cgroup/a/b", v2), true);
+    assert.equal(recordable("/sys/fs/cgroup", v2), false);
+    assert.equal(recordable("/sys/fs/cgroup/pids/x", "/sys/fs/cgroup/pids"), true, "v1");
+    assert.equal(recordable("/sys/fs/cgroup/pids", "/sys/fs/cgroup/pids"), false);
+    assert.equal(recordable("/sys/fs/cgroup/unified/x", "/sys/fs/cgroup/unified"), true, "hybrid");
+    assert.equal(recordable("/sys/fs/cgroup/memory/x", "/sys/fs/cgroup/pids"), false, "another hierarchy's");
+    assert.equal(recordable("/tmp/h/x", "/tmp/h"), false, "not a cgroup mount the registry takes");
   });
 });
 
@@ -201,6 +215,47 @@ describe("sysjail-oci: containers at their cgroupsPath (root)", () => {
       assert.equal(existsSync(join(m, top, "p", c)), false, `${m}: the container's cgroup is removed`);
       assert.ok(existsSync(join(m, top, "p")), `${m}: the parent stays (as runc leaves it)`);
     }
+  });
+
+  it("an exec'd (and a jexec'd) process joins every hierarchy of the container: pause freezes it, resume thaws it", () => {
+    if (!existsSync("/sys/fs/cgroup/pids/tasks")) return; // a v1 check: this host's layout (hybrid)
+    const c = id("exec");
+    const r = oci(["create", "--bundle", bundle("exec", { cgroupsPath: `/${top}/p/${c}`, resources: { pids: { limit: 100 } } }), c]);
+    assert.equal(r.status, 0, r.out);
+    assert.equal(oci(["start", c]).status, 0);
+    const init = initPid(c);
+    const pidFile = join(work, "exec.pid");
+    const e = oci(["exec", "--detach", "--pid-file", pidFile, c, "/probe", "waitfile", "/never-exec"]);
+    assert.equal(e.status, 0, e.out);
+    // the exec'd process: the one in the container's freezer cgroup running the command given
+    const tasks = () => readFileSync(join("/sys/fs/cgroup/freezer", top, "p", c, "cgroup.procs"), "utf8").split("\n").filter(Boolean).map(Number);
+    const execd = tasks().filter((p) => p !== init && readFileSync(`/proc/${p}/cmdline`, "utf8").includes("/never-exec"));
+    assert.equal(execd.length, 1, `the freezer lists the exec'd process: ${tasks().join(" ")}`);
+    const pid = execd[0]!;
+    const lines = readFileSync(`/proc/${pid}/cgroup`, "utf8");
+    for (const m of mounts()) {
+      const name = m.slice("/sys/fs/cgroup/".length);
+      const ctl = name === "systemd" ? "name=systemd" : name;
+      assert.match(lines, new RegExp(`^\\d+:(.*,)?${ctl}(,.*)?:/${top}/p/${c}$`, "m"), `${ctl}: the exec'd process is in the container's cgroup`);
+    }
+    const procState = (p: number) => /^State:\s+(\S)/m.exec(readFileSync(`/proc/${p}/status`, "utf8"))![1];
+    assert.equal(oci(["pause", c]).status, 0);
+    assert.equal(readFileSync(join("/sys/fs/cgroup/freezer", top, "p", c, "freezer.state"), "utf8").trim(), "FROZEN");
+    assert.deepEqual([procState(init), procState(pid)], ["D", "D"], "both frozen");
+    assert.equal(oci(["resume", c]).status, 0);
+    assert.notEqual(procState(init), "D");
+    assert.notEqual(procState(pid), "D", "the exec'd process runs again");
+    // jexec into the container (root's registry entry): the same hierarchies; it sees them through
+    // the container's cgroup namespace, whose root is the init's cgroups (checked above): "/" in
+    // each ("/../../.." where it stayed outside)
+    const jx = spawnSync(join(REPO, "native", "build", "jexec"), [c, "/probe", "cat", "/proc/self/cgroup"], { encoding: "utf8", timeout: 60_000 });
+    assert.equal(jx.status, 0, jx.stderr);
+    for (const m of mounts()) {
+      const name = m.slice("/sys/fs/cgroup/".length);
+      assert.match(jx.stdout, new RegExp(`^\\d+:(.*,)?${name === "systemd" ? "name=systemd" : name}(,.*)?:/$`, "m"), `jexec: ${name}`);
+    }
+    assert.equal(oci(["delete", "--force", c]).status, 0);
+    for (const m of mounts()) assert.equal(existsSync(join(m, top, "p", c)), false, `${m}: the container's cgroup is removed`);
   });
 
   it("joins an existing empty cgroup without removing it; refuses one holding a process, and '..', in one line, leaving nothing", () => {

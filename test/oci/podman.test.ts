@@ -114,7 +114,7 @@ describe("sysjail-oci under podman (root)", () => {
     assert.equal(oom.status, 137, oom.stderr);
   });
 
-  it("the container's cgroups are podman's cgroupsPath (/libpod_parent/libpod-ID) with its limits; pause and unpause freeze it", () => {
+  it("the container's cgroups are podman's cgroupsPath (/libpod_parent/libpod-ID) with its limits; pause and unpause freeze it and a podman exec process", () => {
     const c = name("cg");
     const d = run(["-d", "--name", c, "--network=none", "--pids-limit", "16", "--memory", "64m", tag, "/probe", "waitfile", "/never"]);
     assert.equal(d.status, 0, d.stderr);
@@ -125,14 +125,22 @@ describe("sysjail-oci under podman (root)", () => {
     assert.equal(readFileSync(join(leaf("memory"), v1 ? "memory.limit_in_bytes" : "memory.max"), "utf8").trim(), String(64 << 20));
     const procs = readFileSync(join(leaf("pids"), "cgroup.procs"), "utf8").trim().split("\n");
     assert.equal(procs.length, 1, "the container's process, only");
-    const state = () => /^State:\s+(\S)/m.exec(readFileSync(`/proc/${procs[0]}/status`, "utf8"))![1];
+    const state = (pid = procs[0]) => /^State:\s+(\S)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1];
+    // a `podman exec` process: in the container's cgroups, every hierarchy (the freezer's too)
+    const ex = podman(["--runtime", OCI, "exec", "-d", c, "/probe", "waitfile", "/never-exec"]);
+    assert.equal(ex.status, 0, ex.stderr);
+    const execd = readFileSync(join(leaf(v1 ? "freezer" : "pids"), "cgroup.procs"), "utf8").trim().split("\n")
+      .filter((p) => p !== procs[0] && readFileSync(`/proc/${p}/cmdline`, "utf8").includes("/never-exec"));
+    assert.equal(execd.length, 1, "the exec'd process is in the container's cgroup");
     if (v1) {
       assert.equal(podman(["pause", c]).status, 0);
       assert.equal(readFileSync(join(leaf("freezer"), "freezer.state"), "utf8").trim(), "FROZEN");
       assert.equal(state(), "D", "frozen");
+      assert.equal(state(execd[0]), "D", "the exec'd process is frozen too");
       assert.equal(podman(["inspect", "-f", "{{.State.Status}}", c]).stdout.trim(), "paused");
       assert.equal(podman(["unpause", c]).status, 0);
       assert.notEqual(state(), "D");
+      assert.notEqual(state(execd[0]), "D");
       // paused again: rm -f thaws, kills and removes it
       assert.equal(podman(["pause", c]).status, 0);
     }

@@ -44,7 +44,10 @@ const corruptions: [string, (e: Record<string, unknown>) => void, RegExp][] = [
   ["cgroup outside the hierarchy", (e) => { e.cgroups = { pids: "/etc" }; }, /^cgroups/],
   ["cgroup a hierarchy's root", (e) => { e.cgroups = { memory: "/sys/fs/cgroup/memory" }; }, /^cgroups/],
   ["cgroup traversal", (e) => { e.cgroups = { pids: "/sys/fs/cgroup/pids/u/../../../../etc" }; }, /^cgroups/],
-  ["cgroup unknown controller", (e) => { e.cgroups = { freezer: "/sys/fs/cgroup/freezer/u/j" }; }, /^cgroups/],
+  ["cgroup unknown controller", (e) => { e.cgroups = { sched: "/sys/fs/cgroup/sched/u/j" }; }, /^cgroups/],
+  ["another hierarchy's key outside it", (e) => { e.cgroups = { freezer: "/sys/fs/cgroup/memory/u/j" }; }, /^cgroups\.freezer: not a directory of the freezer hierarchy/],
+  ["another hierarchy's root", (e) => { e.cgroups = { cpuset: "/sys/fs/cgroup/cpuset" }; }, /^cgroups\.cpuset/],
+  ["one name below /sys/fs/cgroup on a v1 host", (e) => { e.cgroups = { pids: "/sys/fs/cgroup/pids" }; }, /^cgroups\.pids/],
   ["spec null", (e) => { e.spec = null; }, /^spec/],
   ["spec policy file not a string", (e) => { (e.spec as { policy: { files: unknown } }).policy.files = [7]; }, /^spec\.policy/],
   ["spec limit negative", (e) => { (e.spec as { limits: unknown }).limits = { memory: -1 }; }, /^spec\.limits/],
@@ -58,9 +61,24 @@ test("each corrupted field is refused by name", () => {
   for (const [what, change, field] of corruptions) {
     const e = good();
     change(e);
-    const c = checkEntry(what === "not an object" ? [e] : e, 4, 1000);
+    const c = checkEntry(what === "not an object" ? [e] : e, 4, 1000, false);
     assert.equal(c.ok, false, what);
     if (!c.ok) assert.ok(c.problems.some((p) => field.test(p)), `${what}: ${c.problems.join("; ")}`);
+  }
+});
+
+test("a container's other v1 hierarchies are taken inside their own; one name below /sys/fs/cgroup only where cgroup2 is mounted there", () => {
+  const withCg = (cgroups: Record<string, string>) => ({ ...good(), cgroups });
+  const joined = { freezer: "/sys/fs/cgroup/freezer/p/c", cpuset: "/sys/fs/cgroup/cpu,cpuset/p/c", systemd: "/sys/fs/cgroup/systemd/p/c", blkio: "/sys/fs/cgroup/blkio/c" };
+  const c = checkEntry(withCg(joined), 4, 1000, false);
+  assert.ok(c.ok && c.entry.cgroups.freezer === joined.freezer && c.entry.cgroups.cpuset === joined.cpuset, JSON.stringify(!c.ok && c.problems));
+  // a v2 host (cgroup2 at /sys/fs/cgroup): /sys/fs/cgroup/x is a cgroup below the root
+  const v2 = checkEntry(withCg({ memory: "/sys/fs/cgroup/x", pids: "/sys/fs/cgroup/x" }), 4, 1000, true);
+  assert.ok(v2.ok, JSON.stringify(!v2.ok && v2.problems));
+  for (const [cg, v2Root] of [[{ memory: "/sys/fs/cgroup/x" }, false], [{ memory: "/sys/fs/cgroup" }, true], [{ memory: "/sys/fs/cgroup/" }, true]] as const) {
+    const r = checkEntry(withCg(cg), 4, 1000, v2Root);
+    assert.equal(r.ok, false, `${JSON.stringify(cg)} v2Root=${v2Root}`);
+    if (!r.ok) assert.ok(r.problems.some((p) => p.startsWith("cgroups.memory")), r.problems.join("; "));
   }
 });
 
