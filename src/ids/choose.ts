@@ -27,6 +27,9 @@ export interface ChooseOptions {
   /** Finds the host uid base a running jail (by name or jid) maps onto (for idrange = JAIL). */
   runningBase?: ((key: string) => number | undefined) | undefined;
   pool?: IdPool | undefined;
+  /** A name that is no lasting identity (an OCI container id): an ephemeral lease all the same.
+   * A lease kept per name would hold a block for good for every container an engine ever made. */
+  ephemeral?: boolean | undefined;
 }
 
 /** The mapping of block I of the pool. */
@@ -130,9 +133,9 @@ export function chooseIds(spec: JailSpec, facts: HostFacts, opts: ChooseOptions)
 function leased(spec: JailSpec, pool: IdPool, opts: ChooseOptions, pick: (block: number, lease: LeaseKind, file?: string) => IdChoice): IdChoice {
   const peek = opts.dryRun ?? false;
   const persistent = (kind: "name" | "tree", value: string) => pick(persistentLease(kind, value, { pool, peek }) ?? nextBlock(pool), kind);
-  if (spec.name !== undefined) return persistent("name", spec.name);
-  if (spec.path !== "/") return persistent("tree", spec.path);
+  if (spec.name !== undefined && !opts.ephemeral) return persistent("name", spec.name);
+  if (spec.path !== "/" && !opts.ephemeral) return persistent("tree", spec.path);
   if (peek) return pick(nextBlock(pool), "ephemeral");
-  const e = ephemeralLease(spec.hostname, { pool });
+  const e = ephemeralLease(spec.name ?? spec.hostname, { pool });
   return pick(e.block, "ephemeral", e.file);
 }

@@ -37,6 +37,9 @@ export interface PrepareOptions {
   devices?: readonly string[] | undefined;
   /** Do not reserve an id (dry run). */
   dryRun?: boolean | undefined;
+  /** The jail's name is no lasting identity (an OCI container id, new at every container): its
+   * host id range is an ephemeral lease, returned when the jail ends (src/ids/choose.ts). */
+  ephemeralIds?: boolean | undefined;
   /** Reserve exactly this jid (jail.conf `jid`); an error when it is in use. */
   jid?: number | undefined;
   /** The monitor listens to the command's filter: "answer" (refusals explained in the report),
@@ -71,11 +74,12 @@ export interface RootFacts {
 
 /** Looks at the jail root: its owner, which mount points it has, where it is attached, and
  * (from the owner and the spec) the jail's host id range, which it leases unless dryRun. */
-export function rootFacts(spec: JailSpec, opts: { dryRun?: boolean | undefined; stateDir?: string | undefined } = {}): RootFacts {
+export function rootFacts(spec: JailSpec, opts: { dryRun?: boolean | undefined; stateDir?: string | undefined; ephemeralIds?: boolean | undefined } = {}): RootFacts {
   const rootOwner = statSync(spec.path).uid;
   const idChoice = chooseIds(spec, hostFacts(), {
     rootOwner,
     dryRun: opts.dryRun,
+    ephemeral: opts.ephemeralIds,
     runningBase: (key) => {
       const e = new Registry(stateDir(opts.stateDir)).find(key);
       const m = e && e.owner === 0 ? /^\s*0\s+(\d+)\s/.exec(e.idmap?.uidMap ?? "") : null;
@@ -151,7 +155,7 @@ export function planSwitches(opts: PrepareOptions): { debug: boolean; detach: bo
 
 /** Plans a jail start and reserves its jid and name in the registry. */
 export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promise<Prepared> {
-  const root = opts.root ?? rootFacts(spec, { dryRun: opts.dryRun, stateDir: opts.stateDir });
+  const root = opts.root ?? rootFacts(spec, { dryRun: opts.dryRun, stateDir: opts.stateDir, ephemeralIds: opts.ephemeralIds });
   try {
     return await prepareWithRoot(spec, opts, root);
   } catch (err) {

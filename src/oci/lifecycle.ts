@@ -152,7 +152,7 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     // v1 cgroups (a hybrid host's pids controller): the init moves itself, no RCU grace period
     // linux.cgroupsPath: the container's own cgroups there (checked, parents made) instead of sysjail's
     const cg = cgPath ? (await import("./cgroups.js")).ociCgroups(config.linux!.cgroupsPath!, cgPath, config.linux?.resources, g.warn, undefined, deviceRules) : undefined;
-    const prep = await prepare(spec, { detach, cgroupJoin: true, ...(devices ? { devices } : {}), ...(cg ? { cgroups: cg.ctx } : deviceRules ? { cgroupDevices: deviceRules } : {}) });
+    const prep = await prepare(spec, { detach, cgroupJoin: true, ephemeralIds: true, ...(devices ? { devices } : {}), ...(cg ? { cgroups: cg.ctx } : deviceRules ? { cgroupDevices: deviceRules } : {}) });
     const ids = prep.idChoice?.mapping ?? idMapping(prep.facts);
     try {
       prep.plan = patchPlan(prep.plan, patch, ids, gatePath(g.root, id), filter);

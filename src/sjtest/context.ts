@@ -6,6 +6,7 @@ import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSyn
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { dropPersistentLease } from "../ids/leases.js";
 
 /** What a child process did. */
 export interface Result {
@@ -48,6 +49,10 @@ export class Ctx {
   /** Unique prefix of this run's jail names. */
   readonly prefix = `sjt${process.pid}`;
   private cleanups: (() => Promise<unknown> | unknown)[] = [];
+  /** Every jail name handed out: root's named jails keep a host id range per name, given back at close. */
+  private names: string[] = [];
+  /** Every directory made (a jail root among them): root's unnamed jails keep a range per tree. */
+  private trees: string[] = [];
   private children = new Set<ReturnType<typeof spawn>>();
   private seq = 0;
 
@@ -63,12 +68,15 @@ export class Ctx {
 
   /** A unique jail name (also a valid hostname) for TAG. */
   name(tag: string): string {
-    return `${this.prefix}-${tag}-${++this.seq}`.slice(0, 60);
+    const n = `${this.prefix}-${tag}-${++this.seq}`.slice(0, 60);
+    this.names.push(n);
+    return n;
   }
 
   /** A fresh directory below the temp directory (mode 0755). */
   mkdir(tag: string): string {
     const d = join(this.dir, `${tag}-${++this.seq}`);
+    this.trees.push(d);
     mkdirSync(d, { mode: 0o755 });
     chmodSync(d, 0o755);
     return d;
@@ -157,6 +165,14 @@ export class Ctx {
       try { await fn(); } catch { /* the next one still runs */ }
     }
     this.cleanups = [];
+    // a named jail of root keeps its host id range leased per name (docs/JAILS.md, Host ids): these
+    // names were this run's alone (pid and sequence), so their ranges go back to the pool
+    if (process.getuid?.() === 0) {
+      for (const n of this.names) { try { dropPersistentLease("name", n); } catch { /* best effort */ } }
+      for (const t of this.trees) { try { dropPersistentLease("tree", t); } catch { /* best effort */ } }
+    }
+    this.names = [];
+    this.trees = [];
     // never delete through a mount point: a broken jail must not turn cleanup into harm
     const mounts = readFileSync("/proc/self/mountinfo", "latin1").split("\n").map((l) => l.split(" ")[4] ?? "");
     const inside = mounts.filter((m) => m === this.dir || m.startsWith(`${this.dir}/`));

@@ -3,11 +3,12 @@
 // reasons sjtest gives.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { escapeText } from "../../src/sjtest/escape.js";
+import { leaseDirs } from "../../src/ids/leases.js";
 import { makeOwnedDir, removeAllTemp } from "../helpers/tmp.js";
 import { requireRoot } from "../helpers/nobody.js";
 import { REPO } from "../helpers/paths.js";
@@ -23,6 +24,14 @@ function run(args: string[], as?: { dir: string }) {
   const argv = [...prefix, process.execPath, SJTEST, ...args];
   return spawnSync(argv[0]!, argv.slice(1), { encoding: "utf8", cwd: as?.dir ?? REPO, timeout: 300_000 });
 }
+
+/** The host id ranges leased for sjtest's own jail names and trees (root's kept leases). */
+const sjtestLeases = () => {
+  const dir = join(leaseDirs().persistent, "blocks");
+  let files: string[] = [];
+  try { files = readdirSync(dir); } catch { /* none yet */ }
+  return files.filter((f) => { try { return /^(name "sjt\d+-|tree ".*\/sjtest-)/.test(readFileSync(join(dir, f), "utf8")); } catch { return false; } });
+};
 
 /** The sjtest temp directories on the host now. */
 const leftovers = () => readdirSync(tmpdir()).filter((n) => n.startsWith("sjtest-"));
@@ -59,6 +68,7 @@ describe("sjtest", () => {
     it(`passes every test as ${who} (--json -k), and leaves nothing behind`, () => {
       requireRoot("sjtest's test");
       const before = leftovers();
+      const leasesBefore = sjtestLeases();
       const dir = who === "root" ? undefined : { dir: makeOwnedDir(65534, 65534, "sysjail-sjtest-") };
       const r = run(["--json", "-k"], dir);
       let rep: Report;
@@ -75,6 +85,7 @@ describe("sjtest", () => {
       assert.equal(r.status, 0, r.stderr);
       if (who === "65534") assert.ok(!rep.tests.some((t) => t.name.endsWith(" (root)")), "root-only tests are not listed in a rootless run");
       assert.deepEqual(leftovers().filter((n) => !before.includes(n)), [], "sjtest left its temp directory");
+      assert.deepEqual(sjtestLeases().filter((n) => !leasesBefore.includes(n)), [], "sjtest gave its jails' id ranges back");
     });
   }
 });

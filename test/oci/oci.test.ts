@@ -11,9 +11,17 @@ import { ociJail, patchPlan } from "../../src/oci/translate.js";
 import { op, PlanFlag } from "../../src/plan/types.js";
 import { Cap, capMask, FORBIDDEN_CAPS } from "../../src/plan/caps.js";
 import { blockBase, idPool } from "../../src/ids/pool.js";
+import { leaseDirs, persistentLease } from "../../src/ids/leases.js";
 import * as hooksModule from "../../src/oci/hooks.js";
 
 const OCI = join(REPO, "native", "build", "sysjail-oci");
+/** The ephemeral id leases held for the jail named NAME (their files name it). */
+const ephemeralLeasesOf = (name: string) => {
+  const dir = leaseDirs().ephemeral;
+  let files: string[] = [];
+  try { files = readdirSync(dir); } catch { /* none yet */ }
+  return files.filter((f) => { try { return readFileSync(join(dir, f), "utf8").includes(JSON.stringify(name)); } catch { return false; } });
+};
 /** The namespaces an engine asks for (no path: each the container's own). */
 const NS = ["pid", "network", "ipc", "uts", "mount"].map((type) => ({ type }));
 
@@ -202,6 +210,10 @@ describe("sysjail-oci: containers as jails (root)", () => {
     closeSync(fd);
     assert.equal(oci(["start", c]).status, 0);
     assert.equal(JSON.parse(oci(["state", c]).stdout).status, "running");
+    // its host id range is an ephemeral lease, never one kept per name (a container id is new at
+    // every container: a kept lease would hold a block of the pool for good each time)
+    assert.equal(persistentLease("name", c, { peek: true }), undefined, "no lease kept for the container's id");
+    assert.equal(ephemeralLeasesOf(c).length, 1, "one ephemeral lease while it runs");
     const del = oci(["delete", c]);
     assert.equal(del.status, 1);
     assert.match(del.stderr, /is running: stop it first, or delete --force/);
@@ -211,6 +223,8 @@ describe("sysjail-oci: containers as jails (root)", () => {
     assert.deepEqual(hostMountsMentioning(jr.path), []);
     const jls = spawnSync(join(REPO, "native", "build", "jls"), ["-N"], { encoding: "utf8" });
     assert.doesNotMatch(jls.stdout, new RegExp(c));
+    assert.deepEqual(ephemeralLeasesOf(c), [], "the range went back to the pool");
+    assert.equal(persistentLease("name", c, { peek: true }), undefined);
   });
 
   it("exec runs another process in the container, in its namespaces; --detach leaves a pid file", () => {
