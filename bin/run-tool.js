@@ -10,19 +10,31 @@ const { join } = require("node:path");
 const vm = require("node:vm");
 
 const binDir = join(__dirname, "..", "build", "bin");
-/** Set by the tool (src/cli/main.ts mainPathRan) once a run went through its main path. */
+/** Set by the tool once a run went through its main path (src/cli/main.ts mainPathRan: true, or
+ * bit 1) and its optional paths (pathRan: bits 2-128). */
 const MAIN_PATH = Symbol.for("sysjail.mainPathRan");
+/** The paths this run took, as bits (true, from an older mainPathRan, is the main path). */
+const pathsRan = () => {
+  const v = globalThis[MAIN_PATH];
+  return v === true ? 1 : typeof v === "number" ? v & 255 : 0;
+};
+/** Called by pathRan with the bits so far: the cache is made again at exit when they are new to
+ * it. Only then is an exit handler added: a tool says its last word to the native front at once
+ * when no exit handler is left to run (src/helper/front.ts lastWord). */
+const PATH_HOOK = Symbol.for("sysjail.pathRanHook");
 
 /** The last line of a bundle built by scripts/bundle.mjs: a hash of the rest of it. */
 const BUILD_LINE = /\/\/# sysjail-build=([0-9a-f]{16})\n$/;
 
 /** Runs build/bin/NAME (cached CommonJS, else ESM).
- * NAME.cache is a header (one byte: 1 when a main-path run made it, 0 for another run such as -h;
- * then one byte, the length of the bundle's key, and the key) and V8's code cache. V8 checks only
- * the source's length, so the key keeps a cache from outliving a rebuild of the same length: the
- * build's hash from the bundle's last line, or, for a bundle without one, its modification time
- * (a stat, about 0.4 ms more at every start). V8 caches only the functions that ran: a cache made
- * by a short run is replaced by the first main-path run, and from then on only read. */
+ * NAME.cache is a header (one byte: the paths the runs that made it took, bit 1 the main path,
+ * 0 for a run such as -h; then one byte, the length of the bundle's key, and the key) and V8's
+ * code cache. V8 checks only the source's length, so the key keeps a cache from outliving a
+ * rebuild of the same length: the build's hash from the bundle's last line, or, for a bundle
+ * without one, its modification time (a stat, about 0.4 ms more at every start). V8 caches only
+ * the functions that ran (with those it read from the cache): a cache is made again by a run that
+ * took a path its makers did not (the first main-path run after a -h run, the first create with a
+ * seccomp profile), and otherwise only read. */
 function runTool(name) {
   const file = join(binDir, `${name}.cjs`);
   const cacheFile = join(binDir, `${name}.cache`);
@@ -52,28 +64,36 @@ function runTool(name) {
   const cachedData = fresh ? cached.subarray(head) : undefined;
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
   const script = new vm.Script(wrapped, { filename: file, cachedData });
-  const complete = cachedData !== undefined && !script.cachedDataRejected && cached[0] === 1;
-  if (!complete) {
-    process.once("exit", () => {
-      const main = globalThis[MAIN_PATH] === true;
-      if (cachedData !== undefined && !script.cachedDataRejected && !main) return; // keep what we have
-      try {
-        if (statSync(binDir).uid !== process.getuid?.()) return; // only into a directory of ours
-        const data = script.createCachedData();
-        const tmp = `${cacheFile}.${process.pid}.tmp`;
-        const fd = openSync(tmp, "w", 0o644);
-        const header = Buffer.alloc(head);
-        header[0] = main ? 1 : 0;
-        header[1] = key.length;
-        header.write(key, 2, "latin1");
-        writeSync(fd, header);
-        writeSync(fd, data);
-        closeSync(fd);
-        renameSync(tmp, cacheFile);
-      } catch {
-        /* a cache is only a speed-up */
-      }
-    });
+  const usable = cachedData !== undefined && !script.cachedDataRejected;
+  const had = usable ? cached[0] : 0;
+  let armed = false;
+  const arm = () => {
+    if (!armed) process.once("exit", writeCache);
+    armed = true;
+  };
+  globalThis[PATH_HOOK] = (bits) => {
+    if ((bits & ~had) !== 0) arm();
+  };
+  if (!usable) arm();
+  function writeCache() {
+    const ran = pathsRan();
+    if (usable && (ran & ~had) === 0) return; // nothing this cache lacks: keep it
+    try {
+      if (statSync(binDir).uid !== process.getuid?.()) return; // only into a directory of ours
+      const data = script.createCachedData();
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
+      const fd = openSync(tmp, "w", 0o644);
+      const header = Buffer.alloc(head);
+      header[0] = had | ran;
+      header[1] = key.length;
+      header.write(key, 2, "latin1");
+      writeSync(fd, header);
+      writeSync(fd, data);
+      closeSync(fd);
+      renameSync(tmp, cacheFile);
+    } catch {
+      /* a cache is only a speed-up */
+    }
   }
   const module = { exports: {} };
   // the bundle requires Node's modules and, by a path relative to build/bin, its lazy parts

@@ -93,6 +93,8 @@ int mkdir_in_root_main(int argc, char **argv);
 
 /* the name a jail sees for its pid 1 (and for an entered process before its exec) */
 #define SJ_INIT_NAME "sysjail-init"
+/* the most cgroup v1 `tasks` files one cgroupJoin exchange hands the init (run.c join_cgroups) */
+#define SJ_MAX_JOINS 32
 /* title.c: main records where argv and the environment lie; title_set overwrites both areas with
  * NAME (what /proc/PID/cmdline shows), clears environ and sets the thread name */
 void title_record(int argc, char **argv);

@@ -66,26 +66,37 @@ void init_loop(const struct sj_plan *plan, int msgfd, pid_t cmd) {
 
 /* Waits for the monitor's byte WANT; returns the descriptor sent along (the idmapped root) or
  * -1. Exits when the monitor gave up (or died). Meanwhile 'D' hands over the tmpfs of the
- * device nodes (devnodes.c), and 'J' hands over a cgroup v1 `tasks`
- * file the monitor opened: this process (one thread) moves itself there and answers with the
- * errno (run.c join_cgroups). */
+ * device nodes (devnodes.c), and 'J' the cgroup v1 `tasks` files the monitor opened: this
+ * process (one thread) moves itself into each, in order, and answers how many it joined and the
+ * errno that stopped it (run.c join_cgroups). */
 static int wait_monitor(int sync, char want) {
   for (;;) {
     char got = 0;
-    int fd = -1;
-    char cbuf[CMSG_SPACE(sizeof(int))];
+    int fds[SJ_MAX_JOINS], nfd = 0;
+    union { char buf[CMSG_SPACE(sizeof(int) * SJ_MAX_JOINS)]; struct cmsghdr align; } cb;
     struct iovec iov = { .iov_base = &got, .iov_len = 1 };
-    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.buf, .msg_controllen = sizeof cb.buf };
     ssize_t r;
     do r = recvmsg(sync, &mh, MSG_CMSG_CLOEXEC); while (r < 0 && errno == EINTR);
     for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); r == 1 && c; c = CMSG_NXTHDR(&mh, c))
-      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof fd);
-    if (r == 1 && got == 'J' && fd >= 0) {
-      int e = write(fd, "0", 1) == 1 ? 0 : errno;
-      close(fd);
-      while (send(sync, &e, sizeof e, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+        size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t j = 0; j < k && nfd < SJ_MAX_JOINS; j++) memcpy(&fds[nfd++], CMSG_DATA(c) + j * sizeof(int), sizeof(int));
+      }
+    if (r == 1 && got == 'J') {
+      int ans[2] = { 0, (mh.msg_flags & MSG_CTRUNC) || nfd == 0 ? EMSGSIZE : 0 };
+      for (int j = 0; j < nfd; j++) {
+        if (!ans[1]) {
+          if (write(fds[j], "0", 1) == 1) ans[0]++;
+          else ans[1] = errno ? errno : EIO;
+        }
+        close(fds[j]);
+      }
+      while (send(sync, ans, sizeof ans, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
       continue;
     }
+    for (int j = 1; j < nfd; j++) close(fds[j]); /* one descriptor goes with any other byte */
+    int fd = nfd > 0 ? fds[0] : -1;
     if (r == 1 && got == 'D' && fd >= 0) { /* the monitor's device nodes (devnodes.c) */
       if (g_devfs >= 0) close(g_devfs);
       g_devfs = fd;

@@ -101,27 +101,49 @@ static int tasks_lists(const char *file, pid_t pid) {
  * every jail start); a single thread writing "0" into `tasks` moves itself under cgroup_mutex
  * alone. The init is one thread and runs only the helper's code here, before 'G': no process of
  * the jail runs anything of its own before it is in its cgroups, as with cgroup-attach. The
- * monitor opens the file (the kernel checks the opener's credentials, its own) and hands it over
- * with 'J'; the init answers with its errno. The monitor then sees the init's pid in the file
- * itself: the kernel's word, not the init's. Returns -1 after reporting the failed step. */
+ * monitor opens the files (the kernel checks the opener's credentials, its own) and hands them
+ * over together with one 'J' (a container joins every v1 hierarchy, nine on a hybrid host: one
+ * exchange, not one per hierarchy, each of which waited for both processes to be scheduled);
+ * the init joins them in order and answers how many it joined and the errno that stopped it.
+ * The monitor then sees the init's pid in each file itself: the kernel's word, not the init's.
+ * Returns -1 after reporting the failed step. */
 static int join_cgroups(const struct sj_plan *plan, pid_t pid, int sync) {
-  for (uint32_t i = 0; i < plan->nops; i++) {
+  int fds[SJ_MAX_JOINS];
+  const struct sj_op_rec *ops[SJ_MAX_JOINS];
+  int n = 0, rc = 0;
+  for (uint32_t i = 0; i < plan->nops && rc == 0; i++) {
     const struct sj_op_rec *op = &plan->ops[i];
     if (op->code != OP_CGROUP_JOIN) continue;
     const char *file = arg_str(op, 0);
-    if (!file) { emit_error(op->index, op_name(op->code), EINVAL, "", "bad arguments"); return -1; }
+    if (!file) { emit_error(op->index, op_name(op->code), EINVAL, "", "bad arguments"); rc = -1; break; }
+    if (n == SJ_MAX_JOINS) { emit_error(op->index, op_name(op->code), E2BIG, file, "more cgroup hierarchies to join than the helper takes (32)"); rc = -1; break; }
     int fd = fault_fail("cgroup-join") < 0 ? -1 : open(file, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) { emit_error(op->index, op_name(op->code), errno, file, NULL); return -1; }
-    send_token(sync, 'J', fd);
-    close(fd);
-    int e = 0;
-    ssize_t n;
-    do n = recv(sync, &e, sizeof e, 0); while (n < 0 && errno == EINTR);
-    if (n != (ssize_t)sizeof e) e = ESRCH; /* the init is gone */
-    else if (!e && !tasks_lists(file, pid)) e = ESRCH;
-    if (e) { emit_error(op->index, op_name(op->code), e, file, e == ESRCH ? "the init is not in this cgroup" : NULL); return -1; }
+    if (fd < 0) { emit_error(op->index, op_name(op->code), errno, file, NULL); rc = -1; break; }
+    fds[n] = fd;
+    ops[n++] = op;
   }
-  return 0;
+  if (rc == 0 && n > 0) {
+    char byte = 'J';
+    struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+    union { char buf[CMSG_SPACE(sizeof(int) * SJ_MAX_JOINS)]; struct cmsghdr align; } cb;
+    memset(&cb, 0, sizeof cb);
+    struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cb.buf, .msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)n) };
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
+    memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)n);
+    while (sendmsg(sync, &mh, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
+    int r[2] = { 0, ESRCH }; /* joined, errno; as if the init is gone until it answers */
+    ssize_t got;
+    do got = recv(sync, r, sizeof r, 0); while (got < 0 && errno == EINTR);
+    if (got != (ssize_t)sizeof r || r[0] < 0 || r[0] > n) { r[0] = 0; r[1] = ESRCH; }
+    for (int k = 0; k < n; k++) {
+      const char *file = arg_str(ops[k], 0);
+      int e = k < r[0] ? (tasks_lists(file, pid) ? 0 : ESRCH) : (r[1] ? r[1] : ESRCH);
+      if (e) { emit_error(ops[k]->index, op_name(ops[k]->code), e, file, e == ESRCH ? "the init is not in this cgroup" : NULL); rc = -1; break; }
+    }
+  }
+  for (int k = 0; k < n; k++) close(fds[k]);
+  return rc;
 }
 
 static void emit_msg(const struct sj_msg *m, int *setup_error) {

@@ -7,7 +7,20 @@ import { captureFront, lastWord } from "../helper/front.js";
  * it writes at exit covers that path: a cache made by a `-h` run alone would leave the code that
  * starts a jail to be compiled cold at every later start. */
 export function mainPathRan(): void {
-  (globalThis as Record<symbol, unknown>)[Symbol.for("sysjail.mainPathRan")] = true;
+  pathRan(1);
+}
+
+/** Tells bin/run-tool.js that this run went through an optional path of the tool (BIT, 2 to 128,
+ * the tool's own numbering): a cache made by runs without it is made again, once, by the first
+ * run that took it (and kept what the cache had), so that path is not compiled cold at every
+ * later run either (sysjail-oci: a container's seccomp profile, its cgroupsPath). */
+export function pathRan(bit: number): void {
+  const g = globalThis as Record<symbol, unknown>;
+  const k = Symbol.for("sysjail.mainPathRan");
+  const v = g[k];
+  const bits = (v === true ? 1 : typeof v === "number" ? v : 0) | (bit & 255);
+  g[k] = bits;
+  (g[Symbol.for("sysjail.pathRanHook")] as ((b: number) => void) | undefined)?.(bits);
 }
 
 function isSysjailError(e: unknown): e is SysjailError {

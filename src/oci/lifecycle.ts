@@ -1,8 +1,9 @@
 // The OCI operations on one container: create, start, state, kill, delete, run, ps, pause.
 import { closeSync, existsSync, linkSync, statSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, unlinkSync, writeFileSync, writeSync, constants as FS } from "node:fs";
-import { constants as OS } from "node:os";
 import { join, resolve } from "node:path";
 import { hostFacts } from "../host/facts.js";
+import { builtin } from "../helper/locate.js";
+import { pathRan } from "../cli/main.js";
 import { takeFront } from "../helper/front.js";
 import { HelperRun } from "../helper/launch.js";
 import { buildFilter, fingerprint, SECCOMP_FLAGS } from "../jail/filter.js";
@@ -128,6 +129,9 @@ export interface CreateArgs { id: string; bundle: string; pidFile?: string | und
 
 /** create: the jail is made, its command waits at the start gate. DETACH: the monitor goes on
  * after this process (create); else this process follows it (run). */
+/** create's optional paths, for the tool's V8 code cache (src/cli/main.ts pathRan). */
+const CACHE_PATH = { seccomp: 2, cgroupsPath: 4 } as const;
+
 export async function create(g: Globals, a: CreateArgs, detach = true): Promise<{ jr: JailRun; rec: OciRecord }> {
   const id = checkId(a.id);
   const { config, bundle, rootPath } = loadConfig(a.bundle);
@@ -149,9 +153,11 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
   try {
     const seccompPolicy = config.linux?.seccomp ? await policyFile(g.root, config.linux.seccomp, g.warn) : undefined;
     const filter = seccompPolicy ? await containerFilter(spec, seccompPolicy) : undefined;
+    if (seccompPolicy) pathRan(CACHE_PATH.seccomp);
     // v1 cgroups (a hybrid host's pids controller): the init moves itself, no RCU grace period
     // linux.cgroupsPath: the container's own cgroups there (checked, parents made) instead of sysjail's
     const cg = cgPath ? (await import("./cgroups.js")).ociCgroups(config.linux!.cgroupsPath!, cgPath, config.linux?.resources, g.warn, undefined, deviceRules) : undefined;
+    if (cg) pathRan(CACHE_PATH.cgroupsPath);
     const prep = await prepare(spec, { detach, cgroupJoin: true, ephemeralIds: true, ...(devices ? { devices } : {}), ...(cg ? { cgroups: cg.ctx } : deviceRules ? { cgroupDevices: deviceRules } : {}) });
     const ids = prep.idChoice?.mapping ?? idMapping(prep.facts);
     try {
@@ -297,7 +303,9 @@ export function signalNumber(s: string | undefined): number {
   if (s === undefined) return 15;
   if (/^\d+$/.test(s) && Number(s) > 0 && Number(s) < 65) return Number(s);
   const name = s.toUpperCase().startsWith("SIG") ? s.toUpperCase() : `SIG${s.toUpperCase()}`;
-  const n = (OS.signals as Record<string, number>)[name];
+  // node:os loads here, not with the module: it is not among the modules Node itself loads at
+  // start, and compiling it cost every create about half a millisecond
+  const n = (builtin<typeof import("node:os")>("node:os").constants.signals as Record<string, number>)[name];
   if (n === undefined) throw ociError(`signal ${JSON.stringify(s)}: a signal name (TERM, SIGKILL) or number is needed`, "EUSAGE");
   return n;
 }

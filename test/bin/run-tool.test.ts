@@ -28,9 +28,13 @@ function fakePackage(t: Parameters<typeof defer>[0], version: string): { dir: st
 }
 
 function writeTool(dir: string, version: string): void {
-  // the main path marks itself the way src/cli/main.ts mainPathRan does
+  // the paths mark themselves the way src/cli/main.ts pathRan does: "main" as mainPathRan (bit 1),
+  // "bits:N" as pathRan (the main path 1, optional paths 2-128)
+  const bits = 'process.argv[2] === "main" ? 1 : process.argv[2]?.startsWith("bits:") ? Number(process.argv[2].slice(5)) : 0';
   writeFileSync(join(dir, "build", "bin", "t.cjs"),
-    `if (process.argv[2] === "main") globalThis[Symbol.for("sysjail.mainPathRan")] = true;\nprocess.stdout.write("${version}\\n");\n`);
+    `const b = ${bits};\n` +
+    `if (b) { globalThis[Symbol.for("sysjail.mainPathRan")] = b; globalThis[Symbol.for("sysjail.pathRanHook")]?.(b); }\n` +
+    `process.stdout.write("${version}\\n");\n`);
 }
 
 function run(tool: string, arg: string, prefix: string[] = []): string {
@@ -53,6 +57,39 @@ describe("the tools' code cache", () => {
     const after = statSync(p.cache);
     assert.equal(after.ino, before.ino, "a complete cache is only read");
     assert.equal(after.mtimeMs, before.mtimeMs);
+  });
+
+  it("a run that took a path the cache's makers did not makes it again, once, with what it had", (t) => {
+    const p = fakePackage(t, "v1");
+    const made = () => { const st = statSync(p.cache); return `${st.ino}/${st.mtimeMs}`; };
+    assert.equal(run(p.tool, "bits:1"), "v1");
+    assert.equal(readFileSync(p.cache)[0], 1);
+    const first = made();
+    assert.equal(run(p.tool, "bits:1"), "v1");
+    assert.equal(made(), first, "nothing new: only read");
+    assert.equal(run(p.tool, "bits:3"), "v1");
+    assert.equal(readFileSync(p.cache)[0], 3, "an optional path added");
+    const second = made();
+    assert.notEqual(second, first);
+    for (const b of ["bits:1", "bits:2", "bits:3", "-h"]) assert.equal(run(p.tool, b), "v1");
+    assert.equal(made(), second, "paths it has already: only read");
+    assert.equal(run(p.tool, "bits:5"), "v1");
+    assert.equal(readFileSync(p.cache)[0], 7, "the union of the paths");
+  });
+
+  it("sysjail-oci: a create that fails before its plan does not claim the main path", (t) => {
+    // else its cache, without the rest of create's code, would be kept: about 5 ms more at every
+    // later create. A copy of the bundle in a package of the test's own (the build's cache stays)
+    const dir = makeTempDir("sysjail-runtool-oci-");
+    defer(t, () => removeTree(dir));
+    mkdirSync(join(dir, "bin"));
+    mkdirSync(join(dir, "build", "bin"), { recursive: true });
+    for (const f of ["run-tool.js", "package.json"]) copyFileSync(join(REPO, "bin", f), join(dir, "bin", f));
+    copyFileSync(join(REPO, "build", "bin", "sysjail-oci.cjs"), join(dir, "build", "bin", "sysjail-oci.cjs"));
+    const r = spawnSync(process.execPath, [join(dir, "bin", "run-tool.js"), "sysjail-oci", "--root", join(dir, "state"), "create", "--bundle", join(dir, "no-such-bundle"), "c1"], { encoding: "utf8" });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /no-such-bundle/);
+    assert.equal(readFileSync(join(dir, "build", "bin", "sysjail-oci.cache"))[0], 0, "made as by a short run: the first create that succeeds makes it again");
   });
 
   it("a rebuilt bundle of the same length does not run with the old cache", (t) => {

@@ -170,7 +170,7 @@ describe("sysjail-oci: containers at their cgroupsPath (root)", () => {
     if (holder?.pid) release(holder);
     // the parents the tests made (deepest first), in every hierarchy; empty ones only
     for (const m of mounts()) {
-      for (const d of [join(m, top, "pre"), join(m, top, "busy"), join(m, top, "p"), join(m, top)]) {
+      for (const d of [join(m, top, "pre"), join(m, top, "busy"), join(m, top, "nocpus"), join(m, top, "p"), join(m, top)]) {
         try { rmdirSync(d); } catch { /* not there, or (held) busy */ }
       }
     }
@@ -293,5 +293,25 @@ describe("sysjail-oci: containers at their cgroupsPath (root)", () => {
     assert.equal(existsSync(`/sys/fs/cgroup/pids/${top}/busy/x`), false, "nothing made below it");
     release(holder);
     holder = undefined;
+  });
+
+  it("a hierarchy the init cannot join (a cpuset cgroup without cpus) fails create in one line naming it, leaving nothing", () => {
+    if (!existsSync("/sys/fs/cgroup/cpuset/tasks")) return;
+    // every v1 hierarchy is handed to the init in one exchange (native/src/run.c join_cgroups):
+    // it joins them in order, the ones before cpuset succeed, cpuset's refuses (no cpus: ENOSPC)
+    for (const m of mounts()) mkdirSync(join(m, top, "nocpus"), { recursive: true });
+    const parent = join("/sys/fs/cgroup/cpuset", top);
+    for (const f of ["cpuset.cpus", "cpuset.mems"]) if (!readFileSync(join(parent, f), "utf8").trim()) writeFileSync(join(parent, f), readFileSync(join(parent, "..", f), "utf8").trim());
+    writeFileSync(join(parent, "nocpus", "cpuset.mems"), readFileSync(join(parent, "cpuset.mems"), "utf8").trim());
+    assert.equal(readFileSync(join(parent, "nocpus", "cpuset.cpus"), "utf8").trim(), "", "the leaf has no cpus");
+    const c = id("nocpus");
+    const r = oci(["create", "--bundle", bundle(c, { cgroupsPath: `/${top}/nocpus` }), c]);
+    assert.equal(r.status, 1, r.out);
+    assert.match(r.out, /cgroup-join/);
+    assert.match(r.out, /ENOSPC|no space/i);
+    assert.match(r.out, new RegExp(`cpuset/${top}/nocpus/tasks`));
+    assert.equal(r.out.trim().split("\n").length, 1, r.out);
+    assert.equal(existsSync(join(state, c)), false, "nothing left in --root");
+    for (const m of mounts()) assert.equal(readFileSync(join(m, top, "nocpus", "tasks"), "utf8"), "", `no task left in ${m}`);
   });
 });
