@@ -7,7 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, statSync, existsSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { BASE_FLAGS, BUILD_DIR as outDir, ROOT as root, SRC_DIR as srcDir, linkTools, sources as relSources } from "./native-common.mjs";
+import { BASE_FLAGS, BUILD_DIR as outDir, REAPER_FLAGS, REAPER_SRC, ROOT as root, SRC_DIR as srcDir, linkTools, sources as relSources } from "./native-common.mjs";
 
 const out = join(outDir, "sysjail-helper");
 const cc = process.env.CC || "cc";
@@ -46,6 +46,22 @@ function buildProbe() {
   console.error("sysjail: cannot build sjtest's probe (native/probe/sjprobe.c); sjtest will fail its system-call tests");
 }
 
+/** native/build/sysjail-reaper: what an idle OCI container's monitor becomes (run.c); without
+ * it the monitor stays whole (more memory, nothing else lost), so a failure is only a warning. */
+function buildReaper() {
+  const src = join(root, REAPER_SRC);
+  const reaperOut = join(outDir, "sysjail-reaper");
+  if (fresh(reaperOut, [src])) return;
+  mkdirSync(outDir, { recursive: true });
+  const tmpReaper = `${reaperOut}.${process.pid}.tmp`;
+  const rr = spawnSync(cc, [...REAPER_FLAGS, "-o", tmpReaper, src], { stdio: "inherit" });
+  if (rr.status === 0) renameSync(tmpReaper, reaperOut);
+  else {
+    rmSync(tmpReaper, { force: true });
+    console.error("sysjail: cannot build sysjail-reaper (native/reaper/reaper.c); idle OCI monitors stay whole");
+  }
+}
+
 /** native/build/sysjail-restrict.node: the Node addon behind restrict() (src/lib/restrict.ts). */
 function buildAddon(quiet = false) {
   const src = join(root, "native", "addon", "restrict.c");
@@ -70,6 +86,7 @@ if (process.argv.includes("--addon-only")) {
 
 if (existsSync(out) && statSync(out).isFile() && fresh(out, inputs)) {
   ensureLinks();
+  buildReaper();
   buildProbe();
   buildAddon();
   process.exit(0);
@@ -93,5 +110,6 @@ if (r.status !== 0) {
 }
 renameSync(tmp, out);
 ensureLinks();
+buildReaper();
 buildProbe();
 buildAddon();

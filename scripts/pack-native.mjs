@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BASE_FLAGS, BUILD_DIR, PREBUILT_DIR, ROOT, linkTools, sources, tools } from "./native-common.mjs";
+import { BASE_FLAGS, BUILD_DIR, PREBUILT_DIR, REAPER_FLAGS, REAPER_SRC, ROOT, linkTools, sources, tools } from "./native-common.mjs";
 
 /** Each prebuilt: Debian's cross compiler for it (on the machine of the same arch too: one name). */
 const TARGETS = { x86_64: "x86_64-linux-gnu-gcc", aarch64: "aarch64-linux-gnu-gcc" };
@@ -27,8 +27,11 @@ if (process.argv.includes("--restore")) {
 const FLAGS = [...BASE_FLAGS, "-static-pie", "-s", "-DSJ_RELEASE", "-DSJ_ROOT_DEPTH=4", `-ffile-prefix-map=${ROOT}=.`,
   "-fno-ident", "-Wl,--build-id=none", "-Wl,--hash-style=gnu"];
 
-function build(cc, out) {
-  const r = spawnSync(cc, [...FLAGS, "-o", out, ...sources()], {
+/** The reaper (native/reaper/reaper.c), next to each helper: the same fixed, path-free flags. */
+const REAPER = [...REAPER_FLAGS, "-s", `-ffile-prefix-map=${ROOT}=.`, "-fno-ident"];
+
+function build(cc, out, args = [...FLAGS, "-o", out, ...sources()]) {
+  const r = spawnSync(cc, args, {
     cwd: ROOT, encoding: "utf8", env: { ...process.env, LC_ALL: "C", SOURCE_DATE_EPOCH: "0" },
   });
   if (r.error || r.status !== 0) {
@@ -62,6 +65,23 @@ try {
     chmodSync(tmp, 0o755);
     renameSync(tmp, join(dir, "sysjail-helper"));
     sums.push(`${sha(a)}  ${arch}/sysjail-helper\n`);
+    let ra, rb;
+    try {
+      ra = build(cc, join(scratch, `${arch}.r1`), [...REAPER, "-o", join(scratch, `${arch}.r1`), REAPER_SRC]);
+      rb = build(cc, join(scratch, `${arch}.r2`), [...REAPER, "-o", join(scratch, `${arch}.r2`), REAPER_SRC]);
+    } catch (err) {
+      console.error(`sysjail: cannot build the ${arch} reaper (${err.message})`);
+      process.exit(1);
+    }
+    if (!ra.equals(rb)) {
+      console.error(`sysjail: the ${arch} reaper is not reproducible: two builds differ`);
+      process.exit(1);
+    }
+    const rtmp = join(dir, `sysjail-reaper.${process.pid}.tmp`);
+    writeFileSync(rtmp, ra, { mode: 0o755 });
+    chmodSync(rtmp, 0o755);
+    renameSync(rtmp, join(dir, "sysjail-reaper"));
+    sums.push(`${sha(ra)}  ${arch}/sysjail-reaper\n`);
   }
   writeFileSync(join(PREBUILT_DIR, "SHA256SUMS"), sums.join(""));
 } finally {

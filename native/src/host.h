@@ -27,4 +27,8 @@ enum { AC_MAPS = 1, AC_IDMAP = 2, AC_REST = 4 };
 /* The monitor's steps on the cloned init before it runs: its id maps (AC_MAPS), the idmapped
  * root (AC_IDMAP), the cgroups it joins (AC_REST). Returns -1 after reporting the failure. */
 int after_clone(const struct sj_plan *plan, pid_t pid, int which, int *treefd);
+
+/* An idle OCI container's monitor execs sysjail-reaper (handover.c), which waits for the init's
+ * pidfd INITFD and removes H's cgroup dirs and state files; returns (-1) only when it cannot. */
+int hand_over(int initfd, const struct host_state *h);
 #endif

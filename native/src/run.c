@@ -566,13 +566,13 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     timerfd_settime(cfd, 0, &its, NULL);
   }
   notify_setup(plan);
-  int ready_sent = 0, acked = 0, exec_open = 1, ctl_open = g_status_fd >= 0;
+  int ready_sent = 0, acked = 0, exec_open = 1, ctl_open = g_status_fd >= 0, msg_open = 1, handed = 0;
   int init_status = 0, done = 0;
   double setup_s = -1;
   const char *reason = NULL;
   while (!done) {
     struct pollfd p[10] = {
-      { sigfd, POLLIN, 0 }, { msgp[0], POLLIN, 0 }, { exec_open ? execp[0] : -1, POLLIN, 0 },
+      { sigfd, POLLIN, 0 }, { msg_open ? msgp[0] : -1, POLLIN, 0 }, { exec_open ? execp[0] : -1, POLLIN, 0 },
       { ctl_open ? g_status_fd : -1, POLLIN, 0 }, { tfd, POLLIN, 0 }, { cfd, POLLIN, 0 }, { notify_fd(), POLLIN, 0 },
       { nsfd, POLLIN, 0 }, { gatefd, POLLIN, 0 }, { g_init_sibling ? g_initfd : -1, POLLIN, 0 },
     };
@@ -588,9 +588,9 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
         close(sync[0]);
       }
     }
-    if (p[1].revents) {
-      drain_msgs(msgp[0], &setup_error, &cmd_status, &have_cmd, &ready);
-    }
+    /* at its end (the init's writer closed at its command's exec, an OCI container's) the pipe
+     * is not polled again: it would read as ready forever */
+    if (p[1].revents && drain_msgs(msgp[0], &setup_error, &cmd_status, &have_cmd, &ready) < 0) msg_open = 0;
     if (p[2].revents) {
       struct sj_msg m;
       int lfd;
@@ -666,6 +666,19 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     /* a sibling init has exited (its pidfd is readable); its status is its parent's to take */
     if (p[9].revents) done = 1;
     if (g_empty) done = 1;
+    /* sysjail-oci: an idle monitor hands over to sysjail-reaper (handover.c) once its last duty
+     * is all that is left: the command runs (the exec channel and start gate are closed, ready
+     * reported), create has returned (its channel closed), nothing failed or was asked of it, no
+     * timer, seccomp listener, namespace socket, network object or helper, and the container's
+     * processes end with its init (its own pid namespace: no kill_userns). The init is a sibling,
+     * watched by its pidfd alone; the exit report and the cgroup stats would go to nobody. */
+    if (!done && !handed && (plan->flags & SJ_F_OCI) && g_init_sibling && g_initfd >= 0 && ready_sent && !setup_error &&
+        !reason && !exec_open && !msg_open && !ctl_open && gatefd < 0 && g_gate_hold < 0 && tfd < 0 && cfd < 0 &&
+        !notify_on() && nsfd < 0 && !net_busy() && !userns.st_ino && !g_empty) {
+      handed = 1;
+      drain_msgs(msgp[0], &setup_error, &cmd_status, &have_cmd, &ready);
+      if (!setup_error) (void)hand_over(g_initfd, &h); /* returns only when there is no reaper */
+    }
   }
   double wall = now_s() - t0;
   if (nsfd >= 0) { close(nsfd); nsfd = -1; unlink(ns_path); }

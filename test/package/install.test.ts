@@ -13,7 +13,7 @@ import { REPO } from "../helpers/paths.js";
 import { makeTempDir, removeTree } from "../helpers/tmp.js";
 
 /** What the package is made of (package.json `files`, and the scripts that make the rest). */
-const PACKAGE_PARTS = ["package.json", "bin", "build/src", "build/bin", "native/src", "scripts", "policy", "docs"];
+const PACKAGE_PARTS = ["package.json", "bin", "build/src", "build/bin", "native/src", "native/reaper", "scripts", "policy", "docs"];
 
 const NPM = join(dirname(process.execPath), "npm");
 
@@ -76,8 +76,11 @@ describe("the packed package", () => {
   it("ships static helpers for x86_64 and aarch64 whose checksums are listed", () => {
     assert.deepEqual(elf(join(pkgDir, "native", "prebuilt", "x86_64", "sysjail-helper")), { machine: 62, isStatic: true });
     assert.deepEqual(elf(join(pkgDir, "native", "prebuilt", "aarch64", "sysjail-helper")), { machine: 183, isStatic: true });
+    // the idle OCI monitor's successor, next to each helper (native/reaper/reaper.c)
+    assert.deepEqual(elf(join(pkgDir, "native", "prebuilt", "x86_64", "sysjail-reaper")), { machine: 62, isStatic: true });
+    assert.deepEqual(elf(join(pkgDir, "native", "prebuilt", "aarch64", "sysjail-reaper")), { machine: 183, isStatic: true });
     const sums = readFileSync(join(pkgDir, "native", "prebuilt", "SHA256SUMS"), "utf8").trim().split("\n");
-    assert.equal(sums.length, 2);
+    assert.equal(sums.length, 4, "a helper and a reaper per arch");
     for (const line of sums) {
       const [hash, rel] = line.split("  ");
       assert.equal(createHash("sha256").update(readFileSync(join(pkgDir, "native", "prebuilt", rel!))).digest("hex"), hash, rel);
@@ -89,7 +92,7 @@ describe("the packed package", () => {
 
   it("its helpers are reproducible: built again from a copy elsewhere, they have the same checksums", () => {
     const other = join(work, "elsewhere", "at", "another", "depth");
-    for (const p of ["package.json", "native/src", "scripts"]) cpSync(join(REPO, p), join(other, p), { recursive: true });
+    for (const p of ["package.json", "native/src", "native/reaper", "scripts"]) cpSync(join(REPO, p), join(other, p), { recursive: true });
     const r = sh(process.execPath, [join(other, "scripts", "pack-native.mjs")], { cwd: other });
     assert.equal(r.status, 0, show(r));
     assert.equal(readFileSync(join(other, "native", "prebuilt", "SHA256SUMS"), "utf8"), readFileSync(join(pkgDir, "native", "prebuilt", "SHA256SUMS"), "utf8"));
