@@ -15,20 +15,24 @@ import { ARCHES, BUILD_DIR, PREBUILT_DIR, ROOT, linkTools } from "./native-commo
 const truthy = (v) => v !== undefined && v !== "" && v !== "0" && v !== "false";
 const asked = truthy(process.env.SYSJAIL_BUILD_FROM_SOURCE) || truthy(process.env.npm_config_build_from_source);
 
-/** The prebuilt helper for this process's arch, if the package has one whose checksum holds. */
+/** The prebuilt helper for this process's arch, if the package has one whose checksum holds, and
+ * so does the idle OCI monitor's successor beside it (sysjail-reaper: the helper execs it). */
 function prebuilt() {
   const arch = ARCHES[process.arch];
   if (!arch) return undefined;
   const rel = `${arch}/sysjail-helper`;
-  const file = join(PREBUILT_DIR, rel);
-  if (!existsSync(file)) return undefined;
+  if (!existsSync(join(PREBUILT_DIR, rel))) return undefined;
   let sums;
   try { sums = readFileSync(join(PREBUILT_DIR, "SHA256SUMS"), "utf8"); } catch { return undefined; }
-  const want = sums.split("\n").map((l) => /^([0-9a-f]{64}) {2}(\S+)$/.exec(l)).find((m) => m?.[2] === rel)?.[1];
-  const have = createHash("sha256").update(readFileSync(file)).digest("hex");
-  if (want !== have) {
-    console.error(`sysjail: native/prebuilt/${rel} does not match its checksum in native/prebuilt/SHA256SUMS; building from source`);
-    return undefined;
+  for (const r of [rel, `${arch}/sysjail-reaper`]) {
+    const file = join(PREBUILT_DIR, r);
+    if (r !== rel && !existsSync(file)) continue; // no reaper: the monitor stays whole
+    const want = sums.split("\n").map((l) => /^([0-9a-f]{64}) {2}(\S+)$/.exec(l)).find((m) => m?.[2] === r)?.[1];
+    const have = createHash("sha256").update(readFileSync(file)).digest("hex");
+    if (want !== have) {
+      console.error(`sysjail: native/prebuilt/${r} does not match its checksum in native/prebuilt/SHA256SUMS; building from source`);
+      return undefined;
+    }
   }
   return `../prebuilt/${rel}`;
 }

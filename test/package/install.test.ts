@@ -141,6 +141,14 @@ describe("the packed package", () => {
     assert.equal(r.status, 1, show(r));
     assert.match(r.stderr, /^sysjail: no C compiler found \('cc'\); install one \(Debian: apt-get install gcc libc6-dev\) and run npm rebuild\n$/);
     assert.equal(readlinkSync(join(pkgDir, "native", "build", "sysjail")), "../prebuilt/x86_64/sysjail-helper", "left as it was");
+    // a prebuilt reaper (the helper execs it) that does not match its checksum: not used either
+    const sumsFile = join(pkgDir, "native", "prebuilt", "SHA256SUMS");
+    const sums = readFileSync(sumsFile, "utf8");
+    assert.match(sums, /^[0-9a-f]{64} {2}x86_64\/sysjail-reaper$/m, "the reaper's checksum is listed");
+    writeFileSync(sumsFile, sums.replace(/^[0-9a-f]{64}(?= {2}x86_64\/sysjail-reaper$)/m, "0".repeat(64)));
+    r = sh(process.execPath, [step], { env: { ...process.env, PATH: nocc, npm_config_build_from_source: "" } });
+    assert.match(r.stderr, /x86_64\/sysjail-reaper does not match its checksum/, show(r));
+    writeFileSync(sumsFile, sums);
     // a prebuilt helper that does not match its checksum is not used
     writeFileSync(join(pkgDir, "native", "prebuilt", "SHA256SUMS"), `${"0".repeat(64)}  x86_64/sysjail-helper\n`);
     r = sh(process.execPath, [step], { env: { ...process.env, npm_config_build_from_source: "" } });
