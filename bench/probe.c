@@ -25,6 +25,10 @@ static double now_ns(void) {
 
 int main(int argc, char **argv) {
   if (argc < 3) { fprintf(stderr, "usage: probe loop N | files N DIR | install FILTER\n"); return 2; }
+  if (!strcmp(argv[1], "sleep") && argc > 2) { /* sleep SECONDS: an idle process (memory) */
+    sleep((unsigned)atoi(argv[2]));
+    return 0;
+  }
   if (!strcmp(argv[1], "loop")) { /* N getppid calls: ns per call */
     long n = atol(argv[2]);
     double t0 = now_ns();

@@ -306,6 +306,11 @@ next();
     section("mkjail and full jails (issue 18)", await mkjailRows({ quick }),
       "The Debian rows fetch from the host's configured mirror (the first build and mmdebstrap) and so depend on the network; the cached build reads only the cache. The full jail listens on 127.0.0.90.");
 
+    // --- issue 21: sysjail-oci beside runc, under the same engine
+    const { ociRows } = await import(join(root, "scripts", "bench-oci.mjs"));
+    const oci = await ociRows({ quick, jroot });
+    section("sysjail-oci beside runc under podman (issue 21)", oci.rows, oci.note);
+
     const md = [
       "# Benchmarks",
       "",
