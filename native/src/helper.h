@@ -47,8 +47,7 @@ void console_early(const struct sj_plan *plan, int msgfd);
 /* the same setup, then the startContainer hook HOOK exec'd instead of the command (hook.c) */
 void command_exec_hook(const struct sj_plan *plan, int msgfd, const struct sj_op_rec *hook) __attribute__((noreturn));
 /* sysjail-oci hooks in the container (hook.c): run one OP_HOOK, die_step on its failure;
- * CONFINED: set up as the command is first. g_monitor_pid: the state's pid, set before the init exists */
-extern pid_t g_monitor_pid;
+ * CONFINED: set up as the command is first. Called in the init only: the state's pid is its getpid() */
 /* sysjail-oci: a procfs of a joined pid namespace, made by the monitor for the init (ocimon.c), or -1 */
 extern int g_proc_mnt;
 void hook_run(const struct sj_plan *plan, const struct sj_op_rec *op, int msgw, int confined);

@@ -234,7 +234,6 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
 
   double t0 = now_s();
   if (ocimon_before_clone(first, joined, pop) < 0) goto undo;
-  g_monitor_pid = getpid(); /* the monitor: the state's pid its hooks get (hook.c) */
   ocimon_sibling(first, adopt);
   int initfd = -1;
   uint64_t cl = (cflags & ~(uint64_t)CLONE_NEWCGROUP) | CLONE_PIDFD | (g_init_sibling ? CLONE_PARENT : 0) | SIGCHLD;
