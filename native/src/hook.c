@@ -66,10 +66,7 @@ void hook_run(const struct sj_plan *plan, const struct sj_op_rec *op, int msgw, 
   if (pid == 0) {
     setpgid(0, 0);
     if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0) _exit(127);
-    sigset_t none;
-    sigemptyset(&none);
-    for (int s = 1; s < NSIG; s++) if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    reset_signals();
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (confined) command_exec_hook(plan, msgw, op);
     syscall(SYS_close_range, 3U, ~0U, 0U);
