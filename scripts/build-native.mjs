@@ -46,7 +46,7 @@ function buildProbe() {
   console.error("sysjail: cannot build sjtest's probe (native/probe/sjprobe.c); sjtest will fail its system-call tests");
 }
 
-/** native/build/sysjail-reaper: what an idle OCI container's monitor becomes (run.c); without
+/** native/build/sysjail-reaper: what an idle OCI container's monitor becomes (ocimon.c, handover.c); without
  * it the monitor stays whole (more memory, nothing else lost), so a failure is only a warning. */
 function buildReaper() {
   const src = join(root, REAPER_SRC);

@@ -64,7 +64,6 @@ void early_start(struct sj_early *e, int drop0, int drop1) {
     early_discard(e);
     return;
   }
-  g_monitor_pid = getpid(); /* the init's parent and monitor: the state's pid of its hooks (hook.c) */
   pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(EARLY_NS | SIGCHLD), 0, 0, 0, 0);
   if (pid == 0) early_child(e, drop0, drop1);
   if (pid < 0) { early_discard(e); return; } /* the plan's own clone reports why */

@@ -47,9 +47,8 @@ void console_early(const struct sj_plan *plan, int msgfd);
 /* the same setup, then the startContainer hook HOOK exec'd instead of the command (hook.c) */
 void command_exec_hook(const struct sj_plan *plan, int msgfd, const struct sj_op_rec *hook) __attribute__((noreturn));
 /* sysjail-oci hooks in the container (hook.c): run one OP_HOOK, die_step on its failure;
- * CONFINED: set up as the command is first. g_monitor_pid: the state's pid, set before the init exists */
-extern pid_t g_monitor_pid;
-/* sysjail-oci: a procfs of a joined pid namespace, made by the monitor for the init (run.c), or -1 */
+ * CONFINED: set up as the command is first. Called in the init only: the state's pid is its getpid() */
+/* sysjail-oci: a procfs of a joined pid namespace, made by the monitor for the init (ocimon.c), or -1 */
 extern int g_proc_mnt;
 void hook_run(const struct sj_plan *plan, const struct sj_op_rec *op, int msgw, int confined);
 int hook_args(const struct sj_op_rec *op, const char **file, char ***argv, char ***envp);
@@ -82,7 +81,7 @@ int oci_main(int argc, char **argv);
 /* probe.c: `--probe`, the kernel features sysjail doctor reports */
 int probe_main(void);
 extern int g_front;
-/* sysjail-oci create: the init is the monitor's sibling (CLONE_PARENT, run.c); it arms no
+/* sysjail-oci create: the init is the monitor's sibling (CLONE_PARENT, ocimon.c); it arms no
  * parent-death signal (its parent is the front, then the engine's subreaper) */
 extern int g_init_sibling;
 int enter_main(struct sj_plan *plan);

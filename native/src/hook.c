@@ -12,7 +12,11 @@
  *   capabilities, no_new_privs, Landlock, every seccomp filter; command.c) and only then exec'd.
  * Each runs in a process group of its own, which is killed once the hook is done or timed out:
  * nothing a hook started stays behind unconfined. The state JSON goes to its stdin, with the
- * monitor's pid (the state's "pid") between the two texts of the plan.
+ * container's pid between the two texts of the plan: the init's own pid, as the container sees
+ * it (1 in a pid namespace of its own). The runtime-spec asks, for hooks run in the container's
+ * namespaces, for "the pid as seen by the container", and runc passes its init's getpid() there;
+ * a host pid (the monitor's, as before) would mean nothing in the container's pid namespace and
+ * would tell a container's own startContainer program a pid of the host.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,8 +32,6 @@
 #include <time.h>
 #include <unistd.h>
 #include "helper.h"
-
-pid_t g_monitor_pid;
 
 static long long now_ms(void) {
   struct timespec t;
@@ -64,10 +66,7 @@ void hook_run(const struct sj_plan *plan, const struct sj_op_rec *op, int msgw, 
   if (pid == 0) {
     setpgid(0, 0);
     if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0) _exit(127);
-    sigset_t none;
-    sigemptyset(&none);
-    for (int s = 1; s < NSIG; s++) if (s != SIGKILL && s != SIGSTOP) signal(s, SIG_DFL);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    reset_signals();
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (confined) command_exec_hook(plan, msgw, op);
     syscall(SYS_close_range, 3U, ~0U, 0U);
@@ -79,7 +78,7 @@ void hook_run(const struct sj_plan *plan, const struct sj_op_rec *op, int msgw, 
   /* the state, never more than the pipe takes at once: a hook that does not read it is judged by
    * its status alone */
   char num[24];
-  snprintf(num, sizeof num, "%d", (int)g_monitor_pid);
+  snprintf(num, sizeof num, "%d", (int)getpid()); /* the init's: hook_run runs in the init */
   void (*old)(int) = signal(SIGPIPE, SIG_IGN);
   fcntl(in[1], F_SETFL, O_NONBLOCK);
   const char *parts[3] = { pre, num, suf };

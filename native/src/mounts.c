@@ -434,18 +434,24 @@ static void pivot(const struct sj_op_rec *op) {
   g_root = -1;
 }
 
+/* VALUE into PATH (opened write-only with FLAGS) in one write, or fail(op) naming PATH when it
+ * cannot be opened and SHORT_WHAT when the write falls short */
+static void write_whole(const struct sj_op_rec *op, const char *path, int flags, const char *value, const char *short_what) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC | flags);
+  if (fd < 0) fail(op, path);
+  ssize_t w = write(fd, value, strlen(value));
+  int e = errno;
+  close(fd);
+  if (w != (ssize_t)strlen(value)) { errno = w < 0 ? e : EIO; fail(op, short_what); }
+}
+
 /* The number of user namespaces the jail's ids may have at once, set in the jail's own user
  * namespace while init still holds CAP_SYS_RESOURCE there (the jail's root never does): the
  * kernel counts every namespace made below against it, grandchildren too (children.max). */
 static void userns_max(const struct sj_op_rec *op) {
   const char *n = arg_str(op, 0);
   if (!n || !*n || strspn(n, "0123456789") != strlen(n)) { errno = EINVAL; fail(op, n ? n : ""); }
-  int fd = open("/proc/sys/user/max_user_namespaces", O_WRONLY | O_CLOEXEC);
-  if (fd < 0) fail(op, "/proc/sys/user/max_user_namespaces");
-  ssize_t w = write(fd, n, strlen(n));
-  int e = errno;
-  close(fd);
-  if (w != (ssize_t)strlen(n)) { errno = w < 0 ? e : EIO; fail(op, n); }
+  write_whole(op, "/proc/sys/user/max_user_namespaces", 0, n, n);
 }
 
 /* A namespaced sysctl: the init is in the container's namespaces, and what /proc/sys shows
@@ -454,12 +460,7 @@ static void userns_max(const struct sj_op_rec *op) {
 static void do_sysctl(const struct sj_op_rec *op) {
   const char *path = arg_str(op, 0), *value = arg_str(op, 1);
   if (!path || !value || strncmp(path, "/proc/sys/", 10) || strstr(path, "..")) { errno = EINVAL; fail(op, "bad arguments"); }
-  int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) fail(op, path);
-  ssize_t w = write(fd, value, strlen(value));
-  int e = errno;
-  close(fd);
-  if (w != (ssize_t)strlen(value)) { errno = w < 0 ? e : EIO; fail(op, path); }
+  write_whole(op, path, O_NOFOLLOW, value, path);
 }
 
 /* Whether the plan joins a mount namespace (sysjail-oci): the jail then lives in that namespace's

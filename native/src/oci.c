@@ -183,20 +183,10 @@ static int signal_number(const char *s) {
   return -1;
 }
 
-/* the pid namespace of PID, as the link text of /proc/PID/ns/pid */
-static int pidns_of(long pid, char *out, size_t len) {
+/* the namespace TYPE ("pid", "user") of PID, as the link text of /proc/PID/ns/TYPE */
+static int ns_of(long pid, const char *type, char *out, size_t len) {
   char path[64];
-  snprintf(path, sizeof path, "/proc/%ld/ns/pid", pid);
-  ssize_t n = readlink(path, out, len - 1);
-  if (n < 0) return -1;
-  out[n] = 0;
-  return 0;
-}
-
-/* the user namespace of PID, as the link text of /proc/PID/ns/user */
-static int userns_of(long pid, char *out, size_t len) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%ld/ns/user", pid);
+  snprintf(path, sizeof path, "/proc/%ld/ns/%s", pid, type);
   ssize_t n = readlink(path, out, len - 1);
   if (n < 0) return -1;
   out[n] = 0;
@@ -222,7 +212,7 @@ static int oci_kill(struct oci_c *c, const char *signame, int all) {
   if (load(c) < 0) return 1;
   if (!strcmp(status_of(c), "stopped")) { say(c, "container %s is not running", c->id); return 1; }
   char ns[128], other[128], uns[128], uother[128];
-  if (all && sig != SIGKILL && pidns_of(c->ipid, ns, sizeof ns) == 0 && userns_of(c->ipid, uns, sizeof uns) == 0 && alive(c->ipid, c->istart)) {
+  if (all && sig != SIGKILL && ns_of(c->ipid, "pid", ns, sizeof ns) == 0 && ns_of(c->ipid, "user", uns, sizeof uns) == 0 && alive(c->ipid, c->istart)) {
     /* a joined pid namespace holds others' processes too: the container's are those of its own
      * user namespace there */
     const int joined = !ns_init(c->ipid);
@@ -235,7 +225,7 @@ static int oci_kill(struct oci_c *c, const char *signame, int all) {
       /* the pidfd first, the namespace after: it is then that process's */
       int pfd = (int)syscall(SYS_pidfd_open, (pid_t)p, 0);
       if (pfd < 0) continue;
-      if (pidns_of(p, other, sizeof other) == 0 && !strcmp(ns, other) && (!joined || (userns_of(p, uother, sizeof uother) == 0 && !strcmp(uns, uother)))) syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0);
+      if (ns_of(p, "pid", other, sizeof other) == 0 && !strcmp(ns, other) && (!joined || (ns_of(p, "user", uother, sizeof uother) == 0 && !strcmp(uns, uother)))) syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0);
       close(pfd);
     }
     if (d) closedir(d);

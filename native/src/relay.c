@@ -35,9 +35,6 @@
 #include <unistd.h>
 #include "relay.h"
 
-#ifndef TIOCGPTPEER
-#define TIOCGPTPEER _IO('T', 0x41)
-#endif
 
 void relay_init(struct relay *r) {
   memset(r, 0, sizeof *r);

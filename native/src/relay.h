@@ -4,6 +4,11 @@
 #include <sys/types.h>
 #include <termios.h>
 
+/* a pty's slave from its master (older C libraries lack the name) */
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
 enum relay_mode { RELAY_NONE, RELAY_PTY, RELAY_PIPE };
 struct relay {
   enum relay_mode mode;

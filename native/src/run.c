@@ -31,6 +31,7 @@
 #include "host.h"
 #include "net.h"
 #include "nsserve.h"
+#include "ocimon.h"
 
 #define REQUIRED_NS (CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC)
 
@@ -40,33 +41,9 @@ static double now_s(void) {
   return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
 
-/* The init: a pidfd of it (CLONE_PIDFD, or pidfd_open of an adopted child) and whether it is the
- * monitor's sibling. A sibling is not the monitor's child: once create returns, the engine's
- * subreaper reaps it and its pid may be reused, so the monitor signals it only through the pidfd
- * and learns of its exit by polling the pidfd, never by waitpid. */
-int g_init_sibling;
-static int g_initfd = -1;
-
-/* SIG to the init, through its pidfd when there is one (never a pid another process may hold) */
-static void kill_init(pid_t pid, int sig) {
-  if (g_initfd >= 0) { syscall(SYS_pidfd_send_signal, g_initfd, sig, NULL, 0); return; }
-  kill(pid, sig);
-}
-
-/* Waits until the init has ended: reaped here, or, for a sibling, until its pidfd turns readable
- * (it has exited; its parent reaps it). */
-static void wait_init(pid_t pid) {
-  if (g_init_sibling && g_initfd >= 0) {
-    struct pollfd p = { g_initfd, POLLIN, 0 };
-    while (poll(&p, 1, -1) < 0 && errno == EINTR) {}
-    return;
-  }
-  while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR) {}
-}
-
 /* Tells the init to go on: BYTE is 'M' (id maps written) or 'G' (go); FD (the idmapped root)
  * goes along when >= 0. */
-static void send_token(int sync, char byte, int fd) {
+void send_token(int sync, char byte, int fd) {
   struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
   char cbuf[CMSG_SPACE(sizeof(int))];
   struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
@@ -172,19 +149,6 @@ static int drain_msgs(int fd, int *setup_error, int *cmd_status, int *have_cmd, 
   return n == 0 && !got ? -1 : 0; /* -1: end of file */
 }
 
-/* sysjail-oci: the start gate's second path, made once the command was exec'd (its startContainer
- * hooks passed): how `start` tells a failed hook from a command that ended at once */
-static int g_gate_hold = -1; /* the start gate after its byte came: closed at the command's exec */
-static void mark_started(const struct sj_plan *plan) {
-  const struct sj_op_rec *g = plan_find(plan, OP_START_GATE);
-  const char *p = g && g->argc > 1 ? arg_str(g, 1) : NULL;
-  int fd = p ? open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600) : -1;
-  if (fd >= 0) close(fd);
-  /* the gate's last reader goes: the native `start`, which holds its writing end, wakes up
-   * (POLLERR) now that the command runs; the monitor's end anyway closes the gate too (oci.c) */
-  if (g_gate_hold >= 0) { close(g_gate_hold); g_gate_hold = -1; }
-}
-
 /* A prelude's whole plan: read from the caller, checked against the prelude the namespaces and
  * id maps were made from (and the root built from). Returns -1 after reporting why it is refused. */
 static int read_whole_plan(const struct sj_plan *prelude, struct sj_plan *whole) {
@@ -210,126 +174,6 @@ static uint64_t cpu_used(const struct host_state *h) {
   return 0;
 }
 
-/* sysjail-oci, a joined pid namespace or the runtime's own (OP_PROC_NS flags options): a procfs
- * of it, made before the clone by a child of the monitor, which is in that namespace (setns
- * changed only where children go) and still host root; the jail's init could not make one (its
- * user namespace does not own that pid namespace). The detached mount is inherited by the init, which mounts it where the
- * plan's proc mount stands (mounts.c). */
-int g_proc_mnt = -1;
-static int proc_of_pidns(const struct sj_op_rec *op) {
-  int sp[2];
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) { emit_error(op->index, "proc-ns", errno, "", NULL); return -1; }
-  pid_t c = fork();
-  if (c < 0) { emit_error(op->index, "proc-ns", errno, "", "cannot start a process in the joined pid namespace"); close(sp[0]); close(sp[1]); return -1; }
-  if (c == 0) {
-    close(sp[0]);
-    int fs = (int)syscall(SYS_fsopen, "proc", FSOPEN_CLOEXEC), e = 0, mfd = -1;
-    char buf[1024];
-    snprintf(buf, sizeof buf, "%s", arg_str(op, 1));
-    for (char *save = NULL, *kv = fs < 0 ? NULL : strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
-      char *eq = strchr(kv, '=');
-      if (eq) *eq = 0;
-      if (syscall(SYS_fsconfig, fs, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, kv, eq ? eq + 1 : NULL, 0) < 0) { e = errno; break; }
-    }
-    if (fs < 0 || e || syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
-        (mfd = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)) < 0) {
-      if (!e) e = errno;
-      (void)!write(sp[1], &e, sizeof e);
-      _exit(1);
-    }
-    send_token(sp[1], 'P', mfd);
-    _exit(0);
-  }
-  close(sp[1]);
-  char got[sizeof(int)] = { 0 };
-  char cbuf[CMSG_SPACE(sizeof(int))];
-  struct iovec iov = { .iov_base = got, .iov_len = sizeof got };
-  struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
-  ssize_t r;
-  do r = recvmsg(sp[0], &mh, MSG_CMSG_CLOEXEC); while (r < 0 && errno == EINTR);
-  for (struct cmsghdr *m = CMSG_FIRSTHDR(&mh); r == 1 && m; m = CMSG_NXTHDR(&mh, m))
-    if (m->cmsg_level == SOL_SOCKET && m->cmsg_type == SCM_RIGHTS) memcpy(&g_proc_mnt, CMSG_DATA(m), sizeof g_proc_mnt);
-  int e = 0;
-  if (r == (ssize_t)sizeof e) memcpy(&e, got, sizeof e);
-  close(sp[0]);
-  while (waitpid(c, NULL, 0) < 0 && errno == EINTR) {}
-  if (g_proc_mnt < 0) { emit_error(op->index, "proc-ns", e ? e : EIO, "proc", "cannot make a procfs of the joined pid namespace"); return -1; }
-  return 0;
-}
-
-/* SIGKILL to every process of the user namespace USERNS (a container's own, in a joined pid
- * namespace, after its first process ended): each is pinned by a pidfd before its namespace is
- * looked at, so a pid reused meanwhile is never signalled. No other process is in that namespace. */
-static void kill_userns(const struct stat *userns) {
-  for (int round = 0; round < 20; round++) {
-    DIR *d = opendir("/proc");
-    if (!d) return;
-    int found = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-      char *end;
-      long p = strtol(de->d_name, &end, 10);
-      if (*end || p <= 0 || p == getpid()) continue;
-      int pfd = (int)syscall(SYS_pidfd_open, (pid_t)p, 0);
-      if (pfd < 0) continue;
-      char up[64];
-      struct stat st;
-      snprintf(up, sizeof up, "/proc/%ld/ns/user", p);
-      if (stat(up, &st) == 0 && st.st_ino == userns->st_ino && st.st_dev == userns->st_dev) {
-        found = 1;
-        syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
-      }
-      close(pfd);
-    }
-    closedir(d);
-    if (!found) return;
-    usleep(1000);
-  }
-}
-
-/* sysjail-oci: joins the plan's OP_NS_JOIN namespaces (run_main checked their types). */
-static int join_namespaces(const struct sj_plan *first) {
-  /* the joined namespaces become the monitor's, so the init is cloned into them (the caller's
-   * privilege over them is what setns checks; the file must be a namespace of that type). Every
-   * file is opened and checked first, in the monitor's own mount namespace, and a mount
-   * namespace is joined last: no path is ever resolved in a joined mount table (a container's,
-   * which could put anything at /proc/...), and nothing can fail between that join and the
-   * clone, after which the monitor returns to its own at once. */
-  int jfd[8], njfd = 0;
-  uint64_t jtype[8];
-  const struct sj_op_rec *jop[8];
-  for (uint32_t i = 0; i < first->nops; i++) {
-    const struct sj_op_rec *j = &first->ops[i];
-    uint64_t t;
-    if (j->code != OP_NS_JOIN || arg_u64(j, 0, &t)) continue;
-    if (njfd == 8) { emit_error(j->index, "ns-join", E2BIG, arg_str(j, 1), "too many joins"); goto fail; }
-    int fd = open(arg_str(j, 1), O_RDONLY | O_CLOEXEC);
-    /* never the runtime's own namespace (the host's, for an engine): a jail does not share it.
-     * (An engine names a sysjail-oci container's namespaces by its pid file's pid, the init's.) */
-    struct stat js, os;
-    char own[32];
-    snprintf(own, sizeof own, "/proc/self/ns/%s", t == CLONE_NEWNET ? "net" : t == CLONE_NEWUTS ? "uts" : t == CLONE_NEWIPC ? "ipc" : t == CLONE_NEWPID ? "pid" : "mnt");
-    if (fd >= 0 && fstat(fd, &js) == 0 && stat(own, &os) == 0 && js.st_dev == os.st_dev && js.st_ino == os.st_ino) {
-      emit_error(j->index, "ns-join", EPERM, arg_str(j, 1), "the runtime's own (host) namespace: a jail never shares it");
-      close(fd);
-      goto fail;
-    }
-    if (fd < 0) { emit_error(j->index, "ns-join", errno, arg_str(j, 1), "cannot open the namespace"); goto fail; }
-    jfd[njfd] = fd; jtype[njfd] = t; jop[njfd] = j; njfd++;
-  }
-  for (int pass = 0; pass < 2; pass++) {
-    for (int k = 0; k < njfd; k++) {
-      if ((jtype[k] == CLONE_NEWNS) != (pass == 1)) continue;
-      if (setns(jfd[k], (int)jtype[k]) < 0) { emit_error(jop[k]->index, "ns-join", errno, arg_str(jop[k], 1), "cannot join the namespace"); goto fail; }
-    }
-  }
-  for (int k = 0; k < njfd; k++) close(jfd[k]);
-  return 0;
-fail:
-  for (int k = 0; k < njfd; k++) close(jfd[k]);
-  return -1;
-}
-
 /* monotonic time the helper started (main.c), for the setup-time figure */
 double g_helper_t0;
 
@@ -346,18 +190,8 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   const struct sj_op_rec *cop = plan_find(first, OP_CLONE);
   uint64_t cflags = 0;
   if (!cop || arg_u64(cop, 0, &cflags)) { emit_error(-1, "clone", EINVAL, "", "plan has no clone flags"); return 70; }
-  /* namespaces joined by path (sysjail-oci): network, uts, ipc, pid or mount, never also made
-   * anew; the user namespace is always the jail's own */
   uint64_t joined = 0;
-  for (uint32_t i = 0; i < first->nops; i++) {
-    const struct sj_op_rec *j = &first->ops[i];
-    uint64_t t;
-    if (j->code != OP_NS_JOIN) continue;
-    if (arg_u64(j, 0, &t) || (t != CLONE_NEWNET && t != CLONE_NEWUTS && t != CLONE_NEWIPC && t != CLONE_NEWPID && t != CLONE_NEWNS) || (t & (cflags | joined)) || !arg_str(j, 1)) {
-      emit_error(j->index, "ns-join", EINVAL, "", "only a network, uts, ipc, pid or mount namespace the jail does not make may be joined"); return 70;
-    }
-    joined |= t;
-  }
+  if (!ocimon_check_joins(first, cflags, &joined)) return 70;
   /* a procfs of a joined pid namespace (OP_PROC_NS) only from a whole plan, for a jail with its
    * own mount namespace */
   const struct sj_op_rec *pop = plan_find(first, OP_PROC_NS);
@@ -399,41 +233,12 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   if (!(plan->flags & SJ_F_DETACH) && !g_front) prctl(PR_SET_PDEATHSIG, SIGTERM);
 
   double t0 = now_s();
-  /* a joined mount namespace is the monitor's only for the clone: its own (and its working
-   * directory) come back right after, the host paths it still uses resolve as before */
-  int own_mnt = -1, own_cwd = -1;
-  if ((joined & CLONE_NEWNS) && ((own_mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC)) < 0 || (own_cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)) {
-    emit_error(-1, "ns-join", errno, "/proc/self/ns/mnt", "cannot keep the monitor's own mount namespace"); goto undo;
-  }
-  if (joined && join_namespaces(first) < 0) goto undo;
-  if (pop && proc_of_pidns(pop) < 0) goto undo;
-  g_monitor_pid = getpid(); /* the monitor: the state's pid its hooks get (hook.c) */
-  /* sysjail-oci create under the front: the init is cloned as the monitor's sibling
-   * (CLONE_PARENT), a child of the front and, once the front has exited, of the engine's
-   * subreaper (conmon, the containerd shim), which reaps it and takes its status as it does
-   * runc's init; the pid file names it. The kernel refuses CLONE_PARENT to a pid namespace's
-   * init (SIGNAL_UNKILLABLE), so neither this init nor anything in the jail can add a sibling
-   * under the engine. The pidfd comes from the clone itself: no window for a reused pid. */
-  g_init_sibling = (first->flags & SJ_F_OCI) && (first->flags & SJ_F_DETACH) && g_front && !adopt;
+  if (ocimon_before_clone(first, joined, pop) < 0) goto undo;
+  ocimon_sibling(first, adopt);
   int initfd = -1;
   uint64_t cl = (cflags & ~(uint64_t)CLONE_NEWCGROUP) | CLONE_PIDFD | (g_init_sibling ? CLONE_PARENT : 0) | SIGCHLD;
   pid_t pid = adopt ? ahead->pid : (pid_t)syscall(SYS_clone, (unsigned long)cl, 0, &initfd, 0, 0);
-  if (pid > 0) g_initfd = adopt ? (int)syscall(SYS_pidfd_open, pid, 0) : initfd;
-  if (g_initfd >= 0) fcntl(g_initfd, F_SETFD, FD_CLOEXEC);
-  if (pid != 0 && g_proc_mnt >= 0) { close(g_proc_mnt); g_proc_mnt = -1; }
-  if (pid != 0 && own_mnt >= 0) {
-    /* back in the monitor's own mount namespace; failing that, it must not go on in the joined one */
-    if (setns(own_mnt, CLONE_NEWNS) < 0 || fchdir(own_cwd) < 0) { emit_error(-1, "ns-join", errno, "/proc/self/ns/mnt", "cannot return to the monitor's own mount namespace"); if (pid > 0) kill(pid, SIGKILL); _exit(70); }
-    close(own_mnt); close(own_cwd); own_mnt = own_cwd = -1;
-  }
-  /* in a joined pid namespace (or the runtime's) the container's processes outlive its first
-   * one: they are the processes of its user namespace, always its own (kill_userns, at the end) */
-  struct stat userns = { 0 };
-  if (pid > 0 && !(cflags & CLONE_NEWPID)) {
-    char up[64];
-    snprintf(up, sizeof up, "/proc/%d/ns/user", (int)pid);
-    if (stat(up, &userns) < 0) userns.st_ino = 0;
-  }
+  ocimon_after_clone(pid, adopt, initfd, cflags);
   if (adopt) {
     ahead->pid = -1;
     /* the adopted init learns its prelude now; it waits for its id maps ('M') as any other */
@@ -485,16 +290,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     t0 = now_s(); /* the jail's wall time runs from here: before, it only waited for its plan */
     if (!setup_error && (host_pre(plan, &h) < 0 || after_clone(plan, pid, early ? AC_REST : AC_IDMAP | AC_REST, &treefd) < 0 || join_cgroups(plan, pid, sync[0]) < 0)) setup_error = 1;
   }
-  /* sysjail-oci linux.devices: nodes the monitor makes (devnodes.c), for an init that builds
-   * the jail from the whole plan (a prelude's init phase ran without them) */
-  int devfs = -1;
-  if (!setup_error && plan_find(plan, OP_DEV_NODE) && prelude && early) {
-    const struct sj_op_rec *d = plan_find(plan, OP_DEV_NODE);
-    emit_error(d->index, op_name(d->code), EINVAL, "", "device nodes need the whole plan before the root is built");
-    setup_error = 1;
-  }
-  if (!setup_error && devnodes_make(plan, &devfs) < 0) setup_error = 1;
-  if (devfs >= 0) { send_token(sync[0], 'D', devfs); close(devfs); }
+  if (!setup_error && ocimon_devnodes(plan, prelude && early, sync[0]) < 0) setup_error = 1;
   if (!setup_error && net_host_post(plan, pid) < 0) setup_error = 1;
   if (!setup_error) fault_point("5b");
   int nsfd = -1;
@@ -522,21 +318,10 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     nsserve_close();
     goto undo;
   }
-  /* sysjail-oci: the command waits for `start`, which writes a byte into this FIFO; it is open
-   * (read and write, so it never reads as closed) before the start is reported. The init builds
-   * the jail meanwhile (after 'G', in its cgroups) and waits for 'S' only before its execve. */
-  const struct sj_op_rec *gop = plan_find(plan, OP_START_GATE);
-  if (gop) {
-    const char *gp = arg_str(gop, 0);
-    struct stat gs;
-    /* made here, in the caller's (root-only) state directory; an existing file is refused */
-    gatefd = gp && mknod(gp, S_IFIFO | 0600, 0) == 0 ? open(gp, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW) : -1;
-    if (gatefd < 0 || fstat(gatefd, &gs) < 0 || !S_ISFIFO(gs.st_mode)) {
-      emit_error(gop->index, "start-gate", gatefd < 0 ? errno : EINVAL, gp ? gp : "", "not a FIFO");
-      kill_init(pid, SIGKILL);
-      wait_init(pid);
-      goto undo;
-    }
+  if (ocimon_gate_open(plan, &gatefd) < 0) {
+    kill_init(pid, SIGKILL);
+    wait_init(pid);
+    goto undo;
   }
   unsigned long long start = 0;
   read_starttime(pid, &start);
@@ -666,15 +451,8 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     /* a sibling init has exited (its pidfd is readable); its status is its parent's to take */
     if (p[9].revents) done = 1;
     if (g_empty) done = 1;
-    /* sysjail-oci: an idle monitor hands over to sysjail-reaper (handover.c) once its last duty
-     * is all that is left: the command runs (the exec channel and start gate are closed, ready
-     * reported), create has returned (its channel closed), nothing failed or was asked of it, no
-     * timer, seccomp listener, namespace socket, network object or helper, and the container's
-     * processes end with its init (its own pid namespace: no kill_userns). The init is a sibling,
-     * watched by its pidfd alone; the exit report and the cgroup stats would go to nobody. */
-    if (!done && !handed && (plan->flags & SJ_F_OCI) && g_init_sibling && g_initfd >= 0 && ready_sent && !setup_error &&
-        !reason && !exec_open && !msg_open && !ctl_open && gatefd < 0 && g_gate_hold < 0 && tfd < 0 && cfd < 0 &&
-        !notify_on() && nsfd < 0 && !net_busy() && !userns.st_ino && !g_empty) {
+    if (!done && !handed && ocimon_may_hand_over(plan, ready_sent, setup_error || reason || exec_open || msg_open || ctl_open ||
+                                                 gatefd >= 0 || tfd >= 0 || cfd >= 0 || nsfd >= 0 || g_empty)) {
       handed = 1;
       drain_msgs(msgp[0], &setup_error, &cmd_status, &have_cmd, &ready);
       if (!setup_error) (void)hand_over(g_initfd, &h); /* returns only when there is no reaper */
@@ -752,7 +530,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
        utime, stime, maxrss, wall, setup_s, stats);
   /* the jail is empty: now wait for the kernel to finish tearing it down before removing cgroups */
   if (!reaped) wait_init(pid);
-  if (userns.st_ino) kill_userns(&userns);
+  ocimon_kill_userns();
 undo:
   /* a prelude's caller sends the whole plan even after a failure it cannot know of yet: take it,
    * so its write succeeds and it reads the report (a closed channel would lose it) */
@@ -771,10 +549,6 @@ undo:
   for (int i = 0; i < h.nstate; i++) unlink(h.state_files[i]);
   if (planp[0] >= 0) close(planp[0]);
   if (planp[1] >= 0) close(planp[1]);
-  if (gatefd >= 0) { /* never started: the gate goes with the jail */
-    close(gatefd);
-    const struct sj_op_rec *g = plan_find(plan, OP_START_GATE);
-    if (g && arg_str(g, 0)) unlink(arg_str(g, 0));
-  }
+  ocimon_gate_drop(plan, gatefd); /* never started: the gate goes with the jail */
   return (first->flags & SJ_F_OCI) ? oci_rc : 0;
 }

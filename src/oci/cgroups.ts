@@ -72,10 +72,15 @@ function v1Writes(h: Hierarchy, r: OciResources, warn: (m: string) => void): [st
       else warn(`resources.cpu.${k}: the kernel has no ${f} (CONFIG_RT_GROUP_SCHED): not enforced`);
     }
   }
-  if (has("cpuset") && c) {
-    if (typeof c.cpus === "string" && c.cpus) w.push(["cpuset.cpus", c.cpus]);
-    if (typeof c.mems === "string" && c.mems) w.push(["cpuset.mems", c.mems]);
-  }
+  if (has("cpuset") && c) w.push(...cpusetWrites(c));
+  return w;
+}
+
+/** cpuset.cpus and cpuset.mems from resources.cpu (the same files on v1 and v2). */
+function cpusetWrites(c: Record<string, unknown>): [string, string][] {
+  const w: [string, string][] = [];
+  if (typeof c.cpus === "string" && c.cpus) w.push(["cpuset.cpus", c.cpus]);
+  if (typeof c.mems === "string" && c.mems) w.push(["cpuset.mems", c.mems]);
   return w;
 }
 
@@ -100,10 +105,7 @@ function v2Writes(h: Hierarchy, r: OciResources): [string, string][] {
       w.push(["cpu.max", `${num(c.quota) && c.quota > 0 ? c.quota : "max"} ${num(c.period) && c.period > 0 ? c.period : 100000}`]);
     }
   }
-  if (has("cpuset") && c) {
-    if (typeof c.cpus === "string" && c.cpus) w.push(["cpuset.cpus", c.cpus]);
-    if (typeof c.mems === "string" && c.mems) w.push(["cpuset.mems", c.mems]);
-  }
+  if (has("cpuset") && c) w.push(...cpusetWrites(c));
   return w;
 }
 

@@ -74,7 +74,7 @@ function runHook(h: OciHook, name: string, input: string): void {
 /** The plan ops of the in-container hooks (native/src/hook.c): createContainer ("create", run by
  * the init before pivot_root, its path in the runtime's mount namespace) and startContainer
  * ("start", after `start`, set up as the command is, its path in the container). STATE is the
- * state JSON; the helper puts the monitor's pid (the state's pid) in place of its "pid". */
+ * state JSON; the helper puts the init's pid as the container sees it in place of its "pid". */
 export function hookOps(hooks: OciHooks, state: Record<string, unknown>): { create: PlanOp[]; start: PlanOp[] } {
   const ops = (kind: "createContainer" | "startContainer", short: string, status: string) => {
     const text = JSON.stringify({ ...state, status, pid: 0 });

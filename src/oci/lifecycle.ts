@@ -198,7 +198,7 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     // and the catch below ends the jail and removes its directory
     for (const kind of ["prestart", "createRuntime"] as const) if (hooks[kind]?.length) runHooks(hooks, kind, { ...state(g, id), status: "creating" });
     // the container's pid 1, as runc's: with create's front gone it is the engine's child
-    // (native/src/run.c), which reaps it and takes its status; the monitor only watches it
+    // (native/src/ocimon.c), which reaps it and takes its status; the monitor only watches it
     if (a.pidFile) writeFileSync(a.pidFile, String(rec.initPid));
     if (detach) jr.detach();
     return { jr, rec };

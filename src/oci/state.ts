@@ -104,7 +104,7 @@ export function alive(pid: number, start: number): boolean {
 }
 
 /** The container's status, from its init, its monitor and the start gate. The init is the
- * engine's child (native/src/run.c): it may have ended while its monitor still cleans up. */
+ * engine's child (native/src/ocimon.c): it may have ended while its monitor still cleans up. */
 export function statusOf(root: string, rec: OciRecord): OciStatus {
   if (!alive(rec.pid, rec.pidStart) || !alive(rec.initPid, rec.initStart)) return "stopped";
   if (existsSync(gatePath(root, rec.id))) return "created";

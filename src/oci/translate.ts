@@ -405,7 +405,7 @@ export function patchPlan(plan: Plan, patch: OciPatch, ids0: IdMapping, gate: st
   const joined = joinedOnly | inherit;
   const ownMnt = !(joined & JOINABLE.mount!);
   // a joined pid namespace's procfs: made by the monitor, mounted by the init where the plan's
-  // own proc mount stands (native/src/run.c proc_of_pidns); none in a joined mount namespace
+  // own proc mount stands (native/src/ocimon.c proc_of_pidns); none in a joined mount namespace
   const procOp = ops.find((o) => o.op === "mountFs" && o.args[0] === "proc");
   const procNs = joined & JOINABLE.pid! && ownMnt && procOp ? [op("procNs", [procOp.args[2]!, procOp.args[3]!], "a procfs of the joined pid namespace, made by the monitor")] : [];
   // a joined mount namespace: the container lives in its mount table, which it does not own

@@ -307,7 +307,8 @@ describe("sysjail-oci: containers as jails (root)", () => {
     const fd = openSync(out, "w");
     const hooks = {
       createContainer: [{ path: "/bin/sh", args: ["sh", "-c", `{ readlink /proc/self/ns/uts; id -u; cat; echo; } >> "$LOG"`], env: [`LOG=${log}`], timeout: 30 }],
-      startContainer: [{ path: "/probe", args: ["probe", "write", "/tmp/started", "by-hook"], env: ["X=1"] }],
+      // its stdin (the state) into the file the command reads
+      startContainer: [{ path: "/probe", args: ["probe", "copy", "/proc/self/fd/0", "/tmp/started"], env: ["X=1"] }],
     };
     const r = oci(["create", "--bundle", bundle("inhooks", ["/probe", "read", "/tmp/started"], { hooks, annotations: { a: "b" } }), c], fd);
     closeSync(fd);
@@ -319,12 +320,18 @@ describe("sysjail-oci: containers as jails (root)", () => {
     assert.equal(uid, "0", "the container's root...");
     assert.notEqual(statSync(log).uid, 0, "...never host root");
     const s = JSON.parse(st!) as Record<string, unknown>;
-    assert.deepEqual([s.id, s.status, s.pid, (s.annotations as Record<string, string>).a], [c, "creating", rec.pid, "b"]);
+    // in the container's namespaces the state's pid is the container's process as the container
+    // sees it (the runtime-spec; runc's init passes its getpid()): 1 in its own pid namespace
+    assert.deepEqual([s.id, s.status, s.pid, (s.annotations as Record<string, string>).a], [c, "creating", 1, "b"]);
+    assert.notEqual(s.pid, rec.pid, "never the monitor's host pid");
     assert.doesNotMatch(readFileSync(out, "utf8"), /^ok/m, "nothing of the container ran before start");
     const sr = oci(["start", c]);
     assert.equal(sr.status, 0, sr.stderr + readFileSync(out, "utf8"));
     for (let i = 0; i < 6000 && JSON.parse(oci(["state", c]).stdout).status !== "stopped"; i++) spawnSync("sleep", ["0.01"]);
-    assert.match(readFileSync(out, "utf8"), /^ok by-hook$/m, "the startContainer hook ran in the container before the command");
+    const started = /^ok (\{.*)$/m.exec(readFileSync(out, "utf8"));
+    assert.ok(started, `the startContainer hook ran in the container before the command: ${readFileSync(out, "utf8")}`);
+    const ss = JSON.parse(started[1]!) as Record<string, unknown>;
+    assert.deepEqual([ss.id, ss.status, ss.pid], [c, "created", 1], "the startContainer hook's state: the container's pid as it sees it");
     assert.equal(oci(["delete", c]).status, 0);
 
     // a failing createContainer hook fails create; a failing startContainer hook fails start; nothing is left
