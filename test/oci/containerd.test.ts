@@ -13,6 +13,9 @@ const OCI = join(REPO, "native", "build", "sysjail-oci");
 const JLS = join(REPO, "native", "build", "jls");
 const IMAGE = "localhost/sysjail-ctr-test:1";
 const NS = "sysjail-test";
+/** The cgroup directories named for containerd's namespace NS, one per hierarchy. */
+const cgroupParents = () => [join("/sys/fs/cgroup", NS), ...readdirSync("/sys/fs/cgroup").map((h) => join("/sys/fs/cgroup", h, NS))].filter((d) => existsSync(d));
+const hadCgroupParents = cgroupParents();
 
 /** Writes an OCI image layout of ROOT (one uncompressed layer) as a tar at OUT, named IMAGE. */
 function imageTar(root: string, scratch: string, out: string): void {
@@ -135,6 +138,9 @@ describe("sysjail-oci under containerd (ctr, the runc shim with --runc-binary)",
     if (dir) removeTree(dir);
     // ctr and the shim make /run/containerd/{fifo,s}: removed again when this test made them and they are empty
     if (!hadRunContainerd) for (const d of ["/run/containerd/fifo", "/run/containerd/s", "/run/containerd"]) try { rmdirSync(d); } catch { /* in use or not ours */ }
+    // containerd puts a namespace's containers below a cgroup named for it (cgroupsPath /NS/ID):
+    // the parents this test's containers made go again, when empty (runtimes leave parents)
+    for (const d of cgroupParents()) if (!hadCgroupParents.includes(d)) try { rmdirSync(d); } catch { /* in use */ }
   });
 
   it("ctr run: the container is a jail named by its id, pid 1 of its own namespace; its status is ctr's", () => {
