@@ -89,6 +89,8 @@ int enter_main(struct sj_plan *plan);
 int read_in_root_main(int argc, char **argv);
 /* `mkdir-in-root`: missing mount points of a jail's tree, made inside its root (mkroot.c) */
 int mkdir_in_root_main(int argc, char **argv);
+/* OP_MOUNT_POINTS: the monitor makes the plan's missing mount points, before the clone (mkroot.c) */
+void mkroot_plan(const struct sj_plan *plan);
 
 /* the name a jail sees for its pid 1 (and for an entered process before its exec) */
 #define SJ_INIT_NAME "sysjail-init"

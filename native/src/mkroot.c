@@ -15,7 +15,10 @@
  * an empty directory or file it could already see, that its mounts then cover.
  *
  * No policy: the caller chooses the paths. Reports per PATH on stdout "ok\n" | "err ERRNO\n",
- * exit 0; a bad command line or a root that cannot be opened: one "err ERRNO\n", exit 1. */
+ * exit 0; a bad command line or a root that cannot be opened: one "err ERRNO\n", exit 1.
+ *
+ * The same, as the plan op OP_MOUNT_POINTS (ROOT TARGET...), is done by the monitor of a
+ * sysjail-oci create before its clone (mkroot_plan): a process fewer on create's path. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -110,4 +113,22 @@ int mkdir_in_root_main(int argc, char **argv) {
   }
   fflush(stdout);
   return 0;
+}
+
+/* OP_MOUNT_POINTS: each op's targets made below its root, as mkdir-in-root makes them; called by
+ * the monitor before the clone and before any namespace join (ocimon.c), so every path resolves in
+ * the monitor's own mount table. A mount point that cannot be made is left to the jail, which
+ * skips that mount with a warning (mounts.c): nothing here fails the jail. */
+void mkroot_plan(const struct sj_plan *plan) {
+  for (uint32_t i = 0; i < plan->nops; i++) {
+    const struct sj_op_rec *op = &plan->ops[i];
+    const char *root = op->code == OP_MOUNT_POINTS ? arg_str(op, 0) : NULL;
+    int rootfd = root ? open(root, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (rootfd < 0) continue;
+    for (uint32_t a = 1; a < op->argc; a++) {
+      const char *t = arg_str(op, a);
+      if (t && (t[0] == 'd' || t[0] == 'f') && t[1] == ':') (void)make_path(rootfd, t + 2, t[0] == 'f');
+    }
+    close(rootfd);
+  }
 }

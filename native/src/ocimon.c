@@ -3,7 +3,9 @@
  * Contract. run.c (run_main) calls these, in this order, and nothing here decides policy: the
  * plan's ops (OP_NS_JOIN, OP_PROC_NS, OP_DEV_NODE, OP_START_GATE, SJ_F_OCI) say what is done.
  *  1. ocimon_check_joins(first): before anything is made. Checks the joins' types only.
- *  2. ocimon_before_clone(first, joined, pop): keeps the monitor's own mount namespace and working
+ *  2. ocimon_before_clone(first, joined, pop): makes the mount points the image lacks
+ *     (OP_MOUNT_POINTS, mkroot.c: inside the root, in the monitor's own mount table), keeps the
+ *     monitor's own mount namespace and working
  *     directory, opens and checks every namespace file in that (the monitor's own) mount table,
  *     then joins them, a mount namespace last: no path is ever resolved in a joined mount table.
  *     Then the procfs of a joined pid namespace (OP_PROC_NS) is made by a child of the monitor.
@@ -225,6 +227,8 @@ int ocimon_check_joins(const struct sj_plan *first, uint64_t cflags, uint64_t *j
 static int g_own_mnt = -1, g_own_cwd = -1;
 
 int ocimon_before_clone(const struct sj_plan *first, uint64_t joined, const struct sj_op_rec *pop) {
+  /* the mount points the image lacks (OP_MOUNT_POINTS), first: still in the monitor's own mount table */
+  mkroot_plan(first);
   /* a joined mount namespace is the monitor's only for the clone: its own (and its working
    * directory) come back right after, the host paths it still uses resolve as before */
   if ((joined & CLONE_NEWNS) && ((g_own_mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC)) < 0 || (g_own_cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)) {

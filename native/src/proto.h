@@ -123,6 +123,9 @@ enum sj_op {
   /* monitor (host side, after clone, before 'G') makes the node in a detached tmpfs of its own
    * (devnodes.c); the init binds it onto TARGET before pivot (mounts.c): sysjail-oci linux.devices */
   OP_DEV_NODE = 63,    /* target(/dev/...) type(c|b|p) major minor mode(octal) host-uid host-gid */
+  /* monitor, before clone and before any namespace join (sysjail-oci create): the mount points the
+   * image lacks, made inside ROOT as runc makes them (mkroot.c); one not made is left to the jail */
+  OP_MOUNT_POINTS = 64, /* root target("d:PATH"|"f:PATH")... */
   OP_MAX
 };
 

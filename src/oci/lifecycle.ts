@@ -23,7 +23,7 @@ import { loadConfig, ociError, type OciSeccomp } from "./config.js";
 import { alive, checkId, containerDir, containerNsPath, gatePath, makeContainerDir, readRecord, removeContainerDir, statusOf, writeRecord, type OciRecord } from "./state.js";
 import { ociJail, patchPlan } from "./translate.js";
 import { parseCgroupsPath } from "./cgpath.js";
-import { makeMountPoints } from "./mountpoints.js";
+import { mountPointsOp } from "./mountpoints.js";
 import { setOomScoreAdj } from "./oom.js";
 
 /** The file the monitor makes once the command of a container with startContainer hooks runs. */
@@ -145,9 +145,6 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
   patch.joins = patch.joins.map(([f, p]) => [f, containerNsPath(g.root, p)]);
   const hooks = checkHooks(config.hooks, "config.json");
   patch.hooks = { ...hookOps(hooks, { ociVersion: "1.2.0", id, status: "creating", pid: 0, bundle, annotations: config.annotations ?? {} }), started: startedPath(g.root, id) };
-  // mount points the image lacks, made as runc makes them (the jail's root cannot, in a tree of
-  // host root's): before the jail exists, inside its root (src/oci/mountpoints.ts)
-  makeMountPoints(rootPath, patch.mounts);
   makeContainerDir(g.root, id);
   let jr: JailRun | undefined;
   try {
@@ -162,6 +159,10 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     const ids = prep.idChoice?.mapping ?? idMapping(prep.facts);
     try {
       prep.plan = patchPlan(prep.plan, patch, ids, gatePath(g.root, id), filter);
+      // mount points the image lacks, made as runc makes them (the jail's root cannot, in a tree of
+      // host root's): by the monitor before its clone, inside the root (src/oci/mountpoints.ts)
+      const points = mountPointsOp(rootPath, patch.mounts);
+      if (points) prep.plan.ops.push(points);
       if (console) {
         const size = config.process?.consoleSize;
         prep.plan.ops.push(op("console", [console, size?.height ?? 0, size?.width ?? 0], "process.terminal: the pty master goes to --console-socket"));

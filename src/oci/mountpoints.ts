@@ -1,10 +1,8 @@
-// Mount points config.json needs and the image lacks, made by create on the host side before the
-// jail exists (as runc makes them): a jail's root cannot create them in a tree owned by host root.
+// Mount points config.json needs and the image lacks, made on the host side by the jail's monitor
+// before its clone (as runc makes them): a jail's root cannot create them in a tree of host root's.
 import { lstatSync } from "node:fs";
 import { join } from "node:path";
-import { helperPath } from "../helper/launch.js";
-import { builtin } from "../helper/locate.js";
-import { MountFlag as F, type PlanOp } from "../plan/types.js";
+import { MountFlag as F, op, type PlanOp } from "../plan/types.js";
 
 /** The targets of the container's bind and tmpfs mount ops: "d:PATH" (a directory) or "f:PATH"
  * (a file, for a bind of a file), in the format of the helper's mkdir-in-root. */
@@ -33,15 +31,12 @@ function mayBeMissing(rootPath: string, target: string): boolean {
   return false;
 }
 
-/** Makes the missing mount points of OPS in the container's root ROOTPATH with the helper's
- * mkdir-in-root (openat2 RESOLVE_IN_ROOT: nothing outside the root is touched; each made entry
- * belongs to its parent directory's owner, native/src/mkroot.c). A mount point that cannot be
- * made is left to the jail, which skips that mount with a warning. Returns the targets tried. */
-export function makeMountPoints(rootPath: string, ops: PlanOp[]): string[] {
+/** The plan op that makes the missing mount points of OPS in the container's root ROOTPATH, or
+ * none when every target is there: the monitor runs it before its clone, as the helper's
+ * mkdir-in-root does (openat2 RESOLVE_IN_ROOT: nothing outside the root is touched; each made
+ * entry belongs to its parent directory's owner, native/src/mkroot.c). A mount point that cannot
+ * be made is left to the jail, which skips that mount with a warning. Pure but for the lstat hints. */
+export function mountPointsOp(rootPath: string, ops: PlanOp[]): PlanOp | undefined {
   const wanted = mountTargets(ops).filter((t) => mayBeMissing(rootPath, t));
-  if (!wanted.length) return [];
-  builtin<typeof import("node:child_process")>("node:child_process").spawnSync(helperPath(), ["mkdir-in-root", rootPath, ...wanted], {
-    stdio: ["ignore", "ignore", "ignore"], timeout: 10_000,
-  });
-  return wanted;
+  return wanted.length ? op("mountPoints", [rootPath, ...wanted], "mount points the image lacks, made inside its root") : undefined;
 }

@@ -68,6 +68,7 @@ export const OpCode = {
   cgroupJoin: 60,
   procNs: 62,
   devNode: 63,
+  mountPoints: 64,
 } as const;
 
 export type OpName = keyof typeof OpCode;
