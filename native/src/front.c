@@ -329,14 +329,15 @@ int front_main(int argc, char **argv, const char *tool) {
       close(sv[0]);
       g_status_fd = -1;
       /* Node says its status once the container is recorded and its pid file written (its exit
-       * handlers have run): what is left of it is its own teardown (freeing its heap, ending its
-       * threads: milliseconds an engine would wait for at every create), cut short here as after
-       * a foreground jail. It is still reaped here: nothing of this call outlives it but the
-       * monitor. */
+       * handlers have run), and it has closed the engine's stdio before (src/helper/front.ts
+       * lastWord): what is left of it is its own teardown (freeing its heap, ending its threads:
+       * a millisecond or two an engine would wait for at every create). It is ended here and
+       * not waited for: the SIGKILL is queued before this call returns, so no code of Node runs
+       * after it, and it holds nothing of the engine's; the engine's subreaper (or init) reaps
+       * it, as it reaps the container's init. */
       int word = donep[0] >= 0 ? wait_word(donep[0], sigfd) : -1;
       if (word >= 0) {
         kill(g_node, SIGKILL);
-        (void)wait_node(sigfd);
         return word;
       }
       return pass_status(wait_node(sigfd));

@@ -26,6 +26,17 @@ export function lastWord(status: number): void {
     const word = `E${String(code).padStart(3, "0")}`;
     ch.write(word);
     if (doneFd !== undefined) {
+      // sysjail-oci's front returns at this word without waiting for this process's end (its
+      // teardown, a millisecond or two, then ends orphaned): the engine's stdio must not be held
+      // by it past the front's exit (conmon reads those pipes until their last writer is gone).
+      // Nothing is written after the word.
+      for (const fd of [0, 1, 2]) {
+        try {
+          closeSync(fd);
+        } catch {
+          /* not open */
+        }
+      }
       try {
         writeSync(doneFd, word);
       } catch {

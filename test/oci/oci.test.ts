@@ -3,7 +3,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, constants, existsSync, openSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { buildProbe, hostMountsMentioning, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
 import { ociSeccompPolicy } from "../../src/oci/seccomp.js";
@@ -171,6 +171,39 @@ describe("sysjail-oci: containers as jails (root)", () => {
     let mstat = "";
     try { mstat = readFileSync(`/proc/${monitor}/stat`, "utf8"); } catch { /* reaped */ }
     assert.ok(mstat === "" || /\) [ZX] /.test(mstat), `the monitor is gone: ${mstat}`);
+  });
+
+  it("create's Node holds none of the engine's pipes once create returned (the front does not wait for its teardown)", async () => {
+    const c = id("pipes");
+    // the engine's pipe (a FIFO here, one name for both ends): the container keeps it (its
+    // stdio), create's Node must not
+    const fifo = join(work, "pipes.fifo");
+    assert.equal(spawnSync("mkfifo", [fifo]).status, 0);
+    const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+    const child = spawn(OCI, ["--root", state, "create", "--bundle", bundle("pipes", ["/probe", "pid"]), c], { stdio: ["ignore", fd, fd] });
+    const pipes = [fifo];
+    let exited = false;
+    const status = new Promise<number | null>((res) => child.on("exit", (code) => { exited = true; res(code); }));
+    // the front's first child is its Node (the monitor comes later)
+    let node = 0;
+    while (!exited && node === 0) {
+      try {
+        node = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, "utf8").trim().split(" ")[0] || 0);
+      } catch { /* gone */ }
+      if (node === 0) await new Promise((r) => setImmediate(r));
+    }
+    const code = await status;
+    // at once on create's exit: that Node may still be dying, but holds nothing of the engine's
+    let held: string[] = [];
+    try {
+      held = readdirSync(`/proc/${node}/fd`).map((f) => { try { return readlinkSync(`/proc/${node}/fd/${f}`); } catch { return ""; } }).filter((l) => pipes.includes(l));
+    } catch { /* gone already */ }
+    const gone = oci(["delete", "--force", c]).status;
+    closeSync(fd);
+    assert.equal(code, 0, "create");
+    assert.notEqual(node, 0, "create's Node seen");
+    assert.deepEqual(held, [], `create's Node (${node}) still held its stdio`);
+    assert.equal(gone, 0);
   });
 
   it("create's init is no child of the monitor, yet cannot make a sibling under its own parent (the engine)", () => {
