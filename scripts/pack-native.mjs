@@ -43,6 +43,12 @@ function build(cc, out, args = [...FLAGS, "-o", out, ...sources()]) {
 
 const sha = (b) => createHash("sha256").update(b).digest("hex");
 const scratch = mkdtempSync(join(tmpdir(), "sysjail-pack-"));
+/** One line, the scratch directory removed, exit 1 (process.exit skips the finally below). */
+const fail = (msg) => {
+  console.error(msg);
+  rmSync(scratch, { recursive: true, force: true });
+  process.exit(1);
+};
 const sums = [];
 try {
   for (const [arch, cc] of Object.entries(TARGETS)) {
@@ -51,12 +57,10 @@ try {
       a = build(cc, join(scratch, `${arch}.1`));
       b = build(cc, join(scratch, `${arch}.2`));
     } catch (err) {
-      console.error(`sysjail: cannot build the ${arch} helper (${err.message}); install the cross compiler: apt-get install ${APT[arch]}`);
-      process.exit(1);
+      fail(`sysjail: cannot build the ${arch} helper (${err.message}); install the cross compiler: apt-get install ${APT[arch]}`);
     }
     if (!a.equals(b)) {
-      console.error(`sysjail: the ${arch} helper is not reproducible: two builds differ`);
-      process.exit(1);
+      fail(`sysjail: the ${arch} helper is not reproducible: two builds differ`);
     }
     const dir = join(PREBUILT_DIR, arch);
     mkdirSync(dir, { recursive: true });
@@ -70,12 +74,10 @@ try {
       ra = build(cc, join(scratch, `${arch}.r1`), [...REAPER, "-o", join(scratch, `${arch}.r1`), REAPER_SRC]);
       rb = build(cc, join(scratch, `${arch}.r2`), [...REAPER, "-o", join(scratch, `${arch}.r2`), REAPER_SRC]);
     } catch (err) {
-      console.error(`sysjail: cannot build the ${arch} reaper (${err.message})`);
-      process.exit(1);
+      fail(`sysjail: cannot build the ${arch} reaper (${err.message})`);
     }
     if (!ra.equals(rb)) {
-      console.error(`sysjail: the ${arch} reaper is not reproducible: two builds differ`);
-      process.exit(1);
+      fail(`sysjail: the ${arch} reaper is not reproducible: two builds differ`);
     }
     const rtmp = join(dir, `sysjail-reaper.${process.pid}.tmp`);
     writeFileSync(rtmp, ra, { mode: 0o755 });
