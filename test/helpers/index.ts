@@ -9,3 +9,4 @@ export * from "./rootsuite.js";
 export * from "./suite.js";
 export * from "./tmp.js";
 export * from "./wait.js";
+export * from "./podman.js";

@@ -6,32 +6,14 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { buildProbe, makeJailRoot, REPO, requireRoot, type JailRoot } from "../helpers/index.js";
+import { REPO, podmanFixture } from "../helpers/index.js";
 
 const OCI = join(REPO, "native", "build", "sysjail-oci");
 
 describe("sysjail-oci under podman (root)", () => {
-  let jr: JailRoot;
-  const tag = `localhost/sysjail-ocitest:${process.pid}`;
-  const names: string[] = [];
-  const podman = (args: string[]) => spawnSync("podman", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
-  // the host's hard limits are below podman's defaults here: explicit ones, as the acceptance check does
-  const run = (args: string[]) => podman(["--runtime", OCI, "run", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096", ...args]);
-  const name = (s: string) => { const n = `ocitest-${process.pid}-${s}`; names.push(n); return n; };
-
-  before(() => {
-    requireRoot("sysjail-oci's podman tests");
-    assert.equal(spawnSync("podman", ["--version"]).status, 0, "these tests need podman (Debian: apt-get install podman)");
-    jr = makeJailRoot(buildProbe());
-    const tar = spawnSync("tar", ["-C", jr.path, "-c", "."], { maxBuffer: 64 << 20 });
-    const imp = spawnSync("podman", ["import", "-", tag], { input: tar.stdout, encoding: "utf8" });
-    assert.equal(imp.status, 0, imp.stderr);
-  });
-  after(() => {
-    for (const n of names) podman(["rm", "-f", "-t", "0", n]);
-    podman(["rmi", "-f", tag]);
-    jr?.remove();
-  });
+  const { tag, names, podman, run, name, setup, teardown } = podmanFixture("ocitest");
+  before(setup);
+  after(teardown);
 
   it("--network/--uts/--ipc/--pid container:X join X's namespaces; --sysctl and --device apply (node and device rule); --network=host is the host's network", () => {
     // X run by runc

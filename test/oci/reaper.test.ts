@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
-import { buildProbe, makeJailRoot, REPO, requireRoot, waitUntil, type JailRoot } from "../helpers/index.js";
+import { REPO, podmanFixture, waitUntil } from "../helpers/index.js";
 
 const OCI = join(REPO, "native", "build", "sysjail-oci");
 const REAPER = join(REPO, "native", "build", "sysjail-reaper");
@@ -30,12 +30,7 @@ function reaperArgs(pid: number): { cgroups: string[]; files: string[] } {
 }
 
 describe("sysjail-oci: an idle container's monitor hands over to sysjail-reaper (root, podman)", () => {
-  let jr: JailRoot;
-  const tag = `localhost/sysjail-reapertest:${process.pid}`;
-  const names: string[] = [];
-  const podman = (args: string[]) => spawnSync("podman", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
-  const run = (args: string[]) => podman(["--runtime", OCI, "run", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096", ...args]);
-  const name = (s: string) => { const n = `reapertest-${process.pid}-${s}`; names.push(n); return n; };
+  const { tag, podman, run, name, setup, teardown } = podmanFixture("reapertest");
 
   /** Starts an idle container; returns its id, its monitor's pid and start (from --root/ID/procs,
    * written before the hand-over) once the monitor has become the reaper. */
@@ -59,19 +54,10 @@ describe("sysjail-oci: an idle container's monitor hands over to sysjail-reaper 
   }
 
   before(() => {
-    requireRoot("sysjail-oci's reaper tests");
-    assert.equal(spawnSync("podman", ["--version"]).status, 0, "these tests need podman (Debian: apt-get install podman)");
+    setup();
     assert.ok(existsSync(REAPER), "npm run build makes native/build/sysjail-reaper");
-    jr = makeJailRoot(buildProbe());
-    const tar = spawnSync("tar", ["-C", jr.path, "-c", "."], { maxBuffer: 64 << 20 });
-    const imp = spawnSync("podman", ["import", "-", tag], { input: tar.stdout, encoding: "utf8" });
-    assert.equal(imp.status, 0, imp.stderr);
   });
-  after(() => {
-    for (const n of names) podman(["rm", "-f", "-t", "0", n]);
-    podman(["rmi", "-f", tag]);
-    jr?.remove();
-  });
+  after(teardown);
 
   it("same pid and start time, exe the reaper, only the init's pidfd open; exec, kill, rm work and leave nothing", async () => {
     const c = await idle("life");
