@@ -31,8 +31,8 @@ export const BASE_FLAGS = ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror=imp
  * memory), its own system-call stubs for x86_64 and aarch64, a plain static executable. */
 export const REAPER_SRC = "native/reaper/reaper.c";
 export const REAPER_FLAGS = ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-nostdlib", "-ffreestanding", "-fno-builtin",
-  "-static", "-fno-pie", "-no-pie", "-fno-stack-protector", "-fno-asynchronous-unwind-tables", "-Wl,-z,noexecstack",
-  "-Wl,--build-id=none"];
+  "-static", "-fno-pie", "-no-pie", "-fno-stack-protector", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables", "-Wl,-z,noexecstack",
+  "-Wl,--build-id=none", "-Wl,-z,noseparate-code"];
 
 /** Node's process.arch -> the prebuilt helper's directory (the kernel's name for the machine). */
 export const ARCHES = { x64: "x86_64", arm64: "aarch64" };

@@ -16,8 +16,20 @@
  * first, as the monitor does.
  *
  * No C library: a static glibc program costs about 650 kB of PSS idle (its start-up and
- * fault-around map most of it), this one 12 kB. Hence the two system-call stubs below, one per
- * architecture the package ships (x86_64, aarch64). */
+ * fault-around map most of it), this one 8 kB. Hence the two system-call stubs below, one per
+ * architecture the package ships (x86_64, aarch64).
+ *
+ * Memory (docs/BENCHMARKS-NOTES.md, "Idle container memory"): idle, the process holds two pages,
+ * its code (one page of the file, read-only and executable, shared by every reaper of the host;
+ * linked with -z noseparate-code: headers, code and constants in that page) and `mem` below (one
+ * private page, read-write, not executable: its argv copied, then its stack). Right at its start
+ * it copies its argv into `mem`, points /proc/PID/cmdline there (PR_SET_MM, so host root's `ps`
+ * still shows what it will remove), moves its stack there and unmaps everything above its own
+ * image: the kernel's stack (argv, environment, auxiliary vector: up to three pages with the
+ * kernel's random stack offset), the vDSO and vvar, none of which it uses (no signal handlers, no
+ * clock). If the argv does not fit or PR_SET_MM is refused, it runs as before on the kernel's
+ * stack (more memory, the same duties). */
+#include <linux/prctl.h>
 #include <linux/signal.h>
 #include <sys/syscall.h>
 
@@ -38,6 +50,8 @@ static long sc6(long n, long a, long b, long c, long d, long e, long f) {
   return r;
 }
 __asm__(".text\n.globl _start\n_start:\n xor %rbp,%rbp\n mov %rsp,%rdi\n and $-16,%rsp\n call reaper_start\n hlt\n");
+/* reaper_switch(argc, argv, sp, pagesz): reaper_main(argc, argv, pagesz) on the stack SP */
+__asm__(".text\nreaper_switch:\n mov %rdx,%rsp\n mov %rcx,%rdx\n xor %rbp,%rbp\n call reaper_main\n hlt\n");
 #elif defined(__aarch64__)
 static long sc6(long n, long a, long b, long c, long d, long e, long f) {
   register long x8 __asm__("x8") = n, x0 __asm__("x0") = a, x1 __asm__("x1") = b, x2 __asm__("x2") = c;
@@ -46,6 +60,7 @@ static long sc6(long n, long a, long b, long c, long d, long e, long f) {
   return x0;
 }
 __asm__(".text\n.globl _start\n_start:\n mov x29, #0\n mov x30, #0\n mov x0, sp\n and sp, x0, #-16\n bl reaper_start\n brk #0\n");
+__asm__(".text\nreaper_switch:\n mov sp, x2\n mov x2, x3\n mov x29, #0\n mov x30, #0\n bl reaper_main\n brk #0\n");
 #else
 #error "sysjail-reaper: no system-call stub for this architecture"
 #endif
@@ -91,10 +106,75 @@ static int parse_fd(const char *s) {
   return (int)v;
 }
 
-/* C entry (from _start): SP points at argc, argv[], NULL, envp[]. */
+/* The one page the reaper writes once started (its .bss, alone there): argv's copy at its start,
+ * the stack growing down from its end. MEM_STACK bytes at least are left to the stack: the
+ * deepest frame (reaper_main) takes about 250 (gcc -fstack-usage); an overflow runs into the
+ * code page below, read-only: a fault, never a silent write. */
+#define MEM_SIZE 4096
+#define MEM_STACK 1536
+static char mem[MEM_SIZE] __attribute__((aligned(MEM_SIZE)));
+/* the linker's: the start of this image, the end of its code, its end (mem included) */
+extern char __executable_start[], etext[], _end[];
+
+__attribute__((noreturn)) void reaper_switch(long argc, char **argv, char *sp, unsigned long pagesz);
+__attribute__((used, noreturn)) void reaper_main(long argc, char **argv, unsigned long unmap);
+
+/* C entry (from _start): SP points at argc, argv[], NULL, envp[], NULL, auxv pairs, 0. */
 __attribute__((used, noreturn)) void reaper_start(long *sp) {
-  int argc = (int)sp[0];
+  long argc = sp[0];
   char **argv = (char **)(sp + 1);
+  char **envp = argv + argc + 1;
+  while (*envp) envp++;
+  unsigned long pagesz = 4096;
+  for (unsigned long *av = (unsigned long *)(envp + 1); av[0]; av += 2)
+    if (av[0] == 6 /* AT_PAGESZ */) pagesz = av[1];
+  unsigned long need = (unsigned long)(argc + 1) * sizeof(char *);
+  for (long i = 0; i < argc && need <= MEM_SIZE; i++) need += len(argv[i]) + 1;
+  if (argc < 1 || need > MEM_SIZE - MEM_STACK) reaper_main(argc, argv, 0);
+  /* argv's copy, laid out as the kernel's (NUL-terminated strings one after the other) */
+  char **nargv = (char **)mem, *args = mem + (argc + 1) * sizeof(char *), *s = args;
+  for (long i = 0; i < argc; i++) {
+    nargv[i] = s;
+    for (const char *c = argv[i]; (*s++ = *c++);) {}
+  }
+  nargv[argc] = NULL;
+  /* /proc/PID/cmdline from the copy. PR_SET_MM_MAP (unlike PR_SET_MM_ARG_START, which needs
+   * CAP_SYS_RESOURCE, often dropped for engines) sets every bound of the memory map at once:
+   * this image's code, no data segment and an unused brk area (the reaper never calls brk), the
+   * stack and argv in `mem`, an empty environment. Refused (a kernel without
+   * CONFIG_CHECKPOINT_RESTORE): the kernel's stack stays, and with it the argv host root reads. */
+  long brk = sc(SYS_brk, 0, 0, 0, 0);
+  struct prctl_mm_map m = {
+    .start_code = (unsigned long)__executable_start, .end_code = (unsigned long)etext,
+    .start_data = (unsigned long)mem, .end_data = (unsigned long)mem,
+    .start_brk = (unsigned long)brk, .brk = (unsigned long)brk,
+    .start_stack = (unsigned long)(mem + MEM_SIZE - sizeof(long)),
+    .arg_start = (unsigned long)args, .arg_end = (unsigned long)s,
+    .env_start = (unsigned long)s, .env_end = (unsigned long)s,
+    .auxv = NULL, .auxv_size = 0, .exe_fd = (unsigned int)-1,
+  };
+  int set = sc(SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, &m, sizeof m) == 0;
+  if (!set) reaper_main(argc, argv, 0);
+  reaper_switch(argc, nargv, mem + MEM_SIZE, pagesz);
+}
+
+/* Unmaps everything above this image: the kernel's stack, the vDSO, vvar (nothing here uses
+ * them once on `mem`'s stack). The top of the address space differs by architecture and paging
+ * depth (x86_64: 2^47 - 4 kB, or 2^56 - 4 kB with 5 levels; aarch64: 2^39 to 2^52): munmap
+ * refuses a range past it (EINVAL, nothing unmapped), so the largest accepted range is it. */
+static void unmap_above(unsigned long pagesz) {
+  unsigned long from = ((unsigned long)_end + pagesz - 1) & ~(pagesz - 1);
+  for (int bits = 56; bits >= 36; bits--)
+    for (unsigned long cut = 0; cut <= pagesz; cut += pagesz) {
+      unsigned long top = (1UL << bits) - cut;
+      if (top > from && sc(SYS_munmap, from, top - from, 0, 0) == 0) return;
+    }
+}
+
+/* The reaper proper: on `mem`'s stack (UNMAP, the page size: unmap the rest first) or, when
+ * that could not be set up, on the kernel's (UNMAP 0). */
+__attribute__((used, noreturn)) void reaper_main(long argc, char **argv, unsigned long unmap) {
+  if (unmap) unmap_above(unmap);
   int pidfd = argc > 1 ? parse_fd(argv[1]) : -1;
   int bad = 0;
   if (pidfd < 3) sc(SYS_exit_group, 2, 0, 0, 0);
@@ -124,7 +204,7 @@ __attribute__((used, noreturn)) void reaper_start(long *sp) {
   }
   /* cgroup directories in the order given (deepest first), each retried while the kernel still
    * tears the jail's last processes down */
-  for (int i = 2; i + 1 < argc; i += 2) {
+  for (long i = 2; i + 1 < argc; i += 2) {
     if (argv[i][0] != '-' || argv[i][1] != 'c' || argv[i][2]) continue;
     const char *d = argv[i + 1];
     if (!below(d, "/sys/fs/cgroup")) { bad = 1; continue; }
@@ -136,11 +216,11 @@ __attribute__((used, noreturn)) void reaper_start(long *sp) {
     }
   }
   /* the state files in the order given: the id reservation, last, frees the jail's id */
-  for (int i = 2; i + 1 < argc; i += 2) {
+  for (long i = 2; i + 1 < argc; i += 2) {
     if (argv[i][0] != '-' || argv[i][1] != 'f' || argv[i][2]) continue;
     const char *f = argv[i + 1];
     int ok = 0;
-    for (int k = 2; k + 1 < argc && !ok; k += 2)
+    for (long k = 2; k + 1 < argc && !ok; k += 2)
       if (argv[k][0] == '-' && argv[k][1] == 'd' && !argv[k][2] && !starts_with(argv[k + 1], "/sys/") && below(f, argv[k + 1])) ok = 1;
     if (!ok) { bad = 1; continue; }
     sc(SYS_unlinkat, -100, f, 0, 0);

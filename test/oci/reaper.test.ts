@@ -62,8 +62,20 @@ describe("sysjail-oci: an idle container's monitor hands over to sysjail-reaper 
   it("same pid and start time, exe the reaper, only the init's pidfd open; exec, kill, rm work and leave nothing", async () => {
     const c = await idle("life");
     assert.equal(startOf(c.mon), c.monStart, "the exec kept the monitor's pid and start time");
+    // its memory (issue 21): once it has moved onto its own page, the kernel's stack, vDSO and
+    // vvar are gone; left are its code page (shared by every reaper) and that one writable page
+    const maps = await waitUntil(() => {
+      const m = readFileSync(`/proc/${c.mon}/maps`, "utf8");
+      return m.includes("[vdso]") ? false : m;
+    }, "the reaper unmapping the kernel's stack and vDSO");
+    const regions = maps.trim().split("\n").filter((l) => !l.endsWith("[vsyscall]"));
+    assert.equal(regions.length, 2, maps);
+    assert.match(regions[0]!, /^\S+ r-xp .*sysjail-reaper$/, maps);
+    assert.match(regions[1]!, /^\S+ rw-p /, maps);
+    const pss = Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${c.mon}/smaps_rollup`, "utf8"))?.[1]);
+    assert.ok(pss <= 8, `the reaper's PSS ${pss} kB, at most its two pages`);
     const left = reaperArgs(c.mon);
-    assert.ok(left.cgroups.length > 0 && left.files.length > 0, "the reaper was handed the cgroup dirs and state files");
+    assert.ok(left.cgroups.length > 0 && left.files.length > 0, "the reaper was handed the cgroup dirs and state files (its cmdline, from its copy)");
     for (const d of left.cgroups) assert.ok(d.startsWith("/sys/fs/cgroup/") && existsSync(d), `${d} exists while the container runs`);
     for (const f of left.files) assert.ok(existsSync(f), `${f} exists while the container runs`);
     // nothing of the monitor's but the init's pidfd (and /dev/null stdio, a signalfd of its own)
