@@ -23,11 +23,11 @@
  * its code (one page of the file, read-only and executable, shared by every reaper of the host;
  * linked with -z noseparate-code: headers, code and constants in that page) and `mem` below (one
  * private page, read-write, not executable: its argv copied, then its stack). Right at its start
- * it copies its argv into `mem`, points /proc/PID/cmdline there (PR_SET_MM, so host root's `ps`
- * still shows what it will remove), moves its stack there and unmaps everything above its own
+ * it copies its argv into `mem`, points /proc/PID/cmdline there (PR_SET_MM_MAP, so host root's
+ * `ps` still shows what it will remove), moves its stack there and unmaps everything above its own
  * image: the kernel's stack (argv, environment, auxiliary vector: up to three pages with the
  * kernel's random stack offset), the vDSO and vvar, none of which it uses (no signal handlers, no
- * clock). If the argv does not fit or PR_SET_MM is refused, it runs as before on the kernel's
+ * clock). If the argv does not fit or PR_SET_MM_MAP is refused, it runs as before on the kernel's
  * stack (more memory, the same duties). */
 #include <linux/prctl.h>
 #include <linux/signal.h>
@@ -108,8 +108,9 @@ static int parse_fd(const char *s) {
 
 /* The one page the reaper writes once started (its .bss, alone there): argv's copy at its start,
  * the stack growing down from its end. MEM_STACK bytes at least are left to the stack: the
- * deepest frame (reaper_main) takes about 250 (gcc -fstack-usage); an overflow runs into the
- * code page below, read-only: a fault, never a silent write. */
+ * deepest frame (reaper_main) takes about 300 (gcc -fstack-usage). An overflow would fault, never
+ * overwrite anything the reaper uses: below `mem` the linker leaves an unmapped page (with 64 kB
+ * pages: unused bytes, then the read-only code). */
 #define MEM_SIZE 4096
 #define MEM_STACK 1536
 static char mem[MEM_SIZE] __attribute__((aligned(MEM_SIZE)));
