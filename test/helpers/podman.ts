@@ -2,6 +2,8 @@
 // this process, `podman run` through sysjail-oci, and every container and the image removed after.
 import assert from "node:assert/strict";
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeJailRoot, type JailRoot } from "./jailroot.js";
 import { requireRoot } from "./nobody.js";
@@ -30,7 +32,10 @@ export function podmanFixture(prefix: string): PodmanFixture {
   const tag = `localhost/sysjail-${prefix}:${process.pid}`;
   const names: string[] = [];
   let jr: JailRoot | undefined;
-  const podman = (args: string[]) => spawnSync("podman", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
+  // conmon writes a file named "oom" into its working directory when a container is OOM-killed
+  // (under runc too): podman runs in a directory of the fixture's own, removed at teardown
+  const cwd = mkdtempSync(join(tmpdir(), `sysjail-${prefix}-cwd-`));
+  const podman = (args: string[]) => spawnSync("podman", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
   return {
     tag,
     names,
@@ -49,6 +54,7 @@ export function podmanFixture(prefix: string): PodmanFixture {
       for (const n of names) podman(["rm", "-f", "-t", "0", n]);
       podman(["rmi", "-f", tag]);
       jr?.remove();
+      rmSync(cwd, { recursive: true, force: true });
     },
   };
 }
