@@ -8,6 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildProbe, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
+import { podmanFixture } from "../helpers/podman.js";
 import { flagResources, parseResources, sizeArg } from "../../src/oci/updateargs.js";
 import { replaceDeviceProgram } from "../../src/oci/update.js";
 
@@ -250,3 +251,42 @@ describe("sysjail-oci update: the v2 device program replaced (root, a real cgrou
     await assert.rejects(replaceDeviceProgram(pid, start, dir, [null3]), /devices: the new device program could not replace the old one/);
   });
 });
+
+describe("sysjail-oci update: podman update (root, Debian's podman with sysjail-oci)", () => {
+  const f = podmanFixture("ociupdate");
+  before(() => f.setup());
+  after(() => f.teardown());
+
+  it("podman update's resources file reaches the container's cgroups; its devices stay usable", () => {
+    const n = f.name("upd");
+    const r = f.run(["-d", "--name", n, "--network=none", "--cpu-shares", "1024", "--memory", "64m", f.tag, "/probe", "waitfile", "/never"]);
+    assert.equal(r.status, 0, r.stderr);
+    const u = f.podman(["update", "--cpu-shares", "512", "--memory", "128m", "--cpuset-cpus", "0", n]);
+    assert.equal(u.status, 0, u.stderr);
+    const cid = f.podman(["inspect", "--format", "{{.Id}}", n]).stdout.trim();
+    const pid = Number(f.podman(["inspect", "--format", "{{.State.Pid}}", n]).stdout.trim());
+    // the container's cgroups as its process's /proc/PID/cgroup names them (podman's cgroup parent)
+    const lines = readFileSync(`/proc/${pid}/cgroup`, "utf8").trim().split("\n").map((l) => l.split(":"));
+    const file = (ctl: string, name: string) => {
+      const l = lines.find((x) => x[1]!.split(",").includes(ctl));
+      return readFileSync(l ? join("/sys/fs/cgroup", ctl, l[2]!, name) : join("/sys/fs/cgroup", lines.find((x) => x[0] === "0")![2]!, name), "utf8").trim();
+    };
+    assert.ok(cid.length > 0);
+    if (lines.some((x) => x[1] === "memory")) {
+      assert.equal(file("cpu", "cpu.shares"), "512");
+      assert.equal(file("memory", "memory.limit_in_bytes"), String(128 << 20));
+      assert.equal(file("cpuset", "cpuset.cpus"), "0");
+    } else {
+      assert.equal(file("memory", "memory.max"), String(128 << 20));
+      assert.equal(file("cpuset", "cpuset.cpus"), "0");
+    }
+    assert.equal(cpusAllowedOf(pid), "0");
+    const e = f.podman(["exec", n, "/probe", "read", "/dev/null"]);
+    assert.equal(e.stdout.trim(), "ok", e.stderr);
+  });
+});
+
+/** A process's Cpus_allowed_list. */
+function cpusAllowedOf(pid: number): string {
+  return /^Cpus_allowed_list:\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]!;
+}
