@@ -68,7 +68,8 @@ export function planUpdate(t: UpdateTarget, r: UpdateResources, fail: (msg: stri
   const writes: [string, string][] = [];
   const warnings: string[] = [];
   const isV2 = (d: string) => existsSync(join(d, "cgroup.controllers"));
-  const v2dir = Object.values(t.dirs).find((d): d is string => typeof d === "string" && isV2(d));
+  // the v2 directory: one of the controllers' (never another key's, such as a shared-stack jail's "net")
+  const v2dir = ["memory", "pids", "cpu", "cpuacct", "devices"].map((k) => t.dirs[k]).find((d): d is string => typeof d === "string" && isV2(d));
   /** The directory of controller CTL (v1: its hierarchy's; v2: the one directory, when CTL is on there). */
   const dirOf = (ctl: string, v2ctl: string, what: string): { dir: string; v2: boolean } => {
     const d = t.dirs[ctl];
