@@ -191,6 +191,24 @@ describe("sysjail-oci update: real containers (root)", () => {
     assert.equal(oci(["delete", "--force", c]).status, 0);
   });
 
+  it("memory raised and lowered in sysjail's own cgroups: memory+swap moves with it (written first when rising), as no swap was given", () => {
+    const c = id("mem");
+    assert.equal(oci(["create", "--bundle", bundle("mem", { resources: { memory: { limit: 64 << 20 } } }), c]).status, 0);
+    const lines = readFileSync(`/proc/${initPid(c)}/cgroup`, "utf8").trim().split("\n").map((l) => l.split(":"));
+    const mem = lines.find((l) => l[1]!.split(",").includes("memory"));
+    if (!mem || !existsSync(join("/sys/fs/cgroup/memory", mem[2]!, "memory.memsw.limit_in_bytes"))) { assert.equal(oci(["delete", "--force", c]).status, 0); return; }
+    const read = (f: string) => readFileSync(join("/sys/fs/cgroup/memory", mem[2]!, f), "utf8").trim();
+    assert.equal(read("memory.memsw.limit_in_bytes"), String(64 << 20), "no swap at create");
+    let u = oci(["update", "--memory", "256m", c]);
+    assert.equal(u.status, 0, u.out);
+    assert.deepEqual([read("memory.limit_in_bytes"), read("memory.memsw.limit_in_bytes")], [String(256 << 20), String(256 << 20)]);
+    u = oci(["update", "--memory", "32m", "--memory-swap", "48m", c]);
+    assert.equal(u.status, 0, u.out);
+    assert.deepEqual([read("memory.limit_in_bytes"), read("memory.memsw.limit_in_bytes")], [String(32 << 20), String(48 << 20)]);
+    badLine(oci(["update", "--memory", "64m", "--memory-swap", "32m", c]), 1, /memory\.swap 33554432: memory plus swap cannot be below the memory limit/);
+    assert.equal(oci(["delete", "--force", c]).status, 0);
+  });
+
   it("bad input: one line each, runc's status (64 for usage), nothing changed", () => {
     const c = id("bad");
     assert.equal(oci(["create", "--bundle", bundle("bad", { resources: { pids: { limit: 20 } } }), c]).status, 0);
