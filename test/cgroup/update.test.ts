@@ -106,6 +106,7 @@ describe("cgroup update: the v2 directory (unit, fake tree)", () => {
     assert.deepEqual(p.writes.map(([f, v]) => [f.split("/").pop(), v]), [["memory.max", String(128 << 20)], ["memory.swap.max", String(64 << 20)], ["memory.low", "max"]]);
     assert.match(p.warnings.join("\n"), /memory\.swappiness: accepted, not enforced/);
     assert.deepEqual(planUpdate(t, { memory: { swap: 96 << 20 } }, fail).writes.map(([, v]) => v), [String(32 << 20)], "swap alone: against the memory.max in force");
+    refused(() => planUpdate(t, { memory: { limit: -1, swap: 96 << 20 } }, fail), /^memory\.swap 100663296: on cgroup v2 a memory plus swap limit needs a memory limit$/);
   });
 
   it("cpu.weight from shares and cpu.max with the value not given kept, as runc converts", () => {

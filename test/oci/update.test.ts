@@ -51,6 +51,12 @@ describe("sysjail-oci update: flags and -r (unit)", () => {
       [{ unified: { "cgroup.procs": "1" } }, /^resources\.unified key "cgroup\.procs" "1": a controller's file name/],
       [{ unified: { "../x.y": "1" } }, /^resources\.unified key/],
       [{ pids: 5 }, /^resources\.pids 5: must be an object$/],
+      [{ cpu: { cpus: "0-x" } }, /^resources\.cpu\.cpus "0-x": a list of numbers and ranges/],
+      [{ blockIO: { weightDevice: {} } }, /^resources\.blockIO\.weightDevice \{\}: must be a list$/],
+      [{ blockIO: { weightDevice: [{ weight: 100 }] } }, /^resources\.blockIO\.weightDevice\[0\] .*needs a major and a minor number$/],
+      [{ blockIO: { leafWeight: 5 } }, /^resources\.blockIO\.leafWeight 5: from 10 to 1000/],
+      [{ hugepageLimits: [{ pageSize: "2MB" }] }, /^resources\.hugepageLimits\[0\]\.limit undefined: a number of bytes is needed$/],
+      [{ unified: { "memory.high": 5 } }, /^resources\.unified\.memory\.high 5: must be a one-line string$/],
     ] as const) {
       assert.throws(() => parseResources(raw as never, () => undefined), (e: Error & { exitCode?: number }) => re.test(e.message) && e.exitCode === 1 && !e.message.includes("\n"), String(re));
     }
@@ -211,7 +217,7 @@ describe("sysjail-oci update: real containers (root)", () => {
 
   it("bad input: one line each, runc's status (64 for usage), nothing changed", () => {
     const c = id("bad");
-    assert.equal(oci(["create", "--bundle", bundle("bad", { resources: { pids: { limit: 20 } } }), c]).status, 0);
+    assert.equal(oci(["create", "--bundle", bundle("bad", { resources: { pids: { limit: 20 }, cpu: { shares: 512 } } }), c]).status, 0);
     for (const [args, code, re] of [
       [["update", "--memory", "lots", c], 64, /--memory "lots": a number of bytes/],
       [["update", "--cpu-period", "x", c], 64, /--cpu-period "x": a whole number/],
@@ -221,7 +227,18 @@ describe("sysjail-oci update: real containers (root)", () => {
       [["update", c], 64, /nothing to change/],
       [["update", "--pids-limit", "5"], 64, /a container id is needed/],
       [["update", "--pids-limit", "5", id("nosuch")], 1, /does not exist/],
-    ] as const) badLine(oci([...args]), code, re);
+      [["update", "-r", "-", c], 1, /--resources "-": must hold a JSON object/],
+      // the kernel's refusal: a real-time runtime longer than its period, named by its file
+      [["update", "--cpu-rt-runtime", "2000000", c], 1, /cpu\.rt_runtime_us = 2000000: EINVAL/],
+    ] as const) badLine(oci([...args], args[1] === "-r" ? "[]" : undefined), code, re);
+    // a container whose process ended: stopped, nothing to update
+    const s = id("stopped");
+    assert.equal(oci(["create", "--bundle", bundle("stopped", { resources: { pids: { limit: 20 } } }), s]).status, 0);
+    assert.equal(oci(["start", s]).status, 0);
+    // waitfile /never never ends: the kill ends it, then the state says stopped
+    assert.equal(oci(["kill", s, "KILL"]).status, 0);
+    for (let i = 0; i < 1000 && (JSON.parse(oci(["state", s]).out) as { status: string }).status !== "stopped"; i++) spawnSync("sleep", ["0.01"]);
+    badLine(oci(["update", "--pids-limit", "5", s]), 1, /is stopped/);
     assert.equal(oci(["delete", "--force", c]).status, 0);
   });
 });
