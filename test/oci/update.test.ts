@@ -126,6 +126,8 @@ describe("sysjail-oci update: real containers (root)", () => {
     assert.equal(read("cpu", "cpu.shares"), "512");
     assert.equal(read("cpuset", "cpuset.cpus"), "0");
     assert.equal(cpusAllowed(pid), "0", "the container's init may run on CPU 0 only");
+    assert.equal(oci(["start", c]).status, 0);
+    assert.match(oci(["exec", c, "/probe", "cat", "/proc/self/status"]).out, /^Cpus_allowed_list:\s+0$/m, "an exec'd process too");
     assert.equal(read("memory", "memory.limit_in_bytes"), String(128 << 20));
     assert.equal(read("memory", "memory.soft_limit_in_bytes"), String(32 << 20));
     assert.equal(read("cpu", "cpu.rt_period_us"), "900000");
