@@ -25,6 +25,11 @@ export async function update(g: Globals, id: string, r: UpdateResources): Promis
   const rec = readRecord(g.root, id);
   if (statusOf(g.root, rec) === "stopped") throw ociError(`container ${id} is stopped`);
   const e = jailEntry(rec);
+  if (r.devices && process.geteuid?.() !== 0) {
+    // as at create: a user's container has no device cgroup (its only nodes are its devfs's)
+    g.warn("devices: not enforced for a user's container (no device cgroup; its only device nodes are its devfs's)");
+    delete r.devices;
+  }
   const plan = planUpdate({ dirs: e.cgroups ?? {}, pidsOverhead: rec.cgroupsPath ? 0 : PIDS_OVERHEAD }, r, (m) => ociError(`container ${id}: ${m}`));
   for (const w of plan.warnings) g.warn(w);
   for (const [file, v] of plan.writes) {

@@ -5,10 +5,12 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildProbe, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
 import { podmanFixture } from "../helpers/podman.js";
+import { makeNobody, NOBODY_GID, NOBODY_UID, type Nobody } from "../helpers/nobody.js";
+import { makeOwnedDir } from "../helpers/tmp.js";
 import { flagResources, parseResources, sizeArg } from "../../src/oci/updateargs.js";
 import { replaceDeviceProgram } from "../../src/oci/update.js";
 
@@ -327,3 +329,51 @@ describe("sysjail-oci update: podman update (root, Debian's podman with sysjail-
 function cpusAllowedOf(pid: number): string {
   return /^Cpus_allowed_list:\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]!;
 }
+
+describe("sysjail-oci update: a user's own container (uid 65534)", () => {
+  let nb: Nobody | undefined;
+  let jr: JailRoot | undefined;
+  let work = "", st = "";
+  before(() => {
+    requireRoot("the rootless update test");
+    nb = makeNobody();
+    jr = makeJailRoot(buildProbe());
+    work = makeOwnedDir(NOBODY_UID, NOBODY_GID, "ociupdate-rl-", 0o755);
+    st = makeOwnedDir(NOBODY_UID, NOBODY_GID, "ociupdate-rlst-", 0o700);
+  });
+  /** sysjail-oci ARGS as 65534, its output through a file (create's monitor keeps a pipe open). */
+  const run = (args: string[], input?: string) => {
+    const out = join(work, "out");
+    const fd = openSync(out, "w");
+    chownSync(out, NOBODY_UID, NOBODY_GID);
+    const [p0, ...rest] = nb!.prefix;
+    const r = spawnSync(p0!, [...rest, OCI, "--root", st, ...args], { stdio: [input === undefined ? "ignore" : "pipe", fd, fd], input, timeout: 60_000 });
+    closeSync(fd);
+    return { status: r.status, out: readFileSync(out, "utf8") };
+  };
+  after(() => {
+    if (nb) run(["delete", "--force", "rl1"]);
+    jr?.remove();
+    nb?.remove();
+    for (const d of [work, st]) if (d) removeTree(d);
+  });
+
+  it("device rules are warned as not enforced (no device cgroup, as at create); a controller it has no cgroup of is refused in one line", () => {
+    const b = join(work, "b");
+    mkdirSync(b);
+    writeFileSync(join(b, "config.json"), JSON.stringify({
+      ociVersion: "1.2.0", root: { path: jr!.path }, process: { args: ["/probe", "waitfile", "/never"], cwd: "/", user: { uid: 0, gid: 0 } },
+      linux: { namespaces: ["pid", "ipc", "uts", "mount", "user"].map((type) => ({ type })) },
+    }));
+    const c = run(["create", "--bundle", b, "rl1"]);
+    assert.equal(c.status, 0, c.out);
+    const d = run(["update", "-r", "-", "rl1"], JSON.stringify({ devices: [] }));
+    assert.equal(d.status, 0, d.out);
+    assert.match(d.out, /^sysjail-oci: warning: devices: not enforced for a user's container/);
+    const p = run(["update", "--cpuset-cpus", "0", "rl1"]);
+    assert.equal(p.status, 1, p.out);
+    assert.match(p.out, /cpuset: the container has no cpuset cgroup/);
+    assert.equal(p.out.trim().split("\n").length, 1);
+    assert.equal(run(["delete", "--force", "rl1"]).status, 0);
+  });
+});
