@@ -70,6 +70,18 @@ int enter_main(struct sj_plan *plan) {
     const char *f = arg_str(op, 0);
     if (!f || write_file(f, "0", 1) < 0) { emit_error(op->index, op_name(op->code), errno, f ? f : "", NULL); return 0; }
   }
+  /* sysjail-oci update on cgroup v2: a new device program for the jail's cgroup, attached in
+   * place of the old one (net.c refuses attach flags: the attach replaces, it never adds) */
+  for (uint32_t i = 0; i < plan->nops; i++) {
+    const struct sj_op_rec *op = &plan->ops[i];
+    if (op->code == OP_BPF_PROG && net_host_pre(plan, op) < 0) return 0;
+  }
+  /* nothing to join and nothing to run: done (the init was alive when the plan ran) */
+  if (nsflags == 0 && !plan_find(plan, OP_EXEC)) {
+    close(pidfd);
+    emit("{\"ev\":\"exit\",\"setupFailed\":false,\"cmd\":false,\"cmdCode\":0,\"cmdSignal\":0}");
+    return 0;
+  }
   prctl(PR_SET_DUMPABLE, 0);
   if (!via) {
     /* all at once; when that is refused, network, uts, ipc, pid and mount first, with the

@@ -16,7 +16,9 @@ const USAGE = `usage: sysjail-oci [--root dir] [--log file] [--log-format text|j
   delete [--force] ID      run [--bundle dir] [--pid-file file] [--detach] ID
   exec [--tty] [--console-socket sock] [--process file | --cwd dir --env K=V --user uid[:gid]] [--detach] [--pid-file file] ID [ARG...]
   ps [--format table|json] ID      pause ID      resume ID      list [--format table|json] [--quiet]
-  update [-r resources.json] [--memory N] [--memory-swap N] [--pids-limit N] [--cpu-quota N] [--cpu-period N] ID
+  update [-r resources.json|-] [--memory N] [--memory-reservation N] [--memory-swap N] [--kernel-memory(-tcp) N] [--pids-limit N]
+         [--cpu-shares N] [--cpu-period N] [--cpu-quota N] [--cpu-rt-period N] [--cpu-rt-runtime N] [--cpuset-cpus L] [--cpuset-mems L]
+         [--blkio-weight N] ID
   features      --version`;
 
 interface Opt { long: string; short?: string; value?: boolean; list?: boolean }
@@ -65,8 +67,10 @@ const CREATE: Opt[] = [
   { long: "keep" },
 ];
 const UPDATE: Opt[] = [
-  { long: "resources", short: "r", value: true }, { long: "memory", value: true }, { long: "memory-swap", value: true },
-  { long: "pids-limit", value: true }, { long: "cpu-quota", value: true }, { long: "cpu-period", value: true },
+  { long: "resources", short: "r", value: true },
+  ...["memory", "memory-reservation", "memory-swap", "kernel-memory", "kernel-memory-tcp", "pids-limit", "blkio-weight",
+    "cpu-shares", "cpu-share", "cpu-period", "cpu-quota", "cpu-rt-period", "cpu-rt-runtime", "cpuset-cpus", "cpuset-mems",
+    "l3-cache-schema", "mem-bw-schema"].map((long) => ({ long, value: true })),
 ];
 const EXEC: Opt[] = [
   { long: "process", short: "p", value: true }, { long: "detach", short: "d" }, { long: "pid-file", value: true },
@@ -144,14 +148,15 @@ async function dispatch(cmd: string, argv: string[], g: Globals): Promise<number
     case "update": {
       const { o, rest } = parse(cmd, argv, UPDATE);
       const id = one(cmd, rest);
-      const { update, sizeArg, intArg, resourcesFile } = await import("../oci/update.js");
-      const u = o.resources !== undefined ? resourcesFile(String(o.resources)) : {};
-      if (o.memory !== undefined) u.memory = sizeArg("memory", String(o.memory));
-      if (o["memory-swap"] !== undefined) u.memorySwap = sizeArg("memory-swap", String(o["memory-swap"]));
-      if (o["pids-limit"] !== undefined) u.pids = intArg("pids-limit", String(o["pids-limit"]));
-      if (o["cpu-quota"] !== undefined) u.cpuQuota = intArg("cpu-quota", String(o["cpu-quota"]));
-      if (o["cpu-period"] !== undefined) u.cpuPeriod = intArg("cpu-period", String(o["cpu-period"]));
-      update(g, id, u);
+      const { update, flagResources, resourcesFile } = await import("../oci/update.js");
+      let r;
+      if (o.resources !== undefined) {
+        // as runc: with -r the other limit options are ignored
+        const other = Object.keys(o).filter((k) => k !== "resources");
+        if (other.length) g.warn(`update: --${other.join(", --")} ignored (--resources gives every limit)`);
+        r = resourcesFile(String(o.resources), g.warn);
+      } else r = flagResources(o, g.warn);
+      await update(g, id, r);
       return 0;
     }
     case "features": out(`${JSON.stringify(features(), null, 2)}\n`); return 0;

@@ -1,97 +1,58 @@
-// update: new memory, pids and cpu limits written into a running container's cgroups.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+// update: new resources for a running container: written into its cgroups (src/cgroup/update.ts
+// plans which files), and on cgroup v2 a new device program attached in place of the old one.
+import { writeFileSync } from "node:fs";
+import { DEVICE_ATTACH_TYPE, DEVICE_PROG_TYPE, deviceProgram, type DeviceRule } from "../cgroup/devices.js";
 import { PIDS_OVERHEAD } from "../cgroup/pids.js";
+import { planUpdate, type UpdateResources } from "../cgroup/update.js";
 import { usageError } from "../errors.js";
+import { runEnter } from "../manage/enter.js";
+import { op } from "../plan/types.js";
 import { ociError } from "./config.js";
 import { jailEntry, type Globals } from "./lifecycle.js";
 import { readRecord, statusOf } from "./state.js";
 
-/** The limits update sets; any left out stays as it is. */
-export interface UpdateArgs { memory?: number; memorySwap?: number; pids?: number; cpuQuota?: number; cpuPeriod?: number }
+export { flagResources, resourcesFile, sizeArg, intArg } from "./updateargs.js";
 
-/** A byte count as runc takes it: a number with an optional k, m, g (powers of 1024), or -1. */
-export function sizeArg(name: string, v: string): number {
-  const m = /^(-1|\d+)([kmg]?)b?$/i.exec(v.trim());
-  if (!m) throw usageError(`--${name} ${JSON.stringify(v.slice(0, 40))}: a number of bytes (with k, m or g), or -1 for no limit`);
-  if (m[1] === "-1") return -1;
-  return Number(m[1]) * 1024 ** ("kmg".indexOf((m[2] || "_").toLowerCase()) + 1);
+/** Whether R sets anything at all. */
+function anything(r: UpdateResources): boolean {
+  return Object.values(r).some((v) => v !== undefined && (typeof v !== "object" || Object.keys(v).length > 0 || Array.isArray(v)));
 }
 
-/** An integer option: -1 (no limit) or a positive number. */
-export function intArg(name: string, v: string): number {
-  if (!/^(-1|\d+)$/.test(v.trim())) throw usageError(`--${name} ${JSON.stringify(v.slice(0, 40))}: a whole number, or -1 for no limit`);
-  return Number(v);
-}
-
-/** The limits of an OCI LinuxResources JSON document (update -r FILE, "-" for stdin). */
-export function resourcesFile(file: string): UpdateArgs {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file === "-" ? 0 : file, "utf8"));
-  } catch (err) {
-    throw ociError(`--resources ${file}: ${err instanceof SyntaxError ? "not valid JSON" : (err as NodeJS.ErrnoException).code}`);
-  }
-  const r = raw as { memory?: { limit?: unknown; swap?: unknown }; pids?: { limit?: unknown }; cpu?: { quota?: unknown; period?: unknown } };
-  if (typeof r !== "object" || r === null) throw ociError(`--resources ${file}: must hold a JSON object`);
-  const num = (v: unknown, what: string) => {
-    if (v === undefined) return undefined;
-    if (!Number.isInteger(v) || (v as number) < -1) throw ociError(`--resources ${file}: ${what} must be a whole number (-1 for no limit)`);
-    return v as number;
-  };
-  const out: UpdateArgs = {};
-  const set = <K extends keyof UpdateArgs>(k: K, v: number | undefined) => { if (v !== undefined) out[k] = v; };
-  set("memory", num(r.memory?.limit, "memory.limit"));
-  set("memorySwap", num(r.memory?.swap, "memory.swap"));
-  set("pids", num(r.pids?.limit, "pids.limit"));
-  set("cpuQuota", num(r.cpu?.quota, "cpu.quota"));
-  set("cpuPeriod", num(r.cpu?.period, "cpu.period"));
-  return out;
-}
-
-/** Writes the limits of U into the container's cgroups (v2 files, or v1's where the controller is
- * on a v1 hierarchy). A controller the jail has no cgroup of is an error naming it, checked before
- * anything is written. */
-export function update(g: Globals, id: string, u: UpdateArgs): void {
+/** Writes R into the container's cgroups. Every value is checked and every refusal made (a
+ * controller the container has no cgroup of, CPUs outside the parent's...) before the first write. */
+export async function update(g: Globals, id: string, r: UpdateResources): Promise<void> {
+  if (!anything(r)) throw usageError("update: nothing to change (give a limit such as --memory, --cpu-shares, --cpuset-cpus, --pids-limit, or --resources)");
   const rec = readRecord(g.root, id);
   if (statusOf(g.root, rec) === "stopped") throw ociError(`container ${id} is stopped`);
-  const cg = jailEntry(rec).cgroups ?? {};
-  const dirOf = (ctl: string, what: string) => {
-    const d = cg[ctl];
-    if (typeof d !== "string" || !existsSync(d)) throw ociError(`container ${id}: it has no ${ctl} cgroup, so ${what} cannot change (give the container that limit at create)`);
-    return { dir: d, v2: existsSync(join(d, "cgroup.controllers")) };
-  };
-  const max = (n: number, v2: boolean) => (n < 0 ? (v2 ? "max" : "-1") : String(n));
-  const writes: [string, string][] = [];
-  if (u.memory !== undefined || u.memorySwap !== undefined) {
-    const { dir, v2 } = dirOf("memory", "--memory");
-    if (v2) {
-      if (u.memory !== undefined) writes.push([join(dir, "memory.max"), max(u.memory, true)]);
-      // OCI's swap is memory plus swap; cgroup v2's memory.swap.max is swap alone
-      if (u.memorySwap !== undefined) writes.push([join(dir, "memory.swap.max"), u.memorySwap < 0 ? "max" : String(Math.max(0, u.memorySwap - (u.memory ?? 0)))]);
-    } else {
-      if (u.memory !== undefined) writes.push([join(dir, "memory.limit_in_bytes"), max(u.memory, false)]);
-      if (u.memorySwap !== undefined) writes.push([join(dir, "memory.memsw.limit_in_bytes"), max(u.memorySwap, false)]);
-    }
+  const e = jailEntry(rec);
+  if (r.devices && process.geteuid?.() !== 0) {
+    // as at create: a user's container has no device cgroup (its only nodes are its devfs's)
+    g.warn("devices: not enforced for a user's container (no device cgroup; its only device nodes are its devfs's)");
+    delete r.devices;
   }
-  if (u.pids !== undefined) writes.push([join(dirOf("pids", "--pids-limit").dir, "pids.max"), u.pids < 0 ? "max" : String(u.pids + (rec.cgroupsPath ? 0 : PIDS_OVERHEAD))]);
-  if (u.cpuQuota !== undefined || u.cpuPeriod !== undefined) {
-    const { dir, v2 } = dirOf("cpu", "--cpu-quota");
-    if (v2) {
-      const [q0, p0] = readFileSync(join(dir, "cpu.max"), "utf8").trim().split(/\s+/);
-      writes.push([join(dir, "cpu.max"), `${u.cpuQuota === undefined ? q0 : max(u.cpuQuota, true)} ${u.cpuPeriod ?? p0}`]);
-    } else {
-      // the period first: a quota is checked against the period in force
-      if (u.cpuPeriod !== undefined) writes.push([join(dir, "cpu.cfs_period_us"), String(u.cpuPeriod)]);
-      if (u.cpuQuota !== undefined) writes.push([join(dir, "cpu.cfs_quota_us"), max(u.cpuQuota, false)]);
-    }
-  }
-  if (!writes.length) throw usageError("update: nothing to change (--memory, --memory-swap, --pids-limit, --cpu-quota, --cpu-period or --resources)");
-  for (const [file, v] of writes) {
+  const plan = planUpdate({ dirs: e.cgroups ?? {}, pidsOverhead: rec.cgroupsPath ? 0 : PIDS_OVERHEAD }, r, (m) => ociError(`container ${id}: ${m}`));
+  for (const w of plan.warnings) g.warn(w);
+  for (const [file, v] of plan.writes) {
     try {
       writeFileSync(file, v);
     } catch (err) {
-      throw ociError(`container ${id}: ${file.split("/").pop()} = ${v}: ${(err as NodeJS.ErrnoException).code}`);
+      throw ociError(`container ${id}: ${file.split("/").pop()} = ${v.slice(0, 60)}: ${(err as NodeJS.ErrnoException).code}`);
     }
+  }
+  if (plan.deviceProgram) await replaceDeviceProgram(e.initPid, e.initStart, plan.deviceProgram.dir, plan.deviceProgram.rules);
+}
+
+/** cgroup v2: compiles RULES and has the helper attach the program to DIR in place of the one
+ * there (one attach without flags replaces the cgroup's program in one step: no moment with both
+ * or neither), while the process PID (started at START, the container's init) lives. */
+export async function replaceDeviceProgram(pid: number, start: number | string, dir: string, rules: readonly DeviceRule[]): Promise<void> {
+  const plan = {
+    mode: "enter" as const, flags: 0,
+    ops: [op("enter", [pid, start, 0], "only while the container lives: no namespace is joined"), op("bpfProg", ["sj_devices", DEVICE_PROG_TYPE, DEVICE_ATTACH_TYPE, dir, 0, deviceProgram(rules)], "the container's new device rules")],
+  };
+  try {
+    await runEnter(plan, ["ignore", "ignore", "inherit"], dir);
+  } catch (err) {
+    throw ociError(`devices: the new device program could not replace the old one in ${dir}: ${(err as Error).message.replace(/^sysjail: /, "")}`);
   }
 }
