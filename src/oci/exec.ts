@@ -5,6 +5,7 @@ import { HelperRun, stepError } from "../helper/launch.js";
 import { enterContext, planEnter, JAIL_ROOT } from "../manage/enter.js";
 import { op, PlanFlag } from "../plan/types.js";
 import { checkProcess, ociError, type OciProcess } from "./config.js";
+import { addHome } from "./home.js";
 import { consoleSocket, containerFilter, jailEntry, type Globals } from "./lifecycle.js";
 import { readRecord, statusOf } from "./state.js";
 import { patchProcess, processPatch } from "./translate.js";
@@ -59,6 +60,7 @@ export async function exec(g: Globals, a: ExecArgs): Promise<number> {
   const ctx = await enterContext(entry, 0);
   const env: Record<string, string> = {};
   for (const kv of p.env ?? []) { const i = kv.indexOf("="); if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1); }
+  addHome(env, p.user?.uid ?? 0, { pid: entry.initPid, start: entry.initStart }, g.warn);
   // the engine's own descriptors stay outside: the helper relays them (no descriptor of the caller enters)
   const plan = planEnter(entry, { argv: p.args, env, cwd: p.cwd ?? "/", user: JAIL_ROOT, stdio: tty && !console ? "pty" : "pipe", jailProcess: true }, ctx);
   let ops = patchProcess(plan.ops, processPatch(p, g.warn), ctx.ids);

@@ -11,6 +11,7 @@ import type { JailSpec, Limits } from "../spec/types.js";
 import { ociError, type OciConfig, type OciMount, type OciProcess } from "./config.js";
 import { fsSources, nameSources } from "./sources.js";
 import { inheritAmbient } from "./capsets.js";
+import { addHome } from "./home.js";
 import { hostIdOf, ociIds, type OciIds } from "./idmap.js";
 import { deviceRules, devNodeOps, parseDevices, type OciDevice } from "./devices.js";
 import type { DeviceRule } from "../cgroup/devices.js";
@@ -311,6 +312,7 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
     const i = kv.indexOf("=");
     if (i > 0) spec.env[kv.slice(0, i)] = kv.slice(i + 1);
   }
+  addHome(spec.env, p.user?.uid ?? 0, { dir: rootPath }, warn);
   spec.cwd = p.cwd ?? "/";
   spec.limits = limitsOf(config, warn);
   // the container has its own IPC namespace: System V IPC stays inside it

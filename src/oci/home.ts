@@ -1,0 +1,17 @@
+// HOME for a container's process whose environment has none, as runc gives it.
+import type { JailRoot } from "../host/jailfile.js";
+import { lookupUser } from "../host/users.js";
+
+/** Adds HOME to ENV when it has none: UID's home in the container's /etc/passwd (read confined
+ * to ROOT, every byte the image's: src/host/users.ts), "/" when the image has no such user; an
+ * unusable database (a link, a FIFO, a malformed line) gives "/" and a warning naming it. */
+export function addHome(env: Record<string, string>, uid: number, root: JailRoot, warn: (m: string) => void): void {
+  if (Object.hasOwn(env, "HOME")) return;
+  env.HOME = "/";
+  if (!(Number.isInteger(uid) && uid >= 0 && uid <= 65535)) return;
+  try {
+    env.HOME = lookupUser(String(uid), root)?.home ?? "/";
+  } catch (e) {
+    warn(`HOME left at "/": ${(e instanceof Error ? e.message : String(e)).replace(/^sysjail: /, "")}`);
+  }
+}
