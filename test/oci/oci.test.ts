@@ -56,7 +56,7 @@ describe("sysjail-oci: translation (unit)", () => {
     }, "/r", (m) => warnings.push(m));
     assert.equal(spec.name, "c1");
     assert.equal(spec.hostname, "box");
-    assert.deepEqual(spec.env, { A: "1" });
+    assert.deepEqual(spec.env, { A: "1", HOME: "/" }, "no HOME given: uid 3's home in the image (none here: /)");
     assert.deepEqual(spec.limits, { memory: 64 << 20, swap: 0, pids: 16 });
     assert.equal(warnings.length, 2, warnings.join("; "));
     const plan = { mode: "run" as const, flags: 0, ops: [op("root", ["/r"]), op("pivot"), op("caps", [1n, 2n]), op("uid", [0]), op("nnp"), op("seccomp", [0, new Uint8Array(8)]), op("exec", ["/probe", "/probe"])] };
