@@ -1,0 +1,259 @@
+// sysjail-oci under Kubernetes' CRI, without Kubernetes: a containerd of the test's own with the CRI
+// plugin on, RuntimeClass handlers "sysjail" (the runc shim with BinaryName = sysjail-oci) and
+// "runc" (the control), a local image holding a static /pause (the sandbox image) and the probe,
+// and the CRI spoken from Node (test/helpers/cri.ts): host-network pods, containers, ExecSync,
+// statuses, stop and remove, then nothing left.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { ociImageTar, pidsMentioning, startContainerd, type Containerd } from "../helpers/containerd.js";
+import { ContainerState, CriClient, NamespaceMode, type ContainerConfig, type PodConfig } from "../helpers/cri.js";
+import { buildProbe, buildStatic, hostMountsMentioning, makeJailRoot, makeTempDir, procStatus, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
+
+const OCI = join(REPO, "native", "build", "sysjail-oci");
+const JLS = join(REPO, "native", "build", "jls");
+const PAUSE_SOURCE = join(REPO, "test", "oci", "fixtures", "pause.c");
+const IMAGE = "localhost/sysjail-cri-test:1";
+/** containerd's CRI namespace; without a cgroup_parent its containers' cgroupsPath is /k8s.io/ID. */
+const K8S = "k8s.io";
+/** The pods' cgroup_parent (kubelet's cgroupfs driver gives /kubepods/...): made by the runtime, not beforehand. */
+const PARENT = `sjcri-${process.pid}`;
+const hierarchies = () => ["/sys/fs/cgroup", ...readdirSync("/sys/fs/cgroup").map((h) => join("/sys/fs/cgroup", h))];
+const cgroupDirs = (name: string) => hierarchies().map((h) => join(h, name)).filter((d) => existsSync(d));
+const hadK8sCgroups = cgroupDirs(K8S);
+const jls = () => spawnSync(JLS, ["-N"], { encoding: "utf8" }).stdout;
+const nsOf = (pid: number | "self", type: string) => readlinkSync(`/proc/${pid}/ns/${type}`);
+/** The pid in containerd's verbose status JSON (info["info"]). */
+const pidOf = (info: Record<string, string>) => Number(JSON.parse(info.info ?? "{}").pid);
+const uids = (pid: number) => procStatus(pid, "Uid")?.trim().split(/\s+/).map(Number) ?? [];
+
+describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysjail and runc)", () => {
+  let dir: string;
+  let jr: JailRoot;
+  let cd: Containerd | undefined;
+  let cri: CriClient | undefined;
+  const hadRunContainerd = existsSync("/run/containerd");
+
+  before(async () => {
+    requireRoot("sysjail-oci's CRI tests");
+    for (const cmd of ["containerd", "ctr", "containerd-shim-runc-v2", "runc"]) {
+      assert.equal(spawnSync("sh", ["-c", `command -v ${cmd}`]).status, 0, `${cmd} is missing: apt-get install containerd runc (.ci/run does)`);
+    }
+    // a short path: containerd's socket path must fit a sockaddr_un
+    dir = makeTempDir("sjcri-", 0o711, "/tmp");
+    jr = makeJailRoot(buildProbe());
+    copyFileSync(buildStatic(PAUSE_SOURCE, "pause"), jr.at("pause"));
+    chmodSync(jr.at("pause"), 0o755);
+    const scratch = join(dir, "image");
+    mkdirSync(scratch);
+    mkdirSync(join(dir, "cni"));
+    mkdirSync(join(dir, "logs"));
+    ociImageTar(jr.path, scratch, join(dir, "image.tar"), IMAGE, ["/pause"]);
+    const P = `[plugins."io.containerd.grpc.v1.cri"`;
+    cd = startContainerd(dir, [
+      `${P}]`,
+      `  sandbox_image = "${IMAGE}"`,
+      // the streaming server (unused: ExecSync answers in the call) on loopback, any port
+      `  stream_server_address = "127.0.0.1"`,
+      `  stream_server_port = "0"`,
+      // this host's root may lack CAP_SYS_RESOURCE (a sandbox's -998 then fails under runc):
+      // containerd keeps a pod's oom_score_adj at or above its own
+      `  restrict_oom_score_adj = true`,
+      `${P}.containerd]`,
+      `  default_runtime_name = "runc"`,
+      `${P}.containerd.runtimes.runc]`,
+      `  runtime_type = "io.containerd.runc.v2"`,
+      `${P}.containerd.runtimes.runc.options]`,
+      `  BinaryName = "/usr/sbin/runc"`,
+      `  Root = "${dir}/runc"`,
+      `${P}.containerd.runtimes.sysjail]`,
+      `  runtime_type = "io.containerd.runc.v2"`,
+      // the pod's and container's annotations of this prefix are passed into config.json
+      `  pod_annotations = ["sysjail.test/*"]`,
+      `  container_annotations = ["sysjail.test/*"]`,
+      `${P}.containerd.runtimes.sysjail.options]`,
+      `  BinaryName = "${OCI}"`,
+      `  Root = "${dir}/sj"`,
+      // host-network pods only: no CNI network is ever set up (an empty configuration directory)
+      `${P}.cni]`,
+      `  bin_dir = "${dir}/cni"`,
+      `  conf_dir = "${dir}/cni"`,
+    ], true);
+    const imp = cd.ctr(K8S, ["image", "import", join(dir, "image.tar")]);
+    assert.equal(imp.status, 0, imp.stderr);
+    cri = await CriClient.connect(cd.sock);
+  });
+
+  after(async () => {
+    if (cri) {
+      // what a failed test left: every pod stopped and removed through the CRI (their containers with them)
+      try {
+        for (const p of await cri.listPodSandbox()) {
+          await cri.stopPodSandbox(p).catch(() => undefined);
+          await cri.removePodSandbox(p).catch(() => undefined);
+        }
+      } catch { /* containerd gone: the runtimes' roots below */ }
+      cri.close();
+    }
+    await cd?.stop();
+    if (dir) {
+      // containers the shims could not delete (a killed shim leaves its runtime's container running)
+      for (const [bin, root] of [[OCI, join(dir, "sj", K8S)], ["/usr/sbin/runc", join(dir, "runc", K8S)]] as const) {
+        if (!existsSync(root)) continue;
+        for (const c of readdirSync(root)) spawnSync(bin, ["--root", root, "delete", "--force", c], { stdio: "ignore", timeout: 30_000 });
+      }
+      // rootfs overlays and sandbox /dev/shm tmpfs of containerd's are detached by removeTree
+      removeTree(dir);
+    }
+    jr?.remove();
+    if (!hadRunContainerd) for (const d of ["/run/containerd/fifo", "/run/containerd/s", "/run/containerd"]) try { rmdirSync(d); } catch { /* in use or not ours */ }
+    // the parents runtimes leave (as runc does): the pods' cgroup_parent, and containerd's
+    // namespace directory when this test made it; only when empty
+    for (const d of [...cgroupDirs(PARENT), ...cgroupDirs(K8S).filter((d) => !hadK8sCgroups.includes(d))]) try { rmdirSync(d); } catch { /* in use */ }
+  });
+
+  /** A host-network pod (kubelet leaves its hostname out) with containers below PARENT. */
+  const podConfig = (name: string): PodConfig => ({
+    name, uid: `${name}-${process.pid}`, namespace: "sysjail-test", logDirectory: join(dir, "logs", name),
+    cgroupParent: `/${PARENT}`, namespaces: { network: NamespaceMode.NODE },
+    annotations: { "sysjail.test/pod": name },
+  });
+
+  /** Polls ContainerStatus until the container has exited (a deadline only against a hang). */
+  async function exited(id: string) {
+    for (let i = 0; i < 600; i++) {
+      const s = await cri!.containerStatus(id);
+      if (s.state === ContainerState.EXITED) return s;
+      spawnSync("sleep", ["0.05"]);
+    }
+    assert.fail(`container ${id} did not exit`);
+  }
+
+  /** Nothing of these ids is left: runtime state, jail, processes, cgroups, mounts. */
+  function nothingLeft(runtimeRoot: string, ids: string[]) {
+    assert.deepEqual(existsSync(runtimeRoot) ? readdirSync(runtimeRoot) : [], [], "the runtime root is empty");
+    const listed = jls();
+    for (const id of ids) {
+      assert.doesNotMatch(listed, new RegExp(`\\b${id}\\b`), `jail ${id} is gone`);
+      assert.deepEqual(pidsMentioning(id), [], `no process names ${id} (monitor, reaper, shim)`);
+      assert.deepEqual(hierarchies().map((h) => join(h, PARENT, id)).filter((d) => existsSync(d)), [], `no cgroup of ${id}`);
+      assert.deepEqual(hostMountsMentioning(id), [], `no mount of ${id}`);
+    }
+  }
+
+  it("handler sysjail: the sandbox and its containers are jails; ExecSync, exit codes, stop and remove; nothing left", async () => {
+    const v = await cri!.version();
+    assert.equal(v.runtimeName, "containerd");
+    assert.equal(v.runtimeApiVersion, "v1");
+
+    const podCfg = podConfig("sjpod");
+    const pod = await cri!.runPodSandbox(podCfg, "sysjail");
+    const ps = await cri!.podSandboxStatus(pod);
+    assert.equal(ps.state, 0, "SANDBOX_READY");
+    const info = JSON.parse(ps.info.info ?? "{}");
+    assert.equal(info.runtimeHandler, "sysjail");
+    const pausePid = pidOf(ps.info);
+    // the sandbox ("pause") is a jail named by its id, pid 1 of its own pid namespace, in a user
+    // namespace of its own (never host root), in the host's network and uts (a host-network pod)
+    assert.match(jls(), new RegExp(`\\b${pod}\\b`), "jls lists the sandbox");
+    assert.match(procStatus(pausePid, "NSpid") ?? "", /\s1$/, "pause is pid 1 of its pid namespace");
+    assert.notEqual(nsOf(pausePid, "user"), nsOf("self", "user"));
+    assert.notEqual(uids(pausePid)[0], 0, "the sandbox's root is not host root");
+    assert.equal(nsOf(pausePid, "net"), nsOf("self", "net"));
+    assert.equal(nsOf(pausePid, "uts"), nsOf("self", "uts"));
+    assert.notEqual(nsOf(pausePid, "ipc"), nsOf("self", "ipc"));
+    assert.ok(readFileSync(`/proc/${pausePid}/cgroup`, "utf8").includes(`/${PARENT}/${pod}\n`), "the sandbox's cgroup is containerd's cgroupsPath below the pod's parent");
+
+    // a container sharing the pod's pid and ipc namespaces (shareProcessNamespace), named by the
+    // sandbox's /proc/PID/ns paths; its network and uts paths are the host's (left out, no privilege there)
+    const mainCfg: ContainerConfig = {
+      name: "main", image: IMAGE, command: ["/probe", "waitfile", `/dev/shm/sjcri-done`], logPath: "main.log",
+      envs: { SJ_CRI: "seen" }, namespaces: { network: NamespaceMode.NODE, pid: NamespaceMode.POD }, annotations: { "sysjail.test/container": "main" },
+    };
+    const main = await cri!.createContainer(pod, mainCfg, podCfg);
+    await cri!.startContainer(main);
+    const st = await cri!.containerStatus(main);
+    assert.equal(st.state, ContainerState.RUNNING);
+    const pid = pidOf(st.info);
+    // containerd's annotations and the ones its runtime handler passes on are in the runtime's state
+    const state = spawnSync(OCI, ["--root", join(dir, "sj", K8S), "state", main], { encoding: "utf8" });
+    assert.equal(state.status, 0, state.stderr);
+    const ann = JSON.parse(state.stdout).annotations as Record<string, string>;
+    assert.equal(ann["io.kubernetes.cri.container-type"], "container");
+    assert.equal(ann["io.kubernetes.cri.sandbox-id"], pod);
+    assert.equal(ann["sysjail.test/container"], "main");
+    assert.equal(ann["sysjail.test/pod"], "sjpod");
+    assert.match(jls(), new RegExp(`\\b${main}\\b`), "jls lists the container as a jail");
+    assert.equal(nsOf(pid, "pid"), nsOf(pausePid, "pid"), "the pod's pid namespace");
+    assert.equal(nsOf(pid, "ipc"), nsOf(pausePid, "ipc"), "the pod's ipc namespace");
+    assert.equal(nsOf(pid, "uts"), nsOf("self", "uts"));
+    assert.equal(nsOf(pid, "net"), nsOf("self", "net"));
+    assert.notEqual(nsOf(pid, "user"), nsOf("self", "user"), "a user namespace of its own");
+    assert.notEqual(nsOf(pid, "user"), nsOf(pausePid, "user"));
+    assert.notEqual(uids(pid)[0], 0, "the container's root is not host root");
+    assert.equal(procStatus(pid, "Seccomp")?.trim(), "2", "sysjail's filter is on");
+    assert.equal(BigInt(`0x${procStatus(pid, "CapBnd")?.trim()}`) & (1n << 21n), 0n, "no CAP_SYS_ADMIN in its bounding set");
+    assert.ok(readFileSync(`/proc/${pid}/cgroup`, "utf8").includes(`/${PARENT}/${main}\n`), "the container's cgroup is below the pod's parent");
+
+    const h = await cri!.execSync(main, ["/probe", "hostname"], 30);
+    assert.deepEqual(h, { stdout: `ok ${hostname()}\n`, stderr: "", exitCode: 0 }, "the host's uts namespace (host network)");
+    const p = await cri!.execSync(main, ["/probe", "pid"], 30);
+    const inPod = /^ok (\d+) 0\n$/.exec(p.stdout);
+    assert.ok(inPod && Number(inPod[1]) > 1, `the exec'd process is in the pod's pid namespace, where pause is 1: ${p.stdout}`);
+    assert.match((await cri!.execSync(main, ["/probe", "env"], 30)).stdout, /^env SJ_CRI=seen$/m);
+    assert.equal((await cri!.execSync(main, ["/probe", "status", "Seccomp"], 30)).stdout, "ok 2\n", "the exec'd process is under the jail's filter too");
+    assert.equal((await cri!.execSync(main, ["/probe", "exit", "3"], 30)).exitCode, 3);
+    // the pod's /dev/shm is shared: the file ends the container's command
+    assert.equal((await cri!.execSync(main, ["/probe", "write", "/dev/shm/sjcri-done", "x"], 30)).exitCode, 0);
+    const done = await exited(main);
+    assert.equal(done.exitCode, 0);
+    assert.equal(done.reason, "Completed");
+    assert.ok(done.finishedAt > 0n);
+    assert.match(readFileSync(join(dir, "logs", "sjpod", "main.log"), "utf8"), /stdout F waiting\n.*stdout F ok 0\n/s, "the container's output reached its CRI log");
+    // StopContainer of an exited container is done (the shim's kill meets "container not running")
+    await cri!.stopContainer(main, 10);
+
+    // a container with its own pid namespace (kubelet's default), stopped with the grace period 0: KILL
+    const ownCfg: ContainerConfig = { name: "own", image: IMAGE, command: ["/probe", "waitfile", `/never-${process.pid}`], namespaces: { network: NamespaceMode.NODE, pid: NamespaceMode.CONTAINER } };
+    const own = await cri!.createContainer(pod, ownCfg, podCfg);
+    await cri!.startContainer(own);
+    const ownPid = pidOf((await cri!.containerStatus(own)).info);
+    assert.match(procStatus(ownPid, "NSpid") ?? "", /\s1$/, "pid 1 of its own pid namespace");
+    assert.notEqual(nsOf(ownPid, "pid"), nsOf(pausePid, "pid"));
+    assert.equal(nsOf(ownPid, "ipc"), nsOf(pausePid, "ipc"));
+    assert.match((await cri!.execSync(own, ["/probe", "pid"], 30)).stdout, /^ok \d+ 0\n$/);
+    await cri!.stopContainer(own, 0);
+    const killed = await exited(own);
+    assert.equal(killed.exitCode, 137, "KILL");
+
+    await cri!.removeContainer(main);
+    await cri!.removeContainer(own);
+    await cri!.stopPodSandbox(pod);
+    await cri!.removePodSandbox(pod);
+    assert.deepEqual(await cri!.listPodSandbox(), []);
+    nothingLeft(join(dir, "sj", K8S), [pod, main, own]);
+  });
+
+  it("handler runc (the control): the same pod and container; its root is host root in the host's user namespace", async () => {
+    const podCfg = podConfig("runcpod");
+    const pod = await cri!.runPodSandbox(podCfg, "runc");
+    const c = await cri!.createContainer(pod, { name: "main", image: IMAGE, command: ["/probe", "waitfile", "/dev/shm/sjcri-done"], namespaces: { network: NamespaceMode.NODE, pid: NamespaceMode.POD } }, podCfg);
+    await cri!.startContainer(c);
+    const pid = pidOf((await cri!.containerStatus(c)).info);
+    assert.equal(nsOf(pid, "user"), nsOf("self", "user"), "runc: the host's user namespace");
+    assert.equal(uids(pid)[0], 0, "runc: host root");
+    assert.doesNotMatch(jls(), new RegExp(`\\b${c}\\b`), "a runc container is no jail");
+    assert.equal((await cri!.execSync(c, ["/probe", "hostname"], 30)).stdout, `ok ${hostname()}\n`);
+    assert.equal((await cri!.execSync(c, ["/probe", "exit", "3"], 30)).exitCode, 3);
+    assert.equal((await cri!.execSync(c, ["/probe", "write", "/dev/shm/sjcri-done", "x"], 30)).exitCode, 0);
+    assert.equal((await exited(c)).exitCode, 0);
+    await cri!.stopContainer(c, 10);
+    await cri!.removeContainer(c);
+    await cri!.stopPodSandbox(pod);
+    await cri!.removePodSandbox(pod);
+    nothingLeft(join(dir, "runc", K8S), [pod, c]);
+  });
+});
