@@ -199,7 +199,7 @@ export interface ContainerConfig {
 }
 
 export interface ContainerStatus { id: string; state: number; createdAt: bigint; startedAt: bigint; finishedAt: bigint; exitCode: number; reason: string; message: string; info: Record<string, string> }
-export interface PodStatus { id: string; state: number; info: Record<string, string> }
+export interface PodStatus { id: string; state: number; ip: string; info: Record<string, string> }
 
 const nsOptions = (o: NamespaceOptions | undefined) => o && new PbWriter().int(1, o.network).int(2, o.pid).int(3, o.ipc).str(4, o.targetId);
 
@@ -261,7 +261,7 @@ export class CriClient {
   async podSandboxStatus(id: string): Promise<PodStatus> {
     const r = await this.call("PodSandboxStatus", new PbWriter().str(1, id).int(2, true));
     const s = pbMsg(r, 1);
-    return { id: pbStr(s, 1), state: pbInt32(s, 3), info: pbMap(r, 2) };
+    return { id: pbStr(s, 1), state: pbInt32(s, 3), ip: pbStr(pbMsg(s, 5), 1), info: pbMap(r, 2) };
   }
 
   /** ListPodSandbox without a filter: the ids. */

@@ -6,7 +6,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { ociImageTar, pidsMentioning, startContainerd, type Containerd } from "../helpers/containerd.js";
@@ -29,6 +29,34 @@ const nsOf = (pid: number | "self", type: string) => readlinkSync(`/proc/${pid}/
 /** The pid in containerd's verbose status JSON (info["info"]). */
 const pidOf = (info: Record<string, string>) => Number(JSON.parse(info.info ?? "{}").pid);
 const uids = (pid: number) => procStatus(pid, "Uid")?.trim().split(/\s+/).map(Number) ?? [];
+/** A pod's address, inside the network namespace containerd makes for it (nothing on the host). */
+const POD_IP = "10.255.0.2";
+
+/** The test's own CNI plugins (containerd 1.6 sets a pod network up only through CNI, and wants
+ * an address on eth0): "sjcri-loopback" brings lo up, "sjcri-veth" makes a veth pair with both
+ * ends inside the pod's namespace and POD_IP on eth0. Nothing is done outside that namespace. */
+function writeCniPlugins(bin: string, conf: string): void {
+  const plugin = (name: string, add: string, result: string) => {
+    writeFileSync(join(bin, name), [
+      "#!/bin/sh",
+      `# ${name}: a CNI plugin of sysjail's CRI test (test/oci/cri.test.ts)`,
+      'case "$CNI_COMMAND" in',
+      `  ADD) nsenter --net="$CNI_NETNS" sh -ec '${add}' >&2 || exit 1`,
+      `       printf '${result}\n' "$CNI_IFNAME" "$CNI_NETNS" ;;`,
+      "  DEL|CHECK) ;;",
+      `  VERSION) echo '{"cniVersion":"0.4.0","supportedVersions":["0.3.0","0.3.1","0.4.0"]}' ;;`,
+      "esac",
+      "",
+    ].join("\n"), { mode: 0o755 });
+  };
+  plugin("sjcri-loopback", "ip link set lo up", '{"cniVersion":"0.4.0","interfaces":[{"name":"%s","sandbox":"%s"}]}');
+  plugin("sjcri-veth", `ip link add "$CNI_IFNAME" type veth peer name sjcri-peer; ip addr add ${POD_IP}/24 dev "$CNI_IFNAME"; ip link set sjcri-peer up; ip link set "$CNI_IFNAME" up`,
+    `{"cniVersion":"0.4.0","interfaces":[{"name":"%s","sandbox":"%s"}],"ips":[{"version":"4","address":"${POD_IP}/24","interface":0}]}`);
+  // containerd runs its "loopback" plugin on every pod network besides the configured list
+  copyFileSync(join(bin, "sjcri-loopback"), join(bin, "loopback"));
+  chmodSync(join(bin, "loopback"), 0o755);
+  writeFileSync(join(conf, "10-sjcri.conflist"), JSON.stringify({ cniVersion: "0.4.0", name: "sjcri", plugins: [{ type: "sjcri-veth" }] }));
+}
 
 describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysjail and runc)", () => {
   let dir: string;
@@ -50,6 +78,8 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
     const scratch = join(dir, "image");
     mkdirSync(scratch);
     mkdirSync(join(dir, "cni"));
+    mkdirSync(join(dir, "cni-bin"));
+    writeCniPlugins(join(dir, "cni-bin"), join(dir, "cni"));
     mkdirSync(join(dir, "logs"));
     ociImageTar(jr.path, scratch, join(dir, "image.tar"), IMAGE, ["/pause"]);
     const P = `[plugins."io.containerd.grpc.v1.cri"`;
@@ -62,6 +92,7 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
       // this host's root may lack CAP_SYS_RESOURCE (a sandbox's -998 then fails under runc):
       // containerd keeps a pod's oom_score_adj at or above its own
       `  restrict_oom_score_adj = true`,
+      `  netns_mounts_under_state_dir = true`,
       `${P}.containerd]`,
       `  default_runtime_name = "runc"`,
       `${P}.containerd.runtimes.runc]`,
@@ -77,9 +108,9 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
       `${P}.containerd.runtimes.sysjail.options]`,
       `  BinaryName = "${OCI}"`,
       `  Root = "${dir}/sj"`,
-      // host-network pods only: no CNI network is ever set up (an empty configuration directory)
+      // pods with a network of their own: the test's CNI plugins (their namespaces pinned in the state dir)
       `${P}.cni]`,
-      `  bin_dir = "${dir}/cni"`,
+      `  bin_dir = "${dir}/cni-bin"`,
       `  conf_dir = "${dir}/cni"`,
     ], true);
     const imp = cd.ctr(K8S, ["image", "import", join(dir, "image.tar")]);
@@ -115,12 +146,25 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
     for (const d of [...cgroupDirs(PARENT), ...cgroupDirs(K8S).filter((d) => !hadK8sCgroups.includes(d))]) try { rmdirSync(d); } catch { /* in use */ }
   });
 
-  /** A host-network pod (kubelet leaves its hostname out) with containers below PARENT. */
-  const podConfig = (name: string): PodConfig => ({
+  /** A host-network pod (kubelet leaves its hostname out) or, with HOSTNAME, a pod with a network
+   * and uts namespace of its own; its containers below PARENT. */
+  const podConfig = (name: string, podHostname?: string): PodConfig => ({
     name, uid: `${name}-${process.pid}`, namespace: "sysjail-test", logDirectory: join(dir, "logs", name),
-    cgroupParent: `/${PARENT}`, namespaces: { network: NamespaceMode.NODE },
-    annotations: { "sysjail.test/pod": name },
+    cgroupParent: `/${PARENT}`, namespaces: { network: podHostname ? NamespaceMode.POD : NamespaceMode.NODE },
+    hostname: podHostname, annotations: { "sysjail.test/pod": name },
   });
+
+  /** Runs BODY with a pod of CONFIG under HANDLER; the pod (and its containers) is stopped and
+   * removed afterwards also when BODY failed (both calls are no-ops for a removed pod). */
+  async function inPod(config: PodConfig, handler: string, body: (pod: string) => Promise<void>) {
+    const pod = await cri!.runPodSandbox(config, handler);
+    try {
+      await body(pod);
+    } finally {
+      await cri!.stopPodSandbox(pod).catch(() => undefined);
+      await cri!.removePodSandbox(pod).catch(() => undefined);
+    }
+  }
 
   /** Polls ContainerStatus until the container has exited (a deadline only against a hang). */
   async function exited(id: string) {
@@ -142,6 +186,8 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
       assert.deepEqual(hierarchies().map((h) => join(h, PARENT, id)).filter((d) => existsSync(d)), [], `no cgroup of ${id}`);
       assert.deepEqual(hostMountsMentioning(id), [], `no mount of ${id}`);
     }
+    // nor of containerd's for the pods (rootfs overlays, /dev/shm, pinned network namespaces)
+    assert.deepEqual(hostMountsMentioning(dir), [], "no mount below the test's directory");
   }
 
   it("handler sysjail: the sandbox and its containers are jails; ExecSync, exit codes, stop and remove; nothing left", async () => {
@@ -150,110 +196,139 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
     assert.equal(v.runtimeApiVersion, "v1");
 
     const podCfg = podConfig("sjpod");
-    const pod = await cri!.runPodSandbox(podCfg, "sysjail");
-    const ps = await cri!.podSandboxStatus(pod);
-    assert.equal(ps.state, 0, "SANDBOX_READY");
-    const info = JSON.parse(ps.info.info ?? "{}");
-    assert.equal(info.runtimeHandler, "sysjail");
-    const pausePid = pidOf(ps.info);
-    // the sandbox ("pause") is a jail named by its id, pid 1 of its own pid namespace, in a user
-    // namespace of its own (never host root), in the host's network and uts (a host-network pod)
-    assert.match(jls(), new RegExp(`\\b${pod}\\b`), "jls lists the sandbox");
-    assert.match(procStatus(pausePid, "NSpid") ?? "", /\s1$/, "pause is pid 1 of its pid namespace");
-    assert.notEqual(nsOf(pausePid, "user"), nsOf("self", "user"));
-    assert.notEqual(uids(pausePid)[0], 0, "the sandbox's root is not host root");
-    assert.equal(nsOf(pausePid, "net"), nsOf("self", "net"));
-    assert.equal(nsOf(pausePid, "uts"), nsOf("self", "uts"));
-    assert.notEqual(nsOf(pausePid, "ipc"), nsOf("self", "ipc"));
-    assert.ok(readFileSync(`/proc/${pausePid}/cgroup`, "utf8").includes(`/${PARENT}/${pod}\n`), "the sandbox's cgroup is containerd's cgroupsPath below the pod's parent");
+    await inPod(podCfg, "sysjail", async (pod) => {
+      const ps = await cri!.podSandboxStatus(pod);
+      assert.equal(ps.state, 0, "SANDBOX_READY");
+      const info = JSON.parse(ps.info.info ?? "{}");
+      assert.equal(info.runtimeHandler, "sysjail");
+      const pausePid = pidOf(ps.info);
+      // the sandbox ("pause") is a jail named by its id, pid 1 of its own pid namespace, in a user
+      // namespace of its own (never host root), in the host's network and uts (a host-network pod)
+      assert.match(jls(), new RegExp(`\\b${pod}\\b`), "jls lists the sandbox");
+      assert.match(procStatus(pausePid, "NSpid") ?? "", /\s1$/, "pause is pid 1 of its pid namespace");
+      assert.notEqual(nsOf(pausePid, "user"), nsOf("self", "user"));
+      assert.notEqual(uids(pausePid)[0], 0, "the sandbox's root is not host root");
+      assert.equal(nsOf(pausePid, "net"), nsOf("self", "net"));
+      assert.equal(nsOf(pausePid, "uts"), nsOf("self", "uts"));
+      assert.notEqual(nsOf(pausePid, "ipc"), nsOf("self", "ipc"));
+      assert.ok(readFileSync(`/proc/${pausePid}/cgroup`, "utf8").includes(`/${PARENT}/${pod}\n`), "the sandbox's cgroup is containerd's cgroupsPath below the pod's parent");
 
-    // a container sharing the pod's pid and ipc namespaces (shareProcessNamespace), named by the
-    // sandbox's /proc/PID/ns paths; its network and uts paths are the host's (left out, no privilege there)
-    const mainCfg: ContainerConfig = {
-      name: "main", image: IMAGE, command: ["/probe", "waitfile", `/dev/shm/sjcri-done`], logPath: "main.log",
-      envs: { SJ_CRI: "seen" }, namespaces: { network: NamespaceMode.NODE, pid: NamespaceMode.POD }, annotations: { "sysjail.test/container": "main" },
-    };
-    const main = await cri!.createContainer(pod, mainCfg, podCfg);
-    await cri!.startContainer(main);
-    const st = await cri!.containerStatus(main);
-    assert.equal(st.state, ContainerState.RUNNING);
-    const pid = pidOf(st.info);
-    // containerd's annotations and the ones its runtime handler passes on are in the runtime's state
-    const state = spawnSync(OCI, ["--root", join(dir, "sj", K8S), "state", main], { encoding: "utf8" });
-    assert.equal(state.status, 0, state.stderr);
-    const ann = JSON.parse(state.stdout).annotations as Record<string, string>;
-    assert.equal(ann["io.kubernetes.cri.container-type"], "container");
-    assert.equal(ann["io.kubernetes.cri.sandbox-id"], pod);
-    assert.equal(ann["sysjail.test/container"], "main");
-    assert.equal(ann["sysjail.test/pod"], "sjpod");
-    assert.match(jls(), new RegExp(`\\b${main}\\b`), "jls lists the container as a jail");
-    assert.equal(nsOf(pid, "pid"), nsOf(pausePid, "pid"), "the pod's pid namespace");
-    assert.equal(nsOf(pid, "ipc"), nsOf(pausePid, "ipc"), "the pod's ipc namespace");
-    assert.equal(nsOf(pid, "uts"), nsOf("self", "uts"));
-    assert.equal(nsOf(pid, "net"), nsOf("self", "net"));
-    assert.notEqual(nsOf(pid, "user"), nsOf("self", "user"), "a user namespace of its own");
-    assert.notEqual(nsOf(pid, "user"), nsOf(pausePid, "user"));
-    assert.notEqual(uids(pid)[0], 0, "the container's root is not host root");
-    assert.equal(procStatus(pid, "Seccomp")?.trim(), "2", "sysjail's filter is on");
-    assert.equal(BigInt(`0x${procStatus(pid, "CapBnd")?.trim()}`) & (1n << 21n), 0n, "no CAP_SYS_ADMIN in its bounding set");
-    assert.ok(readFileSync(`/proc/${pid}/cgroup`, "utf8").includes(`/${PARENT}/${main}\n`), "the container's cgroup is below the pod's parent");
+      // a container sharing the pod's pid and ipc namespaces (shareProcessNamespace), named by the
+      // sandbox's /proc/PID/ns paths; its network and uts paths are the host's (left out, no privilege there)
+      const mainCfg: ContainerConfig = {
+        name: "main", image: IMAGE, command: ["/probe", "waitfile", `/dev/shm/sjcri-done`], logPath: "main.log",
+        envs: { SJ_CRI: "seen" }, namespaces: { network: NamespaceMode.NODE, pid: NamespaceMode.POD }, annotations: { "sysjail.test/container": "main" },
+      };
+      const main = await cri!.createContainer(pod, mainCfg, podCfg);
+      await cri!.startContainer(main);
+      const st = await cri!.containerStatus(main);
+      assert.equal(st.state, ContainerState.RUNNING);
+      const pid = pidOf(st.info);
+      // containerd's annotations and the ones its runtime handler passes on are in the runtime's state
+      const state = spawnSync(OCI, ["--root", join(dir, "sj", K8S), "state", main], { encoding: "utf8" });
+      assert.equal(state.status, 0, state.stderr);
+      const ann = JSON.parse(state.stdout).annotations as Record<string, string>;
+      assert.equal(ann["io.kubernetes.cri.container-type"], "container");
+      assert.equal(ann["io.kubernetes.cri.sandbox-id"], pod);
+      assert.equal(ann["sysjail.test/container"], "main");
+      assert.equal(ann["sysjail.test/pod"], "sjpod");
+      assert.match(jls(), new RegExp(`\\b${main}\\b`), "jls lists the container as a jail");
+      assert.equal(nsOf(pid, "pid"), nsOf(pausePid, "pid"), "the pod's pid namespace");
+      assert.equal(nsOf(pid, "ipc"), nsOf(pausePid, "ipc"), "the pod's ipc namespace");
+      assert.equal(nsOf(pid, "uts"), nsOf("self", "uts"));
+      assert.equal(nsOf(pid, "net"), nsOf("self", "net"));
+      assert.notEqual(nsOf(pid, "user"), nsOf("self", "user"), "a user namespace of its own");
+      assert.notEqual(nsOf(pid, "user"), nsOf(pausePid, "user"));
+      assert.notEqual(uids(pid)[0], 0, "the container's root is not host root");
+      assert.equal(procStatus(pid, "Seccomp")?.trim(), "2", "sysjail's filter is on");
+      assert.equal(BigInt(`0x${procStatus(pid, "CapBnd")?.trim()}`) & (1n << 21n), 0n, "no CAP_SYS_ADMIN in its bounding set");
+      assert.ok(readFileSync(`/proc/${pid}/cgroup`, "utf8").includes(`/${PARENT}/${main}\n`), "the container's cgroup is below the pod's parent");
 
-    const h = await cri!.execSync(main, ["/probe", "hostname"], 30);
-    assert.deepEqual(h, { stdout: `ok ${hostname()}\n`, stderr: "", exitCode: 0 }, "the host's uts namespace (host network)");
-    const p = await cri!.execSync(main, ["/probe", "pid"], 30);
-    const inPod = /^ok (\d+) 0\n$/.exec(p.stdout);
-    assert.ok(inPod && Number(inPod[1]) > 1, `the exec'd process is in the pod's pid namespace, where pause is 1: ${p.stdout}`);
-    assert.match((await cri!.execSync(main, ["/probe", "env"], 30)).stdout, /^env SJ_CRI=seen$/m);
-    assert.equal((await cri!.execSync(main, ["/probe", "status", "Seccomp"], 30)).stdout, "ok 2\n", "the exec'd process is under the jail's filter too");
-    assert.equal((await cri!.execSync(main, ["/probe", "exit", "3"], 30)).exitCode, 3);
-    // the pod's /dev/shm is shared: the file ends the container's command
-    assert.equal((await cri!.execSync(main, ["/probe", "write", "/dev/shm/sjcri-done", "x"], 30)).exitCode, 0);
-    const done = await exited(main);
-    assert.equal(done.exitCode, 0);
-    assert.equal(done.reason, "Completed");
-    assert.ok(done.finishedAt > 0n);
-    assert.match(readFileSync(join(dir, "logs", "sjpod", "main.log"), "utf8"), /stdout F waiting\n.*stdout F ok 0\n/s, "the container's output reached its CRI log");
-    // StopContainer of an exited container is done (the shim's kill meets "container not running")
-    await cri!.stopContainer(main, 10);
+      const h = await cri!.execSync(main, ["/probe", "hostname"], 30);
+      assert.deepEqual(h, { stdout: `ok ${hostname()}\n`, stderr: "", exitCode: 0 }, "the host's uts namespace (host network)");
+      const p = await cri!.execSync(main, ["/probe", "pid"], 30);
+      const inPod = /^ok (\d+) 0\n$/.exec(p.stdout);
+      assert.ok(inPod && Number(inPod[1]) > 1, `the exec'd process is in the pod's pid namespace, where pause is 1: ${p.stdout}`);
+      assert.match((await cri!.execSync(main, ["/probe", "env"], 30)).stdout, /^env SJ_CRI=seen$/m);
+      assert.equal((await cri!.execSync(main, ["/probe", "status", "Seccomp"], 30)).stdout, "ok 2\n", "the exec'd process is under the jail's filter too");
+      assert.equal((await cri!.execSync(main, ["/probe", "exit", "3"], 30)).exitCode, 3);
+      // the pod's /dev/shm is shared: the file ends the container's command
+      assert.equal((await cri!.execSync(main, ["/probe", "write", "/dev/shm/sjcri-done", "x"], 30)).exitCode, 0);
+      const done = await exited(main);
+      assert.equal(done.exitCode, 0);
+      assert.equal(done.reason, "Completed");
+      assert.ok(done.finishedAt > 0n);
+      assert.match(readFileSync(join(dir, "logs", "sjpod", "main.log"), "utf8"), /stdout F waiting\n.*stdout F ok 0\n/s, "the container's output reached its CRI log");
+      // StopContainer of an exited container is done (the shim's kill meets "container not running")
+      await cri!.stopContainer(main, 10);
 
-    // a container with its own pid namespace (kubelet's default), stopped with the grace period 0: KILL
-    const ownCfg: ContainerConfig = { name: "own", image: IMAGE, command: ["/probe", "waitfile", `/never-${process.pid}`], namespaces: { network: NamespaceMode.NODE, pid: NamespaceMode.CONTAINER } };
-    const own = await cri!.createContainer(pod, ownCfg, podCfg);
-    await cri!.startContainer(own);
-    const ownPid = pidOf((await cri!.containerStatus(own)).info);
-    assert.match(procStatus(ownPid, "NSpid") ?? "", /\s1$/, "pid 1 of its own pid namespace");
-    assert.notEqual(nsOf(ownPid, "pid"), nsOf(pausePid, "pid"));
-    assert.equal(nsOf(ownPid, "ipc"), nsOf(pausePid, "ipc"));
-    assert.match((await cri!.execSync(own, ["/probe", "pid"], 30)).stdout, /^ok \d+ 0\n$/);
-    await cri!.stopContainer(own, 0);
-    const killed = await exited(own);
-    assert.equal(killed.exitCode, 137, "KILL");
+      // a container with its own pid namespace (kubelet's default), stopped with the grace period 0: KILL
+      const ownCfg: ContainerConfig = { name: "own", image: IMAGE, command: ["/probe", "waitfile", `/never-${process.pid}`], namespaces: { network: NamespaceMode.NODE, pid: NamespaceMode.CONTAINER } };
+      const own = await cri!.createContainer(pod, ownCfg, podCfg);
+      await cri!.startContainer(own);
+      const ownPid = pidOf((await cri!.containerStatus(own)).info);
+      assert.match(procStatus(ownPid, "NSpid") ?? "", /\s1$/, "pid 1 of its own pid namespace");
+      assert.notEqual(nsOf(ownPid, "pid"), nsOf(pausePid, "pid"));
+      assert.equal(nsOf(ownPid, "ipc"), nsOf(pausePid, "ipc"));
+      assert.match((await cri!.execSync(own, ["/probe", "pid"], 30)).stdout, /^ok \d+ 0\n$/);
+      await cri!.stopContainer(own, 0);
+      const killed = await exited(own);
+      assert.equal(killed.exitCode, 137, "KILL");
 
-    await cri!.removeContainer(main);
-    await cri!.removeContainer(own);
-    await cri!.stopPodSandbox(pod);
-    await cri!.removePodSandbox(pod);
-    assert.deepEqual(await cri!.listPodSandbox(), []);
-    nothingLeft(join(dir, "sj", K8S), [pod, main, own]);
+      await cri!.removeContainer(main);
+      await cri!.removeContainer(own);
+      await cri!.stopPodSandbox(pod);
+      await cri!.removePodSandbox(pod);
+      assert.deepEqual(await cri!.listPodSandbox(), []);
+      nothingLeft(join(dir, "sj", K8S), [pod, main, own]);
+    });
+  });
+
+  it("handler sysjail, a pod with a network of its own: its containers join the sandbox's network, uts, ipc and pid namespaces by path", async () => {
+    const podCfg = podConfig("netpod", "sjpod");
+    await inPod(podCfg, "sysjail", async (pod) => {
+      const ps = await cri!.podSandboxStatus(pod);
+      assert.equal(ps.state, 0, "SANDBOX_READY");
+      assert.equal(ps.ip, POD_IP, "the address the CNI plugin gave");
+      const pausePid = pidOf(ps.info);
+      for (const t of ["net", "uts", "ipc", "pid", "user"]) assert.notEqual(nsOf(pausePid, t), nsOf("self", t), `the sandbox's own ${t} namespace`);
+      const c = await cri!.createContainer(pod, { name: "main", image: IMAGE, command: ["/probe", "waitfile", `/never-${process.pid}`], namespaces: { network: NamespaceMode.POD, pid: NamespaceMode.POD } }, podCfg);
+      await cri!.startContainer(c);
+      const pid = pidOf((await cri!.containerStatus(c)).info);
+      for (const t of ["net", "uts", "ipc", "pid"]) assert.equal(nsOf(pid, t), nsOf(pausePid, t), `the pod's ${t} namespace`);
+      assert.notEqual(nsOf(pid, "user"), nsOf(pausePid, "user"), "a user namespace of its own");
+      assert.equal((await cri!.execSync(c, ["/probe", "hostname"], 30)).stdout, "ok sjpod\n", "the pod's hostname");
+      assert.equal((await cri!.execSync(c, ["/probe", "sethostname-same"], 30)).stdout.slice(0, 9), "err EPERM", "the pod's uts namespace is not the container's to change");
+      const ifaces = (await cri!.execSync(c, ["/probe", "ifaces"], 30)).stdout;
+      assert.match(ifaces, /^ifaces .*\beth0:up\b/, ifaces);
+      assert.match(ifaces, /\blo:up\b/, ifaces);
+      await cri!.stopContainer(c, 0);
+      assert.equal((await exited(c)).exitCode, 137);
+      await cri!.removeContainer(c);
+      await cri!.stopPodSandbox(pod);
+      await cri!.removePodSandbox(pod);
+      nothingLeft(join(dir, "sj", K8S), [pod, c]);
+    });
   });
 
   it("handler runc (the control): the same pod and container; its root is host root in the host's user namespace", async () => {
     const podCfg = podConfig("runcpod");
-    const pod = await cri!.runPodSandbox(podCfg, "runc");
-    const c = await cri!.createContainer(pod, { name: "main", image: IMAGE, command: ["/probe", "waitfile", "/dev/shm/sjcri-done"], namespaces: { network: NamespaceMode.NODE, pid: NamespaceMode.POD } }, podCfg);
-    await cri!.startContainer(c);
-    const pid = pidOf((await cri!.containerStatus(c)).info);
-    assert.equal(nsOf(pid, "user"), nsOf("self", "user"), "runc: the host's user namespace");
-    assert.equal(uids(pid)[0], 0, "runc: host root");
-    assert.doesNotMatch(jls(), new RegExp(`\\b${c}\\b`), "a runc container is no jail");
-    assert.equal((await cri!.execSync(c, ["/probe", "hostname"], 30)).stdout, `ok ${hostname()}\n`);
-    assert.equal((await cri!.execSync(c, ["/probe", "exit", "3"], 30)).exitCode, 3);
-    assert.equal((await cri!.execSync(c, ["/probe", "write", "/dev/shm/sjcri-done", "x"], 30)).exitCode, 0);
-    assert.equal((await exited(c)).exitCode, 0);
-    await cri!.stopContainer(c, 10);
-    await cri!.removeContainer(c);
-    await cri!.stopPodSandbox(pod);
-    await cri!.removePodSandbox(pod);
-    nothingLeft(join(dir, "runc", K8S), [pod, c]);
+    await inPod(podCfg, "runc", async (pod) => {
+      const c = await cri!.createContainer(pod, { name: "main", image: IMAGE, command: ["/probe", "waitfile", "/dev/shm/sjcri-done"], namespaces: { network: NamespaceMode.NODE, pid: NamespaceMode.POD } }, podCfg);
+      await cri!.startContainer(c);
+      const pid = pidOf((await cri!.containerStatus(c)).info);
+      assert.equal(nsOf(pid, "user"), nsOf("self", "user"), "runc: the host's user namespace");
+      assert.equal(uids(pid)[0], 0, "runc: host root");
+      assert.doesNotMatch(jls(), new RegExp(`\\b${c}\\b`), "a runc container is no jail");
+      assert.equal((await cri!.execSync(c, ["/probe", "hostname"], 30)).stdout, `ok ${hostname()}\n`);
+      assert.equal((await cri!.execSync(c, ["/probe", "exit", "3"], 30)).exitCode, 3);
+      assert.equal((await cri!.execSync(c, ["/probe", "write", "/dev/shm/sjcri-done", "x"], 30)).exitCode, 0);
+      assert.equal((await exited(c)).exitCode, 0);
+      await cri!.stopContainer(c, 10);
+      await cri!.removeContainer(c);
+      await cri!.stopPodSandbox(pod);
+      await cri!.removePodSandbox(pod);
+      nothingLeft(join(dir, "runc", K8S), [pod, c]);
+    });
   });
 });
