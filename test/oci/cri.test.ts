@@ -21,6 +21,8 @@ const IMAGE = "localhost/sysjail-cri-test:1";
 const K8S = "k8s.io";
 /** The pods' cgroup_parent (kubelet's cgroupfs driver gives /kubepods/...): made by the runtime, not beforehand. */
 const PARENT = `sjcri-${process.pid}`;
+/** The pods' parent slice under kubelet's systemd cgroup driver (no systemd runs: its cgroupfs directory). */
+const SLICE = `sjcri${process.pid}.slice`;
 const hierarchies = () => ["/sys/fs/cgroup", ...readdirSync("/sys/fs/cgroup").map((h) => join("/sys/fs/cgroup", h))];
 const cgroupDirs = (name: string) => hierarchies().map((h) => join(h, name)).filter((d) => existsSync(d));
 const hadK8sCgroups = cgroupDirs(K8S);
@@ -108,6 +110,13 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
       `${P}.containerd.runtimes.sysjail.options]`,
       `  BinaryName = "${OCI}"`,
       `  Root = "${dir}/sj"`,
+      // kubelet's systemd cgroup driver: cgroupsPath "SLICE:cri-containerd:ID", --systemd-cgroup
+      `${P}.containerd.runtimes.sysjail-systemd]`,
+      `  runtime_type = "io.containerd.runc.v2"`,
+      `${P}.containerd.runtimes.sysjail-systemd.options]`,
+      `  BinaryName = "${OCI}"`,
+      `  Root = "${dir}/sj"`,
+      `  SystemdCgroup = true`,
       // pods with a network of their own: the test's CNI plugins (their namespaces pinned in the state dir)
       `${P}.cni]`,
       `  bin_dir = "${dir}/cni-bin"`,
@@ -143,7 +152,7 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
     if (!hadRunContainerd) for (const d of ["/run/containerd/fifo", "/run/containerd/s", "/run/containerd"]) try { rmdirSync(d); } catch { /* in use or not ours */ }
     // the parents runtimes leave (as runc does): the pods' cgroup_parent, and containerd's
     // namespace directory when this test made it; only when empty
-    for (const d of [...cgroupDirs(PARENT), ...cgroupDirs(K8S).filter((d) => !hadK8sCgroups.includes(d))]) try { rmdirSync(d); } catch { /* in use */ }
+    for (const d of [...cgroupDirs(PARENT), ...cgroupDirs(SLICE), ...cgroupDirs(K8S).filter((d) => !hadK8sCgroups.includes(d))]) try { rmdirSync(d); } catch { /* in use */ }
   });
 
   /** A host-network pod (kubelet leaves its hostname out) or, with HOSTNAME, a pod with a network
@@ -308,6 +317,26 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
       await cri!.stopPodSandbox(pod);
       await cri!.removePodSandbox(pod);
       nothingLeft(join(dir, "sj", K8S), [pod, c]);
+    });
+  });
+
+  it("handler sysjail with SystemdCgroup (kubelet's systemd driver): the slice:prefix:name cgroupsPath is that unit's cgroupfs directory", async () => {
+    const podCfg = { ...podConfig("slicepod"), cgroupParent: SLICE };
+    await inPod(podCfg, "sysjail-systemd", async (pod) => {
+      const pausePid = pidOf((await cri!.podSandboxStatus(pod)).info);
+      assert.ok(readFileSync(`/proc/${pausePid}/cgroup`, "utf8").includes(`/${SLICE}/cri-containerd-${pod}.scope\n`), readFileSync(`/proc/${pausePid}/cgroup`, "utf8"));
+      const c = await cri!.createContainer(pod, { name: "main", image: IMAGE, command: ["/probe", "waitfile", `/never-${process.pid}`], namespaces: { network: NamespaceMode.NODE, pid: NamespaceMode.POD } }, podCfg);
+      await cri!.startContainer(c);
+      const pid = pidOf((await cri!.containerStatus(c)).info);
+      assert.ok(readFileSync(`/proc/${pid}/cgroup`, "utf8").includes(`/${SLICE}/cri-containerd-${c}.scope\n`), readFileSync(`/proc/${pid}/cgroup`, "utf8"));
+      assert.equal((await cri!.execSync(c, ["/probe", "exit", "3"], 30)).exitCode, 3);
+      await cri!.stopContainer(c, 0);
+      assert.equal((await exited(c)).exitCode, 137);
+      await cri!.removeContainer(c);
+      await cri!.stopPodSandbox(pod);
+      await cri!.removePodSandbox(pod);
+      nothingLeft(join(dir, "sj", K8S), [pod, c]);
+      assert.deepEqual(hierarchies().map((h) => join(h, SLICE)).filter((d) => existsSync(d) && readdirSync(d, { withFileTypes: true }).some((e) => e.isDirectory())), [], "no scope left below the slice");
     });
   });
 
