@@ -70,8 +70,16 @@ export function update(g: Globals, id: string, u: UpdateArgs): void {
       // OCI's swap is memory plus swap; cgroup v2's memory.swap.max is swap alone
       if (u.memorySwap !== undefined) writes.push([join(dir, "memory.swap.max"), u.memorySwap < 0 ? "max" : String(Math.max(0, u.memorySwap - (u.memory ?? 0)))]);
     } else {
-      if (u.memory !== undefined) writes.push([join(dir, "memory.limit_in_bytes"), max(u.memory, false)]);
-      if (u.memorySwap !== undefined) writes.push([join(dir, "memory.memsw.limit_in_bytes"), max(u.memorySwap, false)]);
+      // v1 keeps memory.limit_in_bytes <= memory.memsw.limit_in_bytes at every write: a memsw
+      // limit that grows goes first (kubelet raising both through the CRI), one that shrinks last
+      const mem: [string, string] | undefined = u.memory !== undefined ? [join(dir, "memory.limit_in_bytes"), max(u.memory, false)] : undefined;
+      const memsw: [string, string] | undefined = u.memorySwap !== undefined ? [join(dir, "memory.memsw.limit_in_bytes"), max(u.memorySwap, false)] : undefined;
+      const grows = () => {
+        if (u.memorySwap! < 0) return true;
+        try { return u.memorySwap! > Number(readFileSync(memsw![0], "utf8").trim()); } catch { return false; }
+      };
+      const order = memsw && grows() ? [memsw, mem] : [mem, memsw];
+      for (const w of order) if (w) writes.push(w);
     }
   }
   if (u.pids !== undefined) writes.push([join(dirOf("pids", "--pids-limit").dir, "pids.max"), u.pids < 0 ? "max" : String(u.pids + (rec.cgroupsPath ? 0 : PIDS_OVERHEAD))]);

@@ -190,12 +190,17 @@ export interface PodConfig {
   cgroupParent?: string; namespaces?: NamespaceOptions;
 }
 
+/** The parts of LinuxContainerResources the tests set. */
+export interface Resources { cpuPeriod?: number; cpuQuota?: number; cpuShares?: number; memoryLimit?: number; memorySwapLimit?: number }
+
+const resources = (r: Resources | undefined) => r && new PbWriter().int(1, r.cpuPeriod).int(2, r.cpuQuota).int(3, r.cpuShares).int(4, r.memoryLimit).int(10, r.memorySwapLimit);
+
 /** The parts of a ContainerConfig the tests set. */
 export interface ContainerConfig {
   name: string; attempt?: number; image: string;
   command?: string[]; args?: string[]; workingDir?: string; envs?: Record<string, string>;
   labels?: Record<string, string>; annotations?: Record<string, string>; logPath?: string;
-  namespaces?: NamespaceOptions; readonlyRootfs?: boolean;
+  namespaces?: NamespaceOptions; readonlyRootfs?: boolean; resources?: Resources;
 }
 
 export interface ContainerStatus { id: string; state: number; createdAt: bigint; startedAt: bigint; finishedAt: bigint; exitCode: number; reason: string; message: string; info: Record<string, string> }
@@ -217,7 +222,7 @@ function containerConfig(c: ContainerConfig): PbWriter {
     .msg(2, new PbWriter().str(1, c.image))
     .strs(3, c.command).strs(4, c.args).str(5, c.workingDir);
   for (const [k, v] of Object.entries(c.envs ?? {})) w.bytes(6, new PbWriter().str(1, k).str(2, v));
-  return w.map(9, c.labels).map(10, c.annotations).str(11, c.logPath).msg(15, new PbWriter().msg(2, security));
+  return w.map(9, c.labels).map(10, c.annotations).str(11, c.logPath).msg(15, new PbWriter().msg(1, resources(c.resources)).msg(2, security));
 }
 
 /** A CRI runtime service client on a containerd socket (one HTTP/2 session). */
@@ -288,6 +293,11 @@ export class CriClient {
       id: pbStr(s, 1), state: pbInt32(s, 3), createdAt: pbInt64(s, 4), startedAt: pbInt64(s, 5), finishedAt: pbInt64(s, 6),
       exitCode: pbInt32(s, 7), reason: pbStr(s, 10), message: pbStr(s, 11), info: pbMap(r, 2),
     };
+  }
+
+  /** UpdateContainerResources: new Linux resources for a running container. */
+  async updateContainerResources(id: string, r: Resources): Promise<void> {
+    await this.call("UpdateContainerResources", new PbWriter().str(1, id).msg(2, resources(r)));
   }
 
   /** ExecSync: CMD run in the container, its output and exit code (TIMEOUT seconds, 0: none). */

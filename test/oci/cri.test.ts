@@ -30,6 +30,15 @@ const jls = () => spawnSync(JLS, ["-N"], { encoding: "utf8" }).stdout;
 const nsOf = (pid: number | "self", type: string) => readlinkSync(`/proc/${pid}/ns/${type}`);
 /** The pid in containerd's verbose status JSON (info["info"]). */
 const pidOf = (info: Record<string, string>) => Number(JSON.parse(info.info ?? "{}").pid);
+/** A cgroup file of PID's CONTROLLER (its v1 hierarchy, else the unified one). */
+function cgroupFile(pid: number, controller: string, v1: string, v2: string): string {
+  const lines = readFileSync(`/proc/${pid}/cgroup`, "utf8").split("\n");
+  const l1 = lines.find((l) => l.split(":")[1]?.split(",").includes(controller));
+  if (l1) return readFileSync(join("/sys/fs/cgroup", controller, l1.split(":")[2]!, v1), "utf8").trim();
+  const l2 = lines.find((l) => l.startsWith("0::"))!;
+  const base = existsSync("/sys/fs/cgroup/unified") ? "/sys/fs/cgroup/unified" : "/sys/fs/cgroup";
+  return readFileSync(join(base, l2.slice(3), v2), "utf8").trim();
+}
 const uids = (pid: number) => procStatus(pid, "Uid")?.trim().split(/\s+/).map(Number) ?? [];
 /** A pod's address, inside the network namespace containerd makes for it (nothing on the host). */
 const POD_IP = "10.255.0.2";
@@ -272,7 +281,10 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
       await cri!.stopContainer(main, 10);
 
       // a container with its own pid namespace (kubelet's default), stopped with the grace period 0: KILL
-      const ownCfg: ContainerConfig = { name: "own", image: IMAGE, command: ["/probe", "waitfile", `/never-${process.pid}`], namespaces: { network: NamespaceMode.NODE, pid: NamespaceMode.CONTAINER } };
+      const ownCfg: ContainerConfig = {
+        name: "own", image: IMAGE, command: ["/probe", "waitfile", `/never-${process.pid}`], namespaces: { network: NamespaceMode.NODE, pid: NamespaceMode.CONTAINER },
+        resources: { memoryLimit: 64 << 20, cpuShares: 512, cpuPeriod: 100_000, cpuQuota: 50_000 },
+      };
       const own = await cri!.createContainer(pod, ownCfg, podCfg);
       await cri!.startContainer(own);
       const ownPid = pidOf((await cri!.containerStatus(own)).info);
@@ -280,6 +292,12 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
       assert.notEqual(nsOf(ownPid, "pid"), nsOf(pausePid, "pid"));
       assert.equal(nsOf(ownPid, "ipc"), nsOf(pausePid, "ipc"));
       assert.match((await cri!.execSync(own, ["/probe", "pid"], 30)).stdout, /^ok \d+ 0\n$/);
+      // kubelet's limits at create, and UpdateContainerResources (the shim's `update -r -`)
+      assert.equal(cgroupFile(ownPid, "memory", "memory.limit_in_bytes", "memory.max"), String(64 << 20));
+      assert.match(cgroupFile(ownPid, "cpu", "cpu.cfs_quota_us", "cpu.max"), /^50000( 100000)?$/);
+      await cri!.updateContainerResources(own, { memoryLimit: 128 << 20, cpuShares: 512, cpuPeriod: 100_000, cpuQuota: 20_000 });
+      assert.equal(cgroupFile(ownPid, "memory", "memory.limit_in_bytes", "memory.max"), String(128 << 20));
+      assert.match(cgroupFile(ownPid, "cpu", "cpu.cfs_quota_us", "cpu.max"), /^20000( 100000)?$/);
       await cri!.stopContainer(own, 0);
       const killed = await exited(own);
       assert.equal(killed.exitCode, 137, "KILL");

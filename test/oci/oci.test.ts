@@ -813,6 +813,16 @@ describe("sysjail-oci: containers as jails (root)", () => {
     assert.equal(u.status, 0, u.stderr);
     assert.equal(read("pids", "pids.max"), "max");
     assert.equal(cpu(), "20000 200000");
+    // memory and memory+swap lowered, raised (as kubelet does through the CRI), lowered again:
+    // v1 keeps memory.limit_in_bytes <= memory.memsw.limit_in_bytes at every write
+    const memsw = !v2 && existsSync(join(dir("memory"), "memory.memsw.limit_in_bytes"));
+    for (const mb of [64, 512, 32]) {
+      writeFileSync(res, JSON.stringify({ memory: { limit: mb << 20, ...(v2 || memsw ? { swap: mb << 20 } : {}) } }));
+      u = oci(["update", "-r", res, c]);
+      assert.equal(u.status, 0, u.stderr);
+      assert.equal(read("memory", v2 ? "memory.max" : "memory.limit_in_bytes"), String(mb << 20));
+      if (memsw) assert.equal(read("memory", "memory.memsw.limit_in_bytes"), String(mb << 20));
+    }
     for (const [args, code, msg] of [
       [["update", "--memory", "lots", c], 64, /--memory "lots": a number of bytes/],
       [["update", c], 64, /nothing to change/],
