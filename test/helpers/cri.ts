@@ -200,7 +200,7 @@ export interface ContainerConfig {
   name: string; attempt?: number; image: string;
   command?: string[]; args?: string[]; workingDir?: string; envs?: Record<string, string>;
   labels?: Record<string, string>; annotations?: Record<string, string>; logPath?: string;
-  namespaces?: NamespaceOptions; readonlyRootfs?: boolean; resources?: Resources;
+  namespaces?: NamespaceOptions; readonlyRootfs?: boolean; resources?: Resources; runAsUser?: number; runAsGroup?: number;
 }
 
 export interface ContainerStatus { id: string; state: number; createdAt: bigint; startedAt: bigint; finishedAt: bigint; exitCode: number; reason: string; message: string; info: Record<string, string> }
@@ -216,7 +216,8 @@ function podConfig(c: PodConfig): PbWriter {
 }
 
 function containerConfig(c: ContainerConfig): PbWriter {
-  const security = new PbWriter().msg(3, nsOptions(c.namespaces)).int(7, c.readonlyRootfs);
+  const int64Value = (v: number | undefined) => (v === undefined ? undefined : new PbWriter().int(1, v));
+  const security = new PbWriter().msg(3, nsOptions(c.namespaces)).msg(5, int64Value(c.runAsUser)).int(7, c.readonlyRootfs).msg(12, int64Value(c.runAsGroup));
   const w = new PbWriter()
     .msg(1, new PbWriter().str(1, c.name).int(2, c.attempt))
     .msg(2, new PbWriter().str(1, c.image))
@@ -298,6 +299,16 @@ export class CriClient {
   /** UpdateContainerResources: new Linux resources for a running container. */
   async updateContainerResources(id: string, r: Resources): Promise<void> {
     await this.call("UpdateContainerResources", new PbWriter().str(1, id).msg(2, resources(r)));
+  }
+
+  /** ContainerStats: cumulative CPU time (ns) and the memory working set (bytes), as containerd
+   * reads them from the container's cgroups (undefined when it has no value). */
+  async containerStats(id: string): Promise<{ cpuTimestamp: bigint; cpuNanoseconds?: bigint; memoryTimestamp: bigint; workingSetBytes?: bigint }> {
+    const r = pbMsg(await this.call("ContainerStats", new PbWriter().str(1, id)), 1);
+    const cpu = pbMsg(r, 2);
+    const mem = pbMsg(r, 3);
+    const value = (m: PbMessage, f: number) => (m.has(f) ? pbInt64(pbMsg(m, f), 1) : undefined);
+    return { cpuTimestamp: pbInt64(cpu, 1), cpuNanoseconds: value(cpu, 2), memoryTimestamp: pbInt64(mem, 1), workingSetBytes: value(mem, 2) };
   }
 
   /** ExecSync: CMD run in the container, its output and exit code (TIMEOUT seconds, 0: none). */

@@ -284,6 +284,7 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
       const ownCfg: ContainerConfig = {
         name: "own", image: IMAGE, command: ["/probe", "waitfile", `/never-${process.pid}`], namespaces: { network: NamespaceMode.NODE, pid: NamespaceMode.CONTAINER },
         resources: { memoryLimit: 64 << 20, cpuShares: 512, cpuPeriod: 100_000, cpuQuota: 50_000 },
+        runAsUser: 1000, runAsGroup: 1000, readonlyRootfs: true,
       };
       const own = await cri!.createContainer(pod, ownCfg, podCfg);
       await cri!.startContainer(own);
@@ -292,6 +293,15 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
       assert.notEqual(nsOf(ownPid, "pid"), nsOf(pausePid, "pid"));
       assert.equal(nsOf(ownPid, "ipc"), nsOf(pausePid, "ipc"));
       assert.match((await cri!.execSync(own, ["/probe", "pid"], 30)).stdout, /^ok \d+ 0\n$/);
+      // securityContext runAsUser/runAsGroup (its command and what ExecSync runs) and readOnlyRootFilesystem
+      const base = Number(readFileSync(`/proc/${ownPid}/uid_map`, "utf8").trim().split(/\s+/)[1]);
+      assert.deepEqual(uids(ownPid), [base + 1000, base + 1000, base + 1000, base + 1000], "uid 1000 of the container's own range");
+      assert.equal((await cri!.execSync(own, ["/probe", "ids"], 30)).stdout, "ok 1000 1000 1000 1000 1000 1000\n");
+      assert.match((await cri!.execSync(own, ["/probe", "write", "/sjcri-ro", "x"], 30)).stdout, /^err EROFS/);
+      // ContainerStats: containerd reads them from the container's cgroups
+      const stats = await cri!.containerStats(own);
+      assert.ok(stats.cpuTimestamp > 0n && stats.cpuNanoseconds !== undefined && stats.cpuNanoseconds > 0n, `cpu usage: ${stats.cpuNanoseconds}`);
+      assert.ok(stats.workingSetBytes !== undefined, "a memory working set");
       // kubelet's limits at create, and UpdateContainerResources (the shim's `update -r -`)
       assert.equal(cgroupFile(ownPid, "memory", "memory.limit_in_bytes", "memory.max"), String(64 << 20));
       assert.match(cgroupFile(ownPid, "cpu", "cpu.cfs_quota_us", "cpu.max"), /^50000( 100000)?$/);
