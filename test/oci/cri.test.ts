@@ -1,8 +1,10 @@
 // sysjail-oci under Kubernetes' CRI, without Kubernetes: a containerd of the test's own with the CRI
-// plugin on, RuntimeClass handlers "sysjail" (the runc shim with BinaryName = sysjail-oci) and
-// "runc" (the control), a local image holding a static /pause (the sandbox image) and the probe,
-// and the CRI spoken from Node (test/helpers/cri.ts): host-network pods, containers, ExecSync,
-// statuses, stop and remove, then nothing left.
+// plugin on, RuntimeClass handlers "sysjail" (the runc shim with BinaryName = sysjail-oci),
+// "sysjail-systemd" (the same with SystemdCgroup) and "runc" (the control), a local image holding
+// a static /pause (the sandbox image) and the probe, CNI plugins of the test's own that act only
+// inside a pod's network namespace, and the CRI spoken from Node (test/helpers/cri.ts):
+// host-network pods and pods with a network of their own, containers joining their namespaces,
+// ExecSync, statuses, limits, stop and remove, then nothing left.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -103,6 +105,7 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
       // this host's root may lack CAP_SYS_RESOURCE (a sandbox's -998 then fails under runc):
       // containerd keeps a pod's oom_score_adj at or above its own
       `  restrict_oom_score_adj = true`,
+      // a pod's network namespace is pinned in the test's directory, not in /run/netns
       `  netns_mounts_under_state_dir = true`,
       `${P}.containerd]`,
       `  default_runtime_name = "runc"`,
@@ -126,7 +129,7 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
       `  BinaryName = "${OCI}"`,
       `  Root = "${dir}/sj"`,
       `  SystemdCgroup = true`,
-      // pods with a network of their own: the test's CNI plugins (their namespaces pinned in the state dir)
+      // pods with a network of their own: the test's CNI plugins
       `${P}.cni]`,
       `  bin_dir = "${dir}/cni-bin"`,
       `  conf_dir = "${dir}/cni"`,
