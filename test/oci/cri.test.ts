@@ -351,6 +351,31 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
     });
   });
 
+  it("handler sysjail, hostNetwork + hostPID + hostIPC (a node agent's pod): the host's namespaces without privilege there", async () => {
+    const podCfg = { ...podConfig("hostpod"), namespaces: { network: NamespaceMode.NODE, pid: NamespaceMode.NODE, ipc: NamespaceMode.NODE } };
+    await inPod(podCfg, "sysjail", async (pod) => {
+      const pausePid = pidOf((await cri!.podSandboxStatus(pod)).info);
+      const c = await cri!.createContainer(pod, { name: "agent", image: IMAGE, command: ["/probe", "waitfile", `/never-${process.pid}`], namespaces: podCfg.namespaces }, podCfg);
+      await cri!.startContainer(c);
+      const pid = pidOf((await cri!.containerStatus(c)).info);
+      for (const p of [pausePid, pid]) {
+        for (const t of ["net", "uts", "ipc", "pid"]) assert.equal(nsOf(p, t), nsOf("self", t), `the host's ${t} namespace`);
+        for (const t of ["user", "mnt", "cgroup"]) assert.notEqual(nsOf(p, t), nsOf("self", t), `its own ${t} namespace`);
+      }
+      assert.match(jls(), new RegExp(`\\b${c}\\b`), "still a jail");
+      const init = await cri!.execSync(c, ["/probe", "cat", "/proc/1/cmdline"], 30);
+      assert.equal(init.stdout, readFileSync("/proc/1/cmdline", "utf8"), "a procfs of the host's pid namespace");
+      assert.match((await cri!.execSync(c, ["/probe", "sethostname-same"], 30)).stdout, /^err EPERM/, "the host's hostname is not the container's to change");
+      assert.match((await cri!.execSync(c, ["/probe", "kill", "1", "0"], 30)).stdout, /^err EPERM/, "no signal to the host's pid 1");
+      await cri!.stopContainer(c, 0);
+      assert.equal((await exited(c)).exitCode, 137);
+      await cri!.removeContainer(c);
+      await cri!.stopPodSandbox(pod);
+      await cri!.removePodSandbox(pod);
+      nothingLeft(join(dir, "sj", K8S), [pod, c]);
+    });
+  });
+
   it("handler sysjail with SystemdCgroup (kubelet's systemd driver): the slice:prefix:name cgroupsPath is that unit's cgroupfs directory", async () => {
     const podCfg = { ...podConfig("slicepod"), cgroupParent: SLICE };
     await inPod(podCfg, "sysjail-systemd", async (pod) => {
