@@ -152,7 +152,10 @@ export function grpcCall(session: ClientHttp2Session, path: string, request: Buf
     let detail = "";
     const take = (h: Record<string, unknown>) => {
       if (h["grpc-status"] !== undefined) status = String(h["grpc-status"]);
-      if (h["grpc-message"] !== undefined) detail = decodeURIComponent(String(h["grpc-message"]));
+      if (h["grpc-message"] !== undefined) {
+        const m = String(h["grpc-message"]);
+        try { detail = decodeURIComponent(m); } catch { detail = m; }
+      }
     };
     const timer = setTimeout(() => { stream.close(constants.NGHTTP2_CANCEL); reject(new Error(`${path}: no answer within ${deadlineMs} ms`)); }, deadlineMs);
     stream.on("response", take);

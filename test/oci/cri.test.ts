@@ -12,7 +12,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSy
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { ociImageTar, pidsMentioning, startContainerd, type Containerd } from "../helpers/containerd.js";
-import { ContainerState, CriClient, NamespaceMode, type ContainerConfig, type PodConfig } from "../helpers/cri.js";
+import { ContainerState, CriClient, NamespaceMode, PbWriter, pbDecode, pbInt32, pbInt64, pbMap, pbMsg, pbStr, type ContainerConfig, type PodConfig } from "../helpers/cri.js";
 import { buildProbe, buildStatic, hostMountsMentioning, makeJailRoot, makeTempDir, procStatus, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
 
 const OCI = join(REPO, "native", "build", "sysjail-oci");
@@ -70,6 +70,21 @@ function writeCniPlugins(bin: string, conf: string): void {
   chmodSync(join(bin, "loopback"), 0o755);
   writeFileSync(join(conf, "10-sjcri.conflist"), JSON.stringify({ cniVersion: "0.4.0", name: "sjcri", plugins: [{ type: "sjcri-veth" }] }));
 }
+
+describe("the test's CRI client: protobuf (unit)", () => {
+  it("round-trips strings, varints (a negative int32 is ten bytes), maps and embedded messages; a truncated message throws", () => {
+    const buf = new PbWriter().str(1, "pod").int(3, -1).int(4, 1n << 40n).map(6, { a: "1", b: "" }).msg(8, new PbWriter().str(1, "/parent")).int(9, 0).str(10, "").finish();
+    const m = pbDecode(buf);
+    assert.equal(pbStr(m, 1), "pod");
+    assert.equal(pbInt32(m, 3), -1);
+    assert.equal(pbInt64(m, 4), 1n << 40n);
+    assert.deepEqual(pbMap(m, 6), { a: "1", b: "" });
+    assert.equal(pbStr(pbMsg(m, 8), 1), "/parent");
+    assert.equal(m.has(9) || m.has(10), false, "proto3 defaults are left out");
+    assert.equal(buf.subarray(5, 5 + 11).toString("hex"), "18ffffffffffffffffff01", "int32 -1: field 3, ten-byte varint");
+    assert.throws(() => pbDecode(buf.subarray(0, buf.length - 1)), /truncated/);
+  });
+});
 
 describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysjail and runc)", () => {
   let dir: string;
