@@ -13,7 +13,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { ociImageTar, pidsMentioning, startContainerd, type Containerd } from "../helpers/containerd.js";
 import { ContainerState, CriClient, NamespaceMode, PbWriter, pbDecode, pbInt32, pbInt64, pbMap, pbMsg, pbStr, type ContainerConfig, type PodConfig } from "../helpers/cri.js";
-import { buildProbe, buildStatic, hostMountsMentioning, makeJailRoot, makeTempDir, procStatus, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
+import { buildProbe, buildStatic, hostMountsMentioning, makeJailRoot, makeTempDir, procStart, procStatus, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
 
 const OCI = join(REPO, "native", "build", "sysjail-oci");
 const JLS = join(REPO, "native", "build", "jls");
@@ -212,8 +212,22 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
     assert.fail(`container ${id} did not exit`);
   }
 
-  /** Nothing of these ids is left: runtime state, jail, processes, cgroups, mounts. */
+  /** Monitors and inits (pid and start time) of sysjail-oci containers, from their runtime state. */
+  const tracked: [number, number][] = [];
+  const track = (...ids: string[]) => {
+    for (const id of ids) {
+      const f = readFileSync(join(dir, "sj", K8S, id, "procs"), "utf8").trim().split(/\s+/).map(Number);
+      for (const [pid, start] of [[f[0]!, f[1]!], [f[2]!, f[3]!]] as const) {
+        assert.equal(procStart(pid), start, `${id}: procs names a live process ${pid}`);
+        tracked.push([pid, start]);
+      }
+    }
+  };
+
+  /** Nothing of these ids is left: runtime state, jail, processes (also the tracked monitors and
+   * inits), cgroups, mounts. */
   function nothingLeft(runtimeRoot: string, ids: string[]) {
+    for (const [pid, start] of tracked.splice(0)) assert.notEqual(procStart(pid), start, `process ${pid} (a monitor or init) is gone`);
     assert.deepEqual(existsSync(runtimeRoot) ? readdirSync(runtimeRoot) : [], [], "the runtime root is empty");
     const listed = jls();
     for (const id of ids) {
@@ -257,6 +271,7 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
       };
       const main = await cri!.createContainer(pod, mainCfg, podCfg);
       await cri!.startContainer(main);
+      track(pod, main);
       const st = await cri!.containerStatus(main);
       assert.equal(st.state, ContainerState.RUNNING);
       const pid = pidOf(st.info);
@@ -306,6 +321,7 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
       };
       const own = await cri!.createContainer(pod, ownCfg, podCfg);
       await cri!.startContainer(own);
+      track(own);
       const ownPid = pidOf((await cri!.containerStatus(own)).info);
       assert.match(procStatus(ownPid, "NSpid") ?? "", /\s1$/, "pid 1 of its own pid namespace");
       assert.notEqual(nsOf(ownPid, "pid"), nsOf(pausePid, "pid"));
@@ -349,6 +365,7 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
       for (const t of ["net", "uts", "ipc", "pid", "user"]) assert.notEqual(nsOf(pausePid, t), nsOf("self", t), `the sandbox's own ${t} namespace`);
       const c = await cri!.createContainer(pod, { name: "main", image: IMAGE, command: ["/probe", "waitfile", `/never-${process.pid}`], namespaces: { network: NamespaceMode.POD, pid: NamespaceMode.POD } }, podCfg);
       await cri!.startContainer(c);
+      track(pod, c);
       const pid = pidOf((await cri!.containerStatus(c)).info);
       for (const t of ["net", "uts", "ipc", "pid"]) assert.equal(nsOf(pid, t), nsOf(pausePid, t), `the pod's ${t} namespace`);
       assert.notEqual(nsOf(pid, "user"), nsOf(pausePid, "user"), "a user namespace of its own");
@@ -372,6 +389,7 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
       const pausePid = pidOf((await cri!.podSandboxStatus(pod)).info);
       const c = await cri!.createContainer(pod, { name: "agent", image: IMAGE, command: ["/probe", "waitfile", `/never-${process.pid}`], namespaces: podCfg.namespaces }, podCfg);
       await cri!.startContainer(c);
+      track(pod, c);
       const pid = pidOf((await cri!.containerStatus(c)).info);
       for (const p of [pausePid, pid]) {
         for (const t of ["net", "uts", "ipc", "pid"]) assert.equal(nsOf(p, t), nsOf("self", t), `the host's ${t} namespace`);
@@ -398,6 +416,7 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
       assert.ok(readFileSync(`/proc/${pausePid}/cgroup`, "utf8").includes(`/${SLICE}/cri-containerd-${pod}.scope\n`), readFileSync(`/proc/${pausePid}/cgroup`, "utf8"));
       const c = await cri!.createContainer(pod, { name: "main", image: IMAGE, command: ["/probe", "waitfile", `/never-${process.pid}`], namespaces: { network: NamespaceMode.NODE, pid: NamespaceMode.POD } }, podCfg);
       await cri!.startContainer(c);
+      track(pod, c);
       const pid = pidOf((await cri!.containerStatus(c)).info);
       assert.ok(readFileSync(`/proc/${pid}/cgroup`, "utf8").includes(`/${SLICE}/cri-containerd-${c}.scope\n`), readFileSync(`/proc/${pid}/cgroup`, "utf8"));
       assert.equal((await cri!.execSync(c, ["/probe", "exit", "3"], 30)).exitCode, 3);
