@@ -3,12 +3,14 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PIDS_OVERHEAD } from "../cgroup/pids.js";
 import { usageError } from "../errors.js";
+import { sharesToWeight } from "./cgroups.js";
 import { ociError } from "./config.js";
 import { jailEntry, type Globals } from "./lifecycle.js";
 import { readRecord, statusOf } from "./state.js";
 
-/** The limits update sets; any left out stays as it is. */
-export interface UpdateArgs { memory?: number; memorySwap?: number; pids?: number; cpuQuota?: number; cpuPeriod?: number }
+/** The limits update sets; any left out stays as it is. IGNORED names what a resources document
+ * asked for that update does not change (a warning). */
+export interface UpdateArgs { memory?: number; memorySwap?: number; pids?: number; cpuQuota?: number; cpuPeriod?: number; cpuShares?: number; cpusetCpus?: string; cpusetMems?: string; ignored?: string[] }
 
 /** A byte count as runc takes it: a number with an optional k, m, g (powers of 1024), or -1. */
 export function sizeArg(name: string, v: string): number {
@@ -32,7 +34,7 @@ export function resourcesFile(file: string): UpdateArgs {
   } catch (err) {
     throw ociError(`--resources ${file}: ${err instanceof SyntaxError ? "not valid JSON" : (err as NodeJS.ErrnoException).code}`);
   }
-  const r = raw as { memory?: { limit?: unknown; swap?: unknown }; pids?: { limit?: unknown }; cpu?: { quota?: unknown; period?: unknown } };
+  const r = raw as { memory?: { limit?: unknown; swap?: unknown }; pids?: { limit?: unknown }; cpu?: { quota?: unknown; period?: unknown; shares?: unknown; cpus?: unknown; mems?: unknown } };
   if (typeof r !== "object" || r === null) throw ociError(`--resources ${file}: must hold a JSON object`);
   const num = (v: unknown, what: string) => {
     if (v === undefined) return undefined;
@@ -40,12 +42,31 @@ export function resourcesFile(file: string): UpdateArgs {
     return v as number;
   };
   const out: UpdateArgs = {};
-  const set = <K extends keyof UpdateArgs>(k: K, v: number | undefined) => { if (v !== undefined) out[k] = v; };
+  const set = (k: "memory" | "memorySwap" | "pids" | "cpuQuota" | "cpuPeriod", v: number | undefined) => { if (v !== undefined) out[k] = v; };
   set("memory", num(r.memory?.limit, "memory.limit"));
   set("memorySwap", num(r.memory?.swap, "memory.swap"));
   set("pids", num(r.pids?.limit, "pids.limit"));
   set("cpuQuota", num(r.cpu?.quota, "cpu.quota"));
   set("cpuPeriod", num(r.cpu?.period, "cpu.period"));
+  // kubelet's UpdateContainerResources (through containerd) always carries the cpu shares
+  const shares = num(r.cpu?.shares, "cpu.shares");
+  if (shares !== undefined && shares > 0) out.cpuShares = shares;
+  for (const [k, key] of [["cpus", "cpusetCpus"], ["mems", "cpusetMems"]] as const) {
+    const v = r.cpu?.[k];
+    if (v === undefined || v === "") continue;
+    if (typeof v !== "string" || !/^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$/.test(v)) throw ociError(`--resources ${file}: cpu.${k} must be a list like 0-3,5`);
+    out[key] = v;
+  }
+  // anything else given (not empty) is named in a warning, never dropped silently
+  const known: Record<string, string[]> = { memory: ["limit", "swap"], pids: ["limit"], cpu: ["quota", "period", "shares", "cpus", "mems"] };
+  const given = (v: unknown) => v !== undefined && v !== null && !(Array.isArray(v) && !v.length) && !(typeof v === "object" && !Array.isArray(v) && !Object.keys(v as object).length);
+  const ignored: string[] = [];
+  for (const [k, v] of Object.entries(r as Record<string, unknown>)) {
+    if (!given(v)) continue;
+    if (!known[k] || typeof v !== "object" || Array.isArray(v)) { ignored.push(k); continue; }
+    for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) if (given(v2) && !known[k]!.includes(k2)) ignored.push(`${k}.${k2}`);
+  }
+  if (ignored.length) out.ignored = ignored;
   return out;
 }
 
@@ -83,6 +104,11 @@ export function update(g: Globals, id: string, u: UpdateArgs): void {
     }
   }
   if (u.pids !== undefined) writes.push([join(dirOf("pids", "--pids-limit").dir, "pids.max"), u.pids < 0 ? "max" : String(u.pids + (rec.cgroupsPath ? 0 : PIDS_OVERHEAD))]);
+  if (u.cpuShares !== undefined) {
+    const { dir, v2 } = dirOf("cpu", "cpu.shares");
+    writes.push(v2 ? [join(dir, "cpu.weight"), String(sharesToWeight(u.cpuShares))] : [join(dir, "cpu.shares"), String(u.cpuShares)]);
+  }
+  for (const [f, v] of [["cpuset.cpus", u.cpusetCpus], ["cpuset.mems", u.cpusetMems]] as const) if (v !== undefined) writes.push([join(dirOf("cpuset", f).dir, f), v]);
   if (u.cpuQuota !== undefined || u.cpuPeriod !== undefined) {
     const { dir, v2 } = dirOf("cpu", "--cpu-quota");
     if (v2) {
@@ -94,6 +120,8 @@ export function update(g: Globals, id: string, u: UpdateArgs): void {
       if (u.cpuQuota !== undefined) writes.push([join(dir, "cpu.cfs_quota_us"), max(u.cpuQuota, false)]);
     }
   }
+  if (u.ignored?.length) g.warn(`update: ${u.ignored.join(", ")} cannot be changed by sysjail-oci: not applied`);
+  if (!writes.length && u.ignored?.length) return;
   if (!writes.length) throw usageError("update: nothing to change (--memory, --memory-swap, --pids-limit, --cpu-quota, --cpu-period or --resources)");
   for (const [file, v] of writes) {
     try {

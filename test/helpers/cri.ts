@@ -194,9 +194,9 @@ export interface PodConfig {
 }
 
 /** The parts of LinuxContainerResources the tests set. */
-export interface Resources { cpuPeriod?: number; cpuQuota?: number; cpuShares?: number; memoryLimit?: number; memorySwapLimit?: number }
+export interface Resources { cpuPeriod?: number; cpuQuota?: number; cpuShares?: number; memoryLimit?: number; cpusetCpus?: string; memorySwapLimit?: number }
 
-const resources = (r: Resources | undefined) => r && new PbWriter().int(1, r.cpuPeriod).int(2, r.cpuQuota).int(3, r.cpuShares).int(4, r.memoryLimit).int(10, r.memorySwapLimit);
+const resources = (r: Resources | undefined) => r && new PbWriter().int(1, r.cpuPeriod).int(2, r.cpuQuota).int(3, r.cpuShares).int(4, r.memoryLimit).str(6, r.cpusetCpus).int(10, r.memorySwapLimit);
 
 /** The parts of a ContainerConfig the tests set. */
 export interface ContainerConfig {

@@ -339,9 +339,13 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
       // kubelet's limits at create, and UpdateContainerResources (the shim's `update -r -`)
       assert.equal(cgroupFile(ownPid, "memory", "memory.limit_in_bytes", "memory.max"), String(64 << 20));
       assert.match(cgroupFile(ownPid, "cpu", "cpu.cfs_quota_us", "cpu.max"), /^50000( 100000)?$/);
-      await cri!.updateContainerResources(own, { memoryLimit: 128 << 20, cpuShares: 512, cpuPeriod: 100_000, cpuQuota: 20_000 });
+      const shares = () => cgroupFile(ownPid, "cpu", "cpu.shares", "cpu.weight");
+      assert.match(shares(), /^(512|20)$/, "cpu shares 512 (v1), weight 20 (v2)");
+      await cri!.updateContainerResources(own, { memoryLimit: 128 << 20, cpuShares: 1024, cpuPeriod: 100_000, cpuQuota: 20_000, cpusetCpus: "0" });
       assert.equal(cgroupFile(ownPid, "memory", "memory.limit_in_bytes", "memory.max"), String(128 << 20));
       assert.match(cgroupFile(ownPid, "cpu", "cpu.cfs_quota_us", "cpu.max"), /^20000( 100000)?$/);
+      assert.match(shares(), /^(1024|39)$/, "cpu shares 1024 (v1), weight 39 (v2)");
+      assert.equal(cgroupFile(ownPid, "cpuset", "cpuset.cpus", "cpuset.cpus"), "0");
       await cri!.stopContainer(own, 0);
       const killed = await exited(own);
       assert.equal(killed.exitCode, 137, "KILL");

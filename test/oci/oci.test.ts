@@ -823,6 +823,13 @@ describe("sysjail-oci: containers as jails (root)", () => {
       assert.equal(read("memory", v2 ? "memory.max" : "memory.limit_in_bytes"), String(mb << 20));
       if (memsw) assert.equal(read("memory", "memory.memsw.limit_in_bytes"), String(mb << 20));
     }
+    // cpu shares (kubelet's UpdateContainerResources always sends them); what update cannot
+    // change is named in a warning, never dropped silently
+    writeFileSync(res, JSON.stringify({ cpu: { shares: 1024 }, blockIO: { weight: 10 }, hugepageLimits: [], memory: { swappiness: 10 } }));
+    u = oci(["update", "-r", res, c]);
+    assert.equal(u.status, 0, u.stderr);
+    assert.equal(read("cpu", v2 ? "cpu.weight" : "cpu.shares"), v2 ? "39" : "1024");
+    assert.equal(u.stderr, "sysjail-oci: warning: update: blockIO, memory.swappiness cannot be changed by sysjail-oci: not applied\n");
     for (const [args, code, msg] of [
       [["update", "--memory", "lots", c], 64, /--memory "lots": a number of bytes/],
       [["update", c], 64, /nothing to change/],
