@@ -830,6 +830,10 @@ describe("sysjail-oci: containers as jails (root)", () => {
     assert.equal(u.status, 0, u.stderr);
     assert.equal(read("cpu", v2 ? "cpu.weight" : "cpu.shares"), v2 ? "39" : "1024");
     assert.equal(u.stderr, "sysjail-oci: warning: update: blockIO, memory.swappiness cannot be changed by sysjail-oci: not applied\n");
+    writeFileSync(res, JSON.stringify({ cpu: { cpus: "0;1" } }));
+    u = oci(["update", "-r", res, c]);
+    assert.equal(u.status, 1);
+    assert.match(u.stderr, /^sysjail-oci: --resources .*: cpu\.cpus must be a list like 0-3,5\n$/);
     for (const [args, code, msg] of [
       [["update", "--memory", "lots", c], 64, /--memory "lots": a number of bytes/],
       [["update", c], 64, /nothing to change/],
