@@ -210,7 +210,7 @@ static int oci_kill(struct oci_c *c, const char *signame, int all) {
   int sig = signal_number(signame);
   if (sig < 0) { say(c, "signal \"%.40s\": a signal name (TERM, SIGKILL) or number is needed", signame); return 1; }
   if (load(c) < 0) return 1;
-  if (!strcmp(status_of(c), "stopped")) { say(c, "container %s is not running", c->id); return 1; }
+  if (!strcmp(status_of(c), "stopped")) { say(c, "cannot signal container %s: container not running", c->id); return 1; }
   char ns[128], other[128], uns[128], uother[128];
   if (all && sig != SIGKILL && ns_of(c->ipid, "pid", ns, sizeof ns) == 0 && ns_of(c->ipid, "user", uns, sizeof uns) == 0 && alive(c->ipid, c->istart)) {
     /* a joined pid namespace holds others' processes too: the container's are those of its own

@@ -328,7 +328,7 @@ export function pids(rec: OciRecord): number[] {
 /** kill: a signal to the container's pid 1 (with ALL, to each of its processes). */
 export function kill(g: Globals, id: string, sig: number, all: boolean): void {
   const rec = readRecord(g.root, id);
-  if (statusOf(g.root, rec) === "stopped") throw ociError(`container ${id} is not running`);
+  if (statusOf(g.root, rec) === "stopped") throw ociError(`cannot signal container ${id}: container not running`);
   if (all) for (const p of pids(rec)) if (p !== rec.initPid) try { process.kill(p, sig); } catch { /* gone */ }
   killVerified(rec.initPid, rec.initStart, sig);
 }

@@ -185,6 +185,7 @@ function namespaceJoins(config: OciConfig, warn: (m: string) => void): { joins: 
   }
   const joins: [number, string][] = [];
   const seen = new Set<string>();
+  const hostOwn = new Set<string>();
   for (const ns of list) {
     if (!NS_TYPES.includes(ns.type)) throw ociError(`linux.namespaces: ${JSON.stringify(ns.type.slice(0, 40))} is not a namespace type (${NS_TYPES.join(", ")})`);
     if (seen.has(ns.type)) throw ociError(`linux.namespaces: ${ns.type} is listed twice`);
@@ -193,6 +194,10 @@ function namespaceJoins(config: OciConfig, warn: (m: string) => void): { joins: 
     const flag = JOINABLE[ns.type];
     if (flag === undefined) throw ociError(`linux.namespaces: joining a ${ns.type} namespace (${ns.path}) is not supported: a container has its own (network, uts, ipc, pid and mount may be joined)`);
     if (!ns.path.startsWith("/")) throw ociError(`linux.namespaces: the ${ns.type} namespace path ${JSON.stringify(ns.path)} must be absolute`);
+    // a path naming the runtime's own namespace (a host-network pod's sandbox under CRI: its
+    // containers name its network and uts, which are the host's) is that type left out, with every
+    // rule of a left-out type; never a join (the monitor refuses to join its own namespace)
+    if (INHERITABLE[ns.type] !== undefined && isOwnNamespace(ns.path, ns.type)) { hostOwn.add(ns.type); continue; }
     joins.push([flag, ns.path]);
     if (ns.type === "mount") {
       // the init resolves the console socket and createContainer hook paths where it is: in
@@ -204,8 +209,20 @@ function namespaceJoins(config: OciConfig, warn: (m: string) => void): { joins: 
     }
   }
   if (!seen.has("mount")) throw ociError("linux.namespaces has no mount namespace: the container's mounts would go into the runtime's own (the host's) mount table, which sysjail never changes; give it a mount namespace (or join one by path)");
-  const inherit = Object.entries(INHERITABLE).reduce((f, [t, flag]) => (seen.has(t) ? f : f | flag), 0);
+  const inherit = Object.entries(INHERITABLE).reduce((f, [t, flag]) => (seen.has(t) && !hostOwn.has(t) ? f : f | flag), 0);
   return { joins, inherit };
+}
+
+/** Whether PATH is the runtime's own namespace of TYPE (the same nsfs inode as /proc/self/ns's);
+ * a path that cannot be read is not (the monitor's join reports it). */
+function isOwnNamespace(path: string, type: string): boolean {
+  try {
+    const a = statSync(path);
+    const b = statSync(`/proc/self/ns/${type === "network" ? "net" : type}`);
+    return a.dev === b.dev && a.ino === b.ino;
+  } catch {
+    return false;
+  }
 }
 
 const cleanPath = (where: string, p: unknown): string => {

@@ -3,11 +3,11 @@
 // with --runc-binary pointed at sysjail-oci: run, run -d + task exec, kill, delete.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmdirSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
-import { allPids, buildProbe, hostMountsMentioning, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
+import { ociImageTar, pidsMentioning, startContainerd, type Containerd } from "../helpers/containerd.js";
+import { buildProbe, hostMountsMentioning, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
 
 const OCI = join(REPO, "native", "build", "sysjail-oci");
 const JLS = join(REPO, "native", "build", "jls");
@@ -17,56 +17,17 @@ const NS = "sysjail-test";
 const cgroupParents = () => [join("/sys/fs/cgroup", NS), ...readdirSync("/sys/fs/cgroup").map((h) => join("/sys/fs/cgroup", h, NS))].filter((d) => existsSync(d));
 const hadCgroupParents = cgroupParents();
 
-/** Writes an OCI image layout of ROOT (one uncompressed layer) as a tar at OUT, named IMAGE. */
-function imageTar(root: string, scratch: string, out: string): void {
-  const layout = join(scratch, "layout");
-  const blobs = join(layout, "blobs", "sha256");
-  mkdirSync(blobs, { recursive: true });
-  const blob = (file: string) => {
-    const digest = createHash("sha256").update(readFileSync(file)).digest("hex");
-    renameSync(file, join(blobs, digest));
-    return { digest: `sha256:${digest}`, size: statSync(join(blobs, digest)).size };
-  };
-  const json = (name: string, v: unknown) => { const f = join(scratch, name); writeFileSync(f, JSON.stringify(v)); return blob(f); };
-  const layerFile = join(scratch, "layer.tar");
-  const t = spawnSync("tar", ["-C", root, "--numeric-owner", "-cf", layerFile, "."], { encoding: "utf8" });
-  assert.equal(t.status, 0, t.stderr);
-  const layer = blob(layerFile);
-  const arch = process.arch === "x64" ? "amd64" : process.arch;
-  const config = json("config.json", { architecture: arch, os: "linux", rootfs: { type: "layers", diff_ids: [layer.digest] }, config: { Cmd: ["/probe", "pid"] } });
-  const manifest = json("manifest.json", {
-    schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
-    config: { mediaType: "application/vnd.oci.image.config.v1+json", ...config },
-    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", ...layer }],
-  });
-  writeFileSync(join(layout, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
-  writeFileSync(join(layout, "index.json"), JSON.stringify({
-    schemaVersion: 2,
-    manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", ...manifest, annotations: { "io.containerd.image.name": IMAGE, "org.opencontainers.image.ref.name": "1" } }],
-  }));
-  const a = spawnSync("tar", ["-C", layout, "-cf", out, "."], { encoding: "utf8" });
-  assert.equal(a.status, 0, a.stderr);
-}
-
-/** Pids whose command line mentions TEXT (the shims this test's containerd started name its socket). */
-function pidsMentioning(text: string): number[] {
-  return allPids().filter((p) => {
-    if (p === process.pid) return false;
-    try { return readFileSync(`/proc/${p}/cmdline`, "latin1").includes(text); } catch { return false; }
-  });
-}
-
 describe("sysjail-oci under containerd (ctr, the runc shim with --runc-binary)", () => {
   let dir: string;
   let jr: JailRoot;
-  let daemon: ChildProcess | undefined;
+  let cd: Containerd | undefined;
   let sock: string;
   let runcRoot: string;
   let fifos: string;
   const hadRunContainerd = existsSync("/run/containerd");
   const ids: string[] = [];
   const ctr = (args: string[], timeout = 60_000) =>
-    spawnSync("ctr", ["--address", sock, "--namespace", NS, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout });
+    cd!.ctr(NS, args, timeout);
   const runtime = () => ["--runc-binary", OCI, "--runc-root", runcRoot, "--fifo-dir", fifos];
   const never = `/never-${process.pid}`;
   const id = (s: string) => { const v = `ctrtest-${process.pid}-${s}`; ids.push(v); return v; };
@@ -79,55 +40,30 @@ describe("sysjail-oci under containerd (ctr, the runc shim with --runc-binary)",
     }
     // a short path: containerd's socket path must fit a sockaddr_un
     dir = makeTempDir("sjctr-", 0o711, "/tmp");
-    sock = join(dir, "ctd.sock");
     runcRoot = join(dir, "sj");
     fifos = join(dir, "fifo");
     jr = makeJailRoot(buildProbe());
     const tar = join(dir, "image.tar");
     const scratch = join(dir, "image");
     mkdirSync(scratch);
-    imageTar(jr.path, scratch, tar);
+    ociImageTar(jr.path, scratch, tar, IMAGE, ["/probe", "pid"]);
     // nothing of the host's containerd: its own root, state, sockets and opt dir; no CRI
-    writeFileSync(join(dir, "config.toml"), [
-      "version = 2",
-      `root = "${dir}/root"`,
-      `state = "${dir}/state"`,
-      `disabled_plugins = ["io.containerd.grpc.v1.cri"]`,
-      "[grpc]", `  address = "${sock}"`,
-      "[ttrpc]", `  address = "${sock}.ttrpc"`,
-      "[debug]", `  address = ""`,
-      "[metrics]", `  address = ""`,
-      `[plugins."io.containerd.internal.v1.opt"]`, `  path = "${dir}/opt"`,
-      "",
-    ].join("\n"));
-    const log = openSync(join(dir, "containerd.log"), "w");
-    daemon = spawn("containerd", ["--config", join(dir, "config.toml")], { stdio: ["ignore", log, log] });
-    closeSync(log);
-    let up = false;
-    for (let i = 0; i < 1000 && !up && daemon.exitCode === null; i++) {
-      up = existsSync(sock) && ctr(["version"], 10_000).status === 0;
-      if (!up) spawnSync("sleep", ["0.02"]);
-    }
-    assert.ok(up, `containerd did not come up: ${readFileSync(join(dir, "containerd.log"), "utf8").slice(-2000)}`);
+    cd = startContainerd(dir);
+    sock = cd.sock;
     const imp = ctr(["image", "import", tar]);
     assert.equal(imp.status, 0, imp.stderr);
   });
 
   after(async () => {
-    if (daemon) {
+    if (cd) {
       for (const c of ids) {
         ctr(["task", "kill", "-s", "KILL", c], 20_000);
         ctr(["task", "delete", c], 20_000);
         ctr(["container", "delete", c], 20_000);
       }
       ctr(["image", "rm", IMAGE], 20_000);
-      if (daemon.exitCode === null) {
-        const gone = new Promise((res) => daemon!.once("exit", res));
-        daemon.kill("SIGTERM");
-        await gone;
-      }
       // shims this containerd started (they name its socket) and sysjail-oci containers left in our runtime root
-      for (const p of pidsMentioning(sock)) try { process.kill(p, "SIGKILL"); } catch { /* gone */ }
+      await cd.stop();
       if (existsSync(runcRoot)) {
         for (const ns of readdirSync(runcRoot)) for (const c of readdirSync(join(runcRoot, ns))) {
           spawnSync(OCI, ["--root", join(runcRoot, ns), "delete", "--force", c], { stdio: "ignore", timeout: 30_000 });

@@ -437,7 +437,8 @@ describe("sysjail-oci: containers as jails (root)", () => {
       ["nsnomount", NS.filter((n) => n.type !== "mount"), /^sysjail-oci: linux\.namespaces has no mount namespace: the container's mounts would go into the runtime's own \(the host's\) mount table/],
       ["nsbadtype", [...NS, { type: "nope" }], /^sysjail-oci: linux\.namespaces: "nope" is not a namespace type/],
       ["nsmissing", NS.map((n) => (n.type === "network" ? { ...n, path: "/nonexistent/netns" } : n)), /^sysjail-oci: .*\/nonexistent\/netns/],
-      ["nshost", NS.map((n) => (n.type === "uts" ? { ...n, path: "/proc/self/ns/uts" } : n)), /^sysjail-oci: .*the runtime's own \(host\) namespace: a jail never shares it/],
+      // a path naming the runtime's own uts namespace is that type left out: no hostname of its own
+      ["nshost", NS.map((n) => (n.type === "uts" ? { ...n, path: "/proc/self/ns/uts" } : n)), /^sysjail-oci: hostname: the container has no uts namespace of its own/],
     ] as const) {
       const k = id(name);
       const f = oci(["create", "--bundle", bundle(name, ["/probe", "pid"], { linux: { namespaces } }), k]);
@@ -532,7 +533,6 @@ describe("sysjail-oci: containers as jails (root)", () => {
       net.kill("SIGKILL");
     }
     for (const [name, namespaces, msg] of [
-      ["nshostpid", NS.map((n) => (n.type === "pid" ? { ...n, path: "/proc/self/ns/pid" } : n)), /^sysjail-oci: .*the runtime's own \(host\) namespace: a jail never shares it/m],
       ["nshostmnt", NS.map((n) => (n.type === "mount" ? { ...n, path: "/proc/self/ns/mnt" } : n)), /^sysjail-oci: .*the runtime's own \(host\) namespace: a jail never shares it/m],
       ["nsmnthook", NS.map((n) => (n.type === "mount" ? { ...n, path: "/proc/self/ns/mnt" } : n)), /^sysjail-oci: linux\.namespaces: with a joined mount namespace \(\/proc\/self\/ns\/mnt\) a terminal and createContainer hooks are not supported/],
     ] as const) {
@@ -585,6 +585,21 @@ describe("sysjail-oci: containers as jails (root)", () => {
     } finally {
       listener.kill("SIGKILL");
       oci(["delete", "--force", c]);
+    }
+    // paths naming the runtime's own namespaces (a host-network pod's sandbox under CRI: its
+    // containers name its network and uts, the host's) are those types left out, never joined
+    const hp = id("inhpath");
+    const own = ["network", "uts", "ipc", "pid"].map((type) => ({ type, path: `/proc/self/ns/${type === "network" ? "net" : type}` }));
+    const fd2 = openSync(join(work, "inhpath.out"), "w");
+    const r2 = oci(["create", "--bundle", bundle("inhpath", ["/probe", "pid"], { hostname: "", linux: { namespaces: [{ type: "mount" }, ...own] } }), hp], fd2);
+    closeSync(fd2);
+    try {
+      assert.equal(r2.status, 0, readFileSync(join(work, "inhpath.out"), "utf8"));
+      const initPid = (JSON.parse(readFileSync(join(state, hp, "state.json"), "utf8")) as { initPid: number }).initPid;
+      for (const t of ["net", "uts", "ipc", "pid"]) assert.equal(link(`/proc/${initPid}/ns/${t}`), link(`/proc/self/ns/${t}`), `the runtime's ${t} namespace`);
+      assert.notEqual(link(`/proc/${initPid}/ns/user`), link("/proc/self/ns/user"));
+    } finally {
+      assert.equal(oci(["delete", "--force", hp]).status, 0);
     }
     for (const [name, extra, msg] of [
       ["inhhost", { hostname: "named", linux: { namespaces: [{ type: "mount" }] } }, /^sysjail-oci: hostname: the container has no uts namespace of its own/],
@@ -798,6 +813,27 @@ describe("sysjail-oci: containers as jails (root)", () => {
     assert.equal(u.status, 0, u.stderr);
     assert.equal(read("pids", "pids.max"), "max");
     assert.equal(cpu(), "20000 200000");
+    // memory and memory+swap lowered, raised (as kubelet does through the CRI), lowered again:
+    // v1 keeps memory.limit_in_bytes <= memory.memsw.limit_in_bytes at every write
+    const memsw = !v2 && existsSync(join(dir("memory"), "memory.memsw.limit_in_bytes"));
+    for (const mb of [64, 512, 32]) {
+      writeFileSync(res, JSON.stringify({ memory: { limit: mb << 20, ...(v2 || memsw ? { swap: mb << 20 } : {}) } }));
+      u = oci(["update", "-r", res, c]);
+      assert.equal(u.status, 0, u.stderr);
+      assert.equal(read("memory", v2 ? "memory.max" : "memory.limit_in_bytes"), String(mb << 20));
+      if (memsw) assert.equal(read("memory", "memory.memsw.limit_in_bytes"), String(mb << 20));
+    }
+    // cpu shares (kubelet's UpdateContainerResources always sends them); what update cannot
+    // change is named in a warning, never dropped silently
+    writeFileSync(res, JSON.stringify({ cpu: { shares: 1024 }, blockIO: { weight: 10 }, hugepageLimits: [], memory: { swappiness: 10 } }));
+    u = oci(["update", "-r", res, c]);
+    assert.equal(u.status, 0, u.stderr);
+    assert.equal(read("cpu", v2 ? "cpu.weight" : "cpu.shares"), v2 ? "39" : "1024");
+    assert.equal(u.stderr, "sysjail-oci: warning: update: blockIO, memory.swappiness cannot be changed by sysjail-oci: not applied\n");
+    writeFileSync(res, JSON.stringify({ cpu: { cpus: "0;1" } }));
+    u = oci(["update", "-r", res, c]);
+    assert.equal(u.status, 1);
+    assert.match(u.stderr, /^sysjail-oci: --resources .*: cpu\.cpus must be a list like 0-3,5\n$/);
     for (const [args, code, msg] of [
       [["update", "--memory", "lots", c], 64, /--memory "lots": a number of bytes/],
       [["update", c], 64, /nothing to change/],
