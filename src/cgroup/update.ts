@@ -138,8 +138,15 @@ export function planUpdate(t: UpdateTarget, r: UpdateResources, fail: (msg: stri
     const { dir, v2 } = dirOf("blkio", "io", "blockIO");
     blockIO(dir, v2, b, w, warnings);
   }
-  for (const h of r.hugepageLimits ?? []) {
-    const { dir, v2 } = dirOf("hugetlb", "hugetlb", "hugepageLimits");
+  // as at create (resources.hugepageLimits: accepted, not enforced) when the container has no
+  // hugetlb cgroup: kubelet sends a limit for every page size the node has, whether or not the
+  // hugetlb controller is mounted (runc skips a controller that is not there)
+  let huge: { dir: string; v2: boolean } | undefined;
+  if (r.hugepageLimits?.length) {
+    try { huge = dirOf("hugetlb", "hugetlb", "hugepageLimits"); } catch { warnings.push("hugepageLimits: accepted, not enforced (the container has no hugetlb cgroup)"); }
+  }
+  for (const h of huge ? r.hugepageLimits ?? [] : []) {
+    const { dir, v2 } = huge!;
     const file = `hugetlb.${h.pageSize}.${v2 ? "max" : "limit_in_bytes"}`;
     if (!existsSync(join(dir, file))) throw fail(`hugepageLimits pageSize ${JSON.stringify(h.pageSize)}: this host has no huge pages of that size (no ${file})`);
     w(dir, file, h.limit);

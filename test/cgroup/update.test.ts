@@ -83,6 +83,12 @@ describe("cgroup update: v1 hierarchies (unit, fake tree)", () => {
     refused(() => planUpdate(t, { unified: { "memory.high": "1000000" } }, fail), /^unified: only on cgroup v2/);
     refused(() => planUpdate({ ...t, dirs: { ...t.dirs, hugetlb: d("memory") } }, { hugepageLimits: [{ pageSize: "2MB", limit: 0 }] }, fail), /hugepageLimits pageSize "2MB": this host has no huge pages of that size/);
   });
+
+  it("huge page limits for a container without a hugetlb cgroup: a warning, as at create (kubelet sends one per page size)", () => {
+    const p = planUpdate({ dirs: { memory: t.dirs.memory }, pidsOverhead: 1 }, { hugepageLimits: [{ pageSize: "2MB", limit: 0 }, { pageSize: "1GB", limit: 0 }] }, fail);
+    assert.deepEqual(p.writes, []);
+    assert.deepEqual(p.warnings, ["hugepageLimits: accepted, not enforced (the container has no hugetlb cgroup)"]);
+  });
 });
 
 describe("cgroup update: the v2 directory (unit, fake tree)", () => {
