@@ -37,11 +37,13 @@ static void say(struct oci_c *c, const char *fmt, ...) {
   if (c->json) fprintf(stderr, "{\"level\":\"error\",\"msg\":%s,\"time\":\"%s\"}\n", js, t);
   else fprintf(stderr, "sysjail-oci: %s\n", msg);
   if (c->log) {
-    FILE *f = fopen(c->log, "ae");
-    if (f) {
-      if (c->json) fprintf(f, "{\"level\":\"error\",\"msg\":%s,\"time\":\"%s\"}\n", js, t);
-      else fprintf(f, "time=\"%s\" level=error msg=%s\n", t, js);
-      fclose(f);
+    /* never through a symbolic link at the path (a non-root user's directory: root would append
+     * to the host file it names), nor blocking on a FIFO without a reader (src/cli/oci.ts alike) */
+    int fd = open(c->log, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      if (c->json) dprintf(fd, "{\"level\":\"error\",\"msg\":%s,\"time\":\"%s\"}\n", js, t);
+      else dprintf(fd, "time=\"%s\" level=error msg=%s\n", t, js);
+      close(fd);
     }
   }
 }

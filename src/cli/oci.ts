@@ -1,5 +1,5 @@
 // sysjail-oci(8): an OCI runtime (runc's command line) whose containers are jails.
-import { appendFileSync, writeSync } from "node:fs";
+import { closeSync, openSync, writeSync, constants as FS } from "node:fs";
 import { SysjailError } from "../errors.js";
 import { vis } from "../manage/vis.js";
 import { VERSION } from "../version.js";
@@ -18,6 +18,9 @@ const USAGE = `usage: sysjail-oci [--root dir] [--log file] [--log-format text|j
   ps [--format table|json] ID      pause ID      resume ID      list [--format table|json] [--quiet]
   update [-r resources.json] [--memory N] [--memory-swap N] [--pids-limit N] [--cpu-quota N] [--cpu-period N] ID
   features      --version`;
+
+/** How --log is opened (native/src/oci.c opens it alike). */
+const LOG_FLAGS = FS.O_WRONLY | FS.O_APPEND | FS.O_CREAT | FS.O_NOFOLLOW | FS.O_NONBLOCK;
 
 interface Opt { long: string; short?: string; value?: boolean; list?: boolean }
 type Parsed = { o: Record<string, string | boolean | string[]>; rest: string[] };
@@ -180,7 +183,9 @@ export async function ociMain(argv: string[]): Promise<number> {
     // JSON escapes the C0 controls itself; DEL and the C1 controls as well here, so that the line
     // is printable as it stands (vis() would break its escapes)
     const line = json ? JSON.stringify({ level, msg, time: isoNow() }).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`) : `time="${isoNow()}" level=${level} msg=${JSON.stringify(msg)}`;
-    if (logFile) { try { appendFileSync(logFile, `${line}\n`); } catch { /* an unwritable log loses the line */ } }
+    // never through a symbolic link at the path (a non-root user's directory: root would append
+    // to the host file it names), nor blocking on a FIFO without a reader
+    if (logFile) { try { const fd = openSync(logFile, LOG_FLAGS, 0o644); try { writeSync(fd, `${line}\n`); } finally { closeSync(fd); } } catch { /* an unwritable log loses the line */ } }
     return line;
   };
   try {

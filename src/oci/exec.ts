@@ -1,6 +1,6 @@
 // exec: another process in a running container, through sysjail's enter plan (the jail's own
 // namespaces, cgroups, policy and filter), with the container's own filter stacked on top.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { HelperRun, stepError } from "../helper/launch.js";
 import { enterContext, planEnter, JAIL_ROOT } from "../manage/enter.js";
 import { op, PlanFlag } from "../plan/types.js";
@@ -8,6 +8,7 @@ import { checkProcess, ociError, type OciProcess } from "./config.js";
 import { consoleSocket, containerFilter, jailEntry, type Globals } from "./lifecycle.js";
 import { readRecord, statusOf } from "./state.js";
 import { patchProcess, processPatch } from "./translate.js";
+import { writePidFile } from "./pidfile.js";
 
 /** exec's options. */
 export interface ExecArgs {
@@ -75,7 +76,7 @@ export async function exec(g: Globals, a: ExecArgs): Promise<number> {
     if (!ev) throw ociError("exec: the helper ended without a report");
     if (ev.ev === "error") throw stepError(ev, entry.path);
     if (ev.ev === "ready") {
-      if (a.pidFile) writeFileSync(a.pidFile, String(h.child?.pid ?? 0));
+      if (a.pidFile) writePidFile(a.pidFile, h.child?.pid ?? 0);
       if (a.detach) { h.release(); return 0; }
     }
     if (ev.ev === "exit") return ev.cmdCode >= 0 ? ev.cmdCode : 128 + ev.cmdSignal;

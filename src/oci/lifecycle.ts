@@ -25,6 +25,7 @@ import { ociJail, patchPlan } from "./translate.js";
 import { parseCgroupsPath } from "./cgpath.js";
 import { mountPointsOp } from "./mountpoints.js";
 import { setOomScoreAdj } from "./oom.js";
+import { writePidFile } from "./pidfile.js";
 
 /** The file the monitor makes once the command of a container with startContainer hooks runs. */
 const startedPath = (root: string, id: string) => join(containerDir(root, id), "started");
@@ -200,7 +201,7 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     for (const kind of ["prestart", "createRuntime"] as const) if (hooks[kind]?.length) runHooks(hooks, kind, { ...state(g, id), status: "creating" });
     // the container's pid 1, as runc's: with create's front gone it is the engine's child
     // (native/src/ocimon.c), which reaps it and takes its status; the monitor only watches it
-    if (a.pidFile) writeFileSync(a.pidFile, String(rec.initPid));
+    if (a.pidFile) writePidFile(a.pidFile, rec.initPid);
     if (detach) jr.detach();
     return { jr, rec };
   } catch (err) {

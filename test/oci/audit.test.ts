@@ -1,0 +1,101 @@
+// sysjail-oci audit (2026-12-07): the host paths an engine names (--pid-file, --log) are written
+// without following a symbolic link a non-root user put there, for the native and the Node
+// commands; real containers on the real kernel, as root (as engines run the runtime).
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { closeSync, lstatSync, openSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildProbe, makeJailRoot, makeOwnedDir, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
+
+const OCI = join(REPO, "native", "build", "sysjail-oci");
+
+describe("sysjail-oci audit: paths the caller names (root)", () => {
+  let jr: JailRoot;
+  let state: string;
+  let work: string;
+  /** A directory a non-root user (65534) owns: the pid file's and the log's, here. */
+  let userDir: string;
+  /** A root-only directory holding the file a symbolic link in userDir points at. */
+  let victims: string;
+  const ids: string[] = [];
+  const id = (s: string) => { const v = `ociaudit-${process.pid}-${s}`; ids.push(v); return v; };
+  const oci = (args: string[], out: "pipe" | number = "pipe") =>
+    spawnSync(OCI, ["--root", state, ...args], { encoding: "utf8", stdio: ["ignore", out, out], timeout: 60_000 });
+  const bundle = (name: string, args: string[]) => {
+    const dir = join(work, name);
+    spawnSync("mkdir", ["-p", dir]);
+    writeFileSync(join(dir, "config.json"), JSON.stringify({
+      ociVersion: "1.2.0", root: { path: jr.path }, hostname: "ocibox",
+      process: { args, env: ["PATH=/bin"], cwd: "/", user: { uid: 0, gid: 0 }, capabilities: { bounding: ["CAP_KILL"] } },
+      linux: { namespaces: ["pid", "network", "ipc", "uts", "mount"].map((type) => ({ type })), resources: { pids: { limit: 16 } } },
+    }));
+    return dir;
+  };
+  /** A host file (root's, content CONTENT) and a symbolic link to it at NAME in the user's directory. */
+  const trap = (name: string, content: string) => {
+    const victim = join(victims, `${name}.victim`);
+    writeFileSync(victim, content, { mode: 0o600 });
+    const link = join(userDir, name);
+    symlinkSync(victim, link);
+    spawnSync("chown", ["-h", "65534:65534", link]);
+    return { victim, link };
+  };
+
+  before(() => {
+    requireRoot("sysjail-oci's audit tests");
+    jr = makeJailRoot(buildProbe());
+    state = makeTempDir("sysjail-ociaudit-state-", 0o700);
+    work = makeTempDir("sysjail-ociaudit-work-");
+    userDir = makeOwnedDir(65534, 65534, "sysjail-ociaudit-user-", 0o755);
+    victims = makeTempDir("sysjail-ociaudit-victims-", 0o700);
+  });
+  after(() => {
+    for (const i of ids) oci(["delete", "--force", i]);
+    jr?.remove();
+    for (const d of [state, work, userDir, victims]) if (d) removeTree(d);
+  });
+
+  it("--pid-file of create and of exec: a symbolic link there is replaced by the pid file, its target is untouched", () => {
+    const c = id("pidfile");
+    const { victim, link } = trap("create.pid", "host file\n");
+    const fd = openSync("/dev/null", "w");
+    const r = oci(["create", "--bundle", bundle("pidfile", ["/probe", "waitfile", "/never"]), "--pid-file", link, c], fd);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(readFileSync(victim, "utf8"), "host file\n", "the link's target is not written");
+    assert.ok(lstatSync(link).isFile(), "the pid file is a regular file where the link was");
+    const st = JSON.parse(oci(["state", c]).stdout) as { pid: number };
+    assert.equal(readFileSync(link, "utf8"), String(st.pid));
+    assert.equal(oci(["start", c]).status, 0);
+    const e = trap("exec.pid", "another host file\n");
+    const d = spawnSync(OCI, ["--root", state, "exec", "--detach", "--pid-file", e.link, c, "/probe", "pid"], { encoding: "utf8", stdio: ["ignore", fd, fd], timeout: 60_000 });
+    closeSync(fd);
+    assert.equal(d.status, 0);
+    assert.equal(readFileSync(e.victim, "utf8"), "another host file\n");
+    assert.ok(lstatSync(e.link).isFile());
+    assert.match(readFileSync(e.link, "utf8"), /^\d+$/);
+    assert.deepEqual(readdirSync(userDir).filter((n) => n.startsWith(".")), [], "no temporary file is left");
+    assert.equal(oci(["delete", "--force", c]).status, 0);
+  });
+
+  it("--log: a symbolic link there is not followed, by the native commands (state) nor by Node's (create)", () => {
+    const { victim, link } = trap("runtime.log", "host log\n");
+    const missing = `ociaudit-${process.pid}-none`;
+    // the native state: a container that does not exist is an error line for the log
+    const s = spawnSync(OCI, ["--root", state, "--log", link, "state", missing], { encoding: "utf8" });
+    assert.equal(s.status, 1);
+    assert.match(s.stderr, /does not exist/);
+    // Node's create: a bundle that does not exist
+    const n = spawnSync(OCI, ["--root", state, "--log", link, "--log-format", "json", "create", "--bundle", join(work, "none"), missing], { encoding: "utf8" });
+    assert.equal(n.status, 1);
+    assert.equal(readFileSync(victim, "utf8"), "host log\n", "the link's target gets no line");
+    assert.ok(lstatSync(link).isSymbolicLink(), "the link stays as it was");
+    // a log file that is a regular file still gets its lines
+    const plain = join(work, "plain.log");
+    spawnSync(OCI, ["--root", state, "--log", plain, "state", missing], { encoding: "utf8" });
+    spawnSync(OCI, ["--root", state, "--log", plain, "create", "--bundle", join(work, "none"), missing], { encoding: "utf8" });
+    const lines = readFileSync(plain, "utf8").trim().split("\n");
+    assert.equal(lines.length, 2, lines.join("\n"));
+    for (const l of lines) assert.match(l, /level=error/);
+  });
+});
