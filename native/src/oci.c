@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -80,8 +81,58 @@ static void kill_verified(long pid, unsigned long long start, int sig) {
   close(pfd);
 }
 
+/* One prefix PATH of --root, with its status ST: 0 when root or the caller owns it and no one
+ * else may write it (an ancestor may be sticky, the state directory itself not); else says why. */
+static int trusted(struct oci_c *c, const char *path, const struct stat *st, int last) {
+  const char *why = NULL;
+  if (st->st_uid != 0 && st->st_uid != geteuid()) why = "is owned by another user";
+  else if (!S_ISLNK(st->st_mode) && (st->st_mode & 022) && (last || !(st->st_mode & S_ISVTX))) why = "is writable by others";
+  if (!why) return 0;
+  say(c, "--root %.200s: %.200s %s (the state directory and those above it must be root's or the caller's, and writable by no one else)", c->root, path, why);
+  return -1;
+}
+
+/* Each prefix of the absolute ABS, with lstat (FOLLOW 0) or stat; a missing one ends the walk. */
+static int trusted_chain(struct oci_c *c, const char *abs, int follow) {
+  char buf[4096];
+  size_t n = strlen(abs);
+  if (n >= sizeof buf || abs[0] != '/') return 0;
+  memcpy(buf, abs, n + 1);
+  while (n > 1 && buf[n - 1] == '/') buf[--n] = 0;
+  for (size_t i = 1; i <= n; i++) {
+    if (i < n && buf[i] != '/') continue;
+    char keep = buf[i];
+    buf[i] = 0;
+    struct stat st;
+    int r = follow ? stat(buf, &st) : lstat(buf, &st);
+    if (r == 0 && trusted(c, buf, &st, i == n) < 0) return -1;
+    buf[i] = keep;
+    if (r < 0) return 0;
+  }
+  return 0;
+}
+
+/* --root is input: `procs` names the processes kill and delete signal as the caller, and Node
+ * runs the hooks `state.json` names (src/oci/rootdir.ts checks alike): the directory and those
+ * above it must be root's or the caller's, a symbolic link on the way too, and where it leads. */
+static int trusted_root(struct oci_c *c) {
+  char abs[4096], real[PATH_MAX];
+  struct stat st;
+  if (c->root[0] == '/') snprintf(abs, sizeof abs, "%s", c->root);
+  else {
+    char cwd[2048];
+    if (!getcwd(cwd, sizeof cwd)) return 0;
+    snprintf(abs, sizeof abs, "%s/%s", cwd, c->root);
+  }
+  if (lstat("/", &st) == 0 && trusted(c, "/", &st, 0) < 0) return -1;
+  if (trusted_chain(c, abs, 0) < 0) return -1;
+  if (!realpath(abs, real)) return 0;
+  return strcmp(real, abs) ? trusted_chain(c, real, 1) : 0;
+}
+
 static int load(struct oci_c *c) {
   if (!good_id(c->id)) { say(c, "container id \"%.80s\": letters, digits, '_' and '-' (at most 64) are allowed", c->id); return -1; }
+  if (trusted_root(c) < 0) return -1;
   char path[4200], buf[256];
   snprintf(c->dir, sizeof c->dir, "%s/%s", c->root, c->id);
   snprintf(path, sizeof path, "%s/procs", c->dir);

@@ -4,6 +4,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync
 import { join } from "node:path";
 import { processStart } from "../registry/store.js";
 import { ociError } from "./config.js";
+import { checkRootDir } from "./rootdir.js";
 
 /** What create records of a container (state.json). */
 export interface OciRecord {
@@ -53,6 +54,7 @@ export function gatePath(root: string, id: string): string {
 /** Makes the container's directory; an existing one means the id is taken. */
 export function makeContainerDir(root: string, id: string): string {
   mkdirSync(root, { recursive: true, mode: 0o700 });
+  checkRootDir(root);
   const dir = containerDir(root, id);
   try {
     mkdirSync(dir, { mode: 0o700 });
@@ -83,6 +85,7 @@ export function writeRecord(root: string, rec: OciRecord): void {
 
 /** Reads a container's record; an error naming the id when there is none. */
 export function readRecord(root: string, id: string): OciRecord {
+  checkRootDir(root);
   try {
     return JSON.parse(readFileSync(join(containerDir(root, checkId(id)), "state.json"), "utf8")) as OciRecord;
   } catch (err) {
@@ -120,6 +123,7 @@ export function statusOf(root: string, rec: OciRecord): OciStatus {
 
 /** Container ids with a record under ROOT. */
 export function listIds(root: string): string[] {
+  checkRootDir(root);
   try {
     return readdirSync(root).filter((n) => existsSync(join(root, n, "state.json"))).sort();
   } catch {

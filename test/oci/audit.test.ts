@@ -1,10 +1,11 @@
 // sysjail-oci audit (2026-12-07): the host paths an engine names (--pid-file, --log) are written
-// without following a symbolic link a non-root user put there, for the native and the Node
-// commands; real containers on the real kernel, as root (as engines run the runtime).
+// without following a symbolic link a non-root user put there, and a --root another user could
+// change is refused, for the native and the Node commands; real containers on the real kernel,
+// as root (as engines run the runtime).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { closeSync, lstatSync, openSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildProbe, makeJailRoot, makeOwnedDir, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
 
@@ -97,5 +98,60 @@ describe("sysjail-oci audit: paths the caller names (root)", () => {
     const lines = readFileSync(plain, "utf8").trim().split("\n");
     assert.equal(lines.length, 2, lines.join("\n"));
     for (const l of lines) assert.match(l, /level=error/);
+  });
+
+  it("--root another user could change is refused in one line: no hook of its state.json runs, no process of its procs is signalled", () => {
+    // a forged, stopped container with a poststop hook, in a state directory 65534 owns
+    const forged = makeOwnedDir(65534, 65534, "sysjail-ociaudit-uroot-", 0o755);
+    try {
+      const c = `ociaudit-${process.pid}-forged`;
+      const mark = join(victims, "hook-ran");
+      const dir = join(forged, c);
+      mkdirSync(dir);
+      const hooks = { poststop: [{ path: "/bin/sh", args: ["sh", "-c", `echo ran > ${mark}`] }] };
+      writeFileSync(join(dir, "state.json"), JSON.stringify({ id: c, bundle: "/", pid: 0, pidStart: 0, initPid: 0, initStart: 0, jid: 1, created: "", owner: 0, annotations: {}, hooks }));
+      writeFileSync(join(dir, "state.head"), JSON.stringify({ ociVersion: "1.2.0", id: c }) + "\n");
+      writeFileSync(join(dir, "procs"), "0 0 0 0\n");
+      writeFileSync(join(dir, "hooks"), "poststop\n");
+      spawnSync("chown", ["-R", "65534:65534", forged]);
+      const refused = /^sysjail-oci: --root \S+: \S+ is owned by (uid 65534|another user) \(the state directory and those above it must be root's or the caller's, and writable by no one else\)\n$/;
+      const del = spawnSync(OCI, ["--root", forged, "delete", c], { encoding: "utf8" });
+      assert.equal(del.status, 1);
+      assert.match(del.stderr, refused);
+      assert.equal(existsSync(mark), false, "the forged hook did not run");
+      // the native commands
+      for (const args of [["state", c], ["kill", c, "TERM"], ["start", c]]) {
+        const r = spawnSync(OCI, ["--root", forged, ...args], { encoding: "utf8" });
+        assert.equal(r.status, 1, args.join(" "));
+        assert.match(r.stderr, refused, args.join(" "));
+      }
+      // Node's list and ps
+      for (const args of [["list"], ["ps", c]]) {
+        const r = spawnSync(OCI, ["--root", forged, ...args], { encoding: "utf8" });
+        assert.equal(r.status, 1, args.join(" "));
+        assert.match(r.stderr, refused, args.join(" "));
+      }
+      // a link to it, and a group-writable state directory of root's
+      const link = join(userDir, "root-link");
+      symlinkSync(forged, link);
+      assert.match(spawnSync(OCI, ["--root", link, "state", c], { encoding: "utf8" }).stderr, /is owned by/);
+      const loose = makeTempDir("sysjail-ociaudit-loose-", 0o770);
+      try {
+        for (const args of [["state", c], ["list"]]) {
+          const r = spawnSync(OCI, ["--root", loose, ...args], { encoding: "utf8" });
+          assert.equal(r.status, 1);
+          assert.match(r.stderr, /is writable by others/);
+        }
+        // create refuses it too, and leaves nothing there
+        const r = spawnSync(OCI, ["--root", loose, "create", "--bundle", bundle("loose", ["/probe", "pid"]), id("loose")], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        assert.equal(r.status, 1);
+        assert.match(r.stderr, /is writable by others/);
+        assert.deepEqual(readdirSync(loose), []);
+      } finally {
+        removeTree(loose);
+      }
+    } finally {
+      removeTree(forged);
+    }
   });
 });

@@ -1,0 +1,41 @@
+// --root is input: the state directory and every directory above it must be the caller's or root's.
+import { lstatSync, realpathSync, statSync, type Stats } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { ociError } from "./config.js";
+
+/** The prefixes of the absolute path P, "/" first. */
+function prefixes(p: string): string[] {
+  const out: string[] = [];
+  for (let d = p; ; d = dirname(d)) {
+    out.unshift(d);
+    if (d === dirname(d)) return out;
+  }
+}
+
+/** Refuses a --root that another user could change (returns when it does not exist yet).
+ * Security: `state.json` names the hooks `delete` runs and `procs` the processes `kill` signals,
+ * both as the caller (root for an engine), and the seccomp programs `exec` loads are kept there.
+ * So the directory and each one above it must belong to root or the caller and be writable by
+ * no one else (an ancestor may be sticky, as /tmp is; the state directory itself may not: others
+ * could add a container there); a symbolic link on the way must be root's or the caller's too,
+ * and the directories it leads to are checked the same way. native/src/oci.c checks alike. */
+export function checkRootDir(root: string): void {
+  const me = process.geteuid?.() ?? 0;
+  const abs = resolve(root);
+  const check = (path: string, st: Stats, last: boolean) => {
+    const why = st.uid !== 0 && st.uid !== me ? `is owned by uid ${st.uid}`
+      : !st.isSymbolicLink() && (st.mode & 0o022) !== 0 && (last || (st.mode & 0o1000) === 0) ? "is writable by others" : undefined;
+    if (why) throw ociError(`--root ${root}: ${path} ${why} (the state directory and those above it must be root's or the caller's, and writable by no one else)`);
+  };
+  const walk = (p: string, follow: boolean) => {
+    for (const d of prefixes(p)) {
+      let st: Stats | undefined;
+      try { st = follow ? statSync(d) : lstatSync(d); } catch { return; } // missing: nothing to trust yet
+      check(d, st, d === p);
+    }
+  };
+  walk(abs, false);
+  let real: string;
+  try { real = realpathSync(abs); } catch { return; }
+  if (real !== abs) walk(real, true);
+}
