@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildProbe, makeJailRoot, makeOwnedDir, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
+import { buildProbe, makeJailRoot, makeNobody, makeOwnedDir, makeTempDir, REPO, removeTree, requireRoot, runAsNobody, type JailRoot } from "../helpers/index.js";
 
 const OCI = join(REPO, "native", "build", "sysjail-oci");
 
@@ -152,6 +152,36 @@ describe("sysjail-oci audit: paths the caller names (root)", () => {
       }
     } finally {
       removeTree(forged);
+    }
+  });
+});
+
+describe("sysjail-oci audit: --root of an unprivileged caller (65534)", () => {
+  it("its own --root is used; one another user owns, or one others may write, is refused in one line", () => {
+    requireRoot("sysjail-oci's audit tests");
+    const nobody = makeNobody();
+    const own = makeOwnedDir(65534, 65534, "sysjail-ociaudit-own-", 0o700);
+    const other = makeOwnedDir(1, 1, "sysjail-ociaudit-other-", 0o755);
+    const loose = makeOwnedDir(65534, 65534, "sysjail-ociaudit-loose-", 0o770);
+    try {
+      const as = (root: string, ...args: string[]) => runAsNobody(nobody, OCI, ["--root", root, ...args]);
+      const l = as(own, "list");
+      assert.equal(l.status, 0, l.stderr);
+      assert.equal(l.stdout, "ID\tPID\tSTATUS\tBUNDLE\tCREATED\tOWNER\n");
+      const s = as(own, "state", "nothere");
+      assert.equal(s.status, 1);
+      assert.equal(s.stderr, "sysjail-oci: container nothere does not exist\n");
+      for (const args of [["list"], ["state", "nothere"], ["delete", "nothere"]]) {
+        const o = as(other, ...args);
+        assert.equal(o.status, 1, args.join(" "));
+        assert.match(o.stderr, /^sysjail-oci: --root \S+: \S+ is owned by (uid 1|another user) \(/, args.join(" "));
+        const w = as(loose, ...args);
+        assert.equal(w.status, 1, args.join(" "));
+        assert.match(w.stderr, /^sysjail-oci: --root \S+: \S+ is writable by others \(/, args.join(" "));
+      }
+    } finally {
+      for (const d of [own, other, loose]) removeTree(d);
+      nobody.remove();
     }
   });
 });
