@@ -5,11 +5,21 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildProbe, makeJailRoot, makeNobody, makeOwnedDir, makeTempDir, REPO, removeTree, requireRoot, runAsNobody, type JailRoot } from "../helpers/index.js";
+import { buildProbe, buildStatic, makeJailRoot, makeNobody, makeOwnedDir, makeTempDir, REPO, removeTree, requireRoot, runAsNobody, type JailRoot } from "../helpers/index.js";
 
 const OCI = join(REPO, "native", "build", "sysjail-oci");
+/** A process's start time (field 22 of /proc/PID/stat), or undefined once it is gone or a zombie. */
+const liveStart = (pid: number): string | undefined => {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = s.slice(s.lastIndexOf(")") + 2).split(" ");
+    return f[0] === "Z" || f[0] === "X" ? undefined : f[19];
+  } catch {
+    return undefined;
+  }
+};
 
 describe("sysjail-oci audit: paths the caller names (root)", () => {
   let jr: JailRoot;
@@ -98,6 +108,41 @@ describe("sysjail-oci audit: paths the caller names (root)", () => {
     const lines = readFileSync(plain, "utf8").trim().split("\n");
     assert.equal(lines.length, 2, lines.join("\n"));
     for (const l of lines) assert.match(l, /level=error/);
+  });
+
+  it("a container without a pid namespace of its own: a sibling its command adds under the engine (CLONE_PARENT) ends with the container", () => {
+    const c = id("sibling");
+    const sib = buildStatic(join(REPO, "test", "oci", "fixtures", "sibling.c"), "sibling");
+    spawnSync("cp", [sib, jr.at("/sibling")]);
+    const dir = join(work, "sibling");
+    spawnSync("mkdir", ["-p", dir]);
+    writeFileSync(join(dir, "config.json"), JSON.stringify({
+      ociVersion: "1.2.0", root: { path: jr.path }, hostname: "ocibox",
+      process: { args: ["/sibling"], env: ["PATH=/bin"], cwd: "/", user: { uid: 0, gid: 0 }, capabilities: { bounding: ["CAP_KILL"] } },
+      linux: { namespaces: ["network", "ipc", "uts", "mount"].map((type) => ({ type })), resources: { pids: { limit: 16 } } },
+    }));
+    const out = join(work, "sibling.out");
+    const fd = openSync(out, "w");
+    let pid = 0, start: string | undefined;
+    try {
+      assert.equal(oci(["create", "--bundle", dir, c], fd).status, 0);
+      assert.equal(oci(["start", c]).status, 0);
+      for (let i = 0; i < 6000 && !/^(ok|err)/.test(readFileSync(out, "utf8")); i++) spawnSync("sleep", ["0.01"]);
+      const m = /^ok (\d+)$/m.exec(readFileSync(out, "utf8"));
+      assert.ok(m, `the sibling was made: ${readFileSync(out, "utf8")}`);
+      pid = Number(m[1]);
+      start = liveStart(pid);
+      const st = JSON.parse(oci(["state", c]).stdout) as { pid: number };
+      assert.ok(start !== undefined, "the sibling runs");
+      assert.equal(readlinkSync(`/proc/${pid}/ns/user`), readlinkSync(`/proc/${st.pid}/ns/user`), "the sibling is in the container's user namespace");
+      assert.equal(oci(["delete", "--force", c]).status, 0);
+      // delete returns once the monitor ended, after its sweep of the container's user namespace
+      assert.equal(liveStart(pid) === start ? "alive" : "gone", "gone", "the sibling ended with its container");
+    } finally {
+      closeSync(fd);
+      // a broken runtime left it: it is ours (this test made it), pinned by its start time
+      if (pid && start !== undefined && liveStart(pid) === start) process.kill(pid, "SIGKILL");
+    }
   });
 
   it("--root another user could change is refused in one line: no hook of its state.json runs, no process of its procs is signalled", () => {
