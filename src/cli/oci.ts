@@ -121,6 +121,8 @@ async function dispatch(cmd: string, argv: string[], g: Globals): Promise<number
         id: rest[0]!, args: rest.slice(1), processFile: o.process as string | undefined, env: (o.env as string[] | undefined) ?? [],
         cwd: o.cwd as string | undefined, user: o.user as string | undefined, detach: o.detach === true,
         pidFile: o["pid-file"] as string | undefined, tty: o.tty === true, consoleSocket: o["console-socket"] as string | undefined,
+        noNewPrivs: o["no-new-privs"] === true, apparmor: o.apparmor as string | undefined, processLabel: o["process-label"] as string | undefined,
+        unapplied: ["cap", "additional-gids", "preserve-fds"].filter((k) => o[k] !== undefined && !(k === "preserve-fds" && o[k] === "0")).map((k) => `--${k}`),
       });
     }
     case "ps": {

@@ -1,5 +1,6 @@
 // The state of sysjail-oci's containers: one directory per container under --root, no daemon.
 import type { OciHooks } from "./hooks.js";
+import type { OciProcess } from "./config.js";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { processStart } from "../registry/store.js";
@@ -26,6 +27,9 @@ export interface OciRecord {
   hooks?: OciHooks | undefined;
   /** The container's freezer directory (linux.cgroupsPath): pause and resume. */
   freezer?: string | undefined;
+  /** The container's process settings that `exec` without --process starts from, as runc's exec
+   * does: its user, capabilities and noNewPrivileges (never more than the container's own). */
+  process?: Pick<OciProcess, "user" | "capabilities" | "noNewPrivileges"> | undefined;
   /** linux.cgroupsPath as config.json gave it, when the container's cgroups are there (their
    * limits are config.json's values as given: pids.max without sysjail's +1 for a jail's init). */
   cgroupsPath?: string | undefined;

@@ -145,6 +145,44 @@ describe("sysjail-oci audit: paths the caller names (root)", () => {
     }
   });
 
+  it("exec without --process: the container's own user, capabilities and noNewPrivileges, never more; --no-new-privs is applied; --apparmor, --process-label and --cap are named in warnings, never dropped silently", () => {
+    const c = id("execopts");
+    const fd = openSync("/dev/null", "w");
+    assert.equal(oci(["create", "--bundle", bundle("execopts", ["/probe", "waitfile", "/never"]), c], fd).status, 0);
+    assert.equal(oci(["start", c]).status, 0);
+    const plain = oci(["exec", c, "/probe", "status", "NoNewPrivs"]);
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.equal(plain.stdout, "ok 0\n");
+    // the container holds CAP_KILL alone (bundle()): so does what exec starts in it
+    for (const set of ["CapBnd", "CapPrm", "CapEff"]) {
+      const caps = oci(["exec", c, "/probe", "status", set]);
+      assert.equal(caps.stdout, `ok ${(1 << 5).toString(16).padStart(16, "0")}\n`, set);
+    }
+    // a container of uid 1000 with noNewPrivileges: exec's process is that user, with no_new_privs
+    const c2 = id("execuser");
+    const dir2 = bundle("execuser", ["/probe", "waitfile", "/never"]);
+    const cfg = JSON.parse(readFileSync(join(dir2, "config.json"), "utf8"));
+    cfg.process.user = { uid: 1000, gid: 1000 };
+    cfg.process.noNewPrivileges = true;
+    writeFileSync(join(dir2, "config.json"), JSON.stringify(cfg));
+    assert.equal(oci(["create", "--bundle", dir2, c2], fd).status, 0);
+    closeSync(fd);
+    assert.equal(oci(["start", c2]).status, 0);
+    assert.equal(oci(["exec", c2, "/probe", "ids"]).stdout, "ok 1000 1000 1000 1000 1000 1000\n");
+    assert.equal(oci(["exec", c2, "/probe", "status", "NoNewPrivs"]).stdout, "ok 1\n");
+    assert.equal(oci(["exec", "--user", "0:0", c2, "/probe", "ids"]).stdout, "ok 0 0 0 0 0 0\n", "--user still chooses");
+    assert.equal(oci(["delete", "--force", c2]).status, 0);
+    const nnp = oci(["exec", "--no-new-privs", c, "/probe", "status", "NoNewPrivs"]);
+    assert.equal(nnp.status, 0, nnp.stderr);
+    assert.equal(nnp.stdout, "ok 1\n");
+    const lsm = oci(["exec", "--apparmor", "docker-default", "--process-label", "system_u:system_r:container_t:s0", "--cap", "CAP_SYS_ADMIN", c, "/probe", "pid"]);
+    assert.equal(lsm.status, 0, lsm.stderr);
+    assert.match(lsm.stderr, /apparmorProfile "docker-default" cannot be applied by sysjail: ignored/);
+    assert.match(lsm.stderr, /selinuxLabel "system_u:system_r:container_t:s0" cannot be applied by sysjail: ignored/);
+    assert.match(lsm.stderr, /exec --cap: not applied by sysjail-oci/);
+    assert.equal(oci(["delete", "--force", c]).status, 0);
+  });
+
   it("--root another user could change is refused in one line: no hook of its state.json runs, no process of its procs is signalled", () => {
     // a forged, stopped container with a poststop hook, in a state directory 65534 owns
     const forged = makeOwnedDir(65534, 65534, "sysjail-ociaudit-uroot-", 0o755);
