@@ -32,7 +32,7 @@ export interface ExecArgs {
 }
 
 /** The process to start: --process's, or one from the command line on the container's own user,
- * capabilities and noNewPrivileges (BASE, its record's), as runc's exec: the person running
+ * capabilities, rlimits and noNewPrivileges (BASE, its record's), as runc's exec: the person running
  * exec gives the container's code no privilege its config.json did not. A record without BASE
  * (an older sysjail-oci's) gets runc's default capabilities, as before. */
 function processOf(a: ExecArgs, base: OciRecord["process"]): OciProcess {
@@ -52,6 +52,7 @@ function processOf(a: ExecArgs, base: OciRecord["process"]): OciProcess {
     args: a.args, env: a.env.length ? a.env : ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], cwd: a.cwd ?? "/",
     user: m ? { uid: Number(m[1]), gid: m[2] ? Number(m[2]) : 0 } : base?.user ?? { uid: 0, gid: 0 },
     ...(a.noNewPrivs || base?.noNewPrivileges === true ? { noNewPrivileges: true } : {}),
+    ...(base?.rlimits ? { rlimits: base.rlimits } : {}),
     ...(a.apparmor ? { apparmorProfile: a.apparmor } : {}),
     ...(a.processLabel ? { selinuxLabel: a.processLabel } : {}),
     capabilities: base ? base.capabilities ?? {} : { bounding: ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID", "CAP_SYS_CHROOT"] },

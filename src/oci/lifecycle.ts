@@ -192,7 +192,7 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
       id, bundle, pid: e.monitorPid, pidStart: e.monitorStart ?? 0, initPid: e.initPid, initStart: e.initStart, jid: e.jid,
       created: isoNow(), owner: process.getuid?.() ?? 0, annotations: config.annotations ?? {}, seccompPolicy,
       ...(Object.keys(hooks).length ? { hooks } : {}),
-      ...(config.process ? { process: { user: config.process.user, capabilities: config.process.capabilities, noNewPrivileges: config.process.noNewPrivileges } } : {}),
+      ...(config.process ? { process: { user: config.process.user, capabilities: config.process.capabilities, rlimits: config.process.rlimits, noNewPrivileges: config.process.noNewPrivileges } } : {}),
       ...(cg?.freezer ? { freezer: cg.freezer } : {}),
       ...(cg ? { cgroupsPath: config.linux!.cgroupsPath } : {}),
     };

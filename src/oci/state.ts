@@ -28,8 +28,8 @@ export interface OciRecord {
   /** The container's freezer directory (linux.cgroupsPath): pause and resume. */
   freezer?: string | undefined;
   /** The container's process settings that `exec` without --process starts from, as runc's exec
-   * does: its user, capabilities and noNewPrivileges (never more than the container's own). */
-  process?: Pick<OciProcess, "user" | "capabilities" | "noNewPrivileges"> | undefined;
+   * does: its user, capabilities, rlimits and noNewPrivileges (never more than the container's own). */
+  process?: Pick<OciProcess, "user" | "capabilities" | "rlimits" | "noNewPrivileges"> | undefined;
   /** linux.cgroupsPath as config.json gave it, when the container's cgroups are there (their
    * limits are config.json's values as given: pids.max without sysjail's +1 for a jail's init). */
   cgroupsPath?: string | undefined;

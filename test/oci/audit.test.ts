@@ -164,12 +164,14 @@ describe("sysjail-oci audit: paths the caller names (root)", () => {
     const cfg = JSON.parse(readFileSync(join(dir2, "config.json"), "utf8"));
     cfg.process.user = { uid: 1000, gid: 1000 };
     cfg.process.noNewPrivileges = true;
+    cfg.process.rlimits = [{ type: "RLIMIT_NOFILE", soft: 64, hard: 64 }];
     writeFileSync(join(dir2, "config.json"), JSON.stringify(cfg));
     assert.equal(oci(["create", "--bundle", dir2, c2], fd).status, 0);
     closeSync(fd);
     assert.equal(oci(["start", c2]).status, 0);
     assert.equal(oci(["exec", c2, "/probe", "ids"]).stdout, "ok 1000 1000 1000 1000 1000 1000\n");
     assert.equal(oci(["exec", c2, "/probe", "status", "NoNewPrivs"]).stdout, "ok 1\n");
+    assert.match(oci(["exec", c2, "/probe", "cat", "/proc/self/limits"]).stdout, /^Max open files\s+64\s+64\s+files/m, "the container's rlimits, not the caller's");
     assert.equal(oci(["exec", "--user", "0:0", c2, "/probe", "ids"]).stdout, "ok 0 0 0 0 0 0\n", "--user still chooses");
     assert.equal(oci(["delete", "--force", c2]).status, 0);
     const nnp = oci(["exec", "--no-new-privs", c, "/probe", "status", "NoNewPrivs"]);
