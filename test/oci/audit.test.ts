@@ -5,7 +5,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildProbe, buildStatic, makeJailRoot, makeNobody, makeOwnedDir, makeTempDir, REPO, removeTree, requireRoot, runAsNobody, type JailRoot } from "../helpers/index.js";
 
@@ -183,6 +183,37 @@ describe("sysjail-oci audit: paths the caller names (root)", () => {
     assert.match(lsm.stderr, /selinuxLabel "system_u:system_r:container_t:s0" cannot be applied by sysjail: ignored/);
     assert.match(lsm.stderr, /exec --cap: not applied by sysjail-oci/);
     assert.equal(oci(["delete", "--force", c]).status, 0);
+  });
+
+  it("a container with a cgroupsPath sees its own cgroup only at /sys/fs/cgroup (a hybrid host's unified hierarchy included), removed with it", () => {
+    const c = id("cgview");
+    const top = `ociaudit-cg-${process.pid}`;
+    const dir = bundle("cgview", ["/probe", "waitfile", "/never"]);
+    const cfg = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+    cfg.mounts = [{ destination: "/proc", type: "proc", source: "proc" }, { destination: "/sys", type: "sysfs", source: "sysfs" }, { destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["ro"] }];
+    cfg.linux.cgroupsPath = `/${top}/c`;
+    cfg.linux.namespaces.push({ type: "cgroup" });
+    writeFileSync(join(dir, "config.json"), JSON.stringify(cfg));
+    const hierarchies = () => ["/sys/fs/cgroup", ...readdirSync("/sys/fs/cgroup").map((d) => join("/sys/fs/cgroup", d))].filter((d) => existsSync(join(d, "cgroup.procs")));
+    const fd = openSync("/dev/null", "w");
+    try {
+      assert.equal(oci(["create", "--bundle", dir, c], fd).status, 0);
+      assert.equal(oci(["start", c]).status, 0);
+      // cgroup.type is in every cgroup but a hierarchy's root: the view is the container's own
+      // cgroup, not the host's tree (its top-level cgroups, a line per host process)
+      const ls = oci(["exec", c, "/probe", "ls", "/sys/fs/cgroup"]);
+      assert.equal(ls.status, 0, ls.stderr);
+      const names = ls.stdout.trim().split(" ").slice(1);
+      assert.ok(names.includes("cgroup.type"), `the container's own cgroup: ${names.join(" ")}`);
+      assert.deepEqual(names.filter((n) => !/^[a-z]+\.[a-z_.]+$/.test(n)), [], "no cgroup directory of the host below it");
+      if (existsSync("/sys/fs/cgroup/unified/cgroup.procs")) assert.ok(existsSync(join("/sys/fs/cgroup/unified", top, "c")), "a hybrid host: the container's leaf in the unified hierarchy");
+      assert.equal(oci(["delete", "--force", c]).status, 0);
+      for (const h of hierarchies()) assert.equal(existsSync(join(h, top, "c")), false, `${h}: the container's cgroup is removed`);
+    } finally {
+      closeSync(fd);
+      oci(["delete", "--force", c]);
+      for (const h of hierarchies()) for (const d of [join(h, top, "c"), join(h, top)]) { try { rmdirSync(d); } catch { /* not there */ } }
+    }
   });
 
   it("--root another user could change is refused in one line: no hook of its state.json runs, no process of its procs is signalled", () => {
