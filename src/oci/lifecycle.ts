@@ -26,6 +26,7 @@ import { parseCgroupsPath } from "./cgpath.js";
 import { mountPointsOp } from "./mountpoints.js";
 import { setOomScoreAdj } from "./oom.js";
 import { writePidFile } from "./pidfile.js";
+import { checkConsoleSocket } from "./rootdir.js";
 
 /** The file the monitor makes once the command of a container with startContainer hooks runs. */
 const startedPath = (root: string, id: string) => join(containerDir(root, id), "started");
@@ -229,6 +230,7 @@ export function consoleSocket(terminal: boolean, path: string | undefined): stri
     throw ociError(`--console-socket ${path}: ${(err as NodeJS.ErrnoException).code}`);
   }
   if (!st.isSocket()) throw ociError(`--console-socket ${path}: not a unix socket`);
+  checkConsoleSocket(abs);
   if (Buffer.byteLength(abs) > 107) throw ociError(`--console-socket ${path}: longer than a unix socket path may be (107 bytes)`);
   return abs;
 }

@@ -216,6 +216,28 @@ describe("sysjail-oci audit: paths the caller names (root)", () => {
     }
   });
 
+  it("--console-socket another user owns, or in a directory another user owns, is refused in one line; nothing is left", () => {
+    const dir = bundle("console", ["/probe", "pid"]);
+    const cfg = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+    cfg.process.terminal = true;
+    writeFileSync(join(dir, "config.json"), JSON.stringify(cfg));
+    // a socket of 65534's in a root-only directory, and one of root's in 65534's directory
+    const bind = (path: string) => spawnSync("python3", ["-c", "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", path]);
+    const theirs = join(victims, "their.sock");
+    bind(theirs);
+    spawnSync("chown", ["-h", "65534:65534", theirs]);
+    const inTheirDir = join(userDir, "root.sock");
+    bind(inTheirDir);
+    for (const [sock, re] of [[theirs, /their\.sock is owned by uid 65534/], [inTheirDir, /sysjail-ociaudit-user-\w+ is owned by uid 65534/]] as const) {
+      const c = id("console");
+      const r = spawnSync(OCI, ["--root", state, "create", "--bundle", dir, "--console-socket", sock, c], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+      assert.equal(r.status, 1, r.stderr);
+      assert.match(r.stderr, re);
+      assert.match(r.stderr, /^sysjail-oci: --console-socket \S+: \S+ is owned by uid 65534 \(the socket and the directories above it must be root's or the caller's, and writable by no one else\)\n$/);
+      assert.equal(existsSync(join(state, c)), false, "nothing left");
+    }
+  });
+
   it("--root another user could change is refused in one line: no hook of its state.json runs, no process of its procs is signalled", () => {
     // a forged, stopped container with a poststop hook, in a state directory 65534 owns
     const forged = makeOwnedDir(65534, 65534, "sysjail-ociaudit-uroot-", 0o755);
