@@ -83,9 +83,22 @@ static void kill_verified(long pid, unsigned long long start, int sig) {
 
 /* One prefix PATH of --root, with its status ST: 0 when root or the caller owns it and no one
  * else may write it (an ancestor may be sticky, the state directory itself not); else says why. */
+/* Whether UID is how a user namespace shows an unmapped owner (the overflow uid, in a namespace
+ * that does not map every id): a rootless engine's runtime sees /, /run, /run/user so. Accepted
+ * for an ancestor that is not writable by others (src/oci/rootdir.ts alike). */
+static int unmapped_owner(uid_t uid) {
+  char b[256];
+  if (read_file("/proc/sys/kernel/overflowuid", b, sizeof b) <= 0 || (uid_t)atol(b) != uid) return 0;
+  if (read_file("/proc/self/uid_map", b, sizeof b) <= 0) return 0;
+  unsigned long long in, out, count;
+  int used = 0;
+  if (sscanf(b, " %llu %llu %llu %n", &in, &out, &count, &used) != 3) return 1;
+  return !(in == 0 && out == 0 && count == 4294967295ULL && b[used] == 0); /* not the initial namespace's map */
+}
+
 static int trusted(struct oci_c *c, const char *path, const struct stat *st, int last) {
   const char *why = NULL;
-  if (st->st_uid != 0 && st->st_uid != geteuid()) why = "is owned by another user";
+  if (st->st_uid != 0 && st->st_uid != geteuid() && (last || !unmapped_owner(st->st_uid))) why = "is owned by another user";
   else if (!S_ISLNK(st->st_mode) && (st->st_mode & 022) && (last || !(st->st_mode & S_ISVTX))) why = "is writable by others";
   if (!why) return 0;
   say(c, "--root %.200s: %.200s %s (the state directory and those above it must be root's or the caller's, and writable by no one else)", c->root, path, why);

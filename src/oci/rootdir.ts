@@ -1,5 +1,5 @@
 // --root and --console-socket are input: they and every directory above them must be the caller's or root's.
-import { lstatSync, realpathSync, statSync, type Stats } from "node:fs";
+import { lstatSync, readFileSync, realpathSync, statSync, type Stats } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { ociError } from "./config.js";
 
@@ -9,6 +9,19 @@ function prefixes(p: string): string[] {
   for (let d = p; ; d = dirname(d)) {
     out.unshift(d);
     if (d === dirname(d)) return out;
+  }
+}
+
+/** Whether UID is how a user namespace shows a directory's unmapped owner (the overflow uid, in
+ * a namespace that does not map every id): so a rootless engine's runtime sees /, /run and
+ * /run/user, host root's. Such an ancestor is accepted when it is not writable by others (the
+ * mode rule still applies); the state directory itself must be the caller's. */
+function unmappedOwner(uid: number): boolean {
+  try {
+    if (uid !== Number(readFileSync("/proc/sys/kernel/overflowuid", "utf8"))) return false;
+    return readFileSync("/proc/self/uid_map", "utf8").trim().split(/\s+/).join(" ") !== "0 0 4294967295";
+  } catch {
+    return false;
   }
 }
 
@@ -23,7 +36,8 @@ function checkTrusted(value: string, option: string, leaf: "dir" | "file", rule:
   const abs = resolve(value);
   const check = (path: string, st: Stats, last: boolean) => {
     const modeCounts = !st.isSymbolicLink() && !(last && leaf === "file");
-    const why = st.uid !== 0 && st.uid !== me ? `is owned by uid ${st.uid}`
+    const owner = st.uid === 0 || st.uid === me || (!last && unmappedOwner(st.uid));
+    const why = !owner ? `is owned by uid ${st.uid}`
       : modeCounts && (st.mode & 0o022) !== 0 && (last || (st.mode & 0o1000) === 0) ? "is writable by others" : undefined;
     if (why) throw ociError(`${option} ${value}: ${path} ${why} (${rule})`);
   };

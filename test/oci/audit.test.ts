@@ -295,7 +295,7 @@ describe("sysjail-oci audit: paths the caller names (root)", () => {
 });
 
 describe("sysjail-oci audit: --root of an unprivileged caller (65534)", () => {
-  it("its own --root is used; one another user owns, or one others may write, is refused in one line", () => {
+  it("its own --root is used (also in a user namespace of its own); one another user owns, or one others may write, is refused in one line", () => {
     requireRoot("sysjail-oci's audit tests");
     const nobody = makeNobody();
     const own = makeOwnedDir(65534, 65534, "sysjail-ociaudit-own-", 0o700);
@@ -316,6 +316,17 @@ describe("sysjail-oci audit: --root of an unprivileged caller (65534)", () => {
         const w = as(loose, ...args);
         assert.equal(w.status, 1, args.join(" "));
         assert.match(w.stderr, /^sysjail-oci: --root \S+: \S+ is writable by others \(/, args.join(" "));
+      }
+      // in a user namespace of its own (a rootless engine's): the host's /, /tmp are an unmapped
+      // owner's there, accepted above the state directory; the state directory must be its own
+      const inNs = (root: string, ...args: string[]) => runAsNobody(nobody, "unshare", ["--user", "--map-root-user", OCI, "--root", root, ...args]);
+      const n = inNs(own, "list");
+      assert.equal(n.status, 0, n.stderr);
+      assert.equal(inNs(own, "state", "nothere").stderr, "sysjail-oci: container nothere does not exist\n");
+      for (const args of [["list"], ["state", "nothere"]]) {
+        const o = inNs(other, ...args);
+        assert.equal(o.status, 1, args.join(" "));
+        assert.match(o.stderr, /^sysjail-oci: --root \S+: \S+sysjail-ociaudit-other-\w+ is owned by (uid 65534|another user) \(/, args.join(" "));
       }
     } finally {
       for (const d of [own, other, loose]) removeTree(d);
