@@ -57,6 +57,7 @@ export function gatePath(root: string, id: string): string {
 
 /** Makes the container's directory; an existing one means the id is taken. */
 export function makeContainerDir(root: string, id: string): string {
+  checkRootDir(root); // the directories above a root not made yet: nothing is made under another user's
   mkdirSync(root, { recursive: true, mode: 0o700 });
   checkRootDir(root);
   const dir = containerDir(root, id);

@@ -285,6 +285,12 @@ describe("sysjail-oci audit: paths the caller names (root)", () => {
         assert.equal(r.status, 1);
         assert.match(r.stderr, /is writable by others/);
         assert.deepEqual(readdirSync(loose), []);
+        // a root not made yet below another user's directory: refused before anything is made
+        const below = join(userDir, "newroot");
+        const nr = spawnSync(OCI, ["--root", below, "create", "--bundle", bundle("loose", ["/probe", "pid"]), id("newroot")], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        assert.equal(nr.status, 1);
+        assert.match(nr.stderr, /sysjail-ociaudit-user-\w+ is owned by uid 65534/);
+        assert.equal(existsSync(below), false, "no state directory made there");
       } finally {
         removeTree(loose);
       }
