@@ -81,8 +81,6 @@ static void kill_verified(long pid, unsigned long long start, int sig) {
   close(pfd);
 }
 
-/* One prefix PATH of --root, with its status ST: 0 when root or the caller owns it and no one
- * else may write it (an ancestor may be sticky, the state directory itself not); else says why. */
 /* Whether UID is how a user namespace shows an unmapped owner (the overflow uid, in a namespace
  * that does not map every id): a rootless engine's runtime sees /, /run, /run/user so. Accepted
  * for an ancestor that is not writable by others (src/oci/rootdir.ts alike). */
@@ -96,6 +94,8 @@ static int unmapped_owner(uid_t uid) {
   return !(in == 0 && out == 0 && count == 4294967295ULL && b[used] == 0); /* not the initial namespace's map */
 }
 
+/* One prefix PATH of --root, with its status ST: 0 when root or the caller owns it and no one
+ * else may write it (an ancestor may be sticky, the state directory itself not); else says why. */
 static int trusted(struct oci_c *c, const char *path, const struct stat *st, int last) {
   const char *why = NULL;
   if (st->st_uid != 0 && st->st_uid != geteuid() && (last || !unmapped_owner(st->st_uid))) why = "is owned by another user";
@@ -109,7 +109,7 @@ static int trusted(struct oci_c *c, const char *path, const struct stat *st, int
 static int trusted_chain(struct oci_c *c, const char *abs, int follow) {
   char buf[4096];
   size_t n = strlen(abs);
-  if (n >= sizeof buf || abs[0] != '/') return 0;
+  if (n >= sizeof buf || abs[0] != '/') { say(c, "--root %.200s: cannot be checked (not an absolute path below PATH_MAX)", c->root); return -1; }
   memcpy(buf, abs, n + 1);
   while (n > 1 && buf[n - 1] == '/') buf[--n] = 0;
   for (size_t i = 1; i <= n; i++) {
@@ -131,12 +131,11 @@ static int trusted_chain(struct oci_c *c, const char *abs, int follow) {
 static int trusted_root(struct oci_c *c) {
   char abs[4096], real[PATH_MAX];
   struct stat st;
-  if (c->root[0] == '/') snprintf(abs, sizeof abs, "%s", c->root);
-  else {
-    char cwd[2048];
-    if (!getcwd(cwd, sizeof cwd)) return 0;
-    snprintf(abs, sizeof abs, "%s/%s", cwd, c->root);
-  }
+  char cwd[4096];
+  int n = c->root[0] == '/' ? snprintf(abs, sizeof abs, "%s", c->root)
+        : getcwd(cwd, sizeof cwd) ? snprintf(abs, sizeof abs, "%s/%s", cwd, c->root) : -1;
+  /* a path that cannot be checked whole is refused, never checked in part */
+  if (n < 0 || (size_t)n >= sizeof abs) { say(c, "--root %.200s: cannot be checked (not an absolute path below PATH_MAX)", c->root); return -1; }
   if (lstat("/", &st) == 0 && trusted(c, "/", &st, 0) < 0) return -1;
   if (trusted_chain(c, abs, 0) < 0) return -1;
   if (!realpath(abs, real)) return 0;
