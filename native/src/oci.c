@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -37,11 +38,13 @@ static void say(struct oci_c *c, const char *fmt, ...) {
   if (c->json) fprintf(stderr, "{\"level\":\"error\",\"msg\":%s,\"time\":\"%s\"}\n", js, t);
   else fprintf(stderr, "sysjail-oci: %s\n", msg);
   if (c->log) {
-    FILE *f = fopen(c->log, "ae");
-    if (f) {
-      if (c->json) fprintf(f, "{\"level\":\"error\",\"msg\":%s,\"time\":\"%s\"}\n", js, t);
-      else fprintf(f, "time=\"%s\" level=error msg=%s\n", t, js);
-      fclose(f);
+    /* never through a symbolic link at the path (a non-root user's directory: root would append
+     * to the host file it names), nor blocking on a FIFO without a reader (src/cli/oci.ts alike) */
+    int fd = open(c->log, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      if (c->json) dprintf(fd, "{\"level\":\"error\",\"msg\":%s,\"time\":\"%s\"}\n", js, t);
+      else dprintf(fd, "time=\"%s\" level=error msg=%s\n", t, js);
+      close(fd);
     }
   }
 }
@@ -78,8 +81,70 @@ static void kill_verified(long pid, unsigned long long start, int sig) {
   close(pfd);
 }
 
+/* Whether UID is how a user namespace shows an unmapped owner (the overflow uid, in a namespace
+ * that does not map every id): a rootless engine's runtime sees /, /run, /run/user so. Accepted
+ * for an ancestor that is not writable by others (src/oci/rootdir.ts alike). */
+static int unmapped_owner(uid_t uid) {
+  char b[256];
+  if (read_file("/proc/sys/kernel/overflowuid", b, sizeof b) <= 0 || (uid_t)atol(b) != uid) return 0;
+  if (read_file("/proc/self/uid_map", b, sizeof b) <= 0) return 0;
+  unsigned long long in, out, count;
+  int used = 0;
+  if (sscanf(b, " %llu %llu %llu %n", &in, &out, &count, &used) != 3) return 1;
+  return !(in == 0 && out == 0 && count == 4294967295ULL && b[used] == 0); /* not the initial namespace's map */
+}
+
+/* One prefix PATH of --root, with its status ST: 0 when root or the caller owns it and no one
+ * else may write it (an ancestor may be sticky, the state directory itself not); else says why. */
+static int trusted(struct oci_c *c, const char *path, const struct stat *st, int last) {
+  const char *why = NULL;
+  if (st->st_uid != 0 && st->st_uid != geteuid() && (last || !unmapped_owner(st->st_uid))) why = "is owned by another user";
+  else if (!S_ISLNK(st->st_mode) && (st->st_mode & 022) && (last || !(st->st_mode & S_ISVTX))) why = "is writable by others";
+  if (!why) return 0;
+  say(c, "--root %.200s: %.200s %s (the state directory and those above it must be root's or the caller's, and writable by no one else)", c->root, path, why);
+  return -1;
+}
+
+/* Each prefix of the absolute ABS, with lstat (FOLLOW 0) or stat; a missing one ends the walk. */
+static int trusted_chain(struct oci_c *c, const char *abs, int follow) {
+  char buf[4096];
+  size_t n = strlen(abs);
+  if (n >= sizeof buf || abs[0] != '/') { say(c, "--root %.200s: cannot be checked (not an absolute path below PATH_MAX)", c->root); return -1; }
+  memcpy(buf, abs, n + 1);
+  while (n > 1 && buf[n - 1] == '/') buf[--n] = 0;
+  for (size_t i = 1; i <= n; i++) {
+    if (i < n && buf[i] != '/') continue;
+    char keep = buf[i];
+    buf[i] = 0;
+    struct stat st;
+    int r = follow ? stat(buf, &st) : lstat(buf, &st);
+    if (r == 0 && trusted(c, buf, &st, i == n) < 0) return -1;
+    buf[i] = keep;
+    if (r < 0) return 0;
+  }
+  return 0;
+}
+
+/* --root is input: `procs` names the processes kill and delete signal as the caller, and Node
+ * runs the hooks `state.json` names (src/oci/rootdir.ts checks alike): the directory and those
+ * above it must be root's or the caller's, a symbolic link on the way too, and where it leads. */
+static int trusted_root(struct oci_c *c) {
+  char abs[4096], real[PATH_MAX];
+  struct stat st;
+  char cwd[4096];
+  int n = c->root[0] == '/' ? snprintf(abs, sizeof abs, "%s", c->root)
+        : getcwd(cwd, sizeof cwd) ? snprintf(abs, sizeof abs, "%s/%s", cwd, c->root) : -1;
+  /* a path that cannot be checked whole is refused, never checked in part */
+  if (n < 0 || (size_t)n >= sizeof abs) { say(c, "--root %.200s: cannot be checked (not an absolute path below PATH_MAX)", c->root); return -1; }
+  if (lstat("/", &st) == 0 && trusted(c, "/", &st, 0) < 0) return -1;
+  if (trusted_chain(c, abs, 0) < 0) return -1;
+  if (!realpath(abs, real)) return 0;
+  return strcmp(real, abs) ? trusted_chain(c, real, 1) : 0;
+}
+
 static int load(struct oci_c *c) {
   if (!good_id(c->id)) { say(c, "container id \"%.80s\": letters, digits, '_' and '-' (at most 64) are allowed", c->id); return -1; }
+  if (trusted_root(c) < 0) return -1;
   char path[4200], buf[256];
   snprintf(c->dir, sizeof c->dir, "%s/%s", c->root, c->id);
   snprintf(path, sizeof path, "%s/procs", c->dir);

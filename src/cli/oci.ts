@@ -1,5 +1,5 @@
 // sysjail-oci(8): an OCI runtime (runc's command line) whose containers are jails.
-import { appendFileSync, writeSync } from "node:fs";
+import { closeSync, openSync, writeSync, constants as FS } from "node:fs";
 import { SysjailError } from "../errors.js";
 import { vis } from "../manage/vis.js";
 import { VERSION } from "../version.js";
@@ -20,6 +20,9 @@ const USAGE = `usage: sysjail-oci [--root dir] [--log file] [--log-format text|j
          [--cpu-shares N] [--cpu-period N] [--cpu-quota N] [--cpu-rt-period N] [--cpu-rt-runtime N] [--cpuset-cpus L] [--cpuset-mems L]
          [--blkio-weight N] ID
   features      --version`;
+
+/** How --log is opened (native/src/oci.c opens it alike). */
+const LOG_FLAGS = FS.O_WRONLY | FS.O_APPEND | FS.O_CREAT | FS.O_NOFOLLOW | FS.O_NONBLOCK;
 
 interface Opt { long: string; short?: string; value?: boolean; list?: boolean }
 type Parsed = { o: Record<string, string | boolean | string[]>; rest: string[] };
@@ -122,6 +125,8 @@ async function dispatch(cmd: string, argv: string[], g: Globals): Promise<number
         id: rest[0]!, args: rest.slice(1), processFile: o.process as string | undefined, env: (o.env as string[] | undefined) ?? [],
         cwd: o.cwd as string | undefined, user: o.user as string | undefined, detach: o.detach === true,
         pidFile: o["pid-file"] as string | undefined, tty: o.tty === true, consoleSocket: o["console-socket"] as string | undefined,
+        noNewPrivs: o["no-new-privs"] === true, apparmor: o.apparmor as string | undefined, processLabel: o["process-label"] as string | undefined,
+        unapplied: ["cap", "additional-gids", "preserve-fds"].filter((k) => o[k] !== undefined && !(k === "preserve-fds" && o[k] === "0")).map((k) => `--${k}`),
       });
     }
     case "ps": {
@@ -185,7 +190,9 @@ export async function ociMain(argv: string[]): Promise<number> {
     // JSON escapes the C0 controls itself; DEL and the C1 controls as well here, so that the line
     // is printable as it stands (vis() would break its escapes)
     const line = json ? JSON.stringify({ level, msg, time: isoNow() }).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`) : `time="${isoNow()}" level=${level} msg=${JSON.stringify(msg)}`;
-    if (logFile) { try { appendFileSync(logFile, `${line}\n`); } catch { /* an unwritable log loses the line */ } }
+    // never through a symbolic link at the path (a non-root user's directory: root would append
+    // to the host file it names), nor blocking on a FIFO without a reader
+    if (logFile) { try { const fd = openSync(logFile, LOG_FLAGS, 0o644); try { writeSync(fd, `${line}\n`); } finally { closeSync(fd); } } catch { /* an unwritable log loses the line */ } }
     return line;
   };
   try {

@@ -29,20 +29,29 @@ export interface OciCgroups {
   made: string[];
 }
 
-/** One hierarchy: its mount, its controllers, and the runtime's own cgroup in it. */
-interface Hierarchy { mount: string; controllers: string[]; own: string; v2: boolean }
+/** One hierarchy: its mount, its controllers, and the runtime's own cgroup in it. BARE: a hybrid
+ * host's unified hierarchy beside the v1 ones, joined for the cgroup namespace alone (no limit,
+ * no record, no device program there). */
+interface Hierarchy { mount: string; controllers: string[]; own: string; v2: boolean; bare?: boolean }
 
 /** The hierarchies a container joins: every v1 one (as runc), or the unified one of a v2 host. */
 export function hierarchies(layout: CgroupLayout): Hierarchy[] {
   const strip = (own: string, mountRoot: string) => (mountRoot !== "/" && own.startsWith(mountRoot) ? own.slice(mountRoot.length) || "/" : own);
   const v1 = layout.mounts.filter((m) => m.version === 1);
+  const u = layout.mounts.find((m) => m.version === 2 && m.path === layout.v2?.path);
   if (v1.some((m) => m.controllers.includes("memory") || m.controllers.includes("pids"))) {
     const seen = new Set<string>();
-    return v1.filter((m) => !seen.has(m.path) && seen.add(m.path)).map((m) => ({
+    const hs: Hierarchy[] = v1.filter((m) => !seen.has(m.path) && seen.add(m.path)).map((m) => ({
       mount: m.path, controllers: m.controllers, own: strip(layout.self[m.controllers[0] ?? ""] ?? "/", m.mountRoot), v2: false,
     }));
+    // Security: a hybrid host's unified hierarchy too, an empty leaf of the container's own. The
+    // container's cgroup namespace is rooted at its cgroup in every hierarchy, the unified one
+    // included: without this it stayed the runtime's (often the root), and the container's
+    // cgroup2 mount showed the host's whole unified tree (other containers' cgroups, a line per
+    // host process in cgroup.procs). docs/JAILS.md, Security, "OCI runtime audit (2026-12-07)".
+    if (u) hs.push({ mount: u.path, controllers: [], own: strip(layout.self[""] ?? "/", u.mountRoot), v2: true, bare: true });
+    return hs;
   }
-  const u = layout.mounts.find((m) => m.version === 2 && m.path === layout.v2?.path);
   return u ? [{ mount: u.path, controllers: u.controllers, own: strip(layout.self[""] ?? "/", u.mountRoot), v2: true }] : [];
 }
 
@@ -201,6 +210,10 @@ export function ociCgroups(v: string, path: CgroupsPath, r: OciResources | undef
       }
     }
     // the device rules (src/cgroup/devices.ts) before the init joins: v1's devices hierarchy, v2's program
+    if (h.bare) {
+      joins.push(op("cgroupAttach", [join(leaf, "cgroup.procs")], "the container's cgroup namespace: rooted at its own leaf of the unified hierarchy"));
+      continue;
+    }
     if (devices && h.v2) writes.push(op("bpfProg", ["sj_devices", DEVICE_PROG_TYPE, DEVICE_ATTACH_TYPE, leaf, 0, deviceProgram(devices)], "the jail's device rules"));
     else if (devices && h.controllers.includes("devices")) writes.push(...devicesV1(leaf, devices).ops);
     if (devices && (h.v2 || h.controllers.includes("devices"))) devicesDone = true;

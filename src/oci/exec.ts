@@ -1,14 +1,15 @@
 // exec: another process in a running container, through sysjail's enter plan (the jail's own
 // namespaces, cgroups, policy and filter), with the container's own filter stacked on top.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { HelperRun, stepError } from "../helper/launch.js";
 import { enterContext, planEnter, JAIL_ROOT } from "../manage/enter.js";
 import { op, PlanFlag } from "../plan/types.js";
 import { checkProcess, ociError, type OciProcess } from "./config.js";
 import { addHome } from "./home.js";
 import { consoleSocket, containerFilter, jailEntry, type Globals } from "./lifecycle.js";
-import { readRecord, statusOf } from "./state.js";
+import { readRecord, statusOf, type OciRecord } from "./state.js";
 import { patchProcess, processPatch } from "./translate.js";
+import { writePidFile } from "./pidfile.js";
 
 /** exec's options. */
 export interface ExecArgs {
@@ -22,9 +23,20 @@ export interface ExecArgs {
   pidFile?: string | undefined;
   tty: boolean;
   consoleSocket?: string | undefined;
+  /** --no-new-privs (without --process). */
+  noNewPrivs?: boolean | undefined;
+  /** --apparmor and --process-label (without --process): warned about, as config.json's are. */
+  apparmor?: string | undefined;
+  processLabel?: string | undefined;
+  /** runc's other exec options given, which sysjail-oci does not apply (each named in a warning). */
+  unapplied?: string[] | undefined;
 }
 
-function processOf(a: ExecArgs): OciProcess {
+/** The process to start: --process's, or one from the command line on the container's own user,
+ * capabilities, rlimits and noNewPrivileges (BASE, its record's), as runc's exec: the person running
+ * exec gives the container's code no privilege its config.json did not. A record without BASE
+ * (an older sysjail-oci's) gets runc's default capabilities, as before. */
+function processOf(a: ExecArgs, base: OciRecord["process"]): OciProcess {
   if (a.processFile) {
     let raw: unknown;
     try {
@@ -39,8 +51,12 @@ function processOf(a: ExecArgs): OciProcess {
   if (a.user && !m) throw ociError(`--user ${JSON.stringify(a.user)}: uid[:gid] (numbers) is needed`, "EUSAGE");
   return {
     args: a.args, env: a.env.length ? a.env : ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], cwd: a.cwd ?? "/",
-    user: { uid: m ? Number(m[1]) : 0, gid: m?.[2] ? Number(m[2]) : 0 },
-    capabilities: { bounding: ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID", "CAP_SYS_CHROOT"] },
+    user: m ? { uid: Number(m[1]), gid: m[2] ? Number(m[2]) : 0 } : base?.user ?? { uid: 0, gid: 0 },
+    ...(a.noNewPrivs || base?.noNewPrivileges === true ? { noNewPrivileges: true } : {}),
+    ...(base?.rlimits ? { rlimits: base.rlimits } : {}),
+    ...(a.apparmor ? { apparmorProfile: a.apparmor } : {}),
+    ...(a.processLabel ? { selinuxLabel: a.processLabel } : {}),
+    capabilities: base ? base.capabilities ?? {} : { bounding: ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID", "CAP_SYS_CHROOT"] },
   };
 }
 
@@ -50,7 +66,9 @@ export async function exec(g: Globals, a: ExecArgs): Promise<number> {
   const rec = readRecord(g.root, a.id);
   const st = statusOf(g.root, rec);
   if (st !== "running") throw ociError(`container ${a.id} is ${st}: exec needs a running container`);
-  const p = processOf(a);
+  const p = processOf(a, rec.process);
+  // nothing asked for is dropped silently (with --process these come from its JSON)
+  for (const o of a.unapplied ?? []) g.warn(`exec ${o}: not applied by sysjail-oci`);
   const tty = p.terminal === true || a.tty;
   if (a.consoleSocket && !tty) throw ociError(`exec: --console-socket ${a.consoleSocket} needs --tty (or process.terminal)`);
   if (tty && a.detach && !a.consoleSocket) throw ociError("exec: --tty with --detach needs --console-socket (the engine receives the terminal there)");
@@ -77,7 +95,7 @@ export async function exec(g: Globals, a: ExecArgs): Promise<number> {
     if (!ev) throw ociError("exec: the helper ended without a report");
     if (ev.ev === "error") throw stepError(ev, entry.path);
     if (ev.ev === "ready") {
-      if (a.pidFile) writeFileSync(a.pidFile, String(h.child?.pid ?? 0));
+      if (a.pidFile) writePidFile(a.pidFile, h.child?.pid ?? 0);
       if (a.detach) { h.release(); return 0; }
     }
     if (ev.ev === "exit") return ev.cmdCode >= 0 ? ev.cmdCode : 128 + ev.cmdSignal;

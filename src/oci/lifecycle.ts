@@ -25,6 +25,8 @@ import { ociJail, patchPlan } from "./translate.js";
 import { parseCgroupsPath } from "./cgpath.js";
 import { mountPointsOp } from "./mountpoints.js";
 import { setOomScoreAdj } from "./oom.js";
+import { writePidFile } from "./pidfile.js";
+import { checkConsoleSocket } from "./rootdir.js";
 
 /** The file the monitor makes once the command of a container with startContainer hooks runs. */
 const startedPath = (root: string, id: string) => join(containerDir(root, id), "started");
@@ -191,6 +193,7 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
       id, bundle, pid: e.monitorPid, pidStart: e.monitorStart ?? 0, initPid: e.initPid, initStart: e.initStart, jid: e.jid,
       created: isoNow(), owner: process.getuid?.() ?? 0, annotations: config.annotations ?? {}, seccompPolicy,
       ...(Object.keys(hooks).length ? { hooks } : {}),
+      ...(config.process ? { process: { user: config.process.user, capabilities: config.process.capabilities, rlimits: config.process.rlimits, noNewPrivileges: config.process.noNewPrivileges } } : {}),
       ...(cg?.freezer ? { freezer: cg.freezer } : {}),
       ...(cg ? { cgroupsPath: config.linux!.cgroupsPath } : {}),
     };
@@ -200,7 +203,7 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     for (const kind of ["prestart", "createRuntime"] as const) if (hooks[kind]?.length) runHooks(hooks, kind, { ...state(g, id), status: "creating" });
     // the container's pid 1, as runc's: with create's front gone it is the engine's child
     // (native/src/ocimon.c), which reaps it and takes its status; the monitor only watches it
-    if (a.pidFile) writeFileSync(a.pidFile, String(rec.initPid));
+    if (a.pidFile) writePidFile(a.pidFile, rec.initPid);
     if (detach) jr.detach();
     return { jr, rec };
   } catch (err) {
@@ -227,6 +230,7 @@ export function consoleSocket(terminal: boolean, path: string | undefined): stri
     throw ociError(`--console-socket ${path}: ${(err as NodeJS.ErrnoException).code}`);
   }
   if (!st.isSocket()) throw ociError(`--console-socket ${path}: not a unix socket`);
+  checkConsoleSocket(abs);
   if (Buffer.byteLength(abs) > 107) throw ociError(`--console-socket ${path}: longer than a unix socket path may be (107 bytes)`);
   return abs;
 }

@@ -1,9 +1,11 @@
 // The state of sysjail-oci's containers: one directory per container under --root, no daemon.
 import type { OciHooks } from "./hooks.js";
+import type { OciProcess } from "./config.js";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { processStart } from "../registry/store.js";
 import { ociError } from "./config.js";
+import { checkRootDir } from "./rootdir.js";
 
 /** What create records of a container (state.json). */
 export interface OciRecord {
@@ -25,6 +27,9 @@ export interface OciRecord {
   hooks?: OciHooks | undefined;
   /** The container's freezer directory (linux.cgroupsPath): pause and resume. */
   freezer?: string | undefined;
+  /** The container's process settings that `exec` without --process starts from, as runc's exec
+   * does: its user, capabilities, rlimits and noNewPrivileges (never more than the container's own). */
+  process?: Pick<OciProcess, "user" | "capabilities" | "rlimits" | "noNewPrivileges"> | undefined;
   /** linux.cgroupsPath as config.json gave it, when the container's cgroups are there (their
    * limits are config.json's values as given: pids.max without sysjail's +1 for a jail's init). */
   cgroupsPath?: string | undefined;
@@ -52,7 +57,9 @@ export function gatePath(root: string, id: string): string {
 
 /** Makes the container's directory; an existing one means the id is taken. */
 export function makeContainerDir(root: string, id: string): string {
+  checkRootDir(root); // the directories above a root not made yet: nothing is made under another user's
   mkdirSync(root, { recursive: true, mode: 0o700 });
+  checkRootDir(root);
   const dir = containerDir(root, id);
   try {
     mkdirSync(dir, { mode: 0o700 });
@@ -83,6 +90,7 @@ export function writeRecord(root: string, rec: OciRecord): void {
 
 /** Reads a container's record; an error naming the id when there is none. */
 export function readRecord(root: string, id: string): OciRecord {
+  checkRootDir(root);
   try {
     return JSON.parse(readFileSync(join(containerDir(root, checkId(id)), "state.json"), "utf8")) as OciRecord;
   } catch (err) {
@@ -120,6 +128,7 @@ export function statusOf(root: string, rec: OciRecord): OciStatus {
 
 /** Container ids with a record under ROOT. */
 export function listIds(root: string): string[] {
+  checkRootDir(root);
   try {
     return readdirSync(root).filter((n) => existsSync(join(root, n, "state.json"))).sort();
   } catch {

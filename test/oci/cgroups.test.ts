@@ -168,8 +168,9 @@ describe("sysjail-oci: containers at their cgroupsPath (root)", () => {
   after(() => {
     for (const i of ids) oci(["delete", "--force", i]);
     if (holder?.pid) release(holder);
-    // the parents the tests made (deepest first), in every hierarchy; empty ones only
-    for (const m of mounts()) {
+    // the parents the tests made (deepest first), in every hierarchy (a hybrid host's unified one
+    // too: the container joins a leaf there); empty ones only
+    for (const m of [...mounts(), ...(existsSync("/sys/fs/cgroup/unified/cgroup.procs") ? ["/sys/fs/cgroup/unified"] : [])]) {
       for (const d of [join(m, top, "pre"), join(m, top, "busy"), join(m, top, "nocpus"), join(m, top, "p"), join(m, top)]) {
         try { rmdirSync(d); } catch { /* not there, or (held) busy */ }
       }
