@@ -14,6 +14,7 @@ export interface HostFacts {
 
 /** Default range for root-created jails when /etc/subuid names no `sysjail` user. */
 export const DEFAULT_SUBID_BASE = DEFAULT_SUBID_START;
+/** Size of that default range. */
 export const DEFAULT_SUBID_COUNT = 65536;
 
 /** The range of /etc/subuid's `sysjail` line, at most 65536 ids. */

@@ -6,6 +6,7 @@ import { DEFAULT_SUBID_START, sysjailSubids } from "../host/subid.js";
 export const BLOCK = 65536;
 /** The default pool when /etc/subuid names no `sysjail` user. */
 export const POOL_START = DEFAULT_SUBID_START;
+/** End (exclusive) of the default pool. */
 export const POOL_END = 0x80000000;
 
 /** The ranges root's jails may map onto: block i is uid uidStart + i*size.., gid gidStart + i*size... */
