@@ -5,14 +5,13 @@ import { after, before, describe, it } from "node:test";
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { exited, hostProbe, jail, jailServer, port, reachable, REPO, setup, skipReason, sleep, teardown, type NetEnv } from "./jails.js";
+import { exited, hostProbe, jail, jailServer, port, reachable, REPO, requireNet, setup, sleep, teardown, type NetEnv } from "./jails.js";
 
-const skip = skipReason();
 const J4 = ["-4", "127.0.0.2"];
 
-describe("shared stack (-4/-6, cgroup eBPF)", { skip, concurrency: false }, () => {
+describe("shared stack (-4/-6, cgroup eBPF)", { concurrency: false }, () => {
   let env: NetEnv;
-  before(() => { env = setup(); });
+  before(() => { requireNet(); env = setup(); });
   after(async () => {
     const left = await teardown(env);
     assert.deepEqual(left, [], "jail cgroups left behind");
