@@ -9,7 +9,7 @@ import { leftovers } from "./helpers.js";
 import { leaseDirs } from "../../src/ids/leases.js";
 import { assertOneLineError, jailRootNobodySuite, NOBODY_UID, runCli, show, stateDir, tokenProcesses, type Nobody } from "../helpers/index.js";
 
-const { env, root, nobody } = jailRootNobodySuite();
+const { root, nobody } = jailRootNobodySuite();
 
 const MAPS = ["setgroups", "uid-map", "gid-map"];
 const KINDS = {
