@@ -1,6 +1,7 @@
 // Helpers of the jail.conf tests: the built tools run as a user would (`node bin/jail.js`), a
 // private state directory per test whose jails are always removed, and jail roots holding the
 // static probe and /bin/sh (dash and the libraries it loads) so that hooks can run in the jail.
+import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -182,6 +183,13 @@ export async function waitFor(cond: () => boolean, ms = 10_000): Promise<boolean
     await new Promise((r) => setTimeout(r, 20));
   }
   return cond();
+}
+
+/** TOOL ARGS in scope S (with extra environment), which must exit 0; its stdout. */
+export function okRun(s: Scope, tool: Tool, args: string[], env: Record<string, string> = {}): string {
+  const r = s.run(tool, args, env);
+  assert.equal(r.code, 0, `${tool} ${args.join(" ")}: ${show(r)}`);
+  return r.stdout;
 }
 
 /** Describes a run for assertion messages. */
