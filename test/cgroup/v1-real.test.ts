@@ -161,7 +161,6 @@ describe("cgroup v1 on this machine", { skip, timeout: 60_000 }, () => {
     let planMs = performance.now();
     for (let i = 0; i < 1000; i++) planLimits(i, { memory: 1 << 26, pids: 16, cpu: 1000 }, { backend: backend! });
     planMs = (performance.now() - planMs) / 1000;
-    t.diagnostic(`planLimits: ${(planMs * 1000).toFixed(1)} us per jail`);
-    assert.ok(planMs < 1);
+    t.diagnostic(`planLimits: ${(planMs * 1000).toFixed(1)} us per jail`); // a measure, not a timed assertion
   });
 });
