@@ -34,6 +34,7 @@ export const Exit = {
   notFound: 127,
 } as const;
 
+/** What a SysjailError is made from (its code, phase, exit status, and where it failed). */
 export interface SysjailErrorInit {
   code: string;
   phase: ErrorPhase;
@@ -73,4 +74,9 @@ export class SysjailError extends Error {
 /** A usage error (bad flag, bad value): exit 64. */
 export function usageError(message: string, extra: Partial<SysjailErrorInit> = {}): SysjailError {
   return new SysjailError(message, { code: "EUSAGE", phase: "usage", exitCode: Exit.usage, ...extra });
+}
+
+/** Hostile text as it may stand in a one-line message: printable ASCII only (the rest as ?), at most MAX characters. */
+export function printable(s: string, max: number): string {
+  return s.replace(/[^\x20-\x7e]/g, "?").slice(0, max);
 }

@@ -139,9 +139,7 @@ int enter_main(struct sj_plan *plan) {
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, execp) < 0) { emit_error(-1, "pipe", errno, "", NULL); return 0; }
   signal(SIGPIPE, SIG_IGN);
   sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM); sigaddset(&mask, SIGINT); sigaddset(&mask, SIGHUP);
-  sigaddset(&mask, SIGQUIT); sigaddset(&mask, SIGCHLD); sigaddset(&mask, SIGWINCH);
+  relay_sigset(&mask);
   sigprocmask(SIG_BLOCK, &mask, NULL);
   pid_t child = fork(); /* the child is the first to live in the jail's pid namespace */
   if (child < 0) { emit_error(-1, "fork", errno, "", NULL); return 0; }

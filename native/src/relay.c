@@ -174,11 +174,15 @@ static void restore_tty(void) {
   g_restore_set = 0;
 }
 
+void relay_sigset(sigset_t *mask) {
+  sigemptyset(mask);
+  sigaddset(mask, SIGTERM); sigaddset(mask, SIGINT); sigaddset(mask, SIGHUP);
+  sigaddset(mask, SIGQUIT); sigaddset(mask, SIGCHLD); sigaddset(mask, SIGWINCH);
+}
+
 int relay_run(struct relay *r, pid_t child, int *status) {
   sigset_t mask;
-  sigemptyset(&mask);
-  sigaddset(&mask, SIGTERM); sigaddset(&mask, SIGINT); sigaddset(&mask, SIGHUP);
-  sigaddset(&mask, SIGQUIT); sigaddset(&mask, SIGCHLD); sigaddset(&mask, SIGWINCH);
+  relay_sigset(&mask);
   sigprocmask(SIG_BLOCK, &mask, NULL);
   int sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
   signal(SIGPIPE, SIG_IGN);

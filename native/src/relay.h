@@ -1,6 +1,7 @@
 /* relay.h: the entered command's stdio, relayed by the helper (relay.c; contract in docs/ARCHITECTURE.md). */
 #ifndef SJ_RELAY_H
 #define SJ_RELAY_H
+#include <signal.h>
 #include <sys/types.h>
 #include <termios.h>
 
@@ -33,6 +34,9 @@ void relay_init(struct relay *r);
 int relay_prepare(struct relay *r, const char *mode, uid_t uid, gid_t gid);
 /* in the command's process: a session of its own, the jail ends on fds 0-2 */
 int relay_child(struct relay *r);
+/* the signals the relay takes by signalfd: enter.c blocks them before its fork (so none is lost
+ * before relay_run), relay_run reads them */
+void relay_sigset(sigset_t *mask);
 /* in the helper: relays until CHILD ends (and its output is passed on); *STATUS from waitpid.
  * SIGTERM/SIGHUP kill the command; SIGINT/SIGQUIT go to its foreground process group;
  * the caller's terminal is restored before it returns. */

@@ -16,8 +16,9 @@ export interface DeviceRule {
   access: string;
 }
 
-/** bpf_prog_type BPF_PROG_TYPE_CGROUP_DEVICE and bpf_attach_type BPF_CGROUP_DEVICE. */
+/** bpf_prog_type BPF_PROG_TYPE_CGROUP_DEVICE. */
 export const DEVICE_PROG_TYPE = 15;
+/** bpf_attach_type BPF_CGROUP_DEVICE. */
 export const DEVICE_ATTACH_TYPE = 6;
 /** struct bpf_cgroup_dev_ctx: access_type (type | access << 16), major, minor (u32 each). */
 const DEVCG_TYPE = { b: 1, c: 2 } as const;

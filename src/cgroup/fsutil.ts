@@ -1,5 +1,6 @@
-// Small synchronous file helpers for cgroup directories: read, probe, remove, kill what is inside.
-import { accessSync, constants, existsSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+// Small synchronous file helpers for cgroup directories (and the management tools' reads of
+// /proc and state directories): read, list, probe, remove, kill what is inside.
+import { accessSync, constants, existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { SysjailError } from "../errors.js";
 
 /** Resolves after MS milliseconds (node:timers/promises would be one more module to load, for a
@@ -12,6 +13,15 @@ export function readText(path: string): string | undefined {
     return readFileSync(path, "utf8");
   } catch {
     return undefined;
+  }
+}
+
+/** A directory's entries, or none when it cannot be read. */
+export function listDir(path: string): string[] {
+  try {
+    return readdirSync(path);
+  } catch {
+    return [];
   }
 }
 

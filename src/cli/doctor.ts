@@ -3,6 +3,7 @@ import { usageError } from "../errors.js";
 import { diagnose, FEATURES, type FeatureReport } from "../doctor/checks.js";
 import { gatherFacts } from "../doctor/facts.js";
 
+/** sysjail doctor's usage text. */
 export const DOCTOR_USAGE = `usage: sysjail doctor [--json] [feature ...]
   what this host lacks for each feature of sysjail, and the setting or package that fixes it;
   exit status 1 when a named feature (with none named: core) lacks something

@@ -25,6 +25,7 @@ export const AttachType = {
   INET6_GETSOCKNAME: 32,
 } as const;
 
+/** The name of a cgroup attach type sysjail uses. */
 export type AttachName = keyof typeof AttachType;
 
 /** The program type each attach type takes. */

@@ -28,10 +28,13 @@ export interface ExitEvent {
   /** cgroupStat name -> file content. */
   stats?: Record<string, string>;
 }
+/** A step that failed: the op's index and name, errno, the path and a message. */
 export interface ErrorEvent { ev: "error"; op: number; step: string; errno: number; path: string; msg: string }
+/** The jail is set up: its init's pid and start time, and the monitor's pid. */
 export interface StartedEvent { ev: "started"; initPid: number; initStart: number; monitorPid: number }
 /** A kind of call the monitor's seccomp listener saw (native/src/notify.c; src/seccomp/listener.ts). */
 export interface CallEvent { ev: "call"; arch: number; nr: number; ret: number; count: number; args: string[]; vals: string[][] }
+/** Any report of the helper, by its `ev`. */
 export type HelperEvent =
   | CallEvent
   | { ev: "hello"; proto: number; pid: number }

@@ -1,5 +1,5 @@
 // Host facts the planner needs, gathered once: who calls, the subordinate id range, the arch.
-import { readFileSync } from "node:fs";
+import { DEFAULT_SUBID_START, sysjailSubids } from "./subid.js";
 
 /** What the planner needs to know about the host; tests construct it by hand. */
 export interface HostFacts {
@@ -13,22 +13,14 @@ export interface HostFacts {
 }
 
 /** Default range for root-created jails when /etc/subuid names no `sysjail` user. */
-export const DEFAULT_SUBID_BASE = 0x70000000;
+export const DEFAULT_SUBID_BASE = DEFAULT_SUBID_START;
+/** Size of that default range. */
 export const DEFAULT_SUBID_COUNT = 65536;
 
+/** The range of /etc/subuid's `sysjail` line, at most 65536 ids. */
 function subRange(file: string): [number, number] | undefined {
-  try {
-    for (const line of readFileSync(file, "utf8").split("\n")) {
-      const [who, start, count] = line.trim().split(":");
-      if (who === "sysjail" && start && count) {
-        const s = Number(start), c = Number(count);
-        if (Number.isInteger(s) && Number.isInteger(c) && s > 0 && c >= 1) return [s, Math.min(c, 65536)];
-      }
-    }
-  } catch {
-    /* no file: the default range */
-  }
-  return undefined;
+  const r = sysjailSubids(file);
+  return r && [r[0], Math.min(r[1], DEFAULT_SUBID_COUNT)];
 }
 
 let cachedRange: [number, number] | undefined;

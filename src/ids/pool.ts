@@ -1,11 +1,12 @@
 // The pool of host id ranges root's jails map onto: 65536-id blocks of [0x70000000, 0x80000000),
 // or of the `sysjail` lines of /etc/subuid and /etc/subgid.
-import { readFileSync } from "node:fs";
+import { DEFAULT_SUBID_START, sysjailSubids } from "../host/subid.js";
 
 /** Ids per range: jail ids 0..65535. */
 export const BLOCK = 65536;
 /** The default pool when /etc/subuid names no `sysjail` user. */
-export const POOL_START = 0x70000000;
+export const POOL_START = DEFAULT_SUBID_START;
+/** End (exclusive) of the default pool. */
 export const POOL_END = 0x80000000;
 
 /** The ranges root's jails may map onto: block i is uid uidStart + i*size.., gid gidStart + i*size... */
@@ -16,23 +17,6 @@ export interface IdPool {
   size: number;
   /** Number of blocks. */
   blocks: number;
-}
-
-function subLine(file: string): [number, number] | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch {
-    return undefined;
-  }
-  for (const line of text.split("\n")) {
-    const [who, start, count] = line.trim().split(":");
-    if (who === "sysjail" && start && count) {
-      const s = Number(start), c = Number(count);
-      if (Number.isInteger(s) && Number.isInteger(c) && s > 0 && c >= 1 && s + c <= 0xffffffff) return [s, c];
-    }
-  }
-  return undefined;
 }
 
 /** The pool as the host's files say (pure: the two lines, or undefined for the default). */
@@ -48,7 +32,7 @@ let cached: IdPool | undefined;
 
 /** The host's pool (read once per process). */
 export function idPool(): IdPool {
-  cached ??= poolOf(subLine("/etc/subuid"), subLine("/etc/subgid"));
+  cached ??= poolOf(sysjailSubids("/etc/subuid"), sysjailSubids("/etc/subgid"));
   return cached;
 }
 

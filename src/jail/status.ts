@@ -1,8 +1,9 @@
 // The exit status a foreground jail gives its caller, and a one-line reason for it.
 import type { ExitEvent } from "../helper/events.js";
 
-/** Exit statuses for a halted (reboot/halt from jailed root) or restarted jail. */
+/** Exit status of a halted jail (halt from jailed root). */
 export const HALT_STATUS = 130;
+/** Exit status of a restarted jail (reboot from jailed root). */
 export const RESTART_STATUS = 129;
 
 /** Maps the helper's exit report to an exit status: the command's own, 128+signal if it was

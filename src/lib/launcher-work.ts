@@ -8,7 +8,7 @@
 import { closeSync, constants, fchmodSync, fstatSync, openSync, writeSync } from "node:fs";
 import { chmod, lstat, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { usageError } from "../errors.js";
+import { printable, usageError } from "../errors.js";
 import { readCapped } from "../host/hostfile.js";
 
 /** The template's `work`: where the launcher makes its base, and how each run gets its directory. */
@@ -29,7 +29,7 @@ const MAX_FILES = 64;
 /** One file name of a request: a single path component of safe characters. */
 export function checkWorkName(n: unknown, key: string): string {
   if (typeof n !== "string" || !NAME.test(n)) {
-    throw usageError(`run(): ${key} ${JSON.stringify(String(n).replace(/[^\x20-\x7e]/g, "?").slice(0, 40))} is not a file name (letters, digits, . _ -; at most 64, starting with a letter or digit)`);
+    throw usageError(`run(): ${key} ${JSON.stringify(printable(String(n), 40))} is not a file name (letters, digits, . _ -; at most 64, starting with a letter or digit)`);
   }
   return n;
 }
@@ -38,7 +38,7 @@ export function checkWorkName(n: unknown, key: string): string {
 export async function checkWorkTemplate(w: unknown, hasPath: boolean): Promise<Required<Omit<WorkTemplate, "mount">> & { mount?: string }> {
   if (typeof w !== "object" || w === null || Array.isArray(w)) throw usageError("startLauncher(): work must be { in, mount?, mode?, maxFileBytes? }");
   const o = w as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!["in", "mount", "mode", "maxFileBytes"].includes(k)) throw usageError(`startLauncher(): unknown work option ${k.replace(/[^\x20-\x7e]/g, "?").slice(0, 40)} (allowed: in, mount, mode, maxFileBytes)`);
+  for (const k of Object.keys(o)) if (!["in", "mount", "mode", "maxFileBytes"].includes(k)) throw usageError(`startLauncher(): unknown work option ${printable(k, 40)} (allowed: in, mount, mode, maxFileBytes)`);
   const abs = (v: unknown, k: string) => {
     if (typeof v !== "string" || !v.startsWith("/") || v.includes("\0") || v.split("/").some((c) => c === "." || c === "..")) {
       throw usageError(`startLauncher(): work.${k} must be an absolute path without . or .., not ${JSON.stringify(String(v).slice(0, 60))}`);

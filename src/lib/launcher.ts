@@ -3,7 +3,7 @@
 // its Landlock domain and no_new_privs). What the jails are is fixed when the launcher starts.
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { SysjailError, usageError } from "../errors.js";
+import { printable, SysjailError, usageError } from "../errors.js";
 import type { RunOptions } from "./options.js";
 import { fireListeners, type RunResult } from "./run.js";
 import { checkCollect, checkWorkFiles, checkWorkTemplate, type WorkTemplate } from "./launcher-work.js";
@@ -93,7 +93,7 @@ export async function startLauncher(template: LauncherTemplate): Promise<Launche
     run(options: RunOptions): Promise<RunResult> {
       for (const k of Object.keys(options)) {
         if (!(LAUNCH_FIELDS as readonly string[]).includes(k)) {
-          return Promise.reject(usageError(`run(): with via, option ${k.replace(/[^\x20-\x7e]/g, "?").slice(0, 40)} is the launcher's (allowed: ${LAUNCH_FIELDS.join(", ")})`));
+          return Promise.reject(usageError(`run(): with via, option ${printable(k, 40)} is the launcher's (allowed: ${LAUNCH_FIELDS.join(", ")})`));
         }
       }
       let files: LaunchRequest["files"], collect: string[];

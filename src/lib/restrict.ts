@@ -4,7 +4,7 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { Exit, SysjailError, usageError } from "../errors.js";
+import { Exit, printable, SysjailError, usageError } from "../errors.js";
 import { codeDir } from "../helper/locate.js";
 import { vis } from "../manage/vis.js";
 import { landlockFacts } from "../host/landlock.js";
@@ -57,7 +57,7 @@ const STAGES = ["", "arguments", "Landlock ruleset", "unveil path", "no_new_priv
  * SysjailError when a restriction cannot be enforced, unless `bestEffort`. Irreversible. */
 export async function restrict(opts: RestrictOptions): Promise<Restricted> {
   if (typeof opts !== "object" || opts === null) throw usageError("restrict(): options must be { unveil?, pledge?, bestEffort? }");
-  for (const k of Object.keys(opts)) if (!["unveil", "pledge", "bestEffort"].includes(k)) throw usageError(`restrict(): unknown option ${k.replace(/[^\x20-\x7e]/g, "?").slice(0, 40)} (allowed: unveil, pledge, bestEffort)`);
+  for (const k of Object.keys(opts)) if (!["unveil", "pledge", "bestEffort"].includes(k)) throw usageError(`restrict(): unknown option ${printable(k, 40)} (allowed: unveil, pledge, bestEffort)`);
   const best = opts.bestEffort === true;
   const u = opts.unveil;
   if (u !== undefined && (typeof u !== "object" || u === null || Array.isArray(u) || !Object.values(u).every((v) => typeof v === "string"))) {

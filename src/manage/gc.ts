@@ -13,10 +13,11 @@
 // jail's cgroups are created only after its jid is reserved (docs/ARCHITECTURE.md, step 1 before
 // step 2), so a starting jail always has a live claim. Registry files of a dead jail go last,
 // after its cgroups, so a leftover is never left without the record that lets a later run collect it.
-import { lstatSync, readdirSync, readFileSync, rmdirSync, statSync } from "node:fs";
+import { lstatSync, readFileSync, rmdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { detectCgroups } from "../cgroup/detect.js";
 import { findDelegation } from "../cgroup/delegate.js";
+import { listDir } from "../cgroup/fsutil.js";
 import { DEFAULT_BASE } from "../cgroup/types.js";
 import { releaseEphemeral } from "../ids/leases.js";
 import { instanceName } from "../registry/instance.js";
@@ -37,14 +38,6 @@ export interface GcResult {
 /** A reservation older than this with no readable stamp was left by a reserver killed between
  * creating the file and writing its pid (the two are microseconds apart). */
 const EMPTY_STAMP_MS = 10_000;
-
-function names(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
 
 /** The directories below which this caller's jails get their cgroups: root's `sysjail` in every
  * cgroup hierarchy; a user's in the subtree delegated to them. Only those that exist. */
@@ -102,7 +95,7 @@ function rootOwned(path: string): boolean {
 /** rmdir of a cgroup directory and the ones a jail made below it, deepest first; false when a
  * process is still inside (EBUSY) or the kernel refused. */
 function removeTree(dir: string): boolean {
-  for (const n of names(dir)) {
+  for (const n of listDir(dir)) {
     const sub = join(dir, n);
     try {
       if (statSync(sub).isDirectory() && !removeTree(sub)) return false;
@@ -125,7 +118,7 @@ export function collectLeftovers(dir: string, opts: { cgroupRoot?: string; paren
   const registry = new Registry(dir);
   const jailsDir = join(dir, "jails");
   const jids = new Set<number>();
-  for (const f of names(jailsDir)) {
+  for (const f of listDir(jailsDir)) {
     const m = /^(\d+)\.(jid|json)$/.exec(f);
     if (m) jids.add(Number(m[1]));
   }
@@ -156,7 +149,7 @@ export function collectLeftovers(dir: string, opts: { cgroupRoot?: string; paren
     }
   };
   for (const parent of opts.parents ?? cgroupParents(opts.cgroupRoot)) {
-    for (const n of names(parent)) {
+    for (const n of listDir(parent)) {
       const m = pattern.exec(n);
       if (!m) continue;
       const jid = Number(m[1]);
@@ -174,7 +167,7 @@ export function collectLeftovers(dir: string, opts: { cgroupRoot?: string; paren
   }
   // registry files last: only once nothing of the jail is left on the host
   const deadNames = new Map<number, string[]>();
-  for (const n of names(join(dir, "names"))) {
+  for (const n of listDir(join(dir, "names"))) {
     try {
       const jid = Number(readFileSync(join(dir, "names", n), "utf8").trim());
       if (jids.has(jid) && !live.has(jid)) deadNames.set(jid, [...(deadNames.get(jid) ?? []), n]);

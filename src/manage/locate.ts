@@ -1,6 +1,7 @@
 // Finds running jails: the caller's state directory, and for root every user's too (checked first).
-import { lstatSync, readdirSync, type Stats } from "node:fs";
+import { lstatSync, type Stats } from "node:fs";
 import { join } from "node:path";
+import { listDir } from "../cgroup/fsutil.js";
 import { SysjailError, Exit } from "../errors.js";
 import { stateDir } from "../registry/paths.js";
 import { isAlive, Registry } from "../registry/store.js";
@@ -49,14 +50,6 @@ function lstatOrUndef(p: string): Stats | undefined {
     return lstatSync(p);
   } catch {
     return undefined;
-  }
-}
-
-function listDir(p: string): string[] {
-  try {
-    return readdirSync(p);
-  } catch {
-    return [];
   }
 }
 

@@ -8,8 +8,9 @@
 // a process of another jail or of the host). Nothing of the entry that the host would act on is
 // kept: no hooks (they would run on the host), no cgroups, and the policy jexec applies from the
 // host is the parent's (the child's own entry is the parent's to write), without nesting.
-import { lstatSync, readdirSync } from "node:fs";
+import { lstatSync } from "node:fs";
 import { join } from "node:path";
+import { listDir } from "../cgroup/fsutil.js";
 import { nestDir } from "../jail/nestpath.js";
 import { isAlive } from "../registry/store.js";
 import type { JailEntry } from "../registry/types.js";
@@ -17,14 +18,6 @@ import { checkEntry } from "../registry/validate.js";
 import { readNoFollow } from "./entryfile.js";
 import type { JailRef } from "./locate.js";
 import { allPids, isNamespaceInit, jailNamespace, nsPids, parentOf, pidNamespace } from "./proc.js";
-
-function list(p: string): string[] {
-  try {
-    return readdirSync(p);
-  } catch {
-    return [];
-  }
-}
 
 /** The host pid of the init whose pid in the parent's pid namespace is INNER, or undefined. */
 function hostPidOf(inner: number, parentInit: number): number | undefined {
@@ -55,7 +48,7 @@ export function nestedChildren(parent: JailRef): JailRef[] {
     return [];
   }
   const out: JailRef[] = [];
-  for (const f of list(join(dir, "jails"))) {
+  for (const f of listDir(join(dir, "jails"))) {
     if (!/^\d{1,10}\.json$/.test(f)) continue;
     const text = readNoFollow(join(dir, "jails", f), 1 << 20);
     if (text === undefined) continue;

@@ -1,4 +1,5 @@
 // Reads what the kernel knows about a jail's processes from /proc: pid namespace, pids, usage.
+import { readText } from "../cgroup/fsutil.js";
 import { decodeBytes } from "./vis.js";
 import { readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
 
@@ -27,14 +28,6 @@ export interface ProcInfo {
   argv: string[];
 }
 
-function read(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
 /** A /proc file of a process as text, bytes that are not UTF-8 kept (decodeBytes): the
  * process chose them, and the tools escape them byte for byte. */
 function readBytes(path: string): string | undefined {
@@ -47,7 +40,7 @@ function readBytes(path: string): string | undefined {
 
 /** The fields of /proc/PID/stat after the command name (index 0 = state). */
 export function statFields(pid: number): string[] | undefined {
-  const s = read(`/proc/${pid}/stat`);
+  const s = readText(`/proc/${pid}/stat`);
   if (!s) return undefined;
   return s.slice(s.lastIndexOf(")") + 2).trim().split(" ");
 }
@@ -68,7 +61,7 @@ export function pidNamespace(pid: number | "self"): string | undefined {
 
 /** The NSpid list of a process (outermost first), or undefined when it is gone. */
 export function nsPids(pid: number): number[] | undefined {
-  const s = read(`/proc/${pid}/status`);
+  const s = readText(`/proc/${pid}/status`);
   if (!s) return undefined;
   const m = /^NSpid:\s*(.*)$/m.exec(s);
   if (!m) return [pid];
@@ -129,7 +122,7 @@ export function pidsInNamespace(ns: string): number[] {
 /** Everything about one process that sjls shows; undefined when it is gone. */
 export function procInfo(pid: number): ProcInfo | undefined {
   const f = statFields(pid);
-  const status = read(`/proc/${pid}/status`);
+  const status = readText(`/proc/${pid}/status`);
   if (!f || !status) return undefined;
   const num = (i: number) => Number(f[i] ?? 0);
   const uid = /^Uid:\s*(\d+)/m.exec(status);
@@ -168,5 +161,5 @@ export function namespaceProcesses(initPid: number): ProcInfo[] {
 
 /** Seconds since boot (/proc/uptime), for uptimes from start ticks. */
 export function uptimeSeconds(): number {
-  return Number((read("/proc/uptime") ?? "0").split(" ")[0]);
+  return Number((readText("/proc/uptime") ?? "0").split(" ")[0]);
 }

@@ -3,6 +3,7 @@ import { usageError } from "../errors.js";
 import { getopt } from "../cli/getopt.js";
 import type { DevProfile, MkjailArgs, Source } from "./types.js";
 
+/** mkjail's usage text. */
 export const USAGE = `usage: mkjail [-f] [-c cachedir] [-s sets] [-d devs] [-n name] [--json] [--mirror URL]
               [--site-dir DIR] SOURCE DIR
   SOURCE: debian[:SUITE]         a Debian root (mmdebstrap, else debootstrap) from apt's configured mirror

@@ -129,10 +129,11 @@ export async function containerFilter(spec: JailSpec, file: string): Promise<{ p
 /** What create needs besides the globals. */
 export interface CreateArgs { id: string; bundle: string; pidFile?: string | undefined; consoleSocket?: string | undefined }
 
-/** create: the jail is made, its command waits at the start gate. DETACH: the monitor goes on
- * after this process (create); else this process follows it (run). */
 /** create's optional paths, for the tool's V8 code cache (src/cli/main.ts pathRan). */
 const CACHE_PATH = { seccomp: 2, cgroupsPath: 4 } as const;
+
+/** create: the jail is made, its command waits at the start gate. DETACH: the monitor goes on
+ * after this process (create); else this process follows it (run). */
 
 export async function create(g: Globals, a: CreateArgs, detach = true): Promise<{ jr: JailRun; rec: OciRecord }> {
   const id = checkId(a.id);

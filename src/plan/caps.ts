@@ -11,6 +11,7 @@ export const Cap = {
   PERFMON: 38, BPF: 39, CHECKPOINT_RESTORE: 40,
 } as const;
 
+/** A capability's name (CAP_ without its prefix). */
 export type CapName = keyof typeof Cap;
 
 /** What jail root keeps by default: FreeBSD's jailed-root rights, mapped onto Linux capabilities.

@@ -71,6 +71,7 @@ export const OpCode = {
   mountPoints: 64,
 } as const;
 
+/** A plan op's name. */
 export type OpName = keyof typeof OpCode;
 
 /** Mount flag letters understood by the helper (proto.h MF_*). */

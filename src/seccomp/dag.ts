@@ -41,6 +41,7 @@ export interface RetNode {
   note?: Note;
 }
 
+/** A node of the decision graph: a test or a return. */
 export type DagNode = TestNode | RetNode;
 
 /** A comparison after the ABI's widths are applied: value and mask already reduced to `width` bits. */

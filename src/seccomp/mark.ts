@@ -4,9 +4,10 @@
 import { RET } from "./bpf.js";
 import { runFilter } from "./interpreter.js";
 
-/** execve and execveat per audit arch, for each machine's native and foreign ABIs. */
+/** execve and execveat of each ABI, with its audit arch. */
 const X86_64 = { auditArch: 0xc000003e, nrs: [59, 322] }, I386 = { auditArch: 0x40000003, nrs: [11, 358] };
 const AARCH64 = { auditArch: 0xc00000b7, nrs: [221, 281] }, ARM = { auditArch: 0x40000028, nrs: [11, 387] };
+/** Per machine (Node's or uname's name), execve and execveat of its native and foreign ABIs. */
 export const EXEC_NUMBERS: Readonly<Record<string, readonly { auditArch: number; nrs: number[] }[]>> = {
   x64: [X86_64, I386], x86_64: [X86_64, I386], arm64: [AARCH64, ARM], aarch64: [AARCH64, ARM], ia32: [I386], i386: [I386], arm: [ARM],
 };

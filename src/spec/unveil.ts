@@ -1,20 +1,15 @@
 // unveil: OpenBSD's path permissions (r, w, x, c) for a jail's command or the calling process,
 // checked here and turned into Landlock access rights for the kernel's ABI (src/plan/landlock.ts).
-import { usageError } from "../errors.js";
+import { printable, usageError } from "../errors.js";
 import type { UnveilSpec } from "./types.js";
 
 /** Most unveiled paths one jail or process may name. */
 export const MAX_UNVEIL = 64;
 
-/** Shows a hostile string in one error line: printable ASCII only, capped. */
-function shown(s: string): string {
-  return s.replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
-}
-
 /** Checks PERMS: a non-empty set of r, w, x, c, each at most once. */
 export function checkPerms(perms: string, what: string): string {
   if (!/^[rwxc]{1,4}$/.test(perms) || new Set(perms).size !== perms.length) {
-    throw usageError(`${what}: bad permissions '${shown(perms)}' (allowed: a set of r, w, x, c)`);
+    throw usageError(`${what}: bad permissions '${printable(perms, 200)}' (allowed: a set of r, w, x, c)`);
   }
   return perms;
 }
@@ -22,7 +17,7 @@ export function checkPerms(perms: string, what: string): string {
 /** Checks one path: absolute, no NUL, no "." or ".." component, at most 4096 bytes. */
 export function checkUnveilPath(path: string, what: string): string {
   if (!path.startsWith("/") || path.includes("\0") || path.length > 4096 || path.split("/").some((c) => c === "." || c === "..")) {
-    throw usageError(`${what}: '${shown(path)}' must be an absolute path without . or .. components`);
+    throw usageError(`${what}: '${printable(path, 200)}' must be an absolute path without . or .. components`);
   }
   return path.length > 1 ? path.replace(/\/+$/, "") || "/" : path;
 }
@@ -30,7 +25,7 @@ export function checkUnveilPath(path: string, what: string): string {
 /** Parses one --unveil PATH:PERMS (the last colon separates them). */
 export function parseUnveilArg(arg: string, what = "--unveil"): UnveilSpec {
   const i = arg.lastIndexOf(":");
-  if (i <= 0) throw usageError(`${what}: '${shown(arg)}' is not PATH:PERMS (PERMS a set of r, w, x, c)`);
+  if (i <= 0) throw usageError(`${what}: '${printable(arg, 200)}' is not PATH:PERMS (PERMS a set of r, w, x, c)`);
   return { path: checkUnveilPath(arg.slice(0, i), what), perms: checkPerms(arg.slice(i + 1), what) };
 }
 

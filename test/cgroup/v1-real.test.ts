@@ -1,8 +1,8 @@
 // Integration on a real cgroup v1 machine (root): plans executed the way the helper does, then read and removed.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
-import { after, describe, it, type TestContext } from "node:test";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { after, before, describe, it, type TestContext } from "node:test";
 import { selectBackend } from "../../src/cgroup/select.js";
 import type { CgroupBackend, CgroupPaths } from "../../src/cgroup/types.js";
 import { uniqueDirs } from "../../src/cgroup/v1.js";
@@ -12,7 +12,10 @@ import { buildReport, type RunReport } from "../../src/limits/report.js";
 import { argsOf, execPlan } from "./helpers.js";
 
 const backend: CgroupBackend | undefined = process.geteuid?.() === 0 ? selectBackend() : undefined;
-const skip = backend?.kind !== "v1" ? "needs root and cgroup v1 memory/pids/cpuacct hierarchies" : false;
+/** Whether the host mounts a v1 memory hierarchy, read from the mount table, not from the code under test. */
+const hostV1 = readFileSync("/proc/self/mounts", "utf8").split("\n").some((l) => l.split(" ")[2] === "cgroup" && (l.split(" ")[3] ?? "").split(",").includes("memory"));
+// only a host without v1 hierarchies skips; there, no root or a backend other than v1 fails
+const skip = hostV1 ? false : "this host has no cgroup v1 hierarchies";
 const made: CgroupPaths[] = [];
 let n = 0;
 
@@ -57,6 +60,10 @@ after(async () => {
 });
 
 describe("cgroup v1 on this machine", { skip, timeout: 60_000 }, () => {
+  before(() => {
+    if (process.geteuid?.() !== 0) throw new Error("the cgroup v1 tests make cgroups: run them as root");
+    assert.equal(backend?.kind, "v1", "this host mounts v1 hierarchies, so the v1 backend must be chosen");
+  });
   it("memory=64M: 200 MiB gets the jail's process OOM-killed, peak near the limit", async () => {
     const text = "memory=64M";
     const p = planFor(text);
@@ -154,7 +161,6 @@ describe("cgroup v1 on this machine", { skip, timeout: 60_000 }, () => {
     let planMs = performance.now();
     for (let i = 0; i < 1000; i++) planLimits(i, { memory: 1 << 26, pids: 16, cpu: 1000 }, { backend: backend! });
     planMs = (performance.now() - planMs) / 1000;
-    t.diagnostic(`planLimits: ${(planMs * 1000).toFixed(1)} us per jail`);
-    assert.ok(planMs < 1);
+    t.diagnostic(`planLimits: ${(planMs * 1000).toFixed(1)} us per jail`); // a measure, not a timed assertion
   });
 });

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { assertStateEmpty, defer, jailRootSuite, makeTempDir, removeTree, show, stateDir, sysjail } from "../helpers/index.js";
 
-const { env, root } = jailRootSuite();
+const { root } = jailRootSuite();
 
 describe("--report FILE", { concurrency: 2 }, () => {
   it("is refused inside the jail's path, and through a symlink: one line, exit 73, the target untouched", async (t) => {

@@ -10,7 +10,7 @@ import {
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 
-const { env, root, nobody } = jailRootNobodySuite();
+const { root, nobody } = jailRootNobodySuite();
 
 /** No host path of the package, the jail root or the caller in OUT. */
 function noHostPath(r: CliResult, what: string): void {

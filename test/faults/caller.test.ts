@@ -9,7 +9,7 @@ import { describe, it } from "node:test";
 import { assertOneLineError, jailRootNobodySuite, NOBODY_UID, runCli, show, stateDir, stateFiles, tokenProcesses } from "../helpers/index.js";
 import { leftovers } from "./helpers.js";
 
-const { env, root, nobody } = jailRootNobodySuite();
+const { root, nobody } = jailRootNobodySuite();
 
 const ARGS = ["-4", "127.0.0.75", "--limit", "memory=64M,pids=32"];
 

@@ -6,10 +6,12 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { describe, it, type TestContext } from "node:test";
 import { leftovers } from "./helpers.js";
+import { privateLeases } from "../ids/helpers.js";
 import { leaseDirs } from "../../src/ids/leases.js";
 import { assertOneLineError, jailRootNobodySuite, NOBODY_UID, runCli, show, stateDir, tokenProcesses, type Nobody } from "../helpers/index.js";
 
-const { env, root, nobody } = jailRootNobodySuite();
+const { root, nobody } = jailRootNobodySuite();
+privateLeases(); // the ephemeral-lease cases compare the lease directory before and after
 
 const MAPS = ["setgroups", "uid-map", "gid-map"];
 const KINDS = {

@@ -4,7 +4,7 @@
 // registry's jails, no registry file, no process, no host link of a vnet jail.
 import assert from "node:assert/strict";
 import { describe, it, before, after, type TestContext } from "node:test";
-import { jailCgroups, leftovers } from "./helpers.js";
+import { leftovers } from "./helpers.js";
 import { coreSuite, makeJailRoot, runCli, show, stateDir, tokenProcesses, waitUntil, type JailRoot } from "../helpers/index.js";
 
 const env = coreSuite();

@@ -15,7 +15,7 @@ import {
 import { Registry } from "../../src/registry/store.js";
 import { jail as jailCmd, runCli } from "../helpers/cli.js";
 
-const { env, root, nobody } = jailRootNobodySuite();
+const { root, nobody } = jailRootNobodySuite();
 
 describe("the native front", { concurrency: 2 }, () => {
   it("a jail's status and output pass through it, as root and as 65534", async (t) => {

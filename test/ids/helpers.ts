@@ -8,14 +8,14 @@ import { REPO } from "../helpers/paths.js";
 import { makeTempDir, removeTree } from "../helpers/tmp.js";
 import type { CliResult, Nobody } from "../helpers/index.js";
 
-/** Gives the file a lease directory of its own unless the runner set one (scripts/test.mjs does). */
+/** Gives the file a lease directory of its own, also under scripts/test.mjs (whose one directory
+ * the files running beside it share): the file's assertions about leases and blocks then see only
+ * its own jails' leases. */
 export function privateLeases(): string {
-  if (!process.env.SYSJAIL_IDS_DIR) {
-    const d = makeTempDir("sysjail-ids-");
-    process.env.SYSJAIL_IDS_DIR = d;
-    after(() => removeTree(d));
-  }
-  return process.env.SYSJAIL_IDS_DIR;
+  const d = makeTempDir("sysjail-ids-");
+  process.env.SYSJAIL_IDS_DIR = d;
+  after(() => removeTree(d));
+  return d;
 }
 
 /** The pool: /etc/subuid's `sysjail` line, or 0x70000000..0x80000000 in 65536-blocks. */

@@ -3,21 +3,12 @@
 // key/value semantics and jls -s round-tripping through jail -c.
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
-import { makeRoot, requireBuilt, scope, show, type Scope } from "./helpers.js";
+import { makeRoot, okRun, requireBuilt, scope, show, type Scope } from "./helpers.js";
 
 before(requireBuilt);
 
-function ok(s: Scope, ...args: string[]): string {
-  const r = s.jail(...args);
-  assert.equal(r.code, 0, `jail ${args.join(" ")}: ${show(r)}`);
-  return r.stdout;
-}
-
-function jls(s: Scope, ...args: string[]): string {
-  const r = s.run("jls", args);
-  assert.equal(r.code, 0, `jls ${args.join(" ")}: ${show(r)}`);
-  return r.stdout;
-}
+const ok = (s: Scope, ...args: string[]): string => okRun(s, "jail", args);
+const jls = (s: Scope, ...args: string[]): string => okRun(s, "jls", args);
 
 test("basic: create, list, remove by name and by jid; -cm creates, -rc restarts", (t) => {
   const s = scope(t);

@@ -6,22 +6,13 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { makeRoot, requireBuilt, ROOT, scope, show, type Scope } from "./helpers.js";
+import { makeRoot, okRun, requireBuilt, ROOT, scope, show, type Scope } from "./helpers.js";
 import { makeNobody, runAsNobody } from "../helpers/nobody.js";
 
 before(requireBuilt);
 
-function ok(s: Scope, args: string[], env: Record<string, string> = {}): string {
-  const r = s.run("jail", args, env);
-  assert.equal(r.code, 0, `jail ${args.join(" ")}: ${show(r)}`);
-  return r.stdout;
-}
-
-function jls(s: Scope, ...args: string[]): string {
-  const r = s.run("jls", args);
-  assert.equal(r.code, 0, `jls ${args.join(" ")}: ${show(r)}`);
-  return r.stdout;
-}
+const ok = (s: Scope, args: string[], env: Record<string, string> = {}): string => okRun(s, "jail", args, env);
+const jls = (s: Scope, ...args: string[]): string => okRun(s, "jls", args);
 
 test("without -f: /etc/jail.conf, then /etc/jail.conf.d/*.conf in name order (a private etc)", (t) => {
   const s = scope(t);

@@ -1,8 +1,9 @@
 // Helpers of the jail.conf tests: the built tools run as a user would (`node bin/jail.js`), a
 // private state directory per test whose jails are always removed, and jail roots holding the
 // static probe and /bin/sh (dash and the libraries it loads) so that hooks can run in the jail.
+import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -130,6 +131,40 @@ export function scope(t: TestContext): Scope {
   return s;
 }
 
+/** A base directory holding a jail root and a state directory for root or, with NOBODY, owned by
+ * 65534; run() runs a native tool as that user with that state directory; the base and every jail
+ * made in it are removed when the test ends, whatever happened. */
+export function ownerScope(t: TestContext, prefix: string, nobody: boolean) {
+  const base = tempDir(prefix);
+  const state = join(base, "state");
+  mkdirSync(state, { mode: 0o700 });
+  const root = makeRoot(base);
+  if (nobody) {
+    chownSync(base, 65534, 65534);
+    spawnSync("chown", ["-R", "65534:65534", state, root]);
+  }
+  const run = (tool: Tool, args: string[]): Run => {
+    const bin = join(ROOT, "native", "build", tool);
+    const pre = nobody ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", "-u", "XDG_RUNTIME_DIR", "HOME=/", `SYSJAIL_STATE_DIR=${state}`] : [];
+    const r = spawnSync(pre[0] ?? bin, [...pre.slice(1), ...(nobody ? [bin] : []), ...args], {
+      encoding: "utf8", input: "", timeout: 60_000, cwd: "/", env: { ...process.env, SYSJAIL_STATE_DIR: state },
+    });
+    return { code: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+  };
+  const leftovers = (): string[] => {
+    try {
+      return readdirSync(join(state, "jails"));
+    } catch {
+      return [];
+    }
+  };
+  t.after(() => {
+    run("jail", ["-R", "*"]);
+    removeTree(base);
+  });
+  return { base, state, root, run, leftovers };
+}
+
 /** The host's mount table now. */
 export function hostMountinfo(): string {
   return readFileSync("/proc/self/mountinfo", "utf8");
@@ -148,6 +183,13 @@ export async function waitFor(cond: () => boolean, ms = 10_000): Promise<boolean
     await new Promise((r) => setTimeout(r, 20));
   }
   return cond();
+}
+
+/** TOOL ARGS in scope S (with extra environment), which must exit 0; its stdout. */
+export function okRun(s: Scope, tool: Tool, args: string[], env: Record<string, string> = {}): string {
+  const r = s.run(tool, args, env);
+  assert.equal(r.code, 0, `${tool} ${args.join(" ")}: ${show(r)}`);
+  return r.stdout;
 }
 
 /** Describes a run for assertion messages. */

@@ -2,45 +2,18 @@
 // and processes entered with jexec reach only the unveiled paths; a pledge without exec still
 // starts them (their one exec); bad values are one line, exit 64.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { chownSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { chownSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
-import { makeRoot, requireBuilt, ROOT, show, tempDir, type Run, type Tool } from "./helpers.js";
-import { removeTree } from "../helpers/tmp.js";
+import { ownerScope, requireBuilt, show } from "./helpers.js";
 
-/** A base directory, a jail root with /etc/marker and a state directory, for root or 65534;
- * every jail made in it is removed afterwards. */
+/** ownerScope() with /etc/marker in its jail root. */
 function world(t: TestContext, nobody: boolean) {
-  const base = tempDir("sysjail-pledge2-");
-  const state = join(base, "state");
-  mkdirSync(state, { mode: 0o700 });
-  const root = makeRoot(base);
-  writeFileSync(join(root, "etc", "marker"), "pledge2-marker\n");
-  if (nobody) {
-    chownSync(base, 65534, 65534);
-    spawnSync("chown", ["-R", "65534:65534", state, root]);
-  }
-  const run = (tool: Tool, args: string[]): Run => {
-    const bin = join(ROOT, "native", "build", tool);
-    const pre = nobody ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [];
-    const r = spawnSync(pre[0] ?? bin, [...pre.slice(1), ...(nobody ? ["env", "-u", "XDG_RUNTIME_DIR", "HOME=/", `SYSJAIL_STATE_DIR=${state}`, bin] : []), ...args], {
-      encoding: "utf8", input: "", timeout: 60_000, cwd: "/", env: { ...process.env, SYSJAIL_STATE_DIR: state },
-    });
-    return { code: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
-  };
-  const leftovers = () => {
-    try {
-      return readdirSync(join(state, "jails"));
-    } catch {
-      return [];
-    }
-  };
-  t.after(() => {
-    run("jail", ["-R", "*"]);
-    removeTree(base);
-  });
-  return { base, root, run, leftovers };
+  const w = ownerScope(t, "sysjail-pledge2-", nobody);
+  const marker = join(w.root, "etc", "marker");
+  writeFileSync(marker, "pledge2-marker\n");
+  if (nobody) chownSync(marker, 65534, 65534);
+  return w;
 }
 
 for (const nobody of [false, true]) {

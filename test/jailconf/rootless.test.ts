@@ -1,40 +1,14 @@
 // jail.conf for an unprivileged user (uid 65534): exec.start, command, exec.stop, jexec and
 // jail -m into a jail whose only process is its init, through the namespaces its monitor keeps.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
-import { makeRoot, requireBuilt, ROOT, show, tempDir, type Run, type Tool } from "./helpers.js";
-import { removeTree } from "../helpers/tmp.js";
+import { ownerScope, requireBuilt, show } from "./helpers.js";
 
-/** A base directory and a state directory owned by 65534; its jails are removed afterwards. */
+/** A base directory, jail root and state directory owned by 65534; its jails are removed afterwards. */
 function userScope(t: TestContext) {
-  const base = tempDir("sysjail-jcu-");
-  const state = join(base, "state");
-  mkdirSync(state, { mode: 0o700 });
-  chownSync(state, 65534, 65534);
-  const root = makeRoot(base);
-  spawnSync("chown", ["-R", "65534:65534", root]);
-  const run = (tool: Tool, args: string[]): Run => {
-    const bin = join(ROOT, "native", "build", tool);
-    const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "env", "-u", "XDG_RUNTIME_DIR", "HOME=/", `SYSJAIL_STATE_DIR=${state}`, bin, ...args], {
-      encoding: "utf8", input: "", timeout: 60_000, cwd: "/",
-    });
-    return { code: r.status, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
-  };
-  const leftovers = () => {
-    try {
-      return readdirSync(join(state, "jails"));
-    } catch {
-      return [];
-    }
-  };
-  t.after(() => {
-    run("jail", ["-R", "*"]);
-    removeTree(base);
-  });
-  return { base, state, root, run, leftovers };
+  return ownerScope(t, "sysjail-jcu-", true);
 }
 
 describe("rootless jail.conf", () => {

@@ -7,7 +7,7 @@ import { chmodSync, chownSync, copyFileSync, mkdirSync, mkdtempSync, readFileSyn
 import { createServer, type AddressInfo, type Server } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { makeRoot, probe, requireBuilt, ROOT, run, runAsync, Scope, start, tempDir } from "./helpers.js";
+import { makeRoot, nobodyRuntimeDir, probe, requireBuilt, ROOT, run, runAsync, Scope, start } from "./helpers.js";
 
 describe("the namespaces jexec joins", () => {
   let xdg: string;
@@ -18,8 +18,7 @@ describe("the namespaces jexec joins", () => {
   let accepted = 0;
   before(async () => {
     requireBuilt();
-    xdg = tempDir("sysjail-mxdg-", 0o700);
-    chownSync(xdg, 65534, 65534);
+    xdg = nobodyRuntimeDir();
     scope = new Scope(xdg);
     root = makeRoot(65534);
     server = createServer((c) => { accepted++; c.destroy(); });

@@ -30,6 +30,13 @@ export function tempDir(prefix: string, mode = 0o755): string {
   return d;
 }
 
+/** A runtime directory for uid 65534 (its XDG_RUNTIME_DIR: mode 0700, owned by it), removed by the caller. */
+export function nobodyRuntimeDir(prefix = "sysjail-mxdg-"): string {
+  const d = tempDir(prefix, 0o700);
+  chownSync(d, 65534, 65534);
+  return d;
+}
+
 let probeBin: string | undefined;
 /** The static test program (test/manage/fixtures/mprobe.c), compiled once per process. */
 export function probe(): string {

@@ -7,7 +7,7 @@ import { chmodSync, chownSync, mkdirSync, rmSync, symlinkSync, writeFileSync } f
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
-import { makeRoot, requireBuilt, run, Scope, start, tempDir, type RunOptions } from "./helpers.js";
+import { makeRoot, nobodyRuntimeDir, requireBuilt, run, Scope, start, tempDir, type RunOptions } from "./helpers.js";
 
 const SECRET_HOME = "/HOST-SECRET-HOME";
 
@@ -41,8 +41,7 @@ for (const who of ["root", "nobody"] as const) {
     before(() => {
       requireBuilt();
       if (who === "nobody") {
-        xdg = tempDir("sysjail-mxdg-", 0o700);
-        chownSync(xdg, 65534, 65534);
+        xdg = nobodyRuntimeDir();
       }
       scope = new Scope(xdg);
       o = scope.o;

@@ -70,12 +70,15 @@ describe("jail -r", () => {
     const r = run("jail", ["-r", String(jid)], scope.o);
     const took = Date.now() - t0;
     assert.equal(r.code, 0, r.stderr);
-    assert.ok(took >= 1000 && took < 6000, `took ${took} ms`);
-    // a process that ends on SIGTERM goes at once, with no wait for the timeout
+    // the timeout was waited for: a lower bound, which no load can break (no upper one: run()'s
+    // own 60 s deadline catches a removal that hangs)
+    assert.ok(took >= 1000, `took ${took} ms`);
+    // a process that ends on SIGTERM goes at once, with no wait for the timeout: its stop.timeout
+    // is longer than run()'s deadline, so a removal that waited for it would be cut off and fail
     const quick = start(scope.o, root, "quick.example", ["/mprobe", "sleep", "120"]);
-    const t1 = Date.now();
-    assert.equal(run("jail", ["-r", String(quick)], scope.o).code, 0);
-    assert.ok(Date.now() - t1 < 3000);
+    setLifecycle(scope.state, quick, { stopTimeout: 120 });
+    const q = run("jail", ["-r", String(quick)], scope.o);
+    assert.equal(q.code, 0, `${q.signal ?? ""} ${q.stderr}`);
   });
 
   test("exec.prestop, exec.stop (inside the jail) and exec.poststop run in order; -R runs none", () => {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { chownSync, lstatSync, mkdirSync, rmSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { randomBytes } from "node:crypto";
-import { alive, makeRoot, requireBuilt, run, Scope, sjlsEntry, start, tempDir } from "./helpers.js";
+import { alive, makeRoot, nobodyRuntimeDir, requireBuilt, run, Scope, sjlsEntry, start } from "./helpers.js";
 
 describe("rootless jails (uid 65534 through setpriv)", () => {
   let xdg: string;
@@ -11,8 +11,7 @@ describe("rootless jails (uid 65534 through setpriv)", () => {
   let root: string;
   before(() => {
     requireBuilt();
-    xdg = tempDir("sysjail-mxdg-", 0o700);
-    chownSync(xdg, 65534, 65534);
+    xdg = nobodyRuntimeDir();
     scope = new Scope(xdg);
     root = makeRoot();
   });

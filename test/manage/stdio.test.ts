@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { makeRoot, requireBuilt, ROOT, run, runAsync, Scope, sjlsEntry, start, tempDir, waitFor, type RunOptions } from "./helpers.js";
+import { makeRoot, nobodyRuntimeDir, requireBuilt, ROOT, run, runAsync, Scope, sjlsEntry, start, waitFor, type RunOptions } from "./helpers.js";
 
 const PTYRUN = join(ROOT, "test", "manage", "fixtures", "ptyrun.py");
 
@@ -36,8 +36,7 @@ for (const who of ["root", "nobody"] as const) {
     before(() => {
       requireBuilt();
       if (who === "nobody") {
-        xdg = tempDir("sysjail-mxdg-", 0o700);
-        chownSync(xdg, 65534, 65534);
+        xdg = nobodyRuntimeDir();
       }
       scope = new Scope(xdg);
       root = makeRoot(who === "nobody" ? 65534 : undefined);

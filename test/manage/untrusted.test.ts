@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { chownSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { alive, makeRoot, requireBuilt, run, Scope, start, tempDir, waitFor, type RunOptions } from "./helpers.js";
+import { alive, makeRoot, nobodyRuntimeDir, requireBuilt, run, Scope, start, tempDir, waitFor, type RunOptions } from "./helpers.js";
 
 const ESC = "\x1b]0;SJB-TITLE\x07\x1b[2J";
 
@@ -30,8 +30,7 @@ describe("root and a user's jails", () => {
   let asRoot: RunOptions;
   before(() => {
     requireBuilt();
-    xdg = tempDir("sysjail-untr-xdg-", 0o700);
-    chownSync(xdg, 65534, 65534);
+    xdg = nobodyRuntimeDir("sysjail-untr-xdg-");
     scope = new Scope(xdg);
     out = tempDir("sysjail-untr-out-");
     chownSync(out, 65534, 65534);
@@ -176,8 +175,8 @@ describe("root and a user's jails", () => {
     }
   });
 
-  test("a user's entry naming root's freezer cgroup (a container's other hierarchy): jexec refuses, nothing joins it", () => {
-    if (!existsSync("/sys/fs/cgroup/freezer/tasks")) return; // a v1 freezer hierarchy (this hybrid host)
+  test("a user's entry naming root's freezer cgroup (a container's other hierarchy): jexec refuses, nothing joins it", (t) => {
+    if (!existsSync("/sys/fs/cgroup/freezer/tasks")) return t.skip("this host has no v1 freezer hierarchy");
     const jid = start(user, root, "frz.example", ["/mprobe", "sleep", "120"]);
     const cg = `/sys/fs/cgroup/freezer/registry-frz-${process.pid}`;
     mkdirSync(cg);

@@ -14,8 +14,14 @@ export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..", ".
 const SYSJAIL = join(REPO, "bin", "sysjail.js");
 const SOURCE = join(REPO, "test", "net", "fixtures", "netprobe.c");
 
-/** Why the integration tests cannot run here, or undefined. */
-export function skipReason(): string | undefined {
+/** Throws, naming what is missing, unless the network tests can run here (root, a build, cgroup2,
+ * gcc, and the tools the caller names): a missing piece fails them, it never skips them. */
+export function requireNet(...tools: ("unshare -n" | "setpriv")[]): void {
+  const why = netMissing() ?? tools.map((t) => (spawnSync(t === "setpriv" ? "setpriv" : "unshare", t === "setpriv" ? ["--version"] : ["-n", "true"]).status !== 0 ? `needs ${t}` : undefined)).find((w) => w);
+  if (why) throw new Error(`the network tests cannot run here: ${why}`);
+}
+
+function netMissing(): string | undefined {
   if (process.getuid?.() !== 0) return "needs root (cgroup eBPF and veth pairs)";
   if (!existsSync(join(REPO, "build", "bin", "sysjail.mjs")) || !existsSync(join(REPO, "native", "build", "sysjail-helper"))) return "needs `npm run build`";
   if (!detectCgroups().v2) return "needs a cgroup2 hierarchy";

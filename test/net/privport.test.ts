@@ -6,16 +6,15 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { jail, REPO, setup, skipReason, teardown, type NetEnv } from "./jails.js";
+import { jail, REPO, requireNet, setup, teardown, type NetEnv } from "./jails.js";
 import { disassemble } from "../../src/ebpf/disasm.js";
 import { jailPrograms } from "../../src/net/programs.js";
 
-const skip = skipReason();
 const J4 = ["-4", "127.0.0.62"];
 
-describe("privileged ports in a shared-stack jail", { skip, concurrency: false }, () => {
+describe("privileged ports in a shared-stack jail", { concurrency: false }, () => {
   let env: NetEnv;
-  before(() => { env = setup(); });
+  before(() => { requireNet(); env = setup(); });
   after(async () => {
     assert.deepEqual(await teardown(env), [], "jail cgroups left behind");
   });
@@ -42,9 +41,9 @@ describe("privileged ports in a shared-stack jail", { skip, concurrency: false }
   });
 });
 
-describe("privileged ports in a vnet jail", { skip: skip ?? (spawnSync("unshare", ["-n", "true"]).status !== 0 ? "needs unshare -n" : undefined), concurrency: false }, () => {
+describe("privileged ports in a vnet jail", { concurrency: false }, () => {
   let env: NetEnv;
-  before(() => { env = setup(); });
+  before(() => { requireNet("unshare -n"); env = setup(); });
   after(async () => {
     assert.deepEqual(await teardown(env), [], "jail cgroups left behind");
   });

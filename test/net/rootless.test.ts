@@ -11,9 +11,8 @@ import { chmodSync, chownSync, cpSync, mkdirSync, readdirSync, readFileSync, sym
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { findNetTool } from "../../src/net/context.js";
-import { hostProbe, port, REPO, setup, skipReason, sleep, teardown, type NetEnv } from "./jails.js";
+import { hostProbe, port, REPO, requireNet, setup, sleep, teardown, type NetEnv } from "./jails.js";
 
-const skip = skipReason() ?? (spawnSync("setpriv", ["--version"]).status !== 0 ? "needs setpriv" : undefined);
 
 /** Where a program is on the test runner's PATH (undefined: not installed). */
 function which(name: string): string | undefined {
@@ -35,10 +34,11 @@ function marked(mark: string): number[] {
   return out;
 }
 
-describe("rootless -4", { skip, concurrency: false }, () => {
+describe("rootless -4", { concurrency: false }, () => {
   let env: NetEnv;
   let root: string, xdg: string;
   before(() => {
+    requireNet("setpriv");
     env = setup();
     root = join(env.dir, "root65534");
     cpSync(env.root, root, { recursive: true });

@@ -5,14 +5,23 @@ import { after, before, describe, it } from "node:test";
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { exited, hostProbe, jail, jailServer, port, reachable, REPO, setup, skipReason, sleep, teardown, type NetEnv } from "./jails.js";
+import { exited, hostProbe, jail, jailServer, port, reachable, REPO, requireNet, setup, teardown, type NetEnv } from "./jails.js";
+import { waitUntil } from "../helpers/wait.js";
 
-const skip = skipReason();
 const J4 = ["-4", "127.0.0.2"];
 
-describe("shared stack (-4/-6, cgroup eBPF)", { skip, concurrency: false }, () => {
+/** The registry entries in the test's state directory. */
+function entries(env: NetEnv): string[] {
+  try {
+    return readdirSync(join(env.state, "jails")).filter((f) => f.endsWith(".json"));
+  } catch {
+    return [];
+  }
+}
+
+describe("shared stack (-4/-6, cgroup eBPF)", { concurrency: false }, () => {
   let env: NetEnv;
-  before(() => { env = setup(); });
+  before(() => { requireNet(); env = setup(); });
   after(async () => {
     const left = await teardown(env);
     assert.deepEqual(left, [], "jail cgroups left behind");
@@ -47,7 +56,7 @@ describe("shared stack (-4/-6, cgroup eBPF)", { skip, concurrency: false }, () =
     const udp = await hostProbe(env, ["udp-recv", "127.0.0.9", String(p + 1), "5"]);
     assert.equal(jail(env, J4, ["connect", "127.0.0.9", String(p)]).out, "ok 127.0.0.2");
     assert.equal(jail(env, J4, ["udp-send", "127.0.0.9", String(p + 1), "hi"]).out, "ok 127.0.0.2");
-    await sleep(200);
+    await waitUntil(() => tcp.lines.length > 1 && udp.lines.length > 1, "the host's servers to report the jail's connection and datagram");
     assert.deepEqual(tcp.lines.slice(1), ["peer 127.0.0.2"]);
     assert.deepEqual(udp.lines.slice(1), ["from 127.0.0.2"]);
     tcp.child.kill(); udp.child.kill();
@@ -78,7 +87,7 @@ describe("shared stack (-4/-6, cgroup eBPF)", { skip, concurrency: false }, () =
     assert.equal(jail(env, [...J4, "-6", "::1"], ["connect6mapped", "127.0.0.9", String(p)]).out, "ok ::ffff:127.0.0.2");
     assert.equal(jail(env, ["-6", "::1"], ["connect6mapped", "127.0.0.9", String(p)]).out, "err ENETUNREACH");
     assert.equal(jail(env, [...J4, "-6", "::1"], ["bind", "::ffff:127.0.0.3", "0"]).out, "err EADDRNOTAVAIL");
-    await sleep(200);
+    await waitUntil(() => host.lines.length > 1, "the host's server to report the jail's connection");
     assert.deepEqual(host.lines.slice(1), ["peer 127.0.0.2"]);
     host.child.kill();
   });
@@ -112,7 +121,7 @@ describe("shared stack (-4/-6, cgroup eBPF)", { skip, concurrency: false }, () =
   it("applies FreeBSD's rule to addresses two jails claim", async () => {
     const p = port();
     const a = await jailServer(env, ["-4", "127.0.0.2", "-4", "127.0.0.3"], ["serve", "0.0.0.0", String(p), "5"]);
-    await sleep(300);
+    await waitUntil(() => entries(env).length === 1, "the first jail's registry entry");
     const r = jail(env, ["-4", "127.0.0.3"], ["bind", "0.0.0.0", "0"]);
     assert.match(r.out, /127\.0\.0\.3 is in use by jail/);
     assert.equal(r.code, 64);
@@ -124,8 +133,7 @@ describe("shared stack (-4/-6, cgroup eBPF)", { skip, concurrency: false }, () =
     const p = port();
     const d = await jailServer(env, J4, ["serve", "0.0.0.0", String(p), "8"]);
     assert.equal(d.first, `listening 127.0.0.2 ${p}`);
-    await sleep(200);
-    const jid = readdirSync(join(env.state, "jails")).find((f) => f.endsWith(".json"))!.replace(".json", "");
+    const jid = (await waitUntil(() => entries(env)[0], "the jail's registry entry")).replace(".json", "");
     const fixture = join(REPO, "test", "net", "fixtures", "update-addrs.mjs");
     const r = spawnSync(process.execPath, [fixture, REPO, env.state, jid, "127.0.0.3"], { encoding: "utf8", timeout: 20000 });
     assert.match(r.stdout, /"ev":"net".*"set":2,"deleted":1/, `${r.stdout}${r.stderr}`);

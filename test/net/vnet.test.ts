@@ -5,9 +5,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { jailCgroups, port, REPO, setup, skipReason, teardown, type NetEnv } from "./jails.js";
-
-const skip = skipReason() ?? (spawnSync("unshare", ["-n", "true"]).status !== 0 ? "needs unshare -n" : undefined);
+import { jailCgroups, port, REPO, requireNet, setup, teardown, type NetEnv } from "./jails.js";
 
 /** Runs a shell script in a fresh network namespace with lo up; $SJ is sysjail, $R the root, $P the probe. */
 function inNetns(env: NetEnv, script: string): string {
@@ -18,9 +16,9 @@ function inNetns(env: NetEnv, script: string): string {
   return `${r.stdout}${r.stderr}`;
 }
 
-describe("vnet jails", { skip, concurrency: false }, () => {
+describe("vnet jails", { concurrency: false }, () => {
   let env: NetEnv;
-  before(() => { env = setup(); });
+  before(() => { requireNet("unshare -n"); env = setup(); });
   after(async () => {
     assert.deepEqual(await teardown(env), [], "jail cgroups left behind");
   });
@@ -28,15 +26,20 @@ describe("vnet jails", { skip, concurrency: false }, () => {
   it("carries TCP from the host to the jail and back, then leaves nothing", () => {
     const p = port();
     const out = inNetns(env, `
-      $SJ --vnet -4 10.99.0.2 $R vj /p echo-serve 0.0.0.0 ${p} 3 &
-      sleep 1
+      jo=$(mktemp); so=$(mktemp)
+      # each server is waited for by its "listening" line (the deadline only keeps a broken start
+      # from hanging the test)
+      listening() { i=0; until grep -q listening "$1" || [ $i -ge 600 ]; do sleep 0.05; i=$((i+1)); done; }
+      $SJ --vnet -4 10.99.0.2 $R vj /p echo-serve 0.0.0.0 ${p} 3 >"$jo" 2>&1 &
+      listening "$jo"
       echo "links: $(ip -o link | grep -c sj)"
       $P echo 10.99.0.2 ${p} to-jail
-      $P serve 169.254.0.1 ${p + 1} 3 >/tmp/sjv.$$ &
-      sleep 0.3
+      $P serve 169.254.0.1 ${p + 1} 3 >"$so" &
+      listening "$so"
       $SJ --vnet -4 10.99.0.3 $R vj2 /p connect 169.254.0.1 ${p + 1}
       wait
-      echo "host saw: $(grep peer /tmp/sjv.$$)"; rm -f /tmp/sjv.$$
+      cat "$jo"
+      echo "host saw: $(grep peer "$so")"; rm -f "$jo" "$so"
       echo "after: links=$(ip -o link | grep -vc ' lo:') routes=$(ip route | wc -l) routes6=$(ip -6 route | grep -vc '^::1\\|^fe80\\|^multicast')"
     `);
     assert.match(out, /listening 0\.0\.0\.0 /, "its own stack: the wildcard stays");
@@ -63,9 +66,14 @@ describe("vnet jails", { skip, concurrency: false }, () => {
     const fixture = join(REPO, "test", "net", "fixtures", "vnet-interface.mjs");
     const out = inNetns(env, `
       ip link add vt0 type veth peer name vt1
-      ${process.execPath} ${fixture} ${REPO} $R ${env.state} vt1 listen-unbound 4 1 &
-      sleep 0.6; echo "during: $(ip -o link | grep -c vt1)"
+      out=$(mktemp)
+      ${process.execPath} ${fixture} ${REPO} $R ${env.state} vt1 listen-unbound 4 1 >"$out" 2>&1 &
+      # the jail runs once its probe listens (with vt1 moved in); the deadline only keeps a broken
+      # start from hanging the test
+      i=0; until grep -q listening "$out" || [ $i -ge 600 ]; do sleep 0.05; i=$((i+1)); done
+      echo "during: $(ip -o link | grep -c vt1)"
       wait
+      cat "$out"; rm -f "$out"
       echo "after: $(ip -o link | grep -c 'vt1@')"
     `);
     assert.match(out, /during: 0/, out);

@@ -1,6 +1,6 @@
 // linux.uidMappings/gidMappings as root's explicit choice (src/oci/idmap.ts): pool blocks, root's
 // own maps, what is warned of and what is refused (unit; the caller must be root).
-import { describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { blockBase, idPool } from "../../src/ids/pool.js";
 import { mapLines, ociIds } from "../../src/oci/idmap.js";
@@ -9,7 +9,10 @@ import type { OciConfig } from "../../src/oci/config.js";
 const cfg = (uid: unknown, gid: unknown): OciConfig => ({ ociVersion: "1.2.0", linux: { uidMappings: uid, gidMappings: gid } } as unknown as OciConfig);
 const one = (c: number, h: number, s: number) => [{ containerID: c, hostID: h, size: s }];
 
-describe("sysjail-oci: id mappings (unit)", { skip: process.getuid?.() !== 0 ? "root's mappings only" : false }, () => {
+describe("sysjail-oci: id mappings (unit)", () => {
+  before(() => {
+    if (process.getuid?.() !== 0) throw new Error("root's mappings only: run the sysjail-oci tests as root");
+  });
   it("one range onto a pool block is that block; anything else is written as given", () => {
     const b = blockBase(idPool(), 3);
     assert.deepEqual(ociIds(cfg(one(0, b.uid, 100), one(0, b.gid, 100)), () => {}), { kind: "block", idrange: String(b.uid), size: 100 });

@@ -343,17 +343,19 @@ describe("example policies in policy/examples", () => {
 });
 
 describe("default policy: speed and reference copies", () => {
-  it("compiles in well under 2 ms in a warm process (uncached)", () => {
+  // No timed assertion (docs/TESTING.md): the time per compile is a diagnostic (npm run bench
+  // measures the start-up path); what is asserted is that every compile gives the same program.
+  it("compiles the same program every time in a warm process (uncached; ms per compile as a diagnostic)", (t) => {
     const rules = defaultRules(opts());
+    const first = Buffer.from(compileRules(rules, { arch: "x64" }, true).filter.program);
     for (let i = 0; i < 400; i++) compileRules(rules, { arch: "x64" }, true);
-    // best of several batches, so a busy machine does not fail the test
     let ms = Infinity;
     for (let b = 0; b < 8; b++) {
       const n = 25, t0 = performance.now();
-      for (let i = 0; i < n; i++) compileRules(rules, { arch: "x64" }, true);
+      for (let i = 0; i < n; i++) assert.ok(first.equals(Buffer.from(compileRules(rules, { arch: "x64" }, true).filter.program)), `compile ${b * n + i}`);
       ms = Math.min(ms, (performance.now() - t0) / n);
     }
-    assert.ok(ms < 2, `${ms.toFixed(3)} ms per compile`);
+    t.diagnostic(`${ms.toFixed(3)} ms per compile`);
   });
 
   it("ships each fragment as policy/default/NAME.policy, identical to what is compiled", () => {

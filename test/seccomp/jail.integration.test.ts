@@ -1,6 +1,7 @@
 // Every rule of the default policy inside real jails: `sysjail [--allow-*] [--policy FILE] ROOT
 // HOSTNAME /probe ...` with the static probe in a fresh root per test, on x86_64 natively, on i386
-// through int $0x80 and on x32. Needs root, x86_64, gcc and a built sysjail; skipped otherwise.
+// through int $0x80 and on x32. Needs x86_64 (skipped elsewhere); fails without root, gcc or a
+// sysjail that runs the probe.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -10,7 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { buildFixture, CASES, ROOT } from "./probe-cases.js";
 
 const SYSJAIL = join(ROOT, "bin", "sysjail.js");
-const skip = process.getuid?.() !== 0 ? "needs root" : process.arch !== "x64" ? "needs an x86_64 host" : !existsSync(SYSJAIL) ? "no bin/sysjail.js" : undefined;
+const skip = process.arch !== "x64" ? "needs an x86_64 host" : undefined;
 
 interface Run { out: string; status: number | null }
 
@@ -20,7 +21,7 @@ function sysjail(args: string[]): Run {
 }
 
 describe("default policy in real jails (sysjail + probe)", { skip }, () => {
-  let probe: string | undefined, why: string | undefined;
+  let probe: string | undefined;
 
   /** A fresh jail root: the probe and empty proc, dev, tmp; removed after `fn`, even when it throws. */
   function withRoot<T>(fn: (root: string) => T): T {
@@ -40,26 +41,20 @@ describe("default policy in real jails (sysjail + probe)", { skip }, () => {
   const jailed = (flags: string[], args: string[]) => withRoot((root) => sysjail([...flags, root, "pb", "/probe", ...args]));
 
   before(() => {
-    const p = buildFixture("probe");
-    probe = p.path;
-    why = p.why;
-    if (probe) {
-      const r = jailed([], ["sys", "39"]);
-      if (!/^ok \d+$/.test(r.out)) why = `sysjail cannot run the probe in a jail yet: ${r.out.split("\n")[0]}`;
-    }
+    if (process.getuid?.() !== 0) throw new Error("the seccomp jail tests start jails as root: run them as root");
+    if (!existsSync(SYSJAIL)) throw new Error(`${SYSJAIL} is missing`);
+    probe = buildFixture("probe");
   });
   after(() => { if (probe) rmSync(join(probe, ".."), { recursive: true, force: true }); });
 
   for (const c of CASES) {
-    it(`${c.name}${c.flags ? ` (${c.flags.join(" ")})` : ""}: ${c.args.join(" ")}`, (t) => {
-      if (why) return t.skip(why);
+    it(`${c.name}${c.flags ? ` (${c.flags.join(" ")})` : ""}: ${c.args.join(" ")}`, () => {
       const r = jailed(c.flags ?? [], c.args.map((a) => a.replace("{tmp}", "/tmp")));
       assert.match(r.out, c.inJail ?? c.want, `sysjail said (exit ${r.status}): ${r.out}`);
     });
   }
 
-  it("adds a --policy file to the default policy", (t) => {
-    if (why) return t.skip(why);
+  it("adds a --policy file to the default policy", () => {
     const dir = mkdtempSync(join(tmpdir(), "sysjail-pol-"));
     try {
       const f = join(dir, "extra.policy");
@@ -73,8 +68,7 @@ describe("default policy in real jails (sysjail + probe)", { skip }, () => {
     }
   });
 
-  it("refuses a bad --policy file with its file:line:column, exit 64", (t) => {
-    if (why) return t.skip(why);
+  it("refuses a bad --policy file with its file:line:column, exit 64", () => {
     const dir = mkdtempSync(join(tmpdir(), "sysjail-pol-"));
     try {
       const f = join(dir, "bad.policy");
@@ -87,8 +81,7 @@ describe("default policy in real jails (sysjail + probe)", { skip }, () => {
     }
   });
 
-  it("--policy-dump lists the program for every ABI", (t) => {
-    if (why) return t.skip(why);
+  it("--policy-dump lists the program for every ABI", () => {
     const r = sysjail(["--policy-dump"]);
     assert.equal(r.status, 0);
     assert.ok(r.out.split("\n").length > 20);
@@ -97,8 +90,9 @@ describe("default policy in real jails (sysjail + probe)", { skip }, () => {
     assert.match(r.out, /x32/);
   });
 
-  it("runs a getppid loop in a jail at about the speed of seccomp itself", (t) => {
-    if (why) return t.skip(why);
+  // No timed assertion (docs/TESTING.md): that getppid is a cached allow, which is what makes it
+  // cost seccomp's entry work only, is checked exactly by isCachedAllow (default-policy.test.ts).
+  it("runs a million getppid calls in a jail (the time per call is a diagnostic)", (t) => {
     const ns = (out: string) => Number(/^ok ([\d.]+)/m.exec(out)?.[1] ?? NaN);
     let bare = Infinity, jail = Infinity;
     for (let i = 0; i < 3; i++) {
@@ -106,7 +100,6 @@ describe("default policy in real jails (sysjail + probe)", { skip }, () => {
       jail = Math.min(jail, ns(jailed([], ["loop", "1000000"]).out));
     }
     t.diagnostic(`getppid: ${bare} ns bare, ${jail} ns in a jail (${(jail / bare).toFixed(3)}x)`);
-    // a cached allow costs seccomp's own entry work only; a filter run per call would cost far more
-    assert.ok(jail < bare * 2, `${jail} ns in a jail vs ${bare} ns bare`);
+    assert.ok(Number.isFinite(bare) && Number.isFinite(jail), `the loop did not report in a jail or bare: ${bare} ns, ${jail} ns`);
   });
 });

@@ -1,7 +1,7 @@
 // The compiled default policy on the real kernel, without a jail: fixtures/seccomp-exec loads the
 // filter exactly as the helper does and runs the probe under it as host root. Host root holds
 // every capability, so an errno here comes from the filter, not from a capability check.
-// Needs root, x86_64 and gcc; skipped otherwise.
+// Needs x86_64 (skipped elsewhere); fails without root or gcc.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -12,16 +12,17 @@ import { defaultPolicy, type PolicyOptions } from "../../src/spec/types.js";
 import { compileJailFilter } from "../../src/seccomp/index.js";
 import { buildFixture, CASES, FLAG_OPTIONS } from "./probe-cases.js";
 
-const skip = process.getuid?.() !== 0 ? "needs root" : process.arch !== "x64" ? "needs an x86_64 host" : undefined;
+const skip = process.arch !== "x64" ? "needs an x86_64 host" : undefined;
 
 describe("default policy on the kernel (seccomp-exec + probe, no jail)", { skip }, () => {
-  let probe: string | undefined, loader: string | undefined, why: string | undefined;
+  let probe: string | undefined, loader: string | undefined;
   const dir = mkdtempSync(join(tmpdir(), "sysjail-kernel-"));
   const filters = new Map<string, string>();
 
   before(() => {
-    const p = buildFixture("probe"), l = buildFixture("seccomp-exec");
-    probe = p.path; loader = l.path; why = p.why ?? l.why;
+    if (process.getuid?.() !== 0) throw new Error("the seccomp kernel tests load filters as host root: run them as root");
+    probe = buildFixture("probe");
+    loader = buildFixture("seccomp-exec");
   });
   after(() => {
     rmSync(dir, { recursive: true, force: true });
@@ -48,31 +49,29 @@ describe("default policy on the kernel (seccomp-exec + probe, no jail)", { skip 
   }
 
   for (const c of CASES) {
-    it(`${c.name}${c.flags ? ` (${c.flags.join(" ")})` : ""}: ${c.args.join(" ")}`, (t) => {
-      if (!probe || !loader) return t.skip(why);
+    it(`${c.name}${c.flags ? ` (${c.flags.join(" ")})` : ""}: ${c.args.join(" ")}`, () => {
       const out = underFilter(filterFor(c.flags), c.args.map((a) => a.replace("{tmp}", dir)));
       assert.match(out, c.onHost ?? c.want, `the probe said: ${out}`);
     });
   }
 
-  it("i386 and x32 really reach the kernel from this host (so the cases above mean something)", (t) => {
-    if (!probe) return t.skip(why);
-    assert.match(execFileSync(probe, ["i386", "20"], { encoding: "utf8" }), /^ok \d+/);
+  it("i386 and x32 really reach the kernel from this host (so the cases above mean something)", () => {
+    assert.match(execFileSync(probe!, ["i386", "20"], { encoding: "utf8" }), /^ok \d+/);
   });
 
-  it("costs no more per cached call than a one-instruction allow-all filter", (t) => {
-    if (!probe || !loader) return t.skip(why);
+  // No timed assertion (docs/TESTING.md): the guarantee behind the cost, cached calls, is checked
+  // exactly by isCachedAllow in default-policy.test.ts; the times are a diagnostic.
+  it("runs getppid loops bare, under allow-all and under the default policy (times as a diagnostic)", (t) => {
     const allowAll = join(dir, "allow.bpf");
     writeFileSync(allowAll, Buffer.from([0x06, 0, 0, 0, 0, 0, 0xff, 0x7f]));
     const ns = (cmd: string[]) => Number(/^ok ([\d.]+)/.exec(execFileSync(cmd[0]!, cmd.slice(1), { encoding: "utf8" }))?.[1]);
     const best = { bare: Infinity, allow: Infinity, policy: Infinity };
     for (let i = 0; i < 7; i++) {
-      best.bare = Math.min(best.bare, ns([probe, "loop", "300000"]));
-      best.allow = Math.min(best.allow, ns([loader, allowAll, "0", probe, "loop", "300000"]));
-      best.policy = Math.min(best.policy, ns([loader, filterFor(), "0", probe, "loop", "300000"]));
+      best.bare = Math.min(best.bare, ns([probe!, "loop", "300000"]));
+      best.allow = Math.min(best.allow, ns([loader!, allowAll, "0", probe!, "loop", "300000"]));
+      best.policy = Math.min(best.policy, ns([loader!, filterFor(), "0", probe!, "loop", "300000"]));
     }
     t.diagnostic(`getppid: ${best.bare} ns bare, ${best.allow} ns under allow-all, ${best.policy} ns under the default policy`);
-    // loose: the exact guarantee (cached calls) is checked by isCachedAllow in default-policy.test
-    assert.ok(best.policy < best.allow * 1.3, `default policy ${best.policy} ns vs allow-all ${best.allow} ns`);
+    assert.ok(Object.values(best).every(Number.isFinite), `a loop did not report: ${JSON.stringify(best)}`);
   });
 });

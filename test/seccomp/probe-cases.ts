@@ -2,7 +2,7 @@
 // the kernel runs. Shared by the real-kernel tests: kernel.test.ts (filter loaded by a small
 // loader, outside any jail) and jail.integration.test.ts (through `sysjail` in a real jail).
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -165,14 +165,16 @@ export const FLAG_OPTIONS: Record<string, string> = {
 /** The repository root (this file is build/test/seccomp/probe-cases.js once compiled). */
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
-/** Builds a fixture with gcc -static into a fresh temp dir; undefined (with the reason) if it cannot. */
-export function buildFixture(name: string): { path?: string; why?: string } {
+/** Builds a fixture with gcc -static into a fresh temp dir (the caller removes it); throws, leaving
+ * nothing, if it cannot: gcc and a static C library are required (docs/TESTING.md), never skipped. */
+export function buildFixture(name: string): string {
   const dir = mkdtempSync(join(tmpdir(), "sysjail-fixture-"));
   const out = join(dir, name);
   try {
     execFileSync("gcc", ["-O2", "-static", "-o", out, join(ROOT, "test", "seccomp", "fixtures", `${name}.c`)], { stdio: "pipe" });
-    return { path: out };
+    return out;
   } catch (e) {
-    return { why: `cannot build ${name} with gcc -static: ${String((e as { stderr?: Buffer }).stderr ?? e).split("\n")[0]}` };
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`cannot build ${name} with gcc -static: ${String((e as { stderr?: Buffer }).stderr ?? e).split("\n")[0]}`);
   }
 }
