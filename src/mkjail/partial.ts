@@ -80,6 +80,8 @@ export async function buildTree(dir: string, force: boolean, fill: (partial: str
     const state = emptyOrAbsent(target);
     if (state === "empty") rmdirSync(target);
     else if (state !== "absent") {
+      // checked at the start (checkTarget), and again here: DIR may have been filled meanwhile
+      if (!force) throw usageError(`mkjail: ${JSON.stringify(dir)} was filled while the tree was built (use -f to replace it); nothing replaced`);
       const old = `${dirname(target)}/.${basename(target)}.old.${process.pid}`;
       renameSync(target, old);
       renameSync(partial, target);

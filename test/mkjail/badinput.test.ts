@@ -6,6 +6,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { coreSuite, defer, makeTempDir, removeTree } from "../helpers/index.js";
 import { mkjail, names, oneLineError, show } from "./helpers.js";
+import { buildTree } from "../../src/mkjail/partial.js";
+import { SysjailError } from "../../src/errors.js";
 
 coreSuite();
 
@@ -73,6 +75,23 @@ describe("mkjail bad input", () => {
     assert.equal(mkjail(["nano:/bin/sh", join(base, "D")]).code, 0);
     assert.deepEqual(names(base), ["D"]);
     assert.equal(existsSync(join(base, "D", "junk")), false);
+  });
+
+  it("a DIR filled while the tree was built is not replaced without -f (checked again before the rename)", async (t) => {
+    const base = makeTempDir("mkjail-bad-");
+    defer(t, () => removeTree(base));
+    const dir = join(base, "D");
+    const fill = async (partial: string) => {
+      writeFileSync(join(partial, "new"), "");
+      mkdirSync(dir);
+      writeFileSync(join(dir, "theirs"), "kept");
+    };
+    await assert.rejects(buildTree(dir, false, fill, async () => undefined), (e: Error) => e instanceof SysjailError && e.exitCode === 64 && /was filled while the tree was built/.test(e.message));
+    assert.equal(readFileSync(join(dir, "theirs"), "utf8"), "kept");
+    assert.deepEqual(names(base), ["D"], "no partial tree left");
+    removeTree(dir);
+    await buildTree(dir, true, fill, async () => undefined);
+    assert.deepEqual(names(dir), ["new"], "with -f: replaced");
   });
 
   it("a program whose ELF interpreter is not root's: exit 66, the interpreter never runs, nothing left", (t) => {
