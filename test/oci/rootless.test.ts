@@ -95,6 +95,13 @@ describe("sysjail-oci under rootless podman (an unprivileged user with subordina
     // the image's root is the user's (podman's namespace root): the container's root writes it
     const w = run(["--rm", tag, "/probe", "write", "/written", "x"]);
     assert.equal(w.status, 0, w.stderr);
+    // --device: rootless podman binds the host's node (it can make none): the container gets it in its devfs
+    const dev = run(["--rm", "--device", "/dev/net/tun", tag, "/probe", "stat", "/dev/net/tun"]);
+    assert.equal(dev.status, 0, dev.stderr);
+    assert.match(dev.stdout, /^ok 20\d+ \d+ \d+ 10:200$/m, "the host's character device node");
+    const tun = run(["--rm", "--device", "/dev/net/tun", tag, "/probe", "read", "/dev/net/tun"]);
+    assert.equal(tun.status, 0, tun.stderr);
+    assert.equal(tun.stderr, "", "no warning");
     // nothing of it in the host's state directories; the user's own are empty again
     assert.deepEqual(readdirSync(join(u!.xdg, "sysjail", "jails")), [], "no registry entry left");
     assert.deepEqual(readdirSync(join(u!.xdg, "sysjail-oci")).filter((n) => n !== "seccomp"), [], "no container directory left");
@@ -145,5 +152,33 @@ describe("sysjail-oci under rootless podman (an unprivileged user with subordina
     assert.equal(podman(["ps", "-a", "-q"]).stdout.trim(), "", "no container left");
     assert.deepEqual(readdirSync(join(u!.xdg, "sysjail", "jails")), [], "no registry entry left");
     assert.deepEqual(readdirSync(join(u!.xdg, "sysjail-oci")).filter((n) => n !== "seccomp"), [], "no container directory left");
+  });
+
+  it("--userns=keep-id: podman's maps (onto its namespace's 0, the user) are applied as given; maps onto ids the namespace lacks fail at create with one line and leave nothing", () => {
+    const k = run(["--rm", "--userns=keep-id", tag, "/probe", "ids"]);
+    assert.equal(k.status, 0, k.stderr);
+    assert.equal(k.stdout, `ok ${u!.uid} ${u!.uid} ${u!.uid} ${u!.gid} ${u!.gid} ${u!.gid}\n`, "the user's own id inside");
+    // straight from the user's namespace (podman unshare), a bundle mapping ids it does not have
+    const b = join(u!.home, "bundle");
+    const cfg = {
+      ociVersion: "1.2.0", root: { path: jr!.path, readonly: true }, hostname: "rl",
+      process: { args: ["/probe", "ids"], env: ["PATH=/bin"], cwd: "/", user: { uid: 0, gid: 0 } },
+      linux: {
+        namespaces: ["pid", "ipc", "uts", "mount", "user", "network"].map((type) => ({ type })),
+        uidMappings: [{ containerID: 0, hostID: 70000, size: 10 }], gidMappings: [{ containerID: 0, hostID: 70000, size: 10 }],
+      },
+    };
+    const mk = u!.run("sh", ["-c", 'mkdir -p "$1" && cat > "$1/config.json"', "sh", b], JSON.stringify(cfg));
+    assert.equal(mk.status, 0, mk.stderr);
+    const cid = `sjrl-${process.pid}-map`;
+    const r = u!.run("podman", ["unshare", OCI, "create", "--bundle", b, cid]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.match(r.stderr, /uid-map .*EPERM/);
+    assert.ok(!existsSync(join(u!.xdg, "sysjail-oci", cid)), "nothing left in the (default) root");
+    assert.deepEqual(readdirSync(join(u!.xdg, "sysjail", "jails")), [], "no registry entry left");
+    const st = u!.run("podman", ["unshare", OCI, "state", cid]);
+    assert.equal(st.status, 1);
+    assert.match(st.stderr, /does not exist/);
   });
 });
