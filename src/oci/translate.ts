@@ -360,7 +360,8 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
 export function withDeviceBinds(names: string[] | undefined, config: OciConfig): string[] | undefined {
   const add: string[] = [];
   for (const m of Array.isArray(config.mounts) ? config.mounts : []) {
-    const isBind = m?.type === "bind" || m?.options?.includes("bind") || m?.options?.includes("rbind");
+    const opts = Array.isArray(m?.options) ? m.options : [];
+    const isBind = m?.type === "bind" || opts.includes("bind") || opts.includes("rbind");
     const d = typeof m?.destination === "string" ? m.destination : "";
     if (!isBind || m.source !== d || !/^\/dev\/[A-Za-z0-9._+-]+(\/[A-Za-z0-9._+-]+)*$/.test(d) || d.split("/").some((c) => c === "." || c === "..")) continue;
     let st;

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { REPO, buildProbe, makeJailRoot, makeRootlessUser, type JailRoot, type RootlessUser } from "../helpers/index.js";
 import { idRunsFromZero } from "../../src/ids/choose.js";
 import { defaultOciRoot, rootlessStateDir } from "../../src/oci/rootdir.js";
+import { withDeviceBinds } from "../../src/oci/translate.js";
 
 const OCI = join(REPO, "native", "build", "sysjail-oci");
 
@@ -35,6 +36,18 @@ describe("sysjail-oci's state and id map in a user namespace (pure)", () => {
     assert.deepEqual(idRunsFromZero("5 5000 10\n"), [], "nothing from 0");
     assert.deepEqual(idRunsFromZero("0 0 4294967295\n"), [[0, 65536]]);
     assert.deepEqual(idRunsFromZero("garbage\n0 x 1\n"), []);
+  });
+  it("rootless podman's --device binds (the host's node onto the same path) become device binds; other binds under /dev do not", () => {
+    const bind = (source: unknown, destination: string, options: unknown = ["rbind"]) => ({ type: "bind", source, destination, options });
+    const cfg = (mounts: unknown[]) => ({ ociVersion: "1.2.0", mounts } as never);
+    assert.deepEqual(withDeviceBinds(undefined, cfg([bind("/dev/net/tun", "/dev/net/tun")])), ["null", "zero", "full", "random", "urandom", "tty", "net/tun"]);
+    assert.deepEqual(withDeviceBinds(["null", "zero", "full", "random", "urandom", "tty", "net/tun"], cfg([bind("/dev/net/tun", "/dev/net/tun")])), ["null", "zero", "full", "random", "urandom", "tty", "net/tun"], "listed once");
+    assert.equal(withDeviceBinds(undefined, cfg([bind("/dev/null", "/dev/null")])), undefined, "the devfs has it already");
+    assert.equal(withDeviceBinds(undefined, cfg([bind("/dev/net/tun", "/dev/tun")])), undefined, "another path: no device");
+    assert.equal(withDeviceBinds(undefined, cfg([bind("/dev/shm", "/dev/shm")])), undefined, "a directory: no device");
+    assert.equal(withDeviceBinds(undefined, cfg([bind("/dev/../dev/net/tun", "/dev/../dev/net/tun")])), undefined);
+    assert.equal(withDeviceBinds(undefined, cfg([{ source: "/dev/net/tun", destination: "/dev/net/tun", options: "rbind" }])), undefined, "options not a list, no type: not a bind");
+    assert.equal(withDeviceBinds(undefined, cfg([{ type: "tmpfs", source: "/dev/net/tun", destination: "/dev/net/tun" }])), undefined, "not a bind");
   });
 });
 
