@@ -167,6 +167,30 @@ describe("sysjail-oci under rootless podman (an unprivileged user with subordina
     assert.deepEqual(readdirSync(join(u!.xdg, "sysjail-oci")).filter((n) => n !== "seccomp"), [], "no container directory left");
   });
 
+  it("a user's own sysjail-oci (no engine, no --root): state under $XDG_RUNTIME_DIR/sysjail-oci for Node and the native commands alike; the container maps the user alone", () => {
+    const b = join(u!.home, "own-bundle");
+    const cfg = {
+      ociVersion: "1.2.0", root: { path: jr!.path, readonly: true }, hostname: "rl",
+      process: { args: ["/probe", "cat", "/proc/self/uid_map"], env: ["PATH=/bin"], cwd: "/", user: { uid: 0, gid: 0 } },
+      linux: { namespaces: ["pid", "ipc", "uts", "mount", "user", "network"].map((type) => ({ type })) },
+    };
+    const mk = u!.run("sh", ["-c", 'mkdir -p "$1" && cat > "$1/config.json"', "sh", b], JSON.stringify(cfg));
+    assert.equal(mk.status, 0, mk.stderr);
+    const r = u!.run(OCI, ["run", "--bundle", b, `sjrl-${process.pid}-own`]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split("\n").map((l) => l.trim().split(/\s+/).join(" ")), [`0 ${u!.uid} 1`], "the user alone");
+    const cid = `sjrl-${process.pid}-own2`;
+    const c = u!.run(OCI, ["create", "--bundle", b, cid]);
+    assert.equal(c.status, 0, c.stderr);
+    assert.ok(existsSync(join(u!.xdg, "sysjail-oci", cid, "procs")), "Node's default root");
+    const st = u!.run(OCI, ["state", cid]); // native (oci.c)
+    assert.equal(st.status, 0, st.stderr);
+    assert.equal(JSON.parse(st.stdout).status, "created");
+    const del = u!.run(OCI, ["delete", "--force", cid]); // native
+    assert.equal(del.status, 0, del.stderr);
+    assert.ok(!existsSync(join(u!.xdg, "sysjail-oci", cid)), "removed from the same root");
+  });
+
   it("--userns=keep-id: podman's maps (onto its namespace's 0, the user) are applied as given; maps onto ids the namespace lacks fail at create with one line and leave nothing", () => {
     const k = run(["--rm", "--userns=keep-id", tag, "/probe", "ids"]);
     assert.equal(k.status, 0, k.stderr);
