@@ -21,11 +21,14 @@ export function defaultOciRoot(env: NodeJS.ProcessEnv = process.env, euid = proc
   return rootlessState(env, euid, initial) ? join(env.XDG_RUNTIME_DIR!, "sysjail-oci") : "/run/sysjail-oci";
 }
 
-/** The registry directory of a rootless engine's containers when none is set ($SYSJAIL_STATE_DIR):
- * $XDG_RUNTIME_DIR/sysjail, the one the user's own jls and sjls read; undefined where the usual
- * default holds (src/registry/paths.ts). Root of rootless podman's namespace is uid 0 there, whose
- * default would be the host's /run/sysjail. */
+/** The registry directory of the containers of root of a user namespace other than the host's
+ * (rootless podman's) when none is set ($SYSJAIL_STATE_DIR): $XDG_RUNTIME_DIR/sysjail-userns.
+ * Not $XDG_RUNTIME_DIR/sysjail: root's jls reads that one (as /run/user/UID/sysjail) and trusts
+ * an entry only when its owner is the directory's owner as root sees it (the user's uid) and its
+ * jail maps the user alone; these entries record owner 0 (the id in that namespace) and map the
+ * user's subordinate ids too, so there each would be reported as a corrupt entry. Root's default
+ * there would be the host's /run/sysjail. Undefined where the usual default holds. */
 export function rootlessStateDir(env: NodeJS.ProcessEnv = process.env, euid = process.geteuid?.() ?? 0, initial: () => boolean = initialUserNs): string | undefined {
   if (env.SYSJAIL_STATE_DIR || euid !== 0 || !rootlessState(env, euid, initial)) return undefined;
-  return join(env.XDG_RUNTIME_DIR!, "sysjail");
+  return join(env.XDG_RUNTIME_DIR!, "sysjail-userns");
 }

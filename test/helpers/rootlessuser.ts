@@ -61,6 +61,7 @@ export function makeRootlessUser(prefix: string): RootlessUser {
   const home = join(base, "home");
   const errors: string[] = [];
   let created = false;
+  let xdgMade: string | undefined;
   const user: RootlessUser = {
     name, uid: -1, gid: -1, home, xdg: join(base, "xdg"), subBase, subCount: SUB_COUNT,
     run(cmd, args, input) {
@@ -90,7 +91,7 @@ export function makeRootlessUser(prefix: string): RootlessUser {
       for (const f of ["/etc/subuid", "/etc/subgid"]) {
         try { dropSubLines(f, name); } catch (e) { errors.push(`${f}: ${(e as Error).message}`); }
       }
-      try { removeTree(base); } catch (e) { errors.push((e as Error).message); }
+      for (const d of [xdgMade, base]) if (d) try { removeTree(d); } catch (e) { errors.push((e as Error).message); }
       if (errors.length) throw new Error(errors.join("; "));
     },
   };
@@ -105,9 +106,14 @@ export function makeRootlessUser(prefix: string): RootlessUser {
     user.uid = id("-u");
     user.gid = id("-g");
     if (!(user.uid > 0 && user.gid > 0)) throw new Error(`id ${name}: no uid or gid`);
+    // its runtime directory where a login's would be (/run/user/UID, which root's jls reads),
+    // when the host has /run/user and this fresh uid has none there yet; else beside its home
+    const runUser = join("/run/user", String(user.uid));
+    if (existsSync("/run/user") && !existsSync(runUser)) user.xdg = runUser;
     for (const d of [home, user.xdg]) {
       mkdirSync(d, { mode: 0o700 });
       chownSync(d, user.uid, user.gid);
+      if (d === runUser) xdgMade = runUser;
     }
   } catch (e) {
     try { user.remove(); } catch (e2) { throw new Error(`${(e as Error).message}; cleanup: ${(e2 as Error).message}`); }

@@ -22,7 +22,7 @@ describe("sysjail-oci's state and id map in a user namespace (pure)", () => {
     assert.equal(defaultOciRoot({ ...x, USER: "root" }, 0, () => false), "/run/sysjail-oci", "USER=root in a namespace: as runc");
     assert.equal(defaultOciRoot({}, 0, () => false), "/run/sysjail-oci", "no XDG_RUNTIME_DIR");
     assert.equal(defaultOciRoot({ XDG_RUNTIME_DIR: "rel" }, 5, () => true), "/run/sysjail-oci", "a relative one is ignored");
-    assert.equal(rootlessStateDir(x, 0, () => false), "/run/user/5/sysjail");
+    assert.equal(rootlessStateDir(x, 0, () => false), "/run/user/5/sysjail-userns");
     assert.equal(rootlessStateDir({ ...x, SYSJAIL_STATE_DIR: "/s" }, 0, () => false), undefined, "an explicit one wins");
     assert.equal(rootlessStateDir(x, 5, () => true), undefined, "a user's default is already there");
     assert.equal(rootlessStateDir(x, 0, () => true), undefined, "host root");
@@ -116,7 +116,7 @@ describe("sysjail-oci under rootless podman (an unprivileged user with subordina
     assert.equal(tun.status, 0, tun.stderr);
     assert.equal(tun.stderr, "", "no warning");
     // nothing of it in the host's state directories; the user's own are empty again
-    assert.deepEqual(readdirSync(join(u!.xdg, "sysjail", "jails")), [], "no registry entry left");
+    assert.deepEqual(readdirSync(join(u!.xdg, "sysjail-userns", "jails")), [], "no registry entry left");
     assert.deepEqual(readdirSync(join(u!.xdg, "sysjail-oci")).filter((n) => n !== "seccomp"), [], "no container directory left");
   });
 
@@ -141,7 +141,16 @@ describe("sysjail-oci under rootless podman (an unprivileged user with subordina
     // its state lives in the user's runtime directory, its registry entry in the user's registry
     assert.ok(existsSync(join(u!.xdg, "sysjail-oci", id, "procs")), "state under $XDG_RUNTIME_DIR/sysjail-oci");
     assert.ok(!existsSync(join("/run/sysjail-oci", id)), "nothing in the host's state directory");
-    assert.equal(readdirSync(join(u!.xdg, "sysjail", "jails")).filter((n) => n.endsWith(".json")).length, 1, "one registry entry");
+    assert.equal(readdirSync(join(u!.xdg, "sysjail-userns", "jails")).filter((n) => n.endsWith(".json")).length, 1, "one registry entry");
+    // root's jls reads every user's /run/user/UID/sysjail: a rootless podman container's entry is
+    // not there (it records owner 0, the id in podman's namespace), so nothing is called corrupt
+    const jls = spawnSync(join(REPO, "native", "build", "jls"), [], { encoding: "utf8", env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
+    assert.equal(jls.status, 0, jls.stderr);
+    assert.equal(jls.stderr, "", "root's jls: no corrupt entry of the user");
+    // inside podman's namespace the user's own jls lists it (SYSJAIL_STATE_DIR: that registry)
+    const own = u!.run("podman", ["unshare", "env", `SYSJAIL_STATE_DIR=${join(u!.xdg, "sysjail-userns")}`, join(REPO, "native", "build", "jls"), "-N"]);
+    assert.equal(own.status, 0, own.stderr);
+    assert.match(own.stdout, new RegExp(id), "listed by name, the container id");
     const e1 = podman(["exec", c, "/probe", "ids"]);
     assert.equal(e1.status, 0, e1.stderr);
     assert.equal(e1.stdout, "ok 0 0 0 0 0 0\n");
@@ -163,7 +172,7 @@ describe("sysjail-oci under rootless podman (an unprivileged user with subordina
     assert.equal(podman(["wait", k]).stdout.trim(), "137");
     assert.equal(podman(["rm", k]).status, 0);
     assert.equal(podman(["ps", "-a", "-q"]).stdout.trim(), "", "no container left");
-    assert.deepEqual(readdirSync(join(u!.xdg, "sysjail", "jails")), [], "no registry entry left");
+    assert.deepEqual(readdirSync(join(u!.xdg, "sysjail-userns", "jails")), [], "no registry entry left");
     assert.deepEqual(readdirSync(join(u!.xdg, "sysjail-oci")).filter((n) => n !== "seccomp"), [], "no container directory left");
   });
 
@@ -213,7 +222,7 @@ describe("sysjail-oci under rootless podman (an unprivileged user with subordina
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
     assert.match(r.stderr, /uid-map .*EPERM/);
     assert.ok(!existsSync(join(u!.xdg, "sysjail-oci", cid)), "nothing left in the (default) root");
-    assert.deepEqual(readdirSync(join(u!.xdg, "sysjail", "jails")), [], "no registry entry left");
+    assert.deepEqual(readdirSync(join(u!.xdg, "sysjail-userns", "jails")), [], "no registry entry left");
     const st = u!.run("podman", ["unshare", OCI, "state", cid]);
     assert.equal(st.status, 1);
     assert.match(st.stderr, /does not exist/);
