@@ -151,6 +151,9 @@ describe("sysjail-oci under rootless podman (an unprivileged user with subordina
     const own = u!.run("podman", ["unshare", "env", `SYSJAIL_STATE_DIR=${join(u!.xdg, "sysjail-userns")}`, join(REPO, "native", "build", "jls"), "-N"]);
     assert.equal(own.status, 0, own.stderr);
     assert.match(own.stdout, new RegExp(id), "listed by name, the container id");
+    const jx = u!.run("podman", ["unshare", "env", `SYSJAIL_STATE_DIR=${join(u!.xdg, "sysjail-userns")}`, join(REPO, "native", "build", "jexec"), id, "/probe", "ids"]);
+    assert.equal(jx.status, 0, jx.stderr);
+    assert.equal(jx.stdout, "ok 0 0 0 0 0 0\n", "jexec enters it");
     const e1 = podman(["exec", c, "/probe", "ids"]);
     assert.equal(e1.status, 0, e1.stderr);
     assert.equal(e1.stdout, "ok 0 0 0 0 0 0\n");
