@@ -335,10 +335,30 @@ static int oci_delete(struct oci_c *c, int force) {
   return 0;
 }
 
+/* The default --root, as runc picks its own (src/oci/rootdir.ts does the same for Node):
+ * /run/sysjail-oci, or $XDG_RUNTIME_DIR/sysjail-oci for a caller who is not root, or root of a
+ * user namespace other than the host's (rootless podman runs its runtime so) whose USER is not
+ * "root". Only where state lives: what the caller may do is the kernel's answer to its ids. */
+static const char *default_root(void) {
+  static char buf[4096];
+  const char *x = getenv("XDG_RUNTIME_DIR"), *u = getenv("USER");
+  if (!x || x[0] != '/' || strlen(x) + sizeof "/sysjail-oci" > sizeof buf) return "/run/sysjail-oci";
+  if (geteuid() == 0) {
+    char m[128];
+    const char *p = m;
+    unsigned long in, out, count;
+    if (read_own_uid_map(m, sizeof m) <= 0) return "/run/sysjail-oci";
+    if (idmap_next(&p, &in, &out, &count) && in == 0 && out == 0 && count == 4294967295UL) return "/run/sysjail-oci";
+    if (u && !strcmp(u, "root")) return "/run/sysjail-oci";
+  }
+  snprintf(buf, sizeof buf, "%s/sysjail-oci", x);
+  return buf;
+}
+
 int oci_main(int argc, char **argv) {
   struct oci_c c;
   memset(&c, 0, sizeof c);
-  c.root = "/run/sysjail-oci";
+  c.root = NULL;
   int i = 1;
   /* global options; anything this code does not know goes to Node, which judges it */
   for (; i < argc && argv[i][0] == '-'; i++) {
@@ -353,6 +373,7 @@ int oci_main(int argc, char **argv) {
     else return front_main(argc, argv, "sysjail-oci");
   }
   if (i >= argc) return front_main(argc, argv, "sysjail-oci");
+  if (!c.root) c.root = default_root();
   const char *cmd = argv[i++];
   int force = 0, all = 0;
   const char *ops[2] = { NULL, NULL };

@@ -9,6 +9,7 @@ import { features } from "../oci/features.js";
 import { mainPathRan } from "./main.js";
 import { isoNow } from "../jail/run.js";
 import { dropFront } from "../helper/front.js";
+import { defaultOciRoot, rootlessStateDir } from "../oci/defaultroot.js";
 
 const USAGE = `usage: sysjail-oci [--root dir] [--log file] [--log-format text|json] [--systemd-cgroup] COMMAND ...
   create [--bundle dir] [--pid-file file] [--console-socket sock] ID      start ID      state ID      kill [--all] ID [SIGNAL]
@@ -203,8 +204,11 @@ export async function ociMain(argv: string[]): Promise<number> {
     if (o.help) { process.stdout.write(`${USAGE}\n`); return 0; }
     if (o.version) return await dispatch("version", [], { root: "", warn: () => undefined });
     if (!rest.length) throw usage("a command is needed (see sysjail-oci --help)");
+    // rootless podman's namespace: uid 0 there, the user's registry (not the host's /run/sysjail)
+    const rsd = rootlessStateDir();
+    if (rsd) process.env.SYSJAIL_STATE_DIR = rsd;
     const g: Globals = {
-      root: String(o.root ?? "/run/sysjail-oci"),
+      root: String(o.root ?? defaultOciRoot()),
       systemdCgroup: o["systemd-cgroup"] === true,
       warn: (m0) => { const m = m0.replace(/^warning: /, ""); const l = log("warning", m); if (!logFile) toStderr(`${json ? l : vis(`sysjail-oci: warning: ${m}`)}\n`); },
     };

@@ -73,7 +73,7 @@ export function shareBlock(value: string, pool: IdPool, runningBase?: (key: stri
 let inInitialUserNs: boolean | undefined;
 /** Whether this process is in the host's user namespace (its uid_map maps every id onto itself).
  * Read once: a process's own user namespace is fixed (Node, multithreaded, cannot unshare one). */
-function initialUserNs(): boolean {
+export function initialUserNs(): boolean {
   if (inInitialUserNs !== undefined) return inInitialUserNs;
   try {
     inInitialUserNs = /^\s*0\s+0\s+4294967295\s*$/.test(readFileSync("/proc/self/uid_map", "utf8"));
@@ -83,23 +83,60 @@ function initialUserNs(): boolean {
   return inInitialUserNs;
 }
 
-/** The first "0 X N" line of one of this process's id maps: N, the ids it has from 0 (0: none). */
-function ownIdsFromZero(file: string): number {
+/** This process's own ids from 0 up without a gap in one of its id maps, as identity lines
+ * ("I I N") split where its own map's lines are (the kernel takes a child's line only when it
+ * lies inside one line of its parent's map): rootless podman's namespace maps 0 onto the user
+ * and 1..N onto their subordinate ids, one run 0..N inside it in two lines. At most 65536 ids. */
+export function ownIdRuns(file: string): IdRun[] {
   try {
-    const m = /^\s*0\s+\d+\s+(\d+)\s*$/m.exec(readFileSync(file, "utf8"));
-    return m ? Math.min(Number(m[1]), 65536) : 0;
+    return idRunsFromZero(readFileSync(file, "utf8"));
   } catch {
-    return 0;
+    return [];
   }
 }
 
-/** Root of a jail's user namespace (a parent jail running jail(8)): its own ids 0..N-1 mapped onto
- * the child one to one (CAP_SETUID in its namespace lets it write that map); undefined when it
- * has fewer than two ids (a rootless parent maps only itself). */
+/** A run of ids mapped onto themselves: [first, count]. */
+export type IdRun = [number, number];
+
+/** The gapless runs of inside ids from 0 (at most 65536 ids) that TEXT (an id map's lines) names. */
+export function idRunsFromZero(text: string, limit = 65536): IdRun[] {
+  const lines = text.split("\n").map((l) => l.trim().split(/\s+/).map(Number)).filter((l) => l.length === 3 && l.every(Number.isSafeInteger));
+  const runs: IdRun[] = [];
+  let n = 0;
+  for (let grew = true; grew && n < limit; ) {
+    grew = false;
+    for (const [inside, , count] of lines) {
+      if (inside !== n || count! <= 0 || n >= limit) continue;
+      const c = Math.min(count!, limit - n);
+      runs.push([n, c]);
+      n += c;
+      grew = true;
+    }
+  }
+  return runs;
+}
+
+/** The number of ids RUNS hold. */
+function runsCount(runs: IdRun[]): number {
+  return runs.reduce((t, [, c]) => t + c, 0);
+}
+
+/** RUNS cut to their first N ids, as id map lines. */
+function runsMap(runs: IdRun[], n: number): string {
+  let out = "";
+  for (const [first, count] of runs) if (first < n) out += `${first} ${first} ${Math.min(count, n - first)}\n`;
+  return out;
+}
+
+/** Root of a user namespace other than the host's (a parent jail running jail(8), or the one
+ * rootless podman runs its runtime in): its own ids 0..N-1 mapped onto the child one to one
+ * (CAP_SETUID in its namespace lets it write that map); undefined when it has fewer than two ids
+ * (a rootless parent maps only itself). */
 function nestedMapping(): IdMapping | undefined {
-  const n = Math.min(ownIdsFromZero("/proc/self/uid_map"), ownIdsFromZero("/proc/self/gid_map"));
+  const u = ownIdRuns("/proc/self/uid_map"), g = ownIdRuns("/proc/self/gid_map");
+  const n = Math.min(runsCount(u), runsCount(g));
   if (n < 2) return undefined;
-  return { uidMap: `0 0 ${n}\n`, gidMap: `0 0 ${n}\n`, setgroups: "allow", count: n, hostBase: 0, gidBase: 0, rootless: false };
+  return { uidMap: runsMap(u, n), gidMap: runsMap(g, n), setgroups: "allow", count: n, hostBase: 0, gidBase: 0, rootless: false };
 }
 
 /** Chooses the range, in the order docs/JAILS.md (Host ids and setuid files) gives, and leases

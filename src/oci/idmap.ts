@@ -1,6 +1,7 @@
 // linux.uidMappings and gidMappings of a root caller: a block of sysjail's id pool (shared on
 // purpose, as idrange), or any ranges root names (podman --uidmap, userns=auto) except host id 0.
 import { readFileSync } from "node:fs";
+import { initialUserNs } from "../ids/choose.js";
 import { blockBase, blockOfBase, idPool } from "../ids/pool.js";
 import { ociError, type OciConfig } from "./config.js";
 
@@ -74,6 +75,19 @@ export function mapLines(text: string): IdRange[] {
   return text.split("\n").map((l) => l.trim().split(/\s+/).map(Number)).filter((v) => v.length === 3 && v.every(Number.isSafeInteger)) as IdRange[];
 }
 
+/** The inside ids an id map's lines (this process's own map) put onto outside id 0. */
+export function idsOntoZero(text: string): number[] {
+  return mapLines(text).filter(([, o, n]) => o === 0 && n > 0).map(([i]) => i);
+}
+
+function readOwnMap(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "0 0 1\n"; // unreadable: as if id 0 were host root's
+  }
+}
+
 /** What a root caller's config.json mappings mean (undefined: none, the jail's own block).
  * Security stance (docs/JAILS.md, Security, "OCI id mappings"): the caller is root and the
  * mapping is its explicit choice, so any host range is accepted except one holding host uid or
@@ -87,9 +101,17 @@ export function ociIds(config: OciConfig, warn: (m: string) => void, running: ()
   if (l.uidMappings === undefined || l.gidMappings === undefined) throw ociError(`linux.${l.uidMappings === undefined ? "uidMappings" : "gidMappings"} is missing: both maps are needed`);
   const uid = ranges("uidMappings", l.uidMappings), gid = ranges("gidMappings", l.gidMappings);
   if (process.getuid?.() !== 0) throw ociError("linux.uidMappings: only root's containers choose their host ids (a user's container maps only the user)");
-  for (const [k, r] of [["uidMappings", uid], ["gidMappings", gid]] as const) {
-    const zero = r.find(([, h]) => h === 0);
-    if (zero) throw ociError(`linux.${k}: container id ${zero[0]} onto host id 0: host root is never a container's id (map onto other host ids)`);
+  const initial = initialUserNs();
+  for (const [k, r, f] of [["uidMappings", uid, "/proc/self/uid_map"], ["gidMappings", gid, "/proc/self/gid_map"]] as const) {
+    const roots = initial ? [0] : idsOntoZero(readOwnMap(f));
+    const zero = r.find(([, h, s]) => roots.some((z) => h <= z && z < h + s));
+    if (zero) throw ociError(`linux.${k}: container id ${zero[0]} onto host id 0${initial ? "" : ` (this namespace's ${roots[0]})`}: host root is never a container's id (map onto other host ids)`);
+  }
+  // root of another user namespace (rootless podman's): its ids are that namespace's, never the
+  // host's or the pool's; the kernel takes only ids the namespace has (docs/OCI.md, Rootless)
+  if (!initial) {
+    const text = (r: IdRange[]) => r.map((x) => `${x.join(" ")}\n`).join("");
+    return { kind: "maps", uid, gid, uidMap: text(uid), gidMap: text(gid), count: Math.min(fromZero(uid), fromZero(gid)) };
   }
   // one range onto a block of the pool: the jail runs on that block, as before
   const pool = idPool();

@@ -13,6 +13,7 @@ import { fsSources, nameSources } from "./sources.js";
 import { inheritAmbient } from "./capsets.js";
 import { addHome } from "./home.js";
 import { hostIdOf, ociIds, type OciIds } from "./idmap.js";
+import { initialUserNs } from "../ids/choose.js";
 import { deviceRules, devNodeOps, parseDevices, type OciDevice } from "./devices.js";
 import type { DeviceRule } from "../cgroup/devices.js";
 
@@ -359,15 +360,37 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
     ids,
   };
   // root's monitor makes the nodes, and root's container has a device cgroup; a user's container
-  // gets the host's nodes bound in (a user can load no device program nor write v1 device rules)
+  // gets the host's nodes bound in (a user can load no device program nor write v1 device rules),
+  // also one of root of a user namespace other than the host's (rootless podman's), which can
+  // make no node either (docs/OCI.md, Rootless)
   const devs = parseDevices(config);
   const rules = deviceRules(config);
-  if (process.getuid?.() === 0) {
+  if (process.getuid?.() === 0 && initialUserNs()) {
     if (devs.length) patch.devices = devs;
     return { spec, patch, deviceRules: rules };
   }
   if (config.linux?.resources?.devices !== undefined) warn("linux.resources.devices: not enforced for a user's container (no device cgroup; its only device nodes are its devfs's)");
-  return { spec, patch, devices: ociDevices(config) };
+  return { spec, patch, devices: withDeviceBinds(ociDevices(config), config) };
+}
+
+/** Rootless podman's `--device`: a bind of the host's node onto the same path under /dev (it can
+ * make no node), which a user's container takes as a device (the host's node bound into its
+ * devfs, as linux.devices: ociDevices); any other bind under /dev stays the jail's own devfs's. */
+export function withDeviceBinds(names: string[] | undefined, config: OciConfig): string[] | undefined {
+  const add: string[] = [];
+  for (const m of Array.isArray(config.mounts) ? config.mounts : []) {
+    const opts = Array.isArray(m?.options) ? m.options : [];
+    const isBind = m?.type === "bind" || opts.includes("bind") || opts.includes("rbind");
+    const d = typeof m?.destination === "string" ? m.destination : "";
+    if (!isBind || m.source !== d || !/^\/dev\/[A-Za-z0-9._+-]+(\/[A-Za-z0-9._+-]+)*$/.test(d) || d.split("/").some((c) => c === "." || c === "..")) continue;
+    let st;
+    try { st = lstatSync(d); } catch { continue; }
+    if (!st.isCharacterDevice() && !st.isBlockDevice()) continue;
+    const name = d.slice(5);
+    if (!RULESET4_DEVICES.includes(name) && !names?.includes(name) && !add.includes(name)) add.push(name);
+  }
+  if (!add.length) return names;
+  return [...(names ?? RULESET4_DEVICES), ...add];
 }
 
 /** Applies the process part of a patch to a plan's command ops (a new jail's or an exec's). */

@@ -10,3 +10,4 @@ export * from "./suite.js";
 export * from "./tmp.js";
 export * from "./wait.js";
 export * from "./podman.js";
+export * from "./rootlessuser.js";
