@@ -208,6 +208,19 @@ static int pass_status(int st) {
   return 128 + sig;
 }
 
+/* sysjail-oci: whether the command line is a `create` (the command word after the global
+ * options): only then are namespaces made ahead. A guess, as the namespaces are: Node decides
+ * what the command is, and a plan that does not fit discards them. */
+static int oci_creates(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--root") || !strcmp(a, "--log") || !strcmp(a, "--log-format")) { i++; continue; }
+    if (a[0] == '-') continue;
+    return !strcmp(a, "create");
+  }
+  return 0;
+}
+
 /* Whether this process is in the host's user namespace. Inside a parent jail (children.max) the
  * early namespaces are not made: the kernel counts every user namespace against children.max,
  * and one made ahead for a jail that jail -c then makes by itself would use up a child's place. */
@@ -237,15 +250,16 @@ int front_main(int argc, char **argv, const char *tool) {
   /* only sysjail and jail start jails from a plan; the other tools get no channel at all, so
    * nothing they start (a jexec'd process in a jail) can hold one to this process */
   int plans = !strcmp(tool, "sysjail") || !strcmp(tool, "jail") || !strcmp(tool, "sysjail-oci");
-  /* sysjail-oci's jails are containers: never the namespaces a default jail has (no early init) */
-  int ahead_ok = strcmp(tool, "sysjail-oci") != 0;
+  /* sysjail-oci: namespaces made ahead only for `create` (oci_creates) */
+  int oci = !strcmp(tool, "sysjail-oci");
+  int ahead_ok = !oci || oci_creates(argc, argv);
   int sv[2] = { -1, -1 };
   /* sysjail-oci: Node's last word comes on this pipe too (its fd 4, SYSJAIL_FRONT_DONE_FD): the
    * channel itself then belongs to the container's monitor, which reads it */
   int donep[2] = { -1, -1 };
   char **nargv = calloc((size_t)argc + 4, sizeof *nargv);
   if (sigfd < 0 || !nargv || (plans && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) ||
-      (!ahead_ok && pipe2(donep, O_CLOEXEC) < 0)) {
+      (oci && pipe2(donep, O_CLOEXEC) < 0)) {
     fprintf(stderr, "%s: cannot start: %s\n", tool, strerror(errno));
     return 71;
   }
@@ -297,7 +311,8 @@ int front_main(int argc, char **argv, const char *tool) {
     struct pollfd p[2] = { { sv[0], POLLIN, 0 }, { sigfd, POLLIN, 0 } };
     int r;
     while ((r = poll(p, 2, EARLY_DELAY_MS)) < 0 && errno == EINTR) {}
-    if (r == 0 && ahead_ok && in_host_userns()) early_start(&ahead, sv[0], sigfd);
+    int drop[3] = { sv[0], sigfd, donep[0] };
+    if (r == 0 && ahead_ok && in_host_userns()) early_start(&ahead, drop, 3);
   }
   if (wait_plan(sv[0], sigfd)) {
     struct timespec t0;
@@ -316,16 +331,22 @@ int front_main(int argc, char **argv, const char *tool) {
        * this process's child until it leaves, which it never reaps (only Node): the pid stays
        * the init's while create runs. Both then belong to the engine's subreaper, which waits
        * for the init (named in the pid file) and reaps it, as runc's init. */
-      early_discard(&ahead);
+      /* the early init (early.c) goes to the monitor when it has the plan's namespaces (run.c
+       * adopts it then); it is this process's child, as the monitor's own clone would be */
+      uint64_t cf = 0;
+      const struct sj_op_rec *cop = plan_find(&plan, OP_CLONE);
+      int hand = cop && !arg_u64(cop, 0, &cf) && !plan_find(&plan, OP_NS_JOIN) && !plan_find(&plan, OP_PROC_NS) && early_fits(&ahead, cf);
+      if (!hand) early_discard(&ahead);
       emit("{\"ev\":\"hello\",\"proto\":%d,\"pid\":%d}", SJ_PROTO, (int)getpid());
       pid_t m = fork();
       if (m == 0) {
         if (donep[0] >= 0) close(donep[0]);
         setsid();
         g_front = 1;
-        _exit(run_main(&plan, NULL));
+        _exit(run_main(&plan, hand ? &ahead : NULL));
       }
-      if (m < 0) emit_error(-1, "fork", errno, "", NULL);
+      if (m < 0) { emit_error(-1, "fork", errno, "", NULL); early_discard(&ahead); }
+      early_handed(&ahead);
       close(sv[0]);
       g_status_fd = -1;
       /* Node says its status once the container is recorded and its pid file written (its exit
@@ -336,6 +357,11 @@ int front_main(int argc, char **argv, const char *tool) {
        * after it, and it holds nothing of the engine's; the engine's subreaper (or init) reaps
        * it, as it reaps the container's init. */
       int word = donep[0] >= 0 ? wait_word(donep[0], sigfd) : -1;
+      /* an early init handed to the monitor is the container's init once create succeeded;
+       * after a failed create nothing made ahead stays: killed (the monitor has, then) and
+       * reaped here, its parent. After a success it is left alone and its pidfd closed. */
+      if (word != 0) early_discard(&ahead);
+      else if (ahead.pidfd >= 0) { close(ahead.pidfd); ahead.pidfd = -1; }
       if (word >= 0) {
         kill(g_node, SIGKILL);
         return word;

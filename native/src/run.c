@@ -207,8 +207,11 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   int oci_rc = 127, gatefd = -1; /* sysjail-oci: the monitor's own exit status; the start gate */
   int planp[2] = { -1, -1 }, whole_read = 0;
   int msgp[2] = { -1, -1 }, execp[2] = { -1, -1 }, sync[2] = { -1, -1 };
-  /* an init the front cloned ahead with exactly these namespaces is this jail's (early.c) */
-  const int adopt = prelude && !joined && early_fits(ahead, cflags);
+  /* an init the front cloned ahead with exactly these namespaces is this jail's (early.c): from
+   * a prelude, or from sysjail-oci create's whole plan (the front forked this monitor, the early
+   * init is its sibling as its own clone's would be: ocimon_sibling) */
+  const int oci_whole = !prelude && (first->flags & SJ_F_OCI) && (first->flags & SJ_F_DETACH) && g_front;
+  const int adopt = (prelude || oci_whole) && !joined && !pop && early_fits(ahead, cflags);
   if (adopt) {
     msgp[0] = ahead->msg[0]; execp[0] = ahead->exec[0]; sync[0] = ahead->sync[0]; planp[1] = ahead->plan[1];
     ahead->msg[0] = ahead->exec[0] = ahead->sync[0] = ahead->plan[1] = -1;
@@ -237,12 +240,17 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   ocimon_sibling(first, adopt);
   int initfd = -1;
   uint64_t cl = (cflags & ~(uint64_t)CLONE_NEWCGROUP) | CLONE_PIDFD | (g_init_sibling ? CLONE_PARENT : 0) | SIGCHLD;
+  if (adopt) { initfd = ahead->pidfd; ahead->pidfd = -1; }
   pid_t pid = adopt ? ahead->pid : (pid_t)syscall(SYS_clone, (unsigned long)cl, 0, &initfd, 0, 0);
   ocimon_after_clone(pid, adopt, initfd, cflags);
   if (adopt) {
     ahead->pid = -1;
-    /* the adopted init learns its prelude now; it waits for its id maps ('M') as any other */
+    /* a whole plan's host steps (cgroups made and written, registry files), as before a clone */
+    if (!prelude && host_pre(first, &h) < 0) { kill_init(pid, SIGKILL); wait_init(pid); goto undo; }
+    /* the adopted init learns its prelude (or whole plan) now; it waits for its id maps ('M', or
+     * 'G' after them) as any other */
     if (plan_write(planp[1], first) < 0) { emit_error(cop->index, "clone", errno, "", "the early init is gone"); kill_init(pid, SIGKILL); wait_init(pid); goto undo; }
+    if (!prelude) { close(planp[1]); planp[1] = -1; }
     if (first->flags & SJ_F_DEBUG) emit("{\"ev\":\"step\",\"op\":%d,\"step\":\"clone\",\"path\":\"(made ahead by the front)\"}", cop->index);
   }
   if (pid < 0) {
