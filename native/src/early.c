@@ -12,6 +12,15 @@
  * jail), the init is killed and reaped, and the plan's own namespaces are made as before. An
  * adopted init reads the prelude from its plan pipe and goes on exactly as one cloned after it
  * (init_from_prelude): its id maps, its root and everything else come from the plan.
+ *
+ * sysjail-oci create (front.c makes the guess only for a `create` command line): the plan is a
+ * whole one, run by a monitor the front forks into a session of its own, which would clone the
+ * init as its sibling (CLONE_PARENT: the front's child), as the early init already is. The front
+ * hands it to that monitor only when the plan's clone flags fit and nothing is joined (no
+ * OP_NS_JOIN, no OP_PROC_NS); the monitor checks the same again (run.c) and writes it the whole
+ * plan, on which it becomes what the monitor's own clone would have been: a sibling without a
+ * parent-death signal, in a session of its own, running init_main. After a failed create the
+ * front, its parent, kills and reaps it (pidfd, then waitpid) before it returns.
  */
 #define _GNU_SOURCE
 #include <errno.h>
