@@ -336,17 +336,25 @@ int front_main(int argc, char **argv, const char *tool) {
       uint64_t cf = 0;
       const struct sj_op_rec *cop = plan_find(&plan, OP_CLONE);
       int hand = cop && !arg_u64(cop, 0, &cf) && !plan_find(&plan, OP_NS_JOIN) && !plan_find(&plan, OP_PROC_NS) && early_fits(&ahead, cf);
-      if (!hand) early_discard(&ahead);
       emit("{\"ev\":\"hello\",\"proto\":%d,\"pid\":%d}", SJ_PROTO, (int)getpid());
       pid_t m = fork();
       if (m == 0) {
         if (donep[0] >= 0) close(donep[0]);
+        /* an early init that does not fit is the front's to end, not the monitor's */
+        if (!hand) {
+          early_handed(&ahead);
+          if (ahead.pidfd >= 0) close(ahead.pidfd);
+          early_none(&ahead);
+        }
         setsid();
         g_front = 1;
         _exit(run_main(&plan, hand ? &ahead : NULL));
       }
-      if (m < 0) { emit_error(-1, "fork", errno, "", NULL); early_discard(&ahead); }
-      early_handed(&ahead);
+      if (m < 0) emit_error(-1, "fork", errno, "", NULL);
+      /* one that does not fit is ended only now, while the monitor works: its kill and reaping
+       * (the kernel tearing down its namespaces, about a millisecond) are off create's path */
+      if (hand && m > 0) early_handed(&ahead);
+      else early_discard(&ahead);
       close(sv[0]);
       g_status_fd = -1;
       /* Node says its status once the container is recorded and its pid file written (its exit
