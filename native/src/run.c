@@ -245,12 +245,13 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   ocimon_after_clone(pid, adopt, initfd, cflags);
   if (adopt) {
     ahead->pid = -1;
-    /* a whole plan's host steps (cgroups made and written, registry files), as before a clone */
-    if (!prelude && host_pre(first, &h) < 0) { kill_init(pid, SIGKILL); wait_init(pid); goto undo; }
     /* the adopted init learns its prelude (or whole plan) now; it waits for its id maps ('M', or
-     * 'G' after them) as any other */
+     * 'G' after them) as any other, doing nothing else meanwhile */
     if (plan_write(planp[1], first) < 0) { emit_error(cop->index, "clone", errno, "", "the early init is gone"); kill_init(pid, SIGKILL); wait_init(pid); goto undo; }
     if (!prelude) { close(planp[1]); planp[1] = -1; }
+    /* a whole plan's host steps (cgroups made and written, registry files), as before a clone,
+     * while the init reads its plan */
+    if (!prelude && host_pre(first, &h) < 0) { kill_init(pid, SIGKILL); wait_init(pid); goto undo; }
     if (first->flags & SJ_F_DEBUG) emit("{\"ev\":\"step\",\"op\":%d,\"step\":\"clone\",\"path\":\"(made ahead by the front)\"}", cop->index);
   }
   if (pid < 0) {
