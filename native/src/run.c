@@ -84,6 +84,8 @@ static int tasks_lists(const char *file, pid_t pid) {
  * the init joins them in order and answers how many it joined and the errno that stopped it.
  * The monitor then sees the init's pid in each file itself: the kernel's word, not the init's.
  * Returns -1 after reporting the failed step. */
+/* the init made its cgroup namespace right after its joins (init.c wait_monitor): no 'C' to await */
+static int g_cgns_joined;
 static int join_cgroups(const struct sj_plan *plan, pid_t pid, int sync) {
   int fds[SJ_MAX_JOINS];
   const struct sj_op_rec *ops[SJ_MAX_JOINS];
@@ -109,10 +111,11 @@ static int join_cgroups(const struct sj_plan *plan, pid_t pid, int sync) {
     c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
     memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)n);
     while (sendmsg(sync, &mh, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
-    int r[2] = { 0, ESRCH }; /* joined, errno; as if the init is gone until it answers */
+    int r[3] = { 0, ESRCH, 0 }; /* joined, errno, cgroup namespace made; as if the init is gone until it answers */
     ssize_t got;
     do got = recv(sync, r, sizeof r, 0); while (got < 0 && errno == EINTR);
-    if (got != (ssize_t)sizeof r || r[0] < 0 || r[0] > n) { r[0] = 0; r[1] = ESRCH; }
+    if (got != (ssize_t)sizeof r || r[0] < 0 || r[0] > n) { r[0] = 0; r[1] = ESRCH; r[2] = 0; }
+    g_cgns_joined = r[2] == 1;
     for (int k = 0; k < n; k++) {
       const char *file = arg_str(ops[k], 0);
       int e = k < r[0] ? (tasks_lists(file, pid) ? 0 : ESRCH) : (r[1] ? r[1] : ESRCH);
@@ -336,7 +339,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   read_starttime(pid, &start);
   /* sysjail-oci: the container's cgroup namespace exists before create returns (an engine reads
    * /proc/PID/ns at once): the init makes it first thing after 'G' and answers 'C' (init.c) */
-  const int cg_ack = gatefd >= 0 && (cflags & CLONE_NEWCGROUP);
+  const int cg_ack = gatefd >= 0 && (cflags & CLONE_NEWCGROUP) && !g_cgns_joined;
   if (cg_ack) {
     send_token(sync[0], 'G', treefd);
     char c = 0;

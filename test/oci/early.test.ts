@@ -71,6 +71,19 @@ describe("sysjail-oci create: namespaces made ahead by the front (root)", () => 
     assert.equal(oci(["delete", c]).status, 0);
   });
 
+  it("with a cgroup namespace too: made before create returns, its root the container's cgroup in every hierarchy", () => {
+    const c = id("cgns");
+    const pid = create(c, bundle("cgns", ["/probe", "cat", "/proc/self/cgroup"], { linux: { namespaces: [...NS, { type: "cgroup" }], resources: { pids: { limit: 32 } } } }));
+    assert.equal(sessionOf(pid), pid, "the init is the one made ahead (the cgroup namespace is made by the init itself)");
+    // an engine reads /proc/PID/ns at once: the namespace exists when create has returned
+    assert.notEqual(nsOf(pid, "cgroup"), nsOf("self", "cgroup"), "its own cgroup namespace before start");
+    assert.equal(oci(["start", c]).status, 0);
+    for (let i = 0; i < 6000 && JSON.parse(oci(["state", c]).stdout).status !== "stopped"; i++) spawnSync("sleep", ["0.01"]);
+    const lines = readFileSync(join(work, `${c}.out`), "utf8").trim().split("\n");
+    assert.ok(lines.length > 0 && lines.every((l) => /^\d+:[^:]*:\/$/.test(l)), `every hierarchy's root is the container's cgroup:\n${lines.join("\n")}`);
+    assert.equal(oci(["delete", c]).status, 0);
+  });
+
   it("a container in the runtime's network namespace is not put in the one made ahead", () => {
     const c = id("hostnet");
     const pid = create(c, bundle("hostnet", ["/probe", "pid"], { linux: { namespaces: NS.filter((n) => n.type !== "network") } }));
