@@ -4,7 +4,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, existsSync, openSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildProbe, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
 
@@ -107,6 +107,23 @@ describe("sysjail-oci create: namespaces made ahead by the front (root)", () => 
     } finally {
       holder.kill("SIGKILL");
     }
+  });
+
+  it("a create that fails before any plan (no config.json) leaves no process: the monitor forked ahead ends with it", () => {
+    const c = id("noconfig");
+    const dir = join(work, "noconfig");
+    spawnSync("mkdir", ["-p", dir]);
+    const r = oci(["create", "--bundle", dir, c]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    // the monitor forked ahead is a fork of the front: its command line is create's, --root and all
+    const ours = () => readdirSync("/proc").filter((f) => /^\d+$/.test(f)).filter((f) => {
+      try { return readFileSync(`/proc/${f}/cmdline`, "utf8").includes(state) && !/\) Z /.test(readFileSync(`/proc/${f}/stat`, "utf8")); } catch { return false; }
+    });
+    // it ends once Node's end of the channel is gone (Node is killed as create returns)
+    for (let i = 0; i < 6000 && ours().length > 0; i++) spawnSync("sleep", ["0.01"]);
+    assert.deepEqual(ours(), [], "no process of this create is left");
+    assert.equal(existsSync(join(state, c)), false, "nothing left in --root");
   });
 
   it("a create that fails after taking the namespaces made ahead leaves nothing: that init is ended and reaped before create returns", () => {
