@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -208,6 +209,68 @@ static int pass_status(int st) {
   return 128 + sig;
 }
 
+/* sysjail-oci: whether the command line is a `create` (the command word after the global
+ * options): only then are namespaces made ahead. A guess, as the namespaces are: Node decides
+ * what the command is, and a plan that does not fit discards them. */
+static int oci_creates(int argc, char **argv) {
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "--root") || !strcmp(a, "--log") || !strcmp(a, "--log-format")) { i++; continue; }
+    if (a[0] == '-') continue;
+    return !strcmp(a, "create");
+  }
+  return 0;
+}
+
+/* sysjail-oci create: the container's monitor, forked while Node loads (with the namespaces made
+ * ahead), so that neither the fork nor a second process's wake-up lies between the plan's
+ * arrival and the monitor's work. It waits on the channel; without a plan (Node decided on none,
+ * or died) it leaves. It runs only a container's detached plan, as the front's own fork would
+ * (front_main), and reports on the same channel; the front meanwhile only waits for Node's last
+ * word. An early init that does not fit is killed here (through its pidfd, not waited for) and
+ * reaped by the front, its parent. */
+static int monitor_ahead(int sock, struct sj_early *ahead, pid_t front, int told) __attribute__((noreturn));
+static int monitor_ahead(int sock, struct sj_early *ahead, pid_t front, int told) {
+  setsid();
+  g_front = 1;
+  int plan_came = 0;
+  for (;;) {
+    char c;
+    ssize_t n = recv(sock, &c, 1, MSG_PEEK);
+    if (n == 1) { plan_came = 1; break; }
+    if (n == 0 || errno != EINTR) break;
+  }
+  struct sj_plan plan;
+  char err[256];
+  memset(&plan, 0, sizeof plan);
+  int r = -1;
+  if (plan_came) {
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    g_helper_t0 = (double)t0.tv_sec + t0.tv_nsec / 1e9; /* the setup figure starts with the plan */
+    g_status_fd = sock;
+    r = plan_read(sock, &plan, err, sizeof err);
+    if (r < 0) emit_error(-1, r == -2 ? "protocol" : "plan", r == -2 ? EPROTO : EINVAL, "", err);
+    else if (!(plan.flags & SJ_F_OCI) || !(plan.flags & SJ_F_DETACH)) { emit_error(-1, "plan", EINVAL, "", "sysjail-oci create's monitor runs a container's plan only"); r = -1; }
+  }
+  uint64_t cf = 0;
+  const struct sj_op_rec *cop = r < 0 ? NULL : plan_find(&plan, OP_CLONE);
+  int hand = cop && !arg_u64(cop, 0, &cf) && !plan_find(&plan, OP_NS_JOIN) && !plan_find(&plan, OP_PROC_NS) && early_fits(ahead, cf);
+  if (!hand) {
+    if (ahead->pid > 0 && ahead->pidfd >= 0) syscall(SYS_pidfd_send_signal, ahead->pidfd, SIGKILL, NULL, 0);
+    early_handed(ahead);
+    if (ahead->pidfd >= 0) close(ahead->pidfd);
+    early_none(ahead);
+  }
+  /* the front learns whether the early init is the container's ('a') before anything is reported */
+  char b = hand ? 'a' : 'n';
+  while (write(told, &b, 1) < 0 && errno == EINTR) {}
+  close(told);
+  if (r < 0) _exit(plan_came ? 70 : 0);
+  emit("{\"ev\":\"hello\",\"proto\":%d,\"pid\":%d}", SJ_PROTO, (int)front);
+  _exit(run_main(&plan, hand ? ahead : NULL));
+}
+
 /* Whether this process is in the host's user namespace. Inside a parent jail (children.max) the
  * early namespaces are not made: the kernel counts every user namespace against children.max,
  * and one made ahead for a jail that jail -c then makes by itself would use up a child's place. */
@@ -237,15 +300,16 @@ int front_main(int argc, char **argv, const char *tool) {
   /* only sysjail and jail start jails from a plan; the other tools get no channel at all, so
    * nothing they start (a jexec'd process in a jail) can hold one to this process */
   int plans = !strcmp(tool, "sysjail") || !strcmp(tool, "jail") || !strcmp(tool, "sysjail-oci");
-  /* sysjail-oci's jails are containers: never the namespaces a default jail has (no early init) */
-  int ahead_ok = strcmp(tool, "sysjail-oci") != 0;
+  /* sysjail-oci: namespaces made ahead only for `create` (oci_creates) */
+  int oci = !strcmp(tool, "sysjail-oci");
+  int ahead_ok = !oci || oci_creates(argc, argv);
   int sv[2] = { -1, -1 };
   /* sysjail-oci: Node's last word comes on this pipe too (its fd 4, SYSJAIL_FRONT_DONE_FD): the
    * channel itself then belongs to the container's monitor, which reads it */
   int donep[2] = { -1, -1 };
   char **nargv = calloc((size_t)argc + 4, sizeof *nargv);
   if (sigfd < 0 || !nargv || (plans && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) ||
-      (!ahead_ok && pipe2(donep, O_CLOEXEC) < 0)) {
+      (oci && pipe2(donep, O_CLOEXEC) < 0)) {
     fprintf(stderr, "%s: cannot start: %s\n", tool, strerror(errno));
     return 71;
   }
@@ -293,11 +357,49 @@ int front_main(int argc, char **argv, const char *tool) {
    * once (EARLY_DELAY_MS) */
   struct sj_early ahead;
   early_none(&ahead);
+  pid_t mon = -1; /* sysjail-oci create: its monitor, forked ahead (monitor_ahead) */
+  int toldp[2] = { -1, -1 }; /* from it: whether it took the early init */
   {
     struct pollfd p[2] = { { sv[0], POLLIN, 0 }, { sigfd, POLLIN, 0 } };
     int r;
     while ((r = poll(p, 2, EARLY_DELAY_MS)) < 0 && errno == EINTR) {}
-    if (r == 0 && ahead_ok && in_host_userns()) early_start(&ahead, sv[0], sigfd);
+    int drop[3] = { sv[0], sigfd, donep[0] };
+    if (r == 0 && ahead_ok && in_host_userns()) early_start(&ahead, drop, 3);
+    /* sysjail-oci create: its monitor too (monitor_ahead); the channel is then the monitor's */
+    if (r == 0 && oci && ahead_ok && pipe2(toldp, O_CLOEXEC) == 0) {
+      pid_t front = getpid();
+      mon = fork();
+      if (mon == 0) {
+        close(donep[0]);
+        close(sigfd);
+        close(toldp[0]);
+        monitor_ahead(sv[0], &ahead, front, toldp[1]);
+      }
+      close(toldp[1]);
+      if (mon > 0) { close(sv[0]); sv[0] = -1; early_handed(&ahead); }
+      else close(toldp[0]);
+    }
+  }
+  if (mon > 0) {
+    /* Node's last word says how create went. After a failed create (or none) an early init is
+     * killed and reaped here, its parent, and so is the monitor if it has ended by then (a live
+     * one is still cleaning up, and ends as the engine's). After a success the early init is
+     * the container's when the monitor said so ('a', written before it reported anything);
+     * else the monitor has killed it, and it is left to the engine's subreaper as the killed
+     * Node is (its reaping waits for its namespaces' teardown) */
+    int word = wait_word(donep[0], sigfd);
+    char told = 0;
+    if (word == 0) while (read(toldp[0], &told, 1) < 0 && errno == EINTR) {}
+    close(toldp[0]);
+    if (word != 0) early_discard(&ahead);
+    else if (told != 'a' && ahead.pidfd >= 0) syscall(SYS_pidfd_send_signal, ahead.pidfd, SIGKILL, NULL, 0);
+    if (ahead.pidfd >= 0) { close(ahead.pidfd); ahead.pidfd = -1; }
+    if (word != 0) while (waitpid(mon, NULL, WNOHANG) < 0 && errno == EINTR) {}
+    if (word >= 0) {
+      kill(g_node, SIGKILL);
+      return word;
+    }
+    return pass_status(wait_node(sigfd));
   }
   if (wait_plan(sv[0], sigfd)) {
     struct timespec t0;
@@ -316,16 +418,30 @@ int front_main(int argc, char **argv, const char *tool) {
        * this process's child until it leaves, which it never reaps (only Node): the pid stays
        * the init's while create runs. Both then belong to the engine's subreaper, which waits
        * for the init (named in the pid file) and reaps it, as runc's init. */
-      early_discard(&ahead);
+      /* the early init (early.c) goes to the monitor when it has the plan's namespaces (run.c
+       * adopts it then); it is this process's child, as the monitor's own clone would be */
+      uint64_t cf = 0;
+      const struct sj_op_rec *cop = plan_find(&plan, OP_CLONE);
+      int hand = cop && !arg_u64(cop, 0, &cf) && !plan_find(&plan, OP_NS_JOIN) && !plan_find(&plan, OP_PROC_NS) && early_fits(&ahead, cf);
       emit("{\"ev\":\"hello\",\"proto\":%d,\"pid\":%d}", SJ_PROTO, (int)getpid());
       pid_t m = fork();
       if (m == 0) {
         if (donep[0] >= 0) close(donep[0]);
+        /* an early init that does not fit is the front's to end, not the monitor's */
+        if (!hand) {
+          early_handed(&ahead);
+          if (ahead.pidfd >= 0) close(ahead.pidfd);
+          early_none(&ahead);
+        }
         setsid();
         g_front = 1;
-        _exit(run_main(&plan, NULL));
+        _exit(run_main(&plan, hand ? &ahead : NULL));
       }
       if (m < 0) emit_error(-1, "fork", errno, "", NULL);
+      /* one that does not fit is ended only now, while the monitor works: its kill and reaping
+       * (the kernel tearing down its namespaces, about a millisecond) are off create's path */
+      if (hand && m > 0) early_handed(&ahead);
+      else early_discard(&ahead);
       close(sv[0]);
       g_status_fd = -1;
       /* Node says its status once the container is recorded and its pid file written (its exit
@@ -336,6 +452,11 @@ int front_main(int argc, char **argv, const char *tool) {
        * after it, and it holds nothing of the engine's; the engine's subreaper (or init) reaps
        * it, as it reaps the container's init. */
       int word = donep[0] >= 0 ? wait_word(donep[0], sigfd) : -1;
+      /* an early init handed to the monitor is the container's init once create succeeded;
+       * after a failed create nothing made ahead stays: killed (the monitor has, then) and
+       * reaped here, its parent. After a success it is left alone and its pidfd closed. */
+      if (word != 0) early_discard(&ahead);
+      else if (ahead.pidfd >= 0) { close(ahead.pidfd); ahead.pidfd = -1; }
       if (word >= 0) {
         kill(g_node, SIGKILL);
         return word;

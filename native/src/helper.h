@@ -62,14 +62,18 @@ void init_from_prelude(const struct sj_plan *prelude, int planfd, uint64_t cflag
  * ends of its message, exec, sync and plan channels (the child's ends are -1 here) */
 struct sj_early {
   pid_t pid;
+  int pidfd; /* the early init's pidfd (CLONE_PIDFD): alive or not, also from a sibling (sysjail-oci's monitor) */
   int msg[2], exec[2], sync[2], plan[2];
 };
 /* no early init (yet) */
 void early_none(struct sj_early *e);
-/* clones the early init; DROP0 and DROP1 are descriptors of the front it must not keep */
-void early_start(struct sj_early *e, int drop0, int drop1);
-/* 1 when the early init is alive and has the namespaces of a prelude with clone flags CFLAGS */
+/* clones the early init; DROP[0..NDROP) are descriptors of the front it must not keep */
+void early_start(struct sj_early *e, const int *drop, int ndrop);
+/* 1 when the early init is alive and has the namespaces of a plan with clone flags CFLAGS */
 int early_fits(struct sj_early *e, uint64_t cflags);
+/* the front after forking sysjail-oci's monitor, which adopts the early init: closes the front's
+ * copies of its channels, keeps its pid and pidfd (early_discard still kills and reaps it) */
+void early_handed(struct sj_early *e);
 /* kills and reaps the early init (if any) and closes its channels */
 void early_discard(struct sj_early *e);
 

@@ -69,6 +69,10 @@ void init_loop(const struct sj_plan *plan, int msgfd, pid_t cmd) {
  * device nodes (devnodes.c), and 'J' the cgroup v1 `tasks` files the monitor opened: this
  * process (one thread) moves itself into each, in order, and answers how many it joined and the
  * errno that stopped it (run.c join_cgroups). */
+/* sysjail-oci with a start gate: the cgroup namespace is made at once after the joins (its root
+ * is then the container's cgroup in every hierarchy, as after 'G'); the answer says so, and the
+ * monitor waits for no 'C' after 'G' (run.c) */
+static int g_cgns_at_join, g_cgns_made;
 static int wait_monitor(int sync, char want) {
   for (;;) {
     char got = 0;
@@ -84,7 +88,7 @@ static int wait_monitor(int sync, char want) {
         for (size_t j = 0; j < k && nfd < SJ_MAX_JOINS; j++) memcpy(&fds[nfd++], CMSG_DATA(c) + j * sizeof(int), sizeof(int));
       }
     if (r == 1 && got == 'J') {
-      int ans[2] = { 0, (mh.msg_flags & MSG_CTRUNC) || nfd == 0 ? EMSGSIZE : 0 };
+      int ans[3] = { 0, (mh.msg_flags & MSG_CTRUNC) || nfd == 0 ? EMSGSIZE : 0, 0 };
       for (int j = 0; j < nfd; j++) {
         if (!ans[1]) {
           if (write(fds[j], "0", 1) == 1) ans[0]++;
@@ -92,6 +96,9 @@ static int wait_monitor(int sync, char want) {
         }
         close(fds[j]);
       }
+      /* every join done (one exchange holds them all): the cgroup namespace now, or after 'G'
+       * as before when this fails (enter_cgroupns reports why) */
+      if (g_cgns_at_join && !g_cgns_made && !ans[1] && ans[0] == nfd && unshare(CLONE_NEWCGROUP) == 0) g_cgns_made = ans[2] = 1;
       while (send(sync, ans, sizeof ans, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
       continue;
     }
@@ -184,13 +191,18 @@ void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int msgw, 
    * It still ends with the monitor until its command runs (wait_monitor: the channel's end) */
   if (!g_init_sibling) prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (g_status_fd >= 0) { close(g_status_fd); g_status_fd = -1; }
+  const int gated = (plan->flags & SJ_F_OCI) && plan_find(plan, OP_START_GATE);
+  g_cgns_at_join = gated && (cflags & CLONE_NEWCGROUP);
   int treefd = wait_monitor(sync, 'G');
-  if ((plan->flags & SJ_F_OCI) && plan_find(plan, OP_START_GATE)) {
+  if (gated) {
     /* sysjail-oci: the cgroup namespace at once (full capabilities in the new user namespace
-     * since the clone), then 'C': the monitor reports "started" only after it (run.c) */
+     * since the clone), then 'C': the monitor reports "started" only after it (run.c); made
+     * already with the joins, it was in their answer, and no 'C' is awaited */
     g_gate_sync = sync;
-    enter_cgroupns(plan, cflags, msgw);
-    if (cflags & CLONE_NEWCGROUP) { char c = 'C'; while (send(sync, &c, 1, MSG_NOSIGNAL) < 0 && errno == EINTR) {} }
+    if (!g_cgns_made) {
+      enter_cgroupns(plan, cflags, msgw);
+      if (cflags & CLONE_NEWCGROUP) { char c = 'C'; while (send(sync, &c, 1, MSG_NOSIGNAL) < 0 && errno == EINTR) {} }
+    }
   } else close(sync);
   init_preopen(plan); /* sysjail-oci only: the trees of host paths jail root cannot reach */
   become_jail_root(plan, msgw);

@@ -246,7 +246,8 @@ int ocimon_sibling(const struct sj_plan *first, int adopt) {
    * runc's init; the pid file names it. The kernel refuses CLONE_PARENT to a pid namespace's
    * init (SIGNAL_UNKILLABLE), so neither this init nor anything in the jail can add a sibling
    * under the engine. The pidfd comes from the clone itself: no window for a reused pid. */
-  g_init_sibling = (first->flags & SJ_F_OCI) && (first->flags & SJ_F_DETACH) && g_front && !adopt;
+  (void)adopt; /* an init the front cloned ahead (early.c) is the front's child too: a sibling */
+  g_init_sibling = (first->flags & SJ_F_OCI) && (first->flags & SJ_F_DETACH) && g_front;
   return g_init_sibling;
 }
 
@@ -255,7 +256,7 @@ int ocimon_sibling(const struct sj_plan *first, int adopt) {
 static struct stat g_userns;
 
 void ocimon_after_clone(pid_t pid, int adopt, int initfd, uint64_t cflags) {
-  if (pid > 0) g_initfd = adopt ? (int)syscall(SYS_pidfd_open, pid, 0) : initfd;
+  if (pid > 0) g_initfd = adopt && initfd < 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : initfd;
   if (g_initfd >= 0) fcntl(g_initfd, F_SETFD, FD_CLOEXEC);
   if (pid != 0 && g_proc_mnt >= 0) { close(g_proc_mnt); g_proc_mnt = -1; }
   if (pid != 0 && g_own_mnt >= 0) {

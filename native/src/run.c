@@ -84,6 +84,8 @@ static int tasks_lists(const char *file, pid_t pid) {
  * the init joins them in order and answers how many it joined and the errno that stopped it.
  * The monitor then sees the init's pid in each file itself: the kernel's word, not the init's.
  * Returns -1 after reporting the failed step. */
+/* the init made its cgroup namespace right after its joins (init.c wait_monitor): no 'C' to await */
+static int g_cgns_joined;
 static int join_cgroups(const struct sj_plan *plan, pid_t pid, int sync) {
   int fds[SJ_MAX_JOINS];
   const struct sj_op_rec *ops[SJ_MAX_JOINS];
@@ -109,10 +111,11 @@ static int join_cgroups(const struct sj_plan *plan, pid_t pid, int sync) {
     c->cmsg_level = SOL_SOCKET; c->cmsg_type = SCM_RIGHTS; c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)n);
     memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)n);
     while (sendmsg(sync, &mh, MSG_NOSIGNAL) < 0 && errno == EINTR) {}
-    int r[2] = { 0, ESRCH }; /* joined, errno; as if the init is gone until it answers */
+    int r[3] = { 0, ESRCH, 0 }; /* joined, errno, cgroup namespace made; as if the init is gone until it answers */
     ssize_t got;
     do got = recv(sync, r, sizeof r, 0); while (got < 0 && errno == EINTR);
-    if (got != (ssize_t)sizeof r || r[0] < 0 || r[0] > n) { r[0] = 0; r[1] = ESRCH; }
+    if (got != (ssize_t)sizeof r || r[0] < 0 || r[0] > n) { r[0] = 0; r[1] = ESRCH; r[2] = 0; }
+    g_cgns_joined = r[2] == 1;
     for (int k = 0; k < n; k++) {
       const char *file = arg_str(ops[k], 0);
       int e = k < r[0] ? (tasks_lists(file, pid) ? 0 : ESRCH) : (r[1] ? r[1] : ESRCH);
@@ -207,8 +210,11 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   int oci_rc = 127, gatefd = -1; /* sysjail-oci: the monitor's own exit status; the start gate */
   int planp[2] = { -1, -1 }, whole_read = 0;
   int msgp[2] = { -1, -1 }, execp[2] = { -1, -1 }, sync[2] = { -1, -1 };
-  /* an init the front cloned ahead with exactly these namespaces is this jail's (early.c) */
-  const int adopt = prelude && !joined && early_fits(ahead, cflags);
+  /* an init the front cloned ahead with exactly these namespaces is this jail's (early.c): from
+   * a prelude, or from sysjail-oci create's whole plan (the front forked this monitor, the early
+   * init is its sibling as its own clone's would be: ocimon_sibling) */
+  const int oci_whole = !prelude && (first->flags & SJ_F_OCI) && (first->flags & SJ_F_DETACH) && g_front;
+  const int adopt = (prelude || oci_whole) && !joined && !pop && early_fits(ahead, cflags);
   if (adopt) {
     msgp[0] = ahead->msg[0]; execp[0] = ahead->exec[0]; sync[0] = ahead->sync[0]; planp[1] = ahead->plan[1];
     ahead->msg[0] = ahead->exec[0] = ahead->sync[0] = ahead->plan[1] = -1;
@@ -237,12 +243,18 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   ocimon_sibling(first, adopt);
   int initfd = -1;
   uint64_t cl = (cflags & ~(uint64_t)CLONE_NEWCGROUP) | CLONE_PIDFD | (g_init_sibling ? CLONE_PARENT : 0) | SIGCHLD;
+  if (adopt) { initfd = ahead->pidfd; ahead->pidfd = -1; }
   pid_t pid = adopt ? ahead->pid : (pid_t)syscall(SYS_clone, (unsigned long)cl, 0, &initfd, 0, 0);
   ocimon_after_clone(pid, adopt, initfd, cflags);
   if (adopt) {
     ahead->pid = -1;
-    /* the adopted init learns its prelude now; it waits for its id maps ('M') as any other */
+    /* the adopted init learns its prelude (or whole plan) now; it waits for its id maps ('M', or
+     * 'G' after them) as any other, doing nothing else meanwhile */
     if (plan_write(planp[1], first) < 0) { emit_error(cop->index, "clone", errno, "", "the early init is gone"); kill_init(pid, SIGKILL); wait_init(pid); goto undo; }
+    if (!prelude) { close(planp[1]); planp[1] = -1; }
+    /* a whole plan's host steps (cgroups made and written, registry files), as before a clone,
+     * while the init reads its plan */
+    if (!prelude && host_pre(first, &h) < 0) { kill_init(pid, SIGKILL); wait_init(pid); goto undo; }
     if (first->flags & SJ_F_DEBUG) emit("{\"ev\":\"step\",\"op\":%d,\"step\":\"clone\",\"path\":\"(made ahead by the front)\"}", cop->index);
   }
   if (pid < 0) {
@@ -327,7 +339,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   read_starttime(pid, &start);
   /* sysjail-oci: the container's cgroup namespace exists before create returns (an engine reads
    * /proc/PID/ns at once): the init makes it first thing after 'G' and answers 'C' (init.c) */
-  const int cg_ack = gatefd >= 0 && (cflags & CLONE_NEWCGROUP);
+  const int cg_ack = gatefd >= 0 && (cflags & CLONE_NEWCGROUP) && !g_cgns_joined;
   if (cg_ack) {
     send_token(sync[0], 'G', treefd);
     char c = 0;
