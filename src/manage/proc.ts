@@ -1,6 +1,8 @@
 // Reads what the kernel knows about a jail's processes from /proc: pid namespace, pids, usage.
 import { decodeBytes } from "./vis.js";
 import { readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { openProc, type PinnedProc } from "../host/pinproc.js";
+import type { ProcId } from "../host/signal.js";
 
 /** Clock ticks per second of /proc/PID/stat times (USER_HZ: 100 on every Linux architecture). */
 export const CLK_TCK = 100;
@@ -68,9 +70,13 @@ export function pidNamespace(pid: number | "self"): string | undefined {
 
 /** The NSpid list of a process (outermost first), or undefined when it is gone. */
 export function nsPids(pid: number): number[] | undefined {
-  const s = read(`/proc/${pid}/status`);
-  if (!s) return undefined;
-  const m = /^NSpid:\s*(.*)$/m.exec(s);
+  return nsPidsOf(read(`/proc/${pid}/status`), pid);
+}
+
+/** The NSpid list in a /proc/PID/status text STATUS of process PID (outermost first). */
+export function nsPidsOf(status: string | undefined, pid: number): number[] | undefined {
+  if (!status) return undefined;
+  const m = /^NSpid:\s*(.*)$/m.exec(status);
   if (!m) return [pid];
   return m[1]!.trim().split(/\s+/).map(Number);
 }
@@ -78,7 +84,11 @@ export function nsPids(pid: number): number[] | undefined {
 /** True when PID is the first process (pid 1) of a pid namespace nested below the caller's (its
  * NSpid, shown from the caller's namespace down, has more than one level and ends in 1). */
 export function isNamespaceInit(pid: number): boolean {
-  const ns = nsPids(pid);
+  return isInitOf(nsPids(pid));
+}
+
+/** True when an NSpid list NS is a nested pid namespace's pid 1 (see isNamespaceInit). */
+export function isInitOf(ns: number[] | undefined): boolean {
   return ns !== undefined && ns.length >= 2 && ns[ns.length - 1] === 1;
 }
 
@@ -90,6 +100,23 @@ export function inOtherUserNs(pid: number): boolean {
     return readlinkSync(`/proc/${pid}/ns/user`) !== readlinkSync("/proc/self/ns/user");
   } catch {
     return false;
+  }
+}
+
+/** inOtherUserNs for a pinned process (src/host/pinproc.ts). */
+export function pinnedInOtherUserNs(p: PinnedProc): boolean {
+  const own = pidNamespaceOf("/proc/self/ns/user");
+  const theirs = p.ns("user");
+  return own !== undefined && theirs !== undefined && own !== theirs;
+}
+
+/** A namespace link's identity as PinnedProc.ns gives it ("dev:ino", else the link's text). */
+function pidNamespaceOf(link: string): string | undefined {
+  try {
+    const st = statSync(link);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    try { return readlinkSync(link); } catch { return undefined; }
   }
 }
 
@@ -124,6 +151,24 @@ export function allPids(): number[] {
 /** The pids whose pid namespace is NS (see pidNamespace). */
 export function pidsInNamespace(ns: string): number[] {
   return allPids().filter((p) => pidNamespace(p) === ns);
+}
+
+/** The live processes whose pid namespace is NS, besides EXCEPT, each as the pid and start time
+ * read through its own pinned /proc directory (src/host/pinproc.ts), its namespace too: what a
+ * pinned signal (src/host/signal.ts) needs, never a pid alone. KEEP sees the pinned directory. */
+export function namespaceMembers(ns: string, except: number, keep?: (p: PinnedProc) => boolean): ProcId[] {
+  const out: ProcId[] = [];
+  for (const pid of allPids()) {
+    if (pid === except) continue;
+    const p = openProc(pid);
+    if (!p) continue;
+    try {
+      if (p.state !== "Z" && p.state !== "X" && p.ns("pid") === ns && (!keep || keep(p))) out.push({ pid, start: p.start });
+    } finally {
+      p.close();
+    }
+  }
+  return out.sort((a, b) => a.pid - b.pid);
 }
 
 /** Everything about one process that sjls shows; undefined when it is gone. */
