@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { buildProbe, buildStatic, makeJailRoot, makeNobody, makeTempDir, REPO, removeTree, requireRoot, runAsNobody, type JailRoot, type Nobody } from "../helpers/index.js";
 import { openProc, pinProc } from "../../src/host/pinproc.js";
 import { signalEach, signalPinned } from "../../src/host/signal.js";
+import { killAndRemove } from "../../src/cgroup/fsutil.js";
 
 const HELPER = join(REPO, "native", "build", "sysjail-helper");
 const OCI = join(REPO, "native", "build", "sysjail-oci");
@@ -115,6 +116,24 @@ describe("pinned signals and /proc reads (root; the helper as 65534)", () => {
       assert.match(r.stderr, /usage: signal SIGNAL PID START-TIME/);
     }
     assert.ok(running(v));
+  });
+
+  it("a leftover cgroup's processes are killed pinned (no cgroup.kill: v1's way) and the cgroup removed", async () => {
+    const base = ["/sys/fs/cgroup/pids", "/sys/fs/cgroup/unified"].find((d) => existsSync(join(d, "cgroup.procs")));
+    assert.ok(base, "a pids (v1) or unified hierarchy to make a test cgroup in");
+    const dir = join(base, `ocipidfd-test-${process.pid}`);
+    mkdirSync(dir);
+    try {
+      const a = victim(), b = victim();
+      const gone = Promise.all([a, b].map((c) => new Promise((r) => c.once("exit", r))));
+      for (const c of [a, b]) writeFileSync(join(dir, "cgroup.procs"), String(c.pid));
+      assert.deepEqual(await killAndRemove([dir], false), []);
+      await gone;
+      assert.equal(existsSync(dir), false);
+      assert.equal(a.signalCode, "SIGKILL");
+    } finally {
+      if (existsSync(dir)) spawnSync("rmdir", [dir]);
+    }
   });
 
   it("pinProc: another start time is refused; a pinned /proc directory reads nothing once its process ended", async () => {
