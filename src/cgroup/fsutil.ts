@@ -100,14 +100,16 @@ export async function killAndRemove(dirs: string[], useCgroupKill: boolean): Pro
     if (!existsSync(dir)) continue;
     let gone = false;
     for (let attempt = 0; attempt < 50 && !gone; attempt++) {
+      let killed = false;
       if (useCgroupKill && existsSync(`${dir}/cgroup.kill`)) {
         try {
           writeFileSync(`${dir}/cgroup.kill`, "1");
+          killed = true; // the kernel kills every process of the cgroup: no pid is named
         } catch {
-          /* fall back to kill(2) below */
+          /* fall back to pinned signals below */
         }
       }
-      killPinned(dir);
+      if (!killed) killPinned(dir);
       gone = removeDir(dir);
       if (!gone) await sleep(attempt < 10 ? 2 : 20);
     }
