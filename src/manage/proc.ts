@@ -127,14 +127,27 @@ export function parentOf(pid: number): number | undefined {
 }
 
 /** The pid namespace whose first process is INITPID. The init itself is not dumpable (its memory
- * belongs to the host), so a caller without CAP_SYS_PTRACE on the host learns it from a child. */
+ * belongs to the host), so a caller without CAP_SYS_PTRACE on the host learns it from a child:
+ * each candidate's parent, depth and namespace are read through its own pinned /proc directory
+ * (src/host/pinproc.ts), so all three are one process's. The caller checks, after this, that
+ * INITPID is still the process it means (then its children are its own). */
 export function jailNamespace(initPid: number): string | undefined {
   const direct = pidNamespace(initPid);
   if (direct) return direct;
-  for (const p of allPids()) {
-    if (p === initPid || parentOf(p) !== initPid) continue;
-    const ns = pidNamespace(p);
-    if (ns && nsPids(p)?.length === nsPids(initPid)?.length) return ns;
+  const depth = nsPids(initPid)?.length;
+  for (const pid of allPids()) {
+    if (pid === initPid) continue;
+    const p = openProc(pid);
+    if (!p) continue;
+    try {
+      const st = p.read("stat") ?? "";
+      const ppid = Number(st.slice(st.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid !== initPid) continue;
+      const ns = p.ns("pid");
+      if (ns && nsPidsOf(p.read("status"), pid)?.length === depth) return ns;
+    } finally {
+      p.close();
+    }
   }
   return undefined;
 }
@@ -158,6 +171,9 @@ export function pidsInNamespace(ns: string): number[] {
  * pinned signal (src/host/signal.ts) needs, never a pid alone. KEEP sees the pinned directory. */
 export function namespaceMembers(ns: string, except: number, keep?: (p: PinnedProc) => boolean): ProcId[] {
   const out: ProcId[] = [];
+  // never the caller's own namespace as a whole (a jail's is always below it; a container in the
+  // runtime's namespace comes with KEEP, its own user namespace)
+  if (!keep && ns === pidNamespace("self")) return out;
   for (const pid of allPids()) {
     if (pid === except) continue;
     const p = openProc(pid);

@@ -36,6 +36,7 @@ async function ended(): Promise<{ pid: number; start: number }> {
   const gone = new Promise((r) => c.once("exit", r));
   c.kill("SIGKILL");
   await gone;
+  pastTick(start);
   return { pid, start };
 }
 
@@ -43,6 +44,13 @@ async function ended(): Promise<{ pid: number; start: number }> {
 const startOf = (pid: number) => {
   const s = readFileSync(`/proc/${pid}/stat`, "utf8");
   return Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[19]);
+};
+/** Waits until the clock-tick count since boot is past START + 1: a process started from here on
+ * has another start time than one that started at START (start times count 10 ms ticks; a pid
+ * given again within the same tick is the one case pid and start time cannot tell apart). */
+const pastTick = (start: number) => {
+  const now = () => Math.floor(Number(readFileSync("/proc/uptime", "utf8").split(" ")[0]) * 100);
+  while (now() <= start + 1) spawnSync("sleep", ["0.01"]);
 };
 /** Whether PID is alive and not a zombie (signal 0 to a process of the test's own). */
 const running = (child: ChildProcess) => {
@@ -70,6 +78,7 @@ describe("pinned signals and /proc reads (root; the helper as 65534)", () => {
       const gone = new Promise((r) => c.once("exit", r));
       c.kill("SIGKILL");
       await gone;
+      pastTick(start);
       const holder = await reuse(pid, mine);
       assert.notEqual(startOf(pid), start, "another process holds the pid now");
       assert.equal(p.read("stat"), undefined, "the held directory is the ended process's");
