@@ -91,6 +91,16 @@ extern int g_init_sibling;
 int enter_main(struct sj_plan *plan);
 /* `read-in-root` / `read-in-proc-root`: files of a jail's tree, read inside its root (readroot.c) */
 int read_in_root_main(int argc, char **argv);
+/* signal.c: signals pinned by a pidfd. Whether PID is alive (not a zombie) and started at START */
+int proc_alive(long pid, unsigned long long start);
+/* SIG to PID through a pidfd opened before its start time is checked: 0, -ESRCH (not that process), -errno */
+int signal_pinned(long pid, unsigned long long start, int sig);
+/* SIG to every other process of IPID's pid namespace (in a joined one, of its user namespace too),
+ * IPID pinned while its namespaces are read, each other process pinned before its are: the count
+ * signalled, or -ESRCH when IPID is not the process that started at ISTART */
+int signal_ns_others(long ipid, unsigned long long istart, int sig);
+/* `signal SIG PID START [PID START]...`: signal_pinned for Node, one answer line each on stdout */
+int signal_main(int argc, char **argv);
 /* `mkdir-in-root`: missing mount points of a jail's tree, made inside its root (mkroot.c) */
 int mkdir_in_root_main(int argc, char **argv);
 /* OP_MOUNT_POINTS: the monitor makes the plan's missing mount points, before the clone (mkroot.c) */

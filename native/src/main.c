@@ -7,7 +7,7 @@
  * `sysjail-helper --probe` prints the kernel's answers for `sysjail doctor` (probe.c).
  * `read-in-root` and `read-in-proc-root` read files of a jail's tree for the host side,
  * confined to the jail's root (readroot.c); `mkdir-in-root` makes missing mount points in it
- * (mkroot.c). */
+ * (mkroot.c). `signal` signals processes pinned by a pidfd for Node (signal.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +41,7 @@ int main(int argc, char **argv) {
   if (!strcmp(base, "sysjail-oci")) return oci_main(argc, argv);
   if (argc >= 2 && (!strcmp(argv[1], "read-in-root") || !strcmp(argv[1], "read-in-proc-root"))) return read_in_root_main(argc, argv);
   if (argc >= 2 && !strcmp(argv[1], "mkdir-in-root")) return mkdir_in_root_main(argc, argv);
+  if (argc >= 2 && !strcmp(argv[1], "signal")) return signal_main(argc, argv);
   if (argc >= 3 && !strcmp(argv[1], "--front")) {
     for (size_t i = 0; i < sizeof tools / sizeof *tools; i++)
       if (!strcmp(argv[2], tools[i])) return front_main(argc - 2, argv + 2, tools[i]);

@@ -60,26 +60,12 @@ static int good_id(const char *id) {
   return 1;
 }
 
-/* a live, non-zombie process that started at START */
-static int alive(long pid, unsigned long long start) {
-  char path[64], buf[1024];
-  unsigned long long st;
-  if (pid <= 0 || read_starttime((pid_t)pid, &st) < 0 || st != start) return 0;
-  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-  if (read_file(path, buf, sizeof buf) < 0) return 0;
-  char *p = strrchr(buf, ')');
-  return p && p[1] && p[2] != 'Z' && p[2] != 'X';
-}
+/* a live, non-zombie process that started at START (signal.c) */
+static int alive(long pid, unsigned long long start) { return proc_alive(pid, start); }
 
-/* SIG to PID if it is the live process that started at START. The pidfd is opened first and
- * the start time checked after: the pidfd then holds that very process, and the signal cannot
- * reach another one that took the pid meanwhile (the init is the engine's child, reaped by it). */
-static void kill_verified(long pid, unsigned long long start, int sig) {
-  int pfd = pid > 0 ? (int)syscall(SYS_pidfd_open, (pid_t)pid, 0) : -1;
-  if (pfd < 0) return;
-  if (alive(pid, start)) syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0);
-  close(pfd);
-}
+/* SIG to PID if it is the live process that started at START, through a pidfd opened before the
+ * check (signal.c): a process that took the pid meanwhile is never signalled. */
+static void kill_verified(long pid, unsigned long long start, int sig) { (void)signal_pinned(pid, start, sig); }
 
 /* Whether UID is how a user namespace shows an unmapped owner (the overflow uid, in a namespace
  * that does not map every id): a rootless engine's runtime sees /, /run, /run/user so. Accepted
@@ -248,53 +234,13 @@ static int signal_number(const char *s) {
   return -1;
 }
 
-/* the namespace TYPE ("pid", "user") of PID, as the link text of /proc/PID/ns/TYPE */
-static int ns_of(long pid, const char *type, char *out, size_t len) {
-  char path[64];
-  snprintf(path, sizeof path, "/proc/%ld/ns/%s", pid, type);
-  ssize_t n = readlink(path, out, len - 1);
-  if (n < 0) return -1;
-  out[n] = 0;
-  return 0;
-}
-
-/* Whether PID is pid 1 of its own pid namespace (the last NSpid field): not so in a joined one */
-static int ns_init(long pid) {
-  char path[64], b[4096];
-  snprintf(path, sizeof path, "/proc/%ld/status", pid);
-  ssize_t n = read_file(path, b, sizeof b);
-  if (n <= 0) return 1;
-  const char *l = strstr(b, "\nNSpid:");
-  if (!l) return 1;
-  const char *e = strchr(l + 1, '\n'), *last = NULL;
-  for (const char *q = l + 8; *q && q != e; q++) if (*q != ' ' && *q != '\t' && (q[-1] == ' ' || q[-1] == '\t')) last = q;
-  return last && atol(last) == 1;
-}
-
 static int oci_kill(struct oci_c *c, const char *signame, int all) {
   int sig = signal_number(signame);
   if (sig < 0) { say(c, "signal \"%.40s\": a signal name (TERM, SIGKILL) or number is needed", signame); return 1; }
   if (load(c) < 0) return 1;
   if (!strcmp(status_of(c), "stopped")) { say(c, "cannot signal container %s: container not running", c->id); return 1; }
-  char ns[128], other[128], uns[128], uother[128];
-  if (all && sig != SIGKILL && ns_of(c->ipid, "pid", ns, sizeof ns) == 0 && ns_of(c->ipid, "user", uns, sizeof uns) == 0 && alive(c->ipid, c->istart)) {
-    /* a joined pid namespace holds others' processes too: the container's are those of its own
-     * user namespace there */
-    const int joined = !ns_init(c->ipid);
-    DIR *d = opendir("/proc");
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-      char *e;
-      long p = strtol(de->d_name, &e, 10);
-      if (*e || p <= 0 || p == c->ipid) continue;
-      /* the pidfd first, the namespace after: it is then that process's */
-      int pfd = (int)syscall(SYS_pidfd_open, (pid_t)p, 0);
-      if (pfd < 0) continue;
-      if (ns_of(p, "pid", other, sizeof other) == 0 && !strcmp(ns, other) && (!joined || (ns_of(p, "user", uother, sizeof uother) == 0 && !strcmp(uns, uother)))) syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0);
-      close(pfd);
-    }
-    if (d) closedir(d);
-  }
+  /* each process pinned by a pidfd before its namespaces are compared with pid 1's (signal.c) */
+  if (all && sig != SIGKILL) (void)signal_ns_others(c->ipid, c->istart, sig);
   /* pid 1 last, pinned by its start time: a reused pid is never signalled */
   kill_verified(c->ipid, c->istart, sig);
   return 0;

@@ -2,6 +2,8 @@
 // /proc and state directories): read, list, probe, remove, kill what is inside.
 import { accessSync, constants, existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { SysjailError } from "../errors.js";
+import { openProc, stillAlive, type PinnedProc } from "../host/pinproc.js";
+import { signalEach } from "../host/signal.js";
 
 /** Resolves after MS milliseconds (node:timers/promises would be one more module to load, for a
  * wait that a jail seldom needs). */
@@ -85,6 +87,22 @@ export function removeStale(dir: string): void {
   throw new SysjailError(`cgroup ${dir} is still in use by another jail`, { code: "EBUSY", phase: "plan", path: dir });
 }
 
+/** SIGKILL to each process of cgroup DIR, pinned: each pid's /proc directory is opened and its
+ * start time read, the cgroup read again (a pinned, live process cannot have given its pid away,
+ * so a pid still listed is that process), and the signal goes through the helper's pidfd with
+ * that start time (src/host/signal.ts): a pid that left the cgroup and went to another process
+ * is never signalled. */
+function killPinned(dir: string): void {
+  const pinned = procsOf(dir).map((pid) => openProc(pid)).filter((p): p is PinnedProc => p !== undefined);
+  try {
+    const still = new Set(procsOf(dir));
+    const targets = pinned.filter((p) => still.has(p.pid) && stillAlive(p)).map((p) => ({ pid: p.pid, start: p.start }));
+    if (targets.length) signalEach(targets, 9);
+  } finally {
+    for (const p of pinned) p.close();
+  }
+}
+
 /** Kills every process of the directories (optionally through v2 cgroup.kill), then removes them, deepest first. */
 export async function killAndRemove(dirs: string[], useCgroupKill: boolean): Promise<string[]> {
   const left: string[] = [];
@@ -92,20 +110,16 @@ export async function killAndRemove(dirs: string[], useCgroupKill: boolean): Pro
     if (!existsSync(dir)) continue;
     let gone = false;
     for (let attempt = 0; attempt < 50 && !gone; attempt++) {
+      let killed = false;
       if (useCgroupKill && existsSync(`${dir}/cgroup.kill`)) {
         try {
           writeFileSync(`${dir}/cgroup.kill`, "1");
+          killed = true; // the kernel kills every process of the cgroup: no pid is named
         } catch {
-          /* fall back to kill(2) below */
+          /* fall back to pinned signals below */
         }
       }
-      for (const pid of procsOf(dir)) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {
-          /* already gone */
-        }
-      }
+      if (!killed) killPinned(dir);
       gone = removeDir(dir);
       if (!gone) await sleep(attempt < 10 ? 2 : 20);
     }

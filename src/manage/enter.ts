@@ -20,9 +20,9 @@ import { landlockFacts, type LandlockFacts } from "../host/landlock.js";
 import { op, type Plan, type PlanOp } from "../plan/types.js";
 import { nsSocketPath, stateDir } from "../registry/paths.js";
 import type { JailEntry } from "../registry/types.js";
-import { processStart } from "../registry/store.js";
 import type { JailSpec } from "../spec/types.js";
-import { jailNamespace, pidNamespace, pidsInNamespace, statFields } from "./proc.js";
+import { jailNamespace, namespaceMembers } from "./proc.js";
+import { pinProc, stillAlive } from "../host/pinproc.js";
 import { trustedCgroups, trustedJoined } from "./cgroups.js";
 
 const NS_ALL = NS.CLONE_NEWUSER | NS.CLONE_NEWNS | NS.CLONE_NEWPID | NS.CLONE_NEWUTS | NS.CLONE_NEWIPC | NS.CLONE_NEWCGROUP | NS.CLONE_NEWNET;
@@ -142,12 +142,19 @@ export interface EnterTarget { pid: number; start: number }
  * host), so the kernel lets only a caller with CAP_SYS_PTRACE on the host open it for setns. */
 export function enterTarget(entry: JailEntry): EnterTarget {
   const init = { pid: entry.initPid, start: entry.initStart };
-  if (pidNamespace(entry.initPid)) return init;
-  const ns = jailNamespace(entry.initPid);
-  for (const p of ns ? pidsInNamespace(ns).sort((a, b) => a - b) : []) {
-    const start = processStart(p);
-    if (start !== undefined && statFields(p)?.[0] !== "Z" && pidNamespace(p) === ns) return { pid: p, start };
+  // the init's namespace read through its /proc directory pinned by its start time: never the
+  // namespace of a process that took the pid of an init that ended (src/host/pinproc.ts)
+  const pin = pinProc(entry.initPid, entry.initStart);
+  let ns: string | undefined;
+  try {
+    if (pin?.ns("pid")) return init;
+    ns = pin ? jailNamespace(entry.initPid) : undefined;
+    if (pin && !stillAlive(pin)) ns = undefined;
+  } finally {
+    pin?.close();
   }
+  const first = ns ? namespaceMembers(ns, 0)[0] : undefined;
+  if (first) return first;
   throw new SysjailError("sysjail: this jail has no process you may join (only root can enter a jail whose only process is its init)", {
     code: "EPERM", phase: "runtime", exitCode: Exit.noPerm,
   });

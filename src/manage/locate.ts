@@ -4,13 +4,14 @@ import { join } from "node:path";
 import { listDir } from "../cgroup/fsutil.js";
 import { SysjailError, Exit } from "../errors.js";
 import { stateDir } from "../registry/paths.js";
-import { isAlive, Registry } from "../registry/store.js";
+import { Registry } from "../registry/store.js";
 import type { JailEntry } from "../registry/types.js";
 import { readEntry, readNoFollow } from "./entryfile.js";
 import { checkEntry, corruptInit } from "../registry/validate.js";
 import { baseSpec } from "../spec/validate.js";
 import { vis } from "./vis.js";
-import { inOtherUserNs, isNamespaceInit } from "./proc.js";
+import { isInitOf, nsPidsOf, pinnedInOtherUserNs } from "./proc.js";
+import { pinProc, type PinnedProc } from "../host/pinproc.js";
 import { collectLeftovers } from "./gc.js";
 import { nestedChildren } from "./nested.js";
 
@@ -79,14 +80,19 @@ export function stateDirs(env: NodeJS.ProcessEnv = process.env, uid = process.ge
   return out;
 }
 
-/** Host ids the jail's user namespace maps onto (from /proc/PID/uid_map), or undefined. */
-function mappedHostUids(pid: number): { first: number; count: number }[] | undefined {
-  const text = readNoFollow(`/proc/${pid}/uid_map`);
+/** Host ids a jail's user namespace maps onto, from its init's uid_map TEXT, or undefined. */
+function mappedHostUids(text: string | undefined): { first: number; count: number }[] | undefined {
   if (text === undefined) return undefined;
   return text.trim().split("\n").filter(Boolean).map((l) => {
     const [, outside, count] = l.trim().split(/\s+/).map(Number);
     return { first: outside ?? -1, count: count ?? 0 };
   });
+}
+
+/** Whether the init pinned as P maps only OWNER's uid (its uid_map, read through P). */
+function mapsOnly(p: PinnedProc, owner: number): boolean {
+  const map = mappedHostUids(p.read("uid_map"));
+  return map !== undefined && map.length > 0 && map.every((r) => r.first === owner && r.count === 1);
 }
 
 /** True when an entry's fields have the types a real entry has. */
@@ -104,19 +110,30 @@ function wellFormed(e: unknown): e is JailEntry {
  * container sharing a pid namespace), and (for a user's directory) maps only that user's uid. */
 export function trustworthy(e: JailEntry, owner: number | undefined): boolean {
   const rootDir = owner === undefined || owner === 0;
-  if (!wellFormed(e) || !isAlive(e) || !(isNamespaceInit(e.initPid) || (rootDir && inOtherUserNs(e.initPid)))) return false;
-  if (rootDir) return true;
-  if (e.owner !== owner) return false;
-  const map = mappedHostUids(e.initPid);
-  return map !== undefined && map.length > 0 && map.every((r) => r.first === owner && r.count === 1);
+  if (!wellFormed(e)) return false;
+  // the init's files read through its /proc directory pinned by the recorded start time
+  // (src/host/pinproc.ts): never those of a process that took the pid of an init that ended
+  const p = pinProc(e.initPid, e.initStart);
+  if (!p) return false;
+  try {
+    if (!(isInitOf(nsPidsOf(p.read("status"), e.initPid)) || (rootDir && pinnedInOtherUserNs(p)))) return false;
+    if (rootDir) return true;
+    return e.owner === owner && mapsOnly(p, owner);
+  } finally {
+    p.close();
+  }
 }
 
 /** Whether PID is a live jail init of OWNER: the recorded process (start time), the first
  * process of a pid namespace below ours, in a user namespace that maps only OWNER's uid. */
 function liveInitOf(initPid: number, initStart: number, owner: number): boolean {
-  if (!isAlive({ initPid, initStart }) || !isNamespaceInit(initPid)) return false;
-  const map = mappedHostUids(initPid);
-  return map !== undefined && map.length > 0 && map.every((r) => r.first === owner && r.count === 1);
+  const p = pinProc(initPid, initStart);
+  if (!p) return false;
+  try {
+    return isInitOf(nsPidsOf(p.read("status"), initPid)) && mapsOnly(p, owner);
+  } finally {
+    p.close();
+  }
 }
 
 /** A stand-in entry for a corrupt one: nothing of the file but what was proved. */

@@ -2,6 +2,8 @@
 import { readText } from "../cgroup/fsutil.js";
 import { decodeBytes } from "./vis.js";
 import { readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { openProc, type PinnedProc } from "../host/pinproc.js";
+import type { ProcId } from "../host/signal.js";
 
 /** Clock ticks per second of /proc/PID/stat times (USER_HZ: 100 on every Linux architecture). */
 export const CLK_TCK = 100;
@@ -61,9 +63,13 @@ export function pidNamespace(pid: number | "self"): string | undefined {
 
 /** The NSpid list of a process (outermost first), or undefined when it is gone. */
 export function nsPids(pid: number): number[] | undefined {
-  const s = readText(`/proc/${pid}/status`);
-  if (!s) return undefined;
-  const m = /^NSpid:\s*(.*)$/m.exec(s);
+  return nsPidsOf(readText(`/proc/${pid}/status`), pid);
+}
+
+/** The NSpid list in a /proc/PID/status text STATUS of process PID (outermost first). */
+export function nsPidsOf(status: string | undefined, pid: number): number[] | undefined {
+  if (!status) return undefined;
+  const m = /^NSpid:\s*(.*)$/m.exec(status);
   if (!m) return [pid];
   return m[1]!.trim().split(/\s+/).map(Number);
 }
@@ -71,7 +77,11 @@ export function nsPids(pid: number): number[] | undefined {
 /** True when PID is the first process (pid 1) of a pid namespace nested below the caller's (its
  * NSpid, shown from the caller's namespace down, has more than one level and ends in 1). */
 export function isNamespaceInit(pid: number): boolean {
-  const ns = nsPids(pid);
+  return isInitOf(nsPids(pid));
+}
+
+/** True when an NSpid list NS is a nested pid namespace's pid 1 (see isNamespaceInit). */
+export function isInitOf(ns: number[] | undefined): boolean {
   return ns !== undefined && ns.length >= 2 && ns[ns.length - 1] === 1;
 }
 
@@ -86,6 +96,23 @@ export function inOtherUserNs(pid: number): boolean {
   }
 }
 
+/** inOtherUserNs for a pinned process (src/host/pinproc.ts). */
+export function pinnedInOtherUserNs(p: PinnedProc): boolean {
+  const own = pidNamespaceOf("/proc/self/ns/user");
+  const theirs = p.ns("user");
+  return own !== undefined && theirs !== undefined && own !== theirs;
+}
+
+/** A namespace link's identity as PinnedProc.ns gives it ("dev:ino", else the link's text). */
+function pidNamespaceOf(link: string): string | undefined {
+  try {
+    const st = statSync(link);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    try { return readlinkSync(link); } catch { return undefined; }
+  }
+}
+
 /** Parent pid of a process (from /proc/PID/stat), or undefined. */
 export function parentOf(pid: number): number | undefined {
   const f = statFields(pid);
@@ -93,14 +120,27 @@ export function parentOf(pid: number): number | undefined {
 }
 
 /** The pid namespace whose first process is INITPID. The init itself is not dumpable (its memory
- * belongs to the host), so a caller without CAP_SYS_PTRACE on the host learns it from a child. */
+ * belongs to the host), so a caller without CAP_SYS_PTRACE on the host learns it from a child:
+ * each candidate's parent, depth and namespace are read through its own pinned /proc directory
+ * (src/host/pinproc.ts), so all three are one process's. The caller checks, after this, that
+ * INITPID is still the process it means (then its children are its own). */
 export function jailNamespace(initPid: number): string | undefined {
   const direct = pidNamespace(initPid);
   if (direct) return direct;
-  for (const p of allPids()) {
-    if (p === initPid || parentOf(p) !== initPid) continue;
-    const ns = pidNamespace(p);
-    if (ns && nsPids(p)?.length === nsPids(initPid)?.length) return ns;
+  const depth = nsPids(initPid)?.length;
+  for (const pid of allPids()) {
+    if (pid === initPid) continue;
+    const p = openProc(pid);
+    if (!p) continue;
+    try {
+      const st = p.read("stat") ?? "";
+      const ppid = Number(st.slice(st.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid !== initPid) continue;
+      const ns = p.ns("pid");
+      if (ns && nsPidsOf(p.read("status"), pid)?.length === depth) return ns;
+    } finally {
+      p.close();
+    }
   }
   return undefined;
 }
@@ -117,6 +157,27 @@ export function allPids(): number[] {
 /** The pids whose pid namespace is NS (see pidNamespace). */
 export function pidsInNamespace(ns: string): number[] {
   return allPids().filter((p) => pidNamespace(p) === ns);
+}
+
+/** The live processes whose pid namespace is NS, besides EXCEPT, each as the pid and start time
+ * read through its own pinned /proc directory (src/host/pinproc.ts), its namespace too: what a
+ * pinned signal (src/host/signal.ts) needs, never a pid alone. KEEP sees the pinned directory. */
+export function namespaceMembers(ns: string, except: number, keep?: (p: PinnedProc) => boolean): ProcId[] {
+  const out: ProcId[] = [];
+  // never the caller's own namespace as a whole (a jail's is always below it; a container in the
+  // runtime's namespace comes with KEEP, its own user namespace)
+  if (!keep && ns === pidNamespace("self")) return out;
+  for (const pid of allPids()) {
+    if (pid === except) continue;
+    const p = openProc(pid);
+    if (!p) continue;
+    try {
+      if (p.state !== "Z" && p.state !== "X" && p.ns("pid") === ns && (!keep || keep(p))) out.push({ pid, start: p.start });
+    } finally {
+      p.close();
+    }
+  }
+  return out.sort((a, b) => a.pid - b.pid);
 }
 
 /** Everything about one process that sjls shows; undefined when it is gone. */

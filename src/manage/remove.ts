@@ -11,7 +11,9 @@ import { removeLeftoverCgroups, trustedCgroups } from "./cgroups.js";
 import { removeEntryFiles } from "./entryfile.js";
 import { defaultHookRunner, hooksOf, type HookName, type HookRunner } from "./hooks.js";
 import type { JailRef } from "./locate.js";
-import { inOtherUserNs, isNamespaceInit, jailNamespace, pidNamespace, pidsInNamespace, statFields } from "./proc.js";
+import { isInitOf, jailNamespace, namespaceMembers, nsPidsOf, pidsInNamespace, pinnedInOtherUserNs, statFields } from "./proc.js";
+import { pinProc, stillAlive } from "../host/pinproc.js";
+import { signalEach, signalPinned } from "../host/signal.js";
 
 /** Everything a stop step may use. */
 export interface StopContext {
@@ -57,38 +59,47 @@ function others(ns: string, initPid: number): number[] {
   return pidsInNamespace(ns).filter((p) => p !== initPid && statFields(p)?.[0] !== "Z");
 }
 
-/** SIGTERM to every process in the jail, then up to stop.timeout for them to end. Each pid is
- * signalled only after checking, right before, that it is in the jail's pid namespace. */
+/** SIGTERM to every process in the jail, then up to stop.timeout for them to end. Each process is
+ * named by pid and start time, read with its pid namespace through its pinned /proc directory,
+ * and signalled through the helper's pidfd (src/host/signal.ts): never a pid that ended and went
+ * to another process. The init's namespace is read through its own pinned directory. */
 export async function terminateAll(ctx: StopContext): Promise<void> {
   const e = ctx.ref.entry;
-  if (ctx.stopTimeout <= 0 || !isAlive(e) || !isNamespaceInit(e.initPid)) return;
-  const ns = jailNamespace(e.initPid);
-  if (!ns) return; // nothing but the init is known to run there
-  for (const pid of others(ns, e.initPid)) {
-    if (pidNamespace(pid) !== ns) continue;
-    try {
-      process.kill(pid, "SIGTERM");
-    } catch {
-      /* gone already */
-    }
+  if (ctx.stopTimeout <= 0) return;
+  const init = pinProc(e.initPid, e.initStart);
+  if (!init) return;
+  let ns: string | undefined;
+  try {
+    if (!isInitOf(nsPidsOf(init.read("status"), e.initPid))) return;
+    ns = init.ns("pid") ?? jailNamespace(e.initPid);
+    if (!stillAlive(init)) return; // its namespace (read from a child, maybe) is that jail's
+  } finally {
+    init.close();
   }
+  if (!ns) return; // nothing but the init is known to run there
+  signalEach(namespaceMembers(ns, e.initPid), 15);
   const deadline = Date.now() + ctx.stopTimeout * 1000;
   while (Date.now() < deadline && isAlive(e) && others(ns, e.initPid).length > 0) await sleep(25);
 }
 
 /** SIGKILL to the jail's init: the kernel kills every process of its pid namespace; the monitor
- * then removes the cgroups and the registry files. Waits (bounded) for both, else cleans up. */
+ * then removes the cgroups and the registry files. Waits (bounded) for both, else cleans up. The
+ * init is read and signalled pinned by its start time (src/host/pinproc.ts, src/host/signal.ts). */
 export async function killJail(ctx: StopContext): Promise<void> {
   const e = ctx.ref.entry;
   // root's sysjail-oci container in a shared pid namespace: its init is not pid 1 there, but is in
   // the container's own user namespace; its monitor kills the rest of that namespace's processes
-  if (isAlive(e) && (isNamespaceInit(e.initPid) || ((ctx.ref.dirOwner ?? 0) === 0 && inOtherUserNs(e.initPid)))) {
-    try {
-      process.kill(e.initPid, "SIGKILL");
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ESRCH") {
-        throw new SysjailError(`jail: ${e.name}: cannot kill the jail's init (pid ${e.initPid}): ${(err as NodeJS.ErrnoException).code}`, { code: "EPERM", phase: "runtime", exitCode: 1 });
-      }
+  const init = pinProc(e.initPid, e.initStart);
+  let mayKill = false;
+  try {
+    mayKill = init !== undefined && (isInitOf(nsPidsOf(init.read("status"), e.initPid)) || ((ctx.ref.dirOwner ?? 0) === 0 && pinnedInOtherUserNs(init)));
+  } finally {
+    init?.close();
+  }
+  if (mayKill) {
+    const r = signalPinned(e.initPid, e.initStart, 9);
+    if (!r.sent && r.code !== "ESRCH") {
+      throw new SysjailError(`jail: ${e.name}: cannot kill the jail's init (pid ${e.initPid}): ${r.code}`, { code: "EPERM", phase: "runtime", exitCode: 1 });
     }
   }
   const files = jailFiles(ctx.ref.dir, e.jid);

@@ -1,5 +1,5 @@
 // The OCI operations on one container: create, start, state, kill, delete, run, ps, pause.
-import { closeSync, existsSync, linkSync, statSync, mkdirSync, openSync, readFileSync, readlinkSync, renameSync, unlinkSync, writeFileSync, writeSync, constants as FS } from "node:fs";
+import { closeSync, existsSync, linkSync, statSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync, constants as FS } from "node:fs";
 import { join, resolve } from "node:path";
 import { hostFacts } from "../host/facts.js";
 import { builtin } from "../helper/locate.js";
@@ -11,7 +11,9 @@ import { VERSION } from "../version.js";
 import { prepare } from "../jail/prepare.js";
 import { isoNow, JailRun } from "../jail/run.js";
 import { exitStatus } from "../jail/status.js";
-import { jailNamespace, pidsInNamespace } from "../manage/proc.js";
+import { jailNamespace, namespaceMembers } from "../manage/proc.js";
+import { pinProc } from "../host/pinproc.js";
+import { signalEach, signalPinned, type ProcId } from "../host/signal.js";
 import { idMapping } from "../plan/ids.js";
 import { op } from "../plan/types.js";
 import { stateDir } from "../registry/paths.js";
@@ -236,15 +238,10 @@ export function consoleSocket(terminal: boolean, path: string | undefined): stri
   return abs;
 }
 
-/** Sends SIG to PID if it is still the process that started at START. */
+/** Sends SIG to PID if it is still the process that started at START: through the helper's
+ * pidfd (src/host/signal.ts), never process.kill(pid), whose pid may be another's by now. */
 function killVerified(pid: number, start: number, sig: number): boolean {
-  if (!alive(pid, start)) return false;
-  try {
-    process.kill(pid, sig);
-    return true;
-  } catch {
-    return false;
-  }
+  return signalPinned(pid, start, sig).sent;
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -320,22 +317,37 @@ export function signalNumber(s: string | undefined): number {
  * joined one (its first process is not that namespace's pid 1), those of its own user namespace. */
 export function pids(rec: OciRecord): number[] {
   if (!alive(rec.initPid, rec.initStart)) return [];
-  const ns = jailNamespace(rec.initPid);
-  if (!ns) return [rec.initPid];
-  const all = pidsInNamespace(ns);
-  const link = (p: number, t: string) => { try { return readlinkSync(`/proc/${p}/ns/${t}`); } catch { return undefined; } };
-  const nspid = /^NSpid:\s*(.*)$/m.exec((() => { try { return readFileSync(`/proc/${rec.initPid}/status`, "utf8"); } catch { return ""; } })())?.[1]?.trim().split(/\s+/);
-  const user = link(rec.initPid, "user");
-  const mine = nspid && nspid[nspid.length - 1] !== "1" && user ? all.filter((p) => link(p, "user") === user) : all;
-  return mine.sort((a, b) => a - b);
+  return [rec.initPid, ...others(rec).map((p) => p.pid)].sort((a, b) => a - b);
 }
 
-/** kill: a signal to the container's pid 1 (with ALL, to each of its processes). */
+/** The container's processes besides its pid 1, each as pid and start time read through its
+ * pinned /proc directory; pid 1's namespaces are read through its own, pinned by its recorded
+ * start time: nothing here is read from a process that merely took a recorded pid. */
+function others(rec: OciRecord): ProcId[] {
+  const init = pinProc(rec.initPid, rec.initStart);
+  if (!init) return [];
+  try {
+    // a caller that may not see the init's namespaces (it is not dumpable) learns them from a
+    // child (jailNamespace); the init pinned meanwhile, so still the recorded process after
+    const ns = init.ns("pid") ?? jailNamespace(rec.initPid);
+    const nspid = /^NSpid:\s*(.*)$/m.exec(init.read("status") ?? "")?.[1]?.trim().split(/\s+/);
+    const user = init.ns("user");
+    if (!ns || !alive(rec.initPid, rec.initStart)) return [];
+    const joined = nspid !== undefined && nspid[nspid.length - 1] !== "1";
+    if (joined && !user) return [];
+    return namespaceMembers(ns, rec.initPid, joined ? (p) => p.ns("user") === user : undefined);
+  } finally {
+    init.close();
+  }
+}
+
+/** kill: a signal to the container's pid 1 (with ALL, to each of its processes first). Every
+ * signal is pinned (pid and start time, then the helper's pidfd): a stale pid is never signalled. */
 export function kill(g: Globals, id: string, sig: number, all: boolean): void {
   const rec = readRecord(g.root, id);
   if (statusOf(g.root, rec) === "stopped") throw ociError(`cannot signal container ${id}: container not running`);
-  if (all) for (const p of pids(rec)) if (p !== rec.initPid) try { process.kill(p, sig); } catch { /* gone */ }
-  killVerified(rec.initPid, rec.initStart, sig);
+  const targets: ProcId[] = [...(all ? others(rec) : []), { pid: rec.initPid, start: rec.initStart }];
+  signalEach(targets, sig);
 }
 
 /** delete: removes a stopped (or created) container; FORCE kills a running one first. */

@@ -4,6 +4,7 @@ import type { OciProcess } from "./config.js";
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { processStart } from "../registry/store.js";
+import { pinProc } from "../host/pinproc.js";
 import { ociError } from "./config.js";
 import { checkRootDir } from "./rootdir.js";
 
@@ -114,16 +115,14 @@ export function alive(pid: number, start: number): boolean {
 /** The container's status, from its init, its monitor and the start gate. The init is the
  * engine's child (native/src/ocimon.c): it may have ended while its monitor still cleans up. */
 export function statusOf(root: string, rec: OciRecord): OciStatus {
-  if (!alive(rec.pid, rec.pidStart) || !alive(rec.initPid, rec.initStart)) return "stopped";
+  if (!alive(rec.pid, rec.pidStart)) return "stopped";
+  // the init's state read through its /proc directory pinned by its start time (src/host/pinproc.ts)
+  const init = pinProc(rec.initPid, rec.initStart);
+  if (!init) return "stopped";
+  init.close();
   if (existsSync(gatePath(root, rec.id))) return "created";
   if (existsSync(join(containerDir(root, rec.id), "paused"))) return "paused";
-  try {
-    const s = readFileSync(`/proc/${rec.initPid}/stat`, "utf8");
-    if (s[s.lastIndexOf(")") + 2] === "T") return "paused";
-  } catch {
-    /* gone meanwhile */
-  }
-  return "running";
+  return init.state === "T" ? "paused" : "running";
 }
 
 /** Container ids with a record under ROOT. */
