@@ -10,6 +10,9 @@ import { detectCgroups } from "../../src/cgroup/detect.js";
 import { procsOf } from "../../src/cgroup/fsutil.js";
 import { V1Backend, uniqueDirs } from "../../src/cgroup/v1.js";
 import { instanceName } from "../../src/registry/instance.js";
+import { closeSync, openSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { buildProbe, makeJailRoot, makeTempDir, REPO, removeTree, type JailRoot } from "../helpers/index.js";
 import { makeRoot, requireBuilt, run, Scope, start, tempDir, waitFor } from "../manage/helpers.js";
 
 const layout = detectCgroups();
@@ -111,5 +114,70 @@ describe("the unified cgroup tree of a hybrid host, real jails", { timeout: 120_
     assert.equal(inside.code, 0, inside.stderr);
     assert.ok(unifiedLine(inside.stdout) !== undefined, inside.stdout);
     assert.equal(run("jail", ["-r", String(jid)], nobodyScope.o).code, 0);
+  });
+});
+
+describe("a sysjail-oci container without linux.cgroupsPath that mounts cgroup (root)", { timeout: 120_000 }, () => {
+  const OCI = join(REPO, "native", "build", "sysjail-oci");
+  let jr: JailRoot;
+  let state: string;
+  let work: string;
+  const ids: string[] = [];
+  const oci = (args: string[], out: "pipe" | number = "pipe") => spawnSync(OCI, ["--root", state, ...args], { encoding: "utf8", stdio: ["ignore", out, out], timeout: 60_000 });
+  before(() => {
+    requireBuilt();
+    jr = makeJailRoot(buildProbe());
+    state = makeTempDir("sysjail-ulstate-", 0o700);
+    work = makeTempDir("sysjail-ulwork-");
+  });
+  after(() => {
+    for (const i of ids) oci(["delete", "--force", i]);
+    jr?.remove();
+    for (const d of [state, work]) if (d) removeTree(d);
+  });
+
+  it("sees only its own leaf at /sys/fs/cgroup: no other cgroup's name, only its own processes; the leaf is gone after delete", () => {
+    const c = `unifiedleaf-${process.pid}-oci`;
+    ids.push(c);
+    writeFileSync(join(work, "config.json"), JSON.stringify({
+      ociVersion: "1.2.0", root: { path: jr.path }, hostname: "ulbox",
+      process: { args: ["/probe", "waitfile", "/never"], env: ["PATH=/bin"], cwd: "/", user: { uid: 0, gid: 0 }, capabilities: { bounding: ["CAP_KILL"] } },
+      mounts: [{ destination: "/proc", type: "proc", source: "proc" }, { destination: "/sys", type: "sysfs", source: "sysfs" }, { destination: "/sys/fs/cgroup", type: "cgroup", source: "cgroup", options: ["ro"] }],
+      linux: { namespaces: ["pid", "network", "ipc", "uts", "mount", "cgroup"].map((type) => ({ type })), resources: { pids: { limit: 16 } } },
+    }));
+    const fd = openSync("/dev/null", "w");
+    try {
+      assert.equal(oci(["create", "--bundle", work, c], fd).status, 0);
+      assert.equal(oci(["start", c]).status, 0);
+      const pid = (JSON.parse(oci(["state", c]).stdout) as { pid: number }).pid;
+      const own = unifiedLine(readFileSync(`/proc/${pid}/cgroup`, "utf8")) ?? "";
+      const ls = oci(["exec", c, "/probe", "ls", "/sys/fs/cgroup"]);
+      assert.equal(ls.status, 0, ls.stderr);
+      const names = ls.stdout.trim().split(" ").slice(1);
+      if (!hybrid) return;
+      // the container's own leaf (cgroup.type is in every cgroup but a hierarchy's root), no
+      // directory below it: not the host's tree with its other jails' and containers' names
+      assert.match(own, /^\/sysjail\/[^/]+$/, "the init's unified cgroup, seen from the host");
+      assert.ok(names.includes("cgroup.type"), `the container's own cgroup: ${names.join(" ")}`);
+      assert.deepEqual(names.filter((n) => !/^[a-z]+\.[a-z_.]+$/.test(n)), [], "no cgroup directory below it");
+      // its cgroup.procs: its own processes, each with a pid of its pid namespace (another's would read 0)
+      const procs = oci(["exec", c, "/probe", "cat", "/sys/fs/cgroup/cgroup.procs"]);
+      assert.equal(procs.status, 0, procs.stderr);
+      const pids = procs.stdout.trim().split("\n");
+      assert.ok(pids.includes("1"), procs.stdout);
+      // one 0 at most: the exec's own entering helper (native/src/enter.c joins the container's
+      // cgroups, then its pid namespace's child runs the command), which reads as 0 there
+      assert.ok(pids.filter((p) => p === "0").length <= 1, `a process of another pid namespace in the container's cgroup: ${procs.stdout}`);
+      // the host's view once the exec is over: every process in the leaf is in the container's pid namespace
+      const pidNs = (p: number) => { try { return readlinkSync(`/proc/${p}/ns/pid`); } catch { return "gone"; } };
+      const hostView = procsOf(join(hybrid, own));
+      assert.ok(hostView.includes(pid), hostView.join(" "));
+      for (const p of hostView) assert.equal(pidNs(p), pidNs(pid), `${p} in the container's leaf`);
+      assert.equal(oci(["delete", "--force", c]).status, 0);
+      assert.equal(existsSync(join(hybrid, own)), false, "the leaf is removed with the container");
+    } finally {
+      closeSync(fd);
+      oci(["delete", "--force", c]);
+    }
   });
 });
