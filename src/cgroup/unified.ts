@@ -15,9 +15,17 @@ export function unifiedBase(layout: CgroupLayout): string | undefined {
   return writable(layout.v2.path) ? join(layout.v2.path, DEFAULT_BASE) : undefined;
 }
 
-/** The init's move into its unified leaf: the monitor writes the init's pid into cgroup.procs
- * after the clone, before the init makes its cgroup namespace (native/src/init.c), which is
- * then rooted at the leaf. */
+/** A process's move into a unified leaf: the monitor writes the init's pid (jexec: the entering
+ * helper its own) into cgroup.procs, before the init makes its cgroup namespace
+ * (native/src/init.c), which is then rooted at the leaf. Beside v1 cgroup-attach writes it costs
+ * no more (the kernel's RCU grace period is paid once for all of them). */
 export function unifiedAttach(dir: string): PlanOp {
   return op("cgroupAttach", [join(dir, "cgroup.procs")], "the jail's cgroup namespace: rooted at its own leaf of the unified hierarchy");
+}
+
+/** The init born in its unified leaf (clone3 CLONE_INTO_CGROUP), for a jail whose init joins its
+ * v1 cgroups itself (cgroupJoin): a cgroup.procs write would be the start's only migration of a
+ * whole process, and wait for an RCU grace period (about 10 ms) that the joins avoid. */
+export function unifiedInto(dir: string): PlanOp {
+  return op("cgroupInto", [dir], "the jail's cgroup namespace: the init is born in its own leaf of the unified hierarchy");
 }

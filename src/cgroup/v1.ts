@@ -13,7 +13,7 @@ import { memoryV1 } from "./memory.js";
 import { pidsPlan } from "./pids.js";
 import { devicesV1 } from "./devices.js";
 import { statKey, statNumber } from "./stats.js";
-import { unifiedAttach } from "./unified.js";
+import { unifiedAttach, unifiedInto } from "./unified.js";
 import {
   DEFAULT_BASE,
   type CgroupBackend,
@@ -159,9 +159,9 @@ export class V1Backend implements CgroupBackend {
 }
 
 /** One cgroupJoin per v1 hierarchy directory: its `tasks` file, where the init writes itself
- * ("0"); the unified leaf (which has no `tasks`) is attached by the monitor. */
+ * ("0"); the unified leaf (which has no `tasks`) is where the init is born (cgroupInto). */
 export function joinOps(paths: CgroupPaths): PlanOp[] {
-  return uniqueDirs(paths).map((d) => (d === paths.unified ? unifiedAttach(d) : op("cgroupJoin", [join(d, "tasks")], "the jail's init moves itself here before it runs")));
+  return uniqueDirs(paths).map((d) => (d === paths.unified ? unifiedInto(d) : op("cgroupJoin", [join(d, "tasks")], "the jail's init moves itself here before it runs")));
 }
 
 /** The distinct directories of paths, in controller order (co-mounted hierarchies share one),

@@ -33,7 +33,10 @@ describe("the unified leaf in the v1 backend's plan (unit)", () => {
       const p = b.plan("j7", { pids: 5 }, { join });
       assert.equal(p.paths.unified, "/cg/unified/sysjail/j7");
       assert.ok(p.ops.some((o) => o.op === "cgroupMkdir" && o.args[0] === "/cg/unified/sysjail/j7"));
-      assert.ok(p.ops.some((o) => o.op === "cgroupAttach" && o.args[0] === "/cg/unified/sysjail/j7/cgroup.procs"), "the monitor writes the init's pid (no `tasks` file in cgroup2)");
+      // attach mode: the monitor writes the init's pid (after the v1 attaches: no further RCU wait);
+      // join mode: the init is born there (clone3 CLONE_INTO_CGROUP: no migration at all)
+      if (join) assert.ok(p.ops.some((o) => o.op === "cgroupInto" && o.args[0] === "/cg/unified/sysjail/j7"));
+      else assert.ok(p.ops.some((o) => o.op === "cgroupAttach" && o.args[0] === "/cg/unified/sysjail/j7/cgroup.procs"), "the monitor writes the init's pid (no `tasks` file in cgroup2)");
       assert.ok(!p.ops.some((o) => o.op === "cgroupJoin" && String(o.args[0]).startsWith("/cg/unified/")));
       assert.ok(p.parents.includes("/cg/unified/sysjail"));
       assert.deepEqual(uniqueDirs(p.paths), ["/cg/pids/sysjail/j7", "/cg/unified/sysjail/j7"]);
