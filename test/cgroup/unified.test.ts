@@ -183,4 +183,17 @@ describe("a sysjail-oci container without linux.cgroupsPath that mounts cgroup (
       oci(["delete", "--force", c]);
     }
   });
+
+  it("a create that fails at the init's clone into its leaf (ENOSPC injected) fails in one line and leaves no leaf", () => {
+    const c = `unifiedleaf-${process.pid}-into`;
+    ids.push(c);
+    const r = spawnSync(OCI, ["--root", state, "create", "--bundle", work, c], { encoding: "utf8", env: { ...process.env, SYSJAIL_TEST_FAULT: "fail:cgroup-into" }, timeout: 60_000 });
+    if (!hybrid) { assert.equal(r.status, 0, r.stderr); return; }
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /^sysjail-oci: setting up the jail failed at cgroup-into (\S+): ENOSPC\n$/);
+    const leaf = / at cgroup-into (\S+): /.exec(r.stderr)![1]!;
+    assert.match(leaf, new RegExp(`^${hybrid}/sysjail/[^/]+$`));
+    assert.equal(existsSync(leaf), false, "the failed create's unified leaf is left");
+    assert.equal(existsSync(join(state, c)), false, "the failed create's directory is left");
+  });
 });
