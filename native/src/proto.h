@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define SJ_PROTO 7
+#define SJ_PROTO 8
 #define SJ_MAGIC "SJP1"
 #define SJ_MAX_PLAN (4u << 20)
 #define SJ_MAX_ARGS 4096
@@ -126,6 +126,11 @@ enum sj_op {
   /* monitor, before clone and before any namespace join (sysjail-oci create): the mount points the
    * image lacks, made inside ROOT as runc makes them (mkroot.c); one not made is left to the jail */
   OP_MOUNT_POINTS = 64, /* root target("d:PATH"|"f:PATH")... */
+  /* monitor, at the clone: the init is born in this cgroup2 directory (clone3 CLONE_INTO_CGROUP: no
+   * migration, so no wait for the kernel's RCU grace period that a cgroup.procs write of a whole
+   * process takes); from a prelude (the init is cloned before the directory is made) the monitor
+   * writes the init's pid there instead, as cgroup-attach does (run.c) */
+  OP_CGROUP_INTO = 65, /* dir (a hybrid host's unified hierarchy: the jail's leaf) */
   OP_MAX
 };
 

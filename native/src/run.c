@@ -177,6 +177,52 @@ static uint64_t cpu_used(const struct host_state *h) {
   return 0;
 }
 
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* clone3's arguments (linux/sched.h's struct clone_args, whose header clashes with sched.h's) */
+struct sj_clone_args {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+};
+
+/* cgroupInto, from a whole plan: the directory the init is cloned into, opened (O_PATH); -1 for
+ * none, -2 after reporting the failure. The directory was made by host_pre. */
+static int into_open(const struct sj_plan *plan) {
+  const struct sj_op_rec *op = plan_find(plan, OP_CGROUP_INTO);
+  if (!op) return -1;
+  const char *dir = arg_str(op, 0);
+  int fd = !dir ? (errno = EINVAL, -1) : fault_fail("cgroup-into") < 0 ? -1 : open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) { emit_error(op->index, op_name(op->code), errno, dir ? dir : "", NULL); return -2; }
+  return fd;
+}
+
+/* The init, cloned as clone(2) with FLAGS (its exit signal in the low byte) would be, but born
+ * in the cgroup2 directory CGFD: it never runs outside it, and no process is migrated. */
+static pid_t clone_into(uint64_t flags, int *pidfd, int cgfd) {
+  struct sj_clone_args a;
+  memset(&a, 0, sizeof a);
+  a.flags = (flags & ~(uint64_t)CSIGNAL) | CLONE_INTO_CGROUP;
+  /* with CLONE_PARENT the child takes its parent's exit signal, and clone3 wants none named */
+  a.exit_signal = (flags & CLONE_PARENT) ? 0 : flags & CSIGNAL;
+  a.pidfd = (uint64_t)(uintptr_t)pidfd;
+  a.cgroup = (uint64_t)cgfd;
+  return (pid_t)syscall(SYS_clone3, &a, sizeof a);
+}
+
+/* cgroupInto from a prelude: the init was cloned before the whole plan (and the directory) came,
+ * so the monitor writes its pid into the directory's cgroup.procs, as cgroup-attach does. */
+static int into_attach(const struct sj_plan *plan, pid_t pid) {
+  const struct sj_op_rec *op = plan_find(plan, OP_CGROUP_INTO);
+  if (!op) return 0;
+  const char *dir = arg_str(op, 0);
+  char f[4096], b[32];
+  int n = snprintf(b, sizeof b, "%d", (int)pid);
+  if (!dir || (size_t)snprintf(f, sizeof f, "%s/cgroup.procs", dir) >= sizeof f) { emit_error(op->index, op_name(op->code), EINVAL, dir ? dir : "", "bad arguments"); return -1; }
+  if (fault_fail("cgroup-into") < 0 || write_file(f, b, (size_t)n) < 0) { emit_error(op->index, op_name(op->code), errno, f, NULL); return -1; }
+  return 0;
+}
+
 /* monotonic time the helper started (main.c), for the setup-time figure */
 double g_helper_t0;
 
@@ -244,7 +290,12 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   int initfd = -1;
   uint64_t cl = (cflags & ~(uint64_t)CLONE_NEWCGROUP) | CLONE_PIDFD | (g_init_sibling ? CLONE_PARENT : 0) | SIGCHLD;
   if (adopt) { initfd = ahead->pidfd; ahead->pidfd = -1; }
-  pid_t pid = adopt ? ahead->pid : (pid_t)syscall(SYS_clone, (unsigned long)cl, 0, &initfd, 0, 0);
+  /* a whole plan's cgroupInto: the init is born in that cgroup (an init cloned before the plan,
+   * from a prelude or made ahead by the front: into_attach below) */
+  const int intofd = prelude || adopt ? -1 : into_open(first);
+  if (intofd == -2) goto undo;
+  pid_t pid = adopt ? ahead->pid : intofd >= 0 ? clone_into(cl, &initfd, intofd) : (pid_t)syscall(SYS_clone, (unsigned long)cl, 0, &initfd, 0, 0);
+  if (intofd >= 0 && pid != 0) close(intofd);
   ocimon_after_clone(pid, adopt, initfd, cflags);
   if (adopt) {
     ahead->pid = -1;
@@ -254,7 +305,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     if (!prelude) { close(planp[1]); planp[1] = -1; }
     /* a whole plan's host steps (cgroups made and written, registry files), as before a clone,
      * while the init reads its plan */
-    if (!prelude && host_pre(first, &h) < 0) { kill_init(pid, SIGKILL); wait_init(pid); goto undo; }
+    if (!prelude && (host_pre(first, &h) < 0 || into_attach(first, pid) < 0)) { kill_init(pid, SIGKILL); wait_init(pid); goto undo; }
     if (first->flags & SJ_F_DEBUG) emit("{\"ev\":\"step\",\"op\":%d,\"step\":\"clone\",\"path\":\"(made ahead by the front)\"}", cop->index);
   }
   if (pid < 0) {
@@ -300,7 +351,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     close(planp[1]); planp[1] = -1;
     plan = &whole;
     t0 = now_s(); /* the jail's wall time runs from here: before, it only waited for its plan */
-    if (!setup_error && (host_pre(plan, &h) < 0 || after_clone(plan, pid, early ? AC_REST : AC_IDMAP | AC_REST, &treefd) < 0 || join_cgroups(plan, pid, sync[0]) < 0)) setup_error = 1;
+    if (!setup_error && (host_pre(plan, &h) < 0 || after_clone(plan, pid, early ? AC_REST : AC_IDMAP | AC_REST, &treefd) < 0 || into_attach(plan, pid) < 0 || join_cgroups(plan, pid, sync[0]) < 0)) setup_error = 1;
   }
   if (!setup_error && ocimon_devnodes(plan, prelude && early, sync[0]) < 0) setup_error = 1;
   if (!setup_error && net_host_post(plan, pid) < 0) setup_error = 1;

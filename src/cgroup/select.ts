@@ -5,6 +5,7 @@ import { detectCgroups, type CgroupLayout } from "./detect.js";
 import { writable } from "./fsutil.js";
 import { NoCgroupBackend } from "./none.js";
 import { DEFAULT_BASE, type CgroupBackend, type Controller } from "./types.js";
+import { unifiedBase } from "./unified.js";
 import { V1Backend } from "./v1.js";
 import { V2Backend } from "./v2.js";
 
@@ -62,7 +63,7 @@ export function selectBackend(opts: SelectOptions = {}): CgroupBackend {
     for (const c of v1Ctrls) bases[c] = join(layout.v1[c] ?? "", DEFAULT_BASE);
     // the devices hierarchy: device rules only (sysjail-oci), never a reason to pick v1
     if (layout.v1.devices && writable(layout.v1.devices)) bases.devices = join(layout.v1.devices, DEFAULT_BASE);
-    return new V1Backend(layout, { bases });
+    return new V1Backend(layout, { bases, unified: unifiedBase(layout) });
   }
   if (v2Ok) return new V2Backend(layout, v2opts);
   return new NoCgroupBackend("the cgroup file systems are read-only or lack the memory and pids controllers");

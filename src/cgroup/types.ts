@@ -9,8 +9,10 @@ export type Controller = "memory" | "pids" | "cpu" | "cpuacct" | "devices";
 /** A limit's key in Limits. */
 export type LimitKey = keyof Limits;
 
-/** The jail's cgroup directory per controller (v2: the same directory for all); absent = not used. */
-export type CgroupPaths = Partial<Record<Controller, string>>;
+/** The jail's cgroup directory per controller (v2: the same directory for all); absent = not used.
+ * "unified": a hybrid host's v1 jail's empty leaf in the unified hierarchy, joined for the cgroup
+ * namespace alone (no controller, no limit: src/cgroup/unified.ts). */
+export type CgroupPaths = Partial<Record<Controller | "unified", string>>;
 
 /** How to read a cgroupStat file the helper reports at exit. */
 export type StatKind =

@@ -13,6 +13,7 @@ import { memoryV1 } from "./memory.js";
 import { pidsPlan } from "./pids.js";
 import { devicesV1 } from "./devices.js";
 import { statKey, statNumber } from "./stats.js";
+import { unifiedAttach, unifiedInto } from "./unified.js";
 import {
   DEFAULT_BASE,
   type CgroupBackend,
@@ -37,6 +38,9 @@ const KEYS: Record<Controller, LimitKey[]> = {
 export interface V1Options {
   /** Parent directory of the jails' cgroups per controller (default <mount>/sysjail); absolute. */
   bases?: Partial<Record<Controller, string>>;
+  /** A hybrid host's unified hierarchy: the parent of each jail's empty leaf there (unified.ts
+   * unifiedBase), which its init joins for its cgroup namespace; absent = none. */
+  unified?: string | undefined;
 }
 
 /** cgroup v1: limits and accounting through the memory, pids, cpu and cpuacct hierarchies. */
@@ -46,10 +50,13 @@ export class V1Backend implements CgroupBackend {
   readonly kind = "v1" as const;
   /** Controller -> parent directory of the jails' cgroups. */
   readonly bases: Partial<Record<Controller, string>> = {};
+  /** The parent of the jails' leaves in the unified hierarchy of a hybrid host. */
+  readonly unified: string | undefined;
   readonly #layout: CgroupLayout;
 
   constructor(layout: CgroupLayout, opts: V1Options = {}) {
     this.#layout = layout;
+    this.unified = opts.unified;
     for (const c of ["memory", "pids", "cpuacct", "cpu", "devices"] as Controller[]) {
       const base = opts.bases ? opts.bases[c] : layout.v1[c] ? join(layout.v1[c], DEFAULT_BASE) : undefined;
       if (base) this.bases[c] = base;
@@ -99,6 +106,12 @@ export class V1Backend implements CgroupBackend {
       else parts.push(cpuV1(dir, limits));
     }
     const body = mergeParts([missing, ...parts]);
+    // Security: a jail with cgroups of its own gets a leaf of its own in a hybrid host's unified
+    // hierarchy too. Its cgroup namespace is rooted at its cgroup in every hierarchy, the unified
+    // one included: left in the runtime's unified cgroup (often the root), the jail saw the
+    // host's whole unified tree (every other jail's and container's cgroup names, a line per
+    // host process in cgroup.procs). docs/JAILS.md, Security, "The unified cgroup tree on hybrid hosts".
+    if (this.unified && Object.keys(paths).length) paths.unified = join(this.unified, name);
     const dirs = uniqueDirs(paths);
     const ops: PlanOp[] = [
       ...dirs.map((d) => op("cgroupMkdir", [d], "the jail's cgroup")),
@@ -134,9 +147,9 @@ export class V1Backend implements CgroupBackend {
     };
   }
 
-  /** One cgroupAttach per hierarchy directory. */
+  /** One cgroupAttach per hierarchy directory (the unified leaf's included). */
   attachOps(paths: CgroupPaths): PlanOp[] {
-    return uniqueDirs(paths).map((d) => op("cgroupAttach", [join(d, "cgroup.procs")]));
+    return uniqueDirs(paths).map((d) => (d === paths.unified ? unifiedAttach(d) : op("cgroupAttach", [join(d, "cgroup.procs")])));
   }
 
   /** SIGKILLs what is left (v1 has no cgroup.kill) and removes the directories. */
@@ -145,14 +158,16 @@ export class V1Backend implements CgroupBackend {
   }
 }
 
-/** One cgroupJoin per hierarchy directory: its `tasks` file, where the init writes itself ("0"). */
+/** One cgroupJoin per v1 hierarchy directory: its `tasks` file, where the init writes itself
+ * ("0"); the unified leaf (which has no `tasks`) is where the init is born (cgroupInto). */
 export function joinOps(paths: CgroupPaths): PlanOp[] {
-  return uniqueDirs(paths).map((d) => op("cgroupJoin", [join(d, "tasks")], "the jail's init moves itself here before it runs"));
+  return uniqueDirs(paths).map((d) => (d === paths.unified ? unifiedInto(d) : op("cgroupJoin", [join(d, "tasks")], "the jail's init moves itself here before it runs")));
 }
 
-/** The distinct directories of paths, in controller order (co-mounted hierarchies share one). */
+/** The distinct directories of paths, in controller order (co-mounted hierarchies share one),
+ * the unified leaf last. */
 export function uniqueDirs(paths: CgroupPaths): string[] {
-  const order: Controller[] = ["memory", "pids", "cpuacct", "cpu", "devices"];
+  const order: (keyof CgroupPaths)[] = ["memory", "pids", "cpuacct", "cpu", "devices", "unified"];
   return [...new Set(order.map((c) => paths[c]).filter((d): d is string => !!d))];
 }
 

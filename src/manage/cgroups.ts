@@ -7,7 +7,8 @@ import type { CgroupBackend, CgroupPaths, Usage } from "../cgroup/types.js";
 import type { JailEntry } from "../registry/types.js";
 import { belowHierarchy, inHierarchyOf, isJoinedKey } from "../cgroup/joined.js";
 
-const CONTROLLERS = new Set(["memory", "pids", "cpu", "cpuacct", "devices"]);
+/** The registry keys of sysjail's own cgroups ("unified": a hybrid host's v1 jail's leaf there). */
+const CONTROLLERS = new Set(["memory", "pids", "cpu", "cpuacct", "devices", "unified"]);
 const ROOT = "/sys/fs/cgroup/";
 
 /** The entry's cgroup directories that are safe to join, read or remove: real directories below a
@@ -48,7 +49,8 @@ export function trustedJoined(entry: JailEntry, owner: number): Record<string, s
 /** Live memory, cpu and task counts of the jail's cgroups (nulls where there is no cgroup). */
 export function cgroupUsage(paths: CgroupPaths): Usage {
   const none: Usage = { memoryBytes: null, cpuSeconds: null, pids: null };
-  const dirs = Object.values(paths);
+  // a v1 jail's unified leaf (no controller) says nothing about the backend that reads the rest
+  const dirs = Object.entries(paths).filter(([k]) => k !== "unified").map(([, d]) => d);
   if (dirs.length === 0) return none;
   // read with the backend of the hierarchy the directories are in, whoever started the jail
   const kind = dirs.some((d) => d && existsSync(`${d}/cgroup.controllers`)) ? "v2" : "v1";

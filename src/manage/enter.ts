@@ -214,8 +214,9 @@ export function enterEnv(base: Record<string, string | undefined>, clean: boolea
 export function entryRlimits(entry: JailEntry): [number, number | bigint, number | bigint][] {
   const controllerOf: Record<string, string> = { memory: "memory", swap: "memory", pids: "pids", cpu: "cpuacct", cores: "cpu", cpuShares: "cpu" };
   const have = entry.cgroups ?? {};
-  // a cgroup v2 directory holds every controller; v1 has one directory per hierarchy
-  const unified = Object.values(have).some((d) => existsSync(join(d, "cgroup.controllers")));
+  // a cgroup v2 directory holds every controller; v1 has one directory per hierarchy (a hybrid
+  // host's v1 jail's unified leaf, and a shared-stack jail's "net" directory, hold none)
+  const unified = Object.entries(have).some(([k, d]) => k !== "unified" && k !== "net" && existsSync(join(d, "cgroup.controllers")));
   const unenforced = CGROUP_KEYS.filter((k) => entry.spec.limits[k] !== undefined && !(unified || have[controllerOf[k] ?? ""]));
   return fallbackRlimits(entry.spec.limits, unenforced).ops.map((o) => {
     const [res, soft, hard] = o.args.map(String);

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { detectCgroups, type CgroupLayout } from "../cgroup/detect.js";
 import { joinedKeys } from "../cgroup/joined.js";
+import { unifiedInto } from "../cgroup/unified.js";
 import { DEVICE_ATTACH_TYPE, DEVICE_PROG_TYPE, deviceProgram, devicesV1, type DeviceRule } from "../cgroup/devices.js";
 import { procsOf, readText } from "../cgroup/fsutil.js";
 import { DEFAULT_BASE, type CgroupPaths } from "../cgroup/types.js";
@@ -211,7 +212,8 @@ export function ociCgroups(v: string, path: CgroupsPath, r: OciResources | undef
     }
     // the device rules (src/cgroup/devices.ts) before the init joins: v1's devices hierarchy, v2's program
     if (h.bare) {
-      joins.push(op("cgroupAttach", [join(leaf, "cgroup.procs")], "the container's cgroup namespace: rooted at its own leaf of the unified hierarchy"));
+      // born there (clone3 CLONE_INTO_CGROUP): a cgroup.procs write would wait for an RCU grace period
+      joins.push(unifiedInto(leaf));
       continue;
     }
     if (devices && h.v2) writes.push(op("bpfProg", ["sj_devices", DEVICE_PROG_TYPE, DEVICE_ATTACH_TYPE, leaf, 0, deviceProgram(devices)], "the jail's device rules"));

@@ -23,8 +23,9 @@ const KEY = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 /** Caps on sizes: a path, a string, a list, an argv, a record. */
 const MAX = { path: 4096, string: 65536, list: 4096, argv: 131072, record: 1024 };
 /** The cgroups sysjail records: its controllers, "net" (a shared-stack jail's cgroup2 directory),
- * and the other v1 hierarchies a sysjail-oci container joins (src/cgroup/joined.ts). */
-const CONTROLLERS = new Set(["memory", "pids", "cpu", "cpuacct", "devices", "net", ...JOINED_V1]);
+ * "unified" (a hybrid host's v1 jail's leaf there, for its cgroup namespace) and the other v1
+ * hierarchies a sysjail-oci container joins (src/cgroup/joined.ts). */
+const CONTROLLERS = new Set(["memory", "pids", "cpu", "cpuacct", "devices", "net", "unified", ...JOINED_V1]);
 const HOOKS = ["prepare", "prestart", "created", "start", "poststart", "prestop", "stop", "poststop", "release"];
 
 /** The outcome of a check: the rebuilt entry, or the fields that failed. */

@@ -1,6 +1,7 @@
 // The enter plan (jexec, jail -m) and the parsing of jail's management forms: pure, no jail started.
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { detectCgroups } from "../../src/cgroup/detect.js";
 import type { HostFacts } from "../../src/host/facts.js";
 import { jailForm } from "../../src/jailconf/form.js";
 import { enterEnv, enterNsFlags, entryIdMapping, entryRlimits, JAIL_ROOT, planEnter, planSetNames } from "../../src/manage/enter.js";
@@ -130,6 +131,11 @@ test("rlimit stand-ins are repeated for limits the jail's cgroups did not take",
   const rl = entryRlimits(e);
   assert.equal(rl.length, 2);
   e.cgroups = { memory: "/nonexistent/memory/x" };
+  assert.equal(entryRlimits(e).length, 1);
+  // a hybrid host's unified leaf (a cgroup2 directory, no controller) or a shared-stack jail's
+  // "net" directory is no v2 cgroup of the jail's limits: the pids stand-in stays
+  const v2 = detectCgroups().v2?.path ?? "/sys/fs/cgroup";
+  e.cgroups = { memory: "/nonexistent/memory/x", unified: v2, net: v2 };
   assert.equal(entryRlimits(e).length, 1);
 });
 
