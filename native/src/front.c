@@ -229,17 +229,34 @@ static int oci_creates(int argc, char **argv) {
  * (front_main), and reports on the same channel; the front meanwhile only waits for Node's last
  * word. An early init that does not fit is killed here (through its pidfd, not waited for) and
  * reaped by the front, its parent. */
+/* the cgroup warm-up's period (below the ~15 ms the kernel's lock stays in writer mode) and its
+ * bound (about 0.5 s, then the monitor only waits) */
+#define CGWARM_EVERY_MS 8
+#ifndef CGWARM_MAX
+#define CGWARM_MAX 64
+#endif
 static int monitor_ahead(int sock, struct sj_early *ahead, pid_t front, int told) __attribute__((noreturn));
 static int monitor_ahead(int sock, struct sj_early *ahead, pid_t front, int told) {
   setsid();
   g_front = 1;
   int plan_came = 0;
+  /* while the plan is coming, the cgroup migration path is kept open (cgwarm.c): every
+   * CGWARM_EVERY_MS, at most CGWARM_MAX times (Node's plan comes within some 50 ms) */
+  int warm = cgwarm_open(), warmed = 0;
   for (;;) {
+    if (warm >= 0) {
+      struct pollfd p = { sock, POLLIN, 0 };
+      cgwarm_once(warm);
+      int pr = poll(&p, 1, CGWARM_EVERY_MS);
+      if (pr == 0 && ++warmed < CGWARM_MAX) continue;
+      if (pr <= 0) { close(warm); warm = -1; if (pr < 0 && errno != EINTR) break; continue; }
+    }
     char c;
     ssize_t n = recv(sock, &c, 1, MSG_PEEK);
     if (n == 1) { plan_came = 1; break; }
     if (n == 0 || errno != EINTR) break;
   }
+  if (warm >= 0) close(warm);
   struct sj_plan plan;
   char err[256];
   memset(&plan, 0, sizeof plan);

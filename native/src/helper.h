@@ -66,6 +66,9 @@ struct sj_early {
   int msg[2], exec[2], sync[2], plan[2];
 };
 /* no early init (yet) */
+/* cgwarm.c: the cgroup migration path kept open while a plan is coming (a no-op self-move) */
+int cgwarm_open(void);
+void cgwarm_once(int fd);
 void early_none(struct sj_early *e);
 /* clones the early init; DROP[0..NDROP) are descriptors of the front it must not keep */
 void early_start(struct sj_early *e, const int *drop, int ndrop);
