@@ -30,7 +30,8 @@ export async function updateLimits(ref: JailRef, raw: unknown): Promise<void> {
   const plan = defaultBackend().plan(name, { ...ref.entry.spec.limits, ...limits });
   // a limit whose controller the jail was not started with cannot be added later: say so rather
   // than skip its writes
-  const missing = Object.keys(plan.paths).filter((c) => !(c in have));
+  // (the plan's other directories, such as a hybrid host's empty unified leaf, hold no limit)
+  const missing = Object.keys(plan.paths).filter((c) => CONTROLLERS.has(c) && !(c in have));
   if (missing.length) {
     throw new SysjailError(`sysjail: this jail has no ${missing.join(", ")} cgroup; start it with such a limit to change it later`, { code: "ENOTSUP", phase: "runtime", exitCode: Exit.usage });
   }
