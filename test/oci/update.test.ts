@@ -71,7 +71,9 @@ describe("sysjail-oci update: real containers (root)", () => {
   let work: string;
   const ids: string[] = [];
   const top = `ociupdate-test-${process.pid}`;
-  const mounts = () => readdirSync("/sys/fs/cgroup").map((d) => join("/sys/fs/cgroup", d)).filter((d) => existsSync(join(d, "tasks")));
+  // every hierarchy: the v1 ones, a hybrid host's unified one, or a v2 host's root
+  const mounts = () => existsSync("/sys/fs/cgroup/cgroup.controllers") ? ["/sys/fs/cgroup"]
+    : readdirSync("/sys/fs/cgroup").map((d) => join("/sys/fs/cgroup", d)).filter((d) => existsSync(join(d, "tasks")) || existsSync(join(d, "cgroup.controllers")));
   const oci = (args: string[], input?: string) => {
     // create's detached monitor keeps a pipe open: its output goes to a file
     const out = join(work, `out-${args[0]}`);
