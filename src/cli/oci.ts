@@ -132,10 +132,14 @@ async function dispatch(cmd: string, argv: string[], g: Globals): Promise<number
     case "ps": {
       const { o, rest } = parse(cmd, argv, [{ long: "format", short: "f", value: true }]);
       if (o.format !== undefined && o.format !== "table" && o.format !== "json") throw usage(`ps: --format ${JSON.stringify(String(o.format).slice(0, 40))}: table or json`);
+      // runc's form: ps ID [ps(1) options]; the table is ps(1)'s (-ef by default) with only the
+      // container's lines, json the pids alone
       const rec = readRecord(g.root, one(cmd, rest, Infinity));
       const list = pids(rec);
-      if (o.format === "json") out(`${JSON.stringify(list)}\n`);
-      else out(`PID\n${list.map((p) => `${p}\n`).join("")}`);
+      if (o.format === "json") {
+        if (rest.length > 1) g.warn(`ps: ps(1) options ${vis(rest.slice(1).join(" "))} apply to the table format only: ignored`);
+        out(`${JSON.stringify(list)}\n`);
+      } else out((await import("../oci/ps.js")).psTable(list, rest.slice(1)));
       return 0;
     }
     case "pause": case "resume": freeze(g, one(cmd, parse(cmd, argv, []).rest), cmd === "pause"); return 0;

@@ -276,6 +276,23 @@ describe("sysjail-oci: containers as jails (root)", () => {
     assert.match(readFileSync(pidFile, "utf8"), /^\d+$/);
     const ps = JSON.parse(oci(["ps", "--format", "json", c]).stdout) as number[];
     assert.ok(ps.length >= 1, "the container's processes");
+    // the table form, as runc's: ps(1)'s own (-ef by default), only the container's lines
+    const table = oci(["ps", c]);
+    assert.equal(table.status, 0, table.stderr);
+    const [head, ...rows] = table.stdout.trimEnd().split("\n");
+    const col = head!.trim().split(/\s+/).indexOf("PID");
+    assert.ok(col >= 0, head);
+    assert.deepEqual(rows.map((l) => Number(l.trim().split(/\s+/)[col])).sort((a, b) => a - b), ps, "exactly the container's processes");
+    const comm = oci(["ps", c, "-e", "-o", "pid,comm"]);
+    assert.equal(comm.status, 0, comm.stderr);
+    assert.match(comm.stdout, /^\s*PID COMMAND\n(\s*\d+ probe\n)+$/);
+    const nopid = oci(["ps", c, "-e", "-o", "comm"]);
+    assert.equal(nopid.status, 1);
+    assert.match(nopid.stderr, /^sysjail-oci: ps -e -o comm: ps\(1\)'s output has no PID column/);
+    assert.equal(nopid.stderr.trim().split("\n").length, 1);
+    const jsonOpts = oci(["ps", "--format", "json", c, "-ef"]);
+    assert.deepEqual(JSON.parse(jsonOpts.stdout), ps);
+    assert.match(jsonOpts.stderr, /ps\(1\) options -ef apply to the table format only: ignored/);
     assert.equal(oci(["delete", "--force", c]).status, 0);
     assert.equal(oci(["exec", c, "/probe", "pid"]).status, 1, "no exec into a deleted container");
   });
