@@ -139,7 +139,7 @@ describe("a sysjail-oci container without linux.cgroupsPath that mounts cgroup (
     for (const d of [state, work]) if (d) removeTree(d);
   });
 
-  it("sees only its own leaf at /sys/fs/cgroup: no other cgroup's name, only its own processes; the leaf is gone after delete", () => {
+  it("sees only its own leaf at /sys/fs/cgroup: no other cgroup's name, only its own processes; pause/resume freeze the leaf; the leaf is gone after delete", () => {
     const c = `unifiedleaf-${process.pid}-oci`;
     ids.push(c);
     writeFileSync(join(work, "config.json"), JSON.stringify({
@@ -176,6 +176,15 @@ describe("a sysjail-oci container without linux.cgroupsPath that mounts cgroup (
       const hostView = procsOf(join(hybrid, own));
       assert.ok(hostView.includes(pid), hostView.join(" "));
       for (const p of hostView) assert.equal(pidNs(p), pidNs(pid), `${p} in the container's leaf`);
+      // pause and resume through the leaf's cgroup.freeze (no cgroupsPath, no v1 freezer of its own)
+      const status = () => (JSON.parse(oci(["state", c]).stdout) as { status: string }).status;
+      const events = () => readFileSync(join(hybrid, own, "cgroup.events"), "utf8");
+      assert.equal(oci(["pause", c]).status, 0);
+      assert.equal(status(), "paused");
+      assert.match(events(), /^frozen 1$/m);
+      assert.equal(oci(["resume", c]).status, 0);
+      assert.equal(status(), "running");
+      assert.match(events(), /^frozen 0$/m);
       assert.equal(oci(["delete", "--force", c]).status, 0);
       assert.equal(existsSync(join(hybrid, own)), false, "the leaf is removed with the container");
     } finally {
