@@ -4,15 +4,14 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ociFileCli, ociWaitBundle } from "../helpers/ocibundle.js";
 import { buildProbe, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
 import { expandSlice, parseCgroupsPath } from "../../src/oci/cgpath.js";
 import { ociCgroups, recordable } from "../../src/oci/cgroups.js";
 import type { CgroupLayout } from "../../src/cgroup/detect.js";
 
-const OCI = join(REPO, "native", "build", "sysjail-oci");
-const NS = ["pid", "network", "ipc", "uts", "mount"].map((type) => ({ type }));
 
 describe("sysjail-oci: linux.cgroupsPath (unit)", () => {
   it("reads absolute, relative and systemd paths", () => {
@@ -131,24 +130,8 @@ describe("sysjail-oci: containers at their cgroupsPath (root)", () => {
   const ids: string[] = [];
   const top = `cgpath-test-${process.pid}`;
   const mounts = () => readdirSync("/sys/fs/cgroup").map((d) => join("/sys/fs/cgroup", d)).filter((d) => existsSync(join(d, "tasks")));
-  const oci = (args: string[]) => {
-    // create's detached monitor keeps a pipe open: its output goes to a file
-    const out = join(work, `out-${args[0]}`);
-    const fd = openSync(out, "w");
-    const r = spawnSync(OCI, ["--root", state, ...args], { stdio: ["ignore", fd, fd], timeout: 60_000 });
-    closeSync(fd);
-    return { status: r.status, out: readFileSync(out, "utf8") };
-  };
-  const bundle = (name: string, linux: Record<string, unknown>) => {
-    const dir = join(work, name);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "config.json"), JSON.stringify({
-      ociVersion: "1.2.0", root: { path: jr.path }, hostname: "cgbox",
-      process: { args: ["/probe", "waitfile", "/never"], env: ["PATH=/bin"], cwd: "/", user: { uid: 0, gid: 0 } },
-      linux: { namespaces: NS, ...linux },
-    }));
-    return dir;
-  };
+  const oci = ociFileCli(() => state, () => work);
+  const bundle = ociWaitBundle(() => work, () => jr.path, "cgbox");
   const id = (s: string) => { const v = `cgpath-${process.pid}-${s}`; ids.push(v); return v; };
   const initPid = (c: string) => (JSON.parse(readFileSync(join(state, c, "state.json"), "utf8")) as { initPid: number }).initPid;
   const status = (c: string) => (JSON.parse(oci(["state", c]).out) as { status: string }).status;

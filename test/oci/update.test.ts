@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chownSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ociFileCli, ociWaitBundle } from "../helpers/ocibundle.js";
 import { buildProbe, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
 import { podmanFixture } from "../helpers/podman.js";
 import { makeNobody, NOBODY_GID, NOBODY_UID, type Nobody } from "../helpers/nobody.js";
@@ -15,7 +16,6 @@ import { flagResources, parseResources, sizeArg } from "../../src/oci/updateargs
 import { replaceDeviceProgram } from "../../src/oci/update.js";
 
 const OCI = join(REPO, "native", "build", "sysjail-oci");
-const NS = ["pid", "network", "ipc", "uts", "mount"].map((type) => ({ type }));
 
 describe("sysjail-oci update: flags and -r (unit)", () => {
   it("takes runc's units and -1, and refuses a bad value in one line with status 64", () => {
@@ -74,24 +74,8 @@ describe("sysjail-oci update: real containers (root)", () => {
   // every hierarchy: the v1 ones, a hybrid host's unified one, or a v2 host's root
   const mounts = () => existsSync("/sys/fs/cgroup/cgroup.controllers") ? ["/sys/fs/cgroup"]
     : readdirSync("/sys/fs/cgroup").map((d) => join("/sys/fs/cgroup", d)).filter((d) => existsSync(join(d, "tasks")) || existsSync(join(d, "cgroup.controllers")));
-  const oci = (args: string[], input?: string) => {
-    // create's detached monitor keeps a pipe open: its output goes to a file
-    const out = join(work, `out-${args[0]}`);
-    const fd = openSync(out, "w");
-    const r = spawnSync(OCI, ["--root", state, ...args], { stdio: [input === undefined ? "ignore" : "pipe", fd, fd], input, timeout: 60_000 });
-    closeSync(fd);
-    return { status: r.status, out: readFileSync(out, "utf8") };
-  };
-  const bundle = (name: string, linux: Record<string, unknown>) => {
-    const dir = join(work, name);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "config.json"), JSON.stringify({
-      ociVersion: "1.2.0", root: { path: jr.path }, hostname: "updbox",
-      process: { args: ["/probe", "waitfile", "/never"], env: ["PATH=/bin"], cwd: "/", user: { uid: 0, gid: 0 } },
-      linux: { namespaces: NS, ...linux },
-    }));
-    return dir;
-  };
+  const oci = ociFileCli(() => state, () => work);
+  const bundle = ociWaitBundle(() => work, () => jr.path, "updbox");
   const id = (s: string) => { const v = `ociupdate-${process.pid}-${s}`; ids.push(v); return v; };
   const initPid = (c: string) => (JSON.parse(readFileSync(join(state, c, "state.json"), "utf8")) as { initPid: number }).initPid;
   const cpusAllowed = (pid: number) => /^Cpus_allowed_list:\s+(\S+)/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1];
