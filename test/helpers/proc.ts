@@ -1,6 +1,7 @@
 // Reading the host's /proc: process identity (pid + start time), ancestry, namespaces, and the
 // processes a test started (found by the unique token every run puts in its environment).
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { waitUntil } from "./wait.js";
 
 /** Environment variable every CLI run by the helpers carries: its value is unique per run, so a
  * test can find (and only ever kill) the processes it started, wherever they went. */
@@ -144,4 +145,14 @@ export function killIfSame(p: ProcId, signal: NodeJS.Signals = "SIGKILL"): boole
 export function hostNs(): { pid: string; user: string; net: string; ipc: string; uts: string } {
   const l = (n: string) => readlinkSync(`/proc/self/ns/${n}`);
   return { pid: l("pid"), user: l("user"), net: l("net"), ipc: l("ipc"), uts: l("uts") };
+}
+
+/** The mappings of sysjail-reaper process PID once it has unmapped the kernel's stack and vDSO
+ * (native/reaper/reaper.c), [vsyscall] left out; MAPS is the whole text, for messages. */
+export async function reaperRegions(pid: number): Promise<{ regions: string[]; maps: string }> {
+  const maps = await waitUntil(() => {
+    const m = readFileSync(`/proc/${pid}/maps`, "utf8");
+    return m.includes("[vdso]") ? false : m;
+  }, "the reaper unmapping the kernel's stack and vDSO");
+  return { regions: maps.trim().split("\n").filter((l) => !l.endsWith("[vsyscall]")), maps };
 }

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { chownSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO, NOBODY_GID, NOBODY_UID, makeTempDir, removeTree, requireRoot, waitUntil } from "../helpers/index.js";
+import { REPO, NOBODY_GID, NOBODY_UID, makeTempDir, reaperRegions, removeTree, requireRoot, waitUntil } from "../helpers/index.js";
 
 const REAPER = join(REPO, "native", "build", "sysjail-reaper");
 
@@ -84,11 +84,7 @@ describe("sysjail-reaper run directly: its memory and its duties", () => {
       const r = harness(prefix, args);
       started.push(r.h);
       const pid = await r.pid;
-      const maps = await waitUntil(() => {
-        const m = readFileSync(`/proc/${pid}/maps`, "utf8");
-        return m.includes("[vdso]") ? false : m;
-      }, "the reaper unmapping the kernel's stack and vDSO");
-      const regions = maps.trim().split("\n").filter((l) => !l.endsWith("[vsyscall]"));
+      const { regions, maps } = await reaperRegions(pid);
       assert.equal(regions.length, 2, maps);
       assert.match(regions[0]!, /^\S+ r-xp .*sysjail-reaper$/, maps);
       assert.match(regions[1]!, /^\S+ rw-p /, maps);

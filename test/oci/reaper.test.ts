@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
-import { REPO, podmanFixture, waitUntil } from "../helpers/index.js";
+import { REPO, podmanFixture, reaperRegions, waitUntil } from "../helpers/index.js";
 
 const OCI = join(REPO, "native", "build", "sysjail-oci");
 const REAPER = join(REPO, "native", "build", "sysjail-reaper");
@@ -64,11 +64,7 @@ describe("sysjail-oci: an idle container's monitor hands over to sysjail-reaper 
     assert.equal(startOf(c.mon), c.monStart, "the exec kept the monitor's pid and start time");
     // its memory (issue 21): once it has moved onto its own page, the kernel's stack, vDSO and
     // vvar are gone; left are its code page (shared by every reaper) and that one writable page
-    const maps = await waitUntil(() => {
-      const m = readFileSync(`/proc/${c.mon}/maps`, "utf8");
-      return m.includes("[vdso]") ? false : m;
-    }, "the reaper unmapping the kernel's stack and vDSO");
-    const regions = maps.trim().split("\n").filter((l) => !l.endsWith("[vsyscall]"));
+    const { regions, maps } = await reaperRegions(c.mon);
     assert.equal(regions.length, 2, maps);
     assert.match(regions[0]!, /^\S+ r-xp .*sysjail-reaper$/, maps);
     assert.match(regions[1]!, /^\S+ rw-p /, maps);
