@@ -9,14 +9,10 @@ import { DEVICE_ATTACH_TYPE, DEVICE_PROG_TYPE, deviceProgram, devicesV1, type De
 import { procsOf, readText } from "../cgroup/fsutil.js";
 import { DEFAULT_BASE, type CgroupPaths } from "../cgroup/types.js";
 import type { CgroupContext } from "../limits/plan.js";
+import { sharesToWeightV2 } from "../cgroup/update.js";
 import { op, type PlanOp } from "../plan/types.js";
 import type { CgroupsPath } from "./cgpath.js";
 import { ociError, type OciConfig } from "./config.js";
-
-/** cgroup v2 cpu.weight for v1 cpu.shares, as runc converts ([2, 262144] onto [1, 10000]). */
-export function sharesToWeight(shares: number): number {
-  return Math.min(10000, Math.max(1, 1 + Math.floor(((shares - 2) * 9999) / 262142)));
-}
 
 /** config.json's linux.resources. */
 export type OciResources = NonNullable<NonNullable<OciConfig["linux"]>["resources"]>;
@@ -115,7 +111,7 @@ function v2Writes(h: Hierarchy, r: OciResources): [string, string][] {
   if (has("pids") && p && num(p.limit) && p.limit !== 0) w.push(["pids.max", max(p.limit)]);
   const c = r.cpu as Record<string, unknown> | undefined;
   if (has("cpu") && c) {
-    if (num(c.shares) && c.shares > 0) w.push(["cpu.weight", String(sharesToWeight(c.shares))]);
+    if (num(c.shares) && c.shares > 0) w.push(["cpu.weight", String(sharesToWeightV2(c.shares))]);
     if ((num(c.quota) && c.quota !== 0) || (num(c.period) && c.period > 0)) {
       w.push(["cpu.max", `${num(c.quota) && c.quota > 0 ? c.quota : "max"} ${num(c.period) && c.period > 0 ? c.period : 100000}`]);
     }
