@@ -8,6 +8,7 @@
  *     monitor's own mount namespace and working
  *     directory, opens and checks every namespace file in that (the monitor's own) mount table,
  *     then joins them, a mount namespace last: no path is ever resolved in a joined mount table.
+ *     Between the two, the sysctls of the joined network and ipc namespaces (OP_NS_SYSCTL).
  *     Then the procfs of a joined pid namespace (OP_PROC_NS) is made by a child of the monitor.
  *     Nothing else runs between these joins and the clone.
  *  3. ocimon_sibling(first, adopt): decides CLONE_PARENT for run.c's clone (flags only).
@@ -162,6 +163,39 @@ static void kill_userns(const struct stat *userns) {
   }
 }
 
+/* The /proc/sys prefixes of a joined namespace type's sysctls (OP_NS_SYSCTL): a network
+ * namespace's, an ipc namespace's (System V IPC and POSIX message queues). */
+static int sysctl_of(uint64_t t, const char *path) {
+  if (t == CLONE_NEWNET) return !strncmp(path, "/proc/sys/net/", 14);
+  if (t == CLONE_NEWIPC) return !strncmp(path, "/proc/sys/kernel/", 17) || !strncmp(path, "/proc/sys/fs/mqueue/", 20);
+  return 0;
+}
+
+/* sysjail-oci linux.sysctl of a namespace joined by path (OP_NS_SYSCTL), written by the monitor
+ * once it is in the joined network and ipc namespaces, before the clone. Security: the
+ * container's root could not write them (its user namespace owns no namespace it joins); the
+ * monitor holds the runtime's privilege over that namespace (host root, or root of rootless
+ * podman's user namespace, which owns podman's network namespace). What /proc/sys/net and
+ * /proc/sys/kernel (ipc), /proc/sys/fs/mqueue show is the opener's namespaces' own, so the path
+ * is opened in the monitor's own mount table (the runtime's /proc: no mount namespace is joined
+ * yet) while it is in the joined ones. The values are config.json's, checked by TypeScript;
+ * nothing of the container runs yet. ocimon_check_joins checked each op's type and prefix. */
+static int write_sysctls(const struct sj_plan *first) {
+  for (uint32_t i = 0; i < first->nops; i++) {
+    const struct sj_op_rec *s = &first->ops[i];
+    if (s->code != OP_NS_SYSCTL) continue;
+    const char *path = arg_str(s, 1), *value = arg_str(s, 2);
+    int fd = open(path, O_WRONLY | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) { emit_error(s->index, "ns-sysctl", errno, path, "cannot set it in the joined namespace"); return -1; }
+    size_t n = strlen(value);
+    ssize_t w = write(fd, value, n);
+    int e = w < 0 ? errno : EIO;
+    close(fd);
+    if (w != (ssize_t)n) { emit_error(s->index, "ns-sysctl", e, path, "cannot set it in the joined namespace"); return -1; }
+  }
+  return 0;
+}
+
 /* sysjail-oci: joins the plan's OP_NS_JOIN namespaces (run_main checked their types). */
 static int join_namespaces(const struct sj_plan *first) {
   /* the joined namespaces become the monitor's, so the init is cloned into them (the caller's
@@ -197,6 +231,9 @@ static int join_namespaces(const struct sj_plan *first) {
       if ((jtype[k] == CLONE_NEWNS) != (pass == 1)) continue;
       if (setns(jfd[k], (int)jtype[k]) < 0) { emit_error(jop[k]->index, "ns-join", errno, arg_str(jop[k], 1), "cannot join the namespace"); goto fail; }
     }
+    /* the joined network and ipc namespaces' sysctls, before a mount namespace is joined: the
+     * monitor's own /proc (the runtime's) resolves them */
+    if (pass == 0 && write_sysctls(first) < 0) goto fail;
   }
   for (int k = 0; k < njfd; k++) close(jfd[k]);
   return 0;
@@ -218,6 +255,17 @@ int ocimon_check_joins(const struct sj_plan *first, uint64_t cflags, uint64_t *j
       emit_error(j->index, "ns-join", EINVAL, "", "only a network, uts, ipc, pid or mount namespace the jail does not make may be joined"); return 0;
     }
     joined |= t;
+  }
+  /* sysctls of a joined namespace (OP_NS_SYSCTL): a network or ipc namespace the plan joins, and
+   * a path of that type's under /proc/sys (never a host-wide one: the monitor is host root) */
+  for (uint32_t i = 0; i < first->nops; i++) {
+    const struct sj_op_rec *s = &first->ops[i];
+    uint64_t t;
+    if (s->code != OP_NS_SYSCTL) continue;
+    const char *path = s->argc == 3 ? arg_str(s, 1) : NULL;
+    if (arg_u64(s, 0, &t) || !(t & joined) || !path || !arg_str(s, 2) || !sysctl_of(t, path) || strstr(path, "..")) {
+      emit_error(s->index, "ns-sysctl", EINVAL, "", "only a sysctl of a network or ipc namespace the jail joins by path"); return 0;
+    }
   }
   *joined_out = joined;
   return 1;

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#define SJ_PROTO 8
+#define SJ_PROTO 9
 #define SJ_MAGIC "SJP1"
 #define SJ_MAX_PLAN (4u << 20)
 #define SJ_MAX_ARGS 4096
@@ -131,6 +131,10 @@ enum sj_op {
    * process takes); from a prelude (the init is cloned before the directory is made) the monitor
    * writes the init's pid there instead, as cgroup-attach does (run.c) */
   OP_CGROUP_INTO = 65, /* dir (a hybrid host's unified hierarchy: the jail's leaf) */
+  /* monitor, before clone, after the OP_NS_JOIN joins of network and ipc namespaces (and before a
+   * mount namespace's): a sysctl of such a joined namespace, written by the monitor there (the
+   * container's root is not privileged over it); sysjail-oci linux.sysctl (ocimon.c) */
+  OP_NS_SYSCTL = 67,   /* clone-flag(u64 text: CLONE_NEWNET|CLONE_NEWIPC) /proc/sys/... value */
   OP_MAX
 };
 

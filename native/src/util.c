@@ -243,12 +243,13 @@ const char *prelude_mismatch(const struct sj_plan *prelude, const struct sj_plan
   if (whole->flags != (prelude->flags & ~SJ_F_PRELUDE) || !same_op(prelude, whole, OP_CLONE) || !same_op(prelude, whole, OP_SETGROUPS) ||
       !same_op(prelude, whole, OP_UIDMAP) || !same_op(prelude, whole, OP_GIDMAP))
     return "the plan does not repeat its prelude's flags, clone flags and id maps";
-  /* the namespaces joined (before the clone, from the prelude) are the whole plan's */
+  /* the namespaces joined and their sysctls written (before the clone, from the prelude) are the
+   * whole plan's */
   for (uint32_t i = 0, j = 0;; i++, j++) {
-    while (i < prelude->nops && prelude->ops[i].code != OP_NS_JOIN) i++;
-    while (j < whole->nops && whole->ops[j].code != OP_NS_JOIN) j++;
+    while (i < prelude->nops && prelude->ops[i].code != OP_NS_JOIN && prelude->ops[i].code != OP_NS_SYSCTL) i++;
+    while (j < whole->nops && whole->ops[j].code != OP_NS_JOIN && whole->ops[j].code != OP_NS_SYSCTL) j++;
     if (i == prelude->nops || j == whole->nops) { if (i != prelude->nops || j != whole->nops) return "the plan does not repeat its prelude's joined namespaces"; break; }
-    if (!same_args(&prelude->ops[i], &whole->ops[j])) return "the plan does not repeat its prelude's joined namespaces";
+    if (prelude->ops[i].code != whole->ops[j].code || !same_args(&prelude->ops[i], &whole->ops[j])) return "the plan does not repeat its prelude's joined namespaces";
   }
   if (prelude_has_init_phase(prelude) && !same_init_phase(prelude, whole))
     return "the plan does not repeat its prelude's root, mounts, hostname and loopback";

@@ -16,6 +16,7 @@ import { hostIdOf, ociIds, type OciIds } from "./idmap.js";
 import { initialUserNs } from "../ids/choose.js";
 import { deviceRules, devNodeOps, parseDevices, type OciDevice } from "./devices.js";
 import type { DeviceRule } from "../cgroup/devices.js";
+import { hostGidRange, PING_GROUP_RANGE } from "./sysctlids.js";
 
 /** rlimit numbers by OCI name (asm-generic/resource.h). */
 export const RLIMITS: Record<string, number> = {
@@ -55,6 +56,8 @@ export interface OciPatch extends ProcessPatch {
   ids?: OciIds | undefined;
   /** Namespaces joined by path (clone flag and path): network, uts, ipc, pid, mount. */
   joins: [number, string][];
+  /** linux.sysctl of those joined namespaces: "nsSysctl" ops, written by the monitor, after the joins. */
+  joinedSysctls?: PlanOp[] | undefined;
   /** Clone flags of the namespaces config.json leaves out: the runtime's own are kept (network,
    * uts, ipc, pid). */
   inherit?: number | undefined;
@@ -273,8 +276,11 @@ export function ociDevices(config: OciConfig): string[] | undefined {
 /** The sysctls a container may set: the ones of its own network, ipc and mqueue namespaces. */
 const NAMESPACED_SYSCTL = /^(net\.[A-Za-z0-9_.:@-]+|kernel\.(shmmax|shmall|shmmni|shm_rmid_forced|msgmax|msgmnb|msgmni|sem)|fs\.mqueue\.[a-z_]+)$/;
 
-/** linux.sysctl: namespaced ones written by the init in the container's namespaces; any other
- * (a host-wide setting) is refused in one line. */
+/** linux.sysctl: namespaced ones of the container's own namespaces written by the init ("sysctl"
+ * ops, before pivot_root), those of a namespace it joins by path written by the monitor in that
+ * namespace before the clone ("nsSysctl" ops: the container's root is not privileged over a
+ * namespace it joins); one of a namespace left out (the runtime's own, also when named by path) or
+ * any other name (a host-wide setting) is refused in one line. */
 export function sysctlOps(config: OciConfig, joins: [number, string][], inherit = 0): PlanOp[] {
   const sc = config.linux?.sysctl;
   if (sc === undefined) return [];
@@ -285,9 +291,10 @@ export function sysctlOps(config: OciConfig, joins: [number, string][], inherit 
     if (!NAMESPACED_SYSCTL.test(name) || name.includes("..")) throw ociError(`linux.sysctl: ${JSON.stringify(name0.slice(0, 80))} is not a namespaced sysctl (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.* are allowed)`);
     if (typeof value !== "string" || /[\0\n]/.test(value) || value.length > 1024) throw ociError(`linux.sysctl: the value of ${name} must be a one-line string`);
     const ns = name.startsWith("net.") ? JOINABLE.network! : JOINABLE.ipc!;
-    if (joins.some(([f]) => f === ns)) throw ociError(`linux.sysctl: ${name} belongs to a namespace the container joins by path: set it where that namespace is made`);
     if (inherit & ns) throw ociError(`linux.sysctl: ${name} belongs to the runtime's own (the host's) namespace, which the container shares: a container never changes the host's settings`);
-    ops.push(op("sysctl", [`/proc/sys/${name.replace(/\./g, "/")}`, value], `linux.sysctl ${name}`));
+    const path = `/proc/sys/${name.replace(/\./g, "/")}`;
+    if (joins.some(([f]) => f === ns)) ops.push(op("nsSysctl", [ns, path, value], `linux.sysctl ${name}, in the namespace joined by path`));
+    else ops.push(op("sysctl", [path, value], `linux.sysctl ${name}`));
   }
   return ops;
 }
@@ -347,6 +354,7 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
   const oom = p.oomScoreAdj;
   if (oom !== undefined && !(Number.isInteger(oom) && oom >= -1000 && oom <= 1000)) throw ociError(`process.oomScoreAdj: ${JSON.stringify(oom)} must be an integer from -1000 to 1000`);
   if (config.linux?.mountLabel) warn("linux.mountLabel cannot be applied by sysjail: ignored");
+  const sysctls = sysctlOps(config, joins, inherit);
   const patch: OciPatch = {
     ...processPatch(p, warn),
     readonlyRoot: config.root?.readonly === true,
@@ -355,7 +363,8 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
     sources: fsSources(config.mounts ?? []),
     joins,
     inherit,
-    paths: [...cgroupOps(config.mounts ?? []), ...pathOps(config), ...sysctlOps(config, joins, inherit)],
+    paths: [...cgroupOps(config.mounts ?? []), ...pathOps(config), ...sysctls.filter((o) => o.op === "sysctl")],
+    joinedSysctls: sysctls.filter((o) => o.op === "nsSysctl"),
     oomScoreAdj: oom,
     ids,
   };
@@ -454,7 +463,7 @@ export function patchPlan(plan: Plan, patch: OciPatch, ids0: IdMapping, gate: st
   if (!ownMnt) ops = ops.filter((o) => !MOUNT_OPS.has(o.op));
   ops = ops.flatMap((o) => {
     // a joined namespace is not made anew, and is not the container's to configure
-    if (o.op === "clone" && joined) return [op("clone", [Number(o.args[0]) & ~joined], o.note), ...patch.joins.map(([f, p]) => op("nsJoin", [f, p], "linux.namespaces path")), ...procNs];
+    if (o.op === "clone" && joined) return [op("clone", [Number(o.args[0]) & ~joined], o.note), ...patch.joins.map(([f, p]) => op("nsJoin", [f, p], "linux.namespaces path")), ...(patch.joinedSysctls ?? []), ...procNs];
     // the host's network: its abstract unix sockets (a shim's, say) stay out of reach only by the
     // Landlock scope, which is then required (a kernel without it fails the create)
     if (o.op === "landlockScope" && inherit & JOINABLE.network!) return [op("landlockScope", [o.args[0]!, "required", ...o.args.slice(2)], o.note)];
@@ -469,6 +478,12 @@ export function patchPlan(plan: Plan, patch: OciPatch, ids0: IdMapping, gate: st
     if (o.op === "seccomp" && filter) return [o, op("seccomp", [filter.flags, filter.program], "the container's own seccomp profile, stacked")];
     return [o];
   });
+  // ping_group_range of a joined network namespace: the monitor writes it in its own user
+  // namespace, so the container's gids become its own (src/oci/sysctlids.ts)
+  const gidMap = ops.find((o) => o.op === "gidMap")?.args[0];
+  if (typeof gidMap === "string") {
+    ops = ops.map((o) => (o.op === "nsSysctl" && o.args[1] === PING_GROUP_RANGE ? op("nsSysctl", [o.args[0]!, o.args[1], hostGidRange(String(o.args[2]), gidMap)], `${o.note ?? ""} (the container's gids as the monitor's)`) : o));
+  }
   ops.push(...(patch.hooks?.start ?? []));
   // the monitor marks the command's exec: how start learns that the user's program runs (and,
   // with startContainer hooks, that they passed)

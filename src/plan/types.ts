@@ -2,7 +2,7 @@
 // The op codes are the ones in native/src/proto.h; keep both in step and bump PROTOCOL on change.
 
 /** Protocol version spoken with the C helper (native/src/proto.h SJ_PROTO). */
-export const PROTOCOL = 8;
+export const PROTOCOL = 9;
 
 /** Operation codes, as in native/src/proto.h. */
 export const OpCode = {
@@ -70,6 +70,7 @@ export const OpCode = {
   devNode: 63,
   mountPoints: 64,
   cgroupInto: 65,
+  nsSysctl: 67,
 } as const;
 
 /** A plan op's name. */
