@@ -55,6 +55,28 @@ describe("sysjail-oci under podman (root)", () => {
     const left = podman(["ps", "-a", "--format", "{{.Names}}"]).stdout;
     for (const n of names) assert.doesNotMatch(left, new RegExp(`^${n}$`, "m"), `${n} is gone`);
   });
+  it("--network ns:PATH (a network namespace podman did not make, as its default network's): podman's ping_group_range default is set in it, as runc sets it; the host's is unchanged", () => {
+    // the stand-in for podman's own network (bridge, slirp4netns), which it passes by path with
+    // containers.conf's default_sysctls: a namespace of this test's, never the host's addresses
+    const netns = `ocitest-${process.pid}-sysctl`;
+    const ping = "/proc/sys/net/ipv4/ping_group_range";
+    const hostPing = readFileSync(ping, "utf8");
+    assert.equal(spawnSync("ip", ["netns", "add", netns]).status, 0);
+    try {
+      const args = ["--network", `ns:/run/netns/${netns}`, "--sysctl", "net.ipv4.ip_unprivileged_port_start=444", tag, "/probe", "read", ping];
+      const ours = run(["--rm", "--name", name("netns"), ...args]);
+      assert.equal(ours.status, 0, ours.stderr);
+      const theirs = podman(["--runtime", "runc", "run", "--rm", "--name", name("netns-runc"), "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096", ...args]);
+      assert.equal(theirs.status, 0, theirs.stderr);
+      assert.equal(ours.stdout, theirs.stdout, "the container reads what it reads under runc");
+      assert.equal(ours.stdout, "ok 0\t0\n");
+      const inNs = (p: string) => spawnSync("ip", ["netns", "exec", netns, "cat", p], { encoding: "utf8" }).stdout;
+      assert.equal(inNs("/proc/sys/net/ipv4/ip_unprivileged_port_start"), "444\n", "--sysctl: set in that namespace");
+      assert.equal(readFileSync(ping, "utf8"), hostPing, "the host's own value is unchanged");
+    } finally {
+      spawnSync("ip", ["netns", "del", netns]);
+    }
+  });
   it("the pid podman sees is the container's pid 1 (conmon's child): top lists the container's processes, stats counts them; statuses and cleanup hold", () => {
     const c = name("pid");
     const d = run(["-d", "--name", c, "--network=none", tag, "/probe", "forks", "3"]);
