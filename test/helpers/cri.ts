@@ -191,6 +191,8 @@ export interface PodConfig {
   hostname?: string; logDirectory?: string;
   labels?: Record<string, string>; annotations?: Record<string, string>;
   cgroupParent?: string; namespaces?: NamespaceOptions;
+  /** LinuxPodSandboxConfig.sysctls (Kubernetes' securityContext.sysctls): the sandbox's linux.sysctl. */
+  sysctls?: Record<string, string>;
 }
 
 /** The parts of LinuxContainerResources the tests set. */
@@ -212,7 +214,7 @@ export interface PodStatus { id: string; state: number; ip: string; info: Record
 const nsOptions = (o: NamespaceOptions | undefined) => o && new PbWriter().int(1, o.network).int(2, o.pid).int(3, o.ipc).str(4, o.targetId);
 
 function podConfig(c: PodConfig): PbWriter {
-  const linux = new PbWriter().str(1, c.cgroupParent).msg(2, c.namespaces && new PbWriter().msg(1, nsOptions(c.namespaces)));
+  const linux = new PbWriter().str(1, c.cgroupParent).msg(2, c.namespaces && new PbWriter().msg(1, nsOptions(c.namespaces))).map(3, c.sysctls);
   return new PbWriter()
     .msg(1, new PbWriter().str(1, c.name).str(2, c.uid).str(3, c.namespace).int(4, c.attempt))
     .str(2, c.hostname).str(3, c.logDirectory).map(6, c.labels).map(7, c.annotations).msg(8, linux);

@@ -359,14 +359,21 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
     });
   });
 
-  it("handler sysjail, a pod with a network of its own: its containers join the sandbox's network, uts, ipc and pid namespaces by path", async () => {
-    const podCfg = podConfig("netpod", "sjpod");
+  it("handler sysjail, a pod with a network of its own: its containers join the sandbox's network, uts, ipc and pid namespaces by path; the pod's sysctls are set in its network namespace", async () => {
+    // pod-level sysctls (securityContext.sysctls) go into the sandbox's config.json, whose network
+    // namespace containerd made and passes by path: the monitor writes them there
+    const sysctls = { "net.ipv4.ip_unprivileged_port_start": "81", "net.ipv4.ping_group_range": "0 2147483647" };
+    const hostValues = Object.keys(sysctls).map((k) => readFileSync(`/proc/sys/${k.replace(/\./g, "/")}`, "utf8"));
+    const podCfg = { ...podConfig("netpod", "sjpod"), sysctls };
     await inPod(podCfg, "sysjail", async (pod) => {
       const ps = await cri!.podSandboxStatus(pod);
       assert.equal(ps.state, 0, "SANDBOX_READY");
       assert.equal(ps.ip, POD_IP, "the address the CNI plugin gave");
       const pausePid = pidOf(ps.info);
       for (const t of ["net", "uts", "ipc", "pid", "user"]) assert.notEqual(nsOf(pausePid, t), nsOf("self", t), `the sandbox's own ${t} namespace`);
+      const inPodNet = (k: string) => spawnSync("nsenter", [`--net=/proc/${pausePid}/ns/net`, "cat", `/proc/sys/${k.replace(/\./g, "/")}`], { encoding: "utf8" }).stdout;
+      assert.deepEqual(Object.keys(sysctls).map(inPodNet), ["81\n", "0\t2147483647\n"], "the pod's sysctls, in the pod's network namespace");
+      assert.deepEqual(Object.keys(sysctls).map((k) => readFileSync(`/proc/sys/${k.replace(/\./g, "/")}`, "utf8")), hostValues, "the host's own are unchanged");
       const c = await cri!.createContainer(pod, { name: "main", image: IMAGE, command: ["/probe", "waitfile", `/never-${process.pid}`], namespaces: { network: NamespaceMode.POD, pid: NamespaceMode.POD } }, podCfg);
       await cri!.startContainer(c);
       track(pod, c);

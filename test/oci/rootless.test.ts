@@ -120,6 +120,19 @@ describe("sysjail-oci under rootless podman (an unprivileged user with subordina
     assert.deepEqual(readdirSync(join(u!.xdg, "sysjail-oci")).filter((n) => n !== "seccomp"), [], "no container directory left");
   });
 
+  it("podman's own network namespace (slirp4netns, in podman's user namespace, passed by path): its default ping_group_range and a --sysctl are set there by the monitor", () => {
+    // slirp4netns: the namespace podman makes and its tap live inside podman's user namespace;
+    // nothing is added to the host's network
+    const read = (p: string) => podman(["--runtime", OCI, "run", "--rm", "--network", "slirp4netns", "--sysctl", "net.ipv4.ip_unprivileged_port_start=444", tag, "/probe", "read", p]);
+    const ping = read("/proc/sys/net/ipv4/ping_group_range");
+    assert.equal(ping.status, 0, ping.stderr);
+    assert.equal(ping.stdout, "ok 0\t0\n", "podman's default: the container's gid 0");
+    const port = read("/proc/sys/net/ipv4/ip_unprivileged_port_start");
+    assert.equal(port.status, 0, port.stderr);
+    assert.equal(port.stdout, "ok 444\n", "the --sysctl, in podman's network namespace");
+    assert.deepEqual(readdirSync(join(u!.xdg, "sysjail-oci")).filter((n) => n !== "seccomp"), [], "no container directory left");
+  });
+
   it("run -d, exec (status), stop, kill, rm: the container's pid 1 runs as the user on the host, in the caller's cgroups, with a map onto the user's own ids", () => {
     const c = `sjrl-${process.pid}-d`;
     const d = run(["-d", "--name", c, tag, "/probe", "waitfile", "/never"]);
