@@ -8,7 +8,10 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, wri
 import { join } from "node:path";
 import { buildProbe, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
 import { JOINABLE, ociJail, patchPlan, sysctlOps } from "../../src/oci/translate.js";
-import { op } from "../../src/plan/types.js";
+import { op, type PlanOp } from "../../src/plan/types.js";
+import { HelperRun, type HelperEvent } from "../../src/helper/launch.js";
+import { prepare } from "../../src/jail/prepare.js";
+import { baseSpec, validateSpec } from "../../src/spec/validate.js";
 import { hostGidRange } from "../../src/oci/sysctlids.js";
 
 const OCI = join(REPO, "native", "build", "sysjail-oci");
@@ -151,6 +154,30 @@ describe("sysjail-oci: sysctls of joined namespaces (root)", () => {
     assert.match(r.out, /^sysjail-oci: linux\.sysctl: net\.ipv4\.ip_unprivileged_port_start belongs to the runtime's own \(the host's\) namespace, which the container shares: a container never changes the host's settings\n$/);
     assert.equal(existsSync(join(state, c)), false, "nothing left in --root");
     assert.equal(host(PORT), before0);
+  });
+
+  it("the helper re-checks each nsSysctl: a type the plan does not join, a path outside that type's /proc/sys or with '..', refused before anything runs", async () => {
+    const s = validateSpec(Object.assign(baseSpec("/", `${tag}-chk`), { command: ["/bin/true"], env: { PATH: "/usr/bin:/bin" } }));
+    const plan = (await prepare(s, { dryRun: true })).plan;
+    const joined = (path: string, flag = NET) => (ops: PlanOp[]) => ops.flatMap((o) => (o.op === "clone"
+      ? [op("clone", [Number(o.args[0]) & ~NET]), op("nsJoin", [NET, `/run/netns/${netns[0]}`]), op("nsSysctl", [flag, path, "1"])]
+      : o.op === "loUp" ? [] : [o]));
+    const swappiness = host("/proc/sys/vm/swappiness");
+    for (const [what, change] of [
+      ["no join", (ops: PlanOp[]) => ops.flatMap((o) => (o.op === "clone" ? [o, op("nsSysctl", [NET, PING, "1 0"])] : [o]))],
+      ["a host-wide path", joined("/proc/sys/vm/swappiness")],
+      ["an ipc path for a network namespace", joined("/proc/sys/kernel/shmmni")],
+      ["an ipc type the plan does not join", joined("/proc/sys/kernel/shmmni", IPC)],
+      ["a path with '..'", joined("/proc/sys/net/../vm/swappiness")],
+    ] as const) {
+      const h = new HelperRun({ ...plan, ops: change(plan.ops) }, "ignore", false);
+      const evs: HelperEvent[] = [];
+      for (let e = await h.next(); e; e = await h.next()) evs.push(e);
+      const err = evs.find((e) => e.ev === "error");
+      assert.ok(err && err.ev === "error" && err.step === "ns-sysctl" && err.errno === 22, `${what}: ${JSON.stringify(evs)}`);
+      assert.ok(!evs.some((e) => e.ev === "started" || e.ev === "ready"), `${what}: no jail started`);
+    }
+    assert.equal(host("/proc/sys/vm/swappiness"), swappiness);
   });
 
   it("an ipc namespace joined by path (bound to a file): kernel.shmmni and fs.mqueue.msg_max are set in it, the host's are unchanged", () => {
