@@ -257,6 +257,19 @@ static void remove_dir(struct oci_c *c) {
   rmdir(c->dir);
 }
 
+/* Returns once the container's monitor has ended, or after ten seconds. It is pinned by a pidfd
+ * opened before its start time is checked (a pid reused meanwhile is not waited for), and the
+ * pidfd becomes readable at its exit: no polling in steps, so delete returns as the monitor ends. */
+static void wait_monitor(struct oci_c *c) {
+  int pfd = c->mpid > 0 ? (int)syscall(SYS_pidfd_open, (pid_t)c->mpid, 0) : -1;
+  if (pfd < 0) return; /* gone already */
+  if (alive(c->mpid, c->mstart)) {
+    struct pollfd p = { pfd, POLLIN, 0 };
+    while (poll(&p, 1, 10000) < 0 && errno == EINTR) {}
+  }
+  close(pfd);
+}
+
 static int oci_delete(struct oci_c *c, int force) {
   /* as runc: delete --force of a container that does not exist (an engine's cleanup after a
    * delete that already ran, or a create that never finished) is done, not an error */
@@ -274,8 +287,7 @@ static int oci_delete(struct oci_c *c, int force) {
   }
   /* the monitor removes the jail's cgroups and registry files, then exits (also after a stopped
    * container's init ended: a few milliseconds may remain of its cleanup) */
-  struct timespec ts = { 0, 1000000L };
-  for (int i = 0; i < 10000 && alive(c->mpid, c->mstart); i++) nanosleep(&ts, NULL);
+  wait_monitor(c);
   if (alive(c->mpid, c->mstart)) { say(c, "container %s: its monitor (pid %ld) does not end", c->id, c->mpid); return 1; }
   remove_dir(c);
   return 0;

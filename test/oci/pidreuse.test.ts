@@ -2,7 +2,8 @@
 // start time), /proc/PID held open (src/host/pinproc.ts), and sysjail-oci's Node paths (kill --
 // ID SIG, kill --all, delete of a container with hooks, ps) given a record whose pid now belongs
 // to another process (a process of the test's own, recorded with another start time): it is
-// never signalled. Real processes and real containers (root); the helper as 65534 too.
+// never signalled; native delete waits for a monitor only through a pidfd of the pinned process.
+// Real processes and real containers (root); the helper as 65534 too.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -227,6 +228,35 @@ describe("sysjail-oci's Node paths never signal a stale pid (root)", () => {
     assert.ok(readFileSync(`/proc/${old.pid}/stat`, "utf8").split(") ")[1]![0] !== "Z", "the process at the reused pid lives");
     assert.ok(running(mon));
     end(holder);
+  });
+
+  it("delete --force (C) of a stopped record waits for its monitor through a pidfd: a pid now another process's is not waited for, the real one until it ends", async () => {
+    const old = await ended();
+    // the monitor's pid now names the test's own process, with another start time: not waited for
+    const other = victim();
+    const c = id("monreused");
+    forge(c, { pid: other.pid!, start: startOf(other.pid!) + 2 }, old);
+    const r = oci(["delete", "--force", c]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(existsSync(join(state, c)), false);
+    assert.ok(running(other), "the process at the monitor's pid lives");
+    // the monitor itself (the test's process, its own start time): delete returns once it ended
+    const mon = victim();
+    const c2 = id("monwait");
+    forge(c2, { pid: mon.pid!, start: startOf(mon.pid!) }, old);
+    const d = spawn(OCI, ["--root", state, "delete", "--force", c2], { stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    d.stderr!.on("data", (b: Buffer) => { err += b.toString(); });
+    const done = new Promise<number | null>((res) => d.once("exit", (code) => res(code)));
+    // delete holds a pidfd of the monitor while it waits (the wake-up comes from its end, not from naps)
+    const holdsPidfd = () => { try { return spawnSync("ls", ["-l", `/proc/${d.pid}/fd`], { encoding: "utf8" }).stdout.includes("[pidfd]"); } catch { return false; } };
+    for (let i = 0; i < 1000 && !holdsPidfd() && d.exitCode === null; i++) spawnSync("sleep", ["0.01"]);
+    assert.ok(holdsPidfd(), "delete waits on the monitor's pidfd");
+    assert.ok(existsSync(join(state, c2)), "nothing removed while the monitor lives");
+    assert.ok(running(mon), "delete signals no monitor");
+    mon.kill("SIGKILL");
+    assert.equal(await done, 0, err);
+    assert.equal(existsSync(join(state, c2)), false);
   });
 
   it("kill -- ID SIG, kill --all and ps (Node) of a record whose pid 1 is now another process: not running, it lives", () => {
