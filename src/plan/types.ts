@@ -2,7 +2,7 @@
 // The op codes are the ones in native/src/proto.h; keep both in step and bump PROTOCOL on change.
 
 /** Protocol version spoken with the C helper (native/src/proto.h SJ_PROTO). */
-export const PROTOCOL = 8;
+export const PROTOCOL = 9;
 
 /** Operation codes, as in native/src/proto.h. */
 export const OpCode = {
@@ -96,6 +96,10 @@ export const MountFlag = {
   unbindable: "U",
   /** the propagation for the mount's whole tree (rshared, rslave, rprivate, runbindable) */
   propagationTree: "A",
+  /** sysjail-oci: the tree idmapped onto the jail's user namespace; failing the step when it cannot be */
+  idmap: "I",
+  /** the same, or the tree as it is with a warning (step "idmap") when the kernel cannot */
+  idmapTry: "i",
 } as const;
 
 /** One setup operation: its name and its arguments (strings, or bytes for blobs). */
