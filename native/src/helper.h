@@ -143,7 +143,7 @@ void title_set(const char *name);
  * (SIGKILL; the jail's init, which cannot be killed from inside, exits); "STEP+caller" kills
  * the caller too once it finds the helper gone (src/jail/run.ts). With "fail:OP" the monitor's
  * host-side write of that op (its plan name: cgroup-mkdir, cgroup-write, bpf-map, bpf-prog,
- * setgroups, uid-map, gid-map, cgroup-attach, vnet-link, host-addr, host-route, ns-socket) fails
+ * setgroups, uid-map, gid-map, cgroup-attach, vnet-link, host-addr, host-route, ns-socket, idmap) fails
  * with ENOSPC, as on a full disk: fault_fail returns -1 with errno set. Release builds (-DSJ_RELEASE,
  * scripts/pack-native.mjs) compile it out: the variable does nothing there. */
 #ifdef SJ_RELEASE
