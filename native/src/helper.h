@@ -43,8 +43,8 @@ int idmap_wanted(const struct sj_op_rec *op);
 int idmap_count(const struct sj_plan *plan);
 /* the init's end of the exchange (its sync channel while it builds the jail, or -1); idmap_ask
  * hands the detached tree TREEFD to the monitor and returns 0 or the errno of its idmapping;
- * idmap_done tells the monitor the jail is built */
-extern int g_idmap_sync, g_idmap_left;
+ * idmap_done tells the monitor there is no more (after the plan's last such op, mounts.c) */
+extern int g_idmap_sync;
 /* the init's channel kept for the monitor's 'S' (a start gate: init.c), or -1 */
 extern int g_gate_sync;
 int idmap_ask(int treefd);

@@ -26,7 +26,7 @@
 #include <unistd.h>
 #include "helper.h"
 
-int g_idmap_sync = -1, g_idmap_left;
+int g_idmap_sync = -1;
 
 /* the ops whose tree is to be idmapped (their flags argument: OP_ROOT's second, OP_BIND's third) */
 static const char *idmap_flags(const struct sj_op_rec *op) {
@@ -70,7 +70,6 @@ int idmap_ask(int treefd) {
   ssize_t r;
   do r = recv(g_idmap_sync, &e, sizeof e, 0); while (r < 0 && errno == EINTR);
   if (r != (ssize_t)sizeof e) _exit(1); /* the monitor gave up (or died) */
-  if (--g_idmap_left <= 0) idmap_done(); /* the last one: the monitor goes on at once */
   return e;
 }
 

@@ -205,12 +205,12 @@ void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int msgw, 
     }
   } else if (!idmap_count(plan)) close(sync);
   /* sysjail-oci's idmapped trees: the monitor idmaps them while the jail is built (idmaptree.c) */
-  if (idmap_count(plan)) { g_idmap_sync = sync; g_idmap_left = idmap_count(plan); }
+  if (idmap_count(plan)) g_idmap_sync = sync;
   init_preopen(plan); /* sysjail-oci only: the trees of host paths jail root cannot reach */
   become_jail_root(plan, msgw);
   if (g_gate_sync < 0) enter_cgroupns(plan, cflags, msgw);
   init_setup(plan, msgw, treefd);
-  idmap_done(); /* when a tree asked for was not made (an optional bind skipped) */
+  idmap_done(); /* no tree asked for (a joined mount namespace) */
   /* the container is built (and its createContainer hooks ran): sysjail-oci create waits for
    * this (the monitor's "ready" event) when it has hooks, which must see a built container */
   if (has_hooks(plan, "create") || g_gate_sync >= 0) msg_send(msgw, MSG_READY, -1, 0, 0, NULL);

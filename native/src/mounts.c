@@ -497,7 +497,12 @@ void init_setup(const struct sj_plan *plan, int msgfd, int treefd) {
   }
   fault_point("8");
   int pivoted = 0;
+  /* the monitor idmaps trees until the plan's last op that asks for one (made or skipped): it
+   * is told at once, not after createContainer hooks (idmaptree.c) */
+  int64_t last_idmap = -1;
+  for (uint32_t i = 0; i < plan->nops; i++) if (idmap_wanted(&plan->ops[i])) last_idmap = i;
   for (uint32_t i = 0; i < plan->nops; i++) {
+    if ((int64_t)i > last_idmap && last_idmap >= 0) { idmap_done(); last_idmap = -1; }
     const struct sj_op_rec *op = &plan->ops[i];
     if (g_debug && op->code >= OP_MOUNT_FS && op->code <= OP_LO_UP)
       msg_send(g_msg, MSG_STEP, op->index, 0, (int)op->code, arg_str(op, op->code == OP_SYMLINK ? 1 : 0));
