@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chownSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildProbe, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
+import { pathToFileURL } from "node:url";
+import { buildProbe, makeJailRoot, makeNobody, makeTempDir, REPO, removeTree, requireRoot, runAsNobody, type JailRoot } from "../helpers/index.js";
 import { idmapped, idmapsImage } from "../../src/oci/idmapmounts.js";
 import { op } from "../../src/plan/types.js";
 import type { OciConfig } from "../../src/oci/config.js";
@@ -99,6 +100,17 @@ describe("sysjail-oci: idmapped image (root)", () => {
     assert.match(run(["rewrite", "/proc/sys/vm/overcommit_memory"]).out, /^err (EACCES|EPERM)/);
     // procfs is not idmapped: host root's entries show as the overflow id
     assert.equal(run(["stat", "/proc/sys"]).out.split(" ").slice(2, 4).join(":"), "65534:65534");
+  });
+
+  it("a caller that is not host root (uid 65534) gets no idmapped image", () => {
+    const nb = makeNobody();
+    try {
+      const mod = pathToFileURL(join(REPO, "build", "src", "oci", "idmapmounts.js")).href;
+      const r = runAsNobody(nb, process.execPath, ["--input-type=module", "-e", `import { idmapsImage } from ${JSON.stringify(mod)}; console.log(idmapsImage({ ociVersion: "1.2.0", linux: {} }))`]);
+      assert.equal(r.stdout.trim(), "false", r.stderr);
+    } finally {
+      nb.remove();
+    }
   });
 
   it("config.json's own user namespace: no idmapped image (the tree shows overflow ids)", () => {
