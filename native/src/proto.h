@@ -36,7 +36,7 @@ enum sj_op {
   OP_SETGROUPS,        /* "deny" | "allow" */
   OP_UIDMAP,           /* map text */
   OP_GIDMAP,           /* map text */
-  OP_IDMAP_ROOT,       /* host path: idmapped detached tree handed to init */
+  OP_IDMAP_ROOT,       /* host path: refused (host.c); sysjail-oci's idmapped trees are MF_IDMAP flags */
   /* init (inside the new namespaces, before pivot) */
   OP_ROOT,             /* host path of the jail root (cloned by init itself) [flags: MF_RO, MF_IDMAP(_TRY)] */
   OP_STAGING,          /* host directory where the root is attached before pivot_root */
