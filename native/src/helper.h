@@ -37,6 +37,25 @@ int devnodes_make(const struct sj_plan *plan, int *out);
 /* that descriptor in the init, sent with 'D' before 'G'; mounts.c binds its nodes */
 extern int g_devfs;
 
+/* sysjail-oci's idmapped trees (idmaptree.c): the ops whose tree is idmapped (MF_IDMAP or
+ * MF_IDMAP_TRY in their flags), and how many a plan has */
+int idmap_wanted(const struct sj_op_rec *op);
+int idmap_count(const struct sj_plan *plan);
+/* the init's end of the exchange (its sync channel while it builds the jail, or -1); idmap_ask
+ * hands the detached tree TREEFD to the monitor and returns 0 or the errno of its idmapping;
+ * idmap_done tells the monitor there is no more (after the plan's last such op, mounts.c) */
+extern int g_idmap_sync;
+/* the init's channel kept for the monitor's 'S' (a start gate: init.c), or -1 */
+extern int g_gate_sync;
+int idmap_ask(int treefd);
+void idmap_done(void);
+/* the monitor: the user namespace of the init PID (checked alive through INITFD), and the
+ * answers to the init's trees until its 'E' or its end */
+int idmap_userns(pid_t pid, int initfd);
+void idmap_serve(int sync, int userns, int initfd);
+/* MSG_WARN's value with this bit: the tree of the op could not be idmapped (reported as the step "idmap") */
+#define SJ_WARN_IDMAP 0x10000
+
 /* init phase (runs as the jail's pid 1): mounts, pivot_root, hostname, loopback */
 void init_preopen(const struct sj_plan *plan);
 void init_setup(const struct sj_plan *plan, int msgfd, int treefd);
@@ -124,7 +143,7 @@ void title_set(const char *name);
  * (SIGKILL; the jail's init, which cannot be killed from inside, exits); "STEP+caller" kills
  * the caller too once it finds the helper gone (src/jail/run.ts). With "fail:OP" the monitor's
  * host-side write of that op (its plan name: cgroup-mkdir, cgroup-write, bpf-map, bpf-prog,
- * setgroups, uid-map, gid-map, cgroup-attach, vnet-link, host-addr, host-route, ns-socket) fails
+ * setgroups, uid-map, gid-map, cgroup-attach, vnet-link, host-addr, host-route, ns-socket, idmap) fails
  * with ENOSPC, as on a full disk: fault_fail returns -1 with errno set. Release builds (-DSJ_RELEASE,
  * scripts/pack-native.mjs) compile it out: the variable does nothing there. */
 #ifdef SJ_RELEASE

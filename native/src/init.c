@@ -147,7 +147,7 @@ static void run_hooks(const struct sj_plan *plan, const char *kind, int msgw) {
 
 /* The jail's network, then the command (or none: a persistent jail), then reaping. */
 /* sysjail-oci: the channel to the monitor kept open for its 'S' (start), or -1 */
-static int g_gate_sync = -1;
+int g_gate_sync = -1;
 
 static void start_command(const struct sj_plan *plan, int msgw, int execw) __attribute__((noreturn));
 static void start_command(const struct sj_plan *plan, int msgw, int execw) {
@@ -203,11 +203,14 @@ void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int msgw, 
       enter_cgroupns(plan, cflags, msgw);
       if (cflags & CLONE_NEWCGROUP) { char c = 'C'; while (send(sync, &c, 1, MSG_NOSIGNAL) < 0 && errno == EINTR) {} }
     }
-  } else close(sync);
+  } else if (!idmap_count(plan)) close(sync);
+  /* sysjail-oci's idmapped trees: the monitor idmaps them while the jail is built (idmaptree.c) */
+  if (idmap_count(plan)) g_idmap_sync = sync;
   init_preopen(plan); /* sysjail-oci only: the trees of host paths jail root cannot reach */
   become_jail_root(plan, msgw);
   if (g_gate_sync < 0) enter_cgroupns(plan, cflags, msgw);
   init_setup(plan, msgw, treefd);
+  idmap_done(); /* no tree asked for (a joined mount namespace) */
   /* the container is built (and its createContainer hooks ran): sysjail-oci create waits for
    * this (the monitor's "ready" event) when it has hooks, which must see a built container */
   if (has_hooks(plan, "create") || g_gate_sync >= 0) msg_send(msgw, MSG_READY, -1, 0, 0, NULL);

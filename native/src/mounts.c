@@ -153,6 +153,17 @@ static int g_pre_root = -1;
 static int *g_pre_bind;
 static uint32_t g_pre_n;
 
+/* The detached tree SFD of OP, idmapped by the monitor (idmaptree.c) when FLAGS ask for it:
+ * MF_IDMAP fails the step when it cannot be, MF_IDMAP_TRY reports it (step "idmap") and keeps
+ * the tree as it is. */
+static void idmap_tree(const struct sj_op_rec *op, const char *flags, int sfd, const char *src) {
+  if (!flags || !(flag_has(flags, MF_IDMAP) || flag_has(flags, MF_IDMAP_TRY))) return;
+  int e = idmap_ask(sfd);
+  if (!e) return;
+  if (flag_has(flags, MF_IDMAP)) { errno = e; fail(op, src); }
+  msg_send(g_msg, MSG_WARN, op->index, e, SJ_WARN_IDMAP | (int)op->code, src);
+}
+
 static int optional_skip(const struct sj_op_rec *op, const char *flags, const char *path) {
   /* missing, or (a target to create) impossible to make: on a read-only root, or in a directory
    * jail root does not own */
@@ -210,6 +221,7 @@ static void do_bind(const struct sj_op_rec *op) {
   }
   if (sfd < 0) sfd = sys_open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
   if (sfd < 0) { if (optional_skip(op, flags, src)) return; fail(op, src); }
+  idmap_tree(op, flags, sfd, src);
   struct mount_attr a = setattr_of(flags);
   if (a.attr_set && sys_mount_setattr(sfd, "", AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0), &a) < 0) fail(op, src);
   int tfd = target_fd(target, flags);
@@ -403,13 +415,14 @@ static void attach_root(const struct sj_plan *plan, int treefd) {
   if (treefd < 0) { treefd = g_pre_root; g_pre_root = -1; }
   if (treefd < 0) treefd = sys_open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
   if (treefd < 0) fail(rop, path);
+  const char *rflags = rop->argc > 1 ? arg_str(rop, 1) : NULL;
+  idmap_tree(rop, rflags, treefd, path);
   /* nodev on the whole tree: a device node left in the jail's root (by debootstrap, say) must not
    * open the host's device; the allowed nodes come as separate mounts on the jail's /dev */
   struct mount_attr priv = { .attr_set = MOUNT_ATTR_NODEV, .propagation = MS_PRIVATE };
   if (sys_mount_setattr(treefd, "", AT_EMPTY_PATH | AT_RECURSIVE, &priv) < 0) fail(rop, path);
   /* OP_ROOT's optional flags "r": the root's own mount read-only (an OCI root.readonly); the
    * mounts made on it later keep their own flags */
-  const char *rflags = rop->argc > 1 ? arg_str(rop, 1) : NULL;
   if (rflags && flag_has(rflags, MF_RO)) {
     struct mount_attr ro = { .attr_set = MOUNT_ATTR_RDONLY };
     if (sys_mount_setattr(treefd, "", AT_EMPTY_PATH, &ro) < 0) fail(rop, path);
@@ -484,7 +497,12 @@ void init_setup(const struct sj_plan *plan, int msgfd, int treefd) {
   }
   fault_point("8");
   int pivoted = 0;
+  /* the monitor idmaps trees until the plan's last op that asks for one (made or skipped): it
+   * is told at once, not after createContainer hooks (idmaptree.c) */
+  int64_t last_idmap = -1;
+  for (uint32_t i = 0; i < plan->nops; i++) if (idmap_wanted(&plan->ops[i])) last_idmap = i;
   for (uint32_t i = 0; i < plan->nops; i++) {
+    if ((int64_t)i > last_idmap && last_idmap >= 0) { idmap_done(); last_idmap = -1; }
     const struct sj_op_rec *op = &plan->ops[i];
     if (g_debug && op->code >= OP_MOUNT_FS && op->code <= OP_LO_UP)
       msg_send(g_msg, MSG_STEP, op->index, 0, (int)op->code, arg_str(op, op->code == OP_SYMLINK ? 1 : 0));

@@ -36,9 +36,9 @@ enum sj_op {
   OP_SETGROUPS,        /* "deny" | "allow" */
   OP_UIDMAP,           /* map text */
   OP_GIDMAP,           /* map text */
-  OP_IDMAP_ROOT,       /* host path: idmapped detached tree handed to init */
+  OP_IDMAP_ROOT,       /* host path: refused (host.c); sysjail-oci's idmapped trees are MF_IDMAP flags */
   /* init (inside the new namespaces, before pivot) */
-  OP_ROOT,             /* host path of the jail root (cloned by init itself) */
+  OP_ROOT,             /* host path of the jail root (cloned by init itself) [flags: MF_RO, MF_IDMAP(_TRY)] */
   OP_STAGING,          /* host directory where the root is attached before pivot_root */
   OP_MOUNT_FS,         /* fstype target flags(text) options(k=v,...) mode */
   OP_BIND,             /* host-src target flags */
@@ -159,6 +159,11 @@ enum sj_op {
 #define MF_PRIVATE 'P'
 #define MF_UNBINDABLE 'U'
 #define MF_PROP_REC 'A'  /* the propagation for the whole tree (rshared, rslave, ...) */
+/* sysjail-oci (OP_ROOT's flags, OP_BIND's): the tree idmapped onto the jail's user namespace by
+ * the monitor (idmaptree.c), so on-disk id k is jail id k; when the kernel cannot, MF_IDMAP fails
+ * the step and MF_IDMAP_TRY mounts the tree as it is and warns (step "idmap") */
+#define MF_IDMAP 'I'
+#define MF_IDMAP_TRY 'i'
 
 struct sj_arg { uint32_t len; const char *p; };
 struct sj_op_rec { uint32_t code; uint32_t argc; struct sj_arg *argv; int index; };

@@ -130,7 +130,7 @@ static void emit_msg(const struct sj_msg *m, int *setup_error) {
   char t[600];
   json_str(t, sizeof t, m->text);
   if (m->type == MSG_ERROR) { emit_error(m->op, op_name((uint32_t)m->value), m->err, m->text, NULL); *setup_error = 1; }
-  else if (m->type == MSG_WARN) emit("{\"ev\":\"warn\",\"op\":%d,\"step\":\"%s\",\"errno\":%d,\"path\":%s}", m->op, op_name((uint32_t)m->value), m->err, t);
+  else if (m->type == MSG_WARN) emit("{\"ev\":\"warn\",\"op\":%d,\"step\":\"%s\",\"errno\":%d,\"path\":%s}", m->op, (m->value & SJ_WARN_IDMAP) ? "idmap" : op_name((uint32_t)m->value), m->err, t);
   else if (m->type == MSG_STEP) emit("{\"ev\":\"step\",\"op\":%d,\"step\":\"%s\",\"path\":%s}", m->op, op_name((uint32_t)m->value), t);
 }
 
@@ -340,6 +340,12 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   else if (!prelude && join_cgroups(first, pid, sync[0]) < 0) setup_error = 1;
   /* the jail's namespaces, while the init still waits (and can be opened by its owner) */
   int ns_err = !setup_error && nsserve_open(pid, cflags) < 0 ? errno : 0;
+  /* sysjail-oci's idmapped trees (idmaptree.c): onto the init's user namespace, its maps written */
+  int idm_ns = -1;
+  if (!setup_error && !prelude && idmap_count(first)) {
+    if (!(first->flags & SJ_F_OCI)) { emit_error(-1, "idmap", EPERM, "", "idmapped trees are for sysjail-oci containers only"); setup_error = 1; }
+    else if ((idm_ns = idmap_userns(pid, g_initfd)) < 0) { emit_error(-1, "idmap", errno, "/proc/PID/ns/user", NULL); setup_error = 1; }
+  }
   if (early && !setup_error) {
     send_token(sync[0], 'M', treefd);
     if (treefd >= 0) close(treefd);
@@ -375,6 +381,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   /* what the init reported so far (from an early init phase: a failed mount) */
   drain_msgs(msgp[0], &setup_error, &cmd_status, &have_cmd, &ready);
   if (setup_error) {
+    if (idm_ns >= 0) close(idm_ns);
     kill_init(pid, SIGKILL);
     wait_init(pid);
     if (nsfd >= 0) { close(nsfd); unlink(ns_path); }
@@ -382,6 +389,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     goto undo;
   }
   if (ocimon_gate_open(plan, &gatefd) < 0) {
+    if (idm_ns >= 0) close(idm_ns);
     kill_init(pid, SIGKILL);
     wait_init(pid);
     goto undo;
@@ -399,6 +407,8 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   emit("{\"ev\":\"started\",\"initPid\":%d,\"initStart\":%llu,\"monitorPid\":%d}", (int)pid, start, (int)getpid());
   if (!cg_ack) send_token(sync[0], 'G', treefd);
   if (treefd >= 0) close(treefd);
+  /* the init builds the jail now and hands over each tree to idmap, then 'E' */
+  if (idm_ns >= 0) { idmap_serve(sync[0], idm_ns, g_initfd); close(idm_ns); }
   if (gatefd < 0) close(sync[0]); /* else kept for the command's 'S' (start) */
   fault_point("6");
 

@@ -1,7 +1,7 @@
 // Runs a planned jail through the helper: records it in the registry, follows its events.
 import type { StdioOptions } from "node:child_process";
 import type { CallEvent } from "../helper/events.js";
-import type { SysjailError } from "../errors.js";
+import { errnoName, type SysjailError } from "../errors.js";
 import { HelperRun, lostReportError, stepError, type ErrorEvent, type ExitEvent, type StartedEvent } from "../helper/launch.js";
 import type { JailEntry } from "../registry/types.js";
 import type { JailSpec } from "../spec/types.js";
@@ -109,9 +109,14 @@ export class JailRun {
     }
   }
 
-  private onWarn(ev: { step: string; errno: number; path: string }): void {
+  private onWarn(ev: { op?: number; step: string; errno: number; path: string }): void {
     // the helper made the text printable (native/src/net.c net_reap)
     if (ev.step === "net-helper") this.opts.notice?.(ev.path);
+    // a tree the plan wanted idmapped (sysjail-oci, native/src/idmaptree.c) that the kernel would not
+    else if (ev.step === "idmap") {
+      const what = this.prep.plan.ops[ev.op ?? -1]?.op === "root" ? "root.path" : "mount source";
+      this.opts.warn?.(`warning: ${what} ${ev.path.replace(/[^\x20-\x7e]/g, "?")} cannot be idmapped (${errnoName(ev.errno)}${ev.errno === 22 ? ": its filesystem does not support it, or a mount below it" : ""}): mounted with its owners as on disk, so the container's root does not own its root-owned files`);
+    }
     else this.opts.warn?.(`warning: ${ev.step} ${ev.path}: skipped (${ev.errno === 2 ? "missing" : ev.errno})`);
   }
 

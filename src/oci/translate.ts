@@ -13,6 +13,7 @@ import { fsSources, nameSources } from "./sources.js";
 import { inheritAmbient } from "./capsets.js";
 import { addHome } from "./home.js";
 import { hostIdOf, ociIds, type OciIds } from "./idmap.js";
+import { idmapped, idmapsImage } from "./idmapmounts.js";
 import { initialUserNs } from "../ids/choose.js";
 import { deviceRules, devNodeOps, parseDevices, type OciDevice } from "./devices.js";
 import type { DeviceRule } from "../cgroup/devices.js";
@@ -42,6 +43,8 @@ export interface ProcessPatch {
 /** The whole patch of a container's plan. */
 export interface OciPatch extends ProcessPatch {
   readonlyRoot: boolean;
+  /** The root and config.json's binds idmapped onto the container's user namespace (src/oci/idmapmounts.ts). */
+  idmap?: boolean | undefined;
   /** Mount ops placed before pivot_root. */
   mounts: PlanOp[];
   domainname?: string | undefined;
@@ -358,6 +361,7 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
   const patch: OciPatch = {
     ...processPatch(p, warn),
     readonlyRoot: config.root?.readonly === true,
+    idmap: idmapsImage(config),
     mounts: mountOps(config.mounts ?? [], warn),
     domainname: config.domainname,
     sources: fsSources(config.mounts ?? []),
@@ -471,8 +475,11 @@ export function patchPlan(plan: Plan, patch: OciPatch, ids0: IdMapping, gate: st
     if (o.op === "loUp" && joined & JOINABLE.network!) return [];
     // mqueue and sysfs instances belong to the ipc and network namespace: only its owner mounts them
     if (o.op === "mountFs" && ((o.args[0] === "mqueue" && joined & JOINABLE.ipc!) || (o.args[0] === "sysfs" && joined & JOINABLE.network!))) return [];
-    if (o.op === "root" && patch.readonlyRoot) return [op("root", [o.args[0]!, F.ro], "OCI root.readonly")];
-    if (o.op === "pivot") return [...patch.mounts, ...nodeOps, ...patch.paths, ...(patch.hooks?.create ?? []), o];
+    if (o.op === "root") {
+      const root = patch.readonlyRoot ? op("root", [o.args[0]!, F.ro], "OCI root.readonly") : o;
+      return [patch.idmap ? idmapped(root) : root];
+    }
+    if (o.op === "pivot") return [...(patch.idmap ? patch.mounts.map(idmapped) : patch.mounts), ...nodeOps, ...patch.paths, ...(patch.hooks?.create ?? []), o];
     if (!ownMnt && o.op === "cwd") return [...patch.paths.filter((p) => p.op === "sysctl"), ...(patch.hooks?.create ?? []), o];
     if (o.op === "hostname" && patch.domainname && !(joined & JOINABLE.uts!)) return [o, op("domainname", [patch.domainname])];
     if (o.op === "seccomp" && filter) return [o, op("seccomp", [filter.flags, filter.program], "the container's own seccomp profile, stacked")];

@@ -97,6 +97,10 @@ export const MountFlag = {
   unbindable: "U",
   /** the propagation for the mount's whole tree (rshared, rslave, rprivate, runbindable) */
   propagationTree: "A",
+  /** sysjail-oci: the tree idmapped onto the jail's user namespace; failing the step when it cannot be */
+  idmap: "I",
+  /** the same, or the tree as it is with a warning (step "idmap") when the kernel cannot */
+  idmapTry: "i",
 } as const;
 
 /** One setup operation: its name and its arguments (strings, or bytes for blobs). */

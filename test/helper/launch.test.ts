@@ -70,6 +70,17 @@ describe("helper protocol", () => {
     assert.ok(!evs.some((x) => x.ev === "started"));
   });
 
+  it("a jail's plan (no oci flag) asking for an idmapped root is refused before the jail runs", async () => {
+    // idmapped trees are sysjail-oci's alone (native/src/idmaptree.c): a jail's files never carry host root's ids
+    const plan = await wholePlan(spec());
+    plan.ops = plan.ops.map((o) => (o.op === "root" ? { ...o, args: [o.args[0]!, "i"] } : o));
+    const h = new HelperRun(plan, "ignore", false);
+    const evs = await events(h);
+    const err = evs.find((e) => e.ev === "error");
+    assert.ok(err && err.ev === "error" && err.step === "idmap" && err.errno === 1, JSON.stringify(evs));
+    assert.ok(!evs.some((e) => e.ev === "started" || e.ev === "ready"), JSON.stringify(evs));
+  });
+
   it("a prelude and then its whole plan start the jail", async () => {
     const s = spec();
     const h = new HelperRun("run", "ignore", false, barePrelude(s));

@@ -64,7 +64,9 @@ describe("sysjail-oci: translation (unit)", () => {
     const out = patchPlan(plan, patch, ids, "/run/x/exec.fifo", { program: new Uint8Array(16), flags: 0 });
     assert.ok(out.flags & PlanFlag.oci);
     assert.deepEqual(out.ops.map((o) => o.op), ["root", "pivot", "rlimit", "caps", "groups", "gid", "uid", "nnp", "seccomp", "seccomp", "exec", "startGate"]);
-    assert.deepEqual(out.ops[0]!.args, ["/r", "r"]);
+    // no user namespace in config.json: root's container sees its root idmapped (src/oci/idmapmounts.ts)
+    assert.equal(patch.idmap, process.getuid?.() === 0);
+    assert.deepEqual(out.ops[0]!.args, ["/r", patch.idmap ? "ri" : "r"]);
     assert.equal(out.ops[3]!.args[0], String(1n << BigInt(Cap.CHOWN)));
     assert.deepEqual(out.ops[7]!.args, ["off"], "noNewPrivileges unset: setuid programs of the container's own ids work");
     assert.throws(() => patchPlan(plan, { ...patch, uid: 70000 }, ids, undefined), /outside the container's id map/);

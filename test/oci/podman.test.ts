@@ -4,9 +4,9 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { REPO, podmanFixture } from "../helpers/index.js";
+import { REPO, buildProbe, makeJailRoot, podmanFixture } from "../helpers/index.js";
 
 const OCI = join(REPO, "native", "build", "sysjail-oci");
 
@@ -151,10 +151,39 @@ describe("sysjail-oci under podman (root)", () => {
     assert.equal(podman(["rm", "-f", "-t", "0", c]).status, 0);
     assert.equal(existsSync(leaf("pids")), false, "the container's cgroup is gone");
   });
-  it("an image's root-owned tree: not the container root's on a pool range; writable when podman maps the container onto its own ids (--uidmap)", () => {
-    // without mappings the container runs on the jail's pool range: the image's root-owned /etc is nobody's inside
-    const own = run(["--rm", "--network=none", tag, "/probe", "write", "/etc/sjtest-own", "y"]);
+  it("podman's root-owned image and volumes: a named volume is the container root's through an idmapped bind (as under runc), the overlay root cannot be idmapped; writable when podman maps the container onto its own ids (--uidmap)", () => {
+    // without mappings the container runs on the jail's pool range; the kernel idmaps no overlayfs
+    // mount (docs/OCI.md, "Idmapped image"): the image's root-owned /etc stays nobody's inside
+    const own = run(["--rm", "--network=none", tag, "/probe", "write", "/etc/newfile", "x"]);
     assert.match(own.stdout, /^err EACCES/m, own.stdout + own.stderr);
+    // a root-owned named volume (ext4) is idmapped: container root writes it, the file is uid 0 on
+    // the host, as runc's root makes it
+    const vol = name("vol");
+    try {
+      const v = run(["--rm", "--network=none", "-v", `${vol}:/data`, tag, "/probe", "write", "/data/f", "x"]);
+      assert.match(v.stdout, /^ok 1$/m, v.stdout + v.stderr);
+      const at = podman(["volume", "inspect", "-f", "{{.Mountpoint}}", vol]).stdout.trim();
+      const st = spawnSync("stat", ["-c", "%u:%g", join(at, "f")], { encoding: "utf8" });
+      assert.equal(st.stdout.trim(), "0:0", "the volume's file is uid 0 on the host, as under runc");
+    } finally {
+      podman(["volume", "rm", "-f", vol]);
+    }
+    // a root directory podman does not mount (--rootfs) is idmapped: the image is container root's
+    const rootfs = makeJailRoot(buildProbe());
+    try {
+      const w = run(["--rm", "--network=none", "--name", name("rootfs"), "--rootfs", rootfs.path, "/probe", "write", "/etc/newfile", "x"]);
+      assert.match(w.stdout, /^ok 1$/m, w.stdout + w.stderr);
+      const st = lstatSync(rootfs.at("etc/newfile"));
+      assert.deepEqual([st.uid, st.gid], [0, 0], "made as runc's root makes it");
+    } finally {
+      rootfs.remove();
+    }
+    // podman's /etc/hosts (a root-owned file on /run's tmpfs) too
+    assert.match(run(["--rm", "--network=none", tag, "/probe", "rewrite", "/etc/hosts"]).stdout, /^ok\b/m);
+    const pool = run(["--rm", "--network=none", tag, "/probe", "read", "/proc/self/uid_map"]);
+    const [, inside, outside] = pool.stdout.trim().split(/\s+/);
+    assert.equal(inside, "0", pool.stdout);
+    assert.notEqual(outside, "0", `container root is a pool id, not host root: ${pool.stdout}`);
     // podman --uidmap: podman gives a root owned by those ids, sysjail-oci applies root's mapping as given
     const map = ["--uidmap", "0:300000:65536", "--gidmap", "0:300000:65536"];
     const mapped = run(["--rm", "--network=none", ...map, tag, "/probe", "write", "/etc/sjtest-mapped", "y"]);
