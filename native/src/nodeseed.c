@@ -13,7 +13,8 @@
  * it as V8 does (seed scrambled by MurmurHash3's finalizer, one xorshift128+ step) and replays
  * the secret search with a fast (Montgomery) modular multiply, counting the composites V8 would test; an R
  * whose search tests at most NODESEED_LIMIT is taken, else another is drawn (about 12 draws,
- * 0.1-0.3 ms here; none taken after 64: Node then seeds itself). Nothing is decided from this
+ * 0.1 ms here: a small factor or one modular power tells a composite; after 64 draws none is
+ * taken, 1 start in 300, and Node seeds itself). Nothing is decided from this
  * for a jail: it only picks one of the seeds Node could have picked itself.
  *
  * Security: the secret stays random and unknown to anyone else (R from getrandom, one of about
@@ -106,6 +107,14 @@ static int sprp2(uint64_t n) {
   return 0;
 }
 
+/* Whether odd W has a prime factor below 50: most composites, told without a modular power
+ * (W is far above 50: its bytes have four bits set each) */
+static int small_factor(uint64_t w) {
+  static const uint8_t p[] = { 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47 };
+  for (size_t i = 0; i < sizeof p; i++) if (w % p[i] == 0) return 1;
+  return 0;
+}
+
 /* Whether V8's secret search from SEED tests at most LIMIT composites. */
 static int search_short(uint64_t seed, int limit) {
   uint8_t bal[70]; /* the bytes with four bits set, ascending: each byte of a word is one */
@@ -121,7 +130,7 @@ static int search_short(uint64_t seed, int limit) {
       int apart = 1;
       for (int k = 0; k < i && apart; k++) apart = __builtin_popcountll(words[k] ^ w) == 32;
       if (!apart) continue;
-      if (sprp2(w)) { words[i] = w; break; }
+      if (!small_factor(w) && sprp2(w)) { words[i] = w; break; }
       if (++tested > limit) return 0;
     }
   }
