@@ -139,7 +139,9 @@ static int search_short(uint64_t seed, int limit) {
 
 int node_seed(char *out, size_t n) {
   int32_t r[NODESEED_DRAWS];
-  if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) return -1;
+  /* never waits: a kernel whose random pool is not ready yet (early boot) leaves Node to seed
+   * itself */
+  if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) return -1;
   for (int i = 0; i < NODESEED_DRAWS; i++) {
     if (r[i] == 0) continue; /* 0 means "no seed" to V8 */
     if (search_short(first_random(r[i]), NODESEED_LIMIT)) return snprintf(out, n, "--random-seed=%d", (int)r[i]) < (int)n ? 0 : -1;
