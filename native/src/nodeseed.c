@@ -11,22 +11,21 @@
  *
  * What this does: draws R from getrandom(2), computes the isolate's first random number from
  * it as V8 does (seed scrambled by MurmurHash3's finalizer, one xorshift128+ step) and replays
- * the secret search with a fast (Montgomery) modular multiply, counting the composites V8 would test; an R
- * whose search tests at most NODESEED_LIMIT is taken, else another is drawn (about 12 draws,
- * 0.1 ms here: a small factor or one modular power tells a composite; after 64 draws none is
- * taken, 1 start in 300, and Node seeds itself). Nothing is decided from this
- * for a jail: it only picks one of the seeds Node could have picked itself.
+ * the secret search with fast (Montgomery) arithmetic, counting the composites V8 would test;
+ * an R whose search tests at most NODESEED_LIMIT is taken, else another is drawn (about 12
+ * draws, 0.1 ms here: a small factor or one modular power tells a composite; after 64 draws,
+ * 1 start in 300, none is taken and Node seeds itself). Nothing is decided from this for a
+ * jail: it only picks one of the seeds Node could have picked itself.
  *
- * Security: the secret stays random and unknown to anyone else (R from getrandom, one of about
- * 2^32 / 12 accepted values, so about 28 bits, where Node's own seed has 64): a hash-flooding
- * input would have to collide under a secret it cannot know. --random-seed also seeds V8's
- * other generators (Math.random, the address hints of V8's own mappings) from R instead of
- * 64-bit entropy: sysjail uses Math.random for no decision (a lock's back-off), and the hints'
- * 28 bits are what the kernel's mmap randomization gives on x86-64. The code cache
- * (bin/run-tool.js) stays valid: V8 leaves random_seed out of the flag hash it checks (a
- * --hash-seed would not). A Node without the secret search starts as fast with any seed: the
- * only cost then is the draw. If V8 ever computes it differently, the count is wrong and
- * only the speed-up is lost; V8 still makes its own secret from R. */
+ * Security (docs/JAILS.md, Security, "Node's random seed, drawn by the front"): the secret
+ * stays random (R from getrandom, one of about 2^32 / 12 accepted values: 28 bits, where
+ * Node's own seed has 64). --random-seed also seeds V8's other generators (Math.random, the
+ * address hints of V8's own mappings) from R. R is on Node's command line, which host users
+ * can read while that Node runs (unless /proc has hidepid): they learn its hash secret and heap
+ * layout. The code cache (bin/run-tool.js) stays valid: V8 leaves random_seed out of the flag
+ * hash it checks (a --hash-seed would not). A Node without the secret search starts as fast
+ * with any seed: the only cost then is the draw. If V8 ever computes it differently, the count
+ * is wrong and only the speed-up is lost; V8 still makes its own secret from R. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
@@ -137,6 +136,7 @@ static int search_short(uint64_t seed, int limit) {
   return 1;
 }
 
+/* OUT gets "--random-seed=R" for an R whose search is short; -1 when none was found. */
 int node_seed(char *out, size_t n) {
   int32_t r[NODESEED_DRAWS];
   /* never waits: a kernel whose random pool is not ready yet (early boot) leaves Node to seed
