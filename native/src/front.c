@@ -324,7 +324,11 @@ int front_main(int argc, char **argv, const char *tool) {
   /* sysjail-oci: Node's last word comes on this pipe too (its fd 4, SYSJAIL_FRONT_DONE_FD): the
    * channel itself then belongs to the container's monitor, which reads it */
   int donep[2] = { -1, -1 };
-  char **nargv = calloc((size_t)argc + 4, sizeof *nargv);
+  /* a --random-seed whose V8 string-hash secret is found fast (nodeseed.c); without one Node
+   * seeds itself */
+  char seedflag[32];
+  int seeded = node_seed(seedflag, sizeof seedflag) == 0;
+  char **nargv = calloc((size_t)argc + 5, sizeof *nargv);
   if (sigfd < 0 || !nargv || (plans && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) ||
       (oci && pipe2(donep, O_CLOEXEC) < 0)) {
     fprintf(stderr, "%s: cannot start: %s\n", tool, strerror(errno));
@@ -332,11 +336,13 @@ int front_main(int argc, char **argv, const char *tool) {
   }
   /* the entry's path comes from /proc/self/exe, already free of links: Node need not resolve
    * it again (its realpath walk over each component runs cold, most of a millisecond) */
-  nargv[0] = "node";
-  nargv[1] = "--preserve-symlinks-main";
-  nargv[2] = entry;
-  nargv[3] = (char *)tool;
-  for (int i = 1; i < argc; i++) nargv[i + 3] = argv[i];
+  int na = 0;
+  nargv[na++] = "node";
+  if (seeded) nargv[na++] = seedflag;
+  nargv[na++] = "--preserve-symlinks-main";
+  nargv[na++] = entry;
+  nargv[na++] = (char *)tool;
+  for (int i = 1; i < argc; i++) nargv[na++] = argv[i];
   g_node = fork();
   if (g_node < 0) { fprintf(stderr, "%s: cannot start node: %s\n", tool, strerror(errno)); return 71; }
   if (g_node == 0) {

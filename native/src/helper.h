@@ -103,6 +103,8 @@ void early_discard(struct sj_early *e);
 int run_main(struct sj_plan *plan, struct sj_early *early);
 /* `sysjail` and `jail` as native commands: Node plans as a child, this process runs the plan */
 int front_main(int argc, char **argv, const char *tool);
+/* nodeseed.c: OUT gets a --random-seed=N for Node whose V8 hash-secret search is short; -1 when none */
+int node_seed(char *out, size_t n);
 int oci_main(int argc, char **argv);
 /* probe.c: `--probe`, the kernel features sysjail doctor reports */
 int probe_main(void);

@@ -166,23 +166,26 @@ export function ociCgroups(v: string, path: CgroupsPath, r: OciResources | undef
     for (let d = base, i = 0; i < path.segments.length; i++) chain.push((d = join(d, path.segments[i]!)));
     const leaf = chain[chain.length - 1]!;
     if (leaf.slice(h.mount.length + 1).split("/")[0] === DEFAULT_BASE) throw ociError(`linux.cgroupsPath ${JSON.stringify(v).slice(0, 100)}: ${leaf} is inside the cgroups of sysjail's jails`);
-    for (const d of chain) {
-      if (!isDir(v, d)) continue;
+    // which of them exist, found once: the parents missing now are made below, the leaf by the
+    // monitor (asking again there cost two syscalls and cold code per hierarchy, nine on a hybrid host)
+    const exists = chain.map((d) => {
+      if (!isDir(v, d)) return false;
       if (procsOf(d).length) {
         throw ociError(`linux.cgroupsPath ${JSON.stringify(v).slice(0, 100)}: ${d} holds processes ${d === leaf ? "already (a container gets an empty cgroup of its own)" : "(a container's cgroup is not placed inside another's)"}`);
       }
-    }
-    return { h, chain, leaf };
+      return true;
+    });
+    return { h, chain, leaf, exists };
   });
   const ops: PlanOp[] = [], joins: PlanOp[] = [], writes: PlanOp[] = [], made: string[] = [];
   const paths: CgroupPaths = {};
   const joined: Record<string, string> = {};
   let freezer: string | undefined;
   let devicesDone = false;
-  for (const { h, chain, leaf } of plans) {
+  for (const { h, chain, leaf, exists } of plans) {
     // the parents, made now: v1 cpuset ones take their parent's cpus and mems (else no task may join)
-    for (const d of chain.slice(0, -1)) {
-      if (existsSync(d)) continue;
+    for (const [i, d] of chain.slice(0, -1).entries()) {
+      if (exists[i]) continue;
       try {
         mkdirSync(d);
       } catch (err) {
@@ -194,7 +197,8 @@ export function ociCgroups(v: string, path: CgroupsPath, r: OciResources | undef
       const want = ["memory", "pids", "cpu", "cpuset"].filter((c) => h.controllers.includes(c));
       for (const d of [h.mount, ...chain.slice(0, -1)].filter((d, i) => i === 0 || d.startsWith(`${h.mount}/`))) enableV2(d, want);
     }
-    const fresh = !existsSync(leaf);
+    // a leaf made meanwhile by someone else is not joined unchecked: the monitor's mkdir fails
+    const fresh = !exists[exists.length - 1];
     if (fresh) {
       ops.push(op("cgroupMkdir", [leaf], "linux.cgroupsPath"));
       made.push(leaf);

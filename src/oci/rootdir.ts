@@ -29,9 +29,10 @@ function unmappedOwner(uid: number): boolean {
  * directory on the way must belong to root or the caller and be writable by no one else (an
  * ancestor may be sticky), a symbolic link on the way must be root's or the caller's, and what it
  * leads to is checked the same way. The last component is a directory held to the same rule,
- * not even sticky (LEAF "dir"), or a file only its owner counts for (LEAF "file"). Returns when
- * something on the way does not exist yet (nothing to trust). */
-function checkTrusted(value: string, option: string, leaf: "dir" | "file", rule: string): void {
+ * not even sticky (LEAF "dir"), or a file only its owner counts for (LEAF "file"). Returns
+ * false when something on the way does not exist yet (nothing to trust), true when all of it
+ * exists and was checked. */
+function checkTrusted(value: string, option: string, leaf: "dir" | "file", rule: string): boolean {
   const me = process.geteuid?.() ?? 0;
   const abs = resolve(value);
   const check = (path: string, st: Stats, last: boolean) => {
@@ -41,17 +42,18 @@ function checkTrusted(value: string, option: string, leaf: "dir" | "file", rule:
       : modeCounts && (st.mode & 0o022) !== 0 && (last || (st.mode & 0o1000) === 0) ? "is writable by others" : undefined;
     if (why) throw ociError(`${option} ${value}: ${path} ${why} (${rule})`);
   };
-  const walk = (p: string, follow: boolean) => {
+  const walk = (p: string, follow: boolean): boolean => {
     for (const d of prefixes(p)) {
       let st: Stats | undefined;
-      try { st = follow ? statSync(d) : lstatSync(d); } catch { return; } // missing: nothing to trust yet
+      try { st = follow ? statSync(d) : lstatSync(d); } catch { return false; } // missing: nothing to trust yet
       check(d, st, d === p);
     }
+    return true;
   };
-  walk(abs, false);
+  if (!walk(abs, false)) return false;
   let real: string;
-  try { real = realpathSync(abs); } catch { return; }
-  if (real !== abs) walk(real, true);
+  try { real = realpathSync(abs); } catch { return false; }
+  return real === abs || walk(real, true);
 }
 
 /** Refuses a --root that another user could change (returns when it does not exist yet).
@@ -60,9 +62,10 @@ function checkTrusted(value: string, option: string, leaf: "dir" | "file", rule:
  * So the directory and each one above it must belong to root or the caller and be writable by
  * no one else (an ancestor may be sticky, as /tmp is; the state directory itself may not: others
  * could add a container there); a symbolic link on the way must be root's or the caller's too,
- * and the directories it leads to are checked the same way. native/src/oci.c checks alike. */
-export function checkRootDir(root: string): void {
-  checkTrusted(root, "--root", "dir", "the state directory and those above it must be root's or the caller's, and writable by no one else");
+ * and the directories it leads to are checked the same way. native/src/oci.c checks alike.
+ * True when the whole path exists (and was checked); false when a part is missing yet. */
+export function checkRootDir(root: string): boolean {
+  return checkTrusted(root, "--root", "dir", "the state directory and those above it must be root's or the caller's, and writable by no one else");
 }
 
 /** Refuses a --console-socket another user could have put there or could replace. Security: the
@@ -70,5 +73,5 @@ export function checkRootDir(root: string): void {
  * caller): another user's socket there would get the container's terminal, its root shell. So
  * the socket must be root's or the caller's, and each directory above it as for --root. */
 export function checkConsoleSocket(path: string): void {
-  checkTrusted(path, "--console-socket", "file", "the socket and the directories above it must be root's or the caller's, and writable by no one else");
+  void checkTrusted(path, "--console-socket", "file", "the socket and the directories above it must be root's or the caller's, and writable by no one else");
 }

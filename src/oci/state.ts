@@ -58,9 +58,13 @@ export function gatePath(root: string, id: string): string {
 
 /** Makes the container's directory; an existing one means the id is taken. */
 export function makeContainerDir(root: string, id: string): string {
-  checkRootDir(root); // the directories above a root not made yet: nothing is made under another user's
-  mkdirSync(root, { recursive: true, mode: 0o700 });
-  checkRootDir(root);
+  // the directories above a root not made yet: nothing is made under another user's. A root that
+  // exists whole and passed needs neither the mkdir nor a second check: no one but root and the
+  // caller can change a path whose every directory is theirs and writable by no one else
+  if (!checkRootDir(root)) {
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    checkRootDir(root);
+  }
   const dir = containerDir(root, id);
   try {
     mkdirSync(dir, { mode: 0o700 });
