@@ -1,0 +1,154 @@
+// sysjail-oci's annotation sysjail.ids=host (src/oci/hostids.ts): a container on the host's ids
+// one to one in a user namespace of its own, so it owns its image as runc's root does, while its
+// capabilities stay in that namespace; refused without its own pid, ipc and network namespaces.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync, closeSync, existsSync, openSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildProbe, makeJailRoot, makeNobody, makeTempDir, REPO, removeTree, requireRoot, runAsNobody, type JailRoot } from "../helpers/index.js";
+import { Registry } from "../../src/registry/store.js";
+import { stateDir } from "../../src/registry/paths.js";
+
+const OCI = join(REPO, "native", "build", "sysjail-oci");
+const NS = ["pid", "network", "ipc", "uts", "mount"].map((type) => ({ type }));
+const HOST = { "sysjail.ids": "host" };
+
+describe("sysjail-oci: sysjail.ids=host (root)", () => {
+  let jr: JailRoot;
+  let work: string;
+  let state: string;
+  let vol: string;
+  let n = 0;
+  const ids: string[] = [];
+  const oci = (args: string[]) => spawnSync(OCI, ["--root", state, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+  /** a bundle running the probe with ARGS over the jail root, with ANNOTATIONS, MOUNTS and LINUX */
+  const bundle = (args: string[], o: { annotations?: Record<string, string>; mounts?: unknown[]; linux?: Record<string, unknown> } = {}) => {
+    const dir = join(work, `b${++n}`);
+    mkdirSync(dir);
+    chmodSync(dir, 0o755);
+    writeFileSync(join(dir, "config.json"), JSON.stringify({
+      ociVersion: "1.2.0", root: { path: jr.path }, hostname: "hostids", annotations: o.annotations ?? HOST,
+      process: { args: ["/probe", ...args], env: ["PATH=/bin"], cwd: "/", user: { uid: 0, gid: 0 }, capabilities: { bounding: ["CAP_SYS_ADMIN", "CAP_MKNOD", "CAP_SYS_MODULE", "CAP_SYS_TIME", "CAP_NET_ADMIN", "CAP_KILL", "CAP_DAC_OVERRIDE", "CAP_CHOWN"] } },
+      mounts: [{ destination: "/proc", type: "proc", source: "proc" }, { destination: "/sys", type: "sysfs", source: "sysfs" }, ...(o.mounts ?? [])],
+      linux: { namespaces: NS, ...o.linux },
+    }));
+    return dir;
+  };
+  const id = () => { const i = `ocihostids-${process.pid}-${n}`; ids.push(i); return i; };
+  /** `sysjail-oci run` of the probe with ARGS */
+  const run = (args: string[], o: Parameters<typeof bundle>[1] = {}) => {
+    const dir = bundle(args, o);
+    const r = spawnSync(OCI, ["--root", state, "run", "--bundle", dir, id()], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+    return { status: r.status, out: r.stdout.trim(), err: r.stderr };
+  };
+  /** a refused run: one line naming WHAT, exit 1, nothing left in the state dir nor the registry */
+  const refused = (what: RegExp, o: Parameters<typeof bundle>[1]) => {
+    const r = run(["ids"], o);
+    assert.equal(r.status, 1, r.err);
+    assert.equal(r.out, "", "the container never ran");
+    const lines = r.err.trim().split("\n");
+    assert.equal(lines.length, 1, r.err);
+    assert.match(lines[0]!, what);
+    assert.doesNotMatch(r.err, /\n\s+at /, "no stack trace");
+    assert.deepEqual(readdirSync(state).filter((f) => f.startsWith("ocihostids-")), [], "no container state left");
+    assert.equal(new Registry(stateDir()).find(ids[ids.length - 1]!), undefined, "no registry entry left");
+  };
+
+  before(() => {
+    requireRoot("sysjail.ids=host tests");
+    jr = makeJailRoot(buildProbe(), { files: { "etc/rootfile": "host root's\n" } });
+    work = makeTempDir("sysjail-oci-hostids-");
+    state = makeTempDir("sysjail-oci-hostids-state-", 0o700);
+    vol = join(work, "vol");
+    mkdirSync(vol, { mode: 0o755 });
+  });
+  after(() => {
+    for (const i of ids) oci(["delete", "--force", i]);
+    jr?.remove();
+    removeTree(work);
+    removeTree(state);
+  });
+
+  it("the uid and gid maps are the host's one to one; the registry shows them and no pool lease", () => {
+    const r = run(["read", "/proc/self/uid_map"]);
+    assert.equal(r.status, 0, r.err);
+    assert.deepEqual(r.out.split(/\s+/), ["ok", "0", "0", "4294967295"], r.err);
+    assert.deepEqual(run(["read", "/proc/self/gid_map"]).out.split(/\s+/), ["ok", "0", "0", "4294967295"]);
+    const c = id();
+    // the detached monitor keeps its descriptors: stderr to a file, never a pipe
+    const log = join(work, `${c}.err`);
+    const fd = openSync(log, "w");
+    const cr = spawnSync(OCI, ["--root", state, "create", "--bundle", bundle(["sleep", "30"]), c], { stdio: ["ignore", fd, fd], timeout: 60_000 });
+    closeSync(fd);
+    assert.equal(cr.status, 0, readFileSync(log, "utf8"));
+    const e = new Registry(stateDir()).find(c);
+    assert.ok(e, "the container is a jail in the registry");
+    assert.deepEqual([e.idmap.uidMap, e.idmap.gidMap, e.idmap.rootless], ["0 0 4294967295\n", "0 0 4294967295\n", false]);
+    assert.equal(e.ids, undefined, "no block of sysjail's id pool is leased");
+    assert.equal(oci(["delete", "--force", c]).status, 0);
+  });
+
+  it("container root owns the image: rewrites a root-owned file, makes files that are uid 0 on the host", () => {
+    assert.equal(run(["rewrite", "/etc/rootfile"]).out, "ok 12");
+    const w = run(["write", "/etc/hostids-new", "x"]);
+    assert.equal(w.out, "ok 1", w.err);
+    assert.doesNotMatch(w.err, /idmap/, "nothing to idmap, nothing warned of");
+    const st = lstatSync(jr.at("etc/hostids-new"));
+    assert.deepEqual([st.uid, st.gid], [0, 0]);
+    const m = [{ destination: "/vol", source: vol, options: ["rbind"] }];
+    assert.equal(run(["write", "/vol/f", "y"], { mounts: m }).out, "ok 1");
+    const sv = lstatSync(join(vol, "f"));
+    assert.deepEqual([sv.uid, sv.gid], [0, 0]);
+    assert.equal(run(["stat", "/proc/sys"]).out.split(" ").slice(2, 4).join(":"), "0:0", "host root's entries show as its root's");
+  });
+
+  it("its capabilities stay in its user namespace: no host sysctl, sysrq, sysfs, block device, clock, module, host name", () => {
+    // host root's global sysctls: DAC would let host uid 0 write them, the read-only /proc/sys does not
+    assert.match(run(["rewrite", "/proc/sys/kernel/core_pattern"]).out, /^err (EROFS|EACCES|EPERM)/);
+    assert.match(run(["rewrite", "/proc/sys/vm/overcommit_memory"]).out, /^err (EROFS|EACCES|EPERM)/);
+    // opened for writing, nothing written: a write would act on the host
+    assert.match(run(["openw", "/proc/sysrq-trigger"]).out, /^err (EROFS|EACCES|EPERM|ENOENT)/);
+    if (existsSync("/sys/power/state")) assert.match(run(["openw", "/sys/power/state"]).out, /^err (EROFS|EACCES|EPERM)/);
+    assert.match(run(["mknod-blk", "/tmp/blk"]).out, /^err (EPERM|EACCES)/);
+    assert.match(run(["mounts"]).out + run(["sethostname-same"]).out, /err EPERM/);
+    // its pid namespace names no host process: signal 0 to pid 1 is its own init, nothing else exists
+    assert.match(run(["kill", "2", "0"]).out, /^err ESRCH/);
+  });
+
+  it("the pool default is unchanged: container root is a pool id", () => {
+    const r = run(["read", "/proc/self/uid_map"], { annotations: { "sysjail.ids": "pool" } });
+    const map = r.out.split(/\s+/);
+    assert.ok(Number(map[2]) > 0, r.out);
+  });
+
+  it("refusals: a bad value, config.json's maps or user namespace, the runtime's pid/ipc/network", () => {
+    refused(/sysjail\.ids="root": allowed are "pool" .* and "host"/, { annotations: { "sysjail.ids": "root" } });
+    const one = [{ containerID: 0, hostID: 200000, size: 10 }];
+    refused(/sysjail\.ids=host with a user namespace or id maps/, { linux: { namespaces: NS, uidMappings: one, gidMappings: one } });
+    refused(/sysjail\.ids=host with a user namespace or id maps/, { linux: { namespaces: [...NS, { type: "user" }] } });
+    for (const t of ["pid", "ipc", "network"]) {
+      refused(new RegExp(`needs the container's own pid, ipc and network namespaces .* not the runtime's ${t}$`), { linux: { namespaces: NS.filter((x) => x.type !== t) } });
+      const own = `/proc/self/ns/${t === "network" ? "net" : t}`;
+      refused(new RegExp(`not the runtime's ${t}$`), { linux: { namespaces: NS.map((x) => (x.type === t ? { type: t, path: own } : x)) } });
+    }
+  });
+
+  it("refusal: a caller that is not root of the host's user namespace (uid 65534)", () => {
+    const nb = makeNobody();
+    try {
+      const st = join(nb.xdg, "oci");
+      const dir = bundle(["ids"]);
+      const c = id();
+      const r = runAsNobody(nb, OCI, ["--root", st, "run", "--bundle", dir, c]);
+      assert.equal(r.status, 1, r.stderr);
+      const lines = r.stderr.trim().split("\n");
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0]!, /sysjail\.ids=host: only root of the host's user namespace/);
+      assert.equal(r.stdout, "");
+      assert.deepEqual(existsSync(st) ? readdirSync(st).filter((f) => f.startsWith("ocihostids-")) : [], []);
+    } finally {
+      nb.remove();
+    }
+  });
+});
