@@ -9,6 +9,11 @@ import { join } from "node:path";
 import { buildProbe, makeJailRoot, makeNobody, makeTempDir, REPO, removeTree, requireRoot, runAsNobody, type JailRoot } from "../helpers/index.js";
 import { Registry } from "../../src/registry/store.js";
 import { stateDir } from "../../src/registry/paths.js";
+import { HelperRun, type HelperEvent } from "../../src/helper/launch.js";
+import { prepare } from "../../src/jail/prepare.js";
+import { PlanFlag, type Plan } from "../../src/plan/types.js";
+import { baseSpec, validateSpec } from "../../src/spec/validate.js";
+import { HOST_IDS_MAP, hostIdMapping } from "../../src/oci/hostids.js";
 
 const OCI = join(REPO, "native", "build", "sysjail-oci");
 const NS = ["pid", "network", "ipc", "uts", "mount"].map((type) => ({ type }));
@@ -150,5 +155,37 @@ describe("sysjail-oci: sysjail.ids=host (root)", () => {
     } finally {
       nb.remove();
     }
+  });
+});
+
+describe("sysjail-oci: sysjail.ids=host, the helper's own re-check (hostids_map_ok)", () => {
+  /** Every event until the helper closes its channel. */
+  const events = async (h: HelperRun): Promise<HelperEvent[]> => {
+    const out: HelperEvent[] = [];
+    for (let e = await h.next(); e; e = await h.next()) out.push(e);
+    return out;
+  };
+  /** a dry-run plan of a jail of the host's root whose maps are the host's one to one, changed by CHANGE */
+  const refusedPlan = async (change: (p: Plan) => Plan) => {
+    const s = validateSpec(Object.assign(baseSpec("/", "hostids"), { command: ["/bin/true"], env: { PATH: "/usr/bin:/bin" } }));
+    const plan = (await prepare(s, { dryRun: true, hostIds: hostIdMapping() })).plan;
+    assert.ok(plan.ops.some((o) => o.op === "uidMap" && o.args[0] === HOST_IDS_MAP), "the plan writes the host map");
+    const h = new HelperRun(change(plan), "ignore", false);
+    const evs = await events(h);
+    const err = evs.find((e) => e.ev === "error");
+    assert.ok(err && err.ev === "error" && err.step === "uid-map" && err.errno === 1, JSON.stringify(evs));
+    assert.ok(!evs.some((e) => e.ev === "started" || e.ev === "ready"), JSON.stringify(evs));
+  };
+
+  before(() => requireRoot("sysjail.ids=host tests"));
+
+  it("refuses the host map in a plan without the OCI flag (a sysjail jail)", async () => {
+    await refusedPlan((p) => ({ ...p, flags: p.flags & ~PlanFlag.oci }));
+  });
+  it("refuses it in an OCI plan that shares the runtime's network namespace", async () => {
+    await refusedPlan((p) => ({ ...p, flags: p.flags | PlanFlag.oci, ops: p.ops.map((o) => (o.op === "clone" ? { ...o, args: [String(Number(o.args[0]) & ~0x40000000)] } : o)) }));
+  });
+  it("refuses a map that is not the whole space one to one, also in an OCI plan", async () => {
+    await refusedPlan((p) => ({ ...p, flags: p.flags | PlanFlag.oci, ops: p.ops.map((o) => (o.op === "uidMap" ? { ...o, args: ["0 0 65536\n"] } : o)) }));
   });
 });
