@@ -108,6 +108,23 @@ describe("sysjail-oci: sysjail.ids=host (root)", () => {
     assert.equal(run(["stat", "/proc/sys"]).out.split(" ").slice(2, 4).join(":"), "0:0", "host root's entries show as its root's");
   });
 
+  it("an overlay root (podman's, containerd's, which the kernel cannot idmap): container root writes its image", () => {
+    const lower = join(work, "lower"), upper = join(work, "upper"), wk = join(work, "ovwork"), merged = join(work, "merged");
+    for (const d of [lower, upper, wk, merged]) mkdirSync(d, { mode: 0o755 });
+    const dir = bundle(["write", "/etc/overlay-new", "x"]);
+    const cfg = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+    cfg.root.path = merged;
+    writeFileSync(join(dir, "config.json"), JSON.stringify(cfg));
+    // in a mount namespace of the test's own: the overlay never reaches the host's table
+    const r = spawnSync("unshare", ["-m", "--propagation", "private", "sh", "-c",
+      `cp -a "$1"/. "$2"/ && mount -t overlay sjov -o "lowerdir=$2,upperdir=$3,workdir=$4" "$5" && shift 5 && exec "$@"`,
+      "sh", jr.path, lower, upper, wk, merged, OCI, "--root", state, "run", "--bundle", dir, id()], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+    assert.equal(r.stdout.trim(), "ok 1", r.stderr);
+    assert.doesNotMatch(r.stderr, /idmap/);
+    const st = lstatSync(join(upper, "etc", "overlay-new"));
+    assert.deepEqual([st.uid, st.gid], [0, 0], "uid 0 on disk, as under runc");
+  });
+
   it("its capabilities stay in its user namespace: no host sysctl, sysrq, sysfs, block device, clock, module, host name", () => {
     // host root's global sysctls: DAC would let host uid 0 write them, the read-only /proc/sys does not
     assert.match(run(["rewrite", "/proc/sys/kernel/core_pattern"]).out, /^err (EROFS|EACCES|EPERM)/);
