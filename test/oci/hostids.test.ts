@@ -84,13 +84,21 @@ describe("sysjail-oci: sysjail.ids=host (root)", () => {
     // the detached monitor keeps its descriptors: stderr to a file, never a pipe
     const log = join(work, `${c}.err`);
     const fd = openSync(log, "w");
-    const cr = spawnSync(OCI, ["--root", state, "create", "--bundle", bundle(["sleep", "30"]), c], { stdio: ["ignore", fd, fd], timeout: 60_000 });
+    const cr = spawnSync(OCI, ["--root", state, "create", "--bundle", bundle(["waitfile", "/never"]), c], { stdio: ["ignore", fd, fd], timeout: 60_000 });
     closeSync(fd);
     assert.equal(cr.status, 0, readFileSync(log, "utf8"));
     const e = new Registry(stateDir()).find(c);
     assert.ok(e, "the container is a jail in the registry");
     assert.deepEqual([e.idmap.uidMap, e.idmap.gidMap, e.idmap.rootless], ["0 0 4294967295\n", "0 0 4294967295\n", false]);
     assert.equal(e.ids, undefined, "no block of sysjail's id pool is leased");
+    // sjls shows the maps; exec enters the same user namespace
+    const sj = spawnSync(join(REPO, "native", "build", "sjls"), ["-v", "-j", c], { encoding: "utf8", timeout: 30_000 });
+    assert.match(sj.stdout, /user ns\s+uid 0 0 4294967295, gid 0 0 4294967295/, sj.stdout + sj.stderr);
+    assert.equal(oci(["start", c]).status, 0);
+    const ex = oci(["exec", c, "/probe", "read", "/proc/self/uid_map"]);
+    assert.deepEqual(ex.stdout.trim().split(/\s+/), ["ok", "0", "0", "4294967295"], ex.stderr);
+    assert.equal(oci(["exec", c, "/probe", "write", "/etc/hostids-exec", "x"]).stdout.trim(), "ok 1");
+    assert.equal(lstatSync(jr.at("etc/hostids-exec")).uid, 0);
     assert.equal(oci(["delete", "--force", c]).status, 0);
   });
 
