@@ -2,6 +2,7 @@
 // block of sysjail's id pool (pool, the default) or, asked for, on the host's ids one to one in a
 // user namespace of its own (host). Security reasoning: docs/JAILS.md, Security, "Host ids on
 // request (sysjail.ids=host)".
+import { statSync } from "node:fs";
 import { initialUserNs } from "../ids/choose.js";
 import type { IdMapping } from "../plan/ids.js";
 import { ociError, type OciConfig } from "./config.js";
@@ -26,7 +27,27 @@ const show = (v: unknown) => JSON.stringify(typeof v === "string" ? v.slice(0, 4
  * (kill_ok_by_cred), checks SysV IPC owners (ipcperms) and a network namespace's sysctl owner
  * (net_ctl_permissions): so host ids only with its own pid, ipc and network namespaces, only for
  * root of the host's user namespace, and never with config.json's own user namespace or maps. */
-export function hostIdsAsked(config: OciConfig, notOwned: string[]): boolean {
+/** The pid, ipc and network namespace clone flags and their /proc/PID/ns names. */
+const OWN_NS: [number, string, string][] = [[0x20000000, "pid", "pid"], [0x08000000, "ipc", "ipc"], [0x40000000, "network", "net"]];
+
+/** The types of JOINS (clone flag, path) whose path is the host's namespace (pid 1's, as this
+ * process sees it): a runtime in a namespace of its own could otherwise join the host's. */
+export function hostNamespacesJoined(joins: [number, string][]): string[] {
+  const out: string[] = [];
+  for (const [flag, path] of joins) {
+    const t = OWN_NS.find(([f]) => f === flag);
+    if (!t) continue;
+    try {
+      const a = statSync(path), b = statSync(`/proc/1/ns/${t[2]}`);
+      if (a.dev === b.dev && a.ino === b.ino) out.push(t[1]);
+    } catch {
+      /* unreadable: the monitor's join reports it */
+    }
+  }
+  return out;
+}
+
+export function hostIdsAsked(config: OciConfig, notOwned: () => string[]): boolean {
   const a = config.annotations;
   const v = a && typeof a === "object" && Object.prototype.hasOwnProperty.call(a, IDS_ANNOTATION) ? (a as Record<string, unknown>)[IDS_ANNOTATION] : undefined;
   if (v === undefined || v === "pool") return false;
@@ -36,6 +57,7 @@ export function hostIdsAsked(config: OciConfig, notOwned: string[]): boolean {
     throw ociError(`annotations: ${IDS_ANNOTATION}=host with a user namespace or id maps in config.json: give one or the other (host ids replace the maps)`);
   }
   if (process.getuid?.() !== 0 || !initialUserNs()) throw ociError(`annotations: ${IDS_ANNOTATION}=host: only root of the host's user namespace runs a container on the host's ids`);
-  if (notOwned.length) throw ociError(`annotations: ${IDS_ANNOTATION}=host needs the container's own pid, ipc and network namespaces (made, or a pod's joined by path), not the runtime's ${notOwned.join(", ")}`);
+  const shared = notOwned();
+  if (shared.length) throw ociError(`annotations: ${IDS_ANNOTATION}=host needs the container's own pid, ipc and network namespaces (made, or a pod's joined by path), not the host's or the runtime's ${shared.join(", ")}`);
   return true;
 }

@@ -14,7 +14,7 @@ import { inheritAmbient } from "./capsets.js";
 import { addHome } from "./home.js";
 import { hostIdOf, ociIds, type OciIds } from "./idmap.js";
 import { idmapped, idmapsImage } from "./idmapmounts.js";
-import { hostIdsAsked } from "./hostids.js";
+import { hostIdsAsked, hostNamespacesJoined } from "./hostids.js";
 import { initialUserNs } from "../ids/choose.js";
 import { deviceRules, devNodeOps, parseDevices, type OciDevice } from "./devices.js";
 import type { DeviceRule } from "../cgroup/devices.js";
@@ -356,7 +356,7 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
     if (/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/.test(h)) spec.hostname = h;
   }
   // sysjail.ids=host: the host's ids, which needs the container's own pid, ipc and network namespaces
-  const hostIds = hostIdsAsked(config, ["pid", "ipc", "network"].filter((t) => inherit & INHERITABLE[t]!));
+  const hostIds = hostIdsAsked(config, () => [...["pid", "ipc", "network"].filter((t) => inherit & INHERITABLE[t]!), ...hostNamespacesJoined(joins)]);
   const ids = ociIds(config, warn, running);
   if (ids?.kind === "block") spec.idrange = ids.idrange;
   const oom = p.oomScoreAdj;

@@ -163,10 +163,21 @@ describe("sysjail-oci: sysjail.ids=host (root)", () => {
     refused(/sysjail\.ids=host with a user namespace or id maps/, { linux: { namespaces: NS, uidMappings: one, gidMappings: one } });
     refused(/sysjail\.ids=host with a user namespace or id maps/, { linux: { namespaces: [...NS, { type: "user" }] } });
     for (const t of ["pid", "ipc", "network"]) {
-      refused(new RegExp(`needs the container's own pid, ipc and network namespaces .* not the runtime's ${t}$`), { linux: { namespaces: NS.filter((x) => x.type !== t) } });
+      refused(new RegExp(`needs the container's own pid, ipc and network namespaces .* not the host's or the runtime's ${t}$`), { linux: { namespaces: NS.filter((x) => x.type !== t) } });
       const own = `/proc/self/ns/${t === "network" ? "net" : t}`;
-      refused(new RegExp(`not the runtime's ${t}$`), { linux: { namespaces: NS.map((x) => (x.type === t ? { type: t, path: own } : x)) } });
+      refused(new RegExp(`not the host's or the runtime's ${t}$`), { linux: { namespaces: NS.map((x) => (x.type === t ? { type: t, path: own } : x)) } });
     }
+  });
+
+  it("refusal: the host's network namespace (pid 1's) joined by path by a runtime in a namespace of its own", () => {
+    const dir = bundle(["ids"], { linux: { namespaces: NS.map((x) => (x.type === "network" ? { type: "network", path: "/proc/1/ns/net" } : x)) } });
+    // pid 1 of a pid namespace of the test's own is a shell in the test's network namespace (the
+    // "host's" here); the runtime runs in a network namespace of its own below it
+    const r = spawnSync("unshare", ["--pid", "--fork", "--mount-proc", "sh", "-c", 'unshare --net "$@"; exit $?', "sh", OCI, "--root", state, "run", "--bundle", dir, id()], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr.trim(), /^[^\n]*not the host's or the runtime's network$/);
+    assert.deepEqual(readdirSync(state).filter((f) => f.startsWith("ocihostids-")), []);
   });
 
   it("refusal: a caller that is not root of the host's user namespace (uid 65534)", () => {
