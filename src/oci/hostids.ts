@@ -20,13 +20,6 @@ export function hostIdMapping(): IdMapping {
 
 const show = (v: unknown) => JSON.stringify(typeof v === "string" ? v.slice(0, 40) : v).replace(/[^\x20-\x7e]/g, "?");
 
-/** Whether config.json asks for host ids (sysjail.ids=host). OWNED_LEFT_OUT: the names of the
- * pid, ipc and network namespaces the container does not have of its own (left out, or named by
- * a path to the runtime's own). Security stance: a process that is host uid 0 in a child user
- * namespace has no capability over the host, but the kernel compares bare uids when it signals
- * (kill_ok_by_cred), checks SysV IPC owners (ipcperms) and a network namespace's sysctl owner
- * (net_ctl_permissions): so host ids only with its own pid, ipc and network namespaces, only for
- * root of the host's user namespace, and never with config.json's own user namespace or maps. */
 /** The pid, ipc and network namespace clone flags and their /proc/PID/ns names. */
 const OWN_NS: [number, string, string][] = [[0x20000000, "pid", "pid"], [0x08000000, "ipc", "ipc"], [0x40000000, "network", "net"]];
 
@@ -47,6 +40,14 @@ export function hostNamespacesJoined(joins: [number, string][]): string[] {
   return out;
 }
 
+/** Whether config.json asks for host ids (sysjail.ids=host). NOT_OWNED: the names of the pid,
+ * ipc and network namespaces the container does not have of its own (left out, or named by a
+ * path to the runtime's own or the host's), asked only when host ids are. Security stance: a
+ * process that is host uid 0 in a child user namespace has no capability over the host, but the
+ * kernel compares bare uids when it signals (kill_ok_by_cred), checks SysV IPC owners (ipcperms)
+ * and a network namespace's sysctl owner (net_ctl_permissions): so host ids only with its own
+ * pid, ipc and network namespaces, only for root of the host's user namespace, and never with
+ * config.json's own user namespace or maps. */
 export function hostIdsAsked(config: OciConfig, notOwned: () => string[]): boolean {
   const a = config.annotations;
   const v = a && typeof a === "object" && Object.prototype.hasOwnProperty.call(a, IDS_ANNOTATION) ? (a as Record<string, unknown>)[IDS_ANNOTATION] : undefined;
