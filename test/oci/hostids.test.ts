@@ -91,7 +91,9 @@ describe("sysjail-oci: sysjail.ids=host (root)", () => {
     assert.ok(e, "the container is a jail in the registry");
     assert.deepEqual([e.idmap.uidMap, e.idmap.gidMap, e.idmap.rootless], ["0 0 4294967295\n", "0 0 4294967295\n", false]);
     assert.equal(e.ids, undefined, "no block of sysjail's id pool is leased");
-    // sjls shows the maps; exec enters the same user namespace
+    // jls -v names the host's ids, sjls shows the maps; exec enters the same user namespace
+    const jl = spawnSync(join(REPO, "native", "build", "jls"), ["-v", "-j", c], { encoding: "utf8", timeout: 30_000 });
+    assert.match(jl.stdout, /Host ids 0-4294967294 \(host, one to one\)/, jl.stdout + jl.stderr);
     const sj = spawnSync(join(REPO, "native", "build", "sjls"), ["-v", "-j", c], { encoding: "utf8", timeout: 30_000 });
     assert.match(sj.stdout, /user ns\s+uid 0 0 4294967295, gid 0 0 4294967295/, sj.stdout + sj.stderr);
     assert.equal(oci(["start", c]).status, 0);
