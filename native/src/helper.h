@@ -190,4 +190,6 @@ int prelude_has_init_phase(const struct sj_plan *prelude);
 /* NULL when WHOLE repeats its PRELUDE (flags, namespaces, id maps, init phase), else why not */
 const char *prelude_mismatch(const struct sj_plan *prelude, const struct sj_plan *whole);
 int uidmap_safe(const char *map);
+/* whether MAP is the host-ids map (0 0 4294967295) PLAN may write (sysjail-oci's sysjail.ids=host) */
+int hostids_map_ok(const struct sj_plan *plan, const char *map);
 #endif

@@ -78,7 +78,7 @@ int after_clone(const struct sj_plan *plan, pid_t pid, int which, int *treefd) {
     if (which & AC_MAPS) {
       if (op->code == OP_SETGROUPS) r = a0 ? write_map(pid, "setgroups", a0, "setgroups") : (errno = EINVAL, -1);
       else if (op->code == OP_UIDMAP || op->code == OP_GIDMAP) {
-        if (!a0 || !uidmap_safe(a0)) { emit_error(op->index, op_name(op->code), EPERM, where, "the map would give the jail host id 0"); return -1; }
+        if (!a0 || !(uidmap_safe(a0) || hostids_map_ok(plan, a0))) { emit_error(op->index, op_name(op->code), EPERM, where, "the map would give the jail host id 0"); return -1; }
         r = write_map(pid, op->code == OP_UIDMAP ? "uid_map" : "gid_map", a0, op_name(op->code));
       }
     }

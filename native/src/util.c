@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -210,6 +211,32 @@ int uidmap_safe(const char *map) {
     if (count == 0 || (out == 0 && !zero_ok) || out + count < out) return 0;
   }
   return 1;
+}
+
+/* The one id map that may cover host id 0: the whole id space one to one ("0 0 4294967295"), for
+ * a sysjail-oci container that asked for host ids (annotation sysjail.ids=host, src/oci/hostids.ts,
+ * docs/JAILS.md "Host ids on request"). Re-checked here whatever TypeScript decided: an OCI plan,
+ * run by root of the host's user namespace (this process's own map is the whole space), whose
+ * clone makes the user namespace and which makes or joins (never the runtime's own: the monitor
+ * refuses that join) its own pid, ipc and network namespaces, where a process that is host uid 0
+ * could otherwise signal root's processes, own root's SysV IPC objects and write the host
+ * network namespace's sysctls. */
+int hostids_map_ok(const struct sj_plan *plan, const char *map) {
+  const char *p = map;
+  unsigned long in, out, count;
+  if (!(plan->flags & SJ_F_OCI) || !idmap_next(&p, &in, &out, &count) || *p || in != 0 || out != 0 || count != 4294967295UL) return 0;
+  char own[128];
+  if (read_own_uid_map(own, sizeof own) <= 0) return 0;
+  p = own;
+  if (!idmap_next(&p, &in, &out, &count) || *p || in != 0 || out != 0 || count != 4294967295UL) return 0;
+  uint64_t made = 0, joined = 0, f;
+  for (uint32_t i = 0; i < plan->nops; i++) {
+    const struct sj_op_rec *o = &plan->ops[i];
+    if (o->code == OP_CLONE && !arg_u64(o, 0, &f)) made |= f;
+    if (o->code == OP_NS_JOIN && !arg_u64(o, 0, &f)) joined |= f;
+  }
+  const uint64_t own_ns = CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET;
+  return (made & CLONE_NEWUSER) && ((made | joined) & own_ns) == own_ns;
 }
 
 static int same_args(const struct sj_op_rec *x, const struct sj_op_rec *y) {

@@ -30,6 +30,8 @@ export interface ChooseOptions {
   /** A name that is no lasting identity (an OCI container id): an ephemeral lease all the same.
    * A lease kept per name would hold a block for good for every container an engine ever made. */
   ephemeral?: boolean | undefined;
+  /** sysjail-oci's sysjail.ids=host: the host's ids one to one, no pool block (src/oci/hostids.ts). */
+  hostIds?: IdMapping | undefined;
 }
 
 /** The mapping of block I of the pool. */
@@ -151,6 +153,7 @@ export function chooseIds(spec: JailSpec, facts: HostFacts, opts: ChooseOptions)
   // child, as a FreeBSD child shares its parent's ids; else the default mapping, and the kernel's
   // refusal is reported as before
   if (!opts.pool && !initialUserNs()) return { mapping: nestedMapping() ?? idMapping(facts) };
+  if (opts.hostIds) return { mapping: opts.hostIds };
   const pool = opts.pool ?? idPool();
   const pick = (block: number, lease: LeaseKind, file?: string): IdChoice => ({ mapping: blockMapping(pool, block, lease), lease, block, file });
   if (spec.idrange !== undefined) return pick(shareBlock(spec.idrange, pool, opts.runningBase), "share");

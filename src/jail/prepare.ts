@@ -40,6 +40,8 @@ export interface PrepareOptions {
   /** The jail's name is no lasting identity (an OCI container id, new at every container): its
    * host id range is an ephemeral lease, returned when the jail ends (src/ids/choose.ts). */
   ephemeralIds?: boolean | undefined;
+  /** The jail runs on these ids and leases none (sysjail-oci's sysjail.ids=host, src/oci/hostids.ts). */
+  hostIds?: IdMapping | undefined;
   /** Reserve exactly this jid (jail.conf `jid`); an error when it is in use. */
   jid?: number | undefined;
   /** The monitor listens to the command's filter: "answer" (refusals explained in the report),
@@ -74,12 +76,13 @@ export interface RootFacts {
 
 /** Looks at the jail root: its owner, which mount points it has, where it is attached, and
  * (from the owner and the spec) the jail's host id range, which it leases unless dryRun. */
-export function rootFacts(spec: JailSpec, opts: { dryRun?: boolean | undefined; stateDir?: string | undefined; ephemeralIds?: boolean | undefined } = {}): RootFacts {
+export function rootFacts(spec: JailSpec, opts: { dryRun?: boolean | undefined; stateDir?: string | undefined; ephemeralIds?: boolean | undefined; hostIds?: IdMapping | undefined } = {}): RootFacts {
   const rootOwner = statSync(spec.path).uid;
   const idChoice = chooseIds(spec, hostFacts(), {
     rootOwner,
     dryRun: opts.dryRun,
     ephemeral: opts.ephemeralIds,
+    hostIds: opts.hostIds,
     runningBase: (key) => {
       const e = new Registry(stateDir(opts.stateDir)).find(key);
       const m = e && e.owner === 0 ? /^\s*0\s+(\d+)\s/.exec(e.idmap?.uidMap ?? "") : null;
@@ -155,7 +158,7 @@ export function planSwitches(opts: PrepareOptions): { debug: boolean; detach: bo
 
 /** Plans a jail start and reserves its jid and name in the registry. */
 export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promise<Prepared> {
-  const root = opts.root ?? rootFacts(spec, { dryRun: opts.dryRun, stateDir: opts.stateDir, ephemeralIds: opts.ephemeralIds });
+  const root = opts.root ?? rootFacts(spec, { dryRun: opts.dryRun, stateDir: opts.stateDir, ephemeralIds: opts.ephemeralIds, hostIds: opts.hostIds });
   try {
     return await prepareWithRoot(spec, opts, root);
   } catch (err) {

@@ -115,7 +115,7 @@ export class JailRun {
     // a tree the plan wanted idmapped (sysjail-oci, native/src/idmaptree.c) that the kernel would not
     else if (ev.step === "idmap") {
       const what = this.prep.plan.ops[ev.op ?? -1]?.op === "root" ? "root.path" : "mount source";
-      this.opts.warn?.(`warning: ${what} ${ev.path.replace(/[^\x20-\x7e]/g, "?")} cannot be idmapped (${errnoName(ev.errno)}${ev.errno === 22 ? ": its filesystem does not support it, or a mount below it" : ""}): mounted with its owners as on disk, so the container's root does not own its root-owned files`);
+      this.opts.warn?.(`warning: ${what} ${ev.path.replace(/[^\x20-\x7e]/g, "?")} cannot be idmapped (${errnoName(ev.errno)}${ev.errno === 22 ? ": its filesystem does not support it, or a mount below it" : ""}): mounted with its owners as on disk, so the container's root does not own its root-owned files (remedies: id maps, podman --userns=auto, or the host's ids: --annotation sysjail.ids=host)`);
     }
     else this.opts.warn?.(`warning: ${ev.step} ${ev.path}: skipped (${ev.errno === 2 ? "missing" : ev.errno})`);
   }

@@ -80,8 +80,12 @@ export function verboseRows(e: JailEntry): string[] {
   ];
 }
 
+/** Whether E is a root container on the host's ids one to one (sysjail-oci's sysjail.ids=host). */
+const onHostIds = (e: JailEntry) => e.owner === 0 && !e.ids && e.idmap?.uidMap === "0 0 4294967295\n" && e.idmap.gidMap === "0 0 4294967295\n";
+
 /** A root jail's host id range, as recorded ("1879113728-1879179263 (tree)"), or "". */
 export function idRangeText(e: JailEntry): string {
+  if (onHostIds(e)) return "0-4294967294 (host, one to one)";
   const r = e.ids;
   if (!r || ![r.uid, r.gid, r.count].every(Number.isSafeInteger) || !/^[a-z]{1,16}$/.test(String(r.lease))) return "";
   const gid = r.gid !== r.uid ? `, gids ${r.gid}-${r.gid + r.count - 1}` : "";
@@ -174,7 +178,8 @@ export function jsonInstance(e: JailEntry, f: JlsFormat, defs: ParamDef[]): Reco
   }
   if (layout === "verbose") {
     const v: Record<string, unknown> = { jid: e.jid, hostname: e.hostname, path: e.path, name: e.name, state: "ACTIVE", ipv4_addrs: [...e.ip4], ipv6_addrs: [...e.ip6] };
-    if (idRangeText(e)) v.host_ids = { uid: e.ids!.uid, gid: e.ids!.gid, count: e.ids!.count, lease: e.ids!.lease };
+    if (onHostIds(e)) v.host_ids = { uid: 0, gid: 0, count: 4294967295, lease: "host" };
+    else if (idRangeText(e)) v.host_ids = { uid: e.ids!.uid, gid: e.ids!.gid, count: e.ids!.count, lease: e.ids!.lease };
     return v;
   }
   const out: Record<string, unknown> = {};

@@ -24,6 +24,7 @@ import { checkHooks, hookOps, runHooks } from "./hooks.js";
 import { loadConfig, ociError, type OciSeccomp } from "./config.js";
 import { alive, checkId, containerDir, containerNsPath, gatePath, makeContainerDir, readRecord, removeContainerDir, statusOf, writeRecord, type OciRecord } from "./state.js";
 import { ociJail, patchPlan } from "./translate.js";
+import { hostIdMapping } from "./hostids.js";
 import { parseCgroupsPath } from "./cgpath.js";
 import { mountPointsOp } from "./mountpoints.js";
 import { setOomScoreAdj } from "./oom.js";
@@ -160,7 +161,7 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     // linux.cgroupsPath: the container's own cgroups there (checked, parents made) instead of sysjail's
     const cg = cgPath ? (await import("./cgroups.js")).ociCgroups(config.linux!.cgroupsPath!, cgPath, config.linux?.resources, g.warn, undefined, deviceRules) : undefined;
     if (cg) pathRan(CACHE_PATH.cgroupsPath);
-    const prep = await prepare(spec, { detach, cgroupJoin: true, ephemeralIds: true, ...(devices ? { devices } : {}), ...(cg ? { cgroups: cg.ctx } : deviceRules ? { cgroupDevices: deviceRules } : {}) });
+    const prep = await prepare(spec, { detach, cgroupJoin: true, ephemeralIds: true, ...(patch.hostIds ? { hostIds: hostIdMapping() } : {}), ...(devices ? { devices } : {}), ...(cg ? { cgroups: cg.ctx } : deviceRules ? { cgroupDevices: deviceRules } : {}) });
     const ids = prep.idChoice?.mapping ?? idMapping(prep.facts);
     try {
       prep.plan = patchPlan(prep.plan, patch, ids, gatePath(g.root, id), filter);

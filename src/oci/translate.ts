@@ -13,6 +13,7 @@ import { inheritAmbient } from "./capsets.js";
 import { addHome } from "./home.js";
 import { hostIdOf, ociIds, type OciIds } from "./idmap.js";
 import { idmapped, idmapsImage } from "./idmapmounts.js";
+import { hostIdsAsked, hostNamespacesJoined } from "./hostids.js";
 import { initialUserNs } from "../ids/choose.js";
 import { builtin } from "../helper/locate.js";
 import { deviceRules, devNodeOps, parseDevices, type OciDevice } from "./devices.js";
@@ -57,6 +58,8 @@ export interface OciPatch extends ProcessPatch {
   oomScoreAdj?: number | undefined;
   /** linux.uidMappings: a pool block's first SIZE ids, or root's own maps (src/oci/idmap.ts). */
   ids?: OciIds | undefined;
+  /** Annotation sysjail.ids=host: the host's ids one to one, no pool block (src/oci/hostids.ts). */
+  hostIds?: boolean | undefined;
   /** Namespaces joined by path (clone flag and path): network, uts, ipc, pid, mount. */
   joins: [number, string][];
   /** linux.sysctl of those joined namespaces: "nsSysctl" ops, written by the monitor, after the joins. */
@@ -353,6 +356,8 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
     const h = builtin<typeof import("node:os")>("node:os").hostname();
     if (/^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/.test(h)) spec.hostname = h;
   }
+  // sysjail.ids=host: the host's ids, which needs the container's own pid, ipc and network namespaces
+  const hostIds = hostIdsAsked(config, () => [...["pid", "ipc", "network"].filter((t) => inherit & INHERITABLE[t]!), ...hostNamespacesJoined(joins)]);
   const ids = ociIds(config, warn, running);
   if (ids?.kind === "block") spec.idrange = ids.idrange;
   const oom = p.oomScoreAdj;
@@ -362,7 +367,9 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
   const patch: OciPatch = {
     ...processPatch(p, warn),
     readonlyRoot: config.root?.readonly === true,
-    idmap: idmapsImage(config),
+    // host ids: on-disk owners are the container's already, nothing to idmap
+    idmap: !hostIds && idmapsImage(config),
+    hostIds,
     mounts: mountOps(config.mounts ?? [], warn),
     domainname: config.domainname,
     sources: fsSources(config.mounts ?? []),

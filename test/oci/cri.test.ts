@@ -132,8 +132,8 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
       `${P}.containerd.runtimes.sysjail]`,
       `  runtime_type = "io.containerd.runc.v2"`,
       // the pod's and container's annotations of this prefix are passed into config.json
-      `  pod_annotations = ["sysjail.test/*"]`,
-      `  container_annotations = ["sysjail.test/*"]`,
+      `  pod_annotations = ["sysjail.test/*", "sysjail.ids"]`,
+      `  container_annotations = ["sysjail.test/*", "sysjail.ids"]`,
       `${P}.containerd.runtimes.sysjail.options]`,
       `  BinaryName = "${OCI}"`,
       `  Root = "${dir}/sj"`,
@@ -392,6 +392,27 @@ describe("sysjail-oci under containerd's CRI plugin (RuntimeClass handlers sysja
       await cri!.removePodSandbox(pod);
       nothingLeft(join(dir, "sj", K8S), [pod, c]);
     });
+  });
+
+  it("handler sysjail, a pod annotated sysjail.ids=host (pod_annotations): its containers are on the host's ids and write their overlay image; a hostNetwork pod so annotated is refused", async () => {
+    const podCfg = { ...podConfig("hostids", "sjhostids"), annotations: { "sysjail.test/pod": "hostids", "sysjail.ids": "host" } };
+    await inPod(podCfg, "sysjail", async (pod) => {
+      const c = await cri!.createContainer(pod, { name: "main", image: IMAGE, command: ["/probe", "waitfile", `/never-${process.pid}`], namespaces: { network: NamespaceMode.POD, pid: NamespaceMode.POD } }, podCfg);
+      await cri!.startContainer(c);
+      track(pod, c);
+      assert.equal((await cri!.execSync(c, ["/probe", "read", "/proc/self/uid_map"], 30)).stdout.trim().split(/\s+/).join(" "), "ok 0 0 4294967295");
+      assert.equal((await cri!.execSync(c, ["/probe", "write", "/etc/hostids-new", "x"], 30)).stdout, "ok 1\n", "containerd's overlay root is container root's");
+      assert.match((await cri!.execSync(c, ["/probe", "rewrite", "/proc/sys/kernel/core_pattern"], 30)).stdout, /^err (EROFS|EACCES|EPERM)/);
+      await cri!.stopContainer(c, 0);
+      await cri!.removeContainer(c);
+      await cri!.stopPodSandbox(pod);
+      await cri!.removePodSandbox(pod);
+      nothingLeft(join(dir, "sj", K8S), [pod, c]);
+    });
+    // the host's network: the sandbox's create fails in one line naming the rule, nothing left
+    const hostCfg = { ...podConfig("hostidsnet"), annotations: { "sysjail.ids": "host" } };
+    await assert.rejects(cri!.runPodSandbox(hostCfg, "sysjail"), /sysjail\.ids=host needs the container's own pid, ipc and network namespaces/);
+    assert.deepEqual(existsSync(join(dir, "sj", K8S)) ? readdirSync(join(dir, "sj", K8S)) : [], []);
   });
 
   it("handler sysjail, hostNetwork + hostPID + hostIPC (a node agent's pod): the host's namespaces without privilege there", async () => {

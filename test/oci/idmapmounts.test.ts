@@ -132,6 +132,8 @@ describe("sysjail-oci: idmapped image (root)", () => {
     assert.equal(lines.length, 2, r.err);
     assert.match(lines[0]!, new RegExp(`warning: root\\.path ${rr} cannot be idmapped \\(EINVAL`));
     assert.match(lines[1]!, new RegExp(`warning: mount source ${src} cannot be idmapped \\(EINVAL`));
+    // one line naming the remedies
+    assert.match(lines[0]!, /\(remedies: id maps, podman --userns=auto, or the host's ids: --annotation sysjail\.ids=host\)$/);
   });
 
   it("the monitor failing to idmap (fault injected): warned of, the container runs as before", () => {
