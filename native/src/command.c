@@ -229,6 +229,28 @@ void console_early(const struct sj_plan *plan, int msgfd) {
   g_console_done = 1;
 }
 
+/* sysjail-oci, a container started by `start`: its command's exec failed after create and start
+ * returned, when no caller of ours reads the monitor's report any more. As runc's and crun's
+ * errors read, one line on the container's own stderr (the engine's log, `podman run`'s
+ * terminal) names the command and the reason (control characters escaped: the name comes from
+ * the image), and the status is the shell's: 127 for a command that is not there, 126 for one
+ * that cannot be run. The monitor still gets the error (die_step) for its record. */
+static void oci_exec_failed(const struct sj_op_rec *ex, int err, const char *file) __attribute__((noreturn));
+static void oci_exec_failed(const struct sj_op_rec *ex, int err, const char *file) {
+  char name[300], line[600];
+  size_t k = 0;
+  for (const unsigned char *c = (const unsigned char *)file; *c && k + 5 < sizeof name; c++) {
+    if (*c < 0x20 || *c == 0x7f || *c == '\\') k += (size_t)snprintf(name + k, sizeof name - k, "\\x%02x", *c);
+    else name[k++] = (char)*c;
+  }
+  name[k] = 0;
+  const char *why = err == ENOENT ? "no such file or directory" : err == EACCES ? "permission denied" : err == ENOEXEC ? "exec format error" : strerror(err);
+  int n = snprintf(line, sizeof line, "sysjail-oci: exec \"%s\": %s\n", name, why);
+  if (n > 0) { ssize_t w = write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1); (void)w; }
+  msg_send(g_msg, MSG_ERROR, ex->index, err, (int)ex->code, file);
+  _exit(err == ENOENT ? 127 : 126);
+}
+
 /* set by command_exec_hook: a startContainer hook is exec'd in place of the command */
 static const struct sj_op_rec *g_hook;
 
@@ -390,5 +412,6 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
   environ = envp; /* the PATH search inside the jail uses the jail's environment */
   if (g_hook) { execve(file, argv, envp); _exit(127); }
   execvpe(file, argv, envp);
+  if ((plan->flags & SJ_F_OCI) && plan_find(plan, OP_START_GATE)) oci_exec_failed(ex, errno, file);
   die_step(g_msg, ex, errno, file);
 }

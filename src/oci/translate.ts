@@ -67,13 +67,17 @@ export interface OciPatch extends ProcessPatch {
 /** The capabilities the process keeps: its bounding set without what a jail may never hold. */
 export function processCaps(p: OciProcess, warn: (m: string) => void): bigint {
   const keep: CapName[] = [];
+  const never: string[] = [];
   const list = p.capabilities?.bounding ?? [];
   for (const c of list) {
     const name = c.replace(/^CAP_/, "") as CapName;
     if (!(name in Cap)) { warn(`capability ${c} is unknown here: left out`); continue; }
-    if (FORBIDDEN_CAPS.includes(name) && !OCI_GRANTABLE_CAPS.includes(name)) { warn(`capability ${c} is never given to a jail: left out`); continue; }
+    if (FORBIDDEN_CAPS.includes(name) && !OCI_GRANTABLE_CAPS.includes(name)) { never.push(c); continue; }
     keep.push(name);
   }
+  // one line for all of them (podman --privileged asks for every capability)
+  if (never.length === 1) warn(`capability ${never[0]} is never given to a jail: left out`);
+  else if (never.length > 1) warn(`capabilities ${never.join(", ")} are never given to a jail: left out`);
   return capMask(keep);
 }
 

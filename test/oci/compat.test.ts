@@ -1,0 +1,49 @@
+// sysjail-oci as a podman user meets it, runc as the control: the same image and flags through
+// both runtimes, the same status, output and files (docs/OCI.md, "Compatibility with podman").
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, statSync } from "node:fs";
+import { podmanFixture } from "../helpers/index.js";
+
+const LIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"];
+
+describe("sysjail-oci under podman, runc as the control (root)", () => {
+  const { tag, podman, run, name, setup, teardown } = podmanFixture("sjcompat");
+  before(setup);
+  after(teardown);
+  /** podman run through runc, with the same limits. */
+  const runc = (args: string[]) => podman(["--runtime", "runc", "run", ...LIMITS, ...args]);
+
+  it("a command the image lacks or cannot run: 127 or 126 with its reason on stderr, as runc (run and exec)", () => {
+    for (const [cmd, status, why] of [["/nonexist", 127, "no such file or directory"], ["nonexist-cmd", 127, "no such file or directory"], ["/etc/marker", 126, "permission denied"], ["/tmp", 126, "permission denied"]] as const) {
+      const r = run(["--rm", "--name", name(`run${status}${cmd.length}`), "--network=none", tag, cmd]);
+      const c = runc(["--rm", "--name", name(`runc${status}${cmd.length}`), "--network=none", tag, cmd]);
+      assert.equal(c.status, status, `runc: ${c.stderr}`);
+      assert.equal(r.status, status, r.stderr);
+      assert.match(r.stderr, new RegExp(`exec "${cmd}": ${why}`), "the command and the reason, not silence");
+    }
+    const c = name("exec");
+    assert.equal(run(["-d", "--name", c, "--network=none", tag, "/probe", "waitfile", "/never"]).status, 0);
+    for (const [cmd, status, why] of [["/nonexist", 127, "no such file or directory"], ["/etc/marker", 126, "permission denied"]] as const) {
+      const e = podman(["exec", c, cmd]);
+      assert.equal(e.status, status, e.stderr);
+      assert.match(e.stderr, new RegExp(`exec "${cmd}": ${why}`));
+    }
+    const ok = podman(["exec", c, "/probe", "exit", "5"]);
+    assert.equal(ok.status, 5, "the command's own status");
+    assert.equal(podman(["rm", "-f", "-t", "0", c]).status, 0);
+  });
+
+  it("--privileged runs: the host's device nodes, the container's own ptmx, the capabilities a jail may hold", () => {
+    const r = run(["--rm", "--name", name("priv"), "--network=none", "--privileged", tag, "/probe", "status", "CapEff"]);
+    assert.equal(r.status, 0, r.stderr);
+    const eff = BigInt(`0x${r.stdout.replace(/^ok /, "").trim()}`);
+    assert.equal((eff >> 21n) & 1n, 1n, "CAP_SYS_ADMIN (in the container's user namespace)");
+    assert.equal((eff >> 16n) & 1n, 0n, "never CAP_SYS_MODULE");
+    const host = ["/dev/loop-control", "/dev/fuse", "/dev/tty0", "/dev/kmsg"].find((p) => existsSync(p) && statSync(p).isCharacterDevice());
+    const ptmx = run(["--rm", "--name", name("privdev"), "--network=none", "--privileged", tag, "/probe", "ls", "/dev", "/dev/pts"]);
+    assert.equal(ptmx.status, 0, ptmx.stderr);
+    assert.match(ptmx.stdout, /^ls .*\bptmx\b/m);
+    if (host) assert.match(ptmx.stdout, new RegExp(`^ls .*\\b${host.slice(5)}\\b`, "m"), `${host}, a node of the host's`);
+  });
+});
