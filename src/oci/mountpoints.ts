@@ -9,6 +9,8 @@ import { MountFlag as F, op, type PlanOp } from "../plan/types.js";
 export function mountTargets(ops: PlanOp[]): string[] {
   const out: string[] = [];
   for (const o of ops) {
+    // under /dev: the jail's own devfs (a tmpfs of its own, made in the jail) holds the target
+    if (/^\/dev\//.test(String(o.args[1]))) continue;
     if (o.op === "bind") out.push(`${String(o.args[2]).includes(F.file) ? "f" : "d"}:${String(o.args[1])}`);
     else if (o.op === "mountFs" && o.args[0] === "tmpfs") out.push(`d:${String(o.args[1])}`);
   }

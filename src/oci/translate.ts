@@ -106,6 +106,9 @@ export function processPatch(p: OciProcess, warn: (m: string) => void): ProcessP
   };
 }
 
+const DEV_SHM = "/dev/shm";
+/** Whether OPS (config.json's mounts) put a filesystem on /dev/shm: the jail's own tmpfs there then goes. */
+const givesShm = (ops: PlanOp[]) => ops.some((o) => (o.op === "bind" || o.op === "mountFs") && o.args[1] === DEV_SHM);
 const underKernelFs = (d: string) => /^\/(proc|dev|sys)(\/|$)/.test(d);
 const ATTR: Record<string, string> = { ro: F.ro, noexec: F.noexec, strictatime: F.strictatime, noatime: F.noatime, nodiratime: F.nodiratime };
 /** Propagation options (runc's table): the flag, and whether it is for the whole tree. */
@@ -124,7 +127,9 @@ export function mountOps(mounts: OciMount[], warn: (m: string) => void): PlanOp[
   for (const m of mounts) {
     const d = m.destination;
     if (!d.startsWith("/") || d.split("/").includes("..")) throw ociError(`mount ${JSON.stringify(d)}: an absolute destination without '..' is needed`);
-    if (underKernelFs(d)) continue;
+    // /dev/shm is the one the engine's to give (podman: a tmpfs of --shm-size it made, bound in,
+    // or another container's with --ipc container:X); the rest of /dev, /proc and /sys is the jail's
+    if (underKernelFs(d) && d !== DEV_SHM) continue;
     const opts = m.options ?? [];
     const attrs = new Set<string>([F.create, F.nosuid, F.nodev, F.optional]);
     for (const o of opts) if (ATTR[o]) attrs.add(ATTR[o]!);
@@ -466,6 +471,7 @@ export function patchPlan(plan: Plan, patch: OciPatch, ids0: IdMapping, gate: st
     if (o.op === "loUp" && joined & JOINABLE.network!) return [];
     // mqueue and sysfs instances belong to the ipc and network namespace: only its owner mounts them
     if (o.op === "mountFs" && ((o.args[0] === "mqueue" && joined & JOINABLE.ipc!) || (o.args[0] === "sysfs" && joined & JOINABLE.network!))) return [];
+    if (o.op === "mountFs" && o.args[0] === "tmpfs" && o.args[1] === DEV_SHM && givesShm(patch.mounts)) return [];
     if (o.op === "root" && patch.readonlyRoot) return [op("root", [o.args[0]!, F.ro], "OCI root.readonly")];
     if (o.op === "pivot") return [...patch.mounts, ...nodeOps, ...patch.paths, ...(patch.hooks?.create ?? []), o];
     if (!ownMnt && o.op === "cwd") return [...patch.paths.filter((p) => p.op === "sysctl"), ...(patch.hooks?.create ?? []), o];

@@ -46,4 +46,19 @@ describe("sysjail-oci under podman, runc as the control (root)", () => {
     assert.match(ptmx.stdout, /^ls .*\bptmx\b/m);
     if (host) assert.match(ptmx.stdout, new RegExp(`^ls .*\\b${host.slice(5)}\\b`, "m"), `${host}, a node of the host's`);
   });
+  it("/dev/shm is podman's: --shm-size sets its size, --ipc container:X shares X's, as runc", () => {
+    const shmLine = (out: string) => out.split("\n").find((l) => l.split(" ")[4] === "/dev/shm") ?? "";
+    for (const [who, go] of [["runc", runc], ["ours", run]] as const) {
+      const r = go(["--rm", "--name", name(`shm-${who}`), "--network=none", "--shm-size", "2m", tag, "/probe", "cat", "/proc/self/mountinfo"]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(shmLine(r.stdout), /\bsize=2048k\b/, `${who}: ${shmLine(r.stdout)}`);
+    }
+    const x = name("shmx");
+    assert.equal(run(["-d", "--name", x, "--network=none", tag, "/probe", "waitfile", "/never"]).status, 0);
+    assert.equal(podman(["exec", x, "/probe", "write", "/dev/shm/seg", "hello"]).status, 0);
+    const y = run(["--rm", "--name", name("shmy"), "--network=none", "--ipc", `container:${x}`, tag, "/probe", "read", "/dev/shm/seg"]);
+    assert.equal(y.status, 0, y.stderr);
+    assert.equal(y.stdout, "ok hello\n", "X's /dev/shm");
+    assert.equal(podman(["rm", "-f", "-t", "0", x]).status, 0);
+  });
 });
