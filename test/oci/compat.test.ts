@@ -2,7 +2,7 @@
 // both runtimes, the same status, output and files (docs/OCI.md, "Compatibility with podman").
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { podmanFixture } from "../helpers/index.js";
 
 const LIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"];
@@ -32,6 +32,16 @@ describe("sysjail-oci under podman, runc as the control (root)", () => {
     const ok = podman(["exec", c, "/probe", "exit", "5"]);
     assert.equal(ok.status, 5, "the command's own status");
     assert.equal(podman(["rm", "-f", "-t", "0", c]).status, 0);
+  });
+
+  it("a setup step of the command that fails after start (an rlimit above fs.nr_open): 126 and one line naming it, as runc", () => {
+    const over = Number(readFileSync("/proc/sys/fs/nr_open", "utf8")) * 2;
+    const args = ["--network=none", "--ulimit", `nofile=${over}:${over}`, tag, "/probe", "exit", "0"];
+    const c = runc(["--rm", "--name", name("rlimit-runc"), ...args]);
+    const r = run(["--rm", "--name", name("rlimit"), ...args]);
+    assert.equal(c.status, 126, `runc: ${c.stderr}`);
+    assert.equal(r.status, 126, r.stderr);
+    assert.match(r.stderr, new RegExp(`rlimit "RLIMIT_NOFILE ${over}:${over}": operation not permitted`));
   });
 
   it("--privileged runs: the host's device nodes, the container's own ptmx, the capabilities a jail may hold", () => {
