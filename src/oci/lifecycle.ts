@@ -25,7 +25,7 @@ import { loadConfig, ociError, type OciSeccomp } from "./config.js";
 import { alive, checkId, containerDir, containerNsPath, gatePath, makeContainerDir, readRecord, removeContainerDir, statusOf, writeRecord, type OciRecord } from "./state.js";
 import { ociJail, patchPlan } from "./translate.js";
 import { parseCgroupsPath } from "./cgpath.js";
-import { mountPointsOp } from "./mountpoints.js";
+import { isKernelFsMount, mountPointsOp } from "./mountpoints.js";
 import { setOomScoreAdj } from "./oom.js";
 import { writePidFile } from "./pidfile.js";
 import { checkConsoleSocket } from "./rootdir.js";
@@ -160,13 +160,14 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     // linux.cgroupsPath: the container's own cgroups there (checked, parents made) instead of sysjail's
     const cg = cgPath ? (await import("./cgroups.js")).ociCgroups(config.linux!.cgroupsPath!, cgPath, config.linux?.resources, g.warn, undefined, deviceRules) : undefined;
     if (cg) pathRan(CACHE_PATH.cgroupsPath);
-    const prep = await prepare(spec, { detach, cgroupJoin: true, ephemeralIds: true, ...(devices ? { devices } : {}), ...(cg ? { cgroups: cg.ctx } : deviceRules ? { cgroupDevices: deviceRules } : {}) });
+    const prep = await prepare(spec, { detach, cgroupJoin: true, kernelMountPoints: true, ephemeralIds: true, ...(devices ? { devices } : {}), ...(cg ? { cgroups: cg.ctx } : deviceRules ? { cgroupDevices: deviceRules } : {}) });
     const ids = prep.idChoice?.mapping ?? idMapping(prep.facts);
     try {
       prep.plan = patchPlan(prep.plan, patch, ids, gatePath(g.root, id), filter);
       // mount points the image lacks, made as runc makes them (the jail's root cannot, in a tree of
       // host root's): by the monitor before its clone, inside the root (src/oci/mountpoints.ts)
-      const points = mountPointsOp(rootPath, patch.mounts);
+      // and the jail's own /proc, /dev and /sys (an image FROM scratch has none of them)
+      const points = mountPointsOp(rootPath, [...prep.plan.ops.filter(isKernelFsMount), ...patch.mounts]);
       if (points) prep.plan.ops.push(points);
       if (console) {
         const size = config.process?.consoleSize;

@@ -2,8 +2,10 @@
 // both runtimes, the same status, output and files (docs/OCI.md, "Compatibility with podman").
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { podmanFixture } from "../helpers/index.js";
+import { spawnSync } from "node:child_process";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { buildProbe, makeTempDir, podmanFixture, removeTree } from "../helpers/index.js";
 
 const LIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"];
 
@@ -70,5 +72,26 @@ describe("sysjail-oci under podman, runc as the control (root)", () => {
     assert.equal(y.status, 0, y.stderr);
     assert.equal(y.stdout, "ok hello\n", "X's /dev/shm");
     assert.equal(podman(["rm", "-f", "-t", "0", x]).status, 0);
+  });
+  it("an image FROM scratch (the probe alone, no /proc, /dev or /sys): the container gets all three, as runc", () => {
+    const dir = makeTempDir("sjcompat-scratch-");
+    const scratch = `localhost/sjcompat-scratch:${process.pid}`;
+    try {
+      mkdirSync(join(dir, "root"));
+      copyFileSync(buildProbe(), join(dir, "root", "probe"));
+      chmodSync(join(dir, "root", "probe"), 0o755);
+      const tar = spawnSync("tar", ["-C", join(dir, "root"), "-c", "."], { maxBuffer: 64 << 20 });
+      const imp = spawnSync("podman", ["import", "-", scratch], { input: tar.stdout, encoding: "utf8" });
+      assert.equal(imp.status, 0, imp.stderr);
+      const args = ["--network=none", scratch, "/probe", "ls", "/proc/self/fd", "/dev/pts", "/sys/kernel"];
+      const c = runc(["--rm", "--name", name("scratch-runc"), ...args]);
+      const r = run(["--rm", "--name", name("scratch"), ...args]);
+      assert.equal(c.status, 0, `runc: ${c.stdout}${c.stderr}`);
+      assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+      assert.equal(r.stdout.split("\n").length, 4, r.stdout);
+    } finally {
+      podman(["rmi", "-f", scratch]);
+      removeTree(dir);
+    }
   });
 });
