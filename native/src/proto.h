@@ -131,6 +131,9 @@ enum sj_op {
    * process takes); from a prelude (the init is cloned before the directory is made) the monitor
    * writes the init's pid there instead, as cgroup-attach does (run.c) */
   OP_CGROUP_INTO = 65, /* dir (a hybrid host's unified hierarchy: the jail's leaf) */
+  /* monitor, before clone (sysjail-oci create): the container's stdio pipes (fds 0-2 that are
+   * anonymous pipes, the engine's) are given to the process's user, as runc does (ocimon.c) */
+  OP_STDIO_OWNER = 70, /* host-uid host-gid */
   OP_MAX
 };
 

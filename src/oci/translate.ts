@@ -483,6 +483,11 @@ export function patchPlan(plan: Plan, patch: OciPatch, ids0: IdMapping, gate: st
   // the monitor marks the command's exec: how start learns that the user's program runs (and,
   // with startContainer hooks, that they passed)
   const started = patch.hooks?.started;
+  // the engine's stdio pipes, host root's: the process's user's, so that it may reopen them
+  // (/dev/stderr), as runc gives them (native/src/ocimon.c stdio_owner)
+  const owner = m?.kind === "maps" ? [hostIdOf(m.uid, patch.uid), hostIdOf(m.gid, patch.gid)]
+    : [patch.uid < ids.count ? ids.hostBase + patch.uid : undefined, patch.gid < ids.count ? (ids.gidBase ?? ids.hostBase) + patch.gid : undefined];
+  if (gate && owner[0] !== undefined && owner[1] !== undefined) ops.push(op("stdioOwner", [owner[0], owner[1]], "the container's stdio pipes: the process's user's"));
   if (gate) ops.push(op("startGate", started ? [gate, started] : [gate], "the command waits for `sysjail-oci start`"));
   return { ...plan, flags: plan.flags | PlanFlag.oci, ops };
 }

@@ -70,6 +70,7 @@ export const OpCode = {
   devNode: 63,
   mountPoints: 64,
   cgroupInto: 65,
+  stdioOwner: 70,
 } as const;
 
 /** A plan op's name. */

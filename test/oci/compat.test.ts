@@ -94,4 +94,25 @@ describe("sysjail-oci under podman, runc as the control (root)", () => {
       removeTree(dir);
     }
   });
+  it("the container reopens its own stdio (/dev/stdout, /dev/stderr, /dev/stdin: the engine's pipes), run and exec, root and --user, as runc", () => {
+    for (const user of [[], ["--user", "1000:1000"]]) {
+      const out = run(["--rm", "--name", name(`stdout${user.length}`), "--network=none", ...user, tag, "/probe", "write", "/dev/stdout", "via-stdout"]);
+      assert.equal(out.status, 0, out.stderr);
+      assert.equal(out.stdout, "via-stdoutok 10\n");
+      const err = run(["--rm", "--name", name(`stderr${user.length}`), "--network=none", ...user, tag, "/probe", "write", "/dev/stderr", "via-stderr"]);
+      assert.equal(err.status, 0, err.stderr);
+      assert.match(err.stderr, /via-stderr/);
+    }
+    const c = name("stdio-exec");
+    assert.equal(run(["-d", "--name", c, "--network=none", tag, "/probe", "waitfile", "/never"]).status, 0);
+    for (const user of [[], ["-u", "1000:1000"]]) {
+      const e = podman(["exec", ...user, c, "/probe", "write", "/dev/stderr", "exec-stderr"]);
+      assert.equal(e.status, 0, e.stderr);
+      assert.match(e.stderr, /exec-stderr/);
+    }
+    const i = spawnSync("podman", ["exec", "-i", c, "/probe", "cat", "/dev/stdin"], { input: "from-stdin\n", encoding: "utf8", timeout: 60_000 });
+    assert.equal(i.status, 0, i.stderr);
+    assert.equal(i.stdout, "from-stdin\n");
+    assert.equal(podman(["rm", "-f", "-t", "0", c]).status, 0);
+  });
 });
