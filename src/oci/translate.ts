@@ -107,8 +107,9 @@ export function processPatch(p: OciProcess, warn: (m: string) => void): ProcessP
 }
 
 const DEV_SHM = "/dev/shm";
-/** Whether OPS (config.json's mounts) put a filesystem on /dev/shm: the jail's own tmpfs there then goes. */
-const givesShm = (ops: PlanOp[]) => ops.some((o) => (o.op === "bind" || o.op === "mountFs") && o.args[1] === DEV_SHM);
+/** config.json's mount op on /dev/shm, if any: it takes the place of the jail's own tmpfs there (in
+ * the devfs' order, which mountinfo then shows as config.json lists it). */
+const shmMount = (ops: PlanOp[]) => ops.find((o) => (o.op === "bind" || o.op === "mountFs") && o.args[1] === DEV_SHM);
 const underKernelFs = (d: string) => /^\/(proc|dev|sys)(\/|$)/.test(d);
 const ATTR: Record<string, string> = { ro: F.ro, noexec: F.noexec, strictatime: F.strictatime, noatime: F.noatime, nodiratime: F.nodiratime };
 /** Propagation options (runc's table): the flag, and whether it is for the whole tree. */
@@ -455,6 +456,7 @@ export function patchPlan(plan: Plan, patch: OciPatch, ids0: IdMapping, gate: st
   const joinedOnly = patch.joins.reduce((f, [flag]) => f | flag, 0);
   const joined = joinedOnly | inherit;
   const ownMnt = !(joined & JOINABLE.mount!);
+  const shm = shmMount(patch.mounts);
   // a joined pid namespace's procfs: made by the monitor, mounted by the init where the plan's
   // own proc mount stands (native/src/ocimon.c proc_of_pidns); none in a joined mount namespace
   const procOp = ops.find((o) => o.op === "mountFs" && o.args[0] === "proc");
@@ -471,9 +473,9 @@ export function patchPlan(plan: Plan, patch: OciPatch, ids0: IdMapping, gate: st
     if (o.op === "loUp" && joined & JOINABLE.network!) return [];
     // mqueue and sysfs instances belong to the ipc and network namespace: only its owner mounts them
     if (o.op === "mountFs" && ((o.args[0] === "mqueue" && joined & JOINABLE.ipc!) || (o.args[0] === "sysfs" && joined & JOINABLE.network!))) return [];
-    if (o.op === "mountFs" && o.args[0] === "tmpfs" && o.args[1] === DEV_SHM && givesShm(patch.mounts)) return [];
+    if (o.op === "mountFs" && o.args[0] === "tmpfs" && o.args[1] === DEV_SHM && shm) return [shm];
     if (o.op === "root" && patch.readonlyRoot) return [op("root", [o.args[0]!, F.ro], "OCI root.readonly")];
-    if (o.op === "pivot") return [...patch.mounts, ...nodeOps, ...patch.paths, ...(patch.hooks?.create ?? []), o];
+    if (o.op === "pivot") return [...patch.mounts.filter((m) => m !== shm), ...nodeOps, ...patch.paths, ...(patch.hooks?.create ?? []), o];
     if (!ownMnt && o.op === "cwd") return [...patch.paths.filter((p) => p.op === "sysctl"), ...(patch.hooks?.create ?? []), o];
     if (o.op === "hostname" && patch.domainname && !(joined & JOINABLE.uts!)) return [o, op("domainname", [patch.domainname])];
     if (o.op === "seccomp" && filter) return [o, op("seccomp", [filter.flags, filter.program], "the container's own seccomp profile, stacked")];
