@@ -26,6 +26,8 @@ import { alive, checkId, containerDir, containerNsPath, gatePath, makeContainerD
 import { ociJail, patchPlan } from "./translate.js";
 import { parseCgroupsPath } from "./cgpath.js";
 import { isKernelFsMount, mountPointsOp } from "./mountpoints.js";
+import { hostCgroupLinks, v1CgroupView } from "./cgroupview.js";
+import { detectCgroups } from "../cgroup/detect.js";
 import { setOomScoreAdj } from "./oom.js";
 import { writePidFile } from "./pidfile.js";
 import { checkConsoleSocket } from "./rootdir.js";
@@ -164,6 +166,12 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     const ids = prep.idChoice?.mapping ?? idMapping(prep.facts);
     try {
       prep.plan = patchPlan(prep.plan, patch, ids, gatePath(g.root, id), filter);
+      // a v1 or hybrid host: runc's /sys/fs/cgroup (every hierarchy, the container's cgroup in
+      // each), for a container with its own cgroups everywhere and a sysfs of its own
+      if (cg && prep.plan.ops.some((o) => o.op === "mountFs" && o.args[0] === "sysfs")) {
+        const layout = detectCgroups();
+        prep.plan = { ...prep.plan, ops: v1CgroupView(prep.plan.ops, layout, hostCgroupLinks(layout.root)) };
+      }
       // mount points the image lacks, made as runc makes them (the jail's root cannot, in a tree of
       // host root's): by the monitor before its clone, inside the root (src/oci/mountpoints.ts)
       // and the jail's own /proc, /dev and /sys (an image FROM scratch has none of them)

@@ -115,4 +115,19 @@ describe("sysjail-oci under podman, runc as the control (root)", () => {
     assert.equal(i.stdout, "from-stdin\n");
     assert.equal(podman(["rm", "-f", "-t", "0", c]).status, 0);
   });
+  it("the container reads its own limits where programs look for them: v1 files on a v1 or hybrid host (read-only, its own cgroup), as runc", () => {
+    const v1 = existsSync("/sys/fs/cgroup/memory/memory.limit_in_bytes");
+    const files = v1 ? ["/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/pids/pids.max"] : ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/pids.max"];
+    for (const [who, go] of [["runc", runc], ["ours", run]] as const) {
+      for (const [f, want] of [[files[0]!, "67108864"], [files[1]!, "50"]] as const) {
+        const r = go(["--rm", "--name", name(`lim-${who}-${want}`), "--network=none", "--memory", "64m", "--pids-limit", "50", tag, "/probe", "read", f]);
+        assert.equal(r.status, 0, `${who}: ${r.stdout}${r.stderr}`);
+        assert.equal(r.stdout, `ok ${want}\n`, `${who}: ${f}`);
+      }
+    }
+    const procs = run(["--rm", "--name", name("lim-procs"), "--network=none", tag, "/probe", "cat", v1 ? "/sys/fs/cgroup/pids/cgroup.procs" : "/sys/fs/cgroup/cgroup.procs"]);
+    assert.equal(procs.stdout, "1\n", "the container's own cgroup: its pid 1 alone");
+    const w = run(["--rm", "--name", name("lim-write"), "--network=none", "--memory", "64m", tag, "/probe", "rewrite", files[0]!]);
+    assert.equal(w.status, 1, "no write to its limits");
+  });
 });

@@ -1008,3 +1008,21 @@ describe("sysjail-oci: the engine's /dev/shm (unit)", () => {
     assert.equal(out.ops[2]!.args[0], "/");
   });
 });
+
+describe("sysjail-oci: a v1 host's /sys/fs/cgroup (unit)", () => {
+  it("replaces the cgroup2 mount with runc's layout: a tmpfs, each hierarchy read-only, the unified one, the host's links; nothing on a v2 host", async () => {
+    const { v1CgroupView } = await import("../../src/oci/cgroupview.js");
+    const ops = [op("mountFs", ["sysfs", "/sys", "r", ""]), op("mountFs", ["cgroup2", "/sys/fs/cgroup", "rs", ""]), op("pivot")];
+    const m = (path: string, version: 1 | 2, controllers: string[]) => ({ path, version, controllers, mountRoot: "/" });
+    const layout = { mode: "hybrid" as const, root: "/sys/fs/cgroup", v1: {}, self: {}, mounts: [m("/sys/fs/cgroup/cpu,cpuacct", 1, ["cpu", "cpuacct"]), m("/sys/fs/cgroup/systemd", 1, ["name=systemd"]), m("/sys/fs/cgroup/unified", 2, []), m("/sys/fs/cgroup/bad/x", 1, ["pids"])] };
+    const out = v1CgroupView(ops, layout, [["cpu", "cpu,cpuacct"], ["x", "/etc"]]);
+    assert.deepEqual(out.map((o) => `${o.op} ${o.args.slice(0, 2).join(" ")}`), [
+      "mountFs sysfs /sys", "mountFs tmpfs /sys/fs/cgroup", "mkdir /sys/fs/cgroup/cpu,cpuacct 0755", "mkdir /sys/fs/cgroup/systemd 0755", "mkdir /sys/fs/cgroup/unified 0755",
+      "symlink cpu,cpuacct /sys/fs/cgroup/cpu", "rebind /sys/fs/cgroup r" + "s", "mountFs cgroup /sys/fs/cgroup/cpu,cpuacct", "mountFs cgroup /sys/fs/cgroup/systemd", "mountFs cgroup2 /sys/fs/cgroup/unified", "pivot ",
+    ]);
+    assert.equal(out[7]!.args[3], "cpu,cpuacct");
+    assert.equal(out[8]!.args[3], "none,name=systemd");
+    assert.ok(String(out[7]!.args[2]).includes("r"), "read-only");
+    assert.deepEqual(v1CgroupView(ops, { ...layout, mode: "v2" }, []), ops);
+  });
+});
