@@ -160,7 +160,8 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     if (seccompPolicy) pathRan(CACHE_PATH.seccomp);
     // v1 cgroups (a hybrid host's pids controller): the init moves itself, no RCU grace period
     // linux.cgroupsPath: the container's own cgroups there (checked, parents made) instead of sysjail's
-    const cg = cgPath ? (await import("./cgroups.js")).ociCgroups(config.linux!.cgroupsPath!, cgPath, config.linux?.resources, g.warn, undefined, deviceRules) : undefined;
+    const layout = cgPath ? detectCgroups() : undefined;
+    const cg = cgPath ? (await import("./cgroups.js")).ociCgroups(config.linux!.cgroupsPath!, cgPath, config.linux?.resources, g.warn, layout, deviceRules) : undefined;
     if (cg) pathRan(CACHE_PATH.cgroupsPath);
     const prep = await prepare(spec, { detach, cgroupJoin: true, kernelMountPoints: true, ephemeralIds: true, ...(devices ? { devices } : {}), ...(cg ? { cgroups: cg.ctx } : deviceRules ? { cgroupDevices: deviceRules } : {}) });
     const ids = prep.idChoice?.mapping ?? idMapping(prep.facts);
@@ -168,8 +169,7 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
       prep.plan = patchPlan(prep.plan, patch, ids, gatePath(g.root, id), filter);
       // a v1 or hybrid host: runc's /sys/fs/cgroup (every hierarchy, the container's cgroup in
       // each), for a container with its own cgroups everywhere and a sysfs of its own
-      if (cg && prep.plan.ops.some((o) => o.op === "mountFs" && o.args[0] === "sysfs")) {
-        const layout = detectCgroups();
+      if (cg && layout && prep.plan.ops.some((o) => o.op === "mountFs" && o.args[0] === "sysfs")) {
         prep.plan = { ...prep.plan, ops: v1CgroupView(prep.plan.ops, layout, hostCgroupLinks(layout.root)) };
       }
       // mount points the image lacks, made as runc makes them (the jail's root cannot, in a tree of
