@@ -3,9 +3,11 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildProbe, makeTempDir, podmanFixture, removeTree } from "../helpers/index.js";
+import { buildProbe, makeTempDir, podmanFixture, REPO, removeTree } from "../helpers/index.js";
+
+const OCI = join(REPO, "native", "build", "sysjail-oci");
 
 const LIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"];
 
@@ -129,5 +131,40 @@ describe("sysjail-oci under podman, runc as the control (root)", () => {
     assert.equal(procs.stdout, "1\n", "the container's own cgroup: its pid 1 alone");
     const w = run(["--rm", "--name", name("lim-write"), "--network=none", "--memory", "64m", tag, "/probe", "rewrite", files[0]!]);
     assert.equal(w.status, 1, "no write to its limits");
+  });
+  it("a pod on sysjail-oci (its infra, podman's pause image FROM scratch, and a member sharing its namespaces): runs, pod top lists both, /dev/shm shared, nothing left", () => {
+    const dir = makeTempDir("sjcompat-pod-");
+    // the infra takes no --ulimit: podman's default ulimits (above this host's hard limits) from a containers.conf
+    writeFileSync(join(dir, "containers.conf"), '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n');
+    const env = { ...process.env, CONTAINERS_CONF: join(dir, "containers.conf") };
+    const pm = (args: string[]) => spawnSync("podman", ["--runtime", OCI, ...args], { cwd: dir, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 120_000 });
+    const pod = name("pod"), member = name("pod-a");
+    // podman builds its pause image on the first pod: one this test made goes with it
+    const pauses = () => pm(["images", "--format", "{{.Repository}}:{{.Tag}}"]).stdout.split("\n").filter((l) => l.startsWith("localhost/podman-pause:"));
+    const pauseBefore = pauses();
+    try {
+      const c = pm(["pod", "create", "--name", pod, "--network", "none", "--share", "net,ipc,uts,pid"]);
+      assert.equal(c.status, 0, c.stderr);
+      const a = pm(["run", "-d", "--name", member, "--pod", pod, tag, "/probe", "waitfile", "/never"]);
+      assert.equal(a.status, 0, a.stderr);
+      assert.equal(pm(["exec", member, "/probe", "write", "/dev/shm/pod", "shared"]).status, 0);
+      const b = pm(["run", "--rm", "--name", name("pod-b"), "--pod", pod, tag, "/probe", "read", "/dev/shm/pod"]);
+      assert.equal(b.status, 0, b.stderr);
+      assert.equal(b.stdout, "ok shared\n");
+      const top = pm(["pod", "top", pod, "pid", "args"]);
+      assert.equal(top.status, 0, top.stderr);
+      assert.match(top.stdout, /^1\s+\/catatonit -P/m, "the infra is the pod's pid 1");
+      assert.match(top.stdout, /\/probe waitfile \/never/);
+      const infra = pm(["pod", "inspect", "-f", "{{.InfraContainerID}}", pod]).stdout.trim();
+      assert.match(infra, /^[0-9a-f]{64}$/);
+      assert.equal(pm(["pod", "rm", "-f", "-t", "0", pod]).status, 0);
+      const left = pm(["ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Names}}"]).stdout;
+      assert.doesNotMatch(left, new RegExp(`^(${infra} .*|\\S+ ${member})$`, "m"), "the member and the infra are gone");
+      assert.equal(existsSync(`/run/sysjail-oci/${infra}`), false, "no state of the infra left");
+    } finally {
+      pm(["pod", "rm", "-f", "-t", "0", pod]);
+      for (const img of pauses()) if (!pauseBefore.includes(img)) pm(["rmi", img]);
+      removeTree(dir);
+    }
   });
 });
