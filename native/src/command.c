@@ -40,8 +40,21 @@
 #endif
 
 static int g_msg;
+/* a container started by `start` (sysjail-oci): no caller of ours reads the monitor's report of
+ * a failure any more, so the command's own stderr gets one line too (oci_say) */
+static int g_oci_say;
+static void oci_say(const char *what, const char *path, int err);
 
-static void fail(const struct sj_op_rec *op, const char *path) { die_step(g_msg, op, errno, path); }
+static void fail(const struct sj_op_rec *op, const char *path) {
+  int e = errno;
+  if (g_oci_say && op) {
+    /* 126, as podman reports a container whose runtime could not start its command */
+    oci_say(op_name(op->code), path, e);
+    msg_send(g_msg, MSG_ERROR, op->index, e, (int)op->code, path);
+    _exit(op->code == OP_EXEC && e == ENOENT ? 127 : 126);
+  }
+  die_step(g_msg, op, e, path);
+}
 
 /* the inheritable and ambient sets the plan asks for (sysjail-oci's process.capabilities; 0 for
  * every other plan): always within the kept (bounding) set, see do_caps */
@@ -229,6 +242,33 @@ void console_early(const struct sj_plan *plan, int msgfd) {
   g_console_done = 1;
 }
 
+/* sysjail-oci, a container started by `start`: its command's setup or exec failed after create
+ * and start returned, when no caller of ours reads the monitor's report any more. As runc's and
+ * crun's errors read, one line on the container's own stderr (the engine's log, `podman run`'s
+ * terminal) names the step, the path and the reason (control characters escaped: a command's
+ * name comes from the image). */
+static void oci_say(const char *what, const char *path, int err) {
+  char name[300], line[700];
+  size_t k = 0;
+  for (const unsigned char *c = (const unsigned char *)(path ? path : ""); *c && k + 5 < sizeof name; c++) {
+    if (*c < 0x20 || *c == 0x7f || *c == '\\') k += (size_t)snprintf(name + k, sizeof name - k, "\\x%02x", *c);
+    else name[k++] = (char)*c;
+  }
+  name[k] = 0;
+  const char *why = err == ENOENT ? "no such file or directory" : err == EACCES ? "permission denied" : err == ENOEXEC ? "exec format error" : err == EPERM ? "operation not permitted" : strerror(err);
+  int n = snprintf(line, sizeof line, "sysjail-oci: %s \"%s\": %s\n", what, name, why);
+  if (n > 0) { ssize_t w = write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1); (void)w; }
+}
+
+/* The exec itself failed: the status is the shell's, 127 for a command that is not there, 126
+ * for one that cannot be run. The monitor still gets the error for its record. */
+static void oci_exec_failed(const struct sj_op_rec *ex, int err, const char *file) __attribute__((noreturn));
+static void oci_exec_failed(const struct sj_op_rec *ex, int err, const char *file) {
+  oci_say("exec", file, err);
+  msg_send(g_msg, MSG_ERROR, ex->index, err, (int)ex->code, file);
+  _exit(err == ENOENT ? 127 : 126);
+}
+
 /* set by command_exec_hook: a startContainer hook is exec'd in place of the command */
 static const struct sj_op_rec *g_hook;
 
@@ -239,6 +279,7 @@ void command_exec_hook(const struct sj_plan *plan, int msgfd, const struct sj_op
 
 void command_exec(const struct sj_plan *plan, int msgfd) {
   g_msg = msgfd;
+  g_oci_say = (plan->flags & SJ_F_OCI) && plan_find(plan, OP_START_GATE) && !g_hook;
   fault_point("13");
   const struct sj_op_rec *caps = NULL, *groups = NULL, *gid = NULL, *uid = NULL, *nnp = NULL, *filter = NULL,
                          *ex = NULL, *cwd = NULL, *umaskop = NULL, *landlock = NULL, *console = NULL;
@@ -250,7 +291,12 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
       uint64_t res, soft, hard;
       if (arg_u64(op, 0, &res) || arg_u64(op, 1, &soft) || arg_u64(op, 2, &hard)) { errno = EINVAL; fail(op, "bad arguments"); }
       struct rlimit rl = { .rlim_cur = soft, .rlim_max = hard };
-      if (setrlimit((int)res, &rl) < 0) fail(op, "setrlimit");
+      if (setrlimit((int)res, &rl) < 0) {
+        static const char *const RL[] = { "CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE", "MEMLOCK", "AS", "LOCKS", "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME" };
+        char what[96];
+        snprintf(what, sizeof what, "RLIMIT_%s %llu:%llu", res < 16 ? RL[res] : "?", (unsigned long long)soft, (unsigned long long)hard);
+        fail(op, what);
+      }
       break;
     }
     case OP_CAPS: caps = op; break;
@@ -390,5 +436,6 @@ void command_exec(const struct sj_plan *plan, int msgfd) {
   environ = envp; /* the PATH search inside the jail uses the jail's environment */
   if (g_hook) { execve(file, argv, envp); _exit(127); }
   execvpe(file, argv, envp);
+  if (g_oci_say) oci_exec_failed(ex, errno, file);
   die_step(g_msg, ex, errno, file);
 }

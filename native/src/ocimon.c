@@ -42,6 +42,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -274,9 +276,34 @@ int ocimon_check_joins(const struct sj_plan *first, uint64_t cflags, uint64_t *j
 /* the monitor's own mount namespace and working directory while it is in a joined one */
 static int g_own_mnt = -1, g_own_cwd = -1;
 
+/* OP_STDIO_OWNER: the container's standard descriptors that are anonymous pipes (an engine's:
+ * conmon's, a shim's, made by host root) get the process's user as owner, as runc's init gives
+ * them. Without it the container cannot reopen its own stdio through /proc/self/fd (/dev/stdout,
+ * /dev/stderr, /dev/stdin: "echo x > /dev/stderr", a log file linked to /dev/stdout), which the
+ * kernel checks against the inode's owner and mode (0600), and its root is no host root. Only
+ * pipefs inodes are touched: a terminal, a socket or a file of the host (a named FIFO too) is
+ * left as it is. The owner gains nothing else: the pipe is the container's own stdio already
+ * (reopening gives at most the other end of its own stdin pipe). A user's monitor cannot give
+ * away its pipes (EPERM): left as they are, where the container's root is that user anyway. */
+static void stdio_owner(const struct sj_plan *plan) {
+  const struct sj_op_rec *op = plan_find(plan, OP_STDIO_OWNER);
+  uint64_t uid, gid;
+  if (!op) return;
+  if (arg_u64(op, 0, &uid) || arg_u64(op, 1, &gid) || uid > 0xfffffffeu || gid > 0xfffffffeu) { emit_error(op->index, "stdio-owner", EINVAL, "", "bad owner"); return; }
+  for (int fd = 0; fd <= 2; fd++) {
+    struct stat st;
+    struct statfs sf;
+    if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode) || fstatfs(fd, &sf) < 0 || sf.f_type != PIPEFS_MAGIC) continue;
+    if (fchown(fd, (uid_t)uid, (gid_t)gid) < 0 && errno != EPERM) {
+      emit("{\"ev\":\"warn\",\"op\":%d,\"step\":\"stdio-owner\",\"errno\":%d,\"path\":\"fd %d\"}", op->index, errno, fd);
+    }
+  }
+}
+
 int ocimon_before_clone(const struct sj_plan *first, uint64_t joined, const struct sj_op_rec *pop) {
   /* the mount points the image lacks (OP_MOUNT_POINTS), first: still in the monitor's own mount table */
   mkroot_plan(first);
+  stdio_owner(first);
   /* a joined mount namespace is the monitor's only for the clone: its own (and its working
    * directory) come back right after, the host paths it still uses resolve as before */
   if ((joined & CLONE_NEWNS) && ((g_own_mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC)) < 0 || (g_own_cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)) {

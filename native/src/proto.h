@@ -135,6 +135,9 @@ enum sj_op {
    * mount namespace's): a sysctl of such a joined namespace, written by the monitor there (the
    * container's root is not privileged over it); sysjail-oci linux.sysctl (ocimon.c) */
   OP_NS_SYSCTL = 67,   /* clone-flag(u64 text: CLONE_NEWNET|CLONE_NEWIPC) /proc/sys/... value */
+  /* monitor, before clone (sysjail-oci create): the container's stdio pipes (fds 0-2 that are
+   * anonymous pipes, the engine's) are given to the process's user, as runc does (ocimon.c) */
+  OP_STDIO_OWNER = 70, /* host-uid host-gid */
   OP_MAX
 };
 

@@ -63,9 +63,19 @@ int relay_open_ptmx(void) {
 
 int relay_prepare(struct relay *r, const char *mode, uid_t uid, gid_t gid) {
   if (!strcmp(mode, "pipe")) {
-    int p[3][2];
-    for (int i = 0; i < 3; i++)
-      if (pipe2(p[i], O_CLOEXEC) < 0) return -1;
+    /* the pipes belong to the command's user too (pipefs takes the maker's fsuid/fsgid): it may
+     * reopen its stdio through /proc/self/fd (/dev/stderr), as it may its pty's slave */
+    int p[3][2], bad = 0;
+    uid_t ofs = (uid_t)setfsuid((uid_t)-1);
+    gid_t ofg = (gid_t)setfsgid((gid_t)-1);
+    setfsgid(gid);
+    setfsuid(uid);
+    for (int i = 0; i < 3 && !bad; i++)
+      if (pipe2(p[i], O_CLOEXEC) < 0) bad = 1;
+    int e = errno;
+    setfsuid(ofs);
+    setfsgid(ofg);
+    if (bad) { errno = e; return -1; }
     r->in[0] = p[0][0]; r->out[0] = p[0][1];  /* the command reads in[0]; we write out[0] */
     r->in[1] = p[1][1]; r->out[1] = p[1][0];  /* the command writes in[1]; we read out[1] */
     r->in[2] = p[2][1]; r->out[2] = p[2][0];

@@ -51,6 +51,9 @@ export interface PrepareOptions {
   stdoutToStderr?: boolean | undefined;
   /** The root as rootFacts() found it for a prelude already sent (its init phase must match). */
   root?: RootFacts | undefined;
+  /** The caller makes the root's missing /proc, /dev and /sys mount points before the clone
+   * (sysjail-oci's mountPoints op, as runc makes them in an image FROM scratch): planned as there. */
+  kernelMountPoints?: boolean | undefined;
   /** v1 cgroups: the init moves itself into them (cgroupJoin) rather than being attached. */
   cgroupJoin?: boolean | undefined;
   /** The jail's cgroups as the caller planned and prepared them (sysjail-oci's cgroupsPath,
@@ -158,7 +161,8 @@ export function planSwitches(opts: PrepareOptions): { debug: boolean; detach: bo
 
 /** Plans a jail start and reserves its jid and name in the registry. */
 export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promise<Prepared> {
-  const root = opts.root ?? rootFacts(spec, { dryRun: opts.dryRun, stateDir: opts.stateDir, ephemeralIds: opts.ephemeralIds, hostIds: opts.hostIds });
+  let root = opts.root ?? rootFacts(spec, { dryRun: opts.dryRun, stateDir: opts.stateDir, ephemeralIds: opts.ephemeralIds, hostIds: opts.hostIds });
+  if (opts.kernelMountPoints) root = { ...root, layout: { ...root.layout, proc: true, dev: true, sys: true } };
   try {
     return await prepareWithRoot(spec, opts, root);
   } catch (err) {

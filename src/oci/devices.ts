@@ -36,6 +36,9 @@ export function parseDevices(config: OciConfig): OciDevice[] {
     const path = typeof d.path === "string" ? d.path : "";
     const where = `linux.devices: ${JSON.stringify(path.slice(0, 80))}`;
     if (!DEV_PATH.test(path) || path.split("/").some((c) => c === "." || c === "..") || path.length > 200) throw ociError(`${where}: a path under /dev is needed`);
+    // podman --privileged lists every node of the host's /dev, /dev/ptmx among them: the
+    // container's own ptmx (its devpts') is that device already, nothing to make
+    if (path === "/dev/ptmx" && (d.type === "c" || d.type === "u") && d.major === 5 && d.minor === 2) continue;
     if (JAIL_OWN.includes(path.split("/")[2]!)) {
       throw ociError(`${where}: the container's own devpts, shm, mqueue, ptmx and fd links live there; a device node is made elsewhere under /dev`);
     }

@@ -1,6 +1,7 @@
 // exec: another process in a running container, through sysjail's enter plan (the jail's own
 // namespaces, cgroups, policy and filter), with the container's own filter stacked on top.
 import { readFileSync } from "node:fs";
+import { errnoName, SysjailError } from "../errors.js";
 import { HelperRun, stepError } from "../helper/launch.js";
 import { enterContext, planEnter, JAIL_ROOT } from "../manage/enter.js";
 import { op, PlanFlag } from "../plan/types.js";
@@ -93,11 +94,18 @@ export async function exec(g: Globals, a: ExecArgs): Promise<number> {
   for (;;) {
     const ev = await h.next();
     if (!ev) throw ociError("exec: the helper ended without a report");
-    if (ev.ev === "error") throw stepError(ev, entry.path);
+    if (ev.ev === "error") throw ev.step === "exec" ? execError(ev.errno, ev.path) : stepError(ev, entry.path);
     if (ev.ev === "ready") {
       if (a.pidFile) writePidFile(a.pidFile, h.child?.pid ?? 0);
       if (a.detach) { h.release(); return 0; }
     }
     if (ev.ev === "exit") return ev.cmdCode >= 0 ? ev.cmdCode : 128 + ev.cmdSignal;
   }
+}
+
+/** A command exec could not run, worded as runc's (engines read the words: podman exec exits 127
+ * for "no such file or directory", 126 for "permission denied") with the shell's status. */
+export function execError(errno: number, file: string): SysjailError {
+  const why = errno === 2 ? "no such file or directory" : errno === 13 ? "permission denied" : errno === 8 ? "exec format error" : `${errnoName(errno)}`;
+  return new SysjailError(`exec ${JSON.stringify(file)}: ${why}`, { code: errnoName(errno), phase: "exec", step: "exec", errno, path: file, exitCode: errno === 2 ? 127 : 126 });
 }

@@ -26,7 +26,9 @@ import { alive, checkId, containerDir, containerNsPath, gatePath, makeContainerD
 import { ociJail, patchPlan } from "./translate.js";
 import { hostIdMapping } from "./hostids.js";
 import { parseCgroupsPath } from "./cgpath.js";
-import { mountPointsOp } from "./mountpoints.js";
+import { isKernelFsMount, mountPointsOp } from "./mountpoints.js";
+import { hostCgroupLinks, v1CgroupView } from "./cgroupview.js";
+import { detectCgroups } from "../cgroup/detect.js";
 import { setOomScoreAdj } from "./oom.js";
 import { writePidFile } from "./pidfile.js";
 import { checkConsoleSocket } from "./rootdir.js";
@@ -159,15 +161,22 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     if (seccompPolicy) pathRan(CACHE_PATH.seccomp);
     // v1 cgroups (a hybrid host's pids controller): the init moves itself, no RCU grace period
     // linux.cgroupsPath: the container's own cgroups there (checked, parents made) instead of sysjail's
-    const cg = cgPath ? (await import("./cgroups.js")).ociCgroups(config.linux!.cgroupsPath!, cgPath, config.linux?.resources, g.warn, undefined, deviceRules) : undefined;
+    const layout = cgPath ? detectCgroups() : undefined;
+    const cg = cgPath ? (await import("./cgroups.js")).ociCgroups(config.linux!.cgroupsPath!, cgPath, config.linux?.resources, g.warn, layout, deviceRules) : undefined;
     if (cg) pathRan(CACHE_PATH.cgroupsPath);
-    const prep = await prepare(spec, { detach, cgroupJoin: true, ephemeralIds: true, ...(patch.hostIds ? { hostIds: hostIdMapping() } : {}), ...(devices ? { devices } : {}), ...(cg ? { cgroups: cg.ctx } : deviceRules ? { cgroupDevices: deviceRules } : {}) });
+    const prep = await prepare(spec, { detach, cgroupJoin: true, kernelMountPoints: true, ephemeralIds: true, ...(patch.hostIds ? { hostIds: hostIdMapping() } : {}), ...(devices ? { devices } : {}), ...(cg ? { cgroups: cg.ctx } : deviceRules ? { cgroupDevices: deviceRules } : {}) });
     const ids = prep.idChoice?.mapping ?? idMapping(prep.facts);
     try {
       prep.plan = patchPlan(prep.plan, patch, ids, gatePath(g.root, id), filter);
+      // a v1 or hybrid host: runc's /sys/fs/cgroup (every hierarchy, the container's cgroup in
+      // each), for a container with its own cgroups everywhere and a sysfs of its own
+      if (cg && layout && prep.plan.ops.some((o) => o.op === "mountFs" && o.args[0] === "sysfs")) {
+        prep.plan = { ...prep.plan, ops: v1CgroupView(prep.plan.ops, layout, hostCgroupLinks(layout.root)) };
+      }
       // mount points the image lacks, made as runc makes them (the jail's root cannot, in a tree of
       // host root's): by the monitor before its clone, inside the root (src/oci/mountpoints.ts)
-      const points = mountPointsOp(rootPath, patch.mounts);
+      // and the jail's own /proc, /dev and /sys (an image FROM scratch has none of them)
+      const points = mountPointsOp(rootPath, [...prep.plan.ops.filter(isKernelFsMount), ...patch.mounts]);
       if (points) prep.plan.ops.push(points);
       if (console) {
         const size = config.process?.consoleSize;

@@ -4,13 +4,21 @@ import { lstatSync } from "node:fs";
 import { join } from "node:path";
 import { MountFlag as F, op, type PlanOp } from "../plan/types.js";
 
+/** Whether O mounts the jail's own /proc, /dev or /sys (their mount points, which an image
+ * FROM scratch lacks, are made as the engine's mounts' are). */
+export function isKernelFsMount(o: PlanOp): boolean {
+  return o.op === "mountFs" && (o.args[1] === "/proc" || o.args[1] === "/dev" || o.args[1] === "/sys");
+}
+
 /** The targets of the container's bind and tmpfs mount ops: "d:PATH" (a directory) or "f:PATH"
  * (a file, for a bind of a file), in the format of the helper's mkdir-in-root. */
 export function mountTargets(ops: PlanOp[]): string[] {
   const out: string[] = [];
   for (const o of ops) {
+    // under /dev: the jail's own devfs (a tmpfs of its own, made in the jail) holds the target
+    if (/^\/dev\//.test(String(o.args[1]))) continue;
     if (o.op === "bind") out.push(`${String(o.args[2]).includes(F.file) ? "f" : "d"}:${String(o.args[1])}`);
-    else if (o.op === "mountFs" && o.args[0] === "tmpfs") out.push(`d:${String(o.args[1])}`);
+    else if (o.op === "mountFs" && (o.args[0] === "tmpfs" || isKernelFsMount(o))) out.push(`d:${String(o.args[1])}`);
   }
   return out;
 }

@@ -76,13 +76,17 @@ export interface OciPatch extends ProcessPatch {
 /** The capabilities the process keeps: its bounding set without what a jail may never hold. */
 export function processCaps(p: OciProcess, warn: (m: string) => void): bigint {
   const keep: CapName[] = [];
+  const never: string[] = [];
   const list = p.capabilities?.bounding ?? [];
   for (const c of list) {
     const name = c.replace(/^CAP_/, "") as CapName;
     if (!(name in Cap)) { warn(`capability ${c} is unknown here: left out`); continue; }
-    if (FORBIDDEN_CAPS.includes(name) && !OCI_GRANTABLE_CAPS.includes(name)) { warn(`capability ${c} is never given to a jail: left out`); continue; }
+    if (FORBIDDEN_CAPS.includes(name) && !OCI_GRANTABLE_CAPS.includes(name)) { never.push(c); continue; }
     keep.push(name);
   }
+  // one line for all of them (podman --privileged asks for every capability)
+  if (never.length === 1) warn(`capability ${never[0]} is never given to a jail: left out`);
+  else if (never.length > 1) warn(`capabilities ${never.join(", ")} are never given to a jail: left out`);
   return capMask(keep);
 }
 
@@ -111,6 +115,10 @@ export function processPatch(p: OciProcess, warn: (m: string) => void): ProcessP
   };
 }
 
+const DEV_SHM = "/dev/shm";
+/** config.json's mount op on /dev/shm, if any: it takes the place of the jail's own tmpfs there (in
+ * the devfs' order, which mountinfo then shows as config.json lists it). */
+const shmMount = (ops: PlanOp[]) => ops.find((o) => (o.op === "bind" || o.op === "mountFs") && o.args[1] === DEV_SHM);
 const underKernelFs = (d: string) => /^\/(proc|dev|sys)(\/|$)/.test(d);
 const ATTR: Record<string, string> = { ro: F.ro, noexec: F.noexec, strictatime: F.strictatime, noatime: F.noatime, nodiratime: F.nodiratime };
 /** Propagation options (runc's table): the flag, and whether it is for the whole tree. */
@@ -129,7 +137,9 @@ export function mountOps(mounts: OciMount[], warn: (m: string) => void): PlanOp[
   for (const m of mounts) {
     const d = m.destination;
     if (!d.startsWith("/") || d.split("/").includes("..")) throw ociError(`mount ${JSON.stringify(d)}: an absolute destination without '..' is needed`);
-    if (underKernelFs(d)) continue;
+    // /dev/shm is the one the engine's to give (podman: a tmpfs of --shm-size it made, bound in,
+    // or another container's with --ipc container:X); the rest of /dev, /proc and /sys is the jail's
+    if (underKernelFs(d) && d !== DEV_SHM) continue;
     const opts = m.options ?? [];
     const attrs = new Set<string>([F.create, F.nosuid, F.nodev, F.optional]);
     for (const o of opts) if (ATTR[o]) attrs.add(ATTR[o]!);
@@ -467,6 +477,7 @@ export function patchPlan(plan: Plan, patch: OciPatch, ids0: IdMapping, gate: st
   const joinedOnly = patch.joins.reduce((f, [flag]) => f | flag, 0);
   const joined = joinedOnly | inherit;
   const ownMnt = !(joined & JOINABLE.mount!);
+  const shm = shmMount(patch.mounts);
   // a joined pid namespace's procfs: made by the monitor, mounted by the init where the plan's
   // own proc mount stands (native/src/ocimon.c proc_of_pidns); none in a joined mount namespace
   const procOp = ops.find((o) => o.op === "mountFs" && o.args[0] === "proc");
@@ -483,11 +494,15 @@ export function patchPlan(plan: Plan, patch: OciPatch, ids0: IdMapping, gate: st
     if (o.op === "loUp" && joined & JOINABLE.network!) return [];
     // mqueue and sysfs instances belong to the ipc and network namespace: only its owner mounts them
     if (o.op === "mountFs" && ((o.args[0] === "mqueue" && joined & JOINABLE.ipc!) || (o.args[0] === "sysfs" && joined & JOINABLE.network!))) return [];
+    if (o.op === "mountFs" && o.args[0] === "tmpfs" && o.args[1] === DEV_SHM && shm) return [shm];
     if (o.op === "root") {
       const root = patch.readonlyRoot ? op("root", [o.args[0]!, F.ro], "OCI root.readonly") : o;
       return [patch.idmap ? idmapped(root) : root];
     }
-    if (o.op === "pivot") return [...(patch.idmap ? patch.mounts.map(idmapped) : patch.mounts), ...nodeOps, ...patch.paths, ...(patch.hooks?.create ?? []), o];
+    if (o.op === "pivot") {
+      const binds = patch.mounts.filter((m) => m !== shm);
+      return [...(patch.idmap ? binds.map(idmapped) : binds), ...nodeOps, ...patch.paths, ...(patch.hooks?.create ?? []), o];
+    }
     if (!ownMnt && o.op === "cwd") return [...patch.paths.filter((p) => p.op === "sysctl"), ...(patch.hooks?.create ?? []), o];
     if (o.op === "hostname" && patch.domainname && !(joined & JOINABLE.uts!)) return [o, op("domainname", [patch.domainname])];
     if (o.op === "seccomp" && filter) return [o, op("seccomp", [filter.flags, filter.program], "the container's own seccomp profile, stacked")];
@@ -503,6 +518,11 @@ export function patchPlan(plan: Plan, patch: OciPatch, ids0: IdMapping, gate: st
   // the monitor marks the command's exec: how start learns that the user's program runs (and,
   // with startContainer hooks, that they passed)
   const started = patch.hooks?.started;
+  // the engine's stdio pipes, host root's: the process's user's, so that it may reopen them
+  // (/dev/stderr), as runc gives them (native/src/ocimon.c stdio_owner)
+  const owner = m?.kind === "maps" ? [hostIdOf(m.uid, patch.uid), hostIdOf(m.gid, patch.gid)]
+    : [patch.uid < ids.count ? ids.hostBase + patch.uid : undefined, patch.gid < ids.count ? (ids.gidBase ?? ids.hostBase) + patch.gid : undefined];
+  if (gate && owner[0] !== undefined && owner[1] !== undefined) ops.push(op("stdioOwner", [owner[0], owner[1]], "the container's stdio pipes: the process's user's"));
   if (gate) ops.push(op("startGate", started ? [gate, started] : [gate], "the command waits for `sysjail-oci start`"));
   return { ...plan, flags: plan.flags | PlanFlag.oci, ops };
 }

@@ -71,6 +71,7 @@ export const OpCode = {
   mountPoints: 64,
   cgroupInto: 65,
   nsSysctl: 67,
+  stdioOwner: 70,
 } as const;
 
 /** A plan op's name. */

@@ -204,8 +204,21 @@ describe("sysjail-oci audit: paths the caller names (root)", () => {
       const ls = oci(["exec", c, "/probe", "ls", "/sys/fs/cgroup"]);
       assert.equal(ls.status, 0, ls.stderr);
       const names = ls.stdout.trim().split(" ").slice(1);
-      assert.ok(names.includes("cgroup.type"), `the container's own cgroup: ${names.join(" ")}`);
-      assert.deepEqual(names.filter((n) => !/^[a-z]+\.[a-z_.]+$/.test(n)), [], "no cgroup directory of the host below it");
+      if (existsSync("/sys/fs/cgroup/cgroup.procs")) {
+        assert.ok(names.includes("cgroup.type"), `the container's own cgroup: ${names.join(" ")}`);
+        assert.deepEqual(names.filter((n) => !/^[a-z]+\.[a-z_.]+$/.test(n)), [], "no cgroup directory of the host below it");
+      } else {
+        // a v1 or hybrid host: runc's layout (src/oci/cgroupview.ts), each hierarchy showing
+        // exactly the container's own cgroup there (never a hierarchy's root: no release_agent)
+        const hosts = readdirSync("/sys/fs/cgroup").filter((d) => existsSync(join("/sys/fs/cgroup", d, "cgroup.procs")));
+        assert.deepEqual([...names].sort(), [...hosts].sort(), "the host's hierarchies, each one mounted");
+        for (const h of hosts) {
+          const view = oci(["exec", c, "/probe", "ls", `/sys/fs/cgroup/${h}`]);
+          assert.equal(view.status, 0, view.stderr);
+          assert.deepEqual(view.stdout.trim().split(" ").slice(1).sort(), readdirSync(join("/sys/fs/cgroup", h, top, "c")).sort(), `${h}: the container's own cgroup`);
+          assert.ok(!view.stdout.includes("release_agent"), `${h}: not the hierarchy's root`);
+        }
+      }
       if (existsSync("/sys/fs/cgroup/unified/cgroup.procs")) assert.ok(existsSync(join("/sys/fs/cgroup/unified", top, "c")), "a hybrid host: the container's leaf in the unified hierarchy");
       assert.equal(oci(["delete", "--force", c]).status, 0);
       for (const h of hierarchies()) assert.equal(existsSync(join(h, top, "c")), false, `${h}: the container's cgroup is removed`);

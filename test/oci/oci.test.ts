@@ -63,7 +63,8 @@ describe("sysjail-oci: translation (unit)", () => {
     const ids = { uidMap: "", gidMap: "", setgroups: "allow" as const, count: 65536, hostBase: 100000, rootless: false };
     const out = patchPlan(plan, patch, ids, "/run/x/exec.fifo", { program: new Uint8Array(16), flags: 0 });
     assert.ok(out.flags & PlanFlag.oci);
-    assert.deepEqual(out.ops.map((o) => o.op), ["root", "pivot", "rlimit", "caps", "groups", "gid", "uid", "nnp", "seccomp", "seccomp", "exec", "startGate"]);
+    assert.deepEqual(out.ops.map((o) => o.op), ["root", "pivot", "rlimit", "caps", "groups", "gid", "uid", "nnp", "seccomp", "seccomp", "exec", "stdioOwner", "startGate"]);
+    assert.deepEqual(out.ops[11]!.args, ["100003", "100004"], "the engine's stdio pipes: the process's user's host ids");
     // no user namespace in config.json: root's container sees its root idmapped (src/oci/idmapmounts.ts)
     assert.equal(patch.idmap, process.getuid?.() === 0);
     assert.deepEqual(out.ops[0]!.args, ["/r", patch.idmap ? "ri" : "r"]);
@@ -91,7 +92,7 @@ describe("sysjail-oci: config.json features in the plan (unit)", () => {
     const plan = { mode: "run" as const, flags: 0, ops: [op("clone", [clone]), op("root", ["/r"]), op("mountFs", ["sysfs", "/sys", "r", ""]), op("pivot"), op("hostname", ["box"]), op("loUp"), op("caps", [1n, capMask(FORBIDDEN_CAPS)]), op("nnp"), op("exec", ["/probe", "/probe"])] };
     const ids = { uidMap: "", gidMap: "", setgroups: "allow" as const, count: 65536, hostBase: 100000, rootless: false };
     const out = patchPlan(plan, patch, ids, "/run/x/exec.fifo");
-    assert.deepEqual(out.ops.map((o) => o.op), ["clone", "nsJoin", "nsJoin", "root", "mountFs", "mask", "rebind", "sysctl", "hook", "pivot", "caps", "groups", "gid", "uid", "nnp", "exec", "hook", "startGate"]);
+    assert.deepEqual(out.ops.map((o) => o.op), ["clone", "nsJoin", "nsJoin", "root", "mountFs", "mask", "rebind", "sysctl", "hook", "pivot", "caps", "groups", "gid", "uid", "nnp", "exec", "hook", "stdioOwner", "startGate"]);
     assert.equal(Number(out.ops[0]!.args[0]) & (0x40000000 | 0x04000000), 0, "joined types are not made anew");
     assert.deepEqual(out.ops[4]!.args.slice(0, 2), ["cgroup2", "/sys/fs/cgroup"], "sysfs of a joined network namespace is left out; the cgroup mount stays");
     assert.deepEqual(out.ops[7]!.args, ["/proc/sys/kernel/msgmax", "9000"]);
@@ -99,7 +100,7 @@ describe("sysjail-oci: config.json features in the plan (unit)", () => {
     const start = out.ops[16]!.args.map(String);
     assert.deepEqual([start[0], start[1], start[4], start[5], start[6], start[7], start[8]], ["start", "3", "/x", "1", "A=1", "x", "1"]);
     assert.equal(`${start[2]}4242${start[3]}`.includes('"pid":4242'), true, "the helper puts the pid between the two texts");
-    assert.deepEqual(out.ops[17]!.args, ["/run/x/exec.fifo", "/run/s"]);
+    assert.deepEqual(out.ops[18]!.args, ["/run/x/exec.fifo", "/run/s"]);
   });
 });
 
@@ -993,5 +994,37 @@ describe("sysjail-oci: containers as jails (root)", () => {
     assert.equal(jr2.stderr.trim().split("\n").length, 1, jr2.stderr);
     assert.match(JSON.parse(jr2.stderr).msg, /vm\.swappiness" is not a namespaced sysctl/);
     assert.deepEqual(readdirSync(state).filter((n) => n.startsWith("ocitest-")), [], "no failed create leaves its directory");
+  });
+});
+
+describe("sysjail-oci: the engine's /dev/shm (unit)", () => {
+  it("config.json's /dev/shm takes the place of the jail's own tmpfs, in the devfs' order; nothing else under /dev is applied", () => {
+    const { patch } = ociJail("c3", {
+      ociVersion: "1.2.0", root: { path: "/r" }, process: { args: ["/probe"] },
+      mounts: [{ destination: "/dev/shm", type: "bind", source: "/", options: ["bind", "nosuid", "noexec", "nodev"] }, { destination: "/dev/other", type: "bind", source: "/" }],
+    }, "/r", () => undefined);
+    const plan = { mode: "run" as const, flags: 0, ops: [op("root", ["/r"]), op("mountFs", ["tmpfs", "/dev", "s", ""]), op("mountFs", ["tmpfs", "/dev/shm", "s", "mode=1777"]), op("mountFs", ["mqueue", "/dev/mqueue", "s", ""]), op("pivot"), op("caps", [1n, 2n]), op("nnp"), op("exec", ["/probe", "/probe"])] };
+    const ids = { uidMap: "", gidMap: "", setgroups: "allow" as const, count: 65536, hostBase: 100000, rootless: false };
+    const out = patchPlan(plan, patch, ids, "/run/x/exec.fifo");
+    assert.deepEqual(out.ops.slice(1, 5).map((o) => `${o.op} ${String(o.args[1])}`), ["mountFs /dev", "bind /dev/shm", "mountFs /dev/mqueue", "pivot undefined"], "the bind is the only one: /dev/other is not applied");
+    assert.equal(out.ops[2]!.args[0], "/");
+  });
+});
+
+describe("sysjail-oci: a v1 host's /sys/fs/cgroup (unit)", () => {
+  it("replaces the cgroup2 mount with runc's layout: a tmpfs, each hierarchy read-only, the unified one, the host's links; nothing on a v2 host", async () => {
+    const { v1CgroupView } = await import("../../src/oci/cgroupview.js");
+    const ops = [op("mountFs", ["sysfs", "/sys", "r", ""]), op("mountFs", ["cgroup2", "/sys/fs/cgroup", "rs", ""]), op("pivot")];
+    const m = (path: string, version: 1 | 2, controllers: string[]) => ({ path, version, controllers, mountRoot: "/" });
+    const layout = { mode: "hybrid" as const, root: "/sys/fs/cgroup", v1: {}, self: {}, mounts: [m("/sys/fs/cgroup/cpu,cpuacct", 1, ["cpu", "cpuacct"]), m("/sys/fs/cgroup/systemd", 1, ["name=systemd"]), m("/sys/fs/cgroup/unified", 2, []), m("/sys/fs/cgroup/bad/x", 1, ["pids"])] };
+    const out = v1CgroupView(ops, layout, [["cpu", "cpu,cpuacct"], ["x", "/etc"]]);
+    assert.deepEqual(out.map((o) => `${o.op} ${o.args.slice(0, 2).join(" ")}`), [
+      "mountFs sysfs /sys", "mountFs tmpfs /sys/fs/cgroup", "mkdir /sys/fs/cgroup/cpu,cpuacct 0755", "mkdir /sys/fs/cgroup/systemd 0755", "mkdir /sys/fs/cgroup/unified 0755",
+      "symlink cpu,cpuacct /sys/fs/cgroup/cpu", "rebind /sys/fs/cgroup r" + "s", "mountFs cgroup /sys/fs/cgroup/cpu,cpuacct", "mountFs cgroup /sys/fs/cgroup/systemd", "mountFs cgroup2 /sys/fs/cgroup/unified", "pivot ",
+    ]);
+    assert.equal(out[7]!.args[3], "cpu,cpuacct");
+    assert.equal(out[8]!.args[3], "none,name=systemd");
+    assert.ok(String(out[7]!.args[2]).includes("r"), "read-only");
+    assert.deepEqual(v1CgroupView(ops, { ...layout, mode: "v2" }, []), ops);
   });
 });
