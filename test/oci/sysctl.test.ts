@@ -68,6 +68,7 @@ describe("sysjail-oci: sysctls of joined namespaces (root)", () => {
   const netns = [`${tag}-a`];
   const ids: string[] = [];
   let ipcFile = "";
+  let ipcCheck = "";
   const id = (s: string) => { const v = `${tag}-${s}`; ids.push(v); return v; };
   /** sysjail-oci ARGS, output through a file (create's monitor would keep a pipe open). */
   const oci = (args: string[]) => {
@@ -102,6 +103,7 @@ describe("sysjail-oci: sysctls of joined namespaces (root)", () => {
     for (const i of ids) oci(["delete", "--force", i]);
     for (const n of netns) spawnSync("ip", ["netns", "del", n]);
     if (ipcFile) spawnSync("umount", [ipcFile]);
+    if (ipcCheck) spawnSync("umount", [ipcCheck]);
     jr?.remove();
     removeTree(state);
     removeTree(work);
@@ -162,8 +164,19 @@ describe("sysjail-oci: sysctls of joined namespaces (root)", () => {
     const joined = (path: string, flag = NET) => (ops: PlanOp[]) => ops.flatMap((o) => (o.op === "clone"
       ? [op("clone", [Number(o.args[0]) & ~NET]), op("nsJoin", [NET, `/run/netns/${netns[0]}`]), op("nsSysctl", [flag, path, "1"])]
       : o.op === "loUp" ? [] : [o]));
+    // an ipc namespace of the test's own, joined by path, and a host-wide name under /proc/sys/kernel
+    // given its own value (a broken check writes back what is there)
+    ipcCheck = join(work, "ipcns-check");
+    writeFileSync(ipcCheck, "");
+    assert.equal(spawnSync("unshare", [`--ipc=${ipcCheck}`, "true"]).status, 0, "unshare --ipc");
+    const aslr = host("/proc/sys/kernel/randomize_va_space").trim();
+    const joinedIpc = (path: string, value: string) => (ops: PlanOp[]) => ops.flatMap((o) => (o.op === "clone"
+      ? [op("clone", [Number(o.args[0]) & ~IPC]), op("nsJoin", [IPC, ipcCheck]), op("nsSysctl", [IPC, path, value])]
+      : [o]));
     const swappiness = host("/proc/sys/vm/swappiness");
     for (const [what, change] of [
+      ["a host-wide kernel name for a joined ipc namespace", joinedIpc("/proc/sys/kernel/randomize_va_space", aslr)],
+      ["a kernel name that only starts as an ipc one", joinedIpc("/proc/sys/kernel/shmmni_x", "1")],
       ["no join", (ops: PlanOp[]) => ops.flatMap((o) => (o.op === "clone" ? [o, op("nsSysctl", [NET, PING, "1 0"])] : [o]))],
       ["a host-wide path", joined("/proc/sys/vm/swappiness")],
       ["an ipc path for a network namespace", joined("/proc/sys/kernel/shmmni")],
@@ -178,6 +191,7 @@ describe("sysjail-oci: sysctls of joined namespaces (root)", () => {
       assert.ok(!evs.some((e) => e.ev === "started" || e.ev === "ready"), `${what}: no jail started`);
     }
     assert.equal(host("/proc/sys/vm/swappiness"), swappiness);
+    assert.equal(host("/proc/sys/kernel/randomize_va_space").trim(), aslr);
   });
 
   it("an ipc namespace joined by path (bound to a file): kernel.shmmni and fs.mqueue.msg_max are set in it, the host's are unchanged", () => {
