@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, closeSync, existsSync, openSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildProbe, makeJailRoot, makeNobody, makeTempDir, REPO, removeTree, requireRoot, runAsNobody, type JailRoot } from "../helpers/index.js";
+import { OCI_BIN as OCI, OCI_NS as NS } from "../helpers/ocibundle.js";
 import { Registry } from "../../src/registry/store.js";
 import { stateDir } from "../../src/registry/paths.js";
 import { HelperRun, type HelperEvent } from "../../src/helper/launch.js";
@@ -15,8 +16,6 @@ import { PlanFlag, type Plan } from "../../src/plan/types.js";
 import { baseSpec, validateSpec } from "../../src/spec/validate.js";
 import { HOST_IDS_MAP, hostIdMapping } from "../../src/oci/hostids.js";
 
-const OCI = join(REPO, "native", "build", "sysjail-oci");
-const NS = ["pid", "network", "ipc", "uts", "mount"].map((type) => ({ type }));
 const HOST = { "sysjail.ids": "host" };
 
 describe("sysjail-oci: sysjail.ids=host (root)", () => {

@@ -8,12 +8,10 @@ import { chownSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from "no
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { buildProbe, makeJailRoot, makeNobody, makeTempDir, REPO, removeTree, requireRoot, runAsNobody, type JailRoot } from "../helpers/index.js";
+import { OCI_BIN as OCI, OCI_NS as NS } from "../helpers/ocibundle.js";
 import { idmapped, idmapsImage } from "../../src/oci/idmapmounts.js";
 import { op } from "../../src/plan/types.js";
 import type { OciConfig } from "../../src/oci/config.js";
-
-const OCI = join(REPO, "native", "build", "sysjail-oci");
-const NS = ["pid", "network", "ipc", "uts", "mount"].map((type) => ({ type }));
 
 describe("sysjail-oci: idmapped image (unit)", () => {
   it("only for a config.json without a user namespace and without id maps, for host root", () => {

@@ -4,19 +4,19 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildProbe, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
+import { buildProbe, makeJailRoot, makeTempDir, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
+import { ociFileCli } from "../helpers/ocibundle.js";
 import { JOINABLE, ociJail, patchPlan, sysctlOps } from "../../src/oci/translate.js";
 import { op, type PlanOp } from "../../src/plan/types.js";
 import { HelperRun, type HelperEvent } from "../../src/helper/launch.js";
 import { prepare } from "../../src/jail/prepare.js";
 import { baseSpec, validateSpec } from "../../src/spec/validate.js";
-import { hostGidRange } from "../../src/oci/sysctlids.js";
+import { hostGidRange, PING_GROUP_RANGE as PING } from "../../src/oci/sysctlids.js";
 
-const OCI = join(REPO, "native", "build", "sysjail-oci");
 const NET = JOINABLE.network!, IPC = JOINABLE.ipc!;
-const PING = "/proc/sys/net/ipv4/ping_group_range", PORT = "/proc/sys/net/ipv4/ip_unprivileged_port_start";
+const PORT = "/proc/sys/net/ipv4/ip_unprivileged_port_start";
 
 describe("sysjail-oci: sysctls of joined namespaces (unit)", () => {
   it("the container's own namespace: the init writes it; a joined one: the monitor (nsSysctl); the runtime's own: refused", () => {
@@ -71,13 +71,7 @@ describe("sysjail-oci: sysctls of joined namespaces (root)", () => {
   let ipcCheck = "";
   const id = (s: string) => { const v = `${tag}-${s}`; ids.push(v); return v; };
   /** sysjail-oci ARGS, output through a file (create's monitor would keep a pipe open). */
-  const oci = (args: string[]) => {
-    const out = join(work, `out-${args[0]}-${ids.length}`);
-    const fd = openSync(out, "w");
-    const r = spawnSync(OCI, ["--root", state, ...args], { stdio: ["ignore", fd, fd], timeout: 60_000 });
-    closeSync(fd);
-    return { status: r.status, out: readFileSync(out, "utf8") };
-  };
+  const oci = ociFileCli(() => state, () => work);
   const bundle = (name: string, args: string[], linux: Record<string, unknown>) => {
     const dir = join(work, name);
     mkdirSync(dir, { recursive: true });
