@@ -13,7 +13,7 @@ import { op, type PlanOp } from "../../src/plan/types.js";
 import { HelperRun, type HelperEvent } from "../../src/helper/launch.js";
 import { prepare } from "../../src/jail/prepare.js";
 import { baseSpec, validateSpec } from "../../src/spec/validate.js";
-import { hostGidRange, PING_GROUP_RANGE as PING } from "../../src/oci/sysctlids.js";
+import { PING_GROUP_RANGE as PING } from "../../src/oci/sysctlids.js";
 
 const NET = JOINABLE.network!, IPC = JOINABLE.ipc!;
 const PORT = "/proc/sys/net/ipv4/ip_unprivileged_port_start";
@@ -35,15 +35,6 @@ describe("sysjail-oci: sysctls of joined namespaces (unit)", () => {
     const ns = (path: string) => [{ type: "mount" }, { type: "pid" }, { type: "ipc" }, { type: "uts" }, { type: "network", path }];
     assert.throws(() => ociJail("h1", { ...base, linux: { namespaces: ns(`/proc/${process.pid}/ns/net`), sysctl: { "net.ipv4.ip_unprivileged_port_start": "0" } } }, "/r", () => undefined),
       /linux\.sysctl: net\.ipv4\.ip_unprivileged_port_start belongs to the runtime's own \(the host's\) namespace/);
-  });
-
-  it("ping_group_range: a range of the container's gids through its gid map; any other as given", () => {
-    assert.equal(hostGidRange("0 0", "0 100000 65536\n"), "100000 100000");
-    assert.equal(hostGidRange("5\t9", "0 1000 1\n1 200000 65535\n"), "200004 200008", "the line that holds the range");
-    assert.equal(hostGidRange("0 2147483647", "0 100000 65536\n"), "0 2147483647", "every group: as given");
-    assert.equal(hostGidRange("0 5", "0 1000 1\n1 200000 65535\n"), "0 5", "across two lines: as given");
-    assert.equal(hostGidRange("1 0", "0 100000 65536\n"), "1 0", "the kernel's empty range stays");
-    assert.equal(hostGidRange("x y", "0 100000 65536\n"), "x y", "the kernel refuses it");
   });
 
   it("places the monitor's sysctls right after the joins, the init's before pivot", () => {
