@@ -146,8 +146,11 @@ describe("sysjail-oci: sysctls of joined namespaces (root)", () => {
   it("the helper re-checks each nsSysctl: a type the plan does not join, a path outside that type's /proc/sys or with '..', refused before anything runs", async () => {
     const s = validateSpec(Object.assign(baseSpec("/", `${tag}-chk`), { command: ["/bin/true"], env: { PATH: "/usr/bin:/bin" } }));
     const plan = (await prepare(s, { dryRun: true })).plan;
+    // each value is what the runtime's own namespace (the host's) holds there: a broken check
+    // that wrote it there would change nothing
+    const own = (path: string) => host(path.replace("/net/../", "/")).trim();
     const joined = (path: string, flag = NET) => (ops: PlanOp[]) => ops.flatMap((o) => (o.op === "clone"
-      ? [op("clone", [Number(o.args[0]) & ~NET]), op("nsJoin", [NET, `/run/netns/${netns[0]}`]), op("nsSysctl", [flag, path, "1"])]
+      ? [op("clone", [Number(o.args[0]) & ~NET]), op("nsJoin", [NET, `/run/netns/${netns[0]}`]), op("nsSysctl", [flag, path, own(path)])]
       : o.op === "loUp" ? [] : [o]));
     // an ipc namespace of the test's own, joined by path, and a host-wide name under /proc/sys/kernel
     // given its own value (a broken check writes back what is there)
@@ -162,7 +165,7 @@ describe("sysjail-oci: sysctls of joined namespaces (root)", () => {
     for (const [what, change] of [
       ["a host-wide kernel name for a joined ipc namespace", joinedIpc("/proc/sys/kernel/randomize_va_space", aslr)],
       ["a kernel name that only starts as an ipc one", joinedIpc("/proc/sys/kernel/shmmni_x", "1")],
-      ["no join", (ops: PlanOp[]) => ops.flatMap((o) => (o.op === "clone" ? [o, op("nsSysctl", [NET, PING, "1 0"])] : [o]))],
+      ["no join", (ops: PlanOp[]) => ops.flatMap((o) => (o.op === "clone" ? [o, op("nsSysctl", [NET, PING, own(PING)])] : [o]))],
       ["a host-wide path", joined("/proc/sys/vm/swappiness")],
       ["an ipc path for a network namespace", joined("/proc/sys/kernel/shmmni")],
       ["an ipc type the plan does not join", joined("/proc/sys/kernel/shmmni", IPC)],
