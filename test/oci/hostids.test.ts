@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, closeSync, existsSync, openSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildProbe, makeJailRoot, makeNobody, makeTempDir, REPO, removeTree, requireRoot, runAsNobody, type JailRoot } from "../helpers/index.js";
-import { OCI_BIN as OCI, OCI_NS as NS } from "../helpers/ocibundle.js";
+import { buildProbe, makeJailRoot, makeNobody, makeTempDir, REPO, requireRoot, runAsNobody, type JailRoot } from "../helpers/index.js";
+import { OCI_BIN as OCI, OCI_NS as NS, ociTeardown } from "../helpers/ocibundle.js";
 import { Registry } from "../../src/registry/store.js";
 import { stateDir } from "../../src/registry/paths.js";
 import { HelperRun, type HelperEvent } from "../../src/helper/launch.js";
@@ -97,12 +97,7 @@ describe("sysjail-oci: sysjail.ids=host (root)", () => {
     vol = join(work, "vol");
     mkdirSync(vol, { mode: 0o755 });
   });
-  after(() => {
-    for (const i of ids) oci(["delete", "--force", i]);
-    jr?.remove();
-    removeTree(work);
-    removeTree(state);
-  });
+  after(() => ociTeardown(oci, ids, jr, work, state));
 
   it("the uid and gid maps are the host's one to one; the registry shows them and no pool lease", () => {
     const r = run(["read", "/proc/self/uid_map"]);
