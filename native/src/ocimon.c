@@ -165,11 +165,18 @@ static void kill_userns(const struct stat *userns) {
   }
 }
 
-/* The /proc/sys prefixes of a joined namespace type's sysctls (OP_NS_SYSCTL): a network
- * namespace's, an ipc namespace's (System V IPC and POSIX message queues). */
+/* Whether PATH is a sysctl of a joined namespace of type T (OP_NS_SYSCTL): a network namespace's
+ * (/proc/sys/net/), an ipc namespace's (its System V IPC names under /proc/sys/kernel/ by name,
+ * as src/oci/translate.ts allows them, and /proc/sys/fs/mqueue/). Security: the monitor is host
+ * root, and most of /proc/sys/kernel/ is host-wide (modprobe, core_pattern): the names are
+ * checked here, never taken from the plan on trust. */
 static int sysctl_of(uint64_t t, const char *path) {
+  static const char *const ipc_kernel[] = { "shmmax", "shmall", "shmmni", "shm_rmid_forced", "msgmax", "msgmnb", "msgmni", "sem" };
   if (t == CLONE_NEWNET) return !strncmp(path, "/proc/sys/net/", 14);
-  if (t == CLONE_NEWIPC) return !strncmp(path, "/proc/sys/kernel/", 17) || !strncmp(path, "/proc/sys/fs/mqueue/", 20);
+  if (t != CLONE_NEWIPC) return 0;
+  if (!strncmp(path, "/proc/sys/fs/mqueue/", 20)) return 1;
+  if (strncmp(path, "/proc/sys/kernel/", 17)) return 0;
+  for (size_t i = 0; i < sizeof ipc_kernel / sizeof ipc_kernel[0]; i++) if (!strcmp(path + 17, ipc_kernel[i])) return 1;
   return 0;
 }
 

@@ -3,7 +3,9 @@
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import type { JailRoot } from "./jailroot.js";
 import { REPO } from "./paths.js";
+import { removeTree } from "./tmp.js";
 
 /** The built sysjail-oci. */
 export const OCI_BIN = join(REPO, "native", "build", "sysjail-oci");
@@ -35,4 +37,12 @@ export function ociWaitBundle(work: () => string, root: () => string, hostname: 
     }));
     return dir;
   };
+}
+
+/** An OCI test file's after hook: deletes every container of IDS (`delete --force` through OCI),
+ * then removes the jail root JR and the directories DIRS (those made before a failure). */
+export function ociTeardown(oci: (args: string[]) => unknown, ids: string[], jr: JailRoot | undefined, ...dirs: (string | undefined)[]): void {
+  for (const i of ids) oci(["delete", "--force", i]);
+  jr?.remove();
+  for (const d of dirs) if (d) removeTree(d);
 }

@@ -4,20 +4,49 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, closeSync, existsSync, openSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, openSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildProbe, makeJailRoot, makeNobody, makeTempDir, REPO, removeTree, requireRoot, runAsNobody, type JailRoot } from "../helpers/index.js";
+import { buildProbe, makeJailRoot, makeNobody, makeTempDir, REPO, requireRoot, runAsNobody, type JailRoot } from "../helpers/index.js";
+import { OCI_BIN as OCI, OCI_NS as NS, ociTeardown } from "../helpers/ocibundle.js";
 import { Registry } from "../../src/registry/store.js";
 import { stateDir } from "../../src/registry/paths.js";
 import { HelperRun, type HelperEvent } from "../../src/helper/launch.js";
 import { prepare } from "../../src/jail/prepare.js";
 import { PlanFlag, type Plan } from "../../src/plan/types.js";
 import { baseSpec, validateSpec } from "../../src/spec/validate.js";
-import { HOST_IDS_MAP, hostIdMapping } from "../../src/oci/hostids.js";
+import { HOST_IDS_MAP, hostIdMapping, hostIdsAsked, hostNamespacesJoined } from "../../src/oci/hostids.js";
+import type { OciConfig } from "../../src/oci/config.js";
 
-const OCI = join(REPO, "native", "build", "sysjail-oci");
-const NS = ["pid", "network", "ipc", "uts", "mount"].map((type) => ({ type }));
 const HOST = { "sysjail.ids": "host" };
+const existsReadable = (p: string) => { try { return statSync(p).ino > 0; } catch { return false; } };
+
+describe("sysjail-oci: sysjail.ids=host (unit)", () => {
+  const cfg = (annotations: Record<string, unknown> | undefined, linux: Record<string, unknown> = { namespaces: NS }) => ({ ociVersion: "1.2.0", annotations, linux } as unknown as OciConfig);
+  const never = () => { throw new Error("asked only for host ids"); };
+  it("pool, or no annotation: not asked, nothing else looked at", () => {
+    assert.equal(hostIdsAsked(cfg(undefined), never), false);
+    assert.equal(hostIdsAsked(cfg({ "sysjail.ids": "pool" }), never), false);
+  });
+  it("any other value, or host with config.json's user namespace or maps: one error naming what is allowed", () => {
+    assert.throws(() => hostIdsAsked(cfg({ "sysjail.ids": "root\n" }), never), /sysjail\.ids="root\\n": allowed are "pool" .* and "host"/);
+    assert.throws(() => hostIdsAsked(cfg(HOST, { namespaces: [...NS, { type: "user" }] }), never), /with a user namespace or id maps in config\.json/);
+    assert.throws(() => hostIdsAsked(cfg(HOST, { namespaces: NS, gidMappings: [] }), never), /with a user namespace or id maps in config\.json/);
+  });
+  it("host: refused with a namespace not the container's own, named", (t) => {
+    if (process.getuid?.() !== 0) return t.skip("needs root of the host's user namespace");
+    assert.throws(() => hostIdsAsked(cfg(HOST), () => ["pid", "network"]), /not the host's or the runtime's pid, network$/);
+    assert.equal(hostIdsAsked(cfg(HOST), () => []), true);
+  });
+  it("a join naming pid 1's pid, ipc or network namespace is the host's", (t) => {
+    // where pid 1's /proc/PID/ns is closed to this process (no ptrace access), the check cannot tell
+    if (!existsReadable("/proc/1/ns/net")) return t.skip("pid 1's namespaces are not readable here");
+    assert.deepEqual(hostNamespacesJoined([[0x20000000, "/proc/1/ns/pid"], [0x08000000, "/proc/1/ns/ipc"], [0x40000000, "/proc/1/ns/net"]]), ["pid", "ipc", "network"]);
+    assert.deepEqual(hostNamespacesJoined([[0x04000000, "/proc/1/ns/uts"], [0x40000000, "/proc/1/ns/ipc"]]), [], "another type, or another type's file");
+  });
+  it("a join whose path cannot be read is left to the monitor's join", () => {
+    assert.deepEqual(hostNamespacesJoined([[0x40000000, "/nonexistent/ns/net"]]), []);
+  });
+});
 
 describe("sysjail-oci: sysjail.ids=host (root)", () => {
   let jr: JailRoot;
@@ -68,12 +97,7 @@ describe("sysjail-oci: sysjail.ids=host (root)", () => {
     vol = join(work, "vol");
     mkdirSync(vol, { mode: 0o755 });
   });
-  after(() => {
-    for (const i of ids) oci(["delete", "--force", i]);
-    jr?.remove();
-    removeTree(work);
-    removeTree(state);
-  });
+  after(() => ociTeardown(oci, ids, jr, work, state));
 
   it("the uid and gid maps are the host's one to one; the registry shows them and no pool lease", () => {
     const r = run(["read", "/proc/self/uid_map"]);

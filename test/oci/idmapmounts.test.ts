@@ -7,13 +7,11 @@ import { spawnSync } from "node:child_process";
 import { chownSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { buildProbe, makeJailRoot, makeNobody, makeTempDir, REPO, removeTree, requireRoot, runAsNobody, type JailRoot } from "../helpers/index.js";
+import { buildProbe, makeJailRoot, makeNobody, makeTempDir, REPO, requireRoot, runAsNobody, type JailRoot } from "../helpers/index.js";
+import { OCI_BIN as OCI, OCI_NS as NS, ociTeardown } from "../helpers/ocibundle.js";
 import { idmapped, idmapsImage } from "../../src/oci/idmapmounts.js";
 import { op } from "../../src/plan/types.js";
 import type { OciConfig } from "../../src/oci/config.js";
-
-const OCI = join(REPO, "native", "build", "sysjail-oci");
-const NS = ["pid", "network", "ipc", "uts", "mount"].map((type) => ({ type }));
 
 describe("sysjail-oci: idmapped image (unit)", () => {
   it("only for a config.json without a user namespace and without id maps, for host root", () => {
@@ -67,12 +65,7 @@ describe("sysjail-oci: idmapped image (root)", () => {
     vol = join(work, "vol");
     mkdirSync(vol, { mode: 0o755 });
   });
-  after(() => {
-    for (const i of ids) oci(["delete", "--force", i]);
-    jr?.remove();
-    removeTree(work);
-    removeTree(state);
-  });
+  after(() => ociTeardown(oci, ids, jr, work, state));
 
   it("container root owns the image: writes /etc, its file is uid 0 on disk, on-disk ids are its ids", () => {
     const w = run(["write", "/etc/idmap-new", "x"]);

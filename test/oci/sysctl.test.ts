@@ -4,19 +4,19 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildProbe, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
+import { buildProbe, makeJailRoot, makeTempDir, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
+import { ociFileCli } from "../helpers/ocibundle.js";
 import { JOINABLE, ociJail, patchPlan, sysctlOps } from "../../src/oci/translate.js";
 import { op, type PlanOp } from "../../src/plan/types.js";
 import { HelperRun, type HelperEvent } from "../../src/helper/launch.js";
 import { prepare } from "../../src/jail/prepare.js";
 import { baseSpec, validateSpec } from "../../src/spec/validate.js";
-import { hostGidRange } from "../../src/oci/sysctlids.js";
+import { PING_GROUP_RANGE as PING } from "../../src/oci/sysctlids.js";
 
-const OCI = join(REPO, "native", "build", "sysjail-oci");
 const NET = JOINABLE.network!, IPC = JOINABLE.ipc!;
-const PING = "/proc/sys/net/ipv4/ping_group_range", PORT = "/proc/sys/net/ipv4/ip_unprivileged_port_start";
+const PORT = "/proc/sys/net/ipv4/ip_unprivileged_port_start";
 
 describe("sysjail-oci: sysctls of joined namespaces (unit)", () => {
   it("the container's own namespace: the init writes it; a joined one: the monitor (nsSysctl); the runtime's own: refused", () => {
@@ -35,15 +35,6 @@ describe("sysjail-oci: sysctls of joined namespaces (unit)", () => {
     const ns = (path: string) => [{ type: "mount" }, { type: "pid" }, { type: "ipc" }, { type: "uts" }, { type: "network", path }];
     assert.throws(() => ociJail("h1", { ...base, linux: { namespaces: ns(`/proc/${process.pid}/ns/net`), sysctl: { "net.ipv4.ip_unprivileged_port_start": "0" } } }, "/r", () => undefined),
       /linux\.sysctl: net\.ipv4\.ip_unprivileged_port_start belongs to the runtime's own \(the host's\) namespace/);
-  });
-
-  it("ping_group_range: a range of the container's gids through its gid map; any other as given", () => {
-    assert.equal(hostGidRange("0 0", "0 100000 65536\n"), "100000 100000");
-    assert.equal(hostGidRange("5\t9", "0 1000 1\n1 200000 65535\n"), "200004 200008", "the line that holds the range");
-    assert.equal(hostGidRange("0 2147483647", "0 100000 65536\n"), "0 2147483647", "every group: as given");
-    assert.equal(hostGidRange("0 5", "0 1000 1\n1 200000 65535\n"), "0 5", "across two lines: as given");
-    assert.equal(hostGidRange("1 0", "0 100000 65536\n"), "1 0", "the kernel's empty range stays");
-    assert.equal(hostGidRange("x y", "0 100000 65536\n"), "x y", "the kernel refuses it");
   });
 
   it("places the monitor's sysctls right after the joins, the init's before pivot", () => {
@@ -68,15 +59,10 @@ describe("sysjail-oci: sysctls of joined namespaces (root)", () => {
   const netns = [`${tag}-a`];
   const ids: string[] = [];
   let ipcFile = "";
+  let ipcCheck = "";
   const id = (s: string) => { const v = `${tag}-${s}`; ids.push(v); return v; };
   /** sysjail-oci ARGS, output through a file (create's monitor would keep a pipe open). */
-  const oci = (args: string[]) => {
-    const out = join(work, `out-${args[0]}-${ids.length}`);
-    const fd = openSync(out, "w");
-    const r = spawnSync(OCI, ["--root", state, ...args], { stdio: ["ignore", fd, fd], timeout: 60_000 });
-    closeSync(fd);
-    return { status: r.status, out: readFileSync(out, "utf8") };
-  };
+  const oci = ociFileCli(() => state, () => work);
   const bundle = (name: string, args: string[], linux: Record<string, unknown>) => {
     const dir = join(work, name);
     mkdirSync(dir, { recursive: true });
@@ -102,6 +88,7 @@ describe("sysjail-oci: sysctls of joined namespaces (root)", () => {
     for (const i of ids) oci(["delete", "--force", i]);
     for (const n of netns) spawnSync("ip", ["netns", "del", n]);
     if (ipcFile) spawnSync("umount", [ipcFile]);
+    if (ipcCheck) spawnSync("umount", [ipcCheck]);
     jr?.remove();
     removeTree(state);
     removeTree(work);
@@ -159,12 +146,26 @@ describe("sysjail-oci: sysctls of joined namespaces (root)", () => {
   it("the helper re-checks each nsSysctl: a type the plan does not join, a path outside that type's /proc/sys or with '..', refused before anything runs", async () => {
     const s = validateSpec(Object.assign(baseSpec("/", `${tag}-chk`), { command: ["/bin/true"], env: { PATH: "/usr/bin:/bin" } }));
     const plan = (await prepare(s, { dryRun: true })).plan;
+    // each value is what the runtime's own namespace (the host's) holds there: a broken check
+    // that wrote it there would change nothing
+    const own = (path: string) => host(path.replace("/net/../", "/")).trim();
     const joined = (path: string, flag = NET) => (ops: PlanOp[]) => ops.flatMap((o) => (o.op === "clone"
-      ? [op("clone", [Number(o.args[0]) & ~NET]), op("nsJoin", [NET, `/run/netns/${netns[0]}`]), op("nsSysctl", [flag, path, "1"])]
+      ? [op("clone", [Number(o.args[0]) & ~NET]), op("nsJoin", [NET, `/run/netns/${netns[0]}`]), op("nsSysctl", [flag, path, own(path)])]
       : o.op === "loUp" ? [] : [o]));
+    // an ipc namespace of the test's own, joined by path, and a host-wide name under /proc/sys/kernel
+    // given its own value (a broken check writes back what is there)
+    ipcCheck = join(work, "ipcns-check");
+    writeFileSync(ipcCheck, "");
+    assert.equal(spawnSync("unshare", [`--ipc=${ipcCheck}`, "true"]).status, 0, "unshare --ipc");
+    const aslr = host("/proc/sys/kernel/randomize_va_space").trim();
+    const joinedIpc = (path: string, value: string) => (ops: PlanOp[]) => ops.flatMap((o) => (o.op === "clone"
+      ? [op("clone", [Number(o.args[0]) & ~IPC]), op("nsJoin", [IPC, ipcCheck]), op("nsSysctl", [IPC, path, value])]
+      : [o]));
     const swappiness = host("/proc/sys/vm/swappiness");
     for (const [what, change] of [
-      ["no join", (ops: PlanOp[]) => ops.flatMap((o) => (o.op === "clone" ? [o, op("nsSysctl", [NET, PING, "1 0"])] : [o]))],
+      ["a host-wide kernel name for a joined ipc namespace", joinedIpc("/proc/sys/kernel/randomize_va_space", aslr)],
+      ["a kernel name that only starts as an ipc one", joinedIpc("/proc/sys/kernel/shmmni_x", "1")],
+      ["no join", (ops: PlanOp[]) => ops.flatMap((o) => (o.op === "clone" ? [o, op("nsSysctl", [NET, PING, own(PING)])] : [o]))],
       ["a host-wide path", joined("/proc/sys/vm/swappiness")],
       ["an ipc path for a network namespace", joined("/proc/sys/kernel/shmmni")],
       ["an ipc type the plan does not join", joined("/proc/sys/kernel/shmmni", IPC)],
@@ -178,6 +179,7 @@ describe("sysjail-oci: sysctls of joined namespaces (root)", () => {
       assert.ok(!evs.some((e) => e.ev === "started" || e.ev === "ready"), `${what}: no jail started`);
     }
     assert.equal(host("/proc/sys/vm/swappiness"), swappiness);
+    assert.equal(host("/proc/sys/kernel/randomize_va_space").trim(), aslr);
   });
 
   it("an ipc namespace joined by path (bound to a file): kernel.shmmni and fs.mqueue.msg_max are set in it, the host's are unchanged", () => {
