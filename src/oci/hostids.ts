@@ -24,14 +24,15 @@ const show = (v: unknown) => JSON.stringify(typeof v === "string" ? v.slice(0, 4
 const OWN_NS: [number, string, string][] = [[0x20000000, "pid", "pid"], [0x08000000, "ipc", "ipc"], [0x40000000, "network", "net"]];
 
 /** The types of JOINS (clone flag, path) whose path is the host's namespace (pid 1's, as this
- * process sees it): a runtime in a namespace of its own could otherwise join the host's. */
-export function hostNamespacesJoined(joins: [number, string][]): string[] {
+ * process sees it; HOSTNS: the directory to compare with): a runtime in a namespace of its own
+ * could otherwise join the host's. */
+export function hostNamespacesJoined(joins: [number, string][], hostNs = "/proc/1/ns"): string[] {
   const out: string[] = [];
   for (const [flag, path] of joins) {
     const t = OWN_NS.find(([f]) => f === flag);
     if (!t) continue;
     try {
-      const a = statSync(path), b = statSync(`/proc/1/ns/${t[2]}`);
+      const a = statSync(path), b = statSync(`${hostNs}/${t[2]}`);
       if (a.dev === b.dev && a.ino === b.ino) out.push(t[1]);
     } catch {
       /* unreadable: the monitor's join reports it */
