@@ -254,6 +254,12 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
   struct host_state h;
   memset(&h, 0, sizeof h);
   int oci_rc = 127, gatefd = -1; /* sysjail-oci: the monitor's own exit status; the start gate */
+  /* the exec pipe's end means the command was exec'd only once `start` opened the gate (gatefd
+   * then -1): an init that ended while still waiting for 'S' (its sync channel read as closed:
+   * init.c wait_monitor exits 1) ran nothing. Marked started, `start` would report success for a
+   * container that had already stopped, and the engine (conmon) would have taken its exit
+   * before `start`: podman then waits for an exit file its cleanup already removed
+   * (docs/OCI.md, "A lost exit under podman") */
   int planp[2] = { -1, -1 }, whole_read = 0;
   int msgp[2] = { -1, -1 }, execp[2] = { -1, -1 }, sync[2] = { -1, -1 };
   /* an init the front cloned ahead with exactly these namespaces is this jail's (early.c): from
@@ -469,7 +475,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
         exec_open = 0;
         close(execp[0]);
         drain_msgs(msgp[0], &setup_error, &cmd_status, &have_cmd, &ready);
-        if (!setup_error && plan_find(plan, OP_EXEC)) { ready = 1; mark_started(plan); }
+        if (!setup_error && gatefd < 0 && plan_find(plan, OP_EXEC)) { ready = 1; mark_started(plan); }
       }
     }
     if (ready && !ready_sent && !setup_error) {
@@ -485,7 +491,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
         struct sj_msg m;
         ssize_t n = read(execp[0], &m, sizeof m);
         if (n == (ssize_t)sizeof m) { if (m.type != MSG_LISTENER) emit_msg(&m, &setup_error); }
-        else if (n <= 0) { exec_open = 0; close(execp[0]); if (!setup_error && plan_find(plan, OP_EXEC)) { ready = 1; mark_started(plan); } }
+        else if (n <= 0) { exec_open = 0; close(execp[0]); if (!setup_error && gatefd < 0 && plan_find(plan, OP_EXEC)) { ready = 1; mark_started(plan); } }
       }
       if (p[6].revents & POLLIN) notify_handle(!exec_open);
       if (p[6].revents & (POLLHUP | POLLERR | POLLNVAL)) notify_hangup();
@@ -543,7 +549,7 @@ int run_main(struct sj_plan *first, struct sj_early *ahead) {
     while ((n = read(execp[0], &m, sizeof m)) == (ssize_t)sizeof m) emit_msg(&m, &setup_error);
     exec_open = 0;
     close(execp[0]);
-    if (!setup_error && plan_find(plan, OP_EXEC)) { ready = 1; mark_started(plan); }
+    if (!setup_error && gatefd < 0 && plan_find(plan, OP_EXEC)) { ready = 1; mark_started(plan); }
   }
   if (ready && !ready_sent && !setup_error) { ready_sent = 1; setup_s = now_s() - g_helper_t0; emit("{\"ev\":\"ready\",\"initPid\":%d}", (int)pid); }
   struct rusage ru;

@@ -40,6 +40,25 @@ describe("sysjail-oci start (root)", () => {
     removeTree(state);
   });
 
+  it("an init that ended before start ran nothing: start fails and nothing is marked started (the engine sees a stopped container, never a lost exit)", () => {
+    const c = `rtmisc-start-${process.pid}-dead`;
+    ids.push(c);
+    const fd = openSync("/dev/null", "w");
+    assert.equal(oci(["create", "--bundle", bundle("dead", ["/probe", "exit", "0"]), c], fd).status, 0);
+    closeSync(fd);
+    const pid = JSON.parse(oci(["state", c]).stdout).pid as number;
+    // the init this create made, still waiting for start (its exe is not yet the program)
+    assert.notEqual(readlinkSync(`/proc/${pid}/exe`), "/probe");
+    process.kill(pid, "SIGKILL");
+    // its monitor ends with it (and reports it stopped); this test process is its parent's parent
+    // only, so the zombie is reaped by the reaper of this session, not waited for here
+    while (JSON.parse(oci(["state", c]).stdout).status !== "stopped") spawnSync("sleep", ["0.05"]);
+    const r = oci(["start", c]);
+    assert.notEqual(r.status, 0, "start of a container whose init ended before it");
+    assert.ok(!existsSync(join(state, c, "started")), "not marked started");
+    assert.equal(oci(["delete", "--force", c]).status, 0);
+  });
+
   it("the native start returns when the program runs: pid 1 is the program, not the jail's setup", () => {
     for (let n = 0; n < 3; n++) {
       const c = `rtmisc-start-${process.pid}-${n}`;
