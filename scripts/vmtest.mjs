@@ -122,9 +122,9 @@ mount -t overlay -o lowerdir=/lower,upperdir=/upper/u,workdir=/upper/w overlay /
 mkdir -p /newroot/vmtest /newroot/vmtest-kernel
 mount -n --bind /lower${work} /newroot/vmtest
 mount -n --bind /lower${kdir} /newroot/vmtest-kernel
-mount --move /proc /newroot/proc
-mount --move /sys /newroot/sys
-mount --move /dev /newroot/dev
+mount -n --move /proc /newroot/proc
+mount -n --move /sys /newroot/sys
+mount -n --move /dev /newroot/dev
 exec switch_root /newroot /bin/sh /vmtest/stage2.sh
 `);
 writeFileSync(join(work, "initrd"), newc(entries));
