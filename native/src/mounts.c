@@ -285,27 +285,40 @@ static void do_rebind(const struct sj_op_rec *op) {
 }
 
 /* Masking sources, made once: an empty read-only tmpfs for directories, a read-only /dev/null
- * for files. Each mask is a clone of one of them (a bind), far cheaper than a new superblock. */
-static int g_mask_dir = -1, g_mask_file = -1;
+ * for files. Each mask is a clone of one of them (a bind), far cheaper than a new superblock.
+ * Kernels before 6.15 clone no detached mount (open_tree gives EINVAL): there each mask is a
+ * source made anew, the same read-only mount. */
+static int g_mask_dir = -1, g_mask_file = -1, g_mask_no_clone = 0;
+
+static int new_mask_source(int dir, const struct sj_op_rec *op, const char *target) {
+  int fd;
+  if (dir) {
+    int fs = sys_fsopen("tmpfs", FSOPEN_CLOEXEC);
+    if (fs < 0 || sys_fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
+        sys_fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0555", 0) < 0 ||
+        sys_fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) fail(op, target);
+    fd = sys_fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    close(fs);
+  } else {
+    fd = sys_open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC };
+    if (fd >= 0 && sys_mount_setattr(fd, "", AT_EMPTY_PATH, &a) < 0) fail(op, target);
+  }
+  if (fd < 0) fail(op, target);
+  return fd;
+}
 
 static int mask_source(int dir, const struct sj_op_rec *op, const char *target) {
+  if (g_mask_no_clone) return new_mask_source(dir, op, target);
   int *slot = dir ? &g_mask_dir : &g_mask_file;
-  if (*slot < 0) {
-    if (dir) {
-      int fs = sys_fsopen("tmpfs", FSOPEN_CLOEXEC);
-      if (fs < 0 || sys_fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
-          sys_fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0555", 0) < 0 ||
-          sys_fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) fail(op, target);
-      *slot = sys_fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-      close(fs);
-    } else {
-      *slot = sys_open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-      struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC };
-      if (*slot >= 0 && sys_mount_setattr(*slot, "", AT_EMPTY_PATH, &a) < 0) fail(op, target);
-    }
-    if (*slot < 0) fail(op, target);
-  }
-  return sys_open_tree(*slot, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (*slot < 0) *slot = new_mask_source(dir, op, target);
+  int fd = sys_open_tree(*slot, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (fd >= 0 || errno != EINVAL) return fd;
+  /* this kernel clones no detached mount: the source made is this mask, the next are new */
+  g_mask_no_clone = 1;
+  fd = *slot;
+  *slot = -1;
+  return fd;
 }
 
 static void do_mask(const struct sj_op_rec *op) {
