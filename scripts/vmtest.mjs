@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Runs test files of the built checkout in a VM: Debian 12's stock kernel, cgroup v2 only, as root.
 //
-// usage: node scripts/vmtest.mjs [--kernel-dir DIR] [--keep] [--kvm] [--timeout SEC] PATTERN...
+// usage: node scripts/vmtest.mjs [--kernel-dir DIR] [--keep] [--kvm] [--name RE] [--timeout SEC] PATTERN...
 //   PATTERN  as for `npm test -- PATTERN`: build/test files whose path contains it (at least one)
 //   --kernel-dir DIR  a directory to keep the extracted kernel in (made when missing, reused when
 //                     it holds one); default: a temp directory removed at the end
 //   --timeout SEC     the VM is ended after SEC seconds (default 1800)
+//   --name RE         only tests whose name matches RE (node's --test-name-pattern)
 //   --kvm             KVM instead of TCG (default TCG: this machine's nested KVM fails on the
 //                     guest kernel's cmpxchg16b, "KVM internal error", and is slower than TCG
 //                     without cx16; docs/TESTING.md, "cgroup v2 in a VM")
@@ -25,10 +26,10 @@ import { fileURLToPath } from "node:url";
 import { newc } from "./vmtest-cpio.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const usage = "usage: node scripts/vmtest.mjs [--kernel-dir DIR] [--keep] [--kvm] [--timeout SEC] PATTERN...";
+const usage = "usage: node scripts/vmtest.mjs [--kernel-dir DIR] [--keep] [--kvm] [--name RE] [--timeout SEC] PATTERN...";
 const fail = (msg, code = 1) => { console.error(`vmtest: ${msg}`); process.exit(code); };
 
-let kernelDir = null, keep = false, kvm = false, timeout = 1800;
+let kernelDir = null, keep = false, kvm = false, timeout = 1800, name = null;
 const patterns = [];
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
@@ -36,6 +37,7 @@ for (let i = 0; i < argv.length; i++) {
   if (a === "--kernel-dir" && i + 1 < argv.length) kernelDir = argv[++i];
   else if (a === "--keep") keep = true;
   else if (a === "--kvm") kvm = true;
+  else if (a === "--name" && i + 1 < argv.length) name = argv[++i];
   else if (a === "--timeout" && i + 1 < argv.length) {
     timeout = Number(argv[++i]);
     if (!Number.isInteger(timeout) || timeout <= 0) fail(`--timeout ${JSON.stringify(argv[i])}: a whole number of seconds above 0 is allowed`, 64);
@@ -153,6 +155,8 @@ ln -sfn /vmtest-kernel/image/lib/modules/${release} /lib/modules/${release}
 ln -sf /vmtest-kernel/kmod/bin/kmod /usr/sbin/modprobe
 echo /usr/sbin/modprobe > /proc/sys/kernel/modprobe
 ip link set lo up
+# a host has more than lo (the tests' controls check it): a dummy link, no traffic leaves the VM
+ip link add eth0 type dummy && ip link set eth0 up
 hostname vmtest
 echo "VMTEST-KERNEL $(uname -r) cgroup: $(stat -fc %T /sys/fs/cgroup) controllers: $(cat /sys/fs/cgroup/cgroup.subtree_control)"
 cd ${q(root)}
@@ -160,7 +164,7 @@ export SYSJAIL_IDS_DIR=$(mktemp -d /tmp/sysjail-test-ids-XXXXXX)
 rc=0
 for f in ${files.map(q).join(" ")}; do
   echo "VMTEST-START $f"
-  node --test --test-reporter=spec --test-concurrency=2 "$f" < /dev/null
+  node --test --test-reporter=spec --test-concurrency=2 ${name === null ? "" : `--test-name-pattern=${q(name)} `}"$f" < /dev/null
   s=$?
   echo "VMTEST-FILE $s $f"
   [ $s = 0 ] || rc=1
