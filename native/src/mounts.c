@@ -252,14 +252,51 @@ static void dev_node_dirs(const struct sj_op_rec *op, const char *target) {
     if (r < 0 && e != EEXIST) { errno = e; fail(op, dir); }
   }
 }
-static void do_dev_node(const struct sj_op_rec *op) {
+/* Kernels before 6.15 clone nothing from a detached mount (open_tree EINVAL), and the monitor's
+ * device tmpfs is one. Security reasoning: there the init attaches it once at the staging
+ * directory, on top of the jail's root, in its own private mount namespace and before any jail
+ * process exists (the jail's root stays reachable through g_root), clones every node of the plan
+ * from it as a single-file mount, and detaches it again at once: no path leads to the staging
+ * tmpfs afterwards, and each clone is rooted at one node as on newer kernels. */
+static int *g_node_clones = NULL;
+static void dev_nodes_clone_attached(const struct sj_plan *plan, const struct sj_op_rec *op, const char *target) {
+  const struct sj_op_rec *sop = plan_find(plan, OP_STAGING);
+  const char *staging = sop ? arg_str(sop, 0) : NULL;
+  if (!staging || g_root < 0) { errno = EINVAL; fail(op, target); }
+  g_node_clones = malloc(plan->nops * sizeof *g_node_clones);
+  if (!g_node_clones) fail(op, target);
+  for (uint32_t i = 0; i < plan->nops; i++) g_node_clones[i] = -1;
+  if (sys_move_mount(g_devfs, "", AT_FDCWD, staging, MOVE_MOUNT_F_EMPTY_PATH) < 0) fail(op, target);
+  int dfd = open(staging, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int err = dfd < 0 ? errno : 0;
+  for (uint32_t i = 0; !err && i < plan->nops; i++) {
+    if (plan->ops[i].code != OP_DEV_NODE) continue;
+    char name[24];
+    snprintf(name, sizeof name, "n%d", plan->ops[i].index);
+    g_node_clones[i] = sys_open_tree(dfd, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+    if (g_node_clones[i] < 0) err = errno;
+  }
+  if (dfd >= 0) close(dfd);
+  if (umount2(staging, MNT_DETACH) < 0 && !err) err = errno;
+  close(g_devfs);
+  g_devfs = -1;
+  if (err) { errno = err; fail(op, target); }
+}
+
+static void do_dev_node(const struct sj_plan *plan, const struct sj_op_rec *op) {
   const char *target = arg_str(op, 0);
   if (!target || strncmp(target, "/dev/", 5) || strstr(target, "/..") || strstr(target, "//")) { errno = EINVAL; fail(op, "bad arguments"); }
   dev_node_dirs(op, target);
-  if (g_devfs < 0) { errno = EBADF; fail(op, "no device nodes came from the monitor"); }
-  char name[24];
-  snprintf(name, sizeof name, "n%d", op->index);
-  int sfd = sys_open_tree(g_devfs, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+  const size_t pos = (size_t)(op - plan->ops);
+  int sfd = -1;
+  if (!g_node_clones) {
+    if (g_devfs < 0) { errno = EBADF; fail(op, "no device nodes came from the monitor"); }
+    char name[24];
+    snprintf(name, sizeof name, "n%d", op->index);
+    sfd = sys_open_tree(g_devfs, name, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_SYMLINK_NOFOLLOW);
+    if (sfd < 0 && errno == EINVAL) dev_nodes_clone_attached(plan, op, target);
+  }
+  if (g_node_clones) { sfd = g_node_clones[pos]; g_node_clones[pos] = -1; if (sfd < 0) errno = EBADF; }
   if (sfd < 0) fail(op, target);
   struct mount_attr a = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC };
   if (sys_mount_setattr(sfd, "", AT_EMPTY_PATH, &a) < 0) fail(op, target);
@@ -285,27 +322,40 @@ static void do_rebind(const struct sj_op_rec *op) {
 }
 
 /* Masking sources, made once: an empty read-only tmpfs for directories, a read-only /dev/null
- * for files. Each mask is a clone of one of them (a bind), far cheaper than a new superblock. */
-static int g_mask_dir = -1, g_mask_file = -1;
+ * for files. Each mask is a clone of one of them (a bind), far cheaper than a new superblock.
+ * Kernels before 6.15 clone no detached mount (open_tree gives EINVAL): there each mask is a
+ * source made anew, the same read-only mount. */
+static int g_mask_dir = -1, g_mask_file = -1, g_mask_no_clone = 0;
+
+static int new_mask_source(int dir, const struct sj_op_rec *op, const char *target) {
+  int fd;
+  if (dir) {
+    int fs = sys_fsopen("tmpfs", FSOPEN_CLOEXEC);
+    if (fs < 0 || sys_fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
+        sys_fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0555", 0) < 0 ||
+        sys_fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) fail(op, target);
+    fd = sys_fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+    close(fs);
+  } else {
+    fd = sys_open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC };
+    if (fd >= 0 && sys_mount_setattr(fd, "", AT_EMPTY_PATH, &a) < 0) fail(op, target);
+  }
+  if (fd < 0) fail(op, target);
+  return fd;
+}
 
 static int mask_source(int dir, const struct sj_op_rec *op, const char *target) {
+  if (g_mask_no_clone) return new_mask_source(dir, op, target);
   int *slot = dir ? &g_mask_dir : &g_mask_file;
-  if (*slot < 0) {
-    if (dir) {
-      int fs = sys_fsopen("tmpfs", FSOPEN_CLOEXEC);
-      if (fs < 0 || sys_fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
-          sys_fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0555", 0) < 0 ||
-          sys_fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) fail(op, target);
-      *slot = sys_fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
-      close(fs);
-    } else {
-      *slot = sys_open_tree(AT_FDCWD, "/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-      struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC };
-      if (*slot >= 0 && sys_mount_setattr(*slot, "", AT_EMPTY_PATH, &a) < 0) fail(op, target);
-    }
-    if (*slot < 0) fail(op, target);
-  }
-  return sys_open_tree(*slot, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (*slot < 0) *slot = new_mask_source(dir, op, target);
+  int fd = sys_open_tree(*slot, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
+  if (fd >= 0 || errno != EINVAL) return fd;
+  /* this kernel clones no detached mount: the source made is this mask, the next are new */
+  g_mask_no_clone = 1;
+  fd = *slot;
+  *slot = -1;
+  return fd;
 }
 
 static void do_mask(const struct sj_op_rec *op) {
@@ -435,6 +485,7 @@ static void attach_root(const struct sj_plan *plan, int treefd) {
 
 static void pivot(const struct sj_op_rec *op) {
   if (g_devfs >= 0) { close(g_devfs); g_devfs = -1; }
+  if (g_node_clones) { free(g_node_clones); g_node_clones = NULL; }
   if (g_mask_dir >= 0) { close(g_mask_dir); g_mask_dir = -1; }
   if (g_mask_file >= 0) { close(g_mask_file); g_mask_file = -1; }
   /* pivot_root(".", "."): the old root ends up stacked on the new one and is detached at once,
@@ -529,7 +580,7 @@ void init_setup(const struct sj_plan *plan, int msgfd, int treefd) {
     case OP_LO_UP: lo_up(op); break;
     case OP_USERNS_MAX: userns_max(op); break;
     case OP_SYSCTL: do_sysctl(op); break;
-    case OP_DEV_NODE: do_dev_node(op); break;
+    case OP_DEV_NODE: do_dev_node(plan, op); break;
     case OP_HOOK: if (!pivoted && arg_str(op, 0) && !strcmp(arg_str(op, 0), "create")) hook_run(plan, op, g_msg, 0); break;
     default: break;
     }

@@ -119,6 +119,10 @@ describe("device cgroup: the v2 program in the kernel (root)", () => {
     assert.throws(() => closeSync(openSync(b, "r")), /ENXIO/);
     const r = spawnSync(loader, [join(work, "prog"), cg, c, b, "/dev/null"], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(r.stdout.trim().split("\n"), ["err ENODEV", "err EPERM", "ok"]);
+    // the allowed node reaches the misc driver, which has no minor 666: ENODEV (6.18), ENXIO (6.1);
+    // either way the driver's answer, not the program's EPERM
+    const [allowed, ...rest] = r.stdout.trim().split("\n");
+    assert.match(allowed!, /^err (ENODEV|ENXIO)$/);
+    assert.deepEqual(rest, ["err EPERM", "ok"]);
   });
 });

@@ -152,7 +152,9 @@ export function hostNs(): { pid: string; user: string; net: string; ipc: string;
 export async function reaperRegions(pid: number): Promise<{ regions: string[]; maps: string }> {
   const maps = await waitUntil(() => {
     const m = readFileSync(`/proc/${pid}/maps`, "utf8");
-    return m.includes("[vdso]") ? false : m;
+    // mid-execve the new memory map holds only the kernel's stack (no vDSO yet): wait for the
+    // reaper's own image too (seen on a slow VM, docs/TESTING.md, "cgroup v2 in a VM")
+    return m.includes("[vdso]") || !/ r-xp .*sysjail-reaper$/m.test(m) ? false : m;
   }, "the reaper unmapping the kernel's stack and vDSO");
   return { regions: maps.trim().split("\n").filter((l) => !l.endsWith("[vsyscall]")), maps };
 }

@@ -152,8 +152,9 @@ describe("sysjail-oci devices: real containers (root)", () => {
     assert.equal(existsSync(join(state, c)), false);
   });
 
-  it("the container's processes are in its device cgroup (exec'd ones too), which goes with the container", () => {
-    assert.ok(devCg, "this host has a cgroup v1 devices hierarchy");
+  it("the container's processes are in its device cgroup (exec'd ones too), which goes with the container", (t) => {
+    // a v1 check (the v2 program: test/cgroup/devices.test.ts, test/oci/update.test.ts)
+    if (!devCg) return t.skip("a v1 check: this host has no v1 devices hierarchy");
     const dir = join(work, "cg");
     mkdirSync(dir);
     writeFileSync(join(dir, "config.json"), JSON.stringify({
