@@ -23,6 +23,17 @@ const show = (v: unknown) => JSON.stringify(typeof v === "string" ? v.slice(0, 4
 /** The pid, ipc and network namespace clone flags and their /proc/PID/ns names. */
 const OWN_NS: [number, string, string][] = [[0x20000000, "pid", "pid"], [0x08000000, "ipc", "ipc"], [0x40000000, "network", "net"]];
 
+/** Whether namespace files A and B are the same namespace (one nsfs inode); false when either
+ * cannot be read (the monitor's join reports a bad path). */
+export function sameNamespace(a: string, b: string): boolean {
+  try {
+    const x = statSync(a), y = statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
+}
+
 /** The types of JOINS (clone flag, path) whose path is the host's namespace (pid 1's, as this
  * process sees it; HOSTNS: the directory to compare with): a runtime in a namespace of its own
  * could otherwise join the host's. */
@@ -30,13 +41,7 @@ export function hostNamespacesJoined(joins: [number, string][], hostNs = "/proc/
   const out: string[] = [];
   for (const [flag, path] of joins) {
     const t = OWN_NS.find(([f]) => f === flag);
-    if (!t) continue;
-    try {
-      const a = statSync(path), b = statSync(`${hostNs}/${t[2]}`);
-      if (a.dev === b.dev && a.ino === b.ino) out.push(t[1]);
-    } catch {
-      /* unreadable: the monitor's join reports it */
-    }
+    if (t && sameNamespace(path, `${hostNs}/${t[2]}`)) out.push(t[1]);
   }
   return out;
 }

@@ -13,7 +13,7 @@ import { inheritAmbient } from "./capsets.js";
 import { addHome } from "./home.js";
 import { hostIdOf, ociIds, type OciIds } from "./idmap.js";
 import { idmapped, idmapsImage } from "./idmapmounts.js";
-import { hostIdsAsked, hostNamespacesJoined } from "./hostids.js";
+import { hostIdsAsked, hostNamespacesJoined, sameNamespace } from "./hostids.js";
 import { initialUserNs } from "../ids/choose.js";
 import { builtin } from "../helper/locate.js";
 import { deviceRules, devNodeOps, parseDevices, type OciDevice } from "./devices.js";
@@ -236,13 +236,7 @@ function namespaceJoins(config: OciConfig, warn: (m: string) => void): { joins: 
 /** Whether PATH is the runtime's own namespace of TYPE (the same nsfs inode as /proc/self/ns's);
  * a path that cannot be read is not (the monitor's join reports it). */
 function isOwnNamespace(path: string, type: string): boolean {
-  try {
-    const a = statSync(path);
-    const b = statSync(`/proc/self/ns/${type === "network" ? "net" : type}`);
-    return a.dev === b.dev && a.ino === b.ino;
-  } catch {
-    return false;
-  }
+  return sameNamespace(path, `/proc/self/ns/${type === "network" ? "net" : type}`);
 }
 
 const cleanPath = (where: string, p: unknown): string => {
