@@ -3,7 +3,7 @@
 // Integration tests run real jails; they need root for the root cases and run the rootless
 // cases through setpriv as uid 65534 themselves.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,11 +25,20 @@ if (files.length === 0) {
   console.error("test: no test files matched");
   process.exit(1);
 }
-const args = ["--test", "--test-concurrency=2", ...files];
+// TAP on stdout as before, and the failed tests' names and errors into a file printed at the end
+const fdir = mkdtempSync(join(tmpdir(), "sysjail-test-failures-"));
+const ffile = join(fdir, "failures.txt");
+const args = ["--test", "--test-concurrency=2",
+  "--test-reporter=tap", "--test-reporter-destination=stdout",
+  `--test-reporter=${join(root, "scripts", "test-failures.mjs")}`, `--test-reporter-destination=${ffile}`, ...files];
 // root's jails lease host id ranges (src/ids): the tests' leases go to a directory of their own,
 // not the host's /var/lib/sysjail/ids
 const ids = process.env.SYSJAIL_IDS_DIR ? undefined : mkdtempSync(join(tmpdir(), "sysjail-test-ids-"));
 const env = ids ? { ...process.env, SYSJAIL_IDS_DIR: ids } : process.env;
 const r = spawnSync(process.execPath, args, { cwd: root, stdio: "inherit", env });
 if (ids) rmSync(ids, { recursive: true, force: true });
+let failed = "";
+try { failed = readFileSync(ffile, "utf8"); } catch { /* no reporter output */ }
+rmSync(fdir, { recursive: true, force: true });
+if (failed) process.stdout.write(`\n# the failed tests:\n${failed}`);
 process.exit(r.status ?? 1);
