@@ -61,6 +61,9 @@ void init_preopen(const struct sj_plan *plan);
 void init_setup(const struct sj_plan *plan, int msgfd, int treefd);
 /* command phase: limits, ids, capabilities, no_new_privs, seccomp, exec (never returns) */
 void command_exec(const struct sj_plan *plan, int msgfd) __attribute__((noreturn));
+/* sysjail-oci: the plan's command looked up before the start gate (OP_LOOKUP); exits through
+ * die_step, as the exec's failure, when the exec is sure to fail (lookup.c) */
+void command_lookup(const struct sj_plan *plan, int msgw);
 /* sysjail-oci: the terminal's pty made and its master sent before the start gate */
 void console_early(const struct sj_plan *plan, int msgfd);
 /* the same setup, then the startContainer hook HOOK exec'd instead of the command (hook.c) */

@@ -211,6 +211,9 @@ void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int msgw, 
   if (g_gate_sync < 0) enter_cgroupns(plan, cflags, msgw);
   init_setup(plan, msgw, treefd);
   idmap_done(); /* no tree asked for (a joined mount namespace) */
+  /* sysjail-oci: the command looked up in the built container (lookup.c), so that a command
+   * it lacks fails create, before "ready", as runc's does */
+  command_lookup(plan, msgw);
   /* the container is built (and its createContainer hooks ran): sysjail-oci create waits for
    * this (the monitor's "ready" event) when it has hooks, which must see a built container */
   if (has_hooks(plan, "create") || g_gate_sync >= 0) msg_send(msgw, MSG_READY, -1, 0, 0, NULL);
@@ -239,5 +242,6 @@ void init_from_prelude(const struct sj_plan *prelude, int planfd, uint64_t cflag
   wait_monitor(sync, 'G');
   close(sync);
   enter_cgroupns(&plan, cflags, msgw);
+  command_lookup(&plan, msgw);
   start_command(&plan, msgw, execw);
 }

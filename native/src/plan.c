@@ -30,6 +30,7 @@ static const char *const names[OP_MAX] = {
   [OP_CONSOLE] = "console", [OP_HOOK] = "hook", [OP_NS_JOIN] = "ns-join", [OP_SYSCTL] = "sysctl", [OP_OOM_ADJ] = "oom-score-adj",
   [OP_CGROUP_JOIN] = "cgroup-join", [OP_PROC_NS] = "proc-ns", [OP_DEV_NODE] = "dev-node", [OP_MOUNT_POINTS] = "mount-points",
   [OP_CGROUP_INTO] = "cgroup-into", [OP_NS_SYSCTL] = "ns-sysctl", [OP_STDIO_OWNER] = "stdio-owner",
+  [OP_LOOKUP] = "lookup",
 };
 
 const char *op_name(uint32_t code) { return code < OP_MAX && names[code] ? names[code] : "?"; }

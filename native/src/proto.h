@@ -138,6 +138,10 @@ enum sj_op {
   /* monitor, before clone (sysjail-oci create): the container's stdio pipes (fds 0-2 that are
    * anonymous pipes, the engine's) are given to the process's user, as runc does (ocimon.c) */
   OP_STDIO_OWNER = 70, /* host-uid host-gid */
+  /* init, after the build and before the start gate (sysjail-oci): the command's lookup, as the
+   * exec's PATH search would try it; a missing or unrunnable command is reported as the exec's
+   * failure before the container is created (lookup.c) */
+  OP_LOOKUP = 71,      /* file... (absolute, in execvpe's order) */
   OP_MAX
 };
 

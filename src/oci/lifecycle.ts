@@ -32,6 +32,8 @@ import { detectCgroups } from "../cgroup/detect.js";
 import { setOomScoreAdj } from "./oom.js";
 import { writePidFile } from "./pidfile.js";
 import { checkConsoleSocket } from "./rootdir.js";
+import { execFailure, lookupOp } from "./lookup.js";
+import { SysjailError } from "../errors.js";
 
 /** The file the monitor makes once the command of a container with startContainer hooks runs. */
 const startedPath = (root: string, id: string) => join(containerDir(root, id), "started");
@@ -178,6 +180,10 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
       // and the jail's own /proc, /dev and /sys (an image FROM scratch has none of them)
       const points = mountPointsOp(rootPath, [...prep.plan.ops.filter(isKernelFsMount), ...patch.mounts]);
       if (points) prep.plan.ops.push(points);
+      // the command looked up in the built container before the gate, as runc's init does at
+      // create: one the image lacks fails create (below), not the container after start
+      const lookup = lookupOp(prep.plan.ops);
+      if (lookup) prep.plan.ops.push(lookup);
       if (console) {
         const size = config.process?.consoleSize;
         prep.plan.ops.push(op("console", [console, size?.height ?? 0, size?.width ?? 0], "process.terminal: the pty master goes to --console-socket"));
@@ -194,12 +200,6 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     const early = front ? new HelperRun("run", "inherit", true, undefined, front) : undefined;
     jr = new JailRun(spec, prep, { stdio: "inherit", detach, warn: g.warn, notice: g.warn }, early);
     if (!(await jr.untilStarted())) throw jr.error ?? ociError("the container ended before it was created");
-    // hooks (createContainer, prestart, createRuntime) see a built container: the init reports
-    // "ready" once its namespaces, mounts and root are made (and createContainer hooks ran).
-    // Without hooks create returns at "started" and the init finishes building while the engine
-    // goes on; `start` waits for it anyway (the gate opens only after the build, docs/OCI.md)
-    const needBuilt = patch.hooks.create.length > 0 || (hooks.prestart?.length ?? 0) > 0 || (hooks.createRuntime?.length ?? 0) > 0;
-    if (needBuilt && !(await jr.ready())) throw jr.error ?? ociError("the container ended before it was created");
     const e = jr.entry!;
     if (config.process?.oomScoreAdj !== undefined) setOomScoreAdj(e.initPid, e.initStart, config.process.oomScoreAdj, g.warn);
     const rec: OciRecord = {
@@ -211,6 +211,13 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
       ...(cg ? { cgroupsPath: config.linux!.cgroupsPath } : {}),
     };
     writeRecord(g.root, rec);
+    // (the above while the init builds the container) create returns once it is built, as
+    // runc's does: the init reports "ready" once its namespaces, mounts and root are made,
+    // createContainer hooks ran (prestart and createRuntime hooks, below, see a built container)
+    // and the command was looked up (its lookup op): a command the image lacks fails create
+    // here, with runc's words, and no engine ever sees the container running (docs/OCI.md, "A
+    // command the image lacks"); the catch below removes the record
+    if (!(await jr.ready())) throw lookupError(jr.error, spec.command?.[0]) ?? ociError("the container ended before it was created");
     // the container's namespaces exist, its command waits at the gate: a failing hook fails create
     // and the catch below ends the jail and removes its directory
     for (const kind of ["prestart", "createRuntime"] as const) if (hooks[kind]?.length) runHooks(hooks, kind, { ...state(g, id), status: "creating" });
@@ -225,6 +232,13 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     removeContainerDir(g.root, id);
     throw err;
   }
+}
+
+/** A failed lookup of the command (reported as the exec's failure, before start): runc's words,
+ * which podman maps to 127 or 126; any other error as it is. */
+function lookupError(err: SysjailError | undefined, command: string | undefined): SysjailError | undefined {
+  if (err?.step !== "exec" || command === undefined) return err;
+  return new SysjailError(execFailure(command, err.errno), { code: err.code, phase: "runtime", step: "exec", errno: err.errno, path: command, exitCode: 1 });
 }
 
 /** The console socket for a container whose process.terminal is TERMINAL: runc's rules (a

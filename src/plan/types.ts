@@ -72,6 +72,7 @@ export const OpCode = {
   cgroupInto: 65,
   nsSysctl: 67,
   stdioOwner: 70,
+  lookup: 71,
 } as const;
 
 /** A plan op's name. */
