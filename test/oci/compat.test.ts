@@ -18,13 +18,26 @@ describe("sysjail-oci under podman, runc as the control (root)", () => {
   /** podman run through runc, with the same limits. */
   const runc = (args: string[]) => podman(["--runtime", "runc", "run", ...LIMITS, ...args]);
 
-  it("a command the image lacks or cannot run: 127 or 126 with its reason on stderr, as runc (run and exec)", () => {
+  it("a command the image lacks or cannot run: 127 or 126 with its reason on stderr, as runc (run, run -d and exec); create fails, nothing left", () => {
+    // looked up at create, as runc's init does (src/oci/lookup.ts): no container ever starts, so
+    // no exit can be lost between conmon and podman's start (docs/OCI.md, "A lost exit under podman")
     for (const [cmd, status, why] of [["/nonexist", 127, "no such file or directory"], ["nonexist-cmd", 127, "no such file or directory"], ["/etc/marker", 126, "permission denied"], ["/tmp", 126, "permission denied"]] as const) {
       const r = run(["--rm", "--name", name(`run${status}${cmd.length}`), "--network=none", tag, cmd]);
       const c = runc(["--rm", "--name", name(`runc${status}${cmd.length}`), "--network=none", tag, cmd]);
       assert.equal(c.status, status, `runc: ${c.stderr}`);
       assert.equal(r.status, status, r.stderr);
       assert.match(r.stderr, new RegExp(`exec "${cmd}": ${why}`), "the command and the reason, not silence");
+      assert.doesNotMatch(r.stderr, /no such exit code|Waiting for container/, "no lost exit");
+      const dn = name(`rund${status}${cmd.length}`);
+      const d = run(["-d", "--name", dn, "--network=none", tag, cmd]);
+      const dc = runc(["-d", "--name", name(`runcd${status}${cmd.length}`), "--network=none", tag, cmd]);
+      assert.equal(dc.status, status, `runc -d: ${dc.stderr}`);
+      assert.equal(d.status, status, `run -d: ${d.stderr}`);
+      assert.match(d.stderr, new RegExp(`exec "${cmd}": ${why}`));
+      const cid = podman(["inspect", "--format", "{{.Id}}", dn]).stdout.trim();
+      assert.match(cid, /^[0-9a-f]{64}$/, "podman keeps the container that failed to start, as with runc");
+      assert.equal(existsSync(join("/run/sysjail-oci", cid)), false, "nothing of it left in sysjail-oci's root");
+      assert.equal(podman(["rm", "-f", "-t", "0", dn]).status, 0);
     }
     const c = name("exec");
     assert.equal(run(["-d", "--name", c, "--network=none", tag, "/probe", "waitfile", "/never"]).status, 0);
