@@ -216,6 +216,33 @@ describe("sysjail-oci under rootless podman (an unprivileged user with subordina
     assert.ok(!existsSync(join(u!.xdg, "sysjail-oci", cid)), "removed from the same root");
   });
 
+  it("a command the image lacks: create fails as runc's (podman run and run -d: 127 and our line), nothing left; a user's own create fails in one line", () => {
+    for (const [k, d] of [["lk", []], ["lkd", ["-d"]]] as const) {
+      const n = `sjrl-${process.pid}-${k}`;
+      const r = run([...d, "--name", n, tag, "/nonexist"]);
+      assert.equal(r.status, 127, r.stderr);
+      assert.match(r.stderr, /exec "\/nonexist": no such file or directory/);
+      assert.doesNotMatch(r.stderr, /no such exit code|Waiting for container/, "no lost exit");
+      assert.equal(podman(["rm", "-f", "-t", "0", n]).status, 0);
+    }
+    const b = join(u!.home, "lookup-bundle");
+    const cfg = {
+      ociVersion: "1.2.0", root: { path: jr!.path, readonly: true }, hostname: "rl",
+      process: { args: ["nonexist-cmd"], env: ["PATH=/bin"], cwd: "/", user: { uid: 0, gid: 0 } },
+      linux: { namespaces: ["pid", "ipc", "uts", "mount", "user", "network"].map((type) => ({ type })) },
+    };
+    const mk = u!.run("sh", ["-c", 'mkdir -p "$1" && cat > "$1/config.json"', "sh", b], JSON.stringify(cfg));
+    assert.equal(mk.status, 0, mk.stderr);
+    const cid = `sjrl-${process.pid}-lkown`;
+    const c = u!.run(OCI, ["create", "--bundle", b, cid]);
+    assert.equal(c.status, 1, c.stderr);
+    assert.equal(c.stderr, 'sysjail-oci: exec "nonexist-cmd": no such file or directory\n');
+    assert.ok(!existsSync(join(u!.xdg, "sysjail-oci", cid)), "nothing left in the user's root");
+    const reg = join(u!.xdg, "sysjail", "jails");
+    assert.deepEqual(existsSync(reg) ? readdirSync(reg) : [], [], "no registry entry left");
+    assert.deepEqual(readdirSync(join(u!.xdg, "sysjail-userns", "jails")), [], "none in podman's namespace either");
+  });
+
   it("--userns=keep-id: podman's maps (onto its namespace's 0, the user) are applied as given; maps onto ids the namespace lacks fail at create with one line and leave nothing", () => {
     const k = run(["--rm", "--userns=keep-id", tag, "/probe", "ids"]);
     assert.equal(k.status, 0, k.stderr);
