@@ -412,6 +412,10 @@ export async function run(g: Globals, a: CreateArgs, detach: boolean): Promise<n
   const ev = await jr.wait();
   runHooks(rec.hooks, "poststop", { ...state(g, a.id), status: "stopped", pid: 0 }, g.warn);
   removeContainerDir(g.root, a.id);
+  // the exec failed after start (what only the exec finds: the final user's permissions, a FIFO):
+  // the container's pid 1 said so on its stderr, which is ours, in one line (native/src/command.c
+  // oci_say); runc's run exits 1 after its init's line, without a second one
+  if (jr.error?.step === "exec") return 1;
   if (jr.error) throw jr.error;
   if (!ev) return 70;
   // the command was the jail's pid 1: its status is the init's

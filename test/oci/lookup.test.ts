@@ -156,7 +156,7 @@ describe("sysjail-oci lookup: create and run of a command the container lacks (r
     }
   });
 
-  it("a FIFO named as the command is not opened (create returns); the exec then reports it after start, as before (run: status 1, as runc's)", () => {
+  it("a FIFO named as the command is not opened (create returns); the exec then reports it after start (run: status 1 and the one line, as runc's)", () => {
     const c = id("fifo");
     const cr = oci(["create", "--bundle", bundle("fifo", ["/fifo"]), c]);
     assert.equal(cr.status, 0, cr.stderr);
@@ -165,7 +165,7 @@ describe("sysjail-oci lookup: create and run of a command the container lacks (r
     const c2 = id("fifo-run");
     const r = oci(["run", "--bundle", bundle("fifo-run", ["/fifo"]), c2]);
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr, /^sysjail-oci: exec "\/fifo": permission denied$/m);
+    assert.equal(r.stderr, 'sysjail-oci: exec "/fifo": permission denied\n', "the container's own line, once");
     nothingLeft(c2);
   });
 });
