@@ -214,8 +214,9 @@ void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int msgw, 
   /* sysjail-oci: the command looked up in the built container (lookup.c), so that a command
    * it lacks fails create, before "ready", as runc's does */
   command_lookup(plan, msgw);
-  /* the container is built (and its createContainer hooks ran): sysjail-oci create waits for
-   * this (the monitor's "ready" event) when it has hooks, which must see a built container */
+  /* the container is built (its createContainer hooks ran, its command was looked up):
+   * sysjail-oci create waits for this (the monitor's "ready" event), as runc's create waits for
+   * its init; host-side hooks must see a built container */
   if (has_hooks(plan, "create") || g_gate_sync >= 0) msg_send(msgw, MSG_READY, -1, 0, 0, NULL);
   start_command(plan, msgw, execw);
 }

@@ -144,8 +144,8 @@ export class JailRun {
   }
 
   /** Follows events until the monitor reports the start and the jail is recorded: for a command
-   * held back by a start gate (sysjail-oci create), whose "ready" comes only after `start`.
-   * Resolves false when the jail failed before that. */
+   * held back by a start gate (sysjail-oci create, whose "ready" then means the container is
+   * built and its command looked up, before `start`). Resolves false when the jail failed before that. */
   async untilStarted(): Promise<boolean> {
     for (;;) {
       const ev = await this.helper.next();
