@@ -1,12 +1,14 @@
 // sysjail-reaper run directly (native/reaper/reaper.c), without an engine: as root and as 65534,
-// it moves onto its one writable page and unmaps the kernel's stack and vDSO (issue 21), keeps
-// its argv readable in /proc/PID/cmdline, and still removes the state files it was handed once
-// the process its pidfd names ends; an argv too long for that page runs on the kernel's stack
-// with the same duties.
+// it moves onto its one writable page, unmaps the kernel's stack and vDSO, then arms (issue 21):
+// its state at fixed descriptors, that page dropped while it waits (only its code page resident),
+// its cmdline empty. It still removes what it was handed once the process its pidfd names ends,
+// kills that process first on SIGTERM, follows what was renamed meanwhile and skips what was
+// removed; an argv too long for its page, or a path missing at its start, runs it as before
+// (its page resident, its argv in cmdline) with the same duties.
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { chownSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO, NOBODY_GID, NOBODY_UID, makeTempDir, reaperRegions, removeTree, requireRoot, waitUntil } from "../helpers/index.js";
 
@@ -14,7 +16,7 @@ const REAPER = join(REPO, "native", "build", "sysjail-reaper");
 
 /* Starts a child of its own (it ends when its stdin closes), opens its pidfd, forks and execs the
  * reaper with that pidfd as fd 5 and ARGS; prints the reaper's pid, then on a line from stdin
- * ends its child and prints the reaper's exit status. */
+ * ends its child and prints the reaper's exit status and the child's (negative: its signal). */
 const HARNESS = `
 import os, subprocess, sys
 child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
@@ -26,12 +28,13 @@ if pid == 0:
 print(pid, flush=True)
 sys.stdin.readline()
 child.stdin.close()
-child.wait()
-print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), flush=True)
+rc = child.wait()
+print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), rc, flush=True)
 `;
 
-/** One run of the harness: the reaper's pid once known, then its exit status once told to end. */
-function harness(prefix: string[], args: string[]): { h: ChildProcess; pid: Promise<number>; end: () => Promise<number> } {
+/** One run of the harness: the reaper's pid once known, then its exit status and its child's
+ * once told to end. */
+function harness(prefix: string[], args: string[]): { h: ChildProcess; pid: Promise<number>; end: () => Promise<{ status: number; child: number }> } {
   const [cmd, ...rest] = [...prefix, "/usr/bin/python3", "-c", HARNESS, REAPER, ...args];
   const h = spawn(cmd!, rest, { stdio: ["pipe", "pipe", "inherit"] });
   const lines: string[] = [];
@@ -47,19 +50,49 @@ function harness(prefix: string[], args: string[]): { h: ChildProcess; pid: Prom
     pid: waitUntil(() => (lines.length >= 1 ? Number(lines[0]) : false), "the reaper's pid"),
     end: async () => {
       h.stdin!.write("\n");
-      return waitUntil(() => (lines.length >= 2 ? Number(lines[1]) : undefined) ?? false, "the reaper's exit status");
+      const [status, child] = await waitUntil(() => (lines.length >= 2 ? lines[1]!.split(" ").map(Number) : false), "the reaper's exit status");
+      return { status: status!, child: child! };
     },
   };
+}
+
+/** Rss of the mappings of PID (smaps): its code page's and its writable page's, in kB. */
+function resident(pid: number): { code: number; page: number; smaps: string } {
+  const smaps = readFileSync(`/proc/${pid}/smaps`, "utf8");
+  const rss = (re: RegExp) => Number(new RegExp(`${re.source}[^]*?\\nRss:\\s+(\\d+) kB`, "m").exec(smaps)?.[1] ?? NaN);
+  return { code: rss(/^\S+ r-xp .*sysjail-reaper$/), page: rss(/^\S+ rw-p /), smaps };
+}
+
+/** Once PID has armed: its writable page dropped while it waits; the smaps text. */
+async function armed(pid: number): Promise<string> {
+  await reaperRegions(pid);
+  return waitUntil(() => { const r = resident(pid); return r.page === 0 ? r.smaps : false; }, "the reaper dropping its page");
+}
+
+/** What /proc/PID/fd/N names, or undefined. */
+function fdPath(pid: number, n: number): string | undefined {
+  try { return readlinkSync(`/proc/${pid}/fd/${n}`); } catch { return undefined; }
+}
+
+/** The first cgroup hierarchy of TYPE ("cgroup2", "cgroup": v1) under /sys/fs/cgroup, if any. */
+function hierarchy(type: string): string | undefined {
+  for (const l of readFileSync("/proc/self/mounts", "utf8").split("\n")) {
+    const [, mp, t] = l.split(" ");
+    if (t === type && mp?.startsWith("/sys/fs/cgroup")) return mp;
+  }
+  return undefined;
 }
 
 describe("sysjail-reaper run directly: its memory and its duties", () => {
   requireRoot("the reaper's tests");
   const started: ChildProcess[] = [];
   const dirs: string[] = [];
+  const cgroups: string[] = [];
   after(() => {
     // our own harnesses: killing one closes its child's stdin, which ends the child, then the reaper
     for (const h of started) if (h.exitCode === null) h.kill("SIGKILL");
     for (const d of dirs) removeTree(d);
+    for (const d of cgroups) try { rmdirSync(d); } catch { /* removed by the reaper */ }
   });
 
   for (const who of ["root", "65534"] as const) {
@@ -76,38 +109,136 @@ describe("sysjail-reaper run directly: its memory and its duties", () => {
       if (who !== "root") chownSync(f, NOBODY_UID, NOBODY_GID);
       return f;
     };
-
-    it(`as ${who}: only its code page and one writable page, its argv in cmdline; removes its files`, async () => {
-      const d = stateDir();
-      const f = stateFile(d, "state");
-      const args = ["-d", d, "-f", f];
+    const start = async (args: string[]) => {
       const r = harness(prefix, args);
       started.push(r.h);
-      const pid = await r.pid;
-      const { regions, maps } = await reaperRegions(pid);
+      return { ...r, pid: await r.pid };
+    };
+
+    it(`as ${who}: armed, only its code page resident, cmdline empty, its paths at its descriptors; removes its files`, async () => {
+      const d = stateDir();
+      const f = stateFile(d, "state"), g = stateFile(d, "resv");
+      const r = await start(["-d", d, "-f", f, "-f", g]);
+      const smaps = await armed(r.pid);
+      const { regions, maps } = await reaperRegions(r.pid);
       assert.equal(regions.length, 2, maps);
       assert.match(regions[0]!, /^\S+ r-xp .*sysjail-reaper$/, maps);
       assert.match(regions[1]!, /^\S+ rw-p /, maps);
-      assert.equal(readFileSync(`/proc/${pid}/cmdline`, "utf8"), ["sysjail-reaper", "5", ...args, ""].join("\0"));
+      assert.equal(resident(r.pid).code, 4, smaps);
+      const pss = Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${r.pid}/smaps_rollup`, "utf8"))?.[1]);
+      assert.ok(pss <= 4, `its PSS ${pss} kB, at most its code page`);
+      assert.equal(readFileSync(`/proc/${r.pid}/cmdline`, "utf8"), "", "nothing to read from a dropped page");
+      assert.equal(fdPath(r.pid, 3), "anon_inode:[pidfd]");
+      assert.equal(fdPath(r.pid, 4), "anon_inode:[signalfd]");
+      assert.equal(fdPath(r.pid, 5), "anon_inode:[eventpoll]");
+      assert.equal(fdPath(r.pid, 32), d);
+      assert.deepEqual([fdPath(r.pid, 40), fdPath(r.pid, 41), fdPath(r.pid, 42)], [f, g, undefined]);
       assert.equal(existsSync(f), true, "the file stays while the process runs");
-      assert.equal(await r.end(), 0);
-      assert.equal(existsSync(f), false, "the reaper removed its state file");
+      assert.equal(resident(r.pid).page, 0, "reading its /proc files faulted nothing in");
+      assert.deepEqual(await r.end(), { status: 0, child: 0 });
+      assert.equal(existsSync(f) || existsSync(g), false, "the reaper removed its state files");
     });
 
-    it(`as ${who}: an argv too long for its page: on the kernel's stack, the same duties`, async () => {
+    it(`as ${who}: SIGTERM to it kills its process first, then it removes its files`, async () => {
+      const d = stateDir();
+      const f = stateFile(d, "state");
+      const r = await start(["-d", d, "-f", f]);
+      await armed(r.pid);
+      process.kill(r.pid, "SIGTERM");
+      // its own exit (a zombie until the harness reaps it), after its process's end
+      await waitUntil(() => /^Z/.test(readFileSync(`/proc/${r.pid}/stat`, "utf8").split(") ")[1] ?? ""), "the reaper's exit");
+      assert.equal(existsSync(f), false, "the reaper removed its state file");
+      assert.deepEqual(await r.end(), { status: 0, child: -9 }, "its process was killed (SIGKILL)");
+    });
+
+    it(`as ${who}: a state file replaced by rename, one renamed and one removed meanwhile: the names there now go`, async () => {
+      const d = stateDir();
+      const entry = stateFile(d, "entry"), moved = stateFile(d, "moved"), gone = stateFile(d, "gone"), keep = stateFile(d, "keep");
+      const r = await start(["-d", d, "-f", entry, "-f", moved, "-f", gone]);
+      await armed(r.pid);
+      renameSync(stateFile(d, "entry.tmp"), entry); // the registry rewrites an entry so
+      renameSync(moved, join(d, "moved2"));
+      rmSync(gone);
+      assert.equal(fdPath(r.pid, 40), `${entry} (deleted)`);
+      assert.deepEqual(await r.end(), { status: 0, child: 0 });
+      assert.equal(existsSync(entry), false, "the entry written meanwhile is removed (by its name)");
+      assert.equal(existsSync(join(d, "moved2")), false, "a renamed file is removed under its new name");
+      assert.equal(existsSync(keep), true, "a file not handed stays");
+    });
+
+    it(`as ${who}: a state file moved out of its state dir meanwhile is refused (status 1) and left`, async () => {
+      const d = stateDir(), other = stateDir();
+      const f = stateFile(d, "state");
+      const r = await start(["-d", d, "-f", f]);
+      await armed(r.pid);
+      renameSync(f, join(other, "state"));
+      assert.deepEqual(await r.end(), { status: 1, child: 0 });
+      assert.equal(existsSync(join(other, "state")), true);
+    });
+
+    it(`as ${who}: a path missing at its start: not armed, it runs as before, the same duties`, async () => {
+      const d = stateDir();
+      const f = join(d, "later");
+      const args = ["-d", d, "-f", f];
+      const r = await start(args);
+      await reaperRegions(r.pid);
+      await waitUntil(() => / S /.test(readFileSync(`/proc/${r.pid}/stat`, "utf8").split(")")[1] ?? ""), "the reaper's wait");
+      assert.equal(readFileSync(`/proc/${r.pid}/cmdline`, "utf8"), ["sysjail-reaper", "5", ...args, ""].join("\0"));
+      assert.equal(resident(r.pid).page, 4, "its page (argv, stack) stays resident");
+      assert.equal(fdPath(r.pid, 5), undefined, "no epoll instance kept");
+      stateFile(d, "later");
+      assert.deepEqual(await r.end(), { status: 0, child: 0 });
+      assert.equal(existsSync(f), false, "the reaper removed the file by its path");
+    });
+
+    it(`as ${who}: an argv too long for its page: armed from the kernel's stack, then off it`, async () => {
+      const d = stateDir();
+      const files = Array.from({ length: 20 }, (_, i) => stateFile(d, `${"s".repeat(130)}${i}`));
+      const args = ["-d", d, ...files.flatMap((f) => ["-f", f])];
+      assert.ok(args.join(" ").length > 2600, "longer than the room for argv in its page");
+      const r = await start(args);
+      await armed(r.pid);
+      assert.equal(fdPath(r.pid, 59), files[19]);
+      assert.deepEqual(await r.end(), { status: 0, child: 0 });
+      for (const f of files) assert.equal(existsSync(f), false, `the reaper removed ${f}`);
+    });
+
+    it(`as ${who}: an argv too long for its page: more paths than its descriptors hold: on the kernel's stack, the same duties`, async () => {
       const d = stateDir();
       const files = Array.from({ length: 40 }, (_, i) => stateFile(d, `${"s".repeat(120)}${i}`));
       const args = ["-d", d, ...files.flatMap((f) => ["-f", f])];
       assert.ok(args.join(" ").length > 4096, "longer than the reaper's page");
-      const r = harness(prefix, args);
-      started.push(r.h);
-      const pid = await r.pid;
+      const { pid, end } = await start(args);
       // it got as far as its wait (blocked: state S), still with the kernel's stack and vDSO
       await waitUntil(() => / S /.test(readFileSync(`/proc/${pid}/stat`, "utf8").split(")")[1] ?? "") && readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("sysjail-reaper"), "the reaper's wait");
       assert.match(readFileSync(`/proc/${pid}/maps`, "utf8"), /\[vdso\]/);
       assert.equal(readFileSync(`/proc/${pid}/cmdline`, "utf8"), ["sysjail-reaper", "5", ...args, ""].join("\0"));
-      assert.equal(await r.end(), 0);
+      assert.deepEqual(await end(), { status: 0, child: 0 });
       for (const f of files) assert.equal(existsSync(f), false, `the reaper removed ${f}`);
     });
   }
+
+  it("as root: a cgroup dir removed meanwhile is skipped, not the new one of its name; one renamed (cgroup v1 only) goes under its new name", async () => {
+    const v2 = hierarchy("cgroup2"), v1 = hierarchy("cgroup");
+    assert.ok(v2, "a cgroup v2 hierarchy under /sys/fs/cgroup");
+    const base = join(v2, `sysjail-reaper-exec-${process.pid}`), b = join(base, "b");
+    // cgroup v2 renames nothing (EPERM); a v1 hierarchy (a hybrid host) renames within a parent
+    const base1 = v1 ? join(v1, `sysjail-reaper-exec-${process.pid}`) : join(base, "x"), a = join(base1, "a");
+    cgroups.push(join(base1, "a2"), a, base1, b, base);
+    for (const c of [base, b, base1, a]) mkdirSync(c);
+    const r = harness([], ["-c", a, "-c", b, "-c", base1, "-c", base]);
+    started.push(r.h);
+    const pid = await r.pid;
+    await armed(pid);
+    assert.deepEqual([8, 9, 10, 11].map((n) => fdPath(pid, n)), [a, b, base1, base]);
+    if (v1) renameSync(a, join(base1, "a2"));
+    else assert.throws(() => renameSync(a, join(base1, "a2")), /EPERM/);
+    rmdirSync(b);
+    mkdirSync(b);
+    assert.equal(fdPath(pid, 9), `${b} (deleted)`);
+    assert.deepEqual(await r.end(), { status: 0, child: 0 });
+    assert.equal(existsSync(join(base1, "a2")) || existsSync(a) || existsSync(base1), false, "the (renamed) cgroup and its parent are removed");
+    assert.equal(existsSync(b), true, "the new cgroup that took a removed one's name stays");
+    assert.equal(existsSync(base), true, "its parent, not empty, stays");
+  });
 });
