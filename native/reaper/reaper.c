@@ -326,7 +326,7 @@ __attribute__((noreturn)) static void reap(long argc, char **argv, char *path, c
   int bad = 0;
   /* cgroup directories in the order given (deepest first) */
   for (int i = 0; (p = nth(argc, argv, 'c', i, path)); i++) {
-    if (!argv && !*p) continue; /* removed meanwhile (or unreadable: left, as a refused one) */
+    if (!argv && !*p) continue; /* removed meanwhile (or unreadable: skipped) */
     if (!below(p, "/sys/fs/cgroup")) { bad = 1; continue; }
     remove_dir(p);
   }
@@ -362,6 +362,9 @@ static int arm(long argc, char **argv) {
       to = FD_CG + ncg++;
       flags |= O_DIRECTORY;
     } else if (argv[i][1] == 'd') {
+      int again = 0; /* one descriptor per directory (the monitor names one per file) */
+      for (long k = 2; k < i; k += 2) again |= argv[k][1] == 'd' && same(argv[k + 1], p);
+      if (again) continue;
       if (!clean_path(p) || starts_with(p, "/sys/") || FD_DIR + nd >= FD_FILE) return -1;
       to = FD_DIR + nd++;
       flags |= O_DIRECTORY;
