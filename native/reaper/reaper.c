@@ -41,20 +41,26 @@
  * descriptors name:
  *
  * - a cgroup directory by its path as /proc/self/fd/N reads now, still required below
- *   /sys/fs/cgroup and clean: it follows a rename (cgroup v2 renames only within the same parent,
- *   which the jail cannot write; a leaf the jail made and renamed is still the one to remove); a
- *   "(deleted)" one was already removed (by `delete`) and is skipped, never a new directory that
- *   took its name.
+ *   /sys/fs/cgroup and clean: it follows a rename (cgroup v2 renames nothing, v1 only within the
+ *   same parent, which the jail cannot write: the name stays below /sys/fs/cgroup and names the
+ *   directory the monitor made); a "(deleted)" one was already removed (by `delete`) and is
+ *   skipped, never a new directory that took its name.
  * - a state file by its name as /proc/self/fd/N reads now, " (deleted)" cut off (the registry
  *   replaces an entry by rename: the name stays the one to remove, as the argv path was before),
  *   required below one of the state directories as their descriptors read now (not "(deleted)",
  *   not under /sys). The state directory is root's or the rootless owner's own: only they can
  *   rename anything in it, and they could remove it themselves.
  *
+ * Between the drop and the wait's return nothing of the reaper lives but its registers and its
+ * descriptors; the code page stays resident (shared), the page tables stay (12 kB, not in PSS).
+ *
  * Anything refused or missing at the start (a path that fails a check, does not exist, does not
- * read back the same, more paths than the descriptor ranges hold, no /proc) and the reaper runs
- * as before, holding its page (8 kB instead of 4 kB, the same duties). If the argv does not fit
- * or PR_SET_MM_MAP is refused, it runs on the kernel's stack (more memory, the same duties). */
+ * read back the same, is too long for PATH_BUF, more paths than the descriptor ranges hold, no
+ * /proc, PR_SET_MM_MAP refused) and the reaper does not arm: it runs as before, holding its page
+ * (8 kB instead of 4 kB, the same duties, its argv in cmdline). An argv that does not fit in
+ * `mem` is armed from the kernel's stack, then the reaper moves to `mem`, unmaps the rest and
+ * drops `mem` all the same; not armed, it runs on the kernel's stack (more memory, the same
+ * duties). */
 #include <linux/eventpoll.h>
 #include <linux/fcntl.h>
 #include <linux/prctl.h>
