@@ -60,7 +60,19 @@
  * (8 kB instead of 4 kB, the same duties, its argv in cmdline). An argv that does not fit in
  * `mem` is armed from the kernel's stack, then the reaper moves to `mem`, unmaps the rest and
  * drops `mem` all the same; not armed, it runs on the kernel's stack (more memory, the same
- * duties). */
+ * duties).
+ *
+ * Tests: test/oci/reaper-exec.test.ts runs the x86_64 reaper on the kernel, and the cross-built
+ * aarch64 one under user-mode emulation (qemu-aarch64-static, no aarch64 machine needed): a
+ * test of its stubs, its assembly and its logic, not of the kernel's memory (qemu's cmdline and
+ * map are qemu's). qemu-user passes the inherited pidfd, signalfd, epoll_pwait, madvise
+ * (MADV_DONTNEED on this page), ppoll, pidfd_send_signal and the O_PATH descriptors through to
+ * the host kernel, but refuses PR_SET_MM itself (EINVAL, the kernel never asked): the shipped
+ * build runs there unarmed (the fallback above). A test build with -DSYSJAIL_REAPER_QEMU_USER
+ * (never shipped) skips exactly the two steps qemu cannot do, set_mm (taken as done) and
+ * unmap_above (qemu-user maps its guest at base 0 and hands a guest munmap to the host: above
+ * this image it would unmap qemu itself), so that the armed path runs: arm(), reaper_idle,
+ * reaper_wake on its fresh stack, reap from the descriptors. */
 #include <linux/eventpoll.h>
 #include <linux/fcntl.h>
 #include <linux/prctl.h>
@@ -210,6 +222,10 @@ static long set_mm(const char *args, const char *end) {
     .env_start = (unsigned long)end, .env_end = (unsigned long)end,
     .auxv = NULL, .auxv_size = 0, .exe_fd = (unsigned int)-1,
   };
+#ifdef SYSJAIL_REAPER_QEMU_USER
+  (void)m;
+  return 0; /* qemu-user refuses PR_SET_MM itself (EINVAL): the test build only, see the top */
+#endif
   return sc(SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, &m, sizeof m);
 }
 
@@ -243,6 +259,10 @@ __attribute__((used, noreturn)) void reaper_start(long *sp) {
  * depth (x86_64: 2^47 - 4 kB, or 2^56 - 4 kB with 5 levels; aarch64: 2^39 to 2^52): munmap
  * refuses a range past it (EINVAL, nothing unmapped), so the largest accepted range is it. */
 static void unmap_above(unsigned long pagesz) {
+#ifdef SYSJAIL_REAPER_QEMU_USER
+  (void)pagesz;
+  return; /* qemu-user would unmap itself: the test build only, see the top */
+#endif
   unsigned long from = ((unsigned long)_end + pagesz - 1) & ~(pagesz - 1);
   for (int bits = 56; bits >= 36; bits--)
     for (unsigned long cut = 0; cut <= pagesz; cut += pagesz) {
