@@ -31,7 +31,7 @@ export const BASE_FLAGS = ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror=imp
  * memory), its own system-call stubs for x86_64 and aarch64, a plain static executable whose
  * headers, code and constants share one page (-z noseparate-code, no unwind tables). */
 export const REAPER_SRC = "native/reaper/reaper.c";
-export const REAPER_FLAGS = ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-nostdlib", "-ffreestanding", "-fno-builtin",
+export const REAPER_FLAGS = ["-Os", "-std=gnu11", "-Wall", "-Wextra", "-nostdlib", "-ffreestanding", "-fno-builtin",
   "-static", "-fno-pie", "-no-pie", "-fno-stack-protector", "-fno-asynchronous-unwind-tables", "-fno-unwind-tables", "-Wl,-z,noexecstack",
   "-Wl,--build-id=none", "-Wl,-z,noseparate-code"];
 

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from "node:child_process";
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { allPids } from "./proc.js";
 
@@ -40,11 +40,16 @@ export function ociImageTar(root: string, scratch: string, out: string, image: s
   assert.equal(a.status, 0, a.stderr);
 }
 
-/** Pids whose command line mentions TEXT (the shims a test's containerd started name its socket). */
+/** Pids whose command line mentions TEXT (the shims a test's containerd started name its socket),
+ * or, for an armed sysjail-reaper (its command line empty), one of its descriptors' paths. */
 export function pidsMentioning(text: string): number[] {
   return allPids().filter((p) => {
     if (p === process.pid) return false;
-    try { return readFileSync(`/proc/${p}/cmdline`, "latin1").includes(text); } catch { return false; }
+    try {
+      if (readFileSync(`/proc/${p}/cmdline`, "latin1").includes(text)) return true;
+      if (readFileSync(`/proc/${p}/comm`, "latin1").trim() !== "sysjail-reaper") return false;
+      return readdirSync(`/proc/${p}/fd`).some((n) => { try { return readlinkSync(`/proc/${p}/fd/${n}`).includes(text); } catch { return false; } });
+    } catch { return false; }
   });
 }
 

@@ -22,11 +22,22 @@ function startOf(pid: number): string | undefined {
   } catch { return undefined; }
 }
 
-/** The reaper's argv: what it will remove (-c cgroup dirs, -f state files). */
-function reaperArgs(pid: number): { cgroups: string[]; files: string[] } {
-  const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
-  const pick = (flag: string) => argv.flatMap((a, i) => (a === flag && argv[i + 1] ? [argv[i + 1]!] : []));
-  return { cgroups: pick("-c"), files: pick("-f") };
+/** What the armed reaper will remove, as its descriptors name it (native/reaper/reaper.c: the
+ * cgroup dirs at 8-31, the state files at 40-63; its cmdline is empty once its page is dropped). */
+function reaperHolds(pid: number): { cgroups: string[]; files: string[] } {
+  const at = (from: number, to: number) => {
+    const out: string[] = [];
+    for (let n = from; n < to; n++) {
+      try { out.push(readlinkSync(`/proc/${pid}/fd/${n}`)); } catch { break; }
+    }
+    return out;
+  };
+  return { cgroups: at(8, 32), files: at(40, 64) };
+}
+
+/** Rss (kB) of PID's writable page (its one rw-p mapping), from smaps. */
+function pageRss(pid: number): number {
+  return Number(/^\S+ rw-p [^]*?\nRss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps`, "utf8"))?.[1] ?? NaN);
 }
 
 describe("sysjail-oci: an idle container's monitor hands over to sysjail-reaper (root, podman)", () => {
@@ -63,21 +74,26 @@ describe("sysjail-oci: an idle container's monitor hands over to sysjail-reaper 
     const c = await idle("life");
     assert.equal(startOf(c.mon), c.monStart, "the exec kept the monitor's pid and start time");
     // its memory (issue 21): once it has moved onto its own page, the kernel's stack, vDSO and
-    // vvar are gone; left are its code page (shared by every reaper) and that one writable page
+    // vvar are gone; once armed, that one writable page is dropped while it waits: left resident
+    // is its code page (shared by every reaper)
     const { regions, maps } = await reaperRegions(c.mon);
     assert.equal(regions.length, 2, maps);
     assert.match(regions[0]!, /^\S+ r-xp .*sysjail-reaper$/, maps);
     assert.match(regions[1]!, /^\S+ rw-p /, maps);
+    await waitUntil(() => pageRss(c.mon) === 0, "the reaper dropping its page");
     const pss = Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${c.mon}/smaps_rollup`, "utf8"))?.[1]);
-    assert.ok(pss <= 8, `the reaper's PSS ${pss} kB, at most its two pages`);
-    const left = reaperArgs(c.mon);
-    assert.ok(left.cgroups.length > 0 && left.files.length > 0, "the reaper was handed the cgroup dirs and state files (its cmdline, from its copy)");
+    assert.ok(pss <= 4, `the reaper's PSS ${pss} kB, at most its code page`);
+    assert.equal(readFileSync(`/proc/${c.mon}/cmdline`, "utf8"), "", "its cmdline is empty once armed");
+    const left = reaperHolds(c.mon);
+    assert.ok(left.cgroups.length > 0 && left.files.length > 0, "the reaper holds the cgroup dirs and state files (its descriptors)");
     for (const d of left.cgroups) assert.ok(d.startsWith("/sys/fs/cgroup/") && existsSync(d), `${d} exists while the container runs`);
     for (const f of left.files) assert.ok(existsSync(f), `${f} exists while the container runs`);
-    // nothing of the monitor's but the init's pidfd (and /dev/null stdio, a signalfd of its own)
+    // nothing of the monitor's but the init's pidfd (and /dev/null stdio; its own signalfd,
+    // epoll instance and O_PATH descriptors of what it will remove)
     const fds = spawnSync("ls", ["-l", `/proc/${c.mon}/fd`], { encoding: "utf8" }).stdout;
     assert.doesNotMatch(fds, /socket:|pipe:|net:|user:/, fds);
     assert.match(fds, /anon_inode:\[pidfd\]/);
+    assert.equal(pageRss(c.mon), 0, "listing its descriptors faulted nothing in");
     assert.match(spawnSync(JLS, ["-N"], { encoding: "utf8" }).stdout, new RegExp(c.id.slice(0, 12)), "jls lists the container");
     const st = spawnSync(OCI, ["state", c.id], { encoding: "utf8" });
     assert.equal(JSON.parse(st.stdout).status, "running", st.stderr);
@@ -95,7 +111,7 @@ describe("sysjail-oci: an idle container's monitor hands over to sysjail-reaper 
 
   it("podman stop ends the container through the reaper's wait; rm leaves nothing", async () => {
     const c = await idle("stop");
-    const left = reaperArgs(c.mon);
+    const left = reaperHolds(c.mon);
     const s = podman(["stop", "-t", "0", c.n]);
     assert.equal(s.status, 0, s.stderr);
     await waitUntil(() => startOf(c.mon) !== c.monStart, "the reaper's end");
@@ -105,7 +121,7 @@ describe("sysjail-oci: an idle container's monitor hands over to sysjail-reaper 
 
   it("SIGTERM to the reaper (host root stopping the monitor) kills the container and cleans up", async () => {
     const c = await idle("term");
-    const left = reaperArgs(c.mon);
+    const left = reaperHolds(c.mon);
     // our own container's monitor, named by pid and start time
     assert.equal(startOf(c.mon), c.monStart);
     process.kill(c.mon, "SIGTERM");
