@@ -1,7 +1,7 @@
 // A container's /sys/fs/cgroup on a v1 or hybrid host, as runc mounts it there: each v1 hierarchy
 // (read-only, rooted at the container's own cgroup by its cgroup namespace) where the host has it,
 // so programs that read their limits from v1 files (memory.limit_in_bytes, pids.max) find them.
-import { readdirSync, readlinkSync } from "node:fs";
+import { lstatSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { CgroupLayout } from "../cgroup/detect.js";
 import { MountFlag as F, op, type PlanOp } from "../plan/types.js";
@@ -13,7 +13,11 @@ const NAME = /^[A-Za-z0-9_.,=-]{1,64}$/;
 export function hostCgroupLinks(root: string): [string, string][] {
   const out: [string, string][] = [];
   try {
-    for (const e of readdirSync(root, { withFileTypes: true })) if (e.isSymbolicLink()) out.push([e.name, readlinkSync(join(root, e.name))]);
+    // names and lstat, not withFileTypes: Node's Dirent code would compile cold in every create
+    for (const name of readdirSync(root)) {
+      const path = join(root, name);
+      if (lstatSync(path).isSymbolicLink()) out.push([name, readlinkSync(path)]);
+    }
   } catch {
     /* none */
   }

@@ -42,15 +42,21 @@ function checkTrusted(value: string, option: string, leaf: "dir" | "file", rule:
       : modeCounts && (st.mode & 0o022) !== 0 && (last || (st.mode & 0o1000) === 0) ? "is writable by others" : undefined;
     if (why) throw ociError(`${option} ${value}: ${path} ${why} (${rule})`);
   };
+  let link = false;
   const walk = (p: string, follow: boolean): boolean => {
     for (const d of prefixes(p)) {
       let st: Stats | undefined;
       try { st = follow ? statSync(d) : lstatSync(d); } catch { return false; } // missing: nothing to trust yet
       check(d, st, d === p);
+      if (!follow && st.isSymbolicLink()) link = true;
     }
     return true;
   };
   if (!walk(abs, false)) return false;
+  // no link on the way: the path is its own real path (`resolve` removed . and ..), and each
+  // part of it was just found to be one only root or the caller can change. Node's realpathSync
+  // (its JavaScript, compiled cold in every create) is then not needed
+  if (!link) return true;
   let real: string;
   try { real = realpathSync(abs); } catch { return false; }
   return real === abs || walk(real, true);
