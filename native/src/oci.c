@@ -373,7 +373,16 @@ int oci_main(int argc, char **argv) {
   if ((!strcmp(cmd, "start") || !strcmp(cmd, "delete")) && good_id(c.id)) {
     char hp[4200];
     snprintf(hp, sizeof hp, "%s/%s/hooks", c.root, c.id);
-    if (access(hp, F_OK) == 0) return front_main(argc, argv, "sysjail-oci");
+    if (access(hp, F_OK) == 0) {
+      /* Node's start runs no settle of its own: done here first, for a created container whose
+       * files read (every error is left for Node to report, in its words) */
+      char pp[4200], buf[256];
+      snprintf(c.dir, sizeof c.dir, "%s/%s", c.root, c.id);
+      snprintf(pp, sizeof pp, "%s/procs", c.dir);
+      if (!strcmp(cmd, "start") && read_file(pp, buf, sizeof buf) > 0 && sscanf(buf, "%ld %llu %ld %llu", &c.mpid, &c.mstart, &c.ipid, &c.istart) == 4 &&
+          !strcmp(status_of(&c), "created")) settle_supervisor(&c);
+      return front_main(argc, argv, "sysjail-oci");
+    }
   }
   if (!strcmp(cmd, "start")) return oci_start(&c);
   if (!strcmp(cmd, "state")) return oci_state(&c);

@@ -52,11 +52,11 @@ describe("sysjail-oci create: the settle bound (root)", () => {
   const ids: string[] = [];
   const oci = (args: string[], out: "pipe" | number = "pipe") =>
     spawnSync(OCI, ["--root", state, ...args], { encoding: "utf8", stdio: ["ignore", out, out === "pipe" ? "pipe" : out], timeout: 60_000 });
-  const bundle = (name: string, annotations?: Record<string, string>) => {
+  const bundle = (name: string, annotations?: Record<string, string>, hooks?: Record<string, unknown>) => {
     const d = join(work, name);
     mkdirSync(d);
     writeFileSync(join(d, "config.json"), JSON.stringify({
-      ociVersion: "1.2.0", root: { path: jr.path }, hostname: "st", ...(annotations ? { annotations } : {}),
+      ociVersion: "1.2.0", root: { path: jr.path }, hostname: "st", ...(annotations ? { annotations } : {}), ...(hooks ? { hooks } : {}),
       process: { args: ["/probe", "exit", "0"], env: ["PATH=/bin"], cwd: "/", user: { uid: 0, gid: 0 } }, linux: { namespaces: NS },
     }));
     return d;
@@ -95,6 +95,16 @@ describe("sysjail-oci create: the settle bound (root)", () => {
       assert.equal(r.status, 0, r.stderr);
       assert.ok(existsSync(join(state, c, "started")), `${label}: started`);
     }
+  });
+
+  it("a container with a poststart hook (started by Node, settled by the native front first) starts", () => {
+    const c = `settle-${process.pid}-hook`;
+    createOk(c, bundle("hook", undefined, { poststart: [{ path: "/bin/true" }] }));
+    assert.ok(existsSync(join(state, c, "hooks")), "Node's start path");
+    assert.equal(readFileSync(join(state, c, "settle"), "utf8"), "50\n");
+    const r = oci(["start", c]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(existsSync(join(state, c, "started")));
   });
 
   for (const bad of ["abc", "-1", "1001", "05", ""]) {
