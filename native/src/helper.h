@@ -174,6 +174,12 @@ void notify_report(void);
 int notify_timeout(void);
 void notify_tick(void);
 
+/* settle.c: sysjail-oci start's wait for the supervisor PID to accept the connections queued on
+ * its listening unix sockets, at most BOUND_MS: the number still pending (0: none), -1 when they
+ * cannot be read. settle_pending: the connections queued on those of sockets INO[N] that listen. */
+int settle_listeners(long pid, int bound_ms);
+int settle_pending(const unsigned long *ino, int n);
+
 /* small utilities */
 void reset_signals(void);
 int write_file(const char *path, const char *data, size_t len);

@@ -25,6 +25,7 @@ import { loadConfig, ociError, type OciSeccomp } from "./config.js";
 import { alive, checkId, containerDir, containerNsPath, gatePath, makeContainerDir, readRecord, removeContainerDir, statusOf, writeRecord, type OciRecord } from "./state.js";
 import { ociJail, patchPlan } from "./translate.js";
 import { hostIdMapping } from "./hostids.js";
+import { settleBound } from "./settle.js";
 import { parseCgroupsPath } from "./cgpath.js";
 import { isKernelFsMount, mountPointsOp } from "./mountpoints.js";
 import { hostCgroupLinks, v1CgroupView } from "./cgroupview.js";
@@ -145,6 +146,7 @@ const CACHE_PATH = { seccomp: 2, cgroupsPath: 4 } as const;
 export async function create(g: Globals, a: CreateArgs, detach = true): Promise<{ jr: JailRun; rec: OciRecord }> {
   const id = checkId(a.id);
   const { config, bundle, rootPath } = loadConfig(a.bundle);
+  const settleMs = settleBound(config);
   const console = consoleSocket(config.process?.terminal === true, a.consoleSocket);
   // running jails' maps, read only for a config.json with maps of its own (an overlap is warned of)
   const running = () => new Registry(stateDir()).list().map((e) => ({ name: e.name ?? String(e.jid), uidMap: e.idmap?.uidMap ?? "", gidMap: e.idmap?.gidMap ?? "" }));
@@ -204,7 +206,7 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
     if (config.process?.oomScoreAdj !== undefined) setOomScoreAdj(e.initPid, e.initStart, config.process.oomScoreAdj, g.warn);
     const rec: OciRecord = {
       id, bundle, pid: e.monitorPid, pidStart: e.monitorStart ?? 0, initPid: e.initPid, initStart: e.initStart, jid: e.jid,
-      created: isoNow(), owner: process.getuid?.() ?? 0, annotations: config.annotations ?? {}, seccompPolicy,
+      created: isoNow(), owner: process.getuid?.() ?? 0, annotations: config.annotations ?? {}, seccompPolicy, settleMs,
       ...(Object.keys(hooks).length ? { hooks } : {}),
       ...(config.process ? { process: { user: config.process.user, capabilities: config.process.capabilities, rlimits: config.process.rlimits, noNewPrivileges: config.process.noNewPrivileges } } : {}),
       ...(cg?.freezer ? { freezer: cg.freezer } : {}),

@@ -34,6 +34,8 @@ export interface OciRecord {
   /** linux.cgroupsPath as config.json gave it, when the container's cgroups are there (their
    * limits are config.json's values as given: pids.max without sysjail's +1 for a jail's init). */
   cgroupsPath?: string | undefined;
+  /** How long start lets the supervisor accept queued connections first (ms; src/oci/settle.ts). */
+  settleMs?: number | undefined;
 }
 
 /** OCI status names. */
@@ -77,7 +79,7 @@ export function makeContainerDir(root: string, id: string): string {
 
 /** Writes state.json, and the two files the native commands read (native/src/oci.c): `procs`
  * (the monitor's and the container process's pid and start time) and `state.head` (the state
- * document without status and pid), and `hooks` when there are poststart, poststop or startContainer hooks. Each is written aside and renamed into place. */
+ * document without status and pid), `settle` (start's wait for the supervisor), and `hooks` when there are poststart, poststop or startContainer hooks. Each is written aside and renamed into place. */
 export function writeRecord(root: string, rec: OciRecord): void {
   const dir = containerDir(root, rec.id);
   const put = (name: string, text: string) => {
@@ -90,6 +92,8 @@ export function writeRecord(root: string, rec: OciRecord): void {
   // `hooks` tells the native start and delete to leave the command to Node, which runs them
   // (and, for startContainer hooks, waits for their outcome)
   if (rec.hooks?.poststart || rec.hooks?.poststop || rec.hooks?.startContainer) put("hooks", "poststart poststop startContainer\n");
+  // `settle`: start's bound on the supervisor's accept of queued connections (native/src/settle.c)
+  if (rec.settleMs) put("settle", `${rec.settleMs}\n`);
   put("procs", `${rec.pid} ${rec.pidStart} ${rec.initPid} ${rec.initStart}\n`);
 }
 
