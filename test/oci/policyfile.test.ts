@@ -1,12 +1,13 @@
 // sysjail-oci's policy files of containers' seccomp profiles (--root/seccomp): one file per
 // profile, found again by every later create, also when the profile's FNV name is taken by a
-// file that does not hold it (an older build's format, another profile with the same hash).
+// file that does not hold it (an older build's format, another profile with the same hash); as root
+// and as 65534 (a rootless caller's --root).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { chownSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildProbe, makeJailRoot, makeTempDir, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
+import { buildProbe, makeJailRoot, makeTempDir, NOBODY_GID, NOBODY_UID, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
 import { OCI_BIN, OCI_NS } from "../helpers/ocibundle.js";
 
 /** A profile that refuses getcwd with EPERM (the probe's "cwd" shows it). */
@@ -14,38 +15,52 @@ const SECCOMP = { defaultAction: "SCMP_ACT_ALLOW", syscalls: [{ names: ["getcwd"
 /** What an older build wrote at a profile's name: a policy without the "# sysjail-oci profile" line. */
 const OLDER = "deny getcwd EPERM\n";
 
-describe("sysjail-oci: the policy file of a container's seccomp profile (root)", () => {
+for (const who of ["root", "65534"] as const) describe(`sysjail-oci: the policy file of a container's seccomp profile (as ${who})`, () => {
   let jr: JailRoot;
   let work: string;
+  let xdg: string;
   const roots: string[] = [];
   const ids: [string, string][] = [];
+  // 65534: a rootless caller, its --root its own (as $XDG_RUNTIME_DIR/sysjail-oci would be)
+  const prefix = who === "root" ? [] : ["setpriv", `--reuid=${NOBODY_UID}`, `--regid=${NOBODY_GID}`, "--clear-groups"];
+  const ociCmd = (root: string, args: string[]) => [...prefix, "env", `XDG_RUNTIME_DIR=${xdg}`, OCI_BIN, "--root", root, ...args];
+  const mine = (p: string) => { if (who !== "root") chownSync(p, NOBODY_UID, NOBODY_GID); return p; };
 
   before(() => {
     requireRoot("sysjail-oci's policy file tests");
     jr = makeJailRoot(buildProbe());
     work = makeTempDir("sysjail-ocisec-work-");
+    xdg = mine(makeTempDir("sysjail-ocisec-xdg-", 0o700));
     const dir = join(work, "bundle");
     mkdirSync(dir);
     writeFileSync(join(dir, "config.json"), JSON.stringify({
       ociVersion: "1.2.0", root: { path: jr.path }, hostname: "ocisec",
       process: { args: ["/probe", "cwd"], env: ["PATH=/bin"], cwd: "/", user: { uid: 0, gid: 0 } },
-      linux: { namespaces: OCI_NS, seccomp: SECCOMP },
+      linux: { namespaces: who === "root" ? OCI_NS : [...OCI_NS, { type: "user" }], seccomp: SECCOMP },
     }));
   });
   after(() => {
-    for (const [root, id] of ids) spawnSync(OCI_BIN, ["--root", root, "delete", "--force", id], { stdio: "ignore", timeout: 60_000 });
+    for (const [root, id] of ids) { const [cmd, ...args] = ociCmd(root, ["delete", "--force", id]); spawnSync(cmd!, args, { stdio: "ignore", timeout: 60_000 }); }
     for (const r of roots) removeTree(r);
     jr?.remove();
     if (work) removeTree(work);
+    if (xdg) removeTree(xdg);
   });
 
   /** A fresh --root (0700, removed after). */
-  const newRoot = () => { const r = makeTempDir("sysjail-ocisec-root-", 0o700); roots.push(r); return r; };
+  const newRoot = () => { const r = mine(makeTempDir("sysjail-ocisec-root-", 0o700)); roots.push(r); return r; };
+  /** ROOT/seccomp with an older build's file at each of NAMES. */
+  const taken = (root: string, names: string[]) => {
+    mkdirSync(join(root, "seccomp"), { mode: 0o700 });
+    mine(join(root, "seccomp"));
+    for (const n of names) { writeFileSync(join(root, "seccomp", n), OLDER, { mode: 0o600 }); mine(join(root, "seccomp", n)); }
+  };
   /** run of the bundle's container under ROOT (create, start, wait, delete): the probe's output. */
   const runOnce = (root: string, n: number) => {
-    const id = `ocisecname-${process.pid}-${n}`;
+    const id = `ocisecname-${process.pid}-${who}-${n}`;
     ids.push([root, id]);
-    const r = spawnSync(OCI_BIN, ["--root", root, "run", "--bundle", join(work, "bundle"), id], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
+    const [cmd, ...args] = ociCmd(root, ["run", "--bundle", join(work, "bundle"), id]);
+    const r = spawnSync(cmd!, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 60_000 });
     return r;
   };
   const policies = (root: string) => readdirSync(join(root, "seccomp")).filter((f) => f.endsWith(".policy")).sort();
@@ -75,8 +90,7 @@ describe("sysjail-oci: the policy file of a container's seccomp profile (root)",
   it("a name taken by an older format's file: one new file (a SHA-256 name), reused by every later create; the older file is left as it was", () => {
     assert.ok(plainName, "the plain case ran");
     const root = newRoot();
-    mkdirSync(join(root, "seccomp"), { mode: 0o700 });
-    writeFileSync(join(root, "seccomp", plainName), OLDER, { mode: 0o600 });
+    taken(root, [plainName]);
     const a = runOnce(root, 3);
     assert.equal(a.stdout, "err EPERM\n", a.stderr);
     const first = policies(root);
@@ -97,15 +111,12 @@ describe("sysjail-oci: the policy file of a container's seccomp profile (root)",
     assert.ok(plainName, "the plain case ran");
     // the SHA-256 name, as the collision case makes it (in a root of its own)
     const seed = newRoot();
-    mkdirSync(join(seed, "seccomp"), { mode: 0o700 });
-    writeFileSync(join(seed, "seccomp", plainName), OLDER, { mode: 0o600 });
+    taken(seed, [plainName]);
     runOnce(seed, 5);
     const strong = policies(seed).find((f) => f.endsWith(".s.policy"))!;
     assert.ok(strong, policies(seed).join(" "));
     const root = newRoot();
-    mkdirSync(join(root, "seccomp"), { mode: 0o700 });
-    writeFileSync(join(root, "seccomp", plainName), OLDER, { mode: 0o600 });
-    writeFileSync(join(root, "seccomp", strong), OLDER, { mode: 0o600 });
+    taken(root, [plainName, strong]);
     const a = runOnce(root, 6);
     assert.equal(a.stdout, "err EPERM\n", a.stderr);
     const b = runOnce(root, 7);
