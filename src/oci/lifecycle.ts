@@ -61,22 +61,33 @@ function fnv(s: string, step = 1): string {
 
 /** The policy file of a container's own seccomp profile: named by the profile, so an engine's
  * usual profile is translated once (the system-call tables load only then) and the filter cache
- * (src/jail/filter.ts) finds the program compiled for it. Only root's --root holds these.
+ * (src/jail/filter.ts) finds the program compiled for it. Every --root holds these: root's
+ * /run/sysjail-oci and a rootless caller's $XDG_RUNTIME_DIR/sysjail-oci alike (0700, the caller's).
  *
  * The name hashes about 256 characters of the profile's JSON (hashing all of an engine's profile,
  * cold, cost 1.5-4 ms of every create), so it only finds the file: the file's first line is a
- * comment holding the profile's whole JSON, which must equal this one's. A name taken by another
- * profile falls back to a hash of the whole text, then to a name of this process's own. A name
- * is published once (link, never replaced): a running container's exec reads its file again,
- * and the program compiled from it is kept under the same name. */
+ * comment holding the profile's whole JSON, which must equal this one's. A name taken by a file
+ * that does not hold this profile (another profile with the same FNV hash, or a file an older
+ * build wrote in an older format, without that line) falls back to an FNV hash of the whole text
+ * (the same name for a text under 512 characters: tried once), then to a SHA-256 of it
+ * ("<32 hex>.s.policy", a shape no older build wrote; node:crypto loads only on this path), so
+ * such a profile still has one file, found again by every later create, and one compiled program
+ * beside it. Only a file at that name which does not hold the profile (no collision: something
+ * put there by hand) leaves a name of this process's own, one per create. A name is published
+ * once (link, never replaced, an older format's file neither): a running container's exec reads
+ * its file again, and the program compiled from it is kept under the same name. */
 async function policyFile(root: string, s: OciSeccomp, warn: (m: string) => void): Promise<string> {
   const dir = join(root, "seccomp");
   const text = JSON.stringify(s);
   const head = `# sysjail-oci profile ${text}\n`;
-  const names = [() => fnv(text, Math.max(1, Math.floor(text.length / 256))), () => fnv(text), () => `${fnv(text)}.${process.pid}.${Date.now()}`];
+  const strong = async () => `${(await import("node:crypto")).createHash("sha256").update(text).digest("hex").slice(0, 32)}.s`;
+  const names = [() => fnv(text, Math.max(1, Math.floor(text.length / 256))), () => fnv(text), strong, async () => `${await strong()}.${process.pid}.${Date.now()}`];
+  const tried = new Set<string>();
   let made: string | undefined;
   for (const name of names) {
-    const file = join(dir, `${name()}.policy`);
+    const file = join(dir, `${await name()}.policy`);
+    if (tried.has(file)) continue;
+    tried.add(file);
     const holds = () => {
       try {
         return readFileSync(file, "utf8").startsWith(head);
@@ -113,7 +124,7 @@ async function policyFile(root: string, s: OciSeccomp, warn: (m: string) => void
 /** The container's own filter (a second, stacked one), from its policy file. The file is named
  * by the profile and never rewritten, so its program is kept beside it, keyed by the compiler
  * (fingerprint, version) and the architecture: an engine's usual profile is neither read nor
- * hashed again at each create. Only root's --root (0700) holds these files. */
+ * hashed again at each create. Only the --root (0700, the caller's) holds these files. */
 export async function containerFilter(spec: JailSpec, file: string): Promise<{ program: Uint8Array; flags: number }> {
   const arch = hostFacts().arch;
   const memo = `${file}.${arch}.${VERSION}.${await fingerprint()}.bpf`;
