@@ -29,8 +29,11 @@ export function lookupCandidates(ops: readonly PlanOp[]): string[] | undefined {
 }
 
 /** The lookup op for a container's plan OPS (the init looks each candidate up before the start
- * gate, native/src/lookup.c), or undefined when there is none to make. */
+ * gate, native/src/lookup.c), or undefined when there is none to make. A container without a
+ * root of its own (a mount namespace joined by path: no pivot op) looks nothing up: it lives in
+ * another mount table, where the exec alone decides, as before create waited for the lookup. */
 export function lookupOp(ops: readonly PlanOp[]): PlanOp | undefined {
+  if (!ops.some((o) => o.op === "pivot")) return undefined;
   const files = lookupCandidates(ops);
   return files ? op("lookup", files, "the command looked up before the start gate, as runc's create does") : undefined;
 }

@@ -30,10 +30,12 @@ describe("sysjail-oci lookup: the files execvpe would try (unit)", () => {
     assert.deepEqual(lookupCandidates(plan("ls", ["PATH="], "/w")), ["/w/ls"]);
     assert.deepEqual(lookupCandidates(plan("ls", ["NOTPATH=/x"])), ["/bin/ls", "/usr/bin/ls"]);
   });
-  it("no exec op or a PATH of thousands of entries: no lookup (the exec decides)", () => {
-    assert.equal(lookupOp([op("cwd", ["/"])]), undefined);
-    assert.equal(lookupOp(plan("ls", [`PATH=${Array.from({ length: 2000 }, (_, i) => `/d${i}`).join(":")}`])), undefined);
-    assert.deepEqual(lookupOp(plan("ls", ["PATH=/a"]))?.args, ["/a/ls"]);
+  it("no exec op, a PATH of thousands of entries or no root of its own (a joined mount namespace): no lookup (the exec decides)", () => {
+    const rooted = (ops: PlanOp[]) => [op("pivot", []), ...ops];
+    assert.equal(lookupOp(rooted([op("cwd", ["/"])])), undefined);
+    assert.equal(lookupOp(rooted(plan("ls", [`PATH=${Array.from({ length: 2000 }, (_, i) => `/d${i}`).join(":")}`]))), undefined);
+    assert.deepEqual(lookupOp(rooted(plan("ls", ["PATH=/a"])))?.args, ["/a/ls"]);
+    assert.equal(lookupOp(plan("ls", ["PATH=/a"])), undefined, "no pivot op: the container lives in a joined mount table");
   });
   it("runc's words, which podman maps to 127 and 126", () => {
     assert.equal(execFailure("/x", 2), 'exec "/x": no such file or directory');
@@ -68,10 +70,15 @@ describe("sysjail-oci lookup: create and run of a command the container lacks (r
   /** nothing of container C is left: no state directory, registry entry, id lease or jail */
   const nothingLeft = (c: string) => {
     assert.equal(existsSync(join(state, c)), false, "no state directory");
-    assert.equal(new Registry(stateDir()).find(c), undefined, "no registry entry");
     const dir = leaseDirs().ephemeral;
-    const leases = existsSync(dir) ? readdirSync(dir).filter((f) => { try { return readFileSync(join(dir, f), "utf8").includes(JSON.stringify(c)); } catch { return false; } }) : [];
-    assert.deepEqual(leases, [], "no id lease");
+    const leasesOf = () => (existsSync(dir) ? readdirSync(dir).filter((f) => { try { return readFileSync(join(dir, f), "utf8").includes(JSON.stringify(c)); } catch { return false; } }) : []);
+    // a started container's monitor removes its registry entry and then its id lease itself, after
+    // it reported the exit that `run` returns on (src/jail/run.ts cleanup): wait for that monitor's
+    // last step (up to 10 s), then require that nothing is left
+    const pause = new Int32Array(new SharedArrayBuffer(4));
+    for (let i = 0; i < 200 && (new Registry(stateDir()).find(c) !== undefined || leasesOf().length > 0); i++) Atomics.wait(pause, 0, 0, 50);
+    assert.equal(new Registry(stateDir()).find(c), undefined, "no registry entry");
+    assert.deepEqual(leasesOf(), [], "no id lease");
     const jls = spawnSync(join(REPO, "native", "build", "jls"), ["-N"], { encoding: "utf8" });
     assert.doesNotMatch(jls.stdout, new RegExp(c), "no jail");
   };
