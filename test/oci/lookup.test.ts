@@ -6,15 +6,14 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildProbe, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
+import { buildProbe, makeJailRoot, makeTempDir, REPO, requireRoot, type JailRoot } from "../helpers/index.js";
+import { OCI_BIN, OCI_NS, ociTeardown } from "../helpers/ocibundle.js";
 import { execFailure, lookupCandidates, lookupOp } from "../../src/oci/lookup.js";
 import { op, type PlanOp } from "../../src/plan/types.js";
 import { leaseDirs } from "../../src/ids/leases.js";
 import { stateDir } from "../../src/registry/paths.js";
 import { Registry } from "../../src/registry/store.js";
 
-const OCI = join(REPO, "native", "build", "sysjail-oci");
-const NS = ["pid", "network", "ipc", "uts", "mount"].map((type) => ({ type }));
 
 describe("sysjail-oci lookup: the files execvpe would try (unit)", () => {
   const plan = (file: string, env: string[], cwd = "/"): PlanOp[] => [op("cwd", [cwd]), ...env.map((e) => op("env", [e])), op("exec", [file, file, "x"])];
@@ -54,7 +53,7 @@ describe("sysjail-oci lookup: create and run of a command the container lacks (r
   const oci = (args: string[]) => {
     const out = join(work, "out"), err = join(work, "err");
     const o = openSync(out, "w"), e = openSync(err, "w");
-    const r = spawnSync(OCI, ["--root", state, ...args], { stdio: ["ignore", o, e], timeout: 60_000 });
+    const r = spawnSync(OCI_BIN, ["--root", state, ...args], { stdio: ["ignore", o, e], timeout: 60_000 });
     closeSync(o); closeSync(e);
     return { status: r.status, stdout: readFileSync(out, "utf8"), stderr: readFileSync(err, "utf8") };
   };
@@ -63,7 +62,7 @@ describe("sysjail-oci lookup: create and run of a command the container lacks (r
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "config.json"), JSON.stringify({
       ociVersion: "1.2.0", root: { path: jr.path }, hostname: "lk",
-      process: { args, env, cwd, user: { uid: 0, gid: 0 } }, linux: { namespaces: NS },
+      process: { args, env, cwd, user: { uid: 0, gid: 0 } }, linux: { namespaces: OCI_NS },
     }));
     return dir;
   };
@@ -94,12 +93,7 @@ describe("sysjail-oci lookup: create and run of a command the container lacks (r
     work = makeTempDir("sysjail-oci-lookup-");
     state = makeTempDir("sysjail-oci-lookup-state-", 0o700);
   });
-  after(() => {
-    for (const c of ids) oci(["delete", "--force", c]);
-    jr?.remove();
-    removeTree(work);
-    removeTree(state);
-  });
+  after(() => ociTeardown(oci, ids, jr, work, state));
 
   for (const [label, args, env, why] of [
     ["missing", ["/nonexist"], undefined, "no such file or directory"],
@@ -128,7 +122,7 @@ describe("sysjail-oci lookup: create and run of a command the container lacks (r
     nothingLeft(c);
     const log = join(work, "log.json");
     const c2 = id("log");
-    const l = spawnSync(OCI, ["--root", state, "--log", log, "--log-format", "json", "create", "--bundle", bundle("log", ["nonexist-cmd"]), c2], { stdio: ["ignore", "ignore", "ignore"], timeout: 60_000 });
+    const l = spawnSync(OCI_BIN, ["--root", state, "--log", log, "--log-format", "json", "create", "--bundle", bundle("log", ["nonexist-cmd"]), c2], { stdio: ["ignore", "ignore", "ignore"], timeout: 60_000 });
     assert.equal(l.status, 1);
     const lines = readFileSync(log, "utf8").trim().split("\n").map((x) => JSON.parse(x) as { level: string; msg: string });
     assert.deepEqual(lines.map((x) => [x.level, x.msg]), [["error", 'exec "nonexist-cmd": no such file or directory']]);

@@ -59,6 +59,25 @@ function harness(prefix: string[], args: string[], run = [REAPER, "sysjail-reape
 }
 
 /** Rss of the mappings of PID (smaps): its code page's and its writable page's, in kB. */
+/** For WHO (root or 65534): the command prefix that runs the reaper as WHO, and state
+ * directories and files (made under a temp dir named TAG, recorded in DIRS) that WHO owns. */
+function asUser(who: "root" | "65534", tag: string, dirs: string[]) {
+  const prefix = who === "root" ? [] : ["setpriv", `--reuid=${NOBODY_UID}`, `--regid=${NOBODY_GID}`, "--clear-groups"];
+  const stateDir = () => {
+    const d = makeTempDir(tag);
+    dirs.push(d);
+    if (who !== "root") chownSync(d, NOBODY_UID, NOBODY_GID);
+    return d;
+  };
+  const stateFile = (d: string, name: string) => {
+    const f = join(d, name);
+    writeFileSync(f, "x");
+    if (who !== "root") chownSync(f, NOBODY_UID, NOBODY_GID);
+    return f;
+  };
+  return { prefix, stateDir, stateFile };
+}
+
 function resident(pid: number): { code: number; page: number; smaps: string } {
   const smaps = readFileSync(`/proc/${pid}/smaps`, "utf8");
   const rss = (re: RegExp) => Number(new RegExp(`${re.source}[^]*?\\nRss:\\s+(\\d+) kB`, "m").exec(smaps)?.[1] ?? NaN);
@@ -98,19 +117,7 @@ describe("sysjail-reaper run directly: its memory and its duties", () => {
   });
 
   for (const who of ["root", "65534"] as const) {
-    const prefix = who === "root" ? [] : ["setpriv", `--reuid=${NOBODY_UID}`, `--regid=${NOBODY_GID}`, "--clear-groups"];
-    const stateDir = () => {
-      const d = makeTempDir("sysjail-reaper-exec-");
-      dirs.push(d);
-      if (who !== "root") chownSync(d, NOBODY_UID, NOBODY_GID);
-      return d;
-    };
-    const stateFile = (d: string, name: string) => {
-      const f = join(d, name);
-      writeFileSync(f, "x");
-      if (who !== "root") chownSync(f, NOBODY_UID, NOBODY_GID);
-      return f;
-    };
+    const { prefix, stateDir, stateFile } = asUser(who, "sysjail-reaper-exec-", dirs);
     const start = async (args: string[]) => {
       const r = harness(prefix, args);
       started.push(r.h);
@@ -294,19 +301,7 @@ describe("the aarch64 reaper (cross-built) under qemu-aarch64-static: its stubs,
     const armedBuild = build === "armed";
     const how = armedBuild ? "the test build, armed" : "the shipped build, unarmed (PR_SET_MM refused by qemu)";
     for (const who of ["root", "65534"] as const) {
-      const prefix = who === "root" ? [] : ["setpriv", `--reuid=${NOBODY_UID}`, `--regid=${NOBODY_GID}`, "--clear-groups"];
-      const stateDir = () => {
-        const d = makeTempDir("sysjail-reaper-qemu-");
-        dirs.push(d);
-        if (who !== "root") chownSync(d, NOBODY_UID, NOBODY_GID);
-        return d;
-      };
-      const stateFile = (d: string, name: string) => {
-        const f = join(d, name);
-        writeFileSync(f, "x");
-        if (who !== "root") chownSync(f, NOBODY_UID, NOBODY_GID);
-        return f;
-      };
+      const { prefix, stateDir, stateFile } = asUser(who, "sysjail-reaper-qemu-", dirs);
       const start = async (args: string[]) => {
         const r = harness(prefix, args, [QEMU, "qemu-aarch64-static", join(bin, build)]);
         started.push(r.h);

@@ -8,9 +8,8 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildProbe, makeJailRoot, makeNobody, makeTempDir, REPO, removeTree, requireRoot, runAsNobody, type JailRoot, type Nobody } from "../helpers/index.js";
+import { OCI_BIN, OCI_NS, ociTeardown } from "../helpers/ocibundle.js";
 
-const OCI = join(REPO, "native", "build", "sysjail-oci");
-const NS = ["pid", "network", "ipc", "uts", "mount"].map((type) => ({ type }));
 const EXPECTED = ["idle 0", "queued 2", "with-pair 2", "bounded 2", "one-accepted 1", "all-accepted 0", "settled 0", "supervisor-waiting 1", "supervisor 0", "gone 0"].join("\n");
 
 describe("sysjail-oci start: the supervisor's queued connections (settle)", () => {
@@ -51,13 +50,13 @@ describe("sysjail-oci create: the settle bound (root)", () => {
   let state: string;
   const ids: string[] = [];
   const oci = (args: string[], out: "pipe" | number = "pipe") =>
-    spawnSync(OCI, ["--root", state, ...args], { encoding: "utf8", stdio: ["ignore", out, out === "pipe" ? "pipe" : out], timeout: 60_000 });
+    spawnSync(OCI_BIN, ["--root", state, ...args], { encoding: "utf8", stdio: ["ignore", out, out === "pipe" ? "pipe" : out], timeout: 60_000 });
   const bundle = (name: string, annotations?: Record<string, string>, hooks?: Record<string, unknown>) => {
     const d = join(work, name);
     mkdirSync(d);
     writeFileSync(join(d, "config.json"), JSON.stringify({
       ociVersion: "1.2.0", root: { path: jr.path }, hostname: "st", ...(annotations ? { annotations } : {}), ...(hooks ? { hooks } : {}),
-      process: { args: ["/probe", "exit", "0"], env: ["PATH=/bin"], cwd: "/", user: { uid: 0, gid: 0 } }, linux: { namespaces: NS },
+      process: { args: ["/probe", "exit", "0"], env: ["PATH=/bin"], cwd: "/", user: { uid: 0, gid: 0 } }, linux: { namespaces: OCI_NS },
     }));
     return d;
   };
@@ -75,12 +74,7 @@ describe("sysjail-oci create: the settle bound (root)", () => {
     work = makeTempDir("sysjail-oci-settle-b-");
     state = makeTempDir("sysjail-oci-settle-state-", 0o700);
   });
-  after(() => {
-    for (const i of ids) oci(["delete", "--force", i]);
-    jr?.remove();
-    removeTree(work);
-    removeTree(state);
-  });
+  after(() => ociTeardown(oci, ids, jr, work, state));
 
   it("50 ms unless the annotation says otherwise; 0 writes no bound; start runs the command either way", () => {
     const cases: [string, Record<string, string> | undefined, string | undefined][] = [
