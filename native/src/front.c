@@ -325,9 +325,13 @@ int front_main(int argc, char **argv, const char *tool) {
    * channel itself then belongs to the container's monitor, which reads it */
   int donep[2] = { -1, -1 };
   /* a --random-seed whose V8 string-hash secret is found fast (nodeseed.c); without one Node
-   * seeds itself */
+   * seeds itself. sysjail-oci's Node instead keeps the hash seed of Node's own snapshot
+   * (--no-rehash-snapshot): no secret is searched and no snapshot string rehashed, about 4 ms
+   * of every create; what that gives up, and the bound on the engine's JSON that keeps it
+   * harmless (src/oci/config.ts, checkJsonBound), is in docs/JAILS.md, Security, "sysjail-oci's Node keeps
+   * the snapshot's hash seed". The other tools read other users' files and keep a random one. */
   char seedflag[32];
-  int seeded = node_seed(seedflag, sizeof seedflag) == 0;
+  int seeded = !oci && node_seed(seedflag, sizeof seedflag) == 0;
   char **nargv = calloc((size_t)argc + 5, sizeof *nargv);
   if (sigfd < 0 || !nargv || (plans && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) ||
       (oci && pipe2(donep, O_CLOEXEC) < 0)) {
@@ -339,6 +343,7 @@ int front_main(int argc, char **argv, const char *tool) {
   int na = 0;
   nargv[na++] = "node";
   if (seeded) nargv[na++] = seedflag;
+  if (oci) nargv[na++] = "--no-rehash-snapshot";
   nargv[na++] = "--preserve-symlinks-main";
   nargv[na++] = entry;
   nargv[na++] = (char *)tool;

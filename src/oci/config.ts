@@ -8,6 +8,26 @@ export function ociError(message: string, code = "EINVAL"): SysjailError {
   return new SysjailError(message, { code, phase: "runtime", exitCode: 1 });
 }
 
+/** The most strings (keys and values) an engine's JSON document may hold. sysjail-oci's Node
+ * keeps the hash seed of Node's own snapshot (native/src/front.c, --no-rehash-snapshot), which
+ * anyone can read from that Node build: keys made to collide under it would make JSON.parse
+ * quadratic in their number (V8 puts keys and short string values into one hash table). This
+ * bound keeps the worst case to a fraction of a second of one create; podman's config.json
+ * holds about 800 strings. docs/JAILS.md, Security, "sysjail-oci's Node keeps the snapshot's
+ * hash seed". */
+export const MAX_JSON_STRINGS = 16384;
+
+/** Refuses TEXT (named WHERE in the error) when it may hold more than MAX_JSON_STRINGS strings:
+ * every string has two unescaped quotes, so half the quotes is an upper bound, counted without
+ * parsing. */
+export function checkJsonBound(text: string, where: string): void {
+  let quotes = 0;
+  const limit = 2 * MAX_JSON_STRINGS;
+  for (let i = text.indexOf('"'); i >= 0; i = text.indexOf('"', i + 1)) {
+    if (++quotes > limit) throw ociError(`${where}: more than ${MAX_JSON_STRINGS} strings (the most sysjail-oci reads from one JSON document)`);
+  }
+}
+
 /** One OCI mount. */
 export interface OciMount { destination: string; type?: string; source?: string; options?: string[] }
 /** One OCI rlimit. */
@@ -98,6 +118,7 @@ export function loadConfig(bundle: string): { config: OciConfig; bundle: string;
     const code = (err as NodeJS.ErrnoException).code ?? "EIO";
     throw ociError(`bundle ${bundle}: ${code === "ENOENT" ? "no config.json there (no such bundle?)" : `config.json: ${code}`}`, code);
   }
+  checkJsonBound(text, file);
   let raw: unknown;
   try {
     raw = JSON.parse(text);

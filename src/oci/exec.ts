@@ -5,7 +5,7 @@ import { errnoName, SysjailError } from "../errors.js";
 import { HelperRun, stepError } from "../helper/launch.js";
 import { enterContext, planEnter, JAIL_ROOT } from "../manage/enter.js";
 import { op, PlanFlag } from "../plan/types.js";
-import { checkProcess, ociError, type OciProcess } from "./config.js";
+import { checkJsonBound, checkProcess, ociError, type OciProcess } from "./config.js";
 import { addHome } from "./home.js";
 import { consoleSocket, containerFilter, jailEntry, type Globals } from "./lifecycle.js";
 import { readRecord, statusOf, type OciRecord } from "./state.js";
@@ -39,11 +39,18 @@ export interface ExecArgs {
  * (an older sysjail-oci's) gets runc's default capabilities, as before. */
 function processOf(a: ExecArgs, base: OciRecord["process"]): OciProcess {
   if (a.processFile) {
+    let text: string;
+    try {
+      text = readFileSync(a.processFile, "utf8");
+    } catch (err) {
+      throw ociError(`--process ${a.processFile}: ${(err as NodeJS.ErrnoException).code ?? "EIO"}`);
+    }
+    checkJsonBound(text, `--process ${a.processFile}`);
     let raw: unknown;
     try {
-      raw = JSON.parse(readFileSync(a.processFile, "utf8"));
-    } catch (err) {
-      throw ociError(`--process ${a.processFile}: ${(err as NodeJS.ErrnoException).code ?? "not valid JSON"}`);
+      raw = JSON.parse(text);
+    } catch {
+      throw ociError(`--process ${a.processFile}: not valid JSON`);
     }
     return checkProcess(raw, `--process ${a.processFile}`);
   }

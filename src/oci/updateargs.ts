@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import type { DeviceRule } from "../cgroup/devices.js";
 import type { UpdateResources } from "../cgroup/update.js";
 import { usageError } from "../errors.js";
-import { ociError } from "./config.js";
+import { checkJsonBound, ociError } from "./config.js";
 import { deviceRules } from "./devices.js";
 
 const quoted = (v: string) => JSON.stringify(v.slice(0, 40));
@@ -79,11 +79,18 @@ type Obj = Record<string, unknown>;
 /** The LinuxResources of update -r FILE ("-": standard input). runc decodes the JSON into typed
  * fields: a value of the wrong type or range is refused here in one line naming it. */
 export function resourcesFile(file: string, warn: (m: string) => void): UpdateResources {
+  let text: string;
+  try {
+    text = readFileSync(file === "-" ? 0 : file, "utf8");
+  } catch (err) {
+    throw ociError(`--resources ${quoted(file)}: ${(err as NodeJS.ErrnoException).code}`);
+  }
+  checkJsonBound(text, `--resources ${quoted(file)}`);
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file === "-" ? 0 : file, "utf8"));
-  } catch (err) {
-    throw ociError(`--resources ${quoted(file)}: ${err instanceof SyntaxError ? "not valid JSON" : (err as NodeJS.ErrnoException).code}`);
+    raw = JSON.parse(text);
+  } catch {
+    throw ociError(`--resources ${quoted(file)}: not valid JSON`);
   }
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw ociError(`--resources ${quoted(file)}: must hold a JSON object`);
   return parseResources(raw as Obj, warn);
