@@ -30,6 +30,7 @@ export interface CgroupLayout {
 
 /** Undoes mountinfo's octal escapes (\040 for a space). */
 function unescapeMount(s: string): string {
+  if (!s.includes("\\")) return s;
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 
@@ -37,6 +38,8 @@ function unescapeMount(s: string): string {
 export function parseMountinfo(text: string): { path: string; version: 1 | 2; options: string[]; mountRoot: string }[] {
   const out: { path: string; version: 1 | 2; options: string[]; mountRoot: string }[] = [];
   for (const line of text.split("\n")) {
+    // the filesystem type follows " - " (a space in a field is \040): most lines are not cgroups
+    if (!line.includes(" - cgroup")) continue;
     const dash = line.indexOf(" - ");
     if (dash < 0) continue;
     const left = line.slice(0, dash).split(" ");

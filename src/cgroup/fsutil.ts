@@ -54,9 +54,9 @@ export function writable(path: string): boolean {
   }
 }
 
-/** The pids in a cgroup's cgroup.procs. */
-export function procsOf(dir: string): number[] {
-  return (readText(`${dir}/cgroup.procs`) ?? "")
+/** The pids in a cgroup's cgroup.procs (TEXT: its content, when read already). */
+export function procsOf(dir: string, text = readText(`${dir}/cgroup.procs`)): number[] {
+  return (text ?? "")
     .split("\n")
     .filter((l) => /^\d+$/.test(l))
     .map(Number);

@@ -1,5 +1,8 @@
 // What the running kernel offers of Landlock: its ABI version, looked up once per process.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+
+/** The active LSMs, in securityfs. */
+const LSM_LIST = "/sys/kernel/security/lsm";
 
 /** The kernel's Landlock ABI as far as it can be known without a system call. */
 export interface LandlockFacts {
@@ -38,8 +41,10 @@ export function landlockFacts(): LandlockFacts {
     /* no /proc: unknown */
   }
   const abi = abiOfRelease(release);
+  // securityfs not mounted (a VM, a container): known without an exception, cold in every start
+  if (!existsSync(LSM_LIST)) return (cached = { abi, sure: false });
   try {
-    const lsm = readFileSync("/sys/kernel/security/lsm", "utf8").split(",").map((s) => s.trim());
+    const lsm = readFileSync(LSM_LIST, "utf8").split(",").map((s) => s.trim());
     cached = { abi: lsm.includes("landlock") ? abi : 0, sure: true };
   } catch {
     cached = { abi, sure: false };

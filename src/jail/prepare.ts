@@ -79,7 +79,9 @@ export interface RootFacts {
 
 /** Looks at the jail root: its owner, which mount points it has, where it is attached, and
  * (from the owner and the spec) the jail's host id range, which it leases unless dryRun. */
-export function rootFacts(spec: JailSpec, opts: { dryRun?: boolean | undefined; stateDir?: string | undefined; ephemeralIds?: boolean | undefined; hostIds?: IdMapping | undefined } = {}): RootFacts {
+export function rootFacts(spec: JailSpec, opts: { dryRun?: boolean | undefined; stateDir?: string | undefined; ephemeralIds?: boolean | undefined; hostIds?: IdMapping | undefined; kernelMountPoints?: boolean | undefined } = {}): RootFacts {
+  // made before the clone when missing (PrepareOptions.kernelMountPoints): not looked up
+  const made = opts.kernelMountPoints === true;
   const rootOwner = statSync(spec.path).uid;
   const idChoice = chooseIds(spec, hostFacts(), {
     rootOwner,
@@ -95,9 +97,9 @@ export function rootFacts(spec: JailSpec, opts: { dryRun?: boolean | undefined; 
   return {
     rootOwner,
     layout: {
-      proc: exists(join(spec.path, "proc")),
-      dev: exists(join(spec.path, "dev")),
-      sys: exists(join(spec.path, "sys")),
+      proc: made || exists(join(spec.path, "proc")),
+      dev: made || exists(join(spec.path, "dev")),
+      sys: made || exists(join(spec.path, "sys")),
       tmp: exists(join(spec.path, "tmp")),
     },
     // a parent jail's child registry (children.max) is bound from the host like a mount source
@@ -161,7 +163,7 @@ export function planSwitches(opts: PrepareOptions): { debug: boolean; detach: bo
 
 /** Plans a jail start and reserves its jid and name in the registry. */
 export async function prepare(spec: JailSpec, opts: PrepareOptions = {}): Promise<Prepared> {
-  let root = opts.root ?? rootFacts(spec, { dryRun: opts.dryRun, stateDir: opts.stateDir, ephemeralIds: opts.ephemeralIds, hostIds: opts.hostIds });
+  let root = opts.root ?? rootFacts(spec, { dryRun: opts.dryRun, stateDir: opts.stateDir, ephemeralIds: opts.ephemeralIds, hostIds: opts.hostIds, kernelMountPoints: opts.kernelMountPoints });
   if (opts.kernelMountPoints) root = { ...root, layout: { ...root.layout, proc: true, dev: true, sys: true } };
   try {
     return await prepareWithRoot(spec, opts, root);

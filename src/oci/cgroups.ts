@@ -1,6 +1,6 @@
 // The cgroups of a container with linux.cgroupsPath: its directory in each v1 hierarchy (or the
 // v2 one) at that path, config.json's resources written there as given, the init joining them.
-import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { detectCgroups, type CgroupLayout } from "../cgroup/detect.js";
 import { joinedKeys } from "../cgroup/joined.js";
@@ -134,8 +134,22 @@ function isDir(v: string, dir: string): boolean {
   throw ociError(`linux.cgroupsPath ${JSON.stringify(v).slice(0, 100)}: ${dir} is a file, not a cgroup`);
 }
 
+/** The processes in DIR, a directory above the container's own, or undefined when DIR is
+ * missing. Its cgroup.procs is read at once (every cgroup has one): DIR's stat only when that
+ * fails (missing, a file, or unreadable), as isDir and procsOf would answer. */
+function procsAbove(v: string, dir: string): number[] | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`${dir}/cgroup.procs`, "utf8");
+  } catch {
+    return isDir(v, dir) ? procsOf(dir) : undefined;
+  }
+  return text ? procsOf(dir, text) : [];
+}
+
 /** Writes "+c" into DIR's cgroup.subtree_control for each controller not yet on there. */
 function enableV2(dir: string, want: string[]): void {
+  if (!want.length) return; // a hybrid host's bare unified hierarchy: nothing to read
   const on = (readText(join(dir, "cgroup.subtree_control")) ?? "").split(/\s+/);
   const add = want.filter((c) => !on.includes(c));
   if (!add.length) return;
@@ -163,14 +177,17 @@ export function ociCgroups(v: string, path: CgroupsPath, r: OciResources | undef
   const plans = hs.map((h) => {
     const base = path.absolute ? h.mount : join(h.mount, h.own);
     const chain: string[] = [];
-    for (let d = base, i = 0; i < path.segments.length; i++) chain.push((d = join(d, path.segments[i]!)));
+    // segments are checked names (src/oci/cgpath.ts: no "", "." or ".."): appended, not joined
+    for (let d = base, i = 0; i < path.segments.length; i++) chain.push((d = `${d.endsWith("/") ? d.slice(0, -1) : d}/${path.segments[i]!}`));
     const leaf = chain[chain.length - 1]!;
     if (leaf.slice(h.mount.length + 1).split("/")[0] === DEFAULT_BASE) throw ociError(`linux.cgroupsPath ${JSON.stringify(v).slice(0, 100)}: ${leaf} is inside the cgroups of sysjail's jails`);
     // which of them exist, found once: the parents missing now are made below, the leaf by the
     // monitor (asking again there cost two syscalls and cold code per hierarchy, nine on a hybrid host)
     const exists = chain.map((d) => {
-      if (!isDir(v, d)) return false;
-      if (procsOf(d).length) {
+      // the leaf is usually missing (a stat, no exception); the directories above usually exist
+      const procs = d === leaf ? (isDir(v, d) ? procsOf(d) : undefined) : procsAbove(v, d);
+      if (procs === undefined) return false;
+      if (procs.length) {
         throw ociError(`linux.cgroupsPath ${JSON.stringify(v).slice(0, 100)}: ${d} holds processes ${d === leaf ? "already (a container gets an empty cgroup of its own)" : "(a container's cgroup is not placed inside another's)"}`);
       }
       return true;
@@ -221,8 +238,8 @@ export function ociCgroups(v: string, path: CgroupsPath, r: OciResources | undef
     if (devices && (h.v2 || h.controllers.includes("devices"))) devicesDone = true;
     // v1's devices hierarchy is recorded with rules or without (the init is in it either way)
     if ((devices && h.v2) || (!h.v2 && h.controllers.includes("devices"))) record(paths, "devices", leaf, h.mount);
-    for (const [f, val] of w) if (val !== "") writes.push(op("cgroupWrite", [join(leaf, f), val], "linux.resources"));
-    joins.push(h.v2 ? op("cgroupAttach", [join(leaf, "cgroup.procs")]) : op("cgroupJoin", [join(leaf, "tasks")], "the container's init moves itself here before it runs"));
+    for (const [f, val] of w) if (val !== "") writes.push(op("cgroupWrite", [`${leaf}/${f}`, val], "linux.resources"));
+    joins.push(h.v2 ? op("cgroupAttach", [`${leaf}/cgroup.procs`]) : op("cgroupJoin", [`${leaf}/tasks`], "the container's init moves itself here before it runs"));
     for (const c of ["memory", "pids", "cpu", "cpuacct"] as const) if (h.v2 || h.controllers.includes(c)) record(paths, c, leaf, h.mount);
     // the other v1 hierarchies (cpuset, freezer...): recorded so that exec and jexec join them too
     if (!h.v2) for (const k of joinedKeys(h.controllers)) if (recordable(leaf, h.mount)) joined[k] = leaf;

@@ -2,20 +2,21 @@
 // (read-only, rooted at the container's own cgroup by its cgroup namespace) where the host has it,
 // so programs that read their limits from v1 files (memory.limit_in_bytes, pids.max) find them.
 import { lstatSync, readdirSync, readlinkSync } from "node:fs";
-import { join } from "node:path";
 import type { CgroupLayout } from "../cgroup/detect.js";
 import { MountFlag as F, op, type PlanOp } from "../plan/types.js";
 
 const CG = "/sys/fs/cgroup";
 const NAME = /^[A-Za-z0-9_.,=-]{1,64}$/;
 
-/** The host's symbolic links in its cgroup root (cpu -> cpu,cpuacct): name and target. */
-export function hostCgroupLinks(root: string): [string, string][] {
+/** The host's symbolic links in its cgroup root (cpu -> cpu,cpuacct): name and target. MOUNTS:
+ * the cgroup mount points (the layout's), directories that are never links, not looked at. */
+export function hostCgroupLinks(root: string, mounts: readonly string[] = []): [string, string][] {
   const out: [string, string][] = [];
   try {
     // names and lstat, not withFileTypes: Node's Dirent code would compile cold in every create
     for (const name of readdirSync(root)) {
-      const path = join(root, name);
+      const path = `${root}/${name}`;
+      if (mounts.includes(path)) continue;
       if (lstatSync(path).isSymbolicLink()) out.push([name, readlinkSync(path)]);
     }
   } catch {

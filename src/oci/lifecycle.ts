@@ -186,7 +186,7 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
       // a v1 or hybrid host: runc's /sys/fs/cgroup (every hierarchy, the container's cgroup in
       // each), for a container with its own cgroups everywhere and a sysfs of its own
       if (cg && layout && prep.plan.ops.some((o) => o.op === "mountFs" && o.args[0] === "sysfs")) {
-        prep.plan = { ...prep.plan, ops: v1CgroupView(prep.plan.ops, layout, hostCgroupLinks(layout.root)) };
+        prep.plan = { ...prep.plan, ops: v1CgroupView(prep.plan.ops, layout, hostCgroupLinks(layout.root, layout.mounts.map((m) => m.path))) };
       }
       // mount points the image lacks, made as runc makes them (the jail's root cannot, in a tree of
       // host root's): by the monitor before its clone, inside the root (src/oci/mountpoints.ts)

@@ -73,4 +73,13 @@ describe("plan encoding", () => {
     assert.equal(d.ops.length, 301);
     assert.equal(d.ops[0]!.args[0]!.length, 70001);
   });
+
+  it("encodes the longest UTF-8 forms and a lone surrogate as Buffer.from does, with nothing cut", () => {
+    // three bytes per UTF-16 unit is the worst case the buffer is sized for; a lone surrogate
+    // becomes U+FFFD (three bytes), a pair four
+    const args = ["✓".repeat(5000), "\u{1F600}".repeat(3), "a\ud800b", "", "\udfff"];
+    const d = decode(encodePlan({ mode: "run", flags: 0, ops: [{ op: "env", args }, { op: "hostname", args: ["h"] }] } as unknown as Plan));
+    assert.deepEqual(d.ops[0]!.args, args.map((a) => Buffer.from(`${a}\0`, "utf8")));
+    assert.deepEqual(d.ops[1]!.args[0], Buffer.from("h\0"));
+  });
 });
