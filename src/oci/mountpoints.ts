@@ -32,7 +32,7 @@ function mayBeMissing(root: string, target: string, seen: Map<string, boolean>):
     // ROOT is normalized without a trailing slash (mountPointsOp): a plain name is joined by
     // string, as join would give it (0.1 ms of path calls a create otherwise); . and .. by join
     at = c === "." || c === ".." ? join(at, c) : `${at === "/" ? "" : at}/${c}`;
-    // the targets share their first directories (/etc, /dev): each path looked at once
+    // the targets share their first directories (/etc, /run): each path looked at once
     let hint = seen.get(at);
     if (hint === undefined) {
       try {
