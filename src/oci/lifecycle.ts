@@ -163,7 +163,7 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
   const console = consoleSocket(config.process?.terminal === true, a.consoleSocket);
   // running jails' maps, read only for a config.json with maps of its own (an overlap is warned of)
   const running = () => new Registry(stateDir()).list().map((e) => ({ name: e.name ?? String(e.jid), uidMap: e.idmap?.uidMap ?? "", gidMap: e.idmap?.gidMap ?? "" }));
-  const { spec, patch, devices, deviceRules } = ociJail(id, config, rootPath, g.warn, running);
+  const { spec, patch, devices, deviceRules } = ociJail(id, config, rootPath, g.warn, running, g.root);
   validateSpec(spec);
   const cgPath = parseCgroupsPath(config.linux?.cgroupsPath, g.systemdCgroup === true);
   // another container of ours named by its state pid (podman's container:X, a pod's infra)

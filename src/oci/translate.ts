@@ -337,8 +337,9 @@ function limitsOf(c: OciConfig, warn: (m: string) => void): Limits {
   return l;
 }
 
-/** The jail a container is: its spec and the plan patch. */
-export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (m: string) => void, running?: Parameters<typeof ociIds>[2]): { spec: JailSpec; patch: OciPatch; devices?: string[] | undefined; deviceRules?: DeviceRule[] | undefined } {
+/** The jail a container is: its spec and the plan patch. HOMEMEMO: the --root where the HOME
+ * answers of confined passwd reads are kept (src/oci/home.ts). */
+export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (m: string) => void, running?: Parameters<typeof ociIds>[2], homeMemo?: string): { spec: JailSpec; patch: OciPatch; devices?: string[] | undefined; deviceRules?: DeviceRule[] | undefined } {
   const p = config.process;
   if (!p?.args?.length) throw ociError("config.json: process.args is empty (a container needs a command)");
   const spec = baseSpec(rootPath, config.hostname || id.slice(0, 12));
@@ -349,7 +350,7 @@ export function ociJail(id: string, config: OciConfig, rootPath: string, warn: (
     const i = kv.indexOf("=");
     if (i > 0) spec.env[kv.slice(0, i)] = kv.slice(i + 1);
   }
-  addHome(spec.env, p.user?.uid ?? 0, { dir: rootPath }, warn);
+  addHome(spec.env, p.user?.uid ?? 0, { dir: rootPath }, warn, homeMemo);
   spec.cwd = p.cwd ?? "/";
   spec.limits = limitsOf(config, warn);
   // the container has its own IPC namespace: System V IPC stays inside it
