@@ -5,7 +5,7 @@ import { Cap, capMask, type CapName } from "../plan/caps.js";
 /** The mask of the names in LIST that KEEP holds (names that are unknown or not kept are left
  * out: processCaps has already warned about them for the bounding set). */
 export function capSet(list: string[] | undefined, keep: bigint): bigint {
-  const names = (list ?? []).map((c) => c.replace(/^CAP_/, "")).filter((n): n is CapName => n in Cap);
+  const names = (list ?? []).map((c) => (c.startsWith("CAP_") ? c.slice(4) : c)).filter((n): n is CapName => n in Cap);
   return capMask(names) & keep;
 }
 

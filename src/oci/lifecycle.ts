@@ -22,7 +22,7 @@ import { defaultPolicy, type JailSpec } from "../spec/types.js";
 import { validateSpec } from "../spec/validate.js";
 import { checkHooks, hookOps, runHooks } from "./hooks.js";
 import { loadConfig, ociError, type OciSeccomp } from "./config.js";
-import { alive, checkId, containerDir, containerNsPath, gatePath, makeContainerDir, readRecord, removeContainerDir, statusOf, writeRecord, type OciRecord } from "./state.js";
+import { alive, checkId, containerDir, containerNsPath, gatePath, inDir, makeContainerDir, readRecord, removeContainerDir, statusOf, writeRecord, type OciRecord } from "./state.js";
 import { ociJail, patchPlan } from "./translate.js";
 import { hostIdMapping } from "./hostids.js";
 import { settleBound } from "./settle.js";
@@ -37,7 +37,7 @@ import { execFailure, lookupOp } from "./lookup.js";
 import { SysjailError } from "../errors.js";
 
 /** The file the monitor makes once the command of a container with startContainer hooks runs. */
-const startedPath = (root: string, id: string) => join(containerDir(root, id), "started");
+const startedPath = (root: string, id: string) => inDir(containerDir(root, id), "started");
 
 /** Global options of every command. */
 export interface Globals {
@@ -49,14 +49,15 @@ export interface Globals {
 
 /** Two 32-bit FNV-1a hashes of every STEP-th character of S and its length, as hex. */
 function fnv(s: string, step = 1): string {
-  let a = 0x811c9dc5, b = 0x050c5d1f;
+  // int32 state (cold code: see src/jail/filter.ts Fnv), printed unsigned: the same names as before
+  let a = 0x811c9dc5 | 0, b = 0x050c5d1f;
   for (let i = 0; i < s.length; i += step) {
     const c = s.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193) >>> 0;
-    b = Math.imul(b ^ c, 0x01000193) >>> 0;
-    b = (b ^ (b >>> 13)) >>> 0;
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x01000193);
+    b ^= b >>> 13;
   }
-  return `${a.toString(16).padStart(8, "0")}${b.toString(16).padStart(8, "0")}-${s.length.toString(16)}`;
+  return `${(a >>> 0).toString(16).padStart(8, "0")}${(b >>> 0).toString(16).padStart(8, "0")}-${s.length.toString(16)}`;
 }
 
 /** The policy file of a container's own seccomp profile: named by the profile, so an engine's
@@ -85,7 +86,8 @@ async function policyFile(root: string, s: OciSeccomp, warn: (m: string) => void
   const tried = new Set<string>();
   let made: string | undefined;
   for (const name of names) {
-    const file = join(dir, `${await name()}.policy`);
+    // DIR is join's answer (normalized, no trailing slash) and a name has no slash: a string
+    const file = `${dir}/${await name()}.policy`;
     if (tried.has(file)) continue;
     tried.add(file);
     const holds = () => {
@@ -161,7 +163,7 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
   const console = consoleSocket(config.process?.terminal === true, a.consoleSocket);
   // running jails' maps, read only for a config.json with maps of its own (an overlap is warned of)
   const running = () => new Registry(stateDir()).list().map((e) => ({ name: e.name ?? String(e.jid), uidMap: e.idmap?.uidMap ?? "", gidMap: e.idmap?.gidMap ?? "" }));
-  const { spec, patch, devices, deviceRules } = ociJail(id, config, rootPath, g.warn, running);
+  const { spec, patch, devices, deviceRules } = ociJail(id, config, rootPath, g.warn, running, g.root);
   validateSpec(spec);
   const cgPath = parseCgroupsPath(config.linux?.cgroupsPath, g.systemdCgroup === true);
   // another container of ours named by its state pid (podman's container:X, a pod's infra)
@@ -186,7 +188,7 @@ export async function create(g: Globals, a: CreateArgs, detach = true): Promise<
       // a v1 or hybrid host: runc's /sys/fs/cgroup (every hierarchy, the container's cgroup in
       // each), for a container with its own cgroups everywhere and a sysfs of its own
       if (cg && layout && prep.plan.ops.some((o) => o.op === "mountFs" && o.args[0] === "sysfs")) {
-        prep.plan = { ...prep.plan, ops: v1CgroupView(prep.plan.ops, layout, hostCgroupLinks(layout.root, layout.mounts.map((m) => m.path))) };
+        prep.plan = { ...prep.plan, ops: v1CgroupView(prep.plan.ops, layout, hostCgroupLinks(layout.root, new Set(layout.mounts.map((m) => m.path)))) };
       }
       // mount points the image lacks, made as runc makes them (the jail's root cannot, in a tree of
       // host root's): by the monitor before its clone, inside the root (src/oci/mountpoints.ts)

@@ -53,9 +53,16 @@ export function containerDir(root: string, id: string): string {
   return join(root, id);
 }
 
+/** The path of NAME (a plain file name) in DIR, a containerDir: that is join's answer already
+ * normalized and ending in the id, so a string does what join would (a create asks for about ten
+ * of these: 0.1 ms of cold path code). */
+export function inDir(dir: string, name: string): string {
+  return `${dir}/${name}`;
+}
+
 /** The FIFO the monitor holds while the command waits for `start`. */
 export function gatePath(root: string, id: string): string {
-  return join(root, id, "exec.fifo");
+  return inDir(containerDir(root, id), "exec.fifo");
 }
 
 /** Makes the container's directory; an existing one means the id is taken. */
@@ -83,8 +90,9 @@ export function makeContainerDir(root: string, id: string): string {
 export function writeRecord(root: string, rec: OciRecord): void {
   const dir = containerDir(root, rec.id);
   const put = (name: string, text: string) => {
-    writeFileSync(join(dir, `${name}.tmp`), text, { mode: 0o600 });
-    renameSync(join(dir, `${name}.tmp`), join(dir, name));
+    const tmp = inDir(dir, `${name}.tmp`);
+    writeFileSync(tmp, text, { mode: 0o600 });
+    renameSync(tmp, inDir(dir, name));
   };
   const head = { ociVersion: "1.2.0", id: rec.id, bundle: rec.bundle, rootfs: "", created: rec.created, owner: rec.owner === 0 ? "root" : String(rec.owner), annotations: rec.annotations };
   put("state.head", `${JSON.stringify(head)}\n`);

@@ -20,7 +20,7 @@ describe("sysjail-oci: host cgroup links (unit)", () => {
       assert.deepEqual(links, [["cpu", "cpu,cpuacct"], ["cpuacct", "cpu,cpuacct"], ["dangling", "no-such"]]);
       assert.deepEqual(hostCgroupLinks(join(base, "missing")), []);
       // the layout's mount points are directories: not looked at
-      assert.deepEqual(hostCgroupLinks(base, [join(base, "pids"), join(base, "cpu,cpuacct"), join(base, "dangling")]).sort((a, b) => a[0].localeCompare(b[0])), [["cpu", "cpu,cpuacct"], ["cpuacct", "cpu,cpuacct"]]);
+      assert.deepEqual(hostCgroupLinks(base, new Set([join(base, "pids"), join(base, "cpu,cpuacct"), join(base, "dangling")])).sort((a, b) => a[0].localeCompare(b[0])), [["cpu", "cpu,cpuacct"], ["cpuacct", "cpu,cpuacct"]]);
     } finally {
       removeTree(base);
     }

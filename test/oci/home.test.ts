@@ -4,7 +4,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { closeSync, mkdirSync, openSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildProbe, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
 
@@ -45,6 +45,26 @@ describe("sysjail-oci: HOME from the image's passwd (root)", () => {
     assert.equal(home("user", 1000, ["PATH=/bin"]).home, "/home/user");
     assert.equal(home("given", 0, ["PATH=/bin", "HOME=/given"]).home, "/given");
     assert.equal(home("unknown", 4242, ["PATH=/bin"]).home, "/");
+  });
+
+  it("a confined read's answer is kept in --root by the passwd file's identity; a changed file is read again", () => {
+    const pw = join(jr.path, "etc", "passwd");
+    const original = readFileSync(pw, "utf8");
+    try {
+      assert.equal(home("memo1", 0, ["PATH=/bin"]).home, "/root-home");
+      const kept = readdirSync(join(state, "home")).filter((n) => n.startsWith("0."));
+      assert.equal(kept.length, 1, "one answer for uid 0 of this image");
+      // the answer kept is the one used while the file is the same (planted here to tell them apart)
+      const memo = join(state, "home", kept[0]!);
+      const [id] = readFileSync(memo, "utf8").split("\n");
+      writeFileSync(memo, `${id}\n/from-memo`);
+      assert.equal(home("memo2", 0, ["PATH=/bin"]).home, "/from-memo");
+      // any change of the file (its change time) and it is read again
+      writeFileSync(pw, "root:x:0:0:root:/root-new:/bin/sh\n");
+      assert.equal(home("memo3", 0, ["PATH=/bin"]).home, "/root-new");
+    } finally {
+      writeFileSync(pw, original);
+    }
   });
 
   it("exec: a process without HOME gets its user's home from the running container's passwd", () => {
