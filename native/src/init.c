@@ -218,6 +218,7 @@ void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int msgw, 
    * sysjail-oci create waits for this (the monitor's "ready" event), as runc's create waits for
    * its init; host-side hooks must see a built container */
   if (has_hooks(plan, "create") || g_gate_sync >= 0) msg_send(msgw, MSG_READY, -1, 0, 0, NULL);
+  init_release(); /* the build's detached trees, after "ready" (mounts.c) */
   start_command(plan, msgw, execw);
 }
 
@@ -236,6 +237,7 @@ void init_from_prelude(const struct sj_plan *prelude, int planfd, uint64_t cflag
   int treefd = wait_monitor(sync, 'M');
   become_jail_root(prelude, msgw);
   init_setup(prelude, msgw, treefd);
+  init_release(); /* while the caller still plans */
   if (plan_read(planfd, &plan, err, sizeof err) < 0) _exit(1);
   close(planfd);
   /* createContainer hooks run in the init phase, which the prelude already did without them */
