@@ -59,8 +59,6 @@ void idmap_serve(int sync, int userns, int initfd);
 /* init phase (runs as the jail's pid 1): mounts, pivot_root, hostname, loopback */
 void init_preopen(const struct sj_plan *plan);
 void init_setup(const struct sj_plan *plan, int msgfd, int treefd);
-/* closes the detached trees init_setup left (mounts.c): after "ready", before the command */
-void init_release(void);
 /* command phase: limits, ids, capabilities, no_new_privs, seccomp, exec (never returns) */
 void command_exec(const struct sj_plan *plan, int msgfd) __attribute__((noreturn));
 /* sysjail-oci: the plan's command looked up before the start gate (OP_LOOKUP); exits through

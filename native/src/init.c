@@ -159,13 +159,6 @@ static void start_command(const struct sj_plan *plan, int msgw, int execw) {
      * With a start gate, the jail is built already (as runc's init is at create) and only the
      * command waits: for the monitor's 'S', sent once `start` wrote into the gate. */
     console_early(plan, execw);
-    if (g_gate_sync >= 0) {
-      /* the build's detached trees: closed once create has returned (a few ms after "ready"),
-       * or at once when `start` comes first */
-      struct pollfd pf = { g_gate_sync, POLLIN, 0 };
-      while (poll(&pf, 1, 4) < 0 && errno == EINTR) {}
-    }
-    init_release();
     if (g_gate_sync >= 0) { wait_monitor(g_gate_sync, 'S'); close(g_gate_sync); g_gate_sync = -1; }
     run_hooks(plan, "start", msgw);
     reset_signals();
@@ -225,7 +218,6 @@ void init_main(const struct sj_plan *plan, uint64_t cflags, int sync, int msgw, 
    * sysjail-oci create waits for this (the monitor's "ready" event), as runc's create waits for
    * its init; host-side hooks must see a built container */
   if (has_hooks(plan, "create") || g_gate_sync >= 0) msg_send(msgw, MSG_READY, -1, 0, 0, NULL);
-  if (g_gate_sync < 0) init_release(); /* the build's detached trees, after "ready" (mounts.c) */
   start_command(plan, msgw, execw);
 }
 
@@ -244,7 +236,6 @@ void init_from_prelude(const struct sj_plan *prelude, int planfd, uint64_t cflag
   int treefd = wait_monitor(sync, 'M');
   become_jail_root(prelude, msgw);
   init_setup(prelude, msgw, treefd);
-  init_release(); /* while the caller still plans */
   if (plan_read(planfd, &plan, err, sizeof err) < 0) _exit(1);
   close(planfd);
   /* createContainer hooks run in the init phase, which the prelude already did without them */

@@ -217,9 +217,7 @@ static void do_bind(const struct sj_op_rec *op) {
      * opened ahead would come before /proc and the others (sysjail-oci keeps config.json's
      * order); a kernel that cannot copy a detached tree attaches the one opened ahead */
     int again = sfd >= 0 ? sys_open_tree(sfd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (rec ? AT_RECURSIVE : 0)) : -1;
-    /* the tree opened ahead stays in its slot until init_release: its close waits for an RCU
-     * grace period, which need not delay "ready" */
-    if (again >= 0) { g_pre_bind[op->index] = sfd; sfd = again; }
+    if (again >= 0) { close(sfd); sfd = again; }
   }
   if (sfd < 0) sfd = sys_open_tree(AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (rec ? AT_RECURSIVE : 0));
   if (sfd < 0) { if (optional_skip(op, flags, src)) return; fail(op, src); }
@@ -485,25 +483,11 @@ static void attach_root(const struct sj_plan *plan, int treefd) {
   if (g_root < 0) fail(sop, staging);
 }
 
-/* detached trees the build no longer needs (the device tmpfs, the mask sources), closed by
- * init_release */
-static int g_late[3] = { -1, -1, -1 };
-
-/* Closes the detached trees the build left (opened ahead, device nodes, mask sources). Each
- * close of a detached tree waits for an RCU grace period (expedited, 0.03-5 ms here): the init
- * calls this after "ready", before its command may run; nothing of the jail exists meanwhile,
- * and no path leads to these trees (every descriptor is close-on-exec as well). */
-void init_release(void) {
-  for (uint32_t i = 0; g_pre_bind && i < g_pre_n; i++) if (g_pre_bind[i] >= 0) { close(g_pre_bind[i]); g_pre_bind[i] = -1; }
-  if (g_pre_root >= 0) { close(g_pre_root); g_pre_root = -1; }
-  for (int i = 0; i < 3; i++) if (g_late[i] >= 0) { close(g_late[i]); g_late[i] = -1; }
-}
-
 static void pivot(const struct sj_op_rec *op) {
-  for (int i = 0; i < 3; i++) if (g_late[i] >= 0) close(g_late[i]); /* a second pivot's */
-  g_late[0] = g_devfs; g_late[1] = g_mask_dir; g_late[2] = g_mask_file;
-  g_devfs = g_mask_dir = g_mask_file = -1;
+  if (g_devfs >= 0) { close(g_devfs); g_devfs = -1; }
   if (g_node_clones) { free(g_node_clones); g_node_clones = NULL; }
+  if (g_mask_dir >= 0) { close(g_mask_dir); g_mask_dir = -1; }
+  if (g_mask_file >= 0) { close(g_mask_file); g_mask_file = -1; }
   /* pivot_root(".", "."): the old root ends up stacked on the new one and is detached at once,
    * so no path inside the jail ever leads to the host's tree. */
   if (fchdir(g_root) < 0) fail(op, "root");
