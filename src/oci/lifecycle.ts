@@ -425,6 +425,9 @@ export async function run(g: Globals, a: CreateArgs, detach: boolean): Promise<n
   start(g, a.id);
   if (detach) return 0;
   const ev = await jr.wait();
+  // as runc's run returns once the container is destroyed: the monitor removes the jail's
+  // cgroups, registry entry and id lease after it reported the exit, then ends
+  if (jr.entry) await waitGone(jr.entry.monitorPid, jr.entry.monitorStart ?? 0);
   runHooks(rec.hooks, "poststop", { ...state(g, a.id), status: "stopped", pid: 0 }, g.warn);
   removeContainerDir(g.root, a.id);
   // the exec failed after start (what only the exec finds: the final user's permissions, a FIFO):
