@@ -6,7 +6,7 @@ import { builtin } from "../helper/locate.js";
 import { pathRan } from "../cli/main.js";
 import { takeFront } from "../helper/front.js";
 import { HelperRun } from "../helper/launch.js";
-import { buildFilter, fingerprint, SECCOMP_FLAGS } from "../jail/filter.js";
+import { buildFilter, fingerprint, fnvHex, SECCOMP_FLAGS } from "../jail/filter.js";
 import { VERSION } from "../version.js";
 import { prepare } from "../jail/prepare.js";
 import { isoNow, JailRun } from "../jail/run.js";
@@ -47,19 +47,6 @@ export interface Globals {
   warn: (msg: string) => void;
 }
 
-/** Two 32-bit FNV-1a hashes of every STEP-th character of S and its length, as hex. */
-function fnv(s: string, step = 1): string {
-  // int32 state (cold code: see src/jail/filter.ts Fnv), printed unsigned: the same names as before
-  let a = 0x811c9dc5 | 0, b = 0x050c5d1f;
-  for (let i = 0; i < s.length; i += step) {
-    const c = s.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x01000193);
-    b ^= b >>> 13;
-  }
-  return `${(a >>> 0).toString(16).padStart(8, "0")}${(b >>> 0).toString(16).padStart(8, "0")}-${s.length.toString(16)}`;
-}
-
 /** The policy file of a container's own seccomp profile: named by the profile, so an engine's
  * usual profile is translated once (the system-call tables load only then) and the filter cache
  * (src/jail/filter.ts) finds the program compiled for it. Every --root holds these: root's
@@ -82,7 +69,7 @@ async function policyFile(root: string, s: OciSeccomp, warn: (m: string) => void
   const text = JSON.stringify(s);
   const head = `# sysjail-oci profile ${text}\n`;
   const strong = async () => `${(await import("node:crypto")).createHash("sha256").update(text).digest("hex").slice(0, 32)}.s`;
-  const names = [() => fnv(text, Math.max(1, Math.floor(text.length / 256))), () => fnv(text), strong, async () => `${await strong()}.${process.pid}.${Date.now()}`];
+  const names = [() => fnvHex(text, Math.max(1, Math.floor(text.length / 256))), () => fnvHex(text), strong, async () => `${await strong()}.${process.pid}.${Date.now()}`];
   const tried = new Set<string>();
   let made: string | undefined;
   for (const name of names) {

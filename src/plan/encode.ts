@@ -68,4 +68,3 @@ export function planToJson(plan: Plan): unknown {
     })),
   };
 }
-

@@ -1,7 +1,7 @@
 // sysjail-oci's test commands and bundles: a command line against a test --root whose output
 // goes through a file, and a bundle whose probe waits, namespaces of its own plus LINUX.
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
-import { spawnSync } from "node:child_process";
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { join } from "node:path";
 import type { JailRoot } from "./jailroot.js";
 import { REPO } from "./paths.js";
@@ -11,6 +11,12 @@ import { removeTree } from "./tmp.js";
 export const OCI_BIN = join(REPO, "native", "build", "sysjail-oci");
 /** The namespaces a test container gets (its own pid, network, ipc, uts and mount). */
 export const OCI_NS = ["pid", "network", "ipc", "uts", "mount"].map((type) => ({ type }));
+
+/** sysjail-oci with --root STATE(): its output and errors piped back as text, or both to the
+ * descriptor OUT (a command whose container keeps create's stdio must not get a pipe). */
+export function ociCli(state: () => string): (args: string[], out?: "pipe" | number) => SpawnSyncReturns<string> {
+  return (args, out = "pipe") => spawnSync(OCI_BIN, ["--root", state(), ...args], { encoding: "utf8", stdio: ["ignore", out, out === "pipe" ? "pipe" : out], timeout: 60_000 });
+}
 
 /** sysjail-oci with --root STATE(); its output read back from a file in WORK() (create's detached
  * monitor keeps a pipe it was given open, so no pipe is given), INPUT on its stdin. */

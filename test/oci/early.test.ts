@@ -6,9 +6,9 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildProbe, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
+import { buildProbe, makeJailRoot, makeTempDir, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
+import { ociCli } from "../helpers/ocibundle.js";
 
-const OCI = join(REPO, "native", "build", "sysjail-oci");
 const NS = ["pid", "network", "ipc", "uts", "mount"].map((type) => ({ type }));
 const TYPES = ["user", "pid", "mnt", "net", "uts", "ipc"];
 
@@ -21,8 +21,7 @@ describe("sysjail-oci create: namespaces made ahead by the front (root)", () => 
   let state: string;
   let work: string;
   const ids: string[] = [];
-  const oci = (args: string[], stdout: "pipe" | number = "pipe") =>
-    spawnSync(OCI, ["--root", state, ...args], { encoding: "utf8", stdio: ["ignore", stdout, stdout === "pipe" ? "pipe" : stdout], timeout: 60_000 });
+  const oci = ociCli(() => state);
   const bundle = (name: string, args: string[], extra: Record<string, unknown> = {}) => {
     const dir = join(work, name);
     spawnSync("mkdir", ["-p", dir]);

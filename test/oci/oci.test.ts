@@ -6,6 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { closeSync, constants, existsSync, openSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { buildProbe, hostMountsMentioning, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
+import { ociCli } from "../helpers/ocibundle.js";
 import { ociSeccompPolicy } from "../../src/oci/seccomp.js";
 import { ociJail, patchPlan } from "../../src/oci/translate.js";
 import { op, PlanFlag } from "../../src/plan/types.js";
@@ -110,8 +111,7 @@ describe("sysjail-oci: containers as jails (root)", () => {
   let state: string;
   let work: string;
   const ids: string[] = [];
-  const oci = (args: string[], stdout: "pipe" | number = "pipe") =>
-    spawnSync(OCI, ["--root", state, ...args], { encoding: "utf8", stdio: ["ignore", stdout, stdout === "pipe" ? "pipe" : stdout], timeout: 60_000 });
+  const oci = ociCli(() => state);
   /** A bundle whose config.json runs ARGS in the probe's root; EXTRA is merged in. */
   const bundle = (name: string, args: string[], extra: Record<string, unknown> = {}, rootExtra: Record<string, unknown> = {}) => {
     const dir = join(work, name);

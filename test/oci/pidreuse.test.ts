@@ -10,12 +10,12 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildProbe, buildStatic, makeJailRoot, makeNobody, makeTempDir, REPO, removeTree, requireRoot, runAsNobody, type JailRoot, type Nobody } from "../helpers/index.js";
+import { OCI_BIN, ociCli } from "../helpers/ocibundle.js";
 import { openProc, pinProc } from "../../src/host/pinproc.js";
 import { signalEach, signalPinned } from "../../src/host/signal.js";
 import { killAndRemove } from "../../src/cgroup/fsutil.js";
 
 const HELPER = join(REPO, "native", "build", "sysjail-helper");
-const OCI = join(REPO, "native", "build", "sysjail-oci");
 const NS = ["pid", "network", "ipc", "uts", "mount"].map((type) => ({ type }));
 const ATPID = join(REPO, "test", "oci", "fixtures", "atpid.c");
 
@@ -176,8 +176,7 @@ describe("sysjail-oci's Node paths never signal a stale pid (root)", () => {
   let probe: string;
   let jr: JailRoot;
   const ids: string[] = [];
-  const oci = (args: string[], stdout: "pipe" | number = "pipe") =>
-    spawnSync(OCI, ["--root", state, ...args], { encoding: "utf8", stdio: ["ignore", stdout, stdout === "pipe" ? "pipe" : stdout], timeout: 60_000 });
+  const oci = ociCli(() => state);
   const id = (s: string) => { const v = `ocipidfd-${process.pid}-${s}`; ids.push(v); return v; };
   const victim = () => { const c = spawn("sleep", ["600"], { stdio: "ignore" }); mine.push(c); return c; };
   /** A record of a container whose monitor is MONITOR and whose pid 1 was INIT, but with START
@@ -244,7 +243,7 @@ describe("sysjail-oci's Node paths never signal a stale pid (root)", () => {
     const mon = victim();
     const c2 = id("monwait");
     forge(c2, { pid: mon.pid!, start: startOf(mon.pid!) }, old);
-    const d = spawn(OCI, ["--root", state, "delete", "--force", c2], { stdio: ["ignore", "ignore", "pipe"] });
+    const d = spawn(OCI_BIN, ["--root", state, "delete", "--force", c2], { stdio: ["ignore", "ignore", "pipe"] });
     let err = "";
     d.stderr!.on("data", (b: Buffer) => { err += b.toString(); });
     const done = new Promise<number | null>((res) => d.once("exit", (code) => res(code)));

@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildProbe, makeJailRoot, makeNobody, makeTempDir, REPO, removeTree, requireRoot, runAsNobody, type JailRoot, type Nobody } from "../helpers/index.js";
-import { OCI_BIN, OCI_NS, ociTeardown } from "../helpers/ocibundle.js";
+import { OCI_BIN, OCI_NS, ociCli, ociTeardown } from "../helpers/ocibundle.js";
 
 const EXPECTED = ["idle 0", "queued 2", "with-pair 2", "bounded 2", "one-accepted 1", "all-accepted 0", "settled 0", "supervisor-waiting 1", "supervisor 0", "gone 0"].join("\n");
 
@@ -49,8 +49,7 @@ describe("sysjail-oci create: the settle bound (root)", () => {
   let work: string;
   let state: string;
   const ids: string[] = [];
-  const oci = (args: string[], out: "pipe" | number = "pipe") =>
-    spawnSync(OCI_BIN, ["--root", state, ...args], { encoding: "utf8", stdio: ["ignore", out, out === "pipe" ? "pipe" : out], timeout: 60_000 });
+  const oci = ociCli(() => state);
   const bundle = (name: string, annotations?: Record<string, string>, hooks?: Record<string, unknown>) => {
     const d = join(work, name);
     mkdirSync(d);

@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildProbe, makeJailRoot, makeTempDir, REPO, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
+import { buildProbe, makeJailRoot, makeTempDir, removeTree, requireRoot, type JailRoot } from "../helpers/index.js";
+import { ociCli } from "../helpers/ocibundle.js";
 
-const OCI = join(REPO, "native", "build", "sysjail-oci");
 const NS = ["pid", "network", "ipc", "uts", "mount"].map((type) => ({ type }));
 
 describe("sysjail-oci start (root)", () => {
@@ -15,8 +15,7 @@ describe("sysjail-oci start (root)", () => {
   let work: string;
   let state: string;
   const ids: string[] = [];
-  const oci = (args: string[], out: "pipe" | number = "pipe") =>
-    spawnSync(OCI, ["--root", state, ...args], { encoding: "utf8", stdio: ["ignore", out, out === "pipe" ? "pipe" : out], timeout: 60_000 });
+  const oci = ociCli(() => state);
   const bundle = (name: string, args: string[]) => {
     const dir = join(work, name);
     mkdirSync(dir);
