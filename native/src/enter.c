@@ -213,6 +213,7 @@ int enter_main(struct sj_plan *plan) {
     relay_linger(&relay, !strcmp(after, "drop"));
   }
   relay_close(&relay);
+  fault_slow("enter-exit");
   /* sysjail-oci exec: this process is the one the engine waits for: its status is the command's */
   if (plan->flags & SJ_F_OCI) return failed ? 127 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return 0;

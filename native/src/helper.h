@@ -149,16 +149,20 @@ void title_set(const char *name);
  * the caller too once it finds the helper gone (src/jail/run.ts). With "fail:OP" the monitor's
  * host-side write of that op (its plan name: cgroup-mkdir, cgroup-write, bpf-map, bpf-prog,
  * setgroups, uid-map, gid-map, cgroup-attach, vnet-link, host-addr, host-route, ns-socket, idmap) fails
- * with ENOSPC, as on a full disk: fault_fail returns -1 with errno set. Release builds (-DSJ_RELEASE,
+ * with ENOSPC, as on a full disk: fault_fail returns -1 with errno set. With "slow:POINT" the
+ * process reaching fault_slow(POINT) sleeps 300 ms there (a helper descheduled at a bad moment:
+ * "enter-exit", the entering helper after its exit report). Release builds (-DSJ_RELEASE,
  * scripts/pack-native.mjs) compile it out: the variable does nothing there. */
 #ifdef SJ_RELEASE
 #define fault_init() ((void)0)
 #define fault_point(step) ((void)0)
 #define fault_fail(op) 0
+#define fault_slow(point) ((void)0)
 #else
 void fault_init(void);
 void fault_point(const char *step);
 int fault_fail(const char *op);
+void fault_slow(const char *point);
 #endif
 
 /* notify.c: the monitor's seccomp listener (OP_NOTIFY) */

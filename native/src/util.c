@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
+#include <time.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -288,12 +289,15 @@ const char *prelude_mismatch(const struct sj_plan *prelude, const struct sj_plan
 static char g_fault[8];
 /* the op named by SYSJAIL_TEST_FAULT=fail:OP, whose host-side write fails as on a full disk */
 static char g_fail[24];
+/* the point named by SYSJAIL_TEST_FAULT=slow:POINT, where the process sleeps 300 ms */
+static char g_slow[24];
 
 void fault_init(void) {
   /* "STEP" or "STEP+caller" (the caller, Node, stops dead too when it finds the helper gone) */
   const char *v = getenv("SYSJAIL_TEST_FAULT");
   size_t n = v ? strcspn(v, "+") : 0;
   if (n > 5 && !strncmp(v, "fail:", 5) && n - 5 < sizeof g_fail) { memcpy(g_fail, v + 5, n - 5); g_fail[n - 5] = 0; }
+  else if (n > 5 && !strncmp(v, "slow:", 5) && n - 5 < sizeof g_slow) { memcpy(g_slow, v + 5, n - 5); g_slow[n - 5] = 0; }
   else if (n && n < sizeof g_fault) { memcpy(g_fault, v, n); g_fault[n] = 0; }
 }
 
@@ -301,6 +305,12 @@ int fault_fail(const char *op) {
   if (!g_fail[0] || strcmp(g_fail, op)) return 0;
   errno = ENOSPC;
   return -1;
+}
+
+void fault_slow(const char *point) {
+  if (!g_slow[0] || strcmp(g_slow, point)) return;
+  struct timespec t = { 0, 300 * 1000 * 1000 };
+  while (nanosleep(&t, &t) < 0 && errno == EINTR) {}
 }
 
 void fault_point(const char *step) {

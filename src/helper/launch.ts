@@ -206,6 +206,13 @@ export class HelperRun {
     }
   }
 
+  /** Resolves once the spawned helper process has ended (at once for a front or an ended one). */
+  exited(): Promise<void> {
+    const c = this.child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => c.once("exit", () => resolve()));
+  }
+
   /** Lets this process exit while the helper (a background jail's monitor) goes on. */
   release(): void {
     if (!this.child) return;

@@ -4,7 +4,8 @@
 // `create:STEP`, `stop:STEP`: after a step of jail -c's create or jail -r's stop table; `started`:
 // right after the jail was recorded), and a write it names fails as on a full disk (`enospc:reserve`,
 // `enospc:entry`: the registry's reservation and entry; faultWrite); `fail:OP` is the helper's
-// (its host-side write of plan op OP fails with ENOSPC, native/src/helper.h). Honoured
+// (its host-side write of plan op OP fails with ENOSPC, native/src/helper.h), `slow:POINT` too
+// (it sleeps 300 ms at POINT: `enter-exit`, the entering helper after its exit report). Honoured
 // only in a checkout: an installed package has no test/ directory, and its helper is built with
 // -DSJ_RELEASE (scripts/build-native.mjs, scripts/pack-native.mjs), so there the variable does nothing.
 import { existsSync } from "node:fs";

@@ -324,6 +324,9 @@ export async function runEnter(plan: Plan, stdio: StdioOptions, jailPath: string
     else if (ev.ev === "call") calls.push(ev);
     else if (ev.ev === "exit") {
       if (error) throw error;
+      // the helper is in the jail's cgroups: gone before this returns, unless it stays on to
+      // relay what the command left running writes (the stdio op's third word, "keep" or "drop")
+      if (!plan.ops.some((o) => o.op === "stdio" && o.args.length > 2)) await h.exited();
       return { ...ev, calls };
     }
   }

@@ -106,7 +106,13 @@ export async function exec(g: Globals, a: ExecArgs): Promise<number> {
       if (a.pidFile) writePidFile(a.pidFile, h.child?.pid ?? 0);
       if (a.detach) { h.release(); return 0; }
     }
-    if (ev.ev === "exit") return ev.cmdCode >= 0 ? ev.cmdCode : 128 + ev.cmdSignal;
+    if (ev.ev === "exit") {
+      // the helper joined the container's cgroups from the host's pid namespace: exec returns once
+      // it is gone (as runc exec's own process is), so that the engine's next look at the cgroup
+      // (ps, pause, delete) finds the container's processes only
+      await h.exited();
+      return ev.cmdCode >= 0 ? ev.cmdCode : 128 + ev.cmdSignal;
+    }
   }
 }
 

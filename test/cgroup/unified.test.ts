@@ -13,7 +13,7 @@ import { instanceName } from "../../src/registry/instance.js";
 import { closeSync, openSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { buildProbe, makeJailRoot, makeTempDir, REPO, removeTree, type JailRoot } from "../helpers/index.js";
-import { makeRoot, requireBuilt, run, Scope, start, tempDir, waitFor } from "../manage/helpers.js";
+import { command, makeRoot, requireBuilt, run, Scope, start, tempDir, waitFor } from "../manage/helpers.js";
 
 const layout = detectCgroups();
 /** The unified hierarchy's mount point on a hybrid host (this test machine's /sys/fs/cgroup/unified). */
@@ -95,6 +95,13 @@ describe("the unified cgroup tree of a hybrid host, real jails", { timeout: 120_
       const initView = run("jexec", [String(jid), "/mprobe", "cat", "/proc/1/cgroup"], scope.o);
       assert.equal(initView.code, 0, initView.stderr);
       assert.equal(unifiedLine(initView.stdout), "/", initView.stdout);
+      // jexec returns once its helper (in the leaf, of the host's pid namespace) has ended, also
+      // when it lingers after its exit report (SYSJAIL_TEST_FAULT=slow:enter-exit, 300 ms); no
+      // pipe is given, which would make spawnSync wait for the helper itself
+      const c = command("jexec", [String(jid), "/mprobe", "exit", "3"], scope.o);
+      const slow = spawnSync(c.file, c.argv, { env: { ...c.env, SYSJAIL_TEST_FAULT: "slow:enter-exit" }, stdio: "ignore", timeout: 60_000 });
+      assert.equal(slow.status, 3);
+      for (const pid of procsOf(leaf)) assert.equal(pidNs(pid), pidNs(e.initPid), `${pid} in ${leaf} right after jexec`);
       assert.equal(run("jail", ["-r", String(jid)], scope.o).code, 0);
       assert.ok(await waitFor(() => !existsSync(leaf), 10_000), `${leaf} is removed with the jail`);
     }

@@ -74,7 +74,8 @@ export interface RunOptions {
   timeoutMs?: number | undefined;
 }
 
-function command(tool: Tool, args: string[], o: RunOptions): { file: string; argv: string[]; env: NodeJS.ProcessEnv } {
+/** The file, argv and environment that run a tool as the tests run it (for spawns of their own). */
+export function command(tool: Tool, args: string[], o: RunOptions): { file: string; argv: string[]; env: NodeJS.ProcessEnv } {
   const env: NodeJS.ProcessEnv = { ...process.env, ...(o.env ?? {}) };
   delete env.NODE_TEST_CONTEXT;
   delete env.SYSJAIL_STATE_DIR;

@@ -14,6 +14,8 @@ import { Cap, capMask, FORBIDDEN_CAPS } from "../../src/plan/caps.js";
 import { blockBase, idPool } from "../../src/ids/pool.js";
 import { leaseDirs, persistentLease } from "../../src/ids/leases.js";
 import * as hooksModule from "../../src/oci/hooks.js";
+import { detectCgroups } from "../../src/cgroup/detect.js";
+import { procsOf } from "../../src/cgroup/fsutil.js";
 
 const OCI = join(REPO, "native", "build", "sysjail-oci");
 /** The ephemeral id leases held for the jail named NAME (their files name it). */
@@ -24,6 +26,7 @@ const ephemeralLeasesOf = (name: string) => {
   return files.filter((f) => { try { return readFileSync(join(dir, f), "utf8").includes(JSON.stringify(name)); } catch { return false; } });
 };
 /** The namespaces an engine asks for (no path: each the container's own). */
+const layout = detectCgroups();
 const NS = ["pid", "network", "ipc", "uts", "mount"].map((type) => ({ type }));
 
 describe("sysjail-oci: translation (unit)", () => {
@@ -272,6 +275,24 @@ describe("sysjail-oci: containers as jails (root)", () => {
     assert.equal(e.status, 0, e.stderr);
     assert.equal(e.stdout, "ok ocibox\n");
     assert.equal(oci(["exec", c, "/probe", "exit", "5"]).status, 5);
+    // exec returns once its helper (which joined the container's cgroups from the host's pid
+    // namespace) is gone: right after it, every process in the container's cgroups is the
+    // container's own (an engine's ps, pause or delete right after sees nothing else). The helper
+    // is made to linger 300 ms after its exit report (SYSJAIL_TEST_FAULT=slow:enter-exit), as a
+    // descheduled one would on a loaded machine; no pipe is given, which would make spawnSync
+    // wait for the helper's exit itself (a file or a terminal does not)
+    const init = (JSON.parse(oci(["state", c]).stdout) as { pid: number }).pid;
+    const pidNs = (p: number) => { try { return readlinkSync(`/proc/${p}/ns/pid`); } catch { return "gone"; } };
+    const mine = new Set(readFileSync("/proc/self/cgroup", "utf8").trim().split("\n"));
+    const cgDirs = readFileSync(`/proc/${init}/cgroup`, "utf8").trim().split("\n").filter((l) => !mine.has(l)).flatMap((l) => {
+      const [, ctrls, path] = l.split(":") as [string, string, string];
+      const mount = ctrls === "" ? layout.v2?.path : ctrls.split(",").map((k) => layout.v1[k] ?? layout.v1[k.replace(/^name=/, "")]).find((m) => m);
+      return mount ? [join(mount, path)] : [];
+    });
+    assert.ok(cgDirs.length > 0, "the container's cgroups");
+    const slow = spawnSync(OCI, ["--root", state, "exec", c, "/probe", "exit", "3"], { stdio: "ignore", env: { ...process.env, SYSJAIL_TEST_FAULT: "slow:enter-exit" }, timeout: 60_000 });
+    assert.equal(slow.status, 3);
+    for (const d of cgDirs) for (const p of procsOf(d)) assert.equal(pidNs(p), pidNs(init), `${p} in ${d} right after exec`);
     const pidFile = join(work, "exec.pid");
     const d = spawnSync(OCI, ["--root", state, "exec", "--detach", "--pid-file", pidFile, c, "/probe", "pid"], { encoding: "utf8", stdio: ["ignore", fd, fd], timeout: 60_000 });
     closeSync(fd);
