@@ -14,7 +14,7 @@ import { Cap, capMask, FORBIDDEN_CAPS } from "../../src/plan/caps.js";
 import { blockBase, idPool } from "../../src/ids/pool.js";
 import { leaseDirs, persistentLease } from "../../src/ids/leases.js";
 import * as hooksModule from "../../src/oci/hooks.js";
-import { detectCgroups } from "../../src/cgroup/detect.js";
+import { detectCgroups, parseSelfCgroup } from "../../src/cgroup/detect.js";
 import { procsOf } from "../../src/cgroup/fsutil.js";
 
 const OCI = join(REPO, "native", "build", "sysjail-oci");
@@ -283,12 +283,12 @@ describe("sysjail-oci: containers as jails (root)", () => {
     // wait for the helper's exit itself (a file or a terminal does not)
     const init = (JSON.parse(oci(["state", c]).stdout) as { pid: number }).pid;
     const pidNs = (p: number) => { try { return readlinkSync(`/proc/${p}/ns/pid`); } catch { return "gone"; } };
-    const mine = new Set(readFileSync("/proc/self/cgroup", "utf8").trim().split("\n"));
-    const cgDirs = readFileSync(`/proc/${init}/cgroup`, "utf8").trim().split("\n").filter((l) => !mine.has(l)).flatMap((l) => {
-      const [, ctrls, path] = l.split(":") as [string, string, string];
-      const mount = ctrls === "" ? layout.v2?.path : ctrls.split(",").map((k) => layout.v1[k] ?? layout.v1[k.replace(/^name=/, "")]).find((m) => m);
+    // the hierarchies where the init's cgroup is not this test's own (detect.ts reads /proc/PID/cgroup)
+    const own = parseSelfCgroup(readFileSync(`/proc/${init}/cgroup`, "utf8"));
+    const cgDirs = [...new Set(Object.entries(own).filter(([k, path]) => layout.self[k] !== path).flatMap(([k, path]) => {
+      const mount = k === "" ? layout.v2?.path : layout.v1[k];
       return mount ? [join(mount, path)] : [];
-    });
+    }))];
     assert.ok(cgDirs.length > 0, "the container's cgroups");
     const slow = spawnSync(OCI, ["--root", state, "exec", c, "/probe", "exit", "3"], { stdio: "ignore", env: { ...process.env, SYSJAIL_TEST_FAULT: "slow:enter-exit" }, timeout: 60_000 });
     assert.equal(slow.status, 3);
